@@ -1,0 +1,39 @@
+"""modcfg: a configurator engine for mass customization.
+
+Load a catalog of pre-built modules, compile it, and count, enumerate, price and explain the
+valid configurations for one customer's needs.
+
+>>> import modcfg
+>>> cfg = modcfg.compile(modcfg.load_catalog("windows"))
+>>> cfg.count()
+1800
+"""
+
+from ._errors import CatalogError, InfeasibleError, LimitExceeded, ModcfgError, NeedsError
+from .model import (
+    Catalog,
+    Configuration,
+    Needs,
+    Quantities,
+    bundled_catalogs,
+    catalog_schema,
+    load_catalog,
+    load_needs,
+)
+
+__all__ = [
+    "Catalog",
+    "CatalogError",
+    "Configuration",
+    "InfeasibleError",
+    "LimitExceeded",
+    "ModcfgError",
+    "Needs",
+    "NeedsError",
+    "Quantities",
+    "bundled_catalogs",
+    "catalog_schema",
+    "load_catalog",
+    "load_needs",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,135 @@
+"""The modcfg exception tree.
+
+Every error a user can cause is a subclass of :class:`ModcfgError`. Messages say what is wrong,
+where (file, line, slot, module, rule id) and how to fix it::
+
+    ModcfgError
+     ├── CatalogError       a catalog file or object is malformed
+     ├── NeedsError         a customer's needs are malformed or do not fit the catalog
+     ├── InfeasibleError    no configuration satisfies the needs (carries the conflict)
+     └── LimitExceeded      a configured time or size limit was hit
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "CatalogError",
+    "InfeasibleError",
+    "LimitExceeded",
+    "ModcfgError",
+    "NeedsError",
+    "Relaxation",
+    "did_you_mean",
+]
+
+
+class ModcfgError(Exception):
+    """Base class of every error modcfg raises on purpose."""
+
+
+class CatalogError(ModcfgError):
+    """A catalog is malformed: the message names the file, line and the id at fault.
+
+    ``where`` holds the location path inside the catalog (``("rules", 3, "excludes")``),
+    ``path`` the file and ``line`` the 1-based line number when known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        where: Sequence[str | int] = (),
+    ) -> None:
+        self.message = message
+        self.path = path
+        self.line = line
+        self.where = tuple(where)
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        place = []
+        if self.path:
+            place.append(self.path if self.line is None else f"{self.path}, line {self.line}")
+        elif self.line is not None:
+            place.append(f"line {self.line}")
+        return f"{self.message} ({place[0]})" if place else self.message
+
+    def located(self, *, path: str | None, line: int | None) -> CatalogError:
+        """Return a copy of this error that carries a file and line."""
+        return CatalogError(
+            self.message,
+            path=path or self.path,
+            line=self.line if self.line is not None else line,
+            where=self.where,
+        )
+
+
+class NeedsError(ModcfgError):
+    """A customer's needs are malformed or refer to things the catalog does not have."""
+
+
+@dataclass(frozen=True)
+class Relaxation:
+    """One way out of an infeasible request: drop or change some needs.
+
+    ``unlocked`` is the number of configurations the relaxed needs admit, ``from_price`` the
+    cheapest total among them (``None`` when prices were not computed).
+    """
+
+    description: str
+    dropped: tuple[str, ...]
+    unlocked: int
+    from_price: Any = None
+
+    def __str__(self) -> str:
+        price = f", from {self.from_price}" if self.from_price is not None else ""
+        return f"{self.description} -> {self.unlocked} configurations{price}"
+
+
+class InfeasibleError(ModcfgError):
+    """No configuration satisfies the request.
+
+    ``conflict`` names the needs that clash (each as a short description such as
+    ``"require glass.triple"``), ``rules`` the catalog rule ids involved, and ``relaxations``
+    ranks ways out, best first.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        conflict: Iterable[str] = (),
+        rules: Iterable[str] = (),
+        relaxations: Iterable[Relaxation] = (),
+    ) -> None:
+        self.conflict = tuple(conflict)
+        self.rules = tuple(rules)
+        self.relaxations = tuple(relaxations)
+        lines = [message]
+        if self.conflict:
+            lines.append("clashing needs: " + "; ".join(self.conflict))
+        if self.rules:
+            lines.append("rules involved: " + ", ".join(self.rules))
+        lines.extend(f"  try: {relaxation}" for relaxation in self.relaxations)
+        super().__init__("\n".join(lines))
+
+
+class LimitExceeded(ModcfgError):
+    """A configured time or size limit was hit before the work finished."""
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    """Return ``"; did you mean 'x'?"`` for the closest candidate, or ``""``.
+
+    >>> did_you_mean("lamnated", ["laminated", "float"])
+    "; did you mean 'laminated'?"
+    """
+    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f"; did you mean '{matches[0]}'?" if matches else ""

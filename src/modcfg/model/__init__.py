@@ -1,0 +1,44 @@
+"""Catalog and needs models (internal layer; import the public names from ``modcfg``)."""
+
+from ._base import to_decimal
+from ._catalog import Cardinality, Catalog, Module, Slot
+from ._configuration import Configuration, ConfigurationView, Quantities
+from ._expr import Expr, evaluate, parse, truthy
+from ._loading import FORMAT_READERS, bundled_catalogs, catalog_from_data, load_catalog, load_needs
+from ._needs import Needs, ResolvedNeeds
+from ._pricing import PaymentTerm, PriceRule, Purpose, Service, Tier
+from ._rules import ConstraintRule, ExcludesRule, RequiresRule, Rule, TableRule
+from ._schema import catalog_schema
+
+__all__ = [
+    "FORMAT_READERS",
+    "Cardinality",
+    "Catalog",
+    "Configuration",
+    "ConfigurationView",
+    "ConstraintRule",
+    "ExcludesRule",
+    "Expr",
+    "Module",
+    "Needs",
+    "PaymentTerm",
+    "PriceRule",
+    "Purpose",
+    "Quantities",
+    "RequiresRule",
+    "ResolvedNeeds",
+    "Rule",
+    "Service",
+    "Slot",
+    "TableRule",
+    "Tier",
+    "bundled_catalogs",
+    "catalog_from_data",
+    "catalog_schema",
+    "evaluate",
+    "load_catalog",
+    "load_needs",
+    "parse",
+    "to_decimal",
+    "truthy",
+]

@@ -1,0 +1,254 @@
+"""The catalog model: modules, slots, rules, prices, services, payment terms, presets."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from functools import cached_property
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from .._errors import CatalogError
+from ._base import AttributeValue, FrozenModel, Id, Money
+from ._pricing import PaymentTerm, PriceRule, Purpose, Service
+from ._rules import Rule
+
+__all__ = ["Cardinality", "Catalog", "Module", "Slot"]
+
+#: Minor units (digits after the decimal point) of common ISO 4217 currencies; others use 2.
+_MINOR_UNITS = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "HUF": 2, "BHD": 3, "KWD": 3, "TND": 3}
+
+
+def _with_ids(value: Any) -> Any:
+    """Copy a ``{id: {...}}`` mapping, putting each key into its value as ``id``."""
+    if isinstance(value, Mapping):
+        return {
+            key: ({"id": key, **item} if isinstance(item, Mapping) else item)
+            for key, item in value.items()
+        }
+    return value
+
+
+class Module(FrozenModel):
+    """One pre-built building block: an id, a label, a price and typed attributes.
+
+    ``max_quantity`` (default 1) bounds how many units of it a multi-select slot may take.
+    """
+
+    id: Id
+    label: str = ""
+    price: Money = Decimal(0)
+    attributes: dict[str, AttributeValue] = Field(default_factory=dict)
+    max_quantity: int = Field(default=1, ge=1, le=1000)
+
+    @field_validator("price")
+    @classmethod
+    def _non_negative(cls, value: Decimal) -> Decimal:
+        if value < 0:
+            raise ValueError(
+                f"price {value} is negative; module prices are >= 0 (model a reduction "
+                "as a price rule with a negative amount)"
+            )
+        return value
+
+    @property
+    def title(self) -> str:
+        return self.label or self.id
+
+
+class Cardinality(FrozenModel):
+    """How many units a slot takes: ``exactly_one`` (1..1), ``optional`` (0..1) or ``min..max``.
+
+    Bounds count units: a module taken twice counts two.
+    """
+
+    min: int = Field(default=1, ge=0)
+    max: int = Field(default=1, ge=1, le=1000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _named(cls, value: Any) -> Any:
+        if value == "exactly_one":
+            return {"min": 1, "max": 1}
+        if value == "optional":
+            return {"min": 0, "max": 1}
+        if isinstance(value, str):
+            raise ValueError(
+                f"cardinality {value!r} is unknown; use exactly_one, optional or {{min: 0, max: 3}}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Cardinality:
+        if self.min > self.max:
+            raise ValueError(
+                f"min {self.min} is greater than max {self.max}; swap them or raise max"
+            )
+        return self
+
+    @property
+    def kind(self) -> Literal["exactly_one", "optional", "many"]:
+        if self.max == 1:
+            return "exactly_one" if self.min == 1 else "optional"
+        return "many"
+
+    def __str__(self) -> str:
+        return self.kind if self.kind != "many" else f"{self.min}..{self.max}"
+
+
+class Slot(FrozenModel):
+    """A choice point that modules fill, with a cardinality."""
+
+    id: Id
+    label: str = ""
+    cardinality: Cardinality = Field(default_factory=Cardinality)
+    modules: dict[Id, Module]
+
+    @field_validator("modules", mode="before")
+    @classmethod
+    def _module_ids(cls, value: Any) -> Any:
+        return _with_ids(value)
+
+    @field_validator("modules")
+    @classmethod
+    def _not_empty(cls, value: dict[str, Module]) -> dict[str, Module]:
+        if not value:
+            raise ValueError("the slot has no modules; add at least one or remove the slot")
+        return value
+
+    @model_validator(mode="after")
+    def _fillable(self) -> Slot:
+        capacity = sum(module.max_quantity for module in self.modules.values())
+        if capacity < self.cardinality.min:
+            raise ValueError(
+                f"needs at least {self.cardinality.min} units but its modules offer only "
+                f"{capacity}; lower min or raise the modules' max_quantity"
+            )
+        return self
+
+    @property
+    def title(self) -> str:
+        return self.label or self.id
+
+    @property
+    def single(self) -> bool:
+        """True when the slot holds at most one unit (exactly_one or optional)."""
+        return self.cardinality.max == 1
+
+
+class Catalog(FrozenModel):
+    """A product catalog: slots of modules, rules, price rules, services and payment terms.
+
+    >>> catalog = Catalog.model_validate({"catalog": "tiny", "slots": {
+    ...     "size": {"modules": {"s": {"price": "10"}, "m": {"price": "12"}}}}})
+    >>> list(catalog.slots["size"].modules)
+    ['s', 'm']
+    """
+
+    name: str = Field(alias="catalog", min_length=1)
+    label: str = ""
+    description: str = ""
+    version: str = "1"
+    currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
+    minor_unit: int | None = Field(default=None, ge=0, le=6)
+    valid_from: dt.date | None = None
+    valid_until: dt.date | None = None
+    expected_count: int | None = Field(default=None, ge=0)
+    slots: dict[Id, Slot]
+    rules: tuple[Rule, ...] = ()
+    prices: tuple[PriceRule, ...] = ()
+    services: dict[Id, Service] = Field(default_factory=dict)
+    payment_terms: dict[Id, PaymentTerm] = Field(default_factory=dict)
+    purposes: dict[Id, Purpose] = Field(default_factory=dict)
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise catalog_error_from_validation(exc) from None
+
+    @field_validator("slots", "services", "payment_terms", mode="before")
+    @classmethod
+    def _keyed_ids(cls, value: Any) -> Any:
+        return _with_ids(value)
+
+    @field_validator("slots")
+    @classmethod
+    def _has_slots(cls, value: dict[str, Slot]) -> dict[str, Slot]:
+        if not value:
+            raise ValueError("the catalog has no slots; add at least one slot with modules")
+        return value
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Catalog:
+        from ._validate import check_catalog
+
+        check_catalog(self)
+        return self
+
+    @property
+    def decimals(self) -> int:
+        """Digits after the decimal point of the currency's minor unit."""
+        if self.minor_unit is not None:
+            return self.minor_unit
+        return _MINOR_UNITS.get(self.currency, 2)
+
+    @cached_property
+    def rules_by_id(self) -> dict[str, Rule]:
+        return {rule.id: rule for rule in self.rules}
+
+    def module(self, ref: str) -> Module:
+        """The module of a ``slot.module`` reference."""
+        slot, module = ref.split(".", 1)
+        return self.slots[slot].modules[module]
+
+    def module_refs(self) -> Iterator[str]:
+        """Every module as ``slot.module``, in catalog order."""
+        for slot in self.slots.values():
+            for module in slot.modules:
+                yield f"{slot.id}.{module}"
+
+    @property
+    def module_count(self) -> int:
+        return sum(len(slot.modules) for slot in self.slots.values())
+
+    def __repr__(self) -> str:
+        return (
+            f"<Catalog {self.name} {self.version}: {len(self.slots)} slots, "
+            f"{self.module_count} modules, {len(self.rules)} rules>"
+        )
+
+
+def catalog_error_from_validation(exc: ValidationError, path: str | None = None) -> CatalogError:
+    """Turn pydantic's first error into a CatalogError that names where and what."""
+    error = exc.errors(include_url=False)[0]
+    where = tuple(part for part in error["loc"] if isinstance(part, str | int))
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = f"unknown key '{where[-1]}'; check its spelling against docs/catalog-format.md"
+    elif error["type"] == "missing":
+        message = f"'{where[-1]}' is required here"
+    return CatalogError(f"{_describe(where)}: {message}", path=path, where=where)
+
+
+def _describe(where: tuple[str | int, ...]) -> str:
+    """``('slots', 'frame', 'modules', 'oak', 'price')`` -> ``slot 'frame', module 'oak', price``."""
+    words: list[str] = []
+    index = 0
+    names = {"slots": "slot", "modules": "module", "services": "service"}
+    names |= {"payment_terms": "payment term", "purposes": "purpose"}
+    while index < len(where):
+        part = where[index]
+        following = where[index + 1] if index + 1 < len(where) else None
+        if part in names and following is not None:
+            words.append(f"{names[str(part)]} '{following}'")
+            index += 2
+        elif part in ("rules", "prices") and isinstance(following, int):
+            words.append(f"{'rule' if part == 'rules' else 'price rule'} #{following + 1}")
+            index += 2
+        else:
+            words.append(str(part))
+            index += 1
+    return ", ".join(words) if words else "catalog"

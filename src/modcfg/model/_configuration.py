@@ -1,0 +1,201 @@
+"""Configurations: one choice for every slot, immutable and hashable."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Union
+
+from .._errors import NeedsError, did_you_mean
+from ._expr import Value
+
+if TYPE_CHECKING:
+    from ._catalog import Catalog
+
+__all__ = ["Choice", "Configuration", "ConfigurationView", "Quantities"]
+
+
+class Quantities(Mapping[str, int]):
+    """The modules chosen in a multi-select slot with their quantities (immutable, hashable).
+
+    >>> Quantities({"bell": 1, "light": 2})
+    Quantities({'bell': 1, 'light': 2})
+    """
+
+    __slots__ = ("_hash", "_items")
+
+    def __init__(self, items: Mapping[str, int]) -> None:
+        self._items = {module: quantity for module, quantity in items.items() if quantity}
+        self._hash = hash(frozenset(self._items.items()))
+
+    def __getitem__(self, module: str) -> int:
+        return self._items[module]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            return self._items == dict(other.items())
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"Quantities({self._items!r})"
+
+
+Choice = Union[str, None, Quantities]  # noqa: UP007 - a runtime alias used in isinstance-free code
+
+
+class Configuration(Mapping[str, Choice]):
+    """One valid choice for every slot: ``slot id -> module id`` (``None`` for an empty optional
+    slot, :class:`Quantities` for a multi-select slot). Immutable and hashable.
+
+    >>> c = Configuration({"frame": "oak", "glass": "triple"})
+    >>> dict(c)
+    {'frame': 'oak', 'glass': 'triple'}
+    >>> c == {"frame": "oak", "glass": "triple"}, hash(c) == hash(Configuration(c))
+    (True, True)
+    """
+
+    __slots__ = ("_hash", "_items")
+
+    def __init__(self, choices: Mapping[str, Any]) -> None:
+        items: dict[str, Choice] = {}
+        for slot, choice in choices.items():
+            if isinstance(choice, Mapping) and not isinstance(choice, Quantities):
+                choice = Quantities(choice)
+            items[slot] = choice
+        self._items = items
+        self._hash = hash(frozenset(items.items()))
+
+    def __getitem__(self, slot: str) -> Choice:
+        return self._items[slot]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            return self._items == dict(other.items())
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{slot}={choice!r}" for slot, choice in self._items.items())
+        return f"Configuration({inner})"
+
+    def units(self) -> Iterator[tuple[str, str, int]]:
+        """Yield ``(slot, module, quantity)`` for every chosen module."""
+        for slot, choice in self._items.items():
+            if isinstance(choice, Quantities):
+                for module, quantity in choice.items():
+                    yield slot, module, quantity
+            elif choice is not None:
+                yield slot, choice, 1
+
+    def refs(self) -> frozenset[str]:
+        """The chosen modules as ``slot.module`` references."""
+        return frozenset(f"{slot}.{module}" for slot, module, _ in self.units())
+
+    @classmethod
+    def validated(cls, catalog: Catalog, choices: Mapping[str, Any]) -> Configuration:
+        """Check that ``choices`` names a choice for every slot of ``catalog`` and nothing else.
+
+        Missing optional slots are taken as empty; errors raise :class:`NeedsError`.
+        """
+        items: dict[str, Any] = {}
+        for slot_id in choices:
+            if slot_id not in catalog.slots:
+                raise NeedsError(
+                    f"configuration names slot '{slot_id}', which catalog '{catalog.name}' "
+                    f"does not have{did_you_mean(slot_id, catalog.slots)}"
+                )
+        for slot_id, slot in catalog.slots.items():
+            choice = choices.get(slot_id)
+            if choice is None or choice == {}:
+                if slot.cardinality.min > 0:
+                    raise NeedsError(
+                        f"configuration leaves slot '{slot_id}' empty, but it must be filled; "
+                        f"choose one of {', '.join(slot.modules)}"
+                    )
+                items[slot_id] = None if slot.single else Quantities({})
+                continue
+            quantities = {choice: 1} if isinstance(choice, str) else dict(choice)
+            for module_id, quantity in quantities.items():
+                if module_id not in slot.modules:
+                    raise NeedsError(
+                        f"configuration chooses '{module_id}' for slot '{slot_id}', which has no "
+                        f"such module{did_you_mean(module_id, slot.modules)}"
+                    )
+                limit = slot.modules[module_id].max_quantity
+                if not isinstance(quantity, int) or not 0 <= quantity <= limit:
+                    raise NeedsError(
+                        f"configuration takes {quantity!r} of '{slot_id}.{module_id}'; "
+                        f"allowed: 0..{limit}"
+                    )
+            total = sum(quantities.values())
+            if not slot.cardinality.min <= total <= slot.cardinality.max:
+                raise NeedsError(
+                    f"configuration takes {total} units in slot '{slot_id}'; the slot takes "
+                    f"{slot.cardinality.min}..{slot.cardinality.max}"
+                )
+            if slot.single:
+                items[slot_id] = next((m for m, q in quantities.items() if q), None)
+            else:
+                items[slot_id] = Quantities(quantities)
+        return cls(items)
+
+
+class ConfigurationView:
+    """Reads a configuration's modules and attributes for expression evaluation."""
+
+    __slots__ = ("_catalog", "_configuration")
+
+    def __init__(self, catalog: Catalog, configuration: Mapping[str, Choice]) -> None:
+        self._catalog = catalog
+        self._configuration = configuration
+
+    def _units(self, slot: str) -> Iterator[tuple[str, int]]:
+        choice = self._configuration.get(slot)
+        if isinstance(choice, Mapping):
+            yield from choice.items()
+        elif choice is not None:
+            yield choice, 1
+
+    def ref(self, slot: str, name: str) -> Value:
+        modules = self._catalog.slots[slot].modules
+        if name in modules:
+            return Decimal(sum(quantity for module, quantity in self._units(slot) if module == name))
+        if any(isinstance(module.attributes.get(name), Decimal) for module in modules.values()):
+            total = Decimal(0)
+            for module, quantity in self._units(slot):
+                value = modules[module].attributes.get(name)
+                if isinstance(value, Decimal):
+                    total += value * quantity
+            return total
+        for module, _ in self._units(slot):
+            return modules[module].attributes.get(name)
+        return None
+
+    def total(self, attribute: str) -> Decimal:
+        total = Decimal(0)
+        for slot_id, slot in self._catalog.slots.items():
+            for module, quantity in self._units(slot_id):
+                value = slot.modules[module].attributes.get(attribute)
+                if isinstance(value, Decimal):
+                    total += value * quantity
+        return total
+
+    def count(self, slot: str) -> Decimal:
+        return Decimal(sum(quantity for _, quantity in self._units(slot)))

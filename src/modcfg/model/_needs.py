@@ -1,0 +1,267 @@
+"""A customer's needs in the eight dimensions, and their resolution against a catalog."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .._errors import NeedsError, did_you_mean
+from ._base import Money, parse_ref
+from ._expr import ExpressionSyntaxError, parse
+from ._pricing import Frequency, PaymentTerm, Service
+from ._validate import expression_problem, module_ref_problem
+
+if TYPE_CHECKING:
+    from ._catalog import Catalog, Module
+
+__all__ = ["Needs", "ResolvedNeeds"]
+
+
+class Needs(BaseModel):
+    """What one customer stated, in the eight need dimensions.
+
+    - what: ``require`` / ``forbid`` modules (``"slot.module"``), ``conditions`` on attributes
+      (``"glass.u_value <= 0.8"``);
+    - when: ``deliver_by`` (a date; modules whose ``lead_time_days`` attribute is too long drop
+      out; ``today`` fixes the reference date, default the real today);
+    - where: ``region`` (modules whose ``regions`` attribute omits it drop out);
+    - why: ``purpose`` (a preset of the catalog's ``purposes``);
+    - how many: ``quantity`` (units; selects quantity tiers);
+    - what price: ``budget`` (the most the quote's total may be);
+    - how to pay: ``payment`` (a payment term id such as ``"instalments-12"``);
+    - how often: ``frequency`` (``one-off``, ``repeat``, ``subscription``: loyalty pricing).
+
+    ``prefer`` weighs soft wishes: module references or conditions with integer weights
+    (negative for dislikes). ``services`` asks for supplementary services by id.
+
+    >>> Needs(require=["glass.triple"], budget="900", quantity=4).budget
+    Decimal('900')
+    >>> Needs(budget="-1")
+    Traceback (most recent call last):
+    ...
+    modcfg._errors.NeedsError: needs, budget: budget -1 is negative; give the most the customer will pay, >= 0
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    require: tuple[str, ...] = ()
+    forbid: tuple[str, ...] = ()
+    conditions: tuple[str, ...] = ()
+    deliver_by: dt.date | None = None
+    today: dt.date | None = None
+    region: str | None = None
+    purpose: str | None = None
+    quantity: int = Field(default=1, ge=1, le=1_000_000)
+    budget: Money | None = None
+    payment: str | None = None
+    frequency: Frequency = "one-off"
+    services: tuple[str, ...] = ()
+    prefer: dict[str, int] = Field(default_factory=dict)
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise needs_error_from_validation(exc) from None
+
+    @field_validator("require", "forbid", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return (value,) if isinstance(value, str) else value
+
+    @field_validator("require", "forbid")
+    @classmethod
+    def _refs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for ref in value:
+            parse_ref(ref)
+        return value
+
+    @field_validator("conditions")
+    @classmethod
+    def _conditions(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for text in value:
+            _parse_or_fail(text)
+        return value
+
+    @field_validator("prefer")
+    @classmethod
+    def _preferences(cls, value: dict[str, int]) -> dict[str, int]:
+        for text in value:
+            _parse_or_fail(text)
+        return value
+
+    @field_validator("budget")
+    @classmethod
+    def _budget(cls, value: Decimal | None) -> Decimal | None:
+        if value is not None and value < 0:
+            raise ValueError(f"budget {value} is negative; give the most the customer will pay, >= 0")
+        return value
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any], *, source: str | None = None) -> Needs:
+        """Build needs from a mapping read from a YAML/JSON file."""
+        if not isinstance(data, Mapping):
+            raise NeedsError(f"needs{_at(source)} must be a mapping of need dimensions")
+        try:
+            return cls.model_validate(dict(data))
+        except ValidationError as exc:
+            raise needs_error_from_validation(exc, source) from None
+
+    def resolve(self, catalog: Catalog) -> ResolvedNeeds:
+        """Check these needs against ``catalog`` and merge the purpose preset."""
+        return resolve_needs(self, catalog)
+
+
+def _at(source: str | None) -> str:
+    return f" ({source})" if source else ""
+
+
+def _parse_or_fail(text: str) -> None:
+    try:
+        parse(text)
+    except ExpressionSyntaxError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def needs_error_from_validation(exc: ValidationError, source: str | None = None) -> NeedsError:
+    error = exc.errors(include_url=False)[0]
+    where = ".".join(str(part) for part in error["loc"])
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        known = ", ".join(Needs.model_fields)
+        message = f"'{where}' is not a need dimension{did_you_mean(where, Needs.model_fields)} (known: {known})"
+    return NeedsError(f"needs, {where}: {message}{_at(source)}")
+
+
+@dataclass(frozen=True)
+class ResolvedNeeds:
+    """Needs checked against one catalog, with the purpose preset merged in.
+
+    ``labels`` maps each hard need to a short phrase in the customer's terms, used by
+    explanations (``"require glass.triple"``, ``"deliver by 2027-03-01"``).
+    """
+
+    needs: Needs
+    require: tuple[str, ...]
+    forbid: tuple[str, ...]
+    conditions: tuple[str, ...]
+    excluded: Mapping[str, str] = field(default_factory=dict)
+    services: tuple[Service, ...] = ()
+    payment: PaymentTerm | None = None
+    prefer: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def quantity(self) -> int:
+        return self.needs.quantity
+
+    @property
+    def budget(self) -> Decimal | None:
+        return self.needs.budget
+
+    def allows(self, ref: str) -> bool:
+        """False when a need (region, delivery date, forbid) rules the module out alone."""
+        return ref not in self.excluded
+
+
+def _lead_time(module: Module) -> int:
+    value = module.attributes.get("lead_time_days")
+    return int(value) if isinstance(value, Decimal) else 0
+
+
+def resolve_needs(needs: Needs, catalog: Catalog) -> ResolvedNeeds:
+    require, forbid = list(needs.require), list(needs.forbid)
+    conditions, prefer = list(needs.conditions), dict(needs.prefer)
+    if needs.purpose is not None:
+        purpose = catalog.purposes.get(needs.purpose)
+        if purpose is None:
+            known = ", ".join(catalog.purposes) or "none"
+            raise NeedsError(
+                f"purpose '{needs.purpose}' is not offered by catalog '{catalog.name}'"
+                f"{did_you_mean(needs.purpose, catalog.purposes)} (purposes: {known})"
+            )
+        require += [ref for ref in purpose.require if ref not in require]
+        forbid += [ref for ref in purpose.forbid if ref not in forbid]
+        conditions += [text for text in purpose.conditions if text not in conditions]
+        prefer = {**purpose.prefer, **prefer}
+    for kind, refs in (("require", require), ("forbid", forbid)):
+        for ref in refs:
+            problem = module_ref_problem(catalog, ref)
+            if problem:
+                raise NeedsError(f"needs, {kind}: {problem}")
+    both = set(require) & set(forbid)
+    if both:
+        raise NeedsError(f"needs both require and forbid '{sorted(both)[0]}'; keep one of them")
+    for kind, texts in (("conditions", conditions), ("prefer", list(prefer))):
+        for text in texts:
+            problem = expression_problem(catalog, text)
+            if problem:
+                raise NeedsError(f"needs, {kind}: {problem}")
+    today = needs.today or dt.date.today()
+    if needs.deliver_by is not None and needs.deliver_by < today:
+        raise NeedsError(
+            f"needs, deliver_by: {needs.deliver_by} is in the past (today is {today}); "
+            "give a future date"
+        )
+    services = _services(needs, catalog)
+    payment = None
+    if needs.payment is not None:
+        payment = catalog.payment_terms.get(needs.payment)
+        if payment is None:
+            known = ", ".join(catalog.payment_terms) or "none"
+            raise NeedsError(
+                f"needs, payment: '{needs.payment}' is not a payment term of catalog "
+                f"'{catalog.name}'{did_you_mean(needs.payment, catalog.payment_terms)} "
+                f"(terms: {known})"
+            )
+    excluded: dict[str, str] = {}
+    service_days = max((service.lead_time_days for service in services), default=0)
+    for slot in catalog.slots.values():
+        for module in slot.modules.values():
+            ref = f"{slot.id}.{module.id}"
+            regions = module.attributes.get("regions")
+            if needs.region is not None and isinstance(regions, tuple) and needs.region not in regions:
+                excluded[ref] = f"not available in region {needs.region}"
+            elif needs.deliver_by is not None:
+                ready = today + dt.timedelta(days=_lead_time(module) + service_days)
+                if ready > needs.deliver_by:
+                    excluded[ref] = f"ready {ready} at the earliest, after {needs.deliver_by}"
+    for ref in forbid:
+        excluded.setdefault(ref, "forbidden by the customer")
+    return ResolvedNeeds(
+        needs=needs,
+        require=tuple(require),
+        forbid=tuple(forbid),
+        conditions=tuple(conditions),
+        excluded=excluded,
+        services=services,
+        payment=payment,
+        prefer=prefer,
+    )
+
+
+def _services(needs: Needs, catalog: Catalog) -> tuple[Service, ...]:
+    chosen: list[Service] = []
+    for service_id in needs.services:
+        service = catalog.services.get(service_id)
+        if service is None:
+            known = ", ".join(catalog.services) or "none"
+            raise NeedsError(
+                f"needs, services: '{service_id}' is not a service of catalog '{catalog.name}'"
+                f"{did_you_mean(service_id, catalog.services)} (services: {known})"
+            )
+        if needs.region is not None and service.regions and needs.region not in service.regions:
+            raise NeedsError(
+                f"needs, services: '{service_id}' is not offered in region {needs.region} "
+                f"(only {', '.join(service.regions)})"
+            )
+        chosen.append(service)
+    for service in catalog.services.values():
+        offered = needs.region is None or not service.regions or needs.region in service.regions
+        if service.mandatory and offered and service not in chosen:
+            chosen.append(service)
+    return tuple(chosen)

@@ -1,0 +1,287 @@
+"""Cross-reference checks of a catalog: every mistake names the rule, the reference and a fix."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from .._errors import CatalogError, did_you_mean
+from ._expr import Arith, Count, Expr, Ref, Total, parse, refs, walk
+from ._rules import ConstraintRule, ExcludesRule, RequiresRule, TableRule
+
+if TYPE_CHECKING:
+    from ._catalog import Catalog
+
+__all__ = ["attribute_kind", "check_catalog", "expression_problem", "module_ref_problem"]
+
+
+def module_ref_problem(catalog: Catalog, ref: str) -> str | None:
+    """Why ``slot.module`` names no module of the catalog, with a close match; None if it does."""
+    slot_id, _, module_id = ref.partition(".")
+    slot = catalog.slots.get(slot_id)
+    if slot is None:
+        hint = did_you_mean(ref, catalog.module_refs()) or did_you_mean(slot_id, catalog.slots)
+        return f"'{ref}' names slot '{slot_id}', which does not exist{hint}"
+    if module_id not in slot.modules:
+        hint = did_you_mean(module_id, slot.modules)
+        if hint:
+            hint = f"; did you mean '{slot_id}.{hint.split(chr(39))[1]}'?"
+        else:
+            hint = f" (its modules: {', '.join(slot.modules)})"
+        return f"'{ref}' refers to module '{module_id}', which slot '{slot_id}' does not have{hint}"
+    return None
+
+
+def attribute_kind(catalog: Catalog, attribute: str, slots: Iterable[str] | None = None) -> str:
+    """``"number"``, ``"text"``, ``"flag"``, ``"list"``, ``"mixed"`` or ``"none"``."""
+    kinds = set()
+    for slot_id in slots if slots is not None else catalog.slots:
+        for module in catalog.slots[slot_id].modules.values():
+            value = module.attributes.get(attribute)
+            if value is None:
+                continue
+            kinds.add(
+                "flag"
+                if isinstance(value, bool)
+                else "number"
+                if isinstance(value, Decimal)
+                else "text"
+                if isinstance(value, str)
+                else "list"
+            )
+    if not kinds:
+        return "none"
+    return kinds.pop() if len(kinds) == 1 else "mixed"
+
+
+def _all_attributes(catalog: Catalog) -> set[str]:
+    return {
+        name
+        for slot in catalog.slots.values()
+        for module in slot.modules.values()
+        for name in module.attributes
+    }
+
+
+def expression_problem(catalog: Catalog, text: str) -> str | None:
+    """Why an expression cannot be evaluated against this catalog; None when it can."""
+    expr: Expr = parse(text)
+    for node in refs(expr):
+        if isinstance(node, Count):
+            if node.slot not in catalog.slots:
+                return f"count({node.slot}) names an unknown slot{did_you_mean(node.slot, catalog.slots)}"
+            continue
+        if isinstance(node, Total):
+            if attribute_kind(catalog, node.attribute) != "number":
+                known = sorted(_all_attributes(catalog))
+                return (
+                    f"total({node.attribute}) needs a numeric attribute '{node.attribute}' on "
+                    f"some module{did_you_mean(node.attribute, known)}"
+                )
+            continue
+        problem = _ref_problem(catalog, node)
+        if problem:
+            return problem
+    for node in walk(expr):
+        if isinstance(node, Arith) and node.op == "*":
+            if any(True for _ in refs(node.left)) and any(True for _ in refs(node.right)):
+                return (
+                    f"'{text}' multiplies two references; one side of '*' must be a constant "
+                    "so the constraint stays linear"
+                )
+    return None
+
+
+def _ref_problem(catalog: Catalog, node: Ref) -> str | None:
+    slot = catalog.slots.get(node.slot)
+    if slot is None:
+        return (
+            f"'{node}' names slot '{node.slot}', which does not exist"
+            f"{did_you_mean(node.slot, catalog.slots)}"
+        )
+    attributes = {name for module in slot.modules.values() for name in module.attributes}
+    if node.name in slot.modules:
+        if node.name in attributes:
+            return (
+                f"'{node}' is ambiguous: '{node.name}' is both a module and an attribute of "
+                f"slot '{node.slot}'; rename one of them"
+            )
+        return None
+    if node.name in attributes:
+        kind = attribute_kind(catalog, node.name, [node.slot])
+        if kind == "mixed":
+            return (
+                f"attribute '{node}' mixes numbers and text across modules; give every module "
+                "the same kind of value"
+            )
+        if kind in ("text", "list", "flag") and not slot.single:
+            return (
+                f"attribute '{node}' is {kind} but slot '{node.slot}' takes several modules; "
+                "only numeric attributes can be summed over a multi-select slot"
+            )
+        return None
+    return (
+        f"'{node}' is neither a module nor an attribute of slot '{node.slot}'"
+        f"{did_you_mean(node.name, [*slot.modules, *attributes])}"
+    )
+
+
+def check_catalog(catalog: Catalog) -> None:
+    """Raise :class:`CatalogError` on the first broken reference or self-contradiction."""
+    if catalog.valid_from and catalog.valid_until and catalog.valid_from > catalog.valid_until:
+        raise CatalogError(
+            f"valid_from {catalog.valid_from} is after valid_until {catalog.valid_until}; "
+            "swap the dates",
+            where=("valid_from",),
+        )
+    _check_names(catalog)
+    seen: dict[str, str] = {}
+    for index, rule in enumerate(catalog.rules):
+        where = ("rules", index)
+        if rule.id in seen:
+            raise CatalogError(
+                f"rule id '{rule.id}' is used twice; rule and price-rule ids must be unique",
+                where=where,
+            )
+        seen[rule.id] = "rule"
+        _check_rule(catalog, rule, where)
+    for index, price_rule in enumerate(catalog.prices):
+        where = ("prices", index)
+        if price_rule.id in seen:
+            raise CatalogError(
+                f"price rule id '{price_rule.id}' is already used by a {seen[price_rule.id]}; "
+                "rule and price-rule ids must be unique",
+                where=where,
+            )
+        seen[price_rule.id] = "price rule"
+        for ref in price_rule.bundle or ():
+            _fail_ref(catalog, ref, f"price rule '{price_rule.id}'", where)
+        if price_rule.when is not None:
+            _fail_expression(catalog, price_rule.when, f"price rule '{price_rule.id}'", where)
+    for purpose_id, purpose in catalog.purposes.items():
+        where = ("purposes", purpose_id)
+        for ref in (*purpose.require, *purpose.forbid):
+            _fail_ref(catalog, ref, f"purpose '{purpose_id}'", where)
+        for text in purpose.conditions:
+            _fail_expression(catalog, text, f"purpose '{purpose_id}'", where)
+        for key in purpose.prefer:
+            _fail_expression(catalog, key, f"purpose '{purpose_id}' preference", where)
+
+
+def _check_names(catalog: Catalog) -> None:
+    for slot_id, slot in catalog.slots.items():
+        for module_id, module in slot.modules.items():
+            if module.max_quantity > slot.cardinality.max:
+                raise CatalogError(
+                    f"slot '{slot_id}', module '{module_id}': max_quantity "
+                    f"{module.max_quantity} exceeds the slot's max {slot.cardinality.max}; "
+                    "lower it or raise the slot's max",
+                    where=("slots", slot_id, "modules", module_id, "max_quantity"),
+                )
+
+
+def _fail_ref(catalog: Catalog, ref: str, owner: str, where: tuple[str | int, ...]) -> None:
+    problem = module_ref_problem(catalog, ref)
+    if problem:
+        raise CatalogError(f"{owner} refers to {problem[0].lower()}{problem[1:]}", where=where)
+
+
+def _fail_expression(catalog: Catalog, text: str, owner: str, where: tuple[str | int, ...]) -> None:
+    problem = expression_problem(catalog, text)
+    if problem:
+        raise CatalogError(f"{owner}: {problem}", where=where)
+
+
+def _check_rule(catalog: Catalog, rule: object, where: tuple[str | int, ...]) -> None:
+    owner = f"rule '{getattr(rule, 'id', '?')}'"
+    if isinstance(rule, RequiresRule | ExcludesRule):
+        for ref in rule.refs:
+            _fail_ref(catalog, ref, owner, where)
+    if isinstance(rule, RequiresRule):
+        _check_requires(catalog, rule, owner, where)
+    elif isinstance(rule, ExcludesRule):
+        slots = {ref.split(".")[0] for ref in rule.excludes}
+        if len(slots) == 1 and catalog.slots[next(iter(slots))].single:
+            raise CatalogError(
+                f"{owner} excludes modules of the single slot '{next(iter(slots))}', which can "
+                "never be chosen together anyway; remove the rule or name modules of other slots",
+                where=where,
+            )
+    elif isinstance(rule, TableRule):
+        _check_table(catalog, rule, owner, where)
+    elif isinstance(rule, ConstraintRule):
+        _fail_expression(catalog, rule.constraint, owner, where)
+        if rule.when is not None:
+            _fail_expression(catalog, rule.when, owner, where)
+
+
+def _check_requires(
+    catalog: Catalog, rule: RequiresRule, owner: str, where: tuple[str | int, ...]
+) -> None:
+    conditions, consequences = rule.requires.if_, rule.requires.then
+    circular = set(conditions) & set(consequences)
+    if circular:
+        raise CatalogError(
+            f"{owner} is circular: '{sorted(circular)[0]}' requires itself; remove it from "
+            "'then'",
+            where=where,
+        )
+    single_conditions: dict[str, str] = {}
+    for ref in conditions:
+        slot = ref.split(".")[0]
+        if catalog.slots[slot].single and slot in single_conditions:
+            raise CatalogError(
+                f"{owner} can never apply: '{single_conditions[slot]}' and '{ref}' share the "
+                f"single slot '{slot}'; split it into two rules",
+                where=where,
+            )
+        single_conditions[slot] = ref
+    then_slots = {ref.split(".")[0] for ref in consequences}
+    for slot, ref in single_conditions.items():
+        if then_slots == {slot}:
+            raise CatalogError(
+                f"{owner} contradicts itself: '{ref}' requires {', '.join(consequences)} of "
+                f"the same single slot '{slot}', so '{ref}' could never be chosen; remove the "
+                "rule or forbid the module explicitly",
+                where=where,
+            )
+
+
+def _check_table(catalog: Catalog, rule: TableRule, owner: str, where: tuple[str | int, ...]) -> None:
+    for slot_id in rule.table.slots:
+        slot = catalog.slots.get(slot_id)
+        if slot is None:
+            raise CatalogError(
+                f"{owner} names slot '{slot_id}', which does not exist"
+                f"{did_you_mean(slot_id, catalog.slots)}",
+                where=where,
+            )
+        if not slot.single:
+            raise CatalogError(
+                f"{owner} covers slot '{slot_id}', which takes several modules; tables cover "
+                "single-choice slots (exactly_one or optional); use requires/excludes instead",
+                where=where,
+            )
+    if rule.allow and not rule.rows:
+        raise CatalogError(
+            f"{owner} allows no row at all, so no configuration could ever be valid; add rows "
+            "or remove the rule",
+            where=where,
+        )
+    for number, row in enumerate(rule.rows, start=1):
+        for slot_id, value in zip(rule.table.slots, row, strict=True):
+            slot = catalog.slots[slot_id]
+            if value is None:
+                if slot.cardinality.min > 0:
+                    raise CatalogError(
+                        f"{owner}, row {number}: null (empty) is not possible for slot "
+                        f"'{slot_id}', which must be filled; use a module id or '*'",
+                        where=where,
+                    )
+            elif value != "*" and value not in slot.modules:
+                raise CatalogError(
+                    f"{owner}, row {number}: '{value}' is not a module of slot '{slot_id}'"
+                    f"{did_you_mean(value, slot.modules)}",
+                    where=where,
+                )
