@@ -169,9 +169,32 @@ def check_catalog(catalog: Catalog) -> None:
             _fail_expression(catalog, key, f"purpose '{purpose_id}' preference", where)
 
 
+def _check_precision(catalog: Catalog, amount: Decimal, owner: str, where: tuple[str | int, ...]) -> None:
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > catalog.decimals:
+        raise CatalogError(
+            f"{owner}: amount {amount} has more decimals than {catalog.currency}'s minor unit "
+            f"({catalog.decimals}); round it to {catalog.decimals} decimals",
+            where=where,
+        )
+
+
 def _check_names(catalog: Catalog) -> None:
+    for index, price_rule in enumerate(catalog.prices):
+        if price_rule.amount is not None:
+            _check_precision(
+                catalog, price_rule.amount, f"price rule '{price_rule.id}'", ("prices", index)
+            )
+    for service_id, service in catalog.services.items():
+        _check_precision(catalog, service.price, f"service '{service_id}'", ("services", service_id))
     for slot_id, slot in catalog.slots.items():
         for module_id, module in slot.modules.items():
+            _check_precision(
+                catalog,
+                module.price,
+                f"slot '{slot_id}', module '{module_id}'",
+                ("slots", slot_id, "modules", module_id, "price"),
+            )
             if module.max_quantity > slot.cardinality.max:
                 raise CatalogError(
                     f"slot '{slot_id}', module '{module_id}': max_quantity "
