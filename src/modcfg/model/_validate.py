@@ -207,7 +207,7 @@ def _check_names(catalog: Catalog) -> None:
 def _fail_ref(catalog: Catalog, ref: str, owner: str, where: tuple[str | int, ...]) -> None:
     problem = module_ref_problem(catalog, ref)
     if problem:
-        raise CatalogError(f"{owner} refers to {problem[0].lower()}{problem[1:]}", where=where)
+        raise CatalogError(f"{owner}: {problem}", where=where)
 
 
 def _fail_expression(catalog: Catalog, text: str, owner: str, where: tuple[str | int, ...]) -> None:
