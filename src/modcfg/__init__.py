@@ -9,7 +9,15 @@ valid configurations for one customer's needs.
 1800
 """
 
-from ._errors import CatalogError, InfeasibleError, LimitExceeded, ModcfgError, NeedsError
+from ._configurator import Configurator, compile
+from ._errors import (
+    CatalogError,
+    InfeasibleError,
+    LimitExceeded,
+    ModcfgError,
+    NeedsError,
+    Relaxation,
+)
 from .model import (
     Catalog,
     Configuration,
@@ -20,19 +28,25 @@ from .model import (
     load_catalog,
     load_needs,
 )
+from .price import Quote, QuoteLine
 
 __all__ = [
     "Catalog",
     "CatalogError",
     "Configuration",
+    "Configurator",
     "InfeasibleError",
     "LimitExceeded",
     "ModcfgError",
     "Needs",
     "NeedsError",
     "Quantities",
+    "Quote",
+    "QuoteLine",
+    "Relaxation",
     "bundled_catalogs",
     "catalog_schema",
+    "compile",
     "load_catalog",
     "load_needs",
 ]

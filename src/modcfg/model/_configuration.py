@@ -72,7 +72,15 @@ class Configuration(Mapping[str, Choice]):
                 choice = Quantities(choice)
             items[slot] = choice
         self._items = items
-        self._hash = hash(frozenset(items.items()))
+        self._hash: int | None = None
+
+    @classmethod
+    def _trusted(cls, items: dict[str, Choice]) -> Configuration:
+        """Wrap a dict the engine built (already validated and normalised), without copying."""
+        configuration = cls.__new__(cls)
+        configuration._items = items
+        configuration._hash = None
+        return configuration
 
     def __getitem__(self, slot: str) -> Choice:
         return self._items[slot]
@@ -84,9 +92,13 @@ class Configuration(Mapping[str, Choice]):
         return len(self._items)
 
     def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = hash(frozenset(self._items.items()))
         return self._hash
 
     def __eq__(self, other: object) -> bool:
+        if isinstance(other, Configuration):
+            return self._items == other._items
         if isinstance(other, Mapping):
             return self._items == dict(other.items())
         return NotImplemented

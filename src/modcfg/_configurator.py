@@ -1,0 +1,397 @@
+"""The compiled catalog: count, enumerate, price and find the best configurations."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Literal
+
+from ._errors import InfeasibleError, LimitExceeded, NeedsError
+from .model import Catalog, Configuration, ConfigurationView, Needs, ResolvedNeeds, evaluate, parse, truthy
+from .price import Quote, order_total, quote
+from .solve import Problem, Tree, TreeQuery, build_domains, build_tree, compile_rules, needs_problem
+from .solve._cpsat import CpSatEngine
+
+__all__ = ["Configurator", "Engine", "NeedsLike", "Order", "Progress", "compile"]
+
+Engine = Literal["auto", "decomposition", "cpsat"]
+Order = Literal["price"] | None
+NeedsLike = Needs | Mapping[str, Any] | None
+#: ``progress(done, total)``: ``total`` is None when unknown.
+Progress = Callable[[int, int | None], None]
+
+
+def compile(catalog: Catalog) -> Configurator:  # noqa: A001 - the public verb of the design
+    """Compile a catalog into a reusable, thread-safe :class:`Configurator`.
+
+    >>> import modcfg
+    >>> modcfg.compile(modcfg.load_catalog("credit_cards")).count()
+    200
+    """
+    return Configurator(catalog)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One customer's needs applied to the compiled catalog."""
+
+    resolved: ResolvedNeeds | None
+    problem: Problem
+    query: TreeQuery
+    cost_bound: int | None  # unit cost bound (minor units) from the budget
+
+    @property
+    def global_sums(self) -> bool:
+        return bool(self.problem.resources)
+
+
+class Configurator:
+    """A compiled catalog. Immutable; one instance serves many threads and sessions.
+
+    >>> import modcfg
+    >>> cfg = modcfg.compile(modcfg.load_catalog("windows"))
+    >>> cfg
+    <Configurator windows: 4 slots, 30 modules, 1800 configurations>
+    >>> cheapest = cfg.best(k=1)[0]
+    >>> cheapest.total, dict(cheapest.configuration)
+    (Decimal('100.00'), {'frame': 'pvc', 'glass': 'float', 'grade': 'g1', 'picture': 'plain'})
+    """
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._domains = build_domains(catalog)
+        self._base = compile_rules(catalog, self._domains)
+        self._tree = build_tree(self._base)
+        self._slots = tuple(catalog.slots)
+        self._trees: dict[frozenset[tuple[int, ...]], Tree] = {}
+        self._lock = threading.Lock()
+        self._base_query = TreeQuery(self._tree, self._base)
+        self._base_query.count()
+
+    # -- description ------------------------------------------------------------------------
+
+    @property
+    def width(self) -> int:
+        """The width of the tree decomposition (bag size - 1)."""
+        return self._tree.width
+
+    def __repr__(self) -> str:
+        count = (
+            self.count()
+            if not self._base.resources
+            else "?"
+        )
+        return (
+            f"<Configurator {self.catalog.name}: {len(self._slots)} slots, "
+            f"{self.catalog.module_count} modules, {count} configurations>"
+        )
+
+    # -- needs ------------------------------------------------------------------------------
+
+    def resolve(self, needs: NeedsLike) -> ResolvedNeeds | None:
+        """Check needs against this catalog (NeedsError when they do not fit)."""
+        if needs is None:
+            return None
+        if not isinstance(needs, Needs):
+            needs = Needs.from_data(needs)
+        return needs.resolve(self.catalog)
+
+    def _plan(self, needs: NeedsLike) -> _Plan:
+        resolved = self.resolve(needs)
+        if resolved is None:
+            problem = self._base
+            query = self._base_query
+        else:
+            problem = needs_problem(self._base, resolved)
+            query = TreeQuery(self._tree_for(problem), problem)
+        bound = None
+        if resolved is not None and resolved.budget is not None:
+            bound = self._cost_bound(resolved, query)
+        return _Plan(resolved, problem, query, bound)
+
+    def _tree_for(self, problem: Problem) -> Tree:
+        base = {id(c) for c in self._base.constraints}
+        extra = [c.scope for c in problem.constraints if id(c) not in base]
+        extra += [f.scope for f in problem.score_factors]
+        if all(self._tree.bag_containing(scope) is not None for scope in extra):
+            return self._tree
+        key = frozenset(tuple(scope) for scope in extra)
+        with self._lock:
+            tree = self._trees.get(key)
+            if tree is None:
+                tree = build_tree(self._base, extra_scopes=sorted(key))
+                if len(self._trees) > 64:
+                    self._trees.clear()
+                self._trees[key] = tree
+        return tree
+
+    def _cost_bound(self, resolved: ResolvedNeeds, query: TreeQuery) -> int:
+        """The largest unit cost (minor units) whose quote total fits the budget."""
+        budget = resolved.budget
+        assert budget is not None  # callers check
+        decimals = self.catalog.decimals
+
+        def fits(units: int) -> bool:
+            return order_total(self.catalog, Decimal(units).scaleb(-decimals), resolved) <= budget
+
+        best = query.best_key()
+        low = (best // query.scale if best is not None else 0) - 1
+        if not fits(low + 1):
+            return low
+        step = 1
+        while fits(low + step):
+            low += step
+            step *= 2
+            if step > 10**30:
+                return low + step
+        high = low + step  # fits(low) and not fits(high)
+        while high - low > 1:
+            middle = (low + high) // 2
+            if fits(middle):
+                low = middle
+            else:
+                high = middle
+        return low
+
+    # -- queries ----------------------------------------------------------------------------
+
+    def _engine(self, plan: _Plan, engine: Engine, job: str) -> Literal["decomposition", "cpsat"]:
+        if engine != "auto":
+            return engine
+        if plan.global_sums and job != "count":
+            return "cpsat"
+        return "decomposition"
+
+    def count(
+        self,
+        needs: NeedsLike = None,
+        *,
+        engine: Engine = "auto",
+        time_limit: float | None = None,
+        limit: int | None = None,
+        progress: Progress | None = None,
+    ) -> int:
+        """The exact number of valid configurations (for the needs, when given).
+
+        ``engine="cpsat"`` counts by enumeration, so it takes ``limit``/``time_limit``.
+        """
+        plan = self._plan(needs)
+        if self._engine(plan, engine, "count") == "cpsat":
+            solver = CpSatEngine(plan.problem, cost_bound=plan.cost_bound, scale=plan.query.scale)
+            found = solver.solutions(
+                limit=limit, time_limit=time_limit, progress=_adapt(progress, None)
+            )
+            return len(found)
+        if progress is not None:
+            progress(0, 1)
+        if plan.problem.resources or plan.cost_bound is not None:
+            result = plan.query.count_within(plan.problem.resources, plan.cost_bound)
+        else:
+            result = plan.query.count()
+        if progress is not None:
+            progress(1, 1)
+        return result
+
+    def _to_configuration(self, assignment: list[int]) -> Configuration:
+        return Configuration._trusted(
+            {
+                slot: domain.choices[value]
+                for slot, domain, value in zip(self._slots, self._domains, assignment, strict=True)
+            }
+        )
+
+    def _unit_cost(self, plan: _Plan, key: int, assignment: list[int]) -> int:
+        del assignment
+        return -(-key // plan.query.scale)
+
+    def _holds_sums(self, plan: _Plan, assignment: list[int]) -> bool:
+        for resource in plan.problem.resources:
+            total = sum(resource.weights[var][value] for var, value in enumerate(assignment))
+            if not resource.holds(total):
+                return False
+        return True
+
+    def _within_budget(self, plan: _Plan, assignment: list[int]) -> bool:
+        if plan.cost_bound is None:
+            return True
+        problem = plan.problem
+        cost = sum(problem.domains[var].cost[value] for var, value in enumerate(assignment))
+        for factor in problem.cost_factors:
+            cost += factor.table.get(tuple(assignment[v] for v in factor.scope), 0)
+        return cost <= plan.cost_bound
+
+    def configurations(
+        self,
+        needs: NeedsLike = None,
+        *,
+        order: Order = None,
+        limit: int | None = None,
+        engine: Engine = "auto",
+        time_limit: float | None = None,
+        progress: Progress | None = None,
+    ) -> Iterator[Configuration]:
+        """A lazy stream of valid configurations (each once).
+
+        ``order="price"`` yields them by non-decreasing total; ``limit`` stops the stream
+        after that many; ``time_limit`` (seconds) raises :class:`LimitExceeded` when passed.
+        """
+        if order not in (None, "price"):
+            raise NeedsError(f"order={order!r} is unknown; use order=None or order='price'")
+        plan = self._plan(needs)
+        stream = self._assignments(plan, order=order, engine=engine, time_limit=time_limit)
+        deadline = None if time_limit is None else time.monotonic() + time_limit
+        total = None
+        if progress is not None and not plan.problem.resources and plan.cost_bound is None:
+            total = plan.query.count()
+        for produced, assignment in enumerate(stream, start=1):
+            yield self._to_configuration(assignment)
+            if limit is not None and produced >= limit:
+                return
+            if produced % 1024 == 0:
+                if progress is not None:
+                    progress(produced, total)
+                if deadline is not None and time.monotonic() > deadline:
+                    raise LimitExceeded(
+                        f"enumeration passed time_limit={time_limit} s after {produced} "
+                        "configurations; raise time_limit= or pass limit="
+                    )
+
+    def _assignments(
+        self, plan: _Plan, *, order: Order, engine: Engine, time_limit: float | None
+    ) -> Iterator[list[int]]:
+        if self._engine(plan, engine, "enumerate") == "cpsat":
+            solver = CpSatEngine(plan.problem, cost_bound=plan.cost_bound, scale=plan.query.scale)
+            if order == "price":
+                for _, assignment in solver.by_key(time_limit=time_limit):
+                    yield assignment
+            else:
+                yield from solver.solutions(limit=None, time_limit=time_limit)
+            return
+        query = plan.query
+        if order == "price":
+            for _, assignment in query.by_key():
+                if not self._within_budget(plan, assignment):
+                    return
+                if self._holds_sums(plan, assignment):
+                    yield assignment
+            return
+        if self._independent(plan):
+            values = [plan.problem.values(var) for var in range(plan.problem.size)]
+            for combo in itertools.product(*values):
+                yield list(combo)
+            return
+        for assignment in query.solutions():
+            if self._within_budget(plan, assignment) and self._holds_sums(plan, assignment):
+                yield assignment
+
+    def _independent(self, plan: _Plan) -> bool:
+        problem = plan.problem
+        return not (
+            problem.constraints
+            or problem.resources
+            or plan.cost_bound is not None
+        )
+
+    def price(self, configuration: Mapping[str, Any], needs: NeedsLike = None) -> Quote:
+        """The quote of one configuration for the needs (InfeasibleError if it breaks a rule)."""
+        resolved = self.resolve(needs)
+        chosen = Configuration.validated(self.catalog, configuration)
+        broken = self.violations(chosen, resolved, include_budget=False)
+        if broken:
+            raise InfeasibleError(
+                "this configuration is not valid: " + "; ".join(broken), rules=broken
+            )
+        return quote(self.catalog, chosen, resolved)
+
+    def violations(
+        self,
+        configuration: Mapping[str, Any],
+        needs: NeedsLike | ResolvedNeeds = None,
+        *,
+        include_budget: bool = True,
+    ) -> list[str]:
+        """What a configuration breaks: rule ids with messages, and unmet needs."""
+        chosen = Configuration.validated(self.catalog, configuration)
+        resolved = needs if isinstance(needs, ResolvedNeeds) else self.resolve(needs)
+        view = ConfigurationView(self.catalog, chosen)
+        problem = self._base
+        broken: list[str] = []
+        assignment = [
+            domain.index_of(chosen[slot]) for slot, domain in zip(self._slots, self._domains, strict=True)
+        ]
+        for var, value in enumerate(assignment):
+            if not problem.allowed[var][value]:
+                rule = problem.unary_reasons.get((var, value), "?")
+                broken.append(self._rule_text(rule))
+        for constraint in problem.constraints:
+            if tuple(assignment[v] for v in constraint.scope) not in constraint.allowed:
+                broken.append(self._rule_text(constraint.source))
+        for resource in problem.resources:
+            total = sum(resource.weights[var][value] for var, value in enumerate(assignment))
+            if not resource.holds(total):
+                broken.append(self._rule_text(resource.source))
+        if resolved is not None:
+            refs = chosen.refs()
+            broken += [f"need: require {ref}" for ref in resolved.require if ref not in refs]
+            broken += [
+                f"need: {ref.split('.', 1)[1]} {resolved.excluded[ref]}"
+                for ref in sorted(refs)
+                if ref in resolved.excluded
+            ]
+            broken += [
+                f"need: {text}"
+                for text in resolved.conditions
+                if not truthy(evaluate(parse(text), view))
+            ]
+            if include_budget and resolved.budget is not None:
+                total = quote(self.catalog, chosen, resolved).total
+                if total > resolved.budget:
+                    broken.append(f"need: budget {resolved.budget} (total {total})")
+        return list(dict.fromkeys(broken))
+
+    def _rule_text(self, rule_id: str) -> str:
+        rule = self.catalog.rules_by_id.get(rule_id)
+        return f"{rule_id}: {rule.describe()}" if rule is not None and rule.message else rule_id
+
+    def best(
+        self,
+        needs: NeedsLike = None,
+        k: int = 10,
+        *,
+        engine: Engine = "auto",
+        time_limit: float | None = None,
+    ) -> list[Quote]:
+        """The ``k`` best valid configurations as quotes: cheapest total first, then the
+        highest preference score. Raises :class:`InfeasibleError` when there is none."""
+        if k < 1:
+            raise NeedsError(f"k={k} asks for no configuration; give k >= 1")
+        plan = self._plan(needs)
+        quotes: list[Quote] = []
+        kth: Quote | None = None
+        stream = self._assignments(plan, order="price", engine=engine, time_limit=time_limit)
+        for assignment in stream:
+            result = quote(self.catalog, self._to_configuration(assignment), plan.resolved)
+            if kth is not None and (
+                result.total > kth.total or result.unit_price == kth.unit_price
+            ):
+                # later ones cost more, or cost the same with no higher score
+                break
+            quotes.append(result)
+            if len(quotes) == k:
+                kth = result
+        if not quotes:
+            from .explain import infeasible_error
+
+            raise infeasible_error(self, plan.resolved)
+        quotes.sort(key=lambda q: (q.total, -q.score))
+        return quotes[:k]
+
+
+def _adapt(progress: Progress | None, total: int | None) -> Callable[[int], None] | None:
+    if progress is None:
+        return None
+    return lambda done: progress(done, total)

@@ -1,0 +1,21 @@
+"""Quote computation from a configuration and needs (internal layer)."""
+
+from ._quote import (
+    Quote,
+    QuoteLine,
+    instalment_amount,
+    order_total,
+    preference_score,
+    quote,
+    unit_price,
+)
+
+__all__ = [
+    "Quote",
+    "QuoteLine",
+    "instalment_amount",
+    "order_total",
+    "preference_score",
+    "quote",
+    "unit_price",
+]

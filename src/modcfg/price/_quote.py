@@ -1,0 +1,230 @@
+"""Quotes: a configuration priced for one customer's needs, line by line, in Decimal.
+
+The rules are those of ``docs/semantics.md``: every line is rounded half-even to the
+currency's minor unit and the total is the exact sum of the lines.
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any, Literal
+
+from ..model import Catalog, Configuration, ConfigurationView, ResolvedNeeds, evaluate, parse, truthy
+
+__all__ = [
+    "LineKind",
+    "Quote",
+    "QuoteLine",
+    "instalment_amount",
+    "order_total",
+    "preference_score",
+    "quote",
+    "unit_price",
+]
+
+LineKind = Literal[
+    "module", "surcharge", "discount", "bundle", "tier", "frequency", "service", "payment", "financing"
+]
+_PRECISION = decimal.Context(prec=50, rounding=ROUND_HALF_EVEN)
+
+
+@dataclass(frozen=True)
+class QuoteLine:
+    """One line of a quote: what it is, where it comes from, and why it applies."""
+
+    kind: LineKind
+    source: str
+    label: str
+    amount: Decimal
+    reason: str
+    quantity: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.amount} ({self.reason})"
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A priced configuration: ``total`` (Decimal) is the exact sum of ``lines``.
+
+    ``unit_price`` is the price of one unit before order-level adjustments, ``score`` the
+    preference score, ``instalments``/``instalment_amount`` the payment plan when there is one.
+    """
+
+    configuration: Configuration
+    currency: str
+    lines: tuple[QuoteLine, ...]
+    total: Decimal
+    unit_price: Decimal
+    quantity: int = 1
+    score: int = 0
+    instalments: int = 1
+    instalment_amount: Decimal | None = None
+
+    def __repr__(self) -> str:
+        choices = ", ".join(f"{slot}={choice}" for slot, choice in self.configuration.items())
+        return f"<Quote {self.currency} {self.total}: {choices}>"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-friendly view (amounts as strings, so no cent is lost)."""
+        return {
+            "configuration": {
+                slot: dict(choice) if isinstance(choice, Mapping) else choice
+                for slot, choice in self.configuration.items()
+            },
+            "currency": self.currency,
+            "total": str(self.total),
+            "unit_price": str(self.unit_price),
+            "quantity": self.quantity,
+            "score": self.score,
+            "instalments": self.instalments,
+            "instalment_amount": None
+            if self.instalment_amount is None
+            else str(self.instalment_amount),
+            "lines": [
+                {
+                    "kind": line.kind,
+                    "source": line.source,
+                    "label": line.label,
+                    "quantity": line.quantity,
+                    "amount": str(line.amount),
+                    "reason": line.reason,
+                }
+                for line in self.lines
+            ],
+        }
+
+
+def _round(amount: Decimal, decimals: int) -> Decimal:
+    return amount.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_EVEN, context=_PRECISION)
+
+
+def _unit_lines(catalog: Catalog, configuration: Configuration) -> Iterator[tuple[QuoteLine, Decimal]]:
+    """Lines 1-2 of a quote for one unit: modules, then conditional price rules."""
+    for slot, module_id, units in configuration.units():
+        module = catalog.slots[slot].modules[module_id]
+        per_unit = module.price * units
+        label = module.title if units == 1 else f"{module.title} x {units}"
+        yield (
+            QuoteLine("module", f"{slot}.{module_id}", label, per_unit, f"{catalog.slots[slot].title}: {module.title}", units),
+            per_unit,
+        )
+    view = ConfigurationView(catalog, configuration)
+    for rule in catalog.prices:
+        if rule.kind != "conditional" or rule.amount is None:
+            continue
+        if not truthy(evaluate(parse(rule.condition), view)):
+            continue
+        kind: LineKind = "bundle" if rule.bundle else "surcharge" if rule.amount > 0 else "discount"
+        yield QuoteLine(kind, rule.id, rule.describe(), rule.amount, f"price rule '{rule.id}'"), rule.amount
+
+
+def unit_price(catalog: Catalog, configuration: Configuration) -> Decimal:
+    """The price of one unit: module prices plus conditional surcharges and discounts."""
+    return sum((amount for _, amount in _unit_lines(catalog, configuration)), Decimal(0))
+
+
+def _order_lines(catalog: Catalog, goods: Decimal, resolved: ResolvedNeeds | None) -> list[QuoteLine]:
+    """Lines 3-6: tiers, frequency pricing, services and payment (all depend on goods only)."""
+    decimals = catalog.decimals
+    quantity = resolved.quantity if resolved else 1
+    frequency = resolved.needs.frequency if resolved else "one-off"
+    lines: list[QuoteLine] = []
+    for rule in catalog.prices:
+        if rule.kind == "tiers":
+            tier = rule.tier_percent(quantity)
+            if tier is not None and tier.percent:
+                amount = _round(goods * tier.percent / 100, decimals)
+                lines.append(QuoteLine("tier", rule.id, rule.describe(), amount, f"{tier.percent} % from {tier.min_quantity} units"))
+        elif rule.kind == "frequency" and frequency in (rule.frequency or ()) and rule.percent:
+            amount = _round(goods * rule.percent / 100, decimals)
+            lines.append(QuoteLine("frequency", rule.id, rule.describe(), amount, f"{rule.percent} % for {frequency} purchases"))
+    for service in resolved.services if resolved else ():
+        units = quantity if service.per == "unit" else 1
+        amount = _round(service.price * units, decimals)
+        label = service.label or service.id
+        lines.append(QuoteLine("service", service.id, label, amount, f"{service.kind} service" + (f", {units} units" if units > 1 else ""), units))
+    payment = resolved.payment if resolved else None
+    if payment is not None:
+        subtotal = goods + sum((line.amount for line in lines), Decimal(0))
+        if payment.discount_percent:
+            amount = -_round(subtotal * payment.discount_percent / 100, decimals)
+            lines.append(QuoteLine("payment", payment.id, payment.label or payment.id, amount, f"{payment.discount_percent} % discount for {payment.id}"))
+            subtotal += amount
+        if payment.instalments > 1:
+            instalment = instalment_amount(subtotal, payment.instalments, payment.apr, decimals)
+            cost = instalment * payment.instalments - subtotal
+            lines.append(QuoteLine("financing", payment.id, payment.label or payment.id, cost, f"{payment.instalments} instalments of {instalment} at {payment.apr} % APR", payment.instalments))
+    return lines
+
+
+def instalment_amount(principal: Decimal, count: int, apr: Decimal, decimals: int) -> Decimal:
+    """One instalment of an annuity (``apr`` in percent per year, monthly payments).
+
+    >>> instalment_amount(Decimal("1200.00"), 12, Decimal("0"), 2)
+    Decimal('100.00')
+    >>> instalment_amount(Decimal("1000.00"), 12, Decimal("12"), 2)
+    Decimal('88.85')
+    """
+    if apr == 0:
+        return _round(principal / count, decimals)
+    rate = _PRECISION.divide(apr, Decimal(1200))
+    factor = _PRECISION.power(1 + rate, -count)
+    return _round(_PRECISION.divide(principal * rate, 1 - factor), decimals)
+
+
+def order_total(catalog: Catalog, unit: Decimal, resolved: ResolvedNeeds | None) -> Decimal:
+    """The quote total for any configuration whose unit price is ``unit``.
+
+    Non-decreasing in ``unit``; engines use it to turn a budget into a unit-price bound.
+    """
+    quantity = resolved.quantity if resolved else 1
+    goods = unit * quantity
+    return goods + sum((line.amount for line in _order_lines(catalog, goods, resolved)), Decimal(0))
+
+
+def quote(
+    catalog: Catalog, configuration: Configuration, resolved: ResolvedNeeds | None
+) -> Quote:
+    """Price one (valid) configuration for the needs."""
+    quantity = resolved.quantity if resolved else 1
+    lines: list[QuoteLine] = []
+    unit = Decimal(0)
+    for line, per_unit in _unit_lines(catalog, configuration):
+        unit += per_unit
+        amount = _round(per_unit * quantity, catalog.decimals)
+        lines.append(QuoteLine(line.kind, line.source, line.label, amount, line.reason, line.quantity * quantity))
+    goods = sum((line.amount for line in lines), Decimal(0))
+    order = _order_lines(catalog, goods, resolved)
+    lines.extend(order)
+    payment = resolved.payment if resolved else None
+    instalments = payment.instalments if payment is not None else 1
+    total = sum((line.amount for line in lines), Decimal(0))
+    # with instalments the financing line makes the total exactly n x instalment
+    instalment = total / instalments if instalments > 1 else None
+    return Quote(
+        configuration=configuration,
+        currency=catalog.currency,
+        lines=tuple(lines),
+        total=total,
+        unit_price=unit,
+        quantity=quantity,
+        score=preference_score(catalog, configuration, resolved),
+        instalments=instalments,
+        instalment_amount=instalment,
+    )
+
+
+def preference_score(
+    catalog: Catalog, configuration: Configuration, resolved: ResolvedNeeds | None
+) -> int:
+    """The sum of the ``prefer`` weights whose reference or condition holds."""
+    if resolved is None or not resolved.prefer:
+        return 0
+    view = ConfigurationView(catalog, configuration)
+    return sum(
+        weight for text, weight in resolved.prefer.items() if truthy(evaluate(parse(text), view))
+    )

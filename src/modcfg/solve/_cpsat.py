@@ -1,0 +1,165 @@
+"""The CP-SAT engine (OR-Tools): for global numeric constraints and dense rule sets.
+
+One integer variable per slot (its value index) channelled to one Boolean per value; rules as
+allowed-assignment tables; prices, preferences and resources as linear sums over the
+Booleans. Counting and enumeration use CP-SAT's solution enumeration, ordered queries repeated
+optimisation with a no-good cut after each solution.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+from ortools.sat.python import cp_model
+
+from .._errors import LimitExceeded
+from ._problem import Factor, Problem
+
+__all__ = ["CpSatEngine"]
+
+
+class CpSatEngine:
+    """A CP-SAT model of one :class:`Problem`; ``cost_bound`` caps the unit cost."""
+
+    def __init__(self, problem: Problem, *, cost_bound: int | None, scale: int) -> None:
+        self.problem = problem
+        self.scale = scale
+        model = cp_model.CpModel()
+        self.model = model
+        self.x: list[cp_model.IntVar] = []
+        self.b: list[dict[int, cp_model.IntVar]] = []
+        feasible = True
+        for var, domain in enumerate(problem.domains):
+            values = problem.values(var)
+            if not values:
+                feasible = False
+                values = [0]
+            x = model.new_int_var_from_domain(cp_model.Domain.from_values(values), domain.slot)
+            bools = {value: model.new_bool_var(f"{domain.slot}={value}") for value in values}
+            model.add_exactly_one(bools.values())
+            model.add(x == sum(value * flag for value, flag in bools.items()))
+            self.x.append(x)
+            self.b.append(bools)
+        if not feasible:
+            model.add_bool_or([])
+        for constraint in problem.constraints:
+            if not constraint.scope:
+                if () not in constraint.allowed:
+                    model.add_bool_or([])
+                continue
+            model.add_allowed_assignments(
+                [self.x[v] for v in constraint.scope], sorted(constraint.allowed)
+            )
+        cost = sum(
+            domain.cost[value] * flag
+            for var, domain in enumerate(problem.domains)
+            for value, flag in self.b[var].items()
+        )
+        cost = cost + sum(self._factor_sum(f) for f in problem.cost_factors)
+        score = sum(self._factor_sum(f) for f in problem.score_factors)
+        for resource in problem.resources:
+            total = sum(
+                resource.weights[var][value] * flag
+                for var in range(problem.size)
+                for value, flag in self.b[var].items()
+            )
+            _add_comparison(model, total, resource.op, resource.bound)
+        if cost_bound is not None:
+            model.add(cost <= cost_bound)
+        self.key = cost * scale - score
+
+    def _factor_sum(self, factor: Factor) -> cp_model.LinearExprT:
+        terms = []
+        for combo, amount in factor.table.items():
+            flags = [self.b[var].get(value) for var, value in zip(factor.scope, combo, strict=True)]
+            if any(flag is None for flag in flags) or not amount:
+                continue
+            match = self.model.new_bool_var(f"{factor.source}:{combo}")
+            literals = [flag for flag in flags if flag is not None]
+            self.model.add_bool_and(literals).only_enforce_if(match)
+            self.model.add_bool_or([flag.Not() for flag in literals]).only_enforce_if(match.Not())
+            terms.append(amount * match)
+        return sum(terms)
+
+    def _solver(self, time_limit: float | None) -> cp_model.CpSolver:
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        if time_limit is not None:
+            solver.parameters.max_time_in_seconds = max(time_limit, 0.001)
+        return solver
+
+    def solutions(
+        self,
+        *,
+        limit: int | None,
+        time_limit: float | None,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[list[int]]:
+        """Every solution (as value indexes), by CP-SAT enumeration; raises past ``limit``."""
+        solver = self._solver(time_limit)
+        solver.parameters.enumerate_all_solutions = True
+        found: list[list[int]] = []
+        x = self.x
+
+        class _Collect(cp_model.CpSolverSolutionCallback):
+            def on_solution_callback(self) -> None:
+                found.append([self.value(var) for var in x])
+                if progress is not None and len(found) % 1000 == 0:
+                    progress(len(found))
+                if limit is not None and len(found) > limit:
+                    self.stop_search()
+
+        status = solver.solve(self.model, _Collect())
+        if limit is not None and len(found) > limit:
+            raise LimitExceeded(
+                f"the CP-SAT engine found more than {limit} configurations; raise limit= or "
+                "use the decomposition engine to count"
+            )
+        if status in (cp_model.FEASIBLE, cp_model.UNKNOWN):
+            raise LimitExceeded(
+                f"the CP-SAT engine did not finish within time_limit={time_limit} s; "
+                "raise time_limit="
+            )
+        return found
+
+    def by_key(self, *, time_limit: float | None) -> Iterator[tuple[int, list[int]]]:
+        """Solutions in non-decreasing key order: optimise, cut the solution off, repeat."""
+        deadline = None if time_limit is None else time.monotonic() + time_limit
+        model = self.model
+        model.minimize(self.key)
+        while True:
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                raise LimitExceeded(
+                    f"ordered search did not finish within time_limit={time_limit} s; raise it"
+                )
+            solver = self._solver(remaining)
+            status = solver.solve(model)
+            if status == cp_model.INFEASIBLE:
+                return
+            if status != cp_model.OPTIMAL:
+                raise LimitExceeded(
+                    f"ordered search did not finish within time_limit={time_limit} s; raise it"
+                )
+            assignment = [solver.value(var) for var in self.x]
+            yield int(solver.objective_value), assignment
+            model.add_bool_or(
+                [self.b[var][value].Not() for var, value in enumerate(assignment)]
+            )
+
+
+def _add_comparison(model: cp_model.CpModel, total: cp_model.LinearExprT, op: str, bound: int) -> None:
+    match op:
+        case "<=":
+            model.add(total <= bound)
+        case "<":
+            model.add(total < bound)
+        case ">=":
+            model.add(total >= bound)
+        case ">":
+            model.add(total > bound)
+        case "==":
+            model.add(total == bound)
+        case _:
+            model.add(total != bound)

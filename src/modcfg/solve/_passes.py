@@ -1,0 +1,433 @@
+"""Queries over a compiled tree: counts, cheapest, marginals, enumeration, k-best.
+
+A :class:`TreeQuery` applies one customer's needs to a :class:`Tree` without rebuilding it:
+value filters (unary needs) and extra relations/score factors attached to single bags. Every
+tuple gets a *key* ``cost x M - score``: ordering keys orders by unit price, then by
+preference score (``M`` exceeds twice the largest possible score).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from .._errors import LimitExceeded
+from ._problem import Constraint, Factor, Problem, Resource
+from ._tree import Key, Tree, _projector
+
+__all__ = ["Marginal", "TreeQuery"]
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Marginal:
+    """For one value of one variable: the number of completions and the cheapest key."""
+
+    count: int
+    best: int | None
+
+
+class TreeQuery:
+    """One problem's view of a compiled tree (``problem`` shares the tree's catalog rules)."""
+
+    def __init__(self, tree: Tree, problem: Problem) -> None:
+        self.tree = tree
+        self.problem = problem
+        bound = sum(max(abs(v) for v in f.table.values()) for f in problem.score_factors)
+        self.scale = 2 * bound + 1
+        bags = tree.bags
+        extra: dict[int, list[tuple[Constraint, Callable[[tuple[int, ...]], Key]]]] = {}
+        base = {id(c) for c in tree.problem.constraints}
+        for constraint in problem.constraints:
+            if id(constraint) in base:
+                continue
+            index = tree.bag_containing(constraint.scope)
+            if index is None:
+                raise ValueError("constraint scope fits no bag; rebuild the tree")
+            bag = bags[index]
+            extra.setdefault(index, []).append(
+                (constraint, _projector([bag.vars.index(v) for v in constraint.scope]))
+            )
+        scores: dict[int, list[tuple[Factor, Callable[[tuple[int, ...]], Key]]]] = {}
+        for factor in problem.score_factors:
+            index = tree.bag_containing(factor.scope)
+            if index is None:
+                raise ValueError("preference scope fits no bag; rebuild the tree")
+            bag = bags[index]
+            scores.setdefault(index, []).append(
+                (factor, _projector([bag.vars.index(v) for v in factor.scope]))
+            )
+        allowed = problem.allowed
+        self.live: list[list[int]] = []
+        self.key: list[list[int]] = []
+        self.score: list[list[int]] = []
+        for index, bag in enumerate(bags):
+            owned = [(p, allowed[bag.vars[p]]) for p in bag.owned]
+            checks = extra.get(index, [])
+            factors = scores.get(index, [])
+            live, keys, bag_scores = [], [], []
+            scale = self.scale
+            for ti, t in enumerate(bag.tuples):
+                if not all(mask[t[p]] for p, mask in owned):
+                    continue
+                if checks and not all(key(t) in c.allowed for c, key in checks):
+                    continue
+                score = sum(f.table.get(key(t), 0) for f, key in factors) if factors else 0
+                live.append(ti)
+                keys.append(bag.cost[ti] * scale - score)
+                bag_scores.append(score)
+            self.live.append(live)
+            self.key.append(keys)
+            self.score.append(bag_scores)
+        self._up_done = False
+        self._down_done = False
+
+    # -- upward pass ------------------------------------------------------------------------
+
+    def _up(self) -> None:
+        if self._up_done:
+            return
+        bags = self.tree.bags
+        n = len(bags)
+        self.up_count: list[list[int]] = [[] for _ in range(n)]
+        self.up_best: list[list[int]] = [[] for _ in range(n)]
+        self.msg_count: list[dict[Key, int]] = [{} for _ in range(n)]
+        self.msg_best: list[dict[Key, int]] = [{} for _ in range(n)]
+        for index in reversed(self.tree.preorder):
+            bag = bags[index]
+            children = [
+                (key, self.msg_count[child], self.msg_best[child])
+                for child, key in zip(bag.children, bag.child_keys, strict=True)
+            ]
+            tuples = bag.tuples
+            counts, bests = [], []
+            out_count: dict[Key, int] = {}
+            out_best: dict[Key, int] = {}
+            sep = bag.sep
+            for ti, key0 in zip(self.live[index], self.key[index], strict=True):
+                t = tuples[ti]
+                count, best = 1, key0
+                for key, child_count, child_best in children:
+                    k = key(t)
+                    c = child_count.get(k)
+                    if c is None:
+                        count = 0
+                        break
+                    count *= c
+                    best += child_best[k]
+                counts.append(count)
+                bests.append(best)
+                if count:
+                    s = sep(t)
+                    out_count[s] = out_count.get(s, 0) + count
+                    previous = out_best.get(s)
+                    if previous is None or best < previous:
+                        out_best[s] = best
+            self.up_count[index] = counts
+            self.up_best[index] = bests
+            self.msg_count[index] = out_count
+            self.msg_best[index] = out_best
+        self._up_done = True
+
+    def count(self) -> int:
+        """The exact number of solutions."""
+        self._up()
+        return self.msg_count[0].get((), 0)
+
+    def best_key(self) -> int | None:
+        """The smallest key of any solution (None when there is none)."""
+        self._up()
+        return self.msg_best[0].get(())
+
+    # -- downward pass and marginals --------------------------------------------------------
+
+    def _down(self) -> None:
+        if self._down_done:
+            return
+        self._up()
+        bags = self.tree.bags
+        n = len(bags)
+        self.down_count: list[list[int]] = [[] for _ in range(n)]
+        self.down_best: list[list[int]] = [[] for _ in range(n)]
+        self.down_count[0] = [1] * len(self.live[0])
+        self.down_best[0] = [0] * len(self.live[0])
+        for index in self.tree.preorder:
+            bag = bags[index]
+            tuples = bag.tuples
+            live = self.live[index]
+            for child, key in zip(bag.children, bag.child_keys, strict=True):
+                child_count, child_best = self.msg_count[child], self.msg_best[child]
+                to_count: dict[Key, int] = {}
+                to_best: dict[Key, int] = {}
+                for i, ti in enumerate(live):
+                    count = self.up_count[index][i]
+                    if not count:
+                        continue
+                    t = tuples[ti]
+                    k = key(t)
+                    outside = self.down_count[index][i] * (count // child_count[k])
+                    best = self.down_best[index][i] + self.up_best[index][i] - child_best[k]
+                    to_count[k] = to_count.get(k, 0) + outside
+                    previous = to_best.get(k)
+                    if previous is None or best < previous:
+                        to_best[k] = best
+                child_bag = bags[child]
+                sep = child_bag.sep
+                counts, bests = [], []
+                for ti in self.live[child]:
+                    s = sep(child_bag.tuples[ti])
+                    counts.append(to_count.get(s, 0))
+                    bests.append(to_best.get(s, 0))
+                self.down_count[child] = counts
+                self.down_best[child] = bests
+        self._down_done = True
+
+    def marginals(self) -> list[list[Marginal]]:
+        """For every variable and value: completions and cheapest key (exact)."""
+        self._down()
+        problem = self.problem
+        result: list[list[Marginal]] = []
+        for var, (index, position) in enumerate(self.tree.owner):
+            size = len(problem.domains[var].choices)
+            counts = [0] * size
+            bests: list[int | None] = [None] * size
+            bag = self.tree.bags[index]
+            for i, ti in enumerate(self.live[index]):
+                up = self.up_count[index][i]
+                down = self.down_count[index][i]
+                if not up or not down:
+                    continue
+                value = bag.tuples[ti][position]
+                counts[value] += up * down
+                best = self.up_best[index][i] + self.down_best[index][i]
+                previous = bests[value]
+                if previous is None or best < previous:
+                    bests[value] = best
+            result.append([Marginal(c, b) for c, b in zip(counts, bests, strict=True)])
+        return result
+
+    # -- enumeration ------------------------------------------------------------------------
+
+    def _candidates(self, ranked: bool) -> list[dict[Key, list[int]]]:
+        """Per bag: separator key -> live tuple positions with completions (ranked: by best)."""
+        self._up()
+        result: list[dict[Key, list[int]]] = []
+        for index, bag in enumerate(self.tree.bags):
+            groups: dict[Key, list[int]] = {}
+            sep = bag.sep
+            counts = self.up_count[index]
+            for i, ti in enumerate(self.live[index]):
+                if counts[i]:
+                    groups.setdefault(sep(bag.tuples[ti]), []).append(i)
+            if ranked:
+                bests = self.up_best[index]
+                for positions in groups.values():
+                    positions.sort(key=bests.__getitem__)
+            result.append(groups)
+        return result
+
+    def _assignment(self, chosen: Sequence[int]) -> list[int]:
+        """Chosen live positions (in preorder) -> value index per variable."""
+        values = [0] * self.problem.size
+        bags = self.tree.bags
+        for index, i in zip(self.tree.preorder, chosen, strict=True):
+            bag = bags[index]
+            t = bag.tuples[self.live[index][i]]
+            for p in bag.owned:
+                values[bag.vars[p]] = t[p]
+        return values
+
+    def solutions(self) -> Iterator[list[int]]:
+        """Every solution once, as a value index per variable, without dead ends."""
+        if not self.count():
+            return
+        groups = self._candidates(ranked=False)
+        order = self.tree.preorder
+        bags = self.tree.bags
+        position_of = {index: pos for pos, index in enumerate(order)}
+        parent_pos = [position_of.get(bags[index].parent, -1) for index in order]
+        key_of = []
+        for index in order:
+            bag = bags[index]
+            if bag.parent < 0:
+                key_of.append(bag.sep)
+            else:
+                parent = bags[bag.parent]
+                key_of.append(parent.child_keys[parent.children.index(index)])
+        n = len(order)
+        chosen = [0] * n
+        tuples_at = [
+            [bags[index].tuples[ti] for ti in self.live[index]] for index in order
+        ]
+        iterators: list[Iterator[int]] = [iter(groups[order[0]].get((), []))]
+        while iterators:
+            depth = len(iterators) - 1
+            i = next(iterators[-1], None)
+            if i is None:
+                iterators.pop()
+                continue
+            chosen[depth] = i
+            if depth + 1 == n:
+                yield self._assignment(chosen)
+                continue
+            nxt = depth + 1
+            parent_t = tuples_at[parent_pos[nxt]][chosen[parent_pos[nxt]]]
+            iterators.append(iter(groups[order[nxt]].get(key_of[nxt](parent_t), [])))
+
+    def by_key(self) -> Iterator[tuple[int, list[int]]]:
+        """Every solution once, in non-decreasing key (unit price, then -score) order."""
+        if not self.count():
+            return
+        groups = self._candidates(ranked=True)
+        order = self.tree.preorder
+        bags = self.tree.bags
+        position_of = {index: pos for pos, index in enumerate(order)}
+        parent_pos = [position_of.get(bags[index].parent, -1) for index in order]
+        key_of: list[Callable[[tuple[int, ...]], Key]] = []
+        for index in order:
+            bag = bags[index]
+            if bag.parent < 0:
+                key_of.append(bag.sep)
+            else:
+                parent = bags[bag.parent]
+                key_of.append(parent.child_keys[parent.children.index(index)])
+        bests = [self.up_best[index] for index in order]
+        tuples_at = [[bags[index].tuples[ti] for ti in self.live[index]] for index in order]
+        n = len(order)
+        counter = itertools.count()
+
+        def candidates(pos: int, chosen: tuple[int, ...]) -> list[int]:
+            if pos == 0:
+                return groups[order[0]].get((), [])
+            parent = parent_pos[pos]
+            parent_t = tuples_at[parent][chosen[parent]]
+            return groups[order[pos]].get(key_of[pos](parent_t), [])
+
+        root = candidates(0, ())
+        heap: list[tuple[int, int, tuple[int, ...], int]] = [
+            (bests[0][root[0]], next(counter), (root[0],), 0)
+        ]
+        while heap:
+            f, _, chosen, rank = heapq.heappop(heap)
+            pos = len(chosen) - 1
+            options = candidates(pos, chosen)
+            if rank + 1 < len(options):
+                sibling = options[rank + 1]
+                f_sibling = f - bests[pos][options[rank]] + bests[pos][sibling]
+                heapq.heappush(heap, (f_sibling, next(counter), (*chosen[:-1], sibling), rank + 1))
+            if pos + 1 == n:
+                yield f, self._assignment(chosen)
+                continue
+            nxt = candidates(pos + 1, chosen)
+            heapq.heappush(heap, (f, next(counter), (*chosen, nxt[0]), 0))
+
+    # -- counting with resources ------------------------------------------------------------
+
+    def count_within(self, resources: Sequence[Resource], cost_bound: int | None) -> int:
+        """Solutions whose resource sums hold and whose unit cost is at most ``cost_bound``.
+
+        Dynamic programming with the sums as extra state (exact; sums that can no longer
+        meet a ``<=`` bound are pruned).
+        """
+        self._up()
+        bags = self.tree.bags
+        scale = self.scale
+        dims = len(resources) + (1 if cost_bound is not None else 0)
+        if dims == 0 or not self.count():
+            return self.count()
+        # per bag tuple: its own contribution vector
+        contrib: list[list[tuple[int, ...]]] = []
+        for index, bag in enumerate(bags):
+            rows = []
+            for i, ti in enumerate(self.live[index]):
+                t = bag.tuples[ti]
+                vector = [
+                    sum(r.weights[bag.vars[p]][t[p]] for p in bag.owned) for r in resources
+                ]
+                if cost_bound is not None:
+                    vector.append((self.key[index][i] + self.score[index][i]) // scale)
+                rows.append(tuple(vector))
+            contrib.append(rows)
+        bounds = [(r.op, r.bound) for r in resources]
+        if cost_bound is not None:
+            bounds.append(("<=", cost_bound))
+        # lower bounds of what other bags can still add, per dimension, for pruning
+        own_min = [_min_vector(rows, dims) for rows in contrib]
+        sub_min = [list(row) for row in own_min]
+        for index in reversed(self.tree.preorder):
+            for child in bags[index].children:
+                sub_min[index] = _add(sub_min[index], sub_min[child])
+        total_min = sub_min[0]
+        messages: list[dict[Key, dict[tuple[int, ...], int]]] = [{} for _ in bags]
+        work = 0
+        for index in reversed(self.tree.preorder):
+            bag = bags[index]
+            outside = [t - m for t, m in zip(total_min, sub_min[index], strict=True)]
+            # pending[j]: outside plus the minima of children j+1.. not merged yet
+            pending = [outside]
+            for child in reversed(bag.children[1:]):
+                pending.append(_add(pending[-1], sub_min[child]))
+            pending.reverse()
+            out: dict[Key, dict[tuple[int, ...], int]] = {}
+            for i, ti in enumerate(self.live[index]):
+                if not self.up_count[index][i]:
+                    continue
+                t = bag.tuples[ti]
+                dist = {contrib[index][i]: 1}
+                for j, (child, key) in enumerate(zip(bag.children, bag.child_keys, strict=True)):
+                    child_dist = messages[child].get(key(t))
+                    if not child_dist:
+                        dist = {}
+                        break
+                    rest = pending[j]
+                    merged: dict[tuple[int, ...], int] = {}
+                    for a, ca in dist.items():
+                        for b, cb in child_dist.items():
+                            v = tuple(x + y for x, y in zip(a, b, strict=True))
+                            if _hopeless(v, rest, bounds):
+                                continue
+                            merged[v] = merged.get(v, 0) + ca * cb
+                    work += len(dist) * len(child_dist)
+                    if work > 50_000_000:
+                        raise LimitExceeded(
+                            "counting with global sums (budget or total attributes) needs too "
+                            "many distinct partial sums; narrow the needs or drop the global "
+                            "constraint"
+                        )
+                    dist = merged
+                target = out.setdefault(bag.sep(t), {})
+                for v, c in dist.items():
+                    target[v] = target.get(v, 0) + c
+            messages[index] = out
+        final = messages[0].get((), {})
+        return sum(
+            c
+            for v, c in final.items()
+            if all(_holds(op, x, bound) for x, (op, bound) in zip(v, bounds, strict=True))
+        )
+
+
+def _min_vector(rows: list[tuple[int, ...]], dims: int) -> list[int]:
+    if not rows:
+        return [0] * dims
+    return [min(row[d] for row in rows) for d in range(dims)]
+
+
+def _add(a: Sequence[int], b: Sequence[int]) -> list[int]:
+    return [x + y for x, y in zip(a, b, strict=True)]
+
+
+def _holds(op: str, value: int, bound: int) -> bool:
+    return Resource((), op, bound, "").holds(value)
+
+
+def _hopeless(vector: tuple[int, ...], rest: list[int], bounds: list[tuple[str, int]]) -> bool:
+    for value, low, (op, bound) in zip(vector, rest, bounds, strict=True):
+        if op == "<=" and value + low > bound:
+            return True
+        if op == "<" and value + low >= bound:
+            return True
+    return False

@@ -1,0 +1,450 @@
+"""Compile a catalog (and a customer's needs) into a finite-domain problem over slot variables.
+
+Every slot becomes one variable whose domain is the list of its local choices (a module, an
+empty optional slot, or a quantity vector of a multi-select slot). Every rule becomes a
+relation over the variables of its scope (tabulated once), except global linear constraints
+such as ``total(weight_kg) <= 80``, which become *resources*: per-value integer weights whose
+sum is compared with a bound. Prices become integer costs in the currency's minor unit.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from math import prod
+
+from .._errors import CatalogError, LimitExceeded, NeedsError
+from ..model import (
+    Catalog,
+    ConfigurationView,
+    ConstraintRule,
+    ExcludesRule,
+    Expr,
+    Quantities,
+    RequiresRule,
+    ResolvedNeeds,
+    TableRule,
+    evaluate,
+    parse,
+    truthy,
+)
+from ..model._configuration import Choice
+from ..model._expr import Arith, BoolOp, Compare, Count, Neg, Not, Num, Ref, Total, refs
+
+__all__ = [
+    "TABULATION_LIMIT",
+    "Constraint",
+    "Factor",
+    "Problem",
+    "Resource",
+    "SlotDomain",
+    "build_domains",
+    "compile_rules",
+    "needs_problem",
+]
+
+#: Largest product of domain sizes a rule may span before it must be linear (a resource).
+TABULATION_LIMIT = 2_000_000
+#: Largest number of local choices of one multi-select slot.
+DOMAIN_LIMIT = 100_000
+
+
+@dataclass(frozen=True)
+class SlotDomain:
+    """The local choices of one slot, with what each choice contains."""
+
+    slot: str
+    choices: tuple[Choice, ...]
+    units: tuple[tuple[tuple[str, int], ...], ...]
+    cost: tuple[int, ...]
+
+    def index_of(self, choice: Choice) -> int:
+        return self.choices.index(choice)
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A relation: the allowed value-index tuples over ``scope`` (variable indexes, sorted)."""
+
+    scope: tuple[int, ...]
+    allowed: frozenset[tuple[int, ...]]
+    source: str
+
+
+@dataclass(frozen=True)
+class Factor:
+    """An additive term over ``scope``: value-index tuple -> integer amount (missing: 0)."""
+
+    scope: tuple[int, ...]
+    table: Mapping[tuple[int, ...], int]
+    source: str
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A global linear constraint ``sum of weights[var][value] (op) bound`` (integers)."""
+
+    weights: tuple[tuple[int, ...], ...]
+    op: str
+    bound: int
+    source: str
+
+    def holds(self, total: int) -> bool:
+        match self.op:
+            case "<=":
+                return total <= self.bound
+            case "<":
+                return total < self.bound
+            case ">=":
+                return total >= self.bound
+            case ">":
+                return total > self.bound
+            case "==":
+                return total == self.bound
+            case _:
+                return total != self.bound
+
+
+@dataclass
+class Problem:
+    """A finite-domain problem: what every engine of modcfg solves."""
+
+    catalog: Catalog
+    domains: tuple[SlotDomain, ...]
+    allowed: list[list[bool]]
+    constraints: list[Constraint] = field(default_factory=list)
+    cost_factors: list[Factor] = field(default_factory=list)
+    score_factors: list[Factor] = field(default_factory=list)
+    resources: list[Resource] = field(default_factory=list)
+    unary_reasons: dict[tuple[int, int], str] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return len(self.domains)
+
+    def values(self, var: int) -> list[int]:
+        """The value indexes of ``var`` that no unary rule or need has excluded."""
+        return [value for value, ok in enumerate(self.allowed[var]) if ok]
+
+    def configuration(self, assignment: Sequence[int]) -> dict[str, Choice]:
+        return {
+            domain.slot: domain.choices[value]
+            for domain, value in zip(self.domains, assignment, strict=True)
+        }
+
+    def copy(self) -> Problem:
+        return Problem(
+            catalog=self.catalog,
+            domains=self.domains,
+            allowed=[list(row) for row in self.allowed],
+            constraints=list(self.constraints),
+            cost_factors=list(self.cost_factors),
+            score_factors=list(self.score_factors),
+            resources=list(self.resources),
+            unary_reasons=dict(self.unary_reasons),
+        )
+
+
+def _scaled(amount: Decimal, decimals: int) -> int:
+    value = amount.scaleb(decimals)
+    if value != value.to_integral_value():
+        raise CatalogError(f"amount {amount} has more than {decimals} decimals")
+    return int(value)
+
+
+def _multi_choices(catalog: Catalog, slot_id: str) -> Iterator[Quantities]:
+    slot = catalog.slots[slot_id]
+    modules = list(slot.modules.values())
+    ranges = [range(module.max_quantity + 1) for module in modules]
+    size = prod(len(r) for r in ranges)
+    if size > DOMAIN_LIMIT * 10:
+        raise LimitExceeded(
+            f"slot '{slot_id}' has {size} quantity combinations; split it into smaller slots "
+            "or lower the modules' max_quantity"
+        )
+    for quantities in itertools.product(*ranges):
+        if slot.cardinality.min <= sum(quantities) <= slot.cardinality.max:
+            yield Quantities(
+                {module.id: q for module, q in zip(modules, quantities, strict=True) if q}
+            )
+
+
+def build_domains(catalog: Catalog) -> tuple[SlotDomain, ...]:
+    """The local choices of every slot, in catalog order."""
+    domains = []
+    decimals = catalog.decimals
+    for slot_id, slot in catalog.slots.items():
+        choices: list[Choice] = []
+        if slot.single:
+            choices.extend(slot.modules)
+            if slot.cardinality.min == 0:
+                choices.append(None)
+        else:
+            choices.extend(_multi_choices(catalog, slot_id))
+        if len(choices) > DOMAIN_LIMIT:
+            raise LimitExceeded(
+                f"slot '{slot_id}' has {len(choices)} local choices (limit {DOMAIN_LIMIT}); "
+                "split it into smaller slots"
+            )
+        units = tuple(_units(choice) for choice in choices)
+        cost = tuple(
+            sum(_scaled(slot.modules[m].price, decimals) * q for m, q in unit) for unit in units
+        )
+        domains.append(SlotDomain(slot_id, tuple(choices), units, cost))
+    return tuple(domains)
+
+
+def _units(choice: Choice) -> tuple[tuple[str, int], ...]:
+    if choice is None:
+        return ()
+    if isinstance(choice, str):
+        return ((choice, 1),)
+    return tuple(choice.items())
+
+
+class _Scope:
+    """Tabulates expressions over the variables they read."""
+
+    def __init__(self, catalog: Catalog, domains: Sequence[SlotDomain]) -> None:
+        self.catalog = catalog
+        self.domains = domains
+        self.index = {domain.slot: i for i, domain in enumerate(domains)}
+
+    def of(self, expr: Expr) -> tuple[int, ...]:
+        slots: set[str] = set()
+        for node in refs(expr):
+            if isinstance(node, Ref | Count):
+                slots.add(node.slot)
+            else:
+                slots.update(
+                    slot_id
+                    for slot_id, slot in self.catalog.slots.items()
+                    if any(node.attribute in m.attributes for m in slot.modules.values())
+                )
+        return tuple(sorted(self.index[slot] for slot in slots))
+
+    def width(self, scope: Sequence[int], allowed: Sequence[Sequence[bool]]) -> int:
+        return prod(sum(allowed[var]) for var in scope)
+
+    def tabulate(
+        self, expr: Expr, scope: Sequence[int], allowed: Sequence[Sequence[bool]]
+    ) -> Iterator[tuple[tuple[int, ...], bool]]:
+        values = [[v for v, ok in enumerate(allowed[var]) if ok] for var in scope]
+        for combo in itertools.product(*values):
+            config = {
+                self.domains[var].slot: self.domains[var].choices[value]
+                for var, value in zip(scope, combo, strict=True)
+            }
+            yield combo, truthy(evaluate(expr, ConfigurationView(self.catalog, config)))
+
+
+def _linear(expr: Expr) -> bool:
+    """True when ``expr`` is a comparison of two linear numeric sides."""
+    if not isinstance(expr, Compare) or expr.op not in ("<=", "<", ">=", ">", "==", "!="):
+        return False
+    return _linear_side(expr.left) and _linear_side(expr.right)
+
+
+def _linear_side(expr: Expr) -> bool:
+    match expr:
+        case Num() | Total() | Count() | Ref():
+            return True
+        case Neg(operand):
+            return _linear_side(operand)
+        case Arith(_, left, right):
+            return _linear_side(left) and _linear_side(right)
+    return False
+
+
+def _resource(scope_helper: _Scope, expr: Compare, source: str) -> Resource:
+    """Split ``left op right`` into per-value weights of ``left - right`` and a bound."""
+    catalog, domains = scope_helper.catalog, scope_helper.domains
+    difference = Arith("-", expr.left, expr.right)
+    empty: dict[str, Choice] = {}
+    for domain in domains:
+        if None in domain.choices:
+            empty[domain.slot] = None
+        elif not catalog.slots[domain.slot].single:
+            empty[domain.slot] = Quantities({})
+
+    def value(config: Mapping[str, Choice]) -> Decimal:
+        result = evaluate(difference, ConfigurationView(catalog, config))
+        if not isinstance(result, Decimal):  # pragma: no cover - linear sides are numeric
+            raise CatalogError(f"rule '{source}': '{expr}' is not numeric")
+        return result
+
+    base = value(empty)
+    raw: list[list[Decimal]] = []
+    for domain in domains:
+        row = []
+        for choice in domain.choices:
+            row.append(value({**empty, domain.slot: choice}) - base)
+        raw.append(row)
+    numbers = [base, *(w for row in raw for w in row)]
+    scale = max((-n.as_tuple().exponent for n in numbers if isinstance(n.as_tuple().exponent, int)), default=0)
+    scale = max(scale, 0)
+    weights = tuple(tuple(int(w.scaleb(scale)) for w in row) for row in raw)
+    # sum(weights) + base (op) 0  <=>  sum(weights) (op) -base
+    return Resource(weights, expr.op, int((-base).scaleb(scale)), source)
+
+
+def _constraint_from_expr(
+    helper: _Scope,
+    problem: Problem,
+    expr: Expr,
+    source: str,
+    describe: str,
+) -> None:
+    scope = helper.of(expr)
+    if not scope:
+        if not truthy(evaluate(expr, ConfigurationView(helper.catalog, {}))):
+            problem.constraints.append(Constraint((), frozenset(), source))
+        return
+    width = helper.width(scope, problem.allowed)
+    if width > TABULATION_LIMIT:
+        if _linear(expr) and isinstance(expr, Compare):
+            problem.resources.append(_resource(helper, expr, source))
+            return
+        raise LimitExceeded(
+            f"{describe} spans {len(scope)} slots with {width} combinations; write it as a "
+            "linear comparison (a resource) or split it into smaller rules"
+        )
+    if len(scope) == 1:
+        var = scope[0]
+        for (value,), ok in helper.tabulate(expr, scope, problem.allowed):
+            if not ok:
+                problem.allowed[var][value] = False
+                problem.unary_reasons.setdefault((var, value), source)
+        return
+    allowed = frozenset(combo for combo, ok in helper.tabulate(expr, scope, problem.allowed) if ok)
+    problem.constraints.append(Constraint(scope, allowed, source))
+
+
+def _ref_expr(ref: str) -> Expr:
+    slot, module = ref.split(".")
+    return Ref(slot, module)
+
+
+def _table_constraint(helper: _Scope, rule: TableRule) -> Constraint:
+    scope_slots = rule.table.slots
+    order = sorted(range(len(scope_slots)), key=lambda i: helper.index[scope_slots[i]])
+    scope = tuple(helper.index[scope_slots[i]] for i in order)
+    per_var: list[list[int]] = []
+    for i in order:
+        per_var.append(list(range(len(helper.domains[helper.index[scope_slots[i]]].choices))))
+    matches: set[tuple[int, ...]] = set()
+    for row in rule.rows:
+        options: list[list[int]] = []
+        for position, i in enumerate(order):
+            domain = helper.domains[scope[position]]
+            value = row[i]
+            if value == "*":
+                options.append(per_var[position])
+            else:
+                options.append([domain.index_of(value)])
+        matches.update(itertools.product(*options))
+    if rule.allow:
+        return Constraint(scope, frozenset(matches), rule.id)
+    everything = itertools.product(*per_var)
+    return Constraint(scope, frozenset(c for c in everything if c not in matches), rule.id)
+
+
+def compile_rules(catalog: Catalog, domains: tuple[SlotDomain, ...]) -> Problem:
+    """The catalog's rules and price rules as a :class:`Problem` (no needs yet)."""
+    problem = Problem(catalog, domains, [[True] * len(d.choices) for d in domains])
+    helper = _Scope(catalog, domains)
+    for rule in catalog.rules:
+        if isinstance(rule, TableRule):
+            constraint = _table_constraint(helper, rule)
+            if len(constraint.scope) == 1:
+                var = constraint.scope[0]
+                for value in range(len(domains[var].choices)):
+                    if (value,) not in constraint.allowed:
+                        problem.allowed[var][value] = False
+                        problem.unary_reasons.setdefault((var, value), rule.id)
+            else:
+                problem.constraints.append(constraint)
+            continue
+        if isinstance(rule, RequiresRule):
+            condition = [_ref_expr(ref) for ref in rule.requires.if_]
+            consequence = [_ref_expr(ref) for ref in rule.requires.then]
+            expr: Expr = BoolOp(
+                "implies",
+                (
+                    condition[0] if len(condition) == 1 else BoolOp("and", tuple(condition)),
+                    consequence[0] if len(consequence) == 1 else BoolOp("or", tuple(consequence)),
+                ),
+            )
+        elif isinstance(rule, ExcludesRule):
+            expr = Not(BoolOp("and", tuple(_ref_expr(ref) for ref in rule.excludes)))
+        elif isinstance(rule, ConstraintRule):
+            expr = rule.expression
+        else:  # pragma: no cover - the Rule union has four members
+            raise TypeError(f"unknown rule kind {rule!r}")
+        _constraint_from_expr(helper, problem, expr, rule.id, f"rule '{rule.id}'")
+    for price_rule in catalog.prices:
+        if price_rule.kind != "conditional" or price_rule.amount is None:
+            continue
+        condition = parse(price_rule.condition)
+        amount = _scaled(price_rule.amount, catalog.decimals)
+        factor = _factor(helper, problem, condition, amount, price_rule.id)
+        if factor is not None:
+            problem.cost_factors.append(factor)
+    return problem
+
+
+def _factor(
+    helper: _Scope, problem: Problem, condition: Expr, amount: int, source: str
+) -> Factor | None:
+    scope = helper.of(condition)
+    everything = [[True] * len(d.choices) for d in helper.domains]
+    if helper.width(scope, everything) > TABULATION_LIMIT:
+        raise LimitExceeded(
+            f"'{source}' depends on {len(scope)} slots; give its condition fewer slots"
+        )
+    table = {combo: amount for combo, ok in helper.tabulate(condition, scope, everything) if ok}
+    return Factor(scope, table, source) if table else None
+
+
+def needs_problem(base: Problem, resolved: ResolvedNeeds) -> Problem:
+    """``base`` restricted by a customer's hard needs, with their preferences as score factors.
+
+    The budget is not applied here: it bounds the quote total, which engines handle through the
+    unit price (see ``docs/semantics.md``).
+    """
+    problem = base.copy()
+    catalog = problem.catalog
+    helper = _Scope(catalog, problem.domains)
+    for var, domain in enumerate(problem.domains):
+        for value, units in enumerate(domain.units):
+            for module, _ in units:
+                reason = resolved.excluded.get(f"{domain.slot}.{module}")
+                if reason is not None and problem.allowed[var][value]:
+                    problem.allowed[var][value] = False
+                    problem.unary_reasons[(var, value)] = f"need: {module} {reason}"
+    for ref in resolved.require:
+        slot, module = ref.split(".")
+        var = helper.index[slot]
+        for value, units in enumerate(problem.domains[var].units):
+            if problem.allowed[var][value] and all(m != module for m, _ in units):
+                problem.allowed[var][value] = False
+                problem.unary_reasons[(var, value)] = f"need: require {ref}"
+    for text in resolved.conditions:
+        try:
+            _constraint_from_expr(helper, problem, parse(text), f"need: {text}", f"condition '{text}'")
+        except LimitExceeded as exc:
+            raise NeedsError(str(exc)) from None
+    for text, weight in resolved.prefer.items():
+        if weight == 0:
+            continue
+        expr = parse(text)
+        scope = helper.of(expr)
+        everything = [[True] * len(d.choices) for d in helper.domains]
+        if helper.width(scope, everything) > TABULATION_LIMIT:
+            raise NeedsError(f"preference '{text}' spans too many slots; name fewer slots")
+        table = {combo: weight for combo, ok in helper.tabulate(expr, scope, everything) if ok}
+        if table:
+            problem.score_factors.append(Factor(scope, table, f"prefer: {text}"))
+    return problem

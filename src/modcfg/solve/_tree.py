@@ -1,0 +1,289 @@
+"""The decomposition engine: a rooted tree decomposition with sparse bag relations.
+
+Compiling builds the primal graph (slots as nodes, rule scopes as cliques) with networkx,
+splits it into connected components, and computes a tree decomposition of each with the
+min-fill or min-degree heuristic (whichever is narrower). A virtual root bag joins the
+components, so independent parts multiply. Each bag stores only the value tuples that are
+consistent with every rule inside its subtree (built bottom-up, pruning with the supports of
+its children, then semi-joined top-down), so bag tables are sized by what is possible, not by
+the product of domains.
+
+Queries then walk the stored tuples: an upward pass gives, per tuple, the exact number of
+completions of its subtree and the cheapest one; a downward pass gives the same for the
+outside, hence exact per-option counts and from-prices (all marginals in two passes).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import Any
+
+import networkx as nx
+from networkx.algorithms.approximation import treewidth_min_degree, treewidth_min_fill_in
+
+from .._errors import LimitExceeded
+from ._problem import Constraint, Factor, Problem
+
+__all__ = ["Bag", "Tree", "build_tree"]
+
+Key = Any  # a separator key: a scalar value index, a tuple of them, or ()
+#: Largest number of tuples one bag may hold.
+BAG_LIMIT = 5_000_000
+
+
+def _projector(positions: Sequence[int]) -> Callable[[tuple[int, ...]], Key]:
+    if not positions:
+        return lambda _t: ()
+    return itemgetter(*positions)
+
+
+@dataclass
+class Bag:
+    """One node of the rooted tree decomposition."""
+
+    vars: tuple[int, ...]
+    parent: int = -1
+    children: list[int] = field(default_factory=list)
+    owned: tuple[int, ...] = ()  # positions (in vars) of the variables this bag introduces
+    sep: Callable[[tuple[int, ...]], Key] = _projector(())  # key shared with the parent
+    child_keys: list[Callable[[tuple[int, ...]], Key]] = field(default_factory=list)
+    child_positions: list[list[int]] = field(default_factory=list)
+    constraints: list[tuple[Constraint, Callable[[tuple[int, ...]], Key]]] = field(
+        default_factory=list
+    )
+    cost_factors: list[tuple[Factor, Callable[[tuple[int, ...]], Key]]] = field(
+        default_factory=list
+    )
+    tuples: list[tuple[int, ...]] = field(default_factory=list)
+    cost: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Tree:
+    """A rooted tree decomposition of a :class:`Problem` with its consistent bag tuples."""
+
+    problem: Problem
+    bags: list[Bag]
+    preorder: list[int]
+    owner: list[tuple[int, int]]  # var -> (bag, position in the bag)
+    width: int
+
+    @property
+    def tuple_count(self) -> int:
+        return sum(len(bag.tuples) for bag in self.bags)
+
+    def bag_containing(self, scope: Sequence[int]) -> int | None:
+        """The bag nearest the root that contains every variable of ``scope``."""
+        wanted = set(scope)
+        for index in self.preorder:
+            if wanted <= set(self.bags[index].vars):
+                return index
+        return None
+
+
+def _decompose(graph: nx.Graph) -> tuple[int, list[frozenset[int]], list[tuple[int, int]]]:
+    """Bags and tree edges of one connected component, the narrower of two heuristics."""
+    if graph.number_of_nodes() == 1:
+        return 0, [frozenset(graph.nodes)], []
+    best: tuple[int, Any] | None = None
+    for heuristic in (treewidth_min_fill_in, treewidth_min_degree):
+        width, decomposition = heuristic(graph)
+        if best is None or width < best[0]:
+            best = (width, decomposition)
+    assert best is not None  # the loop ran twice
+    width, decomposition = best
+    # Drop bags contained in a neighbour: fewer, larger bags mean fewer joins.
+    tree = nx.Graph(decomposition)
+    merged = True
+    while merged and tree.number_of_nodes() > 1:
+        merged = False
+        for node in list(tree.nodes):
+            for neighbour in list(tree.neighbors(node)):
+                if node <= neighbour:
+                    for other in tree.neighbors(node):
+                        if other != neighbour:
+                            tree.add_edge(neighbour, other)
+                    tree.remove_node(node)
+                    merged = True
+                    break
+            if merged:
+                break
+    bags = list(tree.nodes)
+    index = {bag: i for i, bag in enumerate(bags)}
+    edges = [(index[a], index[b]) for a, b in tree.edges]
+    return width, bags, edges
+
+
+def build_tree(problem: Problem, *, extra_scopes: Sequence[Sequence[int]] = ()) -> Tree:
+    """Decompose ``problem`` and materialise its consistent bag tuples.
+
+    ``extra_scopes`` are scopes that later queries will attach to a single bag (a customer's
+    multi-slot conditions or preferences): they are made cliques of the graph.
+    """
+    graph = nx.Graph()
+    graph.add_nodes_from(range(problem.size))
+    scopes = [c.scope for c in problem.constraints]
+    scopes += [f.scope for f in (*problem.cost_factors, *problem.score_factors)]
+    scopes += [tuple(scope) for scope in extra_scopes]
+    for scope in scopes:
+        graph.add_edges_from(itertools.combinations(scope, 2))
+    bags: list[Bag] = [Bag(vars=())]  # the virtual root joins the components
+    width = 0
+    for component in nx.connected_components(graph):
+        sub = graph.subgraph(component)
+        component_width, node_sets, edges = _decompose(sub)
+        width = max(width, component_width)
+        offset = len(bags)
+        for node_set in node_sets:
+            bags.append(Bag(vars=tuple(sorted(node_set))))
+        adjacency: dict[int, list[int]] = {i: [] for i in range(len(node_sets))}
+        for a, b in edges:
+            adjacency[a].append(b)
+            adjacency[b].append(a)
+        root = max(range(len(node_sets)), key=lambda i: len(node_sets[i]))
+        bags[offset + root].parent = 0
+        bags[0].children.append(offset + root)
+        stack = [root]
+        seen = {root}
+        while stack:
+            node = stack.pop()
+            for other in adjacency[node]:
+                if other not in seen:
+                    seen.add(other)
+                    bags[offset + other].parent = offset + node
+                    bags[offset + node].children.append(offset + other)
+                    stack.append(other)
+    preorder = _preorder(bags)
+    owner: list[tuple[int, int]] = [(-1, -1)] * problem.size
+    for index in preorder:
+        bag = bags[index]
+        parent_vars = set(bags[bag.parent].vars) if bag.parent >= 0 else set()
+        shared = [v for v in bag.vars if v in parent_vars]
+        bag.owned = tuple(p for p, v in enumerate(bag.vars) if v not in parent_vars)
+        for position in bag.owned:
+            owner[bag.vars[position]] = (index, position)
+        bag.sep = _projector([bag.vars.index(v) for v in shared])
+        if bag.parent >= 0:
+            parent = bags[bag.parent]
+            positions = [parent.vars.index(v) for v in shared]
+            parent.child_positions.append(positions)
+            parent.child_keys.append(_projector(positions))
+    tree = Tree(problem, bags, preorder, owner, width)
+    _assign(tree)
+    _materialise(tree)
+    return tree
+
+
+def _preorder(bags: list[Bag]) -> list[int]:
+    order, stack = [], [0]
+    while stack:
+        index = stack.pop()
+        order.append(index)
+        stack.extend(reversed(bags[index].children))
+    # child_keys are appended in preorder of the parent's children: keep children sorted alike
+    return order
+
+
+def _assign(tree: Tree) -> None:
+    bags = tree.bags
+    for constraint in tree.problem.constraints:
+        wanted = set(constraint.scope)
+        for bag in bags:
+            if wanted <= set(bag.vars):
+                positions = [bag.vars.index(v) for v in constraint.scope]
+                bag.constraints.append((constraint, _projector(positions)))
+    for factor in tree.problem.cost_factors:
+        index = tree.bag_containing(factor.scope)
+        if index is None:  # pragma: no cover - factor scopes are cliques of the graph
+            raise AssertionError(f"no bag holds the scope of {factor.source}")
+        bag = bags[index]
+        bag.cost_factors.append((factor, _projector([bag.vars.index(v) for v in factor.scope])))
+
+
+def _materialise(tree: Tree) -> None:
+    """Build each bag's consistent tuples bottom-up, then semi-join top-down."""
+    bags, problem = tree.bags, tree.problem
+    supports: dict[int, set[Key]] = {}
+    for index in reversed(tree.preorder):
+        bag = bags[index]
+        child_checks = [
+            (positions, supports[child])
+            for child, positions in zip(bag.children, bag.child_positions, strict=True)
+        ]
+        bag.tuples = _join(bag, problem, child_checks)
+        supports[index] = {bag.sep(t) for t in bag.tuples}
+    for index in tree.preorder:
+        bag = bags[index]
+        for child, key in zip(bag.children, bag.child_keys, strict=True):
+            present = {key(t) for t in bag.tuples}
+            child_bag = bags[child]
+            child_bag.tuples = [t for t in child_bag.tuples if child_bag.sep(t) in present]
+    for index in tree.preorder:
+        bag = bags[index]
+        unary = [(p, problem.domains[bag.vars[p]].cost) for p in bag.owned]
+        costs = []
+        for t in bag.tuples:
+            total = sum(cost[t[p]] for p, cost in unary)
+            for factor, key in bag.cost_factors:
+                total += factor.table.get(key(t), 0)
+            costs.append(total)
+        bag.cost = costs
+
+
+def _join(
+    bag: Bag, problem: Problem, child_checks: list[tuple[list[int], set[Key]]]
+) -> list[tuple[int, ...]]:
+    """All tuples over the bag's variables allowed by its constraints and children."""
+    size = len(bag.vars)
+    if size == 0:
+        ok = all(() in c.allowed for c, _ in bag.constraints)
+        return [()] if ok and all(() in support for _, support in child_checks) else []
+    # Variable order: most constrained first, so checks fire early.
+    degree = [0] * size
+    for constraint, _ in bag.constraints:
+        for v in constraint.scope:
+            degree[bag.vars.index(v)] += 1
+    order = sorted(range(size), key=lambda p: (-degree[p], len(problem.values(bag.vars[p]))))
+    rank = {p: i for i, p in enumerate(order)}
+    checks_at: list[list[tuple[Callable[[tuple[int, ...]], Key], Any]]] = [
+        [] for _ in range(size)
+    ]
+    for constraint, _ in bag.constraints:
+        positions = [bag.vars.index(v) for v in constraint.scope]
+        last = max(rank[p] for p in positions) if positions else 0
+        ordered = [rank[p] for p in positions]
+        checks_at[last].append((_projector(ordered), constraint.allowed))
+    # child supports are keyed by the child's separator in bag-variable order
+    for positions, support in child_checks:
+        last = max((rank[p] for p in positions), default=0)
+        checks_at[last].append((_projector([rank[p] for p in positions]), support))
+    domains = [problem.values(bag.vars[p]) for p in order]
+    result: list[tuple[int, ...]] = []
+    partial: list[int] = []
+    # Iterative depth-first search over the ordered variables.
+    iterators = [iter(domains[0])]
+    while iterators:
+        depth = len(iterators) - 1
+        del partial[depth:]
+        value = next(iterators[-1], None)
+        if value is None:
+            iterators.pop()
+            continue
+        partial.append(value)
+        candidate = tuple(partial)
+        if not all(key(candidate) in allowed for key, allowed in checks_at[depth]):
+            continue
+        if depth + 1 == size:
+            result.append(tuple(candidate[rank[p]] for p in range(size)))
+            if len(result) > BAG_LIMIT:
+                raise LimitExceeded(
+                    f"a bag of {size} slots holds more than {BAG_LIMIT} consistent "
+                    "combinations; the catalog is too dense for the decomposition engine "
+                    "(use engine='cpsat')"
+                )
+        else:
+            iterators.append(iter(domains[depth + 1]))
+    return result
