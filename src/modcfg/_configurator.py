@@ -11,10 +11,18 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from ._errors import InfeasibleError, LimitExceeded, NeedsError
-from .model import Catalog, Configuration, ConfigurationView, Needs, ResolvedNeeds, evaluate, parse, truthy
+from .model import (
+    Catalog,
+    Configuration,
+    ConfigurationView,
+    Needs,
+    ResolvedNeeds,
+    evaluate,
+    parse,
+    truthy,
+)
 from .price import Quote, order_total, quote
 from .solve import Problem, Tree, TreeQuery, build_domains, build_tree, compile_rules, needs_problem
-from .solve._cpsat import CpSatEngine
 
 __all__ = ["Configurator", "Engine", "NeedsLike", "Order", "Progress", "compile"]
 
@@ -25,7 +33,7 @@ NeedsLike = Needs | Mapping[str, Any] | None
 Progress = Callable[[int, int | None], None]
 
 
-def compile(catalog: Catalog) -> Configurator:  # noqa: A001 - the public verb of the design
+def compile(catalog: Catalog) -> Configurator:
     """Compile a catalog into a reusable, thread-safe :class:`Configurator`.
 
     >>> import modcfg
@@ -80,11 +88,7 @@ class Configurator:
         return self._tree.width
 
     def __repr__(self) -> str:
-        count = (
-            self.count()
-            if not self._base.resources
-            else "?"
-        )
+        count = self.count() if not self._base.resources else "?"
         return (
             f"<Configurator {self.catalog.name}: {len(self._slots)} slots, "
             f"{self.catalog.module_count} modules, {count} configurations>"
@@ -181,6 +185,8 @@ class Configurator:
         """
         plan = self._plan(needs)
         if self._engine(plan, engine, "count") == "cpsat":
+            from .solve._cpsat import CpSatEngine  # imports ortools only when needed
+
             solver = CpSatEngine(plan.problem, cost_bound=plan.cost_bound, scale=plan.query.scale)
             found = solver.solutions(
                 limit=limit, time_limit=time_limit, progress=_adapt(progress, None)
@@ -264,6 +270,8 @@ class Configurator:
         self, plan: _Plan, *, order: Order, engine: Engine, time_limit: float | None
     ) -> Iterator[list[int]]:
         if self._engine(plan, engine, "enumerate") == "cpsat":
+            from .solve._cpsat import CpSatEngine  # imports ortools only when needed
+
             solver = CpSatEngine(plan.problem, cost_bound=plan.cost_bound, scale=plan.query.scale)
             if order == "price":
                 for _, assignment in solver.by_key(time_limit=time_limit):
@@ -290,11 +298,7 @@ class Configurator:
 
     def _independent(self, plan: _Plan) -> bool:
         problem = plan.problem
-        return not (
-            problem.constraints
-            or problem.resources
-            or plan.cost_bound is not None
-        )
+        return not (problem.constraints or problem.resources or plan.cost_bound is not None)
 
     def price(self, configuration: Mapping[str, Any], needs: NeedsLike = None) -> Quote:
         """The quote of one configuration for the needs (InfeasibleError if it breaks a rule)."""
@@ -321,7 +325,8 @@ class Configurator:
         problem = self._base
         broken: list[str] = []
         assignment = [
-            domain.index_of(chosen[slot]) for slot, domain in zip(self._slots, self._domains, strict=True)
+            domain.index_of(chosen[slot])
+            for slot, domain in zip(self._slots, self._domains, strict=True)
         ]
         for var, value in enumerate(assignment):
             if not problem.allowed[var][value]:
@@ -348,9 +353,9 @@ class Configurator:
                 if not truthy(evaluate(parse(text), view))
             ]
             if include_budget and resolved.budget is not None:
-                total = quote(self.catalog, chosen, resolved).total
-                if total > resolved.budget:
-                    broken.append(f"need: budget {resolved.budget} (total {total})")
+                price = quote(self.catalog, chosen, resolved).total
+                if price > resolved.budget:
+                    broken.append(f"need: budget {resolved.budget} (total {price})")
         return list(dict.fromkeys(broken))
 
     def _rule_text(self, rule_id: str) -> str:

@@ -52,7 +52,7 @@ def to_decimal(value: Any, *, what: str = "amount") -> Decimal:
         try:
             result = Decimal(str(value).strip())
         except InvalidOperation:
-            raise ValueError(f"{value!r} is not a decimal number (write it like \"19.90\")") from None
+            raise ValueError(f'{value!r} is not a decimal number (write it like "19.90")') from None
     else:
         raise ValueError(f"{what} must be a decimal number written as a string, not {value!r}")
     if not result.is_finite():
@@ -77,9 +77,7 @@ def _attribute(value: Any) -> Any:
         if not all(isinstance(item, str) for item in value):
             raise ValueError(f"a list attribute holds text tags only, not {value!r}")
         return tuple(value)
-    raise ValueError(
-        f"an attribute is a number, text, true/false or a list of tags, not {value!r}"
-    )
+    raise ValueError(f"an attribute is a number, text, true/false or a list of tags, not {value!r}")
 
 
 def _id(value: Any) -> Any:

@@ -234,7 +234,7 @@ def catalog_error_from_validation(exc: ValidationError, path: str | None = None)
 
 
 def _describe(where: tuple[str | int, ...]) -> str:
-    """``('slots', 'frame', 'modules', 'oak', 'price')`` -> ``slot 'frame', module 'oak', price``."""
+    """``('slots', 'frame', 'modules', 'oak')`` -> ``slot 'frame', module 'oak'``."""
     words: list[str] = []
     index = 0
     names = {"slots": "slot", "modules": "module", "services": "service"}

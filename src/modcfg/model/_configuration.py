@@ -188,7 +188,9 @@ class ConfigurationView:
     def ref(self, slot: str, name: str) -> Value:
         modules = self._catalog.slots[slot].modules
         if name in modules:
-            return Decimal(sum(quantity for module, quantity in self._units(slot) if module == name))
+            return Decimal(
+                sum(quantity for module, quantity in self._units(slot) if module == name)
+            )
         if any(isinstance(module.attributes.get(name), Decimal) for module in modules.values()):
             total = Decimal(0)
             for module, quantity in self._units(slot):

@@ -191,10 +191,10 @@ class _ToAst(Transformer[Token, Expr]):
         return Lit(str(token)[1:-1].replace('\\"', '"'))
 
     def true(self) -> Expr:
-        return Lit(True)
+        return Lit(value=True)
 
     def false(self) -> Expr:
-        return Lit(False)
+        return Lit(value=False)
 
     def total(self, name: Token) -> Expr:
         return Total(str(name))
@@ -332,8 +332,10 @@ def _compare(op: str, left: Value, right: Value) -> bool:
         return _same(left, right)
     if op == "!=":
         return not _same(left, right)
-    if left is None or right is None or isinstance(left, str | tuple) != isinstance(
-        right, str | tuple
+    if (
+        left is None
+        or right is None
+        or isinstance(left, str | tuple) != isinstance(right, str | tuple)
     ):
         return False
     if isinstance(left, str | tuple) and isinstance(right, str | tuple):
@@ -386,11 +388,11 @@ def evaluate(expr: Expr, env: Env) -> Value:
         case Compare(op, left, right):
             return _compare(op, evaluate(left, env), evaluate(right, env))
         case InList(item, options, attribute_list):
-            value = evaluate(item, env)
+            found = evaluate(item, env)
             if attribute_list:
                 container = evaluate(options[0], env)
-                return isinstance(container, tuple) and value in container
-            return any(_same(value, evaluate(option, env)) for option in options)
+                return isinstance(container, tuple) and found in container
+            return any(_same(found, evaluate(option, env)) for option in options)
         case Arith(op, left, right):
             a, b = _number(evaluate(left, env)), _number(evaluate(right, env))
             return a + b if op == "+" else a - b if op == "-" else a * b

@@ -21,6 +21,8 @@ Location = tuple[str | int, ...]
 #: Readers of other formats, registered by ``modcfg.io``: suffix -> reader(path) -> Catalog.
 FORMAT_READERS: dict[str, Callable[[Path], Catalog]] = {}
 _SUFFIX_FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json"}
+#: libyaml's loader when PyYAML was built with it (much faster), else the pure-Python one.
+_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def bundled_catalogs() -> list[str]:
@@ -70,11 +72,13 @@ def read_data(path: Path) -> tuple[Any, dict[Location, int]]:
         except json.JSONDecodeError as exc:
             raise CatalogError(f"invalid JSON: {exc.msg}", path=name, line=exc.lineno) from None
         return data, lines
+    loader = _YAML_LOADER(text)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = loader.get_single_node()
+        data = None
         if root is not None:
             _lines(root, (), lines, name)
-        data = yaml.safe_load(text)
+            data = loader.construct_document(root)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -82,6 +86,8 @@ def read_data(path: Path) -> tuple[Any, dict[Location, int]]:
         raise CatalogError(f"invalid YAML: {problem}", path=name, line=line) from None
     except yaml.YAMLError as exc:  # pragma: no cover - every PyYAML parse error is marked
         raise CatalogError(f"invalid YAML: {exc}", path=name) from None
+    finally:
+        loader.dispose()
     return data, lines
 
 
@@ -102,7 +108,11 @@ def _name_rules(where: Location, data: Any) -> str:
     """Say 'rule <id>' rather than 'rule #3' when the raw data has the id."""
     if len(where) >= 2 and where[0] in ("rules", "prices") and isinstance(where[1], int):
         items = data.get(where[0]) if isinstance(data, Mapping) else None
-        if isinstance(items, list) and where[1] < len(items) and isinstance(items[where[1]], Mapping):
+        if (
+            isinstance(items, list)
+            and where[1] < len(items)
+            and isinstance(items[where[1]], Mapping)
+        ):
             rule_id = items[where[1]].get("id")
             if isinstance(rule_id, str):
                 return rule_id
@@ -134,7 +144,7 @@ def catalog_from_data(
     ) from None
 
 
-def load_catalog(source: str | Path, *, format: str | None = None) -> Catalog:  # noqa: A002
+def load_catalog(source: str | Path, *, format: str | None = None) -> Catalog:
     """Load a catalog from a YAML/JSON file, another supported format, or a bundled name.
 
     >>> catalog = load_catalog("windows")

@@ -41,10 +41,10 @@ class Needs(BaseModel):
 
     >>> Needs(require=["glass.triple"], budget="900", quantity=4).budget
     Decimal('900')
-    >>> Needs(budget="-1")
+    >>> Needs(budget="-1")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    modcfg._errors.NeedsError: needs, budget: budget -1 is negative; give the most the customer will pay, >= 0
+    modcfg._errors.NeedsError: needs, budget: budget -1 is negative; give the most ... >= 0
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -99,7 +99,9 @@ class Needs(BaseModel):
     @classmethod
     def _budget(cls, value: Decimal | None) -> Decimal | None:
         if value is not None and value < 0:
-            raise ValueError(f"budget {value} is negative; give the most the customer will pay, >= 0")
+            raise ValueError(
+                f"budget {value} is negative; give the most the customer will pay, >= 0"
+            )
         return value
 
     @classmethod
@@ -134,7 +136,8 @@ def needs_error_from_validation(exc: ValidationError, source: str | None = None)
     message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         known = ", ".join(Needs.model_fields)
-        message = f"'{where}' is not a need dimension{did_you_mean(where, Needs.model_fields)} (known: {known})"
+        hint = did_you_mean(where, Needs.model_fields)
+        message = f"'{where}' is not a need dimension{hint} (known: {known})"
     return NeedsError(f"needs, {where}: {message}{_at(source)}")
 
 
@@ -224,7 +227,11 @@ def resolve_needs(needs: Needs, catalog: Catalog) -> ResolvedNeeds:
         for module in slot.modules.values():
             ref = f"{slot.id}.{module.id}"
             regions = module.attributes.get("regions")
-            if needs.region is not None and isinstance(regions, tuple) and needs.region not in regions:
+            if (
+                needs.region is not None
+                and isinstance(regions, tuple)
+                and needs.region not in regions
+            ):
                 excluded[ref] = f"not available in region {needs.region}"
             elif needs.deliver_by is not None:
                 ready = today + dt.timedelta(days=_lead_time(module) + service_days)

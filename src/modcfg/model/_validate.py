@@ -70,7 +70,8 @@ def expression_problem(catalog: Catalog, text: str) -> str | None:
     for node in refs(expr):
         if isinstance(node, Count):
             if node.slot not in catalog.slots:
-                return f"count({node.slot}) names an unknown slot{did_you_mean(node.slot, catalog.slots)}"
+                hint = did_you_mean(node.slot, catalog.slots)
+                return f"count({node.slot}) names an unknown slot{hint}"
             continue
         if isinstance(node, Total):
             if attribute_kind(catalog, node.attribute) != "number":
@@ -83,13 +84,17 @@ def expression_problem(catalog: Catalog, text: str) -> str | None:
         problem = _ref_problem(catalog, node)
         if problem:
             return problem
-    for node in walk(expr):
-        if isinstance(node, Arith) and node.op == "*":
-            if any(True for _ in refs(node.left)) and any(True for _ in refs(node.right)):
-                return (
-                    f"'{text}' multiplies two references; one side of '*' must be a constant "
-                    "so the constraint stays linear"
-                )
+    for part in walk(expr):
+        if (
+            isinstance(part, Arith)
+            and part.op == "*"
+            and any(True for _ in refs(part.left))
+            and any(True for _ in refs(part.right))
+        ):
+            return (
+                f"'{text}' multiplies two references; one side of '*' must be a constant "
+                "so the constraint stays linear"
+            )
     return None
 
 
@@ -160,16 +165,18 @@ def check_catalog(catalog: Catalog) -> None:
         if price_rule.when is not None:
             _fail_expression(catalog, price_rule.when, f"price rule '{price_rule.id}'", where)
     for purpose_id, purpose in catalog.purposes.items():
-        where = ("purposes", purpose_id)
+        place: tuple[str | int, ...] = ("purposes", purpose_id)
         for ref in (*purpose.require, *purpose.forbid):
-            _fail_ref(catalog, ref, f"purpose '{purpose_id}'", where)
+            _fail_ref(catalog, ref, f"purpose '{purpose_id}'", place)
         for text in purpose.conditions:
-            _fail_expression(catalog, text, f"purpose '{purpose_id}'", where)
+            _fail_expression(catalog, text, f"purpose '{purpose_id}'", place)
         for key in purpose.prefer:
-            _fail_expression(catalog, key, f"purpose '{purpose_id}' preference", where)
+            _fail_expression(catalog, key, f"purpose '{purpose_id}' preference", place)
 
 
-def _check_precision(catalog: Catalog, amount: Decimal, owner: str, where: tuple[str | int, ...]) -> None:
+def _check_precision(
+    catalog: Catalog, amount: Decimal, owner: str, where: tuple[str | int, ...]
+) -> None:
     exponent = amount.as_tuple().exponent
     if isinstance(exponent, int) and -exponent > catalog.decimals:
         raise CatalogError(
@@ -186,7 +193,9 @@ def _check_names(catalog: Catalog) -> None:
                 catalog, price_rule.amount, f"price rule '{price_rule.id}'", ("prices", index)
             )
     for service_id, service in catalog.services.items():
-        _check_precision(catalog, service.price, f"service '{service_id}'", ("services", service_id))
+        _check_precision(
+            catalog, service.price, f"service '{service_id}'", ("services", service_id)
+        )
     for slot_id, slot in catalog.slots.items():
         for module_id, module in slot.modules.items():
             _check_precision(
@@ -246,8 +255,7 @@ def _check_requires(
     circular = set(conditions) & set(consequences)
     if circular:
         raise CatalogError(
-            f"{owner} is circular: '{sorted(circular)[0]}' requires itself; remove it from "
-            "'then'",
+            f"{owner} is circular: '{sorted(circular)[0]}' requires itself; remove it from 'then'",
             where=where,
         )
     single_conditions: dict[str, str] = {}
@@ -271,7 +279,9 @@ def _check_requires(
             )
 
 
-def _check_table(catalog: Catalog, rule: TableRule, owner: str, where: tuple[str | int, ...]) -> None:
+def _check_table(
+    catalog: Catalog, rule: TableRule, owner: str, where: tuple[str | int, ...]
+) -> None:
     for slot_id in rule.table.slots:
         slot = catalog.slots.get(slot_id)
         if slot is None:

@@ -12,7 +12,15 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Literal
 
-from ..model import Catalog, Configuration, ConfigurationView, ResolvedNeeds, evaluate, parse, truthy
+from ..model import (
+    Catalog,
+    Configuration,
+    ConfigurationView,
+    ResolvedNeeds,
+    evaluate,
+    parse,
+    truthy,
+)
 
 __all__ = [
     "LineKind",
@@ -26,7 +34,15 @@ __all__ = [
 ]
 
 LineKind = Literal[
-    "module", "surcharge", "discount", "bundle", "tier", "frequency", "service", "payment", "financing"
+    "module",
+    "surcharge",
+    "discount",
+    "bundle",
+    "tier",
+    "frequency",
+    "service",
+    "payment",
+    "financing",
 ]
 _PRECISION = decimal.Context(prec=50, rounding=ROUND_HALF_EVEN)
 
@@ -99,17 +115,28 @@ class Quote:
 
 
 def _round(amount: Decimal, decimals: int) -> Decimal:
-    return amount.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_EVEN, context=_PRECISION)
+    return amount.quantize(
+        Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_EVEN, context=_PRECISION
+    )
 
 
-def _unit_lines(catalog: Catalog, configuration: Configuration) -> Iterator[tuple[QuoteLine, Decimal]]:
+def _unit_lines(
+    catalog: Catalog, configuration: Configuration
+) -> Iterator[tuple[QuoteLine, Decimal]]:
     """Lines 1-2 of a quote for one unit: modules, then conditional price rules."""
     for slot, module_id, units in configuration.units():
         module = catalog.slots[slot].modules[module_id]
         per_unit = module.price * units
         label = module.title if units == 1 else f"{module.title} x {units}"
         yield (
-            QuoteLine("module", f"{slot}.{module_id}", label, per_unit, f"{catalog.slots[slot].title}: {module.title}", units),
+            QuoteLine(
+                "module",
+                f"{slot}.{module_id}",
+                label,
+                per_unit,
+                f"{catalog.slots[slot].title}: {module.title}",
+                units,
+            ),
             per_unit,
         )
     view = ConfigurationView(catalog, configuration)
@@ -119,7 +146,10 @@ def _unit_lines(catalog: Catalog, configuration: Configuration) -> Iterator[tupl
         if not truthy(evaluate(parse(rule.condition), view)):
             continue
         kind: LineKind = "bundle" if rule.bundle else "surcharge" if rule.amount > 0 else "discount"
-        yield QuoteLine(kind, rule.id, rule.describe(), rule.amount, f"price rule '{rule.id}'"), rule.amount
+        yield (
+            QuoteLine(kind, rule.id, rule.describe(), rule.amount, f"price rule '{rule.id}'"),
+            rule.amount,
+        )
 
 
 def unit_price(catalog: Catalog, configuration: Configuration) -> Decimal:
@@ -127,7 +157,9 @@ def unit_price(catalog: Catalog, configuration: Configuration) -> Decimal:
     return sum((amount for _, amount in _unit_lines(catalog, configuration)), Decimal(0))
 
 
-def _order_lines(catalog: Catalog, goods: Decimal, resolved: ResolvedNeeds | None) -> list[QuoteLine]:
+def _order_lines(
+    catalog: Catalog, goods: Decimal, resolved: ResolvedNeeds | None
+) -> list[QuoteLine]:
     """Lines 3-6: tiers, frequency pricing, services and payment (all depend on goods only)."""
     decimals = catalog.decimals
     quantity = resolved.quantity if resolved else 1
@@ -138,26 +170,68 @@ def _order_lines(catalog: Catalog, goods: Decimal, resolved: ResolvedNeeds | Non
             tier = rule.tier_percent(quantity)
             if tier is not None and tier.percent:
                 amount = _round(goods * tier.percent / 100, decimals)
-                lines.append(QuoteLine("tier", rule.id, rule.describe(), amount, f"{tier.percent} % from {tier.min_quantity} units"))
+                lines.append(
+                    QuoteLine(
+                        "tier",
+                        rule.id,
+                        rule.describe(),
+                        amount,
+                        f"{tier.percent} % from {tier.min_quantity} units",
+                    )
+                )
         elif rule.kind == "frequency" and frequency in (rule.frequency or ()) and rule.percent:
             amount = _round(goods * rule.percent / 100, decimals)
-            lines.append(QuoteLine("frequency", rule.id, rule.describe(), amount, f"{rule.percent} % for {frequency} purchases"))
+            lines.append(
+                QuoteLine(
+                    "frequency",
+                    rule.id,
+                    rule.describe(),
+                    amount,
+                    f"{rule.percent} % for {frequency} purchases",
+                )
+            )
     for service in resolved.services if resolved else ():
         units = quantity if service.per == "unit" else 1
         amount = _round(service.price * units, decimals)
         label = service.label or service.id
-        lines.append(QuoteLine("service", service.id, label, amount, f"{service.kind} service" + (f", {units} units" if units > 1 else ""), units))
+        lines.append(
+            QuoteLine(
+                "service",
+                service.id,
+                label,
+                amount,
+                f"{service.kind} service" + (f", {units} units" if units > 1 else ""),
+                units,
+            )
+        )
     payment = resolved.payment if resolved else None
     if payment is not None:
         subtotal = goods + sum((line.amount for line in lines), Decimal(0))
         if payment.discount_percent:
             amount = -_round(subtotal * payment.discount_percent / 100, decimals)
-            lines.append(QuoteLine("payment", payment.id, payment.label or payment.id, amount, f"{payment.discount_percent} % discount for {payment.id}"))
+            lines.append(
+                QuoteLine(
+                    "payment",
+                    payment.id,
+                    payment.label or payment.id,
+                    amount,
+                    f"{payment.discount_percent} % discount for {payment.id}",
+                )
+            )
             subtotal += amount
         if payment.instalments > 1:
             instalment = instalment_amount(subtotal, payment.instalments, payment.apr, decimals)
             cost = instalment * payment.instalments - subtotal
-            lines.append(QuoteLine("financing", payment.id, payment.label or payment.id, cost, f"{payment.instalments} instalments of {instalment} at {payment.apr} % APR", payment.instalments))
+            lines.append(
+                QuoteLine(
+                    "financing",
+                    payment.id,
+                    payment.label or payment.id,
+                    cost,
+                    f"{payment.instalments} instalments of {instalment} at {payment.apr} % APR",
+                    payment.instalments,
+                )
+            )
     return lines
 
 
@@ -186,9 +260,7 @@ def order_total(catalog: Catalog, unit: Decimal, resolved: ResolvedNeeds | None)
     return goods + sum((line.amount for line in _order_lines(catalog, goods, resolved)), Decimal(0))
 
 
-def quote(
-    catalog: Catalog, configuration: Configuration, resolved: ResolvedNeeds | None
-) -> Quote:
+def quote(catalog: Catalog, configuration: Configuration, resolved: ResolvedNeeds | None) -> Quote:
     """Price one (valid) configuration for the needs."""
     quantity = resolved.quantity if resolved else 1
     lines: list[QuoteLine] = []
@@ -196,7 +268,11 @@ def quote(
     for line, per_unit in _unit_lines(catalog, configuration):
         unit += per_unit
         amount = _round(per_unit * quantity, catalog.decimals)
-        lines.append(QuoteLine(line.kind, line.source, line.label, amount, line.reason, line.quantity * quantity))
+        lines.append(
+            QuoteLine(
+                line.kind, line.source, line.label, amount, line.reason, line.quantity * quantity
+            )
+        )
     goods = sum((line.amount for line in lines), Decimal(0))
     order = _order_lines(catalog, goods, resolved)
     lines.extend(order)

@@ -51,26 +51,27 @@ class CpSatEngine:
             model.add_allowed_assignments(
                 [self.x[v] for v in constraint.scope], sorted(constraint.allowed)
             )
-        cost = sum(
-            domain.cost[value] * flag
-            for var, domain in enumerate(problem.domains)
-            for value, flag in self.b[var].items()
-        )
-        cost = cost + sum(self._factor_sum(f) for f in problem.cost_factors)
-        score = sum(self._factor_sum(f) for f in problem.score_factors)
+        flags = [
+            (var, value, flag) for var in range(problem.size) for value, flag in self.b[var].items()
+        ]
+        cost_terms: list[cp_model.LinearExprT] = [
+            problem.domains[var].cost[value] * flag for var, value, flag in flags
+        ]
+        cost_terms += [self._factor_sum(f) for f in problem.cost_factors]
+        cost = cp_model.LinearExpr.sum(cost_terms)
+        score = cp_model.LinearExpr.sum([self._factor_sum(f) for f in problem.score_factors])
         for resource in problem.resources:
-            total = sum(
-                resource.weights[var][value] * flag
-                for var in range(problem.size)
-                for value, flag in self.b[var].items()
+            total = cp_model.LinearExpr.weighted_sum(
+                [flag for _, _, flag in flags],
+                [resource.weights[var][value] for var, value, _ in flags],
             )
             _add_comparison(model, total, resource.op, resource.bound)
         if cost_bound is not None:
             model.add(cost <= cost_bound)
         self.key = cost * scale - score
 
-    def _factor_sum(self, factor: Factor) -> cp_model.LinearExprT:
-        terms = []
+    def _factor_sum(self, factor: Factor) -> cp_model.LinearExpr:
+        terms: list[cp_model.LinearExprT] = []
         for combo, amount in factor.table.items():
             flags = [self.b[var].get(value) for var, value in zip(factor.scope, combo, strict=True)]
             if any(flag is None for flag in flags) or not amount:
@@ -80,7 +81,7 @@ class CpSatEngine:
             self.model.add_bool_and(literals).only_enforce_if(match)
             self.model.add_bool_or([flag.Not() for flag in literals]).only_enforce_if(match.Not())
             terms.append(amount * match)
-        return sum(terms)
+        return cp_model.LinearExpr.sum(terms)
 
     def _solver(self, time_limit: float | None) -> cp_model.CpSolver:
         solver = cp_model.CpSolver()
@@ -144,12 +145,12 @@ class CpSatEngine:
                 )
             assignment = [solver.value(var) for var in self.x]
             yield int(solver.objective_value), assignment
-            model.add_bool_or(
-                [self.b[var][value].Not() for var, value in enumerate(assignment)]
-            )
+            model.add_bool_or([self.b[var][value].Not() for var, value in enumerate(assignment)])
 
 
-def _add_comparison(model: cp_model.CpModel, total: cp_model.LinearExprT, op: str, bound: int) -> None:
+def _add_comparison(
+    model: cp_model.CpModel, total: cp_model.LinearExprT, op: str, bound: int
+) -> None:
     match op:
         case "<=":
             model.add(total <= bound)

@@ -211,7 +211,7 @@ class TreeQuery:
 
     # -- enumeration ------------------------------------------------------------------------
 
-    def _candidates(self, ranked: bool) -> list[dict[Key, list[int]]]:
+    def _candidates(self, *, ranked: bool) -> list[dict[Key, list[int]]]:
         """Per bag: separator key -> live tuple positions with completions (ranked: by best)."""
         self._up()
         result: list[dict[Key, list[int]]] = []
@@ -259,9 +259,7 @@ class TreeQuery:
                 key_of.append(parent.child_keys[parent.children.index(index)])
         n = len(order)
         chosen = [0] * n
-        tuples_at = [
-            [bags[index].tuples[ti] for ti in self.live[index]] for index in order
-        ]
+        tuples_at = [[bags[index].tuples[ti] for ti in self.live[index]] for index in order]
         iterators: list[Iterator[int]] = [iter(groups[order[0]].get((), []))]
         while iterators:
             depth = len(iterators) - 1
@@ -344,9 +342,7 @@ class TreeQuery:
             rows = []
             for i, ti in enumerate(self.live[index]):
                 t = bag.tuples[ti]
-                vector = [
-                    sum(r.weights[bag.vars[p]][t[p]] for p in bag.owned) for r in resources
-                ]
+                vector = [sum(r.weights[bag.vars[p]][t[p]] for p in bag.owned) for r in resources]
                 if cost_bound is not None:
                     vector.append((self.key[index][i] + self.score[index][i]) // scale)
                 rows.append(tuple(vector))

@@ -283,8 +283,8 @@ def _resource(scope_helper: _Scope, expr: Compare, source: str) -> Resource:
             row.append(value({**empty, domain.slot: choice}) - base)
         raw.append(row)
     numbers = [base, *(w for row in raw for w in row)]
-    scale = max((-n.as_tuple().exponent for n in numbers if isinstance(n.as_tuple().exponent, int)), default=0)
-    scale = max(scale, 0)
+    exponents = [n.as_tuple().exponent for n in numbers]
+    scale = max([0, *(-e for e in exponents if isinstance(e, int))])
     weights = tuple(tuple(int(w.scaleb(scale)) for w in row) for row in raw)
     # sum(weights) + base (op) 0  <=>  sum(weights) (op) -base
     return Resource(weights, expr.op, int((-base).scaleb(scale)), source)
@@ -311,6 +311,11 @@ def _constraint_from_expr(
             f"{describe} spans {len(scope)} slots with {width} combinations; write it as a "
             "linear comparison (a resource) or split it into smaller rules"
         )
+    if len(scope) > 2 and _linear(expr) and isinstance(expr, Compare):
+        resource = _resource(helper, expr, source)
+        allowed_sums = frozenset(_linear_tuples(resource, scope, problem.allowed))
+        problem.constraints.append(Constraint(scope, allowed_sums, source))
+        return
     if len(scope) == 1:
         var = scope[0]
         for (value,), ok in helper.tabulate(expr, scope, problem.allowed):
@@ -320,6 +325,44 @@ def _constraint_from_expr(
         return
     allowed = frozenset(combo for combo, ok in helper.tabulate(expr, scope, problem.allowed) if ok)
     problem.constraints.append(Constraint(scope, allowed, source))
+
+
+def _linear_tuples(
+    resource: Resource, scope: Sequence[int], allowed: Sequence[Sequence[bool]]
+) -> Iterator[tuple[int, ...]]:
+    """The value tuples over ``scope`` whose weights satisfy the resource, pruned by bounds."""
+    options = [
+        sorted(
+            ((value, resource.weights[var][value]) for value, ok in enumerate(allowed[var]) if ok),
+            key=lambda item: item[1],
+        )
+        for var in scope
+    ]
+    low = [0] * (len(scope) + 1)
+    high = [0] * (len(scope) + 1)
+    for i in range(len(scope) - 1, -1, -1):
+        weights = [w for _, w in options[i]] or [0]
+        low[i] = low[i + 1] + min(weights)
+        high[i] = high[i + 1] + max(weights)
+    op, bound = resource.op, resource.bound
+    partial: list[int] = []
+
+    def extend(depth: int, total: int) -> Iterator[tuple[int, ...]]:
+        if depth == len(scope):
+            if resource.holds(total):
+                yield tuple(partial)
+            return
+        for value, weight in options[depth]:
+            reach_low = total + weight + low[depth + 1]
+            if op in ("<=", "<") and not resource.holds(reach_low):
+                break  # options are sorted by weight: the rest only add more
+            if op in (">=", ">") and not resource.holds(total + weight + high[depth + 1]):
+                continue
+            partial.append(value)
+            yield from extend(depth + 1, total + weight)
+            partial.pop()
+
+    yield from extend(0, 0)
 
 
 def _ref_expr(ref: str) -> Expr:
@@ -368,13 +411,15 @@ def compile_rules(catalog: Catalog, domains: tuple[SlotDomain, ...]) -> Problem:
                 problem.constraints.append(constraint)
             continue
         if isinstance(rule, RequiresRule):
-            condition = [_ref_expr(ref) for ref in rule.requires.if_]
-            consequence = [_ref_expr(ref) for ref in rule.requires.then]
+            premises = [_ref_expr(ref) for ref in rule.requires.if_]
+            consequences = [_ref_expr(ref) for ref in rule.requires.then]
             expr: Expr = BoolOp(
                 "implies",
                 (
-                    condition[0] if len(condition) == 1 else BoolOp("and", tuple(condition)),
-                    consequence[0] if len(consequence) == 1 else BoolOp("or", tuple(consequence)),
+                    premises[0] if len(premises) == 1 else BoolOp("and", tuple(premises)),
+                    consequences[0]
+                    if len(consequences) == 1
+                    else BoolOp("or", tuple(consequences)),
                 ),
             )
         elif isinstance(rule, ExcludesRule):
@@ -433,7 +478,9 @@ def needs_problem(base: Problem, resolved: ResolvedNeeds) -> Problem:
                 problem.unary_reasons[(var, value)] = f"need: require {ref}"
     for text in resolved.conditions:
         try:
-            _constraint_from_expr(helper, problem, parse(text), f"need: {text}", f"condition '{text}'")
+            _constraint_from_expr(
+                helper, problem, parse(text), f"need: {text}", f"condition '{text}'"
+            )
         except LimitExceeded as exc:
             raise NeedsError(str(exc)) from None
     for text, weight in resolved.prefer.items():

@@ -16,7 +16,7 @@ outside, hence exact per-option counts and from-prices (all marginals in two pas
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
@@ -48,7 +48,8 @@ class Bag:
     parent: int = -1
     children: list[int] = field(default_factory=list)
     owned: tuple[int, ...] = ()  # positions (in vars) of the variables this bag introduces
-    sep: Callable[[tuple[int, ...]], Key] = _projector(())  # key shared with the parent
+    # the key this bag shares with its parent
+    sep: Callable[[tuple[int, ...]], Key] = field(default_factory=lambda: _projector(()))
     child_keys: list[Callable[[tuple[int, ...]], Key]] = field(default_factory=list)
     child_positions: list[list[int]] = field(default_factory=list)
     constraints: list[tuple[Constraint, Callable[[tuple[int, ...]], Key]]] = field(
@@ -248,9 +249,7 @@ def _join(
             degree[bag.vars.index(v)] += 1
     order = sorted(range(size), key=lambda p: (-degree[p], len(problem.values(bag.vars[p]))))
     rank = {p: i for i, p in enumerate(order)}
-    checks_at: list[list[tuple[Callable[[tuple[int, ...]], Key], Any]]] = [
-        [] for _ in range(size)
-    ]
+    checks_at: list[list[tuple[Callable[[tuple[int, ...]], Key], Any]]] = [[] for _ in range(size)]
     for constraint, _ in bag.constraints:
         positions = [bag.vars.index(v) for v in constraint.scope]
         last = max(rank[p] for p in positions) if positions else 0
