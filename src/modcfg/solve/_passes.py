@@ -324,6 +324,61 @@ class TreeQuery:
 
     # -- counting with resources ------------------------------------------------------------
 
+    def _count_cost_within(self, bound: int) -> int:
+        """Solutions whose unit cost is at most ``bound`` (one-dimensional, the budget case).
+
+        Per tuple, a distribution cost -> count over its subtree; partial costs that cannot fit
+        even with the cheapest choices elsewhere are dropped as soon as they appear.
+        """
+        bags = self.tree.bags
+        scale = self.scale
+        n = len(bags)
+        own = [
+            [(k + s) // scale for k, s in zip(self.key[i], self.score[i], strict=True)]
+            for i in range(n)
+        ]
+        low = [min(row, default=0) for row in own]
+        sub_low = list(low)
+        for index in reversed(self.tree.preorder):
+            for child in bags[index].children:
+                sub_low[index] += sub_low[child]
+        messages: list[dict[Key, dict[int, int]]] = [{} for _ in range(n)]
+        for index in reversed(self.tree.preorder):
+            bag = bags[index]
+            outside_low = sub_low[0] - sub_low[index]
+            pending = [outside_low]
+            for child in reversed(bag.children[1:]):
+                pending.append(pending[-1] + sub_low[child])
+            pending.reverse()
+            limit = bound - outside_low
+            out: dict[Key, dict[int, int]] = {}
+            counts = self.up_count[index]
+            for i, ti in enumerate(self.live[index]):
+                if not counts[i]:
+                    continue
+                t = bag.tuples[ti]
+                dist = {own[index][i]: 1}
+                for j, (child, key) in enumerate(zip(bag.children, bag.child_keys, strict=True)):
+                    child_dist = messages[child].get(key(t))
+                    if not child_dist:
+                        dist = {}
+                        break
+                    cap = bound - pending[j]
+                    merged: dict[int, int] = {}
+                    for a, ca in dist.items():
+                        for b, cb in child_dist.items():
+                            v = a + b
+                            if v <= cap:
+                                merged[v] = merged.get(v, 0) + ca * cb
+                    dist = merged
+                if dist:
+                    target = out.setdefault(bag.sep(t), {})
+                    for v, c in dist.items():
+                        if v <= limit:
+                            target[v] = target.get(v, 0) + c
+            messages[index] = out
+        return sum(c for v, c in messages[0].get((), {}).items() if v <= bound)
+
     def count_within(self, resources: Sequence[Resource], cost_bound: int | None) -> int:
         """Solutions whose resource sums hold and whose unit cost is at most ``cost_bound``.
 
@@ -336,6 +391,8 @@ class TreeQuery:
         dims = len(resources) + (1 if cost_bound is not None else 0)
         if dims == 0 or not self.count():
             return self.count()
+        if not resources and cost_bound is not None:
+            return self._count_cost_within(cost_bound)
         # per bag tuple: its own contribution vector
         contrib: list[list[tuple[int, ...]]] = []
         for index, bag in enumerate(bags):

@@ -1,0 +1,155 @@
+"""Engine behaviour beyond the property tests: exactness at scale, limits, errors, threads."""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+import modcfg
+from modcfg.model import catalog_from_data
+
+
+def chain_catalog(slots: int, modules: int) -> modcfg.Catalog:
+    """Slots s0..s{n-1}; module 'a' of neighbouring slots excludes each other."""
+    data: dict[str, Any] = {
+        "catalog": "chain",
+        "slots": {
+            f"s{i}": {"modules": {f"m{j}" if j else "a": {"price": str(j)} for j in range(modules)}}
+            for i in range(slots)
+        },
+        "rules": [
+            {"id": f"r{i}", "excludes": [f"s{i}.a", f"s{i + 1}.a"]} for i in range(slots - 1)
+        ],
+    }
+    return catalog_from_data(data)
+
+
+def chain_count(slots: int, modules: int) -> int:
+    """Transfer-matrix count: configurations ending in 'a' or not."""
+    ending_a, ending_other = 1, modules - 1
+    for _ in range(slots - 1):
+        ending_a, ending_other = ending_other, (ending_a + ending_other) * (modules - 1)
+    return ending_a + ending_other
+
+
+def test_counts_above_two_to_the_sixty_four_are_exact() -> None:
+    cfg = modcfg.compile(chain_catalog(100, 5))
+    expected = chain_count(100, 5)
+    assert expected > 2**200
+    assert cfg.count() == expected
+
+
+def test_independent_slots_multiply() -> None:
+    data = {
+        "catalog": "wide",
+        "slots": {f"s{i}": {"modules": {f"m{j}": {} for j in range(7)}} for i in range(90)},
+    }
+    assert modcfg.compile(catalog_from_data(data)).count() == 7**90
+
+
+def test_repr_is_one_line() -> None:
+    cfg = modcfg.compile(modcfg.load_catalog("credit_cards"))
+    assert repr(cfg) == "<Configurator credit_cards: 3 slots, 19 modules, 200 configurations>"
+
+
+def test_compiling_twice_gives_equal_results() -> None:
+    catalog = modcfg.load_catalog("windows_pro")
+    first, second = modcfg.compile(catalog), modcfg.compile(catalog)
+    assert first.count() == second.count()
+    assert [q.total for q in first.best(k=5)] == [q.total for q in second.best(k=5)]
+
+
+def test_configurations_are_hashable_mappings() -> None:
+    cfg = modcfg.compile(modcfg.load_catalog("windows"))
+    stream = cfg.configurations(limit=10)
+    items = list(stream)
+    assert len(set(items)) == 10
+    assert all(set(item) == {"frame", "glass", "grade", "picture"} for item in items)
+
+
+def test_price_order_and_limit() -> None:
+    cfg = modcfg.compile(modcfg.load_catalog("windows"))
+    totals = [cfg.price(c).total for c in cfg.configurations(order="price", limit=50)]
+    assert totals == sorted(totals)
+    assert totals[0] == Decimal("100.00")
+
+
+def test_quote_total_is_the_sum_of_its_lines() -> None:
+    cfg = modcfg.compile(modcfg.load_catalog("windows"))
+    quote = cfg.price({"frame": "oak", "glass": "triple", "grade": "g2", "picture": "plain"})
+    assert quote.total == sum(line.amount for line in quote.lines) == Decimal("285.00")
+    assert all(isinstance(line.amount, Decimal) for line in quote.lines)
+
+
+def test_bad_needs_raise_needs_error() -> None:
+    cfg = modcfg.compile(modcfg.load_catalog("windows"))
+    with pytest.raises(modcfg.NeedsError, match="did you mean 'glass.triple'"):
+        cfg.count(modcfg.Needs(require=["glass.tripel"]))
+    with pytest.raises(modcfg.NeedsError, match="negative"):
+        modcfg.Needs(budget="-5")
+    with pytest.raises(modcfg.NeedsError, match="in the past"):
+        cfg.count(modcfg.Needs(deliver_by="2020-01-01"))
+    with pytest.raises(modcfg.NeedsError, match="not a need dimension"):
+        cfg.count({"budjet": "10"})
+
+
+def test_infeasible_needs_name_the_clash() -> None:
+    cfg = modcfg.compile(modcfg.load_catalog("windows"))
+    needs = modcfg.Needs(require=["frame.oak", "glass.triple"], budget="200")
+    assert cfg.count(needs) == 0
+    with pytest.raises(modcfg.InfeasibleError) as caught:
+        cfg.best(needs)
+    error = caught.value
+    assert set(error.conflict) == {"require frame.oak", "require glass.triple", "budget EUR 200"}
+    assert error.relaxations
+    assert all(relaxation.unlocked > 0 for relaxation in error.relaxations)
+
+
+def test_pricing_an_invalid_configuration_names_the_rule() -> None:
+    catalog = chain_catalog(3, 3)
+    cfg = modcfg.compile(catalog)
+    with pytest.raises(modcfg.InfeasibleError, match="r0"):
+        cfg.price({"s0": "a", "s1": "a", "s2": "m1"})
+    with pytest.raises(modcfg.NeedsError, match="did you mean 'm1'"):
+        cfg.price({"s0": "m11", "s1": "a", "s2": "m1"})
+
+
+def test_cpsat_count_honours_limit() -> None:
+    cfg = modcfg.compile(modcfg.load_catalog("windows"))
+    with pytest.raises(modcfg.LimitExceeded, match="limit"):
+        cfg.count(engine="cpsat", limit=100)
+
+
+def test_enumeration_honours_time_limit() -> None:
+    cfg = modcfg.compile(chain_catalog(60, 4))
+    with pytest.raises(modcfg.LimitExceeded, match="time_limit"):
+        for _ in cfg.configurations(time_limit=0.05):
+            pass
+
+
+def test_progress_is_reported() -> None:
+    cfg = modcfg.compile(modcfg.load_catalog("windows"))
+    seen: list[tuple[int, int | None]] = []
+    assert sum(1 for _ in cfg.configurations(progress=lambda d, t: seen.append((d, t)))) == 1800
+    assert seen
+    assert seen[0] == (1024, 1800)
+
+
+def test_one_configurator_serves_many_threads() -> None:
+    cfg = modcfg.compile(modcfg.load_catalog("windows_pro"))
+    needs = [modcfg.Needs(budget=str(300 + 50 * i)) for i in range(8)]
+    expected = [cfg.count(n) for n in needs]
+    results: dict[int, int] = {}
+
+    def work(i: int) -> None:
+        results[i] = cfg.count(needs[i])
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [results[i] for i in range(8)] == expected
