@@ -344,7 +344,7 @@ def _linear_tuples(
         weights = [w for _, w in options[i]] or [0]
         low[i] = low[i + 1] + min(weights)
         high[i] = high[i + 1] + max(weights)
-    op, bound = resource.op, resource.bound
+    op = resource.op
     partial: list[int] = []
 
     def extend(depth: int, total: int) -> Iterator[tuple[int, ...]]:
