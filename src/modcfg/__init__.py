@@ -18,6 +18,7 @@ from ._errors import (
     NeedsError,
     Relaxation,
 )
+from ._session import OptionState, Session, SessionState
 from .model import (
     Catalog,
     Configuration,
@@ -40,10 +41,13 @@ __all__ = [
     "ModcfgError",
     "Needs",
     "NeedsError",
+    "OptionState",
     "Quantities",
     "Quote",
     "QuoteLine",
     "Relaxation",
+    "Session",
+    "SessionState",
     "bundled_catalogs",
     "catalog_schema",
     "compile",

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ._errors import InfeasibleError, LimitExceeded, NeedsError
 from .model import (
@@ -23,6 +23,9 @@ from .model import (
 )
 from .price import Quote, order_total, quote
 from .solve import Problem, Tree, TreeQuery, build_domains, build_tree, compile_rules, needs_problem
+
+if TYPE_CHECKING:
+    from ._session import Session
 
 __all__ = ["Configurator", "Engine", "NeedsLike", "Order", "Progress", "compile"]
 
@@ -75,6 +78,7 @@ class Configurator:
         self._base = compile_rules(catalog, self._domains)
         self._tree = build_tree(self._base)
         self._slots = tuple(catalog.slots)
+        self._slot_index = {slot: index for index, slot in enumerate(self._slots)}
         self._trees: dict[frozenset[tuple[int, ...]], Tree] = {}
         self._lock = threading.Lock()
         self._base_query = TreeQuery(self._tree, self._base)
@@ -133,7 +137,7 @@ class Configurator:
                 self._trees[key] = tree
         return tree
 
-    def _cost_bound(self, resolved: ResolvedNeeds, query: TreeQuery) -> int:
+    def _cost_bound(self, resolved: ResolvedNeeds, query: TreeQuery | None) -> int:
         """The largest unit cost (minor units) whose quote total fits the budget."""
         budget = resolved.budget
         assert budget is not None  # callers check
@@ -142,8 +146,8 @@ class Configurator:
         def fits(units: int) -> bool:
             return order_total(self.catalog, Decimal(units).scaleb(-decimals), resolved) <= budget
 
-        best = query.best_key()
-        low = (best // query.scale if best is not None else 0) - 1
+        best = query.best_key() if query is not None else None
+        low = -(10**15) if best is None or query is None else query.cost_of(best) - 1
         if not fits(low + 1):
             return low
         step = 1
@@ -209,10 +213,6 @@ class Configurator:
                 for slot, domain, value in zip(self._slots, self._domains, assignment, strict=True)
             }
         )
-
-    def _unit_cost(self, plan: _Plan, key: int, assignment: list[int]) -> int:
-        del assignment
-        return -(-key // plan.query.scale)
 
     def _holds_sums(self, plan: _Plan, assignment: list[int]) -> bool:
         for resource in plan.problem.resources:
@@ -299,6 +299,33 @@ class Configurator:
     def _independent(self, plan: _Plan) -> bool:
         problem = plan.problem
         return not (problem.constraints or problem.resources or plan.cost_bound is not None)
+
+    def _ordered(
+        self, plan: _Plan, query: TreeQuery, *, strategy: Literal["cheapest", "preferred"]
+    ) -> Iterator[Configuration]:
+        """Valid configurations of ``query`` (needs and choices applied), best first."""
+        if strategy == "preferred":
+            query = TreeQuery(query.tree, query.problem, preference_first=True)
+        for _, assignment in query.by_key():
+            if strategy == "cheapest" and not self._within_budget(plan, assignment):
+                return
+            if self._within_budget(plan, assignment) and self._holds_sums(plan, assignment):
+                yield self._to_configuration(assignment)
+
+    def _infeasible(self, plan: _Plan) -> InfeasibleError:
+        from .explain import infeasible_error
+
+        return infeasible_error(self, plan.resolved)
+
+    def session(self, needs: NeedsLike = None) -> Session:
+        """Start an interactive :class:`Session` for one customer.
+
+        Raises :class:`InfeasibleError` (with the clash and relaxations) when the needs leave
+        no valid configuration.
+        """
+        from ._session import Session
+
+        return Session(self, needs)
 
     def price(self, configuration: Mapping[str, Any], needs: NeedsLike = None) -> Quote:
         """The quote of one configuration for the needs (InfeasibleError if it breaks a rule)."""
@@ -389,9 +416,7 @@ class Configurator:
             if len(quotes) == k:
                 kth = result
         if not quotes:
-            from .explain import infeasible_error
-
-            raise infeasible_error(self, plan.resolved)
+            raise self._infeasible(plan)
         quotes.sort(key=lambda q: (q.total, -q.score))
         return quotes[:k]
 

@@ -1,5 +1,15 @@
-"""Explanations: minimal conflicts and ranked relaxations (internal layer)."""
+"""Explanations: minimal conflicts, ranked relaxations, why-not (internal layer)."""
 
-from ._conflict import NeedItem, infeasible_error, need_items
+from ._conflict import NeedItem, infeasible_error, keep_items, need_items
+from ._whynot import Explanation, Restriction, explain_exclusion, rule_groups
 
-__all__ = ["NeedItem", "infeasible_error", "need_items"]
+__all__ = [
+    "Explanation",
+    "NeedItem",
+    "Restriction",
+    "explain_exclusion",
+    "infeasible_error",
+    "keep_items",
+    "need_items",
+    "rule_groups",
+]

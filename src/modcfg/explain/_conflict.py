@@ -18,7 +18,7 @@ from ..model import Needs, ResolvedNeeds
 if TYPE_CHECKING:
     from .._configurator import Configurator
 
-__all__ = ["NeedItem", "infeasible_error", "need_items"]
+__all__ = ["NeedItem", "infeasible_error", "keep_items", "need_items"]
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,8 @@ def need_items(needs: Needs, currency: str) -> list[NeedItem]:
     return items
 
 
-def _keep(needs: Needs, items: list[NeedItem], kept: list[NeedItem]) -> Needs:
+def keep_items(needs: Needs, items: list[NeedItem], kept: list[NeedItem]) -> Needs:
+    """``needs`` with only the ``kept`` items of ``items`` (other fields unchanged)."""
     data = needs.model_dump()
     for item in items:
         if item not in kept:
@@ -75,7 +76,7 @@ def infeasible_error(cfg: Configurator, resolved: ResolvedNeeds | None) -> Infea
     items = need_items(needs, catalog.currency)
 
     def feasible(kept: list[NeedItem]) -> bool:
-        return cfg.count(_keep(needs, items, kept)) > 0
+        return cfg.count(keep_items(needs, items, kept)) > 0
 
     conflict = list(items)
     for item in list(conflict):
@@ -103,7 +104,7 @@ def _relaxations(
         kept = [other for other in items if other != item]
         if not feasible(kept):
             continue
-        relaxed = _keep(needs, items, kept)
+        relaxed = keep_items(needs, items, kept)
         cheapest = cfg.best(relaxed, k=1)[0].total
         if item.field == "budget":
             budget = Decimal(item.value)

@@ -33,10 +33,11 @@ class Marginal:
 class TreeQuery:
     """One problem's view of a compiled tree (``problem`` shares the tree's catalog rules)."""
 
-    def __init__(self, tree: Tree, problem: Problem) -> None:
+    def __init__(self, tree: Tree, problem: Problem, *, preference_first: bool = False) -> None:
         self.tree = tree
         self.problem = problem
         bound = sum(max(abs(v) for v in f.table.values()) for f in problem.score_factors)
+        self.score_bound = bound
         self.scale = 2 * bound + 1
         bags = tree.bags
         extra: dict[int, list[tuple[Constraint, Callable[[tuple[int, ...]], Key]]]] = {}
@@ -60,6 +61,8 @@ class TreeQuery:
             scores.setdefault(index, []).append(
                 (factor, _projector([bag.vars.index(v) for v in factor.scope]))
             )
+        # preference first: key = cost - score x span, span above any cost difference
+        span = sum(max(bag.cost, default=0) - min(bag.cost, default=0) for bag in bags) + 1
         allowed = problem.allowed
         self.live: list[list[int]] = []
         self.key: list[list[int]] = []
@@ -77,13 +80,24 @@ class TreeQuery:
                     continue
                 score = sum(f.table.get(key(t), 0) for f, key in factors) if factors else 0
                 live.append(ti)
-                keys.append(bag.cost[ti] * scale - score)
+                if preference_first:
+                    keys.append(bag.cost[ti] - score * span)
+                else:
+                    keys.append(bag.cost[ti] * scale - score)
                 bag_scores.append(score)
             self.live.append(live)
             self.key.append(keys)
             self.score.append(bag_scores)
         self._up_done = False
         self._down_done = False
+
+    def cost_of(self, key: int) -> int:
+        """The unit cost part of a key (keys are ``cost x scale - score``)."""
+        return (key + self.score_bound) // self.scale
+
+    def score_of(self, key: int) -> int:
+        """The preference score part of a key."""
+        return self.cost_of(key) * self.scale - key
 
     # -- upward pass ------------------------------------------------------------------------
 
@@ -136,6 +150,33 @@ class TreeQuery:
         """The exact number of solutions."""
         self._up()
         return self.msg_count[0].get((), 0)
+
+    def worst_key(self) -> int | None:
+        """The largest key of any solution (None when there is none)."""
+        bags = self.tree.bags
+        worst: list[dict[Key, int]] = [{} for _ in bags]
+        for index in reversed(self.tree.preorder):
+            bag = bags[index]
+            children = [
+                (key, worst[child]) for child, key in zip(bag.children, bag.child_keys, strict=True)
+            ]
+            out: dict[Key, int] = {}
+            for ti, key0 in zip(self.live[index], self.key[index], strict=True):
+                t = bag.tuples[ti]
+                total, complete = key0, True
+                for key, child_worst in children:
+                    value = child_worst.get(key(t))
+                    if value is None:
+                        complete = False
+                        break
+                    total += value
+                if complete:
+                    s = bag.sep(t)
+                    previous = out.get(s)
+                    if previous is None or total > previous:
+                        out[s] = total
+            worst[index] = out
+        return worst[0].get(())
 
     def best_key(self) -> int | None:
         """The smallest key of any solution (None when there is none)."""

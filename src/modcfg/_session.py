@@ -1,0 +1,466 @@
+"""Interactive configuration: choose modules one at a time, with no dead ends.
+
+A :class:`Session` keeps one customer's choices and needs. Its :meth:`Session.state` gives,
+for every module of every slot, whether it is chosen, implied, available or excluded, with the
+exact number of valid completions and the from-price of the cheapest one; every module shown
+available extends to a complete valid configuration (the session refuses choices that would
+not). ``why_not`` explains an excluded module in terms of the customer's own choices and needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Literal
+
+from ._errors import InfeasibleError, NeedsError, did_you_mean
+from .explain import Explanation, Restriction, explain_exclusion
+from .model import Configuration, Needs, Quantities
+from .price import Quote, order_total, quote
+from .solve import TreeQuery
+
+if TYPE_CHECKING:
+    from ._configurator import Configurator, NeedsLike, _Plan
+
+__all__ = ["OptionState", "Session", "SessionState"]
+
+Status = Literal["chosen", "implied", "available", "excluded"]
+_FORMAT = "modcfg-session/1"
+
+
+@dataclass(frozen=True)
+class OptionState:
+    """One module's state in a session.
+
+    ``count`` is the exact number of valid completions that include it and ``from_price``
+    the total of the cheapest of them (None when excluded); ``reason`` says briefly why an
+    excluded module is excluded, or that an implied one is forced.
+    """
+
+    status: Status
+    count: int
+    from_price: Decimal | None
+    reason: str | None = None
+
+
+class SessionState(Mapping[str, Mapping[str, OptionState]]):
+    """``state[slot][module]`` -> :class:`OptionState`, plus the totals of the session.
+
+    ``count`` is the number of valid completions of the current choices; ``price_range`` the
+    totals of the cheapest and the dearest of them.
+    """
+
+    def __init__(
+        self,
+        options: dict[str, dict[str, OptionState]],
+        count: int,
+        price_range: tuple[Decimal, Decimal] | None,
+        currency: str,
+    ) -> None:
+        self._options = options
+        self.count = count
+        self.price_range = price_range
+        self.currency = currency
+
+    def __getitem__(self, slot: str) -> Mapping[str, OptionState]:
+        return self._options[slot]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._options)
+
+    def __len__(self) -> int:
+        return len(self._options)
+
+    def __repr__(self) -> str:
+        low, high = self.price_range or (None, None)
+        return f"<SessionState {self.count} completions, {self.currency} {low} - {high}>"
+
+    def available(self, slot: str) -> list[str]:
+        """The modules of ``slot`` that are chosen, implied or available."""
+        return [m for m, option in self._options[slot].items() if option.status != "excluded"]
+
+
+@dataclass(frozen=True)
+class _Choice:
+    slot: str
+    module: str | None
+    quantity: int
+
+    @property
+    def label(self) -> str:
+        if self.module is None:
+            return f"{self.slot}: none"
+        suffix = f" x {self.quantity}" if self.quantity != 1 else ""
+        return f"{self.slot}.{self.module}{suffix}"
+
+
+class Session:
+    """One customer's interactive configuration on a compiled catalog.
+
+    >>> import modcfg
+    >>> session = modcfg.compile(modcfg.load_catalog("windows")).session()
+    >>> state = session.choose("frame", "oak")
+    >>> state.count, state["glass"]["triple"].count, str(state["glass"]["triple"].from_price)
+    (360, 36, '260.00')
+    """
+
+    def __init__(self, cfg: Configurator, needs: NeedsLike = None) -> None:
+        self._cfg = cfg
+        self._needs = _as_needs(needs)
+        self._choices: tuple[_Choice, ...] = ()
+        self._undo: list[tuple[Needs | None, tuple[_Choice, ...]]] = []
+        self._redo: list[tuple[Needs | None, tuple[_Choice, ...]]] = []
+        self._cache: SessionState | None = None
+        self._plan_cache: _Plan | None = None
+        if self._query().count() == 0:
+            raise self._cfg._infeasible(self._plan())
+
+    # -- state ------------------------------------------------------------------------------
+
+    @property
+    def needs(self) -> Needs | None:
+        return self._needs
+
+    @property
+    def choices(self) -> dict[str, Any]:
+        """The customer's choices: slot -> module (or {module: quantity} for multi-select)."""
+        result: dict[str, Any] = {}
+        for choice in self._choices:
+            if self._cfg.catalog.slots[choice.slot].single:
+                result[choice.slot] = choice.module
+            else:
+                result.setdefault(choice.slot, {})[choice.module] = choice.quantity
+        return result
+
+    def _plan(self) -> _Plan:
+        if self._plan_cache is None:
+            self._plan_cache = self._cfg._plan(self._needs)
+        return self._plan_cache
+
+    def _restriction(self, choice: _Choice) -> Restriction:
+        cfg = self._cfg
+        var = cfg._slot_index[choice.slot]
+        domain = cfg._domains[var]
+        if cfg.catalog.slots[choice.slot].single:
+            values = frozenset({domain.choices.index(choice.module)})
+        else:
+            values = frozenset(
+                v
+                for v, units in enumerate(domain.units)
+                if dict(units).get(choice.module or "", 0) == choice.quantity
+            )
+        return Restriction(choice.label, var, values)
+
+    def _query(self, choices: tuple[_Choice, ...] | None = None) -> TreeQuery:
+        plan = self._plan()
+        problem = plan.problem.copy()
+        for choice in self._choices if choices is None else choices:
+            restriction = self._restriction(choice)
+            mask = problem.allowed[restriction.var]
+            for value in range(len(mask)):
+                if value not in restriction.values:
+                    mask[value] = False
+        return TreeQuery(plan.query.tree, problem)
+
+    def state(self) -> SessionState:
+        """Every module's status, completion count and from-price under the current choices."""
+        if self._cache is None:
+            self._cache = self._compute_state()
+        return self._cache
+
+    def _total(self, plan: _Plan, cost: int) -> Decimal:
+        unit = Decimal(cost).scaleb(-self._cfg.catalog.decimals)
+        return order_total(self._cfg.catalog, unit, plan.resolved)
+
+    def _compute_state(self) -> SessionState:
+        cfg, plan = self._cfg, self._plan()
+        query = self._query()
+        marginals = query.marginals()
+        total = query.count()
+        bound = plan.cost_bound
+        budgeted = bound is not None or bool(plan.problem.resources)
+        if budgeted:
+            total = query.count_within(plan.problem.resources, bound)
+        chosen = {(c.slot, c.module) for c in self._choices}
+        options: dict[str, dict[str, OptionState]] = {}
+        low: Decimal | None = None
+        for var, (slot_id, slot) in enumerate(cfg.catalog.slots.items()):
+            domain = cfg._domains[var]
+            row: dict[str, OptionState] = {}
+            for module_id in slot.modules:
+                values = [
+                    v
+                    for v, units in enumerate(domain.units)
+                    if any(m == module_id for m, _ in units)
+                ]
+                count = sum(marginals[var][v].count for v in values)
+                keys = [key for v in values if (key := marginals[var][v].best) is not None]
+                best = min(keys) if keys else None
+                if budgeted and count:
+                    count = self._count_with(query, var, values, plan)
+                price = (
+                    None if best is None or not count else self._total(plan, query.cost_of(best))
+                )
+                if price is not None and (low is None or price < low):
+                    low = price
+                if (slot_id, module_id) in chosen:
+                    row[module_id] = OptionState("chosen", count, price)
+                elif count and count == total:
+                    row[module_id] = OptionState(
+                        "implied", count, price, "forced by your choices and needs"
+                    )
+                elif count:
+                    row[module_id] = OptionState("available", count, price)
+                else:
+                    row[module_id] = OptionState(
+                        "excluded", 0, None, self._reason(query, var, values)
+                    )
+            options[slot_id] = row
+        high = None
+        if total:
+            dearest = query.worst_key()
+            high = None if dearest is None else self._total(plan, query.cost_of(dearest))
+        price_range = (low, high) if low is not None and high is not None else None
+        return SessionState(options, total, price_range, cfg.catalog.currency)
+
+    def _count_with(self, query: TreeQuery, var: int, values: list[int], plan: _Plan) -> int:
+        problem = query.problem.copy()
+        mask = problem.allowed[var]
+        for value in range(len(mask)):
+            if value not in values:
+                mask[value] = False
+        return TreeQuery(query.tree, problem).count_within(plan.problem.resources, plan.cost_bound)
+
+    def _reason(self, query: TreeQuery, var: int, values: list[int]) -> str:
+        problem = query.problem
+        for value in values:
+            reason = problem.unary_reasons.get((var, value))
+            if reason is not None:
+                return (
+                    self._cfg._rule_text(reason.removeprefix("need: "))
+                    if not reason.startswith("need:")
+                    else reason.removeprefix("need: ")
+                )
+        if self._choices:
+            return "not possible with your choices and needs (see why_not)"
+        return (
+            "not possible with these needs (see why_not)"
+            if self._needs
+            else "never possible (see why_not)"
+        )
+
+    # -- changes ----------------------------------------------------------------------------
+
+    def _apply(
+        self, needs: Needs | None, choices: tuple[_Choice, ...], *, explain: _Choice | None
+    ) -> SessionState:
+        previous = (self._needs, self._choices, self._plan_cache)
+        if needs is not self._needs:
+            self._plan_cache = None
+        self._needs, self._choices = needs, choices
+        query = self._query()
+        plan = self._plan()
+        feasible = query.count() > 0
+        if feasible and (plan.cost_bound is not None or plan.problem.resources):
+            feasible = query.count_within(plan.problem.resources, plan.cost_bound) > 0
+        if not feasible:
+            self._needs, self._choices, self._plan_cache = previous
+            if explain is not None:
+                explanation = self.why_not(explain.slot, explain.module, quantity=explain.quantity)
+                raise InfeasibleError(
+                    str(explanation), conflict=explanation.because, rules=explanation.rules
+                )
+            raise InfeasibleError("these needs leave no valid configuration with your choices")
+        self._undo.append((previous[0], previous[1]))
+        self._redo.clear()
+        self._cache = None
+        return self.state()
+
+    def _check(self, slot: str, module: str | None, quantity: int) -> _Choice:
+        catalog = self._cfg.catalog
+        if slot not in catalog.slots:
+            raise NeedsError(f"slot '{slot}' does not exist{did_you_mean(slot, catalog.slots)}")
+        modules = catalog.slots[slot].modules
+        if module is None:
+            if catalog.slots[slot].cardinality.min > 0:
+                raise NeedsError(
+                    f"slot '{slot}' must be filled; choose one of {', '.join(modules)}"
+                )
+        elif module not in modules:
+            raise NeedsError(
+                f"slot '{slot}' has no module '{module}'{did_you_mean(module, modules)}"
+            )
+        elif not 1 <= quantity <= modules[module].max_quantity:
+            limit = modules[module].max_quantity
+            raise NeedsError(f"quantity {quantity} of '{slot}.{module}' is out of range 1..{limit}")
+        return _Choice(slot, module, quantity)
+
+    def choose(self, slot: str, module: str | None, quantity: int = 1) -> SessionState:
+        """Choose a module for a slot (``None``: leave an optional slot empty).
+
+        Raises :class:`InfeasibleError` with the explanation when the module is excluded.
+        """
+        choice = self._check(slot, module, quantity)
+        single = self._cfg.catalog.slots[slot].single
+        kept = tuple(
+            c for c in self._choices if c.slot != slot or (not single and c.module != module)
+        )
+        return self._apply(self._needs, (*kept, choice), explain=choice)
+
+    def unchoose(self, slot: str, module: str | None = None) -> SessionState:
+        """Take back the choice of a slot (or of one module of a multi-select slot)."""
+        if slot not in self._cfg.catalog.slots:
+            raise NeedsError(
+                f"slot '{slot}' does not exist{did_you_mean(slot, self._cfg.catalog.slots)}"
+            )
+        kept = tuple(
+            c
+            for c in self._choices
+            if c.slot != slot or (module is not None and c.module != module)
+        )
+        return self._apply(self._needs, kept, explain=None)
+
+    def set_needs(self, needs: NeedsLike) -> SessionState:
+        """Replace the needs (InfeasibleError, and no change, if they leave no completion)."""
+        return self._apply(_as_needs(needs), self._choices, explain=None)
+
+    def undo(self) -> SessionState:
+        """Go back one step (choose, unchoose, set_needs or complete)."""
+        if not self._undo:
+            raise NeedsError("nothing to undo")
+        self._redo.append((self._needs, self._choices))
+        needs, choices = self._undo.pop()
+        self._restore(needs, choices)
+        return self.state()
+
+    def redo(self) -> SessionState:
+        """Redo the step undone last."""
+        if not self._redo:
+            raise NeedsError("nothing to redo")
+        self._undo.append((self._needs, self._choices))
+        needs, choices = self._redo.pop()
+        self._restore(needs, choices)
+        return self.state()
+
+    def _restore(self, needs: Needs | None, choices: tuple[_Choice, ...]) -> None:
+        if needs is not self._needs:
+            self._plan_cache = None
+        self._needs, self._choices = needs, choices
+        self._cache = None
+
+    # -- completion and explanation ---------------------------------------------------------
+
+    def complete(self, strategy: Literal["cheapest", "preferred"] = "cheapest") -> Quote:
+        """Fill every open slot with the best completion and return its quote.
+
+        ``cheapest``: lowest total, then highest preference score; ``preferred``: highest
+        preference score, then lowest total.
+        """
+        if strategy not in ("cheapest", "preferred"):
+            raise NeedsError(f"strategy '{strategy}' is unknown; use 'cheapest' or 'preferred'")
+        plan = self._plan()
+        query = self._query()
+        best: Configuration | None = None
+        for configuration in self._cfg._ordered(plan, query, strategy=strategy):
+            best = configuration
+            break
+        if best is None:  # pragma: no cover - the session never holds infeasible choices
+            raise InfeasibleError("no completion exists")
+        choices: list[_Choice] = []
+        for slot, choice in best.items():
+            if isinstance(choice, Quantities):
+                choices.extend(_Choice(slot, m, q) for m, q in choice.items())
+            else:
+                choices.append(_Choice(slot, choice, 1))
+        self._apply(self._needs, tuple(choices), explain=None)
+        return self.quote()
+
+    def quote(self) -> Quote:
+        """The quote of the configuration once every slot is determined."""
+        query = self._query()
+        plan = self._plan()
+        solutions = []
+        for assignment in query.solutions():
+            if self._cfg._within_budget(plan, assignment) and self._cfg._holds_sums(
+                plan, assignment
+            ):
+                solutions.append(assignment)
+                if len(solutions) > 1:
+                    open_slots = [
+                        s
+                        for s, row in self.state().items()
+                        if not any(o.status in ("chosen", "implied") for o in row.values())
+                    ]
+                    raise NeedsError(
+                        "the configuration is not complete yet; choose "
+                        + ", ".join(open_slots or ["the remaining modules"])
+                        + " or call complete()"
+                    )
+        return quote(self._cfg.catalog, self._cfg._to_configuration(solutions[0]), plan.resolved)
+
+    def why_not(self, slot: str, module: str | None, *, quantity: int = 1) -> Explanation:
+        """A minimal set of the customer's choices and needs (with the rules involved) that
+        excludes ``slot.module``; removing any one of them makes it possible again."""
+        option = self._restriction(self._check(slot, module, quantity))
+        others = [self._restriction(c) for c in self._choices if c.slot != slot]
+        explanation = explain_exclusion(self._cfg, self._needs, others, option)
+        if explanation is None:
+            raise NeedsError(f"{option.label} is possible: nothing excludes it")
+        return explanation
+
+    # -- serialisation ----------------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-friendly dict that :meth:`from_json` restores exactly."""
+        catalog = self._cfg.catalog
+
+        def snapshot(needs: Needs | None, choices: tuple[_Choice, ...]) -> dict[str, Any]:
+            return {
+                "needs": None
+                if needs is None
+                else needs.model_dump(mode="json", exclude_defaults=True),
+                "choices": [[c.slot, c.module, c.quantity] for c in choices],
+            }
+
+        return {
+            "format": _FORMAT,
+            "catalog": catalog.name,
+            "version": catalog.version,
+            **snapshot(self._needs, self._choices),
+            "undo": [snapshot(*step) for step in self._undo],
+            "redo": [snapshot(*step) for step in self._redo],
+        }
+
+    @classmethod
+    def from_json(cls, cfg: Configurator, data: Mapping[str, Any]) -> Session:
+        """Restore a session saved by :meth:`to_json` on the same catalog version."""
+        catalog = cfg.catalog
+        if not isinstance(data, Mapping) or data.get("format") != _FORMAT:
+            raise NeedsError(f"not a saved session (expected format '{_FORMAT}')")
+        if data.get("catalog") != catalog.name or data.get("version") != catalog.version:
+            raise NeedsError(
+                f"the session was saved for catalog '{data.get('catalog')}' version "
+                f"{data.get('version')}, but this configurator has '{catalog.name}' version "
+                f"{catalog.version}; start a new session or load that catalog version"
+            )
+        session = cls(cfg, None)
+
+        def load(step: Mapping[str, Any]) -> tuple[Needs | None, tuple[_Choice, ...]]:
+            needs = None if step.get("needs") is None else Needs.from_data(step["needs"])
+            choices = tuple(session._check(s, m, int(q)) for s, m, q in step.get("choices", []))
+            return needs, choices
+
+        needs, choices = load(data)
+        session._restore(needs, choices)
+        if session._query().count() == 0:
+            raise NeedsError("the saved choices leave no valid configuration in this catalog")
+        session._undo = [load(step) for step in data.get("undo", [])]
+        session._redo = [load(step) for step in data.get("redo", [])]
+        return session
+
+
+def _as_needs(needs: NeedsLike) -> Needs | None:
+    if needs is None or isinstance(needs, Needs):
+        return needs
+    return Needs.from_data(needs)

@@ -1,0 +1,143 @@
+"""Why an option is excluded: the customer's own choices and needs that rule it out.
+
+Choices, needs and catalog rules become switchable groups of a CP-SAT model
+(:class:`modcfg.solve.ConflictModel`). The explanation is a minimal set of choices and needs
+(every rule on), then a minimal set of rules that, with those, exclude the option.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..model import Catalog, Needs
+from ..solve import Problem, needs_problem
+from ..solve._cores import ConflictModel, Group
+from ._conflict import NeedItem, keep_items, need_items
+
+if TYPE_CHECKING:
+    from .._configurator import Configurator
+
+__all__ = ["Explanation", "Restriction", "explain_exclusion", "rule_groups"]
+
+
+@dataclass(frozen=True)
+class Restriction:
+    """A choice of the customer on one slot: the value indexes it leaves possible."""
+
+    label: str
+    var: int
+    values: frozenset[int]
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why an option is excluded: the choices and needs (``because``) and the catalog rules
+    (``rules``: id -> message) that together leave no valid configuration with it."""
+
+    option: str
+    because: tuple[str, ...]
+    rules: Mapping[str, str]
+
+    def __str__(self) -> str:
+        causes = " and ".join(self.because) if self.because else "the catalog itself"
+        text = f"{self.option} is not possible with {causes}"
+        if self.rules:
+            text += ": " + "; ".join(
+                f"{message} ({rule_id})" if message != rule_id else rule_id
+                for rule_id, message in self.rules.items()
+            )
+        return text
+
+
+def rule_groups(problem: Problem) -> list[Group]:
+    """One group per catalog rule of a (needs-free) problem."""
+    groups: dict[str, Group] = {}
+    for constraint in problem.constraints:
+        group = groups.setdefault(constraint.source, Group(("rule", constraint.source)))
+        group.tables.append((constraint.scope, constraint.allowed))
+    by_var: dict[tuple[str, int], set[int]] = {}
+    for (var, value), source in problem.unary_reasons.items():
+        by_var.setdefault((source, var), set()).add(value)
+    for (source, var), excluded in by_var.items():
+        group = groups.setdefault(source, Group(("rule", source)))
+        everything = set(range(len(problem.domains[var].choices)))
+        group.unary.append((var, frozenset(everything - excluded)))
+    return list(groups.values())
+
+
+def need_groups(cfg: Configurator, needs: Needs) -> tuple[list[Group], dict[Hashable, str]]:
+    """One group per hard need, and the customer's wording of each."""
+    catalog: Catalog = cfg.catalog
+    free = Problem(catalog, cfg._domains, [[True] * len(d.choices) for d in cfg._domains])
+    groups: list[Group] = []
+    labels: dict[Hashable, str] = {}
+    items = need_items(needs, catalog.currency)
+    for item in items:
+        key = ("need", item.label)
+        labels[key] = item.label
+        groups.append(_need_group(cfg, free, needs, items, item, key))
+    return groups, labels
+
+
+def _need_group(
+    cfg: Configurator,
+    free: Problem,
+    needs: Needs,
+    items: list[NeedItem],
+    item: NeedItem,
+    key: Hashable,
+) -> Group:
+    group = Group(key)
+    if item.field == "budget":
+        resolved = cfg.resolve(keep_items(needs, items, [item]))
+        if resolved is not None:
+            group.cost_bound = cfg._cost_bound(resolved, None)
+        return group
+    alone = cfg.resolve(keep_items(needs, items, [item]))
+    if alone is None:  # pragma: no cover - needs always resolve here
+        return group
+    restricted = needs_problem(free, alone)
+    for var, mask in enumerate(restricted.allowed):
+        if not all(mask):
+            group.unary.append((var, frozenset(v for v, ok in enumerate(mask) if ok)))
+    group.tables.extend((c.scope, c.allowed) for c in restricted.constraints)
+    return group
+
+
+def explain_exclusion(
+    cfg: Configurator,
+    needs: Needs | None,
+    choices: Sequence[Restriction],
+    option: Restriction,
+) -> Explanation | None:
+    """Why ``option`` has no valid completion; None when it has one."""
+    rules = rule_groups(cfg._base)
+    groups = list(rules)
+    labels: dict[Hashable, str] = {}
+    if needs is not None:
+        more, labels = need_groups(cfg, needs)
+        groups.extend(more)
+    for choice in choices:
+        key = ("choice", choice.label)
+        labels[key] = f"your choice {choice.label}"
+        groups.append(Group(key, unary=[(choice.var, choice.values)]))
+    target = Group(("option", option.label), unary=[(option.var, option.values)])
+    model = ConflictModel(cfg._base, [*groups, target])
+    rule_keys = [group.key for group in rules]
+    customer = list(labels)
+    conflict = model.minimal_conflict(customer, fixed=[target.key, *rule_keys])
+    if conflict is None:
+        return None
+    involved = model.minimal_conflict(rule_keys, fixed=[target.key, *conflict]) or []
+    messages: dict[str, str] = {}
+    for involved_key in involved:
+        rule_id = str(involved_key[1]) if isinstance(involved_key, tuple) else str(involved_key)
+        rule = cfg.catalog.rules_by_id.get(rule_id)
+        messages[rule_id] = rule.describe() if rule is not None else rule_id
+    return Explanation(
+        option=option.label,
+        because=tuple(labels[key] for key in conflict),
+        rules=messages,
+    )

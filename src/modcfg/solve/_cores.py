@@ -1,0 +1,109 @@
+"""Minimal conflicts with CP-SAT assumptions: which choices, needs and rules exclude something.
+
+Every *group* (one rule, one customer choice, one need) gets an enforcement literal. A query
+asks whether the groups assumed on are jointly satisfiable; a conflict is shrunk by deletion
+until every member is necessary (removing any one makes the rest satisfiable), which is the
+minimality QuickXPlain guarantees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from ._problem import Problem
+
+__all__ = ["ConflictModel", "Group"]
+
+
+@dataclass
+class Group:
+    """Restrictions switched on and off together.
+
+    ``unary``: (variable, allowed values); ``tables``: (scope, allowed tuples);
+    ``cost_bound``: the unit cost may not exceed it.
+    """
+
+    key: Hashable
+    unary: list[tuple[int, frozenset[int]]] = field(default_factory=list)
+    tables: list[tuple[tuple[int, ...], frozenset[tuple[int, ...]]]] = field(default_factory=list)
+    cost_bound: int | None = None
+
+
+class ConflictModel:
+    """A CP-SAT model of a problem's variables, costs and switchable groups."""
+
+    def __init__(self, problem: Problem, groups: Sequence[Group]) -> None:
+        model = cp_model.CpModel()
+        self.model = model
+        self.b: list[list[cp_model.IntVar]] = []
+        self.x: list[cp_model.IntVar] = []
+        for domain in problem.domains:
+            bools = [model.new_bool_var(f"{domain.slot}={v}") for v in range(len(domain.choices))]
+            model.add_exactly_one(bools)
+            x = model.new_int_var(0, len(bools) - 1, domain.slot)
+            model.add(x == cp_model.LinearExpr.weighted_sum(bools, list(range(len(bools)))))
+            self.b.append(bools)
+            self.x.append(x)
+        terms: list[cp_model.LinearExprT] = [
+            problem.domains[var].cost[value] * flag
+            for var, bools in enumerate(self.b)
+            for value, flag in enumerate(bools)
+        ]
+        for factor in problem.cost_factors:
+            for combo, amount in factor.table.items():
+                match = model.new_bool_var(factor.source)
+                literals = [self.b[v][value] for v, value in zip(factor.scope, combo, strict=True)]
+                model.add_bool_and(literals).only_enforce_if(match)
+                model.add_bool_or([lit.Not() for lit in literals]).only_enforce_if(match.Not())
+                terms.append(amount * match)
+        self.cost = cp_model.LinearExpr.sum(terms)
+        self.literals: dict[Hashable, cp_model.IntVar] = {}
+        for group in groups:
+            self.add(group)
+
+    def add(self, group: Group) -> None:
+        """Add a switchable group (its literal is off unless assumed)."""
+        model = self.model
+        literal = model.new_bool_var(str(group.key))
+        for var, values in group.unary:
+            model.add_bool_or([self.b[var][v] for v in sorted(values)]).only_enforce_if(literal)
+        for scope, allowed in group.tables:
+            if not scope:
+                if () not in allowed:
+                    model.add_bool_or([literal.Not()])
+                continue
+            model.add_allowed_assignments(
+                [self.x[v] for v in scope], sorted(allowed)
+            ).only_enforce_if(literal)
+        if group.cost_bound is not None:
+            model.add(self.cost <= group.cost_bound).only_enforce_if(literal)
+        self.literals[group.key] = literal
+
+    def satisfiable(self, on: Iterable[Hashable]) -> bool:
+        """Whether the groups in ``on`` (all others off) admit a configuration."""
+        model = self.model
+        model.clear_assumptions()
+        model.add_assumptions([self.literals[key] for key in on])
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        status = solver.solve(model)
+        return status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+
+    def minimal_conflict(
+        self, candidates: Sequence[Hashable], fixed: Sequence[Hashable] = ()
+    ) -> list[Hashable] | None:
+        """A minimal subset of ``candidates`` that with ``fixed`` is unsatisfiable.
+
+        None when ``candidates`` and ``fixed`` together are satisfiable.
+        """
+        if self.satisfiable([*fixed, *candidates]):
+            return None
+        conflict = list(candidates)
+        for key in list(conflict):
+            trial = [other for other in conflict if other != key]
+            if not self.satisfiable([*fixed, *trial]):
+                conflict = trial
+        return conflict
