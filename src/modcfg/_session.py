@@ -183,6 +183,7 @@ class Session:
         if budgeted:
             total = query.count_within(plan.problem.resources, bound)
         chosen = {(c.slot, c.module) for c in self._choices}
+        taken = {c.slot: c.label for c in self._choices if cfg.catalog.slots[c.slot].single}
         options: dict[str, dict[str, OptionState]] = {}
         low: Decimal | None = None
         for var, (slot_id, slot) in enumerate(cfg.catalog.slots.items()):
@@ -212,6 +213,10 @@ class Session:
                     )
                 elif count:
                     row[module_id] = OptionState("available", count, price)
+                elif slot_id in taken:
+                    row[module_id] = OptionState(
+                        "excluded", 0, None, f"you chose {taken[slot_id]} (unchoose to switch)"
+                    )
                 else:
                     row[module_id] = OptionState(
                         "excluded", 0, None, self._reason(query, var, values)
@@ -403,7 +408,9 @@ class Session:
         """A minimal set of the customer's choices and needs (with the rules involved) that
         excludes ``slot.module``; removing any one of them makes it possible again."""
         option = self._restriction(self._check(slot, module, quantity))
+        # the slot's own choice goes last, so the deletion keeps it only when it alone excludes
         others = [self._restriction(c) for c in self._choices if c.slot != slot]
+        others += [self._restriction(c) for c in self._choices if c.slot == slot]
         explanation = explain_exclusion(self._cfg, self._needs, others, option)
         if explanation is None:
             raise NeedsError(f"{option.label} is possible: nothing excludes it")

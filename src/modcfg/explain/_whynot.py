@@ -56,7 +56,10 @@ def rule_groups(problem: Problem) -> list[Group]:
     groups: dict[str, Group] = {}
     for constraint in problem.constraints:
         group = groups.setdefault(constraint.source, Group(("rule", constraint.source)))
-        group.tables.append((constraint.scope, constraint.allowed))
+        if constraint.linear is not None:
+            group.sums.append(constraint.linear)
+        else:
+            group.tables.append((constraint.scope, constraint.allowed))
     by_var: dict[tuple[str, int], set[int]] = {}
     for (var, value), source in problem.unary_reasons.items():
         by_var.setdefault((source, var), set()).add(value)
@@ -102,7 +105,11 @@ def _need_group(
     for var, mask in enumerate(restricted.allowed):
         if not all(mask):
             group.unary.append((var, frozenset(v for v, ok in enumerate(mask) if ok)))
-    group.tables.extend((c.scope, c.allowed) for c in restricted.constraints)
+    for constraint in restricted.constraints:
+        if constraint.linear is not None:
+            group.sums.append(constraint.linear)
+        else:
+            group.tables.append((constraint.scope, constraint.allowed))
     return group
 
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from ._problem import Problem
+from ._cpsat import add_comparison
+from ._problem import Problem, Resource
 
 __all__ = ["ConflictModel", "Group"]
 
@@ -29,6 +30,7 @@ class Group:
     key: Hashable
     unary: list[tuple[int, frozenset[int]]] = field(default_factory=list)
     tables: list[tuple[tuple[int, ...], frozenset[tuple[int, ...]]]] = field(default_factory=list)
+    sums: list[Resource] = field(default_factory=list)
     cost_bound: int | None = None
 
 
@@ -78,30 +80,51 @@ class ConflictModel:
             model.add_allowed_assignments(
                 [self.x[v] for v in scope], sorted(allowed)
             ).only_enforce_if(literal)
+        for resource in group.sums:
+            total = cp_model.LinearExpr.weighted_sum(
+                [flag for bools in self.b for flag in bools],
+                [w for row in resource.weights for w in row],
+            )
+            add_comparison(model, total, resource.op, resource.bound).only_enforce_if(literal)
         if group.cost_bound is not None:
             model.add(self.cost <= group.cost_bound).only_enforce_if(literal)
         self.literals[group.key] = literal
 
-    def satisfiable(self, on: Iterable[Hashable]) -> bool:
-        """Whether the groups in ``on`` (all others off) admit a configuration."""
+    def _solve(self, on: Iterable[Hashable]) -> tuple[bool, set[Hashable]]:
+        """Satisfiable?, and when not, the assumed keys CP-SAT found sufficient for that."""
         model = self.model
         model.clear_assumptions()
-        model.add_assumptions([self.literals[key] for key in on])
+        literals = {self.literals[key].index: key for key in on}
+        model.add_assumptions([self.literals[key] for key in literals.values()])
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = 1
+        solver.parameters.cp_model_presolve = False  # small models: presolve costs more
         status = solver.solve(model)
-        return status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return True, set()
+        core = {
+            literals[i] for i in solver.sufficient_assumptions_for_infeasibility() if i in literals
+        }
+        return False, core
+
+    def satisfiable(self, on: Iterable[Hashable]) -> bool:
+        """Whether the groups in ``on`` (all others off) admit a configuration."""
+        return self._solve(on)[0]
 
     def minimal_conflict(
         self, candidates: Sequence[Hashable], fixed: Sequence[Hashable] = ()
     ) -> list[Hashable] | None:
         """A minimal subset of ``candidates`` that with ``fixed`` is unsatisfiable.
 
-        None when ``candidates`` and ``fixed`` together are satisfiable.
+        None when ``candidates`` and ``fixed`` together are satisfiable. CP-SAT's core narrows
+        the candidates first; deletion then drops every member that is not necessary.
         """
-        if self.satisfiable([*fixed, *candidates]):
+        ok, core = self._solve([*fixed, *candidates])
+        if ok:
             return None
-        conflict = list(candidates)
+        conflict = [key for key in candidates if key in core] if core else list(candidates)
+        if self.satisfiable([*fixed, *conflict]):
+            conflict = list(candidates)
         for key in list(conflict):
             trial = [other for other in conflict if other != key]
             if not self.satisfiable([*fixed, *trial]):

@@ -16,7 +16,7 @@ from ortools.sat.python import cp_model
 from .._errors import LimitExceeded
 from ._problem import Factor, Problem
 
-__all__ = ["CpSatEngine"]
+__all__ = ["CpSatEngine", "add_comparison"]
 
 
 class CpSatEngine:
@@ -48,6 +48,14 @@ class CpSatEngine:
                 if () not in constraint.allowed:
                     model.add_bool_or([])
                 continue
+            if constraint.linear is not None:
+                resource = constraint.linear
+                total = cp_model.LinearExpr.weighted_sum(
+                    [self.b[v][value] for v in constraint.scope for value in self.b[v]],
+                    [resource.weights[v][value] for v in constraint.scope for value in self.b[v]],
+                )
+                add_comparison(model, total, resource.op, resource.bound)
+                continue
             model.add_allowed_assignments(
                 [self.x[v] for v in constraint.scope], sorted(constraint.allowed)
             )
@@ -65,7 +73,7 @@ class CpSatEngine:
                 [flag for _, _, flag in flags],
                 [resource.weights[var][value] for var, value, _ in flags],
             )
-            _add_comparison(model, total, resource.op, resource.bound)
+            add_comparison(model, total, resource.op, resource.bound)
         if cost_bound is not None:
             model.add(cost <= cost_bound)
         self.key = cost * scale - score
@@ -148,19 +156,20 @@ class CpSatEngine:
             model.add_bool_or([self.b[var][value].Not() for var, value in enumerate(assignment)])
 
 
-def _add_comparison(
+def add_comparison(
     model: cp_model.CpModel, total: cp_model.LinearExprT, op: str, bound: int
-) -> None:
+) -> cp_model.Constraint:
+    """``total (op) bound`` as a CP-SAT constraint (returned, to allow enforcement)."""
     match op:
         case "<=":
-            model.add(total <= bound)
+            return model.add(total <= bound)
         case "<":
-            model.add(total < bound)
+            return model.add(total < bound)
         case ">=":
-            model.add(total >= bound)
+            return model.add(total >= bound)
         case ">":
-            model.add(total > bound)
+            return model.add(total > bound)
         case "==":
-            model.add(total == bound)
+            return model.add(total == bound)
         case _:
-            model.add(total != bound)
+            return model.add(total != bound)

@@ -66,11 +66,15 @@ class SlotDomain:
 
 @dataclass(frozen=True)
 class Constraint:
-    """A relation: the allowed value-index tuples over ``scope`` (variable indexes, sorted)."""
+    """A relation: the allowed value-index tuples over ``scope`` (variable indexes, sorted).
+
+    ``linear`` keeps the linear form of a tabulated sum constraint, for solvers that prefer it.
+    """
 
     scope: tuple[int, ...]
     allowed: frozenset[tuple[int, ...]]
     source: str
+    linear: Resource | None = None
 
 
 @dataclass(frozen=True)
@@ -314,7 +318,7 @@ def _constraint_from_expr(
     if len(scope) > 2 and _linear(expr) and isinstance(expr, Compare):
         resource = _resource(helper, expr, source)
         allowed_sums = frozenset(_linear_tuples(resource, scope, problem.allowed))
-        problem.constraints.append(Constraint(scope, allowed_sums, source))
+        problem.constraints.append(Constraint(scope, allowed_sums, source, resource))
         return
     if len(scope) == 1:
         var = scope[0]
