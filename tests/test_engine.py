@@ -86,7 +86,7 @@ def test_quote_total_is_the_sum_of_its_lines() -> None:
 
 def test_bad_needs_raise_needs_error() -> None:
     cfg = modcfg.compile(modcfg.load_catalog("windows"))
-    with pytest.raises(modcfg.NeedsError, match="did you mean 'glass.triple'"):
+    with pytest.raises(modcfg.NeedsError, match=r"did you mean 'glass\.triple'"):
         cfg.count(modcfg.Needs(require=["glass.tripel"]))
     with pytest.raises(modcfg.NeedsError, match="negative"):
         modcfg.Needs(budget="-5")

@@ -82,6 +82,8 @@ class Configurator:
         self._trees: dict[frozenset[tuple[int, ...]], Tree] = {}
         self._lock = threading.Lock()
         self._base_query = TreeQuery(self._tree, self._base)
+        # no needs: nothing restricted, but mandatory services still priced
+        self._default_needs = Needs().resolve(catalog)
         self._base_query.count()
 
     # -- description ------------------------------------------------------------------------
@@ -100,17 +102,17 @@ class Configurator:
 
     # -- needs ------------------------------------------------------------------------------
 
-    def resolve(self, needs: NeedsLike) -> ResolvedNeeds | None:
+    def resolve(self, needs: NeedsLike) -> ResolvedNeeds:
         """Check needs against this catalog (NeedsError when they do not fit)."""
         if needs is None:
-            return None
+            return self._default_needs
         if not isinstance(needs, Needs):
             needs = Needs.from_data(needs)
         return needs.resolve(self.catalog)
 
     def _plan(self, needs: NeedsLike) -> _Plan:
         resolved = self.resolve(needs)
-        if resolved is None:
+        if needs is None:
             problem = self._base
             query = self._base_query
         else:

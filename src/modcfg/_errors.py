@@ -87,10 +87,14 @@ class Relaxation:
     dropped: tuple[str, ...]
     unlocked: int
     from_price: Any = None
+    currency: str = ""
 
     def __str__(self) -> str:
-        price = f", from {self.from_price}" if self.from_price is not None else ""
-        return f"{self.description} -> {self.unlocked} configurations{price}"
+        price = ""
+        if self.from_price is not None:
+            price = f", from {self.currency} {self.from_price}".replace("  ", " ")
+        noun = "configuration" if self.unlocked == 1 else "configurations"
+        return f"{self.description} -> {self.unlocked} {noun}{price}"
 
 
 class InfeasibleError(ModcfgError):

@@ -113,7 +113,7 @@ class Session:
         self._redo: list[tuple[Needs | None, tuple[_Choice, ...]]] = []
         self._cache: SessionState | None = None
         self._plan_cache: _Plan | None = None
-        if self._query().count() == 0:
+        if not self._feasible():
             raise self._cfg._infeasible(self._plan())
 
     # -- state ------------------------------------------------------------------------------
@@ -176,16 +176,22 @@ class Session:
     def _compute_state(self) -> SessionState:
         cfg, plan = self._cfg, self._plan()
         query = self._query()
+        budgeted = plan.cost_bound is not None or bool(plan.problem.resources)
         marginals = query.marginals()
-        total = query.count()
-        bound = plan.cost_bound
-        budgeted = bound is not None or bool(plan.problem.resources)
         if budgeted:
-            total = query.count_within(plan.problem.resources, bound)
+            # global sums: exact per-option distributions of the unit cost
+            spread = query.cost_distribution(plan.problem.resources, plan.cost_bound)
+            total = sum(spread.values())
+            costs = (min(spread), max(spread)) if spread else None
+        else:
+            total = query.count()
+            cheapest, dearest = query.best_key(), query.worst_key()
+            costs = None
+            if total and cheapest is not None and dearest is not None:
+                costs = (query.cost_of(cheapest), query.cost_of(dearest))
         chosen = {(c.slot, c.module) for c in self._choices}
         taken = {c.slot: c.label for c in self._choices if cfg.catalog.slots[c.slot].single}
         options: dict[str, dict[str, OptionState]] = {}
-        low: Decimal | None = None
         for var, (slot_id, slot) in enumerate(cfg.catalog.slots.items()):
             domain = cfg._domains[var]
             row: dict[str, OptionState] = {}
@@ -196,15 +202,15 @@ class Session:
                     if any(m == module_id for m, _ in units)
                 ]
                 count = sum(marginals[var][v].count for v in values)
-                keys = [key for v in values if (key := marginals[var][v].best) is not None]
-                best = min(keys) if keys else None
-                if budgeted and count:
-                    count = self._count_with(query, var, values, plan)
-                price = (
-                    None if best is None or not count else self._total(plan, query.cost_of(best))
-                )
-                if price is not None and (low is None or price < low):
-                    low = price
+                cost: int | None = None
+                if count and budgeted:
+                    spread = self._spread_with(query, var, values, plan)
+                    count = sum(spread.values())
+                    cost = min(spread) if spread else None
+                elif count:
+                    keys = [key for v in values if (key := marginals[var][v].best) is not None]
+                    cost = query.cost_of(min(keys))
+                price = None if cost is None else self._total(plan, cost)
                 if (slot_id, module_id) in chosen:
                     row[module_id] = OptionState("chosen", count, price)
                 elif count and count == total:
@@ -222,20 +228,22 @@ class Session:
                         "excluded", 0, None, self._reason(query, var, values)
                     )
             options[slot_id] = row
-        high = None
-        if total:
-            dearest = query.worst_key()
-            high = None if dearest is None else self._total(plan, query.cost_of(dearest))
-        price_range = (low, high) if low is not None and high is not None else None
+        price_range = None
+        if costs is not None:
+            price_range = (self._total(plan, costs[0]), self._total(plan, costs[1]))
         return SessionState(options, total, price_range, cfg.catalog.currency)
 
-    def _count_with(self, query: TreeQuery, var: int, values: list[int], plan: _Plan) -> int:
+    def _spread_with(
+        self, query: TreeQuery, var: int, values: list[int], plan: _Plan
+    ) -> dict[int, int]:
         problem = query.problem.copy()
         mask = problem.allowed[var]
         for value in range(len(mask)):
             if value not in values:
                 mask[value] = False
-        return TreeQuery(query.tree, problem).count_within(plan.problem.resources, plan.cost_bound)
+        return TreeQuery(query.tree, problem).cost_distribution(
+            plan.problem.resources, plan.cost_bound
+        )
 
     def _reason(self, query: TreeQuery, var: int, values: list[int]) -> str:
         problem = query.problem
@@ -257,6 +265,15 @@ class Session:
 
     # -- changes ----------------------------------------------------------------------------
 
+    def _feasible(self) -> bool:
+        """Whether the current needs and choices leave a valid configuration."""
+        query, plan = self._query(), self._plan()
+        if not query.count():
+            return False
+        if plan.cost_bound is None and not plan.problem.resources:
+            return True
+        return query.count_within(plan.problem.resources, plan.cost_bound) > 0
+
     def _apply(
         self, needs: Needs | None, choices: tuple[_Choice, ...], *, explain: _Choice | None
     ) -> SessionState:
@@ -264,12 +281,7 @@ class Session:
         if needs is not self._needs:
             self._plan_cache = None
         self._needs, self._choices = needs, choices
-        query = self._query()
-        plan = self._plan()
-        feasible = query.count() > 0
-        if feasible and (plan.cost_bound is not None or plan.problem.resources):
-            feasible = query.count_within(plan.problem.resources, plan.cost_bound) > 0
-        if not feasible:
+        if not self._feasible():
             self._needs, self._choices, self._plan_cache = previous
             if explain is not None:
                 explanation = self.why_not(explain.slot, explain.module, quantity=explain.quantity)
@@ -460,7 +472,7 @@ class Session:
 
         needs, choices = load(data)
         session._restore(needs, choices)
-        if session._query().count() == 0:
+        if not session._feasible():
             raise NeedsError("the saved choices leave no valid configuration in this catalog")
         session._undo = [load(step) for step in data.get("undo", [])]
         session._redo = [load(step) for step in data.get("redo", [])]

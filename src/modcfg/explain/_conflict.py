@@ -7,6 +7,7 @@ configuration exists (minimal in the QuickXPlain sense).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -83,7 +84,7 @@ def infeasible_error(cfg: Configurator, resolved: ResolvedNeeds | None) -> Infea
         trial = [other for other in conflict if other != item]
         if not feasible(trial):
             conflict = trial
-    relaxations = _relaxations(cfg, needs, items, conflict, feasible)
+    relaxations = _relaxations(cfg, needs, items, feasible)
     return InfeasibleError(
         f"no configuration of '{catalog.name}' meets these needs",
         conflict=[item.label for item in conflict],
@@ -91,35 +92,75 @@ def infeasible_error(cfg: Configurator, resolved: ResolvedNeeds | None) -> Infea
     )
 
 
+def _diagnoses(
+    items: list[NeedItem], feasible: Callable[[list[NeedItem]], bool]
+) -> list[tuple[NeedItem, ...]]:
+    """Minimal sets of needs whose removal restores feasibility (FastDiag's diagnoses), of
+    one or two needs (one only when there are many needs)."""
+    found: list[tuple[NeedItem, ...]] = []
+    largest = 2 if len(items) <= 12 else 1
+    for size in range(1, largest + 1):
+        for combo in itertools.combinations(items, size):
+            if any(set(known) <= set(combo) for known in found):
+                continue
+            if feasible([item for item in items if item not in combo]):
+                found.append(combo)
+    return found
+
+
+def _describe(combo: tuple[NeedItem, ...], currency: str, budget: Decimal | None) -> str:
+    words = []
+    for item in combo:
+        if item.field == "budget":
+            continue
+        verb = "allow" if item.field == "forbid" else "drop"
+        words.append(f"{verb} {item.label.removeprefix('forbid ')}")
+    if budget is not None:
+        original = next(Decimal(item.value) for item in combo if item.field == "budget")
+        words.append(f"raise the budget by {currency} {budget - original} to {currency} {budget}")
+    return " and ".join(words)
+
+
 def _relaxations(
     cfg: Configurator,
     needs: Needs,
     items: list[NeedItem],
-    conflict: list[NeedItem],
     feasible: Callable[[list[NeedItem]], bool],
 ) -> list[Relaxation]:
     currency = cfg.catalog.currency
     found: list[Relaxation] = []
-    for item in conflict:
-        kept = [other for other in items if other != item]
-        if not feasible(kept):
-            continue
-        relaxed = keep_items(needs, items, kept)
-        cheapest = cfg.best(relaxed, k=1)[0].total
-        if item.field == "budget":
-            budget = Decimal(item.value)
-            raised = relaxed.model_copy(update={"budget": cheapest})
+    for combo in _diagnoses(items, feasible):
+        relaxed = keep_items(needs, items, [item for item in items if item not in combo])
+        labels = tuple(item.label for item in combo)
+        if not any(item.field == "budget" for item in combo):
+            cheapest = cfg.best(relaxed, k=1)[0].total
             found.append(
                 Relaxation(
-                    f"raise the budget by {currency} {cheapest - budget} to {currency} {cheapest}",
-                    (item.label,),
-                    cfg.count(raised),
-                    cheapest,
+                    _describe(combo, currency, None), labels, cfg.count(relaxed), cheapest, currency
                 )
             )
             continue
-        verb = "allow" if item.field == "forbid" else "drop"
-        label = item.label.removeprefix("forbid ")
-        found.append(Relaxation(f"{verb} {label}", (item.label,), cfg.count(relaxed), cheapest))
+        levels = _budget_levels(cfg, relaxed)
+        for budget in levels:
+            raised = relaxed.model_copy(update={"budget": budget})
+            found.append(
+                Relaxation(
+                    _describe(combo, currency, budget),
+                    labels,
+                    cfg.count(raised),
+                    levels[0],
+                    currency,
+                )
+            )
     found.sort(key=lambda r: (-r.unlocked, r.from_price))
     return found
+
+
+def _budget_levels(cfg: Configurator, relaxed: Needs) -> list[Decimal]:
+    """Budgets that unlock the first, about ten and about a hundred configurations."""
+    ranked = [q.total for q in cfg.best(relaxed, k=100)]
+    levels = [ranked[0]]
+    for wanted in (10, 100):
+        if len(ranked) >= wanted and ranked[wanted - 1] not in levels:
+            levels.append(ranked[wanted - 1])
+    return levels

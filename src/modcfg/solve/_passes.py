@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from .._errors import LimitExceeded
 from ._problem import Constraint, Factor, Problem, Resource
-from ._tree import Key, Tree, _projector
+from ._tree import Key, Tree, tuple_projector
 
 __all__ = ["Marginal", "TreeQuery"]
 
@@ -50,7 +50,7 @@ class TreeQuery:
                 raise ValueError("constraint scope fits no bag; rebuild the tree")
             bag = bags[index]
             extra.setdefault(index, []).append(
-                (constraint, _projector([bag.vars.index(v) for v in constraint.scope]))
+                (constraint, tuple_projector([bag.vars.index(v) for v in constraint.scope]))
             )
         scores: dict[int, list[tuple[Factor, Callable[[tuple[int, ...]], Key]]]] = {}
         for factor in problem.score_factors:
@@ -59,7 +59,7 @@ class TreeQuery:
                 raise ValueError("preference scope fits no bag; rebuild the tree")
             bag = bags[index]
             scores.setdefault(index, []).append(
-                (factor, _projector([bag.vars.index(v) for v in factor.scope]))
+                (factor, tuple_projector([bag.vars.index(v) for v in factor.scope]))
             )
         # preference first: key = cost - score x span, span above any cost difference
         span = sum(max(bag.cost, default=0) - min(bag.cost, default=0) for bag in bags) + 1
@@ -205,7 +205,7 @@ class TreeQuery:
                 to_best: dict[Key, int] = {}
                 for i, ti in enumerate(live):
                     count = self.up_count[index][i]
-                    if not count:
+                    if not count or not self.down_count[index][i]:
                         continue
                     t = tuples[ti]
                     k = key(t)
@@ -365,8 +365,8 @@ class TreeQuery:
 
     # -- counting with resources ------------------------------------------------------------
 
-    def _count_cost_within(self, bound: int) -> int:
-        """Solutions whose unit cost is at most ``bound`` (one-dimensional, the budget case).
+    def _cost_distribution(self, bound: int) -> dict[int, int]:
+        """Unit cost -> number of solutions, for costs at most ``bound`` (the budget case).
 
         Per tuple, a distribution cost -> count over its subtree; partial costs that cannot fit
         even with the cheapest choices elsewhere are dropped as soon as they appear.
@@ -418,36 +418,44 @@ class TreeQuery:
                         if v <= limit:
                             target[v] = target.get(v, 0) + c
             messages[index] = out
-        return sum(c for v, c in messages[0].get((), {}).items() if v <= bound)
+        return {v: c for v, c in messages[0].get((), {}).items() if v <= bound}
 
     def count_within(self, resources: Sequence[Resource], cost_bound: int | None) -> int:
-        """Solutions whose resource sums hold and whose unit cost is at most ``cost_bound``.
+        """Solutions whose resource sums hold and whose unit cost is at most ``cost_bound``."""
+        if not resources and cost_bound is None:
+            return self.count()
+        return sum(self.cost_distribution(resources, cost_bound).values())
 
-        Dynamic programming with the sums as extra state (exact; sums that can no longer
-        meet a ``<=`` bound are pruned).
+    def cost_distribution(
+        self, resources: Sequence[Resource], cost_bound: int | None
+    ) -> dict[int, int]:
+        """Unit cost -> number of solutions whose resource sums hold, for costs up to
+        ``cost_bound`` (all costs when None).
+
+        Dynamic programming with the sums as extra state (exact; partial sums that can no
+        longer meet a ``<=`` bound are pruned).
         """
         self._up()
+        if not self.count():
+            return {}
+        if not resources:
+            bound = cost_bound if cost_bound is not None else self._cost_ceiling()
+            return self._cost_distribution(bound)
         bags = self.tree.bags
         scale = self.scale
-        dims = len(resources) + (1 if cost_bound is not None else 0)
-        if dims == 0 or not self.count():
-            return self.count()
-        if not resources and cost_bound is not None:
-            return self._count_cost_within(cost_bound)
-        # per bag tuple: its own contribution vector
+        dims = len(resources) + 1
+        # per bag tuple: its own contribution vector (resource sums, then the cost)
         contrib: list[list[tuple[int, ...]]] = []
         for index, bag in enumerate(bags):
             rows = []
             for i, ti in enumerate(self.live[index]):
                 t = bag.tuples[ti]
                 vector = [sum(r.weights[bag.vars[p]][t[p]] for p in bag.owned) for r in resources]
-                if cost_bound is not None:
-                    vector.append((self.key[index][i] + self.score[index][i]) // scale)
+                vector.append((self.key[index][i] + self.score[index][i]) // scale)
                 rows.append(tuple(vector))
             contrib.append(rows)
         bounds = [(r.op, r.bound) for r in resources]
-        if cost_bound is not None:
-            bounds.append(("<=", cost_bound))
+        bounds.append(("<=", cost_bound if cost_bound is not None else self._cost_ceiling()))
         # lower bounds of what other bags can still add, per dimension, for pruning
         own_min = [_min_vector(rows, dims) for rows in contrib]
         sub_min = [list(row) for row in own_min]
@@ -496,12 +504,16 @@ class TreeQuery:
                 for v, c in dist.items():
                     target[v] = target.get(v, 0) + c
             messages[index] = out
-        final = messages[0].get((), {})
-        return sum(
-            c
-            for v, c in final.items()
-            if all(_holds(op, x, bound) for x, (op, bound) in zip(v, bounds, strict=True))
-        )
+        result: dict[int, int] = {}
+        for v, c in messages[0].get((), {}).items():
+            if all(_holds(op, x, bound) for x, (op, bound) in zip(v, bounds, strict=True)):
+                result[v[-1]] = result.get(v[-1], 0) + c
+        return result
+
+    def _cost_ceiling(self) -> int:
+        """A unit cost no solution exceeds."""
+        worst = self.worst_key()
+        return 0 if worst is None else self.cost_of(worst) + 1
 
 
 def _min_vector(rows: list[tuple[int, ...]], dims: int) -> list[int]:

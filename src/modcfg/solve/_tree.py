@@ -34,6 +34,16 @@ Key = Any  # a separator key: a scalar value index, a tuple of them, or ()
 BAG_LIMIT = 5_000_000
 
 
+def tuple_projector(positions: Sequence[int]) -> Callable[[tuple[int, ...]], tuple[int, ...]]:
+    """Like :func:`_projector`, but always a tuple (the keys of relations and factors)."""
+    if len(positions) == 1:
+        position = positions[0]
+        return lambda t: (t[position],)
+    if not positions:
+        return lambda _t: ()
+    return itemgetter(*positions)
+
+
 def _projector(positions: Sequence[int]) -> Callable[[tuple[int, ...]], Key]:
     if not positions:
         return lambda _t: ()
@@ -195,13 +205,15 @@ def _assign(tree: Tree) -> None:
         for bag in bags:
             if wanted <= set(bag.vars):
                 positions = [bag.vars.index(v) for v in constraint.scope]
-                bag.constraints.append((constraint, _projector(positions)))
+                bag.constraints.append((constraint, tuple_projector(positions)))
     for factor in tree.problem.cost_factors:
         index = tree.bag_containing(factor.scope)
         if index is None:  # pragma: no cover - factor scopes are cliques of the graph
             raise AssertionError(f"no bag holds the scope of {factor.source}")
         bag = bags[index]
-        bag.cost_factors.append((factor, _projector([bag.vars.index(v) for v in factor.scope])))
+        bag.cost_factors.append(
+            (factor, tuple_projector([bag.vars.index(v) for v in factor.scope]))
+        )
 
 
 def _materialise(tree: Tree) -> None:
@@ -254,7 +266,7 @@ def _join(
         positions = [bag.vars.index(v) for v in constraint.scope]
         last = max(rank[p] for p in positions) if positions else 0
         ordered = [rank[p] for p in positions]
-        checks_at[last].append((_projector(ordered), constraint.allowed))
+        checks_at[last].append((tuple_projector(ordered), constraint.allowed))
     # child supports are keyed by the child's separator in bag-variable order
     for positions, support in child_checks:
         last = max((rank[p] for p in positions), default=0)

@@ -1,0 +1,287 @@
+"""Sessions against brute force: random walks never reach a dead end, counts and from-prices
+are exact, and explanations are minimal."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import modcfg
+from modcfg.explain import keep_items, need_items
+from tests import oracle
+from tests.strategies import Case, cases
+
+SMALL = 2_000
+
+
+def _units(choice: object) -> dict[str, int]:
+    if choice is None:
+        return {}
+    if isinstance(choice, Mapping):
+        return dict(choice)
+    return {str(choice): 1}
+
+
+def _compatible(configuration: Mapping[str, object], choices: Mapping[str, Any]) -> bool:
+    for slot, chosen in choices.items():
+        units = _units(configuration[slot])
+        if isinstance(chosen, Mapping):
+            if any(units.get(module, 0) != quantity for module, quantity in chosen.items()):
+                return False
+        elif chosen is None:
+            if units:
+                return False
+        elif chosen not in units:
+            return False
+    return True
+
+
+class Reference:
+    """Brute-force answers for one catalog and needs."""
+
+    def __init__(self, case: Case) -> None:
+        self.case = case
+        self.resolved = oracle.resolve(case.catalog, case.needs) if case.needs else None
+        self.valid = [dict(c) for c in oracle.valid_configurations(case.catalog, case.needs)]
+        self.totals = [oracle.quote_total(case.catalog, c, self.resolved) for c in self.valid]
+
+    def check(self, state: modcfg.SessionState, choices: Mapping[str, Any]) -> None:
+        catalog = self.case.catalog
+        rows = [
+            (c, t) for c, t in zip(self.valid, self.totals, strict=True) if _compatible(c, choices)
+        ]
+        assert state.count == len(rows)
+        assert rows, "the session reached a dead end"
+        assert state.price_range is not None
+        assert state.price_range == (min(t for _, t in rows), max(t for _, t in rows))
+        for slot_id, slot in catalog.slots.items():
+            for module_id in slot.modules:
+                option = state[slot_id][module_id]
+                with_it = [t for c, t in rows if module_id in _units(c[slot_id])]
+                assert option.count == len(with_it), (slot_id, module_id)
+                if with_it:
+                    assert option.from_price == min(with_it), (slot_id, module_id)
+                    assert option.status in ("chosen", "implied", "available")
+                    if option.status == "implied":
+                        assert len(with_it) == len(rows)
+                else:
+                    assert option.status == "excluded"
+                    assert option.reason
+                    assert option.from_price is None
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=cases(SMALL), data=st.data())
+def test_random_walks_have_no_dead_ends_and_exact_state(case: Case, data: st.DataObject) -> None:
+    reference = Reference(case)
+    cfg = modcfg.compile(case.catalog)
+    if not reference.valid:
+        with pytest.raises(modcfg.InfeasibleError):
+            cfg.session(case.needs)
+        return
+    session = cfg.session(case.needs)
+    reference.check(session.state(), session.choices)
+    for _ in range(data.draw(st.integers(1, 6))):
+        action = data.draw(
+            st.sampled_from(["choose", "choose", "excluded", "unchoose", "undo", "redo"])
+        )
+        state = session.state()
+        if action in ("choose", "excluded"):
+            wanted = "excluded" if action == "excluded" else None
+            switchable = {s for s in session.choices if case.catalog.slots[s].single}
+            options = [
+                (slot, module)
+                for slot in state
+                for module, option in state[slot].items()
+                if (option.status == "excluded") == (wanted == "excluded")
+                and option.status != "chosen"
+                and not (wanted == "excluded" and slot in switchable)
+            ]
+            if not options:
+                continue
+            slot, module = data.draw(st.sampled_from(options))
+            if action == "excluded":
+                before = session.choices
+                with pytest.raises(modcfg.InfeasibleError):
+                    session.choose(slot, module)
+                assert session.choices == before
+                continue
+            quantity = 1
+            if not case.catalog.slots[slot].single:
+                quantity = data.draw(
+                    st.integers(1, case.catalog.slots[slot].modules[module].max_quantity)
+                )
+            try:
+                session.choose(slot, module, quantity)
+            except modcfg.InfeasibleError:
+                # only a quantity the completions do not allow may be refused
+                assert quantity > 1
+        elif action == "unchoose" and session.choices:
+            session.unchoose(data.draw(st.sampled_from(sorted(session.choices))))
+        elif action == "undo":
+            try:
+                session.undo()
+            except modcfg.NeedsError:
+                continue
+        elif action == "redo":
+            try:
+                session.redo()
+            except modcfg.NeedsError:
+                continue
+        reference.check(session.state(), session.choices)
+
+
+def _feasible(
+    reference: Reference,
+    needs: modcfg.Needs | None,
+    choices: Mapping[str, Any],
+    option: tuple[str, str],
+) -> bool:
+    catalog = reference.case.catalog
+    slot, module = option
+    for configuration in oracle.valid_configurations(catalog, needs):
+        if _compatible(configuration, choices) and module in _units(configuration[slot]):
+            return True
+    return False
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=cases(SMALL), data=st.data())
+def test_why_not_is_minimal(case: Case, data: st.DataObject) -> None:
+    reference = Reference(case)
+    if not reference.valid:
+        return
+    cfg = modcfg.compile(case.catalog)
+    session = cfg.session(case.needs)
+    for _ in range(data.draw(st.integers(0, 2))):
+        state = session.state()
+        options = [(s, m) for s in state for m, o in state[s].items() if o.status == "available"]
+        if options:
+            session.choose(*data.draw(st.sampled_from(options)))
+    state = session.state()
+    excluded = [
+        (s, m)
+        for s in state
+        for m, o in state[s].items()
+        if o.status == "excluded" and not (case.catalog.slots[s].single and s in session.choices)
+    ]
+    if not excluded:
+        return
+    option = data.draw(st.sampled_from(excluded))
+    explanation = session.why_not(*option)
+    needs = case.needs
+    items = need_items(needs, case.catalog.currency) if needs else []
+    by_label = {item.label: item for item in items}
+    entries: dict[str, tuple[str, str, int]] = {}
+    for slot, chosen in session.choices.items():
+        for module, quantity in chosen.items() if isinstance(chosen, Mapping) else [(chosen, 1)]:
+            suffix = f" x {quantity}" if quantity != 1 else ""
+            entries[f"your choice {slot}.{module}{suffix}"] = (slot, module, quantity)
+
+    def feasible_with(kept: list[str]) -> bool:
+        kept_needs = (
+            keep_items(needs, items, [by_label[k] for k in kept if k in by_label])
+            if needs is not None
+            else None
+        )
+        kept_choices: dict[str, Any] = {}
+        for label in kept:
+            if label in entries:
+                slot, module, quantity = entries[label]
+                if case.catalog.slots[slot].single:
+                    kept_choices[slot] = module
+                else:
+                    kept_choices.setdefault(slot, {})[module] = quantity
+        return _feasible(reference, kept_needs, kept_choices, option)
+
+    because = list(explanation.because)
+    assert set(because) <= set(by_label) | set(entries)
+    assert not feasible_with(because)
+    for item in because:
+        assert feasible_with([other for other in because if other != item]), item
+
+
+def test_budget_too_small_lists_the_clash_and_ranked_relaxations() -> None:
+    cfg = modcfg.compile(modcfg.load_catalog("windows_pro"))
+    with pytest.raises(modcfg.InfeasibleError) as caught:
+        cfg.session(modcfg.Needs(budget="300", require=["glass.triple"]))
+    error = caught.value
+    assert "budget EUR 300" in error.conflict
+    assert len(error.relaxations) >= 2
+    unlocked = [relaxation.unlocked for relaxation in error.relaxations]
+    assert unlocked == sorted(unlocked, reverse=True)
+    assert all(isinstance(r.from_price, Decimal) for r in error.relaxations)
+
+
+def test_session_json_round_trip() -> None:
+    cfg = modcfg.compile(modcfg.load_catalog("windows_pro"))
+    session = cfg.session(modcfg.Needs(quantity=2))
+    session.choose("frame", "oak")
+    session.choose("glass", "triple")
+    session.undo()
+    saved = session.to_json()
+    restored = modcfg.Session.from_json(cfg, saved)
+    assert restored.to_json() == saved
+    assert restored.state().count == session.state().count
+    restored.redo()
+    session.redo()
+    assert restored.state().count == session.state().count
+
+
+def test_restoring_on_another_catalog_version_names_the_change() -> None:
+    cfg = modcfg.compile(modcfg.load_catalog("windows"))
+    saved = cfg.session().to_json()
+    saved["version"] = "2025.9"
+    with pytest.raises(modcfg.NeedsError, match=r"version 2025\.9"):
+        modcfg.Session.from_json(cfg, saved)
+
+
+def test_complete_and_quote() -> None:
+    cfg = modcfg.compile(modcfg.load_catalog("windows"))
+    session = cfg.session(modcfg.Needs(prefer={"frame.oak": 3}))
+    with pytest.raises(modcfg.NeedsError, match="not complete"):
+        session.quote()
+    cheapest = session.complete()
+    assert cheapest.total == Decimal("100.00")
+    session.undo()
+    preferred = session.complete(strategy="preferred")
+    assert preferred.configuration["frame"] == "oak"
+    assert session.quote().total == preferred.total
+
+
+def test_many_threads_share_one_configurator() -> None:
+    cfg = modcfg.compile(modcfg.load_catalog("windows_pro"))
+    slots = list(cfg.catalog.slots)
+
+    def walk(seed: int) -> list[int]:
+        session = cfg.session()
+        counts = []
+        for step in range(4):
+            state = session.state()
+            slot = slots[(seed + step) % len(slots)]
+            options = state.available(slot)
+            module = options[(seed * 7 + step) % len(options)]
+            if state[slot][module].status == "available":
+                session.choose(slot, module)
+            counts.append(session.state().count)
+        return counts
+
+    expected = {seed: walk(seed) for seed in range(50)}
+    results: dict[tuple[int, int], list[int]] = {}
+
+    def worker(thread: int) -> None:
+        for seed in range(50):
+            results[(thread, seed)] = walk(seed)
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(results[(t, seed)] == expected[seed] for t in range(8) for seed in range(50))
