@@ -55,8 +55,11 @@ __all__ = [
     "Total",
     "Value",
     "evaluate",
+    "compare",
+    "number",
     "parse",
     "refs",
+    "same",
     "truthy",
     "walk",
 ]
@@ -319,7 +322,7 @@ def truthy(value: Value) -> bool:
     return bool(value)
 
 
-def _number(value: Value) -> Decimal:
+def number(value: Value) -> Decimal:
     if isinstance(value, bool):
         return Decimal(int(value))
     if isinstance(value, Decimal):
@@ -327,11 +330,11 @@ def _number(value: Value) -> Decimal:
     return Decimal(0)
 
 
-def _compare(op: str, left: Value, right: Value) -> bool:
+def compare(op: str, left: Value, right: Value) -> bool:
     if op == "==":
-        return _same(left, right)
+        return same(left, right)
     if op == "!=":
-        return not _same(left, right)
+        return not same(left, right)
     if (
         left is None
         or right is None
@@ -340,7 +343,7 @@ def _compare(op: str, left: Value, right: Value) -> bool:
         return False
     if isinstance(left, str | tuple) and isinstance(right, str | tuple):
         return False
-    a, b = _number(left), _number(right)
+    a, b = number(left), number(right)
     match op:
         case "<":
             return a < b
@@ -352,9 +355,9 @@ def _compare(op: str, left: Value, right: Value) -> bool:
             return a >= b
 
 
-def _same(left: Value, right: Value) -> bool:
+def same(left: Value, right: Value) -> bool:
     if isinstance(left, Decimal | bool) and isinstance(right, Decimal | bool):
-        return _number(left) == _number(right)
+        return number(left) == number(right)
     return left == right
 
 
@@ -378,7 +381,7 @@ def evaluate(expr: Expr, env: Env) -> Value:
         case Not(operand):
             return not truthy(evaluate(operand, env))
         case Neg(operand):
-            return -_number(evaluate(operand, env))
+            return -number(evaluate(operand, env))
         case BoolOp("and", operands):
             return all(truthy(evaluate(operand, env)) for operand in operands)
         case BoolOp("or", operands):
@@ -386,14 +389,14 @@ def evaluate(expr: Expr, env: Env) -> Value:
         case BoolOp(_, (condition, consequence)):
             return not truthy(evaluate(condition, env)) or truthy(evaluate(consequence, env))
         case Compare(op, left, right):
-            return _compare(op, evaluate(left, env), evaluate(right, env))
+            return compare(op, evaluate(left, env), evaluate(right, env))
         case InList(item, options, attribute_list):
             found = evaluate(item, env)
             if attribute_list:
                 container = evaluate(options[0], env)
                 return isinstance(container, tuple) and found in container
-            return any(_same(found, evaluate(option, env)) for option in options)
+            return any(same(found, evaluate(option, env)) for option in options)
         case Arith(op, left, right):
-            a, b = _number(evaluate(left, env)), _number(evaluate(right, env))
+            a, b = number(evaluate(left, env)), number(evaluate(right, env))
             return a + b if op == "+" else a - b if op == "-" else a * b
     raise TypeError(f"not an expression: {expr!r}")  # pragma: no cover

@@ -32,6 +32,7 @@ from ..model import (
 )
 from ..model._configuration import Choice
 from ..model._expr import Arith, BoolOp, Compare, Count, Neg, Not, Num, Ref, Total, refs
+from ._compiled import compile_expression
 
 __all__ = [
     "TABULATION_LIMIT",
@@ -236,12 +237,9 @@ class _Scope:
         self, expr: Expr, scope: Sequence[int], allowed: Sequence[Sequence[bool]]
     ) -> Iterator[tuple[tuple[int, ...], bool]]:
         values = [[v for v, ok in enumerate(allowed[var]) if ok] for var in scope]
+        function = compile_expression(expr, self.catalog, self.domains, scope)
         for combo in itertools.product(*values):
-            config = {
-                self.domains[var].slot: self.domains[var].choices[value]
-                for var, value in zip(scope, combo, strict=True)
-            }
-            yield combo, truthy(evaluate(expr, ConfigurationView(self.catalog, config)))
+            yield combo, truthy(function(combo))
 
 
 def _linear(expr: Expr) -> bool:
