@@ -9,7 +9,7 @@ not). ``why_not`` explains an excluded module in terms of the customer's own cho
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
@@ -48,29 +48,36 @@ class SessionState(Mapping[str, Mapping[str, OptionState]]):
     """``state[slot][module]`` -> :class:`OptionState`, plus the totals of the session.
 
     ``count`` is the number of valid completions of the current choices; ``price_range`` the
-    totals of the cheapest and the dearest of them.
+    totals of the cheapest and the dearest of them. Computed on first use, so a change that is
+    not looked at costs only its feasibility check.
     """
 
-    def __init__(
-        self,
-        options: dict[str, dict[str, OptionState]],
-        count: int,
-        price_range: tuple[Decimal, Decimal] | None,
-        currency: str,
-    ) -> None:
-        self._options = options
-        self.count = count
-        self.price_range = price_range
+    def __init__(self, compute: Callable[[], _StateData], currency: str) -> None:
+        self._compute = compute
+        self._data: _StateData | None = None
         self.currency = currency
 
+    def _get(self) -> _StateData:
+        if self._data is None:
+            self._data = self._compute()
+        return self._data
+
+    @property
+    def count(self) -> int:
+        return self._get()[1]
+
+    @property
+    def price_range(self) -> tuple[Decimal, Decimal] | None:
+        return self._get()[2]
+
     def __getitem__(self, slot: str) -> Mapping[str, OptionState]:
-        return self._options[slot]
+        return self._get()[0][slot]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._options)
+        return iter(self._get()[0])
 
     def __len__(self) -> int:
-        return len(self._options)
+        return len(self._get()[0])
 
     def __repr__(self) -> str:
         low, high = self.price_range or (None, None)
@@ -78,7 +85,10 @@ class SessionState(Mapping[str, Mapping[str, OptionState]]):
 
     def available(self, slot: str) -> list[str]:
         """The modules of ``slot`` that are chosen, implied or available."""
-        return [m for m, option in self._options[slot].items() if option.status != "excluded"]
+        return [m for m, option in self[slot].items() if option.status != "excluded"]
+
+
+_StateData = tuple[dict[str, dict[str, OptionState]], int, "tuple[Decimal, Decimal] | None"]
 
 
 @dataclass(frozen=True)
@@ -166,14 +176,14 @@ class Session:
     def state(self) -> SessionState:
         """Every module's status, completion count and from-price under the current choices."""
         if self._cache is None:
-            self._cache = self._compute_state()
+            self._cache = SessionState(self._compute_state, self._cfg.catalog.currency)
         return self._cache
 
     def _total(self, plan: _Plan, cost: int) -> Decimal:
         unit = Decimal(cost).scaleb(-self._cfg.catalog.decimals)
         return order_total(self._cfg.catalog, unit, plan.resolved)
 
-    def _compute_state(self) -> SessionState:
+    def _compute_state(self) -> _StateData:
         cfg, plan = self._cfg, self._plan()
         query = self._query()
         budgeted = plan.cost_bound is not None or bool(plan.problem.resources)
@@ -231,7 +241,7 @@ class Session:
         price_range = None
         if costs is not None:
             price_range = (self._total(plan, costs[0]), self._total(plan, costs[1]))
-        return SessionState(options, total, price_range, cfg.catalog.currency)
+        return options, total, price_range
 
     def _spread_with(
         self, query: TreeQuery, var: int, values: list[int], plan: _Plan
@@ -265,6 +275,16 @@ class Session:
 
     # -- changes ----------------------------------------------------------------------------
 
+    def _shown_available(self, choice: _Choice | None) -> bool:
+        """Whether the computed state already shows ``choice`` as possible (no pass needed)."""
+        state = self._cache
+        if choice is None or state is None or state._data is None or choice.module is None:
+            return False
+        if not self._cfg.catalog.slots[choice.slot].single or choice.quantity != 1:
+            return False
+        option = state[choice.slot].get(choice.module)
+        return option is not None and option.status != "excluded" and option.count > 0
+
     def _feasible(self) -> bool:
         """Whether the current needs and choices leave a valid configuration."""
         query, plan = self._query(), self._plan()
@@ -278,10 +298,11 @@ class Session:
         self, needs: Needs | None, choices: tuple[_Choice, ...], *, explain: _Choice | None
     ) -> SessionState:
         previous = (self._needs, self._choices, self._plan_cache)
+        known = self._shown_available(explain) if needs is self._needs else False
         if needs is not self._needs:
             self._plan_cache = None
         self._needs, self._choices = needs, choices
-        if not self._feasible():
+        if not known and not self._feasible():
             self._needs, self._choices, self._plan_cache = previous
             if explain is not None:
                 explanation = self.why_not(explain.slot, explain.module, quantity=explain.quantity)

@@ -1,9 +1,13 @@
 """Queries over a compiled tree: counts, cheapest, marginals, enumeration, k-best.
 
 A :class:`TreeQuery` applies one customer's needs to a :class:`Tree` without rebuilding it:
-value filters (unary needs) and extra relations/score factors attached to single bags. Every
-tuple gets a *key* ``cost x M - score``: ordering keys orders by unit price, then by
+value filters (unary needs and choices) and extra relations/score factors attached to single
+bags. Every tuple gets a *key* ``cost x M - score``: ordering keys orders by unit price, then by
 preference score (``M`` exceeds twice the largest possible score).
+
+The upward and downward passes are vectorised with NumPy over each bag's tuple array. Counts
+use 64-bit integers when the product of the domain sizes proves they cannot overflow, and
+Python integers (object arrays) otherwise, so every count stays exact.
 """
 
 from __future__ import annotations
@@ -12,6 +16,10 @@ import heapq
 import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from math import prod
+from typing import Any
+
+import numpy as np
 
 from .._errors import LimitExceeded
 from ._problem import Constraint, Factor, Problem, Resource
@@ -19,7 +27,9 @@ from ._tree import Key, Tree, tuple_projector
 
 __all__ = ["Marginal", "TreeQuery"]
 
-Progress = Callable[[int], None]
+#: Stands for "no completion" in minimum passes (int64 keys stay well below it).
+_BIG = 1 << 60
+_SAFE = 1 << 58
 
 
 @dataclass(frozen=True)
@@ -40,7 +50,7 @@ class TreeQuery:
         self.score_bound = bound
         self.scale = 2 * bound + 1
         bags = tree.bags
-        extra: dict[int, list[tuple[Constraint, Callable[[tuple[int, ...]], Key]]]] = {}
+        extra: dict[int, list[tuple[Constraint, Callable[[tuple[int, ...]], tuple[int, ...]]]]] = {}
         base = {id(c) for c in tree.problem.constraints}
         for constraint in problem.constraints:
             if id(constraint) in base:
@@ -52,7 +62,7 @@ class TreeQuery:
             extra.setdefault(index, []).append(
                 (constraint, tuple_projector([bag.vars.index(v) for v in constraint.scope]))
             )
-        scores: dict[int, list[tuple[Factor, Callable[[tuple[int, ...]], Key]]]] = {}
+        scores: dict[int, list[tuple[Factor, Callable[[tuple[int, ...]], tuple[int, ...]]]]] = {}
         for factor in problem.score_factors:
             index = tree.bag_containing(factor.scope)
             if index is None:
@@ -61,35 +71,48 @@ class TreeQuery:
             scores.setdefault(index, []).append(
                 (factor, tuple_projector([bag.vars.index(v) for v in factor.scope]))
             )
-        # preference first: key = cost - score x span, span above any cost difference
+        # exact integer types: int64 when nothing can overflow, Python ints otherwise
+        space = prod(max(1, sum(row)) for row in problem.allowed)
+        self._count_type: Any = np.int64 if space < (1 << 62) else object
         span = sum(max(bag.cost, default=0) - min(bag.cost, default=0) for bag in bags) + 1
-        allowed = problem.allowed
-        self.live: list[list[int]] = []
-        self.key: list[list[int]] = []
-        self.score: list[list[int]] = []
+        largest = sum(max((abs(c) for c in bag.cost), default=0) for bag in bags) + 1
+        magnitude = largest * self.scale + bound * (span if preference_first else 1)
+        self._key_type: Any = np.int64 if magnitude < _SAFE else object
+        masks = [np.asarray(row, dtype=bool) for row in problem.allowed]
+        self.mask: list[np.ndarray] = []
+        self.key_array: list[np.ndarray] = []
+        self.score_array: list[np.ndarray] = []
         for index, bag in enumerate(bags):
-            owned = [(p, allowed[bag.vars[p]]) for p in bag.owned]
+            n = len(bag.tuples)
+            mask = np.ones(n, dtype=bool)
+            for p in bag.owned:
+                mask &= masks[bag.vars[p]][bag.values[:, p]]
             checks = extra.get(index, [])
+            if checks:
+                mask &= np.asarray(
+                    [all(key(t) in c.allowed for c, key in checks) for t in bag.tuples],
+                    dtype=bool,
+                ).reshape(n)
             factors = scores.get(index, [])
-            live, keys, bag_scores = [], [], []
-            scale = self.scale
-            for ti, t in enumerate(bag.tuples):
-                if not all(mask[t[p]] for p, mask in owned):
-                    continue
-                if checks and not all(key(t) in c.allowed for c, key in checks):
-                    continue
-                score = sum(f.table.get(key(t), 0) for f, key in factors) if factors else 0
-                live.append(ti)
-                if preference_first:
-                    keys.append(bag.cost[ti] - score * span)
-                else:
-                    keys.append(bag.cost[ti] * scale - score)
-                bag_scores.append(score)
-            self.live.append(live)
-            self.key.append(keys)
-            self.score.append(bag_scores)
+            if factors:
+                score = np.asarray(
+                    [sum(f.table.get(key(t), 0) for f, key in factors) for t in bag.tuples],
+                    dtype=np.int64,
+                ).reshape(n)
+            else:
+                score = np.zeros(n, dtype=np.int64)
+            cost = bag.cost_array.astype(self._key_type)
+            if preference_first:
+                key = cost - score.astype(self._key_type) * span
+            else:
+                key = cost * self.scale - score.astype(self._key_type)
+            self.mask.append(mask)
+            self.key_array.append(key)
+            self.score_array.append(score)
         self._up_done = False
         self._down_done = False
+        self._lists: tuple[list[list[int]], list[list[int]], list[list[int]]] | None = None
+        self._up_lists: tuple[list[list[int]], list[list[int]]] | None = None
 
     def cost_of(self, key: int) -> int:
         """The unit cost part of a key (keys are ``cost x scale - score``)."""
@@ -99,6 +122,62 @@ class TreeQuery:
         """The preference score part of a key."""
         return self.cost_of(key) * self.scale - key
 
+    # -- list views for the search methods --------------------------------------------------
+
+    def _views(self) -> tuple[list[list[int]], list[list[int]], list[list[int]]]:
+        if self._lists is None:
+            live = [np.flatnonzero(mask) for mask in self.mask]
+            self._lists = (
+                [indexes.tolist() for indexes in live],
+                [key[indexes].tolist() for key, indexes in zip(self.key_array, live, strict=True)],
+                [s[indexes].tolist() for s, indexes in zip(self.score_array, live, strict=True)],
+            )
+        return self._lists
+
+    @property
+    def live(self) -> list[list[int]]:
+        """Per bag, the indexes of the tuples the query keeps."""
+        return self._views()[0]
+
+    @property
+    def key(self) -> list[list[int]]:
+        """Per bag, the keys of the kept tuples (aligned with :attr:`live`)."""
+        return self._views()[1]
+
+    @property
+    def score(self) -> list[list[int]]:
+        """Per bag, the preference scores of the kept tuples (aligned with :attr:`live`)."""
+        return self._views()[2]
+
+    @property
+    def up_count(self) -> list[list[int]]:
+        """Per bag, the completions below each kept tuple (aligned with :attr:`live`)."""
+        return self._up_views()[0]
+
+    @property
+    def up_best(self) -> list[list[int]]:
+        """Per bag, the cheapest key below each kept tuple (aligned with :attr:`live`)."""
+        return self._up_views()[1]
+
+    def _up_views(self) -> tuple[list[list[int]], list[list[int]]]:
+        if self._up_lists is None:
+            self._up()
+            live = self._live_arrays()
+            self._up_lists = (
+                [
+                    [int(c) for c in counts[i].tolist()]
+                    for counts, i in zip(self._up_count, live, strict=True)
+                ],
+                [
+                    [int(b) for b in bests[i].tolist()]
+                    for bests, i in zip(self._up_best, live, strict=True)
+                ],
+            )
+        return self._up_lists
+
+    def _live_arrays(self) -> list[np.ndarray]:
+        return [np.flatnonzero(mask) for mask in self.mask]
+
     # -- upward pass ------------------------------------------------------------------------
 
     def _up(self) -> None:
@@ -106,82 +185,55 @@ class TreeQuery:
             return
         bags = self.tree.bags
         n = len(bags)
-        self.up_count: list[list[int]] = [[] for _ in range(n)]
-        self.up_best: list[list[int]] = [[] for _ in range(n)]
-        self.msg_count: list[dict[Key, int]] = [{} for _ in range(n)]
-        self.msg_best: list[dict[Key, int]] = [{} for _ in range(n)]
+        count_type, key_type = self._count_type, self._key_type
+        self._up_count: list[np.ndarray] = [np.zeros(0, dtype=count_type)] * n
+        self._up_best: list[np.ndarray] = [np.zeros(0, dtype=key_type)] * n
+        self._msg_count: list[np.ndarray] = [np.zeros(0, dtype=count_type)] * n
+        self._msg_best: list[np.ndarray] = [np.zeros(0, dtype=key_type)] * n
         for index in reversed(self.tree.preorder):
             bag = bags[index]
-            children = [
-                (key, self.msg_count[child], self.msg_best[child])
-                for child, key in zip(bag.children, bag.child_keys, strict=True)
-            ]
-            tuples = bag.tuples
-            counts, bests = [], []
-            out_count: dict[Key, int] = {}
-            out_best: dict[Key, int] = {}
-            sep = bag.sep
-            for ti, key0 in zip(self.live[index], self.key[index], strict=True):
-                t = tuples[ti]
-                count, best = 1, key0
-                for key, child_count, child_best in children:
-                    k = key(t)
-                    c = child_count.get(k)
-                    if c is None:
-                        count = 0
-                        break
-                    count *= c
-                    best += child_best[k]
-                counts.append(count)
-                bests.append(best)
-                if count:
-                    s = sep(t)
-                    out_count[s] = out_count.get(s, 0) + count
-                    previous = out_best.get(s)
-                    if previous is None or best < previous:
-                        out_best[s] = best
-            self.up_count[index] = counts
-            self.up_best[index] = bests
-            self.msg_count[index] = out_count
-            self.msg_best[index] = out_best
+            mask = self.mask[index]
+            count = mask.astype(count_type)
+            best = np.where(mask, self.key_array[index], _BIG).astype(key_type)
+            for child, positions in zip(bag.children, bag.child_index, strict=True):
+                count = count * self._msg_count[child][positions]
+                best = np.minimum(best + self._msg_best[child][positions], _BIG)
+            best = np.where(count > 0, best, _BIG).astype(key_type)
+            self._up_count[index] = count
+            self._up_best[index] = best
+            if len(bag.sep_starts):
+                self._msg_count[index] = np.add.reduceat(count, bag.sep_starts)
+                self._msg_best[index] = np.minimum.reduceat(best, bag.sep_starts)
         self._up_done = True
 
     def count(self) -> int:
         """The exact number of solutions."""
         self._up()
-        return self.msg_count[0].get((), 0)
-
-    def worst_key(self) -> int | None:
-        """The largest key of any solution (None when there is none)."""
-        bags = self.tree.bags
-        worst: list[dict[Key, int]] = [{} for _ in bags]
-        for index in reversed(self.tree.preorder):
-            bag = bags[index]
-            children = [
-                (key, worst[child]) for child, key in zip(bag.children, bag.child_keys, strict=True)
-            ]
-            out: dict[Key, int] = {}
-            for ti, key0 in zip(self.live[index], self.key[index], strict=True):
-                t = bag.tuples[ti]
-                total, complete = key0, True
-                for key, child_worst in children:
-                    value = child_worst.get(key(t))
-                    if value is None:
-                        complete = False
-                        break
-                    total += value
-                if complete:
-                    s = bag.sep(t)
-                    previous = out.get(s)
-                    if previous is None or total > previous:
-                        out[s] = total
-            worst[index] = out
-        return worst[0].get(())
+        total = self._msg_count[0]
+        return int(total[0]) if len(total) else 0
 
     def best_key(self) -> int | None:
         """The smallest key of any solution (None when there is none)."""
-        self._up()
-        return self.msg_best[0].get(())
+        if not self.count():
+            return None
+        return int(self._msg_best[0][0])
+
+    def worst_key(self) -> int | None:
+        """The largest key of any solution (None when there is none)."""
+        if not self.count():
+            return None
+        bags = self.tree.bags
+        messages: list[np.ndarray] = [np.zeros(0, dtype=self._key_type)] * len(bags)
+        for index in reversed(self.tree.preorder):
+            bag = bags[index]
+            alive = self._up_count[index] > 0
+            worst = np.where(alive, self.key_array[index], -_BIG).astype(self._key_type)
+            for child, positions in zip(bag.children, bag.child_index, strict=True):
+                worst = np.maximum(worst + messages[child][positions], -_BIG)
+            worst = np.where(alive, worst, -_BIG).astype(self._key_type)
+            if len(bag.sep_starts):
+                messages[index] = np.maximum.reduceat(worst, bag.sep_starts)
+        return int(messages[0][0])
 
     # -- downward pass and marginals --------------------------------------------------------
 
@@ -191,39 +243,30 @@ class TreeQuery:
         self._up()
         bags = self.tree.bags
         n = len(bags)
-        self.down_count: list[list[int]] = [[] for _ in range(n)]
-        self.down_best: list[list[int]] = [[] for _ in range(n)]
-        self.down_count[0] = [1] * len(self.live[0])
-        self.down_best[0] = [0] * len(self.live[0])
+        count_type, key_type = self._count_type, self._key_type
+        self._down_count: list[np.ndarray] = [np.zeros(0, dtype=count_type)] * n
+        self._down_best: list[np.ndarray] = [np.zeros(0, dtype=key_type)] * n
+        self._down_count[0] = np.ones(len(bags[0].tuples), dtype=count_type)
+        self._down_best[0] = np.zeros(len(bags[0].tuples), dtype=key_type)
         for index in self.tree.preorder:
             bag = bags[index]
-            tuples = bag.tuples
-            live = self.live[index]
-            for child, key in zip(bag.children, bag.child_keys, strict=True):
-                child_count, child_best = self.msg_count[child], self.msg_best[child]
-                to_count: dict[Key, int] = {}
-                to_best: dict[Key, int] = {}
-                for i, ti in enumerate(live):
-                    count = self.up_count[index][i]
-                    if not count or not self.down_count[index][i]:
-                        continue
-                    t = tuples[ti]
-                    k = key(t)
-                    outside = self.down_count[index][i] * (count // child_count[k])
-                    best = self.down_best[index][i] + self.up_best[index][i] - child_best[k]
-                    to_count[k] = to_count.get(k, 0) + outside
-                    previous = to_best.get(k)
-                    if previous is None or best < previous:
-                        to_best[k] = best
+            up_count, up_best = self._up_count[index], self._up_best[index]
+            down_count, down_best = self._down_count[index], self._down_best[index]
+            alive = (up_count > 0) & (down_count > 0)
+            for child, positions in zip(bag.children, bag.child_index, strict=True):
                 child_bag = bags[child]
-                sep = child_bag.sep
-                counts, bests = [], []
-                for ti in self.live[child]:
-                    s = sep(child_bag.tuples[ti])
-                    counts.append(to_count.get(s, 0))
-                    bests.append(to_best.get(s, 0))
-                self.down_count[child] = counts
-                self.down_best[child] = bests
+                groups = len(child_bag.sep_starts)
+                message = self._msg_count[child][positions]
+                others = np.where(alive, up_count // np.where(message > 0, message, 1), 0)
+                to_count = np.zeros(groups, dtype=count_type)
+                np.add.at(to_count, positions, (down_count * others).astype(count_type))
+                outside = np.where(
+                    alive, down_best + up_best - self._msg_best[child][positions], _BIG
+                ).astype(key_type)
+                to_best = np.full(groups, _BIG, dtype=key_type)
+                np.minimum.at(to_best, positions, outside)
+                self._down_count[child] = to_count[child_bag.sep_ids]
+                self._down_best[child] = to_best[child_bag.sep_ids]
         self._down_done = True
 
     def marginals(self) -> list[list[Marginal]]:
@@ -233,21 +276,22 @@ class TreeQuery:
         result: list[list[Marginal]] = []
         for var, (index, position) in enumerate(self.tree.owner):
             size = len(problem.domains[var].choices)
-            counts = [0] * size
-            bests: list[int | None] = [None] * size
             bag = self.tree.bags[index]
-            for i, ti in enumerate(self.live[index]):
-                up = self.up_count[index][i]
-                down = self.down_count[index][i]
-                if not up or not down:
-                    continue
-                value = bag.tuples[ti][position]
-                counts[value] += up * down
-                best = self.up_best[index][i] + self.down_best[index][i]
-                previous = bests[value]
-                if previous is None or best < previous:
-                    bests[value] = best
-            result.append([Marginal(c, b) for c, b in zip(counts, bests, strict=True)])
+            total = self._up_count[index] * self._down_count[index]
+            values = bag.values[:, position]
+            counts = np.zeros(size, dtype=self._count_type)
+            np.add.at(counts, values, total)
+            best = np.where(
+                total > 0, self._up_best[index] + self._down_best[index], _BIG
+            ).astype(self._key_type)
+            bests = np.full(size, _BIG, dtype=self._key_type)
+            np.minimum.at(bests, values, best)
+            result.append(
+                [
+                    Marginal(int(c), int(b) if c else None)
+                    for c, b in zip(counts.tolist(), bests.tolist(), strict=True)
+                ]
+            )
         return result
 
     # -- enumeration ------------------------------------------------------------------------
@@ -435,7 +479,6 @@ class TreeQuery:
         Dynamic programming with the sums as extra state (exact; partial sums that can no
         longer meet a ``<=`` bound are pruned).
         """
-        self._up()
         if not self.count():
             return {}
         if not resources:

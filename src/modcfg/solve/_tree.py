@@ -22,6 +22,7 @@ from operator import itemgetter
 from typing import Any
 
 import networkx as nx
+import numpy as np
 from networkx.algorithms.approximation import treewidth_min_degree, treewidth_min_fill_in
 
 from .._errors import LimitExceeded
@@ -70,6 +71,13 @@ class Bag:
     )
     tuples: list[tuple[int, ...]] = field(default_factory=list)
     cost: list[int] = field(default_factory=list)
+    # Array views, tuples sorted by separator key (see _arrays):
+    values: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
+    sep_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    sep_starts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    sep_keys: list[Key] = field(default_factory=list)
+    child_index: list[np.ndarray] = field(default_factory=list)
+    cost_array: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 @dataclass
@@ -244,6 +252,45 @@ def _materialise(tree: Tree) -> None:
                 total += factor.table.get(key(t), 0)
             costs.append(total)
         bag.cost = costs
+    _arrays(tree)
+
+
+def _arrays(tree: Tree) -> None:
+    """Sort every bag's tuples by separator key and index them for vectorised passes.
+
+    ``sep_ids[i]`` numbers the separator key of tuple ``i`` (groups are contiguous, starting at
+    ``sep_starts``); ``child_index[j][i]`` is the separator id, in child ``j``, of the key tuple
+    ``i`` shares with that child.
+    """
+    bags = tree.bags
+    for bag in bags:
+        order = sorted(range(len(bag.tuples)), key=lambda i: _sortable(bag.sep(bag.tuples[i])))
+        bag.tuples = [bag.tuples[i] for i in order]
+        bag.cost = [bag.cost[i] for i in order]
+        keys: dict[Key, int] = {}
+        ids = []
+        for t in bag.tuples:
+            ids.append(keys.setdefault(bag.sep(t), len(keys)))
+        bag.sep_keys = list(keys)
+        bag.sep_ids = np.asarray(ids, dtype=np.int64)
+        starts = np.flatnonzero(np.diff(bag.sep_ids, prepend=-1)) if ids else np.zeros(0)
+        bag.sep_starts = starts.astype(np.int64)
+        width = len(bag.vars)
+        bag.values = np.asarray(bag.tuples, dtype=np.int64).reshape(len(bag.tuples), width)
+        bag.cost_array = np.asarray(bag.cost, dtype=np.int64)
+    for bag in bags:
+        bag.child_index = []
+        for child, key in zip(bag.children, bag.child_keys, strict=True):
+            lookup = {k: i for i, k in enumerate(bags[child].sep_keys)}
+            bag.child_index.append(
+                np.asarray([lookup[key(t)] for t in bag.tuples], dtype=np.int64)
+            )
+
+
+def _sortable(key: Key) -> tuple[int, ...]:
+    if isinstance(key, tuple):
+        return key
+    return (key,)
 
 
 def _join(
