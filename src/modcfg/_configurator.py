@@ -79,6 +79,16 @@ class Configurator:
         self._tree = build_tree(self._base)
         self._slots = tuple(catalog.slots)
         self._slot_index = {slot: index for index, slot in enumerate(self._slots)}
+        # per slot: module id -> the slot's local choices that contain it
+        self._module_values: list[dict[str, list[int]]] = [
+            {
+                module: [
+                    v for v, units in enumerate(domain.units) if any(m == module for m, _ in units)
+                ]
+                for module in catalog.slots[domain.slot].modules
+            }
+            for domain in self._domains
+        ]
         self._trees: dict[frozenset[tuple[int, ...]], Tree] = {}
         self._lock = threading.Lock()
         self._base_query = TreeQuery(self._tree, self._base)

@@ -123,7 +123,9 @@ class Session:
         self._redo: list[tuple[Needs | None, tuple[_Choice, ...]]] = []
         self._cache: SessionState | None = None
         self._plan_cache: _Plan | None = None
-        if not self._feasible():
+        self._totals: dict[int, dict[int, Decimal]] = {}
+        self._query_cache: tuple[_Plan, tuple[_Choice, ...], TreeQuery] | None = None
+        if (self._needs is not None or cfg.count() == 0) and not self._feasible():
             raise self._cfg._infeasible(self._plan())
 
     # -- state ------------------------------------------------------------------------------
@@ -164,8 +166,18 @@ class Session:
 
     def _query(self, choices: tuple[_Choice, ...] | None = None) -> TreeQuery:
         plan = self._plan()
+        wanted = self._choices if choices is None else choices
+        if self._query_cache is not None:
+            cached_plan, cached_choices, cached = self._query_cache
+            if cached_plan is plan and cached_choices == wanted:
+                return cached
+        query = self._fresh_query(plan, wanted)
+        self._query_cache = (plan, wanted, query)
+        return query
+
+    def _fresh_query(self, plan: _Plan, choices: tuple[_Choice, ...]) -> TreeQuery:
         problem = plan.problem.copy()
-        for choice in self._choices if choices is None else choices:
+        for choice in choices:
             restriction = self._restriction(choice)
             mask = problem.allowed[restriction.var]
             for value in range(len(mask)):
@@ -180,8 +192,15 @@ class Session:
         return self._cache
 
     def _total(self, plan: _Plan, cost: int) -> Decimal:
-        unit = Decimal(cost).scaleb(-self._cfg.catalog.decimals)
-        return order_total(self._cfg.catalog, unit, plan.resolved)
+        totals = self._totals.get(id(plan))
+        if totals is None:
+            self._totals = {id(plan): {}}
+            totals = self._totals[id(plan)]
+        total = totals.get(cost)
+        if total is None:
+            unit = Decimal(cost).scaleb(-self._cfg.catalog.decimals)
+            total = totals[cost] = order_total(self._cfg.catalog, unit, plan.resolved)
+        return total
 
     def _compute_state(self) -> _StateData:
         cfg, plan = self._cfg, self._plan()
@@ -203,14 +222,9 @@ class Session:
         taken = {c.slot: c.label for c in self._choices if cfg.catalog.slots[c.slot].single}
         options: dict[str, dict[str, OptionState]] = {}
         for var, (slot_id, slot) in enumerate(cfg.catalog.slots.items()):
-            domain = cfg._domains[var]
             row: dict[str, OptionState] = {}
             for module_id in slot.modules:
-                values = [
-                    v
-                    for v, units in enumerate(domain.units)
-                    if any(m == module_id for m, _ in units)
-                ]
+                values = cfg._module_values[var][module_id]
                 count = sum(marginals[var][v].count for v in values)
                 cost: int | None = None
                 if count and budgeted:

@@ -199,6 +199,16 @@ class Catalog(FrozenModel):
     def rules_by_id(self) -> dict[str, Rule]:
         return {rule.id: rule for rule in self.rules}
 
+    @cached_property
+    def order_price_rules(self) -> tuple[PriceRule, ...]:
+        """The price rules that act on the whole order (quantity tiers, frequency pricing)."""
+        return tuple(rule for rule in self.prices if rule.kind != "conditional")
+
+    @cached_property
+    def conditional_price_rules(self) -> tuple[PriceRule, ...]:
+        """The price rules that add an amount per unit when their condition holds."""
+        return tuple(rule for rule in self.prices if rule.kind == "conditional")
+
     def module(self, ref: str) -> Module:
         """The module of a ``slot.module`` reference."""
         slot, module = ref.split(".", 1)

@@ -140,8 +140,8 @@ def _unit_lines(
             per_unit,
         )
     view = ConfigurationView(catalog, configuration)
-    for rule in catalog.prices:
-        if rule.kind != "conditional" or rule.amount is None:
+    for rule in catalog.conditional_price_rules:
+        if rule.amount is None:
             continue
         if not truthy(evaluate(parse(rule.condition), view)):
             continue
@@ -165,7 +165,7 @@ def _order_lines(
     quantity = resolved.quantity if resolved else 1
     frequency = resolved.needs.frequency if resolved else "one-off"
     lines: list[QuoteLine] = []
-    for rule in catalog.prices:
+    for rule in catalog.order_price_rules:
         if rule.kind == "tiers":
             tier = rule.tier_percent(quantity)
             if tier is not None and tier.percent:

@@ -74,8 +74,7 @@ class TreeQuery:
         # exact integer types: int64 when nothing can overflow, Python ints otherwise
         space = prod(max(1, sum(row)) for row in problem.allowed)
         self._count_type: Any = np.int64 if space < (1 << 62) else object
-        span = sum(max(bag.cost, default=0) - min(bag.cost, default=0) for bag in bags) + 1
-        largest = sum(max((abs(c) for c in bag.cost), default=0) for bag in bags) + 1
+        span, largest = tree.cost_span, tree.cost_magnitude
         magnitude = largest * self.scale + bound * (span if preference_first else 1)
         self._key_type: Any = np.int64 if magnitude < _SAFE else object
         masks = [np.asarray(row, dtype=bool) for row in problem.allowed]
@@ -100,12 +99,16 @@ class TreeQuery:
                     dtype=np.int64,
                 ).reshape(n)
             else:
-                score = np.zeros(n, dtype=np.int64)
-            cost = bag.cost_array.astype(self._key_type)
+                score = self._zeros(n)
+            cost = bag.cost_array
+            if self._key_type is object:
+                cost = cost.astype(object)
             if preference_first:
                 key = cost - score.astype(self._key_type) * span
-            else:
+            elif factors:
                 key = cost * self.scale - score.astype(self._key_type)
+            else:
+                key = cost  # no preferences: the key is the cost
             self.mask.append(mask)
             self.key_array.append(key)
             self.score_array.append(score)
@@ -113,6 +116,17 @@ class TreeQuery:
         self._down_done = False
         self._lists: tuple[list[list[int]], list[list[int]], list[list[int]]] | None = None
         self._up_lists: tuple[list[list[int]], list[list[int]]] | None = None
+
+    _zero_cache: dict[int, np.ndarray] = {}  # noqa: RUF012 - shared read-only zero arrays
+
+    @classmethod
+    def _zeros(cls, n: int) -> np.ndarray:
+        zeros = cls._zero_cache.get(n)
+        if zeros is None:
+            zeros = np.zeros(n, dtype=np.int64)
+            zeros.flags.writeable = False
+            cls._zero_cache[n] = zeros
+        return zeros
 
     def cost_of(self, key: int) -> int:
         """The unit cost part of a key (keys are ``cost x scale - score``)."""
@@ -281,9 +295,9 @@ class TreeQuery:
             values = bag.values[:, position]
             counts = np.zeros(size, dtype=self._count_type)
             np.add.at(counts, values, total)
-            best = np.where(
-                total > 0, self._up_best[index] + self._down_best[index], _BIG
-            ).astype(self._key_type)
+            best = np.where(total > 0, self._up_best[index] + self._down_best[index], _BIG).astype(
+                self._key_type
+            )
             bests = np.full(size, _BIG, dtype=self._key_type)
             np.minimum.at(bests, values, best)
             result.append(

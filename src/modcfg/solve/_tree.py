@@ -89,6 +89,8 @@ class Tree:
     preorder: list[int]
     owner: list[tuple[int, int]]  # var -> (bag, position in the bag)
     width: int
+    cost_span: int = 1  # above any difference of two solutions' costs
+    cost_magnitude: int = 1  # above any solution's absolute cost
 
     @property
     def tuple_count(self) -> int:
@@ -278,13 +280,14 @@ def _arrays(tree: Tree) -> None:
         width = len(bag.vars)
         bag.values = np.asarray(bag.tuples, dtype=np.int64).reshape(len(bag.tuples), width)
         bag.cost_array = np.asarray(bag.cost, dtype=np.int64)
+        bag.cost_array.flags.writeable = False
+    tree.cost_span = sum(max(b.cost, default=0) - min(b.cost, default=0) for b in bags) + 1
+    tree.cost_magnitude = sum(max((abs(c) for c in b.cost), default=0) for b in bags) + 1
     for bag in bags:
         bag.child_index = []
         for child, key in zip(bag.children, bag.child_keys, strict=True):
             lookup = {k: i for i, k in enumerate(bags[child].sep_keys)}
-            bag.child_index.append(
-                np.asarray([lookup[key(t)] for t in bag.tuples], dtype=np.int64)
-            )
+            bag.child_index.append(np.asarray([lookup[key(t)] for t in bag.tuples], dtype=np.int64))
 
 
 def _sortable(key: Key) -> tuple[int, ...]:
