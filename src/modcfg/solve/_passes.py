@@ -105,10 +105,10 @@ class TreeQuery:
                 cost = cost.astype(object)
             if preference_first:
                 key = cost - score.astype(self._key_type) * span
-            elif factors:
+            elif self.scale != 1:
                 key = cost * self.scale - score.astype(self._key_type)
             else:
-                key = cost  # no preferences: the key is the cost
+                key = cost  # no preferences at all: the key is the cost
             self.mask.append(mask)
             self.key_array.append(key)
             self.score_array.append(score)
