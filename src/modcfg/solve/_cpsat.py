@@ -94,6 +94,9 @@ class CpSatEngine:
     def _solver(self, time_limit: float | None) -> cp_model.CpSolver:
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = 1
+        # OR-Tools 9.15's presolve drops solutions under enumeration and has reported
+        # feasible models infeasible; these models are small, so search them as written.
+        solver.parameters.cp_model_presolve = False
         if time_limit is not None:
             solver.parameters.max_time_in_seconds = max(time_limit, 0.001)
         return solver
