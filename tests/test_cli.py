@@ -44,13 +44,17 @@ def test_check_json() -> None:
 
 
 def test_count_with_needs() -> None:
-    result = runner.invoke(app, ["count", "windows", "--needs", str(EXAMPLES / "window_customer.yaml")])
+    result = runner.invoke(
+        app, ["count", "windows", "--needs", str(EXAMPLES / "window_customer.yaml")]
+    )
     assert result.exit_code == 0
     assert int(result.output.strip()) > 0
 
 
 def test_list_csv_in_price_order() -> None:
-    result = runner.invoke(app, ["list", "windows", "--order", "price", "--limit", "4", "-f", "csv"])
+    result = runner.invoke(
+        app, ["list", "windows", "--order", "price", "--limit", "4", "-f", "csv"]
+    )
     lines = result.output.strip().splitlines()
     assert lines[0] == "frame,glass,grade,picture,total"
     totals = [float(line.rsplit(",", 1)[1]) for line in lines[1:]]
@@ -59,7 +63,9 @@ def test_list_csv_in_price_order() -> None:
 
 
 def test_price_and_best() -> None:
-    result = runner.invoke(app, ["price", "windows", "frame=oak", "glass=triple", "grade=g1", "picture=plain"])
+    result = runner.invoke(
+        app, ["price", "windows", "frame=oak", "glass=triple", "grade=g1", "picture=plain"]
+    )
     assert result.exit_code == 0
     assert "EUR 260.00" in result.output
     result = runner.invoke(app, ["best", "windows", "-k", "2"])

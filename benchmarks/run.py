@@ -1,0 +1,99 @@
+"""Run the benchmark suite: workloads x jobs x peers, timed, cross-checked, tabulated.
+
+python benchmarks/run.py                       # everything (make bench)
+python benchmarks/run.py --quick               # one run per job, 3 s limit
+python benchmarks/run.py --workload windows --workload gen20 --job count --peer cp-sat
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.harness import JOBS, Outcome, Settings, run_peer
+from benchmarks.peers import PEERS
+from benchmarks.report import cross_check, print_table, to_json
+from benchmarks.workloads import WORKLOADS, Missing, prepare
+
+#: Enumeration is skipped above this many configurations.
+ENUMERATE_LIMIT = 1_000_000
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    names = [spec.name for spec in WORKLOADS]
+    parser.add_argument("--workload", action="append", choices=names, help="repeatable")
+    parser.add_argument("--job", action="append", choices=JOBS, help="repeatable")
+    parser.add_argument("--peer", action="append", choices=list(PEERS), help="repeatable")
+    parser.add_argument("--timeout", type=float, default=None, help="seconds per job (10)")
+    parser.add_argument("--repeats", type=int, default=None, help="runs per job at most (5)")
+    parser.add_argument("--quick", action="store_true", help="one run per job, 3 s limit")
+    parser.add_argument("--plain", action="store_true", help="a plain-text table")
+    parser.add_argument("--json", type=Path, help="also write the raw results to this file")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
+    quick = bool(args.quick)
+    settings = Settings(
+        timeout=args.timeout or (3.0 if quick else 10.0),
+        repeats=args.repeats or (1 if quick else 5),
+        repeat_budget=0.0 if quick else 3.0,
+    )
+    specs = [spec for spec in WORKLOADS if not args.workload or spec.name in args.workload]
+    jobs = [job for job in JOBS if not args.job or job in args.job]
+    peers = [peer for peer in PEERS if not args.peer or peer in args.peer]
+    results: dict[tuple[str, str], dict[str, Outcome]] = {}
+    picks: dict[str, dict[str, str]] = {}
+    started = time.perf_counter()
+    for spec in specs:
+        try:
+            workload = prepare(spec)
+        except Missing as exc:
+            print(f"{spec.name}: skipped ({exc})", flush=True)
+            continue
+        picks[spec.name] = workload.picks
+        count = "unknown" if workload.count is None else f"{workload.count:.4g}"
+        print(
+            f"{spec.name}: {spec.description}; {count} configurations; "
+            f"needs {workload.needs}; picks {workload.picks}",
+            flush=True,
+        )
+        runnable = list(jobs)
+        if "enumerate" in runnable and (workload.count is None or workload.count > ENUMERATE_LIMIT):
+            runnable.remove("enumerate")
+        for job in ["build", *jobs]:
+            results[spec.name, job] = {}
+        for peer in peers:
+            print(f"  {peer} ...", end="", flush=True)
+            outcomes = run_peer(spec.name, peer, workload.needs, workload.picks, runnable, settings)
+            for job, outcome in outcomes.items():
+                results[spec.name, job][peer] = outcome
+            for job in jobs:
+                if job not in runnable:
+                    results[spec.name, job][peer] = Outcome(
+                        "skip", note=f"more than {ENUMERATE_LIMIT:,} configurations"
+                    )
+            states = " ".join(
+                f"{job}={o.status}" for job, o in outcomes.items() if o.status != "ok"
+            )
+            print(f" {states or 'ok'}", flush=True)
+    checks = cross_check(results, picks)
+    print(
+        f"\nTotal {time.perf_counter() - started:.0f} s; limit {settings.timeout:g} s per job, "
+        f"up to {settings.repeats} runs.\n"
+    )
+    print_table(results, checks, peers, plain=args.plain)
+    if args.json:
+        args.json.write_text(to_json(results, checks), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""The benchmark's workloads: bundled catalogs and generated ones, with their needs and picks.
+
+A workload's needs (a couple of require/forbid and a budget) and its interactive picks are
+derived from the catalog deterministically, with the tree-decomposition peer checking that
+they stay satisfiable and finding the cheapest price the budget is set from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, Decimal
+from typing import Any
+
+import modcfg
+from modcfg import Catalog, Needs
+
+from .generate import generate_catalog
+from .peers import PeerTimeout, TooLarge, Unsupported
+from .peers.treedp import TreeDP
+
+__all__ = ["WORKLOADS", "Missing", "Spec", "Workload", "load_catalog", "prepare"]
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How to obtain a workload's catalog, and how many modules its interactive step picks."""
+
+    name: str
+    description: str
+    bundled: str | None = None
+    generated: tuple[int, int, int, int] | None = None
+    picks: int = 2
+
+
+WORKLOADS = (
+    Spec("windows", "bundled: 4 slots, 30 modules, 1800 windows", bundled="windows", picks=1),
+    Spec(
+        "windows_pro", "bundled: the windows catalog with rules and prices", bundled="windows_pro"
+    ),
+    Spec(
+        "credit_cards", "bundled: 3 slots, 19 modules, 200 cards", bundled="credit_cards", picks=1
+    ),
+    Spec("bicycle", "bundled: the larger bundled catalog", bundled="bicycle", picks=3),
+    Spec("gen20", "generated: 20 slots x 6 modules, 40 local rules", generated=(20, 6, 40, 20)),
+    Spec(
+        "gen100",
+        "generated: 100 slots x 5 modules, 250 local rules",
+        generated=(100, 5, 250, 100),
+        picks=3,
+    ),
+)
+
+
+class Missing(Exception):
+    """The workload's catalog is not available (a bundled catalog not shipped yet)."""
+
+
+def load_catalog(spec: Spec) -> Catalog:
+    """The workload's catalog; raises :class:`Missing` when a bundled one is not shipped."""
+    if spec.generated is not None:
+        slots, modules, rules, seed = spec.generated
+        return generate_catalog(slots, modules, rules, seed)
+    if spec.bundled is None or spec.bundled not in modcfg.bundled_catalogs():
+        raise Missing(f"catalog '{spec.bundled}' is not bundled")
+    return modcfg.load_catalog(spec.bundled)
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A catalog with the needs of the best-for-needs job and the picks of the interactive step.
+
+    ``count`` is the exact number of configurations (None when the reference could not count).
+    """
+
+    spec: Spec
+    catalog: Catalog
+    needs: dict[str, Any]
+    picks: dict[str, str]
+    count: int | None
+
+    def make_needs(self) -> Needs:
+        return Needs(**self.needs)
+
+
+def prepare(spec: Spec) -> Workload:
+    """Load the catalog and derive needs and picks that keep configurations available."""
+    catalog = load_catalog(spec)
+    try:
+        reference = TreeDP(catalog, time_limit=60.0)
+        count = reference.count()
+    except (TooLarge, Unsupported, PeerTimeout):
+        first = next(iter(catalog.slots.values()))
+        return Workload(spec, catalog, {}, {first.id: next(iter(first.modules))}, None)
+    return Workload(
+        spec, catalog, _needs(catalog, reference), _picks(catalog, reference, spec.picks), count
+    )
+
+
+def _feasible(reference: TreeDP, require: list[str], forbid: list[str]) -> bool:
+    return reference.count(Needs(require=require, forbid=forbid)) > 0
+
+
+def _needs(catalog: Catalog, reference: TreeDP) -> dict[str, Any]:
+    """Require a mid-priced module of the widest slot, forbid the cheapest of two other slots,
+    and set the budget 10% above the cheapest total that is left."""
+    singles = [slot for slot in catalog.slots.values() if slot.single and len(slot.modules) > 1]
+    require: list[str] = []
+    forbid: list[str] = []
+    if singles:
+        widest = max(singles, key=lambda slot: len(slot.modules))
+        by_price = sorted(widest.modules.values(), key=lambda module: module.price)
+        for module in by_price[len(by_price) // 2 :] + by_price[: len(by_price) // 2]:
+            if _feasible(reference, [f"{widest.id}.{module.id}"], []):
+                require.append(f"{widest.id}.{module.id}")
+                break
+        for slot in [s for s in singles if s is not widest][:2]:
+            cheapest = min(slot.modules.values(), key=lambda module: module.price)
+            ref = f"{slot.id}.{cheapest.id}"
+            if _feasible(reference, require, [*forbid, ref]):
+                forbid.append(ref)
+    needs: dict[str, Any] = {"require": require, "forbid": forbid}
+    unit = reference.min_price(Needs(**needs))
+    if unit is not None:
+        cheapest_total = reference.problem.total(Needs(**needs), unit)
+        budget = (cheapest_total * Decimal("1.1")).to_integral_value(rounding=ROUND_CEILING)
+        needs["budget"] = str(budget)
+    return needs
+
+
+def _picks(catalog: Catalog, reference: TreeDP, wanted: int) -> dict[str, str]:
+    """Up to ``wanted`` picks in the first, middle and last single-choice slots."""
+    singles = [slot for slot in catalog.slots.values() if slot.single]
+    positions = sorted({0, len(singles) // 2, len(singles) - 1})[:wanted]
+    picks: dict[str, str] = {}
+    for position in positions:
+        slot = singles[position]
+        modules = list(slot.modules)
+        for module in modules[1:] + modules[:1]:
+            trial = {**picks, slot.id: module}
+            if _feasible(reference, [f"{s}.{m}" for s, m in trial.items()], []):
+                picks = trial
+                break
+    return picks

@@ -1,0 +1,253 @@
+"""DIMACS CNF: read a formula as a catalog, write a catalog as a formula.
+
+Reading: every variable of the ``p cnf V C`` line becomes an optional slot with one module,
+``selected`` (chosen = true), named after its ``c N name`` comment line when there is one (the
+name made into an id, the label keeping it; unnamed variables are ``x1``, ``x2``...). Every
+clause becomes a formula rule, so the catalog's configurations are the formula's models over all
+``V`` variables.
+
+Writing: one variable per module (``c N slot.module``, or ``c N slot`` for a slot with a single
+module), exactly-one or at-most-one clauses per slot, then the clauses of every rule (see
+:mod:`modcfg.io._cnf`). Reading the file back gives a catalog with the same number of
+configurations.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from .._errors import CatalogError
+from ..model import Catalog
+from ._cnf import Clause, Encoder, Unsupported
+from ._common import SELECTED, IdMaker, Location, build_catalog, display_name, read_text
+
+__all__ = ["read_dimacs", "write_dimacs"]
+
+_NAME_LINE = re.compile(r"c\s+(\d+)\$?\s+(\S.*?)\s*$")
+_MAX_VARIABLES = 200_000
+#: Longer clauses become one-row deny tables: the expression parser nests one level per operand.
+_LONGEST_FORMULA = 100
+_INTEGER = re.compile(r"-?[0-9]{1,18}")
+
+
+def read_dimacs(path: str | Path) -> Catalog:
+    """Read a DIMACS CNF file; each variable is a slot, each clause a rule.
+
+    >>> import tempfile, pathlib
+    >>> file = pathlib.Path(tempfile.mkdtemp()) / "tiny.dimacs"
+    >>> _ = file.write_text("c 1 Base\\nc 2 Extra\\np cnf 2 1\\n1 -2 0\\n")
+    >>> catalog = read_dimacs(file)
+    >>> list(catalog.slots), catalog.rules[0].constraint
+    (['Base', 'Extra'], 'Base.selected or not Extra.selected')
+    """
+    display = display_name(path)
+    text = read_text(path)
+
+    def fail(message: str, line: int | None) -> CatalogError:
+        return CatalogError(message, path=display, line=line)
+
+    names: dict[int, tuple[str, int]] = {}
+    header: tuple[int, int, int] | None = None
+    clauses: list[tuple[list[int], int]] = []
+    current: list[int] = []
+    start = 0
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        if line == "c" or line.startswith(("c ", "c\t")):
+            match = _NAME_LINE.match(line)
+            if match:
+                index = int(match.group(1))
+                if index in names:
+                    raise fail(
+                        f"variable {index} is named twice (first on line {names[index][1]})", number
+                    )
+                names[index] = (match.group(2), number)
+            continue
+        if line.startswith("%"):
+            break
+        if line.startswith("p"):
+            if header is not None:
+                raise fail(f"a second 'p cnf' line (the first is on line {header[2]})", number)
+            parts = line.split()
+            if (
+                len(parts) != 4
+                or parts[1] != "cnf"
+                or not all(_INTEGER.fullmatch(part) and part[0] != "-" for part in parts[2:])
+            ):
+                raise fail(
+                    f"malformed problem line {line!r}; write it as 'p cnf VARIABLES CLAUSES'",
+                    number,
+                )
+            header = (int(parts[2]), int(parts[3]), number)
+            if header[0] > _MAX_VARIABLES:
+                raise fail(f"{header[0]} variables are more than a catalog can hold", number)
+            continue
+        if header is None:
+            raise fail("a clause comes before the 'p cnf VARIABLES CLAUSES' line", number)
+        for token in line.split():
+            if not _INTEGER.fullmatch(token):
+                raise fail(
+                    f"{token!r} is not a literal (a non-zero integer, or 0 to end a clause)", number
+                )
+            literal = int(token)
+            if not current:
+                start = number
+            if literal == 0:
+                clauses.append((current, start))
+                current = []
+            elif abs(literal) > header[0]:
+                raise fail(
+                    f"literal {literal} names a variable above the declared {header[0]}", number
+                )
+            else:
+                current.append(literal)
+    if header is None:
+        raise fail("no 'p cnf VARIABLES CLAUSES' line: is this a DIMACS CNF file?", None)
+    if current:
+        raise fail("the last clause does not end with 0; is the file cut short?", start)
+    variables, expected, header_line = header
+    if len(clauses) != expected:
+        raise fail(
+            f"the problem line declares {expected} clauses but the file has {len(clauses)}",
+            header_line,
+        )
+    for index, (_, line_number) in names.items():
+        if not 1 <= index <= variables:
+            raise fail(
+                f"comment names variable {index}, but the file has {variables} variables",
+                line_number,
+            )
+    return _catalog(Path(path).stem, names, variables, clauses, display)
+
+
+def _catalog(
+    stem: str,
+    names: dict[int, tuple[str, int]],
+    variables: int,
+    clauses: list[tuple[list[int], int]],
+    display: str,
+) -> Catalog:
+    maker = IdMaker()
+    slot_ids: dict[int, str] = {}
+    labels: dict[int, str] = {}
+    slots: dict[str, object] = {}
+    lines: dict[Location, int] = {}
+    for index in range(1, variables + 1):
+        name = names[index][0] if index in names else f"x{index}"
+        slot_id = maker.take(name, prefix="x")
+        slot_ids[index], labels[index] = slot_id, name
+        slots[slot_id] = {
+            "label": name,
+            "cardinality": "optional",
+            "modules": {SELECTED: {"label": name}},
+        }
+        if index in names:
+            lines[("slots", slot_id)] = names[index][1]
+    rules = []
+    for number, (literals, line) in enumerate(clauses, start=1):
+        words = " or ".join(
+            f"{'' if literal > 0 else 'not '}{labels[abs(literal)]}" for literal in literals
+        )
+        lines[("rules", number - 1)] = line
+        rule = _clause_rule(literals, slot_ids)
+        rule["id"] = f"clause-{number}"
+        rule["message"] = f"clause {number}: {words or 'false (an empty clause)'}"
+        rules.append(rule)
+    data = {
+        "catalog": stem or "dimacs",
+        "description": "DIMACS CNF formula: each slot is a variable (selected = true)",
+        "slots": slots,
+        "rules": rules,
+    }
+    return build_catalog(data, path=display, lines=lines)
+
+
+def _clause_rule(literals: list[int], slot_ids: dict[int, str]) -> dict[str, Any]:
+    """A clause as a formula rule, or as a one-row deny table when it is too long for a formula.
+
+    The table forbids the one assignment that falsifies the clause: the slot of every positive
+    literal empty (``null``), the variable of every negative literal selected.
+    """
+    unique = list(dict.fromkeys(literals))
+    if any(-literal in unique for literal in unique):
+        unique = [abs(unique[0]), -abs(unique[0])]  # always true: keep it short
+    if len(unique) <= _LONGEST_FORMULA:
+        formula = " or ".join(
+            f"{'' if literal > 0 else 'not '}{slot_ids[abs(literal)]}.{SELECTED}"
+            for literal in unique
+        )
+        return {"formula": formula or "false"}
+    row = [None if literal > 0 else SELECTED for literal in unique]
+    return {"table": {"slots": [slot_ids[abs(literal)] for literal in unique], "deny": [row]}}
+
+
+def write_dimacs(catalog: Catalog, path: str | Path) -> None:
+    """Write a catalog as DIMACS CNF with one variable per module.
+
+    Rules over attributes are written too when their slots are few enough to tabulate (an
+    attribute of a single-choice slot is a function of its choice). Raises
+    :class:`~modcfg.CatalogError` naming the rule (or slot) that has no clause form: quantities
+    above 1, attribute rules over too many combinations (``total(weight) <= 80`` over every
+    slot).
+
+    >>> import tempfile, pathlib
+    >>> from modcfg.model import Catalog
+    >>> catalog = Catalog.model_validate({"catalog": "t", "slots": {
+    ...     "frame": {"modules": {"oak": {}, "pvc": {}}},
+    ...     "sill": {"cardinality": "optional", "modules": {"stone": {}}}},
+    ...     "rules": [{"id": "r", "requires": {"if": "sill.stone", "then": "frame.oak"}}]})
+    >>> file = pathlib.Path(tempfile.mkdtemp()) / "t.dimacs"
+    >>> write_dimacs(catalog, file)
+    >>> print(file.read_text(), end="")
+    c 1 frame.oak
+    c 2 frame.pvc
+    c 3 sill
+    p cnf 3 3
+    1 2 0
+    -1 -2 0
+    -3 1 0
+    """
+    Path(path).write_text(dimacs_text(catalog), encoding="utf-8")
+
+
+def dimacs_text(catalog: Catalog) -> str:
+    """The DIMACS CNF text of a catalog (see :func:`write_dimacs`).
+
+    >>> from modcfg.model import Catalog
+    >>> catalog = Catalog.model_validate({"catalog": "t", "slots": {
+    ...     "size": {"modules": {"s": {}, "m": {}}}}})
+    >>> print(dimacs_text(catalog), end="")
+    c 1 size.s
+    c 2 size.m
+    p cnf 2 2
+    1 2 0
+    -1 -2 0
+    """
+    encoder = Encoder(catalog)
+    clauses: list[Clause] = []
+    for slot in catalog.slots.values():
+        try:
+            clauses += encoder.slot_clauses(slot)
+        except Unsupported as exc:
+            raise CatalogError(
+                f"slot '{slot.id}' cannot be written as DIMACS: {exc}", where=("slots", slot.id)
+            ) from None
+    for index, rule in enumerate(catalog.rules):
+        try:
+            clauses += encoder.rule_clauses(rule)
+        except Unsupported as exc:
+            raise CatalogError(
+                f"rule '{rule.id}' cannot be written as DIMACS: {exc}", where=("rules", index)
+            ) from None
+    lines = []
+    for ref, index in encoder.variables.items():
+        slot_id = ref.split(".", 1)[0]
+        name = slot_id if len(catalog.slots[slot_id].modules) == 1 else ref
+        lines.append(f"c {index} {name}")
+    lines.append(f"p cnf {len(encoder.variables)} {len(clauses)}")
+    lines += [" ".join(str(literal) for literal in (*clause, 0)) for clause in clauses]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,306 @@
+"""XCSP 2.1 constraint networks with extensional relations, and sales histories over them.
+
+Each variable becomes an ``exactly_one`` slot whose modules are its domain values: value ``3`` is
+module ``v3`` (label ``"3"``), the joker value a domain declares with ``optional="-1"`` is module
+``none`` (label ``"-1"``), any other negative value ``-n`` is module ``mn``. Each constraint
+becomes a ``table`` rule over its scope: a ``supports`` relation gives ``allow`` rows, a
+``conflicts`` relation ``deny`` rows. Tuples naming a value outside a variable's domain can never
+match and are left out. A configuration of the catalog is an assignment of every variable that
+satisfies every constraint, so the catalog counts the network's solutions.
+
+Intensional constraints (predicates), global constraints and soft relations are not supported
+and raise :class:`~modcfg.CatalogError`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .._errors import CatalogError
+from ..model import Catalog
+from ._common import IdMaker, Location, build_catalog, display_name, read_bytes
+from ._xml import Element, parse_xml
+
+__all__ = ["read_xcsp", "value_id"]
+
+_INTEGER = re.compile(r"-?[0-9]{1,18}")
+_RANGE = re.compile(r"(-?[0-9]{1,18})\.\.(-?[0-9]{1,18})")
+_TOKEN = re.compile(r"\S+")
+_MAX_DOMAIN = 100_000
+
+
+def value_id(value: int, joker: int | None = None) -> str:
+    """The module id of a domain value.
+
+    >>> value_id(3), value_id(-1, joker=-1), value_id(-2)
+    ('v3', 'none', 'm2')
+    """
+    if value == joker:
+        return "none"
+    return f"v{value}" if value >= 0 else f"m{-value}"
+
+
+def read_xcsp(path: str | Path) -> Catalog:
+    """Read an XCSP 2.1 instance with extensional constraints as a catalog of table rules.
+
+    >>> import tempfile, pathlib
+    >>> file = pathlib.Path(tempfile.mkdtemp()) / "pair.xml"
+    >>> _ = file.write_text(
+    ...     '<instance><domains><domain name="D">0 1</domain></domains>'
+    ...     '<variables><variable name="x" domain="D"/><variable name="y" domain="D"/></variables>'
+    ...     '<relations><relation name="R" arity="2" semantics="supports">0 1|1 0</relation>'
+    ...     '</relations><constraints><constraint name="c" scope="x y" reference="R"/>'
+    ...     "</constraints></instance>")
+    >>> catalog = read_xcsp(file)
+    >>> list(catalog.slots["x"].modules), catalog.rules[0].table.allow
+    (['v0', 'v1'], (('v0', 'v1'), ('v1', 'v0')))
+    """
+    display = display_name(path)
+    root = parse_xml(read_bytes(path), display)
+    return _Reader(root, display).catalog(Path(path).stem)
+
+
+class _Reader:
+    def __init__(self, root: Element, display: str) -> None:
+        self.root = root
+        self.display = display
+
+    def fail(self, message: str, line: int | None) -> CatalogError:
+        return CatalogError(message, path=self.display, line=line)
+
+    def section(self, tag: str, item: str, *, required: bool = True) -> list[Element]:
+        element = self.root.find(tag)
+        if element is None:
+            if required:
+                raise self.fail(f"the instance has no <{tag}> section", self.root.line)
+            return []
+        items = [child for child in element.children if child.tag == item]
+        count_attribute = "nb" + tag[0].upper() + tag[1:]
+        self.check_count(element, count_attribute, len(items), f"<{item}> elements")
+        return items
+
+    def check_count(self, element: Element, attribute: str, found: int, what: str) -> None:
+        declared = element.attrs.get(attribute)
+        if declared is not None and declared.strip() != str(found):
+            raise self.fail(
+                f'<{element.tag}> declares {attribute}="{declared}" but holds {found} {what}',
+                element.line,
+            )
+
+    def attr(self, element: Element, name: str) -> str:
+        value = element.attrs.get(name)
+        if value is None or not value.strip():
+            raise self.fail(f"<{element.tag}> needs a '{name}' attribute", element.line)
+        return value.strip()
+
+    def line_of(self, element: Element, text: str, position: int) -> int:
+        return (element.text_line or element.line) + text.count("\n", 0, position)
+
+    def integers(
+        self, element: Element, text: str, start: int = 0, end: int | None = None
+    ) -> Iterator[int]:
+        """The integers and ``a..b`` ranges of ``text[start:end]``; errors name the line."""
+        for match in _TOKEN.finditer(text, start, len(text) if end is None else end):
+            token = match.group()
+            if _INTEGER.fullmatch(token):
+                yield int(token)
+                continue
+            bounds = _RANGE.fullmatch(token)
+            if bounds is None:
+                line = self.line_of(element, text, match.start())
+                raise self.fail(f"{token!r} is not an integer value", line)
+            low, high = int(bounds.group(1)), int(bounds.group(2))
+            if high - low >= _MAX_DOMAIN:
+                raise self.fail(
+                    f"range {token} is too large for a slot",
+                    self.line_of(element, text, match.start()),
+                )
+            yield from range(low, high + 1)
+
+    def catalog(self, stem: str) -> Catalog:
+        if "XCSP3" in self.root.attrs.get("format", "").replace(" ", "").upper():
+            raise self.fail(
+                "this is an XCSP3 instance; only XCSP 2.1 with extensional relations can be read",
+                self.root.line,
+            )
+        if self.root.tag != "instance":
+            raise self.fail(
+                f"the root element is <{self.root.tag}>, not an XCSP <instance>", self.root.line
+            )
+        presentation = self.root.find("presentation")
+        name = (
+            presentation.attrs.get("name", "") if presentation is not None else ""
+        ).strip() or stem
+        domains = self.domains()
+        slots, lines, variables = self.variables(domains)
+        rules = self.constraints(variables, lines)
+        data = {
+            "catalog": name or "xcsp",
+            "description": "XCSP network: each slot is a variable, each table a constraint",
+            "slots": slots,
+            "rules": rules,
+        }
+        return build_catalog(data, path=self.display, lines=lines)
+
+    def domains(self) -> dict[str, tuple[list[int], int | None]]:
+        domains: dict[str, tuple[list[int], int | None]] = {}
+        for element in self.section("domains", "domain"):
+            name = self.attr(element, "name")
+            if name in domains:
+                raise self.fail(f"domain '{name}' is declared twice", element.line)
+            values = list(self.integers(element, element.text))
+            if len(set(values)) != len(values):
+                raise self.fail(f"domain '{name}' lists a value twice", element.line)
+            if not values:
+                raise self.fail(f"domain '{name}' has no values", element.line)
+            self.check_count(element, "nbValues", len(values), "values")
+            joker_text = element.attrs.get("optional")
+            joker = None
+            if joker_text is not None:
+                if not _INTEGER.fullmatch(joker_text.strip()) or int(joker_text) not in values:
+                    raise self.fail(
+                        f"domain '{name}': optional=\"{joker_text}\" is not one of its values",
+                        element.line,
+                    )
+                joker = int(joker_text)
+            domains[name] = (values, joker)
+        return domains
+
+    def variables(
+        self, domains: dict[str, tuple[list[int], int | None]]
+    ) -> tuple[dict[str, Any], dict[Location, int], dict[str, tuple[str, dict[int, str]]]]:
+        maker = IdMaker()
+        slots: dict[str, Any] = {}
+        lines: dict[Location, int] = {}
+        variables: dict[str, tuple[str, dict[int, str]]] = {}
+        for element in self.section("variables", "variable"):
+            name, domain = self.attr(element, "name"), self.attr(element, "domain")
+            if name in variables:
+                raise self.fail(f"variable '{name}' is declared twice", element.line)
+            if domain not in domains:
+                raise self.fail(
+                    f"variable '{name}' uses domain '{domain}', which is not declared", element.line
+                )
+            values, joker = domains[domain]
+            slot_id = maker.take(name, prefix="x")
+            modules = {value: value_id(value, joker) for value in values}
+            variables[name] = (slot_id, modules)
+            slots[slot_id] = {
+                "label": name,
+                "cardinality": "exactly_one",
+                "modules": {module: {"label": str(value)} for value, module in modules.items()},
+            }
+            lines[("slots", slot_id)] = element.line
+        return slots, lines, variables
+
+    def relations(self) -> dict[str, tuple[Element, bool, list[tuple[int, ...]]]]:
+        relations: dict[str, tuple[Element, bool, list[tuple[int, ...]]]] = {}
+        for element in self.section("relations", "relation", required=False):
+            name = self.attr(element, "name")
+            if name in relations:
+                raise self.fail(f"relation '{name}' is declared twice", element.line)
+            semantics = element.attrs.get("semantics", "supports").strip()
+            if semantics not in ("supports", "conflicts"):
+                raise self.fail(
+                    f"relation '{name}' has semantics '{semantics}'; only supports and conflicts "
+                    "can be read",
+                    element.line,
+                )
+            arity_text = self.attr(element, "arity")
+            if not _INTEGER.fullmatch(arity_text) or not 0 < int(arity_text) <= 1000:
+                raise self.fail(f"relation '{name}' has arity '{arity_text}'", element.line)
+            tuples = self.tuples(element, name, int(arity_text))
+            self.check_count(element, "nbTuples", len(tuples), "tuples")
+            relations[name] = (element, semantics == "supports", tuples)
+        return relations
+
+    def tuples(self, element: Element, name: str, arity: int) -> list[tuple[int, ...]]:
+        """The tuples of a relation: values separated by blanks, tuples by ``|``."""
+        text, start, tuples = element.text, 0, []
+        for chunk in text.split("|"):
+            end = start + len(chunk)
+            values = tuple(self.integers(element, text, start, end))
+            if values and len(values) != arity:
+                first = _TOKEN.search(text, start, end)
+                raise self.fail(
+                    f"relation '{name}': tuple {' '.join(map(str, values))} has {len(values)} "
+                    f"values, not {arity}",
+                    self.line_of(element, text, first.start() if first else start),
+                )
+            if values:
+                tuples.append(values)
+            start = end + 1
+        return tuples
+
+    def constraints(
+        self, variables: dict[str, tuple[str, dict[int, str]]], lines: dict[Location, int]
+    ) -> list[dict[str, Any]]:
+        relations = self.relations()
+        maker = IdMaker()
+        rules: list[dict[str, Any]] = []
+        for element in self.section("constraints", "constraint"):
+            name, reference = self.attr(element, "name"), self.attr(element, "reference")
+            scope = self.attr(element, "scope").split()
+            for variable in scope:
+                if variable not in variables:
+                    raise self.fail(
+                        f"constraint '{name}' names variable '{variable}', which is not declared",
+                        element.line,
+                    )
+            if reference not in relations:
+                raise self.fail(
+                    f"constraint '{name}' refers to '{reference}', which is not an extensional "
+                    "relation of this file (predicates and global constraints are not supported)",
+                    element.line,
+                )
+            relation, supports, tuples = relations[reference]
+            arity = int(relation.attrs["arity"])
+            declared = element.attrs.get("arity", str(len(scope))).strip()
+            if len(scope) != arity or declared != str(arity):
+                raise self.fail(
+                    f"constraint '{name}' has {len(scope)} variables in its scope but relation "
+                    f"'{reference}' has arity {arity}",
+                    element.line,
+                )
+            rule_id = maker.take(name, prefix="c")
+            lines[("rules", len(rules))] = element.line
+            rule = self.table(rule_id, name, reference, scope, variables, supports, tuples)
+            if rule is not None:
+                rules.append(rule)
+            else:
+                del lines[("rules", len(rules))]
+        return rules
+
+    def table(
+        self,
+        rule_id: str,
+        name: str,
+        reference: str,
+        scope: list[str],
+        variables: dict[str, tuple[str, dict[int, str]]],
+        supports: bool,  # noqa: FBT001
+        tuples: list[tuple[int, ...]],
+    ) -> dict[str, Any] | None:
+        unique = list(dict.fromkeys(scope))
+        rows: dict[tuple[str, ...], None] = {}
+        for values in tuples:
+            chosen: dict[str, int] = {}
+            if any(
+                chosen.setdefault(variable, value) != value
+                for variable, value in zip(scope, values, strict=True)
+            ):
+                continue
+            modules = [variables[variable][1].get(chosen[variable]) for variable in unique]
+            if all(module is not None for module in modules):
+                rows[tuple(module for module in modules if module is not None)] = None
+        message = f"constraint {name} (relation {reference})"
+        if supports and not rows:
+            return {"id": rule_id, "formula": "false", "message": message + ": no tuple is allowed"}
+        if not rows:
+            return None
+        slot_ids = [variables[variable][0] for variable in unique]
+        key = "allow" if supports else "deny"
+        return {"id": rule_id, "table": {"slots": slot_ids, key: list(rows)}, "message": message}

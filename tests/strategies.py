@@ -1,0 +1,650 @@
+"""Hypothesis strategies: random small catalogs and customer needs with brute-force answers.
+
+- :func:`catalog_data` draws a catalog as plain data in the file format (what a YAML file holds);
+  :func:`catalogs` validates it into a :class:`modcfg.Catalog`.
+- :func:`needs` draws one customer's :class:`modcfg.Needs` for a catalog.
+- :func:`cases` draws a :class:`Case`: the data, its catalog and needs (or ``None``), with a repr
+  that shows the data, so a falsifying example can be pasted into a test.
+- :func:`conditions` draws a boolean expression of the expression language over a catalog.
+
+Every catalog has at most ``MAX_CONFIGURATIONS`` configurations before rules, so
+``tests/oracle.py`` can enumerate them. Generated catalogs always pass catalog validation and
+generated needs always resolve against their catalog; some needs admit no configuration.
+
+Prices, amounts and service prices are multiples of 5 minor units, tier and frequency percentages
+stay within +-25 %, and at most one tier line and one frequency line apply to a quote. That keeps
+the promise of docs/semantics.md that the total never decreases when the unit price grows: two
+percentage discounts rounded separately break it by a cent when unit prices differ by less than
+5 minor units (G = 1.01 -> 0.21 but G = 1.02 -> 0.20 with two -40 % lines).
+
+Generation is kept to few draws (a module is one integer), because every hypothesis draw costs
+tens of microseconds and the property tests draw thousands of catalogs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from math import prod
+from typing import Any
+
+from hypothesis import strategies as st
+
+import modcfg
+from modcfg.model import catalog_from_data
+
+__all__ = [
+    "FREQUENCIES",
+    "MAX_CONFIGURATIONS",
+    "REGIONS",
+    "TODAY",
+    "Case",
+    "cases",
+    "catalog_data",
+    "catalogs",
+    "conditions",
+    "configuration_space",
+    "needs",
+]
+
+#: The reference date of every generated need (``Needs.today``).
+TODAY = dt.date(2026, 1, 1)
+#: Upper bound on the number of configurations of a generated catalog, before its rules.
+MAX_CONFIGURATIONS = 2_000
+REGIONS = ("EU", "US", "UK")
+FREQUENCIES = ("one-off", "repeat", "subscription")
+COLORS = ("red", "blue", "green")
+# Ids with inner hyphens and underscores on purpose: engines must not mangle them.
+SLOT_IDS = ("frame", "glass", "extra-kit", "grade", "finish_2", "trim")
+MODULE_IDS = ("m0", "m1", "m-2", "m3", "m_4")
+SERVICES = (
+    ("delivery", "delivery"),
+    ("installation", "installation"),
+    ("training-day", "training"),
+)
+# Currencies and their minor units: mostly 2 decimals, sometimes none.
+CURRENCIES = (("EUR", 2), ("EUR", 2), ("USD", 2), ("JPY", 0))
+PAY_NOW_DISCOUNTS = ("2", "3", "0.5", "5")
+APRS = ("9.9", "4.5", "12", "19.99")
+INSTALMENTS = (12, 3, 6, 24)
+
+
+# -- drawing helpers ------------------------------------------------------------------------
+
+
+def _pick(draw: st.DrawFn, items: tuple[Any, ...] | list[Any]) -> Any:
+    """One of ``items`` (shrinks toward the first)."""
+    return items[draw(st.integers(0, len(items) - 1))]
+
+
+def _chance(draw: st.DrawFn, numerator: int, denominator: int) -> bool:
+    """True with probability numerator/denominator (shrinks toward False)."""
+    return draw(st.integers(0, denominator - 1)) >= denominator - numerator
+
+
+def _some(
+    draw: st.DrawFn, items: tuple[Any, ...] | list[Any], max_size: int, min_size: int = 0
+) -> list[Any]:
+    """Up to ``max_size`` distinct items."""
+    indices = st.integers(0, len(items) - 1)
+    chosen = draw(st.lists(indices, min_size=min_size, max_size=max_size, unique=True))
+    return [items[index] for index in chosen]
+
+
+def _digits(code: int, radices: tuple[int, ...]) -> list[int]:
+    digits = []
+    for radix in radices:
+        code, digit = divmod(code, radix)
+        digits.append(digit)
+    return digits
+
+
+def _money(steps: int, decimals: int) -> str:
+    """``steps`` x 5 minor units as a money string: ``_money(25, 2) == "1.25"``."""
+    return f"{Decimal(steps * 5).scaleb(-decimals):f}"
+
+
+def _percent(tenths: int) -> str:
+    """A percentage with at most one decimal: ``_percent(-75) == "-7.5"``."""
+    return f"{Decimal(tenths).scaleb(-1).normalize():f}"
+
+
+def _regions(mask: int) -> list[str]:
+    return [region for bit, region in enumerate(REGIONS) if mask >> bit & 1]
+
+
+# -- sizes ----------------------------------------------------------------------------------
+
+
+def _quantity_vectors(minimum: int, maximum: int, max_quantities: list[int]) -> int:
+    """How many quantity vectors a multi-select slot admits (units between min and max)."""
+    ways = {0: 1}
+    for limit in max_quantities:
+        following: dict[int, int] = {}
+        for units, number in ways.items():
+            for quantity in range(limit + 1):
+                following[units + quantity] = following.get(units + quantity, 0) + number
+        ways = following
+    return sum(number for units, number in ways.items() if minimum <= units <= maximum)
+
+
+def _choices(kind: str, minimum: int, maximum: int, max_quantities: list[int]) -> int:
+    if kind == "many":
+        return _quantity_vectors(minimum, maximum, max_quantities)
+    return len(max_quantities) + (kind == "optional")
+
+
+def configuration_space(catalog: modcfg.Catalog) -> int:
+    """The number of configurations of ``catalog`` when its rules are ignored."""
+    return prod(
+        _choices(
+            slot.cardinality.kind,
+            slot.cardinality.min,
+            slot.cardinality.max,
+            [module.max_quantity for module in slot.modules.values()],
+        )
+        for slot in catalog.slots.values()
+    )
+
+
+# -- expressions ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Vocabulary:
+    """What expressions over one catalog may name, with the largest value of each term."""
+
+    catalog: modcfg.Catalog
+    refs: tuple[str, ...]
+    terms: tuple[tuple[str, int], ...]
+    total_w: int | None
+    text_slots: tuple[str, ...]
+    list_slots: tuple[str, ...]
+
+    @classmethod
+    def of(cls, catalog: modcfg.Catalog) -> _Vocabulary:
+        terms: list[tuple[str, int]] = []
+        total_w: int | None = None
+        text_slots, list_slots = [], []
+        for slot in catalog.slots.values():
+            units = slot.cardinality.max
+            attributes = [module.attributes for module in slot.modules.values()]
+            for name in ("w", "lead_time_days"):
+                values = [int(a[name]) for a in attributes if isinstance(a.get(name), Decimal)]
+                if values:
+                    terms.append((f"{slot.id}.{name}", max(values) * units))
+                    if name == "w":
+                        total_w = (total_w or 0) + max(values) * units
+            terms.append((f"count({slot.id})", units))
+            terms.extend(
+                (f"{slot.id}.{module.id}", module.max_quantity) for module in slot.modules.values()
+            )
+            if slot.single and any(isinstance(a.get("color"), str) for a in attributes):
+                text_slots.append(slot.id)
+            if slot.single and any(isinstance(a.get("regions"), tuple) for a in attributes):
+                list_slots.append(slot.id)
+        if total_w is not None:
+            terms.append(("total(w)", total_w))
+        return cls(
+            catalog,
+            tuple(catalog.module_refs()),
+            tuple(terms),
+            total_w,
+            tuple(text_slots),
+            tuple(list_slots),
+        )
+
+
+def _atom(draw: st.DrawFn, words: _Vocabulary) -> str:
+    """One comparison, membership test or module reference."""
+    kinds = ["module", "compare", "compare", "sum", "terms"]
+    kinds += ["total"] if words.total_w is not None else []
+    kinds += ["text"] if words.text_slots else []
+    kinds += ["list"] if words.list_slots else []
+    kind = _pick(draw, kinds)
+    if kind == "module":
+        ref = _pick(draw, words.refs)
+        return f"not {ref}" if _chance(draw, 1, 3) else ref
+    if kind == "total":
+        return f"total(w) <= {draw(st.integers(0, words.total_w or 0))}"
+    if kind == "compare":
+        term, bound = _pick(draw, words.terms)
+        operator = _pick(draw, ("<=", ">=", "<", ">", "==", "!="))
+        if _chance(draw, 1, 4):
+            return f"2 * {term} {operator} {draw(st.integers(0, 2 * bound))}"
+        return f"{term} {operator} {draw(st.integers(0, bound))}"
+    if kind in ("sum", "terms"):
+        (left, left_bound), (right, right_bound) = (
+            _pick(draw, words.terms),
+            _pick(draw, words.terms),
+        )
+        if kind == "terms":
+            return f"{left} {_pick(draw, ('<=', '>=', '==', '!='))} {right}"
+        if _chance(draw, 1, 2):
+            return f"{left} - {right} >= {draw(st.integers(-right_bound, left_bound))}"
+        return f"{left} + {right} <= {draw(st.integers(0, left_bound + right_bound))}"
+    if kind == "text":
+        slot = _pick(draw, words.text_slots)
+        colors = _some(draw, COLORS, 2, min_size=1)
+        if len(colors) == 2:
+            return f'{slot}.color in ("{colors[0]}", "{colors[1]}")'
+        return f'{slot}.color {_pick(draw, ("==", "!="))} "{colors[0]}"'
+    return f'"{_pick(draw, REGIONS)}" in {_pick(draw, words.list_slots)}.regions'
+
+
+def _condition(draw: st.DrawFn, words: _Vocabulary) -> str:
+    first = _atom(draw, words)
+    shape = _pick(draw, ("atom", "atom", "not", "and", "or", "->"))
+    if shape == "atom":
+        return first
+    if shape == "not":
+        return f"not ({first})"
+    return f"({first}) {shape} ({_atom(draw, words)})"
+
+
+@st.composite
+def conditions(draw: st.DrawFn, catalog: modcfg.Catalog) -> str:
+    """A boolean expression over ``catalog``: an atom, its negation, or two atoms combined."""
+    return _condition(draw, _Vocabulary.of(catalog))
+
+
+def _propositional(draw: st.DrawFn, words: _Vocabulary) -> str:
+    """A formula over module references only (``formula:`` rules)."""
+    if len(words.refs) < 2:
+        return f"not {words.refs[0]}"
+    refs = _some(draw, words.refs, 3, min_size=2)
+    shape = _pick(draw, ("->", "or", "not-and", "at-most"))
+    if shape == "->":
+        return f"{refs[0]} -> ({' or '.join(refs[1:])})"
+    if shape == "or":
+        return " or ".join(refs)
+    if shape == "not-and":
+        return f"not ({' and '.join(refs)})"
+    return f"{' + '.join(refs)} <= {len(refs) - 1}"
+
+
+# -- rules ----------------------------------------------------------------------------------
+
+
+def _slot_of(ref: str) -> str:
+    return ref.split(".")[0]
+
+
+def _spans_slots(catalog: modcfg.Catalog, refs: list[str]) -> bool:
+    """False when every reference names a module of one single-choice slot."""
+    slots = {_slot_of(ref) for ref in refs}
+    return len(slots) > 1 or not catalog.slots[next(iter(slots))].single
+
+
+def _requires(draw: st.DrawFn, words: _Vocabulary) -> dict[str, Any] | None:
+    catalog, refs = words.catalog, words.refs
+    first = _pick(draw, refs)
+    premises = [first]
+    single = catalog.slots[_slot_of(first)].single
+    companions = [
+        ref for ref in refs if ref != first and not (single and _slot_of(ref) == _slot_of(first))
+    ]
+    if companions and _chance(draw, 1, 3):
+        premises.append(_pick(draw, companions))
+    candidates = [ref for ref in refs if ref not in premises]
+    if not candidates:
+        return None
+    then = _some(draw, candidates, 3, min_size=1)
+    # The validator rejects `then` modules all in the slot of an `if` module, even in a
+    # multi-select slot where "m0 needs m1 alongside" would make sense.
+    then_slots = {_slot_of(ref) for ref in then}
+    if len(then_slots) == 1 and then_slots <= {_slot_of(ref) for ref in premises}:
+        others = [ref for ref in candidates if _slot_of(ref) not in then_slots]
+        if not others:
+            return None
+        then.append(_pick(draw, others))
+    return {"requires": {"if": premises[0] if len(premises) == 1 else premises, "then": then}}
+
+
+def _excludes(draw: st.DrawFn, words: _Vocabulary) -> dict[str, Any] | None:
+    if len(words.refs) < 2:
+        return None
+    chosen = _some(draw, words.refs, 3, min_size=2)
+    if not _spans_slots(words.catalog, chosen):
+        others = [ref for ref in words.refs if _slot_of(ref) != _slot_of(chosen[0])]
+        if not others:
+            return None
+        chosen[-1] = _pick(draw, others)
+    return {"excludes": chosen}
+
+
+def _table(draw: st.DrawFn, words: _Vocabulary) -> dict[str, Any] | None:
+    singles = [slot for slot in words.catalog.slots.values() if slot.single]
+    if not singles:
+        return None
+    slots = _some(draw, singles, 3, min_size=min(2, len(singles)))
+    options = [
+        [*slot.modules, "*", *([None] if slot.cardinality.min == 0 else [])] for slot in slots
+    ]
+    rows = [[_pick(draw, values) for values in options] for _ in range(draw(st.integers(1, 4)))]
+    kind = "deny" if _chance(draw, 1, 2) else "allow"
+    return {"table": {"slots": [slot.id for slot in slots], kind: rows}}
+
+
+def _constraint(draw: st.DrawFn, words: _Vocabulary) -> dict[str, Any]:
+    form = _pick(draw, ("constraint", "constraint", "when", "formula"))
+    if form == "formula":
+        return {"formula": _propositional(draw, words)}
+    rule = {"constraint": _condition(draw, words)}
+    if form == "when":
+        rule["when"] = _atom(draw, words)
+    return rule
+
+
+_RULE_MAKERS = (_requires, _excludes, _table, _constraint)
+
+
+# -- catalogs -------------------------------------------------------------------------------
+
+# A module is one integer: its digits (least significant first) are the price in steps of 5
+# minor units (> 300: free), w (> 9: none), lead_time_days (< 16: none), color (< 3: none),
+# regions (< 16: none, else a mask, possibly empty), a label, max_quantity 2 (digit 2).
+_MODULE_RADICES = (401, 13, 32, 6, 24, 2, 3)
+_MODULE_CODES = st.integers(0, prod(_MODULE_RADICES) - 1)
+
+
+def _module(code: int, decimals: int, *, many: bool) -> dict[str, Any]:
+    """Decode one module (code 0: a free module with ``w: 0``)."""
+    price, w, lead, color, regions, labelled, quantity = _digits(code, _MODULE_RADICES)
+    module: dict[str, Any] = {"price": _money(price if price <= 300 else 0, decimals)}
+    attributes: dict[str, Any] = {}
+    if w <= 9:
+        attributes["w"] = w
+    if lead >= 16:
+        attributes["lead_time_days"] = lead - 16
+    if color >= 3:
+        attributes["color"] = COLORS[color - 3]
+    if regions >= 16:
+        attributes["regions"] = _regions(regions - 16)
+    if attributes:
+        module["attributes"] = attributes
+    if labelled:
+        module["label"] = "A module"
+    if many and quantity == 2:
+        module["max_quantity"] = 2
+    return module
+
+
+def _slots(draw: st.DrawFn, decimals: int, max_configurations: int) -> dict[str, Any]:
+    shapes: list[tuple[str, int, int, list[int]]] = []
+    for _ in range(draw(st.integers(1, len(SLOT_IDS)))):
+        kind = _pick(draw, ("exactly_one", "exactly_one", "optional", "many"))
+        codes = [draw(_MODULE_CODES) for _ in range(draw(st.integers(1, len(MODULE_IDS))))]
+        minimum, maximum = (_pick(draw, (0, 1)), _pick(draw, (2, 3))) if kind == "many" else (0, 1)
+        shapes.append((kind, int(kind == "exactly_one") or minimum, maximum, codes))
+
+    def sizes() -> list[int]:
+        return [
+            _choices(
+                kind, low, high, [_module(c, 0, many=True).get("max_quantity", 1) for c in codes]
+            )
+            if kind == "many"
+            else len(codes) + (kind == "optional")
+            for kind, low, high, codes in shapes
+        ]
+
+    # Drop modules from the widest slot (the last slot when none has two) until the catalog
+    # is small enough to enumerate.
+    while prod(space := sizes()) > max_configurations:
+        shrinkable = [index for index, shape in enumerate(shapes) if len(shape[3]) > 1]
+        if shrinkable:
+            shapes[max(shrinkable, key=space.__getitem__)][3].pop()
+        elif len(shapes) > 1:
+            shapes.pop()
+        else:
+            break
+    slots: dict[str, Any] = {}
+    for slot_id, (kind, minimum, maximum, codes) in zip(SLOT_IDS, shapes, strict=False):
+        many = kind == "many"
+        modules = {
+            module_id: _module(code, decimals, many=many)
+            for module_id, code in zip(MODULE_IDS, codes, strict=False)
+        }
+        slot: dict[str, Any] = {"modules": modules}
+        if many:
+            slot["cardinality"] = {"min": minimum, "max": maximum}
+        elif kind == "optional" or _chance(draw, 1, 2):
+            slot["cardinality"] = kind  # exactly_one is also the default
+        slots[slot_id] = slot
+    return slots
+
+
+def _price_rules(draw: st.DrawFn, words: _Vocabulary, decimals: int) -> list[dict[str, Any]]:
+    rules: list[dict[str, Any]] = []
+    for _ in range(draw(st.integers(0, 3))):
+        steps = draw(st.integers(1, 200))
+        rule: dict[str, Any] = {
+            "amount": _money(-steps // 3 if _chance(draw, 1, 3) else steps, decimals)
+        }
+        if len(words.refs) >= 2 and _chance(draw, 1, 3):
+            bundle = _some(draw, words.refs, 3, min_size=2)
+            if _spans_slots(words.catalog, bundle):
+                rule["bundle"] = bundle
+        if "bundle" not in rule:
+            rule["when"] = _condition(draw, words)
+        rules.append(rule)
+    if _chance(draw, 1, 2):
+        starts = draw(st.lists(st.integers(2, 50), min_size=1, max_size=3, unique=True))
+        rules.append(
+            {
+                "tiers": [
+                    {"min_quantity": n, "percent": _percent(draw(st.integers(-250, 250)))}
+                    for n in starts
+                ]
+            }
+        )
+    # Frequency rules list disjoint frequencies, so at most one applies to a quote.
+    unlisted = list(FREQUENCIES)
+    for _ in range(draw(st.integers(0, 2))):
+        listed = _some(draw, unlisted, 3, min_size=1) if unlisted else []
+        if listed:
+            unlisted = [frequency for frequency in unlisted if frequency not in listed]
+            rules.append({"frequency": listed, "percent": _percent(draw(st.integers(-250, 250)))})
+    if len(rules) > 1 and _chance(draw, 1, 2):
+        rules.reverse()
+    for rule in rules:
+        if _chance(draw, 1, 4):
+            rule["message"] = "A price rule"
+    return [{"id": f"price-{number}", **rule} for number, rule in enumerate(rules)]
+
+
+# A service is one integer: price steps, per unit, mandatory, regions (> 6: none, else a
+# non-empty mask), lead_time_days.
+_SERVICE_RADICES = (201, 2, 2, 12, 6)
+_SERVICE_CODES = st.integers(0, prod(_SERVICE_RADICES) - 1)
+
+
+def _services(draw: st.DrawFn, decimals: int) -> dict[str, Any]:
+    services: dict[str, Any] = {}
+    for service_id, kind in _some(draw, SERVICES, 3):
+        price, per_unit, mandatory, regions, lead = _digits(draw(_SERVICE_CODES), _SERVICE_RADICES)
+        service: dict[str, Any] = {
+            "kind": kind,
+            "price": _money(price, decimals),
+            "per": "unit" if per_unit else "order",
+        }
+        if mandatory:
+            service["mandatory"] = True
+        if regions <= 6:
+            service["regions"] = _regions(regions + 1)
+        if lead:
+            service["lead_time_days"] = lead
+        services[service_id] = service
+    return services
+
+
+_TERM_RADICES = (2, 4, 2, 4, 4, 2, 4)
+_TERM_CODES = st.integers(0, prod(_TERM_RADICES) - 1)
+
+
+def _payment_terms(draw: st.DrawFn) -> dict[str, Any]:
+    """Pay now with a cash discount, instalments with an APR, instalments free of interest."""
+    now, discount, financed, count, apr, free, free_count = _digits(
+        draw(_TERM_CODES), _TERM_RADICES
+    )
+    terms: dict[str, Any] = {}
+    if now:
+        terms["pay-now"] = {"discount_percent": PAY_NOW_DISCOUNTS[discount]}
+    if financed:
+        number = INSTALMENTS[count]
+        terms[f"instalments-{number}"] = {"instalments": number, "apr": APRS[apr]}
+    if free:
+        number = INSTALMENTS[free_count]
+        terms[f"instalments-{number}-free"] = {"instalments": number, "apr": "0"}
+    return terms
+
+
+def _preferences(draw: st.DrawFn, words: _Vocabulary) -> dict[str, int]:
+    prefer: dict[str, int] = {}
+    for _ in range(draw(st.integers(0, 3))):
+        key = _pick(draw, words.refs) if _chance(draw, 1, 2) else _condition(draw, words)
+        prefer[key] = draw(st.integers(-3, 3))
+    return prefer
+
+
+def _purposes(draw: st.DrawFn, words: _Vocabulary) -> dict[str, Any]:
+    if not _chance(draw, 1, 3):
+        return {}
+    require = _some(draw, words.refs, 1)
+    forbid = [ref for ref in _some(draw, words.refs, 1) if ref not in require]
+    purpose: dict[str, Any] = {"label": "A purpose", "require": require, "forbid": forbid}
+    purpose["conditions"] = [_condition(draw, words)] if _chance(draw, 1, 3) else []
+    purpose["prefer"] = _preferences(draw, words)
+    return {"everyday": purpose}
+
+
+@st.composite
+def catalog_data(draw: st.DrawFn, max_configurations: int = MAX_CONFIGURATIONS) -> dict[str, Any]:
+    """A random small catalog as plain data (``catalog_from_data`` validates it).
+
+    Every rule kind, all three price-rule forms, services and payment terms appear.
+    ``max_configurations`` (at least 3) bounds the configurations before rules.
+    """
+    currency, decimals = _pick(draw, CURRENCIES)
+    data: dict[str, Any] = {
+        "catalog": "random",
+        "currency": currency,
+        "slots": _slots(draw, decimals, max_configurations),
+    }
+    # Rules and expressions are drawn against the validated slots.
+    words = _Vocabulary.of(catalog_from_data(data))
+    rules = []
+    for _ in range(draw(st.integers(0, 4))):
+        rule = _pick(draw, _RULE_MAKERS)(draw, words)
+        if rule is not None:
+            if _chance(draw, 1, 4):
+                rule["message"] = "A rule"
+            rules.append({"id": f"rule-{len(rules)}", **rule})
+    parts = {
+        "rules": rules,
+        "prices": _price_rules(draw, words, decimals),
+        "services": _services(draw, decimals),
+        "payment_terms": _payment_terms(draw),
+        "purposes": _purposes(draw, words),
+    }
+    data.update({key: value for key, value in parts.items() if value})
+    return data
+
+
+def catalogs(max_configurations: int = MAX_CONFIGURATIONS) -> st.SearchStrategy[modcfg.Catalog]:
+    """A random small catalog, validated."""
+    return catalog_data(max_configurations).map(catalog_from_data)
+
+
+# -- needs ----------------------------------------------------------------------------------
+
+
+def _budget_scale(catalog: modcfg.Catalog, quantity: int) -> Decimal:
+    """A rough upper end of the totals of ``catalog`` at ``quantity`` units."""
+    unit = sum(
+        (max(m.price for m in slot.modules.values()) * slot.cardinality.max)
+        for slot in catalog.slots.values()
+    )
+    unit += sum(
+        (rule.amount for rule in catalog.prices if rule.amount is not None and rule.amount > 0),
+        Decimal(0),
+    )
+    services = sum((service.price for service in catalog.services.values()), Decimal(0))
+    return (unit + services) * quantity
+
+
+def _needs(draw: st.DrawFn, catalog: modcfg.Catalog) -> modcfg.Needs:
+    words = _Vocabulary.of(catalog)
+    refs = words.refs
+    purpose = None
+    purpose_require: tuple[str, ...] = ()
+    purpose_forbid: tuple[str, ...] = ()
+    if catalog.purposes and _chance(draw, 1, 2):
+        purpose = _pick(draw, list(catalog.purposes))
+        purpose_require = catalog.purposes[purpose].require
+        purpose_forbid = catalog.purposes[purpose].forbid
+    allowed = [ref for ref in refs if ref not in purpose_forbid]
+    require = _some(draw, allowed, 2) if allowed and _chance(draw, 1, 2) else []
+    allowed = [ref for ref in refs if ref not in require and ref not in purpose_require]
+    forbid = _some(draw, allowed, 2) if allowed and _chance(draw, 1, 2) else []
+    region = _pick(draw, REGIONS) if _chance(draw, 1, 2) else None
+    offered = [
+        service_id
+        for service_id, service in catalog.services.items()
+        if region is None or not service.regions or region in service.regions
+    ]
+    quantity = draw(st.integers(1, 60))
+    budget = None
+    if _chance(draw, 1, 3):
+        share = Decimal(draw(st.integers(10, 120))) / 100
+        minor = Decimal(1).scaleb(-catalog.decimals)
+        budget = str((_budget_scale(catalog, quantity) * share).quantize(minor))
+    deliver_by = TODAY + dt.timedelta(draw(st.integers(0, 20))) if _chance(draw, 1, 3) else None
+    return modcfg.Needs(
+        require=require,
+        forbid=forbid,
+        conditions=[_condition(draw, words) for _ in range(_pick(draw, (0, 0, 1, 1, 2)))],
+        region=region,
+        deliver_by=deliver_by,
+        today=TODAY,
+        purpose=purpose,
+        quantity=quantity,
+        budget=budget,
+        payment=_pick(draw, [None, *catalog.payment_terms]),
+        frequency=_pick(draw, FREQUENCIES),
+        services=_some(draw, offered, 2) if offered else [],
+        prefer=_preferences(draw, words),
+    )
+
+
+@st.composite
+def needs(draw: st.DrawFn, catalog: modcfg.Catalog) -> modcfg.Needs:
+    """One customer's needs for ``catalog`` in every dimension; they always resolve.
+
+    require/forbid, conditions, region, deliver_by (``today`` is :data:`TODAY`), quantity
+    1..60, budget, payment, frequency, services, purpose and weighted preferences.
+    """
+    return _needs(draw, catalog)
+
+
+@dataclass(frozen=True)
+class Case:
+    """A generated catalog (as data and validated) and needs for it (``None``: no needs)."""
+
+    data: dict[str, Any]
+    catalog: modcfg.Catalog
+    needs: modcfg.Needs | None
+
+    def __repr__(self) -> str:
+        needs = None if self.needs is None else self.needs.model_dump(exclude_defaults=True)
+        return f"Case(data={json.dumps(self.data)}, needs={needs!r})"
+
+
+@st.composite
+def cases(draw: st.DrawFn, max_configurations: int = MAX_CONFIGURATIONS) -> Case:
+    """A random catalog and, three times in four, one customer's needs for it."""
+    data = draw(catalog_data(max_configurations))
+    catalog = catalog_from_data(data)
+    return Case(data, catalog, None if _chance(draw, 1, 4) else _needs(draw, catalog))

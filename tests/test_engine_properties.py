@@ -1,0 +1,156 @@
+"""Every engine against the brute-force oracle on random small catalogs and needs.
+
+The contract is docs/semantics.md; tests/oracle.py implements it by enumeration and
+tests/strategies.py draws the catalogs (every rule kind, price-rule form, service and payment
+term) and the needs (every dimension; some admit no configuration). The automatic choice and
+both engines by name must agree with the oracle, hence with each other. CP-SAT enumerates
+slowly, so it gets catalogs of at most ``SMALL`` configurations and its price-ordered stream is
+checked on a prefix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+
+import modcfg
+
+from . import oracle, strategies
+
+PROPERTIES = settings(max_examples=200, deadline=None)
+#: Configurations (before rules) of the catalogs every engine, CP-SAT too, enumerates in full.
+SMALL = 150
+#: Configurations priced one by one per example (evenly spread over the valid ones).
+PRICED = 100
+K = 5
+
+
+@dataclass(frozen=True)
+class Expected:
+    """The oracle's answers for one case."""
+
+    everything: int  # valid configurations without needs
+    valid: dict[modcfg.Configuration, Decimal]  # valid configuration -> total
+    keys: list[tuple[Decimal, int]]  # (total, -score) of the best K
+
+
+def expected(case: strategies.Case) -> Expected:
+    rows = oracle.ranked(case.catalog, case.needs)
+    everything = len(rows) if case.needs is None else oracle.count(case.catalog)
+    return Expected(
+        everything,
+        {configuration: total for total, _, configuration in rows},
+        [(total, negative_score) for total, negative_score, _ in rows[:K]],
+    )
+
+
+def check_engine(
+    case: strategies.Case,
+    cfg: modcfg.Configurator,
+    engine: str,
+    answers: Expected,
+    *,
+    by_price_limit: int | None = None,
+) -> None:
+    """count, configurations (any order and by price) and best of one engine."""
+    needs = case.needs
+    counted = cfg.count(engine=engine)
+    assert type(counted) is int, engine
+    assert counted == answers.everything, f"{engine}: count()"
+    counted = cfg.count(needs, engine=engine)
+    assert type(counted) is int, engine
+    assert counted == len(answers.valid), f"{engine}: count(needs)"
+
+    found = list(cfg.configurations(needs, engine=engine))
+    assert len(found) == len(set(found)), f"{engine} yields a configuration twice"
+    assert set(found) == set(answers.valid), f"{engine}: configurations(needs)"
+
+    by_price = list(cfg.configurations(needs, order="price", limit=by_price_limit, engine=engine))
+    assert len(by_price) == len(set(by_price)), f"{engine} yields a configuration twice"
+    if by_price_limit is None:
+        assert set(by_price) == set(answers.valid), f"{engine}: configurations(order='price')"
+    assert all(c in answers.valid for c in by_price), f"{engine}: invalid configuration"
+    # The totals in stream order are the cheapest totals, in order (so non-decreasing).
+    totals = [answers.valid[c] for c in by_price]
+    assert totals == sorted(answers.valid.values())[: len(totals)], f"{engine}: price order"
+    for configuration, total in zip(by_price[:K], totals, strict=False):
+        assert cfg.price(configuration, needs).total == total, engine
+
+    if not answers.keys:
+        with pytest.raises(modcfg.InfeasibleError):
+            cfg.best(needs, k=K, engine=engine)
+        return
+    quotes = cfg.best(needs, k=K, engine=engine)
+    assert [(q.total, -q.score) for q in quotes] == answers.keys, f"{engine}: best"
+    assert len({q.configuration for q in quotes}) == len(quotes), f"{engine}: best repeats"
+    resolved = None if needs is None else needs.resolve(case.catalog)
+    for quote in quotes:
+        assert oracle.is_valid(case.catalog, quote.configuration, resolved), engine
+        assert quote.total == answers.valid[quote.configuration], engine
+
+
+@PROPERTIES
+@given(strategies.cases())
+def test_engines_match_oracle(case: strategies.Case) -> None:
+    cfg = modcfg.compile(case.catalog)
+    answers = expected(case)
+    for engine in ("auto", "decomposition"):
+        check_engine(case, cfg, engine, answers)
+
+
+@PROPERTIES
+@given(strategies.cases(max_configurations=SMALL))
+def test_every_engine_matches_oracle_on_small_catalogs(case: strategies.Case) -> None:
+    cfg = modcfg.compile(case.catalog)
+    answers = expected(case)
+    for engine in ("auto", "decomposition"):
+        check_engine(case, cfg, engine, answers)
+    check_engine(case, cfg, "cpsat", answers, by_price_limit=2 * K)
+
+
+@PROPERTIES
+@given(strategies.cases())
+def test_price_matches_oracle(case: strategies.Case) -> None:
+    cfg = modcfg.compile(case.catalog)
+    resolved = oracle.resolve(case.catalog, case.needs)
+    # Any configuration that meets the needs has a quote, whether or not it fits the budget.
+    unbounded = None if case.needs is None else case.needs.model_copy(update={"budget": None})
+    priceable = oracle.valid_configurations(case.catalog, unbounded)
+    for configuration in priceable[:: max(1, len(priceable) // PRICED)]:
+        quote = cfg.price(configuration, case.needs)
+        assert isinstance(quote.total, Decimal)
+        assert all(isinstance(line.amount, Decimal) for line in quote.lines)
+        assert sum((line.amount for line in quote.lines), Decimal(0)) == quote.total
+        assert quote.total == oracle.quote_total(case.catalog, configuration, resolved), (
+            configuration,
+            oracle.quote_lines(case.catalog, configuration, resolved),
+            quote.lines,
+        )
+        assert quote.configuration == configuration
+        assert quote.score == oracle.preference_score(case.catalog, configuration, resolved)
+
+
+@PROPERTIES
+@given(strategies.cases())
+def test_infeasible_needs_raise(case: strategies.Case) -> None:
+    catalog = case.catalog
+    needs = case.needs if case.needs is not None else modcfg.Needs(today=strategies.TODAY)
+    cheapest = oracle.cheapest(catalog, needs.model_copy(update={"budget": None}))
+    if cheapest is not None and cheapest > 0:
+        # A budget one minor unit below the cheapest total.
+        budget = cheapest - Decimal(1).scaleb(-catalog.decimals)
+        needs = needs.model_copy(update={"budget": budget})
+    elif cheapest is not None:
+        slot = next(iter(catalog.slots.values()))
+        impossible = f"count({slot.id}) > {slot.cardinality.max}"
+        needs = needs.model_copy(update={"conditions": (*needs.conditions, impossible)})
+    assert oracle.count(catalog, needs) == 0
+    cfg = modcfg.compile(catalog)
+    for engine in ("auto", "cpsat", "decomposition"):
+        assert cfg.count(needs, engine=engine) == 0, engine
+        assert list(cfg.configurations(needs, engine=engine)) == [], engine
+        with pytest.raises(modcfg.InfeasibleError):
+            cfg.best(needs, engine=engine)
