@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from .._errors import CatalogError
+from .._errors import CatalogError, did_you_mean
 from ._base import AttributeValue, FrozenModel, Id, Money
 from ._pricing import PaymentTerm, PriceRule, Purpose, Service
 from ._rules import Rule
@@ -233,11 +233,17 @@ class Catalog(FrozenModel):
 
 def catalog_error_from_validation(exc: ValidationError, path: str | None = None) -> CatalogError:
     """Turn pydantic's first error into a CatalogError that names where and what."""
-    error = exc.errors(include_url=False)[0]
+    errors = exc.errors(include_url=False)
+    # a misspelt key also makes the right one "missing": name the misspelling first
+    error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     where = tuple(part for part in error["loc"] if isinstance(part, str | int))
     message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
-        message = f"unknown key '{where[-1]}'; check its spelling against docs/catalog-format.md"
+        missing = [str(e["loc"][-1]) for e in errors if e["type"] == "missing"]
+        hint = did_you_mean(str(where[-1]), missing) if missing else ""
+        message = (
+            f"unknown key '{where[-1]}'{hint or '; check its spelling against docs/catalog-format.md'}"
+        )
     elif error["type"] == "missing":
         message = f"'{where[-1]}' is required here"
     return CatalogError(f"{_describe(where)}: {message}", path=path, where=where)

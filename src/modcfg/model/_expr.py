@@ -263,6 +263,10 @@ def parse(text: str) -> Expr:
     except UnexpectedInput as exc:
         column = getattr(exc, "column", None)
         token = getattr(exc, "token", "")
+        if getattr(token, "type", None) == "$END":
+            raise ExpressionSyntaxError(
+                f"expression {text!r} ends too early; is an operand or ')' missing?", len(text)
+            ) from None
         raise ExpressionSyntaxError(
             f"expression {text!r} does not parse at column {column}: unexpected {str(token)!r}",
             column if isinstance(column, int) and column > 0 else None,

@@ -40,6 +40,14 @@ def _lines(node: yaml.Node, where: Location, found: dict[Location, int], path: s
         for key_node, value_node in node.value:
             key = key_node.value
             line = key_node.start_mark.line + 1
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag.endswith((":bool", ":null")):
+                raise CatalogError(
+                    f"the key {key!r} is read by YAML as {key_node.tag.rsplit(':', 1)[1]}, not "
+                    f"as text; quote it: \"{key}\"",
+                    path=path,
+                    line=line,
+                    where=(*where, key),
+                )
             if key in keys:
                 raise CatalogError(
                     f"key '{key}' appears twice in the same mapping (first on line "
@@ -68,9 +76,14 @@ def read_data(path: Path) -> tuple[Any, dict[Location, int]]:
     lines: dict[Location, int] = {}
     if path.suffix.lower() == ".json":
         try:
-            data = json.loads(text, parse_float=_float_marker)
+            data = json.loads(text, parse_float=_float_marker, object_pairs_hook=_unique_pairs)
         except json.JSONDecodeError as exc:
             raise CatalogError(f"invalid JSON: {exc.msg}", path=name, line=exc.lineno) from None
+        except _DuplicateKey as exc:
+            raise CatalogError(
+                f"key '{exc}' appears twice in the same object; ids and keys must be unique",
+                path=name,
+            ) from None
         return data, lines
     loader = _YAML_LOADER(text)
     try:
@@ -89,6 +102,19 @@ def read_data(path: Path) -> tuple[Any, dict[Location, int]]:
     finally:
         loader.dispose()
     return data, lines
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(key)
+        result[key] = value
+    return result
 
 
 def _float_marker(text: str) -> float:

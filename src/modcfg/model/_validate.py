@@ -261,7 +261,9 @@ def _check_requires(
     single_conditions: dict[str, str] = {}
     for ref in conditions:
         slot = ref.split(".")[0]
-        if catalog.slots[slot].single and slot in single_conditions:
+        if not catalog.slots[slot].single:
+            continue
+        if slot in single_conditions:
             raise CatalogError(
                 f"{owner} can never apply: '{single_conditions[slot]}' and '{ref}' share the "
                 f"single slot '{slot}'; split it into two rules",
@@ -302,7 +304,9 @@ def _check_table(
             "or remove the rule",
             where=where,
         )
+    kind = "allow" if rule.allow else "deny"
     for number, row in enumerate(rule.rows, start=1):
+        at_row = (*where, "table", kind, number - 1)
         for slot_id, value in zip(rule.table.slots, row, strict=True):
             slot = catalog.slots[slot_id]
             if value is None:
@@ -316,5 +320,5 @@ def _check_table(
                 raise CatalogError(
                     f"{owner}, row {number}: '{value}' is not a module of slot '{slot_id}'"
                     f"{did_you_mean(value, slot.modules)}",
-                    where=where,
+                    where=at_row,
                 )
