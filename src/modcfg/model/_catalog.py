@@ -241,9 +241,8 @@ def catalog_error_from_validation(exc: ValidationError, path: str | None = None)
     if error["type"] == "extra_forbidden":
         missing = [str(e["loc"][-1]) for e in errors if e["type"] == "missing"]
         hint = did_you_mean(str(where[-1]), missing) if missing else ""
-        message = (
-            f"unknown key '{where[-1]}'{hint or '; check its spelling against docs/catalog-format.md'}"
-        )
+        hint = hint or "; check its spelling against docs/catalog-format.md"
+        message = f"unknown key '{where[-1]}'{hint}"
     elif error["type"] == "missing":
         message = f"'{where[-1]}' is required here"
     return CatalogError(f"{_describe(where)}: {message}", path=path, where=where)
