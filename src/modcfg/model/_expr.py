@@ -183,6 +183,7 @@ class Neg:
 
 
 Expr = Num | Lit | Ref | Total | Count | Not | BoolOp | Compare | InList | Arith | Neg
+_NODES = (Num, Lit, Ref, Total, Count, Not, BoolOp, Compare, InList, Arith, Neg)
 
 
 @v_args(inline=True)
@@ -242,7 +243,9 @@ class _ToAst(Transformer[Token, Expr]):
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
-    return Lark(_GRAMMAR, parser="lalr", maybe_placeholders=True)
+    # The transformer runs inside the LALR parser: no tree is built and nothing recurses,
+    # so long formulas (thousands of operands) parse in linear time.
+    return Lark(_GRAMMAR, parser="lalr", maybe_placeholders=True, transformer=_ToAst())
 
 
 @lru_cache(maxsize=4096)
@@ -273,8 +276,8 @@ def parse(text: str) -> Expr:
         ) from None
     except LarkError as exc:  # pragma: no cover - lark's other errors carry no position
         raise ExpressionSyntaxError(f"expression {text!r} does not parse: {exc}", None) from None
-    result = _ToAst().transform(tree)
-    if isinstance(result, Token):  # pragma: no cover - the grammar always builds a node
+    result = tree
+    if isinstance(result, Token) or not isinstance(result, _NODES):  # pragma: no cover - the grammar always builds a node
         raise ExpressionSyntaxError(f"expression {text!r} is not an expression", None)
     return result
 
