@@ -18,7 +18,7 @@ from ._errors import InfeasibleError, NeedsError, did_you_mean
 from .explain import Explanation, Restriction, explain_exclusion
 from .model import Configuration, Needs, Quantities
 from .price import Quote, order_total, quote
-from .solve import TreeQuery
+from .solve import Problem, TreeQuery
 
 if TYPE_CHECKING:
     from ._configurator import Configurator, NeedsLike, _Plan
@@ -218,7 +218,8 @@ class Session:
             costs = None
             if total and cheapest is not None and dearest is not None:
                 costs = (query.cost_of(cheapest), query.cost_of(dearest))
-        chosen = {(c.slot, c.module) for c in self._choices}
+        chosen = {(c.slot, c.module) for c in self._choices if c.quantity > 0}
+        refused = {(c.slot, c.module) for c in self._choices if c.quantity == 0}
         taken = {c.slot: c.label for c in self._choices if cfg.catalog.slots[c.slot].single}
         options: dict[str, dict[str, OptionState]] = {}
         for var, (slot_id, slot) in enumerate(cfg.catalog.slots.items()):
@@ -243,6 +244,10 @@ class Session:
                     )
                 elif count:
                     row[module_id] = OptionState("available", count, price)
+                elif (slot_id, module_id) in refused:
+                    row[module_id] = OptionState(
+                        "excluded", 0, None, "you chose none of it (unchoose to change)"
+                    )
                 elif slot_id in taken:
                     row[module_id] = OptionState(
                         "excluded", 0, None, f"you chose {taken[slot_id]} (unchoose to switch)"
@@ -256,6 +261,24 @@ class Session:
         if costs is not None:
             price_range = (self._total(plan, costs[0]), self._total(plan, costs[1]))
         return options, total, price_range
+
+    def _direct_conflict(self, problem: Problem, var: int, values: set[int]) -> str | None:
+        """A rule that alone forbids the option with one of the customer's choices."""
+        restrictions = [self._restriction(choice) for choice in self._choices]
+        for constraint in problem.constraints:
+            if var not in constraint.scope or len(constraint.allowed) > 20_000:
+                continue
+            at = constraint.scope.index(var)
+            for restriction in restrictions:
+                if restriction.var == var or restriction.var not in constraint.scope:
+                    continue
+                other = constraint.scope.index(restriction.var)
+                if not any(
+                    t[at] in values and t[other] in restriction.values for t in constraint.allowed
+                ):
+                    rule = self._cfg._rule_text(constraint.source)
+                    return f"conflicts with your choice {restriction.label} ({rule})"
+        return None
 
     def _spread_with(
         self, query: TreeQuery, var: int, values: list[int], plan: _Plan
@@ -274,11 +297,12 @@ class Session:
         for value in values:
             reason = problem.unary_reasons.get((var, value))
             if reason is not None:
-                return (
-                    self._cfg._rule_text(reason.removeprefix("need: "))
-                    if not reason.startswith("need:")
-                    else reason.removeprefix("need: ")
-                )
+                if reason.startswith("need: "):
+                    return reason.removeprefix("need: ")
+                return self._cfg._rule_text(reason)
+        direct = self._direct_conflict(problem, var, set(values))
+        if direct is not None:
+            return direct
         if self._choices:
             return "not possible with your choices and needs (see why_not)"
         return (
@@ -343,9 +367,14 @@ class Session:
             raise NeedsError(
                 f"slot '{slot}' has no module '{module}'{did_you_mean(module, modules)}"
             )
-        elif not 1 <= quantity <= modules[module].max_quantity:
+        else:
+            # a multi-select slot also takes "none of this module" (quantity 0)
+            low = 1 if catalog.slots[slot].single else 0
             limit = modules[module].max_quantity
-            raise NeedsError(f"quantity {quantity} of '{slot}.{module}' is out of range 1..{limit}")
+            if not low <= quantity <= limit:
+                raise NeedsError(
+                    f"quantity {quantity} of '{slot}.{module}' is out of range {low}..{limit}"
+                )
         return _Choice(slot, module, quantity)
 
     def choose(self, slot: str, module: str | None, quantity: int = 1) -> SessionState:
@@ -422,7 +451,8 @@ class Session:
         choices: list[_Choice] = []
         for slot, choice in best.items():
             if isinstance(choice, Quantities):
-                choices.extend(_Choice(slot, m, q) for m, q in choice.items())
+                modules = self._cfg.catalog.slots[slot].modules
+                choices.extend(_Choice(slot, m, choice.get(m, 0)) for m in modules)
             else:
                 choices.append(_Choice(slot, choice, 1))
         self._apply(self._needs, tuple(choices), explain=None)
