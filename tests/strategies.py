@@ -292,10 +292,11 @@ def _requires(draw: st.DrawFn, words: _Vocabulary) -> dict[str, Any] | None:
     if not candidates:
         return None
     then = _some(draw, candidates, 3, min_size=1)
-    # The validator rejects `then` modules all in the slot of an `if` module, even in a
-    # multi-select slot where "m0 needs m1 alongside" would make sense.
+    # `then` modules all in the single slot of an `if` module could never hold (the validator
+    # rejects it); in a multi-select slot "m0 needs m1 alongside" is fine.
     then_slots = {_slot_of(ref) for ref in then}
-    if len(then_slots) == 1 and then_slots <= {_slot_of(ref) for ref in premises}:
+    single_premises = {_slot_of(r) for r in premises if catalog.slots[_slot_of(r)].single}
+    if len(then_slots) == 1 and then_slots <= single_premises:
         others = [ref for ref in candidates if _slot_of(ref) not in then_slots]
         if not others:
             return None

@@ -718,7 +718,7 @@ def test_bundled_name_typo_suggests_the_closest(tmp_path: Path) -> None:
     assert "credit_cards" in str(error)
 
 
-# Mistakes whose message the loader could sharpen (see the notes on each marker)
+# Mistakes the loader once reported poorly, and a valid rule it once rejected
 
 
 def test_misspelled_slots_key(tmp_path: Path) -> None:

@@ -71,6 +71,13 @@ def test_requires_with_two_premises() -> None:
     assert oracle.count(make(slots, rules=[rule])) == 7
 
 
+def test_requires_inside_a_multi_select_slot() -> None:
+    slots = {"extras": {"cardinality": {"min": 0, "max": 2}, "modules": {"a": {}, "b": {}}}}
+    rule = {"id": "r", "requires": {"if": "extras.a", "then": ["extras.b"]}}
+    choices = {c["extras"] for c in oracle.valid_configurations(make(slots, rules=[rule]))}
+    assert choices == {Quantities({}), Quantities({"b": 1}), Quantities({"a": 1, "b": 1})}
+
+
 def test_multi_select_slot_takes_quantity_vectors() -> None:
     slots = {
         "extras": {

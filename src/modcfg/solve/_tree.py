@@ -16,7 +16,7 @@ outside, hence exact per-option counts and from-prices (all marginals in two pas
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
@@ -299,46 +299,77 @@ def _sortable(key: Key) -> tuple[int, ...]:
 def _join(
     bag: Bag, problem: Problem, child_checks: list[tuple[list[int], set[Key]]]
 ) -> list[tuple[int, ...]]:
-    """All tuples over the bag's variables allowed by its constraints and children."""
+    """All tuples over the bag's variables allowed by its constraints and children.
+
+    A depth-first join over the bag's variables (most constrained first). Every relation is
+    indexed by the values of its other variables, so each step only tries the values that all
+    relations completed at that step allow: no value is tried in vain (a generic join).
+    """
     size = len(bag.vars)
     if size == 0:
         ok = all(() in c.allowed for c, _ in bag.constraints)
         return [()] if ok and all(() in support for _, support in child_checks) else []
-    # Variable order: most constrained first, so checks fire early.
     degree = [0] * size
     for constraint, _ in bag.constraints:
         for v in constraint.scope:
             degree[bag.vars.index(v)] += 1
     order = sorted(range(size), key=lambda p: (-degree[p], len(problem.values(bag.vars[p]))))
     rank = {p: i for i, p in enumerate(order)}
-    checks_at: list[list[tuple[Callable[[tuple[int, ...]], Key], Any]]] = [[] for _ in range(size)]
+    relations: list[tuple[list[int], list[tuple[int, ...]]]] = []
     for constraint, _ in bag.constraints:
-        positions = [bag.vars.index(v) for v in constraint.scope]
-        last = max(rank[p] for p in positions) if positions else 0
-        ordered = [rank[p] for p in positions]
-        checks_at[last].append((tuple_projector(ordered), constraint.allowed))
-    # child supports are keyed by the child's separator in bag-variable order
+        positions = [rank[bag.vars.index(v)] for v in constraint.scope]
+        relations.append((positions, list(constraint.allowed)))
     for positions, support in child_checks:
-        last = max((rank[p] for p in positions), default=0)
-        checks_at[last].append((_projector([rank[p] for p in positions]), support))
+        ranked = [rank[p] for p in positions]
+        rows = [key if isinstance(key, tuple) else (key,) for key in support]
+        relations.append((ranked, rows))
     domains = [problem.values(bag.vars[p]) for p in order]
+    # indexes[d]: for each relation completed at depth d, (earlier depths, index: their
+    # values -> the allowed values at depth d)
+    indexes: list[list[tuple[list[int], dict[tuple[int, ...], set[int]]]]] = [
+        [] for _ in range(size)
+    ]
+    for positions, rows in relations:
+        if not positions:
+            if () not in rows and rows != [()]:
+                return []
+            continue
+        last = max(positions)
+        at = positions.index(last)
+        others = [i for i, _ in enumerate(positions) if i != at]
+        earlier = [positions[i] for i in others]
+        index: dict[tuple[int, ...], set[int]] = {}
+        for row in rows:
+            index.setdefault(tuple(row[i] for i in others), set()).add(row[at])
+        indexes[last].append((earlier, index))
+    allowed_sets = [set(domain) for domain in domains]
     result: list[tuple[int, ...]] = []
-    partial: list[int] = []
-    # Iterative depth-first search over the ordered variables.
-    iterators = [iter(domains[0])]
+    partial = [0] * size
+    restore = [rank[p] for p in range(size)]
+
+    def candidates(depth: int) -> Iterable[int]:
+        found: set[int] | None = None
+        for earlier, index in indexes[depth]:
+            values = index.get(tuple(partial[d] for d in earlier))
+            if not values:
+                return ()
+            found = set(values) if found is None else found & values
+            if not found:
+                return ()
+        if found is None:
+            return domains[depth]
+        return found & allowed_sets[depth]
+
+    iterators = [iter(candidates(0))]
     while iterators:
         depth = len(iterators) - 1
-        del partial[depth:]
         value = next(iterators[-1], None)
         if value is None:
             iterators.pop()
             continue
-        partial.append(value)
-        candidate = tuple(partial)
-        if not all(key(candidate) in allowed for key, allowed in checks_at[depth]):
-            continue
+        partial[depth] = value
         if depth + 1 == size:
-            result.append(tuple(candidate[rank[p]] for p in range(size)))
+            result.append(tuple(partial[r] for r in restore))
             if len(result) > BAG_LIMIT:
                 raise LimitExceeded(
                     f"a bag of {size} slots holds more than {BAG_LIMIT} consistent "
@@ -346,5 +377,5 @@ def _join(
                     "(use engine='cpsat')"
                 )
         else:
-            iterators.append(iter(domains[depth + 1]))
+            iterators.append(iter(candidates(depth + 1)))
     return result
