@@ -109,3 +109,28 @@ def test_unknown_catalog_name_is_one_line() -> None:
     assert result.returncode == 1
     assert "did you mean 'windows'?" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_import_converts_and_round_trips(tmp_path: Path) -> None:
+    uvl = tmp_path / "phone.uvl"
+    uvl.write_text(
+        "features\n    Phone\n        optional\n            GPS\n            Camera\n"
+        "constraints\n    GPS => Camera\n",
+        encoding="utf-8",
+    )
+    output = tmp_path / "phone.yaml"
+    result = runner.invoke(app, ["import", str(uvl), "-o", str(output)])
+    assert result.exit_code == 0, result.output
+    assert "3 slots" in result.output
+    result = runner.invoke(app, ["count", str(output)])
+    assert result.output.strip() == "3"
+
+
+@pytest.mark.parametrize("name", ["windows", "windows_pro", "credit_cards", "bicycle"])
+def test_saved_catalogs_load_back_identical(tmp_path: Path, name: str) -> None:
+    import modcfg
+
+    catalog = modcfg.load_catalog(name)
+    for suffix in (".yaml", ".json"):
+        path = modcfg.save_catalog(catalog, tmp_path / f"{name}{suffix}")
+        assert modcfg.load_catalog(path) == catalog

@@ -28,6 +28,7 @@ from .model import (
     catalog_schema,
     load_catalog,
     load_needs,
+    save_catalog,
 )
 from .price import Quote, QuoteLine
 
@@ -53,5 +54,6 @@ __all__ = [
     "compile",
     "load_catalog",
     "load_needs",
+    "save_catalog",
 ]
 __version__ = "0.1.0"

@@ -326,7 +326,7 @@ class Session:
     def _feasible(self) -> bool:
         """Whether the current needs and choices leave a valid configuration."""
         query, plan = self._query(), self._plan()
-        if not query.count():
+        if not query.feasible():
             return False
         if plan.cost_bound is None and not plan.problem.resources:
             return True

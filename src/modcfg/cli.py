@@ -17,7 +17,7 @@ from rich.table import Table
 
 from . import _configurator
 from ._errors import ModcfgError, NeedsError
-from .model import Catalog, Configuration, Needs, load_catalog, load_needs
+from .model import Catalog, Configuration, Needs, load_catalog, load_needs, save_catalog
 from .price import Quote
 
 __all__ = ["app", "main"]
@@ -253,6 +253,23 @@ def price(
             chosen[slot] = module or None
     result = cfg.price(chosen, _needs(needs))
     console.print(_quote_table(result, "quote"))
+
+
+@app.command("import")
+def import_(
+    source: Annotated[Path, typer.Argument(help="A UVL, DIMACS, XCSP, YAML or JSON model.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The .yaml or .json to write.")],
+    source_format: Annotated[
+        str | None, typer.Option("--format", help="uvl, dimacs, cnf, xcsp or xml (default: suffix)")
+    ] = None,
+) -> None:
+    """Convert a model in another format into a modcfg catalog file."""
+    catalog = load_catalog(source, format=source_format)
+    written = save_catalog(catalog, output)
+    console.print(
+        f"wrote {written}: {len(catalog.slots)} slots, {catalog.module_count} modules, "
+        f"{len(catalog.rules)} rules"
+    )
 
 
 @app.command()

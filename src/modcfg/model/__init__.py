@@ -8,6 +8,7 @@ from ._loading import FORMAT_READERS, bundled_catalogs, catalog_from_data, load_
 from ._needs import Needs, ResolvedNeeds
 from ._pricing import PaymentTerm, PriceRule, Purpose, Service, Tier
 from ._rules import ConstraintRule, ExcludesRule, RequiresRule, Rule, TableRule
+from ._saving import catalog_to_data, save_catalog
 from ._schema import catalog_schema
 
 __all__ = [
@@ -35,10 +36,12 @@ __all__ = [
     "bundled_catalogs",
     "catalog_from_data",
     "catalog_schema",
+    "catalog_to_data",
     "evaluate",
     "load_catalog",
     "load_needs",
     "parse",
+    "save_catalog",
     "to_decimal",
     "truthy",
 ]

@@ -277,7 +277,7 @@ def parse(text: str) -> Expr:
     except LarkError as exc:  # pragma: no cover - lark's other errors carry no position
         raise ExpressionSyntaxError(f"expression {text!r} does not parse: {exc}", None) from None
     result = tree
-    if isinstance(result, Token) or not isinstance(result, _NODES):  # pragma: no cover - the grammar always builds a node
+    if isinstance(result, Token) or not isinstance(result, _NODES):  # pragma: no cover
         raise ExpressionSyntaxError(f"expression {text!r} is not an expression", None)
     return result
 

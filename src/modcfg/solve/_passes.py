@@ -220,6 +220,22 @@ class TreeQuery:
                 self._msg_best[index] = np.minimum.reduceat(best, bag.sep_starts)
         self._up_done = True
 
+    def feasible(self) -> bool:
+        """Whether any solution exists (a Boolean pass: cheaper than counting)."""
+        if self._up_done:
+            return self.count() > 0
+        bags = self.tree.bags
+        support: list[np.ndarray] = [np.zeros(0, dtype=np.uint8)] * len(bags)
+        for index in reversed(self.tree.preorder):
+            bag = bags[index]
+            alive = self.mask[index]
+            for child, positions in zip(bag.children, bag.child_index, strict=True):
+                alive = alive & (support[child][positions] > 0)
+            if not len(bag.sep_starts):
+                continue
+            support[index] = np.maximum.reduceat(alive.astype(np.uint8), bag.sep_starts)
+        return bool(len(support[0]) and support[0][0])
+
     def count(self) -> int:
         """The exact number of solutions."""
         self._up()
