@@ -16,7 +16,9 @@ runner = CliRunner()
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
-@pytest.mark.parametrize("command", ["check", "count", "list", "best", "price", "demo"])
+@pytest.mark.parametrize(
+    "command", ["check", "count", "list", "best", "price", "demo", "configure", "import"]
+)
 def test_every_command_has_help(command: str) -> None:
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0
@@ -134,3 +136,30 @@ def test_saved_catalogs_load_back_identical(tmp_path: Path, name: str) -> None:
     for suffix in (".yaml", ".json"):
         path = modcfg.save_catalog(catalog, tmp_path / f"{name}{suffix}")
         assert modcfg.load_catalog(path) == catalog
+
+
+def test_configure_dialogue_from_scripted_input() -> None:
+    script = "\n".join(
+        [
+            "help",
+            "frame=pvc",
+            "why glass triple",
+            "choose glass triple",
+            "choose glass double",
+            "undo",
+            "redo",
+            "unchoose glass",
+            "nonsense words",
+            "complete",
+            "quit",
+        ]
+    )
+    result = runner.invoke(app, ["configure", "windows_pro"], input=script + "\n")
+    assert result.exit_code == 0, result.output
+    output = result.output
+    assert "complete [cheapest|preferred]" in output
+    assert "glass.triple is not possible with your choice frame.pvc" in output
+    assert "error:" in output  # choosing the excluded triple glazing is refused
+    assert "unknown command: nonsense words" in output
+    assert "your configuration" in output
+    assert "EUR 354.00" in output

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from . import _configurator
 from ._errors import ModcfgError, NeedsError
+from ._session import Session
 from .model import Catalog, Configuration, Needs, load_catalog, load_needs, save_catalog
 from .price import Quote
 
@@ -253,6 +254,92 @@ def price(
             chosen[slot] = module or None
     result = cfg.price(chosen, _needs(needs))
     console.print(_quote_table(result, "quote"))
+
+
+_CONFIGURE_HELP = """commands:
+  SLOT=MODULE or choose SLOT MODULE [QUANTITY]   choose a module
+  unchoose SLOT [MODULE]                          take a choice back
+  undo | redo                                     step back or forward
+  why SLOT MODULE                                 why a module is excluded
+  complete [cheapest|preferred]                   fill the open slots and show the quote
+  quote                                           the quote, once every slot is decided
+  show | help | quit"""
+
+
+def _state_table(session: Session) -> Table:
+    state = session.state()
+    low, high = state.price_range or (None, None)
+    table = Table(title=f"{state.count:,} configurations, {state.currency} {low} - {high}")
+    table.add_column("slot")
+    table.add_column("module")
+    table.add_column("status")
+    table.add_column("completions", justify="right")
+    table.add_column("from", justify="right")
+    table.add_column("why not")
+    for slot, options in state.items():
+        for module, option in options.items():
+            price = "" if option.from_price is None else str(option.from_price)
+            reason = option.reason if option.status == "excluded" else ""
+            table.add_row(slot, module, option.status, f"{option.count:,}", price, reason or "")
+    return table
+
+
+def _configure_step(session: Session, words: list[str]) -> bool:
+    """Run one dialogue command; False when the dialogue ends."""
+    command = words[0].lower()
+    if command in ("quit", "exit", "q"):
+        return False
+    if command == "help":
+        console.print(_CONFIGURE_HELP, markup=False)
+    elif command == "show":
+        console.print(_state_table(session))
+    elif "=" in command and len(words) == 1:
+        slot, _, module = words[0].partition("=")
+        session.choose(slot, module or None)
+        console.print(_state_table(session))
+    elif command == "choose" and len(words) in (3, 4):
+        session.choose(words[1], words[2], int(words[3]) if len(words) == 4 else 1)
+        console.print(_state_table(session))
+    elif command == "unchoose" and len(words) in (2, 3):
+        session.unchoose(words[1], words[2] if len(words) == 3 else None)
+        console.print(_state_table(session))
+    elif command in ("undo", "redo") and len(words) == 1:
+        (session.undo if command == "undo" else session.redo)()
+        console.print(_state_table(session))
+    elif command == "why" and len(words) == 3:
+        console.print(str(session.why_not(words[1], words[2])))
+    elif command == "complete" and len(words) <= 2:
+        strategy = words[1] if len(words) == 2 else "cheapest"
+        if strategy not in ("cheapest", "preferred"):
+            raise NeedsError("complete takes 'cheapest' or 'preferred'")
+        result = session.complete("preferred" if strategy == "preferred" else "cheapest")
+        console.print(_quote_table(result, "your configuration"))
+    elif command == "quote" and len(words) == 1:
+        console.print(_quote_table(session.quote(), "your configuration"))
+    else:
+        console.print(f"unknown command: {' '.join(words)}\n{_CONFIGURE_HELP}", markup=False)
+    return True
+
+
+@app.command()
+def configure(catalog: CatalogArg, needs: NeedsOption = None) -> None:
+    """A guided dialogue: choose modules one at a time, ask why, complete, and get the quote.
+
+    Reads one command a line from standard input (type 'help').
+    """
+    cfg = _configurator.compile(load_catalog(catalog))
+    session = cfg.session(_needs(needs))
+    console.print(_state_table(session))
+    console.print("type 'help' for the commands")
+    for line in sys.stdin:
+        words = line.split()
+        if not words:
+            continue
+        try:
+            if not _configure_step(session, words):
+                break
+        except (ModcfgError, ValueError) as exc:
+            console.print(f"error: {exc}", markup=False, highlight=False)
 
 
 @app.command("import")
