@@ -1,4 +1,4 @@
-"""The benchmark's workloads: bundled catalogs and generated ones, with their needs and picks.
+"""The benchmark's workloads: bundled, generated and real catalogs, with their needs and picks.
 
 A workload's needs (a couple of require/forbid and a budget) and its interactive picks are
 derived from the catalog deterministically, with the tree-decomposition peer checking that
@@ -7,28 +7,39 @@ they stay satisfiable and finding the cheapest price the budget is set from.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
+from pathlib import Path
 from typing import Any
 
 import modcfg
 from modcfg import Catalog, Needs
+from modcfg.model import catalog_from_data
 
 from .generate import generate_catalog
 from .peers import PeerTimeout, TooLarge, Unsupported
 from .peers.treedp import TreeDP
 
-__all__ = ["WORKLOADS", "Missing", "Spec", "Workload", "load_catalog", "prepare"]
+__all__ = ["DATA", "WORKLOADS", "Missing", "Spec", "Workload", "load_catalog", "prepare"]
+
+#: The real third-party models (Renault, UVL, DIMACS), checked out next to the repository.
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 @dataclass(frozen=True)
 class Spec:
-    """How to obtain a workload's catalog, and how many modules its interactive step picks."""
+    """How to obtain a workload's catalog, and how many modules its interactive step picks.
+
+    ``data`` is a real model's file under :data:`DATA`; it gets seeded prices (see
+    :func:`priced`).
+    """
 
     name: str
     description: str
     bundled: str | None = None
     generated: tuple[int, int, int, int] | None = None
+    data: str | None = None
     picks: int = 2
 
 
@@ -48,18 +59,73 @@ WORKLOADS = (
         generated=(100, 5, 250, 100),
         picks=3,
     ),
+    Spec(
+        "renault",
+        "real: Renault car configuration (XCSP), 148 slots, 174 tables",
+        data="renault/medium.xml",
+        picks=3,
+    ),
+    Spec(
+        "berkeleydb",
+        "real: BerkeleyDB feature model (UVL), 76 features",
+        data="uvl/berkeleydb.uvl",
+        picks=3,
+    ),
+    Spec("axtls", "real: axTLS feature model (UVL), 96 features", data="uvl/axTLS.uvl", picks=3),
+    Spec(
+        "ovm_rfw",
+        "real: ovm_RFW feature model (UVL), 37 features",
+        data="uvl/ovm_RFW.uvl",
+        picks=3,
+    ),
+    Spec(
+        "e_shop",
+        "real: e-shop feature model (DIMACS), 173 variables",
+        data="dimacs/e_shop.dimacs",
+        picks=3,
+    ),
+    Spec(
+        "bank",
+        "real: banking-software feature model (DIMACS), 176 variables",
+        data="dimacs/bank.dimacs",
+        picks=3,
+    ),
 )
+
+#: Module ids or labels of the "absent" value of an optional variable in a real model (no price).
+JOKERS = frozenset({"-1", "none"})
 
 
 class Missing(Exception):
-    """The workload's catalog is not available (a bundled catalog not shipped yet)."""
+    """The workload's catalog is not available (a bundled catalog not shipped yet, or a real
+    model's data not checked out)."""
+
+
+def priced(catalog: Catalog, seed: str) -> Catalog:
+    """``catalog`` with seeded module prices: 1 to 9 whole currency units each, nothing for a
+    joker module (the absent value of an optional variable). Real models carry no prices; the
+    catalog is rebuilt from its data, so it is validated like any other."""
+    rng = random.Random(seed)
+    data = catalog.model_dump(by_alias=True, mode="json")
+    for slot in data["slots"].values() if isinstance(data["slots"], dict) else data["slots"]:
+        modules = slot["modules"]
+        for module in modules.values() if isinstance(modules, dict) else modules:
+            joker = module.get("label") in JOKERS or module.get("id") in JOKERS
+            module["price"] = "0" if joker else str(rng.randint(1, 9))
+    return catalog_from_data(data)
 
 
 def load_catalog(spec: Spec) -> Catalog:
-    """The workload's catalog; raises :class:`Missing` when a bundled one is not shipped."""
+    """The workload's catalog; raises :class:`Missing` when a bundled one is not shipped or a
+    real model's file is absent."""
     if spec.generated is not None:
         slots, modules, rules, seed = spec.generated
         return generate_catalog(slots, modules, rules, seed)
+    if spec.data is not None:
+        path = DATA / spec.data
+        if not path.is_file():
+            raise Missing(f"model '{spec.data}' is not available")
+        return priced(modcfg.load_catalog(path), spec.name)
     if spec.bundled is None or spec.bundled not in modcfg.bundled_catalogs():
         raise Missing(f"catalog '{spec.bundled}' is not bundled")
     return modcfg.load_catalog(spec.bundled)

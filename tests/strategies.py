@@ -373,6 +373,10 @@ def _module(code: int, decimals: int, *, many: bool) -> dict[str, Any]:
     return module
 
 
+def _max_quantity(code: int, kind: str) -> int:
+    return int(_module(code, 0, many=kind == "many").get("max_quantity", 1))
+
+
 def _slots(draw: st.DrawFn, decimals: int, max_configurations: int) -> dict[str, Any]:
     shapes: list[tuple[str, int, int, list[int]]] = []
     for _ in range(draw(st.integers(1, len(SLOT_IDS)))):
@@ -383,11 +387,7 @@ def _slots(draw: st.DrawFn, decimals: int, max_configurations: int) -> dict[str,
 
     def sizes() -> list[int]:
         return [
-            _choices(
-                kind, low, high, [_module(c, 0, many=True).get("max_quantity", 1) for c in codes]
-            )
-            if kind == "many"
-            else len(codes) + (kind == "optional")
+            _choices(kind, low, high, [_max_quantity(code, kind) for code in codes])
             for kind, low, high, codes in shapes
         ]
 

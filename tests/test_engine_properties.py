@@ -23,6 +23,8 @@ from . import oracle, strategies
 PROPERTIES = settings(max_examples=200, deadline=None)
 #: Configurations (before rules) of the catalogs every engine, CP-SAT too, enumerates in full.
 SMALL = 150
+#: Configurations (before rules) of the catalogs made infeasible on purpose.
+MEDIUM = 500
 #: Configurations priced one by one per example (evenly spread over the valid ones).
 PRICED = 100
 K = 5
@@ -134,7 +136,7 @@ def test_price_matches_oracle(case: strategies.Case) -> None:
 
 
 @PROPERTIES
-@given(strategies.cases())
+@given(strategies.cases(max_configurations=MEDIUM))
 def test_infeasible_needs_raise(case: strategies.Case) -> None:
     catalog = case.catalog
     needs = case.needs if case.needs is not None else modcfg.Needs(today=strategies.TODAY)

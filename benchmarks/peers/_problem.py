@@ -12,6 +12,7 @@ import itertools
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from modcfg import Catalog, Needs, Quantities
@@ -63,19 +64,37 @@ class Variable:
         return tuple(choice)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Table:
-    """A rule tabulated over its scope: allowed and forbidden value tuples.
+    """A rule tabulated over its scope: allowed value tuples (the forbidden ones on demand).
 
-    ``clause`` is the rule as one clause when it is a requires/excludes rule over
-    single-choice slots (solvers with clauses use it natively).
+    ``sizes`` are the domain sizes of the scope's variables. ``clause`` is the rule as one
+    clause when it is a requires/excludes rule over single-choice slots (solvers with clauses
+    use it natively).
     """
 
     rule: str
     scope: tuple[int, ...]
     allowed: frozenset[tuple[int, ...]]
-    forbidden: frozenset[tuple[int, ...]]
+    sizes: tuple[int, ...]
     clause: tuple[Literal, ...] | None = None
+
+    @property
+    def size(self) -> int:
+        """The number of value tuples of the scope."""
+        return math.prod(self.sizes)
+
+    @property
+    def forbidden_size(self) -> int:
+        return self.size - len(self.allowed)
+
+    @cached_property
+    def forbidden(self) -> frozenset[tuple[int, ...]]:
+        """The value tuples the rule forbids (built on first use: a wide table with few
+        allowed rows forbids almost all of its product)."""
+        allowed = self.allowed
+        product = itertools.product(*(range(size) for size in self.sizes))
+        return frozenset(row for row in product if row not in allowed)
 
 
 @dataclass(frozen=True)
@@ -223,27 +242,56 @@ class Problem:
         catalog = self.catalog
         return lambda choices: truthy(evaluate(expression, ConfigurationView(catalog, choices)))
 
+    def _sizes(self, rule: str, scope: tuple[int, ...]) -> tuple[int, ...]:
+        sizes = tuple(len(self.variables[v].values) for v in scope)
+        if math.prod(sizes) > MAX_TABLE:
+            raise TooLarge(f"rule '{rule}' spans {math.prod(sizes):.2e} combinations")
+        return sizes
+
     def _tabulate(
         self, rule: str, scope: tuple[int, ...], predicate: Predicate
     ) -> tuple[frozenset[tuple[int, ...]], frozenset[tuple[int, ...]]]:
         variables = [self.variables[v] for v in scope]
-        size = math.prod(len(variable.values) for variable in variables)
-        if size > MAX_TABLE:
-            raise TooLarge(f"rule '{rule}' spans {size:.2e} combinations")
+        sizes = self._sizes(rule, scope)
         allowed, forbidden = set(), set()
-        for row in itertools.product(*(range(len(variable.values)) for variable in variables)):
+        for row in itertools.product(*(range(size) for size in sizes)):
             choices = {
                 var.slot: var.values[value] for var, value in zip(variables, row, strict=True)
             }
             (allowed if predicate(choices) else forbidden).add(row)
         return frozenset(allowed), frozenset(forbidden)
 
+    def _rows(self, rule: TableRule, scope: tuple[int, ...]) -> frozenset[tuple[int, ...]]:
+        """The value tuples a table rule's rows match (wildcards expanded), straight from the
+        rows: a large table is never checked row by row against its whole product."""
+        place = {self.variables[v].slot: position for position, v in enumerate(scope)}
+        columns = [place[slot] for slot in rule.table.slots]
+        variables = [self.variables[v] for v in scope]
+        matched: set[tuple[int, ...]] = set()
+        for row in rule.rows:
+            options: list[tuple[int, ...]] = [()] * len(scope)
+            for column, want in zip(columns, row, strict=True):
+                values = variables[column].values
+                options[column] = tuple(
+                    j for j, choice in enumerate(values) if want == "*" or choice == want
+                )
+            matched.update(itertools.product(*options))
+        return frozenset(matched)
+
     def _table(self, rule: RequiresRule | ExcludesRule | TableRule | ConstraintRule) -> Table:
         if isinstance(rule, ConstraintRule):
             expression = rule.expression
             scope = self._scope(expression)
-            allowed, forbidden = self._tabulate(rule.id, scope, self._predicate(expression))
-            return Table(rule.id, scope, allowed, forbidden)
+            allowed, _ = self._tabulate(rule.id, scope, self._predicate(expression))
+            return Table(rule.id, scope, allowed, self._sizes(rule.id, scope))
+        if isinstance(rule, TableRule) and len(set(rule.table.slots)) == len(rule.table.slots):
+            scope = tuple(sorted(self.index[slot] for slot in rule.table.slots))
+            sizes = self._sizes(rule.id, scope)
+            matched = self._rows(rule, scope)
+            if not rule.allow:
+                product = itertools.product(*(range(size) for size in sizes))
+                matched = frozenset(row for row in product if row not in matched)
+            return Table(rule.id, scope, matched, sizes)
         clause: tuple[Literal, ...] | None = None
         if isinstance(rule, RequiresRule):
             conditions = [_split(ref) for ref in rule.requires.if_]
@@ -261,8 +309,8 @@ class Problem:
             slots = set(rule.table.slots)
             predicate = _matches(rule.table.slots, rule.rows, allow=rule.allow)
         scope = tuple(sorted(self.index[slot] for slot in slots))
-        allowed, forbidden = self._tabulate(rule.id, scope, predicate)
-        return Table(rule.id, scope, allowed, forbidden, clause)
+        allowed, _ = self._tabulate(rule.id, scope, predicate)
+        return Table(rule.id, scope, allowed, self._sizes(rule.id, scope), clause)
 
     def _clause(self, refs: list[tuple[str, str, bool]]) -> tuple[Literal, ...] | None:
         literals: list[Literal] = []

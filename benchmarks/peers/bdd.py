@@ -19,7 +19,7 @@ from modcfg import Catalog, Needs
 
 from ._base import Peer, StepAnswer
 from ._errors import Unsupported
-from ._problem import Query
+from ._problem import Query, Table
 
 __all__ = ["Bdd"]
 
@@ -45,7 +45,7 @@ class Bdd(Peer):
             root &= self._one_of(self.literals[number])
             for table in problem.tables:
                 if table.scope and table.scope[-1] == number:
-                    root &= self._table(table.scope, table.allowed, table.forbidden)
+                    root &= self._table(table)
             self.check(deadline)
         self.root = root
         bdd.configure(reordering=False)  # the order found while building serves the queries
@@ -66,16 +66,13 @@ class Bdd(Peer):
             self.bdd.true,
         )
 
-    def _table(
-        self,
-        scope: tuple[int, ...],
-        allowed: frozenset[tuple[int, ...]],
-        forbidden: frozenset[tuple[int, ...]],
-    ) -> cudd.Function:
-        bdd = self.bdd
-        if len(allowed) <= len(forbidden):
-            return reduce(lambda a, b: a | b, (self._row(scope, r) for r in allowed), bdd.false)
-        return ~reduce(lambda a, b: a | b, (self._row(scope, r) for r in forbidden), bdd.false)
+    def _table(self, table: Table) -> cudd.Function:
+        bdd, scope = self.bdd, table.scope
+        if len(table.allowed) <= table.forbidden_size:
+            rows = table.allowed
+            return reduce(lambda a, b: a | b, (self._row(scope, r) for r in rows), bdd.false)
+        rows = table.forbidden
+        return ~reduce(lambda a, b: a | b, (self._row(scope, r) for r in rows), bdd.false)
 
     def _restrict(self, query: Query) -> cudd.Function:
         if query.max_price is not None:

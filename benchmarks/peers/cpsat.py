@@ -85,9 +85,9 @@ class CpSat(Peer):
                         for v, j, positive in table.clause
                     ]
                 )
-            elif not table.forbidden:
+            elif not table.forbidden_size:
                 continue
-            elif len(table.forbidden) <= len(table.allowed):
+            elif table.forbidden_size <= len(table.allowed):
                 model.add_forbidden_assignments(
                     [index(v) for v in table.scope], sorted(table.forbidden)
                 )

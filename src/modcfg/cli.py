@@ -18,6 +18,7 @@ from rich.table import Table
 from . import _configurator
 from ._errors import ModcfgError, NeedsError
 from ._session import Session
+from .explain import lint
 from .model import Catalog, Configuration, Needs, load_catalog, load_needs, save_catalog
 from .price import Quote
 
@@ -99,10 +100,15 @@ def check(
     catalog: CatalogArg,
     output: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
 ) -> None:
-    """Validate a catalog and print its summary; fails when its expected count is wrong."""
+    """Validate a catalog, summarise it and lint it: dead and core modules, forced slots,
+    redundant rules, price rules that never apply, the stated count. Errors exit with 1."""
+    if output not in ("table", "json"):
+        raise NeedsError(f"--format {output} is unknown; use table or json")
     loaded = load_catalog(catalog)
-    count = _configurator.compile(loaded).count()
-    ok = loaded.expected_count is None or loaded.expected_count == count
+    cfg = _configurator.compile(loaded)
+    count = cfg.count()
+    findings = lint(cfg)
+    errors = [f for f in findings if f.severity == "error"]
     if output == "json":
         print(
             json.dumps(
@@ -114,17 +120,25 @@ def check(
                     "rules": len(loaded.rules),
                     "count": count,
                     "expected_count": loaded.expected_count,
-                    "ok": ok,
-                }
+                    "ok": not errors,
+                    "findings": [f.to_dict() for f in findings],
+                },
+                indent=2,
             )
         )
     else:
         console.print(_summary(loaded, count))
-    if not ok:
-        raise ModcfgError(
-            f"catalog '{loaded.name}' states expected_count {loaded.expected_count} but has "
-            f"{count} valid configurations; fix the rules or the stated count"
-        )
+        if findings:
+            table = Table(title="findings")
+            for column in ("severity", "code", "where", "message"):
+                table.add_column(column)
+            for finding in findings:
+                table.add_row(finding.severity, finding.code, finding.where, finding.message)
+            console.print(table)
+        else:
+            console.print("no findings")
+    if errors:
+        raise typer.Exit(code=1)
 
 
 @app.command()

@@ -49,22 +49,32 @@ class ConflictModel:
             model.add(x == cp_model.LinearExpr.weighted_sum(bools, list(range(len(bools)))))
             self.b.append(bools)
             self.x.append(x)
-        terms: list[cp_model.LinearExprT] = [
-            problem.domains[var].cost[value] * flag
-            for var, bools in enumerate(self.b)
-            for value, flag in enumerate(bools)
-        ]
-        for factor in problem.cost_factors:
-            for combo, amount in factor.table.items():
-                match = model.new_bool_var(factor.source)
-                literals = [self.b[v][value] for v, value in zip(factor.scope, combo, strict=True)]
-                model.add_bool_and(literals).only_enforce_if(match)
-                model.add_bool_or([lit.Not() for lit in literals]).only_enforce_if(match.Not())
-                terms.append(amount * match)
-        self.cost = cp_model.LinearExpr.sum(terms)
+        self._problem = problem
+        self._cost: cp_model.LinearExpr | None = None
         self.literals: dict[Hashable, cp_model.IntVar] = {}
         for group in groups:
             self.add(group)
+
+    def cost(self) -> cp_model.LinearExpr:
+        """The unit cost as a linear expression (built on first use: it adds variables)."""
+        if self._cost is None:
+            model, problem = self.model, self._problem
+            terms: list[cp_model.LinearExprT] = [
+                problem.domains[var].cost[value] * flag
+                for var, bools in enumerate(self.b)
+                for value, flag in enumerate(bools)
+            ]
+            for factor in problem.cost_factors:
+                for combo, amount in factor.table.items():
+                    match = model.new_bool_var(factor.source)
+                    literals = [
+                        self.b[v][value] for v, value in zip(factor.scope, combo, strict=True)
+                    ]
+                    model.add_bool_and(literals).only_enforce_if(match)
+                    model.add_bool_or([lit.Not() for lit in literals]).only_enforce_if(match.Not())
+                    terms.append(amount * match)
+            self._cost = cp_model.LinearExpr.sum(terms)
+        return self._cost
 
     def add(self, group: Group) -> None:
         """Add a switchable group (its literal is off unless assumed)."""
@@ -87,7 +97,7 @@ class ConflictModel:
             )
             add_comparison(model, total, resource.op, resource.bound).only_enforce_if(literal)
         if group.cost_bound is not None:
-            model.add(self.cost <= group.cost_bound).only_enforce_if(literal)
+            model.add(self.cost() <= group.cost_bound).only_enforce_if(literal)
         self.literals[group.key] = literal
 
     def _solve(self, on: Iterable[Hashable]) -> tuple[bool, set[Hashable]]:
