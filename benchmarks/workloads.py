@@ -194,16 +194,21 @@ def _needs(catalog: Catalog, reference: TreeDP) -> dict[str, Any]:
 
 
 def _picks(catalog: Catalog, reference: TreeDP, wanted: int) -> dict[str, str]:
-    """Up to ``wanted`` picks in the first, middle and last single-choice slots."""
+    """Up to ``wanted`` picks in the first, middle and last single-choice slots (or the next
+    slot along when no module of that one can be taken with the picks before)."""
     singles = [slot for slot in catalog.slots.values() if slot.single]
     positions = sorted({0, len(singles) // 2, len(singles) - 1})[:wanted]
     picks: dict[str, str] = {}
     for position in positions:
-        slot = singles[position]
-        modules = list(slot.modules)
-        for module in modules[1:] + modules[:1]:
-            trial = {**picks, slot.id: module}
-            if _feasible(reference, [f"{s}.{m}" for s, m in trial.items()], []):
-                picks = trial
+        for slot in singles[position:] + singles[:position]:
+            if slot.id in picks:
+                continue
+            modules = list(slot.modules)
+            for module in modules[1:] + modules[:1]:
+                trial = {**picks, slot.id: module}
+                if _feasible(reference, [f"{s}.{m}" for s, m in trial.items()], []):
+                    picks = trial
+                    break
+            if slot.id in picks:
                 break
     return picks

@@ -270,17 +270,22 @@ class _Judge:
                 if applies:
                     lines.append(Line(kind, rule.id, rounded(rule.amount * quantity)))
             goods = sum((line.amount for line in lines), Decimal(0))
-            # 3. for each tiers rule, the tier with the largest min_quantity <= q
+            # 3-4. tiers and frequency rules in catalog order, each a percentage of the
+            # running subtotal (goods plus the percentage lines before it)
+            running = goods
             for rule in catalog.prices:
-                tiers = [tier for tier in rule.tiers or () if tier.min_quantity <= quantity]
-                if tiers:
-                    tier = max(tiers, key=lambda tier: tier.min_quantity)
-                    lines.append(Line("tier", rule.id, rounded(goods * tier.percent / 100)))
-            # 4. each frequency rule listing the needs' frequency
-            for rule in catalog.prices:
-                if rule.frequency is not None and resolved.needs.frequency in rule.frequency:
-                    percent = rule.percent if rule.percent is not None else Decimal(0)
-                    lines.append(Line("frequency", rule.id, rounded(goods * percent / 100)))
+                percent = None
+                if rule.tiers is not None:
+                    tiers = [tier for tier in rule.tiers if tier.min_quantity <= quantity]
+                    if tiers:
+                        tier = max(tiers, key=lambda tier: tier.min_quantity)
+                        percent, kind = tier.percent, "tier"
+                elif rule.frequency is not None and resolved.needs.frequency in rule.frequency:
+                    percent, kind = rule.percent or Decimal(0), "frequency"
+                if percent:
+                    amount = rounded(running * percent / 100)
+                    lines.append(Line(kind, rule.id, amount))
+                    running += amount
             # 5. the needed services: requested ones in the order asked, then mandatory ones
             for service in resolved.services:
                 units = quantity if service.per == "unit" else 1

@@ -386,9 +386,9 @@ def test_conditional_rule_on_an_attribute() -> None:
     assert oracle.quote_total(catalog, {"frame": "b"}) == Decimal("6.00")
 
 
-def test_two_percentage_discounts_can_lower_the_total_of_a_dearer_configuration() -> None:
-    """Why the strategies keep prices in steps of 5 minor units: with a -40 % tier and a
-    -40 % loyalty line, 1.01 costs 0.21 but 1.02 costs 0.20 (each line rounds on its own)."""
+def test_two_percentage_discounts_never_lower_the_total_of_a_dearer_configuration() -> None:
+    """Percentages apply to the running subtotal: with a -40 % tier and a -40 % loyalty line,
+    1.01 and 1.02 both cost 0.37 (each on its own goods would give 0.21 and 0.20)."""
     catalog = make(
         {"item": {"modules": {"a": {"price": "1.01"}, "b": {"price": "1.02"}}}},
         prices=[
@@ -396,8 +396,8 @@ def test_two_percentage_discounts_can_lower_the_total_of_a_dearer_configuration(
             {"id": "loyal", "frequency": ["one-off"], "percent": "-40"},
         ],
     )
-    assert oracle.quote_total(catalog, {"item": "a"}) == Decimal("0.21")
-    assert oracle.quote_total(catalog, {"item": "b"}) == Decimal("0.20")
+    assert oracle.quote_total(catalog, {"item": "a"}) == Decimal("0.37")
+    assert oracle.quote_total(catalog, {"item": "b"}) == Decimal("0.37")
 
 
 # -- best -----------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Peer 6: a plain dynamic programme over a networkx tree decomposition.
 
 The primal graph joins the slots of every rule and price rule; ``treewidth_min_fill_in`` gives
-a tree of bags. Each rule is checked in one bag holding its scope; an upward pass of dict
-tables (separator assignment -> number of completions below) counts, and a downward pass gives
+a tree of bags. Each rule is checked in every bag holding its scope, as soon as a bag's
+assignment (built variable by variable) covers it; an upward pass of dict tables (separator assignment -> number of completions below) counts, and a downward pass gives
 every option's number of completions for the interactive step. The same upward pass over
 (min, +) gives the cheapest unit price.
 """
@@ -71,9 +71,12 @@ class TreeDP(Peer):
                 if variable not in owner:
                     owner[variable] = position
                     bag.owned.append(place)
-        for table in problem.tables:
-            bag = self._home(table.scope)
-            bag.checks.append((tuple(bag.variables.index(v) for v in table.scope), table.allowed))
+        for table in problem.tables:  # checked in every bag that holds its scope: prunes early
+            wanted = set(table.scope)
+            for bag in self.bags:
+                if wanted <= set(bag.variables):
+                    places = tuple(bag.variables.index(v) for v in table.scope)
+                    bag.checks.append((places, table.allowed))
         for cost in problem.costs:
             bag = self._home(cost.scope)
             bag.costs.append((tuple(bag.variables.index(v) for v in cost.scope), cost.amounts))
@@ -83,9 +86,35 @@ class TreeDP(Peer):
         return next(bag for bag in self.bags if wanted <= set(bag.variables))
 
     def _assignments(self, bag: _Bag, query: Query) -> Iterator[tuple[int, ...]]:
-        for values in itertools.product(*(query.domains[v] for v in bag.variables)):
-            if all(tuple(values[p] for p in places) in allowed for places, allowed in bag.checks):
-                yield values
+        """The bag's assignments that pass its checks, each check applied as soon as the last
+        variable of its scope is set (a backtracking product, not a filtered full one)."""
+        domains = [query.domains[v] for v in bag.variables]
+        size = len(domains)
+        if not size:
+            if all(() in allowed for _, allowed in bag.checks):
+                yield ()
+            return
+        checks: list[list[tuple[tuple[int, ...], frozenset[tuple[int, ...]]]]] = [
+            [] for _ in domains
+        ]
+        for places, allowed in bag.checks:
+            checks[max(places, default=0)].append((places, allowed))
+        values = [0] * size
+
+        def extend(depth: int) -> Iterator[tuple[int, ...]]:
+            last = depth == size - 1
+            for value in domains[depth]:
+                values[depth] = value
+                if all(
+                    tuple(values[p] for p in places) in allowed
+                    for places, allowed in checks[depth]
+                ):
+                    if last:
+                        yield tuple(values)
+                    else:
+                        yield from extend(depth + 1)
+
+        yield from extend(0)
 
     def _upward(
         self,

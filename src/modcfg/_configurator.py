@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
+
 from ._errors import InfeasibleError, LimitExceeded, NeedsError
 from .model import (
     Catalog,
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
 __all__ = ["Configurator", "Engine", "NeedsLike", "Order", "Progress", "compile"]
 
 Engine = Literal["auto", "decomposition", "cpsat"]
+#: Up to this many solutions, enumeration expands them all at once (vectorised).
+_MATERIALISE = 200_000
 Order = Literal["price"] | None
 NeedsLike = Needs | Mapping[str, Any] | None
 #: ``progress(done, total)``: ``total`` is None when unknown.
@@ -79,6 +83,7 @@ class Configurator:
         self._tree = build_tree(self._base)
         self._slots = tuple(catalog.slots)
         self._slot_index = {slot: index for index, slot in enumerate(self._slots)}
+        self._choice_lists = [domain.choices for domain in self._domains]
         # per slot: module id -> the slot's local choices that contain it
         self._module_values: list[dict[str, list[int]]] = [
             {
@@ -219,12 +224,8 @@ class Configurator:
         return result
 
     def _to_configuration(self, assignment: list[int]) -> Configuration:
-        return Configuration._trusted(
-            {
-                slot: domain.choices[value]
-                for slot, domain, value in zip(self._slots, self._domains, assignment, strict=True)
-            }
-        )
+        values = tuple(map(tuple.__getitem__, self._choice_lists, assignment))
+        return Configuration._from_values(self._slots, values, self._slot_index)
 
     def _holds_sums(self, plan: _Plan, assignment: list[int]) -> bool:
         for resource in plan.problem.resources:
@@ -303,6 +304,19 @@ class Configurator:
             values = [plan.problem.values(var) for var in range(plan.problem.size)]
             for combo in itertools.product(*values):
                 yield list(combo)
+            return
+        if query.count() <= _MATERIALISE:
+            values, cost = query.solution_array()
+            keep = np.ones(len(cost), dtype=bool)
+            if plan.cost_bound is not None:
+                keep &= cost <= plan.cost_bound
+            for resource in plan.problem.resources:
+                totals = np.zeros(len(cost), dtype=np.int64)
+                for var in range(plan.problem.size):
+                    totals += np.asarray(resource.weights[var], dtype=np.int64)[values[:, var]]
+                keep &= np.fromiter((resource.holds(int(t)) for t in totals), dtype=bool)
+            rows: list[list[int]] = values[keep].tolist()
+            yield from rows
             return
         for assignment in query.solutions():
             if self._within_budget(plan, assignment) and self._holds_sums(plan, assignment):

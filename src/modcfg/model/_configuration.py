@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import ItemsView, Iterator, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Union
 
@@ -63,53 +63,80 @@ class Configuration(Mapping[str, Choice]):
     (True, True)
     """
 
-    __slots__ = ("_hash", "_items")
+    # A configuration is a tuple of choices over a shared tuple of slot ids (the engine makes
+    # millions of them); the dict view is built only when asked for.
+    __slots__ = ("_hash", "_index", "_slots", "_values")
 
     def __init__(self, choices: Mapping[str, Any]) -> None:
-        items: dict[str, Choice] = {}
-        for slot, choice in choices.items():
+        slots = tuple(choices)
+        values = []
+        for choice in choices.values():
             if isinstance(choice, Mapping) and not isinstance(choice, Quantities):
                 choice = Quantities(choice)
-            items[slot] = choice
-        self._items = items
+            values.append(choice)
+        self._slots = slots
+        self._values: tuple[Choice, ...] = tuple(values)
+        self._index: dict[str, int] | None = None
         self._hash: int | None = None
 
     @classmethod
     def _trusted(cls, items: dict[str, Choice]) -> Configuration:
-        """Wrap a dict the engine built (already validated and normalised), without copying."""
+        """Wrap choices the engine built (already validated and normalised)."""
+        return cls._from_values(tuple(items), tuple(items.values()), None)
+
+    @classmethod
+    def _from_values(
+        cls, slots: tuple[str, ...], values: tuple[Choice, ...], index: dict[str, int] | None
+    ) -> Configuration:
+        """The engine's fast constructor: ``index`` maps slot id -> position (shared)."""
         configuration = cls.__new__(cls)
-        configuration._items = items
+        configuration._slots = slots
+        configuration._values = values
+        configuration._index = index
         configuration._hash = None
         return configuration
 
     def __getitem__(self, slot: str) -> Choice:
-        return self._items[slot]
+        index = self._index
+        if index is None:
+            index = self._index = {s: i for i, s in enumerate(self._slots)}
+        return self._values[index[slot]]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._items)
+        return iter(self._slots)
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._slots)
+
+    def __contains__(self, slot: object) -> bool:
+        return slot in self._slots
+
+    def items(self) -> ItemsView[str, Choice]:
+        return dict(zip(self._slots, self._values, strict=True)).items()
 
     def __hash__(self) -> int:
         if self._hash is None:
-            self._hash = hash(frozenset(self._items.items()))
+            self._hash = hash(frozenset(zip(self._slots, self._values, strict=True)))
         return self._hash
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Configuration):
-            return self._items == other._items
+            if self._slots == other._slots:
+                return self._values == other._values
+            return dict(self.items()) == dict(other.items())
         if isinstance(other, Mapping):
-            return self._items == dict(other.items())
+            return dict(self.items()) == dict(other.items())
         return NotImplemented
 
     def __repr__(self) -> str:
-        inner = ", ".join(f"{slot}={choice!r}" for slot, choice in self._items.items())
+        inner = ", ".join(
+            f"{slot}={choice!r}" for slot, choice in zip(self._slots, self._values, strict=True)
+        )
         return f"Configuration({inner})"
 
     def units(self) -> Iterator[tuple[str, str, int]]:
         """Yield ``(slot, module, quantity)`` for every chosen module."""
-        for slot, choice in self._items.items():
+        for slot, choice in zip(self._slots, self._values, strict=True):
             if isinstance(choice, Quantities):
                 for module, quantity in choice.items():
                     yield slot, module, quantity

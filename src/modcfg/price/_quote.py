@@ -165,11 +165,15 @@ def _order_lines(
     quantity = resolved.quantity if resolved else 1
     frequency = resolved.needs.frequency if resolved else "one-off"
     lines: list[QuoteLine] = []
+    # each percentage applies to the running subtotal, so the total never falls as the
+    # goods rise (x + round(x * p) is non-decreasing for p > -100 %)
+    running = goods
     for rule in catalog.order_price_rules:
         if rule.kind == "tiers":
             tier = rule.tier_percent(quantity)
             if tier is not None and tier.percent:
-                amount = _round(goods * tier.percent / 100, decimals)
+                amount = _round(running * tier.percent / 100, decimals)
+                running += amount
                 lines.append(
                     QuoteLine(
                         "tier",
@@ -180,7 +184,8 @@ def _order_lines(
                     )
                 )
         elif rule.kind == "frequency" and frequency in (rule.frequency or ()) and rule.percent:
-            amount = _round(goods * rule.percent / 100, decimals)
+            amount = _round(running * rule.percent / 100, decimals)
+            running += amount
             lines.append(
                 QuoteLine(
                     "frequency",

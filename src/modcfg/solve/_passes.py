@@ -390,6 +390,43 @@ class TreeQuery:
             parent_t = tuples_at[parent_pos[nxt]][chosen[parent_pos[nxt]]]
             iterators.append(iter(groups[order[nxt]].get(key_of[nxt](parent_t), [])))
 
+    def solution_array(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every solution at once: value indexes (solutions x variables) and unit costs.
+
+        A vectorised expansion down the tree (each row repeated once per matching tuple of
+        the next bag); meant for spaces small enough to hold in memory.
+        """
+        self._up()
+        bags = self.tree.bags
+        order = self.tree.preorder
+        n_vars = self.problem.size
+        if not self.count():
+            return np.zeros((0, n_vars), dtype=np.int64), np.zeros(0, dtype=np.int64)
+        chosen: dict[int, np.ndarray] = {0: np.zeros(1, dtype=np.int64)}
+        cost = np.zeros(1, dtype=np.int64)
+        for index in order[1:]:
+            bag = bags[index]
+            parent = bags[bag.parent]
+            j = parent.children.index(index)
+            keys = parent.child_index[j][chosen[bag.parent]]
+            valid = np.flatnonzero(self._up_count[index] > 0)
+            groups = len(bag.sep_starts)
+            per_key = np.bincount(bag.sep_ids[valid], minlength=groups)
+            offsets = np.concatenate(([0], np.cumsum(per_key)[:-1]))
+            repeats = per_key[keys]
+            total = int(repeats.sum())
+            starts = np.repeat(offsets[keys], repeats)
+            within = np.arange(total) - np.repeat(np.cumsum(repeats) - repeats, repeats)
+            picked = valid[starts + within]
+            for other in list(chosen):
+                chosen[other] = np.repeat(chosen[other], repeats)
+            cost = np.repeat(cost, repeats) + bag.cost_array[picked]
+            chosen[index] = picked
+        values = np.zeros((len(cost), n_vars), dtype=np.int64)
+        for var, (index, position) in enumerate(self.tree.owner):
+            values[:, var] = bags[index].values[chosen[index], position]
+        return values, cost
+
     def by_key(self) -> Iterator[tuple[int, list[int]]]:
         """Every solution once, in non-decreasing key (unit price, then -score) order."""
         if not self.count():
