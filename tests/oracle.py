@@ -12,7 +12,7 @@ Choices the contract leaves open, and how this oracle reads them:
 - a module without ``lead_time_days`` is ready at once; one without ``regions`` is sold
   everywhere;
 - a payment term with both a cash discount and instalments takes the discount first, then
-  finances what is left (step 6 in the order written); a discount of 0 adds no line;
+  finances what is left (step 5 in the order written); a discount of 0 adds no line;
 - a conditional price rule with amount 0 is a ``surcharge`` line of 0.
 """
 

@@ -160,7 +160,7 @@ def unit_price(catalog: Catalog, configuration: Configuration) -> Decimal:
 def _order_lines(
     catalog: Catalog, goods: Decimal, resolved: ResolvedNeeds | None
 ) -> list[QuoteLine]:
-    """Lines 3-6: tiers, frequency pricing, services and payment (all depend on goods only)."""
+    """Lines 3-5: tiers, frequency pricing, services and payment (all depend on goods only)."""
     decimals = catalog.decimals
     quantity = resolved.quantity if resolved else 1
     frequency = resolved.needs.frequency if resolved else "one-off"
