@@ -373,8 +373,8 @@ def _join(
             if len(result) > BAG_LIMIT:
                 raise LimitExceeded(
                     f"a bag of {size} slots holds more than {BAG_LIMIT} consistent "
-                    "combinations; the catalog is too dense for the decomposition engine "
-                    "(use engine='cpsat')"
+                    "combinations; the catalog's rules tie too many slots together for "
+                    "compilation (split rules that span many slots into smaller ones)"
                 )
         else:
             iterators.append(iter(candidates(depth + 1)))
