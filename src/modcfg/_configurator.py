@@ -306,16 +306,17 @@ class Configurator:
                 yield list(combo)
             return
         if query.count() <= _MATERIALISE:
-            values, cost = query.solution_array()
+            solutions, cost = query.solution_array()
             keep = np.ones(len(cost), dtype=bool)
             if plan.cost_bound is not None:
                 keep &= cost <= plan.cost_bound
             for resource in plan.problem.resources:
                 totals = np.zeros(len(cost), dtype=np.int64)
                 for var in range(plan.problem.size):
-                    totals += np.asarray(resource.weights[var], dtype=np.int64)[values[:, var]]
+                    weights = np.asarray(resource.weights[var], dtype=np.int64)
+                    totals += weights[solutions[:, var]]
                 keep &= np.fromiter((resource.holds(int(t)) for t in totals), dtype=bool)
-            rows: list[list[int]] = values[keep].tolist()
+            rows: list[list[int]] = solutions[keep].tolist()
             yield from rows
             return
         for assignment in query.solutions():

@@ -30,6 +30,45 @@ __all__ = ["Marginal", "TreeQuery"]
 #: Stands for "no completion" in minimum passes (int64 keys stay well below it).
 _BIG = 1 << 60
 _SAFE = 1 << 58
+_PRIMES: list[int] = []
+
+
+def _primes_above(bound: int) -> list[int]:
+    """Primes just below 2**31, as many as it takes for their product to exceed ``bound``."""
+    result: list[int] = []
+    product, index = 1, 0
+    while product <= bound:
+        while index >= len(_PRIMES):
+            candidate = (_PRIMES[-1] if _PRIMES else (1 << 31)) - 1
+            while not _is_prime(candidate):
+                candidate -= 1
+            _PRIMES.append(candidate)
+        result.append(_PRIMES[index])
+        product *= _PRIMES[index]
+        index += 1
+    return result
+
+
+def _is_prime(number: int) -> bool:
+    """Deterministic Miller-Rabin for numbers below 3.4e14 (bases 2, 3, 5, 7, 11, 13, 17)."""
+    if number < 2:
+        return False
+    odd, twos = number - 1, 0
+    while odd % 2 == 0:
+        odd, twos = odd // 2, twos + 1
+    for base in (2, 3, 5, 7, 11, 13, 17):
+        if base % number == 0:
+            continue
+        x = pow(base, odd, number)
+        if x in (1, number - 1):
+            continue
+        for _ in range(twos - 1):
+            x = x * x % number
+            if x == number - 1:
+                break
+        else:
+            return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -73,7 +112,12 @@ class TreeQuery:
             )
         # exact integer types: int64 when nothing can overflow, Python ints otherwise
         space = prod(max(1, sum(row)) for row in problem.allowed)
-        self._count_type: Any = np.int64 if space < (1 << 62) else object
+        primes = _primes_above(space)
+        self._moduli = np.asarray(primes, dtype=np.int64)
+        self._modulus = prod(primes)
+        self._crt = [
+            (self._modulus // p) * pow(self._modulus // p, -1, p) % self._modulus for p in primes
+        ]
         span, largest = tree.cost_span, tree.cost_magnitude
         magnitude = largest * self.scale + bound * (span if preference_first else 1)
         self._key_type: Any = np.int64 if magnitude < _SAFE else object
@@ -115,7 +159,7 @@ class TreeQuery:
         self._up_done = False
         self._down_done = False
         self._lists: tuple[list[list[int]], list[list[int]], list[list[int]]] | None = None
-        self._up_lists: tuple[list[list[int]], list[list[int]]] | None = None
+        self._up_lists: tuple[list[list[bool]], list[list[int]]] | None = None
 
     _zero_cache: dict[int, np.ndarray] = {}  # noqa: RUF012 - shared read-only zero arrays
 
@@ -164,8 +208,8 @@ class TreeQuery:
         return self._views()[2]
 
     @property
-    def up_count(self) -> list[list[int]]:
-        """Per bag, the completions below each kept tuple (aligned with :attr:`live`)."""
+    def up_alive(self) -> list[list[bool]]:
+        """Per bag, whether each kept tuple has completions below it (aligned with live)."""
         return self._up_views()[0]
 
     @property
@@ -173,15 +217,12 @@ class TreeQuery:
         """Per bag, the cheapest key below each kept tuple (aligned with :attr:`live`)."""
         return self._up_views()[1]
 
-    def _up_views(self) -> tuple[list[list[int]], list[list[int]]]:
+    def _up_views(self) -> tuple[list[list[bool]], list[list[int]]]:
         if self._up_lists is None:
             self._up()
             live = self._live_arrays()
             self._up_lists = (
-                [
-                    [int(c) for c in counts[i].tolist()]
-                    for counts, i in zip(self._up_count, live, strict=True)
-                ],
+                [alive[i].tolist() for alive, i in zip(self._up_alive, live, strict=True)],
                 [
                     [int(b) for b in bests[i].tolist()]
                     for bests, i in zip(self._up_best, live, strict=True)
@@ -193,37 +234,55 @@ class TreeQuery:
         return [np.flatnonzero(mask) for mask in self.mask]
 
     # -- upward pass ------------------------------------------------------------------------
+    #
+    # Counts are kept as residues modulo K primes below 2**31 (products fit in 64 bits), K
+    # chosen so the primes' product exceeds any possible count; exact integers come back by
+    # the Chinese remainder theorem. Whether a count is zero is tracked exactly, apart, by
+    # Boolean support arrays (a residue can be zero when the count is not).
 
     def _up(self) -> None:
         if self._up_done:
             return
         bags = self.tree.bags
         n = len(bags)
-        count_type, key_type = self._count_type, self._key_type
-        self._up_count: list[np.ndarray] = [np.zeros(0, dtype=count_type)] * n
+        moduli, key_type = self._moduli, self._key_type
+        width = len(moduli)
+        empty = np.zeros((0, width), dtype=np.int64)
+        self._up_count: list[np.ndarray] = [empty] * n
+        self._up_alive: list[np.ndarray] = [np.zeros(0, dtype=bool)] * n
         self._up_best: list[np.ndarray] = [np.zeros(0, dtype=key_type)] * n
-        self._msg_count: list[np.ndarray] = [np.zeros(0, dtype=count_type)] * n
+        self._msg_count: list[np.ndarray] = [empty] * n
+        self._msg_alive: list[np.ndarray] = [np.zeros(0, dtype=bool)] * n
         self._msg_best: list[np.ndarray] = [np.zeros(0, dtype=key_type)] * n
         for index in reversed(self.tree.preorder):
             bag = bags[index]
-            mask = self.mask[index]
-            count = mask.astype(count_type)
-            best = np.where(mask, self.key_array[index], _BIG).astype(key_type)
+            alive = self.mask[index]
+            count = np.repeat(alive.astype(np.int64)[:, None], width, axis=1)
+            best = np.where(alive, self.key_array[index], _BIG).astype(key_type)
             for child, positions in zip(bag.children, bag.child_index, strict=True):
-                count = count * self._msg_count[child][positions]
+                alive = alive & self._msg_alive[child][positions]
+                count = count * self._msg_count[child][positions] % moduli
                 best = np.minimum(best + self._msg_best[child][positions], _BIG)
-            best = np.where(count > 0, best, _BIG).astype(key_type)
+            best = np.where(alive, best, _BIG).astype(key_type)
             self._up_count[index] = count
+            self._up_alive[index] = alive
             self._up_best[index] = best
             if len(bag.sep_starts):
-                self._msg_count[index] = np.add.reduceat(count, bag.sep_starts)
-                self._msg_best[index] = np.minimum.reduceat(best, bag.sep_starts)
+                starts = bag.sep_starts
+                self._msg_count[index] = np.add.reduceat(count, starts, axis=0) % moduli
+                self._msg_alive[index] = np.maximum.reduceat(alive.astype(np.uint8), starts) > 0
+                self._msg_best[index] = np.minimum.reduceat(best, starts)
         self._up_done = True
+
+    def _exact(self, residues: np.ndarray) -> int:
+        """The integer with these residues (Chinese remainder theorem)."""
+        total = sum(int(r) * c for r, c in zip(residues.tolist(), self._crt, strict=True))
+        return total % self._modulus
 
     def feasible(self) -> bool:
         """Whether any solution exists (a Boolean pass: cheaper than counting)."""
         if self._up_done:
-            return self.count() > 0
+            return bool(len(self._msg_alive[0]) and self._msg_alive[0][0])
         bags = self.tree.bags
         support: list[np.ndarray] = [np.zeros(0, dtype=np.uint8)] * len(bags)
         for index in reversed(self.tree.preorder):
@@ -239,8 +298,9 @@ class TreeQuery:
     def count(self) -> int:
         """The exact number of solutions."""
         self._up()
-        total = self._msg_count[0]
-        return int(total[0]) if len(total) else 0
+        if not (len(self._msg_alive[0]) and self._msg_alive[0][0]):
+            return 0
+        return self._exact(self._msg_count[0][0])
 
     def best_key(self) -> int | None:
         """The smallest key of any solution (None when there is none)."""
@@ -256,7 +316,7 @@ class TreeQuery:
         messages: list[np.ndarray] = [np.zeros(0, dtype=self._key_type)] * len(bags)
         for index in reversed(self.tree.preorder):
             bag = bags[index]
-            alive = self._up_count[index] > 0
+            alive = self._up_alive[index]
             worst = np.where(alive, self.key_array[index], -_BIG).astype(self._key_type)
             for child, positions in zip(bag.children, bag.child_index, strict=True):
                 worst = np.maximum(worst + messages[child][positions], -_BIG)
@@ -273,53 +333,85 @@ class TreeQuery:
         self._up()
         bags = self.tree.bags
         n = len(bags)
-        count_type, key_type = self._count_type, self._key_type
-        self._down_count: list[np.ndarray] = [np.zeros(0, dtype=count_type)] * n
+        moduli, key_type = self._moduli, self._key_type
+        width = len(moduli)
+        empty = np.zeros((0, width), dtype=np.int64)
+        self._down_count: list[np.ndarray] = [empty] * n
+        self._down_alive: list[np.ndarray] = [np.zeros(0, dtype=bool)] * n
         self._down_best: list[np.ndarray] = [np.zeros(0, dtype=key_type)] * n
-        self._down_count[0] = np.ones(len(bags[0].tuples), dtype=count_type)
-        self._down_best[0] = np.zeros(len(bags[0].tuples), dtype=key_type)
+        roots = len(bags[0].tuples)
+        self._down_count[0] = np.ones((roots, width), dtype=np.int64)
+        self._down_alive[0] = np.ones(roots, dtype=bool)
+        self._down_best[0] = np.zeros(roots, dtype=key_type)
         for index in self.tree.preorder:
             bag = bags[index]
-            up_count, up_best = self._up_count[index], self._up_best[index]
+            if not bag.children:
+                continue
+            up_best = self._up_best[index]
             down_count, down_best = self._down_count[index], self._down_best[index]
-            alive = (up_count > 0) & (down_count > 0)
-            for child, positions in zip(bag.children, bag.child_index, strict=True):
+            alive = self._up_alive[index] & self._down_alive[index]
+            # the product of the other children's messages, by prefix and suffix products
+            mask = self.mask[index]
+            messages = [
+                self._msg_count[child][positions]
+                for child, positions in zip(bag.children, bag.child_index, strict=True)
+            ]
+            prefix = [np.repeat(mask.astype(np.int64)[:, None], width, axis=1)]
+            for message in messages[:-1]:
+                prefix.append(prefix[-1] * message % moduli)
+            suffix = np.ones_like(prefix[0])
+            others: list[np.ndarray] = [empty] * len(messages)
+            for j in range(len(messages) - 1, -1, -1):
+                others[j] = prefix[j] * suffix % moduli
+                suffix = suffix * messages[j] % moduli
+            for j, (child, positions) in enumerate(zip(bag.children, bag.child_index, strict=True)):
                 child_bag = bags[child]
                 groups = len(child_bag.sep_starts)
-                message = self._msg_count[child][positions]
-                others = np.where(alive, up_count // np.where(message > 0, message, 1), 0)
-                to_count = np.zeros(groups, dtype=count_type)
-                np.add.at(to_count, positions, (down_count * others).astype(count_type))
+                contribution = down_count * others[j] % moduli
+                contribution[~alive] = 0
+                to_count = np.zeros((groups, width), dtype=np.int64)
+                np.add.at(to_count, positions, contribution)
+                to_alive = np.zeros(groups, dtype=bool)
+                to_alive[positions[alive]] = True
                 outside = np.where(
                     alive, down_best + up_best - self._msg_best[child][positions], _BIG
                 ).astype(key_type)
                 to_best = np.full(groups, _BIG, dtype=key_type)
                 np.minimum.at(to_best, positions, outside)
-                self._down_count[child] = to_count[child_bag.sep_ids]
-                self._down_best[child] = to_best[child_bag.sep_ids]
+                ids = child_bag.sep_ids
+                self._down_count[child] = to_count[ids] % moduli
+                self._down_alive[child] = to_alive[ids]
+                self._down_best[child] = to_best[ids]
         self._down_done = True
 
     def marginals(self) -> list[list[Marginal]]:
         """For every variable and value: completions and cheapest key (exact)."""
         self._down()
         problem = self.problem
+        moduli = self._moduli
         result: list[list[Marginal]] = []
         for var, (index, position) in enumerate(self.tree.owner):
             size = len(problem.domains[var].choices)
             bag = self.tree.bags[index]
-            total = self._up_count[index] * self._down_count[index]
+            alive = self._up_alive[index] & self._down_alive[index]
+            total = self._up_count[index] * self._down_count[index] % moduli
             values = bag.values[:, position]
-            counts = np.zeros(size, dtype=self._count_type)
-            np.add.at(counts, values, total)
-            best = np.where(total > 0, self._up_best[index] + self._down_best[index], _BIG).astype(
+            counts = np.zeros((size, len(moduli)), dtype=np.int64)
+            np.add.at(counts, values[alive], total[alive])
+            counts %= moduli
+            present = np.zeros(size, dtype=bool)
+            present[values[alive]] = True
+            best = np.where(alive, self._up_best[index] + self._down_best[index], _BIG).astype(
                 self._key_type
             )
             bests = np.full(size, _BIG, dtype=self._key_type)
             np.minimum.at(bests, values, best)
             result.append(
                 [
-                    Marginal(int(c), int(b) if c else None)
-                    for c, b in zip(counts.tolist(), bests.tolist(), strict=True)
+                    Marginal(self._exact(counts[value]), int(bests[value]))
+                    if present[value]
+                    else Marginal(0, None)
+                    for value in range(size)
                 ]
             )
         return result
@@ -333,7 +425,7 @@ class TreeQuery:
         for index, bag in enumerate(self.tree.bags):
             groups: dict[Key, list[int]] = {}
             sep = bag.sep
-            counts = self.up_count[index]
+            counts = self.up_alive[index]
             for i, ti in enumerate(self.live[index]):
                 if counts[i]:
                     groups.setdefault(sep(bag.tuples[ti]), []).append(i)
@@ -409,7 +501,7 @@ class TreeQuery:
             parent = bags[bag.parent]
             j = parent.children.index(index)
             keys = parent.child_index[j][chosen[bag.parent]]
-            valid = np.flatnonzero(self._up_count[index] > 0)
+            valid = np.flatnonzero(self._up_alive[index])
             groups = len(bag.sep_starts)
             per_key = np.bincount(bag.sep_ids[valid], minlength=groups)
             offsets = np.concatenate(([0], np.cumsum(per_key)[:-1]))
@@ -504,7 +596,7 @@ class TreeQuery:
             pending.reverse()
             limit = bound - outside_low
             out: dict[Key, dict[int, int]] = {}
-            counts = self.up_count[index]
+            counts = self.up_alive[index]
             for i, ti in enumerate(self.live[index]):
                 if not counts[i]:
                     continue
@@ -585,7 +677,7 @@ class TreeQuery:
             pending.reverse()
             out: dict[Key, dict[tuple[int, ...], int]] = {}
             for i, ti in enumerate(self.live[index]):
-                if not self.up_count[index][i]:
+                if not self.up_alive[index][i]:
                     continue
                 t = bag.tuples[ti]
                 dist = {contrib[index][i]: 1}
