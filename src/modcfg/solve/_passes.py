@@ -366,18 +366,17 @@ class TreeQuery:
                 suffix = suffix * messages[j] % moduli
             for j, (child, positions) in enumerate(zip(bag.children, bag.child_index, strict=True)):
                 child_bag = bags[child]
-                groups = len(child_bag.sep_starts)
+                # every separator key of the child occurs in this bag (semi-join), so the
+                # groups of this bag's tuples sorted by child key are the child's groups
+                order, starts = bag.child_order[j], bag.child_starts[j]
                 contribution = down_count * others[j] % moduli
                 contribution[~alive] = 0
-                to_count = np.zeros((groups, width), dtype=np.int64)
-                np.add.at(to_count, positions, contribution)
-                to_alive = np.zeros(groups, dtype=bool)
-                to_alive[positions[alive]] = True
+                to_count = np.add.reduceat(contribution[order], starts, axis=0)
+                to_alive = np.maximum.reduceat(alive[order].astype(np.uint8), starts) > 0
                 outside = np.where(
                     alive, down_best + up_best - self._msg_best[child][positions], _BIG
                 ).astype(key_type)
-                to_best = np.full(groups, _BIG, dtype=key_type)
-                np.minimum.at(to_best, positions, outside)
+                to_best = np.minimum.reduceat(outside[order], starts)
                 ids = child_bag.sep_ids
                 self._down_count[child] = to_count[ids] % moduli
                 self._down_alive[child] = to_alive[ids]
@@ -395,25 +394,19 @@ class TreeQuery:
             bag = self.tree.bags[index]
             alive = self._up_alive[index] & self._down_alive[index]
             total = self._up_count[index] * self._down_count[index] % moduli
-            values = bag.values[:, position]
-            counts = np.zeros((size, len(moduli)), dtype=np.int64)
-            np.add.at(counts, values[alive], total[alive])
-            counts %= moduli
-            present = np.zeros(size, dtype=bool)
-            present[values[alive]] = True
+            total[~alive] = 0
+            order, starts, present = bag.value_groups[position]
+            counts = np.add.reduceat(total[order], starts, axis=0) % moduli
+            any_alive = np.maximum.reduceat(alive[order].astype(np.uint8), starts) > 0
             best = np.where(alive, self._up_best[index] + self._down_best[index], _BIG).astype(
                 self._key_type
             )
-            bests = np.full(size, _BIG, dtype=self._key_type)
-            np.minimum.at(bests, values, best)
-            result.append(
-                [
-                    Marginal(self._exact(counts[value]), int(bests[value]))
-                    if present[value]
-                    else Marginal(0, None)
-                    for value in range(size)
-                ]
-            )
+            bests = np.minimum.reduceat(best[order], starts)
+            row = [Marginal(0, None)] * size
+            for group, value in enumerate(present.tolist()):
+                if any_alive[group]:
+                    row[value] = Marginal(self._exact(counts[group]), int(bests[group]))
+            result.append(row)
         return result
 
     # -- enumeration ------------------------------------------------------------------------

@@ -77,6 +77,11 @@ class Bag:
     sep_starts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     sep_keys: list[Key] = field(default_factory=list)
     child_index: list[np.ndarray] = field(default_factory=list)
+    # per child: this bag's tuples sorted by the child's separator id, and group starts
+    child_order: list[np.ndarray] = field(default_factory=list)
+    child_starts: list[np.ndarray] = field(default_factory=list)
+    # per owned position: tuples sorted by value, group starts, and the values present
+    value_groups: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
     cost_array: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
@@ -284,10 +289,20 @@ def _arrays(tree: Tree) -> None:
     tree.cost_span = sum(max(b.cost, default=0) - min(b.cost, default=0) for b in bags) + 1
     tree.cost_magnitude = sum(max((abs(c) for c in b.cost), default=0) for b in bags) + 1
     for bag in bags:
-        bag.child_index = []
+        bag.child_index, bag.child_order, bag.child_starts = [], [], []
         for child, key in zip(bag.children, bag.child_keys, strict=True):
             lookup = {k: i for i, k in enumerate(bags[child].sep_keys)}
-            bag.child_index.append(np.asarray([lookup[key(t)] for t in bag.tuples], dtype=np.int64))
+            child_ids = np.asarray([lookup[key(t)] for t in bag.tuples], dtype=np.int64)
+            by_child = np.argsort(child_ids, kind="stable")
+            bag.child_index.append(child_ids)
+            bag.child_order.append(by_child)
+            bag.child_starts.append(np.flatnonzero(np.diff(child_ids[by_child], prepend=-1)))
+        bag.value_groups = {}
+        for position in bag.owned:
+            column = bag.values[:, position]
+            by_value = np.argsort(column, kind="stable")
+            group_starts = np.flatnonzero(np.diff(column[by_value], prepend=-1))
+            bag.value_groups[position] = (by_value, group_starts, column[by_value][group_starts])
 
 
 def _sortable(key: Key) -> tuple[int, ...]:
