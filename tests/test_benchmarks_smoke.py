@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,12 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.generate import generate_catalog  # noqa: E402
-from benchmarks.peers import peer_class  # noqa: E402
+from benchmarks.peers import Problem, peer_class  # noqa: E402
+from benchmarks.peers._problem import _matches  # noqa: E402
+from benchmarks.workloads import WORKLOADS, Missing, Spec, load_catalog  # noqa: E402
 
 import modcfg  # noqa: E402
+from modcfg.model import TableRule  # noqa: E402
 
 COUNTING_PEERS = ["itertools", "cp-sat", "networkx-dp", "dd-cudd"]
 ALL_PEERS = ["itertools", "cp-sat", "python-constraint", "dd-cudd", "pysat", "networkx-dp"]
@@ -79,3 +83,43 @@ def test_dd_count_is_a_double_above_2_to_the_53() -> None:
     approximate = peer_class("dd-cudd")(catalog).count()
     assert exact > 2**53
     assert abs(approximate - exact) / exact < 1e-9
+
+
+REAL = [spec for spec in WORKLOADS if spec.data is not None]
+
+
+@pytest.mark.parametrize("spec", REAL, ids=[spec.name for spec in REAL])
+def test_real_models_load_with_seeded_prices(spec: Spec) -> None:
+    try:
+        catalog = load_catalog(spec)
+    except Missing:
+        pytest.skip(f"{spec.data} is not available")
+    modules = [module for slot in catalog.slots.values() for module in slot.modules.values()]
+    prices = {module.price for module in modules}
+    assert prices <= {Decimal(n) for n in range(10)}
+    assert len(prices) > 1
+    assert all(module.price == 0 for module in modules if module.label == "-1")
+    assert load_catalog(spec).model_dump() == catalog.model_dump()
+    Problem(catalog)  # the translation copes with the model's tables
+
+
+def test_a_real_model_counts_as_published() -> None:
+    spec = next(spec for spec in WORKLOADS if spec.name == "ovm_rfw")
+    try:
+        catalog = load_catalog(spec)
+    except Missing:
+        pytest.skip(f"{spec.data} is not available")
+    assert peer_class("networkx-dp")(catalog).count() == 1_621_759
+
+
+def test_table_rows_translate_like_their_predicate() -> None:
+    catalog = modcfg.load_catalog("bicycle")
+    problem = Problem(catalog)
+    checked = 0
+    for rule, table in zip(catalog.rules, problem.tables, strict=True):
+        if isinstance(rule, TableRule):
+            predicate = _matches(rule.table.slots, rule.rows, allow=rule.allow)
+            allowed, forbidden = problem._tabulate(rule.id, table.scope, predicate)
+            assert (table.allowed, table.forbidden) == (allowed, forbidden), rule.id
+            checked += 1
+    assert checked

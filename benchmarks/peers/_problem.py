@@ -12,8 +12,8 @@ import itertools
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from decimal import ROUND_HALF_EVEN, Decimal
+from functools import cached_property
 
 from modcfg import Catalog, Needs, Quantities
 from modcfg.model import (

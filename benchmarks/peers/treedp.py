@@ -2,9 +2,10 @@
 
 The primal graph joins the slots of every rule and price rule; ``treewidth_min_fill_in`` gives
 a tree of bags. Each rule is checked in every bag holding its scope, as soon as a bag's
-assignment (built variable by variable) covers it; an upward pass of dict tables (separator assignment -> number of completions below) counts, and a downward pass gives
-every option's number of completions for the interactive step. The same upward pass over
-(min, +) gives the cheapest unit price.
+assignment (built variable by variable) covers it; an upward pass of dict tables (separator
+assignment -> number of completions below) counts, and a downward pass gives every option's
+number of completions for the interactive step. The same upward pass over (min, +) gives the
+cheapest unit price.
 """
 
 from __future__ import annotations
@@ -106,8 +107,7 @@ class TreeDP(Peer):
             for value in domains[depth]:
                 values[depth] = value
                 if all(
-                    tuple(values[p] for p in places) in allowed
-                    for places, allowed in checks[depth]
+                    tuple(values[p] for p in places) in allowed for places, allowed in checks[depth]
                 ):
                     if last:
                         yield tuple(values)

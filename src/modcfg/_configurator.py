@@ -33,7 +33,7 @@ __all__ = ["Configurator", "Engine", "NeedsLike", "Order", "Progress", "compile"
 
 Engine = Literal["auto", "decomposition", "cpsat"]
 #: Up to this many solutions, enumeration expands them all at once (vectorised).
-_MATERIALISE = 200_000
+_MATERIALISE = 500_000
 Order = Literal["price"] | None
 NeedsLike = Needs | Mapping[str, Any] | None
 #: ``progress(done, total)``: ``total`` is None when unknown.
@@ -316,8 +316,10 @@ class Configurator:
                     weights = np.asarray(resource.weights[var], dtype=np.int64)
                     totals += weights[solutions[:, var]]
                 keep &= np.fromiter((resource.holds(int(t)) for t in totals), dtype=bool)
-            rows: list[list[int]] = solutions[keep].tolist()
-            yield from rows
+            kept = solutions[keep]
+            for start in range(0, len(kept), 8192):  # bounded lists, not one huge one
+                rows: list[list[int]] = kept[start : start + 8192].tolist()
+                yield from rows
             return
         for assignment in query.solutions():
             if self._within_budget(plan, assignment) and self._holds_sums(plan, assignment):

@@ -43,7 +43,7 @@ def _lines(node: yaml.Node, where: Location, found: dict[Location, int], path: s
             if isinstance(key_node, yaml.ScalarNode) and key_node.tag.endswith((":bool", ":null")):
                 raise CatalogError(
                     f"the key {key!r} is read by YAML as {key_node.tag.rsplit(':', 1)[1]}, not "
-                    f"as text; quote it: \"{key}\"",
+                    f'as text; quote it: "{key}"',
                     path=path,
                     line=line,
                     where=(*where, key),

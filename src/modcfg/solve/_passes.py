@@ -478,38 +478,52 @@ class TreeQuery:
     def solution_array(self) -> tuple[np.ndarray, np.ndarray]:
         """Every solution at once: value indexes (solutions x variables) and unit costs.
 
-        A vectorised expansion down the tree (each row repeated once per matching tuple of
-        the next bag); meant for spaces small enough to hold in memory.
+        A vectorised expansion down the tree: each step repeats the current rows once per
+        matching tuple of the next bag. Only the bags whose children are still to come are
+        carried along; the full rows are put together at the end by walking the steps back.
         """
         self._up()
         bags = self.tree.bags
         order = self.tree.preorder
         n_vars = self.problem.size
         if not self.count():
-            return np.zeros((0, n_vars), dtype=np.int64), np.zeros(0, dtype=np.int64)
-        chosen: dict[int, np.ndarray] = {0: np.zeros(1, dtype=np.int64)}
+            return np.zeros((0, n_vars), dtype=np.int32), np.zeros(0, dtype=np.int64)
+        pending = {index: len(bags[index].children) for index in order}
+        frontier: dict[int, np.ndarray] = {0: np.zeros(1, dtype=np.int32)}
         cost = np.zeros(1, dtype=np.int64)
+        steps: list[tuple[int, np.ndarray, np.ndarray]] = []  # bag, picked, row -> previous row
         for index in order[1:]:
             bag = bags[index]
             parent = bags[bag.parent]
             j = parent.children.index(index)
-            keys = parent.child_index[j][chosen[bag.parent]]
+            keys = parent.child_index[j][frontier[bag.parent]]
             valid = np.flatnonzero(self._up_alive[index])
-            groups = len(bag.sep_starts)
-            per_key = np.bincount(bag.sep_ids[valid], minlength=groups)
+            per_key = np.bincount(bag.sep_ids[valid], minlength=len(bag.sep_starts))
             offsets = np.concatenate(([0], np.cumsum(per_key)[:-1]))
             repeats = per_key[keys]
             total = int(repeats.sum())
             starts = np.repeat(offsets[keys], repeats)
             within = np.arange(total) - np.repeat(np.cumsum(repeats) - repeats, repeats)
-            picked = valid[starts + within]
-            for other in list(chosen):
-                chosen[other] = np.repeat(chosen[other], repeats)
-            cost = np.repeat(cost, repeats) + bag.cost_array[picked]
-            chosen[index] = picked
-        values = np.zeros((len(cost), n_vars), dtype=np.int64)
+            picked = valid[starts + within].astype(np.int32)
+            back = np.repeat(np.arange(len(repeats), dtype=np.int32), repeats)
+            cost = cost[back] + bag.cost_array[picked]
+            pending[bag.parent] -= 1
+            if not pending[bag.parent]:
+                del frontier[bag.parent]
+            frontier = {other: column[back] for other, column in frontier.items()}
+            if bag.children:
+                frontier[index] = picked
+            steps.append((index, picked, back))
+        values = np.zeros((len(cost), n_vars), dtype=np.int32)
+        owned: dict[int, list[tuple[int, int]]] = {}
         for var, (index, position) in enumerate(self.tree.owner):
-            values[:, var] = bags[index].values[chosen[index], position]
+            owned.setdefault(index, []).append((var, position))
+        rows = np.arange(len(cost), dtype=np.int32)
+        for index, picked, back in reversed(steps):
+            tuples = picked[rows]
+            for var, position in owned.get(index, ()):
+                values[:, var] = bags[index].values[tuples, position]
+            rows = back[rows]
         return values, cost
 
     def by_key(self) -> Iterator[tuple[int, list[int]]]:
