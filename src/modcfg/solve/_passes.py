@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import LimitExceeded
 from ._problem import Constraint, Factor, Problem, Resource
+from ._sums import cost_distribution, count_within
 from ._tree import Key, Tree, tuple_projector
 
 __all__ = ["Marginal", "TreeQuery"]
@@ -575,174 +575,12 @@ class TreeQuery:
 
     # -- counting with resources ------------------------------------------------------------
 
-    def _cost_distribution(self, bound: int) -> dict[int, int]:
-        """Unit cost -> number of solutions, for costs at most ``bound`` (the budget case).
-
-        Per tuple, a distribution cost -> count over its subtree; partial costs that cannot fit
-        even with the cheapest choices elsewhere are dropped as soon as they appear.
-        """
-        bags = self.tree.bags
-        scale = self.scale
-        n = len(bags)
-        own = [
-            [(k + s) // scale for k, s in zip(self.key[i], self.score[i], strict=True)]
-            for i in range(n)
-        ]
-        low = [min(row, default=0) for row in own]
-        sub_low = list(low)
-        for index in reversed(self.tree.preorder):
-            for child in bags[index].children:
-                sub_low[index] += sub_low[child]
-        messages: list[dict[Key, dict[int, int]]] = [{} for _ in range(n)]
-        for index in reversed(self.tree.preorder):
-            bag = bags[index]
-            outside_low = sub_low[0] - sub_low[index]
-            pending = [outside_low]
-            for child in reversed(bag.children[1:]):
-                pending.append(pending[-1] + sub_low[child])
-            pending.reverse()
-            limit = bound - outside_low
-            out: dict[Key, dict[int, int]] = {}
-            counts = self.up_alive[index]
-            for i, ti in enumerate(self.live[index]):
-                if not counts[i]:
-                    continue
-                t = bag.tuples[ti]
-                dist = {own[index][i]: 1}
-                for j, (child, key) in enumerate(zip(bag.children, bag.child_keys, strict=True)):
-                    child_dist = messages[child].get(key(t))
-                    if not child_dist:
-                        dist = {}
-                        break
-                    cap = bound - pending[j]
-                    merged: dict[int, int] = {}
-                    for a, ca in dist.items():
-                        for b, cb in child_dist.items():
-                            v = a + b
-                            if v <= cap:
-                                merged[v] = merged.get(v, 0) + ca * cb
-                    dist = merged
-                if dist:
-                    target = out.setdefault(bag.sep(t), {})
-                    for v, c in dist.items():
-                        if v <= limit:
-                            target[v] = target.get(v, 0) + c
-            messages[index] = out
-        return {v: c for v, c in messages[0].get((), {}).items() if v <= bound}
-
     def count_within(self, resources: Sequence[Resource], cost_bound: int | None) -> int:
         """Solutions whose resource sums hold and whose unit cost is at most ``cost_bound``."""
-        if not resources and cost_bound is None:
-            return self.count()
-        return sum(self.cost_distribution(resources, cost_bound).values())
+        return count_within(self, resources, cost_bound)
 
     def cost_distribution(
         self, resources: Sequence[Resource], cost_bound: int | None
     ) -> dict[int, int]:
-        """Unit cost -> number of solutions whose resource sums hold, for costs up to
-        ``cost_bound`` (all costs when None).
-
-        Dynamic programming with the sums as extra state (exact; partial sums that can no
-        longer meet a ``<=`` bound are pruned).
-        """
-        if not self.count():
-            return {}
-        if not resources:
-            bound = cost_bound if cost_bound is not None else self._cost_ceiling()
-            return self._cost_distribution(bound)
-        bags = self.tree.bags
-        scale = self.scale
-        dims = len(resources) + 1
-        # per bag tuple: its own contribution vector (resource sums, then the cost)
-        contrib: list[list[tuple[int, ...]]] = []
-        for index, bag in enumerate(bags):
-            rows = []
-            for i, ti in enumerate(self.live[index]):
-                t = bag.tuples[ti]
-                vector = [sum(r.weights[bag.vars[p]][t[p]] for p in bag.owned) for r in resources]
-                vector.append((self.key[index][i] + self.score[index][i]) // scale)
-                rows.append(tuple(vector))
-            contrib.append(rows)
-        bounds = [(r.op, r.bound) for r in resources]
-        bounds.append(("<=", cost_bound if cost_bound is not None else self._cost_ceiling()))
-        # lower bounds of what other bags can still add, per dimension, for pruning
-        own_min = [_min_vector(rows, dims) for rows in contrib]
-        sub_min = [list(row) for row in own_min]
-        for index in reversed(self.tree.preorder):
-            for child in bags[index].children:
-                sub_min[index] = _add(sub_min[index], sub_min[child])
-        total_min = sub_min[0]
-        messages: list[dict[Key, dict[tuple[int, ...], int]]] = [{} for _ in bags]
-        work = 0
-        for index in reversed(self.tree.preorder):
-            bag = bags[index]
-            outside = [t - m for t, m in zip(total_min, sub_min[index], strict=True)]
-            # pending[j]: outside plus the minima of children j+1.. not merged yet
-            pending = [outside]
-            for child in reversed(bag.children[1:]):
-                pending.append(_add(pending[-1], sub_min[child]))
-            pending.reverse()
-            out: dict[Key, dict[tuple[int, ...], int]] = {}
-            for i, ti in enumerate(self.live[index]):
-                if not self.up_alive[index][i]:
-                    continue
-                t = bag.tuples[ti]
-                dist = {contrib[index][i]: 1}
-                for j, (child, key) in enumerate(zip(bag.children, bag.child_keys, strict=True)):
-                    child_dist = messages[child].get(key(t))
-                    if not child_dist:
-                        dist = {}
-                        break
-                    rest = pending[j]
-                    merged: dict[tuple[int, ...], int] = {}
-                    for a, ca in dist.items():
-                        for b, cb in child_dist.items():
-                            v = tuple(x + y for x, y in zip(a, b, strict=True))
-                            if _hopeless(v, rest, bounds):
-                                continue
-                            merged[v] = merged.get(v, 0) + ca * cb
-                    work += len(dist) * len(child_dist)
-                    if work > 50_000_000:
-                        raise LimitExceeded(
-                            "counting with global sums (budget or total attributes) needs too "
-                            "many distinct partial sums; narrow the needs or drop the global "
-                            "constraint"
-                        )
-                    dist = merged
-                target = out.setdefault(bag.sep(t), {})
-                for v, c in dist.items():
-                    target[v] = target.get(v, 0) + c
-            messages[index] = out
-        result: dict[int, int] = {}
-        for v, c in messages[0].get((), {}).items():
-            if all(_holds(op, x, bound) for x, (op, bound) in zip(v, bounds, strict=True)):
-                result[v[-1]] = result.get(v[-1], 0) + c
-        return result
-
-    def _cost_ceiling(self) -> int:
-        """A unit cost no solution exceeds."""
-        worst = self.worst_key()
-        return 0 if worst is None else self.cost_of(worst) + 1
-
-
-def _min_vector(rows: list[tuple[int, ...]], dims: int) -> list[int]:
-    if not rows:
-        return [0] * dims
-    return [min(row[d] for row in rows) for d in range(dims)]
-
-
-def _add(a: Sequence[int], b: Sequence[int]) -> list[int]:
-    return [x + y for x, y in zip(a, b, strict=True)]
-
-
-def _holds(op: str, value: int, bound: int) -> bool:
-    return Resource((), op, bound, "").holds(value)
-
-
-def _hopeless(vector: tuple[int, ...], rest: list[int], bounds: list[tuple[str, int]]) -> bool:
-    for value, low, (op, bound) in zip(vector, rest, bounds, strict=True):
-        if op == "<=" and value + low > bound:
-            return True
-        if op == "<" and value + low >= bound:
-            return True
-    return False
+        """Unit cost -> number of solutions whose resource sums hold (costs up to the bound)."""
+        return cost_distribution(self, resources, cost_bound)

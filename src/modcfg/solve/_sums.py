@@ -1,0 +1,196 @@
+"""Counting under global sums: a budget, ``total(weight) <= 80``, and the like.
+
+Dynamic programming over a :class:`TreeQuery`'s tree with the sums as extra state: per tuple, a
+distribution of (sums -> number of completions), merged up the tree. Exact; partial sums that
+can no longer meet a ``<=`` bound are dropped as soon as they appear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from .._errors import LimitExceeded
+from ._problem import Resource
+from ._tree import Key
+
+if TYPE_CHECKING:
+    from ._passes import TreeQuery
+
+__all__ = ["cost_distribution", "count_within"]
+
+
+def _one_dimension(query: TreeQuery, bound: int) -> dict[int, int]:
+    """Unit cost -> number of solutions, for costs at most ``bound`` (the budget case).
+
+    Per tuple, a distribution cost -> count over its subtree; partial costs that cannot fit
+    even with the cheapest choices elsewhere are dropped as soon as they appear.
+    """
+    bags = query.tree.bags
+    scale = query.scale
+    n = len(bags)
+    own = [
+        [(k + s) // scale for k, s in zip(query.key[i], query.score[i], strict=True)]
+        for i in range(n)
+    ]
+    low = [min(row, default=0) for row in own]
+    sub_low = list(low)
+    for index in reversed(query.tree.preorder):
+        for child in bags[index].children:
+            sub_low[index] += sub_low[child]
+    messages: list[dict[Key, dict[int, int]]] = [{} for _ in range(n)]
+    for index in reversed(query.tree.preorder):
+        bag = bags[index]
+        outside_low = sub_low[0] - sub_low[index]
+        pending = [outside_low]
+        for child in reversed(bag.children[1:]):
+            pending.append(pending[-1] + sub_low[child])
+        pending.reverse()
+        limit = bound - outside_low
+        out: dict[Key, dict[int, int]] = {}
+        counts = query.up_alive[index]
+        for i, ti in enumerate(query.live[index]):
+            if not counts[i]:
+                continue
+            t = bag.tuples[ti]
+            dist = {own[index][i]: 1}
+            for j, (child, key) in enumerate(zip(bag.children, bag.child_keys, strict=True)):
+                child_dist = messages[child].get(key(t))
+                if not child_dist:
+                    dist = {}
+                    break
+                cap = bound - pending[j]
+                merged: dict[int, int] = {}
+                for a, ca in dist.items():
+                    for b, cb in child_dist.items():
+                        v = a + b
+                        if v <= cap:
+                            merged[v] = merged.get(v, 0) + ca * cb
+                dist = merged
+            if dist:
+                target = out.setdefault(bag.sep(t), {})
+                for v, c in dist.items():
+                    if v <= limit:
+                        target[v] = target.get(v, 0) + c
+        messages[index] = out
+    return {v: c for v, c in messages[0].get((), {}).items() if v <= bound}
+
+
+def count_within(query: TreeQuery, resources: Sequence[Resource], cost_bound: int | None) -> int:
+    """Solutions whose resource sums hold and whose unit cost is at most ``cost_bound``."""
+    if not resources and cost_bound is None:
+        return query.count()
+    return sum(cost_distribution(query, resources, cost_bound).values())
+
+
+def cost_distribution(
+    query: TreeQuery, resources: Sequence[Resource], cost_bound: int | None
+) -> dict[int, int]:
+    """Unit cost -> number of solutions whose resource sums hold, for costs up to
+    ``cost_bound`` (all costs when None).
+
+    Dynamic programming with the sums as extra state (exact; partial sums that can no
+    longer meet a ``<=`` bound are pruned).
+    """
+    if not query.count():
+        return {}
+    if not resources:
+        bound = cost_bound if cost_bound is not None else _cost_ceiling(query)
+        return _one_dimension(query, bound)
+    bags = query.tree.bags
+    scale = query.scale
+    dims = len(resources) + 1
+    # per bag tuple: its own contribution vector (resource sums, then the cost)
+    contrib: list[list[tuple[int, ...]]] = []
+    for index, bag in enumerate(bags):
+        rows = []
+        for i, ti in enumerate(query.live[index]):
+            t = bag.tuples[ti]
+            vector = [sum(r.weights[bag.vars[p]][t[p]] for p in bag.owned) for r in resources]
+            vector.append((query.key[index][i] + query.score[index][i]) // scale)
+            rows.append(tuple(vector))
+        contrib.append(rows)
+    bounds = [(r.op, r.bound) for r in resources]
+    bounds.append(("<=", cost_bound if cost_bound is not None else _cost_ceiling(query)))
+    # lower bounds of what other bags can still add, per dimension, for pruning
+    own_min = [_min_vector(rows, dims) for rows in contrib]
+    sub_min = [list(row) for row in own_min]
+    for index in reversed(query.tree.preorder):
+        for child in bags[index].children:
+            sub_min[index] = _add(sub_min[index], sub_min[child])
+    total_min = sub_min[0]
+    messages: list[dict[Key, dict[tuple[int, ...], int]]] = [{} for _ in bags]
+    work = 0
+    for index in reversed(query.tree.preorder):
+        bag = bags[index]
+        outside = [t - m for t, m in zip(total_min, sub_min[index], strict=True)]
+        # pending[j]: outside plus the minima of children j+1.. not merged yet
+        pending = [outside]
+        for child in reversed(bag.children[1:]):
+            pending.append(_add(pending[-1], sub_min[child]))
+        pending.reverse()
+        out: dict[Key, dict[tuple[int, ...], int]] = {}
+        for i, ti in enumerate(query.live[index]):
+            if not query.up_alive[index][i]:
+                continue
+            t = bag.tuples[ti]
+            dist = {contrib[index][i]: 1}
+            for j, (child, key) in enumerate(zip(bag.children, bag.child_keys, strict=True)):
+                child_dist = messages[child].get(key(t))
+                if not child_dist:
+                    dist = {}
+                    break
+                rest = pending[j]
+                merged: dict[tuple[int, ...], int] = {}
+                for a, ca in dist.items():
+                    for b, cb in child_dist.items():
+                        v = tuple(x + y for x, y in zip(a, b, strict=True))
+                        if _hopeless(v, rest, bounds):
+                            continue
+                        merged[v] = merged.get(v, 0) + ca * cb
+                work += len(dist) * len(child_dist)
+                if work > 50_000_000:
+                    raise LimitExceeded(
+                        "counting with global sums (budget or total attributes) needs too "
+                        "many distinct partial sums; narrow the needs or drop the global "
+                        "constraint"
+                    )
+                dist = merged
+            target = out.setdefault(bag.sep(t), {})
+            for v, c in dist.items():
+                target[v] = target.get(v, 0) + c
+        messages[index] = out
+    result: dict[int, int] = {}
+    for v, c in messages[0].get((), {}).items():
+        if all(_holds(op, x, bound) for x, (op, bound) in zip(v, bounds, strict=True)):
+            result[v[-1]] = result.get(v[-1], 0) + c
+    return result
+
+
+def _cost_ceiling(query: TreeQuery) -> int:
+    """A unit cost no solution exceeds."""
+    worst = query.worst_key()
+    return 0 if worst is None else query.cost_of(worst) + 1
+
+
+def _min_vector(rows: list[tuple[int, ...]], dims: int) -> list[int]:
+    if not rows:
+        return [0] * dims
+    return [min(row[d] for row in rows) for d in range(dims)]
+
+
+def _add(a: Sequence[int], b: Sequence[int]) -> list[int]:
+    return [x + y for x, y in zip(a, b, strict=True)]
+
+
+def _holds(op: str, value: int, bound: int) -> bool:
+    return Resource((), op, bound, "").holds(value)
+
+
+def _hopeless(vector: tuple[int, ...], rest: list[int], bounds: list[tuple[str, int]]) -> bool:
+    for value, low, (op, bound) in zip(vector, rest, bounds, strict=True):
+        if op == "<=" and value + low > bound:
+            return True
+        if op == "<" and value + low >= bound:
+            return True
+    return False
