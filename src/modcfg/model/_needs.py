@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .._errors import NeedsError, did_you_mean
-from ._base import Money, parse_ref
-from ._expr import ExpressionSyntaxError, parse
+from ._base import Money
 from ._pricing import Frequency, PaymentTerm, Service
+from ._rules import Expressions, ModuleRefs, Preferences
 from ._validate import expression_problem, module_ref_problem
 
 if TYPE_CHECKING:
@@ -49,9 +49,9 @@ class Needs(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    require: tuple[str, ...] = ()
-    forbid: tuple[str, ...] = ()
-    conditions: tuple[str, ...] = ()
+    require: ModuleRefs = ()
+    forbid: ModuleRefs = ()
+    conditions: Expressions = ()
     deliver_by: dt.date | None = None
     today: dt.date | None = None
     region: str | None = None
@@ -61,39 +61,13 @@ class Needs(BaseModel):
     payment: str | None = None
     frequency: Frequency = "one-off"
     services: tuple[str, ...] = ()
-    prefer: dict[str, int] = Field(default_factory=dict)
+    prefer: Preferences = Field(default_factory=dict)
 
     def __init__(self, **data: Any) -> None:
         try:
             super().__init__(**data)
         except ValidationError as exc:
             raise needs_error_from_validation(exc) from None
-
-    @field_validator("require", "forbid", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: Any) -> Any:
-        return (value,) if isinstance(value, str) else value
-
-    @field_validator("require", "forbid")
-    @classmethod
-    def _refs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for ref in value:
-            parse_ref(ref)
-        return value
-
-    @field_validator("conditions")
-    @classmethod
-    def _conditions(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for text in value:
-            _parse_or_fail(text)
-        return value
-
-    @field_validator("prefer")
-    @classmethod
-    def _preferences(cls, value: dict[str, int]) -> dict[str, int]:
-        for text in value:
-            _parse_or_fail(text)
-        return value
 
     @field_validator("budget")
     @classmethod
@@ -121,13 +95,6 @@ class Needs(BaseModel):
 
 def _at(source: str | None) -> str:
     return f" ({source})" if source else ""
-
-
-def _parse_or_fail(text: str) -> None:
-    try:
-        parse(text)
-    except ExpressionSyntaxError as exc:
-        raise ValueError(str(exc)) from None
 
 
 def needs_error_from_validation(exc: ValidationError, source: str | None = None) -> NeedsError:

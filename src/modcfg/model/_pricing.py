@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from ._base import FrozenModel, Id, Money, Percent, parse_ref, to_decimal
-from ._rules import parse_expression
+from ._rules import Expressions, ModuleRefs, Preferences, parse_expression
 
 __all__ = [
     "FREQUENCIES",
@@ -174,21 +174,7 @@ class Purpose(FrozenModel):
     """A purpose preset (the customer's 'why'): needs merged in when ``Needs(purpose=...)``."""
 
     label: str = ""
-    require: tuple[str, ...] = ()
-    forbid: tuple[str, ...] = ()
-    conditions: tuple[str, ...] = ()
-    prefer: dict[str, int] = Field(default_factory=dict)
-
-    @field_validator("require", "forbid")
-    @classmethod
-    def _refs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for ref in value:
-            parse_ref(ref)
-        return value
-
-    @field_validator("conditions")
-    @classmethod
-    def _parses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for text in value:
-            parse_expression(text)
-        return value
+    require: ModuleRefs = ()
+    forbid: ModuleRefs = ()
+    conditions: Expressions = ()
+    prefer: Preferences = Field(default_factory=dict)

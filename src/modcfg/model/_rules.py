@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BeforeValidator,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 from ._base import FrozenModel, Id, parse_ref
 from ._expr import BoolOp, Expr, ExpressionSyntaxError, parse
@@ -12,6 +22,9 @@ from ._expr import BoolOp, Expr, ExpressionSyntaxError, parse
 __all__ = [
     "ConstraintRule",
     "ExcludesRule",
+    "Expressions",
+    "ModuleRefs",
+    "Preferences",
     "RequiresRule",
     "Rule",
     "TableRule",
@@ -32,6 +45,30 @@ def parse_expression(text: str) -> Expr:
 def _check_ref(value: str) -> str:
     parse_ref(value)
     return value
+
+
+def _check_refs(value: tuple[str, ...]) -> tuple[str, ...]:
+    for ref in value:
+        parse_ref(ref)
+    return value
+
+
+def _check_expressions(value: Iterable[str]) -> Any:
+    for text in value:
+        parse_expression(text)
+    return value
+
+
+def _one_or_many(value: Any) -> Any:
+    return (value,) if isinstance(value, str) else value
+
+
+#: Module references ("slot.module"); a single string stands for a one-element list.
+ModuleRefs = Annotated[tuple[str, ...], BeforeValidator(_one_or_many), AfterValidator(_check_refs)]
+#: Expressions of the expression language, each checked to parse.
+Expressions = Annotated[tuple[str, ...], AfterValidator(_check_expressions)]
+#: Weighted wishes: a module reference or condition -> an integer weight.
+Preferences = Annotated[dict[str, int], AfterValidator(_check_expressions)]
 
 
 class _RuleBase(FrozenModel):
