@@ -153,3 +153,12 @@ def test_one_configurator_serves_many_threads() -> None:
     for thread in threads:
         thread.join()
     assert [results[i] for i in range(8)] == expected
+
+
+def test_notebook_views() -> None:
+    cfg = modcfg.compile(modcfg.load_catalog("windows_pro"))
+    html = cfg.best(k=1)[0]._repr_html_()
+    assert html.startswith("<table>")
+    assert "EUR" in html
+    state = cfg.session().state()
+    assert state._repr_html_(max_rows=5).count("<tr>") == 1 + 5 + 1

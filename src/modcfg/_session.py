@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from html import escape
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._errors import InfeasibleError, NeedsError, did_you_mean
@@ -82,6 +83,28 @@ class SessionState(Mapping[str, Mapping[str, OptionState]]):
     def __repr__(self) -> str:
         low, high = self.price_range or (None, None)
         return f"<SessionState {self.count} completions, {self.currency} {low} - {high}>"
+
+    def _repr_html_(self, max_rows: int = 60) -> str:
+        """The state as an HTML table for notebooks (at most ``max_rows`` rows)."""
+        rows = []
+        for slot, options in self.items():
+            for module, option in options.items():
+                price = "" if option.from_price is None else str(option.from_price)
+                rows.append(
+                    f"<tr><td>{escape(slot)}</td><td>{escape(module)}</td>"
+                    f"<td>{option.status}</td><td style='text-align:right'>{option.count:,}</td>"
+                    f"<td style='text-align:right'>{price}</td>"
+                    f"<td>{escape(option.reason or '')}</td></tr>"
+                )
+        more = len(rows) - max_rows
+        shown = "".join(rows[:max_rows])
+        if more > 0:
+            shown += f"<tr><td colspan='6'>... {more} more options</td></tr>"
+        return (
+            f"<table><caption>{escape(repr(self))}</caption><tr><th>slot</th><th>module</th>"
+            "<th>status</th><th>completions</th><th>from</th><th>why not</th></tr>"
+            f"{shown}</table>"
+        )
 
     def available(self, slot: str) -> list[str]:
         """The modules of ``slot`` that are chosen, implied or available."""

@@ -10,6 +10,7 @@ import decimal
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
+from html import escape
 from typing import Any, Literal
 
 from ..model import (
@@ -83,6 +84,20 @@ class Quote:
     def __repr__(self) -> str:
         choices = ", ".join(f"{slot}={choice}" for slot, choice in self.configuration.items())
         return f"<Quote {self.currency} {self.total}: {choices}>"
+
+    def _repr_html_(self) -> str:
+        """The quote as an HTML table, for notebooks."""
+        rows = "".join(
+            f"<tr><td>{escape(line.label)}</td><td>{escape(line.reason)}</td>"
+            f"<td style='text-align:right'>{line.amount}</td></tr>"
+            for line in self.lines
+        )
+        return (
+            f"<table><caption>{escape(self.currency)} {self.total}</caption>"
+            "<tr><th>line</th><th>reason</th><th>amount</th></tr>"
+            f"{rows}<tr><th>total</th><td></td>"
+            f"<th style='text-align:right'>{self.total}</th></tr></table>"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly view (amounts as strings, so no cent is lost)."""
