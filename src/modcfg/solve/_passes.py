@@ -388,25 +388,29 @@ class TreeQuery:
         self._down()
         problem = self.problem
         moduli = self._moduli
-        result: list[list[Marginal]] = []
+        result: list[list[Marginal]] = [[] for _ in range(problem.size)]
+        owned: dict[int, list[tuple[int, int]]] = {}
         for var, (index, position) in enumerate(self.tree.owner):
-            size = len(problem.domains[var].choices)
+            owned.setdefault(index, []).append((var, position))
+        for index, members in owned.items():
             bag = self.tree.bags[index]
             alive = self._up_alive[index] & self._down_alive[index]
             total = self._up_count[index] * self._down_count[index] % moduli
             total[~alive] = 0
-            order, starts, present = bag.value_groups[position]
-            counts = np.add.reduceat(total[order], starts, axis=0) % moduli
-            any_alive = np.maximum.reduceat(alive[order].astype(np.uint8), starts) > 0
             best = np.where(alive, self._up_best[index] + self._down_best[index], _BIG).astype(
                 self._key_type
             )
-            bests = np.minimum.reduceat(best[order], starts)
-            row = [Marginal(0, None)] * size
-            for group, value in enumerate(present.tolist()):
-                if any_alive[group]:
-                    row[value] = Marginal(self._exact(counts[group]), int(bests[group]))
-            result.append(row)
+            flags = alive.astype(np.uint8)
+            for var, position in members:
+                order, starts, present = bag.value_groups[position]
+                counts = np.add.reduceat(total[order], starts, axis=0) % moduli
+                any_alive = np.maximum.reduceat(flags[order], starts).tolist()
+                bests = np.minimum.reduceat(best[order], starts).tolist()
+                row = [Marginal(0, None)] * len(problem.domains[var].choices)
+                for group, value in enumerate(present.tolist()):
+                    if any_alive[group]:
+                        row[value] = Marginal(self._exact(counts[group]), int(bests[group]))
+                result[var] = row
         return result
 
     # -- enumeration ------------------------------------------------------------------------
