@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import operator
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from math import prod
@@ -274,9 +275,10 @@ class TreeQuery:
                 self._msg_best[index] = np.minimum.reduceat(best, starts)
         self._up_done = True
 
-    def _exact(self, residues: np.ndarray) -> int:
+    def _exact(self, residues: np.ndarray | list[int]) -> int:
         """The integer with these residues (Chinese remainder theorem)."""
-        total = sum(int(r) * c for r, c in zip(residues.tolist(), self._crt, strict=True))
+        values: list[int] = residues.tolist() if isinstance(residues, np.ndarray) else residues
+        total: int = sum(map(operator.mul, values, self._crt))
         return total % self._modulus
 
     def feasible(self) -> bool:
@@ -357,13 +359,16 @@ class TreeQuery:
                 for child, positions in zip(bag.children, bag.child_index, strict=True)
             ]
             prefix = [np.repeat(mask.astype(np.int64)[:, None], width, axis=1)]
-            for message in messages[:-1]:
-                prefix.append(prefix[-1] * message % moduli)
-            suffix = np.ones_like(prefix[0])
-            others: list[np.ndarray] = [empty] * len(messages)
-            for j in range(len(messages) - 1, -1, -1):
-                others[j] = prefix[j] * suffix % moduli
-                suffix = suffix * messages[j] % moduli
+            if len(messages) == 1:
+                others = prefix
+            else:
+                for message in messages[:-1]:
+                    prefix.append(prefix[-1] * message % moduli)
+                suffix = np.ones_like(prefix[0])
+                others = [empty] * len(messages)
+                for j in range(len(messages) - 1, -1, -1):
+                    others[j] = prefix[j] * suffix % moduli
+                    suffix = suffix * messages[j] % moduli
             for j, (child, positions) in enumerate(zip(bag.children, bag.child_index, strict=True)):
                 child_bag = bags[child]
                 # every separator key of the child occurs in this bag (semi-join), so the
@@ -403,7 +408,7 @@ class TreeQuery:
             flags = alive.astype(np.uint8)
             for var, position in members:
                 order, starts, present = bag.value_groups[position]
-                counts = np.add.reduceat(total[order], starts, axis=0) % moduli
+                counts = (np.add.reduceat(total[order], starts, axis=0) % moduli).tolist()
                 any_alive = np.maximum.reduceat(flags[order], starts).tolist()
                 bests = np.minimum.reduceat(best[order], starts).tolist()
                 row = [Marginal(0, None)] * len(problem.domains[var].choices)
