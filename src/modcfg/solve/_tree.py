@@ -280,8 +280,7 @@ def _arrays(tree: Tree) -> None:
             ids.append(keys.setdefault(bag.sep(t), len(keys)))
         bag.sep_keys = list(keys)
         bag.sep_ids = np.asarray(ids, dtype=np.int64)
-        starts = np.flatnonzero(np.diff(bag.sep_ids, prepend=-1)) if ids else np.zeros(0)
-        bag.sep_starts = starts.astype(np.int64)
+        bag.sep_starts = _group_starts(bag.sep_ids)
         width = len(bag.vars)
         bag.values = np.asarray(bag.tuples, dtype=np.int64).reshape(len(bag.tuples), width)
         bag.cost_array = np.asarray(bag.cost, dtype=np.int64)
@@ -296,13 +295,23 @@ def _arrays(tree: Tree) -> None:
             by_child = np.argsort(child_ids, kind="stable")
             bag.child_index.append(child_ids)
             bag.child_order.append(by_child)
-            bag.child_starts.append(np.flatnonzero(np.diff(child_ids[by_child], prepend=-1)))
+            bag.child_starts.append(_group_starts(child_ids[by_child]))
         bag.value_groups = {}
         for position in bag.owned:
             column = bag.values[:, position]
             by_value = np.argsort(column, kind="stable")
-            group_starts = np.flatnonzero(np.diff(column[by_value], prepend=-1))
+            group_starts = _group_starts(column[by_value])
             bag.value_groups[position] = (by_value, group_starts, column[by_value][group_starts])
+
+
+def _group_starts(ordered: np.ndarray) -> np.ndarray:
+    """Where each run of equal values starts in a sorted array."""
+    if not len(ordered):
+        return np.zeros(0, dtype=np.int64)
+    changes = np.empty(len(ordered), dtype=bool)
+    changes[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=changes[1:])
+    return np.flatnonzero(changes)
 
 
 def _sortable(key: Key) -> tuple[int, ...]:
