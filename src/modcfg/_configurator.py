@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -34,6 +35,8 @@ __all__ = ["Configurator", "Engine", "NeedsLike", "Order", "Progress", "compile"
 Engine = Literal["auto", "decomposition", "cpsat"]
 #: Up to this many solutions, enumeration expands them all at once (vectorised).
 _MATERIALISE = 500_000
+#: Plans (needs applied to the compiled catalog) kept per configurator.
+_PLAN_CACHE = 256
 Order = Literal["price"] | None
 NeedsLike = Needs | Mapping[str, Any] | None
 #: ``progress(done, total)``: ``total`` is None when unknown.
@@ -95,6 +98,7 @@ class Configurator:
             for domain in self._domains
         ]
         self._trees: dict[frozenset[tuple[int, ...]], Tree] = {}
+        self._plans: dict[tuple[str, date], _Plan] = {}
         self._lock = threading.Lock()
         self._base_query = TreeQuery(self._tree, self._base)
         # no needs: nothing restricted, but mandatory services still priced
@@ -126,6 +130,23 @@ class Configurator:
         return needs.resolve(self.catalog)
 
     def _plan(self, needs: NeedsLike) -> _Plan:
+        """The needs applied to the compiled catalog (cached: sessions often share needs)."""
+        key = None
+        if isinstance(needs, Needs):
+            # resolving compares delivery dates with today when the needs do not say
+            key = (needs.model_dump_json(), needs.today or date.today())
+            plan = self._plans.get(key)
+            if plan is not None:
+                return plan
+        plan = self._new_plan(needs)
+        if key is not None:
+            with self._lock:
+                if len(self._plans) >= _PLAN_CACHE:
+                    self._plans.clear()
+                self._plans[key] = plan
+        return plan
+
+    def _new_plan(self, needs: NeedsLike) -> _Plan:
         resolved = self.resolve(needs)
         if needs is None:
             problem = self._base

@@ -19,7 +19,7 @@ from ._errors import InfeasibleError, NeedsError, did_you_mean
 from .explain import Explanation, Restriction, explain_exclusion
 from .model import Configuration, Needs, Quantities
 from .price import Quote, order_total, quote
-from .solve import Problem, TreeQuery
+from .solve import Constraint, Problem, TreeQuery
 
 if TYPE_CHECKING:
     from ._configurator import Configurator, NeedsLike, _Plan
@@ -28,9 +28,11 @@ __all__ = ["OptionState", "Session", "SessionState"]
 
 Status = Literal["chosen", "implied", "available", "excluded"]
 _FORMAT = "modcfg-session/1"
+_FORCED = "forced by your choices and needs"
+_REFUSED = "you chose none of it (unchoose to change)"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OptionState:
     """One module's state in a session.
 
@@ -148,6 +150,7 @@ class Session:
         self._plan_cache: _Plan | None = None
         self._totals: dict[int, dict[int, Decimal]] = {}
         self._query_cache: tuple[_Plan, tuple[_Choice, ...], TreeQuery] | None = None
+        self._constraints_by_var: tuple[Problem, dict[int, list[Constraint]]] | None = None
         if (self._needs is not None or cfg.count() == 0) and not self._feasible():
             raise self._cfg._infeasible(self._plan())
 
@@ -199,6 +202,8 @@ class Session:
         return query
 
     def _fresh_query(self, plan: _Plan, choices: tuple[_Choice, ...]) -> TreeQuery:
+        if not choices:
+            return plan.query  # shared by every session with these needs
         problem = plan.problem.copy()
         for choice in choices:
             restriction = self._restriction(choice)
@@ -214,16 +219,24 @@ class Session:
             self._cache = SessionState(self._compute_state, self._cfg.catalog.currency)
         return self._cache
 
-    def _total(self, plan: _Plan, cost: int) -> Decimal:
+    def _price_function(self, plan: _Plan) -> Callable[[int], Decimal]:
+        """Unit cost (minor units) -> quote total under the plan's needs (memoised)."""
         totals = self._totals.get(id(plan))
         if totals is None:
             self._totals = {id(plan): {}}
             totals = self._totals[id(plan)]
-        total = totals.get(cost)
-        if total is None:
-            unit = Decimal(cost).scaleb(-self._cfg.catalog.decimals)
-            total = totals[cost] = order_total(self._cfg.catalog, unit, plan.resolved)
-        return total
+        catalog, resolved = self._cfg.catalog, plan.resolved
+        decimals = catalog.decimals
+
+        def price(cost: int) -> Decimal:
+            total = totals.get(cost)
+            if total is None:
+                total = totals[cost] = order_total(
+                    catalog, Decimal(cost).scaleb(-decimals), resolved
+                )
+            return total
+
+        return price
 
     def _compute_state(self) -> _StateData:
         cfg, plan = self._cfg, self._plan()
@@ -244,33 +257,34 @@ class Session:
         chosen = {(c.slot, c.module) for c in self._choices if c.quantity > 0}
         refused = {(c.slot, c.module) for c in self._choices if c.quantity == 0}
         taken = {c.slot: c.label for c in self._choices if cfg.catalog.slots[c.slot].single}
+        price_of = self._price_function(plan)
+        cost_of = query.cost_of
         options: dict[str, dict[str, OptionState]] = {}
-        for var, (slot_id, slot) in enumerate(cfg.catalog.slots.items()):
+        for var, slot_id in enumerate(cfg._slots):
             row: dict[str, OptionState] = {}
-            for module_id in slot.modules:
-                values = cfg._module_values[var][module_id]
-                count = sum(marginals[var][v].count for v in values)
-                cost: int | None = None
+            marginal = marginals[var]
+            for module_id, values in cfg._module_values[var].items():
+                if len(values) == 1:
+                    count, key = marginal[values[0]]
+                else:
+                    count = sum(marginal[v].completions for v in values)
+                    keys = [k for v in values if (k := marginal[v].best) is not None]
+                    key = min(keys) if keys else None
+                price: Decimal | None = None
                 if count and budgeted:
                     spread = self._spread_with(query, var, values, plan)
                     count = sum(spread.values())
-                    cost = min(spread) if spread else None
-                elif count:
-                    keys = [key for v in values if (key := marginals[var][v].best) is not None]
-                    cost = query.cost_of(min(keys))
-                price = None if cost is None else self._total(plan, cost)
+                    price = price_of(min(spread)) if spread else None
+                elif count and key is not None:
+                    price = price_of(cost_of(key))
                 if (slot_id, module_id) in chosen:
                     row[module_id] = OptionState("chosen", count, price)
-                elif count and count == total:
-                    row[module_id] = OptionState(
-                        "implied", count, price, "forced by your choices and needs"
-                    )
+                elif count == total and count:
+                    row[module_id] = OptionState("implied", count, price, _FORCED)
                 elif count:
                     row[module_id] = OptionState("available", count, price)
                 elif (slot_id, module_id) in refused:
-                    row[module_id] = OptionState(
-                        "excluded", 0, None, "you chose none of it (unchoose to change)"
-                    )
+                    row[module_id] = OptionState("excluded", 0, None, _REFUSED)
                 elif slot_id in taken:
                     row[module_id] = OptionState(
                         "excluded", 0, None, f"you chose {taken[slot_id]} (unchoose to switch)"
@@ -282,15 +296,21 @@ class Session:
             options[slot_id] = row
         price_range = None
         if costs is not None:
-            price_range = (self._total(plan, costs[0]), self._total(plan, costs[1]))
+            price_range = (price_of(costs[0]), price_of(costs[1]))
         return options, total, price_range
 
     def _direct_conflict(self, problem: Problem, var: int, values: set[int]) -> str | None:
         """A rule that alone forbids the option with one of the customer's choices."""
         restrictions = [self._restriction(choice) for choice in self._choices]
-        for constraint in problem.constraints:
-            if var not in constraint.scope or len(constraint.allowed) > 20_000:
-                continue
+        cached = self._constraints_by_var
+        if cached is None or cached[0] is not problem:
+            index: dict[int, list[Constraint]] = {}
+            for constraint in problem.constraints:
+                if len(constraint.allowed) <= 20_000:
+                    for scope_var in constraint.scope:
+                        index.setdefault(scope_var, []).append(constraint)
+            cached = self._constraints_by_var = (problem, index)
+        for constraint in cached[1].get(var, ()):
             at = constraint.scope.index(var)
             for restriction in restrictions:
                 if restriction.var == var or restriction.var not in constraint.scope:

@@ -277,6 +277,10 @@ def order_total(catalog: Catalog, unit: Decimal, resolved: ResolvedNeeds | None)
     """
     quantity = resolved.quantity if resolved else 1
     goods = unit * quantity
+    if not catalog.order_price_rules and (
+        resolved is None or (not resolved.services and resolved.payment is None)
+    ):
+        return goods  # nothing is added at the order level
     return goods + sum((line.amount for line in _order_lines(catalog, goods, resolved)), Decimal(0))
 
 

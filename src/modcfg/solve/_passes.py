@@ -5,9 +5,10 @@ value filters (unary needs and choices) and extra relations/score factors attach
 bags. Every tuple gets a *key* ``cost x M - score``: ordering keys orders by unit price, then by
 preference score (``M`` exceeds twice the largest possible score).
 
-The upward and downward passes are vectorised with NumPy over each bag's tuple array. Counts
-use 64-bit integers when the product of the domain sizes proves they cannot overflow, and
-Python integers (object arrays) otherwise, so every count stays exact.
+The upward and downward passes are compiled loops over the tree's flat layout (see
+:mod:`._kernels`). Counts are residues modulo as many primes below 2**31 as the largest possible
+count needs, turned into exact integers by the Chinese remainder theorem; keys are 64-bit
+integers when they provably fit, Python integers otherwise.
 """
 
 from __future__ import annotations
@@ -16,20 +17,19 @@ import heapq
 import itertools
 import operator
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from math import prod
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._problem import Constraint, Factor, Problem, Resource
+from ._kernels import BIG, Flat, Kernels, kernels
+from ._problem import Problem, Resource
 from ._sums import cost_distribution, count_within
 from ._tree import Key, Tree, tuple_projector
 
 __all__ = ["Marginal", "TreeQuery"]
 
-#: Stands for "no completion" in minimum passes (int64 keys stay well below it).
-_BIG = 1 << 60
+#: Keys up to this magnitude are int64 (sums of a few of them stay below :data:`BIG`).
 _SAFE = 1 << 58
 _PRIMES: list[int] = []
 
@@ -72,16 +72,22 @@ def _is_prime(number: int) -> bool:
     return True
 
 
-@dataclass(frozen=True)
-class Marginal:
+class Marginal(NamedTuple):
     """For one value of one variable: the number of completions and the cheapest key."""
 
-    count: int
+    completions: int
     best: int | None
+
+
+_NONE = Marginal(0, None)
+_Views = list[np.ndarray]
 
 
 class TreeQuery:
     """One problem's view of a compiled tree (``problem`` shares the tree's catalog rules)."""
+
+    #: Run the passes as plain Python even when keys fit in 64 bits (tests compare both).
+    plain = False
 
     def __init__(self, tree: Tree, problem: Problem, *, preference_first: bool = False) -> None:
         self.tree = tree
@@ -90,7 +96,35 @@ class TreeQuery:
         self.score_bound = bound
         self.scale = 2 * bound + 1
         bags = tree.bags
-        extra: dict[int, list[tuple[Constraint, Callable[[tuple[int, ...]], tuple[int, ...]]]]] = {}
+        flat = self._flat = tree.flat
+        starts = flat.start.tolist()
+        # exact integer types: residues for counts; int64 keys when nothing can overflow
+        space = prod(max(1, sum(row)) for row in problem.allowed)
+        primes = _primes_above(space)
+        self._moduli = np.asarray(primes, dtype=np.int64)
+        self._modulus = prod(primes)
+        self._crt = [
+            (self._modulus // p) * pow(self._modulus // p, -1, p) % self._modulus for p in primes
+        ]
+        self._inverses = np.asarray(
+            [[pow(p, -1, q) if p != q else 0 for q in primes] for p in primes], dtype=np.int64
+        ).reshape(len(primes), len(primes))
+        span, largest = tree.cost_span, tree.cost_magnitude
+        magnitude = largest * self.scale + bound * (span if preference_first else 1)
+        self._key_type: Any = np.int64 if magnitude < _SAFE else object
+        # "no completion": above any sum of keys (a Python integer when keys are)
+        self._big = BIG if magnitude < _SAFE else 1 << (magnitude.bit_length() + 8)
+        self._run: Kernels = kernels(compiled=self._key_type is not object and not self.plain)
+        mask = np.ones(flat.rows, dtype=bool)
+        kernels(compiled=not self.plain).mask(
+            flat.var_bag,
+            flat.var_col_start,
+            flat.var_col,
+            flat.val_start,
+            flat.start,
+            flat.flat_allowed(problem.allowed),
+            mask,
+        )
         base = {id(c) for c in tree.problem.constraints}
         for constraint in problem.constraints:
             if id(constraint) in base:
@@ -99,79 +133,63 @@ class TreeQuery:
             if index is None:
                 raise ValueError("constraint scope fits no bag; rebuild the tree")
             bag = bags[index]
-            extra.setdefault(index, []).append(
-                (constraint, tuple_projector([bag.vars.index(v) for v in constraint.scope]))
+            key = tuple_projector([bag.vars.index(v) for v in constraint.scope])
+            allowed = constraint.allowed
+            rows = slice(starts[index], starts[index + 1])
+            mask[rows] &= np.fromiter(
+                (key(t) in allowed for t in bag.tuples), dtype=bool, count=len(bag.tuples)
             )
-        scores: dict[int, list[tuple[Factor, Callable[[tuple[int, ...]], tuple[int, ...]]]]] = {}
+        score = np.zeros(flat.rows, dtype=np.int64)
         for factor in problem.score_factors:
             index = tree.bag_containing(factor.scope)
             if index is None:
                 raise ValueError("preference scope fits no bag; rebuild the tree")
             bag = bags[index]
-            scores.setdefault(index, []).append(
-                (factor, tuple_projector([bag.vars.index(v) for v in factor.scope]))
+            key = tuple_projector([bag.vars.index(v) for v in factor.scope])
+            table = factor.table
+            rows = slice(starts[index], starts[index + 1])
+            score[rows] += np.fromiter(
+                (table.get(key(t), 0) for t in bag.tuples), dtype=np.int64, count=len(bag.tuples)
             )
-        # exact integer types: int64 when nothing can overflow, Python ints otherwise
-        space = prod(max(1, sum(row)) for row in problem.allowed)
-        primes = _primes_above(space)
-        self._moduli = np.asarray(primes, dtype=np.int64)
-        self._modulus = prod(primes)
-        self._crt = [
-            (self._modulus // p) * pow(self._modulus // p, -1, p) % self._modulus for p in primes
-        ]
-        span, largest = tree.cost_span, tree.cost_magnitude
-        magnitude = largest * self.scale + bound * (span if preference_first else 1)
-        self._key_type: Any = np.int64 if magnitude < _SAFE else object
-        masks = [np.asarray(row, dtype=bool) for row in problem.allowed]
-        self.mask: list[np.ndarray] = []
-        self.key_array: list[np.ndarray] = []
-        self.score_array: list[np.ndarray] = []
-        for index, bag in enumerate(bags):
-            n = len(bag.tuples)
-            mask = np.ones(n, dtype=bool)
-            for p in bag.owned:
-                mask &= masks[bag.vars[p]][bag.values[:, p]]
-            checks = extra.get(index, [])
-            if checks:
-                mask &= np.asarray(
-                    [all(key(t) in c.allowed for c, key in checks) for t in bag.tuples],
-                    dtype=bool,
-                ).reshape(n)
-            factors = scores.get(index, [])
-            if factors:
-                score = np.asarray(
-                    [sum(f.table.get(key(t), 0) for f, key in factors) for t in bag.tuples],
-                    dtype=np.int64,
-                ).reshape(n)
-            else:
-                score = self._zeros(n)
-            cost = bag.cost_array
-            if self._key_type is object:
-                cost = cost.astype(object)
-            if preference_first:
-                key = cost - score.astype(self._key_type) * span
-            elif self.scale != 1:
-                key = cost * self.scale - score.astype(self._key_type)
-            else:
-                key = cost  # no preferences at all: the key is the cost
-            self.mask.append(mask)
-            self.key_array.append(key)
-            self.score_array.append(score)
+        cost = flat.cost.astype(object) if self._key_type is object else flat.cost
+        if preference_first:
+            keys = cost - score.astype(self._key_type) * span
+        elif self.scale != 1:
+            keys = cost * self.scale - score.astype(self._key_type)
+        else:
+            keys = cost  # no preferences at all: the key is the cost
+        self._mask_all = mask
+        self._key_all = keys
+        self._score_all = score
         self._up_done = False
         self._down_done = False
+        self._split_cache: dict[str, _Views] = {}
         self._lists: tuple[list[list[int]], list[list[int]], list[list[int]]] | None = None
         self._up_lists: tuple[list[list[bool]], list[list[int]]] | None = None
 
-    _zero_cache: dict[int, np.ndarray] = {}  # noqa: RUF012 - shared read-only zero arrays
+    def _split(self, name: str, array: np.ndarray) -> _Views:
+        """Per-bag views of a flat array (cached by name)."""
+        views = self._split_cache.get(name)
+        if views is None:
+            starts = self._flat.start.tolist()
+            views = [array[a:b] for a, b in itertools.pairwise(starts)]
+            self._split_cache[name] = views
+        return views
 
-    @classmethod
-    def _zeros(cls, n: int) -> np.ndarray:
-        zeros = cls._zero_cache.get(n)
-        if zeros is None:
-            zeros = np.zeros(n, dtype=np.int64)
-            zeros.flags.writeable = False
-            cls._zero_cache[n] = zeros
-        return zeros
+    @property
+    def mask(self) -> _Views:
+        """Per bag, whether each tuple passes the query's value filters and extra relations."""
+        return self._split("mask", self._mask_all)
+
+    @property
+    def key_array(self) -> _Views:
+        """Per bag, each tuple's key (``cost x scale - score``)."""
+        return self._split("key", self._key_all)
+
+    @property
+    def score_array(self) -> _Views:
+        """Per bag, each tuple's preference score."""
+        return self._split("score", self._score_all)
 
     def cost_of(self, key: int) -> int:
         """The unit cost part of a key (keys are ``cost x scale - score``)."""
@@ -220,112 +238,101 @@ class TreeQuery:
 
     def _up_views(self) -> tuple[list[list[bool]], list[list[int]]]:
         if self._up_lists is None:
-            self._up()
-            live = self._live_arrays()
+            alive = self._bag_alive()
+            best = self._split("up_best", self._up_best)
+            live = [np.flatnonzero(mask) for mask in self.mask]
             self._up_lists = (
-                [alive[i].tolist() for alive, i in zip(self._up_alive, live, strict=True)],
-                [
-                    [int(b) for b in bests[i].tolist()]
-                    for bests, i in zip(self._up_best, live, strict=True)
-                ],
+                [a[i].tolist() for a, i in zip(alive, live, strict=True)],
+                [[int(b) for b in bs[i].tolist()] for bs, i in zip(best, live, strict=True)],
             )
         return self._up_lists
 
-    def _live_arrays(self) -> list[np.ndarray]:
-        return [np.flatnonzero(mask) for mask in self.mask]
+    def _bag_alive(self) -> _Views:
+        """Per bag, whether each tuple has completions below it."""
+        self._up()
+        return self._split("up_alive", self._up_best < self._big)
 
     # -- upward pass ------------------------------------------------------------------------
-    #
-    # Counts are kept as residues modulo K primes below 2**31 (products fit in 64 bits), K
-    # chosen so the primes' product exceeds any possible count; exact integers come back by
-    # the Chinese remainder theorem. Whether a count is zero is tracked exactly, apart, by
-    # Boolean support arrays (a residue can be zero when the count is not).
+
+    def _pass_args(self, flat: Flat) -> tuple[np.ndarray, ...]:
+        return (
+            flat.order,
+            flat.start,
+            flat.msg_start,
+            flat.edge_begin,
+            flat.edge_child,
+            flat.link_start,
+            flat.links,
+            flat.sep,
+        )
 
     def _up(self) -> None:
         if self._up_done:
             return
-        bags = self.tree.bags
-        n = len(bags)
-        moduli, key_type = self._moduli, self._key_type
-        width = len(moduli)
-        empty = np.zeros((0, width), dtype=np.int64)
-        self._up_count: list[np.ndarray] = [empty] * n
-        self._up_alive: list[np.ndarray] = [np.zeros(0, dtype=bool)] * n
-        self._up_best: list[np.ndarray] = [np.zeros(0, dtype=key_type)] * n
-        self._msg_count: list[np.ndarray] = [empty] * n
-        self._msg_alive: list[np.ndarray] = [np.zeros(0, dtype=bool)] * n
-        self._msg_best: list[np.ndarray] = [np.zeros(0, dtype=key_type)] * n
-        for index in reversed(self.tree.preorder):
-            bag = bags[index]
-            alive = self.mask[index]
-            count = np.repeat(alive.astype(np.int64)[:, None], width, axis=1)
-            best = np.where(alive, self.key_array[index], _BIG).astype(key_type)
-            for child, positions in zip(bag.children, bag.child_index, strict=True):
-                alive = alive & self._msg_alive[child][positions]
-                count = count * self._msg_count[child][positions] % moduli
-                best = np.minimum(best + self._msg_best[child][positions], _BIG)
-            best = np.where(alive, best, _BIG).astype(key_type)
-            self._up_count[index] = count
-            self._up_alive[index] = alive
-            self._up_best[index] = best
-            if len(bag.sep_starts):
-                starts = bag.sep_starts
-                self._msg_count[index] = np.add.reduceat(count, starts, axis=0) % moduli
-                self._msg_alive[index] = np.maximum.reduceat(alive.astype(np.uint8), starts) > 0
-                self._msg_best[index] = np.minimum.reduceat(best, starts)
+        # computed into fresh arrays and published at the end: queries are shared by threads
+        flat, width = self._flat, len(self._moduli)
+        up_count = np.empty((flat.rows, width), dtype=np.int64)
+        up_best = np.empty(flat.rows, dtype=self._key_type)
+        msg_count = np.empty((flat.keys, width), dtype=np.int64)
+        msg_best = np.empty(flat.keys, dtype=self._key_type)
+        self._run.up(
+            *self._pass_args(flat),
+            self._mask_all,
+            self._key_all,
+            self._moduli,
+            up_count,
+            up_best,
+            msg_count,
+            msg_best,
+            self._big,
+        )
+        self._up_count, self._up_best = up_count, up_best
+        self._msg_count, self._msg_best = msg_count, msg_best
         self._up_done = True
 
-    def _exact(self, residues: np.ndarray | list[int]) -> int:
+    def _exact(self, residues: list[int]) -> int:
         """The integer with these residues (Chinese remainder theorem)."""
-        values: list[int] = residues.tolist() if isinstance(residues, np.ndarray) else residues
-        total: int = sum(map(operator.mul, values, self._crt))
+        first = residues[0]
+        if residues.count(first) == len(residues):
+            return first  # below every modulus
+        total: int = sum(map(operator.mul, residues, self._crt))
         return total % self._modulus
 
+    def _exact_rows(self, residues: np.ndarray) -> list[int]:
+        """The integers with these rows of residues."""
+        width = residues.shape[1]
+        limbs = np.empty((len(residues), width), dtype=np.int64)
+        kernels(compiled=not self.plain).garner(residues, self._moduli, self._inverses, limbs)
+        data = memoryview(limbs.astype("<u4").tobytes())
+        size = 4 * width
+        convert = int.from_bytes
+        return [convert(data[i : i + size], "little") for i in range(0, len(data), size)]
+
     def feasible(self) -> bool:
-        """Whether any solution exists (a Boolean pass: cheaper than counting)."""
-        if self._up_done:
-            return bool(len(self._msg_alive[0]) and self._msg_alive[0][0])
-        bags = self.tree.bags
-        support: list[np.ndarray] = [np.zeros(0, dtype=np.uint8)] * len(bags)
-        for index in reversed(self.tree.preorder):
-            bag = bags[index]
-            alive = self.mask[index]
-            for child, positions in zip(bag.children, bag.child_index, strict=True):
-                alive = alive & (support[child][positions] > 0)
-            if not len(bag.sep_starts):
-                continue
-            support[index] = np.maximum.reduceat(alive.astype(np.uint8), bag.sep_starts)
-        return bool(len(support[0]) and support[0][0])
+        """Whether any solution exists."""
+        return self.best_key() is not None
 
     def count(self) -> int:
         """The exact number of solutions."""
-        self._up()
-        if not (len(self._msg_alive[0]) and self._msg_alive[0][0]):
+        if self.best_key() is None:
             return 0
-        return self._exact(self._msg_count[0][0])
+        return self._exact(self._msg_count[0].tolist())
 
     def best_key(self) -> int | None:
         """The smallest key of any solution (None when there is none)."""
-        if not self.count():
+        self._up()
+        if not len(self._msg_best) or self._msg_best[0] >= self._big:
             return None
-        return int(self._msg_best[0][0])
+        return int(self._msg_best[0])
 
     def worst_key(self) -> int | None:
         """The largest key of any solution (None when there is none)."""
-        if not self.count():
+        if self.best_key() is None:
             return None
-        bags = self.tree.bags
-        messages: list[np.ndarray] = [np.zeros(0, dtype=self._key_type)] * len(bags)
-        for index in reversed(self.tree.preorder):
-            bag = bags[index]
-            alive = self._up_alive[index]
-            worst = np.where(alive, self.key_array[index], -_BIG).astype(self._key_type)
-            for child, positions in zip(bag.children, bag.child_index, strict=True):
-                worst = np.maximum(worst + messages[child][positions], -_BIG)
-            worst = np.where(alive, worst, -_BIG).astype(self._key_type)
-            if len(bag.sep_starts):
-                messages[index] = np.maximum.reduceat(worst, bag.sep_starts)
-        return int(messages[0][0])
+        flat = self._flat
+        worst = np.empty(flat.keys, dtype=self._key_type)
+        self._run.worst(*self._pass_args(flat), self._key_all, self._up_best, worst, self._big)
+        return int(worst[0])
 
     # -- downward pass and marginals --------------------------------------------------------
 
@@ -333,90 +340,52 @@ class TreeQuery:
         if self._down_done:
             return
         self._up()
-        bags = self.tree.bags
-        n = len(bags)
-        moduli, key_type = self._moduli, self._key_type
-        width = len(moduli)
-        empty = np.zeros((0, width), dtype=np.int64)
-        self._down_count: list[np.ndarray] = [empty] * n
-        self._down_alive: list[np.ndarray] = [np.zeros(0, dtype=bool)] * n
-        self._down_best: list[np.ndarray] = [np.zeros(0, dtype=key_type)] * n
-        roots = len(bags[0].tuples)
-        self._down_count[0] = np.ones((roots, width), dtype=np.int64)
-        self._down_alive[0] = np.ones(roots, dtype=bool)
-        self._down_best[0] = np.zeros(roots, dtype=key_type)
-        for index in self.tree.preorder:
-            bag = bags[index]
-            if not bag.children:
-                continue
-            up_best = self._up_best[index]
-            down_count, down_best = self._down_count[index], self._down_best[index]
-            alive = self._up_alive[index] & self._down_alive[index]
-            # the product of the other children's messages, by prefix and suffix products
-            mask = self.mask[index]
-            messages = [
-                self._msg_count[child][positions]
-                for child, positions in zip(bag.children, bag.child_index, strict=True)
-            ]
-            prefix = [np.repeat(mask.astype(np.int64)[:, None], width, axis=1)]
-            if len(messages) == 1:
-                others = prefix
-            else:
-                for message in messages[:-1]:
-                    prefix.append(prefix[-1] * message % moduli)
-                suffix = np.ones_like(prefix[0])
-                others = [empty] * len(messages)
-                for j in range(len(messages) - 1, -1, -1):
-                    others[j] = prefix[j] * suffix % moduli
-                    suffix = suffix * messages[j] % moduli
-            for j, (child, positions) in enumerate(zip(bag.children, bag.child_index, strict=True)):
-                child_bag = bags[child]
-                # every separator key of the child occurs in this bag (semi-join), so the
-                # groups of this bag's tuples sorted by child key are the child's groups
-                order, starts = bag.child_order[j], bag.child_starts[j]
-                contribution = down_count * others[j] % moduli
-                contribution[~alive] = 0
-                to_count = np.add.reduceat(contribution[order], starts, axis=0)
-                to_alive = np.maximum.reduceat(alive[order].astype(np.uint8), starts) > 0
-                outside = np.where(
-                    alive, down_best + up_best - self._msg_best[child][positions], _BIG
-                ).astype(key_type)
-                to_best = np.minimum.reduceat(outside[order], starts)
-                ids = child_bag.sep_ids
-                self._down_count[child] = to_count[ids] % moduli
-                self._down_alive[child] = to_alive[ids]
-                self._down_best[child] = to_best[ids]
+        flat, width = self._flat, len(self._moduli)
+        down_count = np.empty((flat.rows, width), dtype=np.int64)
+        down_best = np.empty(flat.rows, dtype=self._key_type)
+        self._run.down(
+            *self._pass_args(flat),
+            self._moduli,
+            self._up_best,
+            self._msg_count,
+            self._msg_best,
+            down_count,
+            down_best,
+            np.empty((flat.keys, width), dtype=np.int64),
+            np.empty(flat.keys, dtype=self._key_type),
+            np.empty((flat.max_children + 1, width), dtype=np.int64),
+            self._big,
+        )
+        self._down_count, self._down_best = down_count, down_best
         self._down_done = True
 
     def marginals(self) -> list[list[Marginal]]:
         """For every variable and value: completions and cheapest key (exact)."""
         self._down()
-        problem = self.problem
-        moduli = self._moduli
-        result: list[list[Marginal]] = [[] for _ in range(problem.size)]
-        owned: dict[int, list[tuple[int, int]]] = {}
-        for var, (index, position) in enumerate(self.tree.owner):
-            owned.setdefault(index, []).append((var, position))
-        for index, members in owned.items():
-            bag = self.tree.bags[index]
-            alive = self._up_alive[index] & self._down_alive[index]
-            total = self._up_count[index] * self._down_count[index] % moduli
-            total[~alive] = 0
-            best = np.where(alive, self._up_best[index] + self._down_best[index], _BIG).astype(
-                self._key_type
-            )
-            flags = alive.astype(np.uint8)
-            for var, position in members:
-                order, starts, present = bag.value_groups[position]
-                counts = (np.add.reduceat(total[order], starts, axis=0) % moduli).tolist()
-                any_alive = np.maximum.reduceat(flags[order], starts).tolist()
-                bests = np.minimum.reduceat(best[order], starts).tolist()
-                row = [Marginal(0, None)] * len(problem.domains[var].choices)
-                for group, value in enumerate(present.tolist()):
-                    if any_alive[group]:
-                        row[value] = Marginal(self._exact(counts[group]), int(bests[group]))
-                result[var] = row
-        return result
+        flat, width = self._flat, len(self._moduli)
+        counts = np.empty((flat.values, width), dtype=np.int64)
+        bests = np.empty(flat.values, dtype=self._key_type)
+        self._run.marginals(
+            flat.var_bag,
+            flat.var_col_start,
+            flat.var_col,
+            flat.val_start,
+            flat.start,
+            self._moduli,
+            self._up_count,
+            self._up_best,
+            self._down_count,
+            self._down_best,
+            counts,
+            bests,
+            self._big,
+        )
+        best_values = bests.tolist()
+        exact = self._exact_rows(counts)
+        big = self._big
+        row = [Marginal(exact[x], int(b)) if b < big else _NONE for x, b in enumerate(best_values)]
+        starts = flat.val_start.tolist()
+        return [row[a:b] for a, b in itertools.pairwise(starts)]
 
     # -- enumeration ------------------------------------------------------------------------
 
@@ -497,6 +466,7 @@ class TreeQuery:
         n_vars = self.problem.size
         if not self.count():
             return np.zeros((0, n_vars), dtype=np.int32), np.zeros(0, dtype=np.int64)
+        alive = self._bag_alive()
         pending = {index: len(bags[index].children) for index in order}
         frontier: dict[int, np.ndarray] = {0: np.zeros(1, dtype=np.int32)}
         cost = np.zeros(1, dtype=np.int64)
@@ -506,7 +476,7 @@ class TreeQuery:
             parent = bags[bag.parent]
             j = parent.children.index(index)
             keys = parent.child_index[j][frontier[bag.parent]]
-            valid = np.flatnonzero(self._up_alive[index])
+            valid = np.flatnonzero(alive[index])
             per_key = np.bincount(bag.sep_ids[valid], minlength=len(bag.sep_starts))
             offsets = np.concatenate(([0], np.cumsum(per_key)[:-1]))
             repeats = per_key[keys]

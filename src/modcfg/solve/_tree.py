@@ -26,11 +26,14 @@ import numpy as np
 from networkx.algorithms.approximation import treewidth_min_degree, treewidth_min_fill_in
 
 from .._errors import LimitExceeded
+from ._kernels import Flat, flatten
 from ._problem import Constraint, Factor, Problem
 
 __all__ = ["Bag", "Tree", "build_tree"]
 
 Key = Any  # a separator key: a scalar value index, a tuple of them, or ()
+#: Costs at least this large (minor units) are kept as Python integers.
+_INT64_COST = 1 << 62
 #: Largest number of tuples one bag may hold.
 BAG_LIMIT = 5_000_000
 
@@ -96,6 +99,14 @@ class Tree:
     width: int
     cost_span: int = 1  # above any difference of two solutions' costs
     cost_magnitude: int = 1  # above any solution's absolute cost
+    _flat: Flat | None = field(default=None, repr=False)
+
+    @property
+    def flat(self) -> Flat:
+        """The bags laid end to end for the compiled passes (built once)."""
+        if self._flat is None:
+            self._flat = flatten(self)
+        return self._flat
 
     @property
     def tuple_count(self) -> int:
@@ -283,7 +294,8 @@ def _arrays(tree: Tree) -> None:
         bag.sep_starts = _group_starts(bag.sep_ids)
         width = len(bag.vars)
         bag.values = np.asarray(bag.tuples, dtype=np.int64).reshape(len(bag.tuples), width)
-        bag.cost_array = np.asarray(bag.cost, dtype=np.int64)
+        small = all(-_INT64_COST < c < _INT64_COST for c in bag.cost)
+        bag.cost_array = np.asarray(bag.cost, dtype=np.int64 if small else object)
         bag.cost_array.flags.writeable = False
     tree.cost_span = sum(max(b.cost, default=0) - min(b.cost, default=0) for b in bags) + 1
     tree.cost_magnitude = sum(max((abs(c) for c in b.cost), default=0) for b in bags) + 1

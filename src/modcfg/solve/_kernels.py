@@ -1,0 +1,432 @@
+"""Compiled kernels for the passes over a tree's bag tuples.
+
+Every bag's tuples are laid end to end in one flat layout (:class:`Flat`): tuple ``t`` of bag
+``b`` is row ``start[b] + t`` of the query's arrays, and the separator keys a bag shares with its
+parent are numbered from ``msg_start[b]`` in one message space. The passes are loops over that
+layout, compiled with numba the first time they run (and cached on disk), so a pass over a tree
+of a hundred small bags is one call rather than thousands of small array operations.
+
+Counts are residues modulo primes below 2**31 (the caller turns them into exact integers by the
+Chinese remainder theorem). A tuple is *alive* when its cheapest key is below ``big`` (:data:`BIG`
+for 64-bit keys): keys are exact integers well below it, so "has a completion" needs no separate
+flag, and a residue that happens to be zero is never mistaken for a zero count.
+
+When keys do not fit in 64 bits (object arrays of Python integers), the same functions run as
+plain Python: slower, equally exact.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import chain
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from ._tree import Tree
+
+__all__ = ["BIG", "Flat", "Kernels", "flatten", "kernels"]
+
+#: Stands for "no completion" (every key stays well below it).
+BIG = 1 << 60
+
+
+@dataclass(frozen=True)
+class Flat:
+    """The bags of a tree laid end to end (all arrays int64 unless noted).
+
+    ``order``: bags in preorder. ``start`` (bags + 1): first row of each bag. ``msg_start``
+    (bags + 1): first separator key of each bag. ``sep`` (rows): a tuple's separator key within
+    its bag. ``edge_begin`` (bags + 1): a bag's child edges; ``edge_child``: the child of an edge;
+    ``links[link_start[e] + i]``: the child's separator key matching the parent's tuple ``i``.
+    ``var_bag``, ``var_col_start``, ``var_col``: per variable, the bag that introduces it and its
+    value in each of that bag's tuples; ``val_start``: first slot of each variable's values in a
+    flat array over every (variable, value). ``cost``: each tuple's unit cost.
+    """
+
+    order: np.ndarray
+    start: np.ndarray
+    msg_start: np.ndarray
+    sep: np.ndarray
+    edge_begin: np.ndarray
+    edge_child: np.ndarray
+    link_start: np.ndarray
+    links: np.ndarray
+    var_bag: np.ndarray
+    var_col_start: np.ndarray
+    var_col: np.ndarray
+    val_start: np.ndarray
+    cost: np.ndarray
+    max_children: int
+
+    @property
+    def rows(self) -> int:
+        return int(self.start[-1])
+
+    @property
+    def keys(self) -> int:
+        return int(self.msg_start[-1])
+
+    @property
+    def values(self) -> int:
+        return int(self.val_start[-1])
+
+    def flat_allowed(self, allowed: list[list[bool]]) -> np.ndarray:
+        """A problem's allowed values as one Boolean array indexed by ``val_start``."""
+        return np.fromiter(chain.from_iterable(allowed), dtype=bool, count=self.values)
+
+
+def _int64(values: Any) -> np.ndarray:
+    return np.asarray(values, dtype=np.int64)
+
+
+def _concat(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
+
+
+def _costs(parts: list[np.ndarray]) -> np.ndarray:
+    """Every tuple's cost: int64, or Python integers when a bag's costs exceed 64 bits."""
+    if any(part.dtype == object for part in parts):
+        return np.concatenate([part.astype(object) for part in parts])
+    return _concat(parts)
+
+
+def flatten(tree: Tree) -> Flat:
+    """The flat layout of ``tree`` (its bags must be materialised)."""
+    bags = tree.bags
+    sizes = [len(bag.tuples) for bag in bags]
+    start = _int64([0, *np.cumsum(sizes).tolist()])
+    msg_start = _int64([0, *np.cumsum([len(bag.sep_starts) for bag in bags]).tolist()])
+    edge_begin, edge_child, link_start, links = [0], [], [], []
+    offset = 0
+    for bag, size in zip(bags, sizes, strict=True):
+        for child, link in zip(bag.children, bag.child_index, strict=True):
+            edge_child.append(child)
+            link_start.append(offset)
+            links.append(link)
+            offset += size
+        edge_begin.append(len(edge_child))
+    var_col_start, var_col = [], []
+    offset = 0
+    for index, position in tree.owner:
+        var_col_start.append(offset)
+        var_col.append(bags[index].values[:, position])
+        offset += sizes[index]
+    domains = [len(row) for row in tree.problem.allowed]
+    return Flat(
+        order=_int64(tree.preorder),
+        start=start,
+        msg_start=msg_start,
+        sep=_concat([bag.sep_ids for bag in bags]),
+        edge_begin=_int64(edge_begin),
+        edge_child=_int64(edge_child),
+        link_start=_int64(link_start),
+        links=_concat(links),
+        var_bag=_int64([index for index, _ in tree.owner]),
+        var_col_start=_int64(var_col_start),
+        var_col=_concat(var_col),
+        val_start=_int64([0, *np.cumsum(domains).tolist()]),
+        cost=_costs([bag.cost_array for bag in bags]),
+        max_children=max((len(bag.children) for bag in bags), default=0),
+    )
+
+
+# -- the kernels (plain Python; compiled on first use) ------------------------------------------
+
+
+def _mask(
+    var_bag: np.ndarray,
+    var_col_start: np.ndarray,
+    var_col: np.ndarray,
+    val_start: np.ndarray,
+    start: np.ndarray,
+    allowed: np.ndarray,
+    mask: np.ndarray,
+) -> None:
+    """mask[row] = every variable a row's bag introduces takes an allowed value."""
+    for v in range(var_bag.shape[0]):
+        b = var_bag[v]
+        s = start[b]
+        cs = var_col_start[v]
+        vs = val_start[v]
+        for i in range(start[b + 1] - s):
+            if not allowed[vs + var_col[cs + i]]:
+                mask[s + i] = False
+
+
+def _up(
+    order: np.ndarray,
+    start: np.ndarray,
+    msg_start: np.ndarray,
+    edge_begin: np.ndarray,
+    edge_child: np.ndarray,
+    link_start: np.ndarray,
+    links: np.ndarray,
+    sep: np.ndarray,
+    mask: np.ndarray,
+    key: np.ndarray,
+    moduli: np.ndarray,
+    up_count: np.ndarray,
+    up_best: np.ndarray,
+    msg_count: np.ndarray,
+    msg_best: np.ndarray,
+    big: int,
+) -> None:
+    """Upward pass: per row, completions below it and the cheapest; per separator key, sums."""
+    width = moduli.shape[0]
+    for oi in range(order.shape[0] - 1, -1, -1):
+        b = order[oi]
+        s = start[b]
+        ms = msg_start[b]
+        for k in range(ms, msg_start[b + 1]):
+            msg_best[k] = big
+            for j in range(width):
+                msg_count[k, j] = 0
+        e0 = edge_begin[b]
+        e1 = edge_begin[b + 1]
+        for t in range(s, start[b + 1]):
+            best = big
+            if mask[t]:
+                best = key[t]
+                for j in range(width):
+                    up_count[t, j] = 1
+                for ed in range(e0, e1):
+                    m = msg_start[edge_child[ed]] + links[link_start[ed] + t - s]
+                    below = msg_best[m]
+                    if below >= big:
+                        best = big
+                        break
+                    best += below
+                    for j in range(width):
+                        up_count[t, j] = up_count[t, j] * msg_count[m, j] % moduli[j]
+            up_best[t] = best
+            if best < big:
+                k = ms + sep[t]
+                if best < msg_best[k]:
+                    msg_best[k] = best
+                for j in range(width):
+                    msg_count[k, j] += up_count[t, j]
+            else:
+                for j in range(width):
+                    up_count[t, j] = 0
+        for k in range(ms, msg_start[b + 1]):
+            for j in range(width):
+                msg_count[k, j] %= moduli[j]
+
+
+def _down(
+    order: np.ndarray,
+    start: np.ndarray,
+    msg_start: np.ndarray,
+    edge_begin: np.ndarray,
+    edge_child: np.ndarray,
+    link_start: np.ndarray,
+    links: np.ndarray,
+    sep: np.ndarray,
+    moduli: np.ndarray,
+    up_best: np.ndarray,
+    msg_count: np.ndarray,
+    msg_best: np.ndarray,
+    down_count: np.ndarray,
+    down_best: np.ndarray,
+    dmsg_count: np.ndarray,
+    dmsg_best: np.ndarray,
+    prefix: np.ndarray,
+    big: int,
+) -> None:
+    """Downward pass: per row, completions outside its subtree and the cheapest of them."""
+    width = moduli.shape[0]
+    for k in range(dmsg_best.shape[0]):
+        dmsg_best[k] = big
+        for j in range(width):
+            dmsg_count[k, j] = 0
+    root = order[0]
+    for t in range(start[root], start[root + 1]):
+        down_best[t] = 0
+        for j in range(width):
+            down_count[t, j] = 1
+    suffix = np.ones(width, dtype=np.int64)
+    for oi in range(order.shape[0]):
+        b = order[oi]
+        e0 = edge_begin[b]
+        e1 = edge_begin[b + 1]
+        if e0 == e1:
+            continue
+        s = start[b]
+        for t in range(s, start[b + 1]):
+            if up_best[t] >= big or down_best[t] >= big:
+                continue  # contributes nothing (or only to keys without completions)
+            total = up_best[t] + down_best[t]
+            if e1 - e0 == 1:
+                m = msg_start[edge_child[e0]] + links[link_start[e0] + t - s]
+                outside = total - msg_best[m]
+                if outside < dmsg_best[m]:
+                    dmsg_best[m] = outside
+                for j in range(width):
+                    dmsg_count[m, j] += down_count[t, j]
+                continue
+            for j in range(width):
+                prefix[0, j] = down_count[t, j]
+            for i in range(e1 - e0):
+                m = msg_start[edge_child[e0 + i]] + links[link_start[e0 + i] + t - s]
+                for j in range(width):
+                    prefix[i + 1, j] = prefix[i, j] * msg_count[m, j] % moduli[j]
+            for j in range(width):
+                suffix[j] = 1
+            for i in range(e1 - e0 - 1, -1, -1):
+                m = msg_start[edge_child[e0 + i]] + links[link_start[e0 + i] + t - s]
+                outside = total - msg_best[m]
+                if outside < dmsg_best[m]:
+                    dmsg_best[m] = outside
+                for j in range(width):
+                    dmsg_count[m, j] += prefix[i, j] * suffix[j] % moduli[j]
+                    suffix[j] = suffix[j] * msg_count[m, j] % moduli[j]
+        for ed in range(e0, e1):
+            c = edge_child[ed]
+            cms = msg_start[c]
+            for k in range(cms, msg_start[c + 1]):
+                for j in range(width):
+                    dmsg_count[k, j] %= moduli[j]
+            for ct in range(start[c], start[c + 1]):
+                k = cms + sep[ct]
+                down_best[ct] = dmsg_best[k]
+                for j in range(width):
+                    down_count[ct, j] = dmsg_count[k, j]
+
+
+def _marginals(
+    var_bag: np.ndarray,
+    var_col_start: np.ndarray,
+    var_col: np.ndarray,
+    val_start: np.ndarray,
+    start: np.ndarray,
+    moduli: np.ndarray,
+    up_count: np.ndarray,
+    up_best: np.ndarray,
+    down_count: np.ndarray,
+    down_best: np.ndarray,
+    out_count: np.ndarray,
+    out_best: np.ndarray,
+    big: int,
+) -> None:
+    """Per (variable, value): completions through it and the cheapest one."""
+    width = moduli.shape[0]
+    for x in range(out_best.shape[0]):
+        out_best[x] = big
+        for j in range(width):
+            out_count[x, j] = 0
+    for v in range(var_bag.shape[0]):
+        b = var_bag[v]
+        s = start[b]
+        cs = var_col_start[v]
+        vs = val_start[v]
+        for i in range(start[b + 1] - s):
+            t = s + i
+            if up_best[t] >= big or down_best[t] >= big:
+                continue
+            x = vs + var_col[cs + i]
+            best = up_best[t] + down_best[t]
+            if best < out_best[x]:
+                out_best[x] = best
+            for j in range(width):
+                out_count[x, j] += up_count[t, j] * down_count[t, j] % moduli[j]
+    for x in range(out_best.shape[0]):
+        for j in range(width):
+            out_count[x, j] %= moduli[j]
+
+
+def _worst(
+    order: np.ndarray,
+    start: np.ndarray,
+    msg_start: np.ndarray,
+    edge_begin: np.ndarray,
+    edge_child: np.ndarray,
+    link_start: np.ndarray,
+    links: np.ndarray,
+    sep: np.ndarray,
+    key: np.ndarray,
+    up_best: np.ndarray,
+    msg_worst: np.ndarray,
+    big: int,
+) -> None:
+    """The largest key of a completion, per separator key (a max-plus upward pass)."""
+    for oi in range(order.shape[0] - 1, -1, -1):
+        b = order[oi]
+        s = start[b]
+        ms = msg_start[b]
+        for k in range(ms, msg_start[b + 1]):
+            msg_worst[k] = -big
+        for t in range(s, start[b + 1]):
+            if up_best[t] >= big:
+                continue
+            worst = key[t]
+            for ed in range(edge_begin[b], edge_begin[b + 1]):
+                worst += msg_worst[msg_start[edge_child[ed]] + links[link_start[ed] + t - s]]
+            k = ms + sep[t]
+            if worst > msg_worst[k]:
+                msg_worst[k] = worst
+
+
+def _garner(
+    residues: np.ndarray, moduli: np.ndarray, inverses: np.ndarray, limbs: np.ndarray
+) -> None:
+    """Each row's residues as one integer, in little-endian 32-bit limbs (Garner's algorithm:
+    mixed-radix digits, then Horner's rule in multiple precision)."""
+    width = moduli.shape[0]
+    digits = np.empty(width, dtype=np.int64)
+    for x in range(residues.shape[0]):
+        for i in range(width):
+            value = residues[x, i]
+            for k in range(i):
+                value = (value - digits[k]) % moduli[i] * inverses[k, i] % moduli[i]
+            digits[i] = value
+        for i in range(limbs.shape[1]):
+            limbs[x, i] = 0
+        for i in range(width - 1, -1, -1):
+            carry = digits[i]
+            for limb in range(limbs.shape[1]):
+                product = limbs[x, limb] * moduli[i] + carry
+                limbs[x, limb] = product & 0xFFFFFFFF
+                carry = product >> 32
+
+
+@dataclass(frozen=True)
+class Kernels:
+    """The passes, compiled (int64 keys) or plain Python (keys as Python integers)."""
+
+    mask: Callable[..., None]
+    up: Callable[..., None]
+    down: Callable[..., None]
+    marginals: Callable[..., None]
+    worst: Callable[..., None]
+    garner: Callable[..., None]
+
+
+_PLAIN = Kernels(_mask, _up, _down, _marginals, _worst, _garner)
+_compiled: Kernels | None = None
+_lock = threading.Lock()
+
+
+def kernels(*, compiled: bool = True) -> Kernels:
+    """The kernels; compiled ones are built (or loaded from numba's disk cache) on first use."""
+    global _compiled
+    if not compiled:
+        return _PLAIN
+    if _compiled is None:
+        with _lock:
+            if _compiled is None:
+                from numba import njit
+
+                def jit(function: Callable[..., None]) -> Callable[..., None]:
+                    compiled_function: Callable[..., None] = njit(
+                        cache=True, nogil=True, boundscheck=False
+                    )(function)
+                    return compiled_function
+
+                _compiled = Kernels(
+                    *(jit(f) for f in (_mask, _up, _down, _marginals, _worst, _garner))
+                )
+    return _compiled
