@@ -84,3 +84,23 @@ def test_prices_beyond_64_bit_keys_stay_exact() -> None:
     assert state["mast"]["wood"].status == "excluded"
     assert state["sail"]["kevlar"].from_price == Decimal("3500000000000000002.00")
     assert state["sail"]["kevlar"].count == 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(strategies.cases())
+def test_value_by_value_join_builds_the_same_bags(case: strategies.Case) -> None:
+    """A bag too large for the array join is joined value by value: same tuples, same answers."""
+    from modcfg.solve import _tree
+
+    arrays = modcfg.compile(case.catalog)
+    limit = _tree.JOIN_STEP_LIMIT
+    _tree.JOIN_STEP_LIMIT = 1
+    try:
+        one_by_one = modcfg.compile(case.catalog)
+    finally:
+        _tree.JOIN_STEP_LIMIT = limit
+    for ours, theirs in zip(arrays._tree.bags, one_by_one._tree.bags, strict=True):
+        assert sorted(zip(ours.tuples, ours.cost_array.tolist(), strict=True)) == sorted(
+            zip(theirs.tuples, theirs.cost_array.tolist(), strict=True)
+        )
+    assert arrays.count() == one_by_one.count()

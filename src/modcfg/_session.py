@@ -151,6 +151,7 @@ class Session:
         self._totals: dict[int, dict[int, Decimal]] = {}
         self._query_cache: tuple[_Plan, tuple[_Choice, ...], TreeQuery] | None = None
         self._constraints_by_var: tuple[Problem, dict[int, list[Constraint]]] | None = None
+        self._restrictions: tuple[tuple[_Choice, ...], list[Restriction]] | None = None
         if (self._needs is not None or cfg.count() == 0) and not self._feasible():
             raise self._cfg._infeasible(self._plan())
 
@@ -301,7 +302,13 @@ class Session:
 
     def _direct_conflict(self, problem: Problem, var: int, values: set[int]) -> str | None:
         """A rule that alone forbids the option with one of the customer's choices."""
-        restrictions = [self._restriction(choice) for choice in self._choices]
+        known = self._restrictions
+        if known is None or known[0] != self._choices:
+            known = self._restrictions = (
+                self._choices,
+                [self._restriction(choice) for choice in self._choices],
+            )
+        restrictions = known[1]
         cached = self._constraints_by_var
         if cached is None or cached[0] is not problem:
             index: dict[int, list[Constraint]] = {}
@@ -315,10 +322,8 @@ class Session:
             for restriction in restrictions:
                 if restriction.var == var or restriction.var not in constraint.scope:
                     continue
-                other = constraint.scope.index(restriction.var)
-                if not any(
-                    t[at] in values and t[other] in restriction.values for t in constraint.allowed
-                ):
+                pairs = constraint.pairs(at, constraint.scope.index(restriction.var))
+                if not any((v, r) in pairs for v in values for r in restriction.values):
                     rule = self._cfg._rule_text(constraint.source)
                     return f"conflicts with your choice {restriction.label} ({rule})"
         return None

@@ -16,6 +16,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import operator
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from math import prod
 from typing import Any, NamedTuple
@@ -72,6 +73,27 @@ def _is_prime(number: int) -> bool:
     return True
 
 
+_SYSTEMS: dict[int, tuple[np.ndarray, int, list[int], np.ndarray]] = {}
+
+
+def _residue_system(bound: int) -> tuple[np.ndarray, int, list[int], np.ndarray]:
+    """Moduli whose product exceeds ``bound``, their product, the CRT coefficients and the
+    pairwise inverses of Garner's algorithm (``inverses[k, i]``: ``p_k`` inverse mod ``p_i``)."""
+    primes = _primes_above(bound)
+    system = _SYSTEMS.get(len(primes))
+    if system is None:
+        modulus = prod(primes)
+        crt = [(modulus // p) * pow(modulus // p, -1, p) % modulus for p in primes]
+        inverses = np.asarray(
+            [[pow(p, -1, q) if p != q else 0 for q in primes] for p in primes], dtype=np.int64
+        ).reshape(len(primes), len(primes))
+        moduli = np.asarray(primes, dtype=np.int64)
+        moduli.flags.writeable = False
+        inverses.flags.writeable = False
+        system = _SYSTEMS.setdefault(len(primes), (moduli, modulus, crt, inverses))
+    return system
+
+
 class Marginal(NamedTuple):
     """For one value of one variable: the number of completions and the cheapest key."""
 
@@ -100,15 +122,7 @@ class TreeQuery:
         starts = flat.start.tolist()
         # exact integer types: residues for counts; int64 keys when nothing can overflow
         space = prod(max(1, sum(row)) for row in problem.allowed)
-        primes = _primes_above(space)
-        self._moduli = np.asarray(primes, dtype=np.int64)
-        self._modulus = prod(primes)
-        self._crt = [
-            (self._modulus // p) * pow(self._modulus // p, -1, p) % self._modulus for p in primes
-        ]
-        self._inverses = np.asarray(
-            [[pow(p, -1, q) if p != q else 0 for q in primes] for p in primes], dtype=np.int64
-        ).reshape(len(primes), len(primes))
+        self._moduli, self._modulus, self._crt, self._inverses = _residue_system(space)
         span, largest = tree.cost_span, tree.cost_magnitude
         magnitude = largest * self.scale + bound * (span if preference_first else 1)
         self._key_type: Any = np.int64 if magnitude < _SAFE else object
@@ -125,7 +139,7 @@ class TreeQuery:
             flat.flat_allowed(problem.allowed),
             mask,
         )
-        base = {id(c) for c in tree.problem.constraints}
+        base = tree.constraint_ids
         for constraint in problem.constraints:
             if id(constraint) in base:
                 continue
@@ -161,7 +175,9 @@ class TreeQuery:
         self._mask_all = mask
         self._key_all = keys
         self._score_all = score
+        self._publish = threading.Lock()
         self._up_done = False
+        self._best_done = False
         self._down_done = False
         self._split_cache: dict[str, _Views] = {}
         self._lists: tuple[list[list[int]], list[list[int]], list[list[int]]] | None = None
@@ -249,7 +265,7 @@ class TreeQuery:
 
     def _bag_alive(self) -> _Views:
         """Per bag, whether each tuple has completions below it."""
-        self._up()
+        self._up(counts=False)
         return self._split("up_alive", self._up_best < self._big)
 
     # -- upward pass ------------------------------------------------------------------------
@@ -266,11 +282,14 @@ class TreeQuery:
             flat.sep,
         )
 
-    def _up(self) -> None:
-        if self._up_done:
+    def _up(self, *, counts: bool = True) -> None:
+        """The upward pass; ``counts=False``: cheapest keys only (no modular products)."""
+        if self._up_done or (self._best_done and not counts):
             return
         # computed into fresh arrays and published at the end: queries are shared by threads
-        flat, width = self._flat, len(self._moduli)
+        flat = self._flat
+        moduli = self._moduli if counts else self._moduli[:0]
+        width = len(moduli)
         up_count = np.empty((flat.rows, width), dtype=np.int64)
         up_best = np.empty(flat.rows, dtype=self._key_type)
         msg_count = np.empty((flat.keys, width), dtype=np.int64)
@@ -279,16 +298,20 @@ class TreeQuery:
             *self._pass_args(flat),
             self._mask_all,
             self._key_all,
-            self._moduli,
+            moduli,
             up_count,
             up_best,
             msg_count,
             msg_best,
             self._big,
         )
-        self._up_count, self._up_best = up_count, up_best
-        self._msg_count, self._msg_best = msg_count, msg_best
-        self._up_done = True
+        with self._publish:
+            if self._up_done:
+                return  # another thread published the full pass meanwhile: keep it
+            self._up_count, self._up_best = up_count, up_best
+            self._msg_count, self._msg_best = msg_count, msg_best
+            self._best_done = True
+            self._up_done = counts
 
     def _exact(self, residues: list[int]) -> int:
         """The integer with these residues (Chinese remainder theorem)."""
@@ -314,13 +337,14 @@ class TreeQuery:
 
     def count(self) -> int:
         """The exact number of solutions."""
+        self._up()
         if self.best_key() is None:
             return 0
         return self._exact(self._msg_count[0].tolist())
 
     def best_key(self) -> int | None:
         """The smallest key of any solution (None when there is none)."""
-        self._up()
+        self._up(counts=False)
         if not len(self._msg_best) or self._msg_best[0] >= self._big:
             return None
         return int(self._msg_best[0])

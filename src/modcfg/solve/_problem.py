@@ -77,6 +77,15 @@ class Constraint:
     source: str
     linear: Resource | None = None
 
+    def pairs(self, at: int, other: int) -> frozenset[tuple[int, int]]:
+        """The value pairs the relation allows at two positions of its scope (memoised)."""
+        cache: dict[tuple[int, int], frozenset[tuple[int, int]]]
+        cache = self.__dict__.setdefault("_pairs", {})
+        found = cache.get((at, other))
+        if found is None:
+            found = cache[at, other] = frozenset((t[at], t[other]) for t in self.allowed)
+        return found
+
 
 @dataclass(frozen=True)
 class Factor:

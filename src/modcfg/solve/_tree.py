@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from operator import itemgetter
 from typing import Any
 
@@ -26,6 +27,7 @@ import numpy as np
 from networkx.algorithms.approximation import treewidth_min_degree, treewidth_min_fill_in
 
 from .._errors import LimitExceeded
+from ._join import Lookup, encode, join
 from ._kernels import Flat, flatten
 from ._problem import Constraint, Factor, Problem
 
@@ -34,6 +36,8 @@ __all__ = ["Bag", "Tree", "build_tree"]
 Key = Any  # a separator key: a scalar value index, a tuple of them, or ()
 #: Costs at least this large (minor units) are kept as Python integers.
 _INT64_COST = 1 << 62
+#: Partial rows the array join may hold before a bag is joined value by value instead.
+JOIN_STEP_LIMIT = 1 << 21
 #: Largest number of tuples one bag may hold.
 BAG_LIMIT = 5_000_000
 
@@ -56,12 +60,19 @@ def _projector(positions: Sequence[int]) -> Callable[[tuple[int, ...]], Key]:
 
 @dataclass
 class Bag:
-    """One node of the rooted tree decomposition."""
+    """One node of the rooted tree decomposition.
+
+    ``values`` holds the bag's consistent tuples (rows, columns in the order of ``vars``),
+    sorted by the key shared with the parent: ``sep_ids[i]`` numbers the key of row ``i``
+    (groups are contiguous and start at ``sep_starts``); ``child_index[j][i]`` is the key id,
+    in child ``j``, of the key row ``i`` shares with that child.
+    """
 
     vars: tuple[int, ...]
     parent: int = -1
     children: list[int] = field(default_factory=list)
     owned: tuple[int, ...] = ()  # positions (in vars) of the variables this bag introduces
+    sep_positions: list[int] = field(default_factory=list)  # positions shared with the parent
     # the key this bag shares with its parent
     sep: Callable[[tuple[int, ...]], Key] = field(default_factory=lambda: _projector(()))
     child_keys: list[Callable[[tuple[int, ...]], Key]] = field(default_factory=list)
@@ -72,20 +83,16 @@ class Bag:
     cost_factors: list[tuple[Factor, Callable[[tuple[int, ...]], Key]]] = field(
         default_factory=list
     )
-    tuples: list[tuple[int, ...]] = field(default_factory=list)
-    cost: list[int] = field(default_factory=list)
-    # Array views, tuples sorted by separator key (see _arrays):
     values: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
     sep_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     sep_starts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    sep_keys: list[Key] = field(default_factory=list)
     child_index: list[np.ndarray] = field(default_factory=list)
-    # per child: this bag's tuples sorted by the child's separator id, and group starts
-    child_order: list[np.ndarray] = field(default_factory=list)
-    child_starts: list[np.ndarray] = field(default_factory=list)
-    # per owned position: tuples sorted by value, group starts, and the values present
-    value_groups: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
     cost_array: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    @cached_property
+    def tuples(self) -> list[tuple[int, ...]]:
+        """The rows of :attr:`values` as tuples (for the search methods; built on first use)."""
+        return list(map(tuple, self.values.tolist()))
 
 
 @dataclass
@@ -102,6 +109,16 @@ class Tree:
     _flat: Flat | None = field(default=None, repr=False)
 
     @property
+    def constraint_ids(self) -> frozenset[int]:
+        """The identities of the problem's constraints (queries add theirs on top)."""
+        ids = self.__dict__.get("_constraint_ids")
+        if ids is None:
+            ids = self.__dict__["_constraint_ids"] = frozenset(
+                id(c) for c in self.problem.constraints
+            )
+        return ids
+
+    @property
     def flat(self) -> Flat:
         """The bags laid end to end for the compiled passes (built once)."""
         if self._flat is None:
@@ -110,7 +127,7 @@ class Tree:
 
     @property
     def tuple_count(self) -> int:
-        return sum(len(bag.tuples) for bag in self.bags)
+        return sum(len(bag.values) for bag in self.bags)
 
     def bag_containing(self, scope: Sequence[int]) -> int | None:
         """The bag nearest the root that contains every variable of ``scope``."""
@@ -202,7 +219,8 @@ def build_tree(problem: Problem, *, extra_scopes: Sequence[Sequence[int]] = ()) 
         bag.owned = tuple(p for p, v in enumerate(bag.vars) if v not in parent_vars)
         for position in bag.owned:
             owner[bag.vars[position]] = (index, position)
-        bag.sep = _projector([bag.vars.index(v) for v in shared])
+        bag.sep_positions = [bag.vars.index(v) for v in shared]
+        bag.sep = _projector(bag.sep_positions)
         if bag.parent >= 0:
             parent = bags[bag.parent]
             positions = [parent.vars.index(v) for v in shared]
@@ -226,17 +244,25 @@ def _preorder(bags: list[Bag]) -> list[int]:
 
 def _assign(tree: Tree) -> None:
     bags = tree.bags
+    var_sets = [frozenset(bag.vars) for bag in bags]
+    holders: dict[int, list[int]] = {}
+    for index, bag in enumerate(bags):
+        for var in bag.vars:
+            holders.setdefault(var, []).append(index)
     for constraint in tree.problem.constraints:
         wanted = set(constraint.scope)
-        for bag in bags:
-            if wanted <= set(bag.vars):
+        first = constraint.scope[0] if constraint.scope else None
+        candidates = holders.get(first, []) if first is not None else range(len(bags))
+        for index in candidates:
+            if wanted <= var_sets[index]:
+                bag = bags[index]
                 positions = [bag.vars.index(v) for v in constraint.scope]
                 bag.constraints.append((constraint, tuple_projector(positions)))
     for factor in tree.problem.cost_factors:
-        index = tree.bag_containing(factor.scope)
-        if index is None:  # pragma: no cover - factor scopes are cliques of the graph
+        found = tree.bag_containing(factor.scope)
+        if found is None:  # pragma: no cover - factor scopes are cliques of the graph
             raise AssertionError(f"no bag holds the scope of {factor.source}")
-        bag = bags[index]
+        bag = bags[found]
         bag.cost_factors.append(
             (factor, tuple_projector([bag.vars.index(v) for v in factor.scope]))
         )
@@ -245,75 +271,128 @@ def _assign(tree: Tree) -> None:
 def _materialise(tree: Tree) -> None:
     """Build each bag's consistent tuples bottom-up, then semi-join top-down."""
     bags, problem = tree.bags, tree.problem
-    supports: dict[int, set[Key]] = {}
+    sizes = [len(domain.choices) for domain in problem.domains]
+    lookups: dict[int, Lookup] = {}
+
+    def allows(constraint: Constraint) -> Lookup:
+        found = lookups.get(id(constraint))
+        if found is None:
+            rows = np.asarray(sorted(constraint.allowed), dtype=np.int64)
+            rows = rows.reshape(len(constraint.allowed), len(constraint.scope))
+            found = lookups[id(constraint)] = Lookup(rows, [sizes[v] for v in constraint.scope])
+        return found
+
+    supports: dict[int, np.ndarray] = {}  # bag -> its distinct separator keys (rows)
     for index in reversed(tree.preorder):
         bag = bags[index]
-        child_checks = [
-            (positions, supports[child])
-            for child, positions in zip(bag.children, bag.child_positions, strict=True)
+        relations: list[tuple[list[int], Lookup]] = [
+            ([bag.vars.index(v) for v in constraint.scope], allows(constraint))
+            for constraint, _ in bag.constraints
         ]
-        bag.tuples = _join(bag, problem, child_checks)
-        supports[index] = {bag.sep(t) for t in bag.tuples}
+        for child, positions in zip(bag.children, bag.child_positions, strict=True):
+            key_sizes = [sizes[bag.vars[p]] for p in positions]
+            relations.append((positions, Lookup(supports[child], key_sizes)))
+        bag.values = _bag_rows(bag, problem, relations, supports)
+        supports[index] = _distinct(bag.values[:, bag.sep_positions])
     for index in tree.preorder:
         bag = bags[index]
-        for child, key in zip(bag.children, bag.child_keys, strict=True):
-            present = {key(t) for t in bag.tuples}
+        for child, positions in zip(bag.children, bag.child_positions, strict=True):
             child_bag = bags[child]
-            child_bag.tuples = [t for t in child_bag.tuples if child_bag.sep(t) in present]
-    for index in tree.preorder:
-        bag = bags[index]
-        unary = [(p, problem.domains[bag.vars[p]].cost) for p in bag.owned]
-        costs = []
-        for t in bag.tuples:
-            total = sum(cost[t[p]] for p, cost in unary)
-            for factor, key in bag.cost_factors:
-                total += factor.table.get(key(t), 0)
-            costs.append(total)
-        bag.cost = costs
+            present = Lookup(bag.values[:, positions], [sizes[bag.vars[p]] for p in positions])
+            child_bag.values = child_bag.values[
+                present(child_bag.values[:, child_bag.sep_positions])
+            ]
+    _costs(tree)
     _arrays(tree)
 
 
-def _arrays(tree: Tree) -> None:
-    """Sort every bag's tuples by separator key and index them for vectorised passes.
+def _distinct(rows: np.ndarray) -> np.ndarray:
+    """The distinct rows of ``rows`` (sorted)."""
+    if rows.shape[1] == 0:
+        return rows[:1]
+    distinct: np.ndarray = np.unique(rows, axis=0)
+    return distinct
 
-    ``sep_ids[i]`` numbers the separator key of tuple ``i`` (groups are contiguous, starting at
-    ``sep_starts``); ``child_index[j][i]`` is the separator id, in child ``j``, of the key tuple
-    ``i`` shares with that child.
-    """
-    bags = tree.bags
+
+def _bag_rows(
+    bag: Bag,
+    problem: Problem,
+    relations: list[tuple[list[int], Lookup]],
+    supports: dict[int, np.ndarray],
+) -> np.ndarray:
+    """The bag's tuples that every relation allows (columns in the order of ``bag.vars``)."""
+    size = len(bag.vars)
+    degree = [0] * size
+    for positions, _ in relations:
+        for p in positions:
+            degree[p] += 1
+    order = sorted(range(size), key=lambda p: (-degree[p], len(problem.values(bag.vars[p]))))
+    rank = {p: i for i, p in enumerate(order)}
+    domains = [np.asarray(problem.values(bag.vars[p]), dtype=np.int64) for p in order]
+    ranked = [([rank[p] for p in positions], test) for positions, test in relations]
+    rows = join(domains, ranked, JOIN_STEP_LIMIT)
+    if rows is not None:
+        restore = [rank[p] for p in range(size)]
+        return rows[:, restore]
+    # too many partial rows for the array join: try values one by one instead
+    child_checks = [
+        (positions, {tuple(row) for row in supports[child].tolist()})
+        for child, positions in zip(bag.children, bag.child_positions, strict=True)
+    ]
+    found = _join(bag, problem, child_checks)
+    return np.asarray(found, dtype=np.int64).reshape(len(found), size)
+
+
+def _costs(tree: Tree) -> None:
+    """Each bag's tuple costs: its own variables' module prices plus its cost factors."""
+    problem = tree.problem
+    sizes = [len(domain.choices) for domain in problem.domains]
+    largest = sum(max((abs(c) for c in domain.cost), default=0) for domain in problem.domains)
+    largest += sum(max((abs(a) for a in f.table.values()), default=0) for f in problem.cost_factors)
+    kind: Any = np.int64 if largest < _INT64_COST else object
+    unit = [np.asarray(domain.cost, dtype=kind) for domain in problem.domains]
+    for bag in tree.bags:
+        cost = np.zeros(len(bag.values), dtype=kind)
+        for p in bag.owned:
+            cost += unit[bag.vars[p]][bag.values[:, p]]
+        for factor, _ in bag.cost_factors:
+            positions = [bag.vars.index(v) for v in factor.scope]
+            keys = list(factor.table)
+            amounts = np.asarray([factor.table[k] for k in keys], dtype=kind)
+            rows = np.asarray(keys, dtype=np.int64).reshape(len(keys), len(positions))
+            scope_sizes = [sizes[v] for v in factor.scope]
+            known, wanted = encode([rows, bag.values[:, positions]], scope_sizes)
+            by_code = np.argsort(known)
+            at = np.minimum(np.searchsorted(known[by_code], wanted), len(keys) - 1)
+            hit = known[by_code][at] == wanted
+            cost[hit] += amounts[by_code][at[hit]]
+        bag.cost_array = cost
+
+
+def _arrays(tree: Tree) -> None:
+    """Sort every bag's tuples by separator key and index them for the passes."""
+    bags, sizes = tree.bags, [len(domain.choices) for domain in tree.problem.domains]
+    key_rows: list[np.ndarray] = []
     for bag in bags:
-        order = sorted(range(len(bag.tuples)), key=lambda i: _sortable(bag.sep(bag.tuples[i])))
-        bag.tuples = [bag.tuples[i] for i in order]
-        bag.cost = [bag.cost[i] for i in order]
-        keys: dict[Key, int] = {}
-        ids = []
-        for t in bag.tuples:
-            ids.append(keys.setdefault(bag.sep(t), len(keys)))
-        bag.sep_keys = list(keys)
-        bag.sep_ids = np.asarray(ids, dtype=np.int64)
-        bag.sep_starts = _group_starts(bag.sep_ids)
-        width = len(bag.vars)
-        bag.values = np.asarray(bag.tuples, dtype=np.int64).reshape(len(bag.tuples), width)
-        small = all(-_INT64_COST < c < _INT64_COST for c in bag.cost)
-        bag.cost_array = np.asarray(bag.cost, dtype=np.int64 if small else object)
+        sep_sizes = [sizes[bag.vars[p]] for p in bag.sep_positions]
+        codes = encode([bag.values[:, bag.sep_positions]], sep_sizes)[0]
+        order = np.argsort(codes, kind="stable")
+        bag.values = bag.values[order]
+        bag.cost_array = bag.cost_array[order]
         bag.cost_array.flags.writeable = False
-    tree.cost_span = sum(max(b.cost, default=0) - min(b.cost, default=0) for b in bags) + 1
-    tree.cost_magnitude = sum(max((abs(c) for c in b.cost), default=0) for b in bags) + 1
+        _, ids = np.unique(codes[order], return_inverse=True)
+        bag.sep_ids = np.asarray(ids, dtype=np.int64).reshape(len(order))
+        bag.sep_starts = _group_starts(bag.sep_ids)
+        key_rows.append(bag.values[bag.sep_starts][:, bag.sep_positions])
     for bag in bags:
-        bag.child_index, bag.child_order, bag.child_starts = [], [], []
-        for child, key in zip(bag.children, bag.child_keys, strict=True):
-            lookup = {k: i for i, k in enumerate(bags[child].sep_keys)}
-            child_ids = np.asarray([lookup[key(t)] for t in bag.tuples], dtype=np.int64)
-            by_child = np.argsort(child_ids, kind="stable")
-            bag.child_index.append(child_ids)
-            bag.child_order.append(by_child)
-            bag.child_starts.append(_group_starts(child_ids[by_child]))
-        bag.value_groups = {}
-        for position in bag.owned:
-            column = bag.values[:, position]
-            by_value = np.argsort(column, kind="stable")
-            group_starts = _group_starts(column[by_value])
-            bag.value_groups[position] = (by_value, group_starts, column[by_value][group_starts])
+        bag.child_index = []
+        for child, positions in zip(bag.children, bag.child_positions, strict=True):
+            key_sizes = [sizes[bag.vars[p]] for p in positions]
+            known, wanted = encode([key_rows[child], bag.values[:, positions]], key_sizes)
+            bag.child_index.append(np.searchsorted(known, wanted).astype(np.int64))
+    costs = [bag.cost_array for bag in bags if len(bag.cost_array)]
+    tree.cost_span = sum(int(c.max()) - int(c.min()) for c in costs) + 1
+    tree.cost_magnitude = sum(max(abs(int(c.max())), abs(int(c.min()))) for c in costs) + 1
 
 
 def _group_starts(ordered: np.ndarray) -> np.ndarray:
@@ -324,12 +403,6 @@ def _group_starts(ordered: np.ndarray) -> np.ndarray:
     changes[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=changes[1:])
     return np.flatnonzero(changes)
-
-
-def _sortable(key: Key) -> tuple[int, ...]:
-    if isinstance(key, tuple):
-        return key
-    return (key,)
 
 
 def _join(
