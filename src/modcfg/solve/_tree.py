@@ -293,7 +293,8 @@ def _materialise(tree: Tree) -> None:
             key_sizes = [sizes[bag.vars[p]] for p in positions]
             relations.append((positions, Lookup(supports[child], key_sizes)))
         bag.values = _bag_rows(bag, problem, relations, supports)
-        supports[index] = _distinct(bag.values[:, bag.sep_positions])
+        sep_sizes = [sizes[bag.vars[p]] for p in bag.sep_positions]
+        supports[index] = _distinct(bag.values[:, bag.sep_positions], sep_sizes)
     for index in tree.preorder:
         bag = bags[index]
         for child, positions in zip(bag.children, bag.child_positions, strict=True):
@@ -306,11 +307,12 @@ def _materialise(tree: Tree) -> None:
     _arrays(tree)
 
 
-def _distinct(rows: np.ndarray) -> np.ndarray:
-    """The distinct rows of ``rows`` (sorted)."""
+def _distinct(rows: np.ndarray, sizes: list[int]) -> np.ndarray:
+    """The distinct rows of ``rows`` (columns of the given domain sizes), sorted."""
     if rows.shape[1] == 0:
         return rows[:1]
-    distinct: np.ndarray = np.unique(rows, axis=0)
+    _, first = np.unique(encode([rows], sizes)[0], return_index=True)
+    distinct: np.ndarray = rows[first]
     return distinct
 
 
