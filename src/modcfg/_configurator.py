@@ -6,7 +6,7 @@ import itertools
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
@@ -61,6 +61,8 @@ class _Plan:
     problem: Problem
     query: TreeQuery
     cost_bound: int | None  # unit cost bound (minor units) from the budget
+    # unit cost (minor units) -> quote total under these needs, filled as sessions ask
+    totals: dict[int, Decimal] = field(default_factory=dict, compare=False)
 
     @property
     def global_sums(self) -> bool:

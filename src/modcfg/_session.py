@@ -148,10 +148,13 @@ class Session:
         self._redo: list[tuple[Needs | None, tuple[_Choice, ...]]] = []
         self._cache: SessionState | None = None
         self._plan_cache: _Plan | None = None
-        self._totals: dict[int, dict[int, Decimal]] = {}
         self._query_cache: tuple[_Plan, tuple[_Choice, ...], TreeQuery] | None = None
         self._constraints_by_var: tuple[Problem, dict[int, list[Constraint]]] | None = None
-        self._restrictions: tuple[tuple[_Choice, ...], list[Restriction]] | None = None
+        # the choices' restrictions, and per (rule, variable, choice) the values compatible
+        self._restrictions: (
+            tuple[tuple[_Choice, ...], list[Restriction], dict[tuple[int, int, int], set[int]]]
+            | None
+        ) = None
         if (self._needs is not None or cfg.count() == 0) and not self._feasible():
             raise self._cfg._infeasible(self._plan())
 
@@ -203,16 +206,15 @@ class Session:
         return query
 
     def _fresh_query(self, plan: _Plan, choices: tuple[_Choice, ...]) -> TreeQuery:
-        if not choices:
-            return plan.query  # shared by every session with these needs
-        problem = plan.problem.copy()
-        for choice in choices:
+        """The plan's query with the choices applied, extending the last one when it can."""
+        query, start = plan.query, 0  # no choices: shared by every session with these needs
+        cached = self._query_cache
+        if cached is not None and cached[0] is plan and cached[1] == choices[: len(cached[1])]:
+            query, start = cached[2], len(cached[1])
+        for choice in choices[start:]:
             restriction = self._restriction(choice)
-            mask = problem.allowed[restriction.var]
-            for value in range(len(mask)):
-                if value not in restriction.values:
-                    mask[value] = False
-        return TreeQuery(plan.query.tree, problem)
+            query = query.restricted(restriction.var, restriction.values)
+        return query
 
     def state(self) -> SessionState:
         """Every module's status, completion count and from-price under the current choices."""
@@ -222,10 +224,7 @@ class Session:
 
     def _price_function(self, plan: _Plan) -> Callable[[int], Decimal]:
         """Unit cost (minor units) -> quote total under the plan's needs (memoised)."""
-        totals = self._totals.get(id(plan))
-        if totals is None:
-            self._totals = {id(plan): {}}
-            totals = self._totals[id(plan)]
+        totals = plan.totals
         catalog, resolved = self._cfg.catalog, plan.resolved
         decimals = catalog.decimals
 
@@ -307,8 +306,9 @@ class Session:
             known = self._restrictions = (
                 self._choices,
                 [self._restriction(choice) for choice in self._choices],
+                {},
             )
-        restrictions = known[1]
+        _, restrictions, compatible = known
         cached = self._constraints_by_var
         if cached is None or cached[0] is not problem:
             index: dict[int, list[Constraint]] = {}
@@ -318,12 +318,18 @@ class Session:
                         index.setdefault(scope_var, []).append(constraint)
             cached = self._constraints_by_var = (problem, index)
         for constraint in cached[1].get(var, ()):
-            at = constraint.scope.index(var)
-            for restriction in restrictions:
-                if restriction.var == var or restriction.var not in constraint.scope:
+            scope = constraint.scope
+            for number, restriction in enumerate(restrictions):
+                if restriction.var == var or restriction.var not in scope:
                     continue
-                pairs = constraint.pairs(at, constraint.scope.index(restriction.var))
-                if not any((v, r) in pairs for v in values for r in restriction.values):
+                key = (id(constraint), var, number)
+                values_with = compatible.get(key)
+                if values_with is None:
+                    supports = constraint.supports(scope.index(var), scope.index(restriction.var))
+                    values_with = compatible[key] = set().union(
+                        *(supports.get(r, ()) for r in restriction.values)
+                    )
+                if values_with.isdisjoint(values):
                     rule = self._cfg._rule_text(constraint.source)
                     return f"conflicts with your choice {restriction.label} ({rule})"
         return None

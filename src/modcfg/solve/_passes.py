@@ -13,6 +13,7 @@ integers when they provably fit, Python integers otherwise.
 
 from __future__ import annotations
 
+import copy
 import heapq
 import itertools
 import operator
@@ -175,10 +176,35 @@ class TreeQuery:
         self._mask_all = mask
         self._key_all = keys
         self._score_all = score
+        self._reset()
+
+    def restricted(self, var: int, values: frozenset[int]) -> TreeQuery:
+        """This query with ``var`` limited to ``values`` (a customer's choice): shares the keys
+        and recomputes only the filter of the bag that introduces ``var``."""
+        problem = self.problem.copy()
+        row = problem.allowed[var]
+        for value in range(len(row)):
+            if value not in values:
+                row[value] = False
+        query = copy.copy(self)
+        query.problem = problem
+        flat = self._flat
+        bag = int(flat.var_bag[var])
+        first, last = int(flat.start[bag]), int(flat.start[bag + 1])
+        column = flat.var_col[int(flat.var_col_start[var]) :][: last - first]
+        mask = self._mask_all.copy()
+        mask[first:last] &= np.asarray(row, dtype=bool)[column]
+        query._mask_all = mask
+        query._reset()
+        return query
+
+    def _reset(self) -> None:
+        """Forget every pass (after the filters changed)."""
         self._publish = threading.Lock()
         self._up_done = False
         self._best_done = False
         self._down_done = False
+        self._marginals: list[list[Marginal]] | None = None
         self._split_cache: dict[str, _Views] = {}
         self._lists: tuple[list[list[int]], list[list[int]], list[list[int]]] | None = None
         self._up_lists: tuple[list[list[bool]], list[list[int]]] | None = None
@@ -384,7 +410,12 @@ class TreeQuery:
         self._down_done = True
 
     def marginals(self) -> list[list[Marginal]]:
-        """For every variable and value: completions and cheapest key (exact)."""
+        """For every variable and value: completions and cheapest key (exact; computed once)."""
+        if self._marginals is None:
+            self._marginals = self._compute_marginals()
+        return self._marginals
+
+    def _compute_marginals(self) -> list[list[Marginal]]:
         self._down()
         flat, width = self._flat, len(self._moduli)
         counts = np.empty((flat.values, width), dtype=np.int64)

@@ -77,13 +77,17 @@ class Constraint:
     source: str
     linear: Resource | None = None
 
-    def pairs(self, at: int, other: int) -> frozenset[tuple[int, int]]:
-        """The value pairs the relation allows at two positions of its scope (memoised)."""
-        cache: dict[tuple[int, int], frozenset[tuple[int, int]]]
-        cache = self.__dict__.setdefault("_pairs", {})
+    def supports(self, at: int, other: int) -> dict[int, frozenset[int]]:
+        """For each value at scope position ``other``: the values at position ``at`` that the
+        relation allows with it (memoised)."""
+        cache: dict[tuple[int, int], dict[int, frozenset[int]]]
+        cache = self.__dict__.setdefault("_supports", {})
         found = cache.get((at, other))
         if found is None:
-            found = cache[at, other] = frozenset((t[at], t[other]) for t in self.allowed)
+            grouped: dict[int, set[int]] = {}
+            for t in self.allowed:
+                grouped.setdefault(t[other], set()).add(t[at])
+            found = cache[at, other] = {k: frozenset(v) for k, v in grouped.items()}
         return found
 
 
