@@ -90,15 +90,13 @@ class Configurator:
         self._slot_index = {slot: index for index, slot in enumerate(self._slots)}
         self._choice_lists = [domain.choices for domain in self._domains]
         # per slot: module id -> the slot's local choices that contain it
-        self._module_values: list[dict[str, list[int]]] = [
-            {
-                module: [
-                    v for v, units in enumerate(domain.units) if any(m == module for m, _ in units)
-                ]
-                for module in catalog.slots[domain.slot].modules
-            }
-            for domain in self._domains
-        ]
+        self._module_values: list[dict[str, list[int]]] = []
+        for domain in self._domains:
+            containing: dict[str, list[int]] = {m: [] for m in catalog.slots[domain.slot].modules}
+            for value, units in enumerate(domain.units):
+                for module in dict.fromkeys(m for m, _ in units):
+                    containing[module].append(value)
+            self._module_values.append(containing)
         self._trees: dict[frozenset[tuple[int, ...]], Tree] = {}
         self._plans: dict[tuple[str, date], _Plan] = {}
         self._lock = threading.Lock()
@@ -133,10 +131,13 @@ class Configurator:
 
     def _plan(self, needs: NeedsLike) -> _Plan:
         """The needs applied to the compiled catalog (cached: sessions often share needs)."""
-        key = None
-        if isinstance(needs, Needs):
+        key: tuple[str, date] | None = None
+        if needs is None:
+            key = ("", date.min)
+        elif isinstance(needs, Needs):
             # resolving compares delivery dates with today when the needs do not say
             key = (needs.model_dump_json(), needs.today or date.today())
+        if key is not None:
             plan = self._plans.get(key)
             if plan is not None:
                 return plan
@@ -150,12 +151,15 @@ class Configurator:
 
     def _new_plan(self, needs: NeedsLike) -> _Plan:
         resolved = self.resolve(needs)
+        # needs and choices only remove configurations: the count without them bounds every
+        # later count, so the plan's query (and the sessions' ones) need fewer moduli
+        count = self._base_query.count()
         if needs is None:
             problem = self._base
-            query = self._base_query
+            query = TreeQuery(self._tree, problem, count_bound=count)
         else:
             problem = needs_problem(self._base, resolved)
-            query = TreeQuery(self._tree_for(problem), problem)
+            query = TreeQuery(self._tree_for(problem), problem, count_bound=count)
         bound = None
         if resolved is not None and resolved.budget is not None:
             bound = self._cost_bound(resolved, query)

@@ -112,7 +112,16 @@ class TreeQuery:
     #: Run the passes as plain Python even when keys fit in 64 bits (tests compare both).
     plain = False
 
-    def __init__(self, tree: Tree, problem: Problem, *, preference_first: bool = False) -> None:
+    def __init__(
+        self,
+        tree: Tree,
+        problem: Problem,
+        *,
+        preference_first: bool = False,
+        count_bound: int | None = None,
+    ) -> None:
+        """``count_bound``: a bound on the number of solutions, when one is known (the count
+        without the customer's needs bounds the count with them); fewer moduli then."""
         self.tree = tree
         self.problem = problem
         bound = sum(max(abs(v) for v in f.table.values()) for f in problem.score_factors)
@@ -123,6 +132,8 @@ class TreeQuery:
         starts = flat.start.tolist()
         # exact integer types: residues for counts; int64 keys when nothing can overflow
         space = prod(max(1, sum(row)) for row in problem.allowed)
+        if count_bound is not None:
+            space = min(space, count_bound)
         self._moduli, self._modulus, self._crt, self._inverses = _residue_system(space)
         span, largest = tree.cost_span, tree.cost_magnitude
         magnitude = largest * self.scale + bound * (span if preference_first else 1)

@@ -376,15 +376,20 @@ def _arrays(tree: Tree) -> None:
     bags, sizes = tree.bags, [len(domain.choices) for domain in tree.problem.domains]
     key_rows: list[np.ndarray] = []
     for bag in bags:
-        sep_sizes = [sizes[bag.vars[p]] for p in bag.sep_positions]
-        codes = encode([bag.values[:, bag.sep_positions]], sep_sizes)[0]
-        order = np.argsort(codes, kind="stable")
-        bag.values = bag.values[order]
-        bag.cost_array = bag.cost_array[order]
+        rows = len(bag.values)
+        if bag.sep_positions:
+            sep_sizes = [sizes[bag.vars[p]] for p in bag.sep_positions]
+            codes = encode([bag.values[:, bag.sep_positions]], sep_sizes)[0]
+            order = np.argsort(codes, kind="stable")
+            bag.values = bag.values[order]
+            bag.cost_array = bag.cost_array[order]
+            _, ids = np.unique(codes[order], return_inverse=True)
+            bag.sep_ids = np.asarray(ids, dtype=np.int64).reshape(rows)
+            bag.sep_starts = _group_starts(bag.sep_ids)
+        else:  # one key, (), shared by every row
+            bag.sep_ids = np.zeros(rows, dtype=np.int64)
+            bag.sep_starts = np.zeros(min(rows, 1), dtype=np.int64)
         bag.cost_array.flags.writeable = False
-        _, ids = np.unique(codes[order], return_inverse=True)
-        bag.sep_ids = np.asarray(ids, dtype=np.int64).reshape(len(order))
-        bag.sep_starts = _group_starts(bag.sep_ids)
         key_rows.append(bag.values[bag.sep_starts][:, bag.sep_positions])
     for bag in bags:
         bag.child_index = []
