@@ -14,11 +14,10 @@ integers when they provably fit, Python integers otherwise.
 from __future__ import annotations
 
 import copy
-import heapq
 import itertools
 import operator
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from math import prod
 from typing import Any, NamedTuple
 
@@ -26,73 +25,15 @@ import numpy as np
 
 from ._kernels import BIG, Flat, Kernels, kernels
 from ._problem import Problem, Resource
+from ._residues import residue_system
+from ._search import by_key, solution_array, solutions
 from ._sums import cost_distribution, count_within
-from ._tree import Key, Tree, tuple_projector
+from ._tree import Tree, tuple_projector
 
 __all__ = ["Marginal", "TreeQuery"]
 
 #: Keys up to this magnitude are int64 (sums of a few of them stay below :data:`BIG`).
 _SAFE = 1 << 58
-_PRIMES: list[int] = []
-
-
-def _primes_above(bound: int) -> list[int]:
-    """Primes just below 2**31, as many as it takes for their product to exceed ``bound``."""
-    result: list[int] = []
-    product, index = 1, 0
-    while product <= bound:
-        while index >= len(_PRIMES):
-            candidate = (_PRIMES[-1] if _PRIMES else (1 << 31)) - 1
-            while not _is_prime(candidate):
-                candidate -= 1
-            _PRIMES.append(candidate)
-        result.append(_PRIMES[index])
-        product *= _PRIMES[index]
-        index += 1
-    return result
-
-
-def _is_prime(number: int) -> bool:
-    """Deterministic Miller-Rabin for numbers below 3.4e14 (bases 2, 3, 5, 7, 11, 13, 17)."""
-    if number < 2:
-        return False
-    odd, twos = number - 1, 0
-    while odd % 2 == 0:
-        odd, twos = odd // 2, twos + 1
-    for base in (2, 3, 5, 7, 11, 13, 17):
-        if base % number == 0:
-            continue
-        x = pow(base, odd, number)
-        if x in (1, number - 1):
-            continue
-        for _ in range(twos - 1):
-            x = x * x % number
-            if x == number - 1:
-                break
-        else:
-            return False
-    return True
-
-
-_SYSTEMS: dict[int, tuple[np.ndarray, int, list[int], np.ndarray]] = {}
-
-
-def _residue_system(bound: int) -> tuple[np.ndarray, int, list[int], np.ndarray]:
-    """Moduli whose product exceeds ``bound``, their product, the CRT coefficients and the
-    pairwise inverses of Garner's algorithm (``inverses[k, i]``: ``p_k`` inverse mod ``p_i``)."""
-    primes = _primes_above(bound)
-    system = _SYSTEMS.get(len(primes))
-    if system is None:
-        modulus = prod(primes)
-        crt = [(modulus // p) * pow(modulus // p, -1, p) % modulus for p in primes]
-        inverses = np.asarray(
-            [[pow(p, -1, q) if p != q else 0 for q in primes] for p in primes], dtype=np.int64
-        ).reshape(len(primes), len(primes))
-        moduli = np.asarray(primes, dtype=np.int64)
-        moduli.flags.writeable = False
-        inverses.flags.writeable = False
-        system = _SYSTEMS.setdefault(len(primes), (moduli, modulus, crt, inverses))
-    return system
 
 
 class Marginal(NamedTuple):
@@ -134,7 +75,7 @@ class TreeQuery:
         space = prod(max(1, sum(row)) for row in problem.allowed)
         if count_bound is not None:
             space = min(space, count_bound)
-        self._moduli, self._modulus, self._crt, self._inverses = _residue_system(space)
+        self._moduli, self._modulus, self._crt, self._inverses = residue_system(space)
         span, largest = tree.cost_span, tree.cost_magnitude
         magnitude = largest * self.scale + bound * (span if preference_first else 1)
         self._key_type: Any = np.int64 if magnitude < _SAFE else object
@@ -455,168 +396,17 @@ class TreeQuery:
 
     # -- enumeration ------------------------------------------------------------------------
 
-    def _candidates(self, *, ranked: bool) -> list[dict[Key, list[int]]]:
-        """Per bag: separator key -> live tuple positions with completions (ranked: by best)."""
-        self._up()
-        result: list[dict[Key, list[int]]] = []
-        for index, bag in enumerate(self.tree.bags):
-            groups: dict[Key, list[int]] = {}
-            sep = bag.sep
-            counts = self.up_alive[index]
-            for i, ti in enumerate(self.live[index]):
-                if counts[i]:
-                    groups.setdefault(sep(bag.tuples[ti]), []).append(i)
-            if ranked:
-                bests = self.up_best[index]
-                for positions in groups.values():
-                    positions.sort(key=bests.__getitem__)
-            result.append(groups)
-        return result
-
-    def _assignment(self, chosen: Sequence[int]) -> list[int]:
-        """Chosen live positions (in preorder) -> value index per variable."""
-        values = [0] * self.problem.size
-        bags = self.tree.bags
-        for index, i in zip(self.tree.preorder, chosen, strict=True):
-            bag = bags[index]
-            t = bag.tuples[self.live[index][i]]
-            for p in bag.owned:
-                values[bag.vars[p]] = t[p]
-        return values
-
     def solutions(self) -> Iterator[list[int]]:
         """Every solution once, as a value index per variable, without dead ends."""
-        if not self.count():
-            return
-        groups = self._candidates(ranked=False)
-        order = self.tree.preorder
-        bags = self.tree.bags
-        position_of = {index: pos for pos, index in enumerate(order)}
-        parent_pos = [position_of.get(bags[index].parent, -1) for index in order]
-        key_of = []
-        for index in order:
-            bag = bags[index]
-            if bag.parent < 0:
-                key_of.append(bag.sep)
-            else:
-                parent = bags[bag.parent]
-                key_of.append(parent.child_keys[parent.children.index(index)])
-        n = len(order)
-        chosen = [0] * n
-        tuples_at = [[bags[index].tuples[ti] for ti in self.live[index]] for index in order]
-        iterators: list[Iterator[int]] = [iter(groups[order[0]].get((), []))]
-        while iterators:
-            depth = len(iterators) - 1
-            i = next(iterators[-1], None)
-            if i is None:
-                iterators.pop()
-                continue
-            chosen[depth] = i
-            if depth + 1 == n:
-                yield self._assignment(chosen)
-                continue
-            nxt = depth + 1
-            parent_t = tuples_at[parent_pos[nxt]][chosen[parent_pos[nxt]]]
-            iterators.append(iter(groups[order[nxt]].get(key_of[nxt](parent_t), [])))
+        return solutions(self)
 
     def solution_array(self) -> tuple[np.ndarray, np.ndarray]:
-        """Every solution at once: value indexes (solutions x variables) and unit costs.
-
-        A vectorised expansion down the tree: each step repeats the current rows once per
-        matching tuple of the next bag. Only the bags whose children are still to come are
-        carried along; the full rows are put together at the end by walking the steps back.
-        """
-        self._up()
-        bags = self.tree.bags
-        order = self.tree.preorder
-        n_vars = self.problem.size
-        if not self.count():
-            return np.zeros((0, n_vars), dtype=np.int32), np.zeros(0, dtype=np.int64)
-        alive = self._bag_alive()
-        pending = {index: len(bags[index].children) for index in order}
-        frontier: dict[int, np.ndarray] = {0: np.zeros(1, dtype=np.int32)}
-        cost = np.zeros(1, dtype=np.int64)
-        steps: list[tuple[int, np.ndarray, np.ndarray]] = []  # bag, picked, row -> previous row
-        for index in order[1:]:
-            bag = bags[index]
-            parent = bags[bag.parent]
-            j = parent.children.index(index)
-            keys = parent.child_index[j][frontier[bag.parent]]
-            valid = np.flatnonzero(alive[index])
-            per_key = np.bincount(bag.sep_ids[valid], minlength=len(bag.sep_starts))
-            offsets = np.concatenate(([0], np.cumsum(per_key)[:-1]))
-            repeats = per_key[keys]
-            total = int(repeats.sum())
-            starts = np.repeat(offsets[keys], repeats)
-            within = np.arange(total) - np.repeat(np.cumsum(repeats) - repeats, repeats)
-            picked = valid[starts + within].astype(np.int32)
-            back = np.repeat(np.arange(len(repeats), dtype=np.int32), repeats)
-            cost = cost[back] + bag.cost_array[picked]
-            pending[bag.parent] -= 1
-            if not pending[bag.parent]:
-                del frontier[bag.parent]
-            frontier = {other: column[back] for other, column in frontier.items()}
-            if bag.children:
-                frontier[index] = picked
-            steps.append((index, picked, back))
-        values = np.zeros((len(cost), n_vars), dtype=np.int32)
-        owned: dict[int, list[tuple[int, int]]] = {}
-        for var, (index, position) in enumerate(self.tree.owner):
-            owned.setdefault(index, []).append((var, position))
-        rows = np.arange(len(cost), dtype=np.int32)
-        for index, picked, back in reversed(steps):
-            tuples = picked[rows]
-            for var, position in owned.get(index, ()):
-                values[:, var] = bags[index].values[tuples, position]
-            rows = back[rows]
-        return values, cost
+        """Every solution at once: value indexes (solutions x variables) and unit costs."""
+        return solution_array(self)
 
     def by_key(self) -> Iterator[tuple[int, list[int]]]:
         """Every solution once, in non-decreasing key (unit price, then -score) order."""
-        if not self.count():
-            return
-        groups = self._candidates(ranked=True)
-        order = self.tree.preorder
-        bags = self.tree.bags
-        position_of = {index: pos for pos, index in enumerate(order)}
-        parent_pos = [position_of.get(bags[index].parent, -1) for index in order]
-        key_of: list[Callable[[tuple[int, ...]], Key]] = []
-        for index in order:
-            bag = bags[index]
-            if bag.parent < 0:
-                key_of.append(bag.sep)
-            else:
-                parent = bags[bag.parent]
-                key_of.append(parent.child_keys[parent.children.index(index)])
-        bests = [self.up_best[index] for index in order]
-        tuples_at = [[bags[index].tuples[ti] for ti in self.live[index]] for index in order]
-        n = len(order)
-        counter = itertools.count()
-
-        def candidates(pos: int, chosen: tuple[int, ...]) -> list[int]:
-            if pos == 0:
-                return groups[order[0]].get((), [])
-            parent = parent_pos[pos]
-            parent_t = tuples_at[parent][chosen[parent]]
-            return groups[order[pos]].get(key_of[pos](parent_t), [])
-
-        root = candidates(0, ())
-        heap: list[tuple[int, int, tuple[int, ...], int]] = [
-            (bests[0][root[0]], next(counter), (root[0],), 0)
-        ]
-        while heap:
-            f, _, chosen, rank = heapq.heappop(heap)
-            pos = len(chosen) - 1
-            options = candidates(pos, chosen)
-            if rank + 1 < len(options):
-                sibling = options[rank + 1]
-                f_sibling = f - bests[pos][options[rank]] + bests[pos][sibling]
-                heapq.heappush(heap, (f_sibling, next(counter), (*chosen[:-1], sibling), rank + 1))
-            if pos + 1 == n:
-                yield f, self._assignment(chosen)
-                continue
-            nxt = candidates(pos + 1, chosen)
-            heapq.heappush(heap, (f, next(counter), (*chosen, nxt[0]), 0))
+        return by_key(self)
 
     # -- counting with resources ------------------------------------------------------------
 

@@ -1,0 +1,76 @@
+"""Exact counts as residues: primes below 2**31 and the Chinese remainder theorem.
+
+Counts are kept modulo as many primes below 2**31 as it takes for their product to exceed
+the largest count that can arise (products of two residues fit in 64 bits); the exact
+integer comes back from the residues by the Chinese remainder theorem (or Garner's algorithm
+in :mod:`._kernels`).
+"""
+
+from __future__ import annotations
+
+from math import prod
+
+import numpy as np
+
+__all__ = ["residue_system"]
+
+_PRIMES: list[int] = []
+
+
+def _primes_above(bound: int) -> list[int]:
+    """Primes just below 2**31, as many as it takes for their product to exceed ``bound``."""
+    result: list[int] = []
+    product, index = 1, 0
+    while product <= bound:
+        while index >= len(_PRIMES):
+            candidate = (_PRIMES[-1] if _PRIMES else (1 << 31)) - 1
+            while not _is_prime(candidate):
+                candidate -= 1
+            _PRIMES.append(candidate)
+        result.append(_PRIMES[index])
+        product *= _PRIMES[index]
+        index += 1
+    return result
+
+
+def _is_prime(number: int) -> bool:
+    """Deterministic Miller-Rabin for numbers below 3.4e14 (bases 2, 3, 5, 7, 11, 13, 17)."""
+    if number < 2:
+        return False
+    odd, twos = number - 1, 0
+    while odd % 2 == 0:
+        odd, twos = odd // 2, twos + 1
+    for base in (2, 3, 5, 7, 11, 13, 17):
+        if base % number == 0:
+            continue
+        x = pow(base, odd, number)
+        if x in (1, number - 1):
+            continue
+        for _ in range(twos - 1):
+            x = x * x % number
+            if x == number - 1:
+                break
+        else:
+            return False
+    return True
+
+
+_SYSTEMS: dict[int, tuple[np.ndarray, int, list[int], np.ndarray]] = {}
+
+
+def residue_system(bound: int) -> tuple[np.ndarray, int, list[int], np.ndarray]:
+    """Moduli whose product exceeds ``bound``, their product, the CRT coefficients and the
+    pairwise inverses of Garner's algorithm (``inverses[k, i]``: ``p_k`` inverse mod ``p_i``)."""
+    primes = _primes_above(bound)
+    system = _SYSTEMS.get(len(primes))
+    if system is None:
+        modulus = prod(primes)
+        crt = [(modulus // p) * pow(modulus // p, -1, p) % modulus for p in primes]
+        inverses = np.asarray(
+            [[pow(p, -1, q) if p != q else 0 for q in primes] for p in primes], dtype=np.int64
+        ).reshape(len(primes), len(primes))
+        moduli = np.asarray(primes, dtype=np.int64)
+        moduli.flags.writeable = False
+        inverses.flags.writeable = False
+        system = _SYSTEMS.setdefault(len(primes), (moduli, modulus, crt, inverses))
+    return system

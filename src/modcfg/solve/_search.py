@@ -1,0 +1,189 @@
+"""Walking a query's tree for solutions: every one, all at once as arrays, or by key.
+
+Every walk follows only tuples with completions below them (from the query's upward pass),
+so it never meets a dead end.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ._tree import Key
+
+if TYPE_CHECKING:
+    from ._passes import TreeQuery
+
+__all__ = ["by_key", "solution_array", "solutions"]
+
+
+def _candidates(query: TreeQuery, *, ranked: bool) -> list[dict[Key, list[int]]]:
+    """Per bag: separator key -> live tuple positions with completions (ranked: by best)."""
+    query._up()
+    result: list[dict[Key, list[int]]] = []
+    for index, bag in enumerate(query.tree.bags):
+        groups: dict[Key, list[int]] = {}
+        sep = bag.sep
+        counts = query.up_alive[index]
+        for i, ti in enumerate(query.live[index]):
+            if counts[i]:
+                groups.setdefault(sep(bag.tuples[ti]), []).append(i)
+        if ranked:
+            bests = query.up_best[index]
+            for positions in groups.values():
+                positions.sort(key=bests.__getitem__)
+        result.append(groups)
+    return result
+
+
+def _assignment(query: TreeQuery, chosen: Sequence[int]) -> list[int]:
+    """Chosen live positions (in preorder) -> value index per variable."""
+    values = [0] * query.problem.size
+    bags = query.tree.bags
+    for index, i in zip(query.tree.preorder, chosen, strict=True):
+        bag = bags[index]
+        t = bag.tuples[query.live[index][i]]
+        for p in bag.owned:
+            values[bag.vars[p]] = t[p]
+    return values
+
+
+def solutions(query: TreeQuery) -> Iterator[list[int]]:
+    """Every solution once, as a value index per variable, without dead ends."""
+    if not query.count():
+        return
+    groups = _candidates(query, ranked=False)
+    order = query.tree.preorder
+    bags = query.tree.bags
+    position_of = {index: pos for pos, index in enumerate(order)}
+    parent_pos = [position_of.get(bags[index].parent, -1) for index in order]
+    key_of = []
+    for index in order:
+        bag = bags[index]
+        if bag.parent < 0:
+            key_of.append(bag.sep)
+        else:
+            parent = bags[bag.parent]
+            key_of.append(parent.child_keys[parent.children.index(index)])
+    n = len(order)
+    chosen = [0] * n
+    tuples_at = [[bags[index].tuples[ti] for ti in query.live[index]] for index in order]
+    iterators: list[Iterator[int]] = [iter(groups[order[0]].get((), []))]
+    while iterators:
+        depth = len(iterators) - 1
+        i = next(iterators[-1], None)
+        if i is None:
+            iterators.pop()
+            continue
+        chosen[depth] = i
+        if depth + 1 == n:
+            yield _assignment(query, chosen)
+            continue
+        nxt = depth + 1
+        parent_t = tuples_at[parent_pos[nxt]][chosen[parent_pos[nxt]]]
+        iterators.append(iter(groups[order[nxt]].get(key_of[nxt](parent_t), [])))
+
+
+def solution_array(query: TreeQuery) -> tuple[np.ndarray, np.ndarray]:
+    """Every solution at once: value indexes (solutions x variables) and unit costs.
+
+    A vectorised expansion down the tree: each step repeats the current rows once per
+    matching tuple of the next bag. Only the bags whose children are still to come are
+    carried along; the full rows are put together at the end by walking the steps back.
+    """
+    query._up()
+    bags = query.tree.bags
+    order = query.tree.preorder
+    n_vars = query.problem.size
+    if not query.count():
+        return np.zeros((0, n_vars), dtype=np.int32), np.zeros(0, dtype=np.int64)
+    alive = query._bag_alive()
+    pending = {index: len(bags[index].children) for index in order}
+    frontier: dict[int, np.ndarray] = {0: np.zeros(1, dtype=np.int32)}
+    cost = np.zeros(1, dtype=np.int64)
+    steps: list[tuple[int, np.ndarray, np.ndarray]] = []  # bag, picked, row -> previous row
+    for index in order[1:]:
+        bag = bags[index]
+        parent = bags[bag.parent]
+        j = parent.children.index(index)
+        keys = parent.child_index[j][frontier[bag.parent]]
+        valid = np.flatnonzero(alive[index])
+        per_key = np.bincount(bag.sep_ids[valid], minlength=len(bag.sep_starts))
+        offsets = np.concatenate(([0], np.cumsum(per_key)[:-1]))
+        repeats = per_key[keys]
+        total = int(repeats.sum())
+        starts = np.repeat(offsets[keys], repeats)
+        within = np.arange(total) - np.repeat(np.cumsum(repeats) - repeats, repeats)
+        picked = valid[starts + within].astype(np.int32)
+        back = np.repeat(np.arange(len(repeats), dtype=np.int32), repeats)
+        cost = cost[back] + bag.cost_array[picked]
+        pending[bag.parent] -= 1
+        if not pending[bag.parent]:
+            del frontier[bag.parent]
+        frontier = {other: column[back] for other, column in frontier.items()}
+        if bag.children:
+            frontier[index] = picked
+        steps.append((index, picked, back))
+    values = np.zeros((len(cost), n_vars), dtype=np.int32)
+    owned: dict[int, list[tuple[int, int]]] = {}
+    for var, (index, position) in enumerate(query.tree.owner):
+        owned.setdefault(index, []).append((var, position))
+    rows = np.arange(len(cost), dtype=np.int32)
+    for index, picked, back in reversed(steps):
+        tuples = picked[rows]
+        for var, position in owned.get(index, ()):
+            values[:, var] = bags[index].values[tuples, position]
+        rows = back[rows]
+    return values, cost
+
+
+def by_key(query: TreeQuery) -> Iterator[tuple[int, list[int]]]:
+    """Every solution once, in non-decreasing key (unit price, then -score) order."""
+    if not query.count():
+        return
+    groups = _candidates(query, ranked=True)
+    order = query.tree.preorder
+    bags = query.tree.bags
+    position_of = {index: pos for pos, index in enumerate(order)}
+    parent_pos = [position_of.get(bags[index].parent, -1) for index in order]
+    key_of: list[Callable[[tuple[int, ...]], Key]] = []
+    for index in order:
+        bag = bags[index]
+        if bag.parent < 0:
+            key_of.append(bag.sep)
+        else:
+            parent = bags[bag.parent]
+            key_of.append(parent.child_keys[parent.children.index(index)])
+    bests = [query.up_best[index] for index in order]
+    tuples_at = [[bags[index].tuples[ti] for ti in query.live[index]] for index in order]
+    n = len(order)
+    counter = itertools.count()
+
+    def candidates(pos: int, chosen: tuple[int, ...]) -> list[int]:
+        if pos == 0:
+            return groups[order[0]].get((), [])
+        parent = parent_pos[pos]
+        parent_t = tuples_at[parent][chosen[parent]]
+        return groups[order[pos]].get(key_of[pos](parent_t), [])
+
+    root = candidates(0, ())
+    heap: list[tuple[int, int, tuple[int, ...], int]] = [
+        (bests[0][root[0]], next(counter), (root[0],), 0)
+    ]
+    while heap:
+        f, _, chosen, rank = heapq.heappop(heap)
+        pos = len(chosen) - 1
+        options = candidates(pos, chosen)
+        if rank + 1 < len(options):
+            sibling = options[rank + 1]
+            f_sibling = f - bests[pos][options[rank]] + bests[pos][sibling]
+            heapq.heappush(heap, (f_sibling, next(counter), (*chosen[:-1], sibling), rank + 1))
+        if pos + 1 == n:
+            yield f, _assignment(query, chosen)
+            continue
+        nxt = candidates(pos + 1, chosen)
+        heapq.heappush(heap, (f, next(counter), (*chosen, nxt[0]), 0))
