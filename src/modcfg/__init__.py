@@ -18,7 +18,8 @@ from ._errors import (
     NeedsError,
     Relaxation,
 )
-from ._session import OptionState, Session, SessionState
+from ._session import Session
+from ._state import OptionState, SessionState
 from .model import (
     Catalog,
     Configuration,

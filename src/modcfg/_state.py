@@ -1,0 +1,101 @@
+"""What a session shows: each module's state, and the mapping of them all.
+
+:class:`SessionState` is computed on first use, so a change that is not looked at costs only
+its feasibility check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from html import escape
+from typing import Literal
+
+__all__ = ["OptionState", "SessionState", "StateData", "Status"]
+
+Status = Literal["chosen", "implied", "available", "excluded"]
+
+
+@dataclass(frozen=True, slots=True)
+class OptionState:
+    """One module's state in a session.
+
+    ``count`` is the exact number of valid completions that include it and ``from_price``
+    the total of the cheapest of them (None when excluded); ``reason`` says briefly why an
+    excluded module is excluded, or that an implied one is forced.
+    """
+
+    status: Status
+    count: int
+    from_price: Decimal | None
+    reason: str | None = None
+
+
+class SessionState(Mapping[str, Mapping[str, OptionState]]):
+    """``state[slot][module]`` -> :class:`OptionState`, plus the totals of the session.
+
+    ``count`` is the number of valid completions of the current choices; ``price_range`` the
+    totals of the cheapest and the dearest of them. Computed on first use, so a change that is
+    not looked at costs only its feasibility check.
+    """
+
+    def __init__(self, compute: Callable[[], StateData], currency: str) -> None:
+        self._compute = compute
+        self._data: StateData | None = None
+        self.currency = currency
+
+    def _get(self) -> StateData:
+        if self._data is None:
+            self._data = self._compute()
+        return self._data
+
+    @property
+    def count(self) -> int:
+        return self._get()[1]
+
+    @property
+    def price_range(self) -> tuple[Decimal, Decimal] | None:
+        return self._get()[2]
+
+    def __getitem__(self, slot: str) -> Mapping[str, OptionState]:
+        return self._get()[0][slot]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._get()[0])
+
+    def __len__(self) -> int:
+        return len(self._get()[0])
+
+    def __repr__(self) -> str:
+        low, high = self.price_range or (None, None)
+        return f"<SessionState {self.count} completions, {self.currency} {low} - {high}>"
+
+    def _repr_html_(self, max_rows: int = 60) -> str:
+        """The state as an HTML table for notebooks (at most ``max_rows`` rows)."""
+        rows = []
+        for slot, options in self.items():
+            for module, option in options.items():
+                price = "" if option.from_price is None else str(option.from_price)
+                rows.append(
+                    f"<tr><td>{escape(slot)}</td><td>{escape(module)}</td>"
+                    f"<td>{option.status}</td><td style='text-align:right'>{option.count:,}</td>"
+                    f"<td style='text-align:right'>{price}</td>"
+                    f"<td>{escape(option.reason or '')}</td></tr>"
+                )
+        more = len(rows) - max_rows
+        shown = "".join(rows[:max_rows])
+        if more > 0:
+            shown += f"<tr><td colspan='6'>... {more} more options</td></tr>"
+        return (
+            f"<table><caption>{escape(repr(self))}</caption><tr><th>slot</th><th>module</th>"
+            "<th>status</th><th>completions</th><th>from</th><th>why not</th></tr>"
+            f"{shown}</table>"
+        )
+
+    def available(self, slot: str) -> list[str]:
+        """The modules of ``slot`` that are chosen, implied or available."""
+        return [m for m, option in self[slot].items() if option.status != "excluded"]
+
+
+StateData = tuple[dict[str, dict[str, OptionState]], int, "tuple[Decimal, Decimal] | None"]
