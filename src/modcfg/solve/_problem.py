@@ -291,8 +291,12 @@ def _resource(scope_helper: _Scope, expr: Compare, source: str) -> Resource:
         return result
 
     base = value(empty)
+    inside = set(scope_helper.of(expr))  # every other slot weighs nothing
     raw: list[list[Decimal]] = []
-    for domain in domains:
+    for var, domain in enumerate(domains):
+        if var not in inside:
+            raw.append([Decimal(0)] * len(domain.choices))
+            continue
         row = []
         for choice in domain.choices:
             row.append(value({**empty, domain.slot: choice}) - base)
