@@ -285,3 +285,30 @@ def test_many_threads_share_one_configurator() -> None:
     for thread in threads:
         thread.join()
     assert all(results[(t, seed)] == expected[seed] for t in range(8) for seed in range(50))
+
+
+def test_a_state_keeps_its_own_reasons_after_later_changes() -> None:
+    """Reasons are worked out when first read, from the state they belong to."""
+    cfg = modcfg.compile(modcfg.load_catalog("bicycle"))
+    session = cfg.session()
+    before = session.state()
+    excluded = [
+        (slot, module)
+        for slot, options in before.items()
+        for module, option in options.items()
+        if option.status == "excluded"
+    ]
+    first = session.choose("frame", "road-carbon")
+    slot, module = next(
+        (s, m) for s, options in first.items() for m, o in options.items() if o.status == "excluded"
+    )
+    session.unchoose("frame")  # read after the change: still the reason under the choice
+    again = cfg.session().choose("frame", "road-carbon")[slot][module]
+    assert first[slot][module].reason == again.reason
+    assert first[slot][module] == again
+    assert first[slot][module].reason != session.state()[slot][module].reason
+    assert [before[s][m].reason for s, m in excluded] == [
+        cfg.session().state()[s][m].reason for s, m in excluded
+    ]
+    with pytest.raises(AttributeError):
+        first[slot][module].count = 3  # type: ignore[misc]

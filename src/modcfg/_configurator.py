@@ -25,7 +25,16 @@ from .model import (
     truthy,
 )
 from .price import Quote, order_total, quote
-from .solve import Problem, Tree, TreeQuery, build_domains, build_tree, compile_rules, needs_problem
+from .solve import (
+    Constraint,
+    Problem,
+    Tree,
+    TreeQuery,
+    build_domains,
+    build_tree,
+    compile_rules,
+    needs_problem,
+)
 
 if TYPE_CHECKING:
     from ._session import Session
@@ -63,6 +72,19 @@ class _Plan:
     cost_bound: int | None  # unit cost bound (minor units) from the budget
     # unit cost (minor units) -> quote total under these needs, filled as sessions ask
     totals: dict[int, Decimal] = field(default_factory=dict, compare=False)
+    _by_var: dict[int, list[Constraint]] = field(default_factory=dict, compare=False)
+
+    def constraints_of(self, var: int) -> list[Constraint]:
+        """The rules (tabulated, of moderate size) whose scope holds ``var``."""
+        if not self._by_var and self.problem.constraints:
+            index: dict[int, list[Constraint]] = {}
+            for constraint in self.problem.constraints:
+                if len(constraint.allowed) <= 20_000:
+                    for scope_var in constraint.scope:
+                        index.setdefault(scope_var, []).append(constraint)
+            index.setdefault(-1, [])  # built, even when no rule qualifies
+            self._by_var.update(index)
+        return self._by_var.get(var, [])
 
     @property
     def global_sums(self) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._errors import InfeasibleError, NeedsError, did_you_mean
@@ -19,7 +20,7 @@ from ._state import OptionState, SessionState, StateData
 from .explain import Explanation, Restriction, explain_exclusion
 from .model import Configuration, Needs, Quantities
 from .price import Quote, order_total, quote
-from .solve import Constraint, Problem, TreeQuery
+from .solve import TreeQuery
 
 if TYPE_CHECKING:
     from ._configurator import Configurator, NeedsLike, _Plan
@@ -64,12 +65,6 @@ class Session:
         self._cache: SessionState | None = None
         self._plan_cache: _Plan | None = None
         self._query_cache: tuple[_Plan, tuple[_Choice, ...], TreeQuery] | None = None
-        self._constraints_by_var: tuple[Problem, dict[int, list[Constraint]]] | None = None
-        # the choices' restrictions, and per (rule, variable, choice) the values compatible
-        self._restrictions: (
-            tuple[tuple[_Choice, ...], list[Restriction], dict[tuple[int, int, int], set[int]]]
-            | None
-        ) = None
         if (self._needs is not None or cfg.count() == 0) and not self._feasible():
             raise self._cfg._infeasible(self._plan())
 
@@ -173,6 +168,7 @@ class Session:
         refused = {(c.slot, c.module) for c in self._choices if c.quantity == 0}
         taken = {c.slot: c.label for c in self._choices if cfg.catalog.slots[c.slot].single}
         price_of = self._price_function(plan)
+        reasons = _Reasons(self, plan, query)
         cost_of = query.cost_of
         options: dict[str, dict[str, OptionState]] = {}
         for var, slot_id in enumerate(cfg._slots):
@@ -206,48 +202,13 @@ class Session:
                     )
                 else:
                     row[module_id] = OptionState(
-                        "excluded", 0, None, self._reason(query, var, values)
+                        "excluded", 0, None, partial(reasons.explain, var, values)
                     )
             options[slot_id] = row
         price_range = None
         if costs is not None:
             price_range = (price_of(costs[0]), price_of(costs[1]))
         return options, total, price_range
-
-    def _direct_conflict(self, problem: Problem, var: int, values: set[int]) -> str | None:
-        """A rule that alone forbids the option with one of the customer's choices."""
-        known = self._restrictions
-        if known is None or known[0] != self._choices:
-            known = self._restrictions = (
-                self._choices,
-                [self._restriction(choice) for choice in self._choices],
-                {},
-            )
-        _, restrictions, compatible = known
-        cached = self._constraints_by_var
-        if cached is None or cached[0] is not problem:
-            index: dict[int, list[Constraint]] = {}
-            for constraint in problem.constraints:
-                if len(constraint.allowed) <= 20_000:
-                    for scope_var in constraint.scope:
-                        index.setdefault(scope_var, []).append(constraint)
-            cached = self._constraints_by_var = (problem, index)
-        for constraint in cached[1].get(var, ()):
-            scope = constraint.scope
-            for number, restriction in enumerate(restrictions):
-                if restriction.var == var or restriction.var not in scope:
-                    continue
-                key = (id(constraint), var, number)
-                values_with = compatible.get(key)
-                if values_with is None:
-                    supports = constraint.supports(scope.index(var), scope.index(restriction.var))
-                    values_with = compatible[key] = set().union(
-                        *(supports.get(r, ()) for r in restriction.values)
-                    )
-                if values_with.isdisjoint(values):
-                    rule = self._cfg._rule_text(constraint.source)
-                    return f"conflicts with your choice {restriction.label} ({rule})"
-        return None
 
     def _spread_with(
         self, query: TreeQuery, var: int, values: list[int], plan: _Plan
@@ -259,25 +220,6 @@ class Session:
                 mask[value] = False
         return TreeQuery(query.tree, problem).cost_distribution(
             plan.problem.resources, plan.cost_bound
-        )
-
-    def _reason(self, query: TreeQuery, var: int, values: list[int]) -> str:
-        problem = query.problem
-        for value in values:
-            reason = problem.unary_reasons.get((var, value))
-            if reason is not None:
-                if reason.startswith("need: "):
-                    return reason.removeprefix("need: ")
-                return self._cfg._rule_text(reason)
-        direct = self._direct_conflict(problem, var, set(values))
-        if direct is not None:
-            return direct
-        if self._choices:
-            return "not possible with your choices and needs (see why_not)"
-        return (
-            "not possible with these needs (see why_not)"
-            if self._needs
-            else "never possible (see why_not)"
         )
 
     # -- changes ----------------------------------------------------------------------------
@@ -511,6 +453,56 @@ class Session:
         session._undo = [load(step) for step in data.get("undo", [])]
         session._redo = [load(step) for step in data.get("redo", [])]
         return session
+
+
+class _Reasons:
+    """Why excluded modules are excluded, in the customer's terms: worked out for one state
+    when first asked (the state keeps what it needs, so later changes do not affect it)."""
+
+    def __init__(self, session: Session, plan: _Plan, query: TreeQuery) -> None:
+        self._cfg = session._cfg
+        self._plan = plan
+        self._problem = query.problem
+        self._restrictions = [session._restriction(choice) for choice in session._choices]
+        self._needs = bool(session._needs)
+        # per (rule, variable, choice): the variable's values the rule allows with the choice
+        self._compatible: dict[tuple[int, int, int], set[int]] = {}
+
+    def explain(self, var: int, values: list[int]) -> str:
+        for value in values:
+            reason = self._problem.unary_reasons.get((var, value))
+            if reason is not None:
+                if reason.startswith("need: "):
+                    return reason.removeprefix("need: ")
+                return self._cfg._rule_text(reason)
+        direct = self._direct_conflict(var, set(values))
+        if direct is not None:
+            return direct
+        if self._restrictions:
+            return "not possible with your choices and needs (see why_not)"
+        if self._needs:
+            return "not possible with these needs (see why_not)"
+        return "never possible (see why_not)"
+
+    def _direct_conflict(self, var: int, values: set[int]) -> str | None:
+        """A rule that alone forbids the option with one of the customer's choices."""
+        # the query's problem shares the plan's rules (choices only narrow values)
+        for constraint in self._plan.constraints_of(var):
+            scope = constraint.scope
+            for number, restriction in enumerate(self._restrictions):
+                if restriction.var == var or restriction.var not in scope:
+                    continue
+                key = (id(constraint), var, number)
+                values_with = self._compatible.get(key)
+                if values_with is None:
+                    supports = constraint.supports(scope.index(var), scope.index(restriction.var))
+                    values_with = self._compatible[key] = set().union(
+                        *(supports.get(r, ()) for r in restriction.values)
+                    )
+                if values_with.isdisjoint(values):
+                    rule = self._cfg._rule_text(constraint.source)
+                    return f"conflicts with your choice {restriction.label} ({rule})"
+        return None
 
 
 def _as_needs(needs: NeedsLike) -> Needs | None:

@@ -7,7 +7,6 @@ its feasibility check.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
 from typing import Literal
@@ -17,19 +16,66 @@ __all__ = ["OptionState", "SessionState", "StateData", "Status"]
 Status = Literal["chosen", "implied", "available", "excluded"]
 
 
-@dataclass(frozen=True, slots=True)
 class OptionState:
     """One module's state in a session.
 
     ``count`` is the exact number of valid completions that include it and ``from_price``
     the total of the cheapest of them (None when excluded); ``reason`` says briefly why an
-    excluded module is excluded, or that an implied one is forced.
+    excluded module is excluded, or that an implied one is forced. Immutable; equal when all
+    four are equal.
     """
+
+    __slots__ = ("_reason", "count", "from_price", "status")
 
     status: Status
     count: int
     from_price: Decimal | None
-    reason: str | None = None
+    _reason: str | Callable[[], str] | None
+
+    def __init__(
+        self,
+        status: Status,
+        count: int,
+        from_price: Decimal | None,
+        reason: str | Callable[[], str] | None = None,
+    ) -> None:
+        # ``reason`` may be a function: the explanation is then worked out when first read
+        for name, value in (
+            ("status", status),
+            ("count", count),
+            ("from_price", from_price),
+            ("_reason", reason),
+        ):
+            object.__setattr__(self, name, value)
+
+    @property
+    def reason(self) -> str | None:
+        reason = self._reason
+        if callable(reason):
+            worked_out: str = reason()
+            object.__setattr__(self, "_reason", worked_out)
+            return worked_out
+        return reason
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"OptionState is immutable; cannot set '{name}'")
+
+    def _key(self) -> tuple[str, int, Decimal | None, str | None]:
+        return (self.status, self.count, self.from_price, self.reason)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, OptionState):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"OptionState(status={self.status!r}, count={self.count!r}, "
+            f"from_price={self.from_price!r}, reason={self.reason!r})"
+        )
 
 
 class SessionState(Mapping[str, Mapping[str, OptionState]]):

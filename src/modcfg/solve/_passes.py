@@ -13,7 +13,6 @@ integers when they provably fit, Python integers otherwise.
 
 from __future__ import annotations
 
-import copy
 import itertools
 import operator
 import threading
@@ -138,7 +137,8 @@ class TreeQuery:
         for value in range(len(row)):
             if value not in values:
                 row[value] = False
-        query = copy.copy(self)
+        query = object.__new__(TreeQuery)
+        query.__dict__.update(self.__dict__)
         query.problem = problem
         flat = self._flat
         bag = int(flat.var_bag[var])
