@@ -92,13 +92,14 @@ def test_value_by_value_join_builds_the_same_bags(case: strategies.Case) -> None
     """A bag too large for the array join is joined value by value: same tuples, same answers."""
     from modcfg.solve import _tree
 
-    arrays = modcfg.compile(case.catalog)
-    limit = _tree.JOIN_STEP_LIMIT
-    _tree.JOIN_STEP_LIMIT = 1
+    small, limit = _tree._SMALL_BAG, _tree.JOIN_STEP_LIMIT
     try:
+        _tree._SMALL_BAG = 0  # every bag by arrays
+        arrays = modcfg.compile(case.catalog)
+        _tree.JOIN_STEP_LIMIT = 1  # every bag value by value
         one_by_one = modcfg.compile(case.catalog)
     finally:
-        _tree.JOIN_STEP_LIMIT = limit
+        _tree._SMALL_BAG, _tree.JOIN_STEP_LIMIT = small, limit
     for ours, theirs in zip(arrays._tree.bags, one_by_one._tree.bags, strict=True):
         assert sorted(zip(ours.tuples, ours.cost_array.tolist(), strict=True)) == sorted(
             zip(theirs.tuples, theirs.cost_array.tolist(), strict=True)

@@ -19,6 +19,7 @@ import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from math import prod
 from operator import itemgetter
 from typing import Any
 
@@ -36,6 +37,8 @@ __all__ = ["Bag", "Tree", "build_tree"]
 Key = Any  # a separator key: a scalar value index, a tuple of them, or ()
 #: Costs at least this large (minor units) are kept as Python integers.
 _INT64_COST = 1 << 62
+#: Bags with at most this many value combinations are joined value by value (no arrays).
+_SMALL_BAG = 64
 #: Partial rows the array join may hold before a bag is joined value by value instead.
 JOIN_STEP_LIMIT = 1 << 21
 #: Largest number of tuples one bag may hold.
@@ -285,14 +288,17 @@ def _materialise(tree: Tree) -> None:
     supports: dict[int, np.ndarray] = {}  # bag -> its distinct separator keys (rows)
     for index in reversed(tree.preorder):
         bag = bags[index]
-        relations: list[tuple[list[int], Lookup]] = [
-            ([bag.vars.index(v) for v in constraint.scope], allows(constraint))
-            for constraint, _ in bag.constraints
-        ]
-        for child, positions in zip(bag.children, bag.child_positions, strict=True):
-            key_sizes = [sizes[bag.vars[p]] for p in positions]
-            relations.append((positions, Lookup(supports[child], key_sizes)))
-        bag.values = _bag_rows(bag, problem, relations, supports)
+        if prod(len(problem.values(v)) for v in bag.vars) <= _SMALL_BAG:
+            bag.values = _small_bag_rows(bag, problem, supports)
+        else:
+            relations: list[tuple[list[int], Lookup]] = [
+                ([bag.vars.index(v) for v in constraint.scope], allows(constraint))
+                for constraint, _ in bag.constraints
+            ]
+            for child, positions in zip(bag.children, bag.child_positions, strict=True):
+                key_sizes = [sizes[bag.vars[p]] for p in positions]
+                relations.append((positions, Lookup(supports[child], key_sizes)))
+            bag.values = _bag_rows(bag, problem, relations, supports)
         sep_sizes = [sizes[bag.vars[p]] for p in bag.sep_positions]
         supports[index] = _distinct(bag.values[:, bag.sep_positions], sep_sizes)
     for index in tree.preorder:
@@ -337,12 +343,17 @@ def _bag_rows(
         restore = [rank[p] for p in range(size)]
         return rows[:, restore]
     # too many partial rows for the array join: try values one by one instead
+    return _small_bag_rows(bag, problem, supports)
+
+
+def _small_bag_rows(bag: Bag, problem: Problem, supports: dict[int, np.ndarray]) -> np.ndarray:
+    """The bag's tuples by the value-by-value join (cheaper than arrays for tiny bags)."""
     child_checks = [
         (positions, {tuple(row) for row in supports[child].tolist()})
         for child, positions in zip(bag.children, bag.child_positions, strict=True)
     ]
     found = _join(bag, problem, child_checks)
-    return np.asarray(found, dtype=np.int64).reshape(len(found), size)
+    return np.asarray(found, dtype=np.int64).reshape(len(found), len(bag.vars))
 
 
 def _costs(tree: Tree) -> None:
