@@ -385,9 +385,15 @@ def _costs(tree: Tree) -> None:
 def _arrays(tree: Tree) -> None:
     """Sort every bag's tuples by separator key and index them for the passes."""
     bags, sizes = tree.bags, [len(domain.choices) for domain in tree.problem.domains]
-    key_rows: list[np.ndarray] = []
+    # per bag: its distinct separator keys in id order, as rows (big bags) or key -> id
+    key_rows: list[np.ndarray | None] = []
+    key_ids: list[dict[tuple[int, ...], int] | None] = []
     for bag in bags:
         rows = len(bag.values)
+        if rows <= _SMALL_BAG:
+            key_ids.append(_sort_small(bag))
+            key_rows.append(None)
+            continue
         if bag.sep_positions:
             sep_sizes = [sizes[bag.vars[p]] for p in bag.sep_positions]
             codes = encode([bag.values[:, bag.sep_positions]], sep_sizes)[0]
@@ -402,15 +408,44 @@ def _arrays(tree: Tree) -> None:
             bag.sep_starts = np.zeros(min(rows, 1), dtype=np.int64)
         bag.cost_array.flags.writeable = False
         key_rows.append(bag.values[bag.sep_starts][:, bag.sep_positions])
+        key_ids.append(None)
     for bag in bags:
         bag.child_index = []
         for child, positions in zip(bag.children, bag.child_positions, strict=True):
+            known_rows, known_ids = key_rows[child], key_ids[child]
+            if known_rows is None or len(bag.values) <= _SMALL_BAG:
+                if known_ids is None:
+                    assert known_rows is not None  # every bag has one of the two
+                    known_ids = {tuple(r): i for i, r in enumerate(known_rows.tolist())}
+                lookup = known_ids
+                index = [lookup[tuple(row[p] for p in positions)] for row in bag.values.tolist()]
+                bag.child_index.append(np.asarray(index, dtype=np.int64))
+                continue
             key_sizes = [sizes[bag.vars[p]] for p in positions]
-            known, wanted = encode([key_rows[child], bag.values[:, positions]], key_sizes)
+            known, wanted = encode([known_rows, bag.values[:, positions]], key_sizes)
             bag.child_index.append(np.searchsorted(known, wanted).astype(np.int64))
     costs = [bag.cost_array for bag in bags if len(bag.cost_array)]
     tree.cost_span = sum(int(c.max()) - int(c.min()) for c in costs) + 1
     tree.cost_magnitude = sum(max(abs(int(c.max())), abs(int(c.min()))) for c in costs) + 1
+
+
+def _sort_small(bag: Bag) -> dict[tuple[int, ...], int]:
+    """:func:`_arrays` for a bag of a few rows, without array operations; returns the ids of
+    its separator keys."""
+    rows = bag.values.tolist()
+    positions = bag.sep_positions
+    keys = [tuple(row[p] for p in positions) for row in rows]
+    order = sorted(range(len(rows)), key=keys.__getitem__)
+    ids: dict[tuple[int, ...], int] = {}
+    sep_ids = [ids.setdefault(keys[i], len(ids)) for i in order]
+    starts = [i for i, key_id in enumerate(sep_ids) if not i or sep_ids[i - 1] != key_id]
+    width = len(bag.vars)
+    bag.values = np.asarray([rows[i] for i in order], dtype=np.int64).reshape(len(rows), width)
+    bag.cost_array = bag.cost_array[np.asarray(order, dtype=np.int64)]
+    bag.cost_array.flags.writeable = False
+    bag.sep_ids = np.asarray(sep_ids, dtype=np.int64)
+    bag.sep_starts = np.asarray(starts, dtype=np.int64)
+    return ids
 
 
 def _group_starts(ordered: np.ndarray) -> np.ndarray:
