@@ -24,6 +24,7 @@ from .model import (
     parse,
     truthy,
 )
+from .model._configuration import Choice
 from .price import Quote, order_total, quote
 from .solve import (
     Constraint,
@@ -310,13 +311,26 @@ class Configurator:
         if order not in (None, "price"):
             raise NeedsError(f"order={order!r} is unknown; use order=None or order='price'")
         plan = self._plan(needs)
-        stream = self._assignments(plan, order=order, engine=engine, time_limit=time_limit)
         deadline = None if time_limit is None else time.monotonic() + time_limit
         total = None
         if progress is not None and not plan.problem.resources and plan.cost_bound is None:
             total = plan.query.count()
-        for produced, assignment in enumerate(stream, start=1):
-            yield self._to_configuration(assignment)
+        make, slots, index = Configuration._from_values, self._slots, self._slot_index
+        rows: Iterator[tuple[Choice, ...]]
+        if order is None and engine != "cpsat" and self._independent(plan):
+            # no rule ties the slots: every combination of the allowed choices is valid
+            problem = plan.problem
+            rows = itertools.product(
+                *(
+                    [choices[v] for v in problem.values(var)]
+                    for var, choices in enumerate(self._choice_lists)
+                )
+            )
+        else:
+            stream = self._assignments(plan, order=order, engine=engine, time_limit=time_limit)
+            rows = (tuple(map(tuple.__getitem__, self._choice_lists, a)) for a in stream)
+        for produced, values in enumerate(rows, start=1):
+            yield make(slots, values, index)
             if limit is not None and produced >= limit:
                 return
             if produced % 1024 == 0:
