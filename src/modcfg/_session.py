@@ -174,6 +174,7 @@ class Session:
         for var, slot_id in enumerate(cfg._slots):
             row: dict[str, OptionState] = {}
             marginal = marginals[var]
+            picked = {module for slot, module in chosen if slot == slot_id}
             for module_id, values in cfg._module_values[var].items():
                 if len(values) == 1:
                     count, key = marginal[values[0]]
@@ -188,7 +189,7 @@ class Session:
                     price = price_of(min(spread)) if spread else None
                 elif count and key is not None:
                     price = price_of(cost_of(key))
-                if (slot_id, module_id) in chosen:
+                if module_id in picked:
                     row[module_id] = OptionState("chosen", count, price)
                 elif count == total and count:
                     row[module_id] = OptionState("implied", count, price, _FORCED)

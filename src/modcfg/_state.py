@@ -40,20 +40,17 @@ class OptionState:
         reason: str | Callable[[], str] | None = None,
     ) -> None:
         # ``reason`` may be a function: the explanation is then worked out when first read
-        for name, value in (
-            ("status", status),
-            ("count", count),
-            ("from_price", from_price),
-            ("_reason", reason),
-        ):
-            object.__setattr__(self, name, value)
+        _SET_STATUS(self, status)
+        _SET_COUNT(self, count)
+        _SET_FROM_PRICE(self, from_price)
+        _SET_REASON(self, reason)
 
     @property
     def reason(self) -> str | None:
         reason = self._reason
         if callable(reason):
             worked_out: str = reason()
-            object.__setattr__(self, "_reason", worked_out)
+            _SET_REASON(self, worked_out)
             return worked_out
         return reason
 
@@ -76,6 +73,13 @@ class OptionState:
             f"OptionState(status={self.status!r}, count={self.count!r}, "
             f"from_price={self.from_price!r}, reason={self.reason!r})"
         )
+
+
+# the slots' own setters: OptionState's __setattr__ refuses every change after __init__
+_SET_STATUS = OptionState.__dict__["status"].__set__
+_SET_COUNT = OptionState.__dict__["count"].__set__
+_SET_FROM_PRICE = OptionState.__dict__["from_price"].__set__
+_SET_REASON = OptionState.__dict__["_reason"].__set__
 
 
 class SessionState(Mapping[str, Mapping[str, OptionState]]):
