@@ -52,16 +52,18 @@ def _assignment(query: TreeQuery, chosen: Sequence[int]) -> list[int]:
     return values
 
 
-def solutions(query: TreeQuery) -> Iterator[list[int]]:
-    """Every solution once, as a value index per variable, without dead ends."""
-    if not query.count():
-        return
-    groups = _candidates(query, ranked=False)
+def _walk(
+    query: TreeQuery,
+) -> tuple[
+    list[int], list[int], list[Callable[[tuple[int, ...]], Key]], list[list[tuple[int, ...]]]
+]:
+    """The bags in preorder, each one's parent position in that order, the function giving
+    the key a tuple of the parent shares with it, and its live tuples."""
     order = query.tree.preorder
     bags = query.tree.bags
     position_of = {index: pos for pos, index in enumerate(order)}
     parent_pos = [position_of.get(bags[index].parent, -1) for index in order]
-    key_of = []
+    key_of: list[Callable[[tuple[int, ...]], Key]] = []
     for index in order:
         bag = bags[index]
         if bag.parent < 0:
@@ -69,9 +71,18 @@ def solutions(query: TreeQuery) -> Iterator[list[int]]:
         else:
             parent = bags[bag.parent]
             key_of.append(parent.child_keys[parent.children.index(index)])
+    tuples_at = [[bags[index].tuples[ti] for ti in query.live[index]] for index in order]
+    return order, parent_pos, key_of, tuples_at
+
+
+def solutions(query: TreeQuery) -> Iterator[list[int]]:
+    """Every solution once, as a value index per variable, without dead ends."""
+    if not query.count():
+        return
+    groups = _candidates(query, ranked=False)
+    order, parent_pos, key_of, tuples_at = _walk(query)
     n = len(order)
     chosen = [0] * n
-    tuples_at = [[bags[index].tuples[ti] for ti in query.live[index]] for index in order]
     iterators: list[Iterator[int]] = [iter(groups[order[0]].get((), []))]
     while iterators:
         depth = len(iterators) - 1
@@ -146,20 +157,8 @@ def by_key(query: TreeQuery) -> Iterator[tuple[int, list[int]]]:
     if not query.count():
         return
     groups = _candidates(query, ranked=True)
-    order = query.tree.preorder
-    bags = query.tree.bags
-    position_of = {index: pos for pos, index in enumerate(order)}
-    parent_pos = [position_of.get(bags[index].parent, -1) for index in order]
-    key_of: list[Callable[[tuple[int, ...]], Key]] = []
-    for index in order:
-        bag = bags[index]
-        if bag.parent < 0:
-            key_of.append(bag.sep)
-        else:
-            parent = bags[bag.parent]
-            key_of.append(parent.child_keys[parent.children.index(index)])
+    order, parent_pos, key_of, tuples_at = _walk(query)
     bests = [query.up_best[index] for index in order]
-    tuples_at = [[bags[index].tuples[ti] for ti in query.live[index]] for index in order]
     n = len(order)
     counter = itertools.count()
 
