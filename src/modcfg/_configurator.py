@@ -45,6 +45,8 @@ __all__ = ["Configurator", "Engine", "NeedsLike", "Order", "Progress", "compile"
 Engine = Literal["auto", "decomposition", "cpsat"]
 #: Up to this many solutions, enumeration expands them all at once (vectorised).
 _MATERIALISE = 500_000
+#: Rows turned into Python objects at a time when a materialised space is streamed.
+_CHUNK = 8192
 #: Plans (needs applied to the compiled catalog) kept per configurator.
 _PLAN_CACHE = 256
 Order = Literal["price"] | None
@@ -326,6 +328,12 @@ class Configurator:
                     for var, choices in enumerate(self._choice_lists)
                 )
             )
+        elif (
+            order is None
+            and self._engine(plan, engine, "enumerate") != "cpsat"
+            and plan.query.count() <= _MATERIALISE
+        ):
+            rows = self._choice_rows(plan)  # the whole (moderate) space, vectorised
         else:
             stream = self._assignments(plan, order=order, engine=engine, time_limit=time_limit)
             rows = (tuple(map(tuple.__getitem__, self._choice_lists, a)) for a in stream)
@@ -369,24 +377,45 @@ class Configurator:
                 yield list(combo)
             return
         if query.count() <= _MATERIALISE:
-            solutions, cost = query.solution_array()
-            keep = np.ones(len(cost), dtype=bool)
-            if plan.cost_bound is not None:
-                keep &= cost <= plan.cost_bound
-            for resource in plan.problem.resources:
-                totals = np.zeros(len(cost), dtype=np.int64)
-                for var in range(plan.problem.size):
-                    weights = np.asarray(resource.weights[var], dtype=np.int64)
-                    totals += weights[solutions[:, var]]
-                keep &= np.fromiter((resource.holds(int(t)) for t in totals), dtype=bool)
-            kept = solutions[keep]
-            for start in range(0, len(kept), 8192):  # bounded lists, not one huge one
-                rows: list[list[int]] = kept[start : start + 8192].tolist()
+            kept = self._solution_rows(plan)
+            for start in range(0, len(kept), _CHUNK):  # bounded lists, not one huge one
+                rows: list[list[int]] = kept[start : start + _CHUNK].tolist()
                 yield from rows
             return
         for assignment in query.solutions():
             if self._within_budget(plan, assignment) and self._holds_sums(plan, assignment):
                 yield assignment
+
+    def _solution_rows(self, plan: _Plan) -> np.ndarray:
+        """Every valid configuration at once, as value indexes (configurations x slots)."""
+        solutions, cost = plan.query.solution_array()
+        keep = np.ones(len(cost), dtype=bool)
+        if plan.cost_bound is not None:
+            keep &= cost <= plan.cost_bound
+        for resource in plan.problem.resources:
+            totals = np.zeros(len(cost), dtype=np.int64)
+            for var in range(plan.problem.size):
+                weights = np.asarray(resource.weights[var], dtype=np.int64)
+                totals += weights[solutions[:, var]]
+            keep &= np.fromiter((resource.holds(int(t)) for t in totals), dtype=bool)
+        kept: np.ndarray = solutions[keep]
+        return kept
+
+    def _choice_rows(self, plan: _Plan) -> Iterator[tuple[Choice, ...]]:
+        """:meth:`_solution_rows` turned into the slots' choices, a chunk at a time."""
+        kept = self._solution_rows(plan)
+        columns = []
+        for choices in self._choice_lists:
+            column = np.empty(len(choices), dtype=object)
+            for value, choice in enumerate(choices):
+                column[value] = choice  # one by one: choices are never split into items
+            columns.append(column)
+        for start in range(0, len(kept), _CHUNK):
+            block = kept[start : start + _CHUNK]
+            table = np.empty(block.shape, dtype=object)
+            for var, column in enumerate(columns):
+                table[:, var] = column[block[:, var]]
+            yield from map(tuple, table.tolist())
 
     def _independent(self, plan: _Plan) -> bool:
         problem = plan.problem
