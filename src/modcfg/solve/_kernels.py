@@ -421,9 +421,13 @@ def kernels(*, compiled: bool = True) -> Kernels:
                 from numba import njit
 
                 def jit(function: Callable[..., None]) -> Callable[..., None]:
-                    compiled_function: Callable[..., None] = njit(
-                        cache=True, nogil=True, boundscheck=False
-                    )(function)
+                    compiled_function: Callable[..., None]
+                    try:
+                        compiled_function = njit(cache=True, nogil=True, boundscheck=False)(
+                            function
+                        )
+                    except RuntimeError:  # no writable cache location: compile each process
+                        compiled_function = njit(nogil=True, boundscheck=False)(function)
                     return compiled_function
 
                 _compiled = Kernels(
