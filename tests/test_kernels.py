@@ -15,7 +15,7 @@ import numpy as np
 from hypothesis import given, settings
 
 import modcfg
-from modcfg.solve import TreeQuery
+from modcfg.solve import Tree, TreeQuery, build_tree
 from modcfg.solve._kernels import kernels
 
 from . import strategies
@@ -94,14 +94,69 @@ def test_value_by_value_join_builds_the_same_bags(case: strategies.Case) -> None
 
     small, limit = _tree._SMALL_BAG, _tree.JOIN_STEP_LIMIT
     try:
+        _tree.COMPILED = False  # the general path
         _tree._SMALL_BAG = 0  # every bag by arrays
         arrays = modcfg.compile(case.catalog)
         _tree.JOIN_STEP_LIMIT = 1  # every bag value by value
         one_by_one = modcfg.compile(case.catalog)
     finally:
         _tree._SMALL_BAG, _tree.JOIN_STEP_LIMIT = small, limit
+        _tree.COMPILED = True
     for ours, theirs in zip(arrays._tree.bags, one_by_one._tree.bags, strict=True):
         assert sorted(zip(ours.tuples, ours.cost_array.tolist(), strict=True)) == sorted(
             zip(theirs.tuples, theirs.cost_array.tolist(), strict=True)
         )
     assert arrays.count() == one_by_one.count()
+
+
+def _bag_rows(tree: Tree) -> list[dict[tuple[int, ...], tuple[Any, ...]]]:
+    """Per bag: each tuple with its cost, its separator key and the child keys it links to
+    (keys as tuples of values, so the numbering may differ)."""
+    described = []
+    for bag in tree.bags:
+        keys = [tuple(row[p] for p in bag.sep_positions) for row in bag.tuples]
+        starts = bag.sep_starts.tolist()
+        assert [keys[i] for i in starts] == sorted(set(keys))  # one group per key, in order
+        assert all(keys[i] == keys[starts[key]] for i, key in enumerate(bag.sep_ids.tolist()))
+        child_keys = []
+        for child, links in zip(bag.children, bag.child_index, strict=True):
+            child_bag = tree.bags[child]
+            firsts = [child_bag.tuples[i] for i in child_bag.sep_starts.tolist()]
+            child_keys.append(
+                [tuple(firsts[k][p] for p in child_bag.sep_positions) for k in links.tolist()]
+            )
+        described.append(
+            {
+                row: (cost, keys[i], *(found[i] for found in child_keys))
+                for i, (row, cost) in enumerate(
+                    zip(bag.tuples, bag.cost_array.tolist(), strict=True)
+                )
+            }
+        )
+    return described
+
+
+@settings(max_examples=100, deadline=None)
+@given(strategies.cases())
+def test_compiled_bag_builder_agrees_with_the_general_path(case: strategies.Case) -> None:
+    """The one-call compiled materialisation (and its plain-Python run) builds the same bags,
+    keys, links and costs as the general path."""
+    from modcfg.solve import _tree
+    from modcfg.solve._build import materialise
+
+    cfg = modcfg.compile(case.catalog)
+    problem = cfg._base
+    compiled = build_tree(problem)
+    _tree.COMPILED = False
+    try:
+        general = build_tree(problem)
+    finally:
+        _tree.COMPILED = True
+    assert _bag_rows(compiled) == _bag_rows(general)
+    assert (compiled.cost_span, compiled.cost_magnitude) == (
+        general.cost_span,
+        general.cost_magnitude,
+    )
+    plain = build_tree(problem)
+    assert materialise(plain, compiled=False, bag_limit=_tree.BAG_LIMIT)
+    assert _bag_rows(plain) == _bag_rows(compiled)

@@ -28,7 +28,7 @@ import numpy as np
 if TYPE_CHECKING:
     from ._tree import Tree
 
-__all__ = ["BIG", "Flat", "Kernels", "flatten", "kernels"]
+__all__ = ["BIG", "Flat", "Kernels", "flatten", "jit", "kernels"]
 
 #: Stands for "no completion" (every key stays well below it).
 BIG = 1 << 60
@@ -97,7 +97,7 @@ def _costs(parts: list[np.ndarray]) -> np.ndarray:
 def flatten(tree: Tree) -> Flat:
     """The flat layout of ``tree`` (its bags must be materialised)."""
     bags = tree.bags
-    sizes = [len(bag.tuples) for bag in bags]
+    sizes = [len(bag.values) for bag in bags]
     start = _int64([0, *np.cumsum(sizes).tolist()])
     msg_start = _int64([0, *np.cumsum([len(bag.sep_starts) for bag in bags]).tolist()])
     edge_begin, edge_child, link_start, links = [0], [], [], []
@@ -410,6 +410,18 @@ _compiled: Kernels | None = None
 _lock = threading.Lock()
 
 
+def jit(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function`` compiled by numba (cached on disk where a cache location is writable)."""
+    from numba import njit
+
+    compiled_function: Callable[..., Any]
+    try:
+        compiled_function = njit(cache=True, nogil=True, boundscheck=False)(function)
+    except RuntimeError:  # no writable cache location: compile in each process
+        compiled_function = njit(nogil=True, boundscheck=False)(function)
+    return compiled_function
+
+
 def kernels(*, compiled: bool = True) -> Kernels:
     """The kernels; compiled ones are built (or loaded from numba's disk cache) on first use."""
     global _compiled
@@ -418,18 +430,6 @@ def kernels(*, compiled: bool = True) -> Kernels:
     if _compiled is None:
         with _lock:
             if _compiled is None:
-                from numba import njit
-
-                def jit(function: Callable[..., None]) -> Callable[..., None]:
-                    compiled_function: Callable[..., None]
-                    try:
-                        compiled_function = njit(cache=True, nogil=True, boundscheck=False)(
-                            function
-                        )
-                    except RuntimeError:  # no writable cache location: compile each process
-                        compiled_function = njit(nogil=True, boundscheck=False)(function)
-                    return compiled_function
-
                 _compiled = Kernels(
                     *(jit(f) for f in (_mask, _up, _down, _marginals, _worst, _garner))
                 )

@@ -28,6 +28,7 @@ import numpy as np
 from networkx.algorithms.approximation import treewidth_min_degree, treewidth_min_fill_in
 
 from .._errors import LimitExceeded
+from ._build import materialise
 from ._join import Lookup, encode, join
 from ._kernels import Flat, flatten
 from ._problem import Constraint, Factor, Problem
@@ -43,6 +44,8 @@ _SMALL_BAG = 64
 JOIN_STEP_LIMIT = 1 << 21
 #: Largest number of tuples one bag may hold.
 BAG_LIMIT = 5_000_000
+#: Materialise bags with the compiled kernel where it applies (tests compare both paths).
+COMPILED = True
 
 
 def tuple_projector(positions: Sequence[int]) -> Callable[[tuple[int, ...]], tuple[int, ...]]:
@@ -273,6 +276,8 @@ def _assign(tree: Tree) -> None:
 
 def _materialise(tree: Tree) -> None:
     """Build each bag's consistent tuples bottom-up, then semi-join top-down."""
+    if COMPILED and materialise(tree, bag_limit=BAG_LIMIT):
+        return
     bags, problem = tree.bags, tree.problem
     sizes = [len(domain.choices) for domain in problem.domains]
     lookups: dict[int, Lookup] = {}

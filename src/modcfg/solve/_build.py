@@ -1,0 +1,614 @@
+"""Materialising a tree decomposition's bags in one compiled call.
+
+Every bag's consistent tuples are found by a depth-first join over its variables (most
+constrained first): a value is tried only while every relation touching the variables set so
+far still has a row with that prefix (a binary search in the relation's sorted row codes), so
+no partial tuple outlives the first relation that rules it out. Relations are the rules
+assigned to the bag and the separator keys its children support (children come first: the
+bags are visited bottom-up). A top-down semi-join then drops tuples without a parent, and each
+bag's tuples are sorted by the key shared with the parent, numbered, linked to their children's
+keys and priced.
+
+:func:`materialise` lays the tree out as integer arrays, runs :func:`_fill` (compiled with numba
+on first use, like the passes) and hands each bag views into the results. It declines (returns
+False) when a cost or a row code would not fit in 64 bits, or when a bag's join would try more
+values than :data:`STEP_LIMIT`; the tree is then built by the general path of ``_tree``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from itertools import chain
+from math import prod
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .._errors import LimitExceeded
+
+if TYPE_CHECKING:
+    from ._tree import Tree
+
+__all__ = ["STEP_LIMIT", "materialise"]
+
+#: Values one bag's join may try before the general path takes over.
+STEP_LIMIT = 1 << 25
+#: Row codes and costs must stay below this to fit the compiled arrays.
+_SAFE = 1 << 62
+
+_OK, _STEPS, _TOO_BIG = 0, 1, 2
+
+
+def _int64(values: Any) -> np.ndarray:
+    return np.asarray(values, dtype=np.int64)
+
+
+def _starts(lengths: list[int]) -> np.ndarray:
+    """Offsets of consecutive runs of the given lengths (one more than there are runs)."""
+    out = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=out[1:])
+    return out
+
+
+def materialise(tree: Tree, *, compiled: bool = True, bag_limit: int) -> bool:
+    """Fill every bag of ``tree`` (rows, keys, links, costs); False to decline."""
+    bags, problem = tree.bags, tree.problem
+    domains = problem.domains
+    sizes = [len(domain.choices) for domain in domains]
+    largest = sum(max((abs(c) for c in domain.cost), default=0) for domain in domains)
+    largest += sum(max((abs(a) for a in f.table.values()), default=0) for f in problem.cost_factors)
+    if largest >= _SAFE:
+        return False
+    # variables: allowed values, unit costs over every value
+    allowed_values = [problem.values(var) for var in range(problem.size)]
+    v_start = _starts([len(values) for values in allowed_values])
+    v_vals = _int64(list(chain.from_iterable(allowed_values)))
+    u_start = _starts(sizes)
+    ucost = _int64(list(chain.from_iterable(domain.cost for domain in domains)))
+    # the rules' tables, each once
+    table_of: dict[int, int] = {}
+    t_rows: list[int] = []
+    t_len: list[int] = []
+    t_flat: list[tuple[int, ...]] = []
+    # per bag: join order, own columns, separator columns, relations, factors, child edges
+    d_col: list[int] = []
+    col_var: list[int] = []
+    sep_col: list[int] = []
+    own_col: list[int] = []
+    r_kind: list[int] = []
+    r_src: list[int] = []
+    r_depth: list[int] = []
+    r_col: list[int] = []
+    r_size: list[int] = []
+    e_child: list[int] = []
+    e_pcol: list[int] = []
+    f_col: list[int] = []
+    f_size: list[int] = []
+    f_trows: list[int] = []
+    b_dstart, b_sep_start, b_own_start, b_rel_start = [0], [0], [0], [0]
+    b_edge_start, e_pstart, b_fac_start, f_pstart, r_pstart = [0], [0], [0], [0], [0]
+    f_flat: list[tuple[int, ...]] = []
+    f_amount: list[int] = []
+    for bag in bags:
+        width = len(bag.vars)
+        degree = [0] * width
+        for constraint, _ in bag.constraints:
+            for var in constraint.scope:
+                degree[bag.vars.index(var)] += 1
+        for positions in bag.child_positions:
+            for p in positions:
+                degree[p] += 1
+        order = sorted(range(width), key=lambda p: (-degree[p], len(allowed_values[bag.vars[p]])))
+        depth_of = [0] * width
+        for depth, p in enumerate(order):
+            depth_of[p] = depth
+        d_col.extend(order)
+        col_var.extend(bag.vars)
+        b_dstart.append(len(d_col))
+        sep_col.extend(bag.sep_positions)
+        b_sep_start.append(len(sep_col))
+        own_col.extend(bag.owned)
+        b_own_start.append(len(own_col))
+        for constraint, _ in bag.constraints:
+            found = table_of.get(id(constraint))
+            if found is None:
+                span = prod(sizes[var] for var in constraint.scope)
+                if span >= _SAFE:
+                    return False
+                found = table_of[id(constraint)] = len(t_rows)
+                t_rows.append(len(constraint.allowed))
+                t_len.append(len(constraint.allowed) * len(constraint.scope))
+                t_flat.extend(constraint.allowed)
+            columns = sorted(
+                range(len(constraint.scope)),
+                key=lambda i: depth_of[bag.vars.index(constraint.scope[i])],
+            )
+            r_kind.append(0)
+            r_src.append(found)
+            for i in columns:
+                var = constraint.scope[i]
+                r_depth.append(depth_of[bag.vars.index(var)])
+                r_col.append(i)
+                r_size.append(sizes[var])
+            r_pstart.append(len(r_depth))
+        for child, positions in zip(bag.children, bag.child_positions, strict=True):
+            if prod(sizes[bag.vars[p]] for p in positions) >= _SAFE:
+                return False
+            edge = len(e_child)
+            e_child.append(child)
+            e_pcol.extend(positions)
+            e_pstart.append(len(e_pcol))
+            # the child's separator columns are in the order of ``positions``
+            child_sep = bags[child].sep_positions
+            r_kind.append(1)
+            r_src.append(edge)
+            for k in sorted(range(len(positions)), key=lambda k: depth_of[positions[k]]):
+                r_depth.append(depth_of[positions[k]])
+                r_col.append(child_sep[k])
+                r_size.append(sizes[bag.vars[positions[k]]])
+            r_pstart.append(len(r_depth))
+        b_rel_start.append(len(r_kind))
+        b_edge_start.append(len(e_child))
+        for factor, _ in bag.cost_factors:
+            if prod(sizes[var] for var in factor.scope) >= _SAFE:
+                return False
+            for var in factor.scope:
+                f_col.append(bag.vars.index(var))
+                f_size.append(sizes[var])
+            f_pstart.append(len(f_col))
+            f_trows.append(len(factor.table))
+            f_flat.extend(factor.table)
+            f_amount.extend(factor.table.values())
+        b_fac_start.append(len(f_trows))
+    for bag in bags:
+        if prod(sizes[bag.vars[p]] for p in bag.sep_positions) >= _SAFE:
+            return False
+    t_start = _starts(t_len)
+    f_tstart = _starts([rows * (f_pstart[i + 1] - f_pstart[i]) for i, rows in enumerate(f_trows)])
+    postorder = _int64(tree.preorder[::-1])
+    run = _fill if not compiled else _compiled()
+    status, vals, b_voff, b_roff, sep_ids, sep_starts, b_soff, links, e_off, cost = run(
+        postorder,
+        _int64(sizes),
+        v_start,
+        v_vals,
+        u_start,
+        ucost,
+        t_start,
+        _int64(t_rows),
+        _int64(list(chain.from_iterable(t_flat))),
+        _int64(b_dstart),
+        _int64(d_col),
+        _int64(col_var),
+        _int64(b_sep_start),
+        _int64(sep_col),
+        _int64(b_own_start),
+        _int64(own_col),
+        _int64(b_rel_start),
+        _int64(r_kind),
+        _int64(r_src),
+        _int64(r_pstart),
+        _int64(r_depth),
+        _int64(r_col),
+        _int64(r_size),
+        _int64(b_edge_start),
+        _int64(e_child),
+        _int64(e_pstart),
+        _int64(e_pcol),
+        _int64(b_fac_start),
+        _int64(f_pstart),
+        _int64(f_col),
+        _int64(f_size),
+        f_tstart,
+        _int64(list(chain.from_iterable(f_flat))),
+        _int64(f_amount),
+        STEP_LIMIT,
+        bag_limit,
+    )
+    if status[0] == _STEPS:
+        return False
+    if status[0] == _TOO_BIG:
+        raise LimitExceeded(
+            f"a bag of {len(bags[int(status[1])].vars)} slots holds more than {bag_limit} "
+            "consistent combinations; the catalog's rules tie too many slots together for "
+            "compilation (split rules that span many slots into smaller ones)"
+        )
+    edge = 0
+    for index, bag in enumerate(bags):
+        width = len(bag.vars)
+        row0 = int(b_roff[index])
+        rows = int(b_roff[index + 1]) - row0
+        offset = int(b_voff[index])
+        bag.values = vals[offset : offset + rows * width].reshape(rows, width)
+        bag.sep_ids = sep_ids[row0 : row0 + rows]
+        bag.sep_starts = sep_starts[b_soff[index] : b_soff[index + 1]]
+        bag.cost_array = cost[row0 : row0 + rows]
+        bag.child_index = []
+        for _ in bag.children:
+            bag.child_index.append(links[e_off[edge] : e_off[edge] + rows])
+            edge += 1
+    cost.flags.writeable = False
+    spans = [(int(c.max()), int(c.min())) for c in (bag.cost_array for bag in bags) if len(c)]
+    tree.cost_span = sum(high - low for high, low in spans) + 1
+    tree.cost_magnitude = sum(max(abs(high), abs(low)) for high, low in spans) + 1
+    return True
+
+
+# -- the kernel (plain Python; compiled on first use) -------------------------------------------
+
+
+def _fill(
+    postorder: np.ndarray,
+    sizes: np.ndarray,
+    v_start: np.ndarray,
+    v_vals: np.ndarray,
+    u_start: np.ndarray,
+    ucost: np.ndarray,
+    t_start: np.ndarray,
+    t_rows: np.ndarray,
+    t_vals: np.ndarray,
+    b_dstart: np.ndarray,
+    d_col: np.ndarray,
+    col_var: np.ndarray,
+    b_sep_start: np.ndarray,
+    sep_col: np.ndarray,
+    b_own_start: np.ndarray,
+    own_col: np.ndarray,
+    b_rel_start: np.ndarray,
+    r_kind: np.ndarray,
+    r_src: np.ndarray,
+    r_pstart: np.ndarray,
+    r_depth: np.ndarray,
+    r_col: np.ndarray,
+    r_size: np.ndarray,
+    b_edge_start: np.ndarray,
+    e_child: np.ndarray,
+    e_pstart: np.ndarray,
+    e_pcol: np.ndarray,
+    b_fac_start: np.ndarray,
+    f_pstart: np.ndarray,
+    f_col: np.ndarray,
+    f_size: np.ndarray,
+    f_tstart: np.ndarray,
+    f_vals: np.ndarray,
+    f_amount: np.ndarray,
+    step_limit: int,
+    bag_limit: int,
+) -> tuple[np.ndarray, ...]:
+    """Join, semi-join, sort, number, link and price every bag (see the module's docstring).
+
+    Returns (status, values, value offsets, row offsets, separator ids, separator starts,
+    their offsets, child links, link offsets, costs); status is (code, bag).
+    """
+    nbags = b_dstart.shape[0] - 1
+    status = np.zeros(2, dtype=np.int64)
+    empty = np.zeros(0, dtype=np.int64)
+    # suffix products: position q of a relation weighs r_stride[q] in its row codes
+    r_stride = np.ones(r_size.shape[0], dtype=np.int64)
+    for r in range(r_kind.shape[0]):
+        weight = 1
+        for q in range(r_pstart[r + 1] - 1, r_pstart[r] - 1, -1):
+            r_stride[q] = weight
+            weight *= r_size[q]
+    max_width = 1
+    for b in range(nbags):
+        max_width = max(max_width, b_dstart[b + 1] - b_dstart[b])
+    partial = np.zeros(max_width, dtype=np.int64)
+    tried = np.zeros(max_width, dtype=np.int64)
+    due_start = np.zeros(max_width + 1, dtype=np.int64)
+    due_fill = np.zeros(max_width + 1, dtype=np.int64)
+    positions = r_size.shape[0]
+    due_q = np.zeros(positions, dtype=np.int64)
+    due_r = np.zeros(positions, dtype=np.int64)
+    q_code = np.zeros(positions, dtype=np.int64)
+    q_lo = np.zeros(positions, dtype=np.int64)
+    q_hi = np.zeros(positions, dtype=np.int64)
+    # -- bottom-up join into one growing buffer
+    capacity = 4096
+    buf = np.empty(capacity, dtype=np.int64)
+    used = 0
+    b_boff = np.zeros(nbags, dtype=np.int64)
+    b_rows = np.zeros(nbags, dtype=np.int64)
+    for oi in range(nbags):
+        b = postorder[oi]
+        d0 = b_dstart[b]
+        width = b_dstart[b + 1] - d0
+        r0 = b_rel_start[b]
+        r1 = b_rel_start[b + 1]
+        total = 0
+        for r in range(r0, r1):
+            if r_kind[r] == 0:
+                total += t_rows[r_src[r]]
+            else:
+                total += b_rows[e_child[r_src[r]]]
+        codes = np.empty(total, dtype=np.int64)
+        c_off = np.zeros(r1 - r0 + 1, dtype=np.int64)
+        possible = True
+        at = 0
+        for r in range(r0, r1):
+            c_off[r - r0] = at
+            p0 = r_pstart[r]
+            p1 = r_pstart[r + 1]
+            if r_kind[r] == 0:
+                t = r_src[r]
+                n = t_rows[t]
+                base = t_start[t]
+                arity = p1 - p0
+                for i in range(n):
+                    code = 0
+                    for q in range(p0, p1):
+                        code = code * r_size[q] + t_vals[base + i * arity + r_col[q]]
+                    codes[at + i] = code
+            else:
+                c = e_child[r_src[r]]
+                n = b_rows[c]
+                base = b_boff[c]
+                child_width = b_dstart[c + 1] - b_dstart[c]
+                for i in range(n):
+                    code = 0
+                    for q in range(p0, p1):
+                        code = code * r_size[q] + buf[base + i * child_width + r_col[q]]
+                    codes[at + i] = code
+            if n == 0:
+                possible = False
+            codes[at : at + n].sort()
+            at += n
+        c_off[r1 - r0] = at
+        b_boff[b] = used
+        rows = 0
+        if possible and width == 0:
+            rows = 1
+        elif possible:
+            # the checks due at each depth: (relation, position), in order of depth
+            for d in range(width + 1):
+                due_start[d] = 0
+            for q in range(r_pstart[r0], r_pstart[r1]):
+                due_start[r_depth[q] + 1] += 1
+            for d in range(width):
+                due_start[d + 1] += due_start[d]
+            for d in range(width):
+                due_fill[d] = due_start[d]
+            for r in range(r0, r1):
+                for q in range(r_pstart[r], r_pstart[r + 1]):
+                    slot = due_fill[r_depth[q]]
+                    due_q[slot] = q
+                    due_r[slot] = r
+                    due_fill[r_depth[q]] += 1
+            steps = 0
+            d = 0
+            tried[0] = -1
+            while d >= 0:
+                tried[d] += 1
+                var = col_var[d0 + d_col[d0 + d]]
+                vs = v_start[var]
+                if tried[d] >= v_start[var + 1] - vs:
+                    d -= 1
+                    continue
+                steps += 1
+                if steps > step_limit:
+                    status[0] = 1
+                    status[1] = b
+                    return status, empty, empty, empty, empty, empty, empty, empty, empty, empty
+                value = v_vals[vs + tried[d]]
+                partial[d] = value
+                good = True
+                for k in range(due_start[d], due_start[d + 1]):
+                    q = due_q[k]
+                    r = due_r[k]
+                    if q == r_pstart[r]:
+                        code = value
+                        lo = c_off[r - r0]
+                        hi = c_off[r - r0 + 1]
+                    else:
+                        code = q_code[q - 1] * r_size[q] + value
+                        lo = q_lo[q - 1]
+                        hi = q_hi[q - 1]
+                    low = code * r_stride[q]
+                    high = low + r_stride[q]
+                    # first code >= low, then first code >= high, within [lo, hi)
+                    a = lo
+                    z = hi
+                    while a < z:
+                        m = (a + z) >> 1
+                        if codes[m] < low:
+                            a = m + 1
+                        else:
+                            z = m
+                    if a >= hi or codes[a] >= high:
+                        good = False
+                        break
+                    z = hi
+                    y = a
+                    while y < z:
+                        m = (y + z) >> 1
+                        if codes[m] < high:
+                            y = m + 1
+                        else:
+                            z = m
+                    q_code[q] = code
+                    q_lo[q] = a
+                    q_hi[q] = y
+                if not good:
+                    continue
+                if d == width - 1:
+                    if used + width > capacity:
+                        capacity = max(2 * capacity, used + width)
+                        grown = np.empty(capacity, dtype=np.int64)
+                        grown[:used] = buf[:used]
+                        buf = grown
+                    for dd in range(width):
+                        buf[used + d_col[d0 + dd]] = partial[dd]
+                    used += width
+                    rows += 1
+                    if rows > bag_limit:
+                        status[0] = 2
+                        status[1] = b
+                        return status, empty, empty, empty, empty, empty, empty, empty, empty, empty
+                else:
+                    d += 1
+                    tried[d] = -1
+        b_rows[b] = rows
+    # -- top-down semi-join: keep a child's rows whose key its parent has
+    for oi in range(nbags - 1, -1, -1):
+        b = postorder[oi]
+        d0 = b_dstart[b]
+        width = b_dstart[b + 1] - d0
+        base = b_boff[b]
+        for e in range(b_edge_start[b], b_edge_start[b + 1]):
+            c = e_child[e]
+            q0 = e_pstart[e]
+            q1 = e_pstart[e + 1]
+            keys = np.empty(b_rows[b], dtype=np.int64)
+            for i in range(b_rows[b]):
+                code = 0
+                for q in range(q0, q1):
+                    column = e_pcol[q]
+                    code = code * sizes[col_var[d0 + column]] + buf[base + i * width + column]
+                keys[i] = code
+            keys.sort()
+            cd0 = b_dstart[c]
+            child_width = b_dstart[c + 1] - cd0
+            child_base = b_boff[c]
+            s0 = b_sep_start[c]
+            kept = 0
+            for i in range(b_rows[c]):
+                code = 0
+                for k in range(q1 - q0):
+                    column = sep_col[s0 + k]
+                    code = (
+                        code * sizes[col_var[cd0 + column]]
+                        + buf[child_base + i * child_width + column]
+                    )
+                found = np.searchsorted(keys, code)
+                if found < keys.shape[0] and keys[found] == code:
+                    if kept != i:
+                        for w in range(child_width):
+                            buf[child_base + kept * child_width + w] = buf[
+                                child_base + i * child_width + w
+                            ]
+                    kept += 1
+            b_rows[c] = kept
+    # -- sort each bag by its separator key, number the keys
+    b_roff = np.zeros(nbags + 1, dtype=np.int64)
+    b_voff = np.zeros(nbags + 1, dtype=np.int64)
+    for b in range(nbags):
+        b_roff[b + 1] = b_roff[b] + b_rows[b]
+        b_voff[b + 1] = b_voff[b] + b_rows[b] * (b_dstart[b + 1] - b_dstart[b])
+    total_rows = b_roff[nbags]
+    scode = np.empty(total_rows, dtype=np.int64)
+    perm = np.empty(total_rows, dtype=np.int64)
+    b_soff = np.zeros(nbags + 1, dtype=np.int64)
+    for b in range(nbags):
+        d0 = b_dstart[b]
+        width = b_dstart[b + 1] - d0
+        base = b_boff[b]
+        ro = b_roff[b]
+        n = b_rows[b]
+        raw = np.empty(n, dtype=np.int64)
+        for i in range(n):
+            code = 0
+            for k in range(b_sep_start[b], b_sep_start[b + 1]):
+                column = sep_col[k]
+                code = code * sizes[col_var[d0 + column]] + buf[base + i * width + column]
+            raw[i] = code
+        order = np.argsort(raw, kind="mergesort")
+        distinct = 0
+        for i in range(n):
+            perm[ro + i] = order[i]
+            scode[ro + i] = raw[order[i]]
+            if i == 0 or scode[ro + i] != scode[ro + i - 1]:
+                distinct += 1
+        b_soff[b + 1] = b_soff[b] + distinct
+    vals = np.empty(b_voff[nbags], dtype=np.int64)
+    sep_ids = np.empty(total_rows, dtype=np.int64)
+    sep_starts = np.empty(b_soff[nbags], dtype=np.int64)
+    dcodes = np.empty(b_soff[nbags], dtype=np.int64)
+    cost = np.zeros(total_rows, dtype=np.int64)
+    # factor tables as sorted codes with their amounts
+    nfac = f_pstart.shape[0] - 1
+    f_codes = np.empty(f_amount.shape[0], dtype=np.int64)
+    f_sorted = np.empty(f_amount.shape[0], dtype=np.int64)
+    f_off = np.zeros(nfac + 1, dtype=np.int64)
+    for f in range(nfac):
+        p0 = f_pstart[f]
+        p1 = f_pstart[f + 1]
+        arity = p1 - p0
+        n = (f_tstart[f + 1] - f_tstart[f]) // arity if arity else 1
+        f_off[f + 1] = f_off[f] + n
+        raw = np.empty(n, dtype=np.int64)
+        for i in range(n):
+            code = 0
+            for q in range(p0, p1):
+                code = code * f_size[q] + f_vals[f_tstart[f] + i * arity + q - p0]
+            raw[i] = code
+        order = np.argsort(raw)
+        for i in range(n):
+            f_codes[f_off[f] + i] = raw[order[i]]
+            f_sorted[f_off[f] + i] = f_amount[f_off[f] + order[i]]
+    for b in range(nbags):
+        d0 = b_dstart[b]
+        width = b_dstart[b + 1] - d0
+        base = b_boff[b]
+        ro = b_roff[b]
+        vo = b_voff[b]
+        so = b_soff[b]
+        key = -1
+        for i in range(b_rows[b]):
+            source = base + perm[ro + i] * width
+            for w in range(width):
+                vals[vo + i * width + w] = buf[source + w]
+            if i == 0 or scode[ro + i] != scode[ro + i - 1]:
+                key += 1
+                sep_starts[so + key] = i
+                dcodes[so + key] = scode[ro + i]
+            sep_ids[ro + i] = key
+            amount = 0
+            for k in range(b_own_start[b], b_own_start[b + 1]):
+                column = own_col[k]
+                amount += ucost[u_start[col_var[d0 + column]] + buf[source + column]]
+            for f in range(b_fac_start[b], b_fac_start[b + 1]):
+                code = 0
+                for q in range(f_pstart[f], f_pstart[f + 1]):
+                    code = code * f_size[q] + buf[source + f_col[q]]
+                segment = f_codes[f_off[f] : f_off[f + 1]]
+                found = np.searchsorted(segment, code)
+                if found < segment.shape[0] and segment[found] == code:
+                    amount += f_sorted[f_off[f] + found]
+            cost[ro + i] = amount
+    # -- link every row to the key it shares with each child
+    nedges = e_child.shape[0]
+    e_off = np.zeros(nedges + 1, dtype=np.int64)
+    for b in range(nbags):
+        for e in range(b_edge_start[b], b_edge_start[b + 1]):
+            e_off[e + 1] = e_off[e] + b_rows[b]
+    links = np.empty(e_off[nedges], dtype=np.int64)
+    for b in range(nbags):
+        d0 = b_dstart[b]
+        width = b_dstart[b + 1] - d0
+        vo = b_voff[b]
+        for e in range(b_edge_start[b], b_edge_start[b + 1]):
+            c = e_child[e]
+            segment = dcodes[b_soff[c] : b_soff[c + 1]]
+            for i in range(b_rows[b]):
+                code = 0
+                for q in range(e_pstart[e], e_pstart[e + 1]):
+                    column = e_pcol[q]
+                    code = code * sizes[col_var[d0 + column]] + vals[vo + i * width + column]
+                links[e_off[e] + i] = np.searchsorted(segment, code)
+    return status, vals, b_voff, b_roff, sep_ids, sep_starts, b_soff, links, e_off, cost
+
+
+_compiled_fill: Callable[..., tuple[np.ndarray, ...]] | None = None
+_lock = threading.Lock()
+
+
+def _compiled() -> Callable[..., tuple[np.ndarray, ...]]:
+    global _compiled_fill
+    if _compiled_fill is None:
+        with _lock:
+            if _compiled_fill is None:
+                from ._kernels import jit
+
+                _compiled_fill = jit(_fill)
+    return _compiled_fill
