@@ -82,7 +82,7 @@ class _Plan:
         if not self._by_var and self.problem.constraints:
             index: dict[int, list[Constraint]] = {}
             for constraint in self.problem.constraints:
-                if len(constraint.allowed) <= 20_000:
+                if constraint.size <= 20_000:
                     for scope_var in constraint.scope:
                         index.setdefault(scope_var, []).append(constraint)
             index.setdefault(-1, [])  # built, even when no rule qualifies

@@ -70,7 +70,7 @@ def materialise(tree: Tree, *, compiled: bool = True, bag_limit: int) -> bool:
     table_of: dict[int, int] = {}
     t_rows: list[int] = []
     t_len: list[int] = []
-    t_flat: list[tuple[int, ...]] = []
+    t_flat: list[np.ndarray] = []
     # per bag: join order, own columns, separator columns, relations, factors, child edges
     d_col: list[int] = []
     col_var: list[int] = []
@@ -117,9 +117,10 @@ def materialise(tree: Tree, *, compiled: bool = True, bag_limit: int) -> bool:
                 if span >= _SAFE:
                     return False
                 found = table_of[id(constraint)] = len(t_rows)
-                t_rows.append(len(constraint.allowed))
-                t_len.append(len(constraint.allowed) * len(constraint.scope))
-                t_flat.extend(constraint.allowed)
+                rows = constraint.rows
+                t_rows.append(len(rows))
+                t_len.append(rows.size)
+                t_flat.append(rows.ravel())
             columns = sorted(
                 range(len(constraint.scope)),
                 key=lambda i: depth_of[bag.vars.index(constraint.scope[i])],
@@ -177,7 +178,7 @@ def materialise(tree: Tree, *, compiled: bool = True, bag_limit: int) -> bool:
         ucost,
         t_start,
         _int64(t_rows),
-        _int64(list(chain.from_iterable(t_flat))),
+        np.concatenate(t_flat) if t_flat else np.zeros(0, dtype=np.int64),
         _int64(b_dstart),
         _int64(d_col),
         _int64(col_var),
@@ -218,15 +219,15 @@ def materialise(tree: Tree, *, compiled: bool = True, bag_limit: int) -> bool:
     for index, bag in enumerate(bags):
         width = len(bag.vars)
         row0 = int(b_roff[index])
-        rows = int(b_roff[index + 1]) - row0
+        count = int(b_roff[index + 1]) - row0
         offset = int(b_voff[index])
-        bag.values = vals[offset : offset + rows * width].reshape(rows, width)
-        bag.sep_ids = sep_ids[row0 : row0 + rows]
+        bag.values = vals[offset : offset + count * width].reshape(count, width)
+        bag.sep_ids = sep_ids[row0 : row0 + count]
         bag.sep_starts = sep_starts[b_soff[index] : b_soff[index + 1]]
-        bag.cost_array = cost[row0 : row0 + rows]
+        bag.cost_array = cost[row0 : row0 + count]
         bag.child_index = []
         for _ in bag.children:
-            bag.child_index.append(links[e_off[edge] : e_off[edge] + rows])
+            bag.child_index.append(links[e_off[edge] : e_off[edge] + count])
             edge += 1
     cost.flags.writeable = False
     spans = [(int(c.max()), int(c.min())) for c in (bag.cost_array for bag in bags) if len(c)]

@@ -1,17 +1,30 @@
-"""Expressions compiled into closures over value-index tuples, for fast tabulation.
+"""Expressions evaluated over every combination of their slots' choices at once.
 
-Each reference reads a table precomputed per value of its slot with the model's own
-:class:`~modcfg.model.ConfigurationView`, so compiled expressions mean exactly what
-:func:`~modcfg.model.evaluate` means; only the per-combination work is cheaper.
+Each reference becomes a table over its slot's choices, read once per compile with the model's
+own :class:`~modcfg.model.ConfigurationView`. Two evaluators share those tables:
+
+- a *condition* (and, or, not, implies over references) over a small grid is evaluated on bit
+  masks: bit ``i`` stands for the ``i``-th combination (first slot slowest), so a clause over
+  three slots is a handful of integer operations;
+- anything else is evaluated on NumPy grids: a reference's table is laid along its slot's axis
+  and operators combine grids by broadcasting, so a node is evaluated once per combination of
+  the slots *it* reads, not of the whole rule's. Comparisons, arithmetic and list membership
+  apply the model's own functions (``truthy``, ``compare``, ``same``, ``number``) element by
+  element, so a grid means exactly what :func:`~modcfg.model.evaluate` means.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from functools import partial, reduce
+from itertools import product
+from math import prod
+from typing import TYPE_CHECKING, Any
 
-from ..model import Catalog, ConfigurationView, Expr
+import numpy as np
+
+from ..model import Catalog, ConfigurationView, Expr, evaluate
 from ..model._expr import (
     Arith,
     BoolOp,
@@ -34,77 +47,235 @@ from ..model._expr import (
 if TYPE_CHECKING:
     from ._problem import SlotDomain
 
-__all__ = ["compile_expression"]
+__all__ = ["Tabulator"]
 
-Compiled = Callable[[tuple[int, ...]], Value]
+#: Conditions over at most this many combinations are evaluated on bit masks.
+_BITS = 4096
+
+_TRUTHY = np.frompyfunc(truthy, 1, 1)
+_NEGATE = np.frompyfunc(lambda value: -number(value), 1, 1)
+_SAME = np.frompyfunc(same, 2, 1)
+_ARITH: dict[str, Any] = {
+    "+": np.frompyfunc(lambda a, b: number(a) + number(b), 2, 1),
+    "-": np.frompyfunc(lambda a, b: number(a) - number(b), 2, 1),
+    "*": np.frompyfunc(lambda a, b: number(a) * number(b), 2, 1),
+}
+_COMPARE: dict[str, Any] = {
+    op: np.frompyfunc(partial(compare, op), 2, 1) for op in ("==", "!=", "<", "<=", ">", ">=")
+}
+_CONTAINS = np.frompyfunc(lambda item, found: isinstance(found, tuple) and item in found, 2, 1)
 
 
-def compile_expression(
-    expr: Expr, catalog: Catalog, domains: Sequence[SlotDomain], scope: Sequence[int]
-) -> Compiled:
-    """A function of the value indexes of ``scope`` (in order) that evaluates ``expr``."""
-    position = {domains[var].slot: i for i, var in enumerate(scope)}
+def _objects(values: Sequence[Value], shape: Sequence[int]) -> np.ndarray:
+    """An object array of the given shape holding ``values`` (tuples stay single items)."""
+    array = np.empty(len(values), dtype=object)
+    for i, value in enumerate(values):
+        array[i] = value
+    return array.reshape(shape)
 
-    def per_value(slot: str, read: Callable[[ConfigurationView], Value]) -> list[Value]:
-        domain = next(d for d in domains if d.slot == slot)
-        return [read(ConfigurationView(catalog, {slot: choice})) for choice in domain.choices]
 
-    def build(node: Expr) -> Compiled:
+def _as_bool(array: np.ndarray) -> np.ndarray:
+    return array if array.dtype == bool else _TRUTHY(array).astype(bool)
+
+
+def _as_objects(array: np.ndarray) -> np.ndarray:
+    return array if array.dtype == object else array.astype(object)
+
+
+class Tabulator:
+    """Evaluates expressions of one catalog over the choices of the slots they read."""
+
+    def __init__(self, catalog: Catalog, domains: Mapping[str, SlotDomain]) -> None:
+        self.catalog = catalog
+        self.domains = domains
+        # (slot, reference) -> values per choice, and their truth
+        self._values: dict[tuple[str, str], np.ndarray] = {}
+        self._truth: dict[tuple[str, str], tuple[bool, ...]] = {}
+        # (shape, axis, truth) -> the mask of the combinations whose choice there is true
+        self._masks: dict[tuple[tuple[int, ...], int, tuple[bool, ...]], int] = {}
+        self._combinations: dict[tuple[int, ...], list[tuple[int, ...]]] = {}
+
+    # -- reference tables ---------------------------------------------------------------------
+
+    def values(self, node: Ref | Count | Total, slot: str) -> np.ndarray:
+        """The value of a reference for each choice of ``slot`` (an object array)."""
         match node:
-            case Num(value) | Lit(value):
-                constant: Value = value
-                return lambda _t: constant
-            case Ref(slot, name):
-                table = per_value(slot, lambda view: view.ref(slot, name))
-                at = position[slot]
-                return lambda t: table[t[at]]
-            case Count(slot):
-                table = per_value(slot, lambda view: view.count(slot))
-                at = position[slot]
-                return lambda t: table[t[at]]
+            case Ref(_, name):
+                key = (slot, name)
+            case Count(_):
+                key = (slot, "count()")
             case Total(attribute):
-                parts = [
-                    (position[slot], per_value(slot, lambda view: view.total(attribute)))
-                    for slot in position
-                ]
-                return lambda t: sum((number(table[t[at]]) for at, table in parts), Decimal(0))
-            case Not(operand):
-                inner = build(operand)
-                return lambda t: not truthy(inner(t))
-            case Neg(operand):
-                inner = build(operand)
-                return lambda t: -number(inner(t))
-            case BoolOp("and", operands):
-                parts_and = [build(operand) for operand in operands]
-                return lambda t: all(truthy(part(t)) for part in parts_and)
-            case BoolOp("or", operands):
-                parts_or = [build(operand) for operand in operands]
-                return lambda t: any(truthy(part(t)) for part in parts_or)
-            case BoolOp(_, (condition, consequence)):
-                premise, conclusion = build(condition), build(consequence)
-                return lambda t: not truthy(premise(t)) or truthy(conclusion(t))
-            case Compare(op, left, right):
-                a, b = build(left), build(right)
-                return lambda t: compare(op, a(t), b(t))
-            case InList(item, options, attribute_list):
-                subject = build(item)
-                candidates = [build(option) for option in options]
-                if attribute_list:
-                    container = candidates[0]
+                key = (slot, f"total({attribute})")
+        found = self._values.get(key)
+        if found is None:
+            read: Callable[[ConfigurationView], Value]
+            match node:
+                case Ref(_, name):
+                    read = partial(ConfigurationView.ref, slot=slot, name=name)
+                case Count(_):
+                    read = partial(ConfigurationView.count, slot=slot)
+                case Total(attribute):
+                    read = partial(_total, attribute=attribute)
+            choices = self.domains[slot].choices
+            values = [read(ConfigurationView(self.catalog, {slot: c})) for c in choices]
+            found = self._values[key] = _objects(values, [len(values)])
+        return found
 
-                    def member(t: tuple[int, ...]) -> Value:
-                        found = container(t)
-                        return isinstance(found, tuple) and subject(t) in found
+    def truth(self, node: Ref | Count, slot: str) -> tuple[bool, ...]:
+        key = (slot, node.name if isinstance(node, Ref) else "count()")
+        found = self._truth.get(key)
+        if found is None:
+            found = self._truth[key] = tuple(truthy(v) for v in self.values(node, slot).tolist())
+        return found
 
-                    return member
-                return lambda t: any(same(subject(t), option(t)) for option in candidates)
-            case Arith(op, left, right):
-                a, b = build(left), build(right)
-                if op == "+":
-                    return lambda t: number(a(t)) + number(b(t))
-                if op == "-":
-                    return lambda t: number(a(t)) - number(b(t))
-                return lambda t: number(a(t)) * number(b(t))
-        raise TypeError(f"not an expression: {node!r}")  # pragma: no cover
+    # -- evaluation ---------------------------------------------------------------------------
 
-    return build(expr)
+    def rows(
+        self, expr: Expr, slots: Sequence[str], allowed: Sequence[Sequence[bool]] | None = None
+    ) -> list[tuple[int, ...]] | np.ndarray:
+        """The combinations of the choices of ``slots`` (value indexes, in order) where
+        ``expr`` holds, in lexicographic order; with ``allowed`` (per slot, per choice), only
+        combinations of allowed choices. A list of tuples or an (n, slots) int64 array."""
+        shape = tuple(len(self.domains[slot].choices) for slot in slots)
+        size = prod(shape)
+        if size <= _BITS:
+            mask = self._bits(expr, slots, shape)
+            if mask is not None:
+                if allowed is not None:
+                    for axis, ok in enumerate(allowed):
+                        if not all(ok):
+                            mask &= self._mask(shape, axis, tuple(ok))
+                combinations = self._combinations.get(shape)
+                if combinations is None:
+                    combinations = self._combinations[shape] = list(
+                        product(*(range(n) for n in shape))
+                    )
+                return [combinations[i] for i in range(size) if mask >> i & 1]
+        return np.argwhere(self.grid(expr, slots, allowed)).astype(np.int64)
+
+    def grid(
+        self, expr: Expr, slots: Sequence[str], allowed: Sequence[Sequence[bool]] | None = None
+    ) -> np.ndarray:
+        """``truthy(expr)`` for every combination of the choices of ``slots`` (in order): a
+        Boolean array with one axis per slot, False where a choice is not ``allowed``."""
+        shape = [len(self.domains[slot].choices) for slot in slots]
+        if not slots:
+            return np.asarray(truthy(evaluate(expr, ConfigurationView(self.catalog, {}))))
+        found = np.broadcast_to(_as_bool(self._grid(expr, slots)), shape)
+        if allowed is None or all(all(ok) for ok in allowed):
+            return found
+        mask = found.copy()
+        for axis, ok in enumerate(allowed):
+            along = [1] * len(slots)
+            along[axis] = len(ok)
+            mask &= np.asarray(ok, dtype=bool).reshape(along)
+        return mask
+
+    def _mask(self, shape: tuple[int, ...], axis: int, truth: tuple[bool, ...]) -> int:
+        key = (shape, axis, truth)
+        found = self._masks.get(key)
+        if found is None:
+            stride = prod(shape[axis + 1 :])
+            # the pattern of one block of the axis, repeated for every combination before it
+            block = 0
+            for value, ok in enumerate(truth):
+                if ok:
+                    block |= ((1 << stride) - 1) << (value * stride)
+            found = 0
+            span = stride * shape[axis]
+            for repeat in range(prod(shape[:axis])):
+                found |= block << (repeat * span)
+            self._masks[key] = found
+        return found
+
+    def _bits(self, expr: Expr, slots: Sequence[str], shape: tuple[int, ...]) -> int | None:
+        """The condition as a bit mask over the combinations, or None if it is not one."""
+        axis = {slot: i for i, slot in enumerate(slots)}
+        full = (1 << prod(shape)) - 1
+
+        def build(node: Expr) -> int | None:
+            match node:
+                case Ref(slot, _) | Count(slot):
+                    return self._mask(shape, axis[slot], self.truth(node, slot))
+                case Num(value) | Lit(value):
+                    return full if truthy(value) else 0
+                case Not(operand):
+                    inner = build(operand)
+                    return None if inner is None else full ^ inner
+                case BoolOp("and", operands):
+                    result = full
+                    for operand in operands:
+                        part = build(operand)
+                        if part is None:
+                            return None
+                        result &= part
+                    return result
+                case BoolOp("or", operands):
+                    result = 0
+                    for operand in operands:
+                        part = build(operand)
+                        if part is None:
+                            return None
+                        result |= part
+                    return result
+                case BoolOp(_, (condition, consequence)):
+                    premise, conclusion = build(condition), build(consequence)
+                    if premise is None or conclusion is None:
+                        return None
+                    return (full ^ premise) | conclusion
+            return None
+
+        return build(expr)
+
+    def _grid(self, expr: Expr, slots: Sequence[str]) -> np.ndarray:
+        axis = {slot: i for i, slot in enumerate(slots)}
+        ones = [1] * len(slots)
+
+        def along(table: np.ndarray, slot: str) -> np.ndarray:
+            shape = list(ones)
+            shape[axis[slot]] = len(table)
+            return table.reshape(shape)
+
+        def build(node: Expr) -> np.ndarray:
+            match node:
+                case Num(value) | Lit(value):
+                    return _objects([value], ones)
+                case Ref(slot, _) | Count(slot):
+                    return along(self.values(node, slot), slot)
+                case Total(_):
+                    parts = [along(self.values(node, slot), slot) for slot in slots]
+                    return reduce(np.add, parts, _objects([Decimal(0)], ones))
+                case Not(operand):
+                    return ~_as_bool(build(operand))
+                case Neg(operand):
+                    return _NEGATE(_as_objects(build(operand)))  # type: ignore[no-any-return]
+                case BoolOp("and", operands):
+                    parts = [_as_bool(build(o)) for o in operands]
+                    return reduce(np.logical_and, parts, np.ones(ones, dtype=bool))
+                case BoolOp("or", operands):
+                    parts = [_as_bool(build(o)) for o in operands]
+                    return reduce(np.logical_or, parts, np.zeros(ones, dtype=bool))
+                case BoolOp(_, (condition, consequence)):
+                    premise = _as_bool(build(condition))
+                    implied: np.ndarray = np.logical_or(~premise, _as_bool(build(consequence)))
+                    return implied
+                case Compare(op, left, right):
+                    found = _COMPARE[op](_as_objects(build(left)), _as_objects(build(right)))
+                    return found.astype(bool)  # type: ignore[no-any-return]
+                case InList(item, options, attribute_list):
+                    subject = _as_objects(build(item))
+                    if attribute_list:
+                        container = _as_objects(build(options[0]))
+                        return _CONTAINS(subject, container).astype(bool)  # type: ignore[no-any-return]
+                    hits = [_SAME(subject, _as_objects(build(o))).astype(bool) for o in options]
+                    return reduce(np.logical_or, hits, np.zeros(ones, dtype=bool))
+                case Arith(op, left, right):
+                    a, b = _as_objects(build(left)), _as_objects(build(right))
+                    return _ARITH[op](a, b)  # type: ignore[no-any-return]
+            raise TypeError(f"not an expression: {node!r}")  # pragma: no cover
+
+        return build(expr)
+
+
+def _total(view: ConfigurationView, attribute: str) -> Decimal:
+    return number(view.total(attribute))

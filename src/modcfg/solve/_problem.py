@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from math import prod
 
+import numpy as np
+
 from .._errors import CatalogError, LimitExceeded, NeedsError
 from ..model import (
     Catalog,
@@ -32,7 +34,7 @@ from ..model import (
 )
 from ..model._configuration import Choice
 from ..model._expr import Arith, BoolOp, Compare, Count, Neg, Not, Num, Ref, Total, refs
-from ._compiled import compile_expression
+from ._compiled import Tabulator
 
 __all__ = [
     "TABULATION_LIMIT",
@@ -48,6 +50,8 @@ __all__ = [
 
 #: Largest product of domain sizes a rule may span before it must be linear (a resource).
 TABULATION_LIMIT = 2_000_000
+#: Table rules over at most this many combinations are built as a Boolean grid.
+_GRID_LIMIT = 1 << 22
 #: Largest number of local choices of one multi-select slot.
 DOMAIN_LIMIT = 100_000
 
@@ -65,29 +69,79 @@ class SlotDomain:
         return self.choices.index(choice)
 
 
-@dataclass(frozen=True)
 class Constraint:
     """A relation: the allowed value-index tuples over ``scope`` (variable indexes, sorted).
 
-    ``linear`` keeps the linear form of a tabulated sum constraint, for solvers that prefer it.
+    Built from a set of tuples (``allowed``) or from an integer array of distinct rows
+    (``rows``); each form is derived from the other when first asked for. ``linear`` keeps the
+    linear form of a tabulated sum constraint, for solvers that prefer it.
     """
 
-    scope: tuple[int, ...]
-    allowed: frozenset[tuple[int, ...]]
-    source: str
-    linear: Resource | None = None
+    def __init__(
+        self,
+        scope: tuple[int, ...],
+        allowed: frozenset[tuple[int, ...]] | None = None,
+        source: str = "",
+        linear: Resource | None = None,
+        *,
+        rows: np.ndarray | None = None,
+    ) -> None:
+        if allowed is None and rows is None:
+            raise TypeError("a constraint needs its allowed tuples or rows")
+        self.scope = scope
+        self.source = source
+        self.linear = linear
+        self._allowed = allowed
+        self._rows = rows
+        self._supports: dict[tuple[int, int], dict[int, frozenset[int]]] = {}
+
+    @property
+    def allowed(self) -> frozenset[tuple[int, ...]]:
+        """The allowed tuples as a set."""
+        if self._allowed is None:
+            assert self._rows is not None  # one of the two is given
+            self._allowed = frozenset(map(tuple, self._rows.tolist()))
+        return self._allowed
+
+    @property
+    def rows(self) -> np.ndarray:
+        """The allowed tuples as an int64 array (one row each, columns in scope order)."""
+        if self._rows is None:
+            assert self._allowed is not None  # one of the two is given
+            found = np.asarray(sorted(self._allowed), dtype=np.int64)
+            self._rows = found.reshape(len(self._allowed), len(self.scope))
+        return self._rows
+
+    @property
+    def size(self) -> int:
+        """The number of allowed tuples."""
+        return len(self._rows) if self._rows is not None else len(self.allowed)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Constraint):
+            return NotImplemented
+        return (self.scope, self.source, self.linear, self.allowed) == (
+            other.scope,
+            other.source,
+            other.linear,
+            other.allowed,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.scope, self.source))
+
+    def __repr__(self) -> str:
+        return f"Constraint({self.scope}, {self.size} tuples, {self.source!r})"
 
     def supports(self, at: int, other: int) -> dict[int, frozenset[int]]:
         """For each value at scope position ``other``: the values at position ``at`` that the
         relation allows with it (memoised)."""
-        cache: dict[tuple[int, int], dict[int, frozenset[int]]]
-        cache = self.__dict__.setdefault("_supports", {})
-        found = cache.get((at, other))
+        found = self._supports.get((at, other))
         if found is None:
             grouped: dict[int, set[int]] = {}
             for t in self.allowed:
                 grouped.setdefault(t[other], set()).add(t[at])
-            found = cache[at, other] = {k: frozenset(v) for k, v in grouped.items()}
+            found = self._supports[at, other] = {k: frozenset(v) for k, v in grouped.items()}
         return found
 
 
@@ -229,6 +283,7 @@ class _Scope:
         self.catalog = catalog
         self.domains = domains
         self.index = {domain.slot: i for i, domain in enumerate(domains)}
+        self.tabulator = Tabulator(catalog, {domain.slot: domain for domain in domains})
 
     def of(self, expr: Expr) -> tuple[int, ...]:
         slots: set[str] = set()
@@ -246,13 +301,20 @@ class _Scope:
     def width(self, scope: Sequence[int], allowed: Sequence[Sequence[bool]]) -> int:
         return prod(sum(allowed[var]) for var in scope)
 
-    def tabulate(
-        self, expr: Expr, scope: Sequence[int], allowed: Sequence[Sequence[bool]]
-    ) -> Iterator[tuple[tuple[int, ...], bool]]:
-        values = [[v for v, ok in enumerate(allowed[var]) if ok] for var in scope]
-        function = compile_expression(expr, self.catalog, self.domains, scope)
-        for combo in itertools.product(*values):
-            yield combo, truthy(function(combo))
+    def rows(
+        self, expr: Expr, scope: Sequence[int], allowed: Sequence[Sequence[bool]] | None = None
+    ) -> list[tuple[int, ...]] | np.ndarray:
+        """The value tuples over ``scope`` where ``expr`` holds (only allowed values, when
+        ``allowed`` is given), in lexicographic order: a list of tuples or an int64 array."""
+        slots = [self.domains[var].slot for var in scope]
+        masks = None if allowed is None else [allowed[var] for var in scope]
+        return self.tabulator.rows(expr, slots, masks)
+
+    def table(self, expr: Expr, scope: Sequence[int], amount: int) -> dict[tuple[int, ...], int]:
+        """``amount`` for every value tuple over ``scope`` where ``expr`` holds."""
+        found = self.rows(expr, scope)
+        tuples = found if isinstance(found, list) else map(tuple, found.tolist())
+        return dict.fromkeys(tuples, amount)
 
 
 def _linear(expr: Expr) -> bool:
@@ -335,15 +397,19 @@ def _constraint_from_expr(
         allowed_sums = frozenset(_linear_tuples(resource, scope, problem.allowed))
         problem.constraints.append(Constraint(scope, allowed_sums, source, resource))
         return
+    found = helper.rows(expr, scope, problem.allowed)
     if len(scope) == 1:
         var = scope[0]
-        for (value,), ok in helper.tabulate(expr, scope, problem.allowed):
-            if not ok:
+        holds = {row[0] for row in (found if isinstance(found, list) else found.tolist())}
+        for value, ok in enumerate(problem.allowed[var]):
+            if ok and value not in holds:
                 problem.allowed[var][value] = False
                 problem.unary_reasons.setdefault((var, value), source)
         return
-    allowed = frozenset(combo for combo, ok in helper.tabulate(expr, scope, problem.allowed) if ok)
-    problem.constraints.append(Constraint(scope, allowed, source))
+    if isinstance(found, list):
+        problem.constraints.append(Constraint(scope, frozenset(found), source))
+    else:
+        problem.constraints.append(Constraint(scope, source=source, rows=found))
 
 
 def _linear_tuples(
@@ -393,24 +459,64 @@ def _table_constraint(helper: _Scope, rule: TableRule) -> Constraint:
     scope_slots = rule.table.slots
     order = sorted(range(len(scope_slots)), key=lambda i: helper.index[scope_slots[i]])
     scope = tuple(helper.index[scope_slots[i]] for i in order)
-    per_var: list[list[int]] = []
-    for i in order:
-        per_var.append(list(range(len(helper.domains[helper.index[scope_slots[i]]].choices))))
+    domains = [helper.domains[var] for var in scope]
+    sizes = [len(domain.choices) for domain in domains]
+    positions = [{choice: value for value, choice in enumerate(d.choices)} for d in domains]
+    columns = list(zip(*rule.rows, strict=True)) if rule.rows else [()] * len(order)
+    wild: list[tuple[int | slice, ...]] = []
+    exact: np.ndarray
+    if any("*" in column for column in columns):
+        found: list[list[int]] = []  # rows without wildcards
+        for row in rule.rows:
+            cells = [row[i] for i in order]
+            if "*" in cells:
+                pairs = zip(cells, positions, strict=True)
+                wild.append(tuple(slice(None) if c == "*" else index[c] for c, index in pairs))
+            else:
+                found.append([index[c] for c, index in zip(cells, positions, strict=True)])
+        exact = np.asarray(found, dtype=np.int64).reshape(len(found), len(scope))
+    else:  # the common case: one column at a time
+        exact = np.asarray(
+            [
+                list(map(index.__getitem__, columns[i]))
+                for i, index in zip(order, positions, strict=True)
+            ],
+            dtype=np.int64,
+        ).T.reshape(len(rule.rows), len(scope))
+    if rule.allow and not wild:
+        return Constraint(scope, source=rule.id, rows=_distinct_rows(exact, sizes))
+    if prod(sizes) <= _GRID_LIMIT:
+        grid = np.full(sizes, not rule.allow, dtype=bool)
+        for where in wild:
+            grid[where] = rule.allow
+        if len(exact):
+            grid[tuple(exact.T)] = rule.allow
+        return Constraint(scope, source=rule.id, rows=np.argwhere(grid).astype(np.int64))
+    per_var = [range(size) for size in sizes]
     matches: set[tuple[int, ...]] = set()
     for row in rule.rows:
-        options: list[list[int]] = []
-        for position, i in enumerate(order):
-            domain = helper.domains[scope[position]]
+        options: list[Sequence[int]] = []
+        for i, index in zip(order, positions, strict=True):
             value = row[i]
-            if value == "*":
-                options.append(per_var[position])
-            else:
-                options.append([domain.index_of(value)])
+            options.append(per_var[len(options)] if value == "*" else [index[value]])
         matches.update(itertools.product(*options))
     if rule.allow:
         return Constraint(scope, frozenset(matches), rule.id)
     everything = itertools.product(*per_var)
     return Constraint(scope, frozenset(c for c in everything if c not in matches), rule.id)
+
+
+def _distinct_rows(rows: np.ndarray, sizes: Sequence[int]) -> np.ndarray:
+    """The distinct rows of ``rows`` (columns of the given domain sizes), sorted."""
+    if prod(sizes) >= 1 << 62:
+        distinct: np.ndarray = np.unique(rows, axis=0)
+        return distinct
+    codes = np.zeros(len(rows), dtype=np.int64)
+    for column, size in enumerate(sizes):
+        codes *= size
+        codes += rows[:, column]
+    _, first = np.unique(codes, return_index=True)
+    return rows[first]
 
 
 def compile_rules(catalog: Catalog, domains: tuple[SlotDomain, ...]) -> Problem:
@@ -468,7 +574,7 @@ def _factor(
         raise LimitExceeded(
             f"'{source}' depends on {len(scope)} slots; give its condition fewer slots"
         )
-    table = {combo: amount for combo, ok in helper.tabulate(condition, scope, everything) if ok}
+    table = helper.table(condition, scope, amount)
     return Factor(scope, table, source) if table else None
 
 
@@ -510,7 +616,7 @@ def needs_problem(base: Problem, resolved: ResolvedNeeds) -> Problem:
         everything = [[True] * len(d.choices) for d in helper.domains]
         if helper.width(scope, everything) > TABULATION_LIMIT:
             raise NeedsError(f"preference '{text}' spans too many slots; name fewer slots")
-        table = {combo: weight for combo, ok in helper.tabulate(expr, scope, everything) if ok}
+        table = helper.table(expr, scope, weight)
         if table:
             problem.score_factors.append(Factor(scope, table, f"prefer: {text}"))
     return problem

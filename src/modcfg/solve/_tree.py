@@ -285,8 +285,7 @@ def _materialise(tree: Tree) -> None:
     def allows(constraint: Constraint) -> Lookup:
         found = lookups.get(id(constraint))
         if found is None:
-            rows = np.asarray(sorted(constraint.allowed), dtype=np.int64)
-            rows = rows.reshape(len(constraint.allowed), len(constraint.scope))
+            rows = constraint.rows
             found = lookups[id(constraint)] = Lookup(rows, [sizes[v] for v in constraint.scope])
         return found
 
