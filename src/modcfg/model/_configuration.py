@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import ItemsView, Iterator, Mapping
+from collections.abc import ItemsView, Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Union
 
@@ -10,7 +10,7 @@ from .._errors import NeedsError, did_you_mean
 from ._expr import Value
 
 if TYPE_CHECKING:
-    from ._catalog import Catalog
+    from ._catalog import Catalog, Module
 
 __all__ = ["Choice", "Configuration", "ConfigurationView", "Quantities"]
 
@@ -214,20 +214,17 @@ class ConfigurationView:
 
     def ref(self, slot: str, name: str) -> Value:
         modules = self._catalog.slots[slot].modules
-        if name in modules:
-            return Decimal(
-                sum(quantity for module, quantity in self._units(slot) if module == name)
-            )
-        if any(isinstance(module.attributes.get(name), Decimal) for module in modules.values()):
-            total = Decimal(0)
-            for module, quantity in self._units(slot):
-                value = modules[module].attributes.get(name)
-                if isinstance(value, Decimal):
-                    total += value * quantity
-            return total
-        for module, _ in self._units(slot):
-            return modules[module].attributes.get(name)
-        return None
+        return _read(modules, name, self._units(slot), numeric=_numeric(modules, name))
+
+    @staticmethod
+    def ref_per_choice(
+        catalog: Catalog, slot: str, name: str, choices: Iterable[Iterable[tuple[str, int]]]
+    ) -> list[Value]:
+        """``ref(slot, name)`` for each choice of ``slot`` given as its (module, quantity)
+        units: what a view holding only that choice would read."""
+        modules = catalog.slots[slot].modules
+        numeric = _numeric(modules, name)
+        return [_read(modules, name, units, numeric=numeric) for units in choices]
 
     def total(self, attribute: str) -> Decimal:
         total = Decimal(0)
@@ -240,3 +237,27 @@ class ConfigurationView:
 
     def count(self, slot: str) -> Decimal:
         return Decimal(sum(quantity for _, quantity in self._units(slot)))
+
+
+def _numeric(modules: Mapping[str, Module], name: str) -> bool:
+    """Whether ``name`` is a numeric attribute of some module of the slot."""
+    return any(isinstance(module.attributes.get(name), Decimal) for module in modules.values())
+
+
+def _read(
+    modules: Mapping[str, Module], name: str, units: Iterable[tuple[str, int]], *, numeric: bool
+) -> Value:
+    """A slot's ``name`` for a choice's units: a module's quantity, the sum of a numeric
+    attribute (x quantity), or the first module's attribute (None when the slot is empty)."""
+    if name in modules:
+        return Decimal(sum(quantity for module, quantity in units if module == name))
+    if numeric:
+        total = Decimal(0)
+        for module, quantity in units:
+            value = modules[module].attributes.get(name)
+            if isinstance(value, Decimal):
+                total += value * quantity
+        return total
+    for module, _ in units:
+        return modules[module].attributes.get(name)
+    return None

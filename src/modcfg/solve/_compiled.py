@@ -15,7 +15,7 @@ own :class:`~modcfg.model.ConfigurationView`. Two evaluators share those tables:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from functools import partial, reduce
 from itertools import product
@@ -108,16 +108,17 @@ class Tabulator:
                 key = (slot, f"total({attribute})")
         found = self._values.get(key)
         if found is None:
-            read: Callable[[ConfigurationView], Value]
+            units = self.domains[slot].units
+            values: list[Value]
             match node:
                 case Ref(_, name):
-                    read = partial(ConfigurationView.ref, slot=slot, name=name)
+                    values = ConfigurationView.ref_per_choice(self.catalog, slot, name, units)
                 case Count(_):
-                    read = partial(ConfigurationView.count, slot=slot)
+                    values = [Decimal(sum(q for _, q in choice)) for choice in units]
                 case Total(attribute):
                     read = partial(_total, attribute=attribute)
-            choices = self.domains[slot].choices
-            values = [read(ConfigurationView(self.catalog, {slot: c})) for c in choices]
+                    choices = self.domains[slot].choices
+                    values = [read(ConfigurationView(self.catalog, {slot: c})) for c in choices]
             found = self._values[key] = _objects(values, [len(values)])
         return found
 

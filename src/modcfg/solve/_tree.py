@@ -42,6 +42,9 @@ _INT64_COST = 1 << 62
 _SMALL_BAG = 64
 #: Partial rows the array join may hold before a bag is joined value by value instead.
 JOIN_STEP_LIMIT = 1 << 21
+#: Components up to this many slots also try the min-fill heuristic (narrower at times,
+#: slower than min-degree on large graphs).
+_MIN_FILL_NODES = 64
 #: Largest number of tuples one bag may hold.
 BAG_LIMIT = 5_000_000
 #: Materialise bags with the compiled kernel where it applies (tests compare both paths).
@@ -148,28 +151,24 @@ def _decompose(graph: nx.Graph) -> tuple[int, list[frozenset[int]], list[tuple[i
     """Bags and tree edges of one connected component, the narrower of two heuristics."""
     if graph.number_of_nodes() == 1:
         return 0, [frozenset(graph.nodes)], []
-    best: tuple[int, Any] | None = None
-    for heuristic in (treewidth_min_fill_in, treewidth_min_degree):
-        width, decomposition = heuristic(graph)
-        if best is None or width < best[0]:
-            best = (width, decomposition)
-    assert best is not None  # the loop ran twice
-    width, decomposition = best
-    # Drop bags contained in a neighbour: fewer, larger bags mean fewer joins.
+    width, decomposition = treewidth_min_degree(graph)
+    if graph.number_of_nodes() <= _MIN_FILL_NODES:
+        fill_width, fill_decomposition = treewidth_min_fill_in(graph)
+        if fill_width <= width:
+            width, decomposition = fill_width, fill_decomposition
+    # Drop bags contained in a neighbour: fewer, larger bags mean fewer joins. One pass
+    # suffices: by the running intersection property, a bag contained in a bag further away is
+    # contained in the neighbour on the path between them.
     tree = nx.Graph(decomposition)
-    merged = True
-    while merged and tree.number_of_nodes() > 1:
-        merged = False
-        for node in list(tree.nodes):
-            for neighbour in list(tree.neighbors(node)):
-                if node <= neighbour:
-                    for other in tree.neighbors(node):
-                        if other != neighbour:
-                            tree.add_edge(neighbour, other)
-                    tree.remove_node(node)
-                    merged = True
-                    break
-            if merged:
+    for node in list(tree.nodes):
+        if tree.number_of_nodes() == 1:
+            break
+        for neighbour in tree.neighbors(node):
+            if node <= neighbour:
+                for other in tree.neighbors(node):
+                    if other != neighbour:
+                        tree.add_edge(neighbour, other)
+                tree.remove_node(node)
                 break
     bags = list(tree.nodes)
     index = {bag: i for i, bag in enumerate(bags)}
