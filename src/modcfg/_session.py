@@ -226,14 +226,24 @@ class Session:
     # -- changes ----------------------------------------------------------------------------
 
     def _shown_available(self, choice: _Choice | None) -> bool:
-        """Whether the computed state already shows ``choice`` as possible (no pass needed)."""
-        state = self._cache
-        if choice is None or state is None or state._data is None or choice.module is None:
+        """Whether ``choice`` is known to be possible without a pass: the computed state shows
+        it, or it is the first choice and the needs' own marginals (computed once for every
+        session with these needs) give it completions."""
+        if choice is None or choice.module is None:
             return False
         if not self._cfg.catalog.slots[choice.slot].single or choice.quantity != 1:
             return False
-        option = state[choice.slot].get(choice.module)
-        return option is not None and option.status != "excluded" and option.count > 0
+        state = self._cache
+        if state is not None and state._data is not None:
+            option = state[choice.slot].get(choice.module)
+            return option is not None and option.status != "excluded" and option.count > 0
+        plan = self._plan()
+        if self._choices or plan.cost_bound is not None or plan.problem.resources:
+            return False
+        var = self._cfg._slot_index[choice.slot]
+        values = self._cfg._module_values[var][choice.module]
+        marginals = plan.query.marginals()[var]
+        return any(marginals[value].completions for value in values)
 
     def _feasible(self) -> bool:
         """Whether the current needs and choices leave a valid configuration."""

@@ -132,11 +132,8 @@ class TreeQuery:
     def restricted(self, var: int, values: frozenset[int]) -> TreeQuery:
         """This query with ``var`` limited to ``values`` (a customer's choice): shares the keys
         and recomputes only the filter of the bag that introduces ``var``."""
-        problem = self.problem.copy()
-        row = problem.allowed[var]
-        for value in range(len(row)):
-            if value not in values:
-                row[value] = False
+        row = [ok and value in values for value, ok in enumerate(self.problem.allowed[var])]
+        problem = self.problem.with_allowed(var, row)
         query = object.__new__(TreeQuery)
         query.__dict__.update(self.__dict__)
         query.problem = problem
@@ -302,6 +299,9 @@ class TreeQuery:
     def _exact_rows(self, residues: np.ndarray) -> list[int]:
         """The integers with these rows of residues."""
         width = residues.shape[1]
+        if width == 1:  # one modulus: the bound on counts keeps every count below it
+            exact: list[int] = residues[:, 0].tolist()
+            return exact
         limbs = np.empty((len(residues), width), dtype=np.int64)
         kernels(compiled=not self.plain).garner(residues, self._moduli, self._inverses, limbs)
         data = memoryview(limbs.astype("<u4").tobytes())
@@ -309,8 +309,11 @@ class TreeQuery:
         convert = int.from_bytes
         return [convert(data[i : i + size], "little") for i in range(0, len(data), size)]
 
-    def feasible(self) -> bool:
-        """Whether any solution exists."""
+    def feasible(self, *, with_counts: bool = False) -> bool:
+        """Whether any solution exists; ``with_counts`` runs the full upward pass (counts too),
+        which a later :meth:`count` or :meth:`marginals` reuses."""
+        if with_counts:
+            self._up()
         return self.best_key() is not None
 
     def count(self) -> int:

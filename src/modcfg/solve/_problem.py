@@ -206,6 +206,22 @@ class Problem:
             for domain, value in zip(self.domains, assignment, strict=True)
         }
 
+    def with_allowed(self, var: int, row: list[bool]) -> Problem:
+        """A copy with ``var``'s allowed values replaced by ``row`` (the other rows are shared:
+        copy before changing them in place)."""
+        allowed = list(self.allowed)
+        allowed[var] = row
+        return Problem(
+            catalog=self.catalog,
+            domains=self.domains,
+            allowed=allowed,
+            constraints=self.constraints,
+            cost_factors=self.cost_factors,
+            score_factors=self.score_factors,
+            resources=self.resources,
+            unary_reasons=self.unary_reasons,
+        )
+
     def copy(self) -> Problem:
         return Problem(
             catalog=self.catalog,

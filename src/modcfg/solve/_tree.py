@@ -51,6 +51,13 @@ BAG_LIMIT = 5_000_000
 COMPILED = True
 
 
+# shared empty arrays: a bag's placeholders until it is materialised (replaced, never written)
+_NO_ROWS = np.zeros((0, 0), dtype=np.int64)
+_NOTHING = np.zeros(0, dtype=np.int64)
+_NO_ROWS.flags.writeable = False
+_NOTHING.flags.writeable = False
+
+
 def tuple_projector(positions: Sequence[int]) -> Callable[[tuple[int, ...]], tuple[int, ...]]:
     """Like :func:`_projector`, but always a tuple (the keys of relations and factors)."""
     if len(positions) == 1:
@@ -92,11 +99,11 @@ class Bag:
     cost_factors: list[tuple[Factor, Callable[[tuple[int, ...]], Key]]] = field(
         default_factory=list
     )
-    values: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
-    sep_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    sep_starts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    values: np.ndarray = field(default_factory=lambda: _NO_ROWS)
+    sep_ids: np.ndarray = field(default_factory=lambda: _NOTHING)
+    sep_starts: np.ndarray = field(default_factory=lambda: _NOTHING)
     child_index: list[np.ndarray] = field(default_factory=list)
-    cost_array: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    cost_array: np.ndarray = field(default_factory=lambda: _NOTHING)
 
     @cached_property
     def tuples(self) -> list[tuple[int, ...]]:
@@ -187,8 +194,8 @@ def build_tree(problem: Problem, *, extra_scopes: Sequence[Sequence[int]] = ()) 
     scopes = [c.scope for c in problem.constraints]
     scopes += [f.scope for f in (*problem.cost_factors, *problem.score_factors)]
     scopes += [tuple(scope) for scope in extra_scopes]
-    for scope in scopes:
-        graph.add_edges_from(itertools.combinations(scope, 2))
+    pairs = {pair for scope in scopes for pair in itertools.combinations(sorted(scope), 2)}
+    graph.add_edges_from(pairs)
     bags: list[Bag] = [Bag(vars=())]  # the virtual root joins the components
     width = 0
     for component in nx.connected_components(graph):
