@@ -92,10 +92,11 @@ def materialise(tree: Tree, *, compiled: bool = True, bag_limit: int) -> bool:
     f_amount: list[int] = []
     for bag in bags:
         width = len(bag.vars)
+        column_of = {var: p for p, var in enumerate(bag.vars)}
         degree = [0] * width
         for constraint, _ in bag.constraints:
             for var in constraint.scope:
-                degree[bag.vars.index(var)] += 1
+                degree[column_of[var]] += 1
         for positions in bag.child_positions:
             for p in positions:
                 degree[p] += 1
@@ -121,17 +122,13 @@ def materialise(tree: Tree, *, compiled: bool = True, bag_limit: int) -> bool:
                 t_rows.append(len(rows))
                 t_len.append(rows.size)
                 t_flat.append(rows.ravel())
-            columns = sorted(
-                range(len(constraint.scope)),
-                key=lambda i: depth_of[bag.vars.index(constraint.scope[i])],
-            )
+            # positions in scope order; the kernel sorts them by depth
             r_kind.append(0)
             r_src.append(found)
-            for i in columns:
-                var = constraint.scope[i]
-                r_depth.append(depth_of[bag.vars.index(var)])
-                r_col.append(i)
-                r_size.append(sizes[var])
+            scope = constraint.scope
+            r_depth.extend([depth_of[column_of[var]] for var in scope])
+            r_col.extend(range(len(scope)))
+            r_size.extend([sizes[var] for var in scope])
             r_pstart.append(len(r_depth))
         for child, positions in zip(bag.children, bag.child_positions, strict=True):
             if prod(sizes[bag.vars[p]] for p in positions) >= _SAFE:
@@ -144,19 +141,17 @@ def materialise(tree: Tree, *, compiled: bool = True, bag_limit: int) -> bool:
             child_sep = bags[child].sep_positions
             r_kind.append(1)
             r_src.append(edge)
-            for k in sorted(range(len(positions)), key=lambda k: depth_of[positions[k]]):
-                r_depth.append(depth_of[positions[k]])
-                r_col.append(child_sep[k])
-                r_size.append(sizes[bag.vars[positions[k]]])
+            r_depth.extend([depth_of[p] for p in positions])
+            r_col.extend(child_sep)
+            r_size.extend([sizes[bag.vars[p]] for p in positions])
             r_pstart.append(len(r_depth))
         b_rel_start.append(len(r_kind))
         b_edge_start.append(len(e_child))
         for factor, _ in bag.cost_factors:
             if prod(sizes[var] for var in factor.scope) >= _SAFE:
                 return False
-            for var in factor.scope:
-                f_col.append(bag.vars.index(var))
-                f_size.append(sizes[var])
+            f_col.extend([column_of[var] for var in factor.scope])
+            f_size.extend([sizes[var] for var in factor.scope])
             f_pstart.append(len(f_col))
             f_trows.append(len(factor.table))
             f_flat.extend(factor.table)
@@ -285,6 +280,22 @@ def _fill(
     nbags = b_dstart.shape[0] - 1
     status = np.zeros(2, dtype=np.int64)
     empty = np.zeros(0, dtype=np.int64)
+    # each relation's positions in order of depth (insertion sort: a handful each)
+    r_depth = r_depth.copy()
+    r_col = r_col.copy()
+    r_size = r_size.copy()
+    for r in range(r_kind.shape[0]):
+        for q in range(r_pstart[r] + 1, r_pstart[r + 1]):
+            depth, column, size = r_depth[q], r_col[q], r_size[q]
+            j = q - 1
+            while j >= r_pstart[r] and r_depth[j] > depth:
+                r_depth[j + 1] = r_depth[j]
+                r_col[j + 1] = r_col[j]
+                r_size[j + 1] = r_size[j]
+                j -= 1
+            r_depth[j + 1] = depth
+            r_col[j + 1] = column
+            r_size[j + 1] = size
     # suffix products: position q of a relation weighs r_stride[q] in its row codes
     r_stride = np.ones(r_size.shape[0], dtype=np.int64)
     for r in range(r_kind.shape[0]):

@@ -93,7 +93,7 @@ class Tabulator:
         self._truth: dict[tuple[str, str], tuple[bool, ...]] = {}
         # (shape, axis, truth) -> the mask of the combinations whose choice there is true
         self._masks: dict[tuple[tuple[int, ...], int, tuple[bool, ...]], int] = {}
-        self._combinations: dict[tuple[int, ...], list[tuple[int, ...]]] = {}
+        self._combinations: dict[tuple[int, ...], np.ndarray] = {}
 
     # -- reference tables ---------------------------------------------------------------------
 
@@ -126,17 +126,26 @@ class Tabulator:
         key = (slot, node.name if isinstance(node, Ref) else "count()")
         found = self._truth.get(key)
         if found is None:
-            found = self._truth[key] = tuple(truthy(v) for v in self.values(node, slot).tolist())
+            units = self.domains[slot].units
+            if isinstance(node, Ref) and node.name in self.catalog.slots[slot].modules:
+                # a module reference holds when the choice takes some of that module
+                name = node.name
+                found = tuple(any(m == name and q for m, q in choice) for choice in units)
+            elif isinstance(node, Count):
+                found = tuple(any(q for _, q in choice) for choice in units)
+            else:
+                found = tuple(truthy(v) for v in self.values(node, slot).tolist())
+            self._truth[key] = found
         return found
 
     # -- evaluation ---------------------------------------------------------------------------
 
     def rows(
         self, expr: Expr, slots: Sequence[str], allowed: Sequence[Sequence[bool]] | None = None
-    ) -> list[tuple[int, ...]] | np.ndarray:
+    ) -> np.ndarray:
         """The combinations of the choices of ``slots`` (value indexes, in order) where
         ``expr`` holds, in lexicographic order; with ``allowed`` (per slot, per choice), only
-        combinations of allowed choices. A list of tuples or an (n, slots) int64 array."""
+        combinations of allowed choices. An (n, slots) int64 array."""
         shape = tuple(len(self.domains[slot].choices) for slot in slots)
         size = prod(shape)
         if size <= _BITS:
@@ -148,10 +157,13 @@ class Tabulator:
                             mask &= self._mask(shape, axis, tuple(ok))
                 combinations = self._combinations.get(shape)
                 if combinations is None:
-                    combinations = self._combinations[shape] = list(
-                        product(*(range(n) for n in shape))
-                    )
-                return [combinations[i] for i in range(size) if mask >> i & 1]
+                    combinations = np.asarray(list(product(*(range(n) for n in shape))))
+                    combinations = combinations.astype(np.int64).reshape(size, len(shape))
+                    self._combinations[shape] = combinations
+                raw = np.frombuffer(mask.to_bytes((size + 7) // 8, "little"), dtype=np.uint8)
+                holds = np.unpackbits(raw, count=size, bitorder="little").view(bool)
+                found: np.ndarray = combinations[holds]
+                return found
         return np.argwhere(self.grid(expr, slots, allowed)).astype(np.int64)
 
     def grid(

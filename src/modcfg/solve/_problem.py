@@ -319,18 +319,16 @@ class _Scope:
 
     def rows(
         self, expr: Expr, scope: Sequence[int], allowed: Sequence[Sequence[bool]] | None = None
-    ) -> list[tuple[int, ...]] | np.ndarray:
+    ) -> np.ndarray:
         """The value tuples over ``scope`` where ``expr`` holds (only allowed values, when
-        ``allowed`` is given), in lexicographic order: a list of tuples or an int64 array."""
+        ``allowed`` is given), in lexicographic order, as an int64 array."""
         slots = [self.domains[var].slot for var in scope]
         masks = None if allowed is None else [allowed[var] for var in scope]
         return self.tabulator.rows(expr, slots, masks)
 
     def table(self, expr: Expr, scope: Sequence[int], amount: int) -> dict[tuple[int, ...], int]:
         """``amount`` for every value tuple over ``scope`` where ``expr`` holds."""
-        found = self.rows(expr, scope)
-        tuples = found if isinstance(found, list) else map(tuple, found.tolist())
-        return dict.fromkeys(tuples, amount)
+        return dict.fromkeys(map(tuple, self.rows(expr, scope).tolist()), amount)
 
 
 def _linear(expr: Expr) -> bool:
@@ -416,16 +414,13 @@ def _constraint_from_expr(
     found = helper.rows(expr, scope, problem.allowed)
     if len(scope) == 1:
         var = scope[0]
-        holds = {row[0] for row in (found if isinstance(found, list) else found.tolist())}
+        holds = set(found[:, 0].tolist())
         for value, ok in enumerate(problem.allowed[var]):
             if ok and value not in holds:
                 problem.allowed[var][value] = False
                 problem.unary_reasons.setdefault((var, value), source)
         return
-    if isinstance(found, list):
-        problem.constraints.append(Constraint(scope, frozenset(found), source))
-    else:
-        problem.constraints.append(Constraint(scope, source=source, rows=found))
+    problem.constraints.append(Constraint(scope, source=source, rows=found))
 
 
 def _linear_tuples(
