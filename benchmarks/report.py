@@ -14,7 +14,7 @@ from rich.table import Table
 from .harness import Fingerprint, Outcome
 from .peers import StepAnswer, peer_class
 
-__all__ = ["Check", "cross_check", "print_table", "to_json"]
+__all__ = ["Check", "cross_check", "print_summary", "print_table", "to_json"]
 
 #: Who answers for a job when modcfg cannot: exact peers first.
 REFERENCE_ORDER = (
@@ -207,6 +207,84 @@ def print_table(
         print("Notes:")
         for note in notes:
             print(f"  {note}")
+
+
+def _total(
+    peer: str,
+    builds: Mapping[str, Outcome],
+    outcomes: Mapping[str, Outcome],
+    marks: Mapping[str, Check],
+) -> float | None:
+    """A peer's median build plus median query, when it answered exactly."""
+    built, answered = builds.get(peer), outcomes.get(peer)
+    if built is None or answered is None or answered.status != "ok":
+        return None
+    if built.seconds is None or answered.seconds is None:
+        return None
+    mark = marks.get(peer)
+    if mark is not None and mark.mark in ("≠", "≈"):
+        return None
+    return built.seconds + answered.seconds
+
+
+def summary_rows(
+    results: Results, checks: Mapping[tuple[str, str], Mapping[str, Check]]
+) -> list[list[str]]:
+    """Per workload and job: modcfg's build + query against the fastest peer's build + query.
+
+    A peer counts when it built and answered, exactly (no ``≠``, no ``≈``). The goal is a ratio
+    of at least 2, except when enumerating, where a bare itertools scan is the limit and
+    modcfg must stay within 3x of it.
+    """
+    rows: list[list[str]] = []
+    workloads = dict.fromkeys(workload for workload, _ in results)
+    for workload in workloads:
+        builds = results.get((workload, "build"), {})
+        for (name, job), outcomes in results.items():
+            if name != workload or job == "build":
+                continue
+            marks = checks.get((workload, job), {})
+            ours = _total("modcfg", builds, outcomes, marks)
+            if ours is None:
+                continue
+            peers = {
+                p: t
+                for p in outcomes
+                if p != "modcfg" and (t := _total(p, builds, outcomes, marks)) is not None
+            }
+            if not peers:
+                rows.append([workload, job, _seconds(ours), "none finishes", "", "exact alone"])
+                continue
+            fastest = min(peers, key=peers.__getitem__)
+            ratio = peers[fastest] / ours
+            if job == "enumerate" and fastest == "itertools":
+                verdict = "within 3x" if ratio >= 1 / 3 else "slower than 3x"
+            else:
+                verdict = "2x or more" if ratio >= 2 else "under 2x"
+            rows.append(
+                [
+                    workload,
+                    job,
+                    _seconds(ours),
+                    f"{fastest} {_seconds(peers[fastest])}",
+                    f"×{ratio:.3g}",
+                    verdict,
+                ]
+            )
+    return rows
+
+
+def print_summary(results: Results, checks: Mapping[tuple[str, str], Mapping[str, Check]]) -> None:
+    """Print build + query (median build plus median query) against the fastest exact peer."""
+    rows = summary_rows(results, checks)
+    if not rows:
+        return
+    headers = ["workload", "job", "modcfg", "fastest exact peer", "ratio", "goal"]
+    widths = [max(len(line[i]) for line in [headers, *rows]) for i in range(len(headers))]
+    print()
+    print("Build + query (medians), against the fastest peer that answers exactly:")
+    for line in [headers, ["-" * w for w in widths], *rows]:
+        print("  ".join(text.ljust(width) for text, width in zip(line, widths, strict=True)))
 
 
 def _notes(results: Results, checks: Mapping[tuple[str, str], Mapping[str, Check]]) -> list[str]:

@@ -17,7 +17,7 @@ if __package__ in (None, ""):
 
 from benchmarks.harness import JOBS, Outcome, Settings, run_peer
 from benchmarks.peers import PEERS
-from benchmarks.report import cross_check, print_table, to_json
+from benchmarks.report import cross_check, print_summary, print_table, to_json
 from benchmarks.workloads import WORKLOADS, Missing, prepare
 
 #: Enumeration is skipped above this many configurations.
@@ -90,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         f"up to {settings.repeats} runs.\n"
     )
     print_table(results, checks, peers, plain=args.plain)
+    print_summary(results, checks)
     if args.json:
         args.json.write_text(to_json(results, checks), encoding="utf-8")
     return 0

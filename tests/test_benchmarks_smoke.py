@@ -123,3 +123,32 @@ def test_table_rows_translate_like_their_predicate() -> None:
             assert (table.allowed, table.forbidden) == (allowed, forbidden), rule.id
             checked += 1
     assert checked
+
+
+def test_summary_compares_build_plus_query_with_the_fastest_exact_peer() -> None:
+    from benchmarks.harness import Outcome
+    from benchmarks.report import Check, summary_rows
+
+    results = {
+        ("w", "build"): {
+            "modcfg": Outcome("ok", 0.010),
+            "pysat": Outcome("ok", 0.005),
+            "dd-cudd": Outcome("ok", 0.001),
+        },
+        ("w", "count"): {
+            "modcfg": Outcome("ok", 0.001),
+            "pysat": Outcome("ok", 0.030),  # 35 ms in all
+            "dd-cudd": Outcome("ok", 0.001),  # faster, but an inexact count
+        },
+        ("w", "step"): {
+            "modcfg": Outcome("ok", 0.002),
+            "pysat": Outcome("ok", 0.010),  # 15 ms in all: under 2x of modcfg's 12 ms
+            "dd-cudd": Outcome("timeout"),
+        },
+        ("w", "top10"): {"modcfg": Outcome("ok", 0.002), "pysat": Outcome("n/a")},
+    }
+    checks = {("w", "count"): {"modcfg": Check("ref"), "pysat": Check("="), "dd-cudd": Check("≈")}}
+    rows = {row[1]: row for row in summary_rows(results, checks)}
+    assert rows["count"][3:] == ["pysat 35.0 ms", "×3.18", "2x or more"]
+    assert rows["step"][3:] == ["pysat 15.0 ms", "×1.25", "under 2x"]
+    assert rows["top10"][3:] == ["none finishes", "", "exact alone"]
