@@ -162,3 +162,25 @@ def test_notebook_views() -> None:
     assert "EUR" in html
     state = cfg.session().state()
     assert state._repr_html_(max_rows=5).count("<tr>") == 1 + 5 + 1
+
+
+def test_compiling_leaves_the_garbage_collector_as_it_found_it() -> None:
+    """Compiling pauses the collector and resumes it, unless the caller had paused it."""
+    import gc
+
+    catalog = modcfg.load_catalog("bicycle")
+    assert gc.isenabled()
+    modcfg.compile(catalog)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        modcfg.compile(catalog)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    threads = [threading.Thread(target=modcfg.compile, args=(catalog,)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert gc.isenabled()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -53,6 +55,37 @@ Order = Literal["price"] | None
 NeedsLike = Needs | Mapping[str, Any] | None
 #: ``progress(done, total)``: ``total`` is None when unknown.
 Progress = Callable[[int, int | None], None]
+
+
+_pauses = 0  # compilations running with the collector paused by them
+_pause_lock = threading.Lock()
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while compiling.
+
+    Compiling allocates many short-lived containers, all freed by reference counting; with
+    the collector running, some of them are promoted to the oldest generation, and every few
+    compilations trigger a full collection, which scans every object of the process (about
+    100 ms once numba is loaded). Paused, only what the compiled catalog keeps is left for
+    the collector. The collector is resumed when the last compilation that paused it ends,
+    and left alone when the caller had already paused it.
+    """
+    global _pauses
+    with _pause_lock:
+        paused = gc.isenabled() or _pauses > 0
+        if paused:
+            gc.disable()
+            _pauses += 1
+    try:
+        yield
+    finally:
+        if paused:
+            with _pause_lock:
+                _pauses -= 1
+                if not _pauses:
+                    gc.enable()
 
 
 def compile(catalog: Catalog) -> Configurator:
@@ -107,6 +140,10 @@ class Configurator:
     """
 
     def __init__(self, catalog: Catalog) -> None:
+        with _collector_paused():
+            self._compile(catalog)
+
+    def _compile(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self._domains = build_domains(catalog)
         self._base = compile_rules(catalog, self._domains)
