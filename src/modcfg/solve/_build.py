@@ -60,6 +60,9 @@ def materialise(tree: Tree, *, compiled: bool = True, bag_limit: int) -> bool:
     largest += sum(max((abs(a) for a in f.table.values()), default=0) for f in problem.cost_factors)
     if largest >= _SAFE:
         return False
+    # row codes over a bag's variables fit in 64 bits unless the bags are wide and domains big
+    widest = max((len(bag.vars) for bag in bags), default=0)
+    checked = max(sizes, default=1) ** widest >= _SAFE
     # variables: allowed values, unit costs over every value
     allowed_values = [problem.values(var) for var in range(problem.size)]
     v_start = _starts([len(values) for values in allowed_values])
@@ -114,8 +117,7 @@ def materialise(tree: Tree, *, compiled: bool = True, bag_limit: int) -> bool:
         for constraint, _ in bag.constraints:
             found = table_of.get(id(constraint))
             if found is None:
-                span = prod(sizes[var] for var in constraint.scope)
-                if span >= _SAFE:
+                if checked and prod(sizes[var] for var in constraint.scope) >= _SAFE:
                     return False
                 found = table_of[id(constraint)] = len(t_rows)
                 rows = constraint.rows
@@ -131,7 +133,7 @@ def materialise(tree: Tree, *, compiled: bool = True, bag_limit: int) -> bool:
             r_size.extend([sizes[var] for var in scope])
             r_pstart.append(len(r_depth))
         for child, positions in zip(bag.children, bag.child_positions, strict=True):
-            if prod(sizes[bag.vars[p]] for p in positions) >= _SAFE:
+            if checked and prod(sizes[bag.vars[p]] for p in positions) >= _SAFE:
                 return False
             edge = len(e_child)
             e_child.append(child)
@@ -148,7 +150,7 @@ def materialise(tree: Tree, *, compiled: bool = True, bag_limit: int) -> bool:
         b_rel_start.append(len(r_kind))
         b_edge_start.append(len(e_child))
         for factor, _ in bag.cost_factors:
-            if prod(sizes[var] for var in factor.scope) >= _SAFE:
+            if checked and prod(sizes[var] for var in factor.scope) >= _SAFE:
                 return False
             f_col.extend([column_of[var] for var in factor.scope])
             f_size.extend([sizes[var] for var in factor.scope])
@@ -158,7 +160,7 @@ def materialise(tree: Tree, *, compiled: bool = True, bag_limit: int) -> bool:
             f_amount.extend(factor.table.values())
         b_fac_start.append(len(f_trows))
     for bag in bags:
-        if prod(sizes[bag.vars[p]] for p in bag.sep_positions) >= _SAFE:
+        if checked and prod(sizes[bag.vars[p]] for p in bag.sep_positions) >= _SAFE:
             return False
     t_start = _starts(t_len)
     f_tstart = _starts([rows * (f_pstart[i + 1] - f_pstart[i]) for i, rows in enumerate(f_trows)])
@@ -225,9 +227,13 @@ def materialise(tree: Tree, *, compiled: bool = True, bag_limit: int) -> bool:
             bag.child_index.append(links[e_off[edge] : e_off[edge] + count])
             edge += 1
     cost.flags.writeable = False
-    spans = [(int(c.max()), int(c.min())) for c in (bag.cost_array for bag in bags) if len(c)]
-    tree.cost_span = sum(high - low for high, low in spans) + 1
-    tree.cost_magnitude = sum(max(abs(high), abs(low)) for high, low in spans) + 1
+    # per bag, its costs' extremes (bags without rows add nothing)
+    filled = np.diff(b_roff) > 0
+    starts = b_roff[:-1][filled]
+    high = np.maximum.reduceat(cost, starts) if len(starts) else cost[:0]
+    low = np.minimum.reduceat(cost, starts) if len(starts) else cost[:0]
+    tree.cost_span = sum((high - low).tolist()) + 1
+    tree.cost_magnitude = sum(np.maximum(np.abs(high), np.abs(low)).tolist()) + 1
     return True
 
 

@@ -198,9 +198,12 @@ def build_tree(problem: Problem, *, extra_scopes: Sequence[Sequence[int]] = ()) 
     graph.add_edges_from(pairs)
     bags: list[Bag] = [Bag(vars=())]  # the virtual root joins the components
     width = 0
+    edges: list[tuple[int, int]]
     for component in nx.connected_components(graph):
-        sub = graph.subgraph(component)
-        component_width, node_sets, edges = _decompose(sub)
+        if len(component) == 1:  # a slot no rule ties to another: one bag of its own
+            component_width, node_sets, edges = 0, [frozenset(component)], []
+        else:
+            component_width, node_sets, edges = _decompose(graph.subgraph(component))
         width = max(width, component_width)
         offset = len(bags)
         for node_set in node_sets:
