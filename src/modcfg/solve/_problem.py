@@ -10,6 +10,7 @@ sum is compared with a bound. Prices become integer costs in the currency's mino
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -408,8 +409,8 @@ def _constraint_from_expr(
         )
     if len(scope) > 2 and _linear(expr) and isinstance(expr, Compare):
         resource = _resource(helper, expr, source)
-        allowed_sums = frozenset(_linear_tuples(resource, scope, problem.allowed))
-        problem.constraints.append(Constraint(scope, allowed_sums, source, resource))
+        rows = _linear_rows(resource, scope, problem.allowed)
+        problem.constraints.append(Constraint(scope, None, source, resource, rows=rows))
         return
     found = helper.rows(expr, scope, problem.allowed)
     if len(scope) == 1:
@@ -421,6 +422,42 @@ def _constraint_from_expr(
                 problem.unary_reasons.setdefault((var, value), source)
         return
     problem.constraints.append(Constraint(scope, source=source, rows=found))
+
+
+_OPERATORS = {
+    "<=": operator.le,
+    "<": operator.lt,
+    ">=": operator.ge,
+    ">": operator.gt,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+
+
+def _linear_rows(
+    resource: Resource, scope: Sequence[int], allowed: Sequence[Sequence[bool]]
+) -> np.ndarray:
+    """The value tuples over ``scope`` whose weights satisfy the resource, as an int64 array:
+    summed over the whole grid of allowed values when it is small and the sums fit in 64 bits,
+    else enumerated with bound pruning."""
+    values = [[v for v, ok in enumerate(allowed[var]) if ok] for var in scope]
+    largest = sum(
+        max((abs(resource.weights[var][v]) for v in vs), default=0)
+        for var, vs in zip(scope, values, strict=True)
+    )
+    if prod(len(vs) for vs in values) <= _GRID_LIMIT and largest + abs(resource.bound) < 1 << 62:
+        total = np.zeros([1] * len(scope), dtype=np.int64)
+        for axis, (var, vs) in enumerate(zip(scope, values, strict=True)):
+            shape = [1] * len(scope)
+            shape[axis] = len(vs)
+            weights = np.asarray([resource.weights[var][v] for v in vs], dtype=np.int64)
+            total = total + weights.reshape(shape)
+        holds = _OPERATORS[resource.op](total, resource.bound)
+        at = np.argwhere(holds)
+        columns = [np.asarray(vs, dtype=np.int64)[at[:, axis]] for axis, vs in enumerate(values)]
+        return np.stack(columns, axis=1).reshape(len(at), len(scope))
+    found = list(_linear_tuples(resource, scope, allowed))
+    return np.asarray(found, dtype=np.int64).reshape(len(found), len(scope))
 
 
 def _linear_tuples(
