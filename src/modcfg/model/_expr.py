@@ -54,6 +54,7 @@ __all__ = [
     "Ref",
     "Total",
     "Value",
+    "children",
     "compare",
     "evaluate",
     "number",
@@ -282,7 +283,8 @@ def parse(text: str) -> Expr:
     return result
 
 
-def _children(expr: Expr) -> tuple[Expr, ...]:
+def children(expr: Expr) -> tuple[Expr, ...]:
+    """The direct sub-expressions of ``expr``."""
     match expr:
         case Not(operand) | Neg(operand):
             return (operand,)
@@ -298,7 +300,7 @@ def _children(expr: Expr) -> tuple[Expr, ...]:
 def walk(expr: Expr) -> Iterator[Expr]:
     """Yield ``expr`` and every sub-expression, depth first."""
     yield expr
-    for child in _children(expr):
+    for child in children(expr):
         yield from walk(child)
 
 

@@ -94,6 +94,7 @@ class Tabulator:
         # (shape, axis, truth) -> the mask of the combinations whose choice there is true
         self._masks: dict[tuple[tuple[int, ...], int, tuple[bool, ...]], int] = {}
         self._combinations: dict[tuple[int, ...], np.ndarray] = {}
+        self._rows: dict[tuple[tuple[int, ...], int], np.ndarray] = {}
 
     # -- reference tables ---------------------------------------------------------------------
 
@@ -155,16 +156,25 @@ class Tabulator:
                     for axis, ok in enumerate(allowed):
                         if not all(ok):
                             mask &= self._mask(shape, axis, tuple(ok))
-                combinations = self._combinations.get(shape)
-                if combinations is None:
-                    combinations = np.asarray(list(product(*(range(n) for n in shape))))
-                    combinations = combinations.astype(np.int64).reshape(size, len(shape))
-                    self._combinations[shape] = combinations
-                raw = np.frombuffer(mask.to_bytes((size + 7) // 8, "little"), dtype=np.uint8)
-                holds = np.unpackbits(raw, count=size, bitorder="little").view(bool)
-                found: np.ndarray = combinations[holds]
+                found = self._rows.get((shape, mask))  # rules of one shape repeat masks
+                if found is None:
+                    found = self._rows[shape, mask] = self._select(shape, mask)
                 return found
         return np.argwhere(self.grid(expr, slots, allowed)).astype(np.int64)
+
+    def _select(self, shape: tuple[int, ...], mask: int) -> np.ndarray:
+        """The combinations of a grid of ``shape`` whose bit is set (read-only rows)."""
+        size = prod(shape)
+        combinations = self._combinations.get(shape)
+        if combinations is None:
+            combinations = np.asarray(list(product(*(range(n) for n in shape))))
+            combinations = combinations.astype(np.int64).reshape(size, len(shape))
+            self._combinations[shape] = combinations
+        raw = np.frombuffer(mask.to_bytes((size + 7) // 8, "little"), dtype=np.uint8)
+        holds = np.unpackbits(raw, count=size, bitorder="little").view(bool)
+        found: np.ndarray = combinations[holds]
+        found.flags.writeable = False
+        return found
 
     def grid(
         self, expr: Expr, slots: Sequence[str], allowed: Sequence[Sequence[bool]] | None = None

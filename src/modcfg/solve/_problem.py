@@ -34,7 +34,7 @@ from ..model import (
     truthy,
 )
 from ..model._configuration import Choice
-from ..model._expr import Arith, BoolOp, Compare, Count, Neg, Not, Num, Ref, Total, refs
+from ..model._expr import Arith, BoolOp, Compare, Count, Neg, Not, Num, Ref, Total, children
 from ._compiled import Tabulator
 
 __all__ = [
@@ -303,17 +303,31 @@ class _Scope:
         self.tabulator = Tabulator(catalog, {domain.slot: domain for domain in domains})
 
     def of(self, expr: Expr) -> tuple[int, ...]:
-        slots: set[str] = set()
-        for node in refs(expr):
+        """The variables ``expr`` reads (sorted)."""
+        found: set[int] = set()
+        index = self.index
+        stack = [expr]
+        while stack:  # a walk over the expression (the common nodes first)
+            node = stack.pop()
             if isinstance(node, Ref | Count):
-                slots.add(node.slot)
+                found.add(index[node.slot])
+            elif isinstance(node, BoolOp):
+                stack.extend(node.operands)
+            elif isinstance(node, Not):
+                stack.append(node.operand)
+            elif isinstance(node, Total):
+                found.update(self._holding(node.attribute))
             else:
-                slots.update(
-                    slot_id
-                    for slot_id, slot in self.catalog.slots.items()
-                    if any(node.attribute in m.attributes for m in slot.modules.values())
-                )
-        return tuple(sorted(self.index[slot] for slot in slots))
+                stack.extend(children(node))
+        return tuple(sorted(found))
+
+    def _holding(self, attribute: str) -> list[int]:
+        """The variables whose slot has a module with ``attribute``."""
+        return [
+            self.index[slot_id]
+            for slot_id, slot in self.catalog.slots.items()
+            if any(attribute in m.attributes for m in slot.modules.values())
+        ]
 
     def width(self, scope: Sequence[int], allowed: Sequence[Sequence[bool]]) -> int:
         return prod(sum(allowed[var]) for var in scope)

@@ -203,7 +203,9 @@ def build_tree(problem: Problem, *, extra_scopes: Sequence[Sequence[int]] = ()) 
         if len(component) == 1:  # a slot no rule ties to another: one bag of its own
             component_width, node_sets, edges = 0, [frozenset(component)], []
         else:
-            component_width, node_sets, edges = _decompose(graph.subgraph(component))
+            whole = len(component) == graph.number_of_nodes()  # a view filters every read
+            sub = graph if whole else graph.subgraph(component)
+            component_width, node_sets, edges = _decompose(sub)
         width = max(width, component_width)
         offset = len(bags)
         for node_set in node_sets:
