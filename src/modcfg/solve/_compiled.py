@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from functools import partial, reduce
-from itertools import product
 from math import prod
 from typing import TYPE_CHECKING, Any
 
@@ -82,6 +81,23 @@ def _as_objects(array: np.ndarray) -> np.ndarray:
     return array if array.dtype == object else array.astype(object)
 
 
+#: (grid shape, bit mask) -> the rows of the set bits: shared by every catalog and rule.
+_ROWS: dict[tuple[tuple[int, ...], int], np.ndarray] = {}
+_ROWS_KEPT = 4096
+
+
+def _select(shape: tuple[int, ...], mask: int) -> np.ndarray:
+    """The combinations of a grid of ``shape`` whose bit is set (read-only rows, first axis
+    slowest)."""
+    size = prod(shape)
+    grid = np.indices(shape, dtype=np.int64).reshape(len(shape), size).T
+    raw = np.frombuffer(mask.to_bytes((size + 7) // 8, "little"), dtype=np.uint8)
+    holds = np.unpackbits(raw, count=size, bitorder="little").view(bool)
+    found: np.ndarray = np.ascontiguousarray(grid[holds])
+    found.flags.writeable = False
+    return found
+
+
 class Tabulator:
     """Evaluates expressions of one catalog over the choices of the slots they read."""
 
@@ -93,8 +109,6 @@ class Tabulator:
         self._truth: dict[tuple[str, str], tuple[bool, ...]] = {}
         # (shape, axis, truth) -> the mask of the combinations whose choice there is true
         self._masks: dict[tuple[tuple[int, ...], int, tuple[bool, ...]], int] = {}
-        self._combinations: dict[tuple[int, ...], np.ndarray] = {}
-        self._rows: dict[tuple[tuple[int, ...], int], np.ndarray] = {}
 
     # -- reference tables ---------------------------------------------------------------------
 
@@ -156,25 +170,13 @@ class Tabulator:
                     for axis, ok in enumerate(allowed):
                         if not all(ok):
                             mask &= self._mask(shape, axis, tuple(ok))
-                found = self._rows.get((shape, mask))  # rules of one shape repeat masks
+                found = _ROWS.get((shape, mask))  # rules of one shape repeat masks
                 if found is None:
-                    found = self._rows[shape, mask] = self._select(shape, mask)
+                    if len(_ROWS) >= _ROWS_KEPT:
+                        _ROWS.clear()
+                    found = _ROWS[shape, mask] = _select(shape, mask)
                 return found
         return np.argwhere(self.grid(expr, slots, allowed)).astype(np.int64)
-
-    def _select(self, shape: tuple[int, ...], mask: int) -> np.ndarray:
-        """The combinations of a grid of ``shape`` whose bit is set (read-only rows)."""
-        size = prod(shape)
-        combinations = self._combinations.get(shape)
-        if combinations is None:
-            combinations = np.asarray(list(product(*(range(n) for n in shape))))
-            combinations = combinations.astype(np.int64).reshape(size, len(shape))
-            self._combinations[shape] = combinations
-        raw = np.frombuffer(mask.to_bytes((size + 7) // 8, "little"), dtype=np.uint8)
-        holds = np.unpackbits(raw, count=size, bitorder="little").view(bool)
-        found: np.ndarray = combinations[holds]
-        found.flags.writeable = False
-        return found
 
     def grid(
         self, expr: Expr, slots: Sequence[str], allowed: Sequence[Sequence[bool]] | None = None
