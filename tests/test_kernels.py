@@ -8,11 +8,13 @@ must still count and price exactly.
 
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import modcfg
 from modcfg.solve import Tree, TreeQuery, build_tree
@@ -160,3 +162,33 @@ def test_compiled_bag_builder_agrees_with_the_general_path(case: strategies.Case
     plain = build_tree(problem)
     assert materialise(plain, compiled=False, bag_limit=_tree.BAG_LIMIT)
     assert _bag_rows(plain) == _bag_rows(compiled)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(-50, 50), min_size=1, max_size=5), min_size=3, max_size=4),
+    st.sampled_from(["<=", "<", ">=", ">", "==", "!="]),
+    st.integers(-100, 100),
+    st.data(),
+)
+def test_linear_rules_tabulate_alike_by_grid_and_by_pruned_enumeration(
+    weights: list[list[int]], op: str, bound: int, data: st.DataObject
+) -> None:
+    """Sums over a few slots: the weight grid and the bound-pruned enumeration agree."""
+    from modcfg.solve import _problem
+    from modcfg.solve._problem import Resource
+
+    allowed = [
+        data.draw(st.lists(st.booleans(), min_size=len(w), max_size=len(w))) for w in weights
+    ]
+    resource = Resource(tuple(tuple(w) for w in weights), op, bound, "r")
+    scope = list(range(len(weights)))
+    by_grid = {tuple(row) for row in _problem._linear_rows(resource, scope, allowed).tolist()}
+    by_search = set(_problem._linear_tuples(resource, scope, allowed))
+    expected = {
+        combo
+        for combo in itertools.product(*(range(len(w)) for w in weights))
+        if all(allowed[var][value] for var, value in enumerate(combo))
+        and resource.holds(sum(weights[var][value] for var, value in enumerate(combo)))
+    }
+    assert by_grid == by_search == expected
