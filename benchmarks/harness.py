@@ -7,6 +7,7 @@ the job ``timeout`` and starts a fresh worker for the jobs left, so nothing ever
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import multiprocessing
 import statistics
@@ -37,6 +38,9 @@ Status = Literal["ok", "timeout", "n/a", "skip", "error"]
 JOBS = ("count", "enumerate", "top10", "best", "step")
 #: Seconds a worker may take to start (spawn, imports, loading the catalog) on top of its limits.
 STARTUP = 30.0
+#: Seconds a worker may take, once a job's timed runs are over, to turn its result into an
+#: answer (fingerprinting a large enumeration is slow and must not count as the peer's time).
+CONVERT = 120.0
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,7 @@ class Settings:
     """Per-job time limit, and how often to repeat a job (within ``repeat_budget`` seconds)."""
 
     timeout: float = 10.0
-    repeats: int = 5
+    repeats: int = 9
     repeat_budget: float = 3.0
 
 
@@ -117,8 +121,17 @@ def _guard(function: Callable[[], Outcome]) -> Outcome:
         return Outcome("error", note=f"{type(exc).__name__}: {exc}")
 
 
-def _timed(function: Callable[[], T], settings: Settings, convert: Callable[[T], Any]) -> Outcome:
+def _timed(
+    function: Callable[[], T],
+    settings: Settings,
+    convert: Callable[[T], Any],
+    timed: Callable[[], None] | None = None,
+) -> Outcome:
+    """Time ``function`` (see :func:`measure`), call ``timed`` once the timing is over, then
+    convert the result (untimed)."""
     result, times = measure(function, settings)
+    if timed is not None:
+        timed()
     if times[0] > settings.timeout:
         return Outcome("timeout", times[0], 1, note=f"took {times[0]:.1f} s")
     return Outcome("ok", statistics.median(times), len(times), convert(result), times=times)
@@ -139,11 +152,17 @@ def build_peer(name: str, catalog: Any, settings: Settings) -> tuple[Peer | None
 
 
 def run_job(
-    peer: Peer, job: str, needs: Needs, picks: Mapping[str, str], settings: Settings
+    peer: Peer,
+    job: str,
+    needs: Needs,
+    picks: Mapping[str, str],
+    settings: Settings,
+    timed: Callable[[], None] | None = None,
 ) -> Outcome:
-    """Run one job on a built peer, in this process."""
+    """Run one job on a built peer, in this process; ``timed`` is called between the timed
+    runs and the conversion of their result into an answer."""
     call, convert = _job(peer, job, needs, picks)
-    return _guard(lambda: _timed(call, settings, convert))
+    return _guard(lambda: _timed(call, settings, convert, timed))
 
 
 def _worker(
@@ -166,7 +185,8 @@ def _worker(
         if peer is None:
             outcome = Outcome(built.status, note=f"build: {built.note}")
         else:
-            outcome = run_job(peer, job, needs, picks, settings)
+            timed = functools.partial(connection.send, ("timed", job))
+            outcome = run_job(peer, job, needs, picks, settings, timed)
         connection.send(("done", job, outcome))
     connection.close()
 
@@ -237,7 +257,9 @@ def _serve(
             if not receiver.poll(limit):
                 return current, Outcome("timeout", note=f"stopped after {limit:.0f} s")
             message = receiver.recv()
-            if message[0] == "start":
+            if message[0] == "timed":
+                limit = CONVERT  # the timing is over; the answer is being prepared
+            elif message[0] == "start":
                 current = message[1]
                 limit = settings.timeout + settings.repeat_budget + 2.0
                 limit += STARTUP if current == "build" else 0.0

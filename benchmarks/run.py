@@ -31,7 +31,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--job", action="append", choices=JOBS, help="repeatable")
     parser.add_argument("--peer", action="append", choices=list(PEERS), help="repeatable")
     parser.add_argument("--timeout", type=float, default=None, help="seconds per job (10)")
-    parser.add_argument("--repeats", type=int, default=None, help="runs per job at most (5)")
+    parser.add_argument("--repeats", type=int, default=None, help="runs per job at most (9)")
     parser.add_argument("--quick", action="store_true", help="one run per job, 3 s limit")
     parser.add_argument("--plain", action="store_true", help="a plain-text table")
     parser.add_argument("--json", type=Path, help="also write the raw results to this file")
@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     quick = bool(args.quick)
     settings = Settings(
         timeout=args.timeout or (3.0 if quick else 10.0),
-        repeats=args.repeats or (1 if quick else 5),
+        repeats=args.repeats or (1 if quick else 9),
         repeat_budget=0.0 if quick else 3.0,
     )
     specs = [spec for spec in WORKLOADS if not args.workload or spec.name in args.workload]

@@ -47,8 +47,9 @@ __all__ = ["Configurator", "Engine", "NeedsLike", "Order", "Progress", "compile"
 Engine = Literal["auto", "decomposition", "cpsat"]
 #: Up to this many solutions, enumeration expands them all at once (vectorised).
 _MATERIALISE = 500_000
-#: Rows turned into Python objects at a time when a materialised space is streamed.
-_CHUNK = 8192
+#: Rows turned into Python objects at a time when a materialised space is streamed (small:
+#: the temporary rows die young instead of filling the collector's oldest generation).
+_CHUNK = 1024
 #: Plans (needs applied to the compiled catalog) kept per configurator.
 _PLAN_CACHE = 256
 Order = Literal["price"] | None

@@ -16,7 +16,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._errors import InfeasibleError, NeedsError, did_you_mean
-from ._state import OptionState, SessionState, StateData
+from ._state import OptionState, SessionState, StateData, option_state
 from .explain import Explanation, Restriction, explain_exclusion
 from .model import Configuration, Needs, Quantities
 from .price import Quote, order_total, quote
@@ -179,8 +179,8 @@ class Session:
                 if len(values) == 1:
                     count, key = marginal[values[0]]
                 else:
-                    count = sum(marginal[v].completions for v in values)
-                    keys = [k for v in values if (k := marginal[v].best) is not None]
+                    count = sum(marginal[v][0] for v in values)
+                    keys = [k for v in values if (k := marginal[v][1]) is not None]
                     key = min(keys) if keys else None
                 price: Decimal | None = None
                 if count and budgeted:
@@ -190,19 +190,19 @@ class Session:
                 elif count and key is not None:
                     price = price_of(cost_of(key))
                 if module_id in picked:
-                    row[module_id] = OptionState("chosen", count, price)
+                    row[module_id] = option_state("chosen", count, price)
                 elif count == total and count:
-                    row[module_id] = OptionState("implied", count, price, _FORCED)
+                    row[module_id] = option_state("implied", count, price, _FORCED)
                 elif count:
-                    row[module_id] = OptionState("available", count, price)
+                    row[module_id] = option_state("available", count, price)
                 elif (slot_id, module_id) in refused:
-                    row[module_id] = OptionState("excluded", 0, None, _REFUSED)
+                    row[module_id] = option_state("excluded", 0, None, _REFUSED)
                 elif slot_id in taken:
-                    row[module_id] = OptionState(
+                    row[module_id] = option_state(
                         "excluded", 0, None, f"you chose {taken[slot_id]} (unchoose to switch)"
                     )
                 else:
-                    row[module_id] = OptionState(
+                    row[module_id] = option_state(
                         "excluded", 0, None, partial(reasons.explain, var, values)
                     )
             options[slot_id] = row
@@ -243,7 +243,7 @@ class Session:
         var = self._cfg._slot_index[choice.slot]
         values = self._cfg._module_values[var][choice.module]
         marginals = plan.query.marginals()[var]
-        return any(marginals[value].completions for value in values)
+        return any(marginals[value][0] for value in values)
 
     def _feasible(self) -> bool:
         """Whether the current needs and choices leave a valid configuration."""

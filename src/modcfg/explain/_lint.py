@@ -68,7 +68,7 @@ def lint(cfg: Configurator) -> list[Finding]:
     marginals = cfg._base_query.marginals()
     for var, (slot_id, slot) in enumerate(catalog.slots.items()):
         counts = {
-            module: sum(marginals[var][v].completions for v in cfg._module_values[var][module])
+            module: sum(marginals[var][v][0] for v in cfg._module_values[var][module])
             for module in slot.modules
         }
         for module, count in counts.items():

@@ -18,7 +18,7 @@ import operator
 import threading
 from collections.abc import Iterator, Sequence
 from math import prod
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
@@ -35,14 +35,9 @@ __all__ = ["Marginal", "TreeQuery"]
 _SAFE = 1 << 58
 
 
-class Marginal(NamedTuple):
-    """For one value of one variable: the number of completions and the cheapest key."""
-
-    completions: int
-    best: int | None
-
-
-_NONE = Marginal(0, None)
+#: For one value of one variable: the number of completions and the cheapest key (None when
+#: the value has no completion). A plain pair: a query makes one per value on every step.
+Marginal = tuple[int, int | None]
 _Views = list[np.ndarray]
 
 
@@ -299,9 +294,18 @@ class TreeQuery:
     def _exact_rows(self, residues: np.ndarray) -> list[int]:
         """The integers with these rows of residues."""
         width = residues.shape[1]
-        if width == 1:  # one modulus: the bound on counts keeps every count below it
-            exact: list[int] = residues[:, 0].tolist()
+        first = residues[:, 0]
+        if width == 1 or bool((residues == first[:, None]).all()):
+            # one modulus (the bound on counts keeps every count below it), or every count
+            # below the smallest one
+            exact: list[int] = first.tolist()
             return exact
+        if width == 2:  # the mixed-radix digits of Garner's algorithm, in int64 (< 2**62)
+            low, high = (int(p) for p in self._moduli)
+            inverse = int(self._inverses[0, 1])
+            digit = (residues[:, 1] - first) % high * inverse % high
+            combined: list[int] = (first + digit * low).tolist()
+            return combined
         limbs = np.empty((len(residues), width), dtype=np.int64)
         kernels(compiled=not self.plain).garner(residues, self._moduli, self._inverses, limbs)
         data = memoryview(limbs.astype("<u4").tobytes())
@@ -390,10 +394,9 @@ class TreeQuery:
             bests,
             self._big,
         )
-        best_values = bests.tolist()
-        exact = self._exact_rows(counts)
         big = self._big
-        row = [Marginal(exact[x], int(b)) if b < big else _NONE for x, b in enumerate(best_values)]
+        best_values = [b if b < big else None for b in bests.tolist()]
+        row: list[Marginal] = list(zip(self._exact_rows(counts), best_values, strict=True))
         starts = flat.val_start.tolist()
         return [row[a:b] for a, b in itertools.pairwise(starts)]
 
