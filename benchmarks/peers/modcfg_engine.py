@@ -1,33 +1,21 @@
-"""modcfg itself, through its public API only.
+"""modcfg itself, through its public API only, as an application would call it.
 
 Build is ``modcfg.compile``; the jobs are ``count``, ``configurations``, ``best`` and one
-session step (``session(needs)``, ``choose``, ``state``). Parts of the API that do not exist
-(yet) make the job ``n/a`` instead of failing the run.
+session step (``session(needs)``, ``choose`` for each pick, then every option's state).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import cast
 
 import modcfg
-from modcfg import Catalog, Needs
+from modcfg import Catalog, Configuration, Needs
 
 from ._base import Peer, StepAnswer
-from ._errors import Unsupported
 
 __all__ = ["Modcfg"]
-
-#: Statuses of a session option that mean "this option cannot be chosen any more".
-IMPOSSIBLE = {"impossible", "excluded", "unavailable", "blocked", "conflict", "infeasible"}
-
-
-def _api(owner: object, name: str) -> Callable[..., Any]:
-    function = getattr(owner, name, None)
-    if not callable(function):
-        raise Unsupported(f"{type(owner).__name__}.{name} is not available")
-    return function
 
 
 class Modcfg(Peer):
@@ -35,41 +23,32 @@ class Modcfg(Peer):
 
     def __init__(self, catalog: Catalog, *, time_limit: float = 10.0) -> None:
         super().__init__(catalog, time_limit=time_limit)
-        self.configurator = _api(modcfg, "compile")(catalog)
+        self.configurator = modcfg.compile(catalog)
 
     def count(self, needs: Needs | None = None) -> int:
-        return int(_api(self.configurator, "count")(needs))
+        return self.configurator.count(needs)
 
-    def configurations(self, needs: Needs | None = None) -> Sequence[object]:
-        return list(_api(self.configurator, "configurations")(needs))
+    def configurations(self, needs: Needs | None = None) -> Sequence[Configuration]:
+        return list(self.configurator.configurations(needs))
 
     def assignments(self, found: Sequence[object]) -> list[tuple[int, ...]]:
-        return [self.problem.assignment(item) for item in found]  # type: ignore[arg-type]
+        return [self.problem.assignment(cast(Configuration, item)) for item in found]
 
     def cheapest(self, needs: Needs | None, k: int) -> list[Decimal]:
         try:
-            quotes = _api(self.configurator, "best")(needs or Needs(), k=k)
+            quotes = self.configurator.best(needs or Needs(), k=k)
         except modcfg.InfeasibleError:
             return []
         return [quote.total for quote in quotes]
 
     def step(self, needs: Needs | None, picks: Mapping[str, str]) -> StepAnswer:
-        session = _api(self.configurator, "session")(needs or Needs())
+        session = self.configurator.session(needs or Needs())
         for slot, module in picks.items():
-            _api(session, "choose")(slot, module)
-        state = _api(session, "state")()
-        possible: set[tuple[str, str]] = set()
-        counts: dict[tuple[str, str], int] = {}
-        for slot, options in state.items():
-            for module, option in options.items():
-                if module is None:
-                    continue
-                count = getattr(option, "count", None)
-                status = str(getattr(option, "status", "")).lower().rsplit(".", 1)[-1]
-                if isinstance(count, int):
-                    if count:
-                        counts[slot, module] = count
-                        possible.add((slot, module))
-                elif status not in IMPOSSIBLE:
-                    possible.add((slot, module))
-        return StepAnswer(frozenset(possible), counts or None)
+            session.choose(slot, module)
+        return StepAnswer.from_counts(
+            {
+                (slot, module): option.count
+                for slot, options in session.state().items()
+                for module, option in options.items()
+            }
+        )

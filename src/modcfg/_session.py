@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._errors import InfeasibleError, NeedsError, did_you_mean
@@ -29,6 +30,7 @@ __all__ = ["OptionState", "Session", "SessionState"]
 
 _FORMAT = "modcfg-session/1"
 _FORCED = "forced by your choices and needs"
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
 _REFUSED = "you chose none of it (unchoose to change)"
 
 
@@ -164,23 +166,33 @@ class Session:
             costs = None
             if total and cheapest is not None and dearest is not None:
                 costs = (query.cost_of(cheapest), query.cost_of(dearest))
-        chosen = {(c.slot, c.module) for c in self._choices if c.quantity > 0}
-        refused = {(c.slot, c.module) for c in self._choices if c.quantity == 0}
-        taken = {c.slot: c.label for c in self._choices if cfg.catalog.slots[c.slot].single}
+        picked: dict[str, set[str | None]] = {}
+        refused: set[tuple[str, str | None]] = set()
+        taken: dict[str, str] = {}
+        for c in self._choices:
+            if c.quantity > 0:
+                picked.setdefault(c.slot, set()).add(c.module)
+            else:
+                refused.add((c.slot, c.module))
+            if cfg.catalog.slots[c.slot].single:
+                taken[c.slot] = c.label
         price_of = self._price_function(plan)
         reasons = _Reasons(self, plan, query)
         cost_of = query.cost_of
+        prices: dict[int, Decimal] = {}  # by key: options often share their cheapest completion
+        nothing: set[str | None] = set()
         options: dict[str, dict[str, OptionState]] = {}
         for var, slot_id in enumerate(cfg._slots):
             row: dict[str, OptionState] = {}
             marginal = marginals[var]
-            picked = {module for slot, module in chosen if slot == slot_id}
+            chosen_here = picked.get(slot_id, nothing)
             for module_id, values in cfg._module_values[var].items():
                 if len(values) == 1:
                     count, key = marginal[values[0]]
-                else:
-                    count = sum(marginal[v][0] for v in values)
-                    keys = [k for v in values if (k := marginal[v][1]) is not None]
+                else:  # a multi-select module: one value per quantity vector holding it
+                    pairs = [marginal[v] for v in values]
+                    count = sum(map(_FIRST, pairs))
+                    keys = [k for k in map(_SECOND, pairs) if k is not None]
                     key = min(keys) if keys else None
                 price: Decimal | None = None
                 if count and budgeted:
@@ -188,8 +200,10 @@ class Session:
                     count = sum(spread.values())
                     price = price_of(min(spread)) if spread else None
                 elif count and key is not None:
-                    price = price_of(cost_of(key))
-                if module_id in picked:
+                    price = prices.get(key)
+                    if price is None:
+                        price = prices[key] = price_of(cost_of(key))
+                if module_id in chosen_here:
                     row[module_id] = option_state("chosen", count, price)
                 elif count == total and count:
                     row[module_id] = option_state("implied", count, price, _FORCED)
