@@ -41,6 +41,7 @@ from .solve import (
 
 if TYPE_CHECKING:
     from ._session import Session
+    from .explain import Restriction
 
 __all__ = ["Configurator", "Engine", "NeedsLike", "Order", "Progress", "compile"]
 
@@ -161,6 +162,9 @@ class Configurator:
                     containing[module].append(value)
             self._module_values.append(containing)
         self._trees: dict[frozenset[tuple[int, ...]], Tree] = {}
+        # sessions' choices as value restrictions, by (slot, module, quantity): few, and every
+        # session step reads them (filled by the sessions)
+        self._restrictions: dict[tuple[str, str | None, int], Restriction] = {}
         self._plans: dict[tuple[str, date], _Plan] = {}
         self._lock = threading.Lock()
         self._base_query = TreeQuery(self._tree, self._base)

@@ -93,6 +93,13 @@ class Session:
         return self._plan_cache
 
     def _restriction(self, choice: _Choice) -> Restriction:
+        key = (choice.slot, choice.module, choice.quantity)
+        found = self._cfg._restrictions.get(key)
+        if found is None:
+            found = self._cfg._restrictions[key] = self._new_restriction(choice)
+        return found
+
+    def _new_restriction(self, choice: _Choice) -> Restriction:
         cfg = self._cfg
         var = cfg._slot_index[choice.slot]
         domain = cfg._domains[var]
