@@ -21,7 +21,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks examples
 
 types: $(STAMP)
-	$(BIN)/mypy --strict src
+	$(BIN)/mypy --strict src benchmarks
 
 # Slow checks (real industrial models) run in CI (CI=true) and in `make test-slow`.
 PYTEST_SELECT := $(if $(CI),,-m "not slow")

@@ -78,9 +78,11 @@ def generate_catalog(slots: int, modules: int, rules: int, seed: int) -> Catalog
         choices: list[str | None] = [*module_ids, *([None] if number in optional else [])]
         return rng.choice(choices)
 
-    kinds, weights = zip(*RULE_MIX, strict=True)
+    kinds = [kind for kind, _ in RULE_MIX]
+    weights = [weight for _, weight in RULE_MIX]
     for index in range(rules):
         kind = rng.choices(kinds, weights)[0]
+        rule: dict[str, object]
         first, second = pair()
         rule_id = f"r{index:03d}-{kind}"
         if kind == "excludes":

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from modcfg import Catalog, Needs
 
@@ -71,7 +71,7 @@ class Peer:
 
     def assignments(self, found: Sequence[object]) -> list[tuple[int, ...]]:
         """Turn what :meth:`configurations` returned into value-index tuples (not timed)."""
-        return [tuple(item) for item in found]  # type: ignore[call-overload]
+        return [tuple(cast(Iterable[int], item)) for item in found]
 
     def cheapest(self, needs: Needs | None, k: int) -> list[Decimal]:
         """The quote totals of the ``k`` cheapest configurations, cheapest first."""

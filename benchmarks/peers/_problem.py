@@ -253,7 +253,8 @@ class Problem:
     ) -> tuple[frozenset[tuple[int, ...]], frozenset[tuple[int, ...]]]:
         variables = [self.variables[v] for v in scope]
         sizes = self._sizes(rule, scope)
-        allowed, forbidden = set(), set()
+        allowed: set[tuple[int, ...]] = set()
+        forbidden: set[tuple[int, ...]] = set()
         for row in itertools.product(*(range(size) for size in sizes)):
             choices = {
                 var.slot: var.values[value] for var, value in zip(variables, row, strict=True)

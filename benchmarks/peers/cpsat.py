@@ -29,7 +29,7 @@ __all__ = ["CpSat"]
 STEP_ENUMERATION = 1_000
 
 
-class _Collector(cp_model.CpSolverSolutionCallback):  # type: ignore[misc]
+class _Collector(cp_model.CpSolverSolutionCallback):
     """Counts solutions and, when asked, records each as value indices."""
 
     def __init__(
