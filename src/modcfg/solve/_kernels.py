@@ -177,6 +177,7 @@ def _up(
 ) -> None:
     """Upward pass: per row, completions below it and the cheapest; per separator key, sums."""
     width = moduli.shape[0]
+    reduce = width > 0 and moduli[0] != 0
     for oi in range(order.shape[0] - 1, -1, -1):
         b = order[oi]
         s = start[b]
@@ -200,8 +201,12 @@ def _up(
                         best = big
                         break
                     best += below
-                    for j in range(width):
-                        up_count[t, j] = up_count[t, j] * msg_count[m, j] % moduli[j]
+                    if reduce:
+                        for j in range(width):
+                            up_count[t, j] = up_count[t, j] * msg_count[m, j] % moduli[j]
+                    else:
+                        for j in range(width):
+                            up_count[t, j] *= msg_count[m, j]
             up_best[t] = best
             if best < big:
                 k = ms + sep[t]
@@ -212,9 +217,53 @@ def _up(
             else:
                 for j in range(width):
                     up_count[t, j] = 0
-        for k in range(ms, msg_start[b + 1]):
-            for j in range(width):
-                msg_count[k, j] %= moduli[j]
+        if reduce:
+            for k in range(ms, msg_start[b + 1]):
+                for j in range(width):
+                    msg_count[k, j] %= moduli[j]
+
+
+def _alive(
+    order: np.ndarray,
+    start: np.ndarray,
+    msg_start: np.ndarray,
+    edge_begin: np.ndarray,
+    edge_child: np.ndarray,
+    link_start: np.ndarray,
+    links: np.ndarray,
+    sep: np.ndarray,
+    mask: np.ndarray,
+    msg_alive: np.ndarray,
+) -> bool:
+    """Whether any solution exists: an upward pass of "has a completion" flags alone. A row
+    whose separator key is already known to have one is skipped, and a bag with a single
+    key (the root's children: the whole of a component) stops at its first live row."""
+    for oi in range(order.shape[0] - 1, -1, -1):
+        b = order[oi]
+        s = start[b]
+        ms = msg_start[b]
+        me = msg_start[b + 1]
+        for k in range(ms, me):
+            msg_alive[k] = False
+        single = me - ms == 1
+        e0 = edge_begin[b]
+        e1 = edge_begin[b + 1]
+        for t in range(s, start[b + 1]):
+            if not mask[t]:
+                continue
+            k = ms + sep[t]
+            if msg_alive[k]:
+                continue
+            live = True
+            for ed in range(e0, e1):
+                if not msg_alive[msg_start[edge_child[ed]] + links[link_start[ed] + t - s]]:
+                    live = False
+                    break
+            if live:
+                msg_alive[k] = True
+                if single:
+                    break
+    return bool(msg_alive[msg_start[order[0]]])
 
 
 def _down(
@@ -239,6 +288,7 @@ def _down(
 ) -> None:
     """Downward pass: per row, completions outside its subtree and the cheapest of them."""
     width = moduli.shape[0]
+    reduce = width > 0 and moduli[0] != 0
     for k in range(dmsg_best.shape[0]):
         dmsg_best[k] = big
         for j in range(width):
@@ -273,7 +323,8 @@ def _down(
             for i in range(e1 - e0):
                 m = msg_start[edge_child[e0 + i]] + links[link_start[e0 + i] + t - s]
                 for j in range(width):
-                    prefix[i + 1, j] = prefix[i, j] * msg_count[m, j] % moduli[j]
+                    product = prefix[i, j] * msg_count[m, j]
+                    prefix[i + 1, j] = product % moduli[j] if reduce else product
             for j in range(width):
                 suffix[j] = 1
             for i in range(e1 - e0 - 1, -1, -1):
@@ -282,14 +333,19 @@ def _down(
                 if outside < dmsg_best[m]:
                     dmsg_best[m] = outside
                 for j in range(width):
-                    dmsg_count[m, j] += prefix[i, j] * suffix[j] % moduli[j]
-                    suffix[j] = suffix[j] * msg_count[m, j] % moduli[j]
+                    if reduce:
+                        dmsg_count[m, j] += prefix[i, j] * suffix[j] % moduli[j]
+                        suffix[j] = suffix[j] * msg_count[m, j] % moduli[j]
+                    else:
+                        dmsg_count[m, j] += prefix[i, j] * suffix[j]
+                        suffix[j] *= msg_count[m, j]
         for ed in range(e0, e1):
             c = edge_child[ed]
             cms = msg_start[c]
-            for k in range(cms, msg_start[c + 1]):
-                for j in range(width):
-                    dmsg_count[k, j] %= moduli[j]
+            if reduce:
+                for k in range(cms, msg_start[c + 1]):
+                    for j in range(width):
+                        dmsg_count[k, j] %= moduli[j]
             for ct in range(start[c], start[c + 1]):
                 k = cms + sep[ct]
                 down_best[ct] = dmsg_best[k]
@@ -314,6 +370,7 @@ def _marginals(
 ) -> None:
     """Per (variable, value): completions through it and the cheapest one."""
     width = moduli.shape[0]
+    reduce = width > 0 and moduli[0] != 0
     for x in range(out_best.shape[0]):
         out_best[x] = big
         for j in range(width):
@@ -331,11 +388,16 @@ def _marginals(
             best = up_best[t] + down_best[t]
             if best < out_best[x]:
                 out_best[x] = best
+            if reduce:
+                for j in range(width):
+                    out_count[x, j] += up_count[t, j] * down_count[t, j] % moduli[j]
+            else:
+                for j in range(width):
+                    out_count[x, j] += up_count[t, j] * down_count[t, j]
+    if reduce:
+        for x in range(out_best.shape[0]):
             for j in range(width):
-                out_count[x, j] += up_count[t, j] * down_count[t, j] % moduli[j]
-    for x in range(out_best.shape[0]):
-        for j in range(width):
-            out_count[x, j] %= moduli[j]
+                out_count[x, j] %= moduli[j]
 
 
 def _worst(
@@ -398,6 +460,7 @@ class Kernels:
     """The passes, compiled (int64 keys) or plain Python (keys as Python integers)."""
 
     mask: Callable[..., None]
+    alive: Callable[..., bool]
     up: Callable[..., None]
     down: Callable[..., None]
     marginals: Callable[..., None]
@@ -405,7 +468,7 @@ class Kernels:
     garner: Callable[..., None]
 
 
-_PLAIN = Kernels(_mask, _up, _down, _marginals, _worst, _garner)
+_PLAIN = Kernels(_mask, _alive, _up, _down, _marginals, _worst, _garner)
 _compiled: Kernels | None = None
 _lock = threading.Lock()
 
@@ -431,6 +494,6 @@ def kernels(*, compiled: bool = True) -> Kernels:
         with _lock:
             if _compiled is None:
                 _compiled = Kernels(
-                    *(jit(f) for f in (_mask, _up, _down, _marginals, _worst, _garner))
+                    *(jit(f) for f in (_mask, _alive, _up, _down, _marginals, _worst, _garner))
                 )
     return _compiled

@@ -56,7 +56,10 @@ class TreeQuery:
         count_bound: int | None = None,
     ) -> None:
         """``count_bound``: a bound on the number of solutions, when one is known (the count
-        without the customer's needs bounds the count with them); fewer moduli then."""
+        without the customer's needs bounds the count with them); fewer moduli then, or none.
+        It bounds the passes' intermediate counts too: the tree's tuples are globally
+        consistent (every one is in some solution without the needs), so a tuple's completions
+        below it, or outside its subtree, are at most the whole count."""
         self.tree = tree
         self.problem = problem
         bound = sum(max(abs(v) for v in f.table.values()) for f in problem.score_factors)
@@ -67,7 +70,7 @@ class TreeQuery:
         starts = flat.start.tolist()
         # exact integer types: residues for counts; int64 keys when nothing can overflow
         space = prod(max(1, sum(row)) for row in problem.allowed)
-        if count_bound is not None:
+        if count_bound:  # (zero: nothing to bound intermediate counts by)
             space = min(space, count_bound)
         self._moduli, self._modulus, self._crt, self._inverses = residue_system(space)
         span, largest = tree.cost_span, tree.cost_magnitude
@@ -313,12 +316,16 @@ class TreeQuery:
         convert = int.from_bytes
         return [convert(data[i : i + size], "little") for i in range(0, len(data), size)]
 
-    def feasible(self, *, with_counts: bool = False) -> bool:
-        """Whether any solution exists; ``with_counts`` runs the full upward pass (counts too),
-        which a later :meth:`count` or :meth:`marginals` reuses."""
-        if with_counts:
-            self._up()
-        return self.best_key() is not None
+    def feasible(self) -> bool:
+        """Whether any solution exists (a pass of flags that stops early, unless the cheapest
+        key is known already)."""
+        flat = self._flat
+        if self._best_done or not flat.keys:
+            return self.best_key() is not None
+        alive = kernels(compiled=not self.plain).alive(
+            *self._pass_args(flat), self._mask_all, np.empty(flat.keys, dtype=bool)
+        )
+        return bool(alive)
 
     def count(self) -> int:
         """The exact number of solutions."""

@@ -4,6 +4,10 @@ Counts are kept modulo as many primes below 2**31 as it takes for their product 
 the largest count that can arise (products of two residues fit in 64 bits); the exact
 integer comes back from the residues by the Chinese remainder theorem (or Garner's algorithm
 in :mod:`._kernels`).
+
+When every count that can arise is below 2**62, no reduction is needed at all: the system is then
+the single "modulus" 0, which the kernels read as "plain 64-bit arithmetic" (no division per
+product, the costliest step of the passes).
 """
 
 from __future__ import annotations
@@ -57,10 +61,30 @@ def _is_prime(number: int) -> bool:
 
 _SYSTEMS: dict[int, tuple[np.ndarray, int, list[int], np.ndarray]] = {}
 
+#: Below this bound counts are exact 64-bit integers (products of two of them are counts too).
+EXACT_BOUND = 1 << 62
+
+
+def _exact_system() -> tuple[np.ndarray, int, list[int], np.ndarray]:
+    moduli = np.zeros(1, dtype=np.int64)
+    inverses = np.zeros((1, 1), dtype=np.int64)
+    moduli.flags.writeable = False
+    inverses.flags.writeable = False
+    return moduli, EXACT_BOUND, [1], inverses
+
+
+_EXACT = _exact_system()
+
 
 def residue_system(bound: int) -> tuple[np.ndarray, int, list[int], np.ndarray]:
     """Moduli whose product exceeds ``bound``, their product, the CRT coefficients and the
-    pairwise inverses of Garner's algorithm (``inverses[k, i]``: ``p_k`` inverse mod ``p_i``)."""
+    pairwise inverses of Garner's algorithm (``inverses[k, i]``: ``p_k`` inverse mod ``p_i``).
+
+    ``bound`` must bound every intermediate count of a pass too (the tree's tuples are globally
+    consistent, so a subtree's or a separator's count is at most the whole count); below
+    :data:`EXACT_BOUND` the system is the single modulus 0: no reduction."""
+    if bound < EXACT_BOUND:
+        return _EXACT
     primes = _primes_above(bound)
     system = _SYSTEMS.get(len(primes))
     if system is None:
