@@ -432,6 +432,162 @@ def _worst(
                 msg_worst[k] = worst
 
 
+# -- the same passes for exact 64-bit counts (every count below 2**62: no residues) ----------
+# One count per row instead of a row of residues: half the work of the general passes.
+
+
+def _up_exact(
+    order: np.ndarray,
+    start: np.ndarray,
+    msg_start: np.ndarray,
+    edge_begin: np.ndarray,
+    edge_child: np.ndarray,
+    link_start: np.ndarray,
+    links: np.ndarray,
+    sep: np.ndarray,
+    mask: np.ndarray,
+    key: np.ndarray,
+    up_count: np.ndarray,
+    up_best: np.ndarray,
+    msg_count: np.ndarray,
+    msg_best: np.ndarray,
+    big: int,
+) -> None:
+    """:func:`_up` with one exact count per row and per separator key."""
+    for oi in range(order.shape[0] - 1, -1, -1):
+        b = order[oi]
+        s = start[b]
+        ms = msg_start[b]
+        for k in range(ms, msg_start[b + 1]):
+            msg_best[k] = big
+            msg_count[k] = 0
+        e0 = edge_begin[b]
+        e1 = edge_begin[b + 1]
+        for t in range(s, start[b + 1]):
+            best = big
+            count = 0
+            if mask[t]:
+                best = key[t]
+                count = 1
+                for ed in range(e0, e1):
+                    m = msg_start[edge_child[ed]] + links[link_start[ed] + t - s]
+                    below = msg_best[m]
+                    if below >= big:
+                        best = big
+                        break
+                    best += below
+                    count *= msg_count[m]
+            up_best[t] = best
+            if best < big:
+                up_count[t] = count
+                k = ms + sep[t]
+                if best < msg_best[k]:
+                    msg_best[k] = best
+                msg_count[k] += count
+            else:
+                up_count[t] = 0
+
+
+def _down_exact(
+    order: np.ndarray,
+    start: np.ndarray,
+    msg_start: np.ndarray,
+    edge_begin: np.ndarray,
+    edge_child: np.ndarray,
+    link_start: np.ndarray,
+    links: np.ndarray,
+    sep: np.ndarray,
+    up_best: np.ndarray,
+    msg_count: np.ndarray,
+    msg_best: np.ndarray,
+    down_count: np.ndarray,
+    down_best: np.ndarray,
+    dmsg_count: np.ndarray,
+    dmsg_best: np.ndarray,
+    prefix: np.ndarray,
+    big: int,
+) -> None:
+    """:func:`_down` with one exact count per row and per separator key."""
+    for k in range(dmsg_best.shape[0]):
+        dmsg_best[k] = big
+        dmsg_count[k] = 0
+    root = order[0]
+    for t in range(start[root], start[root + 1]):
+        down_best[t] = 0
+        down_count[t] = 1
+    for oi in range(order.shape[0]):
+        b = order[oi]
+        e0 = edge_begin[b]
+        e1 = edge_begin[b + 1]
+        if e0 == e1:
+            continue
+        s = start[b]
+        for t in range(s, start[b + 1]):
+            if up_best[t] >= big or down_best[t] >= big:
+                continue
+            total = up_best[t] + down_best[t]
+            if e1 - e0 == 1:
+                m = msg_start[edge_child[e0]] + links[link_start[e0] + t - s]
+                outside = total - msg_best[m]
+                if outside < dmsg_best[m]:
+                    dmsg_best[m] = outside
+                dmsg_count[m] += down_count[t]
+                continue
+            prefix[0] = down_count[t]
+            for i in range(e1 - e0):
+                m = msg_start[edge_child[e0 + i]] + links[link_start[e0 + i] + t - s]
+                prefix[i + 1] = prefix[i] * msg_count[m]
+            suffix = 1
+            for i in range(e1 - e0 - 1, -1, -1):
+                m = msg_start[edge_child[e0 + i]] + links[link_start[e0 + i] + t - s]
+                outside = total - msg_best[m]
+                if outside < dmsg_best[m]:
+                    dmsg_best[m] = outside
+                dmsg_count[m] += prefix[i] * suffix
+                suffix *= msg_count[m]
+        for ed in range(e0, e1):
+            c = edge_child[ed]
+            cms = msg_start[c]
+            for ct in range(start[c], start[c + 1]):
+                k = cms + sep[ct]
+                down_best[ct] = dmsg_best[k]
+                down_count[ct] = dmsg_count[k]
+
+
+def _marginals_exact(
+    var_bag: np.ndarray,
+    var_col_start: np.ndarray,
+    var_col: np.ndarray,
+    val_start: np.ndarray,
+    start: np.ndarray,
+    up_count: np.ndarray,
+    up_best: np.ndarray,
+    down_count: np.ndarray,
+    down_best: np.ndarray,
+    out_count: np.ndarray,
+    out_best: np.ndarray,
+    big: int,
+) -> None:
+    """:func:`_marginals` with one exact count per row and per value."""
+    for x in range(out_best.shape[0]):
+        out_best[x] = big
+        out_count[x] = 0
+    for v in range(var_bag.shape[0]):
+        b = var_bag[v]
+        s = start[b]
+        cs = var_col_start[v]
+        vs = val_start[v]
+        for i in range(start[b + 1] - s):
+            t = s + i
+            if up_best[t] >= big or down_best[t] >= big:
+                continue
+            x = vs + var_col[cs + i]
+            best = up_best[t] + down_best[t]
+            if best < out_best[x]:
+                out_best[x] = best
+            out_count[x] += up_count[t] * down_count[t]
+
+
 def _garner(
     residues: np.ndarray, moduli: np.ndarray, inverses: np.ndarray, limbs: np.ndarray
 ) -> None:
@@ -466,9 +622,24 @@ class Kernels:
     marginals: Callable[..., None]
     worst: Callable[..., None]
     garner: Callable[..., None]
+    up_exact: Callable[..., None]
+    down_exact: Callable[..., None]
+    marginals_exact: Callable[..., None]
 
 
-_PLAIN = Kernels(_mask, _alive, _up, _down, _marginals, _worst, _garner)
+_FUNCTIONS = (
+    _mask,
+    _alive,
+    _up,
+    _down,
+    _marginals,
+    _worst,
+    _garner,
+    _up_exact,
+    _down_exact,
+    _marginals_exact,
+)
+_PLAIN = Kernels(*_FUNCTIONS)
 _compiled: Kernels | None = None
 _lock = threading.Lock()
 
@@ -493,7 +664,5 @@ def kernels(*, compiled: bool = True) -> Kernels:
     if _compiled is None:
         with _lock:
             if _compiled is None:
-                _compiled = Kernels(
-                    *(jit(f) for f in (_mask, _alive, _up, _down, _marginals, _worst, _garner))
-                )
+                _compiled = Kernels(*(jit(f) for f in _FUNCTIONS))
     return _compiled

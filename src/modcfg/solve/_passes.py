@@ -73,6 +73,7 @@ class TreeQuery:
         if count_bound:  # (zero: nothing to bound intermediate counts by)
             space = min(space, count_bound)
         self._moduli, self._modulus, self._crt, self._inverses = residue_system(space)
+        self._exact_counts = not self._moduli[0]  # plain 64-bit counts: the exact kernels
         span, largest = tree.cost_span, tree.cost_magnitude
         magnitude = largest * self.scale + bound * (span if preference_first else 1)
         self._key_type: Any = np.int64 if magnitude < _SAFE else object
@@ -263,21 +264,35 @@ class TreeQuery:
         flat = self._flat
         moduli = self._moduli if counts else self._moduli[:0]
         width = len(moduli)
-        up_count = np.empty((flat.rows, width), dtype=np.int64)
         up_best = np.empty(flat.rows, dtype=self._key_type)
-        msg_count = np.empty((flat.keys, width), dtype=np.int64)
         msg_best = np.empty(flat.keys, dtype=self._key_type)
-        self._run.up(
-            *self._pass_args(flat),
-            self._mask_all,
-            self._key_all,
-            moduli,
-            up_count,
-            up_best,
-            msg_count,
-            msg_best,
-            self._big,
-        )
+        if counts and self._exact_counts:  # one 64-bit count per row: the leaner pass
+            up_column, msg_column = np.empty(flat.rows, np.int64), np.empty(flat.keys, np.int64)
+            self._run.up_exact(
+                *self._pass_args(flat),
+                self._mask_all,
+                self._key_all,
+                up_column,
+                up_best,
+                msg_column,
+                msg_best,
+                self._big,
+            )
+            up_count, msg_count = up_column.reshape(-1, 1), msg_column.reshape(-1, 1)
+        else:
+            up_count = np.empty((flat.rows, width), dtype=np.int64)
+            msg_count = np.empty((flat.keys, width), dtype=np.int64)
+            self._run.up(
+                *self._pass_args(flat),
+                self._mask_all,
+                self._key_all,
+                moduli,
+                up_count,
+                up_best,
+                msg_count,
+                msg_best,
+                self._big,
+            )
         with self._publish:
             if self._up_done:
                 return  # another thread published the full pass meanwhile: keep it
@@ -357,8 +372,25 @@ class TreeQuery:
             return
         self._up()
         flat, width = self._flat, len(self._moduli)
-        down_count = np.empty((flat.rows, width), dtype=np.int64)
         down_best = np.empty(flat.rows, dtype=self._key_type)
+        if self._exact_counts:
+            down_column = np.empty(flat.rows, dtype=np.int64)
+            self._run.down_exact(
+                *self._pass_args(flat),
+                self._up_best,
+                self._msg_count[:, 0],
+                self._msg_best,
+                down_column,
+                down_best,
+                np.empty(flat.keys, dtype=np.int64),
+                np.empty(flat.keys, dtype=self._key_type),
+                np.empty(flat.max_children + 1, dtype=np.int64),
+                self._big,
+            )
+            self._down_count, self._down_best = down_column.reshape(-1, 1), down_best
+            self._down_done = True
+            return
+        down_count = np.empty((flat.rows, width), dtype=np.int64)
         self._run.down(
             *self._pass_args(flat),
             self._moduli,
@@ -384,26 +416,39 @@ class TreeQuery:
     def _compute_marginals(self) -> list[list[Marginal]]:
         self._down()
         flat, width = self._flat, len(self._moduli)
-        counts = np.empty((flat.values, width), dtype=np.int64)
         bests = np.empty(flat.values, dtype=self._key_type)
-        self._run.marginals(
-            flat.var_bag,
-            flat.var_col_start,
-            flat.var_col,
-            flat.val_start,
-            flat.start,
-            self._moduli,
-            self._up_count,
-            self._up_best,
-            self._down_count,
-            self._down_best,
-            counts,
-            bests,
-            self._big,
-        )
+        layout = (flat.var_bag, flat.var_col_start, flat.var_col, flat.val_start, flat.start)
+        exact: list[int]
+        if self._exact_counts:
+            column = np.empty(flat.values, dtype=np.int64)
+            self._run.marginals_exact(
+                *layout,
+                self._up_count[:, 0],
+                self._up_best,
+                self._down_count[:, 0],
+                self._down_best,
+                column,
+                bests,
+                self._big,
+            )
+            exact = column.tolist()
+        else:
+            counts = np.empty((flat.values, width), dtype=np.int64)
+            self._run.marginals(
+                *layout,
+                self._moduli,
+                self._up_count,
+                self._up_best,
+                self._down_count,
+                self._down_best,
+                counts,
+                bests,
+                self._big,
+            )
+            exact = self._exact_rows(counts)
         big = self._big
         best_values = [b if b < big else None for b in bests.tolist()]
-        row: list[Marginal] = list(zip(self._exact_rows(counts), best_values, strict=True))
+        row: list[Marginal] = list(zip(exact, best_values, strict=True))
         starts = flat.val_start.tolist()
         return [row[a:b] for a, b in itertools.pairwise(starts)]
 
