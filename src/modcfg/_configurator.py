@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -129,6 +130,13 @@ class _Plan:
         return bool(self.problem.resources)
 
 
+def _getter(values: list[int]) -> Callable[[list[Any]], tuple[Any, ...]]:
+    """A function picking ``values``' entries of a list, as a tuple (one C call)."""
+    if len(values) > 1:
+        return itemgetter(*values)
+    return lambda row: tuple(row[v] for v in values)
+
+
 class Configurator:
     """A compiled catalog. Immutable; one instance serves many threads and sessions.
 
@@ -161,6 +169,15 @@ class Configurator:
                 for module in dict.fromkeys(m for m, _ in units):
                     containing[module].append(value)
             self._module_values.append(containing)
+        # per slot, what a session state lists: module, its one value (or -1: several, one
+        # per quantity vector holding it), its values, and a getter of those values' entries
+        self._option_rows = [
+            (
+                domain.slot,
+                [(m, v[0] if len(v) == 1 else -1, v, _getter(v)) for m, v in containing.items()],
+            )
+            for domain, containing in zip(self._domains, self._module_values, strict=True)
+        ]
         self._trees: dict[frozenset[tuple[int, ...]], Tree] = {}
         # sessions' choices as value restrictions, by (slot, module, quantity): few, and every
         # session step reads them (filled by the sessions)

@@ -9,6 +9,7 @@ not). ``why_not`` explains an excluded module in terms of the customer's own cho
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -31,7 +32,9 @@ __all__ = ["OptionState", "Session", "SessionState"]
 _FORMAT = "modcfg-session/1"
 _FORCED = "forced by your choices and needs"
 _FIRST, _SECOND = itemgetter(0), itemgetter(1)
+_KNOWN = partial(operator.is_not, None)  # a key that is not None
 _REFUSED = "you chose none of it (unchoose to change)"
+_REFUSED_STATE = option_state("excluded", 0, None, _REFUSED)  # immutable: shared
 
 
 @dataclass(frozen=True)
@@ -187,41 +190,59 @@ class Session:
         reasons = _Reasons(self, plan, query)
         cost_of = query.cost_of
         prices: dict[int, Decimal] = {}  # by key: options often share their cheapest completion
+        prices_get = prices.get
         nothing: set[str | None] = set()
         options: dict[str, dict[str, OptionState]] = {}
-        for var, slot_id in enumerate(cfg._slots):
+        for var, (slot_id, entries) in enumerate(cfg._option_rows):
             row: dict[str, OptionState] = {}
             marginal = marginals[var]
             chosen_here = picked.get(slot_id, nothing)
-            for module_id, values in cfg._module_values[var].items():
-                if len(values) == 1:
-                    count, key = marginal[values[0]]
+            chose_other: OptionState | None = None  # one state for every other module
+            if slot_id in taken:
+                chose_other = option_state(
+                    "excluded", 0, None, f"you chose {taken[slot_id]} (unchoose to switch)"
+                )
+            counts: list[int] | None = None
+            keys: list[int | None] = []
+            for module_id, value, values, pick in entries:
+                if value >= 0:
+                    count, key = marginal[value]
                 else:  # a multi-select module: one value per quantity vector holding it
-                    pairs = [marginal[v] for v in values]
-                    count = sum(map(_FIRST, pairs))
-                    keys = [k for k in map(_SECOND, pairs) if k is not None]
-                    key = min(keys) if keys else None
+                    if counts is None:
+                        counts, keys = list(map(_FIRST, marginal)), list(map(_SECOND, marginal))
+                    count = sum(pick(counts))
+                    key = min(filter(_KNOWN, pick(keys)), default=None)
+                if not count:
+                    if module_id in chosen_here:
+                        row[module_id] = option_state("chosen", 0, None)
+                    elif (slot_id, module_id) in refused:
+                        row[module_id] = _REFUSED_STATE
+                    elif chose_other is not None:
+                        row[module_id] = chose_other
+                    else:
+                        row[module_id] = option_state(
+                            "excluded", 0, None, partial(reasons.explain, var, values)
+                        )
+                    continue
                 price: Decimal | None = None
-                if count and budgeted:
+                if budgeted:
                     spread = self._spread_with(query, var, values, plan)
                     count = sum(spread.values())
                     price = price_of(min(spread)) if spread else None
-                elif count and key is not None:
-                    price = prices.get(key)
+                elif key is not None:
+                    price = prices_get(key)
                     if price is None:
                         price = prices[key] = price_of(cost_of(key))
                 if module_id in chosen_here:
                     row[module_id] = option_state("chosen", count, price)
-                elif count == total and count:
+                elif count == total:
                     row[module_id] = option_state("implied", count, price, _FORCED)
                 elif count:
                     row[module_id] = option_state("available", count, price)
                 elif (slot_id, module_id) in refused:
-                    row[module_id] = option_state("excluded", 0, None, _REFUSED)
-                elif slot_id in taken:
-                    row[module_id] = option_state(
-                        "excluded", 0, None, f"you chose {taken[slot_id]} (unchoose to switch)"
-                    )
+                    row[module_id] = _REFUSED_STATE
+                elif chose_other is not None:
+                    row[module_id] = chose_other
                 else:
                     row[module_id] = option_state(
                         "excluded", 0, None, partial(reasons.explain, var, values)

@@ -568,24 +568,33 @@ def _marginals_exact(
     out_best: np.ndarray,
     big: int,
 ) -> None:
-    """:func:`_marginals` with one exact count per row and per value."""
+    """:func:`_marginals` with one exact count per row and per value; a bag's rows are read
+    once for all the variables it introduces."""
     for x in range(out_best.shape[0]):
         out_best[x] = big
         out_count[x] = 0
-    for v in range(var_bag.shape[0]):
-        b = var_bag[v]
+    by_bag = np.argsort(var_bag, kind="mergesort")
+    n = by_bag.shape[0]
+    first = 0
+    while first < n:
+        b = var_bag[by_bag[first]]
+        last = first + 1
+        while last < n and var_bag[by_bag[last]] == b:
+            last += 1
         s = start[b]
-        cs = var_col_start[v]
-        vs = val_start[v]
         for i in range(start[b + 1] - s):
             t = s + i
             if up_best[t] >= big or down_best[t] >= big:
                 continue
-            x = vs + var_col[cs + i]
             best = up_best[t] + down_best[t]
-            if best < out_best[x]:
-                out_best[x] = best
-            out_count[x] += up_count[t] * down_count[t]
+            count = up_count[t] * down_count[t]
+            for j in range(first, last):
+                v = by_bag[j]
+                x = val_start[v] + var_col[var_col_start[v] + i]
+                if best < out_best[x]:
+                    out_best[x] = best
+                out_count[x] += count
+        first = last
 
 
 def _garner(
