@@ -171,11 +171,7 @@ class Session:
             total = sum(spread.values())
             costs = (min(spread), max(spread)) if spread else None
         else:
-            total = query.count()
-            cheapest, dearest = query.best_key(), query.worst_key()
-            costs = None
-            if total and cheapest is not None and dearest is not None:
-                costs = (query.cost_of(cheapest), query.cost_of(dearest))
+            total, costs = query.count(), None
         picked: dict[str, set[str | None]] = {}
         refused: set[tuple[str, str | None]] = set()
         taken: dict[str, str] = {}
@@ -248,10 +244,10 @@ class Session:
                         "excluded", 0, None, partial(reasons.explain, var, values)
                     )
             options[slot_id] = row
-        price_range = None
-        if costs is not None:
-            price_range = (price_of(costs[0]), price_of(costs[1]))
-        return options, total, price_range
+        if budgeted:
+            price_range = None if costs is None else (price_of(costs[0]), price_of(costs[1]))
+            return options, total, price_range
+        return options, total, partial(_price_range, query, price_of)  # worked out when read
 
     def _spread_with(
         self, query: TreeQuery, var: int, values: list[int], plan: _Plan
@@ -506,6 +502,16 @@ class Session:
         session._undo = [load(step) for step in data.get("undo", [])]
         session._redo = [load(step) for step in data.get("redo", [])]
         return session
+
+
+def _price_range(
+    query: TreeQuery, price_of: Callable[[int], Decimal]
+) -> tuple[Decimal, Decimal] | None:
+    """The totals of the cheapest and the dearest completion (None when there is none)."""
+    cheapest, dearest = query.best_key(), query.worst_key()
+    if cheapest is None or dearest is None:
+        return None
+    return price_of(query.cost_of(cheapest)), price_of(query.cost_of(dearest))
 
 
 class _Reasons:

@@ -138,7 +138,11 @@ class SessionState(Mapping[str, Mapping[str, OptionState]]):
 
     @property
     def price_range(self) -> tuple[Decimal, Decimal] | None:
-        return self._get()[2]
+        options, count, price_range = self._get()
+        if callable(price_range):  # worked out when first read
+            price_range = price_range()
+            self._data = (options, count, price_range)
+        return price_range
 
     def __getitem__(self, slot: str) -> Mapping[str, OptionState]:
         return self._get()[0][slot]
@@ -180,4 +184,6 @@ class SessionState(Mapping[str, Mapping[str, OptionState]]):
         return [m for m, option in self[slot].items() if option.status != "excluded"]
 
 
-StateData = tuple[dict[str, dict[str, OptionState]], int, "tuple[Decimal, Decimal] | None"]
+PriceRange = tuple[Decimal, Decimal] | None
+#: Options by slot and module, the count, and the price range (or a function giving it).
+StateData = tuple[dict[str, dict[str, OptionState]], int, "PriceRange | Callable[[], PriceRange]"]

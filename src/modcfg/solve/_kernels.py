@@ -533,6 +533,18 @@ def _down_exact(
                     dmsg_best[m] = outside
                 dmsg_count[m] += down_count[t]
                 continue
+            if e1 - e0 == 2:  # (common) each child's outside is the other's count
+                m = msg_start[edge_child[e0]] + links[link_start[e0] + t - s]
+                n = msg_start[edge_child[e0 + 1]] + links[link_start[e0 + 1] + t - s]
+                outside = total - msg_best[m]
+                if outside < dmsg_best[m]:
+                    dmsg_best[m] = outside
+                outside = total - msg_best[n]
+                if outside < dmsg_best[n]:
+                    dmsg_best[n] = outside
+                dmsg_count[m] += down_count[t] * msg_count[n]
+                dmsg_count[n] += down_count[t] * msg_count[m]
+                continue
             prefix[0] = down_count[t]
             for i in range(e1 - e0):
                 m = msg_start[edge_child[e0 + i]] + links[link_start[e0 + i] + t - s]
