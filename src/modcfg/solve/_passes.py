@@ -6,9 +6,10 @@ bags. Every tuple gets a *key* ``cost x M - score``: ordering keys orders by uni
 preference score (``M`` exceeds twice the largest possible score).
 
 The upward and downward passes are compiled loops over the tree's flat layout (see
-:mod:`._kernels`). Counts are residues modulo as many primes below 2**31 as the largest possible
-count needs, turned into exact integers by the Chinese remainder theorem; keys are 64-bit
-integers when they provably fit, Python integers otherwise.
+:mod:`._kernels`). Counts are plain 64-bit integers when the largest possible count is below
+2**62 (the common case: one count per row, no reduction); otherwise residues modulo as many
+primes below 2**31 as that count needs, turned into exact integers by the Chinese remainder
+theorem. Keys are 64-bit integers when they provably fit, Python integers otherwise.
 """
 
 from __future__ import annotations
