@@ -208,10 +208,19 @@ class Session:
                         counts, keys = list(map(_FIRST, marginal)), list(map(_SECOND, marginal))
                     count = sum(pick(counts))
                     key = min(filter(_KNOWN, pick(keys)), default=None)
-                if not count:
-                    if module_id in chosen_here:
-                        row[module_id] = option_state("chosen", 0, None)
-                    elif (slot_id, module_id) in refused:
+                price: Decimal | None = None
+                if count and budgeted:
+                    spread = self._spread_with(query, var, values, plan)
+                    count = sum(spread.values())
+                    price = price_of(min(spread)) if spread else None
+                elif count and key is not None:
+                    price = prices_get(key)
+                    if price is None:
+                        price = prices[key] = price_of(cost_of(key))
+                if module_id in chosen_here:
+                    row[module_id] = option_state("chosen", count, price)
+                elif not count:
+                    if (slot_id, module_id) in refused:
                         row[module_id] = _REFUSED_STATE
                     elif chose_other is not None:
                         row[module_id] = chose_other
@@ -219,30 +228,10 @@ class Session:
                         row[module_id] = option_state(
                             "excluded", 0, None, partial(reasons.explain, var, values)
                         )
-                    continue
-                price: Decimal | None = None
-                if budgeted:
-                    spread = self._spread_with(query, var, values, plan)
-                    count = sum(spread.values())
-                    price = price_of(min(spread)) if spread else None
-                elif key is not None:
-                    price = prices_get(key)
-                    if price is None:
-                        price = prices[key] = price_of(cost_of(key))
-                if module_id in chosen_here:
-                    row[module_id] = option_state("chosen", count, price)
                 elif count == total:
                     row[module_id] = option_state("implied", count, price, _FORCED)
-                elif count:
-                    row[module_id] = option_state("available", count, price)
-                elif (slot_id, module_id) in refused:
-                    row[module_id] = _REFUSED_STATE
-                elif chose_other is not None:
-                    row[module_id] = chose_other
                 else:
-                    row[module_id] = option_state(
-                        "excluded", 0, None, partial(reasons.explain, var, values)
-                    )
+                    row[module_id] = option_state("available", count, price)
             options[slot_id] = row
         if budgeted:
             price_range = None if costs is None else (price_of(costs[0]), price_of(costs[1]))

@@ -8,9 +8,10 @@ of a hundred small bags is one call rather than thousands of small array operati
 
 Counts are residues modulo primes below 2**31 (the caller turns them into exact integers by the
 Chinese remainder theorem), or, when every count stays below 2**62, plain 64-bit integers: the
-single "modulus" 0 means no reduction, and the ``*_exact`` passes keep one count per row. A tuple is *alive* when its cheapest key is below ``big`` (:data:`BIG`
-for 64-bit keys): keys are exact integers well below it, so "has a completion" needs no separate
-flag, and a residue that happens to be zero is never mistaken for a zero count.
+single "modulus" 0 means no reduction, and the ``*_exact`` passes keep one count per row. A
+tuple is *alive* when its cheapest key is below ``big`` (:data:`BIG` for 64-bit keys): keys are
+exact integers well below it, so "has a completion" needs no separate flag, and a residue that
+happens to be zero is never mistaken for a zero count.
 
 When keys do not fit in 64 bits (object arrays of Python integers), the same functions run as
 plain Python: slower, equally exact.
