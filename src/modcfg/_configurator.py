@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
+from math import prod
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -107,11 +109,16 @@ class _Plan:
 
     resolved: ResolvedNeeds | None
     problem: Problem
-    query: TreeQuery
+    build_query: Callable[[], TreeQuery] = field(compare=False, repr=False)
     cost_bound: int | None  # unit cost bound (minor units) from the budget
     # unit cost (minor units) -> quote total under these needs, filled as sessions ask
     totals: dict[int, Decimal] = field(default_factory=dict, compare=False)
     _by_var: dict[int, list[Constraint]] = field(default_factory=dict, compare=False)
+
+    @cached_property
+    def query(self) -> TreeQuery:
+        """The decomposition query of these needs (built on first use)."""
+        return self.build_query()
 
     def constraints_of(self, var: int) -> list[Constraint]:
         """The rules (tabulated, of moderate size) whose scope holds ``var``."""
@@ -128,6 +135,16 @@ class _Plan:
     @property
     def global_sums(self) -> bool:
         return bool(self.problem.resources)
+
+
+def _separable(problem: Problem) -> bool:
+    """True when no rule, price rule, preference or total spans two slots."""
+    return not (
+        problem.constraints
+        or problem.cost_factors
+        or problem.resources
+        or any(len(factor.scope) > 1 for factor in problem.score_factors)
+    )
 
 
 def _getter(values: list[int]) -> Callable[[list[Any]], tuple[Any, ...]]:
@@ -157,7 +174,6 @@ class Configurator:
         self.catalog = catalog
         self._domains = build_domains(catalog)
         self._base = compile_rules(catalog, self._domains)
-        self._tree = build_tree(self._base)
         self._slots = tuple(catalog.slots)
         self._slot_index = {slot: index for index, slot in enumerate(self._slots)}
         self._choice_lists = [domain.choices for domain in self._domains]
@@ -184,10 +200,21 @@ class Configurator:
         self._restrictions: dict[tuple[str, str | None, int], Restriction] = {}
         self._plans: dict[tuple[str, date], _Plan] = {}
         self._lock = threading.Lock()
-        self._base_query = TreeQuery(self._tree, self._base)
         # no needs: nothing restricted, but mandatory services still priced
         self._default_needs = Needs().resolve(catalog)
-        self._base_query.count()
+        if not _separable(self._base):
+            # decompose now: a catalog too large to decompose fails here, not at a query
+            self._base_query.count()
+        # else the tree (one bag per slot) is built when a query first needs it
+
+    @cached_property
+    def _tree(self) -> Tree:
+        with _collector_paused():
+            return build_tree(self._base)
+
+    @cached_property
+    def _base_query(self) -> TreeQuery:
+        return TreeQuery(self._tree, self._base)
 
     # -- description ------------------------------------------------------------------------
 
@@ -235,21 +262,22 @@ class Configurator:
 
     def _new_plan(self, needs: NeedsLike) -> _Plan:
         resolved = self.resolve(needs)
-        # needs and choices only remove configurations: the count without them bounds every
-        # later count, so the plan's query (and the sessions' ones) need fewer moduli
-        count = self._base_query.count()
-        if needs is None:
-            problem = self._base
-            query = TreeQuery(self._tree, problem, count_bound=count)
-        else:
-            problem = needs_problem(self._base, resolved)
-            query = TreeQuery(self._tree_for(problem), problem, count_bound=count)
-        bound = None
+        problem = self._base if needs is None else needs_problem(self._base, resolved)
+
+        def build_query() -> TreeQuery:
+            # needs and choices only remove configurations: the count without them bounds
+            # every later count, so the plan's query (and the sessions' ones) need fewer moduli
+            count = self._base_query.count()
+            return TreeQuery(self._tree_for(problem), problem, count_bound=count)
+
+        plan = _Plan(resolved, problem, build_query, None)
         if resolved is not None and resolved.budget is not None:
-            bound = self._cost_bound(resolved, query)
-        return _Plan(resolved, problem, query, bound)
+            plan = _Plan(resolved, problem, build_query, self._cost_bound(resolved, plan.query))
+        return plan
 
     def _tree_for(self, problem: Problem) -> Tree:
+        if problem is self._base:
+            return self._tree
         base = {id(c) for c in self._base.constraints}
         extra = [c.scope for c in problem.constraints if id(c) not in base]
         extra += [f.scope for f in problem.score_factors]
@@ -326,7 +354,9 @@ class Configurator:
             return len(found)
         if progress is not None:
             progress(0, 1)
-        if plan.problem.resources or plan.cost_bound is not None:
+        if self._independent(plan):
+            result = prod(len(plan.problem.values(var)) for var in range(plan.problem.size))
+        elif plan.problem.resources or plan.cost_bound is not None:
             result = plan.query.count_within(plan.problem.resources, plan.cost_bound)
         else:
             result = plan.query.count()
