@@ -522,11 +522,15 @@ def _purposes(draw: st.DrawFn, words: _Vocabulary) -> dict[str, Any]:
 
 
 @st.composite
-def catalog_data(draw: st.DrawFn, max_configurations: int = MAX_CONFIGURATIONS) -> dict[str, Any]:
+def catalog_data(
+    draw: st.DrawFn, max_configurations: int = MAX_CONFIGURATIONS, *, independent: bool = False
+) -> dict[str, Any]:
     """A random small catalog as plain data (``catalog_from_data`` validates it).
 
     Every rule kind, all three price-rule forms, services and payment terms appear.
     ``max_configurations`` (at least 3) bounds the configurations before rules.
+    ``independent``: no rule and no conditional price rule, so nothing ties the slots (order
+    price rules, services, payment terms and purposes still appear).
     """
     currency, decimals = _pick(draw, CURRENCIES)
     data: dict[str, Any] = {
@@ -537,7 +541,7 @@ def catalog_data(draw: st.DrawFn, max_configurations: int = MAX_CONFIGURATIONS) 
     # Rules and expressions are drawn against the validated slots.
     words = _Vocabulary.of(catalog_from_data(data))
     rules = []
-    for _ in range(draw(st.integers(0, 4))):
+    for _ in range(0 if independent else draw(st.integers(0, 4))):
         rule = _pick(draw, _RULE_MAKERS)(draw, words)
         if rule is not None:
             if _chance(draw, 1, 4):
@@ -545,7 +549,11 @@ def catalog_data(draw: st.DrawFn, max_configurations: int = MAX_CONFIGURATIONS) 
             rules.append({"id": f"rule-{len(rules)}", **rule})
     parts = {
         "rules": rules,
-        "prices": _price_rules(draw, words, decimals),
+        "prices": [
+            rule
+            for rule in _price_rules(draw, words, decimals)
+            if not (independent and "amount" in rule)
+        ],
         "services": _services(draw, decimals),
         "payment_terms": _payment_terms(draw),
         "purposes": _purposes(draw, words),
@@ -554,9 +562,11 @@ def catalog_data(draw: st.DrawFn, max_configurations: int = MAX_CONFIGURATIONS) 
     return data
 
 
-def catalogs(max_configurations: int = MAX_CONFIGURATIONS) -> st.SearchStrategy[modcfg.Catalog]:
+def catalogs(
+    max_configurations: int = MAX_CONFIGURATIONS, *, independent: bool = False
+) -> st.SearchStrategy[modcfg.Catalog]:
     """A random small catalog, validated."""
-    return catalog_data(max_configurations).map(catalog_from_data)
+    return catalog_data(max_configurations, independent=independent).map(catalog_from_data)
 
 
 # -- needs ----------------------------------------------------------------------------------
@@ -644,8 +654,11 @@ class Case:
 
 
 @st.composite
-def cases(draw: st.DrawFn, max_configurations: int = MAX_CONFIGURATIONS) -> Case:
-    """A random catalog and, three times in four, one customer's needs for it."""
-    data = draw(catalog_data(max_configurations))
+def cases(
+    draw: st.DrawFn, max_configurations: int = MAX_CONFIGURATIONS, *, independent: bool = False
+) -> Case:
+    """A random catalog and, three times in four, one customer's needs for it
+    (``independent``: see :func:`catalog_data`)."""
+    data = draw(catalog_data(max_configurations, independent=independent))
     catalog = catalog_from_data(data)
     return Case(data, catalog, None if _chance(draw, 1, 4) else _needs(draw, catalog))

@@ -104,6 +104,23 @@ def test_engines_match_oracle(case: strategies.Case) -> None:
 
 
 @PROPERTIES
+@given(strategies.cases(independent=True))
+def test_independent_slots_match_oracle(case: strategies.Case) -> None:
+    """Catalogs whose slots no rule ties take shortcuts (products, best-first over sorted
+    slots, no decomposition until needed): same answers as the oracle."""
+    cfg = modcfg.compile(case.catalog)
+    answers = expected(case)
+    check_engine(case, cfg, "auto", answers)
+    if answers.valid:
+        # every option's number of completions in a session for the same needs
+        refs = [configuration.refs() for configuration in answers.valid]
+        for slot, options in cfg.session(case.needs).state().items():
+            for module, option in options.items():
+                expected_count = sum(f"{slot}.{module}" in chosen for chosen in refs)
+                assert option.count == expected_count, f"{slot}.{module}"
+
+
+@PROPERTIES
 @given(strategies.cases(max_configurations=SMALL))
 def test_every_engine_matches_oracle_on_small_catalogs(case: strategies.Case) -> None:
     cfg = modcfg.compile(case.catalog)

@@ -31,6 +31,7 @@ from .model import (
 )
 from .model._configuration import Choice
 from .price import Quote, order_total, quote
+from .price._quote import LineCache
 from .solve import (
     Constraint,
     Problem,
@@ -41,6 +42,7 @@ from .solve import (
     compile_rules,
     needs_problem,
 )
+from .solve._search import independent_by_key
 
 if TYPE_CHECKING:
     from ._session import Session
@@ -177,23 +179,7 @@ class Configurator:
         self._slots = tuple(catalog.slots)
         self._slot_index = {slot: index for index, slot in enumerate(self._slots)}
         self._choice_lists = [domain.choices for domain in self._domains]
-        # per slot: module id -> the slot's local choices that contain it
-        self._module_values: list[dict[str, list[int]]] = []
-        for domain in self._domains:
-            containing: dict[str, list[int]] = {m: [] for m in catalog.slots[domain.slot].modules}
-            for value, units in enumerate(domain.units):
-                for module in dict.fromkeys(m for m, _ in units):
-                    containing[module].append(value)
-            self._module_values.append(containing)
-        # per slot, what a session state lists: module, its one value (or -1: several, one
-        # per quantity vector holding it), its values, and a getter of those values' entries
-        self._option_rows = [
-            (
-                domain.slot,
-                [(m, v[0] if len(v) == 1 else -1, v, _getter(v)) for m, v in containing.items()],
-            )
-            for domain, containing in zip(self._domains, self._module_values, strict=True)
-        ]
+        self._quote_lines: LineCache = {}  # module lines of quotes (see price.quote)
         self._trees: dict[frozenset[tuple[int, ...]], Tree] = {}
         # sessions' choices as value restrictions, by (slot, module, quantity): few, and every
         # session step reads them (filled by the sessions)
@@ -206,6 +192,34 @@ class Configurator:
             # decompose now: a catalog too large to decompose fails here, not at a query
             self._base_query.count()
         # else the tree (one bag per slot) is built when a query first needs it
+
+    @cached_property
+    def _module_values(self) -> list[dict[str, list[int]]]:
+        """Per slot: module id -> the slot's local choices that contain it."""
+        found = []
+        for domain in self._domains:
+            containing: dict[str, list[int]] = {
+                m: [] for m in self.catalog.slots[domain.slot].modules
+            }
+            for value, units in enumerate(domain.units):
+                for module in dict.fromkeys(m for m, _ in units):
+                    containing[module].append(value)
+            found.append(containing)
+        return found
+
+    @cached_property
+    def _option_rows(
+        self,
+    ) -> list[tuple[str, list[tuple[str, int, list[int], Callable[[list[Any]], tuple[Any, ...]]]]]]:
+        """Per slot, what a session state lists: module, its one value (or -1: several, one
+        per quantity vector holding it), its values, and a getter of those values' entries."""
+        return [
+            (
+                domain.slot,
+                [(m, v[0] if len(v) == 1 else -1, v, _getter(v)) for m, v in containing.items()],
+            )
+            for domain, containing in zip(self._domains, self._module_values, strict=True)
+        ]
 
     @cached_property
     def _tree(self) -> Tree:
@@ -272,7 +286,17 @@ class Configurator:
 
         plan = _Plan(resolved, problem, build_query, None)
         if resolved is not None and resolved.budget is not None:
-            plan = _Plan(resolved, problem, build_query, self._cost_bound(resolved, plan.query))
+            cheapest: int | None
+            if _separable(problem):  # the cheapest choice of every slot, no tree needed
+                costs = [
+                    min((domain.cost[v] for v in problem.values(var)), default=None)
+                    for var, domain in enumerate(problem.domains)
+                ]
+                cheapest = None if None in costs else sum(c for c in costs if c is not None)
+            else:
+                best = plan.query.best_key()
+                cheapest = None if best is None else plan.query.cost_of(best)
+            plan = _Plan(resolved, problem, build_query, self._cost_bound(resolved, cheapest))
         return plan
 
     def _tree_for(self, problem: Problem) -> Tree:
@@ -293,8 +317,9 @@ class Configurator:
                 self._trees[key] = tree
         return tree
 
-    def _cost_bound(self, resolved: ResolvedNeeds, query: TreeQuery | None) -> int:
-        """The largest unit cost (minor units) whose quote total fits the budget."""
+    def _cost_bound(self, resolved: ResolvedNeeds, cheapest: int | None) -> int:
+        """The largest unit cost (minor units) whose quote total fits the budget
+        (``cheapest``: the lowest unit cost of a valid configuration, when there is one)."""
         budget = resolved.budget
         assert budget is not None  # callers check
         decimals = self.catalog.decimals
@@ -302,8 +327,7 @@ class Configurator:
         def fits(units: int) -> bool:
             return order_total(self.catalog, Decimal(units).scaleb(-decimals), resolved) <= budget
 
-        best = query.best_key() if query is not None else None
-        low = -(10**15) if best is None or query is None else query.cost_of(best) - 1
+        low = -(10**15) if cheapest is None else cheapest - 1
         if not fits(low + 1):
             return low
         step = 1
@@ -452,9 +476,10 @@ class Configurator:
             else:
                 yield from solver.solutions(limit=None, time_limit=time_limit)
             return
-        query = plan.query
         if order == "price":
-            for _, assignment in query.by_key():
+            separable = _separable(plan.problem)
+            ranked = independent_by_key(plan.problem) if separable else plan.query.by_key()
+            for _, assignment in ranked:
                 if not self._within_budget(plan, assignment):
                     return
                 if self._holds_sums(plan, assignment):
@@ -465,6 +490,7 @@ class Configurator:
             for combo in itertools.product(*values):
                 yield list(combo)
             return
+        query = plan.query
         if query.count() <= _MATERIALISE:
             kept = self._solution_rows(plan)
             for start in range(0, len(kept), _CHUNK):  # bounded lists, not one huge one
@@ -546,7 +572,7 @@ class Configurator:
             raise InfeasibleError(
                 "this configuration is not valid: " + "; ".join(broken), rules=broken
             )
-        return quote(self.catalog, chosen, resolved)
+        return quote(self.catalog, chosen, resolved, lines_of=self._quote_lines)
 
     def violations(
         self,
@@ -590,7 +616,7 @@ class Configurator:
                 if not truthy(evaluate(parse(text), view))
             ]
             if include_budget and resolved.budget is not None:
-                price = quote(self.catalog, chosen, resolved).total
+                price = quote(self.catalog, chosen, resolved, lines_of=self._quote_lines).total
                 if price > resolved.budget:
                     broken.append(f"need: budget {resolved.budget} (total {price})")
         return list(dict.fromkeys(broken))
@@ -616,7 +642,12 @@ class Configurator:
         kth: Quote | None = None
         stream = self._assignments(plan, order="price", engine=engine, time_limit=time_limit)
         for assignment in stream:
-            result = quote(self.catalog, self._to_configuration(assignment), plan.resolved)
+            result = quote(
+                self.catalog,
+                self._to_configuration(assignment),
+                plan.resolved,
+                lines_of=self._quote_lines,
+            )
             if kth is not None and (
                 result.total > kth.total or result.unit_price == kth.unit_price
             ):

@@ -428,7 +428,13 @@ class Session:
                         + ", ".join(open_slots or ["the remaining modules"])
                         + " or call complete()"
                     )
-        return quote(self._cfg.catalog, self._cfg._to_configuration(solutions[0]), plan.resolved)
+        cfg = self._cfg
+        return quote(
+            cfg.catalog,
+            cfg._to_configuration(solutions[0]),
+            plan.resolved,
+            lines_of=cfg._quote_lines,
+        )
 
     def why_not(self, slot: str, module: str | None, *, quantity: int = 1) -> Explanation:
         """A minimal set of the customer's choices and needs (with the rules involved) that

@@ -135,25 +135,20 @@ def _round(amount: Decimal, decimals: int) -> Decimal:
     )
 
 
-def _unit_lines(
+def _unit_line(
+    catalog: Catalog, slot: str, module_id: str, units: int
+) -> tuple[QuoteLine, Decimal]:
+    module = catalog.slots[slot].modules[module_id]
+    per_unit = module.price * units
+    label = module.title if units == 1 else f"{module.title} x {units}"
+    reason = f"{catalog.slots[slot].title}: {module.title}"
+    return QuoteLine("module", f"{slot}.{module_id}", label, per_unit, reason, units), per_unit
+
+
+def _rule_lines(
     catalog: Catalog, configuration: Configuration
 ) -> Iterator[tuple[QuoteLine, Decimal]]:
-    """Lines 1-2 of a quote for one unit: modules, then conditional price rules."""
-    for slot, module_id, units in configuration.units():
-        module = catalog.slots[slot].modules[module_id]
-        per_unit = module.price * units
-        label = module.title if units == 1 else f"{module.title} x {units}"
-        yield (
-            QuoteLine(
-                "module",
-                f"{slot}.{module_id}",
-                label,
-                per_unit,
-                f"{catalog.slots[slot].title}: {module.title}",
-                units,
-            ),
-            per_unit,
-        )
+    """The conditional price rules that apply to one unit."""
     view = ConfigurationView(catalog, configuration)
     for rule in catalog.conditional_price_rules:
         if rule.amount is None:
@@ -165,6 +160,16 @@ def _unit_lines(
             QuoteLine(kind, rule.id, rule.describe(), rule.amount, f"price rule '{rule.id}'"),
             rule.amount,
         )
+
+
+def _unit_lines(
+    catalog: Catalog, configuration: Configuration
+) -> Iterator[tuple[QuoteLine, Decimal]]:
+    """Lines 1-2 of a quote for one unit: modules, then conditional price rules."""
+    for slot, module_id, units in configuration.units():
+        yield _unit_line(catalog, slot, module_id, units)
+    if catalog.conditional_price_rules:
+        yield from _rule_lines(catalog, configuration)
 
 
 def unit_price(catalog: Catalog, configuration: Configuration) -> Decimal:
@@ -284,25 +289,54 @@ def order_total(catalog: Catalog, unit: Decimal, resolved: ResolvedNeeds | None)
     return goods + sum((line.amount for line in _order_lines(catalog, goods, resolved)), Decimal(0))
 
 
-def quote(catalog: Catalog, configuration: Configuration, resolved: ResolvedNeeds | None) -> Quote:
-    """Price one (valid) configuration for the needs."""
+#: Module lines of quotes, by (slot, module, units, quantity): the same few lines recur in
+#: every quote of a catalog (kept per caller, see :func:`quote`).
+LineCache = dict[tuple[str, str, int, int], tuple[QuoteLine, Decimal]]
+
+
+def quote(
+    catalog: Catalog,
+    configuration: Configuration,
+    resolved: ResolvedNeeds | None,
+    *,
+    lines_of: LineCache | None = None,
+) -> Quote:
+    """Price one (valid) configuration for the needs.
+
+    ``lines_of`` (optional, owned by the caller and used with one catalog only) keeps module
+    lines between calls.
+    """
     quantity = resolved.quantity if resolved else 1
+    decimals = catalog.decimals
     lines: list[QuoteLine] = []
     unit = Decimal(0)
-    for line, per_unit in _unit_lines(catalog, configuration):
-        unit += per_unit
-        amount = _round(per_unit * quantity, catalog.decimals)
-        lines.append(
-            QuoteLine(
-                line.kind, line.source, line.label, amount, line.reason, line.quantity * quantity
+    cache: LineCache = {} if lines_of is None else lines_of
+    for slot, module_id, units in configuration.units():
+        found = cache.get((slot, module_id, units, quantity))
+        if found is None:
+            found = cache[slot, module_id, units, quantity] = _module_line(
+                catalog, slot, module_id, units, quantity
             )
-        )
+        line, per_unit = found
+        unit += per_unit
+        lines.append(line)
+    if catalog.conditional_price_rules:
+        for line, per_unit in _rule_lines(catalog, configuration):
+            unit += per_unit
+            amount = _round(per_unit * quantity, decimals)
+            lines.append(
+                QuoteLine(line.kind, line.source, line.label, amount, line.reason, quantity)
+            )
     goods = sum((line.amount for line in lines), Decimal(0))
-    order = _order_lines(catalog, goods, resolved)
-    lines.extend(order)
     payment = resolved.payment if resolved else None
+    if catalog.order_price_rules or (
+        resolved is not None and (resolved.services or payment is not None)
+    ):
+        lines.extend(_order_lines(catalog, goods, resolved))
+        total = sum((line.amount for line in lines), Decimal(0))
+    else:
+        total = goods
     instalments = payment.instalments if payment is not None else 1
-    total = sum((line.amount for line in lines), Decimal(0))
     # with instalments the financing line makes the total exactly n x instalment
     instalment = total / instalments if instalments > 1 else None
     return Quote(
@@ -315,6 +349,18 @@ def quote(catalog: Catalog, configuration: Configuration, resolved: ResolvedNeed
         score=preference_score(catalog, configuration, resolved),
         instalments=instalments,
         instalment_amount=instalment,
+    )
+
+
+def _module_line(
+    catalog: Catalog, slot: str, module_id: str, units: int, quantity: int
+) -> tuple[QuoteLine, Decimal]:
+    """A module's quote line for ``quantity`` orders of ``units`` units, and one unit's price."""
+    line, per_unit = _unit_line(catalog, slot, module_id, units)
+    amount = _round(per_unit * quantity, catalog.decimals)
+    return (
+        QuoteLine(line.kind, line.source, line.label, amount, line.reason, units * quantity),
+        per_unit,
     )
 
 

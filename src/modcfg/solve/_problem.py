@@ -265,23 +265,26 @@ def build_domains(catalog: Catalog) -> tuple[SlotDomain, ...]:
     domains = []
     decimals = catalog.decimals
     for slot_id, slot in catalog.slots.items():
-        choices: list[Choice] = []
+        price = {m: _scaled(module.price, decimals) for m, module in slot.modules.items()}
+        choices: list[Choice]
         if slot.single:
-            choices.extend(slot.modules)
+            choices = list(slot.modules)
+            units: list[tuple[tuple[str, int], ...]] = [((m, 1),) for m in slot.modules]
+            cost = list(price.values())
             if slot.cardinality.min == 0:
                 choices.append(None)
+                units.append(())
+                cost.append(0)
         else:
-            choices.extend(_multi_choices(catalog, slot_id))
+            choices = list(_multi_choices(catalog, slot_id))
+            units = [_units(choice) for choice in choices]
+            cost = [sum(price[m] * q for m, q in unit) for unit in units]
         if len(choices) > DOMAIN_LIMIT:
             raise LimitExceeded(
                 f"slot '{slot_id}' has {len(choices)} local choices (limit {DOMAIN_LIMIT}); "
                 "split it into smaller slots"
             )
-        units = tuple(_units(choice) for choice in choices)
-        cost = tuple(
-            sum(_scaled(slot.modules[m].price, decimals) * q for m, q in unit) for unit in units
-        )
-        domains.append(SlotDomain(slot_id, tuple(choices), units, cost))
+        domains.append(SlotDomain(slot_id, tuple(choices), tuple(units), tuple(cost)))
     return tuple(domains)
 
 
