@@ -42,7 +42,7 @@ from .solve import (
     compile_rules,
     needs_problem,
 )
-from .solve._search import independent_by_key
+from .solve._independent import IndependentQuery, separable
 
 if TYPE_CHECKING:
     from ._session import Session
@@ -122,6 +122,14 @@ class _Plan:
         """The decomposition query of these needs (built on first use)."""
         return self.build_query()
 
+    @cached_property
+    def session_query(self) -> TreeQuery | IndependentQuery:
+        """What sessions narrow with their choices: closed forms when nothing ties the slots
+        and no budget bounds the total, else the decomposition query."""
+        if self.cost_bound is None and separable(self.problem):
+            return IndependentQuery(self.problem)
+        return self.query
+
     def constraints_of(self, var: int) -> list[Constraint]:
         """The rules (tabulated, of moderate size) whose scope holds ``var``."""
         if not self._by_var and self.problem.constraints:
@@ -137,16 +145,6 @@ class _Plan:
     @property
     def global_sums(self) -> bool:
         return bool(self.problem.resources)
-
-
-def _separable(problem: Problem) -> bool:
-    """True when no rule, price rule, preference or total spans two slots."""
-    return not (
-        problem.constraints
-        or problem.cost_factors
-        or problem.resources
-        or any(len(factor.scope) > 1 for factor in problem.score_factors)
-    )
 
 
 def _getter(values: list[int]) -> Callable[[list[Any]], tuple[Any, ...]]:
@@ -188,7 +186,7 @@ class Configurator:
         self._lock = threading.Lock()
         # no needs: nothing restricted, but mandatory services still priced
         self._default_needs = Needs().resolve(catalog)
-        if not _separable(self._base):
+        if not separable(self._base):
             # decompose now: a catalog too large to decompose fails here, not at a query
             self._base_query.count()
         # else the tree (one bag per slot) is built when a query first needs it
@@ -287,7 +285,7 @@ class Configurator:
         plan = _Plan(resolved, problem, build_query, None)
         if resolved is not None and resolved.budget is not None:
             cheapest: int | None
-            if _separable(problem):  # the cheapest choice of every slot, no tree needed
+            if separable(problem):  # the cheapest choice of every slot, no tree needed
                 costs = [
                     min((domain.cost[v] for v in problem.values(var)), default=None)
                     for var, domain in enumerate(problem.domains)
@@ -477,8 +475,11 @@ class Configurator:
                 yield from solver.solutions(limit=None, time_limit=time_limit)
             return
         if order == "price":
-            separable = _separable(plan.problem)
-            ranked = independent_by_key(plan.problem) if separable else plan.query.by_key()
+            ranked = (
+                IndependentQuery(plan.problem).by_key()
+                if separable(plan.problem)
+                else plan.query.by_key()
+            )
             for _, assignment in ranked:
                 if not self._within_budget(plan, assignment):
                     return
@@ -537,12 +538,21 @@ class Configurator:
         return not (problem.constraints or problem.resources or plan.cost_bound is not None)
 
     def _ordered(
-        self, plan: _Plan, query: TreeQuery, *, strategy: Literal["cheapest", "preferred"]
+        self,
+        plan: _Plan,
+        query: TreeQuery | IndependentQuery,
+        *,
+        strategy: Literal["cheapest", "preferred"],
     ) -> Iterator[Configuration]:
         """Valid configurations of ``query`` (needs and choices applied), best first."""
-        if strategy == "preferred":
-            query = TreeQuery(query.tree, query.problem, preference_first=True)
-        for _, assignment in query.by_key():
+        ranked: Iterator[tuple[int, list[int]]]
+        if isinstance(query, IndependentQuery):
+            ranked = query.by_key(preference_first=strategy == "preferred")
+        elif strategy == "preferred":
+            ranked = TreeQuery(query.tree, query.problem, preference_first=True).by_key()
+        else:
+            ranked = query.by_key()
+        for _, assignment in ranked:
             if strategy == "cheapest" and not self._within_budget(plan, assignment):
                 return
             if self._within_budget(plan, assignment) and self._holds_sums(plan, assignment):

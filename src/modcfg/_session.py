@@ -23,6 +23,7 @@ from .explain import Explanation, Restriction, explain_exclusion
 from .model import Configuration, Needs, Quantities
 from .price import Quote, order_total, quote
 from .solve import TreeQuery
+from .solve._independent import IndependentQuery
 
 if TYPE_CHECKING:
     from ._configurator import Configurator, NeedsLike, _Plan
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 __all__ = ["OptionState", "Session", "SessionState"]
 
 _FORMAT = "modcfg-session/1"
+#: What a session narrows with its choices (see ``_Plan.session_query``).
+_Query = TreeQuery | IndependentQuery
 _FORCED = "forced by your choices and needs"
 _FIRST, _SECOND = itemgetter(0), itemgetter(1)
 _KNOWN = partial(operator.is_not, None)  # a key that is not None
@@ -69,7 +72,7 @@ class Session:
         self._redo: list[tuple[Needs | None, tuple[_Choice, ...]]] = []
         self._cache: SessionState | None = None
         self._plan_cache: _Plan | None = None
-        self._query_cache: tuple[_Plan, tuple[_Choice, ...], TreeQuery] | None = None
+        self._query_cache: tuple[_Plan, tuple[_Choice, ...], _Query] | None = None
         if (self._needs is not None or cfg.count() == 0) and not self._feasible():
             raise self._cfg._infeasible(self._plan())
 
@@ -116,7 +119,7 @@ class Session:
             )
         return Restriction(choice.label, var, values)
 
-    def _query(self, choices: tuple[_Choice, ...] | None = None) -> TreeQuery:
+    def _query(self, choices: tuple[_Choice, ...] | None = None) -> _Query:
         plan = self._plan()
         wanted = self._choices if choices is None else choices
         if self._query_cache is not None:
@@ -127,9 +130,11 @@ class Session:
         self._query_cache = (plan, wanted, query)
         return query
 
-    def _fresh_query(self, plan: _Plan, choices: tuple[_Choice, ...]) -> TreeQuery:
+    def _fresh_query(self, plan: _Plan, choices: tuple[_Choice, ...]) -> _Query:
         """The plan's query with the choices applied, extending the last one when it can."""
-        query, start = plan.query, 0  # no choices: shared by every session with these needs
+        # no choices: shared by every session with these needs
+        query: _Query = plan.session_query
+        start = 0
         cached = self._query_cache
         if cached is not None and cached[0] is plan and cached[1] == choices[: len(cached[1])]:
             query, start = cached[2], len(cached[1])
@@ -167,6 +172,7 @@ class Session:
         marginals = query.marginals()
         if budgeted:
             # global sums: exact per-option distributions of the unit cost
+            assert isinstance(query, TreeQuery)  # sessions narrow closed forms without budgets
             spread = query.cost_distribution(plan.problem.resources, plan.cost_bound)
             total = sum(spread.values())
             costs = (min(spread), max(spread)) if spread else None
@@ -239,8 +245,9 @@ class Session:
         return options, total, partial(_price_range, query, price_of)  # worked out when read
 
     def _spread_with(
-        self, query: TreeQuery, var: int, values: list[int], plan: _Plan
+        self, query: _Query, var: int, values: list[int], plan: _Plan
     ) -> dict[int, int]:
+        assert isinstance(query, TreeQuery)  # sessions narrow closed forms without budgets
         problem = query.problem.copy()
         mask = problem.allowed[var]
         for value in range(len(mask)):
@@ -269,7 +276,7 @@ class Session:
             return False
         var = self._cfg._slot_index[choice.slot]
         values = self._cfg._module_values[var][choice.module]
-        marginals = plan.query.marginals()[var]
+        marginals = plan.session_query.marginals()[var]
         return any(marginals[value][0] for value in values)
 
     def _feasible(self) -> bool:
@@ -279,6 +286,7 @@ class Session:
             return False
         if plan.cost_bound is None and not plan.problem.resources:
             return True
+        assert isinstance(query, TreeQuery)  # sessions narrow closed forms without budgets
         return query.count_within(plan.problem.resources, plan.cost_bound) > 0
 
     def _apply(
@@ -500,7 +508,7 @@ class Session:
 
 
 def _price_range(
-    query: TreeQuery, price_of: Callable[[int], Decimal]
+    query: _Query, price_of: Callable[[int], Decimal]
 ) -> tuple[Decimal, Decimal] | None:
     """The totals of the cheapest and the dearest completion (None when there is none)."""
     cheapest, dearest = query.best_key(), query.worst_key()
@@ -513,7 +521,7 @@ class _Reasons:
     """Why excluded modules are excluded, in the customer's terms: worked out for one state
     when first asked (the state keeps what it needs, so later changes do not affect it)."""
 
-    def __init__(self, session: Session, plan: _Plan, query: TreeQuery) -> None:
+    def __init__(self, session: Session, plan: _Plan, query: _Query) -> None:
         self._cfg = session._cfg
         self._plan = plan
         self._problem = query.problem

@@ -13,13 +13,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._problem import Problem
 from ._tree import Key
 
 if TYPE_CHECKING:
     from ._passes import TreeQuery
 
-__all__ = ["by_key", "independent_by_key", "solution_array", "solutions"]
+__all__ = ["by_key", "solution_array", "solutions"]
 
 
 def _candidates(query: TreeQuery, *, ranked: bool) -> list[dict[Key, list[int]]]:
@@ -187,42 +186,3 @@ def by_key(query: TreeQuery) -> Iterator[tuple[int, list[int]]]:
             continue
         nxt = candidates(pos + 1, chosen)
         heapq.heappush(heap, (f, next(counter), (*chosen, nxt[0]), 0))
-
-
-def independent_by_key(problem: Problem) -> Iterator[tuple[int, list[int]]]:
-    """:func:`by_key` for a problem whose slots nothing ties (no rule, cost or preference
-    spans two slots, no totals): best-first over the slots' sorted values, no tree needed.
-
-    A rank vector's parent lowers its first non-zero rank by one, so every vector has one
-    parent and is pushed once (its children raise a rank at or before its first non-zero
-    one); keys never fall from parent to child, so the heap yields them in order.
-    """
-    size = problem.size
-    scores: list[dict[int, int]] = [{} for _ in range(size)]
-    bound = 0
-    for factor in problem.score_factors:
-        (var,) = factor.scope
-        for (value,), weight in factor.table.items():
-            scores[var][value] = scores[var].get(value, 0) + weight
-        bound += max((abs(w) for w in factor.table.values()), default=0)
-    scale = 2 * bound + 1  # as in TreeQuery: unit cost first, then the highest score
-    ranked: list[list[tuple[int, int]]] = []
-    for var in range(size):
-        cost, score = problem.domains[var].cost, scores[var]
-        keyed = sorted((cost[v] * scale - score.get(v, 0), v) for v in problem.values(var))
-        if not keyed:
-            return
-        ranked.append(keyed)
-    counter = itertools.count()
-    start = (0,) * size
-    heap = [(sum(r[0][0] for r in ranked), next(counter), start, size)]
-    while heap:
-        key, _, ranks, first = heapq.heappop(heap)
-        yield key, [r[rank][1] for r, rank in zip(ranked, ranks, strict=True)]
-        # first: the index of the first non-zero rank (size when every rank is zero)
-        for p in range(min(first + 1, size)):
-            rank = ranks[p] + 1
-            if rank < len(ranked[p]):
-                step = ranked[p][rank][0] - ranked[p][rank - 1][0]
-                child = (*ranks[:p], rank, *ranks[p + 1 :])
-                heapq.heappush(heap, (key + step, next(counter), child, p))

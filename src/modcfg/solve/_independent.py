@@ -1,0 +1,142 @@
+"""Queries on problems whose slots nothing ties: closed forms instead of a decomposition.
+
+When no rule, price rule, preference or total spans two slots, every combination of the
+slots' allowed values is a solution and its key (unit cost x scale - score) is a sum of one
+term per slot. Counts are products, marginals are the product of the other slots' counts,
+the cheapest completion of a value is its own key plus every other slot's cheapest, and
+solutions stream best-first over the slots' sorted values. The answers equal
+:class:`~modcfg.solve.TreeQuery`'s (the property tests compare them with brute force).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Iterator
+from math import prod
+
+from ._passes import Marginal
+from ._problem import Problem
+
+__all__ = ["IndependentQuery", "separable"]
+
+
+def separable(problem: Problem) -> bool:
+    """True when no rule, price rule, preference or total spans two slots."""
+    return not (
+        problem.constraints
+        or problem.cost_factors
+        or problem.resources
+        or any(len(factor.scope) > 1 for factor in problem.score_factors)
+    )
+
+
+class IndependentQuery:
+    """The part of :class:`~modcfg.solve.TreeQuery`'s interface that sessions and ranked
+    streams use, for a :func:`separable` problem. Immutable once built."""
+
+    def __init__(self, problem: Problem, keys: list[list[int]] | None = None) -> None:
+        self.problem = problem
+        bound = 0
+        for factor in problem.score_factors:
+            bound += max((abs(w) for w in factor.table.values()), default=0)
+        self.score_bound = bound
+        self.scale = 2 * bound + 1  # as TreeQuery: unit cost first, then the highest score
+        if keys is None:
+            keys = [[cost * self.scale for cost in domain.cost] for domain in problem.domains]
+            for factor in problem.score_factors:
+                (var,) = factor.scope
+                for (value,), weight in factor.table.items():
+                    keys[var][value] -= weight
+        self._keys = keys  # per variable and value (shared by restricted copies)
+        self._values = [problem.values(var) for var in range(problem.size)]
+        self._cheapest = [
+            min((keys[v][x] for x in values), default=None) for v, values in enumerate(self._values)
+        ]
+
+    def restricted(self, var: int, values: frozenset[int]) -> IndependentQuery:
+        """This query with ``var`` limited to ``values`` (a customer's choice)."""
+        row = [ok and value in values for value, ok in enumerate(self.problem.allowed[var])]
+        return IndependentQuery(self.problem.with_allowed(var, row), self._keys)
+
+    def feasible(self) -> bool:
+        return all(self._values)
+
+    def count(self) -> int:
+        return prod(len(values) for values in self._values)
+
+    def best_key(self) -> int | None:
+        if not self.feasible():
+            return None
+        return sum(key for key in self._cheapest if key is not None)
+
+    def worst_key(self) -> int | None:
+        if not self.feasible():
+            return None
+        keys = self._keys
+        return sum(max(keys[var][x] for x in values) for var, values in enumerate(self._values))
+
+    def cost_of(self, key: int) -> int:
+        """The unit cost part of a key (keys are ``cost x scale - score``)."""
+        return (key + self.score_bound) // self.scale
+
+    def score_of(self, key: int) -> int:
+        return self.cost_of(key) * self.scale - key
+
+    def marginals(self) -> list[list[Marginal]]:
+        """For every variable and value: completions and cheapest key."""
+        sizes = [len(values) for values in self._values]
+        result: list[list[Marginal]] = []
+        best = self.best_key()
+        for var, (allowed, keys) in enumerate(zip(self.problem.allowed, self._keys, strict=True)):
+            if best is None:
+                result.append([(0, None)] * len(allowed))
+                continue
+            others = prod(sizes[:var]) * prod(sizes[var + 1 :])
+            rest = best - (self._cheapest[var] or 0)
+            result.append(
+                [
+                    (others, rest + key) if ok else (0, None)
+                    for ok, key in zip(allowed, keys, strict=True)
+                ]
+            )
+        return result
+
+    def solutions(self) -> Iterator[list[int]]:
+        for combination in itertools.product(*self._values):
+            yield list(combination)
+
+    def by_key(self, *, preference_first: bool = False) -> Iterator[tuple[int, list[int]]]:
+        """Every solution once by non-decreasing key (``preference_first``: highest score
+        first, then the lowest cost; the keys yielded are then of that order).
+
+        A rank vector's parent lowers its first non-zero rank by one, so every vector has
+        one parent and is pushed once (its children raise a rank at or before its first
+        non-zero one); keys never fall from parent to child, so the heap yields them in
+        order.
+        """
+        if not self.feasible():
+            return
+        keys = self._keys
+        if preference_first:
+            span = 1 + sum(
+                max(domain.cost[x] for x in values) - min(domain.cost[x] for x in values)
+                for domain, values in zip(self.problem.domains, self._values, strict=True)
+            )
+            keys = [[self.cost_of(k) - self.score_of(k) * span for k in row] for row in keys]
+        ranked = [
+            sorted((keys[var][x], x) for x in values) for var, values in enumerate(self._values)
+        ]
+        size = len(ranked)
+        counter = itertools.count()
+        heap = [(sum(r[0][0] for r in ranked), next(counter), (0,) * size, size)]
+        while heap:
+            key, _, ranks, first = heapq.heappop(heap)
+            yield key, [r[rank][1] for r, rank in zip(ranked, ranks, strict=True)]
+            # first: the index of the first non-zero rank (size when every rank is zero)
+            for p in range(min(first + 1, size)):
+                rank = ranks[p] + 1
+                if rank < len(ranked[p]):
+                    step = ranked[p][rank][0] - ranked[p][rank - 1][0]
+                    child = (*ranks[:p], rank, *ranks[p + 1 :])
+                    heapq.heappush(heap, (key + step, next(counter), child, p))
