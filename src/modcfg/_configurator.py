@@ -123,11 +123,17 @@ class _Plan:
         return self.build_query()
 
     @cached_property
+    def closed_form(self) -> IndependentQuery | None:
+        """The closed forms of the needs' problem when nothing ties the slots."""
+        return IndependentQuery(self.problem) if separable(self.problem) else None
+
+    @cached_property
     def session_query(self) -> TreeQuery | IndependentQuery:
         """What sessions narrow with their choices: closed forms when nothing ties the slots
         and no budget bounds the total, else the decomposition query."""
-        if self.cost_bound is None and separable(self.problem):
-            return IndependentQuery(self.problem)
+        closed = self.closed_form
+        if closed is not None and self.cost_bound is None:
+            return closed
         return self.query
 
     def constraints_of(self, var: int) -> list[Constraint]:
@@ -475,11 +481,8 @@ class Configurator:
                 yield from solver.solutions(limit=None, time_limit=time_limit)
             return
         if order == "price":
-            ranked = (
-                IndependentQuery(plan.problem).by_key()
-                if separable(plan.problem)
-                else plan.query.by_key()
-            )
+            closed = plan.closed_form
+            ranked = plan.query.by_key() if closed is None else closed.by_key()
             for _, assignment in ranked:
                 if not self._within_budget(plan, assignment):
                     return

@@ -137,7 +137,9 @@ class Configuration(Mapping[str, Choice]):
     def units(self) -> Iterator[tuple[str, str, int]]:
         """Yield ``(slot, module, quantity)`` for every chosen module."""
         for slot, choice in zip(self._slots, self._values, strict=True):
-            if isinstance(choice, Quantities):
+            if type(choice) is str:  # the common case first (isinstance on an ABC is slow)
+                yield slot, choice, 1
+            elif isinstance(choice, Quantities):
                 for module, quantity in choice.items():
                     yield slot, module, quantity
             elif choice is not None:

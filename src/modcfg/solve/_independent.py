@@ -49,6 +49,7 @@ class IndependentQuery:
                 for (value,), weight in factor.table.items():
                     keys[var][value] -= weight
         self._keys = keys  # per variable and value (shared by restricted copies)
+        self._marginals: list[list[Marginal]] | None = None
         self._values = [problem.values(var) for var in range(problem.size)]
         self._cheapest = [
             min((keys[v][x] for x in values), default=None) for v, values in enumerate(self._values)
@@ -84,7 +85,12 @@ class IndependentQuery:
         return self.cost_of(key) * self.scale - key
 
     def marginals(self) -> list[list[Marginal]]:
-        """For every variable and value: completions and cheapest key."""
+        """For every variable and value: completions and cheapest key (computed once)."""
+        if self._marginals is None:
+            self._marginals = self._compute_marginals()
+        return self._marginals
+
+    def _compute_marginals(self) -> list[list[Marginal]]:
         sizes = [len(values) for values in self._values]
         result: list[list[Marginal]] = []
         best = self.best_key()
