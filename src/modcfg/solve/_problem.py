@@ -371,34 +371,26 @@ def _resource(scope_helper: _Scope, expr: Compare, source: str) -> Resource:
     """Split ``left op right`` into per-value weights of ``left - right`` and a bound."""
     catalog, domains = scope_helper.catalog, scope_helper.domains
     difference = Arith("-", expr.left, expr.right)
-    empty: dict[str, Choice] = {}
-    for domain in domains:
-        if None in domain.choices:
-            empty[domain.slot] = None
-        elif not catalog.slots[domain.slot].single:
-            empty[domain.slot] = Quantities({})
 
     def value(config: Mapping[str, Choice]) -> Decimal:
+        # a slot the mapping leaves out reads as empty (no module, no quantity)
         result = evaluate(difference, ConfigurationView(catalog, config))
         if not isinstance(result, Decimal):  # pragma: no cover - linear sides are numeric
             raise CatalogError(f"rule '{source}': '{expr}' is not numeric")
         return result
 
-    base = value(empty)
-    inside = set(scope_helper.of(expr))  # every other slot weighs nothing
-    raw: list[list[Decimal]] = []
-    for var, domain in enumerate(domains):
-        if var not in inside:
-            raw.append([Decimal(0)] * len(domain.choices))
-            continue
-        row = []
-        for choice in domain.choices:
-            row.append(value({**empty, domain.slot: choice}) - base)
-        raw.append(row)
-    numbers = [base, *(w for row in raw for w in row)]
+    base = value({})
+    raw: dict[int, list[Decimal]] = {}  # only the slots the rule reads weigh anything
+    for var in scope_helper.of(expr):
+        slot = domains[var].slot
+        raw[var] = [value({slot: choice}) - base for choice in domains[var].choices]
+    numbers = [base, *(w for row in raw.values() for w in row)]
     exponents = [n.as_tuple().exponent for n in numbers]
     scale = max([0, *(-e for e in exponents if isinstance(e, int))])
-    weights = tuple(tuple(int(w.scaleb(scale)) for w in row) for row in raw)
+    weights = tuple(
+        tuple(int(w.scaleb(scale)) for w in raw[var]) if var in raw else (0,) * len(domain.choices)
+        for var, domain in enumerate(domains)
+    )
     # sum(weights) + base (op) 0  <=>  sum(weights) (op) -base
     return Resource(weights, expr.op, int((-base).scaleb(scale)), source)
 
