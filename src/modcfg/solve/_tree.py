@@ -45,6 +45,9 @@ JOIN_STEP_LIMIT = 1 << 21
 #: Components up to this many slots also try the min-fill heuristic (narrower at times,
 #: slower than min-degree on large graphs).
 _MIN_FILL_NODES = 64
+#: Neighbouring bags are merged while the merged bag has at most this many value
+#: combinations (before rules).
+_SMALL_MERGE = 64
 #: Largest number of tuples one bag may hold.
 BAG_LIMIT = 5_000_000
 #: Materialise bags with the compiled kernel where it applies (tests compare both paths).
@@ -74,6 +77,10 @@ def _projector(positions: Sequence[int]) -> Callable[[tuple[int, ...]], Key]:
     return itemgetter(*positions)
 
 
+def _no_key(_row: tuple[int, ...]) -> Key:
+    return ()
+
+
 @dataclass
 class Bag:
     """One node of the rooted tree decomposition.
@@ -90,7 +97,7 @@ class Bag:
     owned: tuple[int, ...] = ()  # positions (in vars) of the variables this bag introduces
     sep_positions: list[int] = field(default_factory=list)  # positions shared with the parent
     # the key this bag shares with its parent
-    sep: Callable[[tuple[int, ...]], Key] = field(default_factory=lambda: _projector(()))
+    sep: Callable[[tuple[int, ...]], Key] = _no_key
     child_keys: list[Callable[[tuple[int, ...]], Key]] = field(default_factory=list)
     child_positions: list[list[int]] = field(default_factory=list)
     constraints: list[tuple[Constraint, Callable[[tuple[int, ...]], Key]]] = field(
@@ -154,8 +161,11 @@ class Tree:
         return None
 
 
-def _decompose(graph: nx.Graph) -> tuple[int, list[frozenset[int]], list[tuple[int, int]]]:
-    """Bags and tree edges of one connected component, the narrower of two heuristics."""
+def _decompose(
+    graph: nx.Graph, sizes: Sequence[int]
+) -> tuple[int, list[frozenset[int]], list[tuple[int, int]]]:
+    """Bags and tree edges of one connected component, the narrower of two heuristics
+    (``sizes``: each variable's number of allowed values, for merging small bags)."""
     if graph.number_of_nodes() == 1:
         return 0, [frozenset(graph.nodes)], []
     width, decomposition = treewidth_min_degree(graph)
@@ -163,24 +173,61 @@ def _decompose(graph: nx.Graph) -> tuple[int, list[frozenset[int]], list[tuple[i
         fill_width, fill_decomposition = treewidth_min_fill_in(graph)
         if fill_width <= width:
             width, decomposition = fill_width, fill_decomposition
-    # Drop bags contained in a neighbour: fewer, larger bags mean fewer joins. One pass
-    # suffices: by the running intersection property, a bag contained in a bag further away is
-    # contained in the neighbour on the path between them.
-    tree = nx.Graph(decomposition)
-    for node in list(tree.nodes):
-        if tree.number_of_nodes() == 1:
-            break
-        for neighbour in tree.neighbors(node):
-            if node <= neighbour:
-                for other in tree.neighbors(node):
-                    if other != neighbour:
-                        tree.add_edge(neighbour, other)
-                tree.remove_node(node)
-                break
-    bags = list(tree.nodes)
-    index = {bag: i for i, bag in enumerate(bags)}
-    edges = [(index[a], index[b]) for a, b in tree.edges]
+    bags, edges = _merged(decomposition, sizes)
+    width = max(width, max(len(bag) for bag in bags) - 1)
     return width, bags, edges
+
+
+def _merged(
+    decomposition: nx.Graph, sizes: Sequence[int]
+) -> tuple[list[frozenset[int]], list[tuple[int, int]]]:
+    """The decomposition with neighbouring bags merged: a bag contained in a neighbour, and
+    two neighbours whose union has at most ``_SMALL_MERGE`` value combinations (before
+    rules). The union of two neighbours, joined to both one's neighbours, keeps the tree a
+    decomposition; fewer bags mean fewer joins and less bookkeeping per bag in every pass
+    (feature models give long chains of two-slot bags)."""
+    bags: list[frozenset[int]] = list(decomposition.nodes)
+    ids = {bag: i for i, bag in enumerate(bags)}
+    adjacency: list[set[int]] = [set() for _ in bags]
+    for a, b in decomposition.edges:
+        adjacency[ids[a]].add(ids[b])
+        adjacency[ids[b]].add(ids[a])
+    alive = [True] * len(bags)
+    combinations = [prod(sizes[v] for v in bag) for bag in bags]
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(bags)):
+            if not alive[i]:
+                continue
+            for j in sorted(adjacency[i]):
+                union = bags[i] | bags[j]
+                if len(union) == len(bags[i]):
+                    small = True  # j is contained in i
+                elif len(union) == len(bags[j]):
+                    small = True  # i is contained in j
+                else:
+                    small = combinations[i] * combinations[j] <= _SMALL_MERGE * prod(
+                        sizes[v] for v in bags[i] & bags[j]
+                    )
+                if not small:
+                    continue
+                # merge j into i
+                bags[i] = union
+                combinations[i] = prod(sizes[v] for v in union)
+                for k in adjacency[j]:
+                    if k != i:
+                        adjacency[k].discard(j)
+                        adjacency[k].add(i)
+                        adjacency[i].add(k)
+                adjacency[i].discard(j)
+                adjacency[j] = set()
+                alive[j] = False
+                changed = True
+    kept = [i for i in range(len(bags)) if alive[i]]
+    index = {old: new for new, old in enumerate(kept)}
+    edges = [(index[i], index[j]) for i in kept for j in adjacency[i] if i < j]
+    return [bags[i] for i in kept], edges
 
 
 def build_tree(problem: Problem, *, extra_scopes: Sequence[Sequence[int]] = ()) -> Tree:
@@ -197,6 +244,7 @@ def build_tree(problem: Problem, *, extra_scopes: Sequence[Sequence[int]] = ()) 
     pairs = {pair for scope in scopes for pair in itertools.combinations(sorted(scope), 2)}
     graph.add_edges_from(pairs)
     bags: list[Bag] = [Bag(vars=())]  # the virtual root joins the components
+    sizes = [max(1, sum(row)) for row in problem.allowed]
     width = 0
     edges: list[tuple[int, int]]
     for component in nx.connected_components(graph):
@@ -205,7 +253,7 @@ def build_tree(problem: Problem, *, extra_scopes: Sequence[Sequence[int]] = ()) 
         else:
             whole = len(component) == graph.number_of_nodes()  # a view filters every read
             sub = graph if whole else graph.subgraph(component)
-            component_width, node_sets, edges = _decompose(sub)
+            component_width, node_sets, edges = _decompose(sub, sizes)
         width = max(width, component_width)
         offset = len(bags)
         for node_set in node_sets:
