@@ -190,12 +190,15 @@ class Configurator:
         self._restrictions: dict[tuple[str, str | None, int], Restriction] = {}
         self._plans: dict[tuple[str, date], _Plan] = {}
         self._lock = threading.Lock()
-        # no needs: nothing restricted, but mandatory services still priced
-        self._default_needs = Needs().resolve(catalog)
         if not separable(self._base):
             # decompose now: a catalog too large to decompose fails here, not at a query
             self._base_query.count()
         # else the tree (one bag per slot) is built when a query first needs it
+
+    @cached_property
+    def _default_needs(self) -> ResolvedNeeds:
+        """No needs: nothing restricted, but mandatory services still priced."""
+        return Needs().resolve(self.catalog)
 
     @cached_property
     def _module_values(self) -> list[dict[str, list[int]]]:

@@ -237,6 +237,8 @@ class Problem:
 
 
 def _scaled(amount: Decimal, decimals: int) -> int:
+    if not amount:
+        return 0  # (modules of feature models cost nothing)
     value = amount.scaleb(decimals)
     if value != value.to_integral_value():
         raise CatalogError(f"amount {amount} has more than {decimals} decimals")

@@ -168,6 +168,9 @@ def _decompose(
     (``sizes``: each variable's number of allowed values, for merging small bags)."""
     if graph.number_of_nodes() == 1:
         return 0, [frozenset(graph.nodes)], []
+    if graph.number_of_edges() == graph.number_of_nodes() - 1:  # connected: a tree
+        bags, edges = _merged(_tree_decomposition(graph), sizes)
+        return max(len(bag) for bag in bags) - 1, bags, edges
     width, decomposition = treewidth_min_degree(graph)
     if graph.number_of_nodes() <= _MIN_FILL_NODES:
         fill_width, fill_decomposition = treewidth_min_fill_in(graph)
@@ -176,6 +179,25 @@ def _decompose(
     bags, edges = _merged(decomposition, sizes)
     width = max(width, max(len(bag) for bag in bags) - 1)
     return width, bags, edges
+
+
+def _tree_decomposition(graph: nx.Graph) -> nx.Graph:
+    """The width-1 decomposition of a tree: one bag per edge, each joined to the bag of
+    its parent's edge (the root's edges to the first of them)."""
+    root = next(iter(graph.nodes))
+    decomposition = nx.Graph()
+    above: dict[int, frozenset[int]] = {}  # node -> the bag of the edge to its parent
+    first: frozenset[int] | None = None
+    for parent, child in nx.bfs_edges(graph, root):
+        bag = frozenset((parent, child))
+        decomposition.add_node(bag)
+        link = above.get(parent, first)
+        if link is not None:
+            decomposition.add_edge(bag, link)
+        if parent == root and first is None:
+            first = bag
+        above[child] = bag
+    return decomposition
 
 
 def _merged(
