@@ -218,16 +218,13 @@ class Tabulator:
         axis = {slot: i for i, slot in enumerate(slots)}
         full = (1 << prod(shape)) - 1
 
+        masks, truth = self._masks, self.truth
+
         def build(node: Expr) -> int | None:
-            match node:
-                case Ref(slot, _) | Count(slot):
-                    return self._mask(shape, axis[slot], self.truth(node, slot))
-                case Num(value) | Lit(value):
-                    return full if truthy(value) else 0
-                case Not(operand):
-                    inner = build(operand)
-                    return None if inner is None else full ^ inner
-                case BoolOp("and", operands):
+            # isinstance tests, most frequent first (structural matching costs more here)
+            if type(node) is BoolOp:
+                op, operands = node.op, node.operands
+                if op == "and":
                     result = full
                     for operand in operands:
                         part = build(operand)
@@ -235,7 +232,7 @@ class Tabulator:
                             return None
                         result &= part
                     return result
-                case BoolOp("or", operands):
+                if op == "or":
                     result = 0
                     for operand in operands:
                         part = build(operand)
@@ -243,11 +240,22 @@ class Tabulator:
                             return None
                         result |= part
                     return result
-                case BoolOp(_, (condition, consequence)):
-                    premise, conclusion = build(condition), build(consequence)
-                    if premise is None or conclusion is None:
-                        return None
-                    return (full ^ premise) | conclusion
+                if len(operands) != 2:
+                    return None
+                premise, conclusion = build(operands[0]), build(operands[1])
+                if premise is None or conclusion is None:
+                    return None
+                return (full ^ premise) | conclusion
+            if type(node) is Ref or type(node) is Count:
+                slot = node.slot
+                key = (shape, axis[slot], truth(node, slot))
+                found = masks.get(key)
+                return found if found is not None else self._mask(*key)
+            if type(node) is Not:
+                inner = build(node.operand)
+                return None if inner is None else full ^ inner
+            if type(node) is Num or type(node) is Lit:
+                return full if truthy(node.value) else 0
             return None
 
         return build(expr)

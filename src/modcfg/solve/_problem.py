@@ -314,11 +314,11 @@ class _Scope:
         stack = [expr]
         while stack:  # a walk over the expression (the common nodes first)
             node = stack.pop()
-            if isinstance(node, Ref | Count):
+            if type(node) is Ref or type(node) is Count:
                 found.add(index[node.slot])
-            elif isinstance(node, BoolOp):
+            elif type(node) is BoolOp:
                 stack.extend(node.operands)
-            elif isinstance(node, Not):
+            elif type(node) is Not:
                 stack.append(node.operand)
             elif isinstance(node, Total):
                 found.update(self._holding(node.attribute))
