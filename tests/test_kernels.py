@@ -276,3 +276,38 @@ def test_independent_slots_closed_forms_agree_with_the_tree(
         size = len(problem.domains[var].choices)
         values = data.draw(st.frozensets(st.sampled_from(range(size))))
         closed, tree_query = closed.restricted(var, values), tree_query.restricted(var, values)
+
+
+@settings(max_examples=200, deadline=None)
+@given(strategies.catalogs(), st.data())
+def test_linear_weights_read_off_sums_equal_evaluated_ones(
+    catalog: modcfg.Catalog, data: st.DataObject
+) -> None:
+    """A linear rule's per-value weights, read off sums, differences and constant multiples
+    of module references and counts, equal those found by evaluating the rule with one slot chosen at a time (the
+    general way, kept for attributes and totals)."""
+    from modcfg.model import parse
+    from modcfg.solve import _problem
+    from modcfg.solve._problem import _Scope, build_domains
+
+    words = strategies._Vocabulary.of(catalog)
+    terms = data.draw(
+        st.lists(st.sampled_from([t for t, _ in words.terms]), min_size=1, max_size=4)
+    )
+    text = terms[0]
+    for term in terms[1:]:
+        sign = data.draw(st.sampled_from(["+", "-"]))
+        factor = data.draw(st.sampled_from(["", "2 * ", "-1 * "]))
+        text += f" {sign} {factor}{term}"
+    op = data.draw(st.sampled_from(["<=", "<", ">=", ">", "==", "!="]))
+    expr = parse(f"{text} {op} {data.draw(st.integers(-5, 5))}")
+    assert _problem._linear(expr)
+    helper = _Scope(catalog, build_domains(catalog))
+    found = _problem._resource(helper, expr, "r")
+    saved = _problem._linear_terms
+    _problem._linear_terms = lambda *_: None
+    try:
+        evaluated = _problem._resource(helper, expr, "r")
+    finally:
+        _problem._linear_terms = saved
+    assert found == evaluated

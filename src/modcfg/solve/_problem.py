@@ -364,9 +364,71 @@ def _linear_side(expr: Expr) -> bool:
             return True
         case Neg(operand):
             return _linear_side(operand)
+        case Arith("*", left, right):  # linear when one factor is a constant
+            return (_constant(left) and _linear_side(right)) or (
+                _constant(right) and _linear_side(left)
+            )
         case Arith(_, left, right):
             return _linear_side(left) and _linear_side(right)
     return False
+
+
+def _constant(expr: Expr) -> bool:
+    match expr:
+        case Num():
+            return True
+        case Neg(operand):
+            return _constant(operand)
+        case Arith(_, left, right):
+            return _constant(left) and _constant(right)
+    return False
+
+
+def _linear_terms(
+    scope_helper: _Scope, expr: Expr
+) -> tuple[dict[int, list[Decimal]], Decimal] | None:
+    """``expr`` as per-value weights of the slots it reads plus a constant, read off sums
+    and differences of module references and counts (what evaluating it with one slot
+    chosen at a time gives); None for other forms."""
+    if type(expr) is Num:
+        return {}, expr.value
+    if type(expr) is Ref or type(expr) is Count:
+        var = scope_helper.index[expr.slot]
+        domain = scope_helper.domains[var]
+        if isinstance(expr, Count):
+            row = [Decimal(sum(q for _, q in units)) for units in domain.units]
+        elif expr.name in scope_helper.catalog.slots[expr.slot].modules:
+            name = expr.name
+            row = [Decimal(sum([q for m, q in units if m == name])) for units in domain.units]
+        else:
+            return None  # an attribute: evaluated instead
+        return {var: row}, Decimal(0)
+    if type(expr) is Neg:
+        inner = _linear_terms(scope_helper, expr.operand)
+        if inner is None:
+            return None
+        return {var: [-w for w in row] for var, row in inner[0].items()}, -inner[1]
+    if type(expr) is Arith:
+        left = _linear_terms(scope_helper, expr.left)
+        right = _linear_terms(scope_helper, expr.right)
+        if left is None or right is None:
+            return None
+        if expr.op == "*":  # linear when one factor is a constant
+            if left[0] and right[0]:
+                return None
+            factor, (rows, constant) = (left[1], right) if not left[0] else (right[1], left)
+            return {v: [factor * w for w in row] for v, row in rows.items()}, factor * constant
+        sign = 1 if expr.op == "+" else -1
+        rows = dict(left[0])
+        for var, row in right[0].items():
+            mine = rows.get(var)
+            rows[var] = (
+                [sign * w for w in row]
+                if mine is None
+                else [a + sign * b for a, b in zip(mine, row, strict=True)]
+            )
+        return rows, left[1] + sign * right[1]
+    return None
 
 
 def _resource(scope_helper: _Scope, expr: Compare, source: str) -> Resource:
@@ -381,11 +443,15 @@ def _resource(scope_helper: _Scope, expr: Compare, source: str) -> Resource:
             raise CatalogError(f"rule '{source}': '{expr}' is not numeric")
         return result
 
-    base = value({})
-    raw: dict[int, list[Decimal]] = {}  # only the slots the rule reads weigh anything
-    for var in scope_helper.of(expr):
-        slot = domains[var].slot
-        raw[var] = [value({slot: choice}) - base for choice in domains[var].choices]
+    terms = _linear_terms(scope_helper, difference)
+    if terms is not None:  # per-value weights read off the expression
+        raw, base = terms
+    else:
+        base = value({})
+        raw = {}  # only the slots the rule reads weigh anything
+        for var in scope_helper.of(expr):
+            slot = domains[var].slot
+            raw[var] = [value({slot: choice}) - base for choice in domains[var].choices]
     numbers = [base, *(w for row in raw.values() for w in row)]
     exponents = [n.as_tuple().exponent for n in numbers]
     scale = max([0, *(-e for e in exponents if isinstance(e, int))])
