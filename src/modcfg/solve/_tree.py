@@ -169,83 +169,83 @@ def _decompose(
     if graph.number_of_nodes() == 1:
         return 0, [frozenset(graph.nodes)], []
     if graph.number_of_edges() == graph.number_of_nodes() - 1:  # connected: a tree
-        bags, edges = _merged(_tree_decomposition(graph), sizes)
+        bags, edges = _merged(*_tree_decomposition(graph), sizes)
         return max(len(bag) for bag in bags) - 1, bags, edges
     width, decomposition = treewidth_min_degree(graph)
     if graph.number_of_nodes() <= _MIN_FILL_NODES:
         fill_width, fill_decomposition = treewidth_min_fill_in(graph)
         if fill_width <= width:
             width, decomposition = fill_width, fill_decomposition
-    bags, edges = _merged(decomposition, sizes)
+    nodes: list[frozenset[int]] = list(decomposition.nodes)
+    ids = {bag: i for i, bag in enumerate(nodes)}
+    bags, edges = _merged(nodes, [(ids[a], ids[b]) for a, b in decomposition.edges], sizes)
     width = max(width, max(len(bag) for bag in bags) - 1)
     return width, bags, edges
 
 
-def _tree_decomposition(graph: nx.Graph) -> nx.Graph:
+def _tree_decomposition(graph: nx.Graph) -> tuple[list[frozenset[int]], list[tuple[int, int]]]:
     """The width-1 decomposition of a tree: one bag per edge, each joined to the bag of
     its parent's edge (the root's edges to the first of them)."""
     root = next(iter(graph.nodes))
-    decomposition = nx.Graph()
-    above: dict[int, frozenset[int]] = {}  # node -> the bag of the edge to its parent
-    first: frozenset[int] | None = None
+    bags: list[frozenset[int]] = []
+    edges: list[tuple[int, int]] = []
+    above: dict[int, int] = {}  # node -> the bag of the edge to its parent
     for parent, child in nx.bfs_edges(graph, root):
-        bag = frozenset((parent, child))
-        decomposition.add_node(bag)
-        link = above.get(parent, first)
-        if link is not None:
-            decomposition.add_edge(bag, link)
-        if parent == root and first is None:
-            first = bag
-        above[child] = bag
-    return decomposition
+        link = above.get(parent, 0 if bags else -1)  # the root's edges: the first one's bag
+        if link >= 0:
+            edges.append((len(bags), link))
+        above[child] = len(bags)
+        bags.append(frozenset((parent, child)))
+    return bags, edges
 
 
 def _merged(
-    decomposition: nx.Graph, sizes: Sequence[int]
+    bags: list[frozenset[int]], edges: list[tuple[int, int]], sizes: Sequence[int]
 ) -> tuple[list[frozenset[int]], list[tuple[int, int]]]:
     """The decomposition with neighbouring bags merged: a bag contained in a neighbour, and
     two neighbours whose union has at most ``_SMALL_MERGE`` value combinations (before
     rules). The union of two neighbours, joined to both one's neighbours, keeps the tree a
     decomposition; fewer bags mean fewer joins and less bookkeeping per bag in every pass
     (feature models give long chains of two-slot bags)."""
-    bags: list[frozenset[int]] = list(decomposition.nodes)
-    ids = {bag: i for i, bag in enumerate(bags)}
+    bags = list(bags)
     adjacency: list[set[int]] = [set() for _ in bags]
-    for a, b in decomposition.edges:
-        adjacency[ids[a]].add(ids[b])
-        adjacency[ids[b]].add(ids[a])
+    for a, b in edges:
+        adjacency[a].add(b)
+        adjacency[b].add(a)
     alive = [True] * len(bags)
     combinations = [prod(sizes[v] for v in bag) for bag in bags]
-    changed = True
-    while changed:
-        changed = False
-        for i in range(len(bags)):
-            if not alive[i]:
+    # one pass: a bag absorbs its neighbours, then the neighbours it gains (a bag only grows,
+    # so a neighbour it could not absorb before stays out)
+    for i in range(len(bags)):
+        if not alive[i]:
+            continue
+        pending = sorted(adjacency[i], reverse=True)
+        while pending:
+            j = pending.pop()
+            if not alive[j] or j not in adjacency[i]:
                 continue
-            for j in sorted(adjacency[i]):
-                union = bags[i] | bags[j]
-                if len(union) == len(bags[i]):
-                    small = True  # j is contained in i
-                elif len(union) == len(bags[j]):
-                    small = True  # i is contained in j
-                else:
-                    small = combinations[i] * combinations[j] <= _SMALL_MERGE * prod(
-                        sizes[v] for v in bags[i] & bags[j]
-                    )
-                if not small:
+            union = bags[i] | bags[j]
+            size = len(union)
+            if size == len(bags[i]):
+                product = combinations[i]  # j is contained in i
+            elif size == len(bags[j]):
+                product = combinations[j]  # i is contained in j
+            else:
+                product = prod(sizes[v] for v in union)
+                if product > _SMALL_MERGE:
                     continue
-                # merge j into i
-                bags[i] = union
-                combinations[i] = prod(sizes[v] for v in union)
-                for k in adjacency[j]:
-                    if k != i:
-                        adjacency[k].discard(j)
-                        adjacency[k].add(i)
+            bags[i] = union
+            combinations[i] = product
+            for k in adjacency[j]:
+                if k != i:
+                    adjacency[k].discard(j)
+                    adjacency[k].add(i)
+                    if k not in adjacency[i]:
                         adjacency[i].add(k)
-                adjacency[i].discard(j)
-                adjacency[j] = set()
-                alive[j] = False
-                changed = True
+                        pending.append(k)
+            adjacency[i].discard(j)
+            adjacency[j] = set()
+            alive[j] = False
     kept = [i for i in range(len(bags)) if alive[i]]
     index = {old: new for new, old in enumerate(kept)}
     edges = [(index[i], index[j]) for i in kept for j in adjacency[i] if i < j]
