@@ -22,12 +22,13 @@ __all__ = ["IndependentQuery", "separable"]
 
 
 def separable(problem: Problem) -> bool:
-    """True when no rule, price rule, preference or total spans two slots."""
+    """True when no rule, price rule, preference or total spans two slots (and every
+    preference reads exactly one)."""
     return not (
         problem.constraints
         or problem.cost_factors
         or problem.resources
-        or any(len(factor.scope) > 1 for factor in problem.score_factors)
+        or any(len(factor.scope) != 1 for factor in problem.score_factors)
     )
 
 
