@@ -145,7 +145,10 @@ class Tabulator:
             if isinstance(node, Ref) and node.name in self.catalog.slots[slot].modules:
                 # a module reference holds when the choice takes some of that module
                 name = node.name
-                found = tuple(any(m == name and q for m, q in choice) for choice in units)
+                if self.catalog.slots[slot].single:  # one unit of one module, or nothing
+                    found = tuple(bool(choice) and choice[0][0] == name for choice in units)
+                else:
+                    found = tuple(any(m == name and q for m, q in choice) for choice in units)
             elif isinstance(node, Count):
                 found = tuple(any(q for _, q in choice) for choice in units)
             else:

@@ -337,6 +337,10 @@ class _Scope:
     def width(self, scope: Sequence[int], allowed: Sequence[Sequence[bool]]) -> int:
         return prod(sum(allowed[var]) for var in scope)
 
+    def full_width(self, scope: Sequence[int]) -> int:
+        """The number of combinations of every choice of ``scope``'s slots."""
+        return prod(len(self.domains[var].choices) for var in scope)
+
     def rows(
         self, expr: Expr, scope: Sequence[int], allowed: Sequence[Sequence[bool]] | None = None
     ) -> np.ndarray:
@@ -694,8 +698,7 @@ def _factor(
     helper: _Scope, problem: Problem, condition: Expr, amount: int, source: str
 ) -> Factor | None:
     scope = helper.of(condition)
-    everything = [[True] * len(d.choices) for d in helper.domains]
-    if helper.width(scope, everything) > TABULATION_LIMIT:
+    if helper.full_width(scope) > TABULATION_LIMIT:
         raise LimitExceeded(
             f"'{source}' depends on {len(scope)} slots; give its condition fewer slots"
         )
@@ -738,8 +741,7 @@ def needs_problem(base: Problem, resolved: ResolvedNeeds) -> Problem:
             continue
         expr = parse(text)
         scope = helper.of(expr)
-        everything = [[True] * len(d.choices) for d in helper.domains]
-        if helper.width(scope, everything) > TABULATION_LIMIT:
+        if helper.full_width(scope) > TABULATION_LIMIT:
             raise NeedsError(f"preference '{text}' spans too many slots; name fewer slots")
         table = helper.table(expr, scope, weight)
         if table:
