@@ -38,6 +38,8 @@ STEP_LIMIT = 1 << 25
 _SAFE = 1 << 62
 
 _OK, _STEPS, _TOO_BIG = 0, 1, 2
+#: Relations with at most this many codes are checked through prefix bitmaps.
+_DENSE = 1 << 14
 
 
 def _int64(values: Any) -> np.ndarray:
@@ -322,6 +324,10 @@ def _fill(
     q_code = np.zeros(positions, dtype=np.int64)
     q_lo = np.zeros(positions, dtype=np.int64)
     q_hi = np.zeros(positions, dtype=np.int64)
+    # relations whose codes span at most _DENSE values are checked through a bitmap of every
+    # prefix of their rows (one lookup) instead of binary searches over the sorted codes
+    dense = np.zeros(r_kind.shape[0], dtype=np.bool_)
+    pre_off = np.zeros(positions, dtype=np.int64)
     # -- bottom-up join into one growing buffer
     capacity = 4096
     buf = np.empty(capacity, dtype=np.int64)
@@ -370,9 +376,25 @@ def _fill(
                     codes[at + i] = code
             if n == 0:
                 possible = False
-            codes[at : at + n].sort()
+            dense[r] = p1 > p0 and r_stride[p0] * r_size[p0] <= _DENSE
+            if not dense[r]:
+                codes[at : at + n].sort()
             at += n
         c_off[r1 - r0] = at
+        bits = 0
+        for r in range(r0, r1):
+            if dense[r]:
+                span = 1
+                for q in range(r_pstart[r], r_pstart[r + 1]):
+                    span *= r_size[q]
+                    pre_off[q] = bits
+                    bits += span
+        bitmap = np.zeros(bits, dtype=np.bool_)
+        for r in range(r0, r1):
+            if dense[r]:
+                for i in range(c_off[r - r0], c_off[r - r0 + 1]):
+                    for q in range(r_pstart[r], r_pstart[r + 1]):
+                        bitmap[pre_off[q] + codes[i] // r_stride[q]] = True
         b_boff[b] = used
         rows = 0
         if possible and width == 0:
@@ -414,6 +436,13 @@ def _fill(
                 for k in range(due_start[d], due_start[d + 1]):
                     q = due_q[k]
                     r = due_r[k]
+                    if dense[r]:
+                        code = value if q == r_pstart[r] else q_code[q - 1] * r_size[q] + value
+                        if not bitmap[pre_off[q] + code]:
+                            good = False
+                            break
+                        q_code[q] = code
+                        continue
                     if q == r_pstart[r]:
                         code = value
                         lo = c_off[r - r0]
