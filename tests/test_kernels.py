@@ -284,8 +284,8 @@ def test_linear_weights_read_off_sums_equal_evaluated_ones(
     catalog: modcfg.Catalog, data: st.DataObject
 ) -> None:
     """A linear rule's per-value weights, read off sums, differences and constant multiples
-    of module references and counts, equal those found by evaluating the rule with one slot chosen at a time (the
-    general way, kept for attributes and totals)."""
+    of module references and counts, equal those found by evaluating the rule with one slot
+    chosen at a time (the general way, kept for attributes and totals)."""
     from modcfg.model import parse
     from modcfg.solve import _problem
     from modcfg.solve._problem import _Scope, build_domains
