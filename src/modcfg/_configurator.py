@@ -7,7 +7,6 @@ import itertools
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from ._errors import InfeasibleError, LimitExceeded, NeedsError
+from ._session import Session
 from .model import (
     Catalog,
     Configuration,
@@ -45,7 +45,6 @@ from .solve import (
 from .solve._independent import IndependentQuery, separable
 
 if TYPE_CHECKING:
-    from ._session import Session
     from .explain import Restriction
 
 __all__ = ["Configurator", "Engine", "NeedsLike", "Order", "Progress", "compile"]
@@ -68,9 +67,9 @@ _pauses = 0  # compilations running with the collector paused by them
 _pause_lock = threading.Lock()
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while compiling.
+def _pause_collector() -> bool:
+    """Pause Python's cyclic garbage collector while compiling; True when this call paused
+    it (then :func:`_resume_collector` must follow, in a ``finally``).
 
     Compiling allocates many short-lived containers, all freed by reference counting; with
     the collector running, some of them are promoted to the oldest generation, and every few
@@ -85,14 +84,15 @@ def _collector_paused() -> Iterator[None]:
         if paused:
             gc.disable()
             _pauses += 1
-    try:
-        yield
-    finally:
-        if paused:
-            with _pause_lock:
-                _pauses -= 1
-                if not _pauses:
-                    gc.enable()
+    return paused
+
+
+def _resume_collector() -> None:
+    global _pauses
+    with _pause_lock:
+        _pauses -= 1
+        if not _pauses:
+            gc.enable()
 
 
 def compile(catalog: Catalog) -> Configurator:
@@ -115,6 +115,8 @@ class _Plan:
     cost_bound: int | None  # unit cost bound (minor units) from the budget
     # unit cost (minor units) -> quote total under these needs, filled as sessions ask
     totals: dict[int, Decimal] = field(default_factory=dict, compare=False)
+    # key of the session query -> quote total of its unit cost, filled as sessions ask
+    key_totals: dict[int, Decimal] = field(default_factory=dict, compare=False)
     _by_var: dict[int, list[Constraint]] = field(default_factory=dict, compare=False)
 
     @cached_property
@@ -135,6 +137,23 @@ class _Plan:
         if closed is not None and self.cost_bound is None:
             return closed
         return self.query
+
+    def total_of(self, cost: int) -> Decimal:
+        """The quote total of a unit cost (minor units) under these needs (memoised)."""
+        total = self.totals.get(cost)
+        if total is None:
+            catalog = self.problem.catalog
+            total = self.totals[cost] = order_total(
+                catalog, Decimal(cost).scaleb(-catalog.decimals), self.resolved
+            )
+        return total
+
+    def total_of_key(self, key: int) -> Decimal:
+        """:meth:`total_of` the unit cost of a key of :attr:`session_query` (memoised)."""
+        total = self.key_totals.get(key)
+        if total is None:
+            total = self.key_totals[key] = self.total_of(self.session_query.cost_of(key))
+        return total
 
     def constraints_of(self, var: int) -> list[Constraint]:
         """The rules (tabulated, of moderate size) whose scope holds ``var``."""
@@ -173,8 +192,12 @@ class Configurator:
     """
 
     def __init__(self, catalog: Catalog) -> None:
-        with _collector_paused():
+        paused = _pause_collector()  # (plain calls: a context manager costs more)
+        try:
             self._compile(catalog)
+        finally:
+            if paused:
+                _resume_collector()
 
     def _compile(self, catalog: Catalog) -> None:
         self.catalog = catalog
@@ -230,8 +253,12 @@ class Configurator:
 
     @cached_property
     def _tree(self) -> Tree:
-        with _collector_paused():
+        paused = _pause_collector()
+        try:
             return build_tree(self._base)
+        finally:
+            if paused:
+                _resume_collector()
 
     @cached_property
     def _base_query(self) -> TreeQuery:
@@ -575,8 +602,6 @@ class Configurator:
         Raises :class:`InfeasibleError` (with the clash and relaxations) when the needs leave
         no valid configuration.
         """
-        from ._session import Session
-
         return Session(self, needs)
 
     def price(self, configuration: Mapping[str, Any], needs: NeedsLike = None) -> Quote:

@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from ._errors import InfeasibleError, NeedsError, did_you_mean
 from ._state import OptionState, SessionState, StateData, option_state
 from .explain import Explanation, Restriction, explain_exclusion
 from .model import Configuration, Needs, Quantities
-from .price import Quote, order_total, quote
+from .price import Quote, quote
 from .solve import TreeQuery
 from .solve._independent import IndependentQuery
 
@@ -40,8 +39,7 @@ _REFUSED = "you chose none of it (unchoose to change)"
 _REFUSED_STATE = option_state("excluded", 0, None, _REFUSED)  # immutable: shared
 
 
-@dataclass(frozen=True)
-class _Choice:
+class _Choice(NamedTuple):
     slot: str
     module: str | None
     quantity: int
@@ -149,27 +147,12 @@ class Session:
             self._cache = SessionState(self._compute_state, self._cfg.catalog.currency)
         return self._cache
 
-    def _price_function(self, plan: _Plan) -> Callable[[int], Decimal]:
-        """Unit cost (minor units) -> quote total under the plan's needs (memoised)."""
-        totals = plan.totals
-        catalog, resolved = self._cfg.catalog, plan.resolved
-        decimals = catalog.decimals
-
-        def price(cost: int) -> Decimal:
-            total = totals.get(cost)
-            if total is None:
-                total = totals[cost] = order_total(
-                    catalog, Decimal(cost).scaleb(-decimals), resolved
-                )
-            return total
-
-        return price
-
     def _compute_state(self) -> StateData:
         cfg, plan = self._cfg, self._plan()
         query = self._query()
         budgeted = plan.cost_bound is not None or bool(plan.problem.resources)
         marginals = query.marginals()
+        price_of = plan.total_of
         if budgeted:
             # global sums: exact per-option distributions of the unit cost
             assert isinstance(query, TreeQuery)  # sessions narrow closed forms without budgets
@@ -188,11 +171,8 @@ class Session:
                 refused.add((c.slot, c.module))
             if cfg.catalog.slots[c.slot].single:
                 taken[c.slot] = c.label
-        price_of = self._price_function(plan)
-        reasons = _Reasons(self, plan, query)
-        cost_of = query.cost_of
-        prices: dict[int, Decimal] = {}  # by key: options often share their cheapest completion
-        prices_get = prices.get
+        reasons: _Reasons | None = None  # made for the first option excluded by a rule
+        price_of_key, known_price = plan.total_of_key, plan.key_totals.get
         nothing: set[str | None] = set()
         options: dict[str, dict[str, OptionState]] = {}
         for var, (slot_id, entries) in enumerate(cfg._option_rows):
@@ -220,9 +200,9 @@ class Session:
                     count = sum(spread.values())
                     price = price_of(min(spread)) if spread else None
                 elif count and key is not None:
-                    price = prices_get(key)
+                    price = known_price(key)
                     if price is None:
-                        price = prices[key] = price_of(cost_of(key))
+                        price = price_of_key(key)
                 if module_id in chosen_here:
                     row[module_id] = option_state("chosen", count, price)
                 elif not count:
@@ -231,6 +211,8 @@ class Session:
                     elif chose_other is not None:
                         row[module_id] = chose_other
                     else:
+                        if reasons is None:
+                            reasons = _Reasons(self, plan, query)
                         row[module_id] = option_state(
                             "excluded", 0, None, partial(reasons.explain, var, values)
                         )

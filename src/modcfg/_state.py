@@ -6,7 +6,7 @@ its feasibility check.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, ItemsView, Iterator, Mapping
 from decimal import Decimal
 from html import escape
 from typing import Literal
@@ -149,6 +149,9 @@ class SessionState(Mapping[str, Mapping[str, OptionState]]):
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._get()[0])
+
+    def items(self) -> ItemsView[str, Mapping[str, OptionState]]:
+        return self._get()[0].items()  # a read-only view, faster than Mapping's generic one
 
     def __len__(self) -> int:
         return len(self._get()[0])

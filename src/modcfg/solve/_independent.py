@@ -36,30 +36,57 @@ class IndependentQuery:
     """The part of :class:`~modcfg.solve.TreeQuery`'s interface that sessions and ranked
     streams use, for a :func:`separable` problem. Immutable once built."""
 
-    def __init__(self, problem: Problem, keys: list[list[int]] | None = None) -> None:
-        self.problem = problem
+    def __init__(self, problem: Problem) -> None:
         bound = 0
         for factor in problem.score_factors:
             bound += max((abs(w) for w in factor.table.values()), default=0)
-        self.score_bound = bound
-        self.scale = 2 * bound + 1  # as TreeQuery: unit cost first, then the highest score
-        if keys is None:
-            keys = [[cost * self.scale for cost in domain.cost] for domain in problem.domains]
-            for factor in problem.score_factors:
-                (var,) = factor.scope
-                for (value,), weight in factor.table.items():
-                    keys[var][value] -= weight
-        self._keys = keys  # per variable and value (shared by restricted copies)
-        self._marginals: list[list[Marginal]] | None = None
-        self._values = [problem.values(var) for var in range(problem.size)]
-        self._cheapest = [
-            min((keys[v][x] for x in values), default=None) for v, values in enumerate(self._values)
+        scale = 2 * bound + 1  # as TreeQuery: unit cost first, then the highest score
+        keys = [[cost * scale for cost in domain.cost] for domain in problem.domains]
+        for factor in problem.score_factors:
+            (var,) = factor.scope
+            for (value,), weight in factor.table.items():
+                keys[var][value] -= weight
+        values = [problem.values(var) for var in range(problem.size)]
+        cheapest = [
+            min([keys[v][x] for x in allowed], default=None) for v, allowed in enumerate(values)
         ]
+        self._fill(problem, bound, scale, keys, values, cheapest)
+
+    def _fill(
+        self,
+        problem: Problem,
+        bound: int,
+        scale: int,
+        keys: list[list[int]],
+        values: list[list[int]],
+        cheapest: list[int | None],
+    ) -> None:
+        self.problem = problem
+        self.score_bound = bound
+        self.scale = scale
+        self._keys = keys  # per variable and value (shared by restricted copies)
+        self._values = values
+        self._cheapest = cheapest
+        self._marginals: list[list[Marginal]] | None = None
 
     def restricted(self, var: int, values: frozenset[int]) -> IndependentQuery:
         """This query with ``var`` limited to ``values`` (a customer's choice)."""
         row = [ok and value in values for value, ok in enumerate(self.problem.allowed[var])]
-        return IndependentQuery(self.problem.with_allowed(var, row), self._keys)
+        kept = [value for value, ok in enumerate(row) if ok]
+        keys = self._keys[var]
+        slot_values, cheapest = list(self._values), list(self._cheapest)
+        slot_values[var] = kept
+        cheapest[var] = min([keys[x] for x in kept], default=None)
+        query = IndependentQuery.__new__(IndependentQuery)
+        query._fill(
+            self.problem.with_allowed(var, row),
+            self.score_bound,
+            self.scale,
+            self._keys,
+            slot_values,
+            cheapest,
+        )
+        return query
 
     def feasible(self) -> bool:
         return all(self._values)
@@ -92,15 +119,16 @@ class IndependentQuery:
         return self._marginals
 
     def _compute_marginals(self) -> list[list[Marginal]]:
-        sizes = [len(values) for values in self._values]
-        result: list[list[Marginal]] = []
         best = self.best_key()
-        for var, (allowed, keys) in enumerate(zip(self.problem.allowed, self._keys, strict=True)):
-            if best is None:
-                result.append([(0, None)] * len(allowed))
-                continue
-            others = prod(sizes[:var]) * prod(sizes[var + 1 :])
-            rest = best - (self._cheapest[var] or 0)
+        if best is None:
+            return [[(0, None)] * len(allowed) for allowed in self.problem.allowed]
+        total = self.count()
+        result: list[list[Marginal]] = []
+        for allowed, keys, values, cheapest in zip(
+            self.problem.allowed, self._keys, self._values, self._cheapest, strict=True
+        ):
+            others = total // len(values)  # every slot has a value: feasible
+            rest = best - cheapest  # type: ignore[operator]  # feasible: every slot has one
             result.append(
                 [
                     (others, rest + key) if ok else (0, None)

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from math import prod
+from typing import NamedTuple
 
 import numpy as np
 
@@ -57,8 +58,7 @@ _GRID_LIMIT = 1 << 22
 DOMAIN_LIMIT = 100_000
 
 
-@dataclass(frozen=True)
-class SlotDomain:
+class SlotDomain(NamedTuple):
     """The local choices of one slot, with what each choice contains."""
 
     slot: str
@@ -237,12 +237,15 @@ class Problem:
 
 
 def _scaled(amount: Decimal, decimals: int) -> int:
-    if not amount:
-        return 0  # (modules of feature models cost nothing)
-    value = amount.scaleb(decimals)
-    if value != value.to_integral_value():
+    """``amount`` in minor units (an exact integer, or CatalogError)."""
+    numerator, denominator = amount.as_integer_ratio()
+    scale: int = 10**decimals
+    if denominator == 1:
+        return numerator * scale  # (whole amounts; feature models' modules cost 0)
+    units, rest = divmod(numerator * scale, denominator)
+    if rest:
         raise CatalogError(f"amount {amount} has more than {decimals} decimals")
-    return int(value)
+    return units
 
 
 def _multi_choices(catalog: Catalog, slot_id: str) -> Iterator[Quantities]:
@@ -267,17 +270,17 @@ def build_domains(catalog: Catalog) -> tuple[SlotDomain, ...]:
     domains = []
     decimals = catalog.decimals
     for slot_id, slot in catalog.slots.items():
-        price = {m: _scaled(module.price, decimals) for m, module in slot.modules.items()}
         choices: list[Choice]
         if slot.single:
             choices = list(slot.modules)
             units: list[tuple[tuple[str, int], ...]] = [((m, 1),) for m in slot.modules]
-            cost = list(price.values())
+            cost = [_scaled(module.price, decimals) for module in slot.modules.values()]
             if slot.cardinality.min == 0:
                 choices.append(None)
                 units.append(())
                 cost.append(0)
         else:
+            price = {m: _scaled(module.price, decimals) for m, module in slot.modules.items()}
             choices = list(_multi_choices(catalog, slot_id))
             units = [_units(choice) for choice in choices]
             cost = [sum(price[m] * q for m, q in unit) for unit in units]
@@ -651,6 +654,8 @@ def _distinct_rows(rows: np.ndarray, sizes: Sequence[int]) -> np.ndarray:
 def compile_rules(catalog: Catalog, domains: tuple[SlotDomain, ...]) -> Problem:
     """The catalog's rules and price rules as a :class:`Problem` (no needs yet)."""
     problem = Problem(catalog, domains, [[True] * len(d.choices) for d in domains])
+    if not catalog.rules and not catalog.prices:
+        return problem
     helper = _Scope(catalog, domains)
     for rule in catalog.rules:
         if isinstance(rule, TableRule):
