@@ -36,13 +36,13 @@ class Modcfg(Peer):
 
     def cheapest(self, needs: Needs | None, k: int) -> list[Decimal]:
         try:
-            quotes = self.configurator.best(needs or Needs(), k=k)
+            quotes = self.configurator.best(needs, k=k)
         except modcfg.InfeasibleError:
             return []
         return [quote.total for quote in quotes]
 
     def step(self, needs: Needs | None, picks: Mapping[str, str]) -> StepAnswer:
-        session = self.configurator.session(needs or Needs())
+        session = self.configurator.session(needs)
         for slot, module in picks.items():
             session.choose(slot, module)
         return StepAnswer.from_counts(

@@ -261,6 +261,11 @@ class Configurator:
                 _resume_collector()
 
     @cached_property
+    def _empty(self) -> bool:
+        """Whether the catalog has no valid configuration at all (its rules clash)."""
+        return self.count() == 0
+
+    @cached_property
     def _base_query(self) -> TreeQuery:
         return TreeQuery(self._tree, self._base)
 

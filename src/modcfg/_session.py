@@ -71,7 +71,7 @@ class Session:
         self._cache: SessionState | None = None
         self._plan_cache: _Plan | None = None
         self._query_cache: tuple[_Plan, tuple[_Choice, ...], _Query] | None = None
-        if (self._needs is not None or cfg.count() == 0) and not self._feasible():
+        if (self._needs is not None or cfg._empty) and not self._feasible():
             raise self._cfg._infeasible(self._plan())
 
     # -- state ------------------------------------------------------------------------------
@@ -176,17 +176,21 @@ class Session:
         nothing: set[str | None] = set()
         options: dict[str, dict[str, OptionState]] = {}
         for var, (slot_id, entries) in enumerate(cfg._option_rows):
-            row: dict[str, OptionState] = {}
             marginal = marginals[var]
             chosen_here = picked.get(slot_id, nothing)
             chose_other: OptionState | None = None  # one state for every other module
-            if slot_id in taken:
+            todo = entries
+            if slot_id in taken:  # a single-choice slot: every other module is excluded
                 chose_other = option_state(
                     "excluded", 0, None, f"you chose {taken[slot_id]} (unchoose to switch)"
                 )
+                row: dict[str, OptionState] = dict.fromkeys(map(_FIRST, entries), chose_other)
+                todo = [entry for entry in entries if entry[0] in chosen_here]
+            else:
+                row = {}
             counts: list[int] | None = None
             keys: list[int | None] = []
-            for module_id, value, values, pick in entries:
+            for module_id, value, values, pick in todo:
                 if value >= 0:
                     count, key = marginal[value]
                 else:  # a multi-select module: one value per quantity vector holding it
@@ -195,18 +199,14 @@ class Session:
                     count = sum(pick(counts))
                     key = min(filter(_KNOWN, pick(keys)), default=None)
                 price: Decimal | None = None
-                if count and budgeted:
+                if count and budgeted:  # the count and from-price within the budget
                     spread = self._spread_with(query, var, values, plan)
                     count = sum(spread.values())
                     price = price_of(min(spread)) if spread else None
-                elif count and key is not None:
-                    price = known_price(key)
-                    if price is None:
-                        price = price_of_key(key)
-                if module_id in chosen_here:
-                    row[module_id] = option_state("chosen", count, price)
-                elif not count:
-                    if (slot_id, module_id) in refused:
+                if not count:
+                    if module_id in chosen_here:
+                        row[module_id] = option_state("chosen", 0, None)
+                    elif (slot_id, module_id) in refused:
                         row[module_id] = _REFUSED_STATE
                     elif chose_other is not None:
                         row[module_id] = chose_other
@@ -216,6 +216,13 @@ class Session:
                         row[module_id] = option_state(
                             "excluded", 0, None, partial(reasons.explain, var, values)
                         )
+                    continue
+                if price is None and key is not None:  # (budgeted: from the spread)
+                    price = known_price(key)
+                    if price is None:
+                        price = price_of_key(key)
+                if module_id in chosen_here:
+                    row[module_id] = option_state("chosen", count, price)
                 elif count == total:
                     row[module_id] = option_state("implied", count, price, _FORCED)
                 else:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import Iterator
+from dataclasses import replace
 from math import prod
 
 from ._passes import Marginal
@@ -50,18 +51,21 @@ class IndependentQuery:
         cheapest = [
             min([keys[v][x] for x in allowed], default=None) for v, allowed in enumerate(values)
         ]
-        self._fill(problem, bound, scale, keys, values, cheapest)
+        self._fill(problem, problem.allowed, bound, scale, keys, values, cheapest)
 
     def _fill(
         self,
-        problem: Problem,
+        base: Problem,
+        allowed: list[list[bool]],
         bound: int,
         scale: int,
         keys: list[list[int]],
         values: list[list[int]],
         cheapest: list[int | None],
     ) -> None:
-        self.problem = problem
+        self._base = base  # the problem before the choices
+        self._allowed = allowed
+        self._problem: Problem | None = None
         self.score_bound = bound
         self.scale = scale
         self._keys = keys  # per variable and value (shared by restricted copies)
@@ -69,22 +73,33 @@ class IndependentQuery:
         self._cheapest = cheapest
         self._marginals: list[list[Marginal]] | None = None
 
+    @property
+    def problem(self) -> Problem:
+        """The problem with the choices' restrictions (built when first asked)."""
+        if self._problem is None:
+            base = self._base
+            self._problem = (
+                base if self._allowed is base.allowed else replace(base, allowed=self._allowed)
+            )
+        return self._problem
+
     def restricted(self, var: int, values: frozenset[int]) -> IndependentQuery:
         """This query with ``var`` limited to ``values`` (a customer's choice)."""
-        row = [ok and value in values for value, ok in enumerate(self.problem.allowed[var])]
-        kept = [value for value, ok in enumerate(row) if ok]
+        kept = [value for value in self._values[var] if value in values]
+        row = [False] * len(self._allowed[var])
+        for value in kept:
+            row[value] = True
+        allowed, slot_values, cheapest = (
+            list(self._allowed),
+            list(self._values),
+            list(self._cheapest),
+        )
+        allowed[var], slot_values[var] = row, kept
         keys = self._keys[var]
-        slot_values, cheapest = list(self._values), list(self._cheapest)
-        slot_values[var] = kept
-        cheapest[var] = min([keys[x] for x in kept], default=None)
+        cheapest[var] = min([keys[value] for value in kept], default=None)
         query = IndependentQuery.__new__(IndependentQuery)
         query._fill(
-            self.problem.with_allowed(var, row),
-            self.score_bound,
-            self.scale,
-            self._keys,
-            slot_values,
-            cheapest,
+            self._base, allowed, self.score_bound, self.scale, self._keys, slot_values, cheapest
         )
         return query
 
@@ -119,23 +134,24 @@ class IndependentQuery:
         return self._marginals
 
     def _compute_marginals(self) -> list[list[Marginal]]:
-        best = self.best_key()
-        if best is None:
-            return [[(0, None)] * len(allowed) for allowed in self.problem.allowed]
-        total = self.count()
-        result: list[list[Marginal]] = []
-        for allowed, keys, values, cheapest in zip(
-            self.problem.allowed, self._keys, self._values, self._cheapest, strict=True
-        ):
-            others = total // len(values)  # every slot has a value: feasible
-            rest = best - cheapest  # type: ignore[operator]  # feasible: every slot has one
-            result.append(
-                [
-                    (others, rest + key) if ok else (0, None)
-                    for ok, key in zip(allowed, keys, strict=True)
-                ]
+        if not self.feasible():
+            return [[(0, None)] * len(allowed) for allowed in self._allowed]
+        cheapest: list[int] = self._cheapest  # type: ignore[assignment]  # feasible: all known
+        total, best = prod(map(len, self._values)), sum(cheapest)
+        # (plain zips: the rows have equal lengths by construction, and strict ones cost more)
+        return [
+            [
+                (others, rest + key) if ok else (0, None)
+                for ok, key in zip(allowed, keys, strict=False)
+            ]
+            for allowed, keys, others, rest in zip(
+                self._allowed,
+                self._keys,
+                [total // len(values) for values in self._values],
+                [best - key for key in cheapest],
+                strict=False,
             )
-        return result
+        ]
 
     def solutions(self) -> Iterator[list[int]]:
         for combination in itertools.product(*self._values):
@@ -167,7 +183,7 @@ class IndependentQuery:
         heap = [(sum(r[0][0] for r in ranked), next(counter), (0,) * size, size)]
         while heap:
             key, _, ranks, first = heapq.heappop(heap)
-            yield key, [r[rank][1] for r, rank in zip(ranked, ranks, strict=True)]
+            yield key, [r[rank][1] for r, rank in zip(ranked, ranks, strict=False)]
             # first: the index of the first non-zero rank (size when every rank is zero)
             for p in range(min(first + 1, size)):
                 rank = ranks[p] + 1
