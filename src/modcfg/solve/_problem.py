@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import operator
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from math import prod
@@ -248,6 +248,16 @@ def _scaled(amount: Decimal, decimals: int) -> int:
     return units
 
 
+def _minor_units(amounts: Iterable[Decimal], decimals: int) -> list[int]:
+    """:func:`_scaled` of each amount (one call for a slot's modules)."""
+    scale: int = 10**decimals
+    units = []
+    for amount in amounts:
+        numerator, denominator = amount.as_integer_ratio()
+        units.append(numerator * scale if denominator == 1 else _scaled(amount, decimals))
+    return units
+
+
 def _multi_choices(catalog: Catalog, slot_id: str) -> Iterator[Quantities]:
     slot = catalog.slots[slot_id]
     modules = list(slot.modules.values())
@@ -274,7 +284,7 @@ def build_domains(catalog: Catalog) -> tuple[SlotDomain, ...]:
         if slot.single:
             choices = list(slot.modules)
             units: list[tuple[tuple[str, int], ...]] = [((m, 1),) for m in slot.modules]
-            cost = [_scaled(module.price, decimals) for module in slot.modules.values()]
+            cost = _minor_units([module.price for module in slot.modules.values()], decimals)
             if slot.cardinality.min == 0:
                 choices.append(None)
                 units.append(())
