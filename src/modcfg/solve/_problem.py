@@ -417,8 +417,10 @@ def _linear_terms(
         elif expr.name in scope_helper.catalog.slots[expr.slot].modules:
             name = expr.name
             row = [Decimal(sum([q for m, q in units if m == name])) for units in domain.units]
-        else:
-            return None  # an attribute: evaluated instead
+        else:  # an attribute: what each choice alone reads (as rules are tabulated)
+            row = scope_helper.tabulator.values(expr, expr.slot).tolist()
+            if not all(type(value) is Decimal for value in row):
+                return None  # not a number for some choice: evaluated instead
         return {var: row}, Decimal(0)
     if type(expr) is Neg:
         inner = _linear_terms(scope_helper, expr.operand)
@@ -501,12 +503,16 @@ def _constraint_from_expr(
             f"{describe} spans {len(scope)} slots with {width} combinations; write it as a "
             "linear comparison (a resource) or split it into smaller rules"
         )
-    if len(scope) > 2 and _linear(expr) and isinstance(expr, Compare):
-        resource = _resource(helper, expr, source)
-        rows = _linear_rows(resource, scope, problem.allowed)
-        problem.constraints.append(Constraint(scope, None, source, resource, rows=rows))
-        return
-    found = helper.rows(expr, scope, problem.allowed)
+    found = None
+    if len(scope) >= 2 and isinstance(expr, Compare) and _linear(expr):
+        if len(scope) > 2:
+            resource = _resource(helper, expr, source)
+            rows = _linear_rows(resource, scope, problem.allowed)
+            problem.constraints.append(Constraint(scope, None, source, resource, rows=rows))
+            return
+        found = _pair_rows(helper, expr, scope, problem.allowed)
+    if found is None:
+        found = helper.rows(expr, scope, problem.allowed)
     if len(scope) == 1:
         var = scope[0]
         holds = set(found[:, 0].tolist())
@@ -516,6 +522,32 @@ def _constraint_from_expr(
                 problem.unary_reasons.setdefault((var, value), source)
         return
     problem.constraints.append(Constraint(scope, source=source, rows=found))
+
+
+def _pair_rows(
+    helper: _Scope, expr: Compare, scope: tuple[int, ...], allowed: Sequence[Sequence[bool]]
+) -> np.ndarray | None:
+    """The allowed value pairs of a linear comparison over two slots (``a.weight +
+    b.weight <= 27``), from per-value weights read off the expression; None when they are not
+    (then the rule is tabulated like any other)."""
+    terms = _linear_terms(helper, Arith("-", expr.left, expr.right))
+    if terms is None:
+        return None
+    raw, base = terms
+    first, second = scope
+    zero = Decimal(0)
+    left = [w + base for w in raw.get(first) or [zero] * len(allowed[first])]
+    right = raw.get(second) or [zero] * len(allowed[second])
+    holds = _OPERATORS[expr.op]
+    kept = [b for b, ok in enumerate(allowed[second]) if ok]
+    found = [
+        (a, b)
+        for a, ok in enumerate(allowed[first])
+        if ok
+        for b in kept
+        if holds(left[a] + right[b], zero)
+    ]
+    return np.asarray(found, dtype=np.int64).reshape(len(found), 2)
 
 
 _OPERATORS = {
