@@ -99,7 +99,7 @@ def materialise(tree: Tree, *, compiled: bool = True, bag_limit: int) -> bool:
         width = len(bag.vars)
         column_of = {var: p for p, var in enumerate(bag.vars)}
         degree = [0] * width
-        for constraint, _ in bag.constraints:
+        for constraint in bag.constraints:
             for var in constraint.scope:
                 degree[column_of[var]] += 1
         for positions in bag.child_positions:
@@ -116,7 +116,7 @@ def materialise(tree: Tree, *, compiled: bool = True, bag_limit: int) -> bool:
         b_sep_start.append(len(sep_col))
         own_col.extend(bag.owned)
         b_own_start.append(len(own_col))
-        for constraint, _ in bag.constraints:
+        for constraint in bag.constraints:
             found = table_of.get(id(constraint))
             if found is None:
                 if checked and prod(sizes[var] for var in constraint.scope) >= _SAFE:
@@ -151,7 +151,7 @@ def materialise(tree: Tree, *, compiled: bool = True, bag_limit: int) -> bool:
             r_pstart.append(len(r_depth))
         b_rel_start.append(len(r_kind))
         b_edge_start.append(len(e_child))
-        for factor, _ in bag.cost_factors:
+        for factor in bag.cost_factors:
             if checked and prod(sizes[var] for var in factor.scope) >= _SAFE:
                 return False
             f_col.extend([column_of[var] for var in factor.scope])

@@ -96,21 +96,25 @@ class Bag:
     children: list[int] = field(default_factory=list)
     owned: tuple[int, ...] = ()  # positions (in vars) of the variables this bag introduces
     sep_positions: list[int] = field(default_factory=list)  # positions shared with the parent
-    # the key this bag shares with its parent
-    sep: Callable[[tuple[int, ...]], Key] = _no_key
-    child_keys: list[Callable[[tuple[int, ...]], Key]] = field(default_factory=list)
+    # per child, the positions (in vars) of the variables it shares with this bag
     child_positions: list[list[int]] = field(default_factory=list)
-    constraints: list[tuple[Constraint, Callable[[tuple[int, ...]], Key]]] = field(
-        default_factory=list
-    )
-    cost_factors: list[tuple[Factor, Callable[[tuple[int, ...]], Key]]] = field(
-        default_factory=list
-    )
+    constraints: list[Constraint] = field(default_factory=list)
+    cost_factors: list[Factor] = field(default_factory=list)
     values: np.ndarray = field(default_factory=lambda: _NO_ROWS)
     sep_ids: np.ndarray = field(default_factory=lambda: _NOTHING)
     sep_starts: np.ndarray = field(default_factory=lambda: _NOTHING)
     child_index: list[np.ndarray] = field(default_factory=list)
     cost_array: np.ndarray = field(default_factory=lambda: _NOTHING)
+
+    @cached_property
+    def sep(self) -> Callable[[tuple[int, ...]], Key]:
+        """The key a row shares with the parent (for the search methods)."""
+        return _projector(self.sep_positions) if self.parent >= 0 else _no_key
+
+    @cached_property
+    def child_keys(self) -> list[Callable[[tuple[int, ...]], Key]]:
+        """Per child, the key a row shares with it (for the search methods)."""
+        return [_projector(positions) for positions in self.child_positions]
 
     @cached_property
     def tuples(self) -> list[tuple[int, ...]]:
@@ -307,12 +311,9 @@ def build_tree(problem: Problem, *, extra_scopes: Sequence[Sequence[int]] = ()) 
         for position in bag.owned:
             owner[bag.vars[position]] = (index, position)
         bag.sep_positions = [bag.vars.index(v) for v in shared]
-        bag.sep = _projector(bag.sep_positions)
         if bag.parent >= 0:
             parent = bags[bag.parent]
-            positions = [parent.vars.index(v) for v in shared]
-            parent.child_positions.append(positions)
-            parent.child_keys.append(_projector(positions))
+            parent.child_positions.append([parent.vars.index(v) for v in shared])
     tree = Tree(problem, bags, preorder, owner, width)
     _assign(tree)
     _materialise(tree)
@@ -342,17 +343,12 @@ def _assign(tree: Tree) -> None:
         candidates = holders.get(first, []) if first is not None else range(len(bags))
         for index in candidates:
             if wanted <= var_sets[index]:
-                bag = bags[index]
-                positions = [bag.vars.index(v) for v in constraint.scope]
-                bag.constraints.append((constraint, tuple_projector(positions)))
+                bags[index].constraints.append(constraint)
     for factor in tree.problem.cost_factors:
         found = tree.bag_containing(factor.scope)
         if found is None:  # pragma: no cover - factor scopes are cliques of the graph
             raise AssertionError(f"no bag holds the scope of {factor.source}")
-        bag = bags[found]
-        bag.cost_factors.append(
-            (factor, tuple_projector([bag.vars.index(v) for v in factor.scope]))
-        )
+        bags[found].cost_factors.append(factor)
 
 
 def _materialise(tree: Tree) -> None:
@@ -378,7 +374,7 @@ def _materialise(tree: Tree) -> None:
         else:
             relations: list[tuple[list[int], Lookup]] = [
                 ([bag.vars.index(v) for v in constraint.scope], allows(constraint))
-                for constraint, _ in bag.constraints
+                for constraint in bag.constraints
             ]
             for child, positions in zip(bag.children, bag.child_positions, strict=True):
                 key_sizes = [sizes[bag.vars[p]] for p in positions]
@@ -453,7 +449,7 @@ def _costs(tree: Tree) -> None:
         cost = np.zeros(len(bag.values), dtype=kind)
         for p in bag.owned:
             cost += unit[bag.vars[p]][bag.values[:, p]]
-        for factor, _ in bag.cost_factors:
+        for factor in bag.cost_factors:
             positions = [bag.vars.index(v) for v in factor.scope]
             keys = list(factor.table)
             amounts = np.asarray([factor.table[k] for k in keys], dtype=kind)
@@ -554,16 +550,16 @@ def _join(
     """
     size = len(bag.vars)
     if size == 0:
-        ok = all(() in c.allowed for c, _ in bag.constraints)
+        ok = all(() in c.allowed for c in bag.constraints)
         return [()] if ok and all(() in support for _, support in child_checks) else []
     degree = [0] * size
-    for constraint, _ in bag.constraints:
+    for constraint in bag.constraints:
         for v in constraint.scope:
             degree[bag.vars.index(v)] += 1
     order = sorted(range(size), key=lambda p: (-degree[p], len(problem.values(bag.vars[p]))))
     rank = {p: i for i, p in enumerate(order)}
     relations: list[tuple[list[int], list[tuple[int, ...]]]] = []
-    for constraint, _ in bag.constraints:
+    for constraint in bag.constraints:
         positions = [rank[bag.vars.index(v)] for v in constraint.scope]
         relations.append((positions, list(constraint.allowed)))
     for positions, support in child_checks:
