@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from itertools import chain
+from itertools import chain, compress
 from math import prod
 from typing import TYPE_CHECKING, Any
 
@@ -58,7 +58,7 @@ def materialise(tree: Tree, *, compiled: bool = True, bag_limit: int) -> bool:
     bags, problem = tree.bags, tree.problem
     domains = problem.domains
     sizes = [len(domain.choices) for domain in domains]
-    largest = sum(max((abs(c) for c in domain.cost), default=0) for domain in domains)
+    largest = sum(max(map(abs, domain.cost), default=0) for domain in domains)
     largest += sum(max((abs(a) for a in f.table.values()), default=0) for f in problem.cost_factors)
     if largest >= _SAFE:
         return False
@@ -66,7 +66,7 @@ def materialise(tree: Tree, *, compiled: bool = True, bag_limit: int) -> bool:
     widest = max((len(bag.vars) for bag in bags), default=0)
     checked = max(sizes, default=1) ** widest >= _SAFE
     # variables: allowed values, unit costs over every value
-    allowed_values = [problem.values(var) for var in range(problem.size)]
+    allowed_values = [list(compress(range(len(row)), row)) for row in problem.allowed]
     v_start = _starts([len(values) for values in allowed_values])
     v_vals = _int64(list(chain.from_iterable(allowed_values)))
     u_start = _starts(sizes)
@@ -83,9 +83,8 @@ def materialise(tree: Tree, *, compiled: bool = True, bag_limit: int) -> bool:
     own_col: list[int] = []
     r_kind: list[int] = []
     r_src: list[int] = []
-    r_depth: list[int] = []
+    r_var: list[int] = []  # per relation position: the variable (the kernel finds its depth)
     r_col: list[int] = []
-    r_size: list[int] = []
     e_child: list[int] = []
     e_pcol: list[int] = []
     f_col: list[int] = []
@@ -106,9 +105,6 @@ def materialise(tree: Tree, *, compiled: bool = True, bag_limit: int) -> bool:
             for p in positions:
                 degree[p] += 1
         order = sorted(range(width), key=lambda p: (-degree[p], len(allowed_values[bag.vars[p]])))
-        depth_of = [0] * width
-        for depth, p in enumerate(order):
-            depth_of[p] = depth
         d_col.extend(order)
         col_var.extend(bag.vars)
         b_dstart.append(len(d_col))
@@ -130,10 +126,9 @@ def materialise(tree: Tree, *, compiled: bool = True, bag_limit: int) -> bool:
             r_kind.append(0)
             r_src.append(found)
             scope = constraint.scope
-            r_depth.extend([depth_of[column_of[var]] for var in scope])
+            r_var.extend(scope)
             r_col.extend(range(len(scope)))
-            r_size.extend([sizes[var] for var in scope])
-            r_pstart.append(len(r_depth))
+            r_pstart.append(len(r_var))
         for child, positions in zip(bag.children, bag.child_positions, strict=True):
             if checked and prod(sizes[bag.vars[p]] for p in positions) >= _SAFE:
                 return False
@@ -145,10 +140,9 @@ def materialise(tree: Tree, *, compiled: bool = True, bag_limit: int) -> bool:
             child_sep = bags[child].sep_positions
             r_kind.append(1)
             r_src.append(edge)
-            r_depth.extend([depth_of[p] for p in positions])
+            r_var.extend([bag.vars[p] for p in positions])
             r_col.extend(child_sep)
-            r_size.extend([sizes[bag.vars[p]] for p in positions])
-            r_pstart.append(len(r_depth))
+            r_pstart.append(len(r_var))
         b_rel_start.append(len(r_kind))
         b_edge_start.append(len(e_child))
         for factor in bag.cost_factors:
@@ -189,9 +183,8 @@ def materialise(tree: Tree, *, compiled: bool = True, bag_limit: int) -> bool:
         _int64(r_kind),
         _int64(r_src),
         _int64(r_pstart),
-        _int64(r_depth),
+        _int64(r_var),
         _int64(r_col),
-        _int64(r_size),
         _int64(b_edge_start),
         _int64(e_child),
         _int64(e_pstart),
@@ -263,9 +256,8 @@ def _fill(
     r_kind: np.ndarray,
     r_src: np.ndarray,
     r_pstart: np.ndarray,
-    r_depth: np.ndarray,
+    r_var: np.ndarray,
     r_col: np.ndarray,
-    r_size: np.ndarray,
     b_edge_start: np.ndarray,
     e_child: np.ndarray,
     e_pstart: np.ndarray,
@@ -288,10 +280,21 @@ def _fill(
     nbags = b_dstart.shape[0] - 1
     status = np.zeros(2, dtype=np.int64)
     empty = np.zeros(0, dtype=np.int64)
+    # each relation position's depth in its bag's join order, and its variable's domain size
+    r_depth = np.empty(r_var.shape[0], dtype=np.int64)
+    r_size = np.empty(r_var.shape[0], dtype=np.int64)
+    for b in range(nbags):
+        d0 = b_dstart[b]
+        for r in range(b_rel_start[b], b_rel_start[b + 1]):
+            for q in range(r_pstart[r], r_pstart[r + 1]):
+                var = r_var[q]
+                r_size[q] = sizes[var]
+                for d in range(b_dstart[b + 1] - d0):
+                    if col_var[d0 + d_col[d0 + d]] == var:
+                        r_depth[q] = d
+                        break
     # each relation's positions in order of depth (insertion sort: a handful each)
-    r_depth = r_depth.copy()
     r_col = r_col.copy()
-    r_size = r_size.copy()
     for r in range(r_kind.shape[0]):
         for q in range(r_pstart[r] + 1, r_pstart[r + 1]):
             depth, column, size = r_depth[q], r_col[q], r_size[q]

@@ -14,6 +14,7 @@ import operator
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import compress
 from math import prod
 from typing import NamedTuple
 
@@ -199,7 +200,8 @@ class Problem:
 
     def values(self, var: int) -> list[int]:
         """The value indexes of ``var`` that no unary rule or need has excluded."""
-        return [value for value, ok in enumerate(self.allowed[var]) if ok]
+        row = self.allowed[var]
+        return list(compress(range(len(row)), row))
 
     def configuration(self, assignment: Sequence[int]) -> dict[str, Choice]:
         return {

@@ -217,7 +217,8 @@ def _merged(
         adjacency[a].add(b)
         adjacency[b].add(a)
     alive = [True] * len(bags)
-    combinations = [prod(sizes[v] for v in bag) for bag in bags]
+    size_of = sizes.__getitem__
+    combinations = [prod(map(size_of, bag)) for bag in bags]
     # one pass: a bag absorbs its neighbours, then the neighbours it gains (a bag only grows,
     # so a neighbour it could not absorb before stays out)
     for i in range(len(bags)):
@@ -234,8 +235,8 @@ def _merged(
                 product = combinations[i]  # j is contained in i
             elif size == len(bags[j]):
                 product = combinations[j]  # i is contained in j
-            else:
-                product = prod(sizes[v] for v in union)
+            else:  # the shared variables count once
+                product = combinations[i] * combinations[j] // prod(map(size_of, bags[i] & bags[j]))
                 if product > _SMALL_MERGE:
                     continue
             bags[i] = union
