@@ -73,18 +73,14 @@ def materialise(tree: Tree, *, compiled: bool = True, bag_limit: int) -> bool:
     ucost = _int64(list(chain.from_iterable(domain.cost for domain in domains)))
     # the rules' tables, each once
     table_of: dict[int, int] = {}
-    t_rows: list[int] = []
-    t_len: list[int] = []
-    t_flat: list[np.ndarray] = []
+    tables: list[np.ndarray] = []
     # per bag: join order, own columns, separator columns, relations, factors, child edges
-    d_col: list[int] = []
     col_var: list[int] = []
     sep_col: list[int] = []
     own_col: list[int] = []
     r_kind: list[int] = []
     r_src: list[int] = []
     r_var: list[int] = []  # per relation position: the variable (the kernel finds its depth)
-    r_col: list[int] = []
     e_child: list[int] = []
     e_pcol: list[int] = []
     f_col: list[int] = []
@@ -95,19 +91,9 @@ def materialise(tree: Tree, *, compiled: bool = True, bag_limit: int) -> bool:
     f_flat: list[tuple[int, ...]] = []
     f_amount: list[int] = []
     for bag in bags:
-        width = len(bag.vars)
-        column_of = {var: p for p, var in enumerate(bag.vars)}
-        degree = [0] * width
-        for constraint in bag.constraints:
-            for var in constraint.scope:
-                degree[column_of[var]] += 1
-        for positions in bag.child_positions:
-            for p in positions:
-                degree[p] += 1
-        order = sorted(range(width), key=lambda p: (-degree[p], len(allowed_values[bag.vars[p]])))
-        d_col.extend(order)
+        # (the kernel orders each bag's columns for its join)
         col_var.extend(bag.vars)
-        b_dstart.append(len(d_col))
+        b_dstart.append(len(col_var))
         sep_col.extend(bag.sep_positions)
         b_sep_start.append(len(sep_col))
         own_col.extend(bag.owned)
@@ -117,17 +103,12 @@ def materialise(tree: Tree, *, compiled: bool = True, bag_limit: int) -> bool:
             if found is None:
                 if checked and prod(sizes[var] for var in constraint.scope) >= _SAFE:
                     return False
-                found = table_of[id(constraint)] = len(t_rows)
-                rows = constraint.rows
-                t_rows.append(len(rows))
-                t_len.append(rows.size)
-                t_flat.append(rows.ravel())
+                found = table_of[id(constraint)] = len(tables)
+                tables.append(constraint.rows)
             # positions in scope order; the kernel sorts them by depth
             r_kind.append(0)
             r_src.append(found)
-            scope = constraint.scope
-            r_var.extend(scope)
-            r_col.extend(range(len(scope)))
+            r_var.extend(constraint.scope)
             r_pstart.append(len(r_var))
         for child, positions in zip(bag.children, bag.child_positions, strict=True):
             if checked and prod(sizes[bag.vars[p]] for p in positions) >= _SAFE:
@@ -136,19 +117,16 @@ def materialise(tree: Tree, *, compiled: bool = True, bag_limit: int) -> bool:
             e_child.append(child)
             e_pcol.extend(positions)
             e_pstart.append(len(e_pcol))
-            # the child's separator columns are in the order of ``positions``
-            child_sep = bags[child].sep_positions
             r_kind.append(1)
             r_src.append(edge)
             r_var.extend([bag.vars[p] for p in positions])
-            r_col.extend(child_sep)
             r_pstart.append(len(r_var))
         b_rel_start.append(len(r_kind))
         b_edge_start.append(len(e_child))
         for factor in bag.cost_factors:
             if checked and prod(sizes[var] for var in factor.scope) >= _SAFE:
                 return False
-            f_col.extend([column_of[var] for var in factor.scope])
+            f_col.extend([bag.vars.index(var) for var in factor.scope])
             f_size.extend([sizes[var] for var in factor.scope])
             f_pstart.append(len(f_col))
             f_trows.append(len(factor.table))
@@ -158,7 +136,7 @@ def materialise(tree: Tree, *, compiled: bool = True, bag_limit: int) -> bool:
     for bag in bags:
         if checked and prod(sizes[bag.vars[p]] for p in bag.sep_positions) >= _SAFE:
             return False
-    t_start = _starts(t_len)
+    t_start = _starts([rows.size for rows in tables])
     f_tstart = _starts([rows * (f_pstart[i + 1] - f_pstart[i]) for i, rows in enumerate(f_trows)])
     postorder = _int64(tree.preorder[::-1])
     run = _fill if not compiled else _compiled()
@@ -170,10 +148,9 @@ def materialise(tree: Tree, *, compiled: bool = True, bag_limit: int) -> bool:
         u_start,
         ucost,
         t_start,
-        _int64(t_rows),
-        np.concatenate(t_flat) if t_flat else np.zeros(0, dtype=np.int64),
+        _int64([len(rows) for rows in tables]),
+        np.concatenate([rows.ravel() for rows in tables]) if tables else np.zeros(0, np.int64),
         _int64(b_dstart),
-        _int64(d_col),
         _int64(col_var),
         _int64(b_sep_start),
         _int64(sep_col),
@@ -184,7 +161,6 @@ def materialise(tree: Tree, *, compiled: bool = True, bag_limit: int) -> bool:
         _int64(r_src),
         _int64(r_pstart),
         _int64(r_var),
-        _int64(r_col),
         _int64(b_edge_start),
         _int64(e_child),
         _int64(e_pstart),
@@ -246,7 +222,6 @@ def _fill(
     t_rows: np.ndarray,
     t_vals: np.ndarray,
     b_dstart: np.ndarray,
-    d_col: np.ndarray,
     col_var: np.ndarray,
     b_sep_start: np.ndarray,
     sep_col: np.ndarray,
@@ -257,7 +232,6 @@ def _fill(
     r_src: np.ndarray,
     r_pstart: np.ndarray,
     r_var: np.ndarray,
-    r_col: np.ndarray,
     b_edge_start: np.ndarray,
     e_child: np.ndarray,
     e_pstart: np.ndarray,
@@ -280,21 +254,57 @@ def _fill(
     nbags = b_dstart.shape[0] - 1
     status = np.zeros(2, dtype=np.int64)
     empty = np.zeros(0, dtype=np.int64)
-    # each relation position's depth in its bag's join order, and its variable's domain size
+    # each bag's join order: its columns by the relations reading them (most first), then by
+    # their allowed values (fewest first), else in column order
+    d_col = np.empty(col_var.shape[0], dtype=np.int64)
+    degree = np.zeros(col_var.shape[0], dtype=np.int64)
+    for b in range(nbags):
+        d0 = b_dstart[b]
+        width = b_dstart[b + 1] - d0
+        for r in range(b_rel_start[b], b_rel_start[b + 1]):
+            for q in range(r_pstart[r], r_pstart[r + 1]):
+                for c in range(width):
+                    if col_var[d0 + c] == r_var[q]:
+                        degree[d0 + c] += 1
+                        break
+        for i in range(width):
+            column = i
+            var = col_var[d0 + column]
+            count = v_start[var + 1] - v_start[var]
+            j = i - 1
+            while j >= 0:
+                other = d_col[d0 + j]
+                other_var = col_var[d0 + other]
+                other_count = v_start[other_var + 1] - v_start[other_var]
+                if degree[d0 + other] > degree[d0 + column] or (
+                    degree[d0 + other] == degree[d0 + column] and other_count <= count
+                ):
+                    break
+                d_col[d0 + j + 1] = other
+                j -= 1
+            d_col[d0 + j + 1] = column
+    # each relation position's depth in its bag's join order, its variable's domain size and
+    # its column in the relation's rows: a rule's own column, or the child's separator column
+    # (a child's separator columns are in the order of the parent's positions)
     r_depth = np.empty(r_var.shape[0], dtype=np.int64)
     r_size = np.empty(r_var.shape[0], dtype=np.int64)
+    r_col = np.empty(r_var.shape[0], dtype=np.int64)
     for b in range(nbags):
         d0 = b_dstart[b]
         for r in range(b_rel_start[b], b_rel_start[b + 1]):
-            for q in range(r_pstart[r], r_pstart[r + 1]):
+            p0 = r_pstart[r]
+            for q in range(p0, r_pstart[r + 1]):
                 var = r_var[q]
                 r_size[q] = sizes[var]
+                if r_kind[r] == 0:
+                    r_col[q] = q - p0
+                else:
+                    r_col[q] = sep_col[b_sep_start[e_child[r_src[r]]] + q - p0]
                 for d in range(b_dstart[b + 1] - d0):
                     if col_var[d0 + d_col[d0 + d]] == var:
                         r_depth[q] = d
                         break
     # each relation's positions in order of depth (insertion sort: a handful each)
-    r_col = r_col.copy()
     for r in range(r_kind.shape[0]):
         for q in range(r_pstart[r] + 1, r_pstart[r + 1]):
             depth, column, size = r_depth[q], r_col[q], r_size[q]
