@@ -311,3 +311,25 @@ def test_linear_weights_read_off_sums_equal_evaluated_ones(
     finally:
         _problem._linear_terms = saved
     assert found == evaluated
+
+
+@settings(max_examples=200, deadline=None)
+@given(strategies.catalogs(), st.data())
+def test_rule_masks_hold_where_the_general_grid_holds(
+    catalog: modcfg.Catalog, data: st.DataObject
+) -> None:
+    """Rules tabulated as bit masks (comparisons evaluated value by value into them) hold for
+    exactly the combinations where the general evaluation over object grids holds."""
+    from hypothesis import assume
+
+    from modcfg.model import parse
+    from modcfg.solve._problem import _Scope, build_domains
+
+    expr = parse(data.draw(strategies.conditions(catalog)))
+    helper = _Scope(catalog, build_domains(catalog))
+    scope = helper.of(expr)
+    assume(scope)
+    slots = [helper.domains[var].slot for var in scope]
+    by_masks = helper.tabulator.rows(expr, slots)
+    by_grid = np.argwhere(helper.tabulator.grid(expr, slots))
+    assert by_masks.tolist() == by_grid.tolist()

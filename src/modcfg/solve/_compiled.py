@@ -15,7 +15,8 @@ own :class:`~modcfg.model.ConfigurationView`. Two evaluators share those tables:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import operator
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from functools import partial, reduce
 from math import prod
@@ -50,6 +51,14 @@ __all__ = ["Tabulator"]
 
 #: Conditions over at most this many combinations are evaluated on bit masks.
 _BITS = 4096
+#: Comparisons over at most this many combinations are evaluated value by value into masks.
+_SMALL_COMPARE = 256
+#: What :data:`_ARITH` computes, on one pair of values.
+_SPREAD_ARITH: dict[str, Callable[[Decimal, Decimal], Decimal]] = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+}
 
 _TRUTHY = np.frompyfunc(truthy, 1, 1)
 _NEGATE = np.frompyfunc(lambda value: -number(value), 1, 1)
@@ -259,9 +268,46 @@ class Tabulator:
                 return None if inner is None else full ^ inner
             if type(node) is Num or type(node) is Lit:
                 return full if truthy(node.value) else 0
+            if type(node) is Compare and size <= _SMALL_COMPARE:
+                left = self._spread(node.left, slots, shape)
+                right = None if left is None else self._spread(node.right, slots, shape)
+                if left is None or right is None:
+                    return None
+                result, holds = 0, partial(compare, node.op)
+                for bit, (a, b) in enumerate(zip(left, right, strict=True)):
+                    if holds(a, b):
+                        result |= 1 << bit
+                return result
             return None
 
+        size = prod(shape)
         return build(expr)
+
+    def _spread(
+        self, node: Expr, slots: Sequence[str], shape: tuple[int, ...]
+    ) -> list[Value] | None:
+        """A numeric subexpression's value for every combination (in the order of the bit
+        masks), computed as :meth:`grid` computes it; None for the forms it leaves to
+        :meth:`grid`."""
+        size = prod(shape)
+        if type(node) is Num:
+            return [node.value] * size
+        if type(node) is Ref or type(node) is Count:
+            axis = list(slots).index(node.slot)
+            stride, length = prod(shape[axis + 1 :]), shape[axis]
+            per_choice = self.values(node, node.slot).tolist()
+            return [per_choice[i // stride % length] for i in range(size)]
+        if type(node) is Neg:
+            inner = self._spread(node.operand, slots, shape)
+            return None if inner is None else [-number(value) for value in inner]
+        if type(node) is Arith and node.op in _SPREAD_ARITH:
+            left = self._spread(node.left, slots, shape)
+            right = None if left is None else self._spread(node.right, slots, shape)
+            if left is None or right is None:
+                return None
+            combine = _SPREAD_ARITH[node.op]
+            return [combine(number(a), number(b)) for a, b in zip(left, right, strict=True)]
+        return None
 
     def _grid(self, expr: Expr, slots: Sequence[str]) -> np.ndarray:
         axis = {slot: i for i, slot in enumerate(slots)}
