@@ -57,6 +57,8 @@ _MATERIALISE = 500_000
 _CHUNK = 1024
 #: Plans (needs applied to the compiled catalog) kept per configurator.
 _PLAN_CACHE = 256
+#: Configurations made at a time by a stream (see ``Configurator.configurations``).
+_BATCH = 1024
 Order = Literal["price"] | None
 NeedsLike = Needs | Mapping[str, Any] | None
 #: ``progress(done, total)``: ``total`` is None when unknown.
@@ -489,11 +491,24 @@ class Configurator:
         else:
             stream = self._assignments(plan, order=order, engine=engine, time_limit=time_limit)
             rows = (tuple(map(tuple.__getitem__, self._choice_lists, a)) for a in stream)
-        for produced, values in enumerate(rows, start=1):
-            yield make(slots, values, index)
-            if limit is not None and produced >= limit:
-                return
-            if produced % 1024 == 0:
+        # made in batches (1, 1, 2, 4, ... up to _BATCH) with the collector paused: made one by
+        # one, a long stream triggers a collection every few hundred configurations (which all
+        # survive), and now and then a full one over the whole process, costing several times
+        # the making; the collector runs whenever the stream yields
+        rows = iter(rows)
+        produced, size, reported = 0, 1, 0
+        while limit is None or produced < limit:
+            wanted = size if limit is None else min(size, limit - produced)
+            paused = _pause_collector()
+            try:
+                batch = [make(slots, values, index) for values in itertools.islice(rows, wanted)]
+            finally:
+                if paused:
+                    _resume_collector()
+            yield from batch
+            produced += len(batch)
+            if produced - reported >= _BATCH:
+                reported = produced
                 if progress is not None:
                     progress(produced, total)
                 if deadline is not None and time.monotonic() > deadline:
@@ -501,6 +516,9 @@ class Configurator:
                         f"enumeration passed time_limit={time_limit} s after {produced} "
                         "configurations; raise time_limit= or pass limit="
                     )
+            if len(batch) < wanted:
+                return
+            size = min(produced, _BATCH)  # 1, 1, 2, 4, ...: reports fall on multiples of it
 
     def _assignments(
         self, plan: _Plan, *, order: Order, engine: Engine, time_limit: float | None
