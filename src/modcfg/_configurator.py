@@ -473,6 +473,7 @@ class Configurator:
             total = plan.query.count()
         make, slots, index = Configuration._from_values, self._slots, self._slot_index
         rows: Iterator[tuple[Choice, ...]]
+        size = _BATCH  # configurations made at a time (searches start small, see below)
         if order is None and engine != "cpsat" and self._independent(plan):
             # no rule ties the slots: every combination of the allowed choices is valid
             problem = plan.problem
@@ -491,12 +492,13 @@ class Configurator:
         else:
             stream = self._assignments(plan, order=order, engine=engine, time_limit=time_limit)
             rows = (tuple(map(tuple.__getitem__, self._choice_lists, a)) for a in stream)
-        # made in batches (1, 1, 2, 4, ... up to _BATCH) with the collector paused: made one by
-        # one, a long stream triggers a collection every few hundred configurations (which all
-        # survive), and now and then a full one over the whole process, costing several times
-        # the making; the collector runs whenever the stream yields
+            size = 1  # the first ones come at once: batches of 1, 1, 2, 4, ... up to _BATCH
+        # made in batches with the collector paused: made one by one, a long stream triggers
+        # a collection every few hundred configurations (which all survive), and now and then
+        # a full one over the whole process, costing several times the making; the collector
+        # runs whenever the stream yields
         rows = iter(rows)
-        produced, size, reported = 0, 1, 0
+        produced, reported = 0, 0
         while limit is None or produced < limit:
             wanted = size if limit is None else min(size, limit - produced)
             paused = _pause_collector()
