@@ -263,6 +263,11 @@ class Configurator:
                 _resume_collector()
 
     @cached_property
+    def _single_slots(self) -> list[bool]:
+        """Per slot, whether it holds at most one module (one value per module)."""
+        return [all(value >= 0 for _, value, _, _ in entries) for _, entries in self._option_rows]
+
+    @cached_property
     def _empty(self) -> bool:
         """Whether the catalog has no valid configuration at all (its rules clash)."""
         return self.count() == 0

@@ -173,6 +173,7 @@ class Session:
                 taken[c.slot] = c.label
         reasons: _Reasons | None = None  # made for the first option excluded by a rule
         price_of_key, known_price = plan.total_of_key, plan.key_totals.get
+        single = cfg._single_slots
         nothing: set[str | None] = set()
         options: dict[str, dict[str, OptionState]] = {}
         for var, (slot_id, entries) in enumerate(cfg._option_rows):
@@ -188,6 +189,26 @@ class Session:
                 todo = [entry for entry in entries if entry[0] in chosen_here]
             else:
                 row = {}
+                if single[var] and not budgeted and not chosen_here:  # the common case, lean
+                    for module_id, value, values, _ in todo:
+                        count, key = marginal[value]
+                        if not count:
+                            if reasons is None:
+                                reasons = _Reasons(self, plan, query)
+                            row[module_id] = option_state(
+                                "excluded", 0, None, partial(reasons.explain, var, values)
+                            )
+                            continue
+                        assert key is not None  # known when there are completions
+                        cheapest = known_price(key)
+                        if cheapest is None:
+                            cheapest = price_of_key(key)
+                        if count == total:
+                            row[module_id] = option_state("implied", count, cheapest, _FORCED)
+                        else:
+                            row[module_id] = option_state("available", count, cheapest)
+                    options[slot_id] = row
+                    continue
             counts: list[int] | None = None
             keys: list[int | None] = []
             for module_id, value, values, pick in todo:

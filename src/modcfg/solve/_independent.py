@@ -138,20 +138,19 @@ class IndependentQuery:
             return [[(0, None)] * len(allowed) for allowed in self._allowed]
         cheapest: list[int] = self._cheapest  # type: ignore[assignment]  # feasible: all known
         total, best = prod(map(len, self._values)), sum(cheapest)
+        result: list[list[Marginal]] = []
         # (plain zips: the rows have equal lengths by construction, and strict ones cost more)
-        return [
-            [
-                (others, rest + key) if ok else (0, None)
-                for ok, key in zip(allowed, keys, strict=False)
-            ]
-            for allowed, keys, others, rest in zip(
-                self._allowed,
-                self._keys,
-                [total // len(values) for values in self._values],
-                [best - key for key in cheapest],
-                strict=False,
-            )
-        ]
+        for allowed, keys, values, low in zip(
+            self._allowed, self._keys, self._values, cheapest, strict=False
+        ):
+            others, rest = total // len(values), best - low
+            if len(values) == len(keys):  # every value allowed: pairs made in C
+                spread = map(rest.__add__, keys)
+                result.append(list(zip([others] * len(keys), spread, strict=False)))
+            else:
+                pairs = zip(allowed, keys, strict=False)
+                result.append([(others, rest + key) if ok else (0, None) for ok, key in pairs])
+        return result
 
     def solutions(self) -> Iterator[list[int]]:
         for combination in itertools.product(*self._values):
