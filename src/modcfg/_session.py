@@ -322,11 +322,12 @@ class Session:
 
     def _check(self, slot: str, module: str | None, quantity: int) -> _Choice:
         catalog = self._cfg.catalog
-        if slot not in catalog.slots:
+        found = catalog.slots.get(slot)
+        if found is None:
             raise NeedsError(f"slot '{slot}' does not exist{did_you_mean(slot, catalog.slots)}")
-        modules = catalog.slots[slot].modules
+        modules = found.modules
         if module is None:
-            if catalog.slots[slot].cardinality.min > 0:
+            if found.cardinality.min > 0:
                 raise NeedsError(
                     f"slot '{slot}' must be filled; choose one of {', '.join(modules)}"
                 )
@@ -336,7 +337,7 @@ class Session:
             )
         else:
             # a multi-select slot also takes "none of this module" (quantity 0)
-            low = 1 if catalog.slots[slot].single else 0
+            low = 1 if found.cardinality.max == 1 else 0  # (a single-choice slot)
             limit = modules[module].max_quantity
             if not low <= quantity <= limit:
                 raise NeedsError(
@@ -350,10 +351,10 @@ class Session:
         Raises :class:`InfeasibleError` with the explanation when the module is excluded.
         """
         choice = self._check(slot, module, quantity)
-        single = self._cfg.catalog.slots[slot].single
-        kept = tuple(
-            c for c in self._choices if c.slot != slot or (not single and c.module != module)
-        )
+        kept = self._choices
+        if kept:  # this slot's earlier choice (of this module, in a multi-select slot) goes
+            single = self._cfg.catalog.slots[slot].single
+            kept = tuple(c for c in kept if c.slot != slot or (not single and c.module != module))
         return self._apply(self._needs, (*kept, choice), explain=choice)
 
     def unchoose(self, slot: str, module: str | None = None) -> SessionState:
