@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import multiprocessing
 import statistics
 import time
@@ -45,11 +46,18 @@ CONVERT = 120.0
 
 @dataclass(frozen=True)
 class Settings:
-    """Per-job time limit, and how often to repeat a job (within ``repeat_budget`` seconds)."""
+    """Per-job time limit, and how often to repeat a job (within ``repeat_budget`` seconds).
+
+    A call faster than ``sample`` seconds is timed in loops of calls, as :mod:`timeit` does,
+    so that each run lasts about ``sample``: a run's time is then its mean per call, the
+    steady state rather than the interpreter's warm-up over the first few calls (Python
+    specialises a function's code only after it has run several times).
+    """
 
     timeout: float = 10.0
     repeats: int = 9
     repeat_budget: float = 3.0
+    sample: float = 0.02
 
 
 @dataclass
@@ -79,16 +87,41 @@ def fingerprint(assignments: Sequence[tuple[int, ...]]) -> Fingerprint:
     return Fingerprint(len(assignments), len(distinct), digest)
 
 
-def measure(function: Callable[[], T], settings: Settings) -> tuple[T, list[float]]:
-    """Run ``function`` once, then again while repetitions fit the budget; return the last
-    result and every run's seconds (``time.perf_counter``)."""
-    times: list[float] = []
-    while True:
+#: Loop counts of the calibration: 1, 2, 5, 10, 20, 50, ... (``timeit``'s steps).
+_DECADES = tuple(10**power for power in range(9))
+
+
+def measure(function: Callable[[], T], settings: Settings) -> tuple[T, list[float], float]:
+    """Run ``function`` once, then in runs while they fit ``settings.repeats`` and the repeat
+    budget; return the last result, every run's seconds per call (``time.perf_counter``) and
+    the first call's seconds (the time limit applies to it). A first call shorter than
+    ``settings.sample`` makes the runs loops of calls (1, 2, 5, 10, 20, ... calls, as
+    ``timeit.Timer.autorange``, until one lasts ``settings.sample``); otherwise each run is
+    one call and the first call is one of them."""
+    start = time.perf_counter()
+    result = function()
+    first = time.perf_counter() - start
+    spent, loops = first, 1
+    if first < settings.sample and settings.repeats > 1:
+        for loops in itertools.chain.from_iterable((k, 2 * k, 5 * k) for k in _DECADES):
+            start = time.perf_counter()
+            for _ in range(loops):
+                result = function()
+            elapsed = time.perf_counter() - start
+            spent += elapsed
+            if elapsed >= settings.sample or spent > settings.repeat_budget / 3:
+                break
+    times = [first] if loops == 1 else []
+    while len(times) < settings.repeats and spent + (times[-1] * loops if times else 0) <= (
+        settings.repeat_budget
+    ):
         start = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - start)
-        if len(times) >= settings.repeats or sum(times) + times[-1] > settings.repeat_budget:
-            return result, times
+        for _ in range(loops):
+            result = function()
+        elapsed = time.perf_counter() - start
+        spent += elapsed
+        times.append(elapsed / loops)
+    return result, times, first
 
 
 def _job(
@@ -129,11 +162,11 @@ def _timed(
 ) -> Outcome:
     """Time ``function`` (see :func:`measure`), call ``timed`` once the timing is over, then
     convert the result (untimed)."""
-    result, times = measure(function, settings)
+    result, times, first = measure(function, settings)
     if timed is not None:
         timed()
-    if times[0] > settings.timeout:
-        return Outcome("timeout", times[0], 1, note=f"took {times[0]:.1f} s")
+    if first > settings.timeout:
+        return Outcome("timeout", first, 1, note=f"took {first:.1f} s")
     return Outcome("ok", statistics.median(times), len(times), convert(result), times=times)
 
 

@@ -263,6 +263,13 @@ class Configurator:
                 _resume_collector()
 
     @cached_property
+    def _option_entries(
+        self,
+    ) -> list[dict[str, tuple[str, int, list[int], Callable[[list[Any]], tuple[Any, ...]]]]]:
+        """Per slot, :attr:`_option_rows`' entries by module."""
+        return [{entry[0]: entry for entry in entries} for _, entries in self._option_rows]
+
+    @cached_property
     def _single_slots(self) -> list[bool]:
         """Per slot, whether it holds at most one module (one value per module)."""
         return [all(value >= 0 for _, value, _, _ in entries) for _, entries in self._option_rows]

@@ -164,16 +164,17 @@ class Session:
         picked: dict[str, set[str | None]] = {}
         refused: set[tuple[str, str | None]] = set()
         taken: dict[str, str] = {}
+        single, index = cfg._single_slots, cfg._slot_index
         for c in self._choices:
             if c.quantity > 0:
                 picked.setdefault(c.slot, set()).add(c.module)
             else:
                 refused.add((c.slot, c.module))
-            if cfg.catalog.slots[c.slot].single:
+            if single[index[c.slot]]:
                 taken[c.slot] = c.label
         reasons: _Reasons | None = None  # made for the first option excluded by a rule
         price_of_key, known_price = plan.total_of_key, plan.key_totals.get
-        single = cfg._single_slots
+        entry_of = cfg._option_entries
         nothing: set[str | None] = set()
         options: dict[str, dict[str, OptionState]] = {}
         for var, (slot_id, entries) in enumerate(cfg._option_rows):
@@ -186,7 +187,8 @@ class Session:
                     "excluded", 0, None, f"you chose {taken[slot_id]} (unchoose to switch)"
                 )
                 row: dict[str, OptionState] = dict.fromkeys(map(_FIRST, entries), chose_other)
-                todo = [entry for entry in entries if entry[0] in chosen_here]
+                entries_here = entry_of[var]
+                todo = [entries_here[m] for m in chosen_here if m in entries_here]
             else:
                 row = {}
                 if single[var] and not budgeted and not chosen_here:  # the common case, lean

@@ -140,16 +140,16 @@ class IndependentQuery:
         total, best = prod(map(len, self._values)), sum(cheapest)
         result: list[list[Marginal]] = []
         # (plain zips: the rows have equal lengths by construction, and strict ones cost more)
-        for allowed, keys, values, low in zip(
-            self._allowed, self._keys, self._values, cheapest, strict=False
-        ):
+        for keys, values, low in zip(self._keys, self._values, cheapest, strict=False):
             others, rest = total // len(values), best - low
             if len(values) == len(keys):  # every value allowed: pairs made in C
                 spread = map(rest.__add__, keys)
                 result.append(list(zip([others] * len(keys), spread, strict=False)))
-            else:
-                pairs = zip(allowed, keys, strict=False)
-                result.append([(others, rest + key) if ok else (0, None) for ok, key in pairs])
+            else:  # (a choice leaves few values)
+                row: list[Marginal] = [(0, None)] * len(keys)
+                for value in values:
+                    row[value] = (others, rest + keys[value])
+                result.append(row)
         return result
 
     def solutions(self) -> Iterator[list[int]]:
