@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import operator
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import compress
@@ -250,16 +250,6 @@ def _scaled(amount: Decimal, decimals: int) -> int:
     return units
 
 
-def _minor_units(amounts: Iterable[Decimal], decimals: int) -> list[int]:
-    """:func:`_scaled` of each amount (one call for a slot's modules)."""
-    scale: int = 10**decimals
-    units = []
-    for amount in amounts:
-        numerator, denominator = amount.as_integer_ratio()
-        units.append(numerator * scale if denominator == 1 else _scaled(amount, decimals))
-    return units
-
-
 def _multi_choices(catalog: Catalog, slot_id: str) -> Iterator[Quantities]:
     slot = catalog.slots[slot_id]
     modules = list(slot.modules.values())
@@ -281,27 +271,35 @@ def build_domains(catalog: Catalog) -> tuple[SlotDomain, ...]:
     """The local choices of every slot, in catalog order."""
     domains = []
     decimals = catalog.decimals
+    scale: int = 10**decimals
     for slot_id, slot in catalog.slots.items():
-        choices: list[Choice]
-        if slot.single:
-            choices = list(slot.modules)
-            units: list[tuple[tuple[str, int], ...]] = [((m, 1),) for m in slot.modules]
-            cost = _minor_units([module.price for module in slot.modules.values()], decimals)
-            if slot.cardinality.min == 0:
-                choices.append(None)
-                units.append(())
+        modules, cardinality = slot.modules, slot.cardinality
+        choices: tuple[Choice, ...]
+        if cardinality.max == 1:  # single choice: a module, or none when optional
+            choices = tuple(modules)
+            units: tuple[tuple[tuple[str, int], ...], ...] = tuple([((m, 1),) for m in modules])
+            cost = []
+            for module in modules.values():  # (minor units, inline: the common whole case)
+                numerator, denominator = module.price.as_integer_ratio()
+                if denominator == 1:
+                    cost.append(numerator * scale)
+                else:
+                    cost.append(_scaled(module.price, decimals))
+            if cardinality.min == 0:
+                choices += (None,)
+                units += ((),)
                 cost.append(0)
         else:
-            price = {m: _scaled(module.price, decimals) for m, module in slot.modules.items()}
-            choices = list(_multi_choices(catalog, slot_id))
-            units = [_units(choice) for choice in choices]
+            price = {m: _scaled(module.price, decimals) for m, module in modules.items()}
+            choices = tuple(_multi_choices(catalog, slot_id))
+            units = tuple([_units(choice) for choice in choices])
             cost = [sum(price[m] * q for m, q in unit) for unit in units]
         if len(choices) > DOMAIN_LIMIT:
             raise LimitExceeded(
                 f"slot '{slot_id}' has {len(choices)} local choices (limit {DOMAIN_LIMIT}); "
                 "split it into smaller slots"
             )
-        domains.append(SlotDomain(slot_id, tuple(choices), tuple(units), tuple(cost)))
+        domains.append(SlotDomain(slot_id, choices, units, tuple(cost)))
     return tuple(domains)
 
 
