@@ -94,15 +94,17 @@ _DECADES = tuple(10**power for power in range(9))
 def measure(function: Callable[[], T], settings: Settings) -> tuple[T, list[float], float]:
     """Run ``function`` once, then in runs while they fit ``settings.repeats`` and the repeat
     budget; return the last result, every run's seconds per call (``time.perf_counter``) and
-    the first call's seconds (the time limit applies to it). A first call shorter than
-    ``settings.sample`` makes the runs loops of calls (1, 2, 5, 10, 20, ... calls, as
-    ``timeit.Timer.autorange``, until one lasts ``settings.sample``); otherwise each run is
-    one call and the first call is one of them."""
+    the first call's seconds (the time limit applies to it).
+
+    Unless the first call is long (a fifth of the budget), the runs are loops of as many
+    calls as make one last ``settings.sample`` (1, 2, 5, 10, 20, ... calls, as
+    ``timeit.Timer.autorange``, found after the first call: a first call that loads caches
+    says little about the next ones); a long first call is one of the runs."""
     start = time.perf_counter()
     result = function()
     first = time.perf_counter() - start
-    spent, loops = first, 1
-    if first < settings.sample and settings.repeats > 1:
+    spent, loops, times = first, 1, [first]
+    if settings.repeats > 1 and first < settings.repeat_budget / 5:
         for loops in itertools.chain.from_iterable((k, 2 * k, 5 * k) for k in _DECADES):
             start = time.perf_counter()
             for _ in range(loops):
@@ -111,10 +113,8 @@ def measure(function: Callable[[], T], settings: Settings) -> tuple[T, list[floa
             spent += elapsed
             if elapsed >= settings.sample or spent > settings.repeat_budget / 3:
                 break
-    times = [first] if loops == 1 else []
-    while len(times) < settings.repeats and spent + (times[-1] * loops if times else 0) <= (
-        settings.repeat_budget
-    ):
+        times = [elapsed / loops]  # the last loop of the search is a run
+    while len(times) < settings.repeats and spent + times[-1] * loops <= settings.repeat_budget:
         start = time.perf_counter()
         for _ in range(loops):
             result = function()
