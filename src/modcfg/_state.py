@@ -123,14 +123,23 @@ class SessionState(Mapping[str, Mapping[str, OptionState]]):
     """
 
     def __init__(self, compute: Callable[[], StateData], currency: str) -> None:
-        self._compute = compute
+        # (usually a bound method of the session that keeps this state: dropped once used,
+        # so that a session and its states are freed without waiting for a collection)
+        self._compute: Callable[[], StateData] | None = compute
         self._data: StateData | None = None
         self.currency = currency
 
     def _get(self) -> StateData:
-        if self._data is None:
-            self._data = self._compute()
-        return self._data
+        data = self._data
+        if data is None:
+            compute = self._compute
+            if compute is None:  # another thread computed it meanwhile (data first)
+                data = self._data
+                assert data is not None
+            else:
+                data = self._data = compute()
+                self._compute = None
+        return data
 
     @property
     def count(self) -> int:

@@ -281,7 +281,12 @@ class Tabulator:
             return None
 
         size = prod(shape)
-        return build(expr)
+        try:
+            return build(expr)
+        finally:
+            # the recursive closure refers to itself through this name: cleared, it is freed
+            # at once instead of by a collection
+            build = None  # type: ignore[assignment]
 
     def _spread(
         self, node: Expr, slots: Sequence[str], shape: tuple[int, ...]
@@ -356,7 +361,12 @@ class Tabulator:
                     return _ARITH[op](a, b)  # type: ignore[no-any-return]
             raise TypeError(f"not an expression: {node!r}")  # pragma: no cover
 
-        return build(expr)
+        try:
+            return build(expr)
+        finally:
+            # the recursive closure refers to itself through this name: cleared, it is freed
+            # at once instead of by a collection
+            build = None  # type: ignore[assignment]
 
 
 def _total(view: ConfigurationView, attribute: str) -> Decimal:

@@ -621,7 +621,12 @@ def _linear_tuples(
             yield from extend(depth + 1, total + weight)
             partial.pop()
 
-    yield from extend(0, 0)
+    try:
+        yield from extend(0, 0)
+    finally:
+        # the recursive closure refers to itself through this name: cleared, it is freed at
+        # once instead of by a collection
+        extend = None  # type: ignore[assignment]
 
 
 def _ref_expr(ref: str) -> Expr:

@@ -183,6 +183,7 @@ def _decompose(
     nodes: list[frozenset[int]] = list(decomposition.nodes)
     ids = {bag: i for i, bag in enumerate(nodes)}
     bags, edges = _merged(nodes, [(ids[a], ids[b]) for a, b in decomposition.edges], sizes)
+    decomposition.clear()  # (see build_tree: a graph and its cached views form a cycle)
     width = max(width, max(len(bag) for bag in bags) - 1)
     return width, bags, edges
 
@@ -302,6 +303,9 @@ def build_tree(problem: Problem, *, extra_scopes: Sequence[Sequence[int]] = ()) 
                     bags[offset + other].parent = offset + node
                     bags[offset + node].children.append(offset + other)
                     stack.append(other)
+    # a networkx graph keeps its views, which refer back to it: emptied, the little that is
+    # left for a collection holds no node or edge
+    graph.clear()
     preorder = _preorder(bags)
     owner: list[tuple[int, int]] = [(-1, -1)] * problem.size
     for index in preorder:
