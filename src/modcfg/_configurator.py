@@ -6,6 +6,7 @@ import gc
 import itertools
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -331,11 +332,15 @@ class Configurator:
         resolved = self.resolve(needs)
         problem = self._base if needs is None else needs_problem(self._base, resolved)
 
+        owner = weakref.ref(self)  # (plans are cached here: no cycle back)
+
         def build_query() -> TreeQuery:
             # needs and choices only remove configurations: the count without them bounds
             # every later count, so the plan's query (and the sessions' ones) need fewer moduli
-            count = self._base_query.count()
-            return TreeQuery(self._tree_for(problem), problem, count_bound=count)
+            cfg = owner()
+            assert cfg is not None  # plans are reached only through their configurator
+            count = cfg._base_query.count()
+            return TreeQuery(cfg._tree_for(problem), problem, count_bound=count)
 
         plan = _Plan(resolved, problem, build_query, None)
         if resolved is not None and resolved.budget is not None:
