@@ -12,6 +12,7 @@ valid configurations for one customer's needs.
 from ._configurator import Configurator, compile
 from ._errors import (
     CatalogError,
+    CatalogNotFoundError,
     InfeasibleError,
     LimitExceeded,
     ModcfgError,
@@ -36,6 +37,7 @@ from .price import Quote, QuoteLine
 __all__ = [
     "Catalog",
     "CatalogError",
+    "CatalogNotFoundError",
     "Configuration",
     "Configurator",
     "InfeasibleError",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import os
 import threading
 import time
 import weakref
@@ -14,6 +15,7 @@ from decimal import Decimal
 from functools import cached_property
 from math import prod
 from operator import itemgetter
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -27,6 +29,7 @@ from .model import (
     Needs,
     ResolvedNeeds,
     evaluate,
+    load_catalog,
     parse,
     truthy,
 )
@@ -98,13 +101,28 @@ def _resume_collector() -> None:
             gc.enable()
 
 
-def compile(catalog: Catalog) -> Configurator:
+def compile(catalog: Catalog | str | os.PathLike[str]) -> Configurator:
     """Compile a catalog into a reusable, thread-safe :class:`Configurator`.
+
+    ``catalog`` is a :class:`Catalog`, or a file path or bundled name, which
+    :func:`modcfg.load_catalog` loads first.
 
     >>> import modcfg
     >>> modcfg.compile(modcfg.load_catalog("credit_cards")).count()
     200
+    >>> modcfg.compile("windows").count()
+    1800
     """
+    if isinstance(catalog, str):
+        catalog = load_catalog(catalog)
+    elif isinstance(catalog, os.PathLike):
+        catalog = load_catalog(Path(catalog))
+    elif not isinstance(catalog, Catalog):
+        raise TypeError(
+            f"compile() takes a Catalog, a file path or a bundled catalog name, not "
+            f"{type(catalog).__name__}; call modcfg.load_catalog(...) first (or "
+            "modcfg.Catalog.model_validate(data) for catalog data)"
+        )
     return Configurator(catalog)
 
 
@@ -483,6 +501,8 @@ class Configurator:
         """
         if order not in (None, "price"):
             raise NeedsError(f"order={order!r} is unknown; use order=None or order='price'")
+        if limit is not None and limit < 0:
+            raise NeedsError(f"limit={limit} is negative; give limit >= 0 (or None for all)")
         plan = self._plan(needs)
         deadline = None if time_limit is None else time.monotonic() + time_limit
         total = None

@@ -4,10 +4,18 @@ Every error a user can cause is a subclass of :class:`ModcfgError`. Messages say
 where (file, line, slot, module, rule id) and how to fix it::
 
     ModcfgError
-     ├── CatalogError       a catalog file or object is malformed
-     ├── NeedsError         a customer's needs are malformed or do not fit the catalog
-     ├── InfeasibleError    no configuration satisfies the needs (carries the conflict)
-     └── LimitExceeded      a configured time or size limit was hit
+     ├── CatalogError                a catalog file or object is malformed (also a ValueError)
+     │    └── CatalogNotFoundError   no such catalog file or bundled name
+     │                               (also a FileNotFoundError)
+     ├── NeedsError                  a customer's needs are malformed or do not fit the catalog
+     │                               (also a ValueError)
+     ├── InfeasibleError             no configuration satisfies the needs or the catalog's
+     │                               rules (carries the conflict: needs and rule ids)
+     └── LimitExceeded               a configured time or size limit was hit
+
+The classes are defined here and exported by :mod:`modcfg`; their ``__module__`` is
+``"modcfg"``, so tracebacks and reprs show the public name (``modcfg.NeedsError``), which is
+also where pickles find them.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from typing import Any
 
 __all__ = [
     "CatalogError",
+    "CatalogNotFoundError",
     "InfeasibleError",
     "LimitExceeded",
     "ModcfgError",
@@ -31,13 +40,17 @@ __all__ = [
 class ModcfgError(Exception):
     """Base class of every error modcfg raises on purpose."""
 
+    __module__ = "modcfg"
 
-class CatalogError(ModcfgError):
+
+class CatalogError(ModcfgError, ValueError):
     """A catalog is malformed: the message names the file, line and the id at fault.
 
     ``where`` holds the location path inside the catalog (``("rules", 3, "excludes")``),
     ``path`` the file and ``line`` the 1-based line number when known.
     """
+
+    __module__ = "modcfg"
 
     def __init__(
         self,
@@ -62,8 +75,8 @@ class CatalogError(ModcfgError):
         return f"{self.message} ({place[0]})" if place else self.message
 
     def located(self, *, path: str | None, line: int | None) -> CatalogError:
-        """Return a copy of this error that carries a file and line."""
-        return CatalogError(
+        """Return a copy of this error (of the same class) that carries a file and line."""
+        return type(self)(
             self.message,
             path=path or self.path,
             line=self.line if self.line is not None else line,
@@ -71,8 +84,19 @@ class CatalogError(ModcfgError):
         )
 
 
-class NeedsError(ModcfgError):
+class CatalogNotFoundError(CatalogError, FileNotFoundError):
+    """No catalog file at the given path, and no bundled catalog of that name.
+
+    Also a :class:`FileNotFoundError`, so ``except FileNotFoundError`` catches it too.
+    """
+
+    __module__ = "modcfg"
+
+
+class NeedsError(ModcfgError, ValueError):
     """A customer's needs are malformed or refer to things the catalog does not have."""
+
+    __module__ = "modcfg"
 
 
 @dataclass(frozen=True)
@@ -100,10 +124,14 @@ class Relaxation:
 class InfeasibleError(ModcfgError):
     """No configuration satisfies the request.
 
-    ``conflict`` names the needs that clash (each as a short description such as
-    ``"require glass.triple"``), ``rules`` the catalog rule ids involved, and ``relaxations``
-    ranks ways out, best first.
+    ``conflict`` says what clashes: the customer's needs (each as a short description such as
+    ``"require glass.triple"``) or, when the catalog's rules alone leave nothing, the messages
+    of a minimal set of contradicting rules. ``rules`` holds the ids of the catalog rules
+    involved (when known), and ``relaxations`` ranks ways out, best first. The text shows the
+    conflict and the rules unless the message already names them.
     """
+
+    __module__ = "modcfg"
 
     def __init__(
         self,
@@ -117,9 +145,9 @@ class InfeasibleError(ModcfgError):
         self.rules = tuple(rules)
         self.relaxations = tuple(relaxations)
         lines = [message]
-        if self.conflict:
+        if any(text not in message for text in self.conflict):
             lines.append("clashing needs: " + "; ".join(self.conflict))
-        if self.rules:
+        if any(rule not in message for rule in self.rules):
             lines.append("rules involved: " + ", ".join(self.rules))
         lines.extend(f"  try: {relaxation}" for relaxation in self.relaxations)
         super().__init__("\n".join(lines))
@@ -127,6 +155,8 @@ class InfeasibleError(ModcfgError):
 
 class LimitExceeded(ModcfgError):
     """A configured time or size limit was hit before the work finished."""
+
+    __module__ = "modcfg"
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:

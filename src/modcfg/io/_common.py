@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .._errors import CatalogError
+from .._errors import CatalogError, CatalogNotFoundError
 from ..model import Catalog, catalog_from_data
 
 __all__ = [
@@ -53,7 +53,7 @@ def read_bytes(path: str | Path) -> bytes:
     try:
         return Path(path).read_bytes()
     except FileNotFoundError:
-        raise CatalogError(f"file not found: {name}", path=name) from None
+        raise CatalogNotFoundError(f"file not found: {name}", path=name) from None
     except OSError as exc:
         raise CatalogError(f"cannot read {name}: {exc.strerror or exc}", path=name) from None
 

@@ -234,6 +234,12 @@ class Catalog(FrozenModel):
 def catalog_error_from_validation(exc: ValidationError, path: str | None = None) -> CatalogError:
     """Turn pydantic's first error into a CatalogError that names where and what."""
     errors = exc.errors(include_url=False)
+    for error in errors:
+        # a CatalogError is a ValueError, so pydantic wraps one raised by a validator: give
+        # back the original, which already says where
+        raised = error.get("ctx", {}).get("error")
+        if isinstance(raised, CatalogError):
+            return raised.located(path=path, line=None) if path else raised
     # a misspelt key also makes the right one "missing": name the misspelling first
     error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     where = tuple(part for part in error["loc"] if isinstance(part, str | int))

@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from .._errors import CatalogError, NeedsError, did_you_mean
+from .._errors import CatalogError, CatalogNotFoundError, NeedsError, did_you_mean
 from ._catalog import Catalog, catalog_error_from_validation
 from ._needs import Needs
 
@@ -70,7 +70,7 @@ def read_data(path: Path) -> tuple[Any, dict[Location, int]]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise CatalogError(f"file not found: {name}", path=name) from None
+        raise CatalogNotFoundError(f"file not found: {name}", path=name) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise CatalogError(f"cannot read {name}: {exc}", path=name) from None
     lines: dict[Location, int] = {}
@@ -181,7 +181,7 @@ def load_catalog(source: str | Path, *, format: str | None = None) -> Catalog:
     if format is None and isinstance(source, str) and not path.suffix and not path.exists():
         names = bundled_catalogs()
         if source not in names:
-            raise CatalogError(
+            raise CatalogNotFoundError(
                 f"no catalog file or bundled catalog named '{source}'"
                 f"{did_you_mean(source, names)} (bundled: {', '.join(names)})"
             )

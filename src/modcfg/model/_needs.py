@@ -44,7 +44,7 @@ class Needs(BaseModel):
     >>> Needs(budget="-1")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    modcfg._errors.NeedsError: needs, budget: budget -1 is negative; give the most ... >= 0
+    modcfg.NeedsError: needs, budget: budget -1 is negative; give the most ... >= 0
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
