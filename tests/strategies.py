@@ -46,6 +46,7 @@ __all__ = [
     "catalogs",
     "conditions",
     "configuration_space",
+    "contradictory_catalog_data",
     "needs",
 ]
 
@@ -567,6 +568,29 @@ def catalogs(
 ) -> st.SearchStrategy[modcfg.Catalog]:
     """A random small catalog, validated."""
     return catalog_data(max_configurations, independent=independent).map(catalog_from_data)
+
+
+@st.composite
+def contradictory_catalog_data(
+    draw: st.DrawFn, max_configurations: int = 24, max_rules: int = 12
+) -> dict[str, Any]:
+    """A random small catalog (as data) whose rules most often leave no configuration.
+
+    Rules are added to a :func:`catalog_data` catalog until brute force finds no valid
+    configuration or ``max_rules`` are there; callers ``assume`` the result is empty.
+    """
+    from tests import oracle  # (brute force decides when to stop adding rules)
+
+    data = draw(catalog_data(max_configurations))
+    words = _Vocabulary.of(catalog_from_data(data))
+    rules = list(data.get("rules", []))
+    while len(rules) < max_rules and oracle.count(catalog_from_data({**data, "rules": rules})):
+        rule = _pick(draw, _RULE_MAKERS)(draw, words)
+        if rule is not None:
+            if _chance(draw, 1, 2):
+                rule["message"] = f"Message of rule {len(rules)}"
+            rules.append({"id": f"rule-{len(rules)}", **rule})
+    return {**data, "rules": rules}
 
 
 # -- needs ----------------------------------------------------------------------------------
