@@ -21,6 +21,7 @@ from ._errors import (
 )
 from ._session import Session
 from ._state import OptionState, SessionState
+from .explain import Finding
 from .model import (
     Catalog,
     Configuration,
@@ -40,6 +41,7 @@ __all__ = [
     "CatalogNotFoundError",
     "Configuration",
     "Configurator",
+    "Finding",
     "InfeasibleError",
     "LimitExceeded",
     "ModcfgError",

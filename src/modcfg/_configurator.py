@@ -49,7 +49,7 @@ from .solve import (
 from .solve._independent import IndependentQuery, separable
 
 if TYPE_CHECKING:
-    from .explain import Restriction
+    from .explain import Finding, Restriction
 
 __all__ = ["Configurator", "Engine", "NeedsLike", "Order", "Progress", "compile"]
 
@@ -657,6 +657,25 @@ class Configurator:
         from .explain import infeasible_error
 
         return infeasible_error(self, plan.resolved)
+
+    def check(self, *, dead_modules: Literal["error", "warning"] = "error") -> list[Finding]:
+        """Check the catalog for what its owner should fix or look at, errors first.
+
+        Errors: no valid configuration at all (naming a minimal set of contradicting rules),
+        a wrong ``expected_count``, dead modules (in no valid configuration). Warnings: slots
+        whose choice is always forced, rules implied by the others, price rules that never
+        apply. Information: core modules (in every configuration). Pass
+        ``dead_modules="warning"`` for a model imported from another tool (UVL, DIMACS,
+        XCSP), whose dead modules belong to the source model (``modcfg check`` does so for
+        files in those formats).
+
+        >>> import modcfg
+        >>> [str(f) for f in modcfg.compile("windows_pro").check() if f.severity == "error"]
+        []
+        """
+        from .explain import lint
+
+        return lint(self, dead_modules=dead_modules)
 
     def session(self, needs: NeedsLike = None) -> Session:
         """Start an interactive :class:`Session` for one customer.

@@ -18,7 +18,6 @@ from rich.table import Table
 from . import _configurator
 from ._errors import ModcfgError, NeedsError
 from ._session import Session
-from .explain import lint
 from .model import Catalog, Configuration, Needs, load_catalog, load_needs, save_catalog
 from .price import Quote
 
@@ -100,14 +99,16 @@ def check(
     catalog: CatalogArg,
     output: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
 ) -> None:
-    """Validate a catalog, summarise it and lint it: dead and core modules, forced slots,
-    redundant rules, price rules that never apply, the stated count. Errors exit with 1."""
+    """Validate a catalog, summarise it and check it: contradicting rules, dead and core
+    modules, forced slots, redundant rules, price rules that never apply, the stated count.
+    Only errors exit with 1 (dead modules of a model in another tool's format are warnings)."""
     if output not in ("table", "json"):
         raise NeedsError(f"--format {output} is unknown; use table or json")
     loaded = load_catalog(catalog)
     cfg = _configurator.compile(loaded)
     count = cfg.count()
-    findings = lint(cfg)
+    own_format = Path(catalog).suffix.lower() in ("", ".yaml", ".yml", ".json")
+    findings = cfg.check(dead_modules="error" if own_format else "warning")
     errors = [f for f in findings if f.severity == "error"]
     if output == "json":
         print(

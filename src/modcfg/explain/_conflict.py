@@ -1,8 +1,10 @@
-"""Why needs are infeasible: a minimal conflict and the smallest relaxations.
+"""Why needs are infeasible: a minimal conflict, the rules behind it, the smallest relaxations.
 
-The conflict is found by deletion (each need is dropped in turn and kept out when the rest is
-still infeasible), which leaves a set in which every need is necessary: remove any one and a
-configuration exists (minimal in the QuickXPlain sense).
+When the catalog itself has no configuration, the error names a minimal set of contradicting
+rules instead (see ``_rules.py``). The conflict of needs is found by deletion (each need is
+dropped in turn and kept out when the rest is still infeasible), which leaves a set in which
+every need is necessary: remove any one and a configuration exists (minimal in the QuickXPlain
+sense). The rules behind it are a minimal set of rules that, with those needs, leave nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._errors import InfeasibleError, Relaxation
 from ..model import Needs, ResolvedNeeds
+from ._rules import rule_conflict, rules_behind_needs
 
 if TYPE_CHECKING:
     from .._configurator import Configurator
@@ -69,9 +72,13 @@ def infeasible_error(cfg: Configurator, resolved: ResolvedNeeds | None) -> Infea
     """An :class:`InfeasibleError` with the minimal conflict and ranked relaxations."""
     catalog = cfg.catalog
     if resolved is None or cfg.count() == 0:
+        contradiction = rule_conflict(cfg)
+        if contradiction is None:  # pragma: no cover - count() said there is no configuration
+            return InfeasibleError(f"catalog '{catalog.name}' has no valid configuration")
         return InfeasibleError(
-            f"catalog '{catalog.name}' has no valid configuration at all; run "
-            "'modcfg check' on it to find the contradicting rules"
+            f"catalog '{catalog.name}': {contradiction}",
+            conflict=contradiction.texts,
+            rules=contradiction.rules,
         )
     needs = resolved.needs
     items = need_items(needs, catalog.currency)
@@ -85,9 +92,17 @@ def infeasible_error(cfg: Configurator, resolved: ResolvedNeeds | None) -> Infea
         if not feasible(trial):
             conflict = trial
     relaxations = _relaxations(cfg, needs, items, feasible)
+    labels = [item.label for item in conflict]
+    message = f"no configuration of '{catalog.name}' meets these needs"
+    behind = rules_behind_needs(cfg, needs, labels)
+    if behind is not None and behind.rules:
+        message += " under " + ", ".join(
+            f"rule '{rule}' ({text})" for rule, text in zip(behind.rules, behind.texts, strict=True)
+        )
     return InfeasibleError(
-        f"no configuration of '{catalog.name}' meets these needs",
-        conflict=[item.label for item in conflict],
+        message,
+        conflict=labels,
+        rules=() if behind is None else behind.rules,
         relaxations=relaxations,
     )
 

@@ -1,9 +1,11 @@
-"""Catalog lint: what a catalog owner should look at before customers do.
+"""Catalog checks: what a catalog owner should look at before customers do.
 
 Findings: dead modules (in no valid configuration), core modules (in all of them), slots whose
 choice is always forced, redundant rules (implied by the others), price rules that can never
-apply, and a wrong ``expected_count``. Dead modules, an empty catalog and a wrong expected count
-are errors; the rest are warnings or notes.
+apply, and a wrong ``expected_count``. An empty catalog (it names a minimal set of
+contradicting rules) and a wrong expected count are errors; dead modules are errors too,
+except in models imported from other tools, where they belong to the source model and are
+warnings; the rest are warnings or information.
 """
 
 from __future__ import annotations
@@ -13,35 +15,64 @@ from typing import TYPE_CHECKING, Literal
 
 from ..model import Needs
 from ..solve import TreeQuery, build_tree
+from ._rules import rule_conflict
 
 if TYPE_CHECKING:
     from .._configurator import Configurator
 
-__all__ = ["Finding", "lint"]
+__all__ = ["Finding", "Severity", "lint"]
 
-Severity = Literal["error", "warning", "note"]
+Severity = Literal["error", "warning", "info"]
+_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One lint finding: its severity, a stable code, where (slot, module or rule id), what."""
+    """One finding of :meth:`modcfg.Configurator.check`.
+
+    ``severity``: ``"error"`` (the catalog is wrong), ``"warning"`` (worth a look) or
+    ``"info"``; ``code`` a stable name (``"dead-module"``, ``"redundant-rule"``, ...);
+    ``slot``, ``module`` and ``rule`` the ids it is about, where relevant (``module`` with its
+    ``slot``; ``rule`` may name a price rule); ``message`` what is wrong and what to do.
+
+    >>> finding = Finding("error", "dead-module", "is in no valid configuration",
+    ...                   slot="frame", module="oak")
+    >>> finding.where, str(finding)
+    ('frame.oak', 'error [dead-module] frame.oak: is in no valid configuration')
+    """
 
     severity: Severity
     code: str
-    where: str
     message: str
+    slot: str | None = None
+    module: str | None = None
+    rule: str | None = None
+
+    @property
+    def where(self) -> str:
+        """What the finding is about: ``slot.module``, a slot or rule id, or ``"catalog"``."""
+        if self.module is not None:
+            return f"{self.slot}.{self.module}"
+        return self.slot or self.rule or "catalog"
+
+    def __str__(self) -> str:
+        return f"{self.severity} [{self.code}] {self.where}: {self.message}"
 
     def to_dict(self) -> dict[str, str]:
-        return {
+        """The finding as plain data (what ``modcfg check --format json`` prints)."""
+        found = {
             "severity": self.severity,
             "code": self.code,
             "where": self.where,
             "message": self.message,
         }
+        ids = {"slot": self.slot, "module": self.module, "rule": self.rule}
+        found.update({key: value for key, value in ids.items() if value is not None})
+        return found
 
 
-def lint(cfg: Configurator) -> list[Finding]:
-    """Every finding for the compiled catalog, errors first."""
+def lint(cfg: Configurator, *, dead_modules: Severity = "error") -> list[Finding]:
+    """Every finding for the compiled catalog, errors first (see :meth:`Configurator.check`)."""
     catalog = cfg.catalog
     findings: list[Finding] = []
     total = cfg.count()
@@ -50,18 +81,18 @@ def lint(cfg: Configurator) -> list[Finding]:
             Finding(
                 "error",
                 "expected-count",
-                catalog.name,
                 f"the catalog states expected_count {catalog.expected_count} but has {total} "
                 "valid configurations; fix the rules or the stated count",
             )
         )
     if total == 0:
+        contradiction = rule_conflict(cfg)
         findings.append(
             Finding(
                 "error",
                 "empty",
-                catalog.name,
-                "no configuration is valid; the rules contradict each other",
+                "no configuration is valid; "
+                + (str(contradiction) if contradiction else "the rules contradict each other"),
             )
         )
         return findings
@@ -75,20 +106,22 @@ def lint(cfg: Configurator) -> list[Finding]:
             if count == 0:
                 findings.append(
                     Finding(
-                        "error",
+                        dead_modules,
                         "dead-module",
-                        f"{slot_id}.{module}",
                         "is in no valid configuration; remove it or relax the rules that "
                         "exclude it",
+                        slot=slot_id,
+                        module=module,
                     )
                 )
             elif count == total and len(slot.modules) > 1:
                 findings.append(
                     Finding(
-                        "note",
+                        "info",
                         "core-module",
-                        f"{slot_id}.{module}",
                         "is in every valid configuration",
+                        slot=slot_id,
+                        module=module,
                     )
                 )
         alive = [module for module, count in counts.items() if count]
@@ -97,9 +130,9 @@ def lint(cfg: Configurator) -> list[Finding]:
                 Finding(
                     "warning",
                     "forced-slot",
-                    slot_id,
                     f"the choice is always forced to '{alive[0]}'; the customer has nothing to "
                     "choose here",
+                    slot=slot_id,
                 )
             )
     findings.extend(_redundant_rules(cfg))
@@ -109,12 +142,11 @@ def lint(cfg: Configurator) -> list[Finding]:
                 Finding(
                     "warning",
                     "price-rule-never-applies",
-                    rule.id,
                     f"its condition '{rule.condition}' holds in no valid configuration",
+                    rule=rule.id,
                 )
             )
-    order = {"error": 0, "warning": 1, "note": 2}
-    return sorted(findings, key=lambda f: order[f.severity])
+    return sorted(findings, key=lambda f: _ORDER[f.severity])
 
 
 def _redundant_rules(cfg: Configurator) -> list[Finding]:
@@ -139,8 +171,8 @@ def _redundant_rules(cfg: Configurator) -> list[Finding]:
                 Finding(
                     "warning",
                     "redundant-rule",
-                    source,
                     "is implied by the other rules; removing it changes nothing",
+                    rule=source,
                 )
             )
     return found

@@ -1,0 +1,160 @@
+"""Which catalog rules contradict: a minimal set of rules that together leave nothing.
+
+Every rule becomes a switchable group of a CP-SAT model (:class:`modcfg.solve.ConflictModel`),
+compiled on its own over the slots' whole domains, so that a group holds exactly what its rule
+says (the compiled catalog tabulates a rule after earlier rules have pruned the domains, so its
+tables also carry their effect). CP-SAT's assumption core narrows the rules, deletion makes the
+set minimal: the rules found leave no configuration, and dropping any one of them leaves some.
+The result is checked once with the decomposition engine; should the two engines disagree, a
+deletion over the engine's own counts decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .._errors import LimitExceeded
+from ..model import Catalog, ConstraintRule, ExcludesRule, Needs, RequiresRule, Rule, TableRule
+from ..solve import Problem, TreeQuery, build_tree, compile_rules
+from ..solve._cores import ConflictModel, Group
+
+if TYPE_CHECKING:
+    from .._configurator import Configurator
+
+__all__ = ["RuleConflict", "rule_conflict", "rule_text", "rules_behind_needs"]
+
+
+@dataclass(frozen=True)
+class RuleConflict:
+    """Catalog rules that together leave no configuration: their ids and their texts."""
+
+    rules: tuple[str, ...]
+    texts: tuple[str, ...]
+
+    def __str__(self) -> str:
+        quoted = [f"'{rule}'" for rule in self.rules]
+        texts = "; ".join(self.texts)
+        if len(quoted) == 1:
+            return f"rule {quoted[0]} leaves no configuration: {texts}; remove or relax it"
+        names = ", ".join(quoted[:-1]) + f" and {quoted[-1]}"
+        return (
+            f"rules {names} together leave no configuration: {texts}; remove or relax one of them"
+        )
+
+
+def rule_text(rule: Rule) -> str:
+    """A rule in words: its message, else what it says (``frame.oak requires glass.triple``)."""
+    if rule.message:
+        return rule.message
+    if isinstance(rule, RequiresRule):
+        premises = " and ".join(rule.requires.if_)
+        return f"{premises} requires {' or '.join(rule.requires.then)}"
+    if isinstance(rule, ExcludesRule):
+        return f"{', '.join(rule.excludes)} are never chosen together"
+    if isinstance(rule, TableRule):
+        kind = "allowed" if rule.allow else "forbidden"
+        return f"a table of {len(rule.rows)} {kind} combinations of {', '.join(rule.table.slots)}"
+    if isinstance(rule, ConstraintRule):
+        text = rule.constraint
+        return f"{text} when {rule.when}" if rule.when is not None else text
+    return rule.id  # pragma: no cover - the Rule union has four members
+
+
+def _group(catalog: Catalog, cfg: Configurator, rule: Rule) -> Group:
+    """The group of one rule, compiled on its own (every value of every slot possible)."""
+    group = Group(("rule", rule.id))
+    alone = catalog.model_copy(update={"rules": (rule,), "prices": ()})
+    try:
+        problem = compile_rules(alone, cfg._domains)
+    except LimitExceeded:
+        # too wide over the whole domains: use the rule as the catalog compiled it
+        problem = _compiled_part(cfg._base, rule.id)
+    for var, mask in enumerate(problem.allowed):
+        if not all(mask):
+            group.unary.append((var, frozenset(v for v, ok in enumerate(mask) if ok)))
+    for constraint in problem.constraints:
+        if constraint.source != rule.id:
+            continue
+        if constraint.linear is not None:
+            group.sums.append(constraint.linear)
+        else:
+            group.tables.append((constraint.scope, constraint.allowed))
+    group.sums.extend(r for r in problem.resources if r.source == rule.id)
+    return group
+
+
+def _compiled_part(base: Problem, rule_id: str) -> Problem:
+    """What the compiled catalog keeps of one rule."""
+    part = Problem(base.catalog, base.domains, [[True] * len(d.choices) for d in base.domains])
+    for (var, value), source in base.unary_reasons.items():
+        if source == rule_id:
+            part.allowed[var][value] = False
+    part.constraints = [c for c in base.constraints if c.source == rule_id]
+    part.resources = [r for r in base.resources if r.source == rule_id]
+    return part
+
+
+def rule_groups(cfg: Configurator) -> list[Group]:
+    """One switchable group per catalog rule, each exactly as the rule reads."""
+    catalog = cfg.catalog
+    return [_group(catalog, cfg, rule) for rule in catalog.rules]
+
+
+def _conflict_of(cfg: Configurator, rule_ids: Sequence[str]) -> RuleConflict:
+    by_id = cfg.catalog.rules_by_id
+    return RuleConflict(tuple(rule_ids), tuple(rule_text(by_id[rule_id]) for rule_id in rule_ids))
+
+
+def _empty_with(cfg: Configurator, rule_ids: Sequence[str]) -> bool:
+    """Whether the catalog with only these rules has no configuration (decomposition engine)."""
+    kept = set(rule_ids)
+    catalog = cfg.catalog.model_copy(
+        update={"rules": tuple(r for r in cfg.catalog.rules if r.id in kept), "prices": ()}
+    )
+    problem = compile_rules(catalog, cfg._domains)
+    if problem.resources:
+        return TreeQuery(build_tree(problem), problem).count_within(problem.resources, None) == 0
+    return TreeQuery(build_tree(problem), problem).count() == 0
+
+
+def rule_conflict(cfg: Configurator) -> RuleConflict | None:
+    """A minimal set of rules that leave no configuration; None when the catalog has one."""
+    groups = rule_groups(cfg)
+    keys: list[Hashable] = [group.key for group in groups]
+    model = ConflictModel(cfg._base, groups)
+    found = model.minimal_conflict(keys)
+    rule_ids = [str(key[1]) for key in found or () if isinstance(key, tuple)]
+    if found is not None and rule_ids and _empty_with(cfg, rule_ids):
+        return _conflict_of(cfg, rule_ids)
+    # the engines disagree (or CP-SAT found the rules consistent): delete with the engine
+    rule_ids = [rule.id for rule in cfg.catalog.rules]
+    if not _empty_with(cfg, rule_ids):
+        return None
+    for rule_id in list(rule_ids):
+        trial = [other for other in rule_ids if other != rule_id]
+        if _empty_with(cfg, trial):
+            rule_ids = trial
+    return _conflict_of(cfg, rule_ids)
+
+
+def rules_behind_needs(
+    cfg: Configurator, needs: Needs, need_labels: Sequence[str]
+) -> RuleConflict | None:
+    """A minimal set of rules that, with the needs labelled ``need_labels``, leave nothing.
+
+    Empty when those needs clash on their own; None when it is not known (the rules could not
+    be found to clash with the needs).
+    """
+    from ._whynot import need_groups
+
+    groups = rule_groups(cfg)
+    more, labels = need_groups(cfg, needs)
+    wanted = set(need_labels)
+    fixed = [key for key, label in labels.items() if label in wanted]
+    model = ConflictModel(cfg._base, [*groups, *more])
+    found = model.minimal_conflict([group.key for group in groups], fixed=fixed)
+    if found is None:
+        return None
+    return _conflict_of(cfg, [str(key[1]) for key in found if isinstance(key, tuple)])
