@@ -17,9 +17,10 @@ from typer.testing import CliRunner
 
 import modcfg
 from modcfg.cli import app
+from modcfg.explain import keep_items, need_items
 from modcfg.model import catalog_from_data
 from tests import oracle
-from tests.strategies import contradictory_catalog_data
+from tests.strategies import Case, cases, contradictory_catalog_data
 
 #: Three rules contradict (oak only; a double glass needs pvc; no triple glass); the others
 #: are innocent. The rule read second is tabulated after the first has removed pvc, so an
@@ -51,7 +52,7 @@ CORE = {"oak-only", "double-needs-pvc", "no-triple"}
 
 
 def _without_rules(data: dict[str, Any], keep: set[str]) -> dict[str, Any]:
-    return {**data, "rules": [rule for rule in data["rules"] if rule["id"] in keep]}
+    return {**data, "rules": [rule for rule in data.get("rules", ()) if rule["id"] in keep]}
 
 
 @pytest.fixture
@@ -207,3 +208,26 @@ def test_the_rule_conflict_is_minimal_against_brute_force(data: dict[str, Any]) 
     assert oracle.count(catalog_from_data(_without_rules(data, named))) == 0
     for rule in named:
         assert oracle.count(catalog_from_data(_without_rules(data, named - {rule}))) > 0, rule
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+@given(case=cases(200))
+def test_the_rules_behind_clashing_needs_are_minimal_against_brute_force(case: Case) -> None:
+    catalog, needs = case.catalog, case.needs
+    assume(needs is not None and oracle.count(catalog) > 0)
+    assert needs is not None
+    assume(oracle.count(catalog, needs) == 0)
+    with pytest.raises(modcfg.InfeasibleError) as caught:
+        modcfg.compile(catalog).best(needs)
+    error = caught.value
+    items = need_items(needs, catalog.currency)
+    clashing = keep_items(needs, items, [item for item in items if item.label in error.conflict])
+    named = set(error.rules)
+    assert oracle.count(catalog_from_data(_without_rules(case.data, named)), clashing) == 0
+    for rule in named:
+        fewer = catalog_from_data(_without_rules(case.data, named - {rule}))
+        assert oracle.count(fewer, clashing) > 0, rule
