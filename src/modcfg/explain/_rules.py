@@ -65,7 +65,7 @@ def rule_text(rule: Rule) -> str:
 def _group(catalog: Catalog, cfg: Configurator, rule: Rule) -> Group:
     """The group of one rule, compiled on its own (every value of every slot possible)."""
     group = Group(("rule", rule.id))
-    alone = catalog.model_copy(update={"rules": (rule,), "prices": ()})
+    alone = _with_rules(catalog, (rule,))
     try:
         problem = compile_rules(alone, cfg._domains)
     except LimitExceeded:
@@ -83,6 +83,14 @@ def _group(catalog: Catalog, cfg: Configurator, rule: Rule) -> Group:
             group.tables.append((constraint.scope, constraint.allowed))
     group.sums.extend(r for r in problem.resources if r.source == rule.id)
     return group
+
+
+def _with_rules(catalog: Catalog, rules: tuple[Rule, ...]) -> Catalog:
+    """``catalog`` with only ``rules`` and no price rules (what is cached from it dropped)."""
+    copy = catalog.model_copy(update={"rules": rules, "prices": ()})
+    for key in [key for key in vars(copy) if key not in type(copy).model_fields]:
+        del copy.__dict__[key]  # cached properties computed from the original rules
+    return copy
 
 
 def _compiled_part(base: Problem, rule_id: str) -> Problem:
@@ -110,9 +118,7 @@ def _conflict_of(cfg: Configurator, rule_ids: Sequence[str]) -> RuleConflict:
 def _empty_with(cfg: Configurator, rule_ids: Sequence[str]) -> bool:
     """Whether the catalog with only these rules has no configuration (decomposition engine)."""
     kept = set(rule_ids)
-    catalog = cfg.catalog.model_copy(
-        update={"rules": tuple(r for r in cfg.catalog.rules if r.id in kept), "prices": ()}
-    )
+    catalog = _with_rules(cfg.catalog, tuple(r for r in cfg.catalog.rules if r.id in kept))
     problem = compile_rules(catalog, cfg._domains)
     if problem.resources:
         return TreeQuery(build_tree(problem), problem).count_within(problem.resources, None) == 0
