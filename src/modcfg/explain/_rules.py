@@ -115,14 +115,19 @@ def _conflict_of(cfg: Configurator, rule_ids: Sequence[str]) -> RuleConflict:
     return RuleConflict(tuple(rule_ids), tuple(rule_text(by_id[rule_id]) for rule_id in rule_ids))
 
 
-def _empty_with(cfg: Configurator, rule_ids: Sequence[str]) -> bool:
-    """Whether the catalog with only these rules has no configuration (decomposition engine)."""
+def _empty_with(cfg: Configurator, rule_ids: Sequence[str]) -> bool | None:
+    """Whether the catalog with only these rules has no configuration (decomposition engine);
+    None when those rules are too wide to compile without the others."""
     kept = set(rule_ids)
     catalog = _with_rules(cfg.catalog, tuple(r for r in cfg.catalog.rules if r.id in kept))
-    problem = compile_rules(catalog, cfg._domains)
+    try:
+        problem = compile_rules(catalog, cfg._domains)
+    except LimitExceeded:
+        return None
+    query = TreeQuery(build_tree(problem), problem)
     if problem.resources:
-        return TreeQuery(build_tree(problem), problem).count_within(problem.resources, None) == 0
-    return TreeQuery(build_tree(problem), problem).count() == 0
+        return query.count_within(problem.resources, None) == 0
+    return query.count() == 0
 
 
 def rule_conflict(cfg: Configurator) -> RuleConflict | None:
@@ -132,7 +137,7 @@ def rule_conflict(cfg: Configurator) -> RuleConflict | None:
     model = ConflictModel(cfg._base, groups)
     found = model.minimal_conflict(keys)
     rule_ids = [str(key[1]) for key in found or () if isinstance(key, tuple)]
-    if found is not None and rule_ids and _empty_with(cfg, rule_ids):
+    if found is not None and rule_ids and _empty_with(cfg, rule_ids) is not False:
         return _conflict_of(cfg, rule_ids)
     # the engines disagree (or CP-SAT found the rules consistent): delete with the engine
     rule_ids = [rule.id for rule in cfg.catalog.rules]
