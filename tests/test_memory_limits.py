@@ -167,3 +167,18 @@ def test_queries_stay_under_the_limit_of_their_compile() -> None:
     catalog = _triangle(100)
     cfg = modcfg.compile(catalog, memory_limit=400_000_000)
     assert cfg.count(modcfg.Needs(require=["a.m3"])) == 100**2 - 1
+
+
+def test_passes_beyond_the_limit_are_refused_before_they_run() -> None:
+    """A hundred chained slots: small rules and bags, but counts above 2**200 need a row of
+    residues per bag row."""
+    data: dict[str, Any] = {
+        "catalog": "chain",
+        "slots": {f"s{i}": {"modules": {f"m{j}": {} for j in range(5)}} for i in range(100)},
+        "rules": [{"id": f"r{i}", "excludes": [f"s{i}.m0", f"s{i + 1}.m0"]} for i in range(99)],
+    }
+    catalog = catalog_from_data(data)
+    assert modcfg.compile(catalog).count() > 2**200
+    error = _refusal(catalog, memory_limit=300_000)  # (the bags need about 230 kB)
+    assert "counting over" in str(error)
+    assert "primes" in str(error)

@@ -192,8 +192,11 @@ def materialise(tree: Tree, *, compiled: bool = True, bag_limit: int) -> bool:
             "span many slots into smaller ones"
         )
         if status[0] == _TOO_MUCH_MEMORY:
-            what = f"the bag of {len(bag.vars)} slots ({slots}), {int(status[2]):,} rows so far,"
-            refuse(int(status[3]) * ENTRY_BYTES, memory_limit, what, advice, at_least=True)
+            rows, stored = int(status[2]), int(status[3])
+            what = f"the bag of {len(bag.vars)} slots ({slots}), {rows:,} rows so far,"
+            if 2 * rows < stored:  # the bags before it hold most rows
+                what = f"the tree's bags, {stored:,} rows so far (the latest over {slots}),"
+            refuse(int(status[4]) * ENTRY_BYTES, memory_limit, what, advice, at_least=True)
         raise LimitExceeded(
             f"a bag of {len(bag.vars)} slots ({slots}) holds more than {bag_limit:,} "
             f"consistent combinations; {advice}"
@@ -265,12 +268,12 @@ def _fill(
     """Join, semi-join, sort, number, link and price every bag (see the module's docstring).
 
     Returns (status, values, value offsets, row offsets, separator ids, separator starts,
-    their offsets, child links, link offsets, costs); status is (code, bag, rows, entries):
-    when the rows would need more than ``entry_limit`` int64 entries, the bag, its rows so
-    far and the entries the next step would need.
+    their offsets, child links, link offsets, costs); status is (code, bag, rows, all rows,
+    entries): when the rows would need more than ``entry_limit`` int64 entries, the bag being
+    joined, its rows and every bag's rows so far, and the entries the next step would need.
     """
     nbags = b_dstart.shape[0] - 1
-    status = np.zeros(4, dtype=np.int64)
+    status = np.zeros(5, dtype=np.int64)
     empty = np.zeros(0, dtype=np.int64)
     # each bag's join order: its columns by the relations reading them (most first), then by
     # their allowed values (fewest first), else in column order
@@ -513,14 +516,15 @@ def _fill(
                 if d == width - 1:
                     if used + width > capacity:
                         capacity = max(2 * capacity, used + width)
-                        # what the rows take at most at once: the buffer and its sorted copy,
-                        # and a handful of numbers per row (keys, order, costs, links)
-                        needed = 2 * capacity + 8 * stored
+                        # what the rows take: the grown buffer and the one copied into it, then
+                        # a handful of numbers per row (keys, order, costs, links)
+                        needed = capacity + used + 8 * stored
                         if needed > entry_limit:
                             status[0] = 3
                             status[1] = b
                             status[2] = rows
-                            status[3] = needed
+                            status[3] = stored
+                            status[4] = needed
                             return (
                                 status,
                                 empty,
