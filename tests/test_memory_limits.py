@@ -18,6 +18,7 @@ import pytest
 
 import modcfg
 import modcfg.io
+import modcfg.solve._tree
 from modcfg.model import catalog_from_data
 
 #: A refusal is quick: the estimate comes before any large allocation.
@@ -148,6 +149,12 @@ def test_a_bag_beyond_the_limit_is_refused_naming_its_slots() -> None:
     assert "bag of 3 slots" in message
     assert "a, b, c" in message
     assert error.limit == 4_000_000
+
+
+def test_the_general_join_refuses_a_bag_beyond_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(modcfg.solve._tree, "COMPILED", False)
+    error = _refusal(_triangle(100), memory_limit=4_000_000)
+    assert "bag of 3 slots (a, b, c)" in str(error)
 
 
 def test_the_default_limit_is_half_the_physical_memory() -> None:

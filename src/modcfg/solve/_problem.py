@@ -684,9 +684,7 @@ def _table_constraint(helper: _Scope, rule: TableRule, limit: int) -> Constraint
         ).T.reshape(len(rule.rows), len(scope))
     width = len(scope)
     if rule.allow:  # the rows written, and every row a wildcard stands for
-        expanded = sum(
-            prod(sizes[i] for i, c in enumerate(w) if isinstance(c, slice)) for w in wild
-        )
+        expanded = sum(_stands_for(where, sizes) for where in wild)
         check_memory(
             (len(exact) + expanded) * width * ENTRY_BYTES,
             limit,

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from math import prod
 from operator import itemgetter
-from typing import Any
+from typing import Any, NoReturn
 
 import networkx as nx
 import numpy as np
@@ -632,7 +632,7 @@ def _join(
     return result
 
 
-def _refuse_bag(bag: Bag, problem: Problem, rows: int, row_bytes: int) -> None:
+def _refuse_bag(bag: Bag, problem: Problem, rows: int, row_bytes: int) -> NoReturn:
     """Raise :class:`~modcfg.LimitExceeded`: ``bag`` holds ``rows`` rows and counting."""
     slots = describe_slots([problem.domains[var].slot for var in bag.vars])
     advice = (
