@@ -101,17 +101,26 @@ def _resume_collector() -> None:
             gc.enable()
 
 
-def compile(catalog: Catalog | str | os.PathLike[str]) -> Configurator:
+def compile(
+    catalog: Catalog | str | os.PathLike[str], *, memory_limit: int | None = None
+) -> Configurator:
     """Compile a catalog into a reusable, thread-safe :class:`Configurator`.
 
     ``catalog`` is a :class:`Catalog`, or a file path or bundled name, which
-    :func:`modcfg.load_catalog` loads first.
+    :func:`modcfg.load_catalog` loads first. ``memory_limit`` (bytes; None: half the
+    machine's physical memory) bounds what compiling and every later query may allocate: each
+    large table, bag and pass is estimated first, and one above the limit raises
+    :class:`LimitExceeded` naming the rule or the slots at fault.
 
     >>> import modcfg
     >>> modcfg.compile(modcfg.load_catalog("credit_cards")).count()
     200
     >>> modcfg.compile("windows").count()
     1800
+    >>> modcfg.compile("bicycle", memory_limit=10_000)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    modcfg.LimitExceeded: rule ... would need about ..., above the memory limit of ...
     """
     if isinstance(catalog, str):
         catalog = load_catalog(catalog)
@@ -123,7 +132,7 @@ def compile(catalog: Catalog | str | os.PathLike[str]) -> Configurator:
             f"{type(catalog).__name__}; call modcfg.load_catalog(...) first (or "
             "modcfg.Catalog.model_validate(data) for catalog data)"
         )
-    return Configurator(catalog)
+    return Configurator(catalog, memory_limit=memory_limit)
 
 
 @dataclass(frozen=True)
@@ -212,18 +221,20 @@ class Configurator:
     (Decimal('100.00'), {'frame': 'pvc', 'glass': 'float', 'grade': 'g1', 'picture': 'plain'})
     """
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, *, memory_limit: int | None = None) -> None:
         paused = _pause_collector()  # (plain calls: a context manager costs more)
         try:
-            self._compile(catalog)
+            self._compile(catalog, memory_limit)
         finally:
             if paused:
                 _resume_collector()
 
-    def _compile(self, catalog: Catalog) -> None:
+    def _compile(self, catalog: Catalog, memory_limit: int | None) -> None:
         self.catalog = catalog
         self._domains = build_domains(catalog)
-        self._base = compile_rules(catalog, self._domains)
+        self._base = compile_rules(catalog, self._domains, memory_limit=memory_limit)
+        #: The bytes compiling and any one query may allocate (see :func:`compile`).
+        self.memory_limit = self._base.memory_limit
         self._slots = tuple(catalog.slots)
         self._slot_index = {slot: index for index, slot in enumerate(self._slots)}
         self._choice_lists = [domain.choices for domain in self._domains]

@@ -154,7 +154,18 @@ class InfeasibleError(ModcfgError):
 
 
 class LimitExceeded(ModcfgError):
-    """A configured time or size limit was hit before the work finished."""
+    """A configured time or size limit was hit before the work finished.
+
+    ``estimate`` and ``limit`` are the amounts compared, when known (bytes, for the memory
+    limit of :func:`modcfg.compile`).
+    """
+
+    def __init__(
+        self, message: str, *, estimate: int | None = None, limit: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.estimate = estimate
+        self.limit = limit
 
     __module__ = "modcfg"
 

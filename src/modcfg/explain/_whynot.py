@@ -73,7 +73,8 @@ def rule_groups(problem: Problem) -> list[Group]:
 def need_groups(cfg: Configurator, needs: Needs) -> tuple[list[Group], dict[Hashable, str]]:
     """One group per hard need, and the customer's wording of each."""
     catalog: Catalog = cfg.catalog
-    free = Problem(catalog, cfg._domains, [[True] * len(d.choices) for d in cfg._domains])
+    allowed = [[True] * len(d.choices) for d in cfg._domains]
+    free = Problem(catalog, cfg._domains, allowed, memory_limit=cfg.memory_limit)
     groups: list[Group] = []
     labels: dict[Hashable, str] = {}
     items = need_items(needs, catalog.currency)

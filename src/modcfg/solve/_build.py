@@ -12,7 +12,9 @@ keys and priced.
 :func:`materialise` lays the tree out as integer arrays, runs :func:`_fill` (compiled with numba
 on first use, like the passes) and hands each bag views into the results. It declines (returns
 False) when a cost or a row code would not fit in 64 bits, or when a bag's join would try more
-values than :data:`STEP_LIMIT`; the tree is then built by the general path of ``_tree``.
+values than :data:`STEP_LIMIT`; the tree is then built by the general path of ``_tree``. The
+join stops, and :class:`~modcfg.LimitExceeded` names the bag, before its buffer would grow past
+the memory limit.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._errors import LimitExceeded
+from ._budget import ENTRY_BYTES, describe_slots, refuse
 
 if TYPE_CHECKING:
     from ._tree import Tree
@@ -37,7 +40,7 @@ STEP_LIMIT = 1 << 25
 #: Row codes and costs must stay below this to fit the compiled arrays.
 _SAFE = 1 << 62
 
-_OK, _STEPS, _TOO_BIG = 0, 1, 2
+_OK, _STEPS, _TOO_BIG, _TOO_MUCH_MEMORY = 0, 1, 2, 3
 #: Relations with at most this many codes are checked through prefix bitmaps.
 _DENSE = 1 << 14
 
@@ -54,8 +57,11 @@ def _starts(lengths: list[int]) -> np.ndarray:
 
 
 def materialise(tree: Tree, *, compiled: bool = True, bag_limit: int) -> bool:
-    """Fill every bag of ``tree`` (rows, keys, links, costs); False to decline."""
+    """Fill every bag of ``tree`` (rows, keys, links, costs); False to decline.
+
+    ``bag_limit`` bounds the rows of one bag, the problem's memory limit the bytes of all."""
     bags, problem = tree.bags, tree.problem
+    memory_limit = problem.memory_limit
     domains = problem.domains
     sizes = [len(domain.choices) for domain in domains]
     largest = sum(max(map(abs, domain.cost), default=0) for domain in domains)
@@ -174,14 +180,26 @@ def materialise(tree: Tree, *, compiled: bool = True, bag_limit: int) -> bool:
         _int64(f_amount),
         STEP_LIMIT,
         bag_limit,
+        memory_limit // ENTRY_BYTES,
     )
     if status[0] == _STEPS:
         return False
-    if status[0] == _TOO_BIG:
+    if status[0] in (_TOO_BIG, _TOO_MUCH_MEMORY):
+        bag = bags[int(status[1])]
+        slots = describe_slots([domains[var].slot for var in bag.vars])
+        advice = (
+            "the catalog's rules tie too many slots together for compilation; split rules that "
+            "span many slots into smaller ones"
+        )
+        if status[0] == _TOO_MUCH_MEMORY:
+            rows, stored = int(status[2]), int(status[3])
+            what = f"the bag of {len(bag.vars)} slots ({slots}), {rows:,} rows so far,"
+            if 2 * rows < stored:  # the bags before it hold most rows
+                what = f"the tree's bags, {stored:,} rows so far (the latest over {slots}),"
+            refuse(int(status[4]) * ENTRY_BYTES, memory_limit, what, advice, at_least=True)
         raise LimitExceeded(
-            f"a bag of {len(bags[int(status[1])].vars)} slots holds more than {bag_limit} "
-            "consistent combinations; the catalog's rules tie too many slots together for "
-            "compilation (split rules that span many slots into smaller ones)"
+            f"a bag of {len(bag.vars)} slots ({slots}) holds more than {bag_limit:,} "
+            f"consistent combinations; {advice}"
         )
     edge = 0
     for index, bag in enumerate(bags):
@@ -245,14 +263,17 @@ def _fill(
     f_amount: np.ndarray,
     step_limit: int,
     bag_limit: int,
+    entry_limit: int,
 ) -> tuple[np.ndarray, ...]:
     """Join, semi-join, sort, number, link and price every bag (see the module's docstring).
 
     Returns (status, values, value offsets, row offsets, separator ids, separator starts,
-    their offsets, child links, link offsets, costs); status is (code, bag).
+    their offsets, child links, link offsets, costs); status is (code, bag, rows, all rows,
+    entries): when the rows would need more than ``entry_limit`` int64 entries, the bag being
+    joined, its rows and every bag's rows so far, and the entries the next step would need.
     """
     nbags = b_dstart.shape[0] - 1
-    status = np.zeros(2, dtype=np.int64)
+    status = np.zeros(5, dtype=np.int64)
     empty = np.zeros(0, dtype=np.int64)
     # each bag's join order: its columns by the relations reading them (most first), then by
     # their allowed values (fewest first), else in column order
@@ -345,6 +366,7 @@ def _fill(
     capacity = 4096
     buf = np.empty(capacity, dtype=np.int64)
     used = 0
+    stored = 0  # rows of every bag so far
     b_boff = np.zeros(nbags, dtype=np.int64)
     b_rows = np.zeros(nbags, dtype=np.int64)
     for oi in range(nbags):
@@ -494,6 +516,27 @@ def _fill(
                 if d == width - 1:
                     if used + width > capacity:
                         capacity = max(2 * capacity, used + width)
+                        # what the rows take: the grown buffer and the one copied into it, then
+                        # a handful of numbers per row (keys, order, costs, links)
+                        needed = capacity + used + 8 * stored
+                        if needed > entry_limit:
+                            status[0] = 3
+                            status[1] = b
+                            status[2] = rows
+                            status[3] = stored
+                            status[4] = needed
+                            return (
+                                status,
+                                empty,
+                                empty,
+                                empty,
+                                empty,
+                                empty,
+                                empty,
+                                empty,
+                                empty,
+                                empty,
+                            )
                         grown = np.empty(capacity, dtype=np.int64)
                         grown[:used] = buf[:used]
                         buf = grown
@@ -501,6 +544,7 @@ def _fill(
                         buf[used + d_col[d0 + dd]] = partial[dd]
                     used += width
                     rows += 1
+                    stored += 1
                     if rows > bag_limit:
                         status[0] = 2
                         status[1] = b

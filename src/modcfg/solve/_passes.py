@@ -23,9 +23,10 @@ from typing import Any
 
 import numpy as np
 
+from ._budget import check_memory
 from ._kernels import BIG, Flat, Kernels, kernels
 from ._problem import Problem, Resource
-from ._residues import residue_system
+from ._residues import pass_bytes, residue_system
 from ._search import by_key, solution_array, solutions
 from ._sums import cost_distribution, count_within
 from ._tree import Tree, tuple_projector
@@ -74,6 +75,12 @@ class TreeQuery:
         if count_bound:  # (zero: nothing to bound intermediate counts by)
             space = min(space, count_bound)
         self._moduli, self._modulus, self._crt, self._inverses = residue_system(space)
+        check_memory(
+            pass_bytes(flat.rows, flat.keys, len(self._moduli)),
+            problem.memory_limit,
+            f"counting over {flat.rows:,} bag rows (modulo {len(self._moduli)} primes)",
+            "split rules that span many slots into smaller ones",
+        )
         self._exact_counts = not self._moduli[0]  # plain 64-bit counts: the exact kernels
         span, largest = tree.cost_span, tree.cost_magnitude
         magnitude = largest * self.scale + bound * (span if preference_first else 1)

@@ -37,6 +37,13 @@ from ..model import (
 )
 from ..model._configuration import Choice
 from ..model._expr import Arith, BoolOp, Compare, Count, Neg, Not, Num, Ref, Total, children
+from ._budget import (
+    ENTRY_BYTES,
+    check_memory,
+    default_memory_limit,
+    resolve_memory_limit,
+    show_count,
+)
 from ._compiled import Tabulator
 
 __all__ = [
@@ -53,7 +60,7 @@ __all__ = [
 
 #: Largest product of domain sizes a rule may span before it must be linear (a resource).
 TABULATION_LIMIT = 2_000_000
-#: Table rules over at most this many combinations are built as a Boolean grid.
+#: Deny tables (and linear rules summed on a grid) span at most this many combinations.
 _GRID_LIMIT = 1 << 22
 #: Largest number of local choices of one multi-select slot.
 DOMAIN_LIMIT = 100_000
@@ -193,6 +200,8 @@ class Problem:
     score_factors: list[Factor] = field(default_factory=list)
     resources: list[Resource] = field(default_factory=list)
     unary_reasons: dict[tuple[int, int], str] = field(default_factory=dict)
+    #: Bytes any one step of building or querying this problem may allocate (see ``_budget``).
+    memory_limit: int = field(default_factory=default_memory_limit)
 
     @property
     def size(self) -> int:
@@ -223,6 +232,7 @@ class Problem:
             score_factors=self.score_factors,
             resources=self.resources,
             unary_reasons=self.unary_reasons,
+            memory_limit=self.memory_limit,
         )
 
     def copy(self) -> Problem:
@@ -235,6 +245,7 @@ class Problem:
             score_factors=list(self.score_factors),
             resources=list(self.resources),
             unary_reasons=dict(self.unary_reasons),
+            memory_limit=self.memory_limit,
         )
 
 
@@ -500,9 +511,18 @@ def _constraint_from_expr(
             problem.resources.append(_resource(helper, expr, source))
             return
         raise LimitExceeded(
-            f"{describe} spans {len(scope)} slots with {width} combinations; write it as a "
-            "linear comparison (a resource) or split it into smaller rules"
+            f"{describe} spans {len(scope)} slots with {show_count(width)} combinations, "
+            f"more than the {TABULATION_LIMIT:,} a rule is tabulated over; write it as a "
+            "linear comparison (a resource) or split it into smaller rules",
+            estimate=width,
+            limit=TABULATION_LIMIT,
         )
+    check_memory(
+        width * len(scope) * ENTRY_BYTES,
+        problem.memory_limit,
+        f"{describe} (a table of {show_count(width)} rows over {len(scope)} slots)",
+        "split it into smaller rules",
+    )
     found = None
     if len(scope) >= 2 and isinstance(expr, Compare) and _linear(expr):
         if len(scope) > 2:
@@ -634,7 +654,7 @@ def _ref_expr(ref: str) -> Expr:
     return Ref(slot, module)
 
 
-def _table_constraint(helper: _Scope, rule: TableRule) -> Constraint:
+def _table_constraint(helper: _Scope, rule: TableRule, limit: int) -> Constraint:
     scope_slots = rule.table.slots
     order = sorted(range(len(scope_slots)), key=lambda i: helper.index[scope_slots[i]])
     scope = tuple(helper.index[scope_slots[i]] for i in order)
@@ -662,27 +682,61 @@ def _table_constraint(helper: _Scope, rule: TableRule) -> Constraint:
             ],
             dtype=np.int64,
         ).T.reshape(len(rule.rows), len(scope))
-    if rule.allow and not wild:
-        return Constraint(scope, source=rule.id, rows=_distinct_rows(exact, sizes))
-    if prod(sizes) <= _GRID_LIMIT:
-        grid = np.full(sizes, not rule.allow, dtype=bool)
-        for where in wild:
-            grid[where] = rule.allow
-        if len(exact):
-            grid[tuple(exact.T)] = rule.allow
-        return Constraint(scope, source=rule.id, rows=np.argwhere(grid).astype(np.int64))
-    per_var = [range(size) for size in sizes]
-    matches: set[tuple[int, ...]] = set()
-    for row in rule.rows:
-        options: list[Sequence[int]] = []
-        for i, index in zip(order, positions, strict=True):
-            value = row[i]
-            options.append(per_var[len(options)] if value == "*" else [index[value]])
-        matches.update(itertools.product(*options))
-    if rule.allow:
-        return Constraint(scope, frozenset(matches), rule.id)
-    everything = itertools.product(*per_var)
-    return Constraint(scope, frozenset(c for c in everything if c not in matches), rule.id)
+    width = len(scope)
+    if rule.allow:  # the rows written, and every row a wildcard stands for
+        expanded = sum(_stands_for(where, sizes) for where in wild)
+        check_memory(
+            (len(exact) + expanded) * width * ENTRY_BYTES,
+            limit,
+            f"rule '{rule.id}' (a table over {width} slots whose wildcards stand for "
+            f"{show_count(len(exact) + expanded)} rows)",
+            "replace its wildcards by fewer, narrower rows",
+        )
+        parts = [exact, *(_expanded(where, sizes) for where in wild)]
+        return Constraint(scope, source=rule.id, rows=_distinct_rows(np.concatenate(parts), sizes))
+    # a deny table allows every other combination: its complement is tabulated, one Boolean
+    # per combination and then the allowed rows (never over a wide scope: a clause over a
+    # hundred slots is a one-row deny table)
+    combinations = prod(sizes)
+    if combinations > _GRID_LIMIT:
+        raise LimitExceeded(
+            f"rule '{rule.id}' (a deny table over {width} slots) allows the rest of their "
+            f"{show_count(combinations)} combinations, more than the {_GRID_LIMIT:,} a deny "
+            "table is tabulated over; write it as the rows it allows, or split it into tables "
+            "over fewer slots",
+            estimate=combinations,
+            limit=_GRID_LIMIT,
+        )
+    check_memory(
+        combinations * (1 + width * ENTRY_BYTES),
+        limit,
+        f"rule '{rule.id}' (a deny table over {width} slots, allowing the rest of their "
+        f"{show_count(combinations)} combinations)",
+        "write it as the rows it allows, or split it into tables over fewer slots",
+    )
+    grid = np.ones(sizes, dtype=bool)
+    for where in wild:
+        grid[where] = False
+    if len(exact):
+        grid[tuple(exact.T)] = False
+    return Constraint(scope, source=rule.id, rows=np.argwhere(grid).astype(np.int64))
+
+
+def _stands_for(where: tuple[int | slice, ...], sizes: Sequence[int]) -> int:
+    """How many rows a table row with wildcards stands for."""
+    return prod(size for cell, size in zip(where, sizes, strict=True) if isinstance(cell, slice))
+
+
+def _expanded(where: tuple[int | slice, ...], sizes: Sequence[int]) -> np.ndarray:
+    """The rows a table row with wildcards (``slice(None)`` cells) stands for."""
+    free = [i for i, cell in enumerate(where) if isinstance(cell, slice)]
+    grid = np.indices([sizes[i] for i in free], dtype=np.int64).reshape(len(free), -1).T
+    rows = np.empty((len(grid), len(where)), dtype=np.int64)
+    for i, cell in enumerate(where):
+        if not isinstance(cell, slice):
+            rows[:, i] = cell
+    rows[:, free] = grid
+    return rows
 
 
 def _distinct_rows(rows: np.ndarray, sizes: Sequence[int]) -> np.ndarray:
@@ -698,15 +752,20 @@ def _distinct_rows(rows: np.ndarray, sizes: Sequence[int]) -> np.ndarray:
     return rows[first]
 
 
-def compile_rules(catalog: Catalog, domains: tuple[SlotDomain, ...]) -> Problem:
-    """The catalog's rules and price rules as a :class:`Problem` (no needs yet)."""
-    problem = Problem(catalog, domains, [[True] * len(d.choices) for d in domains])
+def compile_rules(
+    catalog: Catalog, domains: tuple[SlotDomain, ...], *, memory_limit: int | None = None
+) -> Problem:
+    """The catalog's rules and price rules as a :class:`Problem` (no needs yet), every table
+    checked against the memory limit (bytes; None: the default) before it is built."""
+    limit = resolve_memory_limit(memory_limit)
+    allowed = [[True] * len(d.choices) for d in domains]
+    problem = Problem(catalog, domains, allowed, memory_limit=limit)
     if not catalog.rules and not catalog.prices:
         return problem
     helper = _Scope(catalog, domains)
     for rule in catalog.rules:
         if isinstance(rule, TableRule):
-            constraint = _table_constraint(helper, rule)
+            constraint = _table_constraint(helper, rule, problem.memory_limit)
             if len(constraint.scope) == 1:
                 var = constraint.scope[0]
                 for value in range(len(domains[var].choices)):
@@ -750,12 +809,24 @@ def _factor(
     helper: _Scope, problem: Problem, condition: Expr, amount: int, source: str
 ) -> Factor | None:
     scope = helper.of(condition)
-    if helper.full_width(scope) > TABULATION_LIMIT:
+    width = helper.full_width(scope)
+    if width > TABULATION_LIMIT:
         raise LimitExceeded(
             f"'{source}' depends on {len(scope)} slots; give its condition fewer slots"
         )
+    check_memory(
+        _factor_bytes(width, len(scope)),
+        problem.memory_limit,
+        f"price rule '{source}' (a table of {show_count(width)} rows over {len(scope)} slots)",
+        "give its condition fewer slots",
+    )
     table = helper.table(condition, scope, amount)
     return Factor(scope, table, source) if table else None
+
+
+def _factor_bytes(rows: int, columns: int) -> int:
+    """The bytes of a factor's table: per row a key tuple and a dictionary entry."""
+    return rows * (columns + 12) * ENTRY_BYTES
 
 
 def needs_problem(base: Problem, resolved: ResolvedNeeds) -> Problem:
@@ -793,8 +864,15 @@ def needs_problem(base: Problem, resolved: ResolvedNeeds) -> Problem:
             continue
         expr = parse(text)
         scope = helper.of(expr)
-        if helper.full_width(scope) > TABULATION_LIMIT:
+        width = helper.full_width(scope)
+        if width > TABULATION_LIMIT:
             raise NeedsError(f"preference '{text}' spans too many slots; name fewer slots")
+        check_memory(
+            _factor_bytes(width, len(scope)),
+            problem.memory_limit,
+            f"preference '{text}' (a table of {show_count(width)} rows over {len(scope)} slots)",
+            "name fewer slots",
+        )
         table = helper.table(expr, scope, weight)
         if table:
             problem.score_factors.append(Factor(scope, table, f"prefer: {text}"))

@@ -21,13 +21,14 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from math import prod
 from operator import itemgetter
-from typing import Any
+from typing import Any, NoReturn
 
 import networkx as nx
 import numpy as np
 from networkx.algorithms.approximation import treewidth_min_degree, treewidth_min_fill_in
 
 from .._errors import LimitExceeded
+from ._budget import ENTRY_BYTES, describe_slots, refuse
 from ._build import materialise
 from ._join import Lookup, encode, join
 from ._kernels import Flat, flatten
@@ -50,6 +51,8 @@ _MIN_FILL_NODES = 64
 _SMALL_MERGE = 64
 #: Largest number of tuples one bag may hold.
 BAG_LIMIT = 5_000_000
+#: Bytes of one bag row held as a Python tuple, besides its entries (header and list slot).
+_TUPLE_BYTES = 64
 #: Materialise bags with the compiled kernel where it applies (tests compare both paths).
 COMPILED = True
 
@@ -424,7 +427,9 @@ def _bag_rows(
     rank = {p: i for i, p in enumerate(order)}
     domains = [np.asarray(problem.values(bag.vars[p]), dtype=np.int64) for p in order]
     ranked = [([rank[p] for p in positions], test) for positions, test in relations]
-    rows = join(domains, ranked, JOIN_STEP_LIMIT)
+    # partial rows are held a few times over while a column is added (repeated, tiled, joined)
+    step_limit = min(JOIN_STEP_LIMIT, problem.memory_limit // (4 * ENTRY_BYTES * (size + 1)))
+    rows = join(domains, ranked, step_limit)
     if rows is not None:
         restore = [rank[p] for p in range(size)]
         return rows[:, restore]
@@ -592,6 +597,8 @@ def _join(
         indexes[last].append((earlier, index))
     allowed_sets = [set(domain) for domain in domains]
     result: list[tuple[int, ...]] = []
+    row_bytes = _TUPLE_BYTES + size * ENTRY_BYTES  # a tuple of small ints, and its list entry
+    row_limit = min(BAG_LIMIT, problem.memory_limit // row_bytes)
     partial = [0] * size
     restore = [rank[p] for p in range(size)]
 
@@ -618,12 +625,24 @@ def _join(
         partial[depth] = value
         if depth + 1 == size:
             result.append(tuple(partial[r] for r in restore))
-            if len(result) > BAG_LIMIT:
-                raise LimitExceeded(
-                    f"a bag of {size} slots holds more than {BAG_LIMIT} consistent "
-                    "combinations; the catalog's rules tie too many slots together for "
-                    "compilation (split rules that span many slots into smaller ones)"
-                )
+            if len(result) > row_limit:
+                _refuse_bag(bag, problem, len(result), row_bytes)
         else:
             iterators.append(iter(candidates(depth + 1)))
     return result
+
+
+def _refuse_bag(bag: Bag, problem: Problem, rows: int, row_bytes: int) -> NoReturn:
+    """Raise :class:`~modcfg.LimitExceeded`: ``bag`` holds ``rows`` rows and counting."""
+    slots = describe_slots([problem.domains[var].slot for var in bag.vars])
+    advice = (
+        "the catalog's rules tie too many slots together for compilation; split rules that "
+        "span many slots into smaller ones"
+    )
+    if rows * row_bytes > problem.memory_limit:
+        what = f"the bag of {len(bag.vars)} slots ({slots}), {rows:,} rows so far,"
+        refuse(rows * row_bytes, problem.memory_limit, what, advice, at_least=True)
+    raise LimitExceeded(
+        f"a bag of {len(bag.vars)} slots ({slots}) holds more than {BAG_LIMIT:,} consistent "
+        f"combinations; {advice}"
+    )
