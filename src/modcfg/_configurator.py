@@ -53,6 +53,9 @@ __all__ = ["Configurator", "Engine", "NeedsLike", "Order", "Progress", "compile"
 Engine = Literal["auto", "decomposition", "cpsat"]
 #: Up to this many solutions, enumeration expands them all at once (vectorised).
 _MATERIALISE = 500_000
+#: Expansion speed (configurations x slots per second) assumed, conservatively, when a time
+#: limit must be honoured: an expansion cannot stop half-way, so a larger one walks instead.
+_EXPANDED_PER_SECOND = 4_000_000
 #: Rows turned into Python objects at a time when a materialised space is streamed (small:
 #: the temporary rows die young instead of filling the collector's oldest generation).
 _CHUNK = 1024
@@ -505,7 +508,7 @@ class Configurator:
         elif (
             order is None
             and self._engine(plan, engine, "enumerate") != "cpsat"
-            and plan.query.count() <= _MATERIALISE
+            and self._materialises(plan, deadline)
         ):
             rows = self._choice_rows(plan)  # the whole (moderate) space, vectorised
         else:
@@ -580,7 +583,7 @@ class Configurator:
                 yield list(combo)
             return
         query = plan.query
-        if query.count() <= _MATERIALISE:
+        if self._materialises(plan, deadline):
             kept = self._solution_rows(plan)
             for start in range(0, len(kept), _CHUNK):  # bounded lists, not one huge one
                 rows: list[list[int]] = kept[start : start + _CHUNK].tolist()
@@ -589,6 +592,16 @@ class Configurator:
         for assignment in query.solutions(deadline=deadline):
             if self._within_budget(plan, assignment) and self._holds_sums(plan, assignment):
                 yield assignment
+
+    def _materialises(self, plan: _Plan, deadline: float | None) -> bool:
+        """Whether to expand the whole space at once (vectorised): when it is moderate, and
+        small enough to be expanded well within the deadline, if any."""
+        size = plan.query.count()
+        if size > _MATERIALISE:
+            return False
+        if deadline is None:
+            return True
+        return size * len(self._slots) <= _EXPANDED_PER_SECOND * (deadline - time.monotonic())
 
     def _solution_rows(self, plan: _Plan) -> np.ndarray:
         """Every valid configuration at once, as value indexes (configurations x slots)."""
