@@ -140,9 +140,10 @@ def test_filtered_search_honours_time_limit(
 def test_best_honours_time_limit_in_its_search(unreachable: modcfg.Configurator) -> None:
     limit = 0.5
     start = time.monotonic()
-    with pytest.raises(modcfg.LimitExceeded, match=r"time_limit=0\.5"):
+    with pytest.raises(modcfg.LimitExceeded, match=r"time_limit=0\.5") as caught:
         unreachable.best(k=1, engine="decomposition", time_limit=limit)
     assert within(time.monotonic() - start, limit)
+    assert "after 0 of k=1 quotes" in str(caught.value)
 
 
 @pytest.mark.timeout(30)

@@ -757,9 +757,8 @@ class Configurator:
         except LimitExceeded as error:
             if deadline is None:
                 raise
-            raise _time_up(
-                "the search for the best", time_limit, f"{len(quotes)} of k={k} quotes"
-            ) from error
+            done = f"{len(quotes)} of k={k} quotes"
+            raise _time_up("the search for the best", time_limit, done, fewer="k=") from error
         if not quotes:
             raise self._infeasible(plan)
         quotes.sort(key=lambda q: (q.total, -q.score))
@@ -793,7 +792,8 @@ class Configurator:
                 or result.unit_price == kth.unit_price
                 or kth.score >= top_score
             ):
-                # later ones cost more, or cost the same with no higher score
+                # later ones cost more, or cost the same with no higher score (none can score
+                # higher than the k-th when it has every positive preference)
                 return
             quotes.append(result)
             if len(quotes) <= k and progress is not None:
@@ -802,11 +802,13 @@ class Configurator:
                 kth = result
 
 
-def _time_up(what: str, time_limit: float | None, done: str) -> LimitExceeded:
+def _time_up(
+    what: str, time_limit: float | None, done: str, *, fewer: str = "limit="
+) -> LimitExceeded:
     """The error of a call that passed its ``time_limit``, saying what it had done."""
     return LimitExceeded(
-        f"{what} passed time_limit={time_limit} s after {done}; raise time_limit=, or pass "
-        "limit= (k= for best) to ask for fewer"
+        f"{what} passed time_limit={time_limit} s after {done}; raise time_limit=, or ask "
+        f"for fewer with {fewer}"
     )
 
 
