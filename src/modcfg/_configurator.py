@@ -426,7 +426,8 @@ class Configurator:
     ) -> int:
         """The exact number of valid configurations (for the needs, when given).
 
-        ``engine="cpsat"`` counts by enumeration, so it takes ``limit``/``time_limit``.
+        ``engine="cpsat"`` counts by enumeration, so it takes ``limit``/``time_limit``; the
+        decomposition engine counts in compiled passes over the tree, which do not read them.
         """
         plan = self._plan(needs)
         if self._engine(plan, engine, "count") == "cpsat":
