@@ -56,6 +56,9 @@ __all__ = ["Configurator", "Engine", "NeedsLike", "Order", "Progress", "compile"
 Engine = Literal["auto", "decomposition", "cpsat"]
 #: Up to this many solutions, enumeration expands them all at once (vectorised).
 _MATERIALISE = 500_000
+#: Expansion speed (configurations x slots per second) assumed, conservatively, when a time
+#: limit must be honoured: an expansion cannot stop half-way, so a larger one walks instead.
+_EXPANDED_PER_SECOND = 4_000_000
 #: Rows turned into Python objects at a time when a materialised space is streamed (small:
 #: the temporary rows die young instead of filling the collector's oldest generation).
 _CHUNK = 1024
@@ -452,7 +455,8 @@ class Configurator:
     ) -> int:
         """The exact number of valid configurations (for the needs, when given).
 
-        ``engine="cpsat"`` counts by enumeration, so it takes ``limit``/``time_limit``.
+        ``engine="cpsat"`` counts by enumeration, so it takes ``limit``/``time_limit``; the
+        decomposition engine counts in compiled passes over the tree, which do not read them.
         """
         plan = self._plan(needs)
         if self._engine(plan, engine, "count") == "cpsat":
@@ -507,8 +511,10 @@ class Configurator:
     ) -> Iterator[Configuration]:
         """A lazy stream of valid configurations (each once).
 
-        ``order="price"`` yields them by non-decreasing total; ``limit`` stops the stream
-        after that many; ``time_limit`` (seconds) raises :class:`LimitExceeded` when passed.
+        ``order="price"`` yields them by non-decreasing total (equal totals in a fixed
+        order); ``limit`` stops the stream after that many; ``time_limit`` (seconds, counted
+        from the call) raises :class:`LimitExceeded` when passed, whether the search or the
+        caller's loop spent the time; ``progress(done, total)`` is told every 1,024.
         """
         if order not in (None, "price"):
             raise NeedsError(f"order={order!r} is unknown; use order=None or order='price'")
@@ -534,11 +540,11 @@ class Configurator:
         elif (
             order is None
             and self._engine(plan, engine, "enumerate") != "cpsat"
-            and plan.query.count() <= _MATERIALISE
+            and self._materialises(plan, deadline)
         ):
             rows = self._choice_rows(plan)  # the whole (moderate) space, vectorised
         else:
-            stream = self._assignments(plan, order=order, engine=engine, time_limit=time_limit)
+            stream = self._assignments(plan, order=order, engine=engine, deadline=deadline)
             rows = (tuple(map(tuple.__getitem__, self._choice_lists, a)) for a in stream)
             size = 1  # the first ones come at once: batches of 1, 1, 2, 4, ... up to _BATCH
         # made in batches with the collector paused: made one by one, a long stream triggers
@@ -552,31 +558,42 @@ class Configurator:
             paused = _pause_collector()
             try:
                 batch = [make(slots, values, index) for values in itertools.islice(rows, wanted)]
+            except LimitExceeded as error:
+                if deadline is None:
+                    raise
+                # the search passed the deadline
+                raise _time_up(
+                    "the enumeration", time_limit, f"{produced} configurations"
+                ) from error
             finally:
                 if paused:
                     _resume_collector()
-            yield from batch
+            if deadline is None:
+                yield from batch
+            else:  # the caller's loop counts too: read the clock before each one
+                for done, configuration in enumerate(batch, produced):
+                    if time.monotonic() > deadline:
+                        raise _time_up("the enumeration", time_limit, f"{done} configurations")
+                    yield configuration
             produced += len(batch)
             if produced - reported >= _BATCH:
                 reported = produced
                 if progress is not None:
                     progress(produced, total)
-                if deadline is not None and time.monotonic() > deadline:
-                    raise LimitExceeded(
-                        f"enumeration passed time_limit={time_limit} s after {produced} "
-                        "configurations; raise time_limit= or pass limit="
-                    )
             if len(batch) < wanted:
                 return
             size = min(produced, _BATCH)  # 1, 1, 2, 4, ...: reports fall on multiples of it
 
     def _assignments(
-        self, plan: _Plan, *, order: Order, engine: Engine, time_limit: float | None
+        self, plan: _Plan, *, order: Order, engine: Engine, deadline: float | None
     ) -> Iterator[list[int]]:
+        """Valid assignments (``order="price"``: by key); every search reads ``deadline``
+        (a :func:`time.monotonic` value) and raises :class:`LimitExceeded` once it passes."""
         if self._engine(plan, engine, "enumerate") == "cpsat":
             from .solve._cpsat import CpSatEngine  # imports ortools only when needed
 
             solver = CpSatEngine(plan.problem, cost_bound=plan.cost_bound, scale=plan.query.scale)
+            time_limit = None if deadline is None else max(deadline - time.monotonic(), 0.0)
             if order == "price":
                 for _, assignment in solver.by_key(time_limit=time_limit):
                     yield assignment
@@ -585,7 +602,7 @@ class Configurator:
             return
         if order == "price":
             closed = plan.closed_form
-            ranked = plan.query.by_key() if closed is None else closed.by_key()
+            ranked = plan.query.by_key(deadline=deadline) if closed is None else closed.by_key()
             for _, assignment in ranked:
                 if not self._within_budget(plan, assignment):
                     return
@@ -598,15 +615,25 @@ class Configurator:
                 yield list(combo)
             return
         query = plan.query
-        if query.count() <= _MATERIALISE:
+        if self._materialises(plan, deadline):
             kept = self._solution_rows(plan)
             for start in range(0, len(kept), _CHUNK):  # bounded lists, not one huge one
                 rows: list[list[int]] = kept[start : start + _CHUNK].tolist()
                 yield from rows
             return
-        for assignment in query.solutions():
+        for assignment in query.solutions(deadline=deadline):
             if self._within_budget(plan, assignment) and self._holds_sums(plan, assignment):
                 yield assignment
+
+    def _materialises(self, plan: _Plan, deadline: float | None) -> bool:
+        """Whether to expand the whole space at once (vectorised): when it is moderate, and
+        small enough to be expanded well within the deadline, if any."""
+        size = plan.query.count()
+        if size > _MATERIALISE:
+            return False
+        if deadline is None:
+            return True
+        return size * len(self._slots) <= _EXPANDED_PER_SECOND * (deadline - time.monotonic())
 
     def _solution_rows(self, plan: _Plan) -> np.ndarray:
         """Every valid configuration at once, as value indexes (configurations x slots)."""
@@ -765,34 +792,75 @@ class Configurator:
         *,
         engine: Engine = "auto",
         time_limit: float | None = None,
+        progress: Progress | None = None,
     ) -> list[Quote]:
         """The ``k`` best valid configurations as quotes: cheapest total first, then the
-        highest preference score. Raises :class:`InfeasibleError` when there is none."""
+        highest preference score (equal ones in a fixed order). Raises
+        :class:`InfeasibleError` when there is none, :class:`LimitExceeded` when
+        ``time_limit`` (seconds) passes first; ``progress(found, k)`` is told of each quote."""
         if k < 1:
             raise NeedsError(f"k={k} asks for no configuration; give k >= 1")
+        deadline = None if time_limit is None else time.monotonic() + time_limit
         plan = self._plan(needs)
         quotes: list[Quote] = []
-        kth: Quote | None = None
-        stream = self._assignments(plan, order="price", engine=engine, time_limit=time_limit)
-        for assignment in stream:
-            result = quote(
-                self.catalog,
-                self._to_configuration(assignment),
-                plan.resolved,
-                lines_of=self._quote_lines,
-            )
-            if kth is not None and (
-                result.total > kth.total or result.unit_price == kth.unit_price
-            ):
-                # later ones cost more, or cost the same with no higher score
-                break
-            quotes.append(result)
-            if len(quotes) == k:
-                kth = result
+        try:
+            self._collect_best(plan, k, engine, deadline, quotes, progress)
+        except LimitExceeded as error:
+            if deadline is None:
+                raise
+            done = f"{len(quotes)} of k={k} quotes"
+            raise _time_up("the search for the best", time_limit, done, fewer="k=") from error
         if not quotes:
             raise self._infeasible(plan)
         quotes.sort(key=lambda q: (q.total, -q.score))
         return quotes[:k]
+
+    def _collect_best(
+        self,
+        plan: _Plan,
+        k: int,
+        engine: Engine,
+        deadline: float | None,
+        quotes: list[Quote],
+        progress: Progress | None,
+    ) -> None:
+        """Append to ``quotes`` the configurations, by key, that may be among the ``k`` best."""
+        resolved = plan.resolved
+        # no configuration scores above every positive preference weight
+        top_score = sum(max(weight, 0) for weight in resolved.prefer.values()) if resolved else 0
+        kth: Quote | None = None
+        for assignment in self._assignments(plan, order="price", engine=engine, deadline=deadline):
+            if deadline is not None and time.monotonic() > deadline:
+                raise LimitExceeded("the deadline passed")
+            result = quote(
+                self.catalog,
+                self._to_configuration(assignment),
+                resolved,
+                lines_of=self._quote_lines,
+            )
+            if kth is not None and (
+                result.total > kth.total
+                or result.unit_price == kth.unit_price
+                or kth.score >= top_score
+            ):
+                # later ones cost more, or cost the same with no higher score (none can score
+                # higher than the k-th when it has every positive preference)
+                return
+            quotes.append(result)
+            if len(quotes) <= k and progress is not None:
+                progress(len(quotes), k)
+            if len(quotes) == k:
+                kth = result
+
+
+def _time_up(
+    what: str, time_limit: float | None, done: str, *, fewer: str = "limit="
+) -> LimitExceeded:
+    """The error of a call that passed its ``time_limit``, saying what it had done."""
+    return LimitExceeded(
+        f"{what} passed time_limit={time_limit} s after {done}; raise time_limit=, or ask "
+        f"for fewer with {fewer}"
+    )
 
 
 def _adapt(progress: Progress | None, total: int | None) -> Callable[[int], None] | None:

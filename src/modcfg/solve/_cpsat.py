@@ -8,6 +8,7 @@ optimisation with a no-good cut after each solution.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Iterator
 
@@ -130,8 +131,9 @@ class CpSatEngine:
             )
         if status in (cp_model.FEASIBLE, cp_model.UNKNOWN):
             raise LimitExceeded(
-                f"the CP-SAT engine did not finish within time_limit={time_limit} s; "
-                "raise time_limit="
+                f"the CP-SAT engine did not finish within time_limit={time_limit} s (it had "
+                f"found {len(found)} configurations); raise time_limit=, or count with the "
+                "decomposition engine"
             )
         return found
 
@@ -140,19 +142,18 @@ class CpSatEngine:
         deadline = None if time_limit is None else time.monotonic() + time_limit
         model = self.model
         model.minimize(self.key)
-        while True:
+        for found in itertools.count():
             remaining = None if deadline is None else deadline - time.monotonic()
-            if remaining is not None and remaining <= 0:
-                raise LimitExceeded(
-                    f"ordered search did not finish within time_limit={time_limit} s; raise it"
-                )
-            solver = self._solver(remaining)
-            status = solver.solve(model)
+            status = cp_model.UNKNOWN
+            if remaining is None or remaining > 0:
+                solver = self._solver(remaining)  # each solve stops at the deadline
+                status = solver.solve(model)
             if status == cp_model.INFEASIBLE:
                 return
             if status != cp_model.OPTIMAL:
                 raise LimitExceeded(
-                    f"ordered search did not finish within time_limit={time_limit} s; raise it"
+                    f"the ordered search passed time_limit={time_limit} s after {found} "
+                    "configurations; raise time_limit="
                 )
             assignment = [solver.value(var) for var in self.x]
             yield int(solver.objective_value), assignment

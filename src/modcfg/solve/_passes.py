@@ -462,17 +462,19 @@ class TreeQuery:
 
     # -- enumeration ------------------------------------------------------------------------
 
-    def solutions(self) -> Iterator[list[int]]:
-        """Every solution once, as a value index per variable, without dead ends."""
-        return solutions(self)
+    def solutions(self, *, deadline: float | None = None) -> Iterator[list[int]]:
+        """Every solution once, as a value index per variable, without dead ends;
+        :class:`~modcfg.LimitExceeded` once ``deadline`` (:func:`time.monotonic`) passes."""
+        return solutions(self, deadline=deadline)
 
     def solution_array(self) -> tuple[np.ndarray, np.ndarray]:
         """Every solution at once: value indexes (solutions x variables) and unit costs."""
         return solution_array(self)
 
-    def by_key(self) -> Iterator[tuple[int, list[int]]]:
-        """Every solution once, in non-decreasing key (unit price, then -score) order."""
-        return by_key(self)
+    def by_key(self, *, deadline: float | None = None) -> Iterator[tuple[int, list[int]]]:
+        """Every solution once, in non-decreasing key (unit price, then -score) order, ties
+        in a fixed order; :class:`~modcfg.LimitExceeded` once ``deadline`` passes."""
+        return by_key(self, deadline=deadline)
 
     # -- counting with resources ------------------------------------------------------------
 

@@ -7,18 +7,22 @@ so it never meets a dead end.
 from __future__ import annotations
 
 import heapq
-import itertools
+import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .._errors import LimitExceeded
 from ._tree import Key
 
 if TYPE_CHECKING:
     from ._passes import TreeQuery
 
 __all__ = ["by_key", "solution_array", "solutions"]
+
+#: Search steps between two readings of the clock (a step takes microseconds).
+_CHECK_EVERY = 64
 
 
 def _candidates(query: TreeQuery, *, ranked: bool) -> list[dict[Key, list[int]]]:
@@ -75,8 +79,11 @@ def _walk(
     return order, parent_pos, key_of, tuples_at
 
 
-def solutions(query: TreeQuery) -> Iterator[list[int]]:
-    """Every solution once, as a value index per variable, without dead ends."""
+def solutions(query: TreeQuery, *, deadline: float | None = None) -> Iterator[list[int]]:
+    """Every solution once, as a value index per variable, without dead ends.
+
+    ``deadline`` (a :func:`time.monotonic` value) raises :class:`LimitExceeded` once passed.
+    """
     if not query.count():
         return
     groups = _candidates(query, ranked=False)
@@ -84,7 +91,11 @@ def solutions(query: TreeQuery) -> Iterator[list[int]]:
     n = len(order)
     chosen = [0] * n
     iterators: list[Iterator[int]] = [iter(groups[order[0]].get((), []))]
+    steps = 0
     while iterators:
+        steps += 1
+        if deadline is not None and not steps % _CHECK_EVERY and time.monotonic() > deadline:
+            raise LimitExceeded(f"the enumeration passed its deadline after {steps} steps")
         depth = len(iterators) - 1
         i = next(iterators[-1], None)
         if i is None:
@@ -152,15 +163,26 @@ def solution_array(query: TreeQuery) -> tuple[np.ndarray, np.ndarray]:
     return values, cost
 
 
-def by_key(query: TreeQuery) -> Iterator[tuple[int, list[int]]]:
-    """Every solution once, in non-decreasing key (unit price, then -score) order."""
+def by_key(query: TreeQuery, *, deadline: float | None = None) -> Iterator[tuple[int, list[int]]]:
+    """Every solution once, by non-decreasing key (unit price, then -score); solutions of
+    equal keys by the lexicographic order of their rank vectors (per bag in preorder, the
+    rank of its tuple among the candidates its parent's tuple leaves, cheapest first).
+
+    A best-first search over partial solutions (a prefix of the preorder). An entry's bound is
+    the cheapest key of any completion of its prefix, exact since every candidate has a
+    completion; an entry stands for its last tuple and that tuple's later siblings, so each
+    prefix is pushed once, by its parent (rank 0) or by its previous sibling. Entries are
+    ordered by (bound, rank vector): a prefix's first child is its immediate successor in
+    that order, so after each pop the search goes straight down to a solution, and ties never
+    widen the frontier: at most n pops and 2n pushes per solution (n bags).
+    ``deadline`` (a :func:`time.monotonic` value) raises :class:`LimitExceeded` once passed.
+    """
     if not query.count():
         return
     groups = _candidates(query, ranked=True)
     order, parent_pos, key_of, tuples_at = _walk(query)
     bests = [query.up_best[index] for index in order]
     n = len(order)
-    counter = itertools.count()
 
     def candidates(pos: int, chosen: tuple[int, ...]) -> list[int]:
         if pos == 0:
@@ -170,19 +192,25 @@ def by_key(query: TreeQuery) -> Iterator[tuple[int, list[int]]]:
         return groups[order[pos]].get(key_of[pos](parent_t), [])
 
     root = candidates(0, ())
-    heap: list[tuple[int, int, tuple[int, ...], int]] = [
-        (bests[0][root[0]], next(counter), (root[0],), 0)
+    # (bound, ranks, chosen): ranks identify an entry, so chosen is never compared
+    heap: list[tuple[int, tuple[int, ...], tuple[int, ...]]] = [
+        (bests[0][root[0]], (0,), (root[0],))
     ]
+    pops = 0
     while heap:
-        f, _, chosen, rank = heapq.heappop(heap)
+        f, ranks, chosen = heapq.heappop(heap)
+        pops += 1
+        if deadline is not None and not pops % _CHECK_EVERY and time.monotonic() > deadline:
+            raise LimitExceeded(f"the ordered search passed its deadline after {pops} steps")
         pos = len(chosen) - 1
+        rank = ranks[-1]
         options = candidates(pos, chosen)
         if rank + 1 < len(options):
             sibling = options[rank + 1]
             f_sibling = f - bests[pos][options[rank]] + bests[pos][sibling]
-            heapq.heappush(heap, (f_sibling, next(counter), (*chosen[:-1], sibling), rank + 1))
+            heapq.heappush(heap, (f_sibling, (*ranks[:-1], rank + 1), (*chosen[:-1], sibling)))
         if pos + 1 == n:
             yield f, _assignment(query, chosen)
             continue
-        nxt = candidates(pos + 1, chosen)
-        heapq.heappush(heap, (f, next(counter), (*chosen, nxt[0]), 0))
+        first = candidates(pos + 1, chosen)[0]
+        heapq.heappush(heap, (f, (*ranks, 0), (*chosen, first)))
