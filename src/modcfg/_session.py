@@ -17,11 +17,12 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from ._errors import InfeasibleError, NeedsError, did_you_mean
-from ._state import OptionState, SessionState, StateData, option_state
+from ._state import LazyText, OptionState, SessionState, StateData
 from .explain import Explanation, Restriction, explain_exclusion
 from .model import Configuration, Needs, Quantities
 from .price import Quote, quote
 from .solve import TreeQuery
+from .solve._passes import Marginal
 from .solve._independent import IndependentQuery
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ _FORCED = "forced by your choices and needs"
 _FIRST, _SECOND = itemgetter(0), itemgetter(1)
 _KNOWN = partial(operator.is_not, None)  # a key that is not None
 _REFUSED = "you chose none of it (unchoose to change)"
-_REFUSED_STATE = option_state("excluded", 0, None, _REFUSED)  # immutable: shared
+_REFUSED_STATE = OptionState("excluded", 0, None, _REFUSED)  # immutable: shared
 
 
 class _Choice(NamedTuple):
@@ -50,6 +51,17 @@ class _Choice(NamedTuple):
             return f"{self.slot}: none"
         suffix = f" x {self.quantity}" if self.quantity != 1 else ""
         return f"{self.slot}.{self.module}{suffix}"
+
+
+class _Step(NamedTuple):
+    """What a returned state answers for, captured when it is returned: later choices, undo
+    or other threads do not change it."""
+
+    cfg: Configurator
+    needs: Needs | None
+    plan: _Plan
+    choices: tuple[_Choice, ...]
+    query: _Query  # the plan's query narrowed by the choices (its passes run when asked)
 
 
 class Session:
@@ -96,27 +108,6 @@ class Session:
             self._plan_cache = self._cfg._plan(self._needs)
         return self._plan_cache
 
-    def _restriction(self, choice: _Choice) -> Restriction:
-        key = (choice.slot, choice.module, choice.quantity)
-        found = self._cfg._restrictions.get(key)
-        if found is None:
-            found = self._cfg._restrictions[key] = self._new_restriction(choice)
-        return found
-
-    def _new_restriction(self, choice: _Choice) -> Restriction:
-        cfg = self._cfg
-        var = cfg._slot_index[choice.slot]
-        domain = cfg._domains[var]
-        if cfg.catalog.slots[choice.slot].single:
-            values = frozenset({domain.choices.index(choice.module)})
-        else:
-            values = frozenset(
-                v
-                for v, units in enumerate(domain.units)
-                if dict(units).get(choice.module or "", 0) == choice.quantity
-            )
-        return Restriction(choice.label, var, values)
-
     def _query(self, choices: tuple[_Choice, ...] | None = None) -> _Query:
         plan = self._plan()
         wanted = self._choices if choices is None else choices
@@ -137,19 +128,26 @@ class Session:
         if cached is not None and cached[0] is plan and cached[1] == choices[: len(cached[1])]:
             query, start = cached[2], len(cached[1])
         for choice in choices[start:]:
-            restriction = self._restriction(choice)
+            restriction = _restriction(self._cfg, choice)
             query = query.restricted(restriction.var, restriction.values)
         return query
 
     def state(self) -> SessionState:
-        """Every module's status, completion count and from-price under the current choices."""
+        """Every module's status, completion count and from-price under the current choices.
+
+        The state is a snapshot: it keeps answering for these choices after later changes.
+        """
         if self._cache is None:
-            self._cache = SessionState(self._compute_state, self._cfg.catalog.currency)
+            step = _Step(self._cfg, self._needs, self._plan(), self._choices, self._query())
+            self._cache = SessionState(
+                partial(Session._compute_state, step), self._cfg.catalog.currency
+            )
         return self._cache
 
-    def _compute_state(self) -> StateData:
-        cfg, plan = self._cfg, self._plan()
-        query = self._query()
+    @staticmethod
+    def _compute_state(step: _Step) -> StateData:
+        cfg, plan = step.cfg, step.plan
+        query = step.query
         budgeted = plan.cost_bound is not None or bool(plan.problem.resources)
         marginals = query.marginals()
         price_of = plan.total_of
@@ -165,7 +163,7 @@ class Session:
         refused: set[tuple[str, str | None]] = set()
         taken: dict[str, str] = {}
         single, index = cfg._single_slots, cfg._slot_index
-        for c in self._choices:
+        for c in step.choices:
             if c.quantity > 0:
                 picked.setdefault(c.slot, set()).add(c.module)
             else:
@@ -177,13 +175,16 @@ class Session:
         entry_of = cfg._option_entries
         nothing: set[str | None] = set()
         options: dict[str, dict[str, OptionState]] = {}
+        # available options with the same completions and cheapest one look alike:
+        # they share one (immutable) state
+        shown: dict[Marginal, OptionState] = {}
         for var, (slot_id, entries) in enumerate(cfg._option_rows):
             marginal = marginals[var]
             chosen_here = picked.get(slot_id, nothing)
             chose_other: OptionState | None = None  # one state for every other module
             todo = entries
             if slot_id in taken:  # a single-choice slot: every other module is excluded
-                chose_other = option_state(
+                chose_other = OptionState(
                     "excluded", 0, None, f"you chose {taken[slot_id]} (unchoose to switch)"
                 )
                 row: dict[str, OptionState] = dict.fromkeys(map(_FIRST, entries), chose_other)
@@ -193,12 +194,17 @@ class Session:
                 row = {}
                 if single[var] and not budgeted and not chosen_here:  # the common case, lean
                     for module_id, value, values, _ in todo:
-                        count, key = marginal[value]
+                        entry = marginal[value]
+                        alike = shown.get(entry)
+                        if alike is not None:
+                            row[module_id] = alike
+                            continue
+                        count, key = entry
                         if not count:
                             if reasons is None:
-                                reasons = _Reasons(self, plan, query)
-                            row[module_id] = option_state(
-                                "excluded", 0, None, partial(reasons.explain, var, values)
+                                reasons = _Reasons(step)
+                            row[module_id] = OptionState(
+                                "excluded", 0, None, LazyText(reasons.explain, var, values)
                             )
                             continue
                         assert key is not None  # known when there are completions
@@ -206,9 +212,11 @@ class Session:
                         if cheapest is None:
                             cheapest = price_of_key(key)
                         if count == total:
-                            row[module_id] = option_state("implied", count, cheapest, _FORCED)
+                            row[module_id] = OptionState("implied", count, cheapest, _FORCED)
                         else:
-                            row[module_id] = option_state("available", count, cheapest)
+                            row[module_id] = shown[entry] = OptionState(
+                                "available", count, cheapest
+                            )
                     options[slot_id] = row
                     continue
             counts: list[int] | None = None
@@ -223,21 +231,21 @@ class Session:
                     key = min(filter(_KNOWN, pick(keys)), default=None)
                 price: Decimal | None = None
                 if count and budgeted:  # the count and from-price within the budget
-                    spread = self._spread_with(query, var, values, plan)
+                    spread = Session._spread_with(query, var, values, plan)
                     count = sum(spread.values())
                     price = price_of(min(spread)) if spread else None
                 if not count:
                     if module_id in chosen_here:
-                        row[module_id] = option_state("chosen", 0, None)
+                        row[module_id] = OptionState("chosen", 0, None)
                     elif (slot_id, module_id) in refused:
                         row[module_id] = _REFUSED_STATE
                     elif chose_other is not None:
                         row[module_id] = chose_other
                     else:
                         if reasons is None:
-                            reasons = _Reasons(self, plan, query)
-                        row[module_id] = option_state(
-                            "excluded", 0, None, partial(reasons.explain, var, values)
+                            reasons = _Reasons(step)
+                        row[module_id] = OptionState(
+                            "excluded", 0, None, LazyText(reasons.explain, var, values)
                         )
                     continue
                 if price is None and key is not None:  # (budgeted: from the spread)
@@ -245,20 +253,19 @@ class Session:
                     if price is None:
                         price = price_of_key(key)
                 if module_id in chosen_here:
-                    row[module_id] = option_state("chosen", count, price)
+                    row[module_id] = OptionState("chosen", count, price)
                 elif count == total:
-                    row[module_id] = option_state("implied", count, price, _FORCED)
+                    row[module_id] = OptionState("implied", count, price, _FORCED)
                 else:
-                    row[module_id] = option_state("available", count, price)
+                    row[module_id] = OptionState("available", count, price)
             options[slot_id] = row
         if budgeted:
             price_range = None if costs is None else (price_of(costs[0]), price_of(costs[1]))
             return options, total, price_range
         return options, total, partial(_price_range, query, price_of)  # worked out when read
 
-    def _spread_with(
-        self, query: _Query, var: int, values: list[int], plan: _Plan
-    ) -> dict[int, int]:
+    @staticmethod
+    def _spread_with(query: _Query, var: int, values: list[int], plan: _Plan) -> dict[int, int]:
         assert isinstance(query, TreeQuery)  # sessions narrow closed forms without budgets
         problem = query.problem.copy()
         mask = problem.allowed[var]
@@ -280,7 +287,7 @@ class Session:
         if not self._cfg.catalog.slots[choice.slot].single or choice.quantity != 1:
             return False
         state = self._cache
-        if state is not None and state._data is not None:
+        if state is not None and state.computed:
             option = state[choice.slot].get(choice.module)
             return option is not None and option.status != "excluded" and option.count > 0
         plan = self._plan()
@@ -460,10 +467,10 @@ class Session:
     def why_not(self, slot: str, module: str | None, *, quantity: int = 1) -> Explanation:
         """A minimal set of the customer's choices and needs (with the rules involved) that
         excludes ``slot.module``; removing any one of them makes it possible again."""
-        option = self._restriction(self._check(slot, module, quantity))
+        option = _restriction(self._cfg, self._check(slot, module, quantity))
         # the slot's own choice goes last, so the deletion keeps it only when it alone excludes
-        others = [self._restriction(c) for c in self._choices if c.slot != slot]
-        others += [self._restriction(c) for c in self._choices if c.slot == slot]
+        others = [_restriction(self._cfg, c) for c in self._choices if c.slot != slot]
+        others += [_restriction(self._cfg, c) for c in self._choices if c.slot == slot]
         explanation = explain_exclusion(self._cfg, self._needs, others, option)
         if explanation is None:
             raise NeedsError(f"{option.label} is possible: nothing excludes it")
@@ -531,15 +538,15 @@ def _price_range(
 
 
 class _Reasons:
-    """Why excluded modules are excluded, in the customer's terms: worked out for one state
-    when first asked (the state keeps what it needs, so later changes do not affect it)."""
+    """Why excluded modules are excluded, in the customer's terms: worked out for one state's
+    step when first asked."""
 
-    def __init__(self, session: Session, plan: _Plan, query: _Query) -> None:
-        self._cfg = session._cfg
-        self._plan = plan
-        self._problem = query.problem
-        self._restrictions = [session._restriction(choice) for choice in session._choices]
-        self._needs = bool(session._needs)
+    def __init__(self, step: _Step) -> None:
+        self._cfg = step.cfg
+        self._plan = step.plan
+        self._problem = step.query.problem
+        self._restrictions = [_restriction(step.cfg, choice) for choice in step.choices]
+        self._needs = bool(step.needs)
         # per (rule, variable, choice): the variable's values the rule allows with the choice
         self._compatible: dict[tuple[int, int, int], set[int]] = {}
 
@@ -584,3 +591,26 @@ def _as_needs(needs: NeedsLike) -> Needs | None:
     if needs is None or isinstance(needs, Needs):
         return needs
     return Needs.from_data(needs)
+
+
+def _restriction(cfg: Configurator, choice: _Choice) -> Restriction:
+    """The value indexes a choice leaves its slot (memoised by the configurator)."""
+    key = (choice.slot, choice.module, choice.quantity)
+    found = cfg._restrictions.get(key)
+    if found is None:
+        found = cfg._restrictions[key] = _new_restriction(cfg, choice)
+    return found
+
+
+def _new_restriction(cfg: Configurator, choice: _Choice) -> Restriction:
+    var = cfg._slot_index[choice.slot]
+    domain = cfg._domains[var]
+    if cfg.catalog.slots[choice.slot].single:
+        values = frozenset({domain.choices.index(choice.module)})
+    else:
+        values = frozenset(
+            v
+            for v, units in enumerate(domain.units)
+            if dict(units).get(choice.module or "", 0) == choice.quantity
+        )
+    return Restriction(choice.label, var, values)
