@@ -17,6 +17,7 @@ from ._errors import (
     ModcfgError,
     NeedsError,
     Relaxation,
+    SignatureError,
 )
 from ._session import Session
 from ._state import OptionState, SessionState
@@ -50,6 +51,7 @@ __all__ = [
     "Relaxation",
     "Session",
     "SessionState",
+    "SignatureError",
     "bundled_catalogs",
     "catalog_schema",
     "compile",

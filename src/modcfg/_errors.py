@@ -6,6 +6,7 @@ where (file, line, slot, module, rule id) and how to fix it::
     ModcfgError
      ├── CatalogError       a catalog file or object is malformed
      ├── NeedsError         a customer's needs are malformed or do not fit the catalog
+     │    └── SignatureError  a signed saved session does not carry a valid signature
      ├── InfeasibleError    no configuration satisfies the needs (carries the conflict)
      └── LimitExceeded      a configured time or size limit was hit
 """
@@ -24,6 +25,7 @@ __all__ = [
     "ModcfgError",
     "NeedsError",
     "Relaxation",
+    "SignatureError",
     "did_you_mean",
 ]
 
@@ -73,6 +75,11 @@ class CatalogError(ModcfgError):
 
 class NeedsError(ModcfgError):
     """A customer's needs are malformed or refer to things the catalog does not have."""
+
+
+class SignatureError(NeedsError):
+    """A saved session restored with a signing key is unsigned, was changed after it was
+    signed, or was signed with a key that is not given (a forged loyalty frequency, say)."""
 
 
 @dataclass(frozen=True)

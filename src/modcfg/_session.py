@@ -9,28 +9,39 @@ not). ``why_not`` explains an excluded module in terms of the customer's own cho
 
 from __future__ import annotations
 
+import json
 import operator
+from collections import deque
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from functools import partial
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
 
 from ._errors import InfeasibleError, NeedsError, did_you_mean
+from ._saved import (
+    FORMAT,
+    HISTORY_LIMIT,
+    SavedStep,
+    SigningKey,
+    parse_text,
+    sign,
+    validate_document,
+    verify,
+)
 from ._state import LazyText, OptionState, SessionState, StateData
 from .explain import Explanation, Restriction, explain_exclusion
 from .model import Configuration, Needs, Quantities
 from .price import Quote, quote
 from .solve import TreeQuery
-from .solve._passes import Marginal
 from .solve._independent import IndependentQuery
+from .solve._passes import Marginal
 
 if TYPE_CHECKING:
     from ._configurator import Configurator, NeedsLike, _Plan
 
 __all__ = ["OptionState", "Session", "SessionState"]
 
-_FORMAT = "modcfg-session/1"
 #: What a session narrows with its choices (see ``_Plan.session_query``).
 _Query = TreeQuery | IndependentQuery
 _FORCED = "forced by your choices and needs"
@@ -53,6 +64,10 @@ class _Choice(NamedTuple):
         return f"{self.slot}.{self.module}{suffix}"
 
 
+#: A step of the history: the needs and the choices then.
+_History = tuple[Needs | None, tuple[_Choice, ...]]
+
+
 class _Step(NamedTuple):
     """What a returned state answers for, captured when it is returned: later choices, undo
     or other threads do not change it."""
@@ -72,14 +87,21 @@ class Session:
     >>> state = session.choose("frame", "oak")
     >>> state.count, state["glass"]["triple"].count, str(state["glass"]["triple"].from_price)
     (360, 36, '260.00')
+
+    A session keeps the last :attr:`HISTORY_LIMIT` steps for :meth:`undo`; :meth:`to_json`
+    saves it (optionally signed) and :meth:`from_json` restores it, checking the text as
+    untrusted input.
     """
+
+    #: The most undo (and redo) steps a session keeps, and a saved session may carry.
+    HISTORY_LIMIT: ClassVar[int] = HISTORY_LIMIT
 
     def __init__(self, cfg: Configurator, needs: NeedsLike = None) -> None:
         self._cfg = cfg
         self._needs = _as_needs(needs)
         self._choices: tuple[_Choice, ...] = ()
-        self._undo: list[tuple[Needs | None, tuple[_Choice, ...]]] = []
-        self._redo: list[tuple[Needs | None, tuple[_Choice, ...]]] = []
+        self._undo: deque[_History] = deque(maxlen=HISTORY_LIMIT)  # the oldest step goes
+        self._redo: deque[_History] = deque(maxlen=HISTORY_LIMIT)
         self._cache: SessionState | None = None
         self._plan_cache: _Plan | None = None
         self._query_cache: tuple[_Plan, tuple[_Choice, ...], _Query] | None = None
@@ -384,21 +406,36 @@ class Session:
         return self._apply(_as_needs(needs), self._choices, explain=None)
 
     def undo(self) -> SessionState:
-        """Go back one step (choose, unchoose, set_needs or complete)."""
-        if not self._undo:
-            raise NeedsError("nothing to undo")
-        self._redo.append((self._needs, self._choices))
-        needs, choices = self._undo.pop()
-        self._restore(needs, choices)
-        return self.state()
+        """Go back one step (choose, unchoose, set_needs or complete).
+
+        A session keeps the last :attr:`HISTORY_LIMIT` steps. Raises :class:`InfeasibleError`
+        (and changes nothing) when the step no longer leaves a valid configuration (a
+        restored session's history is checked as it is replayed).
+        """
+        return self._step_back(self._undo, self._redo, "undo")
 
     def redo(self) -> SessionState:
         """Redo the step undone last."""
-        if not self._redo:
-            raise NeedsError("nothing to redo")
-        self._undo.append((self._needs, self._choices))
-        needs, choices = self._redo.pop()
+        return self._step_back(self._redo, self._undo, "redo")
+
+    def _step_back(
+        self, source: deque[_History], target: deque[_History], what: str
+    ) -> SessionState:
+        if not source:
+            raise NeedsError(f"nothing to {what}")
+        current = (self._needs, self._choices)
+        previous_plan = self._plan_cache
+        needs, choices = source[-1]
         self._restore(needs, choices)
+        if not self._feasible():
+            self._restore(*current)
+            self._plan_cache = previous_plan
+            raise InfeasibleError(
+                f"the step to {what} leaves no valid configuration in this catalog; "
+                "make a new choice instead"
+            )
+        source.pop()
+        target.append(current)
         return self.state()
 
     def _restore(self, needs: Needs | None, choices: tuple[_Choice, ...]) -> None:
@@ -456,6 +493,8 @@ class Session:
                         + ", ".join(open_slots or ["the remaining modules"])
                         + " or call complete()"
                     )
+        if not solutions:  # pragma: no cover - the session never holds infeasible choices
+            raise InfeasibleError("no valid configuration completes these choices")
         cfg = self._cfg
         return quote(
             cfg.catalog,
@@ -478,8 +517,13 @@ class Session:
 
     # -- serialisation ----------------------------------------------------------------------
 
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-friendly dict that :meth:`from_json` restores exactly."""
+    def to_dict(self, *, signing_key: SigningKey | None = None) -> dict[str, Any]:
+        """A JSON-friendly dict that :meth:`from_dict` restores exactly.
+
+        With ``signing_key`` (bytes, or a mapping key id -> bytes whose last entry signs) the
+        dict carries an HMAC-SHA256 ``signature`` (and the ``kid``), so a session kept by the
+        client cannot be changed unnoticed.
+        """
         catalog = self._cfg.catalog
 
         def snapshot(needs: Needs | None, choices: tuple[_Choice, ...]) -> dict[str, Any]:
@@ -490,41 +534,85 @@ class Session:
                 "choices": [[c.slot, c.module, c.quantity] for c in choices],
             }
 
-        return {
-            "format": _FORMAT,
+        document = {
+            "format": FORMAT,
             "catalog": catalog.name,
             "version": catalog.version,
             **snapshot(self._needs, self._choices),
             "undo": [snapshot(*step) for step in self._undo],
             "redo": [snapshot(*step) for step in self._redo],
         }
+        return document if signing_key is None else sign(document, signing_key)
+
+    def to_json(self, *, signing_key: SigningKey | None = None) -> str:
+        """:meth:`to_dict` as JSON text, which :meth:`from_json` restores exactly."""
+        return json.dumps(self.to_dict(signing_key=signing_key), separators=(",", ":"))
 
     @classmethod
-    def from_json(cls, cfg: Configurator, data: Mapping[str, Any]) -> Session:
-        """Restore a session saved by :meth:`to_json` on the same catalog version."""
+    def from_json(
+        cls, cfg: Configurator, text: str | bytes, *, signing_key: SigningKey | None = None
+    ) -> Session:
+        """Restore a session saved by :meth:`to_json` on the same catalog version.
+
+        The text is untrusted: every field is checked (NeedsError naming its path), histories
+        longer than :attr:`HISTORY_LIMIT` steps are refused, and with ``signing_key`` (the
+        keys it was signed with) a missing or wrong signature raises :class:`SignatureError`.
+        """
+        return cls.from_dict(cfg, parse_text(text), signing_key=signing_key)
+
+    @classmethod
+    def from_dict(
+        cls,
+        cfg: Configurator,
+        data: Mapping[str, Any],
+        *,
+        signing_key: SigningKey | None = None,
+    ) -> Session:
+        """Restore a session saved by :meth:`to_dict` (checked as :meth:`from_json` says)."""
+        saved = validate_document(data)
+        if signing_key is not None:
+            verify(data, saved, signing_key)
         catalog = cfg.catalog
-        if not isinstance(data, Mapping) or data.get("format") != _FORMAT:
-            raise NeedsError(f"not a saved session (expected format '{_FORMAT}')")
-        if data.get("catalog") != catalog.name or data.get("version") != catalog.version:
+        if saved.catalog != catalog.name or saved.version != catalog.version:
             raise NeedsError(
-                f"the session was saved for catalog '{data.get('catalog')}' version "
-                f"{data.get('version')}, but this configurator has '{catalog.name}' version "
+                f"the session was saved for catalog '{saved.catalog}' version "
+                f"{saved.version}, but this configurator has '{catalog.name}' version "
                 f"{catalog.version}; start a new session or load that catalog version"
             )
         session = cls(cfg, None)
-
-        def load(step: Mapping[str, Any]) -> tuple[Needs | None, tuple[_Choice, ...]]:
-            needs = None if step.get("needs") is None else Needs.from_data(step["needs"])
-            choices = tuple(session._check(s, m, int(q)) for s, m, q in step.get("choices", []))
-            return needs, choices
-
-        needs, choices = load(data)
+        needs, choices = session._load(saved, "")
         session._restore(needs, choices)
         if not session._feasible():
             raise NeedsError("the saved choices leave no valid configuration in this catalog")
-        session._undo = [load(step) for step in data.get("undo", [])]
-        session._redo = [load(step) for step in data.get("redo", [])]
+        # (each history step is checked for a valid configuration when it is replayed)
+        session._undo.extend(session._load(s, f"undo[{n}].") for n, s in enumerate(saved.undo))
+        session._redo.extend(session._load(s, f"redo[{n}].") for n, s in enumerate(saved.redo))
         return session
+
+    def _load(self, step: SavedStep, where: str) -> _History:
+        """One saved step's needs and choices, checked against the catalog."""
+        needs: Needs | None = None
+        if step.needs is not None:
+            try:
+                needs = Needs.from_data(step.needs)
+                self._cfg.resolve(needs)
+            except NeedsError as exc:
+                raise NeedsError(f"{where}{exc}") from None
+        choices: list[_Choice] = []
+        seen: set[tuple[str, str | None]] = set()
+        for number, (slot, module, quantity) in enumerate(step.choices):
+            try:
+                choice = self._check(slot, module, quantity)
+            except NeedsError as exc:
+                raise NeedsError(f"{where}choices[{number}]: {exc}") from None
+            single = self._cfg.catalog.slots[slot].single
+            key = (slot, None if single else module)
+            if key in seen:
+                repeated = f"slot '{slot}'" if single else f"module '{slot}.{module}'"
+                raise NeedsError(f"{where}choices[{number}]: {repeated} is chosen twice")
+            seen.add(key)
+            choices.append(choice)
+        return needs, tuple(choices)
 
 
 def _price_range(
