@@ -505,15 +505,57 @@ class Session:
 
     def why_not(self, slot: str, module: str | None, *, quantity: int = 1) -> Explanation:
         """A minimal set of the customer's choices and needs (with the rules involved) that
-        excludes ``slot.module``; removing any one of them makes it possible again."""
+        excludes ``slot.module``; removing any one of them makes it possible again.
+
+        For an option that is possible, the explanation says so (``available`` is true) with
+        its number of completions and the total of the cheapest.
+        """
         option = _restriction(self._cfg, self._check(slot, module, quantity))
+        completions, from_price = self._completions_with(option)
+        if completions:
+            return Explanation(
+                option.label,
+                because=(),
+                rules={},
+                completions=completions,
+                from_price=from_price,
+                currency=self._cfg.catalog.currency,
+            )
         # the slot's own choice goes last, so the deletion keeps it only when it alone excludes
         others = [_restriction(self._cfg, c) for c in self._choices if c.slot != slot]
         others += [_restriction(self._cfg, c) for c in self._choices if c.slot == slot]
         explanation = explain_exclusion(self._cfg, self._needs, others, option)
-        if explanation is None:
-            raise NeedsError(f"{option.label} is possible: nothing excludes it")
+        if explanation is None:  # pragma: no cover - the engines agree
+            return Explanation(option.label, because=(), rules={})
         return explanation
+
+    def _completions_with(self, option: Restriction) -> tuple[int, Decimal | None]:
+        """The completions of the current choices with ``option``, and the cheapest total."""
+        plan = self._plan()
+        query = self._query().restricted(option.var, option.values)
+        if plan.cost_bound is not None or plan.problem.resources:
+            assert isinstance(query, TreeQuery)  # sessions narrow closed forms without budgets
+            spread = query.cost_distribution(plan.problem.resources, plan.cost_bound)
+            if not spread:
+                return 0, None
+            return sum(spread.values()), plan.total_of(min(spread))
+        key = query.best_key()
+        if key is None:
+            return 0, None
+        return query.count(), plan.total_of(query.cost_of(key))
+
+    def __repr__(self) -> str:
+        chosen = []
+        for choice in self._choices:
+            if self._cfg.catalog.slots[choice.slot].single:
+                chosen.append(f"{choice.slot}={choice.module or 'none'}")
+            else:
+                chosen.append(choice.label)
+        text = f"<Session {self._cfg.catalog.name}: {', '.join(chosen) or 'no choices'}"
+        state = self._cache
+        if state is not None and state.computed:  # (counting here would cost a pass)
+            text += f"; {state.count:,} completions"
+        return text + ">"
 
     # -- serialisation ----------------------------------------------------------------------
 
