@@ -94,6 +94,7 @@ def _set(document: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[st
         (("undo", 0, "needs"), [], "undo[0].needs"),
         (("needs", "quantity"), True, "needs.quantity"),
         (("needs", "quantity"), 2.5, "needs.quantity"),
+        (("undo", 1, "needs", "quantity"), "3", "undo[1].needs.quantity"),
         (("needs", "frequency"), "daily", "needs"),
         (("redo",), {"a": 1}, "redo"),
         (("format",), None, "format"),
