@@ -596,9 +596,11 @@ class Session:
     ) -> Session:
         """Restore a session saved by :meth:`to_json` on the same catalog version.
 
-        The text is untrusted: every field is checked (NeedsError naming its path), histories
-        longer than :attr:`HISTORY_LIMIT` steps are refused, and with ``signing_key`` (the
-        keys it was signed with) a missing or wrong signature raises :class:`SignatureError`.
+        The text is untrusted: every field is checked (NeedsError naming its path), texts
+        over 4,000,000 characters, steps of over 2,048 choices and histories longer than
+        :attr:`HISTORY_LIMIT` steps are refused, and with ``signing_key`` (the keys it was
+        signed with) a missing or wrong signature raises :class:`SignatureError` (without
+        it, a signature is not checked).
         """
         return cls.from_dict(cfg, parse_text(text), signing_key=signing_key)
 
