@@ -387,25 +387,29 @@ def test_a_state_read_by_many_threads_is_computed_once() -> None:
     expected = _snapshot(cfg.session().choose("frame", "oak"))
     for _ in range(5):
         state = session.state()
+        session.choose("glass", "triple")  # a change before the state is first read
         barrier = threading.Barrier(4)
         results: list[Any] = []
+        rows: list[Any] = []
 
         def read(
             state: modcfg.SessionState = state,
             barrier: threading.Barrier = barrier,
             results: list[Any] = results,
+            rows: list[Any] = rows,
         ) -> None:
             barrier.wait()
+            rows.append(state["glass"])
             results.append(_snapshot(state))
 
         threads = [threading.Thread(target=read) for _ in range(4)]
         for thread in threads:
             thread.start()
-        session.choose("glass", "triple")  # a change while the threads read
-        session.undo()
         for thread in threads:
             thread.join()
+        session.undo()
         assert results == [expected] * 4
+        assert all(row is rows[0] for row in rows)  # one computation, shared
 
 
 def test_option_state_is_a_plain_frozen_dataclass() -> None:
