@@ -96,6 +96,7 @@ def _set(document: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[st
         (("needs", "quantity"), 2.5, "needs.quantity"),
         (("undo", 1, "needs", "quantity"), "3", "undo[1].needs.quantity"),
         (("needs", "frequency"), "daily", "needs"),
+        (("needs", "prefer"), {"frame.oak": 2**63}, "needs.prefer.frame.oak"),
         (("redo",), {"a": 1}, "redo"),
         (("format",), None, "format"),
         (("choices", 0, 0), "frame-x", "frame-x"),

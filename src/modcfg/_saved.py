@@ -23,6 +23,7 @@ __all__ = [
     "HISTORY_LIMIT",
     "MAX_CHOICES",
     "MAX_TEXT",
+    "SavedNeeds",
     "SavedSession",
     "SavedStep",
     "SigningKey",
@@ -40,19 +41,37 @@ MAX_CHOICES = 2_048
 #: The longest saved-session JSON text accepted, in characters.
 MAX_TEXT = 4_000_000
 
+_NEEDS_FIELDS = 32  # (more than the need dimensions there are)
+
 #: A signing key, or signing keys by key id (the last one signs; any verifies by its id).
 SigningKey: TypeAlias = "bytes | Mapping[str, bytes]"
 
 _Name = Annotated[StrictStr, Field(max_length=200)]
 _Text = Annotated[StrictStr, Field(max_length=2_000)]
+#: A preference weight (weights are summed in 64-bit integers)
+_Weight = Annotated[StrictInt, Field(ge=-1_000_000_000, le=1_000_000_000)]
 _NeedsValue = (
     _Text
     | StrictInt
     | None
     | Annotated[list[_Text], Field(max_length=1_000)]
-    | Annotated[dict[_Text, StrictInt], Field(max_length=1_000)]
+    | Annotated[dict[_Text, _Weight], Field(max_length=1_000)]
 )
 _Choice = tuple[_Name, _Name | None, Annotated[StrictInt, Field(ge=0, le=1_000_000)]]
+
+
+class SavedNeeds(BaseModel):
+    """The needs of a step as saved: JSON values of bounded size, a whole-number quantity
+    (:class:`~modcfg.Needs` itself checks the dimensions and their meaning)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    __pydantic_extra__: dict[_Name, _NeedsValue] = Field(init=False)
+
+    quantity: StrictInt | None = None
+
+    def data(self) -> dict[str, Any]:
+        """The needs as they were saved."""
+        return self.model_dump(exclude_unset=True)
 
 
 class SavedStep(BaseModel):
@@ -60,7 +79,7 @@ class SavedStep(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    needs: Annotated[dict[_Name, _NeedsValue], Field(max_length=32)] | None = None
+    needs: SavedNeeds | None = None
     choices: Annotated[list[_Choice], Field(max_length=MAX_CHOICES)]
 
 
@@ -77,7 +96,7 @@ class SavedSession(SavedStep):
     signature: Annotated[StrictStr, Field(pattern="^[0-9a-f]{64}$")] | None = None
 
 
-def parse_text(text: object) -> Any:
+def parse_text(text: object) -> dict[str, Any]:
     """The JSON value of a saved session's text (NeedsError when it is not JSON text)."""
     if not isinstance(text, str | bytes | bytearray):
         raise NeedsError(
@@ -89,7 +108,7 @@ def parse_text(text: object) -> Any:
             f"the saved session is {len(text):,} characters long; at most {MAX_TEXT:,} are accepted"
         )
     try:
-        return json.loads(text)
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise NeedsError(
             f"the saved session is not valid JSON: {exc.msg} (line {exc.lineno}, "
@@ -97,6 +116,11 @@ def parse_text(text: object) -> Any:
         ) from None
     except (ValueError, RecursionError) as exc:  # bad UTF-8, huge numbers, deep nesting
         raise NeedsError(f"the saved session is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise NeedsError(
+            f"a saved session is a JSON object with format '{FORMAT}', not {_show(data)}"
+        )
+    return data
 
 
 def validate_document(data: object) -> SavedSession:
@@ -116,8 +140,12 @@ def validate_document(data: object) -> SavedSession:
     try:
         return SavedSession.model_validate(dict(data))
     except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
-        where = field_path(data, error["loc"])
+        # the most precise error (a union reports one per member)
+        located = [
+            (field_path(data, error["loc"], missing=error["type"] == "missing"), error)
+            for error in exc.errors(include_url=False)
+        ]
+        where, error = max(located, key=lambda item: len(item[0]))
         message = str(error["msg"])
         if error["type"] == "too_long" and where in ("undo", "redo"):
             message = f"a session keeps at most {HISTORY_LIMIT} steps; this one has more"
@@ -139,6 +167,12 @@ def _check_lengths(data: Mapping[str, Any]) -> None:
                 )
             steps += [(f"{history}[{n}].", step) for n, step in enumerate(items)]
     for where, step in steps:
+        needs = step.get("needs") if isinstance(step, Mapping) else None
+        if isinstance(needs, Mapping) and len(needs) > _NEEDS_FIELDS:
+            raise NeedsError(
+                f"{where}needs: needs have at most {_NEEDS_FIELDS} dimensions; these have "
+                f"{len(needs):,}"
+            )
         choices = step.get("choices") if isinstance(step, Mapping) else None
         if isinstance(choices, list | tuple) and len(choices) > MAX_CHOICES:
             raise NeedsError(
@@ -147,22 +181,21 @@ def _check_lengths(data: Mapping[str, Any]) -> None:
             )
 
 
-def field_path(data: object, loc: tuple[int | str, ...]) -> str:
+def field_path(data: object, loc: tuple[int | str, ...], *, missing: bool = False) -> str:
     """``undo[3].choices[0][2]``: the location of an error in the document itself (the
-    validator's own labels, such as the member of a union, are left out)."""
+    validator's own labels, such as the member of a union, are left out; ``missing``: the
+    last part names an absent field or item)."""
     path = ""
-    for part in loc:
+    for number, part in enumerate(loc):
+        if missing and number == len(loc) - 1:
+            return f"{path}[{part}]" if isinstance(part, int) else f"{path}.{part}".lstrip(".")
         if isinstance(data, Mapping) and isinstance(part, str) and part in data:
             path += f".{part}" if path else part
             data = data[part]
         elif isinstance(data, list | tuple) and isinstance(part, int) and part < len(data):
             path += f"[{part}]"
             data = data[part]
-        elif isinstance(part, str) and not path:  # a missing top-level field
-            return part
-        elif isinstance(part, int):  # a missing item of a choice
-            return f"{path}[{part}]"
-        else:
+        elif isinstance(part, int):
             break
     return path
 

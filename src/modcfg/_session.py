@@ -637,11 +637,8 @@ class Session:
         """One saved step's needs and choices, checked against the catalog."""
         needs: Needs | None = None
         if step.needs is not None:
-            quantity = step.needs.get("quantity", 1)
-            if not isinstance(quantity, int):  # (Needs itself would read "3" as 3)
-                raise NeedsError(f"{where}needs.quantity: must be a whole number, not {quantity!r}")
             try:
-                needs = Needs.from_data(step.needs)
+                needs = Needs.from_data(step.needs.data())
                 self._cfg.resolve(needs)
             except NeedsError as exc:
                 raise NeedsError(f"{where}{exc}") from None
