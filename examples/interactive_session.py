@@ -1,5 +1,7 @@
 """A guided dialogue: choose modules one at a time, never reaching a dead end."""
 
+import json
+
 import modcfg
 
 cfg = modcfg.compile(modcfg.load_catalog("windows_pro"))
@@ -17,5 +19,8 @@ print(session.why_not("glass", "triple"))
 quote = session.complete()
 print(f"completed: {dict(quote.configuration)} for {quote.currency} {quote.total}")
 print(f"{quote.instalments} instalments of {quote.currency} {quote.instalment_amount}")
-saved = session.to_json()  # keep it in the client; restore with modcfg.Session.from_json
-assert modcfg.Session.from_json(cfg, saved).to_json() == saved
+print(session)
+secret = b"storefront signing key"  # the server's secret: the client cannot forge needs
+saved = session.to_json(signing_key=secret)  # JSON text to keep in the client
+assert modcfg.Session.from_json(cfg, saved, signing_key=secret).to_json() == session.to_json()
+print(json.dumps(dict(quote.configuration)))  # multi-select slots as {module: quantity}

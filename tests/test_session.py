@@ -3,6 +3,7 @@ are exact, and explanations are minimal."""
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import threading
 from collections.abc import Mapping
@@ -220,15 +221,15 @@ def test_budget_too_small_lists_the_clash_and_ranked_relaxations() -> None:
     assert all(isinstance(r.from_price, Decimal) for r in error.relaxations)
 
 
-def test_session_json_round_trip() -> None:
+def test_session_dict_round_trip() -> None:
     cfg = modcfg.compile(modcfg.load_catalog("windows_pro"))
     session = cfg.session(modcfg.Needs(quantity=2))
     session.choose("frame", "oak")
     session.choose("glass", "triple")
     session.undo()
-    saved = session.to_json()
-    restored = modcfg.Session.from_json(cfg, saved)
-    assert restored.to_json() == saved
+    saved = session.to_dict()
+    restored = modcfg.Session.from_dict(cfg, saved)
+    assert restored.to_dict() == saved
     assert restored.state().count == session.state().count
     restored.redo()
     session.redo()
@@ -237,10 +238,10 @@ def test_session_json_round_trip() -> None:
 
 def test_restoring_on_another_catalog_version_names_the_change() -> None:
     cfg = modcfg.compile(modcfg.load_catalog("windows"))
-    saved = cfg.session().to_json()
+    saved = cfg.session().to_dict()
     saved["version"] = "2025.9"
     with pytest.raises(modcfg.NeedsError, match=r"version 2025\.9"):
-        modcfg.Session.from_json(cfg, saved)
+        modcfg.Session.from_dict(cfg, saved)
 
 
 def test_complete_and_quote() -> None:
@@ -343,3 +344,116 @@ def test_steps_and_compiles_leave_no_cyclic_garbage() -> None:
     finally:
         if enabled:
             gc.enable()
+
+
+def _snapshot(state: modcfg.SessionState) -> tuple[int, Any, dict[str, dict[str, Any]]]:
+    options = {
+        slot: {m: (o.status, o.count, o.from_price, o.reason) for m, o in row.items()}
+        for slot, row in state.items()
+    }
+    return state.count, state.price_range, options
+
+
+def test_a_returned_state_is_a_snapshot() -> None:
+    """A state answers for the choices it was returned for, whenever and wherever it is read."""
+    cfg = modcfg.compile(modcfg.load_catalog("windows_pro"))
+    expected = _snapshot(cfg.session().choose("frame", "pvc"))
+    assert expected[0] == 2_479
+    session = cfg.session()
+    first = session.choose("frame", "pvc")
+    second = session.choose("glass", "double")
+    assert first.count == 2_479
+    assert second.count == 432
+    session.undo()
+    session.undo()
+    assert _snapshot(first) == expected
+    untouched = session.choose("frame", "pvc")
+    session.choose("grade", "g2")
+    results: list[Any] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(_snapshot(untouched))) for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [expected] * 4
+
+
+def test_a_state_read_by_many_threads_is_computed_once() -> None:
+    cfg = modcfg.compile(modcfg.load_catalog("windows_pro"))
+    session = cfg.session()
+    session.choose("frame", "oak")
+    expected = _snapshot(cfg.session().choose("frame", "oak"))
+    for _ in range(5):
+        state = session.state()
+        session.choose("glass", "triple")  # a change before the state is first read
+        barrier = threading.Barrier(4)
+        results: list[Any] = []
+        rows: list[Any] = []
+
+        def read(
+            state: modcfg.SessionState = state,
+            barrier: threading.Barrier = barrier,
+            results: list[Any] = results,
+            rows: list[Any] = rows,
+        ) -> None:
+            barrier.wait()
+            rows.append(state["glass"])
+            results.append(_snapshot(state))
+
+        threads = [threading.Thread(target=read) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        session.undo()
+        assert results == [expected] * 4
+        assert all(row is rows[0] for row in rows)  # one computation, shared
+
+
+def test_option_state_is_a_plain_frozen_dataclass() -> None:
+    option = modcfg.OptionState("available", 3, Decimal("10.00"))
+    assert dataclasses.is_dataclass(option)
+    assert not hasattr(option, "__dict__")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        option.count = 4  # type: ignore[misc]
+    assert option == modcfg.OptionState("available", 3, Decimal("10.00"), None)
+    assert option.reason is None
+    cfg = modcfg.compile(modcfg.load_catalog("bicycle"))
+    state = cfg.session().choose("frame", "road-carbon")
+    for row in state.values():
+        for shown in row.values():
+            assert type(shown) is modcfg.OptionState
+            assert dataclasses.replace(shown) == shown
+
+
+def test_session_repr_names_the_catalog_and_choices() -> None:
+    cfg = modcfg.compile(modcfg.load_catalog("windows_pro"))
+    session = cfg.session()
+    assert repr(session) == "<Session windows_pro: no choices>"
+    session.choose("frame", "pvc")
+    state = session.choose("glass", "double")
+    assert repr(session) == "<Session windows_pro: frame=pvc, glass=double>"  # not counted yet
+    assert state.count == 432
+    assert repr(session) == "<Session windows_pro: frame=pvc, glass=double; 432 completions>"
+    session.choose("hardware", "trickle-vent", 2)
+    assert "hardware.trickle-vent x 2" in repr(session)
+
+
+def test_why_not_on_an_available_option_says_it_is_available() -> None:
+    cfg = modcfg.compile(modcfg.load_catalog("windows_pro"))
+    session = cfg.session()
+    state = session.choose("frame", "pvc")
+    explanation = session.why_not("glass", "laminated")
+    option = state["glass"]["laminated"]
+    assert explanation.available
+    assert explanation.because == ()
+    assert explanation.completions == option.count
+    assert explanation.from_price == option.from_price
+    assert str(explanation) == (
+        f"glass.laminated is available: {option.count:,} completions from EUR {option.from_price}"
+    )
+    excluded = session.why_not("glass", "triple")
+    assert not excluded.available
+    assert "is not possible" in str(excluded)

@@ -18,6 +18,7 @@ from ._errors import (
     ModcfgError,
     NeedsError,
     Relaxation,
+    SignatureError,
 )
 from ._session import Session
 from ._state import OptionState, SessionState
@@ -54,6 +55,7 @@ __all__ = [
     "Relaxation",
     "Session",
     "SessionState",
+    "SignatureError",
     "bundled_catalogs",
     "catalog_schema",
     "compile",

@@ -8,7 +8,8 @@ where (file, line, slot, module, rule id) and how to fix it::
      │    └── CatalogNotFoundError   no such catalog file or bundled name
      │                               (also a FileNotFoundError)
      ├── NeedsError                  a customer's needs are malformed or do not fit the catalog
-     │                               (also a ValueError)
+     │    │                          (also a ValueError)
+     │    └── SignatureError         a signed saved session's signature does not hold
      ├── InfeasibleError             no configuration satisfies the needs or the catalog's
      │                               rules (carries the conflict: needs and rule ids)
      └── LimitExceeded               a configured time or size limit was hit
@@ -33,6 +34,7 @@ __all__ = [
     "ModcfgError",
     "NeedsError",
     "Relaxation",
+    "SignatureError",
     "did_you_mean",
 ]
 
@@ -95,6 +97,13 @@ class CatalogNotFoundError(CatalogError, FileNotFoundError):
 
 class NeedsError(ModcfgError, ValueError):
     """A customer's needs are malformed or refer to things the catalog does not have."""
+
+    __module__ = "modcfg"
+
+
+class SignatureError(NeedsError):
+    """A saved session restored with a signing key is unsigned, was changed after it was
+    signed, or was signed with a key that is not given (a forged loyalty frequency, say)."""
 
     __module__ = "modcfg"
 

@@ -9,34 +9,46 @@ not). ``why_not`` explains an excluded module in terms of the customer's own cho
 
 from __future__ import annotations
 
+import json
 import operator
+from collections import deque
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from functools import partial
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
 
 from ._errors import InfeasibleError, NeedsError, did_you_mean
-from ._state import OptionState, SessionState, StateData, option_state
+from ._saved import (
+    FORMAT,
+    HISTORY_LIMIT,
+    SavedStep,
+    SigningKey,
+    parse_text,
+    sign,
+    validate_document,
+    verify,
+)
+from ._state import LazyText, OptionState, SessionState, StateData
 from .explain import Explanation, Restriction, explain_exclusion
 from .model import Configuration, Needs, Quantities
 from .price import Quote, quote
 from .solve import TreeQuery
 from .solve._independent import IndependentQuery
+from .solve._passes import Marginal
 
 if TYPE_CHECKING:
     from ._configurator import Configurator, NeedsLike, _Plan
 
 __all__ = ["OptionState", "Session", "SessionState"]
 
-_FORMAT = "modcfg-session/1"
 #: What a session narrows with its choices (see ``_Plan.session_query``).
 _Query = TreeQuery | IndependentQuery
 _FORCED = "forced by your choices and needs"
 _FIRST, _SECOND = itemgetter(0), itemgetter(1)
 _KNOWN = partial(operator.is_not, None)  # a key that is not None
 _REFUSED = "you chose none of it (unchoose to change)"
-_REFUSED_STATE = option_state("excluded", 0, None, _REFUSED)  # immutable: shared
+_REFUSED_STATE = OptionState("excluded", 0, None, _REFUSED)  # immutable: shared
 
 
 class _Choice(NamedTuple):
@@ -52,6 +64,21 @@ class _Choice(NamedTuple):
         return f"{self.slot}.{self.module}{suffix}"
 
 
+#: A step of the history: the needs and the choices then.
+_History = tuple[Needs | None, tuple[_Choice, ...]]
+
+
+class _Step(NamedTuple):
+    """What a returned state answers for, captured when it is returned: later choices, undo
+    or other threads do not change it."""
+
+    cfg: Configurator
+    needs: Needs | None
+    plan: _Plan
+    choices: tuple[_Choice, ...]
+    query: _Query  # the plan's query narrowed by the choices (its passes run when asked)
+
+
 class Session:
     """One customer's interactive configuration on a compiled catalog.
 
@@ -60,14 +87,21 @@ class Session:
     >>> state = session.choose("frame", "oak")
     >>> state.count, state["glass"]["triple"].count, str(state["glass"]["triple"].from_price)
     (360, 36, '260.00')
+
+    A session keeps the last :attr:`HISTORY_LIMIT` steps for :meth:`undo`; :meth:`to_json`
+    saves it (optionally signed) and :meth:`from_json` restores it, checking the text as
+    untrusted input.
     """
+
+    #: The most undo (and redo) steps a session keeps, and a saved session may carry.
+    HISTORY_LIMIT: ClassVar[int] = HISTORY_LIMIT
 
     def __init__(self, cfg: Configurator, needs: NeedsLike = None) -> None:
         self._cfg = cfg
         self._needs = _as_needs(needs)
         self._choices: tuple[_Choice, ...] = ()
-        self._undo: list[tuple[Needs | None, tuple[_Choice, ...]]] = []
-        self._redo: list[tuple[Needs | None, tuple[_Choice, ...]]] = []
+        self._undo: deque[_History] = deque(maxlen=HISTORY_LIMIT)  # the oldest step goes
+        self._redo: deque[_History] = deque(maxlen=HISTORY_LIMIT)
         self._cache: SessionState | None = None
         self._plan_cache: _Plan | None = None
         self._query_cache: tuple[_Plan, tuple[_Choice, ...], _Query] | None = None
@@ -96,27 +130,6 @@ class Session:
             self._plan_cache = self._cfg._plan(self._needs)
         return self._plan_cache
 
-    def _restriction(self, choice: _Choice) -> Restriction:
-        key = (choice.slot, choice.module, choice.quantity)
-        found = self._cfg._restrictions.get(key)
-        if found is None:
-            found = self._cfg._restrictions[key] = self._new_restriction(choice)
-        return found
-
-    def _new_restriction(self, choice: _Choice) -> Restriction:
-        cfg = self._cfg
-        var = cfg._slot_index[choice.slot]
-        domain = cfg._domains[var]
-        if cfg.catalog.slots[choice.slot].single:
-            values = frozenset({domain.choices.index(choice.module)})
-        else:
-            values = frozenset(
-                v
-                for v, units in enumerate(domain.units)
-                if dict(units).get(choice.module or "", 0) == choice.quantity
-            )
-        return Restriction(choice.label, var, values)
-
     def _query(self, choices: tuple[_Choice, ...] | None = None) -> _Query:
         plan = self._plan()
         wanted = self._choices if choices is None else choices
@@ -137,19 +150,26 @@ class Session:
         if cached is not None and cached[0] is plan and cached[1] == choices[: len(cached[1])]:
             query, start = cached[2], len(cached[1])
         for choice in choices[start:]:
-            restriction = self._restriction(choice)
+            restriction = _restriction(self._cfg, choice)
             query = query.restricted(restriction.var, restriction.values)
         return query
 
     def state(self) -> SessionState:
-        """Every module's status, completion count and from-price under the current choices."""
+        """Every module's status, completion count and from-price under the current choices.
+
+        The state is a snapshot: it keeps answering for these choices after later changes.
+        """
         if self._cache is None:
-            self._cache = SessionState(self._compute_state, self._cfg.catalog.currency)
+            step = _Step(self._cfg, self._needs, self._plan(), self._choices, self._query())
+            self._cache = SessionState(
+                partial(Session._compute_state, step), self._cfg.catalog.currency
+            )
         return self._cache
 
-    def _compute_state(self) -> StateData:
-        cfg, plan = self._cfg, self._plan()
-        query = self._query()
+    @staticmethod
+    def _compute_state(step: _Step) -> StateData:
+        cfg, plan = step.cfg, step.plan
+        query = step.query
         budgeted = plan.cost_bound is not None or bool(plan.problem.resources)
         marginals = query.marginals()
         price_of = plan.total_of
@@ -165,7 +185,7 @@ class Session:
         refused: set[tuple[str, str | None]] = set()
         taken: dict[str, str] = {}
         single, index = cfg._single_slots, cfg._slot_index
-        for c in self._choices:
+        for c in step.choices:
             if c.quantity > 0:
                 picked.setdefault(c.slot, set()).add(c.module)
             else:
@@ -177,13 +197,16 @@ class Session:
         entry_of = cfg._option_entries
         nothing: set[str | None] = set()
         options: dict[str, dict[str, OptionState]] = {}
+        # available options with the same completions and cheapest one look alike:
+        # they share one (immutable) state
+        shown: dict[Marginal, OptionState] = {}
         for var, (slot_id, entries) in enumerate(cfg._option_rows):
             marginal = marginals[var]
             chosen_here = picked.get(slot_id, nothing)
             chose_other: OptionState | None = None  # one state for every other module
             todo = entries
             if slot_id in taken:  # a single-choice slot: every other module is excluded
-                chose_other = option_state(
+                chose_other = OptionState(
                     "excluded", 0, None, f"you chose {taken[slot_id]} (unchoose to switch)"
                 )
                 row: dict[str, OptionState] = dict.fromkeys(map(_FIRST, entries), chose_other)
@@ -193,12 +216,17 @@ class Session:
                 row = {}
                 if single[var] and not budgeted and not chosen_here:  # the common case, lean
                     for module_id, value, values, _ in todo:
-                        count, key = marginal[value]
+                        entry = marginal[value]
+                        alike = shown.get(entry)
+                        if alike is not None:
+                            row[module_id] = alike
+                            continue
+                        count, key = entry
                         if not count:
                             if reasons is None:
-                                reasons = _Reasons(self, plan, query)
-                            row[module_id] = option_state(
-                                "excluded", 0, None, partial(reasons.explain, var, values)
+                                reasons = _Reasons(step)
+                            row[module_id] = OptionState(
+                                "excluded", 0, None, LazyText(reasons.explain, var, values)
                             )
                             continue
                         assert key is not None  # known when there are completions
@@ -206,9 +234,11 @@ class Session:
                         if cheapest is None:
                             cheapest = price_of_key(key)
                         if count == total:
-                            row[module_id] = option_state("implied", count, cheapest, _FORCED)
+                            row[module_id] = OptionState("implied", count, cheapest, _FORCED)
                         else:
-                            row[module_id] = option_state("available", count, cheapest)
+                            row[module_id] = shown[entry] = OptionState(
+                                "available", count, cheapest
+                            )
                     options[slot_id] = row
                     continue
             counts: list[int] | None = None
@@ -223,21 +253,21 @@ class Session:
                     key = min(filter(_KNOWN, pick(keys)), default=None)
                 price: Decimal | None = None
                 if count and budgeted:  # the count and from-price within the budget
-                    spread = self._spread_with(query, var, values, plan)
+                    spread = Session._spread_with(query, var, values, plan)
                     count = sum(spread.values())
                     price = price_of(min(spread)) if spread else None
                 if not count:
                     if module_id in chosen_here:
-                        row[module_id] = option_state("chosen", 0, None)
+                        row[module_id] = OptionState("chosen", 0, None)
                     elif (slot_id, module_id) in refused:
                         row[module_id] = _REFUSED_STATE
                     elif chose_other is not None:
                         row[module_id] = chose_other
                     else:
                         if reasons is None:
-                            reasons = _Reasons(self, plan, query)
-                        row[module_id] = option_state(
-                            "excluded", 0, None, partial(reasons.explain, var, values)
+                            reasons = _Reasons(step)
+                        row[module_id] = OptionState(
+                            "excluded", 0, None, LazyText(reasons.explain, var, values)
                         )
                     continue
                 if price is None and key is not None:  # (budgeted: from the spread)
@@ -245,20 +275,19 @@ class Session:
                     if price is None:
                         price = price_of_key(key)
                 if module_id in chosen_here:
-                    row[module_id] = option_state("chosen", count, price)
+                    row[module_id] = OptionState("chosen", count, price)
                 elif count == total:
-                    row[module_id] = option_state("implied", count, price, _FORCED)
+                    row[module_id] = OptionState("implied", count, price, _FORCED)
                 else:
-                    row[module_id] = option_state("available", count, price)
+                    row[module_id] = OptionState("available", count, price)
             options[slot_id] = row
         if budgeted:
             price_range = None if costs is None else (price_of(costs[0]), price_of(costs[1]))
             return options, total, price_range
         return options, total, partial(_price_range, query, price_of)  # worked out when read
 
-    def _spread_with(
-        self, query: _Query, var: int, values: list[int], plan: _Plan
-    ) -> dict[int, int]:
+    @staticmethod
+    def _spread_with(query: _Query, var: int, values: list[int], plan: _Plan) -> dict[int, int]:
         assert isinstance(query, TreeQuery)  # sessions narrow closed forms without budgets
         problem = query.problem.copy()
         mask = problem.allowed[var]
@@ -280,7 +309,7 @@ class Session:
         if not self._cfg.catalog.slots[choice.slot].single or choice.quantity != 1:
             return False
         state = self._cache
-        if state is not None and state._data is not None:
+        if state is not None and state.computed:
             option = state[choice.slot].get(choice.module)
             return option is not None and option.status != "excluded" and option.count > 0
         plan = self._plan()
@@ -377,21 +406,36 @@ class Session:
         return self._apply(_as_needs(needs), self._choices, explain=None)
 
     def undo(self) -> SessionState:
-        """Go back one step (choose, unchoose, set_needs or complete)."""
-        if not self._undo:
-            raise NeedsError("nothing to undo")
-        self._redo.append((self._needs, self._choices))
-        needs, choices = self._undo.pop()
-        self._restore(needs, choices)
-        return self.state()
+        """Go back one step (choose, unchoose, set_needs or complete).
+
+        A session keeps the last :attr:`HISTORY_LIMIT` steps. Raises :class:`InfeasibleError`
+        (and changes nothing) when the step no longer leaves a valid configuration (a
+        restored session's history is checked as it is replayed).
+        """
+        return self._step_back(self._undo, self._redo, "undo")
 
     def redo(self) -> SessionState:
         """Redo the step undone last."""
-        if not self._redo:
-            raise NeedsError("nothing to redo")
-        self._undo.append((self._needs, self._choices))
-        needs, choices = self._redo.pop()
+        return self._step_back(self._redo, self._undo, "redo")
+
+    def _step_back(
+        self, source: deque[_History], target: deque[_History], what: str
+    ) -> SessionState:
+        if not source:
+            raise NeedsError(f"nothing to {what}")
+        current = (self._needs, self._choices)
+        previous_plan = self._plan_cache
+        needs, choices = source[-1]
         self._restore(needs, choices)
+        if not self._feasible():
+            self._restore(*current)
+            self._plan_cache = previous_plan
+            raise InfeasibleError(
+                f"the step to {what} leaves no valid configuration in this catalog; "
+                "make a new choice instead"
+            )
+        source.pop()
+        target.append(current)
         return self.state()
 
     def _restore(self, needs: Needs | None, choices: tuple[_Choice, ...]) -> None:
@@ -449,6 +493,8 @@ class Session:
                         + ", ".join(open_slots or ["the remaining modules"])
                         + " or call complete()"
                     )
+        if not solutions:  # pragma: no cover - the session never holds infeasible choices
+            raise InfeasibleError("no valid configuration completes these choices")
         cfg = self._cfg
         return quote(
             cfg.catalog,
@@ -459,20 +505,67 @@ class Session:
 
     def why_not(self, slot: str, module: str | None, *, quantity: int = 1) -> Explanation:
         """A minimal set of the customer's choices and needs (with the rules involved) that
-        excludes ``slot.module``; removing any one of them makes it possible again."""
-        option = self._restriction(self._check(slot, module, quantity))
+        excludes ``slot.module``; removing any one of them makes it possible again.
+
+        For an option that is possible, the explanation says so (``available`` is true) with
+        its number of completions and the total of the cheapest.
+        """
+        option = _restriction(self._cfg, self._check(slot, module, quantity))
+        completions, from_price = self._completions_with(option)
+        if completions:
+            return Explanation(
+                option.label,
+                because=(),
+                rules={},
+                completions=completions,
+                from_price=from_price,
+                currency=self._cfg.catalog.currency,
+            )
         # the slot's own choice goes last, so the deletion keeps it only when it alone excludes
-        others = [self._restriction(c) for c in self._choices if c.slot != slot]
-        others += [self._restriction(c) for c in self._choices if c.slot == slot]
+        others = [_restriction(self._cfg, c) for c in self._choices if c.slot != slot]
+        others += [_restriction(self._cfg, c) for c in self._choices if c.slot == slot]
         explanation = explain_exclusion(self._cfg, self._needs, others, option)
-        if explanation is None:
-            raise NeedsError(f"{option.label} is possible: nothing excludes it")
+        if explanation is None:  # pragma: no cover - the engines agree
+            return Explanation(option.label, because=(), rules={})
         return explanation
+
+    def _completions_with(self, option: Restriction) -> tuple[int, Decimal | None]:
+        """The completions of the current choices with ``option``, and the cheapest total."""
+        plan = self._plan()
+        query = self._query().restricted(option.var, option.values)
+        if plan.cost_bound is not None or plan.problem.resources:
+            assert isinstance(query, TreeQuery)  # sessions narrow closed forms without budgets
+            spread = query.cost_distribution(plan.problem.resources, plan.cost_bound)
+            if not spread:
+                return 0, None
+            return sum(spread.values()), plan.total_of(min(spread))
+        key = query.best_key()
+        if key is None:
+            return 0, None
+        return query.count(), plan.total_of(query.cost_of(key))
+
+    def __repr__(self) -> str:
+        chosen = []
+        for choice in self._choices:
+            if self._cfg.catalog.slots[choice.slot].single:
+                chosen.append(f"{choice.slot}={choice.module or 'none'}")
+            else:
+                chosen.append(choice.label)
+        text = f"<Session {self._cfg.catalog.name}: {', '.join(chosen) or 'no choices'}"
+        state = self._cache
+        if state is not None and state.computed:  # (counting here would cost a pass)
+            text += f"; {state.count:,} completions"
+        return text + ">"
 
     # -- serialisation ----------------------------------------------------------------------
 
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-friendly dict that :meth:`from_json` restores exactly."""
+    def to_dict(self, *, signing_key: SigningKey | None = None) -> dict[str, Any]:
+        """A JSON-friendly dict that :meth:`from_dict` restores exactly.
+
+        With ``signing_key`` (bytes, or a mapping key id -> bytes whose last entry signs) the
+        dict carries an HMAC-SHA256 ``signature`` (and the ``kid``), so a session kept by the
+        client cannot be changed unnoticed.
+        """
         catalog = self._cfg.catalog
 
         def snapshot(needs: Needs | None, choices: tuple[_Choice, ...]) -> dict[str, Any]:
@@ -483,41 +576,87 @@ class Session:
                 "choices": [[c.slot, c.module, c.quantity] for c in choices],
             }
 
-        return {
-            "format": _FORMAT,
+        document = {
+            "format": FORMAT,
             "catalog": catalog.name,
             "version": catalog.version,
             **snapshot(self._needs, self._choices),
             "undo": [snapshot(*step) for step in self._undo],
             "redo": [snapshot(*step) for step in self._redo],
         }
+        return document if signing_key is None else sign(document, signing_key)
+
+    def to_json(self, *, signing_key: SigningKey | None = None) -> str:
+        """:meth:`to_dict` as JSON text, which :meth:`from_json` restores exactly."""
+        return json.dumps(self.to_dict(signing_key=signing_key), separators=(",", ":"))
 
     @classmethod
-    def from_json(cls, cfg: Configurator, data: Mapping[str, Any]) -> Session:
-        """Restore a session saved by :meth:`to_json` on the same catalog version."""
+    def from_json(
+        cls, cfg: Configurator, text: str | bytes, *, signing_key: SigningKey | None = None
+    ) -> Session:
+        """Restore a session saved by :meth:`to_json` on the same catalog version.
+
+        The text is untrusted: every field is checked (NeedsError naming its path), texts
+        over 4,000,000 characters, steps of over 2,048 choices and histories longer than
+        :attr:`HISTORY_LIMIT` steps are refused, and with ``signing_key`` (the keys it was
+        signed with) a missing or wrong signature raises :class:`SignatureError` (without
+        it, a signature is not checked).
+        """
+        return cls.from_dict(cfg, parse_text(text), signing_key=signing_key)
+
+    @classmethod
+    def from_dict(
+        cls,
+        cfg: Configurator,
+        data: Mapping[str, Any],
+        *,
+        signing_key: SigningKey | None = None,
+    ) -> Session:
+        """Restore a session saved by :meth:`to_dict` (checked as :meth:`from_json` says)."""
+        saved = validate_document(data)
+        if signing_key is not None:
+            verify(data, saved, signing_key)
         catalog = cfg.catalog
-        if not isinstance(data, Mapping) or data.get("format") != _FORMAT:
-            raise NeedsError(f"not a saved session (expected format '{_FORMAT}')")
-        if data.get("catalog") != catalog.name or data.get("version") != catalog.version:
+        if saved.catalog != catalog.name or saved.version != catalog.version:
             raise NeedsError(
-                f"the session was saved for catalog '{data.get('catalog')}' version "
-                f"{data.get('version')}, but this configurator has '{catalog.name}' version "
+                f"the session was saved for catalog '{saved.catalog}' version "
+                f"{saved.version}, but this configurator has '{catalog.name}' version "
                 f"{catalog.version}; start a new session or load that catalog version"
             )
         session = cls(cfg, None)
-
-        def load(step: Mapping[str, Any]) -> tuple[Needs | None, tuple[_Choice, ...]]:
-            needs = None if step.get("needs") is None else Needs.from_data(step["needs"])
-            choices = tuple(session._check(s, m, int(q)) for s, m, q in step.get("choices", []))
-            return needs, choices
-
-        needs, choices = load(data)
+        needs, choices = session._load(saved, "")
         session._restore(needs, choices)
         if not session._feasible():
             raise NeedsError("the saved choices leave no valid configuration in this catalog")
-        session._undo = [load(step) for step in data.get("undo", [])]
-        session._redo = [load(step) for step in data.get("redo", [])]
+        # (each history step is checked for a valid configuration when it is replayed)
+        session._undo.extend(session._load(s, f"undo[{n}].") for n, s in enumerate(saved.undo))
+        session._redo.extend(session._load(s, f"redo[{n}].") for n, s in enumerate(saved.redo))
         return session
+
+    def _load(self, step: SavedStep, where: str) -> _History:
+        """One saved step's needs and choices, checked against the catalog."""
+        needs: Needs | None = None
+        if step.needs is not None:
+            try:
+                needs = Needs.from_data(step.needs.data())
+                self._cfg.resolve(needs)
+            except NeedsError as exc:
+                raise NeedsError(f"{where}{exc}") from None
+        choices: list[_Choice] = []
+        seen: set[tuple[str, str | None]] = set()
+        for number, (slot, module, quantity) in enumerate(step.choices):
+            try:
+                choice = self._check(slot, module, quantity)
+            except NeedsError as exc:
+                raise NeedsError(f"{where}choices[{number}]: {exc}") from None
+            single = self._cfg.catalog.slots[slot].single
+            key = (slot, None if single else module)
+            if key in seen:
+                repeated = f"slot '{slot}'" if single else f"module '{slot}.{module}'"
+                raise NeedsError(f"{where}choices[{number}]: {repeated} is chosen twice")
+            seen.add(key)
+            choices.append(choice)
+        return needs, tuple(choices)
 
 
 def _price_range(
@@ -531,15 +670,15 @@ def _price_range(
 
 
 class _Reasons:
-    """Why excluded modules are excluded, in the customer's terms: worked out for one state
-    when first asked (the state keeps what it needs, so later changes do not affect it)."""
+    """Why excluded modules are excluded, in the customer's terms: worked out for one state's
+    step when first asked."""
 
-    def __init__(self, session: Session, plan: _Plan, query: _Query) -> None:
-        self._cfg = session._cfg
-        self._plan = plan
-        self._problem = query.problem
-        self._restrictions = [session._restriction(choice) for choice in session._choices]
-        self._needs = bool(session._needs)
+    def __init__(self, step: _Step) -> None:
+        self._cfg = step.cfg
+        self._plan = step.plan
+        self._problem = step.query.problem
+        self._restrictions = [_restriction(step.cfg, choice) for choice in step.choices]
+        self._needs = bool(step.needs)
         # per (rule, variable, choice): the variable's values the rule allows with the choice
         self._compatible: dict[tuple[int, int, int], set[int]] = {}
 
@@ -584,3 +723,26 @@ def _as_needs(needs: NeedsLike) -> Needs | None:
     if needs is None or isinstance(needs, Needs):
         return needs
     return Needs.from_data(needs)
+
+
+def _restriction(cfg: Configurator, choice: _Choice) -> Restriction:
+    """The value indexes a choice leaves its slot (memoised by the configurator)."""
+    key = (choice.slot, choice.module, choice.quantity)
+    found = cfg._restrictions.get(key)
+    if found is None:
+        found = cfg._restrictions[key] = _new_restriction(cfg, choice)
+    return found
+
+
+def _new_restriction(cfg: Configurator, choice: _Choice) -> Restriction:
+    var = cfg._slot_index[choice.slot]
+    domain = cfg._domains[var]
+    if cfg.catalog.slots[choice.slot].single:
+        values = frozenset({domain.choices.index(choice.module)})
+    else:
+        values = frozenset(
+            v
+            for v, units in enumerate(domain.units)
+            if dict(units).get(choice.module or "", 0) == choice.quantity
+        )
+    return Restriction(choice.label, var, values)

@@ -6,74 +6,75 @@ its feasibility check.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, ItemsView, Iterator, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
 from typing import Literal
 
-__all__ = ["OptionState", "SessionState", "StateData", "Status", "option_state"]
+__all__ = ["LazyText", "OptionState", "SessionState", "StateData", "Status"]
 
 Status = Literal["chosen", "implied", "available", "excluded"]
 
 
-class _Fields:
-    """An option state's storage: plain slots, filled once (see :func:`option_state`)."""
+class LazyText:
+    """A text worked out when first read, as ``make(*args)`` (explanations cost a pass each;
+    most are never read).
 
-    __slots__ = ("_reason", "count", "from_price", "status")
+    Thread-safe: ``make`` is pure, so two threads reading at once get the same text.
 
-    def __init__(
-        self,
-        status: Status,
-        count: int,
-        from_price: Decimal | None,
-        reason: str | Callable[[], str] | None,
-    ) -> None:
-        self.status = status
-        self.count = count
-        self.from_price = from_price
-        self._reason = reason
+    >>> LazyText(str.upper, "pvc").text
+    'PVC'
+    """
+
+    __slots__ = ("_args", "_make", "_text")
+
+    def __init__(self, make: Callable[..., str], *args: object) -> None:
+        self._make: Callable[..., str] | None = make
+        self._args = args
+        self._text: str | None = None
+
+    @property
+    def text(self) -> str:
+        text = self._text
+        if text is None:
+            make, args = self._make, self._args
+            if make is None:  # another thread worked it out meanwhile (text first)
+                text = self._text
+                assert text is not None
+                return text
+            text = self._text = make(*args)
+            self._make, self._args = None, ()  # what it read can be freed
+        return text
+
+    def __repr__(self) -> str:
+        return f"LazyText({self._text!r})" if self._text is not None else "LazyText(...)"
 
 
-class OptionState(_Fields):
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class OptionState:
     """One module's state in a session.
 
     ``count`` is the exact number of valid completions that include it and ``from_price``
     the total of the cheapest of them (None when excluded); ``reason`` says briefly why an
     excluded module is excluded, or that an implied one is forced. Immutable; equal when all
     four are equal.
-    """
 
-    __slots__ = ()
+    >>> OptionState("available", 36, Decimal("260.00"))
+    OptionState(status='available', count=36, from_price=Decimal('260.00'), reason=None)
+    """
 
     status: Status
     count: int
     from_price: Decimal | None
-    _reason: str | Callable[[], str] | None
-
-    def __init__(
-        self,
-        status: Status,
-        count: int,
-        from_price: Decimal | None,
-        reason: str | Callable[[], str] | None = None,
-    ) -> None:
-        # ``reason`` may be a function: the explanation is then worked out when first read
-        _SET_STATUS(self, status)
-        _SET_COUNT(self, count)
-        _SET_FROM_PRICE(self, from_price)
-        _SET_REASON(self, reason)
+    # the reason, or a LazyText that works it out when first read (see ``reason``)
+    _reason: str | LazyText | None = None
 
     @property
     def reason(self) -> str | None:
         reason = self._reason
-        if callable(reason):
-            worked_out: str = reason()
-            _SET_REASON(self, worked_out)
-            return worked_out
-        return reason
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"OptionState is immutable; cannot set '{name}'")
+        return reason.text if isinstance(reason, LazyText) else reason
 
     def _key(self) -> tuple[str, int, Decimal | None, str | None]:
         return (self.status, self.count, self.from_price, self.reason)
@@ -93,27 +94,6 @@ class OptionState(_Fields):
         )
 
 
-# the slots' own setters: OptionState's __setattr__ refuses every change after __init__
-_SET_STATUS = _Fields.__dict__["status"].__set__
-_SET_COUNT = _Fields.__dict__["count"].__set__
-_SET_FROM_PRICE = _Fields.__dict__["from_price"].__set__
-_SET_REASON = _Fields.__dict__["_reason"].__set__
-
-
-def option_state(
-    status: Status,
-    count: int,
-    from_price: Decimal | None,
-    reason: str | Callable[[], str] | None = None,
-) -> OptionState:
-    """``OptionState(...)`` at a third of the cost (a session makes one per module per step):
-    the fields are filled through the plain storage class, then the instance becomes an
-    :class:`OptionState` (same slots), which refuses every later change."""
-    state = _Fields(status, count, from_price, reason)
-    state.__class__ = OptionState
-    return state  # type: ignore[return-value]
-
-
 class SessionState(Mapping[str, Mapping[str, OptionState]]):
     """``state[slot][module]`` -> :class:`OptionState`, plus the totals of the session.
 
@@ -122,24 +102,38 @@ class SessionState(Mapping[str, Mapping[str, OptionState]]):
     not looked at costs only its feasibility check.
     """
 
+    __slots__ = ("_compute", "_currency", "_data", "_lock")
+
     def __init__(self, compute: Callable[[], StateData], currency: str) -> None:
-        # (usually a bound method of the session that keeps this state: dropped once used,
-        # so that a session and its states are freed without waiting for a collection)
+        # ``compute`` reads only what the session captured when it returned this state, so
+        # the state answers the same whenever and wherever it is read; it is dropped once
+        # used, so what it read can be freed
         self._compute: Callable[[], StateData] | None = compute
         self._data: StateData | None = None
-        self.currency = currency
+        self._lock = threading.Lock()
+        self._currency = currency
+
+    @property
+    def currency(self) -> str:
+        """The catalog's currency code (``EUR``)."""
+        return self._currency
 
     def _get(self) -> StateData:
         data = self._data
         if data is None:
-            compute = self._compute
-            if compute is None:  # another thread computed it meanwhile (data first)
+            with self._lock:  # computed once, even when several threads read at first
                 data = self._data
-                assert data is not None
-            else:
-                data = self._data = compute()
-                self._compute = None
+                if data is None:
+                    compute = self._compute
+                    assert compute is not None  # dropped only once the data is set
+                    data = self._data = compute()
+                    self._compute = None
         return data
+
+    @property
+    def computed(self) -> bool:
+        """Whether the state has been worked out (reading it the first time costs a pass)."""
+        return self._data is not None
 
     @property
     def count(self) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from ..model import Catalog, Needs
@@ -34,13 +35,29 @@ class Restriction:
 @dataclass(frozen=True)
 class Explanation:
     """Why an option is excluded: the choices and needs (``because``) and the catalog rules
-    (``rules``: id -> message) that together leave no valid configuration with it."""
+    (``rules``: id -> message) that together leave no valid configuration with it.
+
+    For an option that is possible, ``available`` is true, ``because`` and ``rules`` are empty,
+    and ``completions`` and ``from_price`` give its completions and the cheapest total.
+    """
 
     option: str
     because: tuple[str, ...]
     rules: Mapping[str, str]
+    completions: int = 0
+    from_price: Decimal | None = None
+    currency: str = ""
+
+    @property
+    def available(self) -> bool:
+        """Whether the option is possible (nothing excludes it)."""
+        return self.completions > 0
 
     def __str__(self) -> str:
+        if self.available:
+            noun = "completion" if self.completions == 1 else "completions"
+            price = "" if self.from_price is None else f" from {self.currency} {self.from_price}"
+            return f"{self.option} is available: {self.completions:,} {noun}{price}"
         causes = " and ".join(self.because) if self.because else "the catalog itself"
         text = f"{self.option} is not possible with {causes}"
         if self.rules:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import ItemsView, Iterable, Iterator, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Union
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NoReturn, Union
 
 from .._errors import NeedsError, did_you_mean
 from ._expr import Value
@@ -14,39 +15,52 @@ if TYPE_CHECKING:
 
 __all__ = ["Choice", "Configuration", "ConfigurationView", "Quantities"]
 
+_EMPTY: Mapping[str, int] = MappingProxyType({})
 
-class Quantities(Mapping[str, int]):
-    """The modules chosen in a multi-select slot with their quantities (immutable, hashable).
 
-    >>> Quantities({"bell": 1, "light": 2})
-    Quantities({'bell': 1, 'light': 2})
+class Quantities(dict[str, int]):
+    """The modules chosen in a multi-select slot with their quantities: a plain ``dict``
+    (so ``json.dumps`` writes it as ``{module: quantity}``) that is immutable and hashable.
+
+    >>> import json
+    >>> q = Quantities({"bell": 1, "light": 2, "horn": 0})
+    >>> q, json.dumps(q), q == {"bell": 1, "light": 2}
+    (Quantities({'bell': 1, 'light': 2}), '{"bell": 1, "light": 2}', True)
     """
 
-    __slots__ = ("_hash", "_items")
+    __slots__ = ("_hash",)
 
-    def __init__(self, items: Mapping[str, int]) -> None:
-        self._items = {module: quantity for module, quantity in items.items() if quantity}
-        self._hash = hash(frozenset(self._items.items()))
+    def __init__(self, items: Mapping[str, int] = _EMPTY) -> None:
+        super().__init__((module, quantity) for module, quantity in items.items() if quantity)
+        self._hash: int | None = None
 
-    def __getitem__(self, module: str) -> int:
-        return self._items[module]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._items)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __hash__(self) -> int:
+    def __hash__(self) -> int:  # type: ignore[override]
+        if self._hash is None:
+            self._hash = hash(frozenset(self.items()))
         return self._hash
 
     def __eq__(self, other: object) -> bool:
+        if isinstance(other, dict):
+            return dict.__eq__(self, other)
         if isinstance(other, Mapping):
-            return self._items == dict(other.items())
+            return dict.__eq__(self, dict(other.items()))
         return NotImplemented
 
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
     def __repr__(self) -> str:
-        return f"Quantities({self._items!r})"
+        return f"Quantities({dict(self)!r})"
+
+    def __reduce__(self) -> tuple[type[Quantities], tuple[dict[str, int]]]:
+        return Quantities, (dict(self),)
+
+    def _immutable(self, *args: object, **kwargs: object) -> NoReturn:
+        raise TypeError("Quantities are immutable; build a new one with Quantities({...})")
+
+    __setitem__ = __delitem__ = _immutable
+    clear = pop = popitem = setdefault = update = __ior__ = _immutable
 
 
 Choice = Union[str, None, Quantities]  # noqa: UP007 - a runtime alias used in isinstance-free code
