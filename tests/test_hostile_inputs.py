@@ -195,7 +195,7 @@ def test_a_wide_clause_reads_in_linear_time(tmp_path: Path) -> None:
     path.write_text(_wide_clause(20_000))
     started = time.process_time()
     catalog = modcfg.load_catalog(path)
-    assert time.process_time() - started < 2 * FAST
+    assert time.process_time() - started < FAST
     assert len(catalog.slots) == 20_000
     with pytest.raises(modcfg.CatalogError, match="literals"):
         modcfg.io.read_dimacs(path, max_clause_literals=10_000)

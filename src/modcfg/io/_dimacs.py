@@ -216,7 +216,8 @@ def _clause_rule(literals: list[int], slot_ids: dict[int, str]) -> dict[str, Any
     literal empty (``null``), the variable of every negative literal selected.
     """
     unique = list(dict.fromkeys(literals))
-    if any(-literal in unique for literal in unique):
+    present = set(unique)
+    if any(-literal in present for literal in unique):
         unique = [abs(unique[0]), -abs(unique[0])]  # always true: keep it short
     if len(unique) <= _LONGEST_FORMULA:
         formula = " or ".join(
