@@ -254,7 +254,11 @@ class _Builder:
         try:
             formula = self._bool(constraint.expr)
         except RecursionError:
-            raise self.fail("the constraint is nested too deeply", constraint.line) from None
+            raise self.fail(
+                "the constraint is nested too deeply (a long chain of operators nests too); "
+                "split it into several constraints",
+                constraint.line,
+            ) from None
         source = ""
         if owner is None and 0 < constraint.line <= len(self.source):
             source = self.source[constraint.line - 1].strip()
