@@ -251,3 +251,21 @@ def test_a_few_aliases_still_load(tmp_path: Path) -> None:
     )
     catalog = modcfg.load_catalog(path)
     assert catalog.slots["s"].modules["b"].price == Decimal("1.00")
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("price.yaml", _catalog(price=f"'{'x' * 1_000_000}'")),
+        ("id.yaml", TINY.replace("a:", f"{'?' * 1_000_000}:")),
+        ("token.cnf", "p cnf 1 1\n" + "x" * 1_000_000 + " 0\n"),
+        ("header.cnf", "p cnf " + "x" * 1_000_000 + "\n"),
+    ],
+    ids=["price", "id", "dimacs-token", "dimacs-header"],
+)
+def test_messages_stay_short_whatever_the_input(tmp_path: Path, name: str, text: str) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(modcfg.CatalogError) as info:
+        modcfg.load_catalog(path)
+    assert len(str(info.value)) < 1000, str(info.value)[:300]

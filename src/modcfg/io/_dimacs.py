@@ -93,7 +93,7 @@ def read_dimacs(
                 or not all(_INTEGER.fullmatch(part) and part[0] != "-" for part in parts[2:])
             ):
                 raise fail(
-                    f"malformed problem line {line!r}; write it as 'p cnf VARIABLES CLAUSES'",
+                    f"malformed problem line {line[:80]!r}; write it as 'p cnf VARIABLES CLAUSES'",
                     number,
                 )
             header = (int(parts[2]), int(parts[3]), number)
@@ -106,7 +106,8 @@ def read_dimacs(
         for token in line.split():
             if not _INTEGER.fullmatch(token):
                 raise fail(
-                    f"{token!r} is not a literal (a non-zero integer, or 0 to end a clause)", number
+                    f"{token[:40]!r} is not a literal (a non-zero integer, or 0 to end a clause)",
+                    number,
                 )
             literal = int(token)
             if not current:

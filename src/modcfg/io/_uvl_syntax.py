@@ -455,7 +455,7 @@ def _describe(exc: UnexpectedInput, text: str) -> str:
             return "the line ends too early"
         if token.type == "$END":
             return "the text ends too early"
-        return f"unexpected {str(token)!r}"
+        return f"unexpected {str(token)[:40]!r}"
     return "malformed UVL"  # pragma: no cover - every lark input error is one of the above
 
 

@@ -113,7 +113,7 @@ class _Reader:
             bounds = _RANGE.fullmatch(token)
             if bounds is None:
                 line = self.line_of(element, text, match.start())
-                raise self.fail(f"{token!r} is not an integer value", line)
+                raise self.fail(f"{token[:40]!r} is not an integer value", line)
             low, high = int(bounds.group(1)), int(bounds.group(2))
             if high - low >= _MAX_DOMAIN:
                 raise self.fail(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import reprlib
 from decimal import Context, Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -19,6 +20,7 @@ __all__ = [
     "Percent",
     "check_digits",
     "parse_ref",
+    "shown",
     "to_decimal",
 ]
 
@@ -61,9 +63,11 @@ def to_decimal(value: Any, *, what: str = "amount") -> Decimal:
         try:
             result = Decimal(str(value).strip())
         except InvalidOperation:
-            raise ValueError(f'{value!r} is not a decimal number (write it like "19.90")') from None
+            raise ValueError(
+                f'{shown(value)} is not a decimal number (write it like "19.90")'
+            ) from None
     else:
-        raise ValueError(f"{what} must be a decimal number written as a string, not {value!r}")
+        raise ValueError(f"{what} must be a decimal number written as a string, not {shown(value)}")
     if not result.is_finite():
         raise ValueError(f"{what} must be a finite number, not {value!r}")
     return check_digits(result, what=what)
@@ -106,6 +110,22 @@ def _short(value: Decimal) -> str:
     return text if len(text) <= 40 else f"{text[:20]}...{text[-10:]}"
 
 
+def shown(value: Any) -> str:
+    """``repr(value)`` for a message, shortened: input may be megabytes long or nested deep.
+
+    >>> shown("x" * 1000)
+    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'"
+    """
+    return _REPR.repr(value)
+
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = 80
+_REPR.maxlong = 40
+_REPR.maxother = 80
+_REPR.maxlevel = 3
+
+
 def _money(value: Any) -> Decimal:
     return to_decimal(value, what="money")
 
@@ -121,15 +141,17 @@ def _attribute(value: Any) -> Any:
         return check_digits(value, what="attribute")
     if isinstance(value, list | tuple):
         if not all(isinstance(item, str) for item in value):
-            raise ValueError(f"a list attribute holds text tags only, not {value!r}")
+            raise ValueError(f"a list attribute holds text tags only, not {shown(value)}")
         return tuple(value)
-    raise ValueError(f"an attribute is a number, text, true/false or a list of tags, not {value!r}")
+    raise ValueError(
+        f"an attribute is a number, text, true/false or a list of tags, not {shown(value)}"
+    )
 
 
 def _id(value: Any) -> Any:
     if isinstance(value, str) and not _ID_RE.fullmatch(value):
         raise ValueError(
-            f"{value!r} is not a valid id: use letters, digits, '_' and inner '-', "
+            f"{shown(value)} is not a valid id: use letters, digits, '_' and inner '-', "
             "starting with a letter or '_'"
         )
     return value
@@ -149,5 +171,5 @@ def parse_ref(ref: str) -> tuple[str, str]:
     """
     parts = ref.split(".") if isinstance(ref, str) else []
     if len(parts) != 2 or not all(_ID_RE.fullmatch(part) for part in parts):
-        raise ValueError(f"{ref!r} is not a module reference; write it as slot.module")
+        raise ValueError(f"{shown(ref)} is not a module reference; write it as slot.module")
     return parts[0], parts[1]
