@@ -238,7 +238,7 @@ def test_needs_refs_with_a_trailing_newline_fail() -> None:
         modcfg.Needs(require=["glass.triple\n"])
 
 
-def test_bundled_catalogs_use_no_yaml_aliases() -> None:
+def test_bundled_catalogs_load_within_the_limits() -> None:
     for name in modcfg.bundled_catalogs():
         assert modcfg.load_catalog(name).slots
 
