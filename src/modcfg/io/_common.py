@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .._errors import CatalogError, CatalogNotFoundError
-from ..model import Catalog, catalog_from_data
+from .._errors import CatalogError
+from ..model import DEFAULT_MAX_BYTES, Catalog, catalog_from_data, read_file
 
 __all__ = [
     "SELECTED",
@@ -47,20 +47,15 @@ def display_name(path: str | Path) -> str:
     return str(path)
 
 
-def read_bytes(path: str | Path) -> bytes:
-    """Read a whole file; every failure becomes a :class:`CatalogError` naming the file."""
-    name = display_name(path)
-    try:
-        return Path(path).read_bytes()
-    except FileNotFoundError:
-        raise CatalogNotFoundError(f"file not found: {name}", path=name) from None
-    except OSError as exc:
-        raise CatalogError(f"cannot read {name}: {exc.strerror or exc}", path=name) from None
+def read_bytes(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """Read a whole regular file of at most ``max_bytes`` bytes; every failure becomes a
+    :class:`CatalogError` naming the file."""
+    return read_file(path, max_bytes=max_bytes)
 
 
-def read_text(path: str | Path) -> str:
+def read_text(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     """Read a UTF-8 text file (a byte-order mark is skipped); errors name the file and line."""
-    data = read_bytes(path)
+    data = read_bytes(path, max_bytes=max_bytes)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

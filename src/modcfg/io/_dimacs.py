@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import CatalogError
-from ..model import Catalog
+from ..model import DEFAULT_MAX_BYTES, Catalog
 from ._cnf import Clause, Encoder, Unsupported
 from ._common import SELECTED, IdMaker, Location, build_catalog, display_name, read_text
 
@@ -27,13 +27,27 @@ __all__ = ["read_dimacs", "write_dimacs"]
 
 _NAME_LINE = re.compile(r"c\s+(\d+)\$?\s+(\S.*?)\s*$")
 _MAX_VARIABLES = 200_000
+#: Variables a file may declare beyond one per byte: every further variable would be a slot
+#: that no clause and no name mentions, and a two-line file could otherwise ask for millions.
+_FREE_VARIABLES = 1_000
+#: The longest clause read by default (``max_clause_literals=`` changes it).
+MAX_CLAUSE_LITERALS = 50_000
 #: Longer clauses become one-row deny tables: the expression parser nests one level per operand.
 _LONGEST_FORMULA = 100
 _INTEGER = re.compile(r"-?[0-9]{1,18}")
 
 
-def read_dimacs(path: str | Path) -> Catalog:
+def read_dimacs(
+    path: str | Path,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_clause_literals: int = MAX_CLAUSE_LITERALS,
+) -> Catalog:
     """Read a DIMACS CNF file; each variable is a slot, each clause a rule.
+
+    Files larger than ``max_bytes``, clauses of more than ``max_clause_literals`` literals and
+    headers that declare far more variables or clauses than the file could use are refused with
+    a :class:`~modcfg.CatalogError` naming the line.
 
     >>> import tempfile, pathlib
     >>> file = pathlib.Path(tempfile.mkdtemp()) / "tiny.dimacs"
@@ -43,7 +57,7 @@ def read_dimacs(path: str | Path) -> Catalog:
     (['Base', 'Extra'], 'Base.selected or not Extra.selected')
     """
     display = display_name(path)
-    text = read_text(path)
+    text = read_text(path, max_bytes=max_bytes)
 
     def fail(message: str, line: int | None) -> CatalogError:
         return CatalogError(message, path=display, line=line)
@@ -79,29 +93,43 @@ def read_dimacs(path: str | Path) -> Catalog:
                 or not all(_INTEGER.fullmatch(part) and part[0] != "-" for part in parts[2:])
             ):
                 raise fail(
-                    f"malformed problem line {line!r}; write it as 'p cnf VARIABLES CLAUSES'",
+                    f"malformed problem line {line[:80]!r}; write it as 'p cnf VARIABLES CLAUSES'",
                     number,
                 )
             header = (int(parts[2]), int(parts[3]), number)
-            if header[0] > _MAX_VARIABLES:
-                raise fail(f"{header[0]} variables are more than a catalog can hold", number)
+            problem = _header_problem(header[0], header[1], len(text))
+            if problem:
+                raise fail(problem, number)
             continue
         if header is None:
             raise fail("a clause comes before the 'p cnf VARIABLES CLAUSES' line", number)
         for token in line.split():
             if not _INTEGER.fullmatch(token):
                 raise fail(
-                    f"{token!r} is not a literal (a non-zero integer, or 0 to end a clause)", number
+                    f"{token[:40]!r} is not a literal (a non-zero integer, or 0 to end a clause)",
+                    number,
                 )
             literal = int(token)
             if not current:
                 start = number
+            if literal == 0 and token != "0":
+                raise fail(
+                    f"{token!r} is not a literal: write 0 alone to end a clause (variables are "
+                    "numbered from 1)",
+                    number,
+                )
             if literal == 0:
                 clauses.append((current, start))
                 current = []
             elif abs(literal) > header[0]:
                 raise fail(
                     f"literal {literal} names a variable above the declared {header[0]}", number
+                )
+            elif len(current) >= max_clause_literals:
+                raise fail(
+                    f"the clause starting on line {start} has more than {max_clause_literals} "
+                    "literals; pass max_clause_literals= to read longer clauses",
+                    number,
                 )
             else:
                 current.append(literal)
@@ -122,6 +150,22 @@ def read_dimacs(path: str | Path) -> Catalog:
                 line_number,
             )
     return _catalog(Path(path).stem, names, variables, clauses, display)
+
+
+def _header_problem(variables: int, clauses: int, size: int) -> str:
+    """Why a header declares more than the file (``size`` bytes) can use, or ``""``."""
+    limit = min(_MAX_VARIABLES, size + _FREE_VARIABLES)
+    if variables > limit:
+        return (
+            f"the problem line declares {variables} variables, more than the {limit} a file of "
+            f"{size} bytes may declare (at most {_MAX_VARIABLES}); is the header right?"
+        )
+    if clauses > size // 2:
+        return (
+            f"the problem line declares {clauses} clauses, more than a file of {size} bytes "
+            "can hold (each clause ends with ' 0'); is the header right?"
+        )
+    return ""
 
 
 def _catalog(
@@ -173,7 +217,8 @@ def _clause_rule(literals: list[int], slot_ids: dict[int, str]) -> dict[str, Any
     literal empty (``null``), the variable of every negative literal selected.
     """
     unique = list(dict.fromkeys(literals))
-    if any(-literal in unique for literal in unique):
+    present = set(unique)
+    if any(-literal in present for literal in unique):
         unique = [abs(unique[0]), -abs(unique[0])]  # always true: keep it short
     if len(unique) <= _LONGEST_FORMULA:
         formula = " or ".join(

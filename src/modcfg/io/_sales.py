@@ -14,14 +14,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from .._errors import CatalogError, did_you_mean
-from ..model import Catalog, Configuration, Slot
+from ..model import DEFAULT_MAX_BYTES, Catalog, Configuration, Slot
 from ._common import display_name, read_text
 
 __all__ = ["read_sales"]
 
 
-def read_sales(path: str | Path, catalog: Catalog) -> list[Configuration]:
+def read_sales(
+    path: str | Path, catalog: Catalog, *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> list[Configuration]:
     """Read a sales history; each sale is a Configuration of the slots the header names.
+
+    Files larger than ``max_bytes`` are refused with a :class:`~modcfg.CatalogError`.
 
     >>> import tempfile, pathlib
     >>> from modcfg.model import Catalog
@@ -33,7 +37,7 @@ def read_sales(path: str | Path, catalog: Catalog) -> list[Configuration]:
     [{'v0': 'v1'}, {'v0': 'v0'}]
     """
     display = display_name(path)
-    text = read_text(path)
+    text = read_text(path, max_bytes=max_bytes)
     slots_by_name: dict[str, Slot] = {}
     for slot in catalog.slots.values():
         slots_by_name.setdefault(slot.id, slot)

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import CatalogError, did_you_mean
-from ..model import Catalog
+from ..model import DEFAULT_MAX_BYTES, Catalog
 from ._common import SELECTED, IdMaker, Location, build_catalog, display_name, read_text
 from ._uvl_syntax import (
     Aggregate,
@@ -56,8 +56,10 @@ _log = logging.getLogger(__name__)
 _MAX_FORMULA = 200_000
 
 
-def read_uvl(path: str | Path) -> Catalog:
+def read_uvl(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Catalog:
     """Read a UVL feature model; its configurations are the feature model's configurations.
+
+    Files larger than ``max_bytes`` are refused with a :class:`~modcfg.CatalogError`.
 
     >>> import tempfile, pathlib
     >>> folder = pathlib.Path(tempfile.mkdtemp())
@@ -68,7 +70,7 @@ def read_uvl(path: str | Path) -> Catalog:
     (['Sandwich', 'Bread', 'Cheese'], ['Bread-mandatory', 'Cheese-optional'])
     """
     display = display_name(path)
-    text = read_text(path)
+    text = read_text(path, max_bytes=max_bytes)
     model = parse_uvl(text, display)
     return _Builder(model, display, text.splitlines()).build(Path(path).stem)
 
@@ -252,7 +254,11 @@ class _Builder:
         try:
             formula = self._bool(constraint.expr)
         except RecursionError:
-            raise self.fail("the constraint is nested too deeply", constraint.line) from None
+            raise self.fail(
+                "the constraint is nested too deeply (a long chain of operators nests too); "
+                "split it into several constraints",
+                constraint.line,
+            ) from None
         source = ""
         if owner is None and 0 < constraint.line <= len(self.source):
             source = self.source[constraint.line - 1].strip()

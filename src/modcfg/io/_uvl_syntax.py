@@ -266,13 +266,14 @@ class Model:
 
 
 def _first_line(expr: Expr) -> int:
-    match expr:
-        case Not(operand):
-            return _first_line(operand)
-        case Binary(_, left, _):
-            return _first_line(left)
-        case _:
-            return expr.line
+    while True:  # a loop: a chain of 100,000 operators nests that deep
+        match expr:
+            case Not(operand):
+                expr = operand
+            case Binary(_, left, _):
+                expr = left
+            case _:
+                return expr.line
 
 
 def _unquote(token: Token) -> str:
@@ -426,8 +427,15 @@ def _plain(value: Any) -> Any:
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
+    # The (stateless) transformer runs inside the LALR parser: no parse tree is built and
+    # nothing recurses over it, so a constraint of 100,000 operands is read without recursion.
     return Lark(
-        _GRAMMAR, parser="lalr", lexer="contextual", postlex=_Indenter(), maybe_placeholders=True
+        _GRAMMAR,
+        parser="lalr",
+        lexer="contextual",
+        postlex=_Indenter(),
+        maybe_placeholders=True,
+        transformer=_ToModel(),
     )
 
 
@@ -447,7 +455,7 @@ def _describe(exc: UnexpectedInput, text: str) -> str:
             return "the line ends too early"
         if token.type == "$END":
             return "the text ends too early"
-        return f"unexpected {str(token)!r}"
+        return f"unexpected {str(token)[:40]!r}"
     return "malformed UVL"  # pragma: no cover - every lark input error is one of the above
 
 
@@ -455,8 +463,7 @@ def parse_uvl(text: str, display: str) -> Model:
     """Parse UVL text; errors raise :class:`CatalogError` with ``display`` and the line."""
     source = text if text.endswith("\n") else text + "\n"
     try:
-        tree = _parser().parse(source)
-        model = _ToModel().transform(tree)
+        model = _parser().parse(source)
     except UvlSyntaxError as exc:
         raise CatalogError(f"UVL syntax: {exc}", path=display, line=exc.line) from None
     except UnexpectedInput as exc:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import CatalogError
-from ..model import Catalog
+from ..model import DEFAULT_MAX_BYTES, Catalog
 from ._common import IdMaker, Location, build_catalog, display_name, read_bytes
 from ._xml import Element, parse_xml
 
@@ -43,8 +43,10 @@ def value_id(value: int, joker: int | None = None) -> str:
     return f"v{value}" if value >= 0 else f"m{-value}"
 
 
-def read_xcsp(path: str | Path) -> Catalog:
+def read_xcsp(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Catalog:
     """Read an XCSP 2.1 instance with extensional constraints as a catalog of table rules.
+
+    Files larger than ``max_bytes`` are refused with a :class:`~modcfg.CatalogError`.
 
     >>> import tempfile, pathlib
     >>> file = pathlib.Path(tempfile.mkdtemp()) / "pair.xml"
@@ -59,7 +61,7 @@ def read_xcsp(path: str | Path) -> Catalog:
     (['v0', 'v1'], (('v0', 'v1'), ('v1', 'v0')))
     """
     display = display_name(path)
-    root = parse_xml(read_bytes(path), display)
+    root = parse_xml(read_bytes(path, max_bytes=max_bytes), display)
     return _Reader(root, display).catalog(Path(path).stem)
 
 
@@ -111,7 +113,7 @@ class _Reader:
             bounds = _RANGE.fullmatch(token)
             if bounds is None:
                 line = self.line_of(element, text, match.start())
-                raise self.fail(f"{token!r} is not an integer value", line)
+                raise self.fail(f"{token[:40]!r} is not an integer value", line)
             low, high = int(bounds.group(1)), int(bounds.group(2))
             if high - low >= _MAX_DOMAIN:
                 raise self.fail(

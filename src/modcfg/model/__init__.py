@@ -4,7 +4,15 @@ from ._base import to_decimal
 from ._catalog import Cardinality, Catalog, Module, Slot
 from ._configuration import Configuration, ConfigurationView, Quantities
 from ._expr import Expr, evaluate, parse, truthy
-from ._loading import FORMAT_READERS, bundled_catalogs, catalog_from_data, load_catalog, load_needs
+from ._loading import (
+    DEFAULT_MAX_BYTES,
+    FORMAT_READERS,
+    bundled_catalogs,
+    catalog_from_data,
+    load_catalog,
+    load_needs,
+    read_file,
+)
 from ._needs import Needs, ResolvedNeeds
 from ._pricing import PaymentTerm, PriceRule, Purpose, Service, Tier
 from ._rules import ConstraintRule, ExcludesRule, RequiresRule, Rule, TableRule
@@ -12,6 +20,7 @@ from ._saving import catalog_to_data, save_catalog
 from ._schema import catalog_schema
 
 __all__ = [
+    "DEFAULT_MAX_BYTES",
     "FORMAT_READERS",
     "Cardinality",
     "Catalog",
@@ -41,6 +50,7 @@ __all__ = [
     "load_catalog",
     "load_needs",
     "parse",
+    "read_file",
     "save_catalog",
     "to_decimal",
     "truthy",

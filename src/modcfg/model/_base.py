@@ -3,24 +3,35 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+import reprlib
+from decimal import Context, Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 __all__ = [
     "ID_PATTERN",
+    "MAX_FRACTION_DIGITS",
+    "MAX_INTEGER_DIGITS",
     "AttributeValue",
     "FrozenModel",
     "Id",
     "Money",
     "Percent",
+    "check_digits",
     "parse_ref",
+    "shown",
     "to_decimal",
 ]
 
 ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(-[A-Za-z0-9_]+)*$"
+#: Matched with ``fullmatch``: ``$`` alone would accept an id ending in a newline.
 _ID_RE = re.compile(ID_PATTERN)
+#: Numbers in a catalog (money, attributes, expression constants) have at most this many digits
+#: before and after the point: enough for any real amount, and it keeps arithmetic cheap (a
+#: price of ``1e999999999`` would otherwise be exact and take gigabytes to add up).
+MAX_INTEGER_DIGITS = 30
+MAX_FRACTION_DIGITS = 20
 
 
 class FrozenModel(BaseModel):
@@ -52,12 +63,67 @@ def to_decimal(value: Any, *, what: str = "amount") -> Decimal:
         try:
             result = Decimal(str(value).strip())
         except InvalidOperation:
-            raise ValueError(f'{value!r} is not a decimal number (write it like "19.90")') from None
+            raise ValueError(
+                f'{shown(value)} is not a decimal number (write it like "19.90")'
+            ) from None
     else:
-        raise ValueError(f"{what} must be a decimal number written as a string, not {value!r}")
+        raise ValueError(f"{what} must be a decimal number written as a string, not {shown(value)}")
     if not result.is_finite():
         raise ValueError(f"{what} must be a finite number, not {value!r}")
-    return result
+    return check_digits(result, what=what)
+
+
+def check_digits(value: Decimal, *, what: str = "number") -> Decimal:
+    """Return ``value`` when it has at most :data:`MAX_INTEGER_DIGITS` digits before the point
+    and :data:`MAX_FRACTION_DIGITS` after it; raise ValueError otherwise.
+
+    >>> check_digits(Decimal("1e40"))
+    Traceback (most recent call last):
+    ...
+    ValueError: number 1E+40 has 41 digits before the point; at most 30 are allowed
+    """
+    exponent = value.as_tuple().exponent
+    if not isinstance(exponent, int):  # NaN and infinities carry a letter, not a number
+        raise ValueError(f"{what} must be a finite number, not {value}")
+    if not value:
+        return value if -MAX_FRACTION_DIGITS <= exponent <= 0 else Decimal(0)
+    integer_digits = value.adjusted() + 1
+    if integer_digits > MAX_INTEGER_DIGITS:
+        raise ValueError(
+            f"{what} {_short(value)} has {integer_digits} digits before the point; "
+            f"at most {MAX_INTEGER_DIGITS} are allowed"
+        )
+    if -exponent > MAX_FRACTION_DIGITS and value != value.quantize(_SMALLEST, context=_EXACT):
+        raise ValueError(
+            f"{what} {_short(value)} has {-exponent} digits after the point; "
+            f"at most {MAX_FRACTION_DIGITS} are allowed"
+        )
+    return value
+
+
+_SMALLEST = Decimal(1).scaleb(-MAX_FRACTION_DIGITS)
+_EXACT = Context(prec=MAX_INTEGER_DIGITS + MAX_FRACTION_DIGITS + 2, Emax=MAX_INTEGER_DIGITS + 2)
+
+
+def _short(value: Decimal) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else f"{text[:20]}...{text[-10:]}"
+
+
+def shown(value: Any) -> str:
+    """``repr(value)`` for a message, shortened: input may be megabytes long or nested deep.
+
+    >>> shown("x" * 1000)
+    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'"
+    """
+    return _REPR.repr(value)
+
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = 80
+_REPR.maxlong = 40
+_REPR.maxother = 80
+_REPR.maxlevel = 3
 
 
 def _money(value: Any) -> Decimal:
@@ -68,22 +134,24 @@ def _attribute(value: Any) -> Any:
     if isinstance(value, bool | str):
         return value
     if isinstance(value, int):
-        return Decimal(value)
+        return check_digits(Decimal(value), what="attribute")
     if isinstance(value, float):
-        return Decimal(repr(value))
+        return check_digits(Decimal(repr(value)), what="attribute")
     if isinstance(value, Decimal):
-        return value
+        return check_digits(value, what="attribute")
     if isinstance(value, list | tuple):
         if not all(isinstance(item, str) for item in value):
-            raise ValueError(f"a list attribute holds text tags only, not {value!r}")
+            raise ValueError(f"a list attribute holds text tags only, not {shown(value)}")
         return tuple(value)
-    raise ValueError(f"an attribute is a number, text, true/false or a list of tags, not {value!r}")
+    raise ValueError(
+        f"an attribute is a number, text, true/false or a list of tags, not {shown(value)}"
+    )
 
 
 def _id(value: Any) -> Any:
-    if isinstance(value, str) and not _ID_RE.match(value):
+    if isinstance(value, str) and not _ID_RE.fullmatch(value):
         raise ValueError(
-            f"{value!r} is not a valid id: use letters, digits, '_' and inner '-', "
+            f"{shown(value)} is not a valid id: use letters, digits, '_' and inner '-', "
             "starting with a letter or '_'"
         )
     return value
@@ -102,6 +170,6 @@ def parse_ref(ref: str) -> tuple[str, str]:
     ('glass', 'triple')
     """
     parts = ref.split(".") if isinstance(ref, str) else []
-    if len(parts) != 2 or not all(_ID_RE.match(part) for part in parts):
-        raise ValueError(f"{ref!r} is not a module reference; write it as slot.module")
+    if len(parts) != 2 or not all(_ID_RE.fullmatch(part) for part in parts):
+        raise ValueError(f"{shown(ref)} is not a module reference; write it as slot.module")
     return parts[0], parts[1]

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from .._errors import CatalogError, did_you_mean
-from ._base import AttributeValue, FrozenModel, Id, Money
+from ._base import MAX_FRACTION_DIGITS, AttributeValue, FrozenModel, Id, Money
 from ._pricing import PaymentTerm, PriceRule, Purpose, Service
 from ._rules import Rule
 
@@ -196,6 +196,41 @@ class Catalog(FrozenModel):
         return _MINOR_UNITS.get(self.currency, 2)
 
     @cached_property
+    def decimal_precision(self) -> int:
+        """Significant digits that keep every amount of this catalog's quotes exact.
+
+        The default decimal context keeps 28 digits, so a total above 10**28 would lose its
+        cents. A quote adds at most one line per module unit and price rule, times a quantity
+        of at most 10**6, and applies percentages of at most 20 decimals: its exact amounts
+        need the integer digits of the largest price, plus those of these counts, plus the
+        decimals of the most precise amount and percentage. Quotes are computed in a local
+        context of this precision (``decimal.localcontext``); the global context is untouched.
+
+        >>> Catalog.model_validate({"catalog": "t", "slots": {
+        ...     "s": {"modules": {"a": {"price": "1e29"}}}}}).decimal_precision
+        74
+        """
+        amounts = [module.price for slot in self.slots.values() for module in slot.modules.values()]
+        amounts += [rule.amount for rule in self.prices if rule.amount is not None]
+        amounts += [service.price for service in self.services.values()]
+        integer = max((amount.adjusted() + 1 for amount in amounts if amount), default=1)
+        fraction = max((_decimals(amount) for amount in amounts), default=0)
+        units = sum(
+            module.max_quantity for slot in self.slots.values() for module in slot.modules.values()
+        )
+        lines = units + len(self.prices) + len(self.services) + 2
+        quantity_digits = 7  # Needs.quantity <= 10**6
+        percent_digits = 4 + MAX_FRACTION_DIGITS  # a percentage <= 1000, 20 decimals
+        return (
+            max(integer, 1)
+            + len(str(lines))
+            + quantity_digits
+            + max(fraction, self.decimals)
+            + percent_digits
+            + 10  # guard digits for the annuity's rate and division
+        )
+
+    @cached_property
     def rules_by_id(self) -> dict[str, Rule]:
         return {rule.id: rule for rule in self.rules}
 
@@ -273,3 +308,8 @@ def _describe(where: tuple[str | int, ...]) -> str:
             words.append(str(part))
             index += 1
     return ", ".join(words) if words else "catalog"
+
+
+def _decimals(amount: Decimal) -> int:
+    exponent = amount.as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+import os
+import stat
+from collections.abc import Callable, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -15,14 +17,33 @@ from .._errors import CatalogError, CatalogNotFoundError, NeedsError, did_you_me
 from ._catalog import Catalog, catalog_error_from_validation
 from ._needs import Needs
 
-__all__ = ["bundled_catalogs", "catalog_from_data", "load_catalog", "load_needs", "read_data"]
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "MAX_ALIAS_NODES",
+    "MAX_NESTING",
+    "bundled_catalogs",
+    "catalog_from_data",
+    "load_catalog",
+    "load_needs",
+    "read_data",
+    "read_file",
+]
 
 Location = tuple[str | int, ...]
-#: Readers of other formats, registered by ``modcfg.io``: suffix -> reader(path) -> Catalog.
-FORMAT_READERS: dict[str, Callable[[Path], Catalog]] = {}
+#: Readers of other formats, registered by ``modcfg.io``: suffix -> reader(path, max_bytes=)
+#: -> Catalog.
+FORMAT_READERS: dict[str, Callable[..., Catalog]] = {}
 _SUFFIX_FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json"}
 #: libyaml's loader when PyYAML was built with it (much faster), else the pure-Python one.
 _YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+#: Files larger than this are refused unless the caller passes a larger ``max_bytes``.
+DEFAULT_MAX_BYTES = 32 * 1024**2
+#: Catalog data nests a dozen levels at most; deeper files are refused before anything recurses.
+MAX_NESTING = 64
+#: YAML aliases may repeat at most this many nodes in all (an "alias bomb" of a few lines
+#: expands to billions).
+MAX_ALIAS_NODES = 100_000
 
 
 def bundled_catalogs() -> list[str]:
@@ -33,14 +54,147 @@ def bundled_catalogs() -> list[str]:
     )
 
 
-def _lines(node: yaml.Node, where: Location, found: dict[Location, int], path: str) -> None:
-    found.setdefault(where, node.start_mark.line + 1)
+def _size(count: int) -> str:
+    return f"{count / 1024**2:.1f} MiB" if count >= 1024**2 else f"{count} bytes"
+
+
+def read_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """Read a whole regular file of at most ``max_bytes`` bytes.
+
+    Named pipes, devices and directories are refused without blocking, and at most
+    ``max_bytes + 1`` bytes are ever read (a file may grow after it was checked). Every failure
+    is a :class:`CatalogError` naming the file.
+    """
+    name = str(path)
+    try:
+        # O_NONBLOCK: opening a named pipe must not wait for a writer (regular files ignore it)
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise CatalogNotFoundError(f"file not found: {name}", path=name) from None
+    except OSError as exc:
+        raise CatalogError(f"cannot read {name}: {exc.strerror or exc}", path=name) from None
+    with os.fdopen(handle, "rb") as file:
+        info = os.fstat(handle)
+        if not stat.S_ISREG(info.st_mode):
+            raise CatalogError(
+                f"{name} is not a regular file ({_kind(info.st_mode)}); give the path of a file",
+                path=name,
+            )
+        if info.st_size <= max_bytes:
+            try:
+                data = file.read(max_bytes + 1)
+            except OSError as exc:
+                raise CatalogError(
+                    f"cannot read {name}: {exc.strerror or exc}", path=name
+                ) from None
+            if len(data) <= max_bytes:
+                return data
+        size = max(info.st_size, max_bytes + 1)
+    raise CatalogError(
+        f"{name} is {'larger than ' if size == max_bytes + 1 else ''}{_size(size)}, more than "
+        f"the limit of {_size(max_bytes)}; pass max_bytes= to read larger files",
+        path=name,
+    )
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a plain file"  # pragma: no cover - no other kind of file exists on POSIX
+
+
+class _Loader(_YAML_LOADER):  # type: ignore[misc,valid-type]
+    """The safe loader; numbers too long for ``int()`` and impossible dates fail with a line."""
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        digits = sum(char.isdigit() for char in str(node.value))
+        if digits > _MAX_INT_DIGITS:
+            raise _BadScalar(
+                f"a number with {digits} digits; numbers have at most {_MAX_INT_DIGITS} digits",
+                node,
+            )
+        value: int = super().construct_yaml_int(node)
+        return value
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as exc:
+            raise _BadScalar(
+                f"{node.value!r} is not a valid date or time ({exc}); write a real date "
+                "as YYYY-MM-DD",
+                node,
+            ) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+#: More digits than any catalog number needs (and fewer than ``int()`` refuses).
+_MAX_INT_DIGITS = 100
+
+
+class _BadScalar(ValueError):
+    def __init__(self, message: str, node: yaml.Node) -> None:
+        super().__init__(message)
+        self.line = node.start_mark.line + 1
+
+
+def _lines(root: yaml.Node, found: dict[Location, int], path: str) -> None:
+    """Record the line of every location; refuse odd keys, deep nesting and alias bombs.
+
+    Iterative (a stack, not recursion), so hostile nesting cannot exhaust the interpreter's
+    stack. A node reached twice is an alias: the nodes it repeats count against
+    :data:`MAX_ALIAS_NODES`.
+    """
+    seen: set[int] = set()
+    repeated = 0
+    stack: list[tuple[yaml.Node, Location]] = [(root, ())]
+    while stack:
+        node, where = stack.pop()
+        found.setdefault(where, node.start_mark.line + 1)
+        if len(where) > MAX_NESTING:
+            raise CatalogError(
+                f"the data is nested more than {MAX_NESTING} levels deep; a catalog needs far "
+                "fewer",
+                path=path,
+                line=node.start_mark.line + 1,
+            )
+        if id(node) in seen:
+            repeated += 1
+            if repeated > MAX_ALIAS_NODES:
+                raise CatalogError(
+                    f"YAML aliases (*name) repeat more than {MAX_ALIAS_NODES} nodes; an alias "
+                    "that expands to so much data is refused (write the data out instead)",
+                    path=path,
+                    line=node.start_mark.line + 1,
+                )
+        else:
+            seen.add(id(node))
+        stack.extend(_children(node, where, found, path))
+
+
+def _children(
+    node: yaml.Node, where: Location, found: dict[Location, int], path: str
+) -> Iterator[tuple[yaml.Node, Location]]:
     if isinstance(node, yaml.MappingNode):
         keys: dict[Any, int] = {}
         for key_node, value_node in node.value:
             key = key_node.value
             line = key_node.start_mark.line + 1
-            if isinstance(key_node, yaml.ScalarNode) and key_node.tag.endswith((":bool", ":null")):
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise CatalogError(
+                    "a key is a list or a mapping; keys are text",
+                    path=path,
+                    line=line,
+                    where=where,
+                )
+            if key_node.tag.endswith((":bool", ":null")):
                 raise CatalogError(
                     f"the key {key!r} is read by YAML as {key_node.tag.rsplit(':', 1)[1]}, not "
                     f'as text; quote it: "{key}"',
@@ -57,51 +211,98 @@ def _lines(node: yaml.Node, where: Location, found: dict[Location, int], path: s
                     where=(*where, key),
                 )
             keys[key] = line
-            found[(*where, key)] = line
-            _lines(value_node, (*where, key), found, path)
+            found.setdefault((*where, key), line)
+            yield value_node, (*where, key)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _lines(item, (*where, index), found, path)
+            yield item, (*where, index)
 
 
-def read_data(path: Path) -> tuple[Any, dict[Location, int]]:
-    """Read YAML or JSON into plain data plus a map from location path to line number."""
-    name = str(path)
+def _decode(data: bytes, name: str) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CatalogNotFoundError(f"file not found: {name}", path=name) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogError(f"cannot read {name}: {exc}", path=name) from None
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise CatalogError(
+            f"the file is not UTF-8 text (byte {exc.start + 1}); save it as UTF-8",
+            path=name,
+            line=line,
+        ) from None
+
+
+def read_data(
+    path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, kind: str | None = None
+) -> tuple[Any, dict[Location, int]]:
+    """Read YAML or JSON (``kind``, by default from the suffix) into plain data plus a map from
+    location path to line number."""
+    name = str(path)
+    text = _decode(read_file(path, max_bytes=max_bytes), name)
     lines: dict[Location, int] = {}
-    if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(text, parse_float=_float_marker, object_pairs_hook=_unique_pairs)
-        except json.JSONDecodeError as exc:
-            raise CatalogError(f"invalid JSON: {exc.msg}", path=name, line=exc.lineno) from None
-        except _DuplicateKey as exc:
-            raise CatalogError(
-                f"key '{exc}' appears twice in the same object; ids and keys must be unique",
-                path=name,
-            ) from None
-        return data, lines
-    loader = _YAML_LOADER(text)
+    if (kind or ("json" if path.suffix.lower() == ".json" else "yaml")) == "json":
+        return _read_json(text, name), lines
+    loader = _Loader(text)
     try:
         root = loader.get_single_node()
         data = None
         if root is not None:
-            _lines(root, (), lines, name)
+            _lines(root, lines, name)
             data = loader.construct_document(root)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         problem = exc.problem or exc.context or "malformed YAML"
         raise CatalogError(f"invalid YAML: {problem}", path=name, line=line) from None
+    except _BadScalar as exc:
+        raise CatalogError(f"invalid YAML: {exc}", path=name, line=exc.line) from None
     except yaml.YAMLError as exc:  # pragma: no cover - every PyYAML parse error is marked
         raise CatalogError(f"invalid YAML: {exc}", path=name) from None
+    except RecursionError:  # pragma: no cover - _lines refuses deep nesting first
+        raise _too_deep(name) from None
     finally:
         loader.dispose()
     return data, lines
+
+
+def _too_deep(name: str) -> CatalogError:
+    return CatalogError(
+        f"the data is nested more than {MAX_NESTING} levels deep; a catalog needs far fewer",
+        path=name,
+    )
+
+
+def _read_json(text: str, name: str) -> Any:
+    try:
+        data = json.loads(text, parse_float=_float_marker, object_pairs_hook=_unique_pairs)
+    except json.JSONDecodeError as exc:
+        raise CatalogError(f"invalid JSON: {exc.msg}", path=name, line=exc.lineno) from None
+    except _DuplicateKey as exc:
+        raise CatalogError(
+            f"key '{exc}' appears twice in the same object; ids and keys must be unique",
+            path=name,
+        ) from None
+    except RecursionError:
+        raise _too_deep(name) from None
+    except ValueError as exc:  # int() refuses numbers of thousands of digits
+        raise CatalogError(
+            f"invalid JSON: a number has too many digits ({exc}); numbers have at most "
+            f"{_MAX_INT_DIGITS} digits",
+            path=name,
+        ) from None
+    _check_nesting(data, name)
+    return data
+
+
+def _check_nesting(data: Any, name: str) -> None:
+    """Refuse data nested deeper than :data:`MAX_NESTING` (checked without recursion)."""
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise _too_deep(name)
+        if isinstance(item, dict):
+            stack.extend((value, depth + 1) for value in item.values())
+        elif isinstance(item, list):
+            stack.extend((value, depth + 1) for value in item)
 
 
 class _DuplicateKey(ValueError):
@@ -170,8 +371,13 @@ def catalog_from_data(
     ) from None
 
 
-def load_catalog(source: str | Path, *, format: str | None = None) -> Catalog:
+def load_catalog(
+    source: str | Path, *, format: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Catalog:
     """Load a catalog from a YAML/JSON file, another supported format, or a bundled name.
+
+    Files larger than ``max_bytes`` (default 32 MiB) and anything but a regular file (a named
+    pipe, a device) are refused with a :class:`CatalogError`.
 
     >>> catalog = load_catalog("windows")
     >>> len(catalog.slots), catalog.module_count
@@ -187,12 +393,12 @@ def load_catalog(source: str | Path, *, format: str | None = None) -> Catalog:
             )
         bundled = resources.files("modcfg") / "catalogs" / f"{source}.yaml"
         with resources.as_file(bundled) as file:
-            return _load_file(file, "yaml", display=f"catalogs/{source}.yaml")
+            return _load_file(file, "yaml", display=f"catalogs/{source}.yaml", max_bytes=max_bytes)
     kind = format or _SUFFIX_FORMATS.get(path.suffix.lower())
     if kind is None:
         _register_readers()
         kind = path.suffix.lower().lstrip(".")
-    return _load_file(path, kind, display=str(source))
+    return _load_file(path, kind, display=str(source), max_bytes=max_bytes)
 
 
 def _register_readers() -> None:
@@ -203,9 +409,9 @@ def _register_readers() -> None:
             return
 
 
-def _load_file(path: Path, kind: str, *, display: str) -> Catalog:
+def _load_file(path: Path, kind: str, *, display: str, max_bytes: int) -> Catalog:
     if kind in ("yaml", "json"):
-        data, lines = read_data(path)
+        data, lines = read_data(path, max_bytes=max_bytes, kind=kind)
         return catalog_from_data(data, path=display, lines=lines)
     _register_readers()
     reader = FORMAT_READERS.get(kind)
@@ -216,14 +422,14 @@ def _load_file(path: Path, kind: str, *, display: str) -> Catalog:
             "(pass format= to choose one)",
             path=display,
         )
-    return reader(path)
+    return reader(path, max_bytes=max_bytes)
 
 
-def load_needs(source: str | Path) -> Needs:
-    """Load a customer's needs from a YAML or JSON file."""
+def load_needs(source: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Needs:
+    """Load a customer's needs from a YAML or JSON file (of at most ``max_bytes`` bytes)."""
     path = Path(source)
     try:
-        data, _ = read_data(path)
+        data, _ = read_data(path, max_bytes=max_bytes)
     except CatalogError as exc:
         raise NeedsError(exc.message.replace("catalog", "needs") + f" ({path})") from None
     return Needs.from_data(data, source=str(path))

@@ -45,7 +45,16 @@ LineKind = Literal[
     "payment",
     "financing",
 ]
-_PRECISION = decimal.Context(prec=50, rounding=ROUND_HALF_EVEN)
+#: Digits of the annuity's rate and discount factor (they are rounded to the minor unit after).
+_ANNUITY_DIGITS = 50
+
+
+def _context(catalog: Catalog) -> decimal.Context:
+    """A decimal context precise enough for every amount of the catalog's quotes.
+
+    Used with ``decimal.localcontext`` so the global context stays as the caller set it.
+    """
+    return decimal.Context(prec=catalog.decimal_precision, rounding=ROUND_HALF_EVEN)
 
 
 @dataclass(frozen=True)
@@ -130,9 +139,7 @@ class Quote:
 
 
 def _round(amount: Decimal, decimals: int) -> Decimal:
-    return amount.quantize(
-        Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_EVEN, context=_PRECISION
-    )
+    return amount.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_EVEN)
 
 
 def _unit_line(
@@ -174,7 +181,8 @@ def _unit_lines(
 
 def unit_price(catalog: Catalog, configuration: Configuration) -> Decimal:
     """The price of one unit: module prices plus conditional surcharges and discounts."""
-    return sum((amount for _, amount in _unit_lines(catalog, configuration)), Decimal(0))
+    with decimal.localcontext(_context(catalog)):
+        return sum((amount for _, amount in _unit_lines(catalog, configuration)), Decimal(0))
 
 
 def _order_lines(
@@ -268,11 +276,13 @@ def instalment_amount(principal: Decimal, count: int, apr: Decimal, decimals: in
     >>> instalment_amount(Decimal("1000.00"), 12, Decimal("12"), 2)
     Decimal('88.85')
     """
-    if apr == 0:
-        return _round(principal / count, decimals)
-    rate = _PRECISION.divide(apr, Decimal(1200))
-    factor = _PRECISION.power(1 + rate, -count)
-    return _round(_PRECISION.divide(principal * rate, 1 - factor), decimals)
+    digits = max(decimal.getcontext().prec, _ANNUITY_DIGITS, principal.adjusted() + 30)
+    with decimal.localcontext(decimal.Context(prec=digits, rounding=ROUND_HALF_EVEN)):
+        if apr == 0:
+            return _round(principal / count, decimals)
+        rate = apr / Decimal(1200)
+        factor = (1 + rate) ** -count
+        return _round(principal * rate / (1 - factor), decimals)
 
 
 def order_total(catalog: Catalog, unit: Decimal, resolved: ResolvedNeeds | None) -> Decimal:
@@ -281,12 +291,14 @@ def order_total(catalog: Catalog, unit: Decimal, resolved: ResolvedNeeds | None)
     Non-decreasing in ``unit``; engines use it to turn a budget into a unit-price bound.
     """
     quantity = resolved.quantity if resolved else 1
-    goods = unit * quantity
-    if not catalog.order_price_rules and (
-        resolved is None or (not resolved.services and resolved.payment is None)
-    ):
-        return goods  # nothing is added at the order level
-    return goods + sum((line.amount for line in _order_lines(catalog, goods, resolved)), Decimal(0))
+    with decimal.localcontext(_context(catalog)):
+        goods = unit * quantity
+        if not catalog.order_price_rules and (
+            resolved is None or (not resolved.services and resolved.payment is None)
+        ):
+            return goods  # nothing is added at the order level
+        lines = _order_lines(catalog, goods, resolved)
+        return goods + sum((line.amount for line in lines), Decimal(0))
 
 
 #: Module lines of quotes, by (slot, module, units, quantity): the same few lines recur in
@@ -304,8 +316,19 @@ def quote(
     """Price one (valid) configuration for the needs.
 
     ``lines_of`` (optional, owned by the caller and used with one catalog only) keeps module
-    lines between calls.
+    lines between calls. Amounts are exact at any magnitude the catalog allows (see
+    ``Catalog.decimal_precision``).
     """
+    with decimal.localcontext(_context(catalog)):
+        return _quote(catalog, configuration, resolved, lines_of)
+
+
+def _quote(
+    catalog: Catalog,
+    configuration: Configuration,
+    resolved: ResolvedNeeds | None,
+    lines_of: LineCache | None,
+) -> Quote:
     quantity = resolved.quantity if resolved else 1
     decimals = catalog.decimals
     lines: list[QuoteLine] = []
