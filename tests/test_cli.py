@@ -450,6 +450,10 @@ def test_configure_reprints_only_the_slots_that_changed(tmp_path: Path) -> None:
     assert "4 configurations" in output  # the summary line after the step
     result = runner.invoke(app, ["configure", catalog], input="alpha=ax\nshow\n")
     assert result.output.count("dv") == 2  # show prints everything
+    result = runner.invoke(app, ["configure", catalog], input="alpha=ax\ndelta=du\n")
+    assert result.output.count("bq") == 2  # excluded before: not shown again
+    assert result.output.count("dv") == 2  # excluded now: shown
+    assert "changed: delta" in result.output
 
 
 def test_configure_done_finishes_with_the_cheapest_completion_when_only_optional_slots_remain(

@@ -44,7 +44,9 @@ HELP = """commands:
 #: What the session says of its Python method, in the dialogue's words.
 _TERMINAL_WORDS = {"call complete()": "type `done` to finish with the cheapest completion"}
 
-Statuses = tuple[tuple[str, str], ...]
+Statuses = dict[str, str]
+#: Changed slots named in the summary line after a step (more are counted).
+_NAMED = 8
 
 
 class Dialogue:
@@ -123,14 +125,17 @@ class Dialogue:
             and not any(o.status in ("chosen", "implied") for o in options.values())
         ]
         if open_slots:
-            for slot in open_slots:
-                modules = ", ".join(state.available(slot))
-                self._console.print(
-                    Text(
-                        f"{safe(slot)} still needs a choice ({safe(modules)}); choose one, "
-                        "or type `complete` to fill every open slot with the cheapest"
-                    )
+            if len(open_slots) == 1:
+                modules = ", ".join(state.available(open_slots[0]))
+                needing = f"{open_slots[0]} still needs a choice ({modules})"
+            else:
+                needing = f"{len(open_slots)} slots still need a choice: {', '.join(open_slots)}"
+            self._console.print(
+                Text(
+                    f"{safe(needing)}; choose, or type `complete` to fill every open slot "
+                    "with the cheapest"
                 )
+            )
             return False
         result = self._session.complete("cheapest")
         self._console.print(quote_table(result, "your configuration"))
@@ -141,23 +146,37 @@ class Dialogue:
         state = self._session.state()
         if slot is not None and slot not in state:
             raise NeedsError(f"slot '{slot}' does not exist; type `show` for all of them")
-        chosen = list(state) if slot is None else [slot]
-        self._remember(chosen)
-        self._console.print(self._table(chosen, self._summary()))
+        slots = list(state) if slot is None else [slot]
+        rows = [(s, list(state[s])) for s in slots]
+        self._remember(slots)
+        self._console.print(self._table(rows, self._summary()))
 
     def show_changes(self) -> None:
-        """Print the summary and the slots in which some option changed status."""
+        """Print the summary and the slots in which some option changed status: their open
+        options and the ones just excluded (those excluded before stay out of the way)."""
         state = self._session.state()
-        changed = [
-            slot for slot, options in state.items() if self._shown.get(slot) != _statuses(options)
-        ]
+        rows = []
+        for slot, options in state.items():
+            before = self._shown.get(slot)
+            now = _statuses(options)
+            if before == now:
+                continue
+            before = before or {}
+            shown = [
+                module
+                for module, status in now.items()
+                if status != "excluded" or before.get(module) != "excluded"
+            ]
+            rows.append((slot, shown))
         summary = self._summary()
-        if not changed:
+        if not rows:
             self._console.print(Text(f"{summary}; no option changed status"))
             return
+        changed = [slot for slot, _ in rows]
         self._remember(changed)
-        self._console.print(Text(f"{summary}; changed: {safe(', '.join(changed))}"))
-        self._console.print(self._table(changed, None))
+        names = ", ".join(changed) if len(changed) <= _NAMED else f"{len(changed)} slots"
+        self._console.print(Text(f"{summary}; changed: {safe(names)}"))
+        self._console.print(self._table(rows, None))
 
     def _remember(self, slots: list[str]) -> None:
         state = self._session.state()
@@ -166,12 +185,13 @@ class Dialogue:
 
     def _summary(self) -> str:
         state = self._session.state()
-        low, high = state.price_range or (None, None)
-        return (
-            f"{int_text(state.count, grouped=True)} configurations, {state.currency} {low} - {high}"
-        )
+        count = f"{int_text(state.count, grouped=True)} configurations"
+        if state.price_range is None:
+            return count
+        low, high = state.price_range
+        return f"{count}, {state.currency} {low} - {high}"
 
-    def _table(self, slots: list[str], title: str | None) -> Table:
+    def _table(self, rows: list[tuple[str, list[str]]], title: str | None) -> Table:
         state = self._session.state()
         table = Table(title=None if title is None else cell(title))
         table.add_column("slot")
@@ -179,9 +199,12 @@ class Dialogue:
         table.add_column("status")
         table.add_column("completions", justify="right")
         table.add_column("from", justify="right")
-        table.add_column("why not")
-        for slot in slots:
-            for module, option in state[slot].items():
+        # one line per option: `why SLOT MODULE` tells the whole story
+        table.add_column("why not", no_wrap=True, overflow="ellipsis")
+        for slot, modules in rows:
+            options = state[slot]
+            for module in modules:
+                option = options[module]
                 price = "" if option.from_price is None else str(option.from_price)
                 reason = option.reason if option.status == "excluded" else ""
                 table.add_row(
@@ -196,7 +219,7 @@ class Dialogue:
 
 
 def _statuses(options: Mapping[str, OptionState]) -> Statuses:
-    return tuple((module, option.status) for module, option in options.items())
+    return {module: option.status for module, option in options.items()}
 
 
 def terminal_message(error: Exception) -> str:
