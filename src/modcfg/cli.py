@@ -328,10 +328,10 @@ def price(
         if not sep:
             raise NeedsError(f"'{pair}' is not slot=module (e.g. frame=oak)")
         if ":" in module or "," in module:
-            chosen[slot] = {
-                name: int(q or 1)
-                for name, _, q in (part.partition(":") for part in module.split(","))
-            }
+            parts = [part.partition(":") for part in module.split(",")]
+            if not all((q or "1").isdigit() for _, _, q in parts):
+                raise NeedsError(f"'{pair}' has a quantity that is not a whole number (a:2,b)")
+            chosen[slot] = {name: int(q or 1) for name, _, q in parts}
         else:
             chosen[slot] = module or None
     result = cfg.price(chosen, _needs(needs))
