@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import decimal
 import json
+import os
+import select
 import subprocess
 import sys
+import time
+from decimal import Decimal
 from pathlib import Path
+from typing import IO
 
 import pytest
 from typer.testing import CliRunner
@@ -163,3 +169,325 @@ def test_configure_dialogue_from_scripted_input() -> None:
     assert "unknown command: nonsense words" in output
     assert "your configuration" in output
     assert "EUR 354.00" in output
+
+
+# -- dependable under real use -----------------------------------------------------------------
+
+PYTHON_CLI = [sys.executable, "-c", "from modcfg.cli import main; main()"]
+
+
+def _write_json(path: Path, data: object) -> Path:
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def _rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text(encoding="utf-8").splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _read_lines(stream: IO[bytes], count: int, deadline: float) -> list[bytes]:
+    """Up to ``count`` lines from a pipe, giving up at ``deadline`` (time.monotonic())."""
+    lines: list[bytes] = []
+    buffer = b""
+    while len(lines) < count and time.monotonic() < deadline:
+        ready, _, _ = select.select([stream], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            break
+        chunk = os.read(stream.fileno(), 65536)
+        if not chunk:
+            break
+        buffer += chunk
+        *complete, buffer = buffer.split(b"\n")
+        lines.extend(complete)
+    return lines[:count]
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc for memory")
+def test_list_streams_rows_in_constant_memory_and_stops_quietly_when_the_pipe_closes() -> None:
+    # bicycle has 202,516,600 configurations: the first rows come at once, memory stays flat,
+    # and a reader that stops early (`| head -3`) ends the listing without a traceback
+    with subprocess.Popen(
+        [*PYTHON_CLI, "list", "bicycle", "--all", "-f", "csv"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as process:
+        assert process.stdout is not None
+        assert process.stderr is not None
+        try:
+            first = _read_lines(process.stdout, 3, time.monotonic() + 90)
+            assert len(first) == 3
+            assert first[0].startswith(b"frame,")
+            started = _rss_kb(process.pid)
+            more = _read_lines(process.stdout, 20_000, time.monotonic() + 120)
+            assert len(more) == 20_000
+            assert _rss_kb(process.pid) - started < 100_000
+            process.stdout.close()
+            process.wait(timeout=30)
+            errors = process.stderr.read().decode()
+            assert "Traceback" not in errors
+            assert "BrokenPipe" not in errors
+        finally:
+            process.kill()
+
+
+def test_list_above_a_million_rows_needs_all_when_not_asked_at_a_terminal() -> None:
+    result = subprocess.run(
+        [*PYTHON_CLI, "list", "bicycle", "-f", "csv"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "202,516,600" in result.stderr
+    assert "--all" in result.stderr
+    assert "--limit" in result.stderr
+
+
+def test_list_json_is_streamed_as_an_array_and_as_lines() -> None:
+    result = runner.invoke(
+        app, ["list", "windows", "--order", "price", "--limit", "3", "-f", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert [set(row) for row in rows] == [{"frame", "glass", "grade", "picture", "total"}] * 3
+    result = runner.invoke(
+        app, ["list", "windows", "--order", "price", "--limit", "3", "-f", "jsonl"]
+    )
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line) for line in result.output.splitlines()] == rows
+
+
+def test_list_table_streams_a_plain_aligned_table() -> None:
+    result = runner.invoke(app, ["list", "windows", "--order", "price", "--limit", "3"])
+    assert result.exit_code == 0, result.output
+    header, rule, *rows = result.output.splitlines()
+    assert header.split() == ["frame", "glass", "grade", "picture", "total", "(EUR)"]
+    assert set(rule.replace(" ", "")) == {"-"}
+    assert len(rows) == 3
+    assert len({len(row) for row in [header, *rows]}) == 1  # aligned columns
+
+
+def test_list_negative_limit_is_refused() -> None:
+    result = runner.invoke(app, ["list", "windows", "--limit", "-5"])
+    assert result.exit_code == 2
+    assert "greater than or equal to 0" in result.output
+
+
+def test_list_with_needs_nothing_meets_explains_on_stderr_and_exits_1(tmp_path: Path) -> None:
+    needs = _write_json(tmp_path / "needs.json", {"require": ["frame.pvc", "frame.oak"]})
+    result = _run("list", "windows", "--needs", str(needs))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "frame.pvc" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_list_time_limit_stops_with_exit_2() -> None:
+    result = subprocess.run(
+        [*PYTHON_CLI, "list", "bicycle", "--all", "--time-limit", "0.5", "-f", "csv"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "time limit" in result.stderr or "time_limit" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_time_limit_option_and_default_on_count_list_best() -> None:
+    for command in ("count", "list", "best"):
+        result = runner.invoke(app, [command, "--help"])
+        assert "--time-limit" in result.output
+        assert "60" in result.output
+
+
+def test_best_default_k_is_the_library_default() -> None:
+    import modcfg
+
+    expected = len(modcfg.compile(modcfg.load_catalog("windows")).best())
+    result = runner.invoke(app, ["best", "windows"])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("#") == expected == 10
+
+
+def test_best_and_price_as_json() -> None:
+    result = runner.invoke(app, ["best", "windows", "-k", "2", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    quotes = json.loads(result.output)
+    assert len(quotes) == 2
+    assert isinstance(quotes[0]["total"], str)
+    assert Decimal(quotes[0]["total"]) <= Decimal(quotes[1]["total"])
+    assert set(quotes[0]["configuration"]) == {"frame", "glass", "grade", "picture"}
+    assert {"label", "amount", "reason"} <= set(quotes[0]["lines"][0])
+    result = runner.invoke(
+        app,
+        [
+            "price",
+            "windows",
+            "frame=oak",
+            "glass=triple",
+            "grade=g1",
+            "picture=plain",
+            "-f",
+            "json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    priced = json.loads(result.output)
+    assert priced["total"] == "260.00"
+    assert priced["configuration"]["frame"] == "oak"
+
+
+def test_price_json_maps_multi_select_slots_to_quantities() -> None:
+    import modcfg
+
+    catalog = modcfg.load_catalog("bicycle")
+    slot = next(s for s in catalog.slots.values() if not s.single)
+    result = runner.invoke(app, ["best", "bicycle", "-k", "1", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    assert isinstance(json.loads(result.output)[0]["configuration"][slot.id], dict)
+
+
+def test_count_prints_a_count_of_thousands_of_digits(tmp_path: Path) -> None:
+    # 15,000 independent two-way slots: 2**15000, 4,516 digits (beyond Python's default
+    # int-to-str limit of 4,300)
+    slots = {
+        f"s{i}": {"modules": {"a": {"price": "1.00"}, "b": {"price": "2.00"}}}
+        for i in range(15_000)
+    }
+    catalog = _write_json(tmp_path / "huge.json", {"catalog": "huge", "slots": slots})
+    result = _run("count", str(catalog))
+    assert result.returncode == 0, result.stderr
+    digits = result.stdout.strip()
+    expected = format(decimal.Context(prec=5000).create_decimal(2**15000), "f")
+    assert digits == expected
+
+
+def test_int_text_is_exact_beyond_the_conversion_limit() -> None:
+    from modcfg._terminal import int_text
+
+    assert int_text(0) == "0"
+    assert int_text(-1234567, grouped=True) == "-1,234,567"
+    big = 7**9000 + 12345
+    context = decimal.Context(prec=20000)
+    assert int_text(big) == format(context.create_decimal(big), "f")
+    assert int_text(10**5000, grouped=True) == "100" + ",000" * 1666
+
+
+def _ansi_catalog(tmp_path: Path) -> Path:
+    return _write_json(
+        tmp_path / "ansi.json",
+        {
+            "catalog": "ansi",
+            "label": "Shop \u001b[2J[/]",
+            "slots": {
+                "frame": {
+                    "label": "Frame \u001b[31m",
+                    "modules": {
+                        "oak": {"label": "Oak \u001b[31mred[/bold]\u0007", "price": "10.00"},
+                        "pine": {"label": "Pine\u202e", "price": "5.00"},
+                    },
+                }
+            },
+        },
+    )
+
+
+def test_control_characters_in_catalog_text_are_escaped(tmp_path: Path) -> None:
+    catalog = str(_ansi_catalog(tmp_path))
+    for args in (
+        ["best", catalog, "-k", "2"],
+        ["price", catalog, "frame=oak"],
+        ["list", catalog],
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, (args, result.output, result.exception)
+        assert "\u001b" not in result.output
+        assert "\u0007" not in result.output
+        assert "\u202e" not in result.output
+    result = runner.invoke(app, ["price", catalog, "frame=oak"])
+    assert "Oak \\x1b[31mred[/bold]\\x07" in result.output
+    result = runner.invoke(app, ["configure", catalog], input="why frame pine\nframe=oak\nquit\n")
+    assert result.exit_code == 0, result.output
+    assert "\u001b" not in result.output
+
+
+def _dialogue_catalog(tmp_path: Path) -> Path:
+    return _write_json(
+        tmp_path / "dialogue.json",
+        {
+            "catalog": "dialogue",
+            "slots": {
+                "alpha": {"modules": {"ax": {"price": "1.00"}, "ay": {"price": "2.00"}}},
+                "beta": {"modules": {"bp": {"price": "1.00"}, "bq": {"price": "2.00"}}},
+                "gamma": {
+                    "cardinality": "optional",
+                    "modules": {"gr": {"price": "3.00"}},
+                },
+                "delta": {"modules": {"du": {"price": "4.00"}, "dv": {"price": "1.00"}}},
+            },
+            "rules": [{"id": "rule-one", "excludes": ["alpha.ax", "beta.bq"]}],
+        },
+    )
+
+
+def test_configure_reprints_only_the_slots_that_changed(tmp_path: Path) -> None:
+    catalog = str(_dialogue_catalog(tmp_path))
+    result = runner.invoke(app, ["configure", catalog], input="alpha=ax\n")
+    assert result.exit_code == 0, result.output
+    output = result.output
+    assert output.count("dv") == 1  # delta's options kept their status: shown once, at first
+    assert output.count("bq") == 2  # beta's bq became excluded: shown again
+    assert "12 configurations" in output  # the first display's summary
+    assert "4 configurations" in output  # the summary line after the step
+    result = runner.invoke(app, ["configure", catalog], input="alpha=ax\nshow\n")
+    assert result.output.count("dv") == 2  # show prints everything
+    result = runner.invoke(app, ["configure", catalog], input="alpha=ax\ndelta=du\n")
+    assert result.output.count("bq") == 2  # excluded before: not shown again
+    assert result.output.count("dv") == 2  # excluded now: shown
+    assert "changed: delta" in result.output
+
+
+def test_configure_done_finishes_with_the_cheapest_completion_when_only_optional_slots_remain(
+    tmp_path: Path,
+) -> None:
+    catalog = str(_dialogue_catalog(tmp_path))
+    result = runner.invoke(
+        app, ["configure", catalog], input="help\nalpha=ax\ndone\ndelta=du\ndone\n"
+    )
+    assert result.exit_code == 0, result.output
+    output = result.output
+    assert "done" in output.split("commands:", 1)[1]  # the help names it
+    assert "delta still needs a choice" in output  # the first done: delta is open
+    assert "your configuration" in output
+    assert "EUR 6.00" in output  # ax + bp + du, and no gamma
+
+
+def test_configure_speaks_the_terminal_words(tmp_path: Path) -> None:
+    catalog = str(_dialogue_catalog(tmp_path))
+    result = runner.invoke(app, ["configure", catalog], input="quote\n")
+    assert result.exit_code == 0, result.output
+    assert "complete()" not in result.output
+    assert "type `done` to finish with the cheapest completion" in result.output
+
+
+def test_configure_prompt_has_line_editing_and_history() -> None:
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    from modcfg._dialogue import prompt_lines, prompt_session
+
+    with create_pipe_input() as keys:
+        lines = prompt_lines(prompt_session(input=keys, output=DummyOutput()))
+        keys.send_text("lpha=ay\x7fx\x01a\r")  # edited: backspace, then home (Ctrl-A)
+        assert next(lines) == "alpha=ax"
+        keys.send_text("\x1b[A\r")  # up: the line before, from the history
+        assert next(lines) == "alpha=ax"

@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
-import csv
-import io
+import contextlib
+import inspect
 import json
+import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from . import _configurator
-from ._errors import ModcfgError, NeedsError
-from ._session import Session
-from .model import Catalog, Configuration, Needs, load_catalog, load_needs, save_catalog
-from .price import Quote
+from ._dialogue import Dialogue, input_lines
+from ._errors import LimitExceeded, ModcfgError, NeedsError
+from ._rows import RowWriter, choice_text
+from ._terminal import cell, int_text, quote_table, safe
+from .explain import infeasible_error
+from .model import Catalog, Needs, load_catalog, load_needs, save_catalog
+from .price import Quote, QuoteLine, quote
 
 __all__ = ["app", "main"]
 
@@ -39,6 +46,18 @@ NeedsOption = Annotated[
     Path | None, typer.Option("--needs", "-n", help="A YAML/JSON file of the customer's needs.")
 ]
 
+#: Seconds a command works before giving up (LimitExceeded, exit code 2); 0 means no limit.
+DEFAULT_TIME_LIMIT = 60.0
+TimeLimitOption = Annotated[
+    float, typer.Option("--time-limit", min=0, help="seconds before giving up (0: no limit)")
+]
+#: ``best``'s default k: the library's, so that ``modcfg best`` and ``cfg.best()`` agree.
+BEST_K: int = inspect.signature(_configurator.Configurator.best).parameters["k"].default
+#: Listing more configurations than this without --limit asks first, or needs --all.
+LARGE_LISTING = 1_000_000
+#: Rows between two updates of the progress bar.
+_PROGRESS_EVERY = 1024
+
 #: The example customer of ``modcfg demo`` (the same as examples/window_customer.yaml).
 DEMO_NEEDS: dict[str, Any] = {
     "require": ["glass.triple"],
@@ -54,16 +73,59 @@ def _needs(path: Path | None) -> Needs | None:
     return load_needs(path) if path is not None else None
 
 
-def _choice_text(choice: object) -> str:
-    if choice is None:
-        return "-"
-    if isinstance(choice, Mapping):
-        return ", ".join(f"{m} x{q}" for m, q in choice.items()) or "-"
-    return str(choice)
+def _seconds(time_limit: float) -> float | None:
+    return time_limit or None
+
+
+@contextmanager
+def _limited(doing: str, seconds: float | None, *, listing: bool = False) -> Iterator[None]:
+    """Turn a passed time limit into one line on stderr and exit code 2."""
+    try:
+        yield
+    except LimitExceeded:
+        more = " or pass --limit N" if listing else ""
+        _error(f"{doing} passed the time limit of {seconds} s; raise --time-limit (0: none){more}")
+        raise typer.Exit(code=2) from None
+
+
+def _error(message: str) -> None:
+    Console(stderr=True, highlight=False, soft_wrap=True).print(
+        Text("error: " + safe(message, lines=True))
+    )
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr when stderr is a terminal and the rows go elsewhere."""
+    if not sys.stderr.isatty() or sys.stdout.isatty():
+        yield lambda done: None
+        return
+    bar = Progress(
+        TextColumn("listing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        redirect_stdout=False,
+        redirect_stderr=False,
+    )
+    with bar:
+        task = bar.add_task("listing", total=total)
+        yield lambda done: bar.update(task, completed=done)
+
+
+def _reader_gone() -> NoReturn:
+    """The reader of stdout went away (``| head``): stop quietly, exit code 1."""
+    # the interpreter flushes stdout at exit, which would fail again (no file descriptor, as
+    # under a test runner: nothing will be flushed)
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    raise typer.Exit(code=1)
 
 
 def _summary(catalog: Catalog, count: int | None) -> Table:
-    table = Table(title=f"{catalog.label or catalog.name} (version {catalog.version})")
+    table = Table(title=cell(f"{catalog.label or catalog.name} (version {catalog.version})"))
     table.add_column("slot")
     table.add_column("cardinality")
     table.add_column("modules", justify="right")
@@ -71,7 +133,7 @@ def _summary(catalog: Catalog, count: int | None) -> Table:
     for slot in catalog.slots.values():
         prices = [module.price for module in slot.modules.values()]
         table.add_row(
-            slot.title,
+            cell(slot.title),
             str(slot.cardinality),
             str(len(slot.modules)),
             f"{catalog.currency} {min(prices)} - {max(prices)}",
@@ -79,18 +141,8 @@ def _summary(catalog: Catalog, count: int | None) -> Table:
     table.caption = (
         f"{len(catalog.slots)} slots, {catalog.module_count} modules, {len(catalog.rules)} rules, "
         f"{len(catalog.prices)} price rules"
-        + (f", {count:,} valid configurations" if count is not None else "")
+        + (f", {int_text(count, grouped=True)} valid configurations" if count is not None else "")
     )
-    return table
-
-
-def _quote_table(result: Quote, title: str) -> Table:
-    table = Table(title=title, show_footer=True)
-    table.add_column("line", footer="total")
-    table.add_column("reason")
-    table.add_column("amount", justify="right", footer=f"{result.currency} {result.total}")
-    for line in result.lines:
-        table.add_row(line.label, line.reason, f"{line.amount}")
     return table
 
 
@@ -119,7 +171,8 @@ def check(
                     "slots": len(loaded.slots),
                     "modules": loaded.module_count,
                     "rules": len(loaded.rules),
-                    "count": count,
+                    # exact: a count too long for an integer literal is written as text
+                    "count": count if count < 10**4000 else int_text(count),
                     "expected_count": loaded.expected_count,
                     "ok": not errors,
                     "findings": [f.to_dict() for f in findings],
@@ -134,7 +187,9 @@ def check(
             for column in ("severity", "code", "where", "message"):
                 table.add_column(column)
             for finding in findings:
-                table.add_row(finding.severity, finding.code, finding.where, finding.message)
+                table.add_row(
+                    finding.severity, finding.code, cell(finding.where), cell(finding.message)
+                )
             console.print(table)
         else:
             console.print("no findings")
@@ -143,21 +198,17 @@ def check(
 
 
 @app.command()
-def count(catalog: CatalogArg, needs: NeedsOption = None) -> None:
+def count(
+    catalog: CatalogArg,
+    needs: NeedsOption = None,
+    time_limit: TimeLimitOption = DEFAULT_TIME_LIMIT,
+) -> None:
     """Print the exact number of valid configurations (for the needs, when given)."""
     cfg = _configurator.compile(load_catalog(catalog))
-    console.print(cfg.count(_needs(needs)))
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    )
+    seconds = _seconds(time_limit)
+    with _limited("counting", seconds):
+        total = cfg.count(_needs(needs), time_limit=seconds)
+    sys.stdout.write(int_text(total) + "\n")
 
 
 @app.command("list")
@@ -165,86 +216,104 @@ def list_(
     catalog: CatalogArg,
     needs: NeedsOption = None,
     order: Annotated[str | None, typer.Option(help="'price' for cheapest first")] = None,
-    limit: Annotated[int | None, typer.Option(help="stop after N configurations")] = None,
-    output: Annotated[str, typer.Option("--format", "-f", help="table, json or csv")] = "table",
+    limit: Annotated[int | None, typer.Option(min=0, help="stop after N configurations")] = None,
+    all_: Annotated[  # noqa: FBT002 (a command-line flag)
+        bool,
+        typer.Option("--all", help=f"list more than {LARGE_LISTING:,} configurations unasked"),
+    ] = False,
+    output: Annotated[
+        str, typer.Option("--format", "-f", help="table, csv, json (an array) or jsonl")
+    ] = "table",
+    time_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--time-limit",
+            min=0,
+            help=f"seconds before giving up (default {DEFAULT_TIME_LIMIT:g}, or none with --all;"
+            " 0: no limit)",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """List valid configurations, optionally cheapest first."""
+    """List valid configurations as they are found, optionally cheapest first.
+
+    Rows are written one at a time, so `| head` shows the first at once. Listing more than a
+    million configurations without --limit asks first (or needs --all when not at a terminal).
+    """
     if order not in (None, "price"):
         raise NeedsError(f"--order {order} is unknown; use --order price")
-    if output not in ("table", "json", "csv"):
-        raise NeedsError(f"--format {output} is unknown; use table, json or csv")
+    if output not in ("table", "json", "jsonl", "csv"):
+        raise NeedsError(f"--format {output} is unknown; use table, csv, json or jsonl")
     cfg = _configurator.compile(load_catalog(catalog))
     wanted = _needs(needs)
-    slots = list(cfg.catalog.slots)
-    with _progress() as bar:
-        task = bar.add_task("listing", total=limit)
-
-        def advance(done: int, total: int | None) -> None:
-            bar.update(task, completed=done, total=limit or total)
-
-        rows = list(
-            cfg.configurations(
-                wanted, order="price" if order else None, limit=limit, progress=advance
-            )
-        )
-    _print_rows(cfg, rows, slots, wanted, output)
-
-
-def _print_rows(
-    cfg: _configurator.Configurator,
-    rows: list[Configuration],
-    slots: list[str],
-    wanted: Needs | None,
-    output: str,
-) -> None:
-    totals = [str(cfg.price(row, wanted).total) for row in rows]
-    if output == "json":
-        print(
-            json.dumps(
-                [
-                    {**{s: _plain(row[s]) for s in slots}, "total": total}
-                    for row, total in zip(rows, totals, strict=True)
-                ],
-                indent=2,
-            )
-        )
-        return
-    if output == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow([*slots, "total"])
-        for row, total in zip(rows, totals, strict=True):
-            writer.writerow([_choice_text(row[s]) for s in slots] + [total])
-        sys.stdout.write(buffer.getvalue())
-        return
-    table = Table()
-    for slot in slots:
-        table.add_column(slot)
-    table.add_column(f"total ({cfg.catalog.currency})", justify="right")
-    for row, total in zip(rows, totals, strict=True):
-        table.add_row(*(_choice_text(row[s]) for s in slots), total)
-    console.print(table)
+    total = cfg.count(wanted)
+    if total == 0:
+        raise infeasible_error(cfg, cfg.resolve(wanted))
+    if limit is None and total > LARGE_LISTING and not all_:
+        all_ = _confirm_listing(cfg.catalog.name, total, needs=wanted is not None)
+    # the default limit is for a listing that should be quick; one asked for in full has none
+    default = None if all_ else DEFAULT_TIME_LIMIT
+    seconds = default if time_limit is None else _seconds(time_limit)
+    writer = RowWriter(output, cfg.catalog, sys.stdout)
+    resolved = cfg.resolve(wanted)
+    lines_of: dict[tuple[str, str, int, int], tuple[QuoteLine, Decimal]] = {}  # (see quote)
+    rows = cfg.configurations(
+        wanted, order="price" if order else None, limit=limit, time_limit=seconds
+    )
+    shown = total if limit is None else min(limit, total)
+    try:
+        with _limited("listing", seconds, listing=True), _progress(shown) as advance:
+            writer.begin()
+            for done, row in enumerate(rows, start=1):
+                # (valid by construction: priced without checking it again)
+                writer.row(row, quote(cfg.catalog, row, resolved, lines_of=lines_of).total)
+                if not done % _PROGRESS_EVERY:
+                    advance(done)
+            writer.end()
+    except BrokenPipeError:
+        _reader_gone()
 
 
-def _plain(choice: object) -> object:
-    return dict(choice) if isinstance(choice, Mapping) else choice
+def _confirm_listing(name: str, total: int, *, needs: bool) -> bool:
+    """True when the user confirms listing ``total`` rows at a terminal; else exit."""
+    many = f"{int_text(total, grouped=True)} configurations"
+    where = f"{safe(name)} has {many}" + (" for these needs" if needs else "")
+    if not sys.stdin.isatty():
+        raise NeedsError(f"{where}; pass --limit N to list the first N, or --all to list them all")
+    if not typer.confirm(f"{where}. List them all?", err=True):
+        raise typer.Exit(code=1)
+    return True
 
 
 @app.command()
 def best(
     catalog: CatalogArg,
     needs: NeedsOption = None,
-    k: Annotated[int, typer.Option("-k", help="how many")] = 3,
+    k: Annotated[int, typer.Option("-k", min=1, help="how many")] = BEST_K,
+    output: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
+    time_limit: TimeLimitOption = DEFAULT_TIME_LIMIT,
 ) -> None:
     """Print the k best configurations for the needs, with their quotes."""
+    if output not in ("table", "json"):
+        raise NeedsError(f"--format {output} is unknown; use table or json")
     cfg = _configurator.compile(load_catalog(catalog))
-    for rank, result in enumerate(cfg.best(_needs(needs), k=k), start=1):
-        console.print(_quote_table(result, _title(rank, result)))
+    seconds = _seconds(time_limit)
+    with _limited("the search for the best", seconds):
+        quotes = cfg.best(_needs(needs), k=k, time_limit=seconds)
+    if output == "json":
+        _print_json([result.to_dict() for result in quotes])
+        return
+    for rank, result in enumerate(quotes, start=1):
+        console.print(quote_table(result, _title(rank, result)))
 
 
 def _title(rank: int, result: Quote) -> str:
-    choices = ", ".join(_choice_text(c) for c in result.configuration.values())
+    choices = ", ".join(choice_text(c) for c in result.configuration.values())
     return f"#{rank}: {choices}"
+
+
+def _print_json(data: object) -> None:
+    sys.stdout.write(json.dumps(data, indent=2) + "\n")
 
 
 @app.command()
@@ -252,8 +321,11 @@ def price(
     catalog: CatalogArg,
     choices: Annotated[list[str], typer.Argument(help="slot=module pairs")],
     needs: NeedsOption = None,
+    output: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
 ) -> None:
-    """Price one configuration given as slot=module pairs."""
+    """Price one configuration given as slot=module pairs (slot=a:2,b for quantities)."""
+    if output not in ("table", "json"):
+        raise NeedsError(f"--format {output} is unknown; use table or json")
     cfg = _configurator.compile(load_catalog(catalog))
     chosen: dict[str, Any] = {}
     for pair in choices:
@@ -261,100 +333,31 @@ def price(
         if not sep:
             raise NeedsError(f"'{pair}' is not slot=module (e.g. frame=oak)")
         if ":" in module or "," in module:
-            chosen[slot] = {
-                name: int(q or 1)
-                for name, _, q in (part.partition(":") for part in module.split(","))
-            }
+            parts = [part.partition(":") for part in module.split(",")]
+            if not all((q or "1").isdigit() for _, _, q in parts):
+                raise NeedsError(f"'{pair}' has a quantity that is not a whole number (a:2,b)")
+            chosen[slot] = {name: int(q or 1) for name, _, q in parts}
         else:
             chosen[slot] = module or None
     result = cfg.price(chosen, _needs(needs))
-    console.print(_quote_table(result, "quote"))
-
-
-_CONFIGURE_HELP = """commands:
-  SLOT=MODULE or choose SLOT MODULE [QUANTITY]   choose a module
-  unchoose SLOT [MODULE]                          take a choice back
-  undo | redo                                     step back or forward
-  why SLOT MODULE                                 why a module is excluded
-  complete [cheapest|preferred]                   fill the open slots and show the quote
-  quote                                           the quote, once every slot is decided
-  show | help | quit"""
-
-
-def _state_table(session: Session) -> Table:
-    state = session.state()
-    low, high = state.price_range or (None, None)
-    table = Table(title=f"{state.count:,} configurations, {state.currency} {low} - {high}")
-    table.add_column("slot")
-    table.add_column("module")
-    table.add_column("status")
-    table.add_column("completions", justify="right")
-    table.add_column("from", justify="right")
-    table.add_column("why not")
-    for slot, options in state.items():
-        for module, option in options.items():
-            price = "" if option.from_price is None else str(option.from_price)
-            reason = option.reason if option.status == "excluded" else ""
-            table.add_row(slot, module, option.status, f"{option.count:,}", price, reason or "")
-    return table
-
-
-def _configure_step(session: Session, words: list[str]) -> bool:
-    """Run one dialogue command; False when the dialogue ends."""
-    command = words[0].lower()
-    if command in ("quit", "exit", "q"):
-        return False
-    if command == "help":
-        console.print(_CONFIGURE_HELP, markup=False)
-    elif command == "show":
-        console.print(_state_table(session))
-    elif "=" in command and len(words) == 1:
-        slot, _, module = words[0].partition("=")
-        session.choose(slot, module or None)
-        console.print(_state_table(session))
-    elif command == "choose" and len(words) in (3, 4):
-        session.choose(words[1], words[2], int(words[3]) if len(words) == 4 else 1)
-        console.print(_state_table(session))
-    elif command == "unchoose" and len(words) in (2, 3):
-        session.unchoose(words[1], words[2] if len(words) == 3 else None)
-        console.print(_state_table(session))
-    elif command in ("undo", "redo") and len(words) == 1:
-        (session.undo if command == "undo" else session.redo)()
-        console.print(_state_table(session))
-    elif command == "why" and len(words) == 3:
-        console.print(str(session.why_not(words[1], words[2])))
-    elif command == "complete" and len(words) <= 2:
-        strategy = words[1] if len(words) == 2 else "cheapest"
-        if strategy not in ("cheapest", "preferred"):
-            raise NeedsError("complete takes 'cheapest' or 'preferred'")
-        result = session.complete("preferred" if strategy == "preferred" else "cheapest")
-        console.print(_quote_table(result, "your configuration"))
-    elif command == "quote" and len(words) == 1:
-        console.print(_quote_table(session.quote(), "your configuration"))
+    if output == "json":
+        _print_json(result.to_dict())
     else:
-        console.print(f"unknown command: {' '.join(words)}\n{_CONFIGURE_HELP}", markup=False)
-    return True
+        console.print(quote_table(result, "quote"))
 
 
 @app.command()
 def configure(catalog: CatalogArg, needs: NeedsOption = None) -> None:
-    """A guided dialogue: choose modules one at a time, ask why, complete, and get the quote.
+    """A guided dialogue: choose modules one at a time, ask why, finish, and get the quote.
 
-    Reads one command a line from standard input (type 'help').
+    At a terminal the prompt has line editing and history; otherwise it reads one command a
+    line from standard input. Type 'help' for the commands and 'done' to finish with the
+    cheapest completion once only optional slots are left open.
     """
     cfg = _configurator.compile(load_catalog(catalog))
-    session = cfg.session(_needs(needs))
-    console.print(_state_table(session))
-    console.print("type 'help' for the commands")
-    for line in sys.stdin:
-        words = line.split()
-        if not words:
-            continue
-        try:
-            if not _configure_step(session, words):
-                break
-        except (ModcfgError, ValueError) as exc:
-            console.print(f"error: {exc}", markup=False, highlight=False)
+    dialogue = Dialogue(cfg.session(_needs(needs)), cfg.catalog, console)
+    dialogue.start()
+    dialogue.run(input_lines())
 
 
 @app.command("import")
@@ -380,10 +383,10 @@ def demo() -> None:
     catalog = load_catalog("windows")
     cfg = _configurator.compile(catalog)
     console.print(_summary(catalog, cfg.count()))
-    console.print(f"\n[bold]{cfg.count():,}[/bold] valid windows.\n")
+    console.print(f"\n[bold]{int_text(cfg.count(), grouped=True)}[/bold] valid windows.\n")
     console.print("[bold]The five cheapest windows[/bold]")
     for rank, result in enumerate(cfg.best(k=5), start=1):
-        console.print(_quote_table(result, _title(rank, result)))
+        console.print(quote_table(result, _title(rank, result)))
     needs = Needs(**DEMO_NEEDS)
     console.print(
         "\n[bold]Best three for a customer[/bold] (triple glass, no PVC, U-value <= 1.0, "
@@ -391,13 +394,19 @@ def demo() -> None:
     )
     console.print(f"{cfg.count(needs)} windows meet these needs.")
     for rank, result in enumerate(cfg.best(needs, k=3), start=1):
-        console.print(_quote_table(result, _title(rank, result)))
+        console.print(quote_table(result, _title(rank, result)))
 
 
 def main(args: list[str] | None = None) -> None:
-    """Run the CLI; a :class:`ModcfgError` prints one clear message and exits with 1."""
+    """Run the CLI; a :class:`ModcfgError` prints one clear message and exits with 1 (2 for
+    a passed limit); Ctrl-C stops quietly with 130."""
     try:
         app(args=args)
+    except LimitExceeded as exc:
+        _error(str(exc))
+        sys.exit(2)
     except ModcfgError as exc:
-        Console(stderr=True, highlight=False, soft_wrap=True).print(f"error: {exc}", markup=False)
+        _error(str(exc))
         sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)

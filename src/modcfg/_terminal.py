@@ -1,0 +1,89 @@
+"""Text for a terminal: catalog text made harmless, and integers of any size as digits.
+
+Catalog labels, messages and names are data from whoever wrote the catalog: printed raw, an
+escape sequence in them could clear the screen or recolour what follows, and square brackets
+would be read as rich markup. :func:`safe` shows every control character as an escape
+(``\\x1b``), and :func:`cell` makes a rich ``Text`` that is never parsed as markup.
+
+Python refuses to turn an int of more than 4,300 digits into a string (a guard against slow
+conversions); counts of configurations pass that easily, so :func:`int_text` converts in
+chunks instead of switching the guard off for the whole process.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from rich.table import Table
+from rich.text import Text
+
+from .price import Quote
+
+__all__ = ["cell", "int_text", "quote_table", "safe"]
+
+#: Format characters that reorder or hide text (bidirectional overrides and isolates).
+_HIDING = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+#: Digits converted at a time, well below the interpreter's limit on int-to-str conversion.
+_CHUNK_DIGITS = 1000
+_CHUNK = 10**_CHUNK_DIGITS
+
+
+def safe(text: object, *, lines: bool = False) -> str:
+    """``text`` with its control characters shown as escapes (``lines``: keep newlines).
+
+    >>> safe("Oak \\x1b[31m")
+    'Oak \\\\x1b[31m'
+    >>> safe("two\\nlines", lines=True)
+    'two\\nlines'
+    """
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(_escape(char) if _harmful(char, lines=lines) else char for char in text)
+
+
+def _harmful(char: str, *, lines: bool) -> bool:
+    if char.isprintable() or (lines and char == "\n"):
+        return False
+    return char in _HIDING or unicodedata.category(char) in ("Cc", "Zl", "Zp")
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def cell(text: object) -> Text:
+    """A rich ``Text`` of ``safe(text)``: shown as written, never read as markup."""
+    return Text(safe(text))
+
+
+def int_text(number: int, *, grouped: bool = False) -> str:
+    """The exact decimal digits of ``number``, of any size (``grouped``: with commas).
+
+    >>> int_text(1234567, grouped=True)
+    '1,234,567'
+    """
+    if number < 0:
+        return "-" + int_text(-number, grouped=grouped)
+    chunks: list[str] = []
+    while number >= _CHUNK:
+        number, low = divmod(number, _CHUNK)
+        chunks.append(str(low).zfill(_CHUNK_DIGITS))
+    digits = str(number) + "".join(reversed(chunks))
+    if not grouped:
+        return digits
+    head = len(digits) % 3 or 3
+    return ",".join([digits[:head], *(digits[i : i + 3] for i in range(head, len(digits), 3))])
+
+
+def quote_table(result: Quote, title: str) -> Table:
+    """A quote as a table: one row per line with its reason, and the total as the footer."""
+    table = Table(title=cell(title), show_footer=True)
+    table.add_column("line", footer="total")
+    table.add_column("reason")
+    table.add_column("amount", justify="right", footer=f"{result.currency} {result.total}")
+    for line in result.lines:
+        table.add_row(cell(line.label), cell(line.reason), f"{line.amount}")
+    return table
