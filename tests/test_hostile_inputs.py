@@ -269,3 +269,16 @@ def test_messages_stay_short_whatever_the_input(tmp_path: Path, name: str, text:
     with pytest.raises(modcfg.CatalogError) as info:
         modcfg.load_catalog(path)
     assert len(str(info.value)) < 1000, str(info.value)[:300]
+
+
+def test_budgets_above_ten_to_the_28_compare_every_digit(tmp_path: Path) -> None:
+    path = tmp_path / "big.yaml"
+    path.write_text(
+        "catalog: big\nslots:\n"
+        "  s: {modules: {a: {price: '12345678901234567890123456789.01'}}}\n"
+        "  t: {modules: {b: {price: '1.01'}}}\n"
+    )
+    configurator = modcfg.compile(modcfg.load_catalog(path))
+    total = Decimal("12345678901234567890123456790.02")
+    assert configurator.count(modcfg.Needs(budget=str(total))) == 1
+    assert configurator.count(modcfg.Needs(budget=str(total - Decimal("0.01")))) == 0

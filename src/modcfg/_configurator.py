@@ -34,7 +34,7 @@ from .model import (
     truthy,
 )
 from .model._configuration import Choice
-from .price import Quote, order_total, quote
+from .price import Quote, from_minor_units, order_total, quote
 from .price._quote import LineCache
 from .solve import (
     Constraint,
@@ -177,7 +177,7 @@ class _Plan:
         if total is None:
             catalog = self.problem.catalog
             total = self.totals[cost] = order_total(
-                catalog, Decimal(cost).scaleb(-catalog.decimals), self.resolved
+                catalog, from_minor_units(catalog, cost), self.resolved
             )
         return total
 
@@ -412,10 +412,10 @@ class Configurator:
         (``cheapest``: the lowest unit cost of a valid configuration, when there is one)."""
         budget = resolved.budget
         assert budget is not None  # callers check
-        decimals = self.catalog.decimals
+        catalog = self.catalog
 
         def fits(units: int) -> bool:
-            return order_total(self.catalog, Decimal(units).scaleb(-decimals), resolved) <= budget
+            return order_total(catalog, from_minor_units(catalog, units), resolved) <= budget
 
         low = -(10**15) if cheapest is None else cheapest - 1
         if not fits(low + 1):

@@ -3,6 +3,7 @@
 from ._quote import (
     Quote,
     QuoteLine,
+    from_minor_units,
     instalment_amount,
     order_total,
     preference_score,
@@ -13,6 +14,7 @@ from ._quote import (
 __all__ = [
     "Quote",
     "QuoteLine",
+    "from_minor_units",
     "instalment_amount",
     "order_total",
     "preference_score",

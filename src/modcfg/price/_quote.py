@@ -27,6 +27,7 @@ __all__ = [
     "LineKind",
     "Quote",
     "QuoteLine",
+    "from_minor_units",
     "instalment_amount",
     "order_total",
     "preference_score",
@@ -55,6 +56,17 @@ def _context(catalog: Catalog) -> decimal.Context:
     Used with ``decimal.localcontext`` so the global context stays as the caller set it.
     """
     return decimal.Context(prec=catalog.decimal_precision, rounding=ROUND_HALF_EVEN)
+
+
+def from_minor_units(catalog: Catalog, units: int) -> Decimal:
+    """An amount in minor units (cents) as a Decimal of the catalog's currency, exact at any
+    size (``Decimal.scaleb`` alone would round to the context's precision).
+
+    >>> import modcfg
+    >>> from_minor_units(modcfg.load_catalog("windows"), 10**40 + 1)
+    Decimal('100000000000000000000000000000000000000.01')
+    """
+    return Decimal(units).scaleb(-catalog.decimals, context=_context(catalog))
 
 
 @dataclass(frozen=True)
