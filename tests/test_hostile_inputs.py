@@ -282,3 +282,9 @@ def test_budgets_above_ten_to_the_28_compare_every_digit(tmp_path: Path) -> None
     total = Decimal("12345678901234567890123456790.02")
     assert configurator.count(modcfg.Needs(budget=str(total))) == 1
     assert configurator.count(modcfg.Needs(budget=str(total - Decimal("0.01")))) == 0
+
+
+def test_preference_weights_beyond_64_bits_are_refused() -> None:
+    cfg = modcfg.compile("windows")
+    with pytest.raises(modcfg.NeedsError, match="prefer"):
+        cfg.best(modcfg.Needs(prefer={"frame.oak": 2**63}), k=1)

@@ -68,7 +68,13 @@ ModuleRefs = Annotated[tuple[str, ...], BeforeValidator(_one_or_many), AfterVali
 #: Expressions of the expression language, each checked to parse.
 Expressions = Annotated[tuple[str, ...], AfterValidator(_check_expressions)]
 #: Weighted wishes: a module reference or condition -> an integer weight.
-Preferences = Annotated[dict[str, int], AfterValidator(_check_expressions)]
+#: Preference weights are summed in 64-bit integers by the engine: each is bounded so that
+#: any sum of a catalog's and a customer's weights stays exact.
+MAX_PREFERENCE_WEIGHT = 10**9
+Preferences = Annotated[
+    dict[str, Annotated[int, Field(ge=-MAX_PREFERENCE_WEIGHT, le=MAX_PREFERENCE_WEIGHT)]],
+    AfterValidator(_check_expressions),
+]
 
 
 class _RuleBase(FrozenModel):
