@@ -207,14 +207,20 @@ def test_moderate_nesting_still_parses(tmp_path: Path) -> None:
     assert len(modcfg.load_catalog(path).rules) == 1
 
 
-def test_totals_above_ten_to_the_28_keep_every_digit(tmp_path: Path) -> None:
+@pytest.fixture
+def big_prices(tmp_path: Path) -> modcfg.Configurator:
+    """Two slots whose unit price has 31 digits (more than the default decimal context)."""
     path = tmp_path / "big.yaml"
     path.write_text(
         "catalog: big\nslots:\n"
         "  s: {modules: {a: {price: '12345678901234567890123456789.01'}}}\n"
         "  t: {modules: {b: {price: '1.01'}}}\n"
     )
-    configurator = modcfg.compile(modcfg.load_catalog(path))
+    return modcfg.compile(modcfg.load_catalog(path))
+
+
+def test_totals_above_ten_to_the_28_keep_every_digit(big_prices: modcfg.Configurator) -> None:
+    configurator = big_prices
     quote = configurator.price({"s": "a", "t": "b"}, modcfg.Needs(quantity=1000))
     assert quote.total == Decimal("12345678901234567890123456790020.00")
     assert quote.unit_price == Decimal("12345678901234567890123456790.02")
@@ -271,14 +277,8 @@ def test_messages_stay_short_whatever_the_input(tmp_path: Path, name: str, text:
     assert len(str(info.value)) < 1000, str(info.value)[:300]
 
 
-def test_budgets_above_ten_to_the_28_compare_every_digit(tmp_path: Path) -> None:
-    path = tmp_path / "big.yaml"
-    path.write_text(
-        "catalog: big\nslots:\n"
-        "  s: {modules: {a: {price: '12345678901234567890123456789.01'}}}\n"
-        "  t: {modules: {b: {price: '1.01'}}}\n"
-    )
-    configurator = modcfg.compile(modcfg.load_catalog(path))
+def test_budgets_above_ten_to_the_28_compare_every_digit(big_prices: modcfg.Configurator) -> None:
+    configurator = big_prices
     total = Decimal("12345678901234567890123456790.02")
     assert configurator.count(modcfg.Needs(budget=str(total))) == 1
     assert configurator.count(modcfg.Needs(budget=str(total - Decimal("0.01")))) == 0
