@@ -44,6 +44,7 @@ from .solve import (
     needs_problem,
 )
 from .solve._independent import IndependentQuery, separable
+from .solve._sums import solutions_within
 
 if TYPE_CHECKING:
     from .explain import Restriction
@@ -439,7 +440,9 @@ class Configurator:
         if self._independent(plan):
             result = prod(len(plan.problem.values(var)) for var in range(plan.problem.size))
         elif plan.problem.resources or plan.cost_bound is not None:
-            result = plan.query.count_within(plan.problem.resources, plan.cost_bound)
+            result = plan.query.count_within(
+                plan.problem.resources, plan.cost_bound, time_limit=time_limit
+            )
         else:
             result = plan.query.count()
         if progress is not None:
@@ -542,6 +545,14 @@ class Configurator:
     def _assignments(
         self, plan: _Plan, *, order: Order, engine: Engine, time_limit: float | None
     ) -> Iterator[list[int]]:
+        if order is None and engine == "auto" and (plan.global_sums or plan.cost_bound is not None):
+            # guided by the sums' distributions: only into choices that still fit the bounds
+            guided = solutions_within(
+                plan.query, plan.problem.resources, plan.cost_bound, time_limit=time_limit
+            )
+            if guided is not None:  # (else the bounds are too wide for it: search below)
+                yield from guided
+                return
         if self._engine(plan, engine, "enumerate") == "cpsat":
             from .solve._cpsat import CpSatEngine  # imports ortools only when needed
 
@@ -638,13 +649,14 @@ class Configurator:
 
         return infeasible_error(self, plan.resolved)
 
-    def session(self, needs: NeedsLike = None) -> Session:
+    def session(self, needs: NeedsLike = None, *, time_limit: float | None = None) -> Session:
         """Start an interactive :class:`Session` for one customer.
 
         Raises :class:`InfeasibleError` (with the clash and relaxations) when the needs leave
-        no valid configuration.
+        no valid configuration. ``time_limit`` (seconds) bounds each state's work under a
+        budget or global sums: past it, :class:`LimitExceeded`.
         """
-        return Session(self, needs)
+        return Session(self, needs, time_limit=time_limit)
 
     def price(self, configuration: Mapping[str, Any], needs: NeedsLike = None) -> Quote:
         """The quote of one configuration for the needs (InfeasibleError if it breaks a rule)."""

@@ -62,8 +62,11 @@ class Session:
     (360, 36, '260.00')
     """
 
-    def __init__(self, cfg: Configurator, needs: NeedsLike = None) -> None:
+    def __init__(
+        self, cfg: Configurator, needs: NeedsLike = None, *, time_limit: float | None = None
+    ) -> None:
         self._cfg = cfg
+        self._time_limit = time_limit  # per state computed under budgets and global sums
         self._needs = _as_needs(needs)
         self._choices: tuple[_Choice, ...] = ()
         self._undo: list[tuple[Needs | None, tuple[_Choice, ...]]] = []
@@ -154,11 +157,12 @@ class Session:
         marginals = query.marginals()
         price_of = plan.total_of
         if budgeted:
-            # global sums: exact per-option distributions of the unit cost
+            # global sums: exact per-option counts and cheapest costs within the bounds
             assert isinstance(query, TreeQuery)  # sessions narrow closed forms without budgets
-            spread = query.cost_distribution(plan.problem.resources, plan.cost_bound)
-            total = sum(spread.values())
-            costs = (min(spread), max(spread)) if spread else None
+            sums = query.within(
+                plan.problem.resources, plan.cost_bound, time_limit=self._time_limit
+            )
+            total, costs = sums.count(), sums.cost_range()
         else:
             total, costs = query.count(), None
         picked: dict[str, set[str | None]] = {}
@@ -223,9 +227,8 @@ class Session:
                     key = min(filter(_KNOWN, pick(keys)), default=None)
                 price: Decimal | None = None
                 if count and budgeted:  # the count and from-price within the budget
-                    spread = self._spread_with(query, var, values, plan)
-                    count = sum(spread.values())
-                    price = price_of(min(spread)) if spread else None
+                    count, cheapest_cost = sums.option(var, values)
+                    price = None if cheapest_cost is None else price_of(cheapest_cost)
                 if not count:
                     if module_id in chosen_here:
                         row[module_id] = option_state("chosen", 0, None)
@@ -255,19 +258,6 @@ class Session:
             price_range = None if costs is None else (price_of(costs[0]), price_of(costs[1]))
             return options, total, price_range
         return options, total, partial(_price_range, query, price_of)  # worked out when read
-
-    def _spread_with(
-        self, query: _Query, var: int, values: list[int], plan: _Plan
-    ) -> dict[int, int]:
-        assert isinstance(query, TreeQuery)  # sessions narrow closed forms without budgets
-        problem = query.problem.copy()
-        mask = problem.allowed[var]
-        for value in range(len(mask)):
-            if value not in values:
-                mask[value] = False
-        return TreeQuery(query.tree, problem).cost_distribution(
-            plan.problem.resources, plan.cost_bound
-        )
 
     # -- changes ----------------------------------------------------------------------------
 
@@ -299,7 +289,10 @@ class Session:
         if plan.cost_bound is None and not plan.problem.resources:
             return True
         assert isinstance(query, TreeQuery)  # sessions narrow closed forms without budgets
-        return query.count_within(plan.problem.resources, plan.cost_bound) > 0
+        return (
+            query.count_within(plan.problem.resources, plan.cost_bound, time_limit=self._time_limit)
+            > 0
+        )
 
     def _apply(
         self, needs: Needs | None, choices: tuple[_Choice, ...], *, explain: _Choice | None

@@ -27,6 +27,7 @@ from ._kernels import BIG, Flat, Kernels, kernels
 from ._problem import Problem, Resource
 from ._residues import residue_system
 from ._search import by_key, solution_array, solutions
+from ._sumdp import SumDP
 from ._sums import cost_distribution, count_within
 from ._tree import Tree, tuple_projector
 
@@ -469,12 +470,33 @@ class TreeQuery:
 
     # -- counting with resources ------------------------------------------------------------
 
-    def count_within(self, resources: Sequence[Resource], cost_bound: int | None) -> int:
+    def count_within(
+        self,
+        resources: Sequence[Resource],
+        cost_bound: int | None,
+        *,
+        time_limit: float | None = None,
+    ) -> int:
         """Solutions whose resource sums hold and whose unit cost is at most ``cost_bound``."""
-        return count_within(self, resources, cost_bound)
+        return count_within(self, resources, cost_bound, time_limit=time_limit)
 
     def cost_distribution(
-        self, resources: Sequence[Resource], cost_bound: int | None
+        self,
+        resources: Sequence[Resource],
+        cost_bound: int | None,
+        *,
+        time_limit: float | None = None,
     ) -> dict[int, int]:
         """Unit cost -> number of solutions whose resource sums hold (costs up to the bound)."""
-        return cost_distribution(self, resources, cost_bound)
+        return cost_distribution(self, resources, cost_bound, time_limit=time_limit)
+
+    def within(
+        self,
+        resources: Sequence[Resource],
+        cost_bound: int | None,
+        *,
+        time_limit: float | None = None,
+    ) -> SumDP:
+        """Counts, per-option counts and cheapest costs, and solutions whose resource sums
+        hold and whose unit cost is at most ``cost_bound`` (computed as asked)."""
+        return SumDP(self, resources, cost_bound, costs=True, time_limit=time_limit)
