@@ -158,6 +158,7 @@ class TreeQuery:
         self._split_cache: dict[str, _Views] = {}
         self._lists: tuple[list[list[int]], list[list[int]], list[list[int]]] | None = None
         self._up_lists: tuple[list[list[bool]], list[list[int]]] | None = None
+        self._sums: dict[tuple[tuple[int, ...], int | None], SumDP] = {}
 
     def _split(self, name: str, array: np.ndarray) -> _Views:
         """Per-bag views of a flat array (cached by name)."""
@@ -498,5 +499,13 @@ class TreeQuery:
         time_limit: float | None = None,
     ) -> SumDP:
         """Counts, per-option counts and cheapest costs, and solutions whose resource sums
-        hold and whose unit cost is at most ``cost_bound`` (computed as asked)."""
-        return SumDP(self, resources, cost_bound, costs=True, time_limit=time_limit)
+        hold and whose unit cost is at most ``cost_bound`` (computed as asked, kept with the
+        query: a session's first state reuses what checking its needs computed)."""
+        key = (tuple(map(id, resources)), cost_bound)
+        found = self._sums.get(key)
+        if found is None or found.resources != resources:
+            found = SumDP(self, resources, cost_bound, costs=True, time_limit=time_limit)
+            self._sums[key] = found
+        else:
+            found.math.restart(time_limit)
+        return found

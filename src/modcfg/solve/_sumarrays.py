@@ -22,6 +22,8 @@ __all__ = ["Arithmetic", "Dist"]
 
 #: Multiply-adds (on 64-bit counts) one computation may spend before it gives up.
 WORK_LIMIT = 3_000_000_000
+#: What adding one shifted copy costs beyond its cells, in cells (Python's overhead).
+_MOVE_COST = 3000
 #: Cells one distribution may hold.
 CELL_LIMIT = 1 << 24
 #: A multiply-add on Python integers costs about this many on 64-bit integers.
@@ -62,6 +64,7 @@ class Arithmetic:
         self.time_limit = time_limit
         self.work = 0
         self._weight = 1 if exact64 else _OBJECT_WEIGHT
+        self.line = len(sizes) == 1 and not costs
 
     # -- budget of work and time ------------------------------------------------------------
 
@@ -77,6 +80,11 @@ class Arithmetic:
                 "limit= or time_limit="
             )
         self.check_time()
+
+    def restart(self, time_limit: float | None) -> None:
+        """A new time limit (seconds from now) for the work still to do."""
+        self.time_limit = time_limit
+        self.deadline = None if time_limit is None else time.monotonic() + time_limit
 
     def check_time(self) -> None:
         if self.deadline is not None and time.monotonic() > self.deadline:
@@ -107,70 +115,113 @@ class Arithmetic:
 
     # -- operations -------------------------------------------------------------------------
 
-    def shift(self, dist: Dist, offset: tuple[int, ...], cost: int) -> Dist | None:
-        """``dist`` with ``offset`` added to every cell and ``cost`` to every cost (None when
-        nothing stays within the caps)."""
-        sizes = self.sizes
-        if any(o >= s for o, s in zip(offset, sizes, strict=True)):
-            return None
-        if not any(offset):
-            if not cost or dist.low is None or dist.high is None:
-                return dist
-            return Dist(dist.ways, dist.low + cost, dist.high + cost)
-        shape = tuple(
-            min(n + o, s) for n, o, s in zip(dist.ways.shape, offset, sizes, strict=True)
-        )
-        self.check_cells(shape)
-        source = tuple(slice(0, n - o) for n, o in zip(shape, offset, strict=True))
-        target = tuple(slice(o, n) for n, o in zip(shape, offset, strict=True))
-        count = np.zeros(shape, dtype=self.dtype)
-        count[target] = dist.ways[source]
-        if dist.low is None or dist.high is None:
-            return Dist(count, None, None)
-        low = np.full(shape, self.infinity, dtype=self.cost_dtype)
-        high = np.full(shape, -self.infinity, dtype=self.cost_dtype)
-        low[target] = dist.low[source] + cost
-        high[target] = dist.high[source] + cost
-        return Dist(count, low, high)
+    def caps(self, limit: tuple[int, ...] | None) -> tuple[int, ...]:
+        """The cells per axis, or fewer when ``limit`` says the rest cannot be used."""
+        if limit is None:
+            return self.sizes
+        return tuple(min(s, m) for s, m in zip(self.sizes, limit, strict=True))
 
-    def add(self, total: Dist | None, dist: Dist) -> Dist:
-        """The cell-wise union of two sets of partial solutions (``total``, made by this
-        method, is updated in place)."""
-        if total is None:  # (a copy: ``dist`` may be shared, the total is written in place)
-            return self._grown(dist, dist.ways.shape)
-        shape = tuple(max(a, b) for a, b in zip(total.ways.shape, dist.ways.shape, strict=True))
-        if shape != total.ways.shape:
-            total = self._grown(total, shape)
-        region = tuple(slice(0, n) for n in dist.ways.shape)
-        total.ways[region] += dist.ways
+    def add_shifted(
+        self,
+        total: Dist | None,
+        dist: Dist,
+        offset: tuple[int, ...],
+        cost: int,
+        limit: tuple[int, ...] | None = None,
+    ) -> Dist | None:
+        """``total`` plus ``dist`` with ``offset`` added to every cell and ``cost`` to every
+        cost, cells past the caps (or ``limit``) dropped. ``total`` (None: nothing yet) must
+        have been made by this method: it is updated in place."""
+        if self.line:  # (the common case, once per tuple: kept lean)
+            return self._add_shifted_line(total, dist, offset[0], limit)
+        caps = self.caps(limit)
+        reach = tuple(min(n + o, c) for n, o, c in zip(dist.ways.shape, offset, caps, strict=True))
+        if any(r <= o for r, o in zip(reach, offset, strict=True)):
+            return total
+        if total is None:
+            total = self._grown(None, reach)
+        elif any(r > n for r, n in zip(reach, total.ways.shape, strict=True)):
+            grown = tuple(max(r, n) for r, n in zip(reach, total.ways.shape, strict=True))
+            total = self._grown(total, grown)
+        source = tuple(slice(0, r - o) for r, o in zip(reach, offset, strict=True))
+        target = tuple(slice(o, r) for r, o in zip(reach, offset, strict=True))
+        total.ways[target] += dist.ways[source]
         if total.low is not None and dist.low is not None:
-            np.minimum(total.low[region], dist.low, out=total.low[region])
+            np.minimum(total.low[target], dist.low[source] + cost, out=total.low[target])
         if total.high is not None and dist.high is not None:
-            np.maximum(total.high[region], dist.high, out=total.high[region])
+            np.maximum(total.high[target], dist.high[source] + cost, out=total.high[target])
         return total
 
-    def _grown(self, dist: Dist, shape: tuple[int, ...]) -> Dist:
-        """A fresh, writable copy of ``dist`` on a grid of ``shape``."""
-        region = tuple(slice(0, n) for n in dist.ways.shape)
+    def add_all(
+        self,
+        total: Dist | None,
+        dist: Dist,
+        moves: list[tuple[tuple[int, ...], int]],
+        limit: tuple[int, ...] | None = None,
+    ) -> Dist | None:
+        """:meth:`add_shifted` for every (offset, cost) of ``moves``. On one axis, many
+        nearby offsets are added as one convolution with their histogram."""
+        if self.line and len(moves) > 1:
+            offsets = [offset[0] for offset, _ in moves]
+            low = min(offsets)
+            cap = self.sizes[0] if limit is None else min(self.sizes[0], limit[0])
+            spread = max(offsets) - low + 1
+            length = min(len(dist.ways), cap - low)
+            # a copy per move costs about its length plus a few thousand cells' worth
+            if length > 0 and length * spread < len(moves) * (length + _MOVE_COST):
+                histogram = np.bincount(np.asarray(offsets) - low, minlength=spread)
+                self.charge(length * spread)
+                spread_out = np.convolve(dist.ways[:length], histogram.astype(self.dtype))
+                return self._add_shifted_line(total, Dist(spread_out, None, None), low, limit)
+        for offset, cost in moves:
+            total = self.add_shifted(total, dist, offset, cost, limit)
+        return total
+
+    def _add_shifted_line(
+        self, total: Dist | None, dist: Dist, offset: int, limit: tuple[int, ...] | None
+    ) -> Dist | None:
+        """:meth:`add_shifted` on one axis without costs."""
+        cap = self.sizes[0] if limit is None else min(self.sizes[0], limit[0])
+        reach = min(len(dist.ways) + offset, cap)
+        if reach <= offset:
+            return total
+        if total is None:
+            total = Dist(np.zeros(reach, dtype=self.dtype), None, None)
+        elif reach > len(total.ways):
+            total = self._grown(total, (reach,))
+        total.ways[offset:reach] += dist.ways[: reach - offset]
+        return total
+
+    def _grown(self, dist: Dist | None, shape: tuple[int, ...]) -> Dist:
+        """A fresh, writable copy of ``dist`` (None: of nothing) on a grid of ``shape``."""
+        self.check_cells(shape)
         count = np.zeros(shape, dtype=self.dtype)
-        count[region] = dist.ways
-        if dist.low is None or dist.high is None:
-            return Dist(count, None, None)
-        low = np.full(shape, self.infinity, dtype=self.cost_dtype)
-        high = np.full(shape, -self.infinity, dtype=self.cost_dtype)
-        low[region] = dist.low
-        high[region] = dist.high
+        low = high = None
+        if self.costs:
+            low = np.full(shape, self.infinity, dtype=self.cost_dtype)
+            high = np.full(shape, -self.infinity, dtype=self.cost_dtype)
+        if dist is not None:
+            region = tuple(slice(0, n) for n in dist.ways.shape)
+            count[region] = dist.ways
+            if low is not None and high is not None:
+                assert dist.low is not None  # (tracked for every distribution or none)
+                assert dist.high is not None
+                low[region] = dist.low
+                high[region] = dist.high
         return Dist(count, low, high)
 
-    def convolve(self, a: Dist, b: Dist) -> Dist | None:
+    def convolve(self, a: Dist, b: Dist, limit: tuple[int, ...] | None = None) -> Dist | None:
         """Every pairing of a partial solution of ``a`` with one of ``b`` (independent parts of
-        the tree): sums add, counts multiply, costs add; None when nothing fits the caps."""
+        the tree): sums add, counts multiply, costs add; cells past the caps (or ``limit``)
+        dropped; None when nothing is left."""
         shape = tuple(
             min(x + y - 1, s)
-            for x, y, s in zip(a.ways.shape, b.ways.shape, self.sizes, strict=True)
+            for x, y, s in zip(a.ways.shape, b.ways.shape, self.caps(limit), strict=True)
         )
+        if 0 in shape:
+            return None
         for one, other in ((a, b), (b, a)):
-            if one.ways.size == 1:
+            if one.ways.size == 1 and other.ways.shape == shape:
                 return self._scaled(one, other)
         self.check_cells(shape)
         self.charge(a.ways.size * b.ways.size)

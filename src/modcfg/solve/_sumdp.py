@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from math import gcd, prod
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -36,6 +36,9 @@ __all__ = ["SumDP"]
 
 #: (exact counts fit 64-bit integers below this)
 _EXACT = 1 << 62
+
+
+_Pair = Any  # a _WholePair or a _LinePair
 
 
 class _Axis(NamedTuple):
@@ -112,6 +115,7 @@ class SumDP:
         time_limit: float | None = None,
     ) -> None:
         self.query = query
+        self.resources = list(resources)
         tree = query.tree
         self.bags = tree.bags
         self.empty = not query.count()
@@ -171,86 +175,105 @@ class SumDP:
             time_limit=time_limit,
         )
         self._up: list[dict[Key, Dist]] | None = None
-        self._products: list[dict[tuple[Key, ...], list[Dist | None]]] = []
+        # per bag: children's keys -> the product of those children's messages
+        self._tails: list[dict[tuple[Key, ...], Dist | None]] = []
         self._outside: list[dict[Key, Dist]] | None = None
-        self._options: dict[int, list[tuple[int, int | None, int | None]]] = {}
+        self._options: dict[int, list[tuple[int, int | None]]] = {}
+        self._by_value: dict[int, dict[int, tuple[int, int | None]]] = {}
+        # every final cell meets the bounds once it fits the caps (``<=`` bounds only)
+        self.plain = all(bool(axis.accept.all()) for axis in axes)
 
     # -- upward pass ------------------------------------------------------------------------
 
-    def _suffixes(self, index: int, combo: tuple[Key, ...]) -> list[Dist | None]:
-        """For a tuple of bag ``index`` whose children's keys are ``combo``: the products of
-        the children's messages from child j on (entry 0: all of them; last: the unit)."""
-        known = self._products[index].get(combo)
-        if known is not None:
-            return known
-        assert self._up is not None  # children first (postorder)
-        bag = self.bags[index]
-        suffixes: list[Dist | None] = [self.math.unit()]
-        for child, key in zip(reversed(bag.children), reversed(combo), strict=True):
-            message = self._up[child].get(key)
-            last = suffixes[-1]
-            if message is None or last is None:
-                suffixes.append(None)
-            else:
-                suffixes.append(self.math.convolve(message, last))
-        suffixes.reverse()
-        self._products[index][combo] = suffixes
-        return suffixes
+    def _tail(self, index: int, keys: tuple[Key, ...], up: list[dict[Key, Dist]]) -> Dist | None:
+        """The product of the messages of bag ``index``'s last ``len(keys)`` children at those
+        keys (the unit for none; None when one has no partial sum within the caps)."""
+        memo = self._tails[index]
+        if keys in memo:
+            return memo[keys]
+        found: Dist | None
+        if not keys:
+            found = self.math.unit()
+        else:
+            children = self.bags[index].children
+            message = up[children[len(children) - len(keys)]].get(keys[0])
+            rest = self._tail(index, keys[1:], up)
+            found = None if message is None or rest is None else self.math.convolve(message, rest)
+        memo[keys] = found
+        return found
 
     def up(self) -> list[dict[Key, Dist]]:
         """Per bag: separator key -> the distribution of the subtree below it."""
         if self._up is not None:
             return self._up
-        self._up = [{} for _ in self.bags]
-        self._products = [{} for _ in self.bags]
-        if self.empty:
-            return self._up
+        up: list[dict[Key, Dist]] = [{} for _ in self.bags]
+        self._tails = [{} for _ in self.bags]
         math = self.math
-        for index in reversed(self.query.tree.preorder):
+        for index in [] if self.empty else reversed(self.query.tree.preorder):
             bag = self.bags[index]
             out: dict[Key, Dist] = {}
-            keys = bag.child_keys
+            keys, sep_of = bag.child_keys, bag.sep
+            moves: dict[tuple[Key, tuple[Key, ...]], list[tuple[tuple[int, ...], int]]] = {}
             for (_, t), offset, cost in zip(
                 self.rows[index], self.offset[index], self.unit_cost[index], strict=True
             ):
-                product = self._suffixes(index, tuple(key(t) for key in keys))[0]
-                if product is None:
-                    continue
-                moved = math.shift(product, offset, cost)
-                if moved is not None:
-                    sep = bag.sep(t)
-                    out[sep] = math.add(out.get(sep), moved)
+                moves.setdefault((sep_of(t), tuple(key(t) for key in keys)), []).append(
+                    (offset, cost)
+                )
+            for (sep, combo), moved in moves.items():
+                product = self._tail(index, combo, up)
+                if product is not None:
+                    found = math.add_all(out.get(sep), product, moved)
+                    if found is not None:
+                        out[sep] = found
             math.check_time()
-            self._up[index] = out
-        return self._up
+            up[index] = _nonzero(out)
+        self._up = up  # (published when complete: queries are shared by threads)
+        return up
 
     def _root(self) -> Dist | None:
         return self.up()[0].get(())
 
-    def _mask(self, shape: tuple[int, ...]) -> np.ndarray:
-        """Which cells of a grid of ``shape`` (anchored at 0) meet every bound."""
+    def _mask(self, shape: tuple[int, ...], offset: tuple[int, ...] | None = None) -> np.ndarray:
+        """Which cells of a grid of ``shape`` (anchored at ``offset``, else 0) meet every
+        bound."""
         mask = np.ones(shape, dtype=bool)
         for d, axis in enumerate(self.axes):
             along = [1] * len(shape)
             along[d] = shape[d]
-            mask &= axis.accept[: shape[d]].reshape(along)
+            start = 0 if offset is None else offset[d]
+            mask &= axis.accept[start : start + shape[d]].reshape(along)
         return mask
 
-    def _accepted(self, dist: Dist) -> tuple[int, int | None, int | None]:
-        """The count, cheapest and dearest unit cost of the cells of ``dist`` that meet every
-        bound."""
-        hits = self._mask(dist.ways.shape) & (dist.ways != 0)
+    def _accepted(
+        self, dist: Dist, offset: tuple[int, ...] | None = None, cost: int = 0
+    ) -> tuple[int, int | None, int | None]:
+        """The count, cheapest and dearest unit cost of the cells of ``dist`` (moved by
+        ``offset`` and ``cost``) that meet every bound."""
+        if offset is not None:
+            window = tuple(
+                slice(0, max(0, min(n, axis.size - o)))
+                for n, axis, o in zip(dist.ways.shape, self.axes, offset, strict=True)
+            )
+            dist = Dist(*(None if a is None else a[window] for a in dist))  # type: ignore[arg-type]
+        ways = dist.ways
+        if not ways.size:
+            return 0, None, None
+        hits = ways != 0
+        if not self.plain:
+            hits &= self._mask(ways.shape, offset)
         if not hits.any():
             return 0, None, None
-        count = int(dist.ways[hits].sum())
+        count = int(ways[hits].sum())
         if self.cost_axis is not None:
             axis = self.axes[self.cost_axis]
             others = tuple(d for d in range(hits.ndim) if d != self.cost_axis)
             cells = np.flatnonzero(hits.any(axis=others) if others else hits)
-            low, high = int(cells[0]), int(cells[-1])
+            moved = 0 if offset is None else offset[self.cost_axis]
+            low, high = int(cells[0]) + moved, int(cells[-1]) + moved
             return count, axis.scale * low + axis.base, axis.scale * high + axis.base
         if dist.low is not None and dist.high is not None:
-            return count, int(dist.low[hits].min()), int(dist.high[hits].max())
+            return count, int(dist.low[hits].min()) + cost, int(dist.high[hits].max()) + cost
         return count, None, None
 
     def count(self) -> int:
@@ -270,6 +293,23 @@ class SumDP:
 
     # -- downward pass and options ----------------------------------------------------------
 
+    def _room(self, dist: Dist | None) -> tuple[int, ...] | None:
+        """The cells a partial sum paired with ``dist`` can still use (each cap less the
+        smallest sum of ``dist``); None for no limit."""
+        if dist is None:
+            return None
+        lowest = [
+            int(
+                np.flatnonzero(
+                    dist.ways.any(axis=tuple(e for e in range(dist.ways.ndim) if e != d))
+                    if dist.ways.ndim > 1
+                    else dist.ways
+                )[0]
+            )
+            for d in range(dist.ways.ndim)
+        ]
+        return tuple(axis.size - low for axis, low in zip(self.axes, lowest, strict=True))
+
     def _outside_all(self) -> list[dict[Key, Dist]]:
         """Per bag: separator key -> the distribution of everything outside its subtree."""
         if self._outside is not None:
@@ -279,80 +319,115 @@ class SumDP:
         outside: list[dict[Key, Dist]] = [{} for _ in self.bags]
         if not self.empty:
             outside[0][()] = math.unit()
+        rooms = [{key: self._room(dist) for key, dist in messages.items()} for messages in up]
         for index in self.query.tree.preorder:
             bag = self.bags[index]
             if not bag.children:
                 continue
-            # per (separator key, children's keys): the outside times the children's
-            # messages before child j (prefix), paired with those after it (suffix)
-            groups: dict[tuple[Key, tuple[Key, ...]], list[Dist | None]] = {}
-            keys = bag.child_keys
+            heads: dict[tuple[Key, tuple[Key, ...]], Dist | None] = {}
+            keys, sep_of = bag.child_keys, bag.sep
+            # per child j, its key and the rest (the bag's separator key and the other
+            # children's keys): the moves of the bag's rows
+            moves: dict[tuple[int, Key, Key, tuple[Key, ...]], list[tuple[tuple[int, ...], int]]]
+            moves = {}
             for (_, t), offset, cost in zip(
                 self.rows[index], self.offset[index], self.unit_cost[index], strict=True
             ):
                 combo = tuple(key(t) for key in keys)
-                sep = bag.sep(t)
-                rests = groups.get((sep, combo))
-                if rests is None:
-                    rests = groups[sep, combo] = self._rests(index, sep, combo, up, outside)
-                for child, key, rest in zip(bag.children, combo, rests, strict=True):
-                    if rest is None:
-                        continue
-                    moved = math.shift(rest, offset, cost)
-                    if moved is not None:
-                        outside[child][key] = math.add(outside[child].get(key), moved)
+                sep = sep_of(t)
+                for j in range(len(combo)):
+                    moves.setdefault((j, combo[j], sep, combo), []).append((offset, cost))
+            rests: dict[tuple[int, Key, tuple[Key, ...], tuple[Key, ...]], Dist | None] = {}
+            for (j, key, sep, combo), moved in moves.items():
+                child = bag.children[j]
+                room = rooms[child].get(key)
+                # the outside of the bag times every other child's message
+                label = (j, sep, combo[:j], combo[j + 1 :])
+                if label in rests:
+                    rest = rests[label]
+                else:
+                    head = self._head(index, sep, combo[:j], up, outside, heads)
+                    tail = self._tail(index, combo[j + 1 :], up)
+                    rest = rests[label] = (
+                        None if head is None or tail is None else math.convolve(head, tail, room)
+                    )
+                if rest is not None:
+                    found = math.add_all(outside[child].get(key), rest, moved, room)
+                    if found is not None:
+                        outside[child][key] = found
+            for child in bag.children:
+                outside[child] = _nonzero(outside[child])
             math.check_time()
         self._outside = outside
         return outside
 
-    def _rests(
+    def _head(
         self,
         index: int,
         sep: Key,
-        combo: tuple[Key, ...],
+        keys: tuple[Key, ...],
         up: list[dict[Key, Dist]],
         outside: list[dict[Key, Dist]],
-    ) -> list[Dist | None]:
-        """Per child j: the outside of the bag times every other child's message."""
-        math = self.math
-        bag = self.bags[index]
-        suffixes = self._suffixes(index, combo)
-        left: Dist | None = outside[index].get(sep)
-        rests: list[Dist | None] = []
-        for j, (child, key) in enumerate(zip(bag.children, combo, strict=True)):
-            after = suffixes[j + 1]
-            rests.append(None if left is None or after is None else math.convolve(left, after))
-            message = up[child].get(key)
-            left = None if left is None or message is None else math.convolve(left, message)
-        return rests
+        memo: dict[tuple[Key, tuple[Key, ...]], Dist | None],
+    ) -> Dist | None:
+        """The outside of bag ``index`` at ``sep`` times the messages of its first
+        ``len(keys)`` children at those keys."""
+        if (sep, keys) in memo:
+            return memo[sep, keys]
+        found: Dist | None
+        if not keys:
+            found = outside[index].get(sep)
+        else:
+            before = self._head(index, sep, keys[:-1], up, outside, memo)
+            message = up[self.bags[index].children[len(keys) - 1]].get(keys[-1])
+            found = (
+                None if before is None or message is None else self.math.convolve(before, message)
+            )
+        memo[sep, keys] = found
+        return found
 
-    def _option_rows(self, index: int) -> list[tuple[int, int | None, int | None]]:
-        """Per alive row of bag ``index``: the count, cheapest and dearest unit cost of the
-        solutions through it that meet every bound."""
-        found = self._options.get(index)
-        if found is not None:
-            return found
+    def _option_rows(self, index: int) -> list[tuple[int, int | None]]:
+        """Per alive row of bag ``index``: the count and cheapest unit cost of the solutions
+        through it that meet every bound."""
+        known = self._options.get(index)
+        if known is not None:
+            return known
         outside = self._outside_all()[index]
-        math = self.math
+        up = self.up()
         bag = self.bags[index]
-        keys = bag.child_keys
-        joined: dict[tuple[Key, tuple[Key, ...]], Dist | None] = {}
-        found = []
-        for (_, t), offset, cost in zip(
-            self.rows[index], self.offset[index], self.unit_cost[index], strict=True
-        ):
-            combo = tuple(key(t) for key in keys)
-            sep = bag.sep(t)
-            if (sep, combo) not in joined:
-                around, below = outside.get(sep), self._suffixes(index, combo)[0]
-                joined[sep, combo] = (
-                    None if around is None or below is None else math.convolve(around, below)
-                )
-            whole = joined[sep, combo]
-            moved = None if whole is None else math.shift(whole, offset, cost)
-            found.append((0, None, None) if moved is None else self._accepted(moved))
-        math.check_time()
+        keys, sep_of = bag.child_keys, bag.sep
+        groups: dict[tuple[Key, tuple[Key, ...]], list[int]] = {}
+        for row, (_, t) in enumerate(self.rows[index]):
+            groups.setdefault((sep_of(t), tuple(key(t) for key in keys)), []).append(row)
+        found: list[tuple[int, int | None]] = [(0, None)] * len(self.rows[index])
+        offsets, costs = self.offset[index], self.unit_cost[index]
+        for (sep, combo), rows in groups.items():
+            around, below = outside.get(sep), self._tail(index, combo, up)
+            pair = None if around is None or below is None else self._pair(around, below)
+            if pair is not None:
+                moves = [(offsets[row], costs[row]) for row in rows]
+                for row, result in zip(rows, pair.accepted(moves), strict=True):
+                    found[row] = result
+        self.math.check_time()
         self._options[index] = found
+        return found
+
+    def _pair(self, around: Dist, below: Dist) -> _Pair | None:
+        if len(self.axes) == 1 and self.plain and not self.track_costs:
+            return _LinePair(self, around, below)
+        whole = self.math.convolve(around, below)
+        return None if whole is None else _WholePair(self, whole)
+
+    def _value_rows(self, var: int) -> dict[int, tuple[int, int | None]]:
+        """Per value of ``var``: the count and cheapest unit cost of the solutions with it."""
+        index, position = self.query.tree.owner[var]
+        found: dict[int, tuple[int, int | None]] = {}
+        for (_, t), (count, low) in zip(self.rows[index], self._option_rows(index), strict=True):
+            if count:
+                total, cheapest = found.get(t[position], (0, None))
+                if low is not None and (cheapest is None or low < cheapest):
+                    cheapest = low
+                found[t[position]] = (total + count, cheapest)
         return found
 
     def option(self, var: int, values: Sequence[int]) -> tuple[int, int | None]:
@@ -360,14 +435,15 @@ class SumDP:
         cheapest unit cost among them (None when there is none, or costs are not tracked)."""
         if self.empty:
             return 0, None
-        index, position = self.query.tree.owner[var]
-        wanted = set(values)
+        by_value = self._by_value.get(var)
+        if by_value is None:
+            by_value = self._by_value[var] = self._value_rows(var)
         total, cheapest = 0, None
-        for (_, t), (count, low, _) in zip(self.rows[index], self._option_rows(index), strict=True):
-            if count and t[position] in wanted:
-                total += count
-                if low is not None and (cheapest is None or low < cheapest):
-                    cheapest = low
+        for value in values:
+            count, low = by_value.get(value, (0, None))
+            total += count
+            if low is not None and (cheapest is None or low < cheapest):
+                cheapest = low
         return total, cheapest
 
     # -- enumeration ------------------------------------------------------------------------
@@ -398,7 +474,7 @@ class SumDP:
                 continue
             remaining = tuple(a - b for a, b in zip(target, offset, strict=True))
             combo = tuple(k(t) for k in bag.child_keys)
-            suffixes = self._suffixes(index, combo)
+            suffixes = [self._tail(index, combo[j:], up) for j in range(len(combo) + 1)]
             first = suffixes[0]
             if first is None or not self.math.nonzero(first, remaining):
                 continue
@@ -434,3 +510,61 @@ class SumDP:
             if self.math.nonzero(after, left):
                 for tail in self._splits(messages, suffixes, j + 1, left):
                     yield [tuple(cell), *tail]
+
+
+def _nonzero(messages: dict[Key, Dist]) -> dict[Key, Dist]:
+    """``messages`` without the distributions whose every sum fell past the caps."""
+    return {key: dist for key, dist in messages.items() if dist.ways.any()}
+
+
+class _WholePair:
+    """The distribution of every solution through some tuples, but for the tuples' own
+    contributions."""
+
+    def __init__(self, owner: SumDP, whole: Dist) -> None:
+        self.owner = owner
+        self.whole = whole
+
+    def accepted(self, moves: list[tuple[tuple[int, ...], int]]) -> list[tuple[int, int | None]]:
+        """Per (offset, cost) of a tuple: the count and cheapest unit cost of the solutions
+        through it that meet every bound."""
+        found = []
+        for offset, cost in moves:
+            count, low, _ = self.owner._accepted(self.whole, offset, cost)
+            found.append((count, low))
+        return found
+
+
+class _LinePair:
+    """Like :class:`_WholePair` on one ``<=`` axis, without pairing the two sides cell by
+    cell: the count of pairs within the cap is a dot product with the running sums of one
+    side, and the cheapest sum is the sum of the sides' cheapest."""
+
+    def __init__(self, owner: SumDP, around: Dist, below: Dist) -> None:
+        self.axis = owner.axes[0]
+        self.costed = owner.cost_axis is not None
+        self.around = around.ways
+        self.running = np.cumsum(below.ways)
+        self.lowest = int(np.flatnonzero(around.ways)[0]) + int(np.flatnonzero(below.ways)[0])
+
+    def accepted(self, moves: list[tuple[tuple[int, ...], int]]) -> list[tuple[int, int | None]]:
+        """As :meth:`_WholePair.accepted`, every tuple at once."""
+        offsets = np.asarray([offset[0] for offset, _ in moves], dtype=np.int64)
+        rooms = self.axis.size - 1 - offsets  # the largest sum of both sides that fits
+        length = max(0, min(len(self.around), int(rooms.max()) + 1))
+        # reach[i, x]: where the running sums are read for tuple i and a cell x of one side
+        reach = rooms[:, None] - np.arange(length)[None, :]
+        inside = reach >= 0
+        taken = self.running[np.clip(reach, 0, len(self.running) - 1)]
+        counts = (np.where(inside, taken, 0) @ self.around[:length]).tolist()
+        found: list[tuple[int, int | None]] = []
+        for count, room, offset in zip(counts, rooms.tolist(), offsets.tolist(), strict=True):
+            if not count or room < self.lowest:
+                found.append((0, None))
+            elif self.costed:
+                found.append(
+                    (int(count), self.axis.scale * (self.lowest + offset) + self.axis.base)
+                )
+            else:
+                found.append((int(count), None))
+        return found

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 from .._errors import LimitExceeded
 from ._problem import Resource
-from ._sumdp import SumDP
 from ._tree import Key
 
 if TYPE_CHECKING:
@@ -120,14 +119,15 @@ def count_within(
     *,
     time_limit: float | None = None,
 ) -> int:
-    """Solutions whose resource sums hold and whose unit cost is at most ``cost_bound``."""
+    """Solutions whose resource sums hold and whose unit cost is at most ``cost_bound``: on
+    grids of partial sums, or (when those would be too large) by sparse sums."""
     if not resources and cost_bound is None:
         return query.count()
     clock = _Clock(time_limit)
     try:
-        return SumDP(query, resources, cost_bound, time_limit=time_limit).count()
+        return query.within(resources, cost_bound, time_limit=time_limit).count()
     except LimitExceeded:
-        clock.check()  # out of time: say so; else the grids were too large, try sparse sums
+        clock.check()  # out of time: say so; else the grids were too large
     return sum(_sparse(query, resources, cost_bound, clock, costs=False).values())
 
 
@@ -142,7 +142,7 @@ def solutions_within(
     guided by the sums' distributions (no dead ends); None when the bounds leave too many
     partial sums for that (then search and check each solution instead)."""
     clock = _Clock(time_limit)
-    sums = SumDP(query, resources, cost_bound, time_limit=time_limit)
+    sums = query.within(resources, cost_bound, time_limit=time_limit)
     try:
         sums.count()  # the upward pass, which the walk follows
     except LimitExceeded:
