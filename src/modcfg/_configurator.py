@@ -545,14 +545,22 @@ class Configurator:
     def _assignments(
         self, plan: _Plan, *, order: Order, engine: Engine, time_limit: float | None
     ) -> Iterator[list[int]]:
-        if order is None and engine == "auto" and (plan.global_sums or plan.cost_bound is not None):
+        if (
+            order is None
+            and engine != "cpsat"
+            and (plan.global_sums or plan.cost_bound is not None)
+        ):
             # guided by the sums' distributions: only into choices that still fit the bounds
+            problem, query = plan.problem, plan.query
             guided = solutions_within(
-                plan.query, plan.problem.resources, plan.cost_bound, time_limit=time_limit
+                query, problem.resources, plan.cost_bound, time_limit=time_limit
             )
-            if guided is not None:  # (else the bounds are too wide for it: search below)
-                yield from guided
-                return
+            if guided is None and problem.resources:  # too wide with the budget: without it
+                guided = solutions_within(query, problem.resources, None, time_limit=time_limit)
+            for assignment in query.solutions() if guided is None else guided:
+                if self._within_budget(plan, assignment) and self._holds_sums(plan, assignment):
+                    yield assignment
+            return
         if self._engine(plan, engine, "enumerate") == "cpsat":
             from .solve._cpsat import CpSatEngine  # imports ortools only when needed
 

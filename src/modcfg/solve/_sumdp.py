@@ -69,7 +69,7 @@ def _axis(raw: list[list[int]], op: str, bound: int) -> tuple[_Axis, list[list[i
     target = limit - base
     if op in ("==", "!="):
         hit = 0 <= target <= span and (target % scale == 0 if scale else target == 0)
-        if (op == "==") != hit:  # never equal, or always different
+        if not hit:  # never equal: "==" never holds, "!=" always
             if op == "==":
                 raise _Unmet
             return None

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["cost_distribution", "count_within", "solutions_within"]
 
 #: Partial sums the sparse dynamic programming may pair before it gives up.
-_SPARSE_WORK = 20_000_000
+_SPARSE_WORK = 2_000_000
 
 
 class _Clock:
@@ -84,15 +84,15 @@ def _one_dimension(query: TreeQuery, bound: int, clock: _Clock) -> dict[int, int
                     dist = {}
                     break
                 cap = bound - pending[j]
+                work += len(dist) * len(child_dist)
+                if work > _SPARSE_WORK:  # (checked before pairing: one pairing can be huge)
+                    raise _too_many()
                 merged: dict[int, int] = {}
                 for a, ca in dist.items():
                     for b, cb in child_dist.items():
                         v = a + b
                         if v <= cap:
                             merged[v] = merged.get(v, 0) + ca * cb
-                work += len(dist) * len(child_dist)
-                if work > _SPARSE_WORK:
-                    raise _too_many()
                 dist = merged
             if dist:
                 target = out.setdefault(bag.sep(t), {})
@@ -229,6 +229,9 @@ def _sparse(
                     dist = {}
                     break
                 rest = pending[j]
+                work += len(dist) * len(child_dist)
+                if work > _SPARSE_WORK:  # (checked before pairing: one pairing can be huge)
+                    raise _too_many()
                 merged: dict[tuple[int, ...], int] = {}
                 for a, ca in dist.items():
                     for b, cb in child_dist.items():
@@ -236,9 +239,6 @@ def _sparse(
                         if _hopeless(v, rest, bounds):
                             continue
                         merged[v] = merged.get(v, 0) + ca * cb
-                work += len(dist) * len(child_dist)
-                if work > _SPARSE_WORK:
-                    raise _too_many()
                 dist = merged
             target = out.setdefault(bag.sep(t), {})
             for v, c in dist.items():
