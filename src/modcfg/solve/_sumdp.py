@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from math import gcd, prod
-from typing import TYPE_CHECKING, Any, NamedTuple
+from math import prod
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ._problem import Resource
 from ._sumarrays import Arithmetic, Dist
+from ._sumparts import Axis, LinePair, Unmet, WholePair, axis_of, nonzero
 from ._tree import Key
 
 if TYPE_CHECKING:
@@ -38,62 +39,7 @@ __all__ = ["SumDP"]
 _EXACT = 1 << 62
 
 
-_Pair = Any  # a _WholePair or a _LinePair
-
-
-class _Axis(NamedTuple):
-    """One sum: cells ``0..size-1``, which final cells meet the bound, and the real sum of a
-    cell (``scale x cell + base``)."""
-
-    size: int
-    accept: np.ndarray
-    scale: int
-    base: int
-
-
-class _Unmet(Exception):
-    """A bound no solution can meet (raised while setting up the axes)."""
-
-
-def _axis(raw: list[list[int]], op: str, bound: int) -> tuple[_Axis, list[list[int]]] | None:
-    """The axis of a sum given per bag, per tuple contributions ``raw``, and the contributions
-    in cells; None when every solution meets the bound (the axis is not needed)."""
-    sign = -1 if op in (">=", ">") else 1
-    limit = {"<": bound - 1, ">=": -bound, ">": -bound - 1}.get(op, bound)
-    rows = [[sign * v for v in row] for row in raw]
-    lows = [min(row, default=0) for row in rows]
-    base = sum(lows)
-    shifted = [[v - low for v in row] for row, low in zip(rows, lows, strict=True)]
-    span = sum(max(row, default=0) for row in shifted)
-    scale = gcd(*(v for row in shifted for v in row))
-    target = limit - base
-    if op in ("==", "!="):
-        hit = 0 <= target <= span and (target % scale == 0 if scale else target == 0)
-        if not hit:  # never equal: "==" never holds, "!=" always
-            if op == "==":
-                raise _Unmet
-            return None
-        if not scale:  # every solution sums to the target
-            if op == "==":
-                return None
-            raise _Unmet
-        if op == "==":
-            size = target // scale + 1
-            accept = np.zeros(size, dtype=bool)
-            accept[-1] = True
-        else:
-            size = span // scale + 1
-            accept = np.ones(size, dtype=bool)
-            accept[target // scale] = False
-    else:
-        if target < 0:
-            raise _Unmet
-        if target >= span:
-            return None
-        size = target // scale + 1
-        accept = np.ones(size, dtype=bool)
-    cells = [[v // scale for v in row] for row in shifted]
-    return _Axis(size, accept, scale, base), cells
+_Pair = WholePair | LinePair
 
 
 class SumDP:
@@ -138,21 +84,21 @@ class SumDP:
             raws.append((raw, resource.op, resource.bound))
         if cost_bound is not None:
             raws.append((unit_cost, "<=", cost_bound))
-        axes: list[_Axis] = []
+        axes: list[Axis] = []
         columns: list[list[list[int]]] = []
         self.cost_axis: int | None = None
         try:
             for number, (raw, op, bound) in enumerate(raws):
-                found = _axis(raw, op, bound)
+                found = axis_of(raw, op, bound)
                 if found is not None:
                     if cost_bound is not None and number == len(raws) - 1:
                         self.cost_axis = len(axes)
                     axes.append(found[0])
                     columns.append(found[1])
-        except _Unmet:
+        except Unmet:
             self.empty = True
         if not axes:  # one axis of one cell: the same code counts without sums
-            axes.append(_Axis(1, np.ones(1, dtype=bool), 1, 0))
+            axes.append(Axis(1, np.ones(1, dtype=bool), 1, 0))
             columns.append([[0] * len(rows) for rows in self.rows])
         self.axes = axes
         # per bag, per alive row: its cells on every axis, and its unit cost
@@ -227,7 +173,7 @@ class SumDP:
                     if found is not None:
                         out[sep] = found
             math.check_time()
-            up[index] = _nonzero(out)
+            up[index] = nonzero(out)
         self._up = up  # (published when complete: queries are shared by threads)
         return up
 
@@ -356,7 +302,7 @@ class SumDP:
                     if found is not None:
                         outside[child][key] = found
             for child in bag.children:
-                outside[child] = _nonzero(outside[child])
+                outside[child] = nonzero(outside[child])
             math.check_time()
         self._outside = outside
         return outside
@@ -414,9 +360,9 @@ class SumDP:
 
     def _pair(self, around: Dist, below: Dist) -> _Pair | None:
         if len(self.axes) == 1 and self.plain and not self.track_costs:
-            return _LinePair(self, around, below)
+            return LinePair(self, around, below)
         whole = self.math.convolve(around, below)
-        return None if whole is None else _WholePair(self, whole)
+        return None if whole is None else WholePair(self, whole)
 
     def _value_rows(self, var: int) -> dict[int, tuple[int, int | None]]:
         """Per value of ``var``: the count and cheapest unit cost of the solutions with it."""
@@ -510,61 +456,3 @@ class SumDP:
             if self.math.nonzero(after, left):
                 for tail in self._splits(messages, suffixes, j + 1, left):
                     yield [tuple(cell), *tail]
-
-
-def _nonzero(messages: dict[Key, Dist]) -> dict[Key, Dist]:
-    """``messages`` without the distributions whose every sum fell past the caps."""
-    return {key: dist for key, dist in messages.items() if dist.ways.any()}
-
-
-class _WholePair:
-    """The distribution of every solution through some tuples, but for the tuples' own
-    contributions."""
-
-    def __init__(self, owner: SumDP, whole: Dist) -> None:
-        self.owner = owner
-        self.whole = whole
-
-    def accepted(self, moves: list[tuple[tuple[int, ...], int]]) -> list[tuple[int, int | None]]:
-        """Per (offset, cost) of a tuple: the count and cheapest unit cost of the solutions
-        through it that meet every bound."""
-        found = []
-        for offset, cost in moves:
-            count, low, _ = self.owner._accepted(self.whole, offset, cost)
-            found.append((count, low))
-        return found
-
-
-class _LinePair:
-    """Like :class:`_WholePair` on one ``<=`` axis, without pairing the two sides cell by
-    cell: the count of pairs within the cap is a dot product with the running sums of one
-    side, and the cheapest sum is the sum of the sides' cheapest."""
-
-    def __init__(self, owner: SumDP, around: Dist, below: Dist) -> None:
-        self.axis = owner.axes[0]
-        self.costed = owner.cost_axis is not None
-        self.around = around.ways
-        self.running = np.cumsum(below.ways)
-        self.lowest = int(np.flatnonzero(around.ways)[0]) + int(np.flatnonzero(below.ways)[0])
-
-    def accepted(self, moves: list[tuple[tuple[int, ...], int]]) -> list[tuple[int, int | None]]:
-        """As :meth:`_WholePair.accepted`, every tuple at once."""
-        offsets = np.asarray([offset[0] for offset, _ in moves], dtype=np.int64)
-        rooms = self.axis.size - 1 - offsets  # the largest sum of both sides that fits
-        length = max(0, min(len(self.around), int(rooms.max()) + 1))
-        # reach[i, x]: where the running sums are read for tuple i and a cell x of one side
-        reach = rooms[:, None] - np.arange(length)[None, :]
-        inside = reach >= 0
-        taken = self.running[np.clip(reach, 0, len(self.running) - 1)]
-        counts = (np.where(inside, taken, 0) @ self.around[:length]).tolist()
-        found: list[tuple[int, int | None]] = []
-        for count, room, offset in zip(counts, rooms.tolist(), offsets.tolist(), strict=True):
-            if not count or room < self.lowest:
-                found.append((0, None))
-            elif self.costed:
-                found.append(
-                    (int(count), self.axis.scale * (self.lowest + offset) + self.axis.base)
-                )
-            else:
-                found.append((int(count), None))
-        return found
