@@ -47,6 +47,7 @@ from .solve import (
     needs_problem,
 )
 from .solve._independent import IndependentQuery, separable
+from .solve._sums import solutions_within
 
 if TYPE_CHECKING:
     from .explain import Finding, Restriction
@@ -472,7 +473,9 @@ class Configurator:
         if self._independent(plan):
             result = prod(len(plan.problem.values(var)) for var in range(plan.problem.size))
         elif plan.problem.resources or plan.cost_bound is not None:
-            result = plan.query.count_within(plan.problem.resources, plan.cost_bound)
+            result = plan.query.count_within(
+                plan.problem.resources, plan.cost_bound, time_limit=time_limit
+            )
         else:
             result = plan.query.count()
         if progress is not None:
@@ -589,6 +592,23 @@ class Configurator:
     ) -> Iterator[list[int]]:
         """Valid assignments (``order="price"``: by key); every search reads ``deadline``
         (a :func:`time.monotonic` value) and raises :class:`LimitExceeded` once it passes."""
+        if (
+            order is None
+            and engine != "cpsat"
+            and (plan.global_sums or plan.cost_bound is not None)
+        ):
+            # guided by the sums' distributions: only into choices that still fit the bounds
+            problem, query = plan.problem, plan.query
+            time_limit = None if deadline is None else max(0.0, deadline - time.monotonic())
+            guided = solutions_within(
+                query, problem.resources, plan.cost_bound, time_limit=time_limit
+            )
+            if guided is None and problem.resources:  # too wide with the budget: without it
+                guided = solutions_within(query, problem.resources, None, time_limit=time_limit)
+            for assignment in query.solutions() if guided is None else guided:
+                if self._within_budget(plan, assignment) and self._holds_sums(plan, assignment):
+                    yield assignment
+            return
         if self._engine(plan, engine, "enumerate") == "cpsat":
             from .solve._cpsat import CpSatEngine  # imports ortools only when needed
 
@@ -715,13 +735,14 @@ class Configurator:
 
         return lint(self, dead_modules=dead_modules)
 
-    def session(self, needs: NeedsLike = None) -> Session:
+    def session(self, needs: NeedsLike = None, *, time_limit: float | None = None) -> Session:
         """Start an interactive :class:`Session` for one customer.
 
         Raises :class:`InfeasibleError` (with the clash and relaxations) when the needs leave
-        no valid configuration.
+        no valid configuration. ``time_limit`` (seconds) bounds each state's work under a
+        budget or global sums: past it, :class:`LimitExceeded`.
         """
-        return Session(self, needs)
+        return Session(self, needs, time_limit=time_limit)
 
     def price(self, configuration: Mapping[str, Any], needs: NeedsLike = None) -> Quote:
         """The quote of one configuration for the needs (InfeasibleError if it breaks a rule)."""

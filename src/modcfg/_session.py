@@ -77,6 +77,7 @@ class _Step(NamedTuple):
     plan: _Plan
     choices: tuple[_Choice, ...]
     query: _Query  # the plan's query narrowed by the choices (its passes run when asked)
+    time_limit: float | None  # seconds for the passes under budgets and global sums
 
 
 class Session:
@@ -96,8 +97,11 @@ class Session:
     #: The most undo (and redo) steps a session keeps, and a saved session may carry.
     HISTORY_LIMIT: ClassVar[int] = HISTORY_LIMIT
 
-    def __init__(self, cfg: Configurator, needs: NeedsLike = None) -> None:
+    def __init__(
+        self, cfg: Configurator, needs: NeedsLike = None, *, time_limit: float | None = None
+    ) -> None:
         self._cfg = cfg
+        self._time_limit = time_limit  # per state computed under budgets and global sums
         self._needs = _as_needs(needs)
         self._choices: tuple[_Choice, ...] = ()
         self._undo: deque[_History] = deque(maxlen=HISTORY_LIMIT)  # the oldest step goes
@@ -160,7 +164,14 @@ class Session:
         The state is a snapshot: it keeps answering for these choices after later changes.
         """
         if self._cache is None:
-            step = _Step(self._cfg, self._needs, self._plan(), self._choices, self._query())
+            step = _Step(
+                self._cfg,
+                self._needs,
+                self._plan(),
+                self._choices,
+                self._query(),
+                self._time_limit,
+            )
             self._cache = SessionState(
                 partial(Session._compute_state, step), self._cfg.catalog.currency
             )
@@ -174,11 +185,10 @@ class Session:
         marginals = query.marginals()
         price_of = plan.total_of
         if budgeted:
-            # global sums: exact per-option distributions of the unit cost
+            # global sums: exact per-option counts and cheapest costs within the bounds
             assert isinstance(query, TreeQuery)  # sessions narrow closed forms without budgets
-            spread = query.cost_distribution(plan.problem.resources, plan.cost_bound)
-            total = sum(spread.values())
-            costs = (min(spread), max(spread)) if spread else None
+            sums = query.within(plan.problem.resources, plan.cost_bound, time_limit=step.time_limit)
+            total, costs = sums.count(), sums.cost_range()
         else:
             total, costs = query.count(), None
         picked: dict[str, set[str | None]] = {}
@@ -253,9 +263,8 @@ class Session:
                     key = min(filter(_KNOWN, pick(keys)), default=None)
                 price: Decimal | None = None
                 if count and budgeted:  # the count and from-price within the budget
-                    spread = Session._spread_with(query, var, values, plan)
-                    count = sum(spread.values())
-                    price = price_of(min(spread)) if spread else None
+                    count, cheapest_cost = sums.option(var, values)
+                    price = None if cheapest_cost is None else price_of(cheapest_cost)
                 if not count:
                     if module_id in chosen_here:
                         row[module_id] = OptionState("chosen", 0, None)
@@ -285,18 +294,6 @@ class Session:
             price_range = None if costs is None else (price_of(costs[0]), price_of(costs[1]))
             return options, total, price_range
         return options, total, partial(_price_range, query, price_of)  # worked out when read
-
-    @staticmethod
-    def _spread_with(query: _Query, var: int, values: list[int], plan: _Plan) -> dict[int, int]:
-        assert isinstance(query, TreeQuery)  # sessions narrow closed forms without budgets
-        problem = query.problem.copy()
-        mask = problem.allowed[var]
-        for value in range(len(mask)):
-            if value not in values:
-                mask[value] = False
-        return TreeQuery(query.tree, problem).cost_distribution(
-            plan.problem.resources, plan.cost_bound
-        )
 
     # -- changes ----------------------------------------------------------------------------
 
@@ -328,7 +325,10 @@ class Session:
         if plan.cost_bound is None and not plan.problem.resources:
             return True
         assert isinstance(query, TreeQuery)  # sessions narrow closed forms without budgets
-        return query.count_within(plan.problem.resources, plan.cost_bound) > 0
+        return (
+            query.count_within(plan.problem.resources, plan.cost_bound, time_limit=self._time_limit)
+            > 0
+        )
 
     def _apply(
         self, needs: Needs | None, choices: tuple[_Choice, ...], *, explain: _Choice | None

@@ -28,6 +28,7 @@ from ._kernels import BIG, Flat, Kernels, kernels
 from ._problem import Problem, Resource
 from ._residues import pass_bytes, residue_system
 from ._search import by_key, solution_array, solutions
+from ._sumdp import SumDP
 from ._sums import cost_distribution, count_within
 from ._tree import Tree, tuple_projector
 
@@ -164,6 +165,7 @@ class TreeQuery:
         self._split_cache: dict[str, _Views] = {}
         self._lists: tuple[list[list[int]], list[list[int]], list[list[int]]] | None = None
         self._up_lists: tuple[list[list[bool]], list[list[int]]] | None = None
+        self._sums: dict[tuple[tuple[int, ...], int | None], SumDP] = {}
 
     def _split(self, name: str, array: np.ndarray) -> _Views:
         """Per-bag views of a flat array (cached by name)."""
@@ -478,12 +480,41 @@ class TreeQuery:
 
     # -- counting with resources ------------------------------------------------------------
 
-    def count_within(self, resources: Sequence[Resource], cost_bound: int | None) -> int:
+    def count_within(
+        self,
+        resources: Sequence[Resource],
+        cost_bound: int | None,
+        *,
+        time_limit: float | None = None,
+    ) -> int:
         """Solutions whose resource sums hold and whose unit cost is at most ``cost_bound``."""
-        return count_within(self, resources, cost_bound)
+        return count_within(self, resources, cost_bound, time_limit=time_limit)
 
     def cost_distribution(
-        self, resources: Sequence[Resource], cost_bound: int | None
+        self,
+        resources: Sequence[Resource],
+        cost_bound: int | None,
+        *,
+        time_limit: float | None = None,
     ) -> dict[int, int]:
         """Unit cost -> number of solutions whose resource sums hold (costs up to the bound)."""
-        return cost_distribution(self, resources, cost_bound)
+        return cost_distribution(self, resources, cost_bound, time_limit=time_limit)
+
+    def within(
+        self,
+        resources: Sequence[Resource],
+        cost_bound: int | None,
+        *,
+        time_limit: float | None = None,
+    ) -> SumDP:
+        """Counts, per-option counts and cheapest costs, and solutions whose resource sums
+        hold and whose unit cost is at most ``cost_bound`` (computed as asked, kept with the
+        query: a session's first state reuses what checking its needs computed)."""
+        key = (tuple(map(id, resources)), cost_bound)
+        found = self._sums.get(key)
+        if found is None or found.resources != resources:
+            found = SumDP(self, resources, cost_bound, costs=True, time_limit=time_limit)
+            self._sums[key] = found
+        else:
+            found.math.restart(time_limit)
+        return found

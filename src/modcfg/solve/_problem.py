@@ -60,6 +60,9 @@ __all__ = [
 
 #: Largest product of domain sizes a rule may span before it must be linear (a resource).
 TABULATION_LIMIT = 2_000_000
+#: Linear rules over more slots than this are resources (global sums), never tables: a table
+#: over many slots is large to build and ties every slot of it into one bag.
+LINEAR_TABLE_SLOTS = 8
 #: Deny tables (and linear rules summed on a grid) span at most this many combinations.
 _GRID_LIMIT = 1 << 22
 #: Largest number of local choices of one multi-select slot.
@@ -506,10 +509,12 @@ def _constraint_from_expr(
             problem.constraints.append(Constraint((), frozenset(), source))
         return
     width = helper.width(scope, problem.allowed)
+    linear = isinstance(expr, Compare) and _linear(expr)
+    if linear and (width > TABULATION_LIMIT or len(scope) > LINEAR_TABLE_SLOTS):
+        assert isinstance(expr, Compare)  # (linear)
+        problem.resources.append(_resource(helper, expr, source))
+        return
     if width > TABULATION_LIMIT:
-        if _linear(expr) and isinstance(expr, Compare):
-            problem.resources.append(_resource(helper, expr, source))
-            return
         raise LimitExceeded(
             f"{describe} spans {len(scope)} slots with {show_count(width)} combinations, "
             f"more than the {TABULATION_LIMIT:,} a rule is tabulated over; write it as a "

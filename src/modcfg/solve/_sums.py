@@ -1,13 +1,18 @@
 """Counting under global sums: a budget, ``total(weight) <= 80``, and the like.
 
-Dynamic programming over a :class:`TreeQuery`'s tree with the sums as extra state: per tuple, a
-distribution of (sums -> number of completions), merged up the tree. Exact; partial sums that
-can no longer meet a ``<=`` bound are dropped as soon as they appear.
+:class:`._sumdp.SumDP` counts on dense grids of partial sums capped by the bounds (its cost
+grows with the bounds, not with the number of slots). When the grids would be too large (a
+bound of millions of minor units over widely spread prices), the sparse dynamic programming
+here takes over: per tuple, a distribution of (sums -> number of completions) holding only the
+sums that occur, merged up the tree; exact, and partial sums that can no longer meet a ``<=``
+bound are dropped as soon as they appear. Both give up with :class:`LimitExceeded` past their
+work or time limit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from .._errors import LimitExceeded
@@ -17,10 +22,28 @@ from ._tree import Key
 if TYPE_CHECKING:
     from ._passes import TreeQuery
 
-__all__ = ["cost_distribution", "count_within"]
+__all__ = ["cost_distribution", "count_within", "solutions_within"]
+
+#: Partial sums the sparse dynamic programming may pair before it gives up.
+_SPARSE_WORK = 2_000_000
 
 
-def _one_dimension(query: TreeQuery, bound: int) -> dict[int, int]:
+class _Clock:
+    """A time limit for the sparse dynamic programming (None: none)."""
+
+    def __init__(self, time_limit: float | None) -> None:
+        self.time_limit = time_limit
+        self.deadline = None if time_limit is None else time.monotonic() + time_limit
+
+    def check(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise LimitExceeded(
+                f"counting under global sums passed time_limit={self.time_limit} s; raise "
+                "time_limit= or narrow the needs"
+            )
+
+
+def _one_dimension(query: TreeQuery, bound: int, clock: _Clock) -> dict[int, int]:
     """Unit cost -> number of solutions, for costs at most ``bound`` (the budget case).
 
     Per tuple, a distribution cost -> count over its subtree; partial costs that cannot fit
@@ -39,6 +62,7 @@ def _one_dimension(query: TreeQuery, bound: int) -> dict[int, int]:
         for child in bags[index].children:
             sub_low[index] += sub_low[child]
     messages: list[dict[Key, dict[int, int]]] = [{} for _ in range(n)]
+    work = 0
     for index in reversed(query.tree.preorder):
         bag = bags[index]
         outside_low = sub_low[0] - sub_low[index]
@@ -60,6 +84,9 @@ def _one_dimension(query: TreeQuery, bound: int) -> dict[int, int]:
                     dist = {}
                     break
                 cap = bound - pending[j]
+                work += len(dist) * len(child_dist)
+                if work > _SPARSE_WORK:  # (checked before pairing: one pairing can be huge)
+                    raise _too_many()
                 merged: dict[int, int] = {}
                 for a, ca in dist.items():
                     for b, cb in child_dist.items():
@@ -73,32 +100,92 @@ def _one_dimension(query: TreeQuery, bound: int) -> dict[int, int]:
                     if v <= limit:
                         target[v] = target.get(v, 0) + c
         messages[index] = out
+        clock.check()
     return {v: c for v, c in messages[0].get((), {}).items() if v <= bound}
 
 
-def count_within(query: TreeQuery, resources: Sequence[Resource], cost_bound: int | None) -> int:
-    """Solutions whose resource sums hold and whose unit cost is at most ``cost_bound``."""
+def _too_many() -> LimitExceeded:
+    return LimitExceeded(
+        "counting with global sums (budget or total attributes) needs too many distinct "
+        "partial sums; lower the budget or the bound, narrow the needs, or use "
+        "engine='cpsat' with limit= or time_limit="
+    )
+
+
+def count_within(
+    query: TreeQuery,
+    resources: Sequence[Resource],
+    cost_bound: int | None,
+    *,
+    time_limit: float | None = None,
+) -> int:
+    """Solutions whose resource sums hold and whose unit cost is at most ``cost_bound``: on
+    grids of partial sums, or (when those would be too large) by sparse sums."""
     if not resources and cost_bound is None:
         return query.count()
-    return sum(cost_distribution(query, resources, cost_bound).values())
+    clock = _Clock(time_limit)
+    try:
+        return query.within(resources, cost_bound, time_limit=time_limit).count()
+    except LimitExceeded:
+        clock.check()  # out of time: say so; else the grids were too large
+    return sum(_sparse(query, resources, cost_bound, clock, costs=False).values())
+
+
+def solutions_within(
+    query: TreeQuery,
+    resources: Sequence[Resource],
+    cost_bound: int | None,
+    *,
+    time_limit: float | None = None,
+) -> Iterator[list[int]] | None:
+    """Every solution whose resource sums hold and whose unit cost is at most ``cost_bound``,
+    guided by the sums' distributions (no dead ends); None when the bounds leave too many
+    partial sums for that (then search and check each solution instead)."""
+    clock = _Clock(time_limit)
+    sums = query.within(resources, cost_bound, time_limit=time_limit)
+    try:
+        sums.count()  # the upward pass, which the walk follows
+    except LimitExceeded:
+        clock.check()
+        return None
+    return sums.solutions()
 
 
 def cost_distribution(
-    query: TreeQuery, resources: Sequence[Resource], cost_bound: int | None
+    query: TreeQuery,
+    resources: Sequence[Resource],
+    cost_bound: int | None,
+    *,
+    time_limit: float | None = None,
 ) -> dict[int, int]:
     """Unit cost -> number of solutions whose resource sums hold, for costs up to
     ``cost_bound`` (all costs when None).
 
-    Dynamic programming with the sums as extra state (exact; partial sums that can no
-    longer meet a ``<=`` bound are pruned).
+    Sparse dynamic programming with the sums as extra state (exact; partial sums that can no
+    longer meet a ``<=`` bound are pruned). Its size is the number of distinct costs: ask
+    :class:`SumDP` for counts and cost ranges.
     """
+    return _sparse(query, resources, cost_bound, _Clock(time_limit), costs=True)
+
+
+def _sparse(
+    query: TreeQuery,
+    resources: Sequence[Resource],
+    cost_bound: int | None,
+    clock: _Clock,
+    *,
+    costs: bool,
+) -> dict[int, int]:
+    """:func:`cost_distribution`; ``costs=False``: without a budget, every solution is counted
+    at cost 0 (the cost is not tracked)."""
     if not query.count():
         return {}
     if not resources:
         bound = cost_bound if cost_bound is not None else _cost_ceiling(query)
-        return _one_dimension(query, bound)
+        return _one_dimension(query, bound, clock)
     bags = query.tree.bags
     scale = query.scale
+    track = costs or cost_bound is not None
     dims = len(resources) + 1
     # per bag tuple: its own contribution vector (resource sums, then the cost)
     contrib: list[list[tuple[int, ...]]] = []
@@ -107,11 +194,12 @@ def cost_distribution(
         for i, ti in enumerate(query.live[index]):
             t = bag.tuples[ti]
             vector = [sum(r.weights[bag.vars[p]][t[p]] for p in bag.owned) for r in resources]
-            vector.append((query.key[index][i] + query.score[index][i]) // scale)
+            vector.append((query.key[index][i] + query.score[index][i]) // scale if track else 0)
             rows.append(tuple(vector))
         contrib.append(rows)
     bounds = [(r.op, r.bound) for r in resources]
-    bounds.append(("<=", cost_bound if cost_bound is not None else _cost_ceiling(query)))
+    ceiling = _cost_ceiling(query) if track else 0
+    bounds.append(("<=", cost_bound if cost_bound is not None else ceiling))
     # lower bounds of what other bags can still add, per dimension, for pruning
     own_min = [_min_vector(rows, dims) for rows in contrib]
     sub_min = [list(row) for row in own_min]
@@ -141,6 +229,9 @@ def cost_distribution(
                     dist = {}
                     break
                 rest = pending[j]
+                work += len(dist) * len(child_dist)
+                if work > _SPARSE_WORK:  # (checked before pairing: one pairing can be huge)
+                    raise _too_many()
                 merged: dict[tuple[int, ...], int] = {}
                 for a, ca in dist.items():
                     for b, cb in child_dist.items():
@@ -148,18 +239,12 @@ def cost_distribution(
                         if _hopeless(v, rest, bounds):
                             continue
                         merged[v] = merged.get(v, 0) + ca * cb
-                work += len(dist) * len(child_dist)
-                if work > 50_000_000:
-                    raise LimitExceeded(
-                        "counting with global sums (budget or total attributes) needs too "
-                        "many distinct partial sums; narrow the needs or drop the global "
-                        "constraint"
-                    )
                 dist = merged
             target = out.setdefault(bag.sep(t), {})
             for v, c in dist.items():
                 target[v] = target.get(v, 0) + c
         messages[index] = out
+        clock.check()
     result: dict[int, int] = {}
     for v, c in messages[0].get((), {}).items():
         if all(_holds(op, x, bound) for x, (op, bound) in zip(v, bounds, strict=True)):

@@ -1,0 +1,203 @@
+"""Global sums and budgets at scale: counts, session states and enumeration stay fast and exact
+when a sum (``total(w) <= 100``) or a budget spans many slots."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from decimal import Decimal
+from unittest import mock
+
+import pytest
+from hypothesis import given, settings
+
+import modcfg
+from modcfg.model import catalog_from_data
+
+from . import oracle, strategies
+from .test_engine_properties import check_engine, expected
+
+BOUND = 100
+MODULES = 10
+
+
+def _weight(slot: int, module: int) -> int:
+    return (module * 7 + slot * 3) % 23
+
+
+def _price(slot: int, module: int) -> Decimal:
+    return Decimal((module * 37 + slot * 101 + slot * module * 13) % 997) + Decimal(
+        (slot * 7 + module * 3) % 100
+    ).scaleb(-2)
+
+
+def _heavy(slots: int, rule: str = f"total(w) <= {BOUND}") -> modcfg.Catalog:
+    """``slots`` slots of ten priced modules, each with an integer attribute ``w``."""
+    return catalog_from_data(
+        {
+            "catalog": "heavy",
+            "currency": "EUR",
+            "slots": {
+                f"s{i}": {
+                    "modules": {
+                        f"m{j}": {"price": str(_price(i, j)), "attributes": {"w": _weight(i, j)}}
+                        for j in range(MODULES)
+                    }
+                }
+                for i in range(slots)
+            },
+            "rules": [{"id": "weight", "constraint": rule}],
+        }
+    )
+
+
+def _ways(slots: range, bound: int) -> list[int]:
+    """An independent count: ways[s] = assignments of ``slots`` whose weights sum to ``s``."""
+    ways = [1] + [0] * bound
+    for i in slots:
+        after = [0] * (bound + 1)
+        for total, count in enumerate(ways):
+            if count:
+                for j in range(MODULES):
+                    if total + _weight(i, j) <= bound:
+                        after[total + _weight(i, j)] += count
+        ways = after
+    return ways
+
+
+def _cheapest(slots: list[int], bound: int) -> list[Decimal | None]:
+    """An independent minimum: cheapest[s] = the lowest price of ``slots`` weighing ``s``."""
+    cheapest: list[Decimal | None] = [Decimal(0)] + [None] * bound
+    for i in slots:
+        after: list[Decimal | None] = [None] * (bound + 1)
+        for total, price in enumerate(cheapest):
+            if price is None:
+                continue
+            for j in range(MODULES):
+                weight = total + _weight(i, j)
+                if weight <= bound:
+                    known = after[weight]
+                    candidate = price + _price(i, j)
+                    after[weight] = candidate if known is None else min(known, candidate)
+        cheapest = after
+    return cheapest
+
+
+def test_the_independent_count_agrees_with_brute_force() -> None:
+    brute = sum(
+        1
+        for combo in itertools.product(range(MODULES), repeat=4)
+        if sum(_weight(i, j) for i, j in enumerate(combo)) <= 30
+    )
+    assert sum(_ways(range(4), 30)) == brute
+    assert modcfg.compile(_heavy(4, "total(w) <= 30")).count() == brute
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("slots", [8, 60])
+def test_count_under_a_sum_is_exact_and_fast(slots: int) -> None:
+    cfg = modcfg.compile(_heavy(slots))
+    started = time.monotonic()
+    assert cfg.count() == sum(_ways(range(slots), BOUND))
+    assert time.monotonic() - started < 10
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("slots", [8, 60])
+def test_session_state_under_a_sum_is_exact_and_fast(slots: int) -> None:
+    cfg = modcfg.compile(_heavy(slots))
+    started = time.monotonic()
+    state = cfg.session().state()
+    assert state.count == sum(_ways(range(slots), BOUND))
+    assert time.monotonic() - started < 10
+    others = _ways(range(1, slots), BOUND)
+    for j in range(MODULES):
+        option = state["s0"][f"m{j}"]
+        assert option.count == sum(others[: BOUND - _weight(0, j) + 1])
+    cheapest = _cheapest(list(range(1, slots)), BOUND)
+    for j in (0, 3, 9):
+        fits = [p for p in cheapest[: BOUND - _weight(0, j) + 1] if p is not None]
+        assert state["s0"][f"m{j}"].from_price == _price(0, j) + min(fits)
+
+
+@pytest.mark.timeout(30)
+def test_configurations_under_a_sum_over_sixty_slots_are_fast() -> None:
+    cfg = modcfg.compile(_heavy(60))
+    found = list(cfg.configurations(limit=5))
+    assert len(found) == len(set(found)) == 5
+    for configuration in found:
+        assert cfg.violations(configuration) == []
+
+
+@pytest.mark.timeout(30)
+def test_a_linear_rule_over_twenty_five_slots_compiles_fast() -> None:
+    terms = " + ".join(f"s{i}.w" for i in range(25))
+    cfg = modcfg.compile(_heavy(25, f"{terms} <= {BOUND}"))
+    assert cfg.count() == sum(_ways(range(25), BOUND))
+    assert len(list(cfg.configurations(limit=5))) == 5
+
+
+@pytest.mark.timeout(30)
+def test_bicycle_session_with_a_budget_is_fast() -> None:
+    cfg = modcfg.compile(modcfg.load_catalog("bicycle"))
+    needs = modcfg.Needs(budget="3000")
+    started = time.monotonic()
+    state = cfg.session(needs).state()
+    assert state.count == cfg.count(needs)
+    assert time.monotonic() - started < 10
+    option = state["frame"]["road-alu"]
+    road = modcfg.Needs(budget="3000", require=["frame.road-alu"])
+    assert option.count == cfg.count(road)
+    assert option.from_price == cfg.best(road, k=1)[0].total
+
+
+def test_a_session_with_a_sum_honours_its_time_limit() -> None:
+    cfg = modcfg.compile(_heavy(60))
+    session = cfg.session(time_limit=0.0)
+    with pytest.raises(modcfg.LimitExceeded, match="time_limit"):
+        session.state().count  # noqa: B018 - reading the state computes it
+
+
+def _check_session(case: strategies.Case, cfg: modcfg.Configurator) -> None:
+    """Every option's count and from-price, the count and the price range of a session's
+    first state are the oracle's."""
+    rows = oracle.ranked(case.catalog, case.needs)
+    if not rows:
+        return  # (the session refuses needs that admit nothing: tested elsewhere)
+    state = cfg.session(case.needs).state()
+    assert state.count == len(rows)
+    totals = [total for total, _, _ in rows]
+    assert state.price_range == (min(totals), max(totals))
+    with_ref: dict[str, list[Decimal]] = {}
+    for total, _, configuration in rows:
+        for ref in configuration.refs():
+            with_ref.setdefault(ref, []).append(total)
+    for slot, options in state.items():
+        for module, option in options.items():
+            found = with_ref.get(f"{slot}.{module}", [])
+            assert option.count == len(found), f"{slot}.{module}"
+            if found:
+                assert option.from_price == min(found), f"{slot}.{module}"
+
+
+@settings(max_examples=200, deadline=None)
+@given(strategies.cases())
+def test_session_states_match_the_oracle(case: strategies.Case) -> None:
+    _check_session(case, modcfg.compile(case.catalog))
+
+
+@settings(max_examples=200, deadline=None)
+@given(strategies.cases())
+def test_linear_rules_as_global_sums_match_the_oracle(case: strategies.Case) -> None:
+    """With every linear rule over two slots or more lowered to a global sum (as rules over
+    many slots are), counts, streams, best and session states are still the oracle's (the
+    automatic choice orders by price with CP-SAT under global sums: checked elsewhere)."""
+    with mock.patch.object(modcfg.solve._problem, "LINEAR_TABLE_SLOTS", 1):
+        cfg = modcfg.compile(case.catalog)
+        answers = expected(case)
+        check_engine(case, cfg, "decomposition", answers)
+        assert cfg.count(case.needs) == len(answers.valid)
+        found = list(cfg.configurations(case.needs))
+        assert len(found) == len(set(found))
+        assert set(found) == set(answers.valid)
+        _check_session(case, cfg)
