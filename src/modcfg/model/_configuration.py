@@ -94,11 +94,6 @@ class Configuration(Mapping[str, Choice]):
         self._hash: int | None = None
 
     @classmethod
-    def _trusted(cls, items: dict[str, Choice]) -> Configuration:
-        """Wrap choices the engine built (already validated and normalised)."""
-        return cls._from_values(tuple(items), tuple(items.values()), None)
-
-    @classmethod
     def _from_values(
         cls, slots: tuple[str, ...], values: tuple[Choice, ...], index: dict[str, int] | None
     ) -> Configuration:

@@ -215,12 +215,6 @@ class Problem:
         row = self.allowed[var]
         return list(compress(range(len(row)), row))
 
-    def configuration(self, assignment: Sequence[int]) -> dict[str, Choice]:
-        return {
-            domain.slot: domain.choices[value]
-            for domain, value in zip(self.domains, assignment, strict=True)
-        }
-
     def with_allowed(self, var: int, row: list[bool]) -> Problem:
         """A copy with ``var``'s allowed values replaced by ``row`` (the other rows are shared:
         copy before changing them in place)."""

@@ -155,10 +155,6 @@ class Tree:
             self._flat = flatten(self)
         return self._flat
 
-    @property
-    def tuple_count(self) -> int:
-        return sum(len(bag.values) for bag in self.bags)
-
     def bag_containing(self, scope: Sequence[int]) -> int | None:
         """The bag nearest the root that contains every variable of ``scope``."""
         wanted = set(scope)
