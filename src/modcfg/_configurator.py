@@ -457,7 +457,8 @@ class Configurator:
         """The exact number of valid configurations (for the needs, when given).
 
         ``engine="cpsat"`` counts by enumeration, so it takes ``limit``/``time_limit``; the
-        decomposition engine counts in compiled passes over the tree, which do not read them.
+        decomposition engine counts in passes over the tree, linear in the slots: with a budget
+        or totals over many slots, those passes run over capped sums and read ``time_limit``.
         """
         plan = self._plan(needs)
         if self._engine(plan, engine, "count") == "cpsat":
