@@ -4,7 +4,7 @@ closely by every call that takes ``time_limit``."""
 from __future__ import annotations
 
 import time
-from typing import Any, Literal
+from typing import Any
 
 import pytest
 
