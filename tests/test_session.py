@@ -163,7 +163,13 @@ def test_why_not_is_minimal(case: Case, data: st.DataObject) -> None:
     session = cfg.session(case.needs)
     for _ in range(data.draw(st.integers(0, 2))):
         state = session.state()
-        options = [(s, m) for s in state for m, o in state[s].items() if o.status == "available"]
+        # a multi-select module is available when some quantity of it is: choose single ones
+        options = [
+            (s, m)
+            for s in state
+            for m, o in state[s].items()
+            if o.status == "available" and case.catalog.slots[s].single
+        ]
         if options:
             session.choose(*data.draw(st.sampled_from(options)))
     state = session.state()

@@ -11,12 +11,19 @@ import hashlib
 import hmac
 import json
 import reprlib
-from collections.abc import Mapping
-from typing import Annotated, Any, Literal, TypeAlias
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 
 from ._errors import NeedsError, SignatureError
+from .model import Needs
+
+if TYPE_CHECKING:
+    from ._configurator import Configurator
+    from ._session_state import _Choice as _SessionChoice
+    from ._session_state import _History
+    from .model import Catalog
 
 __all__ = [
     "FORMAT",
@@ -27,7 +34,10 @@ __all__ = [
     "SavedSession",
     "SavedStep",
     "SigningKey",
+    "checked_document",
+    "load_step",
     "parse_text",
+    "session_document",
     "sign",
     "validate_document",
     "verify",
@@ -276,3 +286,82 @@ def verify(data: Mapping[str, Any], saved: SavedSession, signing_key: SigningKey
             "the saved session's signature does not match its content: it was changed "
             "after it was saved, or signed with another key"
         )
+
+
+def session_document(
+    catalog: Catalog,
+    current: _History,
+    undo: Iterable[_History],
+    redo: Iterable[_History],
+    *,
+    signing_key: SigningKey | None = None,
+) -> dict[str, Any]:
+    """The saved document of a session's needs and choices and its history (see
+    :meth:`Session.to_dict <modcfg.Session.to_dict>`), signed with ``signing_key`` if given."""
+
+    def snapshot(needs: Needs | None, choices: tuple[_SessionChoice, ...]) -> dict[str, Any]:
+        return {
+            "needs": None
+            if needs is None
+            else needs.model_dump(mode="json", exclude_defaults=True),
+            "choices": [[c.slot, c.module, c.quantity] for c in choices],
+        }
+
+    document = {
+        "format": FORMAT,
+        "catalog": catalog.name,
+        "version": catalog.version,
+        **snapshot(*current),
+        "undo": [snapshot(*step) for step in undo],
+        "redo": [snapshot(*step) for step in redo],
+    }
+    return document if signing_key is None else sign(document, signing_key)
+
+
+def checked_document(
+    catalog: Catalog, data: Mapping[str, Any], *, signing_key: SigningKey | None = None
+) -> SavedSession:
+    """A saved document validated, its signature verified (with ``signing_key``), and its
+    catalog name and version checked against ``catalog``."""
+    saved = validate_document(data)
+    if signing_key is not None:
+        verify(data, saved, signing_key)
+    if saved.catalog != catalog.name or saved.version != catalog.version:
+        raise NeedsError(
+            f"the session was saved for catalog '{saved.catalog}' version "
+            f"{saved.version}, but this configurator has '{catalog.name}' version "
+            f"{catalog.version}; start a new session or load that catalog version"
+        )
+    return saved
+
+
+def load_step(
+    cfg: Configurator,
+    check: Callable[[str, str | None, int], _SessionChoice],
+    step: SavedStep,
+    where: str,
+) -> _History:
+    """One saved step's needs and choices, checked against the catalog (``check`` checks
+    one choice); errors are prefixed with ``where``."""
+    needs: Needs | None = None
+    if step.needs is not None:
+        try:
+            needs = Needs.from_data(step.needs.data())
+            cfg.resolve(needs)
+        except NeedsError as exc:
+            raise NeedsError(f"{where}{exc}") from None
+    choices: list[_SessionChoice] = []
+    seen: set[tuple[str, str | None]] = set()
+    for number, (slot, module, quantity) in enumerate(step.choices):
+        try:
+            choice = check(slot, module, quantity)
+        except NeedsError as exc:
+            raise NeedsError(f"{where}choices[{number}]: {exc}") from None
+        single = cfg.catalog.slots[slot].single
+        key = (slot, None if single else module)
+        if key in seen:
+            repeated = f"slot '{slot}'" if single else f"module '{slot}.{module}'"
+            raise NeedsError(f"{where}choices[{number}]: {repeated} is chosen twice")
+        seen.add(key)
+        choices.append(choice)
+    return needs, tuple(choices)

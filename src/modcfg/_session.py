@@ -10,74 +10,33 @@ not). ``why_not`` explains an excluded module in terms of the customer's own cho
 from __future__ import annotations
 
 import json
-import operator
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from functools import partial
-from operator import itemgetter
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from ._errors import InfeasibleError, NeedsError, did_you_mean
 from ._saved import (
-    FORMAT,
     HISTORY_LIMIT,
     SavedStep,
     SigningKey,
+    checked_document,
+    load_step,
     parse_text,
-    sign,
-    validate_document,
-    verify,
+    session_document,
 )
-from ._state import LazyText, OptionState, SessionState, StateData
+from ._session_state import _Choice, _History, _Query, _restriction, _Step, compute_state
+from ._state import OptionState, SessionState
 from .explain import Explanation, Restriction, explain_exclusion
 from .model import Configuration, Needs, Quantities
 from .price import Quote, quote
 from .solve import TreeQuery
-from .solve._independent import IndependentQuery
-from .solve._passes import Marginal
 
 if TYPE_CHECKING:
     from ._configurator import Configurator, NeedsLike, _Plan
 
 __all__ = ["OptionState", "Session", "SessionState"]
-
-#: What a session narrows with its choices (see ``_Plan.session_query``).
-_Query = TreeQuery | IndependentQuery
-_FORCED = "forced by your choices and needs"
-_FIRST, _SECOND = itemgetter(0), itemgetter(1)
-_KNOWN = partial(operator.is_not, None)  # a key that is not None
-_REFUSED = "you chose none of it (unchoose to change)"
-_REFUSED_STATE = OptionState("excluded", 0, None, _REFUSED)  # immutable: shared
-
-
-class _Choice(NamedTuple):
-    slot: str
-    module: str | None
-    quantity: int
-
-    @property
-    def label(self) -> str:
-        if self.module is None:
-            return f"{self.slot}: none"
-        suffix = f" x {self.quantity}" if self.quantity != 1 else ""
-        return f"{self.slot}.{self.module}{suffix}"
-
-
-#: A step of the history: the needs and the choices then.
-_History = tuple[Needs | None, tuple[_Choice, ...]]
-
-
-class _Step(NamedTuple):
-    """What a returned state answers for, captured when it is returned: later choices, undo
-    or other threads do not change it."""
-
-    cfg: Configurator
-    needs: Needs | None
-    plan: _Plan
-    choices: tuple[_Choice, ...]
-    query: _Query  # the plan's query narrowed by the choices (its passes run when asked)
-    time_limit: float | None  # seconds for the passes under budgets and global sums
 
 
 class Session:
@@ -172,128 +131,8 @@ class Session:
                 self._query(),
                 self._time_limit,
             )
-            self._cache = SessionState(
-                partial(Session._compute_state, step), self._cfg.catalog.currency
-            )
+            self._cache = SessionState(partial(compute_state, step), self._cfg.catalog.currency)
         return self._cache
-
-    @staticmethod
-    def _compute_state(step: _Step) -> StateData:
-        cfg, plan = step.cfg, step.plan
-        query = step.query
-        budgeted = plan.cost_bound is not None or bool(plan.problem.resources)
-        marginals = query.marginals()
-        price_of = plan.total_of
-        if budgeted:
-            # global sums: exact per-option counts and cheapest costs within the bounds
-            assert isinstance(query, TreeQuery)  # sessions narrow closed forms without budgets
-            sums = query.within(plan.problem.resources, plan.cost_bound, time_limit=step.time_limit)
-            total, costs = sums.count(), sums.cost_range()
-        else:
-            total, costs = query.count(), None
-        picked: dict[str, set[str | None]] = {}
-        refused: set[tuple[str, str | None]] = set()
-        taken: dict[str, str] = {}
-        single, index = cfg._single_slots, cfg._slot_index
-        for c in step.choices:
-            if c.quantity > 0:
-                picked.setdefault(c.slot, set()).add(c.module)
-            else:
-                refused.add((c.slot, c.module))
-            if single[index[c.slot]]:
-                taken[c.slot] = c.label
-        reasons: _Reasons | None = None  # made for the first option excluded by a rule
-        price_of_key, known_price = plan.total_of_key, plan.key_totals.get
-        entry_of = cfg._option_entries
-        nothing: set[str | None] = set()
-        options: dict[str, dict[str, OptionState]] = {}
-        # available options with the same completions and cheapest one look alike:
-        # they share one (immutable) state
-        shown: dict[Marginal, OptionState] = {}
-        for var, (slot_id, entries) in enumerate(cfg._option_rows):
-            marginal = marginals[var]
-            chosen_here = picked.get(slot_id, nothing)
-            chose_other: OptionState | None = None  # one state for every other module
-            todo = entries
-            if slot_id in taken:  # a single-choice slot: every other module is excluded
-                chose_other = OptionState(
-                    "excluded", 0, None, f"you chose {taken[slot_id]} (unchoose to switch)"
-                )
-                row: dict[str, OptionState] = dict.fromkeys(map(_FIRST, entries), chose_other)
-                entries_here = entry_of[var]
-                todo = [entries_here[m] for m in chosen_here if m in entries_here]
-            else:
-                row = {}
-                if single[var] and not budgeted and not chosen_here:  # the common case, lean
-                    for module_id, value, values, _ in todo:
-                        entry = marginal[value]
-                        alike = shown.get(entry)
-                        if alike is not None:
-                            row[module_id] = alike
-                            continue
-                        count, key = entry
-                        if not count:
-                            if reasons is None:
-                                reasons = _Reasons(step)
-                            row[module_id] = OptionState(
-                                "excluded", 0, None, LazyText(reasons.explain, var, values)
-                            )
-                            continue
-                        assert key is not None  # known when there are completions
-                        cheapest = known_price(key)
-                        if cheapest is None:
-                            cheapest = price_of_key(key)
-                        if count == total:
-                            row[module_id] = OptionState("implied", count, cheapest, _FORCED)
-                        else:
-                            row[module_id] = shown[entry] = OptionState(
-                                "available", count, cheapest
-                            )
-                    options[slot_id] = row
-                    continue
-            counts: list[int] | None = None
-            keys: list[int | None] = []
-            for module_id, value, values, pick in todo:
-                if value >= 0:
-                    count, key = marginal[value]
-                else:  # a multi-select module: one value per quantity vector holding it
-                    if counts is None:
-                        counts, keys = list(map(_FIRST, marginal)), list(map(_SECOND, marginal))
-                    count = sum(pick(counts))
-                    key = min(filter(_KNOWN, pick(keys)), default=None)
-                price: Decimal | None = None
-                if count and budgeted:  # the count and from-price within the budget
-                    count, cheapest_cost = sums.option(var, values)
-                    price = None if cheapest_cost is None else price_of(cheapest_cost)
-                if not count:
-                    if module_id in chosen_here:
-                        row[module_id] = OptionState("chosen", 0, None)
-                    elif (slot_id, module_id) in refused:
-                        row[module_id] = _REFUSED_STATE
-                    elif chose_other is not None:
-                        row[module_id] = chose_other
-                    else:
-                        if reasons is None:
-                            reasons = _Reasons(step)
-                        row[module_id] = OptionState(
-                            "excluded", 0, None, LazyText(reasons.explain, var, values)
-                        )
-                    continue
-                if price is None and key is not None:  # (budgeted: from the spread)
-                    price = known_price(key)
-                    if price is None:
-                        price = price_of_key(key)
-                if module_id in chosen_here:
-                    row[module_id] = OptionState("chosen", count, price)
-                elif count == total:
-                    row[module_id] = OptionState("implied", count, price, _FORCED)
-                else:
-                    row[module_id] = OptionState("available", count, price)
-            options[slot_id] = row
-        if budgeted:
-            price_range = None if costs is None else (price_of(costs[0]), price_of(costs[1]))
-            return options, total, price_range
-        return options, total, partial(_price_range, query, price_of)  # worked out when read
 
     # -- changes ----------------------------------------------------------------------------
 
@@ -566,25 +405,13 @@ class Session:
         dict carries an HMAC-SHA256 ``signature`` (and the ``kid``), so a session kept by the
         client cannot be changed unnoticed.
         """
-        catalog = self._cfg.catalog
-
-        def snapshot(needs: Needs | None, choices: tuple[_Choice, ...]) -> dict[str, Any]:
-            return {
-                "needs": None
-                if needs is None
-                else needs.model_dump(mode="json", exclude_defaults=True),
-                "choices": [[c.slot, c.module, c.quantity] for c in choices],
-            }
-
-        document = {
-            "format": FORMAT,
-            "catalog": catalog.name,
-            "version": catalog.version,
-            **snapshot(self._needs, self._choices),
-            "undo": [snapshot(*step) for step in self._undo],
-            "redo": [snapshot(*step) for step in self._redo],
-        }
-        return document if signing_key is None else sign(document, signing_key)
+        return session_document(
+            self._cfg.catalog,
+            (self._needs, self._choices),
+            self._undo,
+            self._redo,
+            signing_key=signing_key,
+        )
 
     def to_json(self, *, signing_key: SigningKey | None = None) -> str:
         """:meth:`to_dict` as JSON text, which :meth:`from_json` restores exactly."""
@@ -613,16 +440,7 @@ class Session:
         signing_key: SigningKey | None = None,
     ) -> Session:
         """Restore a session saved by :meth:`to_dict` (checked as :meth:`from_json` says)."""
-        saved = validate_document(data)
-        if signing_key is not None:
-            verify(data, saved, signing_key)
-        catalog = cfg.catalog
-        if saved.catalog != catalog.name or saved.version != catalog.version:
-            raise NeedsError(
-                f"the session was saved for catalog '{saved.catalog}' version "
-                f"{saved.version}, but this configurator has '{catalog.name}' version "
-                f"{catalog.version}; start a new session or load that catalog version"
-            )
+        saved = checked_document(cfg.catalog, data, signing_key=signing_key)
         session = cls(cfg, None)
         needs, choices = session._load(saved, "")
         session._restore(needs, choices)
@@ -635,114 +453,10 @@ class Session:
 
     def _load(self, step: SavedStep, where: str) -> _History:
         """One saved step's needs and choices, checked against the catalog."""
-        needs: Needs | None = None
-        if step.needs is not None:
-            try:
-                needs = Needs.from_data(step.needs.data())
-                self._cfg.resolve(needs)
-            except NeedsError as exc:
-                raise NeedsError(f"{where}{exc}") from None
-        choices: list[_Choice] = []
-        seen: set[tuple[str, str | None]] = set()
-        for number, (slot, module, quantity) in enumerate(step.choices):
-            try:
-                choice = self._check(slot, module, quantity)
-            except NeedsError as exc:
-                raise NeedsError(f"{where}choices[{number}]: {exc}") from None
-            single = self._cfg.catalog.slots[slot].single
-            key = (slot, None if single else module)
-            if key in seen:
-                repeated = f"slot '{slot}'" if single else f"module '{slot}.{module}'"
-                raise NeedsError(f"{where}choices[{number}]: {repeated} is chosen twice")
-            seen.add(key)
-            choices.append(choice)
-        return needs, tuple(choices)
-
-
-def _price_range(
-    query: _Query, price_of: Callable[[int], Decimal]
-) -> tuple[Decimal, Decimal] | None:
-    """The totals of the cheapest and the dearest completion (None when there is none)."""
-    cheapest, dearest = query.best_key(), query.worst_key()
-    if cheapest is None or dearest is None:
-        return None
-    return price_of(query.cost_of(cheapest)), price_of(query.cost_of(dearest))
-
-
-class _Reasons:
-    """Why excluded modules are excluded, in the customer's terms: worked out for one state's
-    step when first asked."""
-
-    def __init__(self, step: _Step) -> None:
-        self._cfg = step.cfg
-        self._plan = step.plan
-        self._problem = step.query.problem
-        self._restrictions = [_restriction(step.cfg, choice) for choice in step.choices]
-        self._needs = bool(step.needs)
-        # per (rule, variable, choice): the variable's values the rule allows with the choice
-        self._compatible: dict[tuple[int, int, int], set[int]] = {}
-
-    def explain(self, var: int, values: list[int]) -> str:
-        for value in values:
-            reason = self._problem.unary_reasons.get((var, value))
-            if reason is not None:
-                if reason.startswith("need: "):
-                    return reason.removeprefix("need: ")
-                return self._cfg._rule_text(reason)
-        direct = self._direct_conflict(var, set(values))
-        if direct is not None:
-            return direct
-        if self._restrictions:
-            return "not possible with your choices and needs (see why_not)"
-        if self._needs:
-            return "not possible with these needs (see why_not)"
-        return "never possible (see why_not)"
-
-    def _direct_conflict(self, var: int, values: set[int]) -> str | None:
-        """A rule that alone forbids the option with one of the customer's choices."""
-        # the query's problem shares the plan's rules (choices only narrow values)
-        for constraint in self._plan.constraints_of(var):
-            scope = constraint.scope
-            for number, restriction in enumerate(self._restrictions):
-                if restriction.var == var or restriction.var not in scope:
-                    continue
-                key = (id(constraint), var, number)
-                values_with = self._compatible.get(key)
-                if values_with is None:
-                    supports = constraint.supports(scope.index(var), scope.index(restriction.var))
-                    values_with = self._compatible[key] = set().union(
-                        *(supports.get(r, ()) for r in restriction.values)
-                    )
-                if values_with.isdisjoint(values):
-                    rule = self._cfg._rule_text(constraint.source)
-                    return f"conflicts with your choice {restriction.label} ({rule})"
-        return None
+        return load_step(self._cfg, self._check, step, where)
 
 
 def _as_needs(needs: NeedsLike) -> Needs | None:
     if needs is None or isinstance(needs, Needs):
         return needs
     return Needs.from_data(needs)
-
-
-def _restriction(cfg: Configurator, choice: _Choice) -> Restriction:
-    """The value indexes a choice leaves its slot (memoised by the configurator)."""
-    key = (choice.slot, choice.module, choice.quantity)
-    found = cfg._restrictions.get(key)
-    if found is None:
-        found = cfg._restrictions[key] = _new_restriction(cfg, choice)
-    return found
-
-
-def _new_restriction(cfg: Configurator, choice: _Choice) -> Restriction:
-    var = cfg._slot_index[choice.slot]
-    domain = cfg._domains[var]
-    if cfg.catalog.slots[choice.slot].single:
-        values = frozenset({domain.choices.index(choice.module)})
-    else:
-        values = frozenset(
-            v
-            for v, units in enumerate(domain.units)
-            if dict(units).get(choice.module or "", 0) == choice.quantity
-        )
-    return Restriction(choice.label, var, values)

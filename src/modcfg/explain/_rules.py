@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .._errors import LimitExceeded
-from ..model import Catalog, ConstraintRule, ExcludesRule, Needs, RequiresRule, Rule, TableRule
+from ..model import Catalog, Needs, Rule
 from ..solve import Problem, TreeQuery, build_tree, compile_rules
 from ..solve._cores import ConflictModel, Group
 
@@ -46,20 +46,7 @@ class RuleConflict:
 
 def rule_text(rule: Rule) -> str:
     """A rule in words: its message, else what it says (``frame.oak requires glass.triple``)."""
-    if rule.message:
-        return rule.message
-    if isinstance(rule, RequiresRule):
-        premises = " and ".join(rule.requires.if_)
-        return f"{premises} requires {' or '.join(rule.requires.then)}"
-    if isinstance(rule, ExcludesRule):
-        return f"{', '.join(rule.excludes)} are never chosen together"
-    if isinstance(rule, TableRule):
-        kind = "allowed" if rule.allow else "forbidden"
-        return f"a table of {len(rule.rows)} {kind} combinations of {', '.join(rule.table.slots)}"
-    if isinstance(rule, ConstraintRule):
-        text = rule.constraint
-        return f"{text} when {rule.when}" if rule.when is not None else text
-    return rule.id  # pragma: no cover - the Rule union has four members
+    return rule.in_words()
 
 
 def _group(catalog: Catalog, cfg: Configurator, rule: Rule) -> Group:

@@ -85,6 +85,14 @@ class _RuleBase(FrozenModel):
         """The human message used in explanations (the rule id when none was given)."""
         return self.message or self.id
 
+    def in_words(self) -> str:
+        """The rule in words: its message, else what it says (``frame.oak requires
+        glass.triple``)."""
+        return self.message or self._says()
+
+    def _says(self) -> str:
+        return self.id
+
 
 class _Requires(FrozenModel):
     if_: tuple[str, ...] = Field(alias="if", min_length=1)
@@ -116,6 +124,10 @@ class RequiresRule(_RuleBase):
     def refs(self) -> tuple[str, ...]:
         return (*self.requires.if_, *self.requires.then)
 
+    def _says(self) -> str:
+        premises = " and ".join(self.requires.if_)
+        return f"{premises} requires {' or '.join(self.requires.then)}"
+
 
 class ExcludesRule(_RuleBase):
     """The listed modules are never all chosen together: ``excludes: [frame.pvc, glass.triple]``."""
@@ -137,6 +149,9 @@ class ExcludesRule(_RuleBase):
     @property
     def refs(self) -> tuple[str, ...]:
         return self.excludes
+
+    def _says(self) -> str:
+        return f"{', '.join(self.excludes)} are never chosen together"
 
 
 class _Table(FrozenModel):
@@ -179,6 +194,10 @@ class TableRule(_RuleBase):
     def allow(self) -> bool:
         return self.table.allow is not None
 
+    def _says(self) -> str:
+        kind = "allowed" if self.allow else "forbidden"
+        return f"a table of {len(self.rows)} {kind} combinations of {', '.join(self.table.slots)}"
+
 
 class ConstraintRule(_RuleBase):
     """An expression over modules and attributes that must hold, optionally only ``when`` another
@@ -205,6 +224,10 @@ class ConstraintRule(_RuleBase):
         if self.when is None:
             return body
         return BoolOp("implies", (parse(self.when), body))
+
+    def _says(self) -> str:
+        text = self.constraint
+        return f"{text} when {self.when}" if self.when is not None else text
 
 
 def _rule_kind(data: Any) -> str | None:

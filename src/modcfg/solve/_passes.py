@@ -28,6 +28,7 @@ from ._kernels import BIG, Flat, Kernels, kernels
 from ._problem import Problem, Resource
 from ._residues import pass_bytes, residue_system
 from ._search import by_key, solution_array, solutions
+from ._sumarrays import Clock
 from ._sumdp import SumDP
 from ._sums import cost_distribution, count_within
 from ._tree import Tree, tuple_projector
@@ -516,5 +517,5 @@ class TreeQuery:
             found = SumDP(self, resources, cost_bound, costs=True, time_limit=time_limit)
             self._sums[key] = found
         else:
-            found.math.restart(time_limit)
+            found.math.clock = Clock(time_limit)  # a new limit for the work still to do
         return found

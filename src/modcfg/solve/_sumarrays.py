@@ -18,7 +18,7 @@ import numpy as np
 
 from .._errors import LimitExceeded
 
-__all__ = ["Arithmetic", "Dist"]
+__all__ = ["Arithmetic", "Clock", "Dist"]
 
 #: Multiply-adds (on 64-bit counts) one computation may spend before it gives up.
 WORK_LIMIT = 3_000_000_000
@@ -39,6 +39,21 @@ class Dist(NamedTuple):
     high: np.ndarray | None
 
 
+class Clock:
+    """A time limit for counting under global sums (None: none), read as the work goes."""
+
+    def __init__(self, time_limit: float | None) -> None:
+        self.time_limit = time_limit
+        self.deadline = None if time_limit is None else time.monotonic() + time_limit
+
+    def check(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise LimitExceeded(
+                f"counting under global sums passed time_limit={self.time_limit} s; raise "
+                "time_limit= or narrow the needs"
+            )
+
+
 class Arithmetic:
     """Operations on :class:`Dist` capped at ``sizes`` (cells per axis), with the count type
     (int64 when every count provably fits, else Python integers) and a budget of work and
@@ -51,7 +66,6 @@ class Arithmetic:
         exact64: bool,
         costs: bool,
         cost_magnitude: int,
-        deadline: float | None,
         time_limit: float | None,
     ) -> None:
         self.sizes = sizes
@@ -60,8 +74,7 @@ class Arithmetic:
         small = cost_magnitude < 1 << 60
         self.cost_dtype = np.dtype(np.int64 if small else object)
         self.infinity = 1 << 61 if small else 1 << (cost_magnitude.bit_length() + 2)
-        self.deadline = deadline
-        self.time_limit = time_limit
+        self.clock = Clock(time_limit)
         self.work = 0
         self._weight = 1 if exact64 else _OBJECT_WEIGHT
         self.line = len(sizes) == 1 and not costs
@@ -81,17 +94,8 @@ class Arithmetic:
             )
         self.check_time()
 
-    def restart(self, time_limit: float | None) -> None:
-        """A new time limit (seconds from now) for the work still to do."""
-        self.time_limit = time_limit
-        self.deadline = None if time_limit is None else time.monotonic() + time_limit
-
     def check_time(self) -> None:
-        if self.deadline is not None and time.monotonic() > self.deadline:
-            raise LimitExceeded(
-                f"counting under global sums passed time_limit={self.time_limit} s; raise "
-                "time_limit= or narrow the needs"
-            )
+        self.clock.check()
 
     def check_cells(self, shape: tuple[int, ...]) -> None:
         """LimitExceeded when a grid of ``shape`` is too large to hold."""

@@ -18,7 +18,6 @@ distribution is nonzero, so it never meets a dead end.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Sequence
 from math import prod
 from typing import TYPE_CHECKING
@@ -117,7 +116,6 @@ class SumDP:
             exact64=space < _EXACT,
             costs=self.track_costs,
             cost_magnitude=tree.cost_magnitude,
-            deadline=None if time_limit is None else time.monotonic() + time_limit,
             time_limit=time_limit,
         )
         self._up: list[dict[Key, Dist]] | None = None

@@ -11,12 +11,12 @@ work or time limit.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from .._errors import LimitExceeded
 from ._problem import Resource
+from ._sumarrays import Clock
 from ._tree import Key
 
 if TYPE_CHECKING:
@@ -28,22 +28,7 @@ __all__ = ["cost_distribution", "count_within", "solutions_within"]
 _SPARSE_WORK = 2_000_000
 
 
-class _Clock:
-    """A time limit for the sparse dynamic programming (None: none)."""
-
-    def __init__(self, time_limit: float | None) -> None:
-        self.time_limit = time_limit
-        self.deadline = None if time_limit is None else time.monotonic() + time_limit
-
-    def check(self) -> None:
-        if self.deadline is not None and time.monotonic() > self.deadline:
-            raise LimitExceeded(
-                f"counting under global sums passed time_limit={self.time_limit} s; raise "
-                "time_limit= or narrow the needs"
-            )
-
-
-def _one_dimension(query: TreeQuery, bound: int, clock: _Clock) -> dict[int, int]:
+def _one_dimension(query: TreeQuery, bound: int, clock: Clock) -> dict[int, int]:
     """Unit cost -> number of solutions, for costs at most ``bound`` (the budget case).
 
     Per tuple, a distribution cost -> count over its subtree; partial costs that cannot fit
@@ -123,7 +108,7 @@ def count_within(
     grids of partial sums, or (when those would be too large) by sparse sums."""
     if not resources and cost_bound is None:
         return query.count()
-    clock = _Clock(time_limit)
+    clock = Clock(time_limit)
     try:
         return query.within(resources, cost_bound, time_limit=time_limit).count()
     except LimitExceeded:
@@ -141,7 +126,7 @@ def solutions_within(
     """Every solution whose resource sums hold and whose unit cost is at most ``cost_bound``,
     guided by the sums' distributions (no dead ends); None when the bounds leave too many
     partial sums for that (then search and check each solution instead)."""
-    clock = _Clock(time_limit)
+    clock = Clock(time_limit)
     sums = query.within(resources, cost_bound, time_limit=time_limit)
     try:
         sums.count()  # the upward pass, which the walk follows
@@ -165,14 +150,14 @@ def cost_distribution(
     longer meet a ``<=`` bound are pruned). Its size is the number of distinct costs: ask
     :class:`SumDP` for counts and cost ranges.
     """
-    return _sparse(query, resources, cost_bound, _Clock(time_limit), costs=True)
+    return _sparse(query, resources, cost_bound, Clock(time_limit), costs=True)
 
 
 def _sparse(
     query: TreeQuery,
     resources: Sequence[Resource],
     cost_bound: int | None,
-    clock: _Clock,
+    clock: Clock,
     *,
     costs: bool,
 ) -> dict[int, int]:

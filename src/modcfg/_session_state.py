@@ -1,0 +1,263 @@
+"""The state of a session's step: every module's status, count, from-price and reason.
+
+:func:`compute_state` works out, for the needs and choices a :class:`_Step` captured, the
+data of a :class:`~modcfg.SessionState` (and :class:`_Reasons` why excluded modules are
+excluded); the choices' restrictions of the solver's values are memoised here too.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from decimal import Decimal
+from functools import partial
+from operator import itemgetter
+from typing import TYPE_CHECKING, NamedTuple
+
+from ._state import LazyText, OptionState, StateData
+from .explain import Restriction
+from .model import Needs
+from .solve import TreeQuery
+from .solve._independent import IndependentQuery
+from .solve._passes import Marginal
+
+if TYPE_CHECKING:
+    from ._configurator import Configurator, _Plan
+
+
+#: What a session narrows with its choices (see ``_Plan.session_query``).
+_Query = TreeQuery | IndependentQuery
+_FORCED = "forced by your choices and needs"
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
+_KNOWN = partial(operator.is_not, None)  # a key that is not None
+_REFUSED = "you chose none of it (unchoose to change)"
+_REFUSED_STATE = OptionState("excluded", 0, None, _REFUSED)  # immutable: shared
+
+
+class _Choice(NamedTuple):
+    slot: str
+    module: str | None
+    quantity: int
+
+    @property
+    def label(self) -> str:
+        if self.module is None:
+            return f"{self.slot}: none"
+        suffix = f" x {self.quantity}" if self.quantity != 1 else ""
+        return f"{self.slot}.{self.module}{suffix}"
+
+
+#: A step of the history: the needs and the choices then.
+_History = tuple[Needs | None, tuple[_Choice, ...]]
+
+
+class _Step(NamedTuple):
+    """What a returned state answers for, captured when it is returned: later choices, undo
+    or other threads do not change it."""
+
+    cfg: Configurator
+    needs: Needs | None
+    plan: _Plan
+    choices: tuple[_Choice, ...]
+    query: _Query  # the plan's query narrowed by the choices (its passes run when asked)
+    time_limit: float | None  # seconds for the passes under budgets and global sums
+
+
+def compute_state(step: _Step) -> StateData:
+    """The options, count and price range of ``step`` (a SessionState asks when first read)."""
+    cfg, plan = step.cfg, step.plan
+    query = step.query
+    budgeted = plan.cost_bound is not None or bool(plan.problem.resources)
+    marginals = query.marginals()
+    price_of = plan.total_of
+    if budgeted:
+        # global sums: exact per-option counts and cheapest costs within the bounds
+        assert isinstance(query, TreeQuery)  # sessions narrow closed forms without budgets
+        sums = query.within(plan.problem.resources, plan.cost_bound, time_limit=step.time_limit)
+        total, costs = sums.count(), sums.cost_range()
+    else:
+        total, costs = query.count(), None
+    picked: dict[str, set[str | None]] = {}
+    refused: set[tuple[str, str | None]] = set()
+    taken: dict[str, str] = {}
+    single, index = cfg._single_slots, cfg._slot_index
+    for c in step.choices:
+        if c.quantity > 0:
+            picked.setdefault(c.slot, set()).add(c.module)
+        else:
+            refused.add((c.slot, c.module))
+        if single[index[c.slot]]:
+            taken[c.slot] = c.label
+    reasons: _Reasons | None = None  # made for the first option excluded by a rule
+    price_of_key, known_price = plan.total_of_key, plan.key_totals.get
+    entry_of = cfg._option_entries
+    nothing: set[str | None] = set()
+    options: dict[str, dict[str, OptionState]] = {}
+    # available options with the same completions and cheapest one look alike:
+    # they share one (immutable) state
+    shown: dict[Marginal, OptionState] = {}
+    for var, (slot_id, entries) in enumerate(cfg._option_rows):
+        marginal = marginals[var]
+        chosen_here = picked.get(slot_id, nothing)
+        chose_other: OptionState | None = None  # one state for every other module
+        todo = entries
+        if slot_id in taken:  # a single-choice slot: every other module is excluded
+            chose_other = OptionState(
+                "excluded", 0, None, f"you chose {taken[slot_id]} (unchoose to switch)"
+            )
+            row: dict[str, OptionState] = dict.fromkeys(map(_FIRST, entries), chose_other)
+            entries_here = entry_of[var]
+            todo = [entries_here[m] for m in chosen_here if m in entries_here]
+        else:
+            row = {}
+            if single[var] and not budgeted and not chosen_here:  # the common case, lean
+                for module_id, value, values, _ in todo:
+                    entry = marginal[value]
+                    alike = shown.get(entry)
+                    if alike is not None:
+                        row[module_id] = alike
+                        continue
+                    count, key = entry
+                    if not count:
+                        if reasons is None:
+                            reasons = _Reasons(step)
+                        row[module_id] = OptionState(
+                            "excluded", 0, None, LazyText(reasons.explain, var, values)
+                        )
+                        continue
+                    assert key is not None  # known when there are completions
+                    cheapest = known_price(key)
+                    if cheapest is None:
+                        cheapest = price_of_key(key)
+                    if count == total:
+                        row[module_id] = OptionState("implied", count, cheapest, _FORCED)
+                    else:
+                        row[module_id] = shown[entry] = OptionState("available", count, cheapest)
+                options[slot_id] = row
+                continue
+        counts: list[int] | None = None
+        keys: list[int | None] = []
+        for module_id, value, values, pick in todo:
+            if value >= 0:
+                count, key = marginal[value]
+            else:  # a multi-select module: one value per quantity vector holding it
+                if counts is None:
+                    counts, keys = list(map(_FIRST, marginal)), list(map(_SECOND, marginal))
+                count = sum(pick(counts))
+                key = min(filter(_KNOWN, pick(keys)), default=None)
+            price: Decimal | None = None
+            if count and budgeted:  # the count and from-price within the budget
+                count, cheapest_cost = sums.option(var, values)
+                price = None if cheapest_cost is None else price_of(cheapest_cost)
+            if not count:
+                if module_id in chosen_here:
+                    row[module_id] = OptionState("chosen", 0, None)
+                elif (slot_id, module_id) in refused:
+                    row[module_id] = _REFUSED_STATE
+                elif chose_other is not None:
+                    row[module_id] = chose_other
+                else:
+                    if reasons is None:
+                        reasons = _Reasons(step)
+                    row[module_id] = OptionState(
+                        "excluded", 0, None, LazyText(reasons.explain, var, values)
+                    )
+                continue
+            if price is None and key is not None:  # (budgeted: from the spread)
+                price = known_price(key)
+                if price is None:
+                    price = price_of_key(key)
+            if module_id in chosen_here:
+                row[module_id] = OptionState("chosen", count, price)
+            elif count == total:
+                row[module_id] = OptionState("implied", count, price, _FORCED)
+            else:
+                row[module_id] = OptionState("available", count, price)
+        options[slot_id] = row
+    if budgeted:
+        price_range = None if costs is None else (price_of(costs[0]), price_of(costs[1]))
+        return options, total, price_range
+    return options, total, partial(_price_range, query, price_of)  # worked out when read
+
+
+def _price_range(
+    query: _Query, price_of: Callable[[int], Decimal]
+) -> tuple[Decimal, Decimal] | None:
+    """The totals of the cheapest and the dearest completion (None when there is none)."""
+    cheapest, dearest = query.best_key(), query.worst_key()
+    if cheapest is None or dearest is None:
+        return None
+    return price_of(query.cost_of(cheapest)), price_of(query.cost_of(dearest))
+
+
+class _Reasons:
+    """Why excluded modules are excluded, in the customer's terms: worked out for one state's
+    step when first asked."""
+
+    def __init__(self, step: _Step) -> None:
+        self._cfg = step.cfg
+        self._plan = step.plan
+        self._problem = step.query.problem
+        self._restrictions = [_restriction(step.cfg, choice) for choice in step.choices]
+        self._needs = bool(step.needs)
+        # per (rule, variable, choice): the variable's values the rule allows with the choice
+        self._compatible: dict[tuple[int, int, int], set[int]] = {}
+
+    def explain(self, var: int, values: list[int]) -> str:
+        for value in values:
+            reason = self._problem.unary_reasons.get((var, value))
+            if reason is not None:
+                if reason.startswith("need: "):
+                    return reason.removeprefix("need: ")
+                return self._cfg._rule_text(reason)
+        direct = self._direct_conflict(var, set(values))
+        if direct is not None:
+            return direct
+        if self._restrictions:
+            return "not possible with your choices and needs (see why_not)"
+        if self._needs:
+            return "not possible with these needs (see why_not)"
+        return "never possible (see why_not)"
+
+    def _direct_conflict(self, var: int, values: set[int]) -> str | None:
+        """A rule that alone forbids the option with one of the customer's choices."""
+        # the query's problem shares the plan's rules (choices only narrow values)
+        for constraint in self._plan.constraints_of(var):
+            scope = constraint.scope
+            for number, restriction in enumerate(self._restrictions):
+                if restriction.var == var or restriction.var not in scope:
+                    continue
+                key = (id(constraint), var, number)
+                values_with = self._compatible.get(key)
+                if values_with is None:
+                    supports = constraint.supports(scope.index(var), scope.index(restriction.var))
+                    values_with = self._compatible[key] = set().union(
+                        *(supports.get(r, ()) for r in restriction.values)
+                    )
+                if values_with.isdisjoint(values):
+                    rule = self._cfg._rule_text(constraint.source)
+                    return f"conflicts with your choice {restriction.label} ({rule})"
+        return None
+
+
+def _restriction(cfg: Configurator, choice: _Choice) -> Restriction:
+    """The value indexes a choice leaves its slot (memoised by the configurator)."""
+    key = (choice.slot, choice.module, choice.quantity)
+    found = cfg._restrictions.get(key)
+    if found is None:
+        found = cfg._restrictions[key] = _new_restriction(cfg, choice)
+    return found
+
+
+def _new_restriction(cfg: Configurator, choice: _Choice) -> Restriction:
+    var = cfg._slot_index[choice.slot]
+    domain = cfg._domains[var]
+    if cfg.catalog.slots[choice.slot].single:
+        values = frozenset({domain.choices.index(choice.module)})
+    else:
+        values = frozenset(
+            v
+            for v, units in enumerate(domain.units)
+            if dict(units).get(choice.module or "", 0) == choice.quantity
+        )
+    return Restriction(choice.label, var, values)
