@@ -287,7 +287,7 @@ def test_linear_weights_read_off_sums_equal_evaluated_ones(
     of module references and counts, equal those found by evaluating the rule with one slot
     chosen at a time (the general way, kept for attributes and totals)."""
     from modcfg.model import parse
-    from modcfg.solve import _problem
+    from modcfg.solve import _problem, _tabulate
     from modcfg.solve._problem import _Scope, build_domains
 
     words = strategies._Vocabulary.of(catalog)
@@ -304,12 +304,12 @@ def test_linear_weights_read_off_sums_equal_evaluated_ones(
     assert _problem._linear(expr)
     helper = _Scope(catalog, build_domains(catalog))
     found = _problem._resource(helper, expr, "r")
-    saved = _problem._linear_terms
-    _problem._linear_terms = lambda *_: None
+    saved = _tabulate._linear_terms
+    _tabulate._linear_terms = lambda *_: None
     try:
         evaluated = _problem._resource(helper, expr, "r")
     finally:
-        _problem._linear_terms = saved
+        _tabulate._linear_terms = saved
     assert found == evaluated
 
 

@@ -15,7 +15,6 @@ theorem. Keys are 64-bit integers when they provably fit, Python integers otherw
 from __future__ import annotations
 
 import itertools
-import operator
 import threading
 from collections.abc import Iterator, Sequence
 from math import prod
@@ -24,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ._budget import check_memory
+from ._crt import exact, exact_rows
 from ._kernels import BIG, Flat, Kernels, kernels
 from ._problem import Problem, Resource
 from ._residues import pass_bytes, residue_system
@@ -314,33 +314,11 @@ class TreeQuery:
 
     def _exact(self, residues: list[int]) -> int:
         """The integer with these residues (Chinese remainder theorem)."""
-        first = residues[0]
-        if residues.count(first) == len(residues):
-            return first  # below every modulus
-        total: int = sum(map(operator.mul, residues, self._crt))
-        return total % self._modulus
+        return exact(residues, self._crt, self._modulus)
 
     def _exact_rows(self, residues: np.ndarray) -> list[int]:
         """The integers with these rows of residues."""
-        width = residues.shape[1]
-        first = residues[:, 0]
-        if width == 1 or bool((residues == first[:, None]).all()):
-            # one modulus (the bound on counts keeps every count below it), or every count
-            # below the smallest one
-            exact: list[int] = first.tolist()
-            return exact
-        if width == 2:  # the mixed-radix digits of Garner's algorithm, in int64 (< 2**62)
-            low, high = (int(p) for p in self._moduli)
-            inverse = int(self._inverses[0, 1])
-            digit = (residues[:, 1] - first) % high * inverse % high
-            combined: list[int] = (first + digit * low).tolist()
-            return combined
-        limbs = np.empty((len(residues), width), dtype=np.int64)
-        kernels(compiled=not self.plain).garner(residues, self._moduli, self._inverses, limbs)
-        data = memoryview(limbs.astype("<u4").tobytes())
-        size = 4 * width
-        convert = int.from_bytes
-        return [convert(data[i : i + size], "little") for i in range(0, len(data), size)]
+        return exact_rows(residues, self._moduli, self._inverses, plain=self.plain)
 
     def feasible(self) -> bool:
         """Whether any solution exists (a pass of flags that stops early, unless the cheapest

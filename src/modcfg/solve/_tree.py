@@ -15,7 +15,6 @@ outside, hence exact per-option counts and from-prices (all marginals in two pas
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -23,13 +22,12 @@ from math import prod
 from operator import itemgetter
 from typing import Any, NoReturn
 
-import networkx as nx
 import numpy as np
-from networkx.algorithms.approximation import treewidth_min_degree, treewidth_min_fill_in
 
 from .._errors import LimitExceeded
 from ._budget import ENTRY_BYTES, describe_slots, refuse
 from ._build import materialise
+from ._decompose import decomposition
 from ._join import Lookup, encode, join
 from ._kernels import Flat, flatten
 from ._problem import Constraint, Factor, Problem
@@ -43,12 +41,6 @@ _INT64_COST = 1 << 62
 _SMALL_BAG = 64
 #: Partial rows the array join may hold before a bag is joined value by value instead.
 JOIN_STEP_LIMIT = 1 << 21
-#: Components up to this many slots also try the min-fill heuristic (narrower at times,
-#: slower than min-degree on large graphs).
-_MIN_FILL_NODES = 64
-#: Neighbouring bags are merged while the merged bag has at most this many value
-#: combinations (before rules).
-_SMALL_MERGE = 64
 #: Largest number of tuples one bag may hold.
 BAG_LIMIT = 5_000_000
 #: Bytes of one bag row held as a Python tuple, besides its entries (header and list slot).
@@ -164,148 +156,17 @@ class Tree:
         return None
 
 
-def _decompose(
-    graph: nx.Graph, sizes: Sequence[int]
-) -> tuple[int, list[frozenset[int]], list[tuple[int, int]]]:
-    """Bags and tree edges of one connected component, the narrower of two heuristics
-    (``sizes``: each variable's number of allowed values, for merging small bags)."""
-    if graph.number_of_nodes() == 1:
-        return 0, [frozenset(graph.nodes)], []
-    if graph.number_of_edges() == graph.number_of_nodes() - 1:  # connected: a tree
-        bags, edges = _merged(*_tree_decomposition(graph), sizes)
-        return max(len(bag) for bag in bags) - 1, bags, edges
-    width, decomposition = treewidth_min_degree(graph)
-    if graph.number_of_nodes() <= _MIN_FILL_NODES:
-        fill_width, fill_decomposition = treewidth_min_fill_in(graph)
-        if fill_width <= width:
-            width, decomposition = fill_width, fill_decomposition
-    nodes: list[frozenset[int]] = list(decomposition.nodes)
-    ids = {bag: i for i, bag in enumerate(nodes)}
-    bags, edges = _merged(nodes, [(ids[a], ids[b]) for a, b in decomposition.edges], sizes)
-    decomposition.clear()  # (see build_tree: a graph and its cached views form a cycle)
-    width = max(width, max(len(bag) for bag in bags) - 1)
-    return width, bags, edges
-
-
-def _tree_decomposition(graph: nx.Graph) -> tuple[list[frozenset[int]], list[tuple[int, int]]]:
-    """The width-1 decomposition of a tree: one bag per edge, each joined to the bag of
-    its parent's edge (the root's edges to the first of them)."""
-    root = next(iter(graph.nodes))
-    bags: list[frozenset[int]] = []
-    edges: list[tuple[int, int]] = []
-    above: dict[int, int] = {}  # node -> the bag of the edge to its parent
-    for parent, child in nx.bfs_edges(graph, root):
-        link = above.get(parent, 0 if bags else -1)  # the root's edges: the first one's bag
-        if link >= 0:
-            edges.append((len(bags), link))
-        above[child] = len(bags)
-        bags.append(frozenset((parent, child)))
-    return bags, edges
-
-
-def _merged(
-    bags: list[frozenset[int]], edges: list[tuple[int, int]], sizes: Sequence[int]
-) -> tuple[list[frozenset[int]], list[tuple[int, int]]]:
-    """The decomposition with neighbouring bags merged: a bag contained in a neighbour, and
-    two neighbours whose union has at most ``_SMALL_MERGE`` value combinations (before
-    rules). The union of two neighbours, joined to both one's neighbours, keeps the tree a
-    decomposition; fewer bags mean fewer joins and less bookkeeping per bag in every pass
-    (feature models give long chains of two-slot bags)."""
-    bags = list(bags)
-    adjacency: list[set[int]] = [set() for _ in bags]
-    for a, b in edges:
-        adjacency[a].add(b)
-        adjacency[b].add(a)
-    alive = [True] * len(bags)
-    size_of = sizes.__getitem__
-    combinations = [prod(map(size_of, bag)) for bag in bags]
-    # one pass: a bag absorbs its neighbours, then the neighbours it gains (a bag only grows,
-    # so a neighbour it could not absorb before stays out)
-    for i in range(len(bags)):
-        if not alive[i]:
-            continue
-        pending = sorted(adjacency[i], reverse=True)
-        while pending:
-            j = pending.pop()
-            if not alive[j] or j not in adjacency[i]:
-                continue
-            union = bags[i] | bags[j]
-            size = len(union)
-            if size == len(bags[i]):
-                product = combinations[i]  # j is contained in i
-            elif size == len(bags[j]):
-                product = combinations[j]  # i is contained in j
-            else:  # the shared variables count once
-                product = combinations[i] * combinations[j] // prod(map(size_of, bags[i] & bags[j]))
-                if product > _SMALL_MERGE:
-                    continue
-            bags[i] = union
-            combinations[i] = product
-            for k in adjacency[j]:
-                if k != i:
-                    adjacency[k].discard(j)
-                    adjacency[k].add(i)
-                    if k not in adjacency[i]:
-                        adjacency[i].add(k)
-                        pending.append(k)
-            adjacency[i].discard(j)
-            adjacency[j] = set()
-            alive[j] = False
-    kept = [i for i in range(len(bags)) if alive[i]]
-    index = {old: new for new, old in enumerate(kept)}
-    edges = [(index[i], index[j]) for i in kept for j in adjacency[i] if i < j]
-    return [bags[i] for i in kept], edges
-
-
 def build_tree(problem: Problem, *, extra_scopes: Sequence[Sequence[int]] = ()) -> Tree:
     """Decompose ``problem`` and materialise its consistent bag tuples.
 
     ``extra_scopes`` are scopes that later queries will attach to a single bag (a customer's
     multi-slot conditions or preferences): they are made cliques of the graph.
     """
-    graph = nx.Graph()
-    graph.add_nodes_from(range(problem.size))
-    scopes = [c.scope for c in problem.constraints]
-    scopes += [f.scope for f in (*problem.cost_factors, *problem.score_factors)]
-    scopes += [tuple(scope) for scope in extra_scopes]
-    pairs = {pair for scope in scopes for pair in itertools.combinations(sorted(scope), 2)}
-    graph.add_edges_from(pairs)
-    bags: list[Bag] = [Bag(vars=())]  # the virtual root joins the components
-    sizes = [max(1, sum(row)) for row in problem.allowed]
-    width = 0
-    edges: list[tuple[int, int]]
-    for component in nx.connected_components(graph):
-        if len(component) == 1:  # a slot no rule ties to another: one bag of its own
-            component_width, node_sets, edges = 0, [frozenset(component)], []
-        else:
-            whole = len(component) == graph.number_of_nodes()  # a view filters every read
-            sub = graph if whole else graph.subgraph(component)
-            component_width, node_sets, edges = _decompose(sub, sizes)
-        width = max(width, component_width)
-        offset = len(bags)
-        for node_set in node_sets:
-            bags.append(Bag(vars=tuple(sorted(node_set))))
-        adjacency: dict[int, list[int]] = {i: [] for i in range(len(node_sets))}
-        for a, b in edges:
-            adjacency[a].append(b)
-            adjacency[b].append(a)
-        root = max(range(len(node_sets)), key=lambda i: len(node_sets[i]))
-        bags[offset + root].parent = 0
-        bags[0].children.append(offset + root)
-        stack = [root]
-        seen = {root}
-        while stack:
-            node = stack.pop()
-            for other in adjacency[node]:
-                if other not in seen:
-                    seen.add(other)
-                    bags[offset + other].parent = offset + node
-                    bags[offset + node].children.append(offset + other)
-                    stack.append(other)
-    # a networkx graph keeps its views, which refer back to it: emptied, the little that is
-    # left for a collection holds no node or edge
-    graph.clear()
-    preorder = _preorder(bags)
+    width, bag_vars, links, preorder = decomposition(problem, extra_scopes)
+    bags = [Bag(vars=variables) for variables in bag_vars]
+    for above, below in links:
+        bags[below].parent = above
+        bags[above].children.append(below)
     owner: list[tuple[int, int]] = [(-1, -1)] * problem.size
     for index in preorder:
         bag = bags[index]
@@ -322,16 +183,6 @@ def build_tree(problem: Problem, *, extra_scopes: Sequence[Sequence[int]] = ()) 
     _assign(tree)
     _materialise(tree)
     return tree
-
-
-def _preorder(bags: list[Bag]) -> list[int]:
-    order, stack = [], [0]
-    while stack:
-        index = stack.pop()
-        order.append(index)
-        stack.extend(reversed(bags[index].children))
-    # child_keys are appended in preorder of the parent's children: keep children sorted alike
-    return order
 
 
 def _assign(tree: Tree) -> None:

@@ -1,0 +1,192 @@
+"""Tree decomposition of a problem's primal graph: which slots share a bag, and the tree.
+
+Builds the primal graph (slots as nodes, rule scopes and the scopes later queries attach as
+cliques) with networkx, splits it into connected components and decomposes each with the
+min-degree or min-fill heuristic (whichever is narrower; a tree gets one bag per edge), then
+merges neighbouring bags that are small or contained in one another. Only shapes are made
+here: :func:`._tree.build_tree` turns them into :class:`~._tree.Bag` objects and materialises
+their tuples.
+
+Invariants of :func:`decomposition`: bag 0 is the virtual root with no variables, parent of
+each component's largest bag; every scope is contained in some bag; the bags holding any one
+slot form a connected subtree; ``links`` lists (parent, child) pairs in the order children
+are attached, and ``preorder`` visits children in that order.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from math import prod
+from typing import TYPE_CHECKING
+
+import networkx as nx
+from networkx.algorithms.approximation import treewidth_min_degree, treewidth_min_fill_in
+
+if TYPE_CHECKING:
+    from ._problem import Problem
+
+__all__ = ["decomposition"]
+
+#: Components up to this many slots also try the min-fill heuristic (narrower at times,
+#: slower than min-degree on large graphs).
+_MIN_FILL_NODES = 64
+#: Neighbouring bags are merged while the merged bag has at most this many value
+#: combinations (before rules).
+_SMALL_MERGE = 64
+
+
+def decomposition(
+    problem: Problem, extra_scopes: Sequence[Sequence[int]] = ()
+) -> tuple[int, list[tuple[int, ...]], list[tuple[int, int]], list[int]]:
+    """The width, each bag's variables (sorted; bag 0 the virtual root), the (parent, child)
+    links in attachment order and the bags in preorder of a decomposition of ``problem``
+    (``extra_scopes``: scopes that later queries will attach to a single bag)."""
+    graph = nx.Graph()
+    graph.add_nodes_from(range(problem.size))
+    scopes = [c.scope for c in problem.constraints]
+    scopes += [f.scope for f in (*problem.cost_factors, *problem.score_factors)]
+    scopes += [tuple(scope) for scope in extra_scopes]
+    pairs = {pair for scope in scopes for pair in itertools.combinations(sorted(scope), 2)}
+    graph.add_edges_from(pairs)
+    bags: list[tuple[int, ...]] = [()]  # the virtual root joins the components
+    links: list[tuple[int, int]] = []
+    sizes = [max(1, sum(row)) for row in problem.allowed]
+    width = 0
+    edges: list[tuple[int, int]]
+    for component in nx.connected_components(graph):
+        if len(component) == 1:  # a slot no rule ties to another: one bag of its own
+            component_width, node_sets, edges = 0, [frozenset(component)], []
+        else:
+            whole = len(component) == graph.number_of_nodes()  # a view filters every read
+            sub = graph if whole else graph.subgraph(component)
+            component_width, node_sets, edges = _decompose(sub, sizes)
+        width = max(width, component_width)
+        offset = len(bags)
+        for node_set in node_sets:
+            bags.append(tuple(sorted(node_set)))
+        adjacency: dict[int, list[int]] = {i: [] for i in range(len(node_sets))}
+        for a, b in edges:
+            adjacency[a].append(b)
+            adjacency[b].append(a)
+        root = max(range(len(node_sets)), key=lambda i: len(node_sets[i]))
+        links.append((0, offset + root))
+        stack = [root]
+        seen = {root}
+        while stack:
+            node = stack.pop()
+            for other in adjacency[node]:
+                if other not in seen:
+                    seen.add(other)
+                    links.append((offset + node, offset + other))
+                    stack.append(other)
+    # a networkx graph keeps its views, which refer back to it: emptied, the little that is
+    # left for a collection holds no node or edge
+    graph.clear()
+    children: list[list[int]] = [[] for _ in bags]
+    for parent, child in links:
+        children[parent].append(child)
+    return width, bags, links, _preorder(children)
+
+
+def _preorder(children: list[list[int]]) -> list[int]:
+    order, stack = [], [0]
+    while stack:
+        index = stack.pop()
+        order.append(index)
+        stack.extend(reversed(children[index]))
+    # child_keys are appended in preorder of the parent's children: keep children sorted alike
+    return order
+
+
+def _decompose(
+    graph: nx.Graph, sizes: Sequence[int]
+) -> tuple[int, list[frozenset[int]], list[tuple[int, int]]]:
+    """Bags and tree edges of one connected component, the narrower of two heuristics
+    (``sizes``: each variable's number of allowed values, for merging small bags)."""
+    if graph.number_of_nodes() == 1:
+        return 0, [frozenset(graph.nodes)], []
+    if graph.number_of_edges() == graph.number_of_nodes() - 1:  # connected: a tree
+        bags, edges = _merged(*_tree_decomposition(graph), sizes)
+        return max(len(bag) for bag in bags) - 1, bags, edges
+    width, decomposition = treewidth_min_degree(graph)
+    if graph.number_of_nodes() <= _MIN_FILL_NODES:
+        fill_width, fill_decomposition = treewidth_min_fill_in(graph)
+        if fill_width <= width:
+            width, decomposition = fill_width, fill_decomposition
+    nodes: list[frozenset[int]] = list(decomposition.nodes)
+    ids = {bag: i for i, bag in enumerate(nodes)}
+    bags, edges = _merged(nodes, [(ids[a], ids[b]) for a, b in decomposition.edges], sizes)
+    decomposition.clear()  # (see decomposition: a graph and its cached views form a cycle)
+    width = max(width, max(len(bag) for bag in bags) - 1)
+    return width, bags, edges
+
+
+def _tree_decomposition(graph: nx.Graph) -> tuple[list[frozenset[int]], list[tuple[int, int]]]:
+    """The width-1 decomposition of a tree: one bag per edge, each joined to the bag of
+    its parent's edge (the root's edges to the first of them)."""
+    root = next(iter(graph.nodes))
+    bags: list[frozenset[int]] = []
+    edges: list[tuple[int, int]] = []
+    above: dict[int, int] = {}  # node -> the bag of the edge to its parent
+    for parent, child in nx.bfs_edges(graph, root):
+        link = above.get(parent, 0 if bags else -1)  # the root's edges: the first one's bag
+        if link >= 0:
+            edges.append((len(bags), link))
+        above[child] = len(bags)
+        bags.append(frozenset((parent, child)))
+    return bags, edges
+
+
+def _merged(
+    bags: list[frozenset[int]], edges: list[tuple[int, int]], sizes: Sequence[int]
+) -> tuple[list[frozenset[int]], list[tuple[int, int]]]:
+    """The decomposition with neighbouring bags merged: a bag contained in a neighbour, and
+    two neighbours whose union has at most ``_SMALL_MERGE`` value combinations (before
+    rules). The union of two neighbours, joined to both one's neighbours, keeps the tree a
+    decomposition; fewer bags mean fewer joins and less bookkeeping per bag in every pass
+    (feature models give long chains of two-slot bags)."""
+    bags = list(bags)
+    adjacency: list[set[int]] = [set() for _ in bags]
+    for a, b in edges:
+        adjacency[a].add(b)
+        adjacency[b].add(a)
+    alive = [True] * len(bags)
+    size_of = sizes.__getitem__
+    combinations = [prod(map(size_of, bag)) for bag in bags]
+    # one pass: a bag absorbs its neighbours, then the neighbours it gains (a bag only grows,
+    # so a neighbour it could not absorb before stays out)
+    for i in range(len(bags)):
+        if not alive[i]:
+            continue
+        pending = sorted(adjacency[i], reverse=True)
+        while pending:
+            j = pending.pop()
+            if not alive[j] or j not in adjacency[i]:
+                continue
+            union = bags[i] | bags[j]
+            size = len(union)
+            if size == len(bags[i]):
+                product = combinations[i]  # j is contained in i
+            elif size == len(bags[j]):
+                product = combinations[j]  # i is contained in j
+            else:  # the shared variables count once
+                product = combinations[i] * combinations[j] // prod(map(size_of, bags[i] & bags[j]))
+                if product > _SMALL_MERGE:
+                    continue
+            bags[i] = union
+            combinations[i] = product
+            for k in adjacency[j]:
+                if k != i:
+                    adjacency[k].discard(j)
+                    adjacency[k].add(i)
+                    if k not in adjacency[i]:
+                        adjacency[i].add(k)
+                        pending.append(k)
+            adjacency[i].discard(j)
+            adjacency[j] = set()
+            alive[j] = False
+    kept = [i for i in range(len(bags)) if alive[i]]
+    index = {old: new for new, old in enumerate(kept)}
+    edges = [(index[i], index[j]) for i in kept for j in adjacency[i] if i < j]
+    return [bags[i] for i in kept], edges
