@@ -1,6 +1,6 @@
 """A brute-force oracle of docs/semantics.md: enumerate every configuration and check it.
 
-Written from the contract alone, independently of the engines (``modcfg.solve``) and of the
+Written from the contract alone, independently of the engines (``modcfg.engines``) and of the
 quote computation (``modcfg.price``): it uses only the catalog and needs models, the expression
 evaluator and ``Needs.resolve`` (which merges the purpose preset and finds the needed services
 and the payment term). Slow on purpose and simple enough to trust; use it on small catalogs.

@@ -483,7 +483,7 @@ def test_configure_prompt_has_line_editing_and_history() -> None:
     from prompt_toolkit.input import create_pipe_input
     from prompt_toolkit.output import DummyOutput
 
-    from modcfg._dialogue import prompt_lines, prompt_session
+    from modcfg.session._dialogue import prompt_lines, prompt_session
 
     with create_pipe_input() as keys:
         lines = prompt_lines(prompt_session(input=keys, output=DummyOutput()))

@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import modcfg
-from modcfg.solve import Tree, TreeQuery, build_tree
-from modcfg.solve._kernels import kernels
+from modcfg.engines.decomposition import Tree, TreeQuery, build_tree
+from modcfg.engines.decomposition._kernels import kernels
 
 from . import strategies
 
@@ -55,7 +55,7 @@ def test_residues_and_plain_64_bit_counts_agree(case: strategies.Case, data: st.
     """Counts below 2**62 run without reduction; forced through two primes, the passes give the
     same counts and marginals (the residue path is what catalogs beyond 2**62 take). The
     early-stopping feasibility pass agrees with the cheapest key, under random choices too."""
-    from modcfg.solve import _residues
+    from modcfg.engines.decomposition import _residues
 
     cfg = modcfg.compile(case.catalog)
     try:
@@ -129,7 +129,7 @@ def test_prices_beyond_64_bit_keys_stay_exact() -> None:
 @given(strategies.cases())
 def test_value_by_value_join_builds_the_same_bags(case: strategies.Case) -> None:
     """A bag too large for the array join is joined value by value: same tuples, same answers."""
-    from modcfg.solve import _tree
+    from modcfg.engines.decomposition import _tree
 
     small, limit = _tree._SMALL_BAG, _tree.JOIN_STEP_LIMIT
     try:
@@ -180,8 +180,8 @@ def _bag_rows(tree: Tree) -> list[dict[tuple[int, ...], tuple[Any, ...]]]:
 def test_compiled_bag_builder_agrees_with_the_general_path(case: strategies.Case) -> None:
     """The one-call compiled materialisation (and its plain-Python run) builds the same bags,
     keys, links and costs as the general path."""
-    from modcfg.solve import _tree
-    from modcfg.solve._build import materialise
+    from modcfg.engines.decomposition import _tree
+    from modcfg.engines.decomposition._build import materialise
 
     cfg = modcfg.compile(case.catalog)
     problem = cfg._base
@@ -212,8 +212,8 @@ def test_linear_rules_tabulate_alike_by_grid_and_by_pruned_enumeration(
     weights: list[list[int]], op: str, bound: int, data: st.DataObject
 ) -> None:
     """Sums over a few slots: the weight grid and the bound-pruned enumeration agree."""
-    from modcfg.solve import _problem
-    from modcfg.solve._problem import Resource
+    from modcfg.lower import _problem
+    from modcfg.lower._problem import Resource
 
     allowed = [
         data.draw(st.lists(st.booleans(), min_size=len(w), max_size=len(w))) for w in weights
@@ -238,7 +238,7 @@ def test_independent_slots_closed_forms_agree_with_the_tree(
 ) -> None:
     """Where nothing ties the slots, sessions and ranked streams use closed forms: the same
     counts, keys, marginals and best-first order as the decomposition, under choices too."""
-    from modcfg.solve._independent import IndependentQuery, separable
+    from modcfg.engines._closed_form import IndependentQuery, separable
 
     cfg = modcfg.compile(case.catalog)
     try:
@@ -287,8 +287,8 @@ def test_linear_weights_read_off_sums_equal_evaluated_ones(
     of module references and counts, equal those found by evaluating the rule with one slot
     chosen at a time (the general way, kept for attributes and totals)."""
     from modcfg.model import parse
-    from modcfg.solve import _problem, _tabulate
-    from modcfg.solve._problem import _Scope, build_domains
+    from modcfg.lower import _problem, _tabulate
+    from modcfg.lower._problem import _Scope, build_domains
 
     words = strategies._Vocabulary.of(catalog)
     terms = data.draw(
@@ -323,7 +323,7 @@ def test_rule_masks_hold_where_the_general_grid_holds(
     from hypothesis import assume
 
     from modcfg.model import parse
-    from modcfg.solve._problem import _Scope, build_domains
+    from modcfg.lower._problem import _Scope, build_domains
 
     expr = parse(data.draw(strategies.conditions(catalog)))
     helper = _Scope(catalog, build_domains(catalog))

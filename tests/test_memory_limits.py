@@ -18,7 +18,7 @@ import pytest
 
 import modcfg
 import modcfg.io
-import modcfg.solve._tree
+import modcfg.engines.decomposition._tree
 from modcfg.model import catalog_from_data
 
 #: A refusal is quick: the estimate comes before any large allocation.
@@ -152,7 +152,7 @@ def test_a_bag_beyond_the_limit_is_refused_naming_its_slots() -> None:
 
 
 def test_the_general_join_refuses_a_bag_beyond_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(modcfg.solve._tree, "COMPILED", False)
+    monkeypatch.setattr(modcfg.engines.decomposition._tree, "COMPILED", False)
     error = _refusal(_triangle(100), memory_limit=4_000_000)
     assert "bag of 3 slots (a, b, c)" in str(error)
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 
 import modcfg
-import modcfg.solve._lowering
+import modcfg.lower._lowering
 from modcfg.model import catalog_from_data
 
 from . import oracle, strategies
@@ -193,7 +193,7 @@ def test_linear_rules_as_global_sums_match_the_oracle(case: strategies.Case) -> 
     """With every linear rule over two slots or more lowered to a global sum (as rules over
     many slots are), counts, streams, best and session states are still the oracle's (the
     automatic choice orders by price with CP-SAT under global sums: checked elsewhere)."""
-    with mock.patch.object(modcfg.solve._lowering, "LINEAR_TABLE_SLOTS", 1):
+    with mock.patch.object(modcfg.lower._lowering, "LINEAR_TABLE_SLOTS", 1):
         cfg = modcfg.compile(case.catalog)
         answers = expected(case)
         check_engine(case, cfg, "decomposition", answers)

@@ -20,8 +20,6 @@ from ._errors import (
     Relaxation,
     SignatureError,
 )
-from ._session import Session
-from ._state import OptionState, SessionState
 from .explain import Finding
 from .model import (
     Catalog,
@@ -35,6 +33,8 @@ from .model import (
     save_catalog,
 )
 from .price import Quote, QuoteLine
+from .session._session import Session
+from .session._state import OptionState, SessionState
 
 __all__ = [
     "Catalog",

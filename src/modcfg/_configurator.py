@@ -17,8 +17,10 @@ from ._collector import pause_collector, resume_collector
 from ._errors import InfeasibleError, LimitExceeded, NeedsError
 from ._plan import _Plan as _Plan  # (re-exported: sessions name it from here)
 from ._plan import cost_bound, engine_of, independent, plan_of
-from ._session import Session
 from ._streams import collect_best, configurations, ordered, time_up
+from .engines._closed_form import IndependentQuery, separable
+from .engines.decomposition import Tree, TreeQuery, build_tree
+from .lower import build_domains, compile_rules
 from .model import (
     Catalog,
     Configuration,
@@ -32,14 +34,7 @@ from .model import (
 )
 from .price import Quote, quote
 from .price._quote import LineCache
-from .solve import (
-    Tree,
-    TreeQuery,
-    build_domains,
-    build_tree,
-    compile_rules,
-)
-from .solve._independent import IndependentQuery, separable
+from .session._session import Session
 
 if TYPE_CHECKING:
     from .explain import Finding, Restriction
@@ -250,7 +245,7 @@ class Configurator:
         """
         plan = self._plan(needs)
         if engine_of(plan, engine, "count") == "cpsat":
-            from .solve._cpsat import CpSatEngine  # imports ortools only when needed
+            from .engines.cpsat._engine import CpSatEngine  # imports ortools only when needed
 
             solver = CpSatEngine(plan.problem, cost_bound=plan.cost_bound, scale=plan.query.scale)
             found = solver.solutions(

@@ -11,10 +11,11 @@ from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
+from .engines._closed_form import IndependentQuery, separable
+from .engines.decomposition import Tree, TreeQuery, build_tree
+from .lower import Constraint, Problem, needs_problem
 from .model import Needs, ResolvedNeeds
 from .price import from_minor_units, order_total
-from .solve import Constraint, Problem, Tree, TreeQuery, build_tree, needs_problem
-from .solve._independent import IndependentQuery, separable
 
 if TYPE_CHECKING:
     from ._configurator import Configurator, Engine, NeedsLike

@@ -13,12 +13,12 @@ import numpy as np
 from ._collector import pause_collector, resume_collector
 from ._errors import LimitExceeded, NeedsError
 from ._plan import _Plan, engine_of, independent, plan_of
+from .engines._closed_form import IndependentQuery
+from .engines.decomposition import TreeQuery
+from .engines.decomposition._sums import solutions_within
 from .model import Configuration
 from .model._configuration import Choice
 from .price import Quote, quote
-from .solve import TreeQuery
-from .solve._independent import IndependentQuery
-from .solve._sums import solutions_within
 
 if TYPE_CHECKING:
     from ._configurator import Configurator, Engine, NeedsLike, Order, Progress
@@ -131,7 +131,7 @@ def assignments(
                 yield assignment
         return
     if engine_of(plan, engine, "enumerate") == "cpsat":
-        from .solve._cpsat import CpSatEngine  # imports ortools only when needed
+        from .engines.cpsat._engine import CpSatEngine  # imports ortools only when needed
 
         solver = CpSatEngine(plan.problem, cost_bound=plan.cost_bound, scale=plan.query.scale)
         time_limit = None if deadline is None else max(deadline - time.monotonic(), 0.0)

@@ -20,13 +20,13 @@ from rich.table import Table
 from rich.text import Text
 
 from . import _configurator
-from ._dialogue import Dialogue, input_lines
 from ._errors import LimitExceeded, ModcfgError, NeedsError
 from ._rows import RowWriter, choice_text
 from ._terminal import cell, int_text, quote_table, safe
 from .explain import infeasible_error
 from .model import Catalog, Needs, load_catalog, load_needs, save_catalog
 from .price import Quote, QuoteLine, quote
+from .session._dialogue import Dialogue, input_lines
 
 __all__ = ["app", "main"]
 

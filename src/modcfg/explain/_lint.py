@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from ..engines.decomposition import TreeQuery, build_tree
 from ..model import Needs
-from ..solve import TreeQuery, build_tree
 from ._rules import rule_conflict
 
 if TYPE_CHECKING:

@@ -1,12 +1,13 @@
 """Which catalog rules contradict: a minimal set of rules that together leave nothing.
 
-Every rule becomes a switchable group of a CP-SAT model (:class:`modcfg.solve.ConflictModel`),
-compiled on its own over the slots' whole domains, so that a group holds exactly what its rule
-says (the compiled catalog tabulates a rule after earlier rules have pruned the domains, so its
-tables also carry their effect). CP-SAT's assumption core narrows the rules, deletion makes the
-set minimal: the rules found leave no configuration, and dropping any one of them leaves some.
-The result is checked once with the decomposition engine; should the two engines disagree, a
-deletion over the engine's own counts decides.
+Every rule becomes a switchable group of a CP-SAT model
+(:class:`~..engines.cpsat._cores.ConflictModel`), compiled on its own over the slots' whole
+domains, so that a group holds exactly what its rule says (the compiled catalog tabulates a rule
+after earlier rules have pruned the domains, so its tables also carry their effect). CP-SAT's
+assumption core narrows the rules, deletion makes the set minimal: the rules found leave no
+configuration, and dropping any one of them leaves some. The result is checked once with the
+decomposition engine; should the two engines disagree, a deletion over the engine's own counts
+decides.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .._errors import LimitExceeded
+from ..engines.cpsat._cores import ConflictModel, Group
+from ..engines.decomposition import TreeQuery, build_tree
+from ..lower import Problem, compile_rules
 from ..model import Catalog, Needs, Rule
-from ..solve import Problem, TreeQuery, build_tree, compile_rules
-from ..solve._cores import ConflictModel, Group
 
 if TYPE_CHECKING:
     from .._configurator import Configurator

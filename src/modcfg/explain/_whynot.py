@@ -1,8 +1,8 @@
 """Why an option is excluded: the customer's own choices and needs that rule it out.
 
 Choices, needs and catalog rules become switchable groups of a CP-SAT model
-(:class:`modcfg.solve.ConflictModel`). The explanation is a minimal set of choices and needs
-(every rule on), then a minimal set of rules that, with those, exclude the option.
+(:class:`~..engines.cpsat._cores.ConflictModel`). The explanation is a minimal set of
+choices and needs (every rule on), then a minimal set of rules that, with those, exclude the option.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from ..engines.cpsat._cores import ConflictModel, Group
+from ..lower import Problem, needs_problem
 from ..model import Catalog, Needs
-from ..solve import Problem, needs_problem
-from ..solve._cores import ConflictModel, Group
 from ._conflict import NeedItem, keep_items, need_items
 
 if TYPE_CHECKING:

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from ._cpsat import add_comparison
-from ._problem import Problem, Resource
+from ...lower._problem import Problem, Resource
+from ._engine import add_comparison
 
 __all__ = ["ConflictModel", "Group"]
 

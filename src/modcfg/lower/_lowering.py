@@ -21,6 +21,7 @@ from math import prod
 import numpy as np
 
 from .._errors import LimitExceeded, NeedsError
+from .._memory import ENTRY_BYTES, check_memory, resolve_memory_limit, show_count
 from ..model import (
     Catalog,
     ConfigurationView,
@@ -35,7 +36,6 @@ from ..model import (
     truthy,
 )
 from ..model._expr import BoolOp, Compare, Not, Ref
-from ._budget import ENTRY_BYTES, check_memory, resolve_memory_limit, show_count
 from ._problem import Constraint, Factor, Problem, SlotDomain, _scaled
 from ._tabulate import _GRID_LIMIT, _linear, _linear_rows, _pair_rows, _resource, _Scope
 

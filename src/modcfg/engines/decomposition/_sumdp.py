@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._problem import Resource
+from ...lower._problem import Resource
 from ._sumarrays import Arithmetic, Dist
 from ._sumparts import Axis, LinePair, Unmet, WholePair, axis_of, nonzero
 from ._tree import Key

@@ -16,7 +16,12 @@ from decimal import Decimal
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from ._errors import InfeasibleError, NeedsError, did_you_mean
+from .._errors import InfeasibleError, NeedsError, did_you_mean
+from ..engines.decomposition import TreeQuery
+from ..explain import Explanation, Restriction, explain_exclusion
+from ..model import Configuration, Needs, Quantities
+from ..price import Quote, quote
+from ._compute import _Choice, _History, _Query, _restriction, _Step, compute_state
 from ._saved import (
     HISTORY_LIMIT,
     SavedStep,
@@ -26,15 +31,10 @@ from ._saved import (
     parse_text,
     session_document,
 )
-from ._session_state import _Choice, _History, _Query, _restriction, _Step, compute_state
 from ._state import OptionState, SessionState
-from .explain import Explanation, Restriction, explain_exclusion
-from .model import Configuration, Needs, Quantities
-from .price import Quote, quote
-from .solve import TreeQuery
 
 if TYPE_CHECKING:
-    from ._configurator import Configurator, NeedsLike, _Plan
+    from .._configurator import Configurator, NeedsLike, _Plan
 
 __all__ = ["OptionState", "Session", "SessionState"]
 

@@ -20,9 +20,9 @@ from typing import NamedTuple
 import numpy as np
 
 from .._errors import CatalogError, LimitExceeded
+from .._memory import default_memory_limit
 from ..model import Catalog, Quantities
 from ..model._configuration import Choice
-from ._budget import default_memory_limit
 
 __all__ = [
     "TABULATION_LIMIT",

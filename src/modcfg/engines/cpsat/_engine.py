@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterator
 
 from ortools.sat.python import cp_model
 
-from .._errors import LimitExceeded
-from ._problem import Factor, Problem
+from ..._errors import LimitExceeded
+from ...lower._problem import Factor, Problem
 
 __all__ = ["CpSatEngine", "add_comparison"]
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .._errors import LimitExceeded
+from ..._errors import LimitExceeded
 from ._tree import Key
 
 if TYPE_CHECKING:

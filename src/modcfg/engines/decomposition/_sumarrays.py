@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._errors import LimitExceeded
+from ..._errors import LimitExceeded
 
 __all__ = ["Arithmetic", "Clock", "Dist"]
 

@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 
-from ._errors import NeedsError, SignatureError
-from .model import Needs
+from .._errors import NeedsError, SignatureError
+from ..model import Needs
 
 if TYPE_CHECKING:
-    from ._configurator import Configurator
-    from ._session_state import _Choice as _SessionChoice
-    from ._session_state import _History
-    from .model import Catalog
+    from .._configurator import Configurator
+    from ..model import Catalog
+    from ._compute import _Choice as _SessionChoice
+    from ._compute import _History
 
 __all__ = [
     "FORMAT",

@@ -21,7 +21,7 @@ import os
 from collections.abc import Sequence
 from typing import NoReturn
 
-from .._errors import LimitExceeded
+from ._errors import LimitExceeded
 
 __all__ = [
     "ENTRY_BYTES",

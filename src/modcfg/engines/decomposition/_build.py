@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._errors import LimitExceeded
-from ._budget import ENTRY_BYTES, describe_slots, refuse
+from ..._errors import LimitExceeded
+from ..._memory import ENTRY_BYTES, describe_slots, refuse
 from ._build_kernel import _fill
 
 if TYPE_CHECKING:

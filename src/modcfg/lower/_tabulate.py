@@ -24,7 +24,7 @@ from .._errors import CatalogError
 from ..model import Catalog, ConfigurationView, Expr, evaluate
 from ..model._configuration import Choice
 from ..model._expr import Arith, BoolOp, Compare, Count, Neg, Not, Num, Ref, Total, children
-from ._compiled import Tabulator
+from ._grids import Tabulator
 from ._problem import Resource, SlotDomain
 
 __all__: list[str] = []

@@ -15,17 +15,17 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ._errors import ModcfgError, NeedsError
-from ._terminal import cell, int_text, quote_table, safe
+from .._errors import ModcfgError, NeedsError
+from .._terminal import cell, int_text, quote_table, safe
 
 if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
     from prompt_toolkit.input import Input
     from prompt_toolkit.output import Output
 
+    from ..model import Catalog
     from ._session import Session
     from ._state import OptionState
-    from .model import Catalog
 
 __all__ = ["HELP", "Dialogue", "input_lines", "prompt_lines", "prompt_session", "terminal_message"]
 

@@ -24,13 +24,13 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from .._errors import LimitExceeded
-from ._budget import ENTRY_BYTES, describe_slots, refuse
+from ..._errors import LimitExceeded
+from ..._memory import ENTRY_BYTES, describe_slots, refuse
+from ...lower._problem import Constraint, Factor, Problem
 from ._build import materialise
 from ._decompose import decomposition
 from ._join import Lookup, encode, join
 from ._kernels import Flat, flatten
-from ._problem import Constraint, Factor, Problem
 
 __all__ = ["Bag", "Tree", "build_tree"]
 

@@ -5,7 +5,7 @@ slots' allowed values is a solution and its key (unit cost x scale - score) is a
 term per slot. Counts are products, marginals are the product of the other slots' counts,
 the cheapest completion of a value is its own key plus every other slot's cheapest, and
 solutions stream best-first over the slots' sorted values. The answers equal
-:class:`~modcfg.solve.TreeQuery`'s (the property tests compare them with brute force).
+:class:`~.decomposition.TreeQuery`'s (the property tests compare them with brute force).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from dataclasses import replace
 from math import prod
 
-from ._passes import Marginal
-from ._problem import Problem
+from ..lower._problem import Problem
+from .decomposition._passes import Marginal
 
 __all__ = ["IndependentQuery", "separable"]
 
@@ -34,8 +34,8 @@ def separable(problem: Problem) -> bool:
 
 
 class IndependentQuery:
-    """The part of :class:`~modcfg.solve.TreeQuery`'s interface that sessions and ranked
-    streams use, for a :func:`separable` problem. Immutable once built."""
+    """The part of :class:`~.decomposition.TreeQuery`'s interface that sessions and
+    ranked streams use, for a :func:`separable` problem. Immutable once built."""
 
     def __init__(self, problem: Problem) -> None:
         bound = 0

@@ -22,10 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from ._budget import check_memory
+from ..._memory import check_memory
+from ...lower._problem import Problem, Resource
 from ._crt import exact, exact_rows
 from ._kernels import BIG, Flat, Kernels, kernels
-from ._problem import Problem, Resource
 from ._residues import pass_bytes, residue_system
 from ._search import by_key, solution_array, solutions
 from ._sumarrays import Clock

@@ -14,15 +14,15 @@ from functools import partial
 from operator import itemgetter
 from typing import TYPE_CHECKING, NamedTuple
 
+from ..engines._closed_form import IndependentQuery
+from ..engines.decomposition import TreeQuery
+from ..engines.decomposition._passes import Marginal
+from ..explain import Restriction
+from ..model import Needs
 from ._state import LazyText, OptionState, StateData
-from .explain import Restriction
-from .model import Needs
-from .solve import TreeQuery
-from .solve._independent import IndependentQuery
-from .solve._passes import Marginal
 
 if TYPE_CHECKING:
-    from ._configurator import Configurator, _Plan
+    from .._configurator import Configurator, _Plan
 
 
 #: What a session narrows with its choices (see ``_Plan.session_query``).

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from .._errors import LimitExceeded
-from ._problem import Resource
+from ..._errors import LimitExceeded
+from ...lower._problem import Resource
 from ._sumarrays import Clock
 from ._tree import Key
 

@@ -24,7 +24,7 @@ import networkx as nx
 from networkx.algorithms.approximation import treewidth_min_degree, treewidth_min_fill_in
 
 if TYPE_CHECKING:
-    from ._problem import Problem
+    from ...lower._problem import Problem
 
 __all__ = ["decomposition"]
 

@@ -1,9 +1,9 @@
-"""Engines: the decomposition engine and the CP-SAT engine (internal layer).
+"""Lowering: a catalog's rules and prices, and a customer's needs, as a finite-domain
+:class:`Problem` over slot variables, the one input every engine reads (internal layer).
 
-``ortools`` is imported in this package only (``_cpsat.py``).
+This package imports :mod:`modcfg.model` and nothing of the engines.
 """
 
-from ._passes import Marginal, TreeQuery
 from ._problem import (
     Constraint,
     Factor,
@@ -14,19 +14,14 @@ from ._problem import (
     compile_rules,
     needs_problem,
 )
-from ._tree import Tree, build_tree
 
 __all__ = [
     "Constraint",
     "Factor",
-    "Marginal",
     "Problem",
     "Resource",
     "SlotDomain",
-    "Tree",
-    "TreeQuery",
     "build_domains",
-    "build_tree",
     "compile_rules",
     "needs_problem",
 ]
