@@ -12,10 +12,12 @@ import hashlib
 import itertools
 import multiprocessing
 import statistics
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from modcfg import Needs
@@ -231,15 +233,19 @@ def run_peer(
     picks: dict[str, str],
     jobs: Sequence[str],
     settings: Settings,
+    source: Path | None = None,
 ) -> dict[str, Outcome]:
     """Build ``peer_name`` on ``workload`` and run ``jobs``; a job that passes its limit is
-    killed and marked ``timeout``, and a fresh worker (built again, untimed) takes the rest."""
+    killed and marked ``timeout``, and a fresh worker (built again, untimed) takes the rest.
+
+    ``source``: a directory whose ``modcfg`` package the worker imports instead of the
+    installed one (an earlier checkout's ``src``, to compare two versions in one run)."""
     results: dict[str, Outcome] = {}
     remaining = list(jobs)
     rebuild = False
     while remaining or not rebuild:
         current, outcome = _serve(
-            workload, peer_name, needs_data, picks, remaining, settings, results
+            workload, peer_name, needs_data, picks, remaining, settings, results, source
         )
         if current == "build" and outcome is not None:
             note = "the build did not finish" if rebuild else outcome.note
@@ -273,6 +279,7 @@ def _serve(
     jobs: list[str],
     settings: Settings,
     results: dict[str, Outcome],
+    source: Path | None = None,
 ) -> tuple[str, Outcome | None]:
     """Run one worker until it finishes, dies or passes a limit; outcomes go into ``results``
     (the build's only the first time). Returns the job in progress and, when the worker did
@@ -281,7 +288,14 @@ def _serve(
     receiver, sender = context.Pipe(duplex=False)
     args = (sender, workload, peer_name, needs_data, picks, jobs, settings)
     process = context.Process(target=_worker, args=args, daemon=True)
-    process.start()
+    if source is None:
+        process.start()
+    else:  # a spawned process starts with its parent's sys.path: put the source first
+        sys.path.insert(0, str(source))
+        try:
+            process.start()
+        finally:
+            sys.path.remove(str(source))
     sender.close()
     current, limit = "build", STARTUP + settings.timeout + settings.repeat_budget
     finished: set[str] = set()

@@ -16,6 +16,9 @@ from .peers import StepAnswer, peer_class
 
 __all__ = ["Check", "cross_check", "print_summary", "print_table", "to_json"]
 
+#: The column of ``run.py --baseline``: modcfg as found in another checkout.
+BASELINE = "modcfg@baseline"
+
 #: Who answers for a job when modcfg cannot: exact peers first.
 REFERENCE_ORDER = (
     "modcfg",
@@ -41,6 +44,8 @@ class Check:
 
 
 def _exact(peer: str) -> bool:
+    if peer == BASELINE:
+        return True
     try:
         return peer_class(peer).exact
     except ImportError:
@@ -250,7 +255,8 @@ def summary_rows(
             peers = {
                 p: t
                 for p in outcomes
-                if p != "modcfg" and (t := _total(p, builds, outcomes, marks)) is not None
+                if p not in ("modcfg", BASELINE)
+                and (t := _total(p, builds, outcomes, marks)) is not None
             }
             if not peers:
                 rows.append([workload, job, _seconds(ours), "none finishes", "", "exact alone"])
@@ -283,6 +289,37 @@ def print_summary(results: Results, checks: Mapping[tuple[str, str], Mapping[str
     widths = [max(len(line[i]) for line in [headers, *rows]) for i in range(len(headers))]
     print()
     print("Build + query (medians), against the fastest peer that answers exactly:")
+    for line in [headers, ["-" * w for w in widths], *rows]:
+        print("  ".join(text.ljust(width) for text, width in zip(line, widths, strict=True)))
+
+
+def baseline_rows(results: Results) -> list[list[str]]:
+    """Per workload and job: this version's median against the baseline's (``--baseline``),
+    with the ratio new / old; a query more than 15 % slower is marked."""
+    rows: list[list[str]] = []
+    for (workload, job), outcomes in results.items():
+        new, old = outcomes.get("modcfg"), outcomes.get(BASELINE)
+        if new is None or old is None or new.seconds is None or old.seconds is None:
+            continue
+        if new.status != "ok" or old.status != "ok":
+            continue
+        ratio = new.seconds / old.seconds
+        verdict = "" if job == "build" or ratio <= 1.15 else "slower by more than 15%"
+        rows.append(
+            [workload, job, _seconds(new.seconds), _seconds(old.seconds), f"{ratio:.2f}", verdict]
+        )
+    return rows
+
+
+def print_baseline(results: Results) -> None:
+    """Print this version's medians against the baseline's (see :func:`baseline_rows`)."""
+    rows = baseline_rows(results)
+    if not rows:
+        return
+    headers = ["workload", "job", "modcfg", BASELINE, "new/old", ""]
+    widths = [max(len(line[i]) for line in [headers, *rows]) for i in range(len(headers))]
+    print()
+    print("This version against the baseline (medians; below 1: faster now):")
     for line in [headers, ["-" * w for w in widths], *rows]:
         print("  ".join(text.ljust(width) for text, width in zip(line, widths, strict=True)))
 

@@ -3,6 +3,7 @@
 python benchmarks/run.py                       # everything (make bench)
 python benchmarks/run.py --quick               # one run per job, 3 s limit
 python benchmarks/run.py --workload windows --workload gen20 --job count --peer cp-sat
+python benchmarks/run.py --peer modcfg --baseline ../modcfg-1.0   # this version against another
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ if __package__ in (None, ""):
 
 from benchmarks.harness import JOBS, Outcome, Settings, run_peer
 from benchmarks.peers import PEERS
-from benchmarks.report import cross_check, print_summary, print_table, to_json
+from benchmarks.report import (
+    BASELINE,
+    cross_check,
+    print_baseline,
+    print_summary,
+    print_table,
+    to_json,
+)
 from benchmarks.workloads import WORKLOADS, Missing, prepare
 
 #: Enumeration is skipped above this many configurations.
@@ -35,7 +43,16 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="one run per job, 3 s limit")
     parser.add_argument("--plain", action="store_true", help="a plain-text table")
     parser.add_argument("--json", type=Path, help="also write the raw results to this file")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help=f"a checkout of another modcfg version: adds the column {BASELINE} (its src/ "
+        "first on the path) and a table of this version's times against it",
+    )
+    args = parser.parse_args(argv)
+    if args.baseline is not None and not (args.baseline / "src" / "modcfg").is_dir():
+        parser.error(f"--baseline {args.baseline}: no src/modcfg there; give a modcfg checkout")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     specs = [spec for spec in WORKLOADS if not args.workload or spec.name in args.workload]
     jobs = [job for job in JOBS if not args.job or job in args.job]
     peers = [peer for peer in PEERS if not args.peer or peer in args.peer]
+    columns = [*peers, BASELINE] if args.baseline is not None else peers
     results: dict[tuple[str, str], dict[str, Outcome]] = {}
     picks: dict[str, dict[str, str]] = {}
     started = time.perf_counter()
@@ -84,13 +102,26 @@ def main(argv: list[str] | None = None) -> int:
                 f"{job}={o.status}" for job, o in outcomes.items() if o.status != "ok"
             )
             print(f" {states or 'ok'}", flush=True)
+        if args.baseline is not None:
+            print(f"  {BASELINE} ...", end="", flush=True)
+            source = (args.baseline / "src").resolve()
+            outcomes = run_peer(
+                spec.name, "modcfg", workload.needs, workload.picks, runnable, settings, source
+            )
+            for job in ["build", *jobs]:
+                results[spec.name, job][BASELINE] = outcomes.get(
+                    job, Outcome("skip", note=f"more than {ENUMERATE_LIMIT:,} configurations")
+                )
+            print(" done", flush=True)
     checks = cross_check(results, picks)
     print(
         f"\nTotal {time.perf_counter() - started:.0f} s; limit {settings.timeout:g} s per job, "
         f"up to {settings.repeats} runs.\n"
     )
-    print_table(results, checks, peers, plain=args.plain)
+    print_table(results, checks, columns, plain=args.plain)
     print_summary(results, checks)
+    if args.baseline is not None:
+        print_baseline(results)
     if args.json:
         args.json.write_text(to_json(results, checks), encoding="utf-8")
     return 0
