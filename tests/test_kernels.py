@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -41,11 +42,9 @@ def test_plain_and_compiled_passes_agree(case: strategies.Case) -> None:
     except modcfg.InfeasibleError:
         plan = cfg._plan(None)
     compiled = _answers(TreeQuery(plan.query.tree, plan.problem))
-    TreeQuery.plain = True
-    try:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(TreeQuery, "plain", True)
         plain = _answers(TreeQuery(plan.query.tree, plan.problem))
-    finally:
-        TreeQuery.plain = False
     assert plain == compiled
 
 
@@ -65,14 +64,11 @@ def test_residues_and_plain_64_bit_counts_agree(case: strategies.Case, data: st.
     query = TreeQuery(plan.query.tree, plan.problem)
     assert query._moduli.tolist() == [0]
     exact = _answers(query)
-    saved = _residues.EXACT_BOUND
-    _residues.EXACT_BOUND = 0
-    try:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(_residues, "EXACT_BOUND", 0)
         reduced = TreeQuery(plan.query.tree, plan.problem)
         system = _residues.residue_system(2**40)
         reduced._moduli, reduced._modulus, reduced._crt, reduced._inverses = system
-    finally:
-        _residues.EXACT_BOUND = saved
     assert len(reduced._moduli) == 2
     assert _answers(reduced) == exact
     for var, domain in enumerate(plan.problem.domains):
@@ -131,16 +127,12 @@ def test_value_by_value_join_builds_the_same_bags(case: strategies.Case) -> None
     """A bag too large for the array join is joined value by value: same tuples, same answers."""
     from modcfg.engines.decomposition import _tree
 
-    small, limit = _tree._SMALL_BAG, _tree.JOIN_STEP_LIMIT
-    try:
-        _tree.COMPILED = False  # the general path
-        _tree._SMALL_BAG = 0  # every bag by arrays
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(_tree, "COMPILED", False)  # the general path
+        monkeypatch.setattr(_tree, "_SMALL_BAG", 0)  # every bag by arrays
         arrays = modcfg.compile(case.catalog)
-        _tree.JOIN_STEP_LIMIT = 1  # every bag value by value
+        monkeypatch.setattr(_tree, "JOIN_STEP_LIMIT", 1)  # every bag value by value
         one_by_one = modcfg.compile(case.catalog)
-    finally:
-        _tree._SMALL_BAG, _tree.JOIN_STEP_LIMIT = small, limit
-        _tree.COMPILED = True
     for ours, theirs in zip(arrays._tree.bags, one_by_one._tree.bags, strict=True):
         assert sorted(zip(ours.tuples, ours.cost_array.tolist(), strict=True)) == sorted(
             zip(theirs.tuples, theirs.cost_array.tolist(), strict=True)
@@ -186,11 +178,9 @@ def test_compiled_bag_builder_agrees_with_the_general_path(case: strategies.Case
     cfg = modcfg.compile(case.catalog)
     problem = cfg._base
     compiled = build_tree(problem)
-    _tree.COMPILED = False
-    try:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(_tree, "COMPILED", False)
         general = build_tree(problem)
-    finally:
-        _tree.COMPILED = True
     assert _bag_rows(compiled) == _bag_rows(general)
     assert (compiled.cost_span, compiled.cost_magnitude) == (
         general.cost_span,
@@ -304,12 +294,9 @@ def test_linear_weights_read_off_sums_equal_evaluated_ones(
     assert _problem._linear(expr)
     helper = _Scope(catalog, build_domains(catalog))
     found = _problem._resource(helper, expr, "r")
-    saved = _tabulate._linear_terms
-    _tabulate._linear_terms = lambda *_: None
-    try:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(_tabulate, "_linear_terms", lambda *_: None)
         evaluated = _problem._resource(helper, expr, "r")
-    finally:
-        _tabulate._linear_terms = saved
     assert found == evaluated
 
 
