@@ -14,6 +14,7 @@ import yaml
 from pydantic import ValidationError
 
 from .._errors import CatalogError, CatalogNotFoundError, NeedsError, did_you_mean
+from .._memory import show_bytes
 from ._catalog import Catalog, catalog_error_from_validation
 from ._needs import Needs
 
@@ -54,10 +55,6 @@ def bundled_catalogs() -> list[str]:
     )
 
 
-def _size(count: int) -> str:
-    return f"{count / 1024**2:.1f} MiB" if count >= 1024**2 else f"{count} bytes"
-
-
 def read_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
     """Read a whole regular file of at most ``max_bytes`` bytes.
 
@@ -91,8 +88,8 @@ def read_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
                 return data
         size = max(info.st_size, max_bytes + 1)
     raise CatalogError(
-        f"{name} is {'larger than ' if size == max_bytes + 1 else ''}{_size(size)}, more than "
-        f"the limit of {_size(max_bytes)}; pass max_bytes= to read larger files",
+        f"{name} is {'larger than ' if size == max_bytes + 1 else ''}{show_bytes(size)}, more than "
+        f"the limit of {show_bytes(max_bytes)}; pass max_bytes= to read larger files",
         path=name,
     )
 
