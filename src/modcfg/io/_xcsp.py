@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import CatalogError
-from ..model import DEFAULT_MAX_BYTES, Catalog
-from ._common import IdMaker, Location, build_catalog, display_name, read_bytes
+from ..model import DEFAULT_MAX_BYTES, Catalog, read_file
+from ._common import IdMaker, Location, build_catalog
 from ._xml import Element, parse_xml
 
 __all__ = ["read_xcsp", "value_id"]
@@ -60,8 +60,8 @@ def read_xcsp(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Catalo
     >>> list(catalog.slots["x"].modules), catalog.rules[0].table.allow
     (['v0', 'v1'], (('v0', 'v1'), ('v1', 'v0')))
     """
-    display = display_name(path)
-    root = parse_xml(read_bytes(path, max_bytes=max_bytes), display)
+    display = str(path)
+    root = parse_xml(read_file(path, max_bytes=max_bytes), display)
     return _Reader(root, display).catalog(Path(path).stem)
 
 

@@ -12,6 +12,7 @@ from ._loading import (
     load_catalog,
     load_needs,
     read_file,
+    read_text,
 )
 from ._needs import Needs, ResolvedNeeds
 from ._pricing import PaymentTerm, PriceRule, Purpose, Service, Tier
@@ -51,6 +52,7 @@ __all__ = [
     "load_needs",
     "parse",
     "read_file",
+    "read_text",
     "save_catalog",
     "to_decimal",
     "truthy",

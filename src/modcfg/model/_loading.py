@@ -28,6 +28,7 @@ __all__ = [
     "load_needs",
     "read_data",
     "read_file",
+    "read_text",
 ]
 
 Location = tuple[str | int, ...]
@@ -92,6 +93,21 @@ def read_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
         f"the limit of {show_bytes(max_bytes)}; pass max_bytes= to read larger files",
         path=name,
     )
+
+
+def read_text(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """Read a whole UTF-8 text file as :func:`read_file` does; a byte-order mark is skipped, and
+    text that is not UTF-8 raises a :class:`CatalogError` naming the file and line."""
+    data = read_file(path, max_bytes=max_bytes)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise CatalogError(
+            f"the file is not UTF-8 text (byte {exc.start + 1}); save it as UTF-8",
+            path=str(path),
+            line=line,
+        ) from None
 
 
 def _kind(mode: int) -> str:
@@ -215,25 +231,13 @@ def _children(
             yield item, (*where, index)
 
 
-def _decode(data: bytes, name: str) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise CatalogError(
-            f"the file is not UTF-8 text (byte {exc.start + 1}); save it as UTF-8",
-            path=name,
-            line=line,
-        ) from None
-
-
 def read_data(
     path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, kind: str | None = None
 ) -> tuple[Any, dict[Location, int]]:
     """Read YAML or JSON (``kind``, by default from the suffix) into plain data plus a map from
     location path to line number."""
     name = str(path)
-    text = _decode(read_file(path, max_bytes=max_bytes), name)
+    text = read_text(path, max_bytes=max_bytes)
     lines: dict[Location, int] = {}
     if (kind or ("json" if path.suffix.lower() == ".json" else "yaml")) == "json":
         return _read_json(text, name), lines
