@@ -9,7 +9,6 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -25,7 +24,7 @@ from ._rows import RowWriter, choice_text
 from ._terminal import cell, int_text, quote_table, safe
 from .explain import infeasible_error
 from .model import Catalog, Needs, load_catalog, load_needs, save_catalog
-from .price import Quote, QuoteLine, quote
+from .price import LineCache, Quote, quote
 from .session._dialogue import Dialogue, input_lines
 
 __all__ = ["app", "main"]
@@ -256,7 +255,7 @@ def list_(
     seconds = default if time_limit is None else _seconds(time_limit)
     writer = RowWriter(output, cfg.catalog, sys.stdout)
     resolved = cfg.resolve(wanted)
-    lines_of: dict[tuple[str, str, int, int], tuple[QuoteLine, Decimal]] = {}  # (see quote)
+    lines_of: LineCache = {}  # module lines shared by the rows' quotes
     rows = cfg.configurations(
         wanted, order="price" if order else None, limit=limit, time_limit=seconds
     )

@@ -1,6 +1,7 @@
 """Quote computation from a configuration and needs (internal layer)."""
 
 from ._quote import (
+    LineCache,
     Quote,
     QuoteLine,
     from_minor_units,
@@ -8,10 +9,10 @@ from ._quote import (
     order_total,
     preference_score,
     quote,
-    unit_price,
 )
 
 __all__ = [
+    "LineCache",
     "Quote",
     "QuoteLine",
     "from_minor_units",
@@ -19,5 +20,4 @@ __all__ = [
     "order_total",
     "preference_score",
     "quote",
-    "unit_price",
 ]

@@ -24,6 +24,7 @@ from ..model import (
 )
 
 __all__ = [
+    "LineCache",
     "LineKind",
     "Quote",
     "QuoteLine",
@@ -32,7 +33,6 @@ __all__ = [
     "order_total",
     "preference_score",
     "quote",
-    "unit_price",
 ]
 
 LineKind = Literal[
@@ -179,22 +179,6 @@ def _rule_lines(
             QuoteLine(kind, rule.id, rule.describe(), rule.amount, f"price rule '{rule.id}'"),
             rule.amount,
         )
-
-
-def _unit_lines(
-    catalog: Catalog, configuration: Configuration
-) -> Iterator[tuple[QuoteLine, Decimal]]:
-    """Lines 1-2 of a quote for one unit: modules, then conditional price rules."""
-    for slot, module_id, units in configuration.units():
-        yield _unit_line(catalog, slot, module_id, units)
-    if catalog.conditional_price_rules:
-        yield from _rule_lines(catalog, configuration)
-
-
-def unit_price(catalog: Catalog, configuration: Configuration) -> Decimal:
-    """The price of one unit: module prices plus conditional surcharges and discounts."""
-    with decimal.localcontext(_context(catalog)):
-        return sum((amount for _, amount in _unit_lines(catalog, configuration)), Decimal(0))
 
 
 def _order_lines(
