@@ -387,7 +387,7 @@ class _ToModel(Transformer[Token, Any]):
     def includes(self, *levels: Token | None) -> tuple[str, Any]:
         return ("includes", None)
 
-    def import_line(self, ref: Ref, alias: Ref | None = None) -> tuple[str, int]:
+    def import_line(self, ref: Ref, _alias: Ref | None = None) -> tuple[str, int]:
         return (".".join(ref.parts), ref.line)
 
     def imports(self, *lines: tuple[str, int] | None) -> tuple[str, Any]:

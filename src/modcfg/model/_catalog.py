@@ -244,11 +244,6 @@ class Catalog(FrozenModel):
         """The price rules that add an amount per unit when their condition holds."""
         return tuple(rule for rule in self.prices if rule.kind == "conditional")
 
-    def module(self, ref: str) -> Module:
-        """The module of a ``slot.module`` reference."""
-        slot, module = ref.split(".", 1)
-        return self.slots[slot].modules[module]
-
     def module_refs(self) -> Iterator[str]:
         """Every module as ``slot.module``, in catalog order."""
         for slot in self.slots.values():

@@ -56,7 +56,7 @@ class Quantities(dict[str, int]):
     def __reduce__(self) -> tuple[type[Quantities], tuple[dict[str, int]]]:
         return Quantities, (dict(self),)
 
-    def _immutable(self, *args: object, **kwargs: object) -> NoReturn:
+    def _immutable(self, *_args: object, **_kwargs: object) -> NoReturn:
         raise TypeError("Quantities are immutable; build a new one with Quantities({...})")
 
     __setitem__ = __delitem__ = _immutable

@@ -133,10 +133,6 @@ class ResolvedNeeds:
     def budget(self) -> Decimal | None:
         return self.needs.budget
 
-    def allows(self, ref: str) -> bool:
-        """False when a need (region, delivery date, forbid) rules the module out alone."""
-        return ref not in self.excluded
-
 
 def _lead_time(module: Module) -> int:
     value = module.attributes.get("lead_time_days")
