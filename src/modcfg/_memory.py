@@ -7,6 +7,9 @@ when the estimate is above the limit, so a catalog too large for the machine fai
 a message that names the rule or bag, instead of growing until the operating system stops the
 process.
 
+:func:`show_bytes` is also how the loaders show their file-size limit, so every limit reads in
+the same units.
+
 >>> check_memory(800, 1_000, "rule 'r1' (a table over 3 slots)", "split it")
 >>> try:
 ...     check_memory(8_000, 1_000, "rule 'r1' (a table over 3 slots)", "split it")

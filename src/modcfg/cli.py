@@ -1,4 +1,13 @@
-"""The ``modcfg`` command line (typer + rich)."""
+"""The ``modcfg`` command line (typer + rich): check, count, list, best, price, configure,
+import and demo.
+
+Each command loads and compiles a catalog, asks the library and prints the answer; nothing here
+computes configurations. What every command keeps to: answers go to stdout and messages to
+stderr; catalog text is printed through :mod:`._terminal`, so it is never read as markup or
+escape sequences; counts are printed exact at any size; ``list`` writes each row as it comes.
+Exit codes: 0 on success, 1 for a :class:`~modcfg.ModcfgError` or a failed check, 2 when a time
+limit passed, 130 on Ctrl-C.
+"""
 
 from __future__ import annotations
 

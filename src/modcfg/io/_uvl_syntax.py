@@ -291,7 +291,8 @@ def _cardinality(token: Token) -> tuple[int, int | None]:
 
 @v_args(inline=True)
 class _ToModel(Transformer[Token, Any]):
-    """Builds :class:`Model` from lark's parse tree (bottom up)."""
+    """Builds :class:`Model` bottom up, one method per grammar rule, called as the LALR parser
+    reduces that rule (no parse tree is built; see :func:`_parser`)."""
 
     def reference(self, *idents: Token) -> Ref:
         return Ref(tuple(_unquote(ident) for ident in idents), idents[0].line or 0)

@@ -1,4 +1,4 @@
-"""XCSP 2.1 constraint networks with extensional relations, and sales histories over them.
+"""XCSP 2.1 constraint networks with extensional relations, read as catalogs.
 
 Each variable becomes an ``exactly_one`` slot whose modules are its domain values: value ``3`` is
 module ``v3`` (label ``"3"``), the joker value a domain declares with ``optional="-1"`` is module
@@ -9,7 +9,8 @@ match and are left out. A configuration of the catalog is an assignment of every
 satisfies every constraint, so the catalog counts the network's solutions.
 
 Intensional constraints (predicates), global constraints and soft relations are not supported
-and raise :class:`~modcfg.CatalogError`.
+and raise :class:`~modcfg.CatalogError`. Sales histories over such a network are read by
+:func:`~modcfg.io.read_sales`.
 """
 
 from __future__ import annotations

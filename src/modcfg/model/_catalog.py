@@ -1,4 +1,14 @@
-"""The catalog model: modules, slots, rules, prices, services, payment terms, presets."""
+"""The catalog model: modules, slots, rules, prices, services, payment terms, presets.
+
+A :class:`Catalog` is built only through validation (``Catalog(...)``,
+``Catalog.model_validate`` or the loaders) and is frozen. One that exists is consistent: every
+slot has at least one module and can be filled to its minimum, every rule, price rule and
+purpose refers to slots, modules and attributes that exist (checked in :mod:`._validate`), ids
+are unique, and amounts fit the currency's minor unit. A failure is a
+:class:`~modcfg.CatalogError` whose ``where`` is the location path (``("rules", 3,
+"excludes")``) that the loaders turn into a file and line. Derived views (``rules_by_id``,
+``decimal_precision``, the price rules by kind) are computed once per catalog and cached.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,14 @@
-"""Reading catalogs and needs from YAML or JSON, with file and line in every error."""
+"""Reading catalogs and needs from YAML or JSON, with file and line in every error.
+
+:func:`load_catalog` takes a path or the name of a bundled catalog and picks a reader by the
+suffix (or ``format=``): YAML and JSON here, other formats from :data:`FORMAT_READERS`, which
+:mod:`modcfg.io` fills when it is imported. Every read keeps the same limits: only regular
+files are read (a named pipe or a device is refused without blocking), at most ``max_bytes +
+1`` bytes of them; data nested deeper than :data:`MAX_NESTING` levels is refused, and YAML
+aliases may repeat at most :data:`MAX_ALIAS_NODES` nodes in all. Every failure is a
+:class:`~modcfg.CatalogError` (a :class:`~modcfg.NeedsError` for needs) naming the file and,
+when known, the line, with a rule named by its id rather than its position.
+"""
 
 from __future__ import annotations
 
@@ -36,7 +46,8 @@ Location = tuple[str | int, ...]
 #: -> Catalog.
 FORMAT_READERS: dict[str, Callable[..., Catalog]] = {}
 _SUFFIX_FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json"}
-#: libyaml's loader when PyYAML was built with it (much faster), else the pure-Python one.
+#: libyaml's safe loader when PyYAML was built with it, else the pure-Python one: both accept
+#: the same documents, and the C one is what makes large catalogs load in reasonable time.
 _YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 #: Files larger than this are refused unless the caller passes a larger ``max_bytes``.

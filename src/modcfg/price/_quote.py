@@ -1,7 +1,14 @@
 """Quotes: a configuration priced for one customer's needs, line by line, in Decimal.
 
 The rules are those of ``docs/semantics.md``: every line is rounded half-even to the
-currency's minor unit and the total is the exact sum of the lines.
+currency's minor unit and the total is the exact sum of the lines. Lines come in a fixed order
+(modules, conditional price rules, the order-level price rules in catalog order, services,
+payment discount, financing), and every line names its source and reason. With instalments,
+the financing line makes the total exactly the number of instalments times one instalment.
+:func:`order_total` is non-decreasing in the unit price, which is what lets the engines turn a
+budget into a bound on it. All arithmetic runs in a local decimal context of
+``Catalog.decimal_precision`` digits, so amounts are exact at any size a catalog allows and the
+caller's context is left as it was.
 """
 
 from __future__ import annotations
