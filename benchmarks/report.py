@@ -134,7 +134,8 @@ def _seconds(value: float) -> str:
     return f"{value:.2f} s"
 
 
-def _answer(job: str, outcomes: Mapping[str, Outcome]) -> str:
+def _answer(outcomes: Mapping[str, Outcome]) -> str:
+    """The first answer in :data:`REFERENCE_ORDER` among ``outcomes``, in a few words."""
     answer = next(
         (
             outcomes[p].answer
@@ -183,7 +184,7 @@ def print_table(
     rows: list[list[str]] = []
     for (workload, job), outcomes in results.items():
         base = outcomes.get("modcfg")
-        row = [workload, job, _answer(job, outcomes) if job != "build" else ""]
+        row = [workload, job, _answer(outcomes) if job != "build" else ""]
         for peer in peers:
             row.append(_cell(outcomes.get(peer), checks.get((workload, job), {}).get(peer), base))
         rows.append(row)
@@ -364,7 +365,7 @@ def to_json(results: Results, checks: Mapping[tuple[str, str], Mapping[str, Chec
                     "times": outcome.times,
                     "note": outcome.note,
                     "check": asdict(check) if check is not None else None,
-                    "answer": _answer(job, {peer: outcome}) if outcome.status == "ok" else None,
+                    "answer": _answer({peer: outcome}) if outcome.status == "ok" else None,
                 }
             )
     return json.dumps(rows, indent=1, ensure_ascii=False)

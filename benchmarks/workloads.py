@@ -144,9 +144,6 @@ class Workload:
     picks: dict[str, str]
     count: int | None
 
-    def make_needs(self) -> Needs:
-        return Needs(**self.needs)
-
 
 def prepare(spec: Spec) -> Workload:
     """Load the catalog and derive needs and picks that keep configurations available."""

@@ -358,19 +358,6 @@ class Problem:
             total += cost.amounts.get(tuple(assignment[v] for v in cost.scope), 0)
         return total
 
-    def allows(self, assignment: Sequence[int]) -> bool:
-        """True when a full assignment satisfies every table."""
-        for table in self.tables:
-            if tuple(assignment[v] for v in table.scope) not in table.allowed:
-                return False
-        return True
-
-    def configuration(self, assignment: Sequence[int]) -> dict[str, Choice]:
-        return {
-            variable.slot: variable.values[value]
-            for variable, value in zip(self.variables, assignment, strict=True)
-        }
-
     def assignment(self, configuration: Mapping[str, object]) -> tuple[int, ...]:
         """The value indices of a configuration (slot -> module id, None or quantities)."""
         return tuple(

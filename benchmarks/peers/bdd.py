@@ -5,7 +5,8 @@ contributes an exactly-one constraint over its choices, each tabulated rule the 
 its allowed rows (or the negation of its forbidden rows, whichever is shorter). ``count`` is
 CUDD's minterm count, a double: exact only up to 2**53. Enumeration is ``pick_iter``; the
 interactive step counts every option's completions under the picks in one pass over the BDD's
-nodes (Python ints), as ``count(root & x)`` per option takes 25 ms each on 20,000 nodes.
+nodes (Python ints), rather than one ``count(root & x)`` per option, which builds and walks a
+new BDD each time.
 """
 
 from __future__ import annotations

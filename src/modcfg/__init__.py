@@ -3,6 +3,9 @@
 Load a catalog of pre-built modules, compile it, and count, enumerate, price and explain the
 valid configurations for one customer's needs.
 
+Every public name is exported here and listed in ``__all__``; the subpackages and their
+modules are internal, and their names may change between releases.
+
 >>> import modcfg
 >>> cfg = modcfg.compile(modcfg.load_catalog("windows"))
 >>> cfg.count()

@@ -7,6 +7,9 @@ when the estimate is above the limit, so a catalog too large for the machine fai
 a message that names the rule or bag, instead of growing until the operating system stops the
 process.
 
+:func:`show_bytes` is also how the loaders show their file-size limit, so every limit reads in
+the same units.
+
 >>> check_memory(800, 1_000, "rule 'r1' (a table over 3 slots)", "split it")
 >>> try:
 ...     check_memory(8_000, 1_000, "rule 'r1' (a table over 3 slots)", "split it")
@@ -61,20 +64,20 @@ def resolve_memory_limit(limit: int | None) -> int:
 
 
 def show_bytes(amount: int) -> str:
-    """A byte count for people: ``1.5 GB``.
+    """A byte count for people, in binary units (as memory and file limits are documented).
 
-    >>> show_bytes(512), show_bytes(3 * 10**9), show_bytes(2**104 * 8)
-    ('512 B', '3.0 GB', '1.6e+20 TB')
+    >>> show_bytes(512), show_bytes(50 * 1024**2), show_bytes(3 * 10**9), show_bytes(2**104 * 8)
+    ('512 bytes', '50.0 MiB', '2.8 GiB', '1.5e+20 TiB')
     """
-    if amount < 1000:
-        return f"{amount} B"
+    if amount < 1024:
+        return f"{amount} bytes"
     scaled = float(amount)
-    for unit in ("kB", "MB", "GB"):
-        scaled /= 1000
-        if scaled < 1000:
+    for unit in ("KiB", "MiB", "GiB"):
+        scaled /= 1024
+        if scaled < 1024:
             return f"{scaled:.1f} {unit}"
-    scaled /= 1000
-    return f"{scaled:.1f} TB" if scaled < 1000 else f"{scaled:.1e} TB"
+    scaled /= 1024
+    return f"{scaled:.1f} TiB" if scaled < 1024 else f"{scaled:.1e} TiB"
 
 
 def show_count(number: int) -> str:

@@ -1,4 +1,13 @@
-"""The ``modcfg`` command line (typer + rich)."""
+"""The ``modcfg`` command line (typer + rich): check, count, list, best, price, configure,
+import and demo.
+
+Each command loads and compiles a catalog, asks the library and prints the answer; nothing here
+computes configurations. What every command keeps to: answers go to stdout and messages to
+stderr; catalog text is printed through :mod:`._terminal`, so it is never read as markup or
+escape sequences; counts are printed exact at any size; ``list`` writes each row as it comes.
+Exit codes: 0 on success, 1 for a :class:`~modcfg.ModcfgError` or a failed check, 2 when a time
+limit passed, 130 on Ctrl-C.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +18,6 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -25,7 +33,7 @@ from ._rows import RowWriter, choice_text
 from ._terminal import cell, int_text, quote_table, safe
 from .explain import infeasible_error
 from .model import Catalog, Needs, load_catalog, load_needs, save_catalog
-from .price import Quote, QuoteLine, quote
+from .price import LineCache, Quote, quote
 from .session._dialogue import Dialogue, input_lines
 
 __all__ = ["app", "main"]
@@ -256,7 +264,7 @@ def list_(
     seconds = default if time_limit is None else _seconds(time_limit)
     writer = RowWriter(output, cfg.catalog, sys.stdout)
     resolved = cfg.resolve(wanted)
-    lines_of: dict[tuple[str, str, int, int], tuple[QuoteLine, Decimal]] = {}  # (see quote)
+    lines_of: LineCache = {}  # module lines shared by the rows' quotes
     rows = cfg.configurations(
         wanted, order="price" if order else None, limit=limit, time_limit=seconds
     )

@@ -8,6 +8,13 @@ one side), and turns every path to a false leaf into a clause. :func:`simplify` 
 subsumed clauses and shortens others by self-subsuming resolution, which turns the raw paths of an
 "exactly one" into the usual at-least-one clause and pairwise exclusions.
 
+Formulas stay simplified as they are built: nodes are immutable, :func:`conjunction` and
+:func:`disjunction` fold constants and flatten nested operators of their own kind, :func:`linear`
+gives a constant for a comparison its terms already decide, and there is no negation node
+(:func:`negate` flips literals and comparisons). Both steps are bounded: :func:`expand` gives
+up with :class:`Unsupported` after a fixed number of steps, and :func:`simplify` only drops
+duplicates and tautologies from a list too long to resolve pairwise.
+
 >>> at_most_one = linear("<=", {1: Decimal(1), 2: Decimal(1), 3: Decimal(1)}, Decimal(-1))
 >>> simplify(expand(at_most_one))
 [(-1, -2), (-1, -3), (-2, -3)]
@@ -38,7 +45,9 @@ __all__ = [
 ]
 
 Clause = tuple[int, ...]
+#: Nodes :func:`expand` may visit before it gives up.
 _EXPANSION_LIMIT = 200_000
+#: Clauses beyond which :func:`simplify` skips subsumption and resolution (quadratic in them).
 _SIMPLIFY_LIMIT = 3_000
 
 

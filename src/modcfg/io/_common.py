@@ -1,4 +1,4 @@
-"""Pieces every reader and writer shares: reading files, turning names into ids, building catalogs.
+"""Pieces the readers share: turning foreign names into ids, and validating what they built.
 
 Foreign formats name things freely (``"V3:Small truck 3,5t"``, ``v27_0_Pack``, ``Größe``); modcfg
 ids are letters, digits, ``_`` and inner ``-``. :func:`make_id` turns any name into such an id,
@@ -20,16 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import CatalogError
-from ..model import DEFAULT_MAX_BYTES, Catalog, catalog_from_data, read_file
+from ..model import Catalog, catalog_from_data
 
 __all__ = [
     "SELECTED",
     "IdMaker",
     "build_catalog",
-    "display_name",
     "make_id",
-    "read_bytes",
-    "read_text",
 ]
 
 #: The module id of a Boolean slot (a feature or a propositional variable): chosen = true.
@@ -40,31 +37,6 @@ _RESERVED = frozenset({"and", "or", "not", "implies", "in", "true", "false", "to
 _INVALID = re.compile(r"[^A-Za-z0-9_]+")
 
 Location = tuple[str | int, ...]
-
-
-def display_name(path: str | Path) -> str:
-    """The file name as the user gave it, for error messages."""
-    return str(path)
-
-
-def read_bytes(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
-    """Read a whole regular file of at most ``max_bytes`` bytes; every failure becomes a
-    :class:`CatalogError` naming the file."""
-    return read_file(path, max_bytes=max_bytes)
-
-
-def read_text(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
-    """Read a UTF-8 text file (a byte-order mark is skipped); errors name the file and line."""
-    data = read_bytes(path, max_bytes=max_bytes)
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise CatalogError(
-            f"the file is not UTF-8 text (byte {exc.start + 1}); save it as UTF-8",
-            path=display_name(path),
-            line=line,
-        ) from None
 
 
 def make_id(name: str, *, prefix: str = "_") -> str:
@@ -122,9 +94,9 @@ def build_catalog(
     ``lines`` maps locations such as ``("slots", "frame")`` or ``("rules", 3)`` to source lines.
     """
     try:
-        return catalog_from_data(data, path=display_name(path), lines=lines or {})
+        return catalog_from_data(data, path=str(path), lines=lines or {})
     except RecursionError:
         raise CatalogError(
             "a rule is too long or too deeply nested for the expression language; split it",
-            path=display_name(path),
+            path=str(path),
         ) from None

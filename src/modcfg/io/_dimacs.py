@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import CatalogError
-from ..model import DEFAULT_MAX_BYTES, Catalog
+from ..model import DEFAULT_MAX_BYTES, Catalog, read_text
 from ._cnf import Clause, Encoder, Unsupported
-from ._common import SELECTED, IdMaker, Location, build_catalog, display_name, read_text
+from ._common import SELECTED, IdMaker, Location, build_catalog
 
 __all__ = ["read_dimacs", "write_dimacs"]
 
@@ -56,7 +56,7 @@ def read_dimacs(
     >>> list(catalog.slots), catalog.rules[0].constraint
     (['Base', 'Extra'], 'Base.selected or not Extra.selected')
     """
-    display = display_name(path)
+    display = str(path)
     text = read_text(path, max_bytes=max_bytes)
 
     def fail(message: str, line: int | None) -> CatalogError:

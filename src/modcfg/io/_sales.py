@@ -14,8 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .._errors import CatalogError, did_you_mean
-from ..model import DEFAULT_MAX_BYTES, Catalog, Configuration, Slot
-from ._common import display_name, read_text
+from ..model import DEFAULT_MAX_BYTES, Catalog, Configuration, Slot, read_text
 
 __all__ = ["read_sales"]
 
@@ -36,7 +35,7 @@ def read_sales(
     >>> [dict(sale) for sale in read_sales(file, catalog)]
     [{'v0': 'v1'}, {'v0': 'v0'}]
     """
-    display = display_name(path)
+    display = str(path)
     text = read_text(path, max_bytes=max_bytes)
     slots_by_name: dict[str, Slot] = {}
     for slot in catalog.slots.values():

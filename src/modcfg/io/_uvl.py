@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import CatalogError, did_you_mean
-from ..model import DEFAULT_MAX_BYTES, Catalog
-from ._common import SELECTED, IdMaker, Location, build_catalog, display_name, read_text
+from ..model import DEFAULT_MAX_BYTES, Catalog, read_text
+from ._common import SELECTED, IdMaker, Location, build_catalog
 from ._uvl_syntax import (
     Aggregate,
     Arith,
@@ -69,7 +69,7 @@ def read_uvl(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Catalog
     >>> list(catalog.slots), [rule.id for rule in catalog.rules]
     (['Sandwich', 'Bread', 'Cheese'], ['Bread-mandatory', 'Cheese-optional'])
     """
-    display = display_name(path)
+    display = str(path)
     text = read_text(path, max_bytes=max_bytes)
     model = parse_uvl(text, display)
     return _Builder(model, display, text.splitlines()).build(Path(path).stem)

@@ -291,7 +291,8 @@ def _cardinality(token: Token) -> tuple[int, int | None]:
 
 @v_args(inline=True)
 class _ToModel(Transformer[Token, Any]):
-    """Builds :class:`Model` from lark's parse tree (bottom up)."""
+    """Builds :class:`Model` bottom up, one method per grammar rule, called as the LALR parser
+    reduces that rule (no parse tree is built; see :func:`_parser`)."""
 
     def reference(self, *idents: Token) -> Ref:
         return Ref(tuple(_unquote(ident) for ident in idents), idents[0].line or 0)
@@ -387,7 +388,7 @@ class _ToModel(Transformer[Token, Any]):
     def includes(self, *levels: Token | None) -> tuple[str, Any]:
         return ("includes", None)
 
-    def import_line(self, ref: Ref, alias: Ref | None = None) -> tuple[str, int]:
+    def import_line(self, ref: Ref, _alias: Ref | None = None) -> tuple[str, int]:
         return (".".join(ref.parts), ref.line)
 
     def imports(self, *lines: tuple[str, int] | None) -> tuple[str, Any]:

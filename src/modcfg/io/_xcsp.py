@@ -1,4 +1,4 @@
-"""XCSP 2.1 constraint networks with extensional relations, and sales histories over them.
+"""XCSP 2.1 constraint networks with extensional relations, read as catalogs.
 
 Each variable becomes an ``exactly_one`` slot whose modules are its domain values: value ``3`` is
 module ``v3`` (label ``"3"``), the joker value a domain declares with ``optional="-1"`` is module
@@ -9,7 +9,8 @@ match and are left out. A configuration of the catalog is an assignment of every
 satisfies every constraint, so the catalog counts the network's solutions.
 
 Intensional constraints (predicates), global constraints and soft relations are not supported
-and raise :class:`~modcfg.CatalogError`.
+and raise :class:`~modcfg.CatalogError`. Sales histories over such a network are read by
+:func:`~modcfg.io.read_sales`.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import CatalogError
-from ..model import DEFAULT_MAX_BYTES, Catalog
-from ._common import IdMaker, Location, build_catalog, display_name, read_bytes
+from ..model import DEFAULT_MAX_BYTES, Catalog, read_file
+from ._common import IdMaker, Location, build_catalog
 from ._xml import Element, parse_xml
 
 __all__ = ["read_xcsp", "value_id"]
@@ -60,8 +61,8 @@ def read_xcsp(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Catalo
     >>> list(catalog.slots["x"].modules), catalog.rules[0].table.allow
     (['v0', 'v1'], (('v0', 'v1'), ('v1', 'v0')))
     """
-    display = display_name(path)
-    root = parse_xml(read_bytes(path, max_bytes=max_bytes), display)
+    display = str(path)
+    root = parse_xml(read_file(path, max_bytes=max_bytes), display)
     return _Reader(root, display).catalog(Path(path).stem)
 
 

@@ -1,4 +1,18 @@
-"""Catalog and needs models (internal layer; import the public names from ``modcfg``)."""
+"""The catalog and needs models: what a catalog and a customer's needs are, as validated data.
+
+This package owns the data users write: :class:`Catalog` (slots, modules, rules, price rules,
+services, payment terms, purposes), :class:`Needs`, :class:`Configuration`, the expression
+language of conditions and constraints, and reading and writing the YAML/JSON file format. It
+evaluates one configuration at a time and nothing more: counting, enumerating and pricing live
+in the packages above it, and it imports none of them (only :mod:`modcfg._errors`, and
+:mod:`modcfg._memory` for showing sizes).
+
+Invariants: model objects are immutable, and they are built only through validation, so a
+:class:`Catalog` that exists has unique ids, references that resolve and expressions that
+parse; every problem found on the way is a :class:`~modcfg.CatalogError` (a
+:class:`~modcfg.NeedsError` for needs) that names where. Users import the public names from
+``modcfg``; the rest of the library imports from here.
+"""
 
 from ._base import to_decimal
 from ._catalog import Cardinality, Catalog, Module, Slot
@@ -12,6 +26,7 @@ from ._loading import (
     load_catalog,
     load_needs,
     read_file,
+    read_text,
 )
 from ._needs import Needs, ResolvedNeeds
 from ._pricing import PaymentTerm, PriceRule, Purpose, Service, Tier
@@ -51,6 +66,7 @@ __all__ = [
     "load_needs",
     "parse",
     "read_file",
+    "read_text",
     "save_catalog",
     "to_decimal",
     "truthy",

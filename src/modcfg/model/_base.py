@@ -1,4 +1,13 @@
-"""Shared pieces of the catalog and needs models: ids, money, attribute values, references."""
+"""Shared pieces of the catalog and needs models: ids, money, attribute values, references.
+
+The annotated types (:data:`Id`, :data:`Money`, :data:`Percent`, :data:`AttributeValue`)
+validate a field where it is declared, so what they check holds in every model that uses them:
+an id matches :data:`ID_PATTERN` in full; money and percentages are finite ``Decimal`` values
+read from ints or strings, never from floats; every number has at most
+:data:`MAX_INTEGER_DIGITS` digits before the point and :data:`MAX_FRACTION_DIGITS` after it;
+a list attribute is a tuple of text tags. A failure is a ``ValueError`` whose message pydantic
+places at the field.
+"""
 
 from __future__ import annotations
 

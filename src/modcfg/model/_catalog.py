@@ -1,4 +1,14 @@
-"""The catalog model: modules, slots, rules, prices, services, payment terms, presets."""
+"""The catalog model: modules, slots, rules, prices, services, payment terms, presets.
+
+A :class:`Catalog` is built only through validation (``Catalog(...)``,
+``Catalog.model_validate`` or the loaders) and is frozen. One that exists is consistent: every
+slot has at least one module and can be filled to its minimum, every rule, price rule and
+purpose refers to slots, modules and attributes that exist (checked in :mod:`._validate`), ids
+are unique, and amounts fit the currency's minor unit. A failure is a
+:class:`~modcfg.CatalogError` whose ``where`` is the location path (``("rules", 3,
+"excludes")``) that the loaders turn into a file and line. Derived views (``rules_by_id``,
+``decimal_precision``, the price rules by kind) are computed once per catalog and cached.
+"""
 
 from __future__ import annotations
 
@@ -243,11 +253,6 @@ class Catalog(FrozenModel):
     def conditional_price_rules(self) -> tuple[PriceRule, ...]:
         """The price rules that add an amount per unit when their condition holds."""
         return tuple(rule for rule in self.prices if rule.kind == "conditional")
-
-    def module(self, ref: str) -> Module:
-        """The module of a ``slot.module`` reference."""
-        slot, module = ref.split(".", 1)
-        return self.slots[slot].modules[module]
 
     def module_refs(self) -> Iterator[str]:
         """Every module as ``slot.module``, in catalog order."""

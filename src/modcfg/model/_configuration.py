@@ -1,4 +1,13 @@
-"""Configurations: one choice for every slot, immutable and hashable."""
+"""Configurations: one choice for every slot, immutable and hashable.
+
+A :class:`Configuration` maps slot id -> module id (``None`` for an empty optional slot, a
+:class:`Quantities` for a multi-select slot). It equals any mapping with the same items,
+whatever the order of its slots, and equal configurations hash alike; a :class:`Quantities`
+never holds a zero quantity. A configuration made from a mapping is not checked against a
+catalog (:meth:`Configuration.validated` does that); the engines make theirs from values that
+are valid by construction. :class:`ConfigurationView` is how the expression evaluator reads a
+configuration's modules and attributes (see :mod:`._expr`).
+"""
 
 from __future__ import annotations
 
@@ -56,7 +65,7 @@ class Quantities(dict[str, int]):
     def __reduce__(self) -> tuple[type[Quantities], tuple[dict[str, int]]]:
         return Quantities, (dict(self),)
 
-    def _immutable(self, *args: object, **kwargs: object) -> NoReturn:
+    def _immutable(self, *_args: object, **_kwargs: object) -> NoReturn:
         raise TypeError("Quantities are immutable; build a new one with Quantities({...})")
 
     __setitem__ = __delitem__ = _immutable
@@ -77,8 +86,9 @@ class Configuration(Mapping[str, Choice]):
     (True, True)
     """
 
-    # A configuration is a tuple of choices over a shared tuple of slot ids (the engine makes
-    # millions of them); the dict view is built only when asked for.
+    # ``_values[i]`` is the choice of slot ``_slots[i]``. The configurations an engine streams
+    # (millions, for a large space) share its ``_slots`` tuple and ``_index``, so each one holds
+    # only its tuple of choices; a dict of the items is made only when asked for.
     __slots__ = ("_hash", "_index", "_slots", "_values")
 
     def __init__(self, choices: Mapping[str, Any]) -> None:
@@ -97,7 +107,10 @@ class Configuration(Mapping[str, Choice]):
     def _from_values(
         cls, slots: tuple[str, ...], values: tuple[Choice, ...], index: dict[str, int] | None
     ) -> Configuration:
-        """The engine's fast constructor: ``index`` maps slot id -> position (shared)."""
+        """A configuration over ``slots`` with ``values`` in the same order, shared rather than
+        copied and not checked: the caller guarantees they line up and that every multi-select
+        choice is a :class:`Quantities`. ``index`` maps slot id -> position (shared), or is None
+        to be built on the first lookup."""
         configuration = cls.__new__(cls)
         configuration._slots = slots
         configuration._values = values
@@ -146,7 +159,7 @@ class Configuration(Mapping[str, Choice]):
     def units(self) -> Iterator[tuple[str, str, int]]:
         """Yield ``(slot, module, quantity)`` for every chosen module."""
         for slot, choice in zip(self._slots, self._values, strict=True):
-            if type(choice) is str:  # the common case first (isinstance on an ABC is slow)
+            if type(choice) is str:  # a module id, as single-choice slots hold
                 yield slot, choice, 1
             elif isinstance(choice, Quantities):
                 for module, quantity in choice.items():

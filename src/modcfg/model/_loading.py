@@ -1,4 +1,14 @@
-"""Reading catalogs and needs from YAML or JSON, with file and line in every error."""
+"""Reading catalogs and needs from YAML or JSON, with file and line in every error.
+
+:func:`load_catalog` takes a path or the name of a bundled catalog and picks a reader by the
+suffix (or ``format=``): YAML and JSON here, other formats from :data:`FORMAT_READERS`, which
+:mod:`modcfg.io` fills when it is imported. Every read keeps the same limits: only regular
+files are read (a named pipe or a device is refused without blocking), at most ``max_bytes +
+1`` bytes of them; data nested deeper than :data:`MAX_NESTING` levels is refused, and YAML
+aliases may repeat at most :data:`MAX_ALIAS_NODES` nodes in all. Every failure is a
+:class:`~modcfg.CatalogError` (a :class:`~modcfg.NeedsError` for needs) naming the file and,
+when known, the line, with a rule named by its id rather than its position.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +24,7 @@ import yaml
 from pydantic import ValidationError
 
 from .._errors import CatalogError, CatalogNotFoundError, NeedsError, did_you_mean
+from .._memory import show_bytes
 from ._catalog import Catalog, catalog_error_from_validation
 from ._needs import Needs
 
@@ -27,6 +38,7 @@ __all__ = [
     "load_needs",
     "read_data",
     "read_file",
+    "read_text",
 ]
 
 Location = tuple[str | int, ...]
@@ -34,7 +46,8 @@ Location = tuple[str | int, ...]
 #: -> Catalog.
 FORMAT_READERS: dict[str, Callable[..., Catalog]] = {}
 _SUFFIX_FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json"}
-#: libyaml's loader when PyYAML was built with it (much faster), else the pure-Python one.
+#: libyaml's safe loader when PyYAML was built with it, else the pure-Python one: both accept
+#: the same documents, and the C one is what makes large catalogs load in reasonable time.
 _YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 #: Files larger than this are refused unless the caller passes a larger ``max_bytes``.
@@ -52,10 +65,6 @@ def bundled_catalogs() -> list[str]:
     return sorted(
         entry.name.rsplit(".", 1)[0] for entry in folder.iterdir() if entry.name.endswith(".yaml")
     )
-
-
-def _size(count: int) -> str:
-    return f"{count / 1024**2:.1f} MiB" if count >= 1024**2 else f"{count} bytes"
 
 
 def read_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
@@ -91,10 +100,25 @@ def read_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
                 return data
         size = max(info.st_size, max_bytes + 1)
     raise CatalogError(
-        f"{name} is {'larger than ' if size == max_bytes + 1 else ''}{_size(size)}, more than "
-        f"the limit of {_size(max_bytes)}; pass max_bytes= to read larger files",
+        f"{name} is {'larger than ' if size == max_bytes + 1 else ''}{show_bytes(size)}, more than "
+        f"the limit of {show_bytes(max_bytes)}; pass max_bytes= to read larger files",
         path=name,
     )
+
+
+def read_text(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """Read a whole UTF-8 text file as :func:`read_file` does; a byte-order mark is skipped, and
+    text that is not UTF-8 raises a :class:`CatalogError` naming the file and line."""
+    data = read_file(path, max_bytes=max_bytes)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise CatalogError(
+            f"the file is not UTF-8 text (byte {exc.start + 1}); save it as UTF-8",
+            path=str(path),
+            line=line,
+        ) from None
 
 
 def _kind(mode: int) -> str:
@@ -218,25 +242,13 @@ def _children(
             yield item, (*where, index)
 
 
-def _decode(data: bytes, name: str) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise CatalogError(
-            f"the file is not UTF-8 text (byte {exc.start + 1}); save it as UTF-8",
-            path=name,
-            line=line,
-        ) from None
-
-
 def read_data(
     path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, kind: str | None = None
 ) -> tuple[Any, dict[Location, int]]:
     """Read YAML or JSON (``kind``, by default from the suffix) into plain data plus a map from
     location path to line number."""
     name = str(path)
-    text = _decode(read_file(path, max_bytes=max_bytes), name)
+    text = read_text(path, max_bytes=max_bytes)
     lines: dict[Location, int] = {}
     if (kind or ("json" if path.suffix.lower() == ".json" else "yaml")) == "json":
         return _read_json(text, name), lines

@@ -1,4 +1,13 @@
-"""A customer's needs in the eight dimensions, and their resolution against a catalog."""
+"""A customer's needs in the eight dimensions, and their resolution against a catalog.
+
+:class:`Needs` is what a customer stated, validated on its own (types, ranges, expression
+syntax) and frozen; it knows no catalog. :meth:`Needs.resolve` checks it against one catalog
+and gives :class:`ResolvedNeeds`, in which every module reference and expression resolves in
+that catalog, the purpose preset is merged in (the customer's own preference weights win),
+the mandatory services offered in the region are added, and ``excluded`` maps every module a
+need rules out on its own (region, delivery date, forbid) to the reason. Every problem is a
+:class:`~modcfg.NeedsError`.
+"""
 
 from __future__ import annotations
 
@@ -132,10 +141,6 @@ class ResolvedNeeds:
     @property
     def budget(self) -> Decimal | None:
         return self.needs.budget
-
-    def allows(self, ref: str) -> bool:
-        """False when a need (region, delivery date, forbid) rules the module out alone."""
-        return ref not in self.excluded
 
 
 def _lead_time(module: Module) -> int:

@@ -1,4 +1,10 @@
-"""Writing catalogs back to the YAML/JSON file format (the inverse of loading)."""
+"""Writing catalogs back to the YAML/JSON file format (the inverse of loading).
+
+:func:`catalog_to_data` gives the file format's plain data, money as strings and defaults left
+out, so loading what :func:`save_catalog` wrote gives back an equal catalog. Numeric attributes
+are written as numbers (a float when they have a fraction, so at most 17 significant digits of
+one survive the round trip).
+"""
 
 from __future__ import annotations
 

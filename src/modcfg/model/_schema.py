@@ -1,4 +1,8 @@
-"""The published JSON Schema of the catalog file format."""
+"""The published JSON Schema of the catalog file format.
+
+It is generated from the models, so the schema and validation cannot drift apart; what the
+schema cannot say (cross-references, expression syntax) is checked only when a catalog loads.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,14 @@
-"""Cross-reference checks of a catalog: every mistake names the rule, the reference and a fix."""
+"""Cross-reference checks of a catalog: every mistake names the rule, the reference and a fix.
+
+:func:`check_catalog` runs once, when a :class:`~modcfg.Catalog` is validated and each field has
+passed its own checks; it raises a :class:`~modcfg.CatalogError` with the location path
+(``where``) of the first problem. Once it has passed, every expression of the catalog is linear
+(one side of ``*`` is a constant) and reads only slots, modules and attributes that exist, no
+name is both a module and an attribute of one slot, and every attribute an expression reads
+holds one kind of value. :func:`module_ref_problem` and :func:`expression_problem` give a
+problem as text (None when there is none), so needs, purposes and rules word theirs the same
+way.
+"""
 
 from __future__ import annotations
 

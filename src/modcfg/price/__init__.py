@@ -1,6 +1,13 @@
-"""Quote computation from a configuration and needs (internal layer)."""
+"""Pricing: a configuration and a customer's needs turned into a :class:`Quote`.
+
+The engines search over integer unit costs in minor units; they turn a budget into a bound on
+that cost with :func:`order_total` and :func:`from_minor_units`, and price what they found
+with :func:`quote`. Every amount here is exact ``Decimal`` arithmetic in a local context sized
+for the catalog; the caller's decimal context is never changed.
+"""
 
 from ._quote import (
+    LineCache,
     Quote,
     QuoteLine,
     from_minor_units,
@@ -8,10 +15,10 @@ from ._quote import (
     order_total,
     preference_score,
     quote,
-    unit_price,
 )
 
 __all__ = [
+    "LineCache",
     "Quote",
     "QuoteLine",
     "from_minor_units",
@@ -19,5 +26,4 @@ __all__ = [
     "order_total",
     "preference_score",
     "quote",
-    "unit_price",
 ]

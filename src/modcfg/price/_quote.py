@@ -1,7 +1,14 @@
 """Quotes: a configuration priced for one customer's needs, line by line, in Decimal.
 
 The rules are those of ``docs/semantics.md``: every line is rounded half-even to the
-currency's minor unit and the total is the exact sum of the lines.
+currency's minor unit and the total is the exact sum of the lines. Lines come in a fixed order
+(modules, conditional price rules, the order-level price rules in catalog order, services,
+payment discount, financing), and every line names its source and reason. With instalments,
+the financing line makes the total exactly the number of instalments times one instalment.
+:func:`order_total` is non-decreasing in the unit price, which is what lets the engines turn a
+budget into a bound on it. All arithmetic runs in a local decimal context of
+``Catalog.decimal_precision`` digits, so amounts are exact at any size a catalog allows and the
+caller's context is left as it was.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from ..model import (
 )
 
 __all__ = [
+    "LineCache",
     "LineKind",
     "Quote",
     "QuoteLine",
@@ -32,7 +40,6 @@ __all__ = [
     "order_total",
     "preference_score",
     "quote",
-    "unit_price",
 ]
 
 LineKind = Literal[
@@ -179,22 +186,6 @@ def _rule_lines(
             QuoteLine(kind, rule.id, rule.describe(), rule.amount, f"price rule '{rule.id}'"),
             rule.amount,
         )
-
-
-def _unit_lines(
-    catalog: Catalog, configuration: Configuration
-) -> Iterator[tuple[QuoteLine, Decimal]]:
-    """Lines 1-2 of a quote for one unit: modules, then conditional price rules."""
-    for slot, module_id, units in configuration.units():
-        yield _unit_line(catalog, slot, module_id, units)
-    if catalog.conditional_price_rules:
-        yield from _rule_lines(catalog, configuration)
-
-
-def unit_price(catalog: Catalog, configuration: Configuration) -> Decimal:
-    """The price of one unit: module prices plus conditional surcharges and discounts."""
-    with decimal.localcontext(_context(catalog)):
-        return sum((amount for _, amount in _unit_lines(catalog, configuration)), Decimal(0))
 
 
 def _order_lines(
