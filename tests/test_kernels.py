@@ -276,9 +276,9 @@ def test_linear_weights_read_off_sums_equal_evaluated_ones(
     """A linear rule's per-value weights, read off sums, differences and constant multiples
     of module references and counts, equal those found by evaluating the rule with one slot
     chosen at a time (the general way, kept for attributes and totals)."""
-    from modcfg.model import parse
     from modcfg.lower import _problem, _tabulate
     from modcfg.lower._problem import _Scope, build_domains
+    from modcfg.model import parse
 
     words = strategies._Vocabulary.of(catalog)
     terms = data.draw(
@@ -309,8 +309,8 @@ def test_rule_masks_hold_where_the_general_grid_holds(
     exactly the combinations where the general evaluation over object grids holds."""
     from hypothesis import assume
 
-    from modcfg.model import parse
     from modcfg.lower._problem import _Scope, build_domains
+    from modcfg.model import parse
 
     expr = parse(data.draw(strategies.conditions(catalog)))
     helper = _Scope(catalog, build_domains(catalog))

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 import modcfg
-import modcfg.io
 import modcfg.engines.decomposition._tree
+import modcfg.io
 from modcfg.model import catalog_from_data
 
 #: A refusal is quick: the estimate comes before any large allocation.

@@ -254,6 +254,16 @@ class Catalog(FrozenModel):
         """The price rules that add an amount per unit when their condition holds."""
         return tuple(rule for rule in self.prices if rule.kind == "conditional")
 
+    def module(self, ref: str) -> Module:
+        """The module of a ``slot.module`` reference (KeyError when there is none).
+
+        >>> import modcfg
+        >>> modcfg.load_catalog("windows").module("frame.pvc").price
+        Decimal('60.00')
+        """
+        slot, module = ref.split(".", 1)
+        return self.slots[slot].modules[module]
+
     def module_refs(self) -> Iterator[str]:
         """Every module as ``slot.module``, in catalog order."""
         for slot in self.slots.values():
