@@ -19,7 +19,8 @@ import pytest
 
 import modcfg
 import modcfg.io
-from modcfg.model._expr import BoolOp, parse
+from modcfg.model._expr import BoolOp
+from modcfg.model._expr_parse import parse
 
 from .limits import memory_ceiling
 

@@ -17,7 +17,8 @@ parse; every problem found on the way is a :class:`~modcfg.CatalogError` (a
 from ._base import to_decimal
 from ._catalog import Cardinality, Catalog, Module, Slot
 from ._configuration import Configuration, ConfigurationView, Quantities
-from ._expr import Expr, evaluate, parse, truthy
+from ._expr import Expr, evaluate, truthy
+from ._expr_parse import parse
 from ._loading import (
     DEFAULT_MAX_BYTES,
     FORMAT_READERS,

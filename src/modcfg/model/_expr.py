@@ -23,8 +23,9 @@ Grammar, loosest binding first::
 Ids may contain hyphens, so write spaces around a minus sign: ``a.x - 2``.
 
 This module holds the nodes, their traversal and the evaluator; parsing (the grammar, the size
-limits and the syntax errors) is in :mod:`._expr_parse` and re-exported here.
+limits and the syntax errors) is in :mod:`._expr_parse`, which builds these nodes.
 
+>>> from ._expr_parse import parse
 >>> parse('glass.thickness_mm >= 6 and not frame.pvc')
 BoolOp(op='and', operands=(Compare(op='>=', left=Ref(slot='glass', name='thickness_mm'), \
 right=Num(value=Decimal('6'))), Not(operand=Ref(slot='frame', name='pvc'))))
@@ -38,17 +39,12 @@ from decimal import Decimal
 from typing import Literal, Protocol
 
 __all__ = [
-    "MAX_EXPRESSION_DEPTH",
-    "MAX_EXPRESSION_LENGTH",
-    "MAX_EXPRESSION_NODES",
     "Arith",
     "BoolOp",
     "Compare",
     "Count",
     "Env",
     "Expr",
-    "ExpressionSyntaxError",
-    "ExpressionTooLarge",
     "InList",
     "Lit",
     "Neg",
@@ -61,7 +57,6 @@ __all__ = [
     "compare",
     "evaluate",
     "number",
-    "parse",
     "refs",
     "same",
     "truthy",
@@ -267,15 +262,3 @@ def evaluate(expr: Expr, env: Env) -> Value:
             a, b = number(evaluate(left, env)), number(evaluate(right, env))
             return a + b if op == "+" else a - b if op == "-" else a * b
     raise TypeError(f"not an expression: {expr!r}")  # pragma: no cover
-
-
-# The parser builds the nodes defined above, so it is imported once they exist (re-exported
-# here: this module is the expression language's public face inside the package).
-from ._expr_parse import (  # noqa: E402
-    MAX_EXPRESSION_DEPTH,
-    MAX_EXPRESSION_LENGTH,
-    MAX_EXPRESSION_NODES,
-    ExpressionSyntaxError,
-    ExpressionTooLarge,
-    parse,
-)

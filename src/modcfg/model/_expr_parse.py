@@ -8,8 +8,7 @@ Invariants: :func:`parse` returns an :data:`~._expr.Expr` or raises
 :class:`ExpressionSyntaxError` (with a 1-based column where known), never anything from lark.
 Texts longer than :data:`MAX_EXPRESSION_LENGTH`, with more than :data:`MAX_EXPRESSION_NODES`
 nodes or nested deeper than :data:`MAX_EXPRESSION_DEPTH`, raise :class:`ExpressionTooLarge`
-before anything recurses over them. Every name here is re-exported by :mod:`._expr`; import
-from there.
+before anything recurses over them.
 """
 
 from __future__ import annotations

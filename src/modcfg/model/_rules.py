@@ -1,9 +1,17 @@
-"""Compatibility rules: requires, excludes, table, and attribute constraints."""
+"""Compatibility rules: requires, excludes, table, and attribute constraints.
+
+Each rule kind is one class with a ``kind`` tag and the key that names it in a catalog file
+(``RULE_KEYS``), and says three things about itself: what it means as one expression of the
+expression language (``expression``, the meaning writers and other tools fall back on), what
+it says in words (``in_words``), and what is wrong with it in a given catalog (``check``, for
+what needs the slots and modules). How the engines lower a kind is not here: see
+:mod:`modcfg.lower`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -16,10 +24,18 @@ from pydantic import (
     model_validator,
 )
 
+from .._errors import CatalogError, did_you_mean
 from ._base import FrozenModel, Id, parse_ref
-from ._expr import BoolOp, Expr, ExpressionSyntaxError, parse
+from ._expr import BoolOp, Count, Expr, Not, Ref
+from ._expr_parse import ExpressionSyntaxError, parse
+from ._validate import expression_problem, module_ref_problem
+
+if TYPE_CHECKING:
+    from ._catalog import Catalog
 
 __all__ = [
+    "RULE_KEYS",
+    "RULE_KINDS",
     "ConstraintRule",
     "ExcludesRule",
     "Expressions",
@@ -31,7 +47,18 @@ __all__ = [
     "parse_expression",
 ]
 
-_RULE_KINDS = ("requires", "excludes", "table", "constraint", "formula")
+#: Where a catalog file's rule entry names its kind: key -> kind (``formula`` is a synonym).
+RULE_KEYS = {
+    "requires": "requires",
+    "excludes": "excludes",
+    "table": "table",
+    "constraint": "constraint",
+    "formula": "constraint",
+}
+#: Every rule kind, in the order the documentation presents them.
+RULE_KINDS = tuple(dict.fromkeys(RULE_KEYS.values()))
+#: Where a rule sits in a catalog (``("rules", 3)``), for errors.
+Where = tuple[str | int, ...]
 
 
 def parse_expression(text: str) -> Expr:
@@ -63,6 +90,16 @@ def _one_or_many(value: Any) -> Any:
     return (value,) if isinstance(value, str) else value
 
 
+def _module_ref(ref: str) -> Ref:
+    slot, module = ref.split(".")
+    return Ref(slot, module)
+
+
+def _fail(problem: str | None, owner: str, where: Where) -> None:
+    if problem:
+        raise CatalogError(f"{owner}: {problem}", where=where)
+
+
 #: Module references ("slot.module"); a single string stands for a one-element list.
 ModuleRefs = Annotated[tuple[str, ...], BeforeValidator(_one_or_many), AfterValidator(_check_refs)]
 #: Expressions of the expression language, each checked to parse.
@@ -78,6 +115,9 @@ Preferences = Annotated[
 
 
 class _RuleBase(FrozenModel):
+    """What every rule kind has: an id, a message, and the three things it says about itself
+    (``expression``, ``in_words``, ``check``); a kind adds its ``kind`` tag and its fields."""
+
     id: Id
     message: str = ""
 
@@ -92,6 +132,16 @@ class _RuleBase(FrozenModel):
 
     def _says(self) -> str:
         return self.id
+
+    @property
+    def owner(self) -> str:
+        """How errors name the rule: ``rule 'pvc-no-triple'``."""
+        return f"rule '{self.id}'"
+
+    def check(self, catalog: Catalog, where: Where) -> None:
+        """Raise :class:`~modcfg.CatalogError` when the rule names something ``catalog`` does
+        not have or can never apply in it (the shape of the rule alone is checked when it is
+        read)."""
 
 
 class _Requires(FrozenModel):
@@ -124,9 +174,56 @@ class RequiresRule(_RuleBase):
     def refs(self) -> tuple[str, ...]:
         return (*self.requires.if_, *self.requires.then)
 
+    @property
+    def expression(self) -> Expr:
+        """``if-modules -> then-modules``: ``frame.oak -> (glass.triple or glass.laminated)``."""
+        premises = [_module_ref(ref) for ref in self.requires.if_]
+        consequences = [_module_ref(ref) for ref in self.requires.then]
+        return BoolOp(
+            "implies",
+            (
+                premises[0] if len(premises) == 1 else BoolOp("and", tuple(premises)),
+                consequences[0] if len(consequences) == 1 else BoolOp("or", tuple(consequences)),
+            ),
+        )
+
     def _says(self) -> str:
         premises = " and ".join(self.requires.if_)
         return f"{premises} requires {' or '.join(self.requires.then)}"
+
+    def check(self, catalog: Catalog, where: Where) -> None:
+        owner = self.owner
+        for ref in self.refs:
+            _fail(module_ref_problem(catalog, ref), owner, where)
+        conditions, consequences = self.requires.if_, self.requires.then
+        circular = set(conditions) & set(consequences)
+        if circular:
+            raise CatalogError(
+                f"{owner} is circular: '{sorted(circular)[0]}' requires itself; remove it from "
+                "'then'",
+                where=where,
+            )
+        single_conditions: dict[str, str] = {}
+        for ref in conditions:
+            slot = ref.split(".")[0]
+            if not catalog.slots[slot].single:
+                continue
+            if slot in single_conditions:
+                raise CatalogError(
+                    f"{owner} can never apply: '{single_conditions[slot]}' and '{ref}' share the "
+                    f"single slot '{slot}'; split it into two rules",
+                    where=where,
+                )
+            single_conditions[slot] = ref
+        then_slots = {ref.split(".")[0] for ref in consequences}
+        for slot, ref in single_conditions.items():
+            if then_slots == {slot}:
+                raise CatalogError(
+                    f"{owner} contradicts itself: '{ref}' requires {', '.join(consequences)} of "
+                    f"the same single slot '{slot}', so '{ref}' could never be chosen; remove "
+                    "the rule or forbid the module explicitly",
+                    where=where,
+                )
 
 
 class ExcludesRule(_RuleBase):
@@ -150,8 +247,25 @@ class ExcludesRule(_RuleBase):
     def refs(self) -> tuple[str, ...]:
         return self.excludes
 
+    @property
+    def expression(self) -> Expr:
+        """``not (frame.pvc and glass.triple)``."""
+        return Not(BoolOp("and", tuple(_module_ref(ref) for ref in self.excludes)))
+
     def _says(self) -> str:
         return f"{', '.join(self.excludes)} are never chosen together"
+
+    def check(self, catalog: Catalog, where: Where) -> None:
+        owner = self.owner
+        for ref in self.refs:
+            _fail(module_ref_problem(catalog, ref), owner, where)
+        slots = {ref.split(".")[0] for ref in self.excludes}
+        if len(slots) == 1 and catalog.slots[next(iter(slots))].single:
+            raise CatalogError(
+                f"{owner} excludes modules of the single slot '{next(iter(slots))}', which can "
+                "never be chosen together anyway; remove the rule or name modules of other slots",
+                where=where,
+            )
 
 
 class _Table(FrozenModel):
@@ -194,9 +308,67 @@ class TableRule(_RuleBase):
     def allow(self) -> bool:
         return self.table.allow is not None
 
+    @property
+    def expression(self) -> Expr:
+        """Some row matches (``allow``) or none does (``deny``); a row matches when every cell
+        does: a module id when the slot holds it, ``"*"`` always, null when the slot is empty.
+        """
+        matches = []
+        for row in self.rows:
+            cells: list[Expr] = [
+                Not(Count(slot)) if value is None else Ref(slot, value)
+                for slot, value in zip(self.table.slots, row, strict=True)
+                if value != "*"
+            ]
+            matches.append(cells[0] if len(cells) == 1 else BoolOp("and", tuple(cells)))
+        matched = BoolOp("or", tuple(matches))
+        return matched if self.allow else Not(matched)
+
     def _says(self) -> str:
         kind = "allowed" if self.allow else "forbidden"
         return f"a table of {len(self.rows)} {kind} combinations of {', '.join(self.table.slots)}"
+
+    def check(self, catalog: Catalog, where: Where) -> None:
+        owner = self.owner
+        for slot_id in self.table.slots:
+            slot = catalog.slots.get(slot_id)
+            if slot is None:
+                raise CatalogError(
+                    f"{owner} names slot '{slot_id}', which does not exist"
+                    f"{did_you_mean(slot_id, catalog.slots)}",
+                    where=where,
+                )
+            if not slot.single:
+                raise CatalogError(
+                    f"{owner} covers slot '{slot_id}', which takes several modules; tables "
+                    "cover single-choice slots (exactly_one or optional); use requires/excludes "
+                    "instead",
+                    where=where,
+                )
+        if self.allow and not self.rows:
+            raise CatalogError(
+                f"{owner} allows no row at all, so no configuration could ever be valid; add "
+                "rows or remove the rule",
+                where=where,
+            )
+        kind = "allow" if self.allow else "deny"
+        for number, row in enumerate(self.rows, start=1):
+            at_row = (*where, "table", kind, number - 1)
+            for slot_id, value in zip(self.table.slots, row, strict=True):
+                slot = catalog.slots[slot_id]
+                if value is None:
+                    if slot.cardinality.min > 0:
+                        raise CatalogError(
+                            f"{owner}, row {number}: null (empty) is not possible for slot "
+                            f"'{slot_id}', which must be filled; use a module id or '*'",
+                            where=where,
+                        )
+                elif value != "*" and value not in slot.modules:
+                    raise CatalogError(
+                        f"{owner}, row {number}: '{value}' is not a module of slot '{slot_id}'"
+                        f"{did_you_mean(value, slot.modules)}",
+                        where=at_row,
+                    )
 
 
 class ConstraintRule(_RuleBase):
@@ -229,14 +401,26 @@ class ConstraintRule(_RuleBase):
         text = self.constraint
         return f"{text} when {self.when}" if self.when is not None else text
 
+    def check(self, catalog: Catalog, where: Where) -> None:
+        _fail(expression_problem(catalog, self.constraint), self.owner, where)
+        if self.when is not None:
+            _fail(expression_problem(catalog, self.when), self.owner, where)
+
 
 def _rule_kind(data: Any) -> str | None:
     if isinstance(data, dict):
-        found = [kind for kind in _RULE_KINDS if kind in data]
-        if len(found) == 1:
-            return "constraint" if found[0] == "formula" else found[0]
-        return None
+        found = [key for key in RULE_KEYS if key in data]
+        return RULE_KEYS[found[0]] if len(found) == 1 else None
     return getattr(data, "kind", None)
+
+
+def _kinds_in_words() -> str:
+    """``'requires', 'excludes', 'table', 'constraint' (or 'formula')``."""
+    named = []
+    for kind in RULE_KINDS:
+        synonyms = [key for key, of in RULE_KEYS.items() if of == kind and key != kind]
+        named.append(f"'{kind}'" + "".join(f" (or '{key}')" for key in synonyms))
+    return ", ".join(named)
 
 
 Rule = Annotated[
@@ -247,9 +431,6 @@ Rule = Annotated[
     Discriminator(
         _rule_kind,
         custom_error_type="rule_kind",
-        custom_error_message=(
-            "a rule needs exactly one of 'requires', 'excludes', 'table', 'constraint' "
-            "(or 'formula')"
-        ),
+        custom_error_message=f"a rule needs exactly one of {_kinds_in_words()}",
     ),
 ]

@@ -17,8 +17,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from .._errors import CatalogError, did_you_mean
-from ._expr import Arith, Count, Expr, Ref, Total, parse, refs, walk
-from ._rules import ConstraintRule, ExcludesRule, RequiresRule, TableRule
+from ._expr import Arith, Count, Expr, Ref, Total, refs, walk
+from ._expr_parse import parse
 
 if TYPE_CHECKING:
     from ._catalog import Catalog
@@ -160,7 +160,7 @@ def check_catalog(catalog: Catalog) -> None:
                 where=where,
             )
         seen[rule.id] = "rule"
-        _check_rule(catalog, rule, where)
+        rule.check(catalog, where)
     for index, price_rule in enumerate(catalog.prices):
         where = ("prices", index)
         if price_rule.id in seen:
@@ -233,102 +233,3 @@ def _fail_expression(catalog: Catalog, text: str, owner: str, where: tuple[str |
     problem = expression_problem(catalog, text)
     if problem:
         raise CatalogError(f"{owner}: {problem}", where=where)
-
-
-def _check_rule(catalog: Catalog, rule: object, where: tuple[str | int, ...]) -> None:
-    owner = f"rule '{getattr(rule, 'id', '?')}'"
-    if isinstance(rule, RequiresRule | ExcludesRule):
-        for ref in rule.refs:
-            _fail_ref(catalog, ref, owner, where)
-    if isinstance(rule, RequiresRule):
-        _check_requires(catalog, rule, owner, where)
-    elif isinstance(rule, ExcludesRule):
-        slots = {ref.split(".")[0] for ref in rule.excludes}
-        if len(slots) == 1 and catalog.slots[next(iter(slots))].single:
-            raise CatalogError(
-                f"{owner} excludes modules of the single slot '{next(iter(slots))}', which can "
-                "never be chosen together anyway; remove the rule or name modules of other slots",
-                where=where,
-            )
-    elif isinstance(rule, TableRule):
-        _check_table(catalog, rule, owner, where)
-    elif isinstance(rule, ConstraintRule):
-        _fail_expression(catalog, rule.constraint, owner, where)
-        if rule.when is not None:
-            _fail_expression(catalog, rule.when, owner, where)
-
-
-def _check_requires(
-    catalog: Catalog, rule: RequiresRule, owner: str, where: tuple[str | int, ...]
-) -> None:
-    conditions, consequences = rule.requires.if_, rule.requires.then
-    circular = set(conditions) & set(consequences)
-    if circular:
-        raise CatalogError(
-            f"{owner} is circular: '{sorted(circular)[0]}' requires itself; remove it from 'then'",
-            where=where,
-        )
-    single_conditions: dict[str, str] = {}
-    for ref in conditions:
-        slot = ref.split(".")[0]
-        if not catalog.slots[slot].single:
-            continue
-        if slot in single_conditions:
-            raise CatalogError(
-                f"{owner} can never apply: '{single_conditions[slot]}' and '{ref}' share the "
-                f"single slot '{slot}'; split it into two rules",
-                where=where,
-            )
-        single_conditions[slot] = ref
-    then_slots = {ref.split(".")[0] for ref in consequences}
-    for slot, ref in single_conditions.items():
-        if then_slots == {slot}:
-            raise CatalogError(
-                f"{owner} contradicts itself: '{ref}' requires {', '.join(consequences)} of "
-                f"the same single slot '{slot}', so '{ref}' could never be chosen; remove the "
-                "rule or forbid the module explicitly",
-                where=where,
-            )
-
-
-def _check_table(
-    catalog: Catalog, rule: TableRule, owner: str, where: tuple[str | int, ...]
-) -> None:
-    for slot_id in rule.table.slots:
-        slot = catalog.slots.get(slot_id)
-        if slot is None:
-            raise CatalogError(
-                f"{owner} names slot '{slot_id}', which does not exist"
-                f"{did_you_mean(slot_id, catalog.slots)}",
-                where=where,
-            )
-        if not slot.single:
-            raise CatalogError(
-                f"{owner} covers slot '{slot_id}', which takes several modules; tables cover "
-                "single-choice slots (exactly_one or optional); use requires/excludes instead",
-                where=where,
-            )
-    if rule.allow and not rule.rows:
-        raise CatalogError(
-            f"{owner} allows no row at all, so no configuration could ever be valid; add rows "
-            "or remove the rule",
-            where=where,
-        )
-    kind = "allow" if rule.allow else "deny"
-    for number, row in enumerate(rule.rows, start=1):
-        at_row = (*where, "table", kind, number - 1)
-        for slot_id, value in zip(rule.table.slots, row, strict=True):
-            slot = catalog.slots[slot_id]
-            if value is None:
-                if slot.cardinality.min > 0:
-                    raise CatalogError(
-                        f"{owner}, row {number}: null (empty) is not possible for slot "
-                        f"'{slot_id}', which must be filled; use a module id or '*'",
-                        where=where,
-                    )
-            elif value != "*" and value not in slot.modules:
-                raise CatalogError(
-                    f"{owner}, row {number}: '{value}' is not a module of slot '{slot_id}'"
-                    f"{did_you_mean(value, slot.modules)}",
-                    where=at_row,
-                )
