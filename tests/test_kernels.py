@@ -202,16 +202,15 @@ def test_linear_rules_tabulate_alike_by_grid_and_by_pruned_enumeration(
     weights: list[list[int]], op: str, bound: int, data: st.DataObject
 ) -> None:
     """Sums over a few slots: the weight grid and the bound-pruned enumeration agree."""
-    from modcfg.lower import _problem
-    from modcfg.lower._problem import Resource
+    from modcfg.lower import Resource, _tabulate
 
     allowed = [
         data.draw(st.lists(st.booleans(), min_size=len(w), max_size=len(w))) for w in weights
     ]
     resource = Resource(tuple(tuple(w) for w in weights), op, bound, "r")
     scope = list(range(len(weights)))
-    by_grid = {tuple(row) for row in _problem._linear_rows(resource, scope, allowed).tolist()}
-    by_search = set(_problem._linear_tuples(resource, scope, allowed))
+    by_grid = {tuple(row) for row in _tabulate._linear_rows(resource, scope, allowed).tolist()}
+    by_search = set(_tabulate._linear_tuples(resource, scope, allowed))
     expected = {
         combo
         for combo in itertools.product(*(range(len(w)) for w in weights))
@@ -276,8 +275,8 @@ def test_linear_weights_read_off_sums_equal_evaluated_ones(
     """A linear rule's per-value weights, read off sums, differences and constant multiples
     of module references and counts, equal those found by evaluating the rule with one slot
     chosen at a time (the general way, kept for attributes and totals)."""
-    from modcfg.lower import _problem, _tabulate
-    from modcfg.lower._problem import _Scope, build_domains
+    from modcfg.lower import _tabulate, build_domains
+    from modcfg.lower._tabulate import _Scope
     from modcfg.model import parse
 
     words = strategies._Vocabulary.of(catalog)
@@ -291,12 +290,12 @@ def test_linear_weights_read_off_sums_equal_evaluated_ones(
         text += f" {sign} {factor}{term}"
     op = data.draw(st.sampled_from(["<=", "<", ">=", ">", "==", "!="]))
     expr = parse(f"{text} {op} {data.draw(st.integers(-5, 5))}")
-    assert _problem._linear(expr)
+    assert _tabulate._linear(expr)
     helper = _Scope(catalog, build_domains(catalog))
-    found = _problem._resource(helper, expr, "r")
+    found = _tabulate._resource(helper, expr, "r")
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setattr(_tabulate, "_linear_terms", lambda *_: None)
-        evaluated = _problem._resource(helper, expr, "r")
+        evaluated = _tabulate._resource(helper, expr, "r")
     assert found == evaluated
 
 
@@ -309,7 +308,8 @@ def test_rule_masks_hold_where_the_general_grid_holds(
     exactly the combinations where the general evaluation over object grids holds."""
     from hypothesis import assume
 
-    from modcfg.lower._problem import _Scope, build_domains
+    from modcfg.lower import build_domains
+    from modcfg.lower._tabulate import _Scope
     from modcfg.model import parse
 
     expr = parse(data.draw(strategies.conditions(catalog)))

@@ -1,10 +1,11 @@
-"""Compile a catalog (and a customer's needs) into a finite-domain problem over slot variables.
+"""The finite-domain problem every engine solves, and the slot domains of a catalog.
 
 Every slot becomes one variable whose domain is the list of its local choices (a module, an
-empty optional slot, or a quantity vector of a multi-select slot). Every rule becomes a
-relation over the variables of its scope (tabulated once), except global linear constraints
-such as ``total(weight_kg) <= 80``, which become *resources*: per-value integer weights whose
-sum is compared with a bound. Prices become integer costs in the currency's minor unit.
+empty optional slot, or a quantity vector of a multi-select slot). Rules become relations over
+the variables of their scope (tabulated once), except global linear constraints such as
+``total(weight_kg) <= 80``, which become *resources*: per-value integer weights whose sum is
+compared with a bound. Prices become integer costs in the currency's minor unit. The lowering
+of rules, price rules and needs into these types is in ``_rules`` and ``_needs``.
 """
 
 from __future__ import annotations
@@ -25,15 +26,13 @@ from ..model import Catalog, Quantities
 from ..model._configuration import Choice
 
 __all__ = [
-    "TABULATION_LIMIT",
+    "DOMAIN_LIMIT",
     "Constraint",
     "Factor",
     "Problem",
     "Resource",
     "SlotDomain",
     "build_domains",
-    "compile_rules",
-    "needs_problem",
 ]
 
 #: Largest number of local choices of one multi-select slot.
@@ -288,25 +287,3 @@ def _units(choice: Choice) -> tuple[tuple[str, int], ...]:
     if isinstance(choice, str):
         return ((choice, 1),)
     return tuple(choice.items())
-
-
-# Lowering rules into constraints and resources lives in ``_tabulate`` (expressions over slot
-# variables, linear comparisons) and ``_lowering`` (rule kinds, needs). Both import the types
-# above, so the names callers and tests reach through this module are re-exported only here,
-# once those are defined (this module is imported first: nothing else imports those two).
-# Patching a name here (``LINEAR_TABLE_SLOTS``, ``_linear_terms``) does not reach the code
-# that uses it: patch it in the module that defines it.
-from ._lowering import (  # noqa: E402
-    LINEAR_TABLE_SLOTS,  # noqa: F401
-    TABULATION_LIMIT,
-    compile_rules,
-    needs_problem,
-)
-from ._tabulate import (  # noqa: E402, F401
-    _linear,
-    _linear_rows,
-    _linear_terms,
-    _linear_tuples,
-    _resource,
-    _Scope,
-)

@@ -1,0 +1,245 @@
+"""One lowering function per rule kind and per price-rule kind, found by kind in a registry.
+
+``RULE_LOWERINGS[rule.kind]`` says what a catalog rule means for the engines, through the
+operations of :class:`~._lowering.Lowering`; ``PRICE_RULE_LOWERINGS[price_rule.kind]`` does the
+same for price rules. :func:`compile_rules` runs them over a catalog, in catalog order. A new
+kind registers its function here with ``@lowers_rule("kind")`` and touches nothing else of
+this package.
+
+- ``requires``, ``excludes`` and ``constraint`` rules say what their expression says (for
+  requires and excludes, a clause over module references);
+- a ``table`` rule is its rows: ``allow`` rows with their wildcards expanded, ``deny`` rows by
+  their complement (tabulated on a grid, never over a wide scope: a clause over a hundred slots
+  is a one-row deny table);
+- a ``conditional`` price rule is a cost factor over the slots its condition reads; ``tiers``
+  and ``frequency`` rules act on the order's subtotal when a quote is made, so they add
+  nothing to the problem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from math import prod
+from typing import Any, TypeVar
+
+import numpy as np
+
+from .._errors import LimitExceeded
+from .._memory import ENTRY_BYTES, check_memory, resolve_memory_limit, show_count
+from ..model import (
+    Catalog,
+    ConstraintRule,
+    ExcludesRule,
+    PriceRule,
+    RequiresRule,
+    TableRule,
+    parse,
+)
+from ._lowering import Lowering
+from ._problem import Problem, SlotDomain, _scaled
+from ._tabulate import _GRID_LIMIT
+
+__all__ = [
+    "PRICE_RULE_LOWERINGS",
+    "RULE_LOWERINGS",
+    "compile_rules",
+    "lowers_price_rule",
+    "lowers_rule",
+]
+
+#: A rule's lowering: what the rule means, added to the problem being built.
+RuleLowering = Callable[[Lowering, Any], None]
+_Lowered = TypeVar("_Lowered", bound=RuleLowering)
+
+#: Rule kind -> its lowering.
+RULE_LOWERINGS: dict[str, RuleLowering] = {}
+#: Price-rule kind -> its lowering.
+PRICE_RULE_LOWERINGS: dict[str, RuleLowering] = {}
+
+
+def lowers_rule(*kinds: str) -> Callable[[_Lowered], _Lowered]:
+    """Register the decorated function as the lowering of rules of these kinds."""
+
+    def register(function: _Lowered) -> _Lowered:
+        for kind in kinds:
+            RULE_LOWERINGS[kind] = function
+        return function
+
+    return register
+
+
+def lowers_price_rule(*kinds: str) -> Callable[[_Lowered], _Lowered]:
+    """Register the decorated function as the lowering of price rules of these kinds."""
+
+    def register(function: _Lowered) -> _Lowered:
+        for kind in kinds:
+            PRICE_RULE_LOWERINGS[kind] = function
+        return function
+
+    return register
+
+
+def compile_rules(
+    catalog: Catalog, domains: tuple[SlotDomain, ...], *, memory_limit: int | None = None
+) -> Problem:
+    """The catalog's rules and price rules as a :class:`Problem` (no needs yet), every table
+    checked against the memory limit (bytes; None: the default) before it is built."""
+    limit = resolve_memory_limit(memory_limit)
+    allowed = [[True] * len(d.choices) for d in domains]
+    problem = Problem(catalog, domains, allowed, memory_limit=limit)
+    if not catalog.rules and not catalog.prices:
+        return problem
+    lowering = Lowering(problem)
+    for rule in catalog.rules:
+        RULE_LOWERINGS[rule.kind](lowering, rule)
+    for price_rule in catalog.prices:
+        PRICE_RULE_LOWERINGS[price_rule.kind](lowering, price_rule)
+    return problem
+
+
+# -- rules ------------------------------------------------------------------------------------
+
+
+@lowers_rule("requires", "excludes", "constraint")
+def _lower_expression(
+    lowering: Lowering, rule: RequiresRule | ExcludesRule | ConstraintRule
+) -> None:
+    lowering.require(rule.expression, rule.id, f"rule '{rule.id}'")
+
+
+@lowers_rule("table")
+def _lower_table(lowering: Lowering, rule: TableRule) -> None:
+    index, domains = lowering.scope.index, lowering.problem.domains
+    scope_slots = rule.table.slots
+    order = sorted(range(len(scope_slots)), key=lambda i: index[scope_slots[i]])
+    scope = tuple(index[scope_slots[i]] for i in order)
+    sizes = [len(domains[var].choices) for var in scope]
+    positions = [
+        {choice: value for value, choice in enumerate(domains[var].choices)} for var in scope
+    ]
+    columns = list(zip(*rule.rows, strict=True)) if rule.rows else [()] * len(order)
+    wild: list[tuple[int | slice, ...]] = []
+    exact: np.ndarray
+    if any("*" in column for column in columns):
+        found: list[list[int]] = []  # rows without wildcards
+        for row in rule.rows:
+            cells = [row[i] for i in order]
+            if "*" in cells:
+                pairs = zip(cells, positions, strict=True)
+                wild.append(tuple(slice(None) if c == "*" else at[c] for c, at in pairs))
+            else:
+                found.append([at[c] for c, at in zip(cells, positions, strict=True)])
+        exact = np.asarray(found, dtype=np.int64).reshape(len(found), len(scope))
+    else:  # the common case: one column at a time
+        exact = np.asarray(
+            [list(map(at.__getitem__, columns[i])) for i, at in zip(order, positions, strict=True)],
+            dtype=np.int64,
+        ).T.reshape(len(rule.rows), len(scope))
+    limit = lowering.problem.memory_limit
+    if rule.allow:
+        rows = _allowed_rows(rule.id, exact, wild, sizes, limit)
+    else:
+        rows = _denied_complement(rule.id, exact, wild, sizes, limit)
+    lowering.allow(scope, rows, rule.id)
+
+
+def _allowed_rows(
+    rule_id: str,
+    exact: np.ndarray,
+    wild: list[tuple[int | slice, ...]],
+    sizes: Sequence[int],
+    limit: int,
+) -> np.ndarray:
+    """The rows written, and every row a wildcard stands for (distinct, sorted)."""
+    width = len(sizes)
+    expanded = sum(_stands_for(where, sizes) for where in wild)
+    check_memory(
+        (len(exact) + expanded) * width * ENTRY_BYTES,
+        limit,
+        f"rule '{rule_id}' (a table over {width} slots whose wildcards stand for "
+        f"{show_count(len(exact) + expanded)} rows)",
+        "replace its wildcards by fewer, narrower rows",
+    )
+    parts = [exact, *(_expanded(where, sizes) for where in wild)]
+    return _distinct_rows(np.concatenate(parts), sizes)
+
+
+def _denied_complement(
+    rule_id: str,
+    exact: np.ndarray,
+    wild: list[tuple[int | slice, ...]],
+    sizes: Sequence[int],
+    limit: int,
+) -> np.ndarray:
+    """Every combination no row matches: one Boolean per combination, then its rows."""
+    width = len(sizes)
+    combinations = prod(sizes)
+    if combinations > _GRID_LIMIT:
+        raise LimitExceeded(
+            f"rule '{rule_id}' (a deny table over {width} slots) allows the rest of their "
+            f"{show_count(combinations)} combinations, more than the {_GRID_LIMIT:,} a deny "
+            "table is tabulated over; write it as the rows it allows, or split it into tables "
+            "over fewer slots",
+            estimate=combinations,
+            limit=_GRID_LIMIT,
+        )
+    check_memory(
+        combinations * (1 + width * ENTRY_BYTES),
+        limit,
+        f"rule '{rule_id}' (a deny table over {width} slots, allowing the rest of their "
+        f"{show_count(combinations)} combinations)",
+        "write it as the rows it allows, or split it into tables over fewer slots",
+    )
+    grid = np.ones(sizes, dtype=bool)
+    for where in wild:
+        grid[where] = False
+    if len(exact):
+        grid[tuple(exact.T)] = False
+    return np.argwhere(grid).astype(np.int64)
+
+
+def _stands_for(where: tuple[int | slice, ...], sizes: Sequence[int]) -> int:
+    """How many rows a table row with wildcards stands for."""
+    return prod(size for cell, size in zip(where, sizes, strict=True) if isinstance(cell, slice))
+
+
+def _expanded(where: tuple[int | slice, ...], sizes: Sequence[int]) -> np.ndarray:
+    """The rows a table row with wildcards (``slice(None)`` cells) stands for."""
+    free = [i for i, cell in enumerate(where) if isinstance(cell, slice)]
+    grid = np.indices([sizes[i] for i in free], dtype=np.int64).reshape(len(free), -1).T
+    rows = np.empty((len(grid), len(where)), dtype=np.int64)
+    for i, cell in enumerate(where):
+        if not isinstance(cell, slice):
+            rows[:, i] = cell
+    rows[:, free] = grid
+    return rows
+
+
+def _distinct_rows(rows: np.ndarray, sizes: Sequence[int]) -> np.ndarray:
+    """The distinct rows of ``rows`` (columns of the given domain sizes), sorted."""
+    if prod(sizes) >= 1 << 62:
+        distinct: np.ndarray = np.unique(rows, axis=0)
+        return distinct
+    codes = np.zeros(len(rows), dtype=np.int64)
+    for column, size in enumerate(sizes):
+        codes *= size
+        codes += rows[:, column]
+    _, first = np.unique(codes, return_index=True)
+    return rows[first]
+
+
+# -- price rules ------------------------------------------------------------------------------
+
+
+@lowers_price_rule("conditional")
+def _lower_conditional(lowering: Lowering, rule: PriceRule) -> None:
+    if rule.amount is None:  # pragma: no cover - validation requires the amount
+        return
+    amount = _scaled(rule.amount, lowering.catalog.decimals)
+    what, fix = f"price rule '{rule.id}'", "give its condition fewer slots"
+    lowering.cost(parse(rule.condition), amount, rule.id, what, fix)
+
+
+@lowers_price_rule("tiers", "frequency")
+def _lower_order_price_rule(lowering: Lowering, rule: PriceRule) -> None:
+    """Tiers and frequency pricing change the order's subtotal, not the unit price."""
