@@ -18,10 +18,10 @@ from functools import cached_property
 from modcfg import Catalog, Needs, Quantities
 from modcfg.model import (
     ConfigurationView,
-    ConstraintRule,
     ExcludesRule,
     RequiresRule,
     ResolvedNeeds,
+    Rule,
     Slot,
     TableRule,
     evaluate,
@@ -279,13 +279,8 @@ class Problem:
             matched.update(itertools.product(*options))
         return frozenset(matched)
 
-    def _table(self, rule: RequiresRule | ExcludesRule | TableRule | ConstraintRule) -> Table:
-        if isinstance(rule, ConstraintRule):
-            expression = rule.expression
-            scope = self._scope(expression)
-            allowed, _ = self._tabulate(rule.id, scope, self._predicate(expression))
-            return Table(rule.id, scope, allowed, self._sizes(rule.id, scope))
-        if isinstance(rule, TableRule) and len(set(rule.table.slots)) == len(rule.table.slots):
+    def _table(self, rule: Rule) -> Table:
+        if isinstance(rule, TableRule):
             scope = tuple(sorted(self.index[slot] for slot in rule.table.slots))
             sizes = self._sizes(rule.id, scope)
             matched = self._rows(rule, scope)
@@ -293,25 +288,28 @@ class Problem:
                 product = itertools.product(*(range(size) for size in sizes))
                 matched = frozenset(row for row in product if row not in matched)
             return Table(rule.id, scope, matched, sizes)
-        clause: tuple[Literal, ...] | None = None
-        if isinstance(rule, RequiresRule):
-            conditions = [_split(ref) for ref in rule.requires.if_]
-            options = [_split(ref) for ref in rule.requires.then]
-            slots = {slot for slot, _ in conditions + options}
-            predicate = _requires(conditions, options)
-            literals = [(s, m, False) for s, m in conditions] + [(s, m, True) for s, m in options]
-            clause = self._clause(literals)
-        elif isinstance(rule, ExcludesRule):
-            together = [_split(ref) for ref in rule.excludes]
-            slots = {slot for slot, _ in together}
-            predicate = _excludes(together)
-            clause = self._clause([(s, m, False) for s, m in together])
-        else:
-            slots = set(rule.table.slots)
-            predicate = _matches(rule.table.slots, rule.rows, allow=rule.allow)
-        scope = tuple(sorted(self.index[slot] for slot in slots))
-        allowed, _ = self._tabulate(rule.id, scope, predicate)
-        return Table(rule.id, scope, allowed, self._sizes(rule.id, scope), clause)
+        if isinstance(rule, RequiresRule | ExcludesRule):  # a clause, for the SAT peers
+            clause: tuple[Literal, ...] | None = None
+            if isinstance(rule, RequiresRule):
+                conditions = [_split(ref) for ref in rule.requires.if_]
+                options = [_split(ref) for ref in rule.requires.then]
+                slots = {slot for slot, _ in conditions + options}
+                predicate = _requires(conditions, options)
+                literals = [(s, m, False) for s, m in conditions]
+                clause = self._clause(literals + [(s, m, True) for s, m in options])
+            else:
+                together = [_split(ref) for ref in rule.excludes]
+                slots = {slot for slot, _ in together}
+                predicate = _excludes(together)
+                clause = self._clause([(s, m, False) for s, m in together])
+            scope = tuple(sorted(self.index[slot] for slot in slots))
+            allowed, _ = self._tabulate(rule.id, scope, predicate)
+            return Table(rule.id, scope, allowed, self._sizes(rule.id, scope), clause)
+        # every other kind: what its expression says
+        expression = rule.expression
+        scope = self._scope(expression)
+        allowed, _ = self._tabulate(rule.id, scope, self._predicate(expression))
+        return Table(rule.id, scope, allowed, self._sizes(rule.id, scope))
 
     def _clause(self, refs: list[tuple[str, str, bool]]) -> tuple[Literal, ...] | None:
         literals: list[Literal] = []

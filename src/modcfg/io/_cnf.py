@@ -1,11 +1,13 @@
 """A catalog as clauses over one Boolean variable per module, for the DIMACS and UVL writers.
 
 Variable ``i`` (1-based, catalog order) is true when module ``i`` is chosen. Slots give
-exactly-one or at-most-one clauses; requires and excludes rules give one clause each; a table
-gives a clause per dead end of the trie of its rows; a formula is lowered to Boolean variables and
-linear comparisons over them (``a.x + b.x == p.x``), then expanded variable by variable (Shannon
-expansion with three-valued evaluation, so a branch stops as soon as the formula is decided) and
-the clauses are simplified by subsumption and self-subsuming resolution.
+exactly-one or at-most-one clauses; a table gives a clause per dead end of the trie of its rows;
+every other rule is encoded from its expression (``Rule.expression``, whatever its kind): lowered
+to Boolean variables and linear comparisons over them (``a.x + b.x == p.x``), then expanded
+variable by variable (Shannon expansion with three-valued evaluation, so a branch stops as soon
+as the formula is decided) and the clauses are simplified by subsumption and self-subsuming
+resolution; an expression that reads attributes is tabulated over its slots instead. A requires
+or excludes rule comes out as its one clause.
 
 Numeric attributes, ``total()`` and multi-select quantities have no Boolean counterpart: they
 raise :class:`Unsupported`, which the writers turn into a :class:`~modcfg.CatalogError` naming
@@ -47,12 +49,13 @@ from ..model._expr import (
     refs,
     truthy,
 )
-from ..model._rules import ConstraintRule, ExcludesRule, RequiresRule, Rule, TableRule
+from ..model._rules import Rule, TableRule
 from ._boolean import (
     And,
     Clause,
     Const,
     Node,
+    Or,
     Unsupported,
     Var,
     conjunction,
@@ -109,23 +112,23 @@ class Encoder:
             raise Unsupported("it is too large to turn into clauses") from None
 
     def _rule_clauses(self, rule: Rule) -> list[Clause]:
-        if isinstance(rule, RequiresRule):
-            conditions = [-self.variables[ref] for ref in rule.requires.if_]
-            return [(*conditions, *(self.variables[ref] for ref in rule.requires.then))]
-        if isinstance(rule, ExcludesRule):
-            return [tuple(-self.variables[ref] for ref in rule.excludes)]
-        if isinstance(rule, TableRule):
+        if isinstance(rule, TableRule):  # its rows, as a trie, give fewer clauses
             return list(self._table_clauses(rule))
-        if isinstance(rule, ConstraintRule):
-            try:
-                return self._node_clauses(self.lower(rule.expression))
-            except Unsupported as exc:
-                return self._tabulated(rule.expression, exc)
-        raise Unsupported(f"rules of kind {type(rule).__name__} cannot be encoded")
+        return self.expression_clauses(rule.expression)
+
+    def expression_clauses(self, expr: Expr) -> list[Clause]:
+        """The clauses of an expression: as a Boolean formula, else tabulated over its slots."""
+        try:
+            return self._node_clauses(self.lower(expr))
+        except Unsupported as exc:
+            return self._tabulated(expr, exc)
 
     def _node_clauses(self, node: Node) -> list[Clause]:
         if isinstance(node, And):
             return simplify([c for operand in node.operands for c in self._node_clauses(operand)])
+        written = _written_clause(node)
+        if written is not None:
+            return written
         return simplify(expand(node))
 
     def _tabulated(self, expr: Expr, reason: Unsupported) -> list[Clause]:
@@ -309,6 +312,23 @@ class Encoder:
                 )
                 return {var: coef * factor for var, coef in terms.items()}, constant * factor
         raise Unsupported(f"'{_show(expr)}' reads attributes or text, which clauses cannot express")
+
+
+def _written_clause(node: Node) -> list[Clause] | None:
+    """A formula that is already one clause (``not a or b``, a requires or excludes rule), with
+    its literals in the order written; None for any other formula."""
+    if isinstance(node, Var):
+        return [(node.index if node.positive else -node.index,)]
+    if not isinstance(node, Or) or not all(isinstance(part, Var) for part in node.operands):
+        return None
+    literals = dict.fromkeys(
+        part.index if part.positive else -part.index
+        for part in node.operands
+        if isinstance(part, Var)
+    )
+    if any(-literal in literals for literal in literals):
+        return []  # always true
+    return [tuple(literals)]
 
 
 def _show(expr: Expr) -> str:

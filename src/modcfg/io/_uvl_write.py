@@ -10,9 +10,11 @@ named after the catalog) with
 - a multi-select slot (every module at most once) as a mandatory abstract feature with a group
   cardinality ``[min..max]`` over its modules.
 
-Rules become constraints: requires, excludes and propositional formulas directly (``=>``, ``!``,
-``&``, ``|``), tables and arithmetic over modules as clauses. Module attributes become feature
-attributes. Rules over numeric attributes raise :class:`~modcfg.CatalogError` naming the rule.
+Rules become constraints: a rule whose expression (``Rule.expression``, whatever its kind) is
+propositional over modules is written as that formula (``=>``, ``!``, ``&``, ``|``); tables,
+and rules with arithmetic over modules, as the clauses of :class:`~._cnf.Encoder`. Module
+attributes become feature attributes. Rules over numeric attributes raise
+:class:`~modcfg.CatalogError` naming the rule.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from pathlib import Path
 
 from .._errors import CatalogError
 from ..model import Catalog, Module, Slot
-from ..model._expr import BoolOp, Expr, Lit, Not, Ref
-from ..model._rules import ConstraintRule, ExcludesRule, RequiresRule, Rule
+from ..model._expr import BoolOp, Expr, Not, Ref
+from ..model._rules import Rule, TableRule
 from ._cnf import Clause, Encoder, Unsupported
 
 __all__ = ["uvl_text", "write_uvl"]
@@ -180,15 +182,8 @@ class _Writer:
         return result
 
     def rule(self, rule: Rule) -> list[str]:
-        if isinstance(rule, RequiresRule):
-            condition = " & ".join(self.literal(ref) for ref in rule.requires.if_)
-            consequence = " | ".join(self.literal(ref) for ref in rule.requires.then)
-            condition = _group(condition, rule.requires.if_)
-            return [f"{condition} => {_group(consequence, rule.requires.then)}"]
-        if isinstance(rule, ExcludesRule):
-            return ["!(" + " & ".join(self.literal(ref) for ref in rule.excludes) + ")"]
-        if isinstance(rule, ConstraintRule):
-            formula = self.formula(rule.expression)
+        if not isinstance(rule, TableRule):  # (a table's rows read better as clauses)
+            formula = self.formula(rule.expression, outermost=True)
             if formula is not None:
                 return [formula]
         return [self.clause(clause) for clause in self.encoder.rule_clauses(rule)]
@@ -196,22 +191,22 @@ class _Writer:
     def literal(self, ref: str) -> str:
         return _quote(self.names[ref])
 
-    def formula(self, expr: Expr) -> str | None:
-        """A propositional expression in UVL syntax; None when it needs clauses."""
+    def formula(self, expr: Expr, *, outermost: bool = False) -> str | None:
+        """A propositional expression in UVL syntax (in parentheses unless ``outermost``);
+        None when it needs clauses."""
         match expr:
             case Ref(slot, name) if name in self.catalog.slots[slot].modules:
                 return self.literal(f"{slot}.{name}")
             case Not(operand):
                 inner = self.formula(operand)
                 return None if inner is None else f"!{inner}"
-            case BoolOp(op, operands):
+            case BoolOp(op, operands) if operands:
                 parts = [self.formula(operand) for operand in operands]
                 if any(part is None for part in parts):
                     return None
                 symbol = {"and": " & ", "or": " | ", "implies": " => "}[op]
-                return "(" + symbol.join(part for part in parts if part is not None) + ")"
-            case Lit():
-                return None
+                joined = symbol.join(part for part in parts if part is not None)
+                return joined if outermost or len(parts) == 1 else f"({joined})"
         return None
 
     def clause(self, clause: Clause) -> str:
@@ -222,10 +217,6 @@ class _Writer:
             ("" if literal > 0 else "!") + self.literal(names[abs(literal) - 1])
             for literal in clause
         )
-
-
-def _group(text: str, items: tuple[str, ...]) -> str:
-    return f"({text})" if len(items) > 1 else text
 
 
 def _value(value: object) -> str | None:
