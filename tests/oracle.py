@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from typing import Any
 
 import modcfg
 from modcfg.model import (
@@ -38,9 +39,11 @@ from modcfg.model import (
 )
 
 __all__ = [
+    "RULE_CHECKS",
     "Line",
     "all_configurations",
     "cheapest",
+    "chosen_modules",
     "count",
     "is_valid",
     "preference_score",
@@ -48,6 +51,7 @@ __all__ = [
     "quote_total",
     "ranked",
     "resolve",
+    "rule_holds",
     "slot_choices",
     "top_k_keys",
     "valid_configurations",
@@ -104,7 +108,7 @@ def _units(choice: object) -> dict[str, int]:
     raise TypeError(f"not a slot choice: {choice!r}")
 
 
-def _chosen(configuration: Mapping[str, object]) -> dict[str, int]:
+def chosen_modules(configuration: Mapping[str, object]) -> dict[str, int]:
     """``slot.module`` -> quantity of every chosen module."""
     return {
         f"{slot}.{module}": quantity
@@ -139,31 +143,55 @@ def _holds(text: str, view: ConfigurationView) -> bool:
     return truthy(evaluate(parse(text), view))
 
 
-def _rule_holds(
-    rule: object,
+# Each rule kind: whether a configuration keeps a rule of that kind, given the configuration,
+# its chosen modules (``slot.module`` -> quantity) and a view for expressions.
+
+
+def _requires_holds(rule: RequiresRule, _: object, chosen: dict[str, int], __: object) -> bool:
+    premises = all(ref in chosen for ref in rule.requires.if_)
+    return not premises or any(ref in chosen for ref in rule.requires.then)
+
+
+def _excludes_holds(rule: ExcludesRule, _: object, chosen: dict[str, int], __: object) -> bool:
+    return not all(ref in chosen for ref in rule.excludes)
+
+
+def _table_holds(
+    rule: TableRule, configuration: Mapping[str, object], _: object, __: object
+) -> bool:
+    matched = any(
+        all(
+            value == "*" or value == configuration[slot]
+            for slot, value in zip(rule.table.slots, row, strict=True)
+        )
+        for row in rule.rows
+    )
+    return matched if rule.allow else not matched
+
+
+def _constraint_holds(rule: ConstraintRule, _: object, __: object, view: ConfigurationView) -> bool:
+    return (rule.when is not None and not _holds(rule.when, view)) or _holds(rule.constraint, view)
+
+
+_Check = Callable[[Any, Mapping[str, object], dict[str, int], ConfigurationView], bool]
+#: Rule kind -> (cost, its check); cheap kinds are checked first (the order does not change
+#: the verdict).
+RULE_CHECKS: dict[str, tuple[int, _Check]] = {
+    "requires": (0, _requires_holds),
+    "excludes": (0, _excludes_holds),
+    "table": (1, _table_holds),
+    "constraint": (2, _constraint_holds),
+}
+
+
+def rule_holds(
+    rule: modcfg.model.Rule,
     configuration: Mapping[str, object],
     chosen: dict[str, int],
     view: ConfigurationView,
 ) -> bool:
-    if isinstance(rule, RequiresRule):
-        premises = all(ref in chosen for ref in rule.requires.if_)
-        return not premises or any(ref in chosen for ref in rule.requires.then)
-    if isinstance(rule, ExcludesRule):
-        return not all(ref in chosen for ref in rule.excludes)
-    if isinstance(rule, TableRule):
-        matched = any(
-            all(
-                value == "*" or value == configuration[slot]
-                for slot, value in zip(rule.table.slots, row, strict=True)
-            )
-            for row in rule.rows
-        )
-        return matched if rule.allow else not matched
-    if isinstance(rule, ConstraintRule):
-        return (rule.when is not None and not _holds(rule.when, view)) or _holds(
-            rule.constraint, view
-        )
-    raise TypeError(f"unknown rule {rule!r}")
+    """Whether ``configuration`` (with its ``chosen`` modules) keeps ``rule``."""
+    return RULE_CHECKS[rule.kind][1](rule, configuration, chosen, view)
 
 
 def resolve(catalog: modcfg.Catalog, needs: modcfg.Needs | None) -> ResolvedNeeds:
@@ -202,9 +230,7 @@ class _Judge:
     def __init__(self, catalog: modcfg.Catalog, resolved: ResolvedNeeds | None) -> None:
         self.catalog = catalog
         self.resolved = resolved
-        cost = {RequiresRule: 0, ExcludesRule: 0, TableRule: 1, ConstraintRule: 2}
-        # Cheap kinds first; the order does not change the verdict.
-        self.rules = sorted(catalog.rules, key=lambda rule: cost[type(rule)])
+        self.rules = sorted(catalog.rules, key=lambda rule: RULE_CHECKS[rule.kind][0])
         self.unavailable = frozenset() if resolved is None else _unavailable(catalog, resolved)
         self.quoted = resolved if resolved is not None else resolve(catalog, None)
         self.minor = Decimal(1).scaleb(-catalog.decimals)
@@ -220,7 +246,7 @@ class _Judge:
         self, configuration: Mapping[str, object], chosen: dict[str, int]
     ) -> bool:
         view = ConfigurationView(self.catalog, configuration)
-        if not all(_rule_holds(rule, configuration, chosen, view) for rule in self.rules):
+        if not all(rule_holds(rule, configuration, chosen, view) for rule in self.rules):
             return False
         resolved = self.resolved
         if resolved is None:
@@ -326,7 +352,7 @@ def is_valid(
     """True when ``configuration`` is well formed, keeps every rule and meets the needs."""
     if not _well_formed(catalog, configuration):
         return False
-    return _Judge(catalog, resolved_needs).keeps(configuration, _chosen(configuration))
+    return _Judge(catalog, resolved_needs).keeps(configuration, chosen_modules(configuration))
 
 
 # -- quotes ---------------------------------------------------------------------------------
@@ -338,7 +364,7 @@ def quote_lines(
     resolved: ResolvedNeeds | None = None,
 ) -> list[Line]:
     """The quote's lines, by the six steps of docs/semantics.md (``None``: no needs)."""
-    return _Judge(catalog, resolved).lines(configuration, _chosen(configuration))
+    return _Judge(catalog, resolved).lines(configuration, chosen_modules(configuration))
 
 
 def quote_total(
@@ -347,7 +373,7 @@ def quote_total(
     resolved: ResolvedNeeds | None = None,
 ) -> Decimal:
     """The exact sum of the quote's lines."""
-    return _Judge(catalog, resolved).total(configuration, _chosen(configuration))
+    return _Judge(catalog, resolved).total(configuration, chosen_modules(configuration))
 
 
 def preference_score(

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from math import prod
@@ -39,6 +40,7 @@ __all__ = [
     "FREQUENCIES",
     "MAX_CONFIGURATIONS",
     "REGIONS",
+    "RULE_MAKERS",
     "TODAY",
     "Case",
     "cases",
@@ -340,7 +342,17 @@ def _constraint(draw: st.DrawFn, words: _Vocabulary) -> dict[str, Any]:
     return rule
 
 
-_RULE_MAKERS = (_requires, _excludes, _table, _constraint)
+#: Rule kind -> how to draw a rule of that kind (None when the catalog cannot have one).
+RULE_MAKERS: dict[str, Callable[[st.DrawFn, _Vocabulary], dict[str, Any] | None]] = {
+    "requires": _requires,
+    "excludes": _excludes,
+    "table": _table,
+    "constraint": _constraint,
+}
+
+
+def _makers(rule_kinds: Sequence[str] | None) -> list[Callable[..., dict[str, Any] | None]]:
+    return [RULE_MAKERS[kind] for kind in rule_kinds or RULE_MAKERS]
 
 
 # -- catalogs -------------------------------------------------------------------------------
@@ -524,14 +536,19 @@ def _purposes(draw: st.DrawFn, words: _Vocabulary) -> dict[str, Any]:
 
 @st.composite
 def catalog_data(
-    draw: st.DrawFn, max_configurations: int = MAX_CONFIGURATIONS, *, independent: bool = False
+    draw: st.DrawFn,
+    max_configurations: int = MAX_CONFIGURATIONS,
+    *,
+    independent: bool = False,
+    rule_kinds: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """A random small catalog as plain data (``catalog_from_data`` validates it).
 
     Every rule kind, all three price-rule forms, services and payment terms appear.
     ``max_configurations`` (at least 3) bounds the configurations before rules.
     ``independent``: no rule and no conditional price rule, so nothing ties the slots (order
-    price rules, services, payment terms and purposes still appear).
+    price rules, services, payment terms and purposes still appear). ``rule_kinds``: draw
+    rules of these kinds only (default: every kind of ``RULE_MAKERS``).
     """
     currency, decimals = _pick(draw, CURRENCIES)
     data: dict[str, Any] = {
@@ -541,9 +558,10 @@ def catalog_data(
     }
     # Rules and expressions are drawn against the validated slots.
     words = _Vocabulary.of(catalog_from_data(data))
+    makers = _makers(rule_kinds)
     rules = []
     for _ in range(0 if independent else draw(st.integers(0, 4))):
-        rule = _pick(draw, _RULE_MAKERS)(draw, words)
+        rule = _pick(draw, makers)(draw, words)
         if rule is not None:
             if _chance(draw, 1, 4):
                 rule["message"] = "A rule"
@@ -564,10 +582,14 @@ def catalog_data(
 
 
 def catalogs(
-    max_configurations: int = MAX_CONFIGURATIONS, *, independent: bool = False
+    max_configurations: int = MAX_CONFIGURATIONS,
+    *,
+    independent: bool = False,
+    rule_kinds: Sequence[str] | None = None,
 ) -> st.SearchStrategy[modcfg.Catalog]:
-    """A random small catalog, validated."""
-    return catalog_data(max_configurations, independent=independent).map(catalog_from_data)
+    """A random small catalog, validated (the options of :func:`catalog_data`)."""
+    drawn = catalog_data(max_configurations, independent=independent, rule_kinds=rule_kinds)
+    return drawn.map(catalog_from_data)
 
 
 @st.composite
@@ -584,8 +606,9 @@ def contradictory_catalog_data(
     data = draw(catalog_data(max_configurations))
     words = _Vocabulary.of(catalog_from_data(data))
     rules = list(data.get("rules", []))
+    makers = _makers(None)
     while len(rules) < max_rules and oracle.count(catalog_from_data({**data, "rules": rules})):
-        rule = _pick(draw, _RULE_MAKERS)(draw, words)
+        rule = _pick(draw, makers)(draw, words)
         if rule is not None:
             if _chance(draw, 1, 2):
                 rule["message"] = f"Message of rule {len(rules)}"
@@ -679,10 +702,14 @@ class Case:
 
 @st.composite
 def cases(
-    draw: st.DrawFn, max_configurations: int = MAX_CONFIGURATIONS, *, independent: bool = False
+    draw: st.DrawFn,
+    max_configurations: int = MAX_CONFIGURATIONS,
+    *,
+    independent: bool = False,
+    rule_kinds: Sequence[str] | None = None,
 ) -> Case:
     """A random catalog and, three times in four, one customer's needs for it
-    (``independent``: see :func:`catalog_data`)."""
-    data = draw(catalog_data(max_configurations, independent=independent))
+    (``independent``, ``rule_kinds``: see :func:`catalog_data`)."""
+    data = draw(catalog_data(max_configurations, independent=independent, rule_kinds=rule_kinds))
     catalog = catalog_from_data(data)
     return Case(data, catalog, None if _chance(draw, 1, 4) else _needs(draw, catalog))

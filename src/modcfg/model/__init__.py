@@ -30,14 +30,16 @@ from ._loading import (
     read_text,
 )
 from ._needs import Needs, ResolvedNeeds
-from ._pricing import PaymentTerm, PriceRule, Purpose, Service, Tier
-from ._rules import ConstraintRule, ExcludesRule, RequiresRule, Rule, TableRule
+from ._pricing import PRICE_RULE_KINDS, PaymentTerm, PriceRule, Purpose, Service, Tier
+from ._rules import RULE_KINDS, ConstraintRule, ExcludesRule, RequiresRule, Rule, TableRule
 from ._saving import catalog_to_data, save_catalog
 from ._schema import catalog_schema
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "FORMAT_READERS",
+    "PRICE_RULE_KINDS",
+    "RULE_KINDS",
     "Cardinality",
     "Catalog",
     "Configuration",

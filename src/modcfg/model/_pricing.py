@@ -12,6 +12,7 @@ from ._rules import Expressions, ModuleRefs, Preferences, parse_expression
 
 __all__ = [
     "FREQUENCIES",
+    "PRICE_RULE_KINDS",
     "SERVICE_KINDS",
     "Frequency",
     "PaymentTerm",
@@ -27,6 +28,9 @@ ServiceKind = Literal[
     "delivery", "installation", "repair", "calibration", "training", "financing", "other"
 ]
 SERVICE_KINDS: tuple[str, ...] = ServiceKind.__args__  # type: ignore[attr-defined]
+PriceRuleKind = Literal["conditional", "tiers", "frequency"]
+#: Every price-rule kind (the three forms of :class:`PriceRule`).
+PRICE_RULE_KINDS: tuple[PriceRuleKind, ...] = ("conditional", "tiers", "frequency")
 
 
 class Tier(FrozenModel):
@@ -98,7 +102,7 @@ class PriceRule(FrozenModel):
         return self
 
     @property
-    def kind(self) -> Literal["conditional", "tiers", "frequency"]:
+    def kind(self) -> PriceRuleKind:
         if self.tiers is not None:
             return "tiers"
         if self.frequency is not None:
