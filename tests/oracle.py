@@ -27,6 +27,7 @@ from typing import Any
 
 import modcfg
 from modcfg.model import (
+    AtMostOneOfRule,
     ConfigurationView,
     ConstraintRule,
     ExcludesRule,
@@ -173,6 +174,12 @@ def _constraint_holds(rule: ConstraintRule, _: object, __: object, view: Configu
     return (rule.when is not None and not _holds(rule.when, view)) or _holds(rule.constraint, view)
 
 
+def _at_most_one_of_holds(
+    rule: AtMostOneOfRule, _: object, chosen: dict[str, int], __: object
+) -> bool:
+    return sum(ref in chosen for ref in rule.at_most_one_of) <= 1
+
+
 _Check = Callable[[Any, Mapping[str, object], dict[str, int], ConfigurationView], bool]
 #: Rule kind -> (cost, its check); cheap kinds are checked first (the order does not change
 #: the verdict).
@@ -181,6 +188,7 @@ RULE_CHECKS: dict[str, tuple[int, _Check]] = {
     "excludes": (0, _excludes_holds),
     "table": (1, _table_holds),
     "constraint": (2, _constraint_holds),
+    "at_most_one_of": (0, _at_most_one_of_holds),
 }
 
 

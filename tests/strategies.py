@@ -342,12 +342,19 @@ def _constraint(draw: st.DrawFn, words: _Vocabulary) -> dict[str, Any]:
     return rule
 
 
+def _at_most_one_of(draw: st.DrawFn, words: _Vocabulary) -> dict[str, Any] | None:
+    if len(words.refs) < 2:
+        return None
+    return {"at_most_one_of": _some(draw, words.refs, 4, min_size=2)}
+
+
 #: Rule kind -> how to draw a rule of that kind (None when the catalog cannot have one).
 RULE_MAKERS: dict[str, Callable[[st.DrawFn, _Vocabulary], dict[str, Any] | None]] = {
     "requires": _requires,
     "excludes": _excludes,
     "table": _table,
     "constraint": _constraint,
+    "at_most_one_of": _at_most_one_of,
 }
 
 

@@ -78,6 +78,20 @@ def test_requires_inside_a_multi_select_slot() -> None:
     assert choices == {Quantities({}), Quantities({"b": 1}), Quantities({"a": 1, "b": 1})}
 
 
+def test_at_most_one_of_counts_any_quantity_as_chosen() -> None:
+    slots = {
+        "frame": {"cardinality": "optional", "modules": {"oak": {}, "pvc": {}}},
+        "extras": {
+            "cardinality": {"min": 0, "max": 2},
+            "modules": {"vent": {"max_quantity": 2}, "lock": {}},
+        },
+    }
+    rule = {"id": "one", "at_most_one_of": ["frame.oak", "extras.vent", "extras.lock"]}
+    assert oracle.count(make(slots)) == 3 * 5
+    # no oak: any extras but vent with lock (4); oak: no extras (1)
+    assert oracle.count(make(slots, rules=[rule])) == 2 * 4 + 1
+
+
 def test_multi_select_slot_takes_quantity_vectors() -> None:
     slots = {
         "extras": {

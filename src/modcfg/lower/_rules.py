@@ -8,6 +8,8 @@ this package.
 
 - ``requires``, ``excludes`` and ``constraint`` rules say what their expression says (for
   requires and excludes, a clause over module references);
+- an ``at_most_one_of`` rule is one relation per pair of the slots it names (no modules of
+  both chosen) and one per slot naming several of its modules, never a table over them all;
 - a ``table`` rule is its rows: ``allow`` rows with their wildcards expanded, ``deny`` rows by
   their complement (tabulated on a grid, never over a wide scope: a clause over a hundred slots
   is a one-row deny table);
@@ -19,6 +21,7 @@ this package.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import combinations
 from math import prod
 from typing import Any, TypeVar
 
@@ -27,6 +30,7 @@ import numpy as np
 from .._errors import LimitExceeded
 from .._memory import ENTRY_BYTES, check_memory, resolve_memory_limit, show_count
 from ..model import (
+    AtMostOneOfRule,
     Catalog,
     ConstraintRule,
     ExcludesRule,
@@ -35,6 +39,7 @@ from ..model import (
     TableRule,
     parse,
 )
+from ..model._expr import BoolOp, Expr, Not, Ref
 from ._lowering import Lowering
 from ._problem import Problem, SlotDomain, _scaled
 from ._tabulate import _GRID_LIMIT
@@ -105,6 +110,22 @@ def _lower_expression(
     lowering: Lowering, rule: RequiresRule | ExcludesRule | ConstraintRule
 ) -> None:
     lowering.require(rule.expression, rule.id, f"rule '{rule.id}'")
+
+
+@lowers_rule("at_most_one_of")
+def _lower_at_most_one_of(lowering: Lowering, rule: AtMostOneOfRule) -> None:
+    what = f"rule '{rule.id}'"
+    by_slot: dict[str, list[Expr]] = {}
+    for ref in rule.at_most_one_of:
+        slot, module = ref.split(".")
+        by_slot.setdefault(slot, []).append(Ref(slot, module))
+    for refs in by_slot.values():
+        if len(refs) > 1:  # (a multi-select slot may take several of them)
+            pairs = [Not(BoolOp("and", pair)) for pair in combinations(refs, 2)]
+            lowering.require(BoolOp("and", tuple(pairs)), rule.id, what)
+    for first, second in combinations(by_slot.values(), 2):
+        either = [BoolOp("or", tuple(first)), BoolOp("or", tuple(second))]
+        lowering.require(Not(BoolOp("and", tuple(either))), rule.id, what)
 
 
 @lowers_rule("table")

@@ -31,7 +31,15 @@ from ._loading import (
 )
 from ._needs import Needs, ResolvedNeeds
 from ._pricing import PRICE_RULE_KINDS, PaymentTerm, PriceRule, Purpose, Service, Tier
-from ._rules import RULE_KINDS, ConstraintRule, ExcludesRule, RequiresRule, Rule, TableRule
+from ._rules import (
+    RULE_KINDS,
+    AtMostOneOfRule,
+    ConstraintRule,
+    ExcludesRule,
+    RequiresRule,
+    Rule,
+    TableRule,
+)
 from ._saving import catalog_to_data, save_catalog
 from ._schema import catalog_schema
 
@@ -40,6 +48,7 @@ __all__ = [
     "FORMAT_READERS",
     "PRICE_RULE_KINDS",
     "RULE_KINDS",
+    "AtMostOneOfRule",
     "Cardinality",
     "Catalog",
     "Configuration",

@@ -11,6 +11,7 @@ what needs the slots and modules). How the engines lower a kind is not here: see
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import combinations
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "RULE_KEYS",
     "RULE_KINDS",
+    "AtMostOneOfRule",
     "ConstraintRule",
     "ExcludesRule",
     "Expressions",
@@ -54,6 +56,7 @@ RULE_KEYS = {
     "table": "table",
     "constraint": "constraint",
     "formula": "constraint",
+    "at_most_one_of": "at_most_one_of",
 }
 #: Every rule kind, in the order the documentation presents them.
 RULE_KINDS = tuple(dict.fromkeys(RULE_KEYS.values()))
@@ -407,6 +410,37 @@ class ConstraintRule(_RuleBase):
             _fail(expression_problem(catalog, self.when), self.owner, where)
 
 
+class AtMostOneOfRule(_RuleBase):
+    """At most one of the listed modules is chosen (a module of a multi-select slot counts
+    when some quantity of it is): ``at_most_one_of: [frame.oak, glass.triple, hardware.vent]``.
+    """
+
+    kind: Literal["at_most_one_of"] = "at_most_one_of"
+    at_most_one_of: tuple[str, ...] = Field(min_length=2)
+
+    @field_validator("at_most_one_of")
+    @classmethod
+    def _refs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for ref in value:
+            _check_ref(ref)
+        if len(set(value)) != len(value):
+            raise ValueError(f"lists a module twice ({', '.join(value)}); name each module once")
+        return value
+
+    @property
+    def expression(self) -> Expr:
+        """No two of them together: ``not (a and b) and not (a and c) and not (b and c)``."""
+        refs = [_module_ref(ref) for ref in self.at_most_one_of]
+        return BoolOp("and", tuple(Not(BoolOp("and", pair)) for pair in combinations(refs, 2)))
+
+    def _says(self) -> str:
+        return f"at most one of {', '.join(self.at_most_one_of)} is chosen"
+
+    def check(self, catalog: Catalog, where: Where) -> None:
+        for ref in self.at_most_one_of:
+            _fail(module_ref_problem(catalog, ref), self.owner, where)
+
+
 def _rule_kind(data: Any) -> str | None:
     if isinstance(data, dict):
         found = [key for key in RULE_KEYS if key in data]
@@ -427,7 +461,8 @@ Rule = Annotated[
     Annotated[RequiresRule, Tag("requires")]
     | Annotated[ExcludesRule, Tag("excludes")]
     | Annotated[TableRule, Tag("table")]
-    | Annotated[ConstraintRule, Tag("constraint")],
+    | Annotated[ConstraintRule, Tag("constraint")]
+    | Annotated[AtMostOneOfRule, Tag("at_most_one_of")],
     Discriminator(
         _rule_kind,
         custom_error_type="rule_kind",
