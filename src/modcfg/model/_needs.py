@@ -21,8 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .._errors import NeedsError, did_you_mean
 from ._base import Money
+from ._fields import Expressions, ModuleRefs, Preferences
 from ._pricing import Frequency, PaymentTerm, Service
-from ._rules import Expressions, ModuleRefs, Preferences
 from ._validate import expression_problem, module_ref_problem
 
 if TYPE_CHECKING:

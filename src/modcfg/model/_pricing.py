@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from ._base import FrozenModel, Id, Money, Percent, parse_ref, to_decimal
-from ._rules import Expressions, ModuleRefs, Preferences, parse_expression
+from ._fields import Expressions, ModuleRefs, Preferences, parse_expression
 
 __all__ = [
     "FREQUENCIES",

@@ -10,14 +10,11 @@ what needs the slots and modules). How the engines lower a kind is not here: see
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from itertools import combinations
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     AliasChoices,
-    BeforeValidator,
     Discriminator,
     Field,
     Tag,
@@ -26,9 +23,10 @@ from pydantic import (
 )
 
 from .._errors import CatalogError, did_you_mean
-from ._base import FrozenModel, Id, parse_ref
+from ._base import FrozenModel, Id
 from ._expr import BoolOp, Count, Expr, Not, Ref
-from ._expr_parse import ExpressionSyntaxError, parse
+from ._expr_parse import parse
+from ._fields import check_ref, parse_expression
 from ._validate import expression_problem, module_ref_problem
 
 if TYPE_CHECKING:
@@ -40,13 +38,9 @@ __all__ = [
     "AtMostOneOfRule",
     "ConstraintRule",
     "ExcludesRule",
-    "Expressions",
-    "ModuleRefs",
-    "Preferences",
     "RequiresRule",
     "Rule",
     "TableRule",
-    "parse_expression",
 ]
 
 #: Where a catalog file's rule entry names its kind: key -> kind (``formula`` is a synonym).
@@ -64,35 +58,6 @@ RULE_KINDS = tuple(dict.fromkeys(RULE_KEYS.values()))
 Where = tuple[str | int, ...]
 
 
-def parse_expression(text: str) -> Expr:
-    """Parse an expression for a pydantic validator (syntax errors become ValueError)."""
-    try:
-        return parse(text)
-    except ExpressionSyntaxError as exc:
-        raise ValueError(str(exc)) from None
-
-
-def _check_ref(value: str) -> str:
-    parse_ref(value)
-    return value
-
-
-def _check_refs(value: tuple[str, ...]) -> tuple[str, ...]:
-    for ref in value:
-        parse_ref(ref)
-    return value
-
-
-def _check_expressions(value: Iterable[str]) -> Any:
-    for text in value:
-        parse_expression(text)
-    return value
-
-
-def _one_or_many(value: Any) -> Any:
-    return (value,) if isinstance(value, str) else value
-
-
 def _module_ref(ref: str) -> Ref:
     slot, module = ref.split(".")
     return Ref(slot, module)
@@ -101,20 +66,6 @@ def _module_ref(ref: str) -> Ref:
 def _fail(problem: str | None, owner: str, where: Where) -> None:
     if problem:
         raise CatalogError(f"{owner}: {problem}", where=where)
-
-
-#: Module references ("slot.module"); a single string stands for a one-element list.
-ModuleRefs = Annotated[tuple[str, ...], BeforeValidator(_one_or_many), AfterValidator(_check_refs)]
-#: Expressions of the expression language, each checked to parse.
-Expressions = Annotated[tuple[str, ...], AfterValidator(_check_expressions)]
-#: Weighted wishes: a module reference or condition -> an integer weight.
-#: Preference weights are summed in 64-bit integers by the engine: each is bounded so that
-#: any sum of a catalog's and a customer's weights stays exact.
-MAX_PREFERENCE_WEIGHT = 10**9
-Preferences = Annotated[
-    dict[str, Annotated[int, Field(ge=-MAX_PREFERENCE_WEIGHT, le=MAX_PREFERENCE_WEIGHT)]],
-    AfterValidator(_check_expressions),
-]
 
 
 class _RuleBase(FrozenModel):
@@ -160,7 +111,7 @@ class _Requires(FrozenModel):
     @classmethod
     def _refs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for ref in value:
-            _check_ref(ref)
+            check_ref(ref)
         return value
 
 
@@ -239,7 +190,7 @@ class ExcludesRule(_RuleBase):
     @classmethod
     def _refs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for ref in value:
-            _check_ref(ref)
+            check_ref(ref)
         if len(set(value)) != len(value):
             raise ValueError(
                 f"lists a module twice ({', '.join(value)}); an exclusion needs distinct modules"
@@ -422,7 +373,7 @@ class AtMostOneOfRule(_RuleBase):
     @classmethod
     def _refs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for ref in value:
-            _check_ref(ref)
+            check_ref(ref)
         if len(set(value)) != len(value):
             raise ValueError(f"lists a module twice ({', '.join(value)}); name each module once")
         return value
