@@ -22,6 +22,7 @@ import numpy as np
 
 from .._errors import LimitExceeded, NeedsError
 from .._memory import ENTRY_BYTES, check_memory, resolve_memory_limit, show_count
+from .._reasons import Reason
 from ..model import (
     Catalog,
     ConfigurationView,
@@ -276,6 +277,13 @@ def _factor(
     return Factor(scope, table, source) if table else None
 
 
+def _exclude(problem: Problem, var: int, value: int, reason: Reason) -> None:
+    """Record that a need excluded ``var``'s ``value``, under the source id of that need."""
+    source = f"need: {reason.text}"
+    problem.unary_reasons[(var, value)] = source
+    problem.need_reasons[source] = reason
+
+
 def _factor_bytes(rows: int, columns: int) -> int:
     """The bytes of a factor's table: per row a key tuple and a dictionary entry."""
     return rows * (columns + 12) * ENTRY_BYTES
@@ -293,22 +301,23 @@ def needs_problem(base: Problem, resolved: ResolvedNeeds) -> Problem:
     for var, domain in enumerate(problem.domains):
         for value, units in enumerate(domain.units):
             for module, _ in units:
-                reason = resolved.excluded.get(f"{domain.slot}.{module}")
-                if reason is not None and problem.allowed[var][value]:
+                excluded = resolved.excluded.get(f"{domain.slot}.{module}")
+                if excluded is not None and problem.allowed[var][value]:
                     problem.allowed[var][value] = False
-                    problem.unary_reasons[(var, value)] = f"need: {module} {reason}"
+                    _exclude(problem, var, value, excluded)
     for ref in resolved.require:
         slot, module = ref.split(".")
         var = helper.index[slot]
+        reason = Reason("need", f"require {ref}", need="require", slot=slot, module=module)
         for value, units in enumerate(problem.domains[var].units):
             if problem.allowed[var][value] and all(m != module for m, _ in units):
                 problem.allowed[var][value] = False
-                problem.unary_reasons[(var, value)] = f"need: require {ref}"
+                _exclude(problem, var, value, reason)
     for text in resolved.conditions:
+        source = f"need: {text}"
+        problem.need_reasons[source] = Reason("need", text, need="conditions")
         try:
-            _constraint_from_expr(
-                helper, problem, parse(text), f"need: {text}", f"condition '{text}'"
-            )
+            _constraint_from_expr(helper, problem, parse(text), source, f"condition '{text}'")
         except LimitExceeded as exc:
             raise NeedsError(str(exc)) from None
     for text, weight in resolved.prefer.items():
