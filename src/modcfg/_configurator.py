@@ -379,8 +379,9 @@ class Configurator:
         include_budget: bool = True,
     ) -> list[Reason]:
         """What a configuration breaks, as :class:`Reason` objects: the rules (kind ``"rule"``,
-        printed ``"rule-id: message"``), then the unmet needs (kind ``"need"``, printed
-        ``"need: require glass.triple"``); empty when it is valid for the needs.
+        printed ``"rule-id: message"``, or the id of a rule without a message), then the unmet
+        needs (kind ``"need"``, printed ``"need: require glass.triple"``), one per text; empty
+        when the configuration is valid for the needs.
 
         >>> import modcfg
         >>> cfg = modcfg.compile("windows_pro")
@@ -430,7 +431,10 @@ class Configurator:
                 if price > resolved.budget:
                     text = f"need: budget {resolved.budget} (total {price})"
                     broken.append(Reason("need", text, need="budget"))
-        return list(dict.fromkeys(broken))
+        unique: dict[str, Reason] = {}  # one reason per text, as printed
+        for reason in broken:
+            unique.setdefault(reason.text, reason)
+        return list(unique.values())
 
     def best(
         self,

@@ -30,6 +30,10 @@ class Reason:
     """Why a configuration breaks the rules, why an option is excluded, or one item of a
     conflict: who is at fault, and the words shown to people.
 
+    :meth:`Configurator.violations` returns reasons; ``OptionState.cause``,
+    ``InfeasibleError.reasons``, ``Relaxation.reasons`` and ``Session.why_not(...).reasons``
+    hold them (see ``docs/semantics.md``, "Reasons").
+
     ``kind`` says who is at fault:
 
     - ``"rule"``: a catalog rule; ``rule`` is its id.
