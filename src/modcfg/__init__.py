@@ -23,6 +23,7 @@ from ._errors import (
     Relaxation,
     SignatureError,
 )
+from ._reasons import Reason
 from .explain import Finding
 from .model import (
     Catalog,
@@ -55,6 +56,7 @@ __all__ = [
     "Quantities",
     "Quote",
     "QuoteLine",
+    "Reason",
     "Relaxation",
     "Session",
     "SessionState",

@@ -6,6 +6,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from datetime import date
 from functools import cached_property
 from math import prod
@@ -17,6 +18,7 @@ from ._collector import pause_collector, resume_collector
 from ._errors import InfeasibleError, LimitExceeded, NeedsError
 from ._plan import _Plan as _Plan  # (re-exported: sessions name it from here)
 from ._plan import cost_bound, engine_of, independent, plan_of
+from ._reasons import Reason, rule_reason
 from ._streams import collect_best, configurations, ordered, time_up
 from .engines._closed_form import IndependentQuery, separable
 from .engines.decomposition import Tree, TreeQuery, build_tree
@@ -363,7 +365,9 @@ class Configurator:
         broken = self.violations(chosen, resolved, include_budget=False)
         if broken:
             raise InfeasibleError(
-                "this configuration is not valid: " + "; ".join(broken), rules=broken
+                "this configuration is not valid: " + "; ".join(map(str, broken)),
+                rules=dict.fromkeys(reason.rule for reason in broken if reason.rule is not None),
+                reasons=broken,
             )
         return quote(self.catalog, chosen, resolved, lines_of=self._quote_lines)
 
@@ -373,50 +377,64 @@ class Configurator:
         needs: NeedsLike | ResolvedNeeds = None,
         *,
         include_budget: bool = True,
-    ) -> list[str]:
-        """What a configuration breaks: rule ids with messages, and unmet needs."""
-        chosen = Configuration.validated(self.catalog, configuration)
+    ) -> list[Reason]:
+        """What a configuration breaks, as :class:`Reason` objects: the rules (kind ``"rule"``,
+        printed ``"rule-id: message"``, or the id of a rule without a message), then the unmet
+        needs (kind ``"need"``, printed ``"need: require glass.triple"``), one per text; empty
+        when the configuration is valid for the needs.
+
+        >>> import modcfg
+        >>> cfg = modcfg.compile("windows_pro")
+        >>> [str(reason) for reason in cfg.violations({"frame": "pvc", "glass": "triple",
+        ...     "grade": "g1", "picture": "plain", "size": "small", "hardware": {}})]
+        ['pvc-double-only: The 70 mm PVC profile is too shallow for triple glazing']
+        """
+        catalog = self.catalog
+        chosen = Configuration.validated(catalog, configuration)
         resolved = needs if isinstance(needs, ResolvedNeeds) else self.resolve(needs)
-        view = ConfigurationView(self.catalog, chosen)
+        view = ConfigurationView(catalog, chosen)
         problem = self._base
-        broken: list[str] = []
+        broken: list[Reason] = []
         assignment = [
             domain.index_of(chosen[slot])
             for slot, domain in zip(self._slots, self._domains, strict=True)
         ]
         for var, value in enumerate(assignment):
             if not problem.allowed[var][value]:
-                rule = problem.unary_reasons.get((var, value), "?")
-                broken.append(self._rule_text(rule))
+                rule = problem.unary_reasons.get((var, value))
+                broken.append(Reason("rule", "?") if rule is None else rule_reason(catalog, rule))
         for constraint in problem.constraints:
             if tuple(assignment[v] for v in constraint.scope) not in constraint.allowed:
-                broken.append(self._rule_text(constraint.source))
+                broken.append(rule_reason(catalog, constraint.source))
         for resource in problem.resources:
             total = sum(resource.weights[var][value] for var, value in enumerate(assignment))
             if not resource.holds(total):
-                broken.append(self._rule_text(resource.source))
+                broken.append(rule_reason(catalog, resource.source))
         if resolved is not None:
             refs = chosen.refs()
-            broken += [f"need: require {ref}" for ref in resolved.require if ref not in refs]
+            for ref in resolved.require:
+                if ref not in refs:
+                    slot, _, module = ref.partition(".")
+                    text = f"need: require {ref}"
+                    broken.append(Reason("need", text, need="require", slot=slot, module=module))
+            for ref in sorted(refs):
+                excluded = resolved.excluded.get(ref)
+                if excluded is not None:
+                    broken.append(replace(excluded, text=f"need: {excluded.text}"))
             broken += [
-                f"need: {ref.split('.', 1)[1]} {resolved.excluded[ref]}"
-                for ref in sorted(refs)
-                if ref in resolved.excluded
-            ]
-            broken += [
-                f"need: {text}"
+                Reason("need", f"need: {text}", need="conditions")
                 for text in resolved.conditions
                 if not truthy(evaluate(parse(text), view))
             ]
             if include_budget and resolved.budget is not None:
-                price = quote(self.catalog, chosen, resolved, lines_of=self._quote_lines).total
+                price = quote(catalog, chosen, resolved, lines_of=self._quote_lines).total
                 if price > resolved.budget:
-                    broken.append(f"need: budget {resolved.budget} (total {price})")
-        return list(dict.fromkeys(broken))
-
-    def _rule_text(self, rule_id: str) -> str:
-        rule = self.catalog.rules_by_id.get(rule_id)
-        return f"{rule_id}: {rule.describe()}" if rule is not None and rule.message else rule_id
+                    text = f"need: budget {resolved.budget} (total {price})"
+                    broken.append(Reason("need", text, need="budget"))
+        unique: dict[str, Reason] = {}  # one reason per text, as printed
+        for reason in broken:
+            unique.setdefault(reason.text, reason)
+        return list(unique.values())
 
     def best(
         self,

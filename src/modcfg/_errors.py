@@ -26,6 +26,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ._reasons import Reason
+
 __all__ = [
     "CatalogError",
     "CatalogNotFoundError",
@@ -112,6 +114,8 @@ class SignatureError(NeedsError):
 class Relaxation:
     """One way out of an infeasible request: drop or change some needs.
 
+    ``dropped`` names the needs it drops or changes, as the conflict does, and ``reasons``
+    holds the same needs as :class:`Reason` objects (``need`` says which field of the needs).
     ``unlocked`` is the number of configurations the relaxed needs admit, ``from_price`` the
     cheapest total among them (``None`` when prices were not computed).
     """
@@ -121,6 +125,7 @@ class Relaxation:
     unlocked: int
     from_price: Any = None
     currency: str = ""
+    reasons: tuple[Reason, ...] = ()
 
     def __str__(self) -> str:
         price = ""
@@ -136,8 +141,10 @@ class InfeasibleError(ModcfgError):
     ``conflict`` says what clashes: the customer's needs (each as a short description such as
     ``"require glass.triple"``) or, when the catalog's rules alone leave nothing, the messages
     of a minimal set of contradicting rules. ``rules`` holds the ids of the catalog rules
-    involved (when known), and ``relaxations`` ranks ways out, best first. The text shows the
-    conflict and the rules unless the message already names them.
+    involved (when known), and ``relaxations`` ranks ways out, best first. ``reasons`` holds
+    the same conflict as :class:`Reason` objects (the needs or choices, then the rules; for a
+    configuration that breaks the rules, what it breaks), for programs that branch on the kind
+    of each. The text shows the conflict and the rules unless the message already names them.
     """
 
     __module__ = "modcfg"
@@ -149,10 +156,12 @@ class InfeasibleError(ModcfgError):
         conflict: Iterable[str] = (),
         rules: Iterable[str] = (),
         relaxations: Iterable[Relaxation] = (),
+        reasons: Iterable[Reason] = (),
     ) -> None:
         self.conflict = tuple(conflict)
         self.rules = tuple(rules)
         self.relaxations = tuple(relaxations)
+        self.reasons = tuple(reasons)
         lines = [message]
         if any(text not in message for text in self.conflict):
             lines.append("clashing needs: " + "; ".join(self.conflict))

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .._errors import InfeasibleError, Relaxation
+from .._reasons import NeedField, Reason
 from ..model import Needs, ResolvedNeeds
 from ._rules import rule_conflict, rules_behind_needs
 
@@ -27,11 +28,17 @@ __all__ = ["NeedItem", "infeasible_error", "keep_items", "need_items"]
 
 @dataclass(frozen=True)
 class NeedItem:
-    """One hard need, in the customer's terms, and how to take it out of the needs."""
+    """One hard need: the field of the needs that holds it and its ``value`` there (to take it
+    out of the needs), and the need as a reason in the customer's terms."""
 
-    label: str
-    field: str
+    field: NeedField
     value: Any
+    reason: Reason
+
+    @property
+    def label(self) -> str:
+        """The need in the customer's terms (``"require glass.triple"``)."""
+        return self.reason.text
 
     def without(self, data: dict[str, Any]) -> dict[str, Any]:
         data = dict(data)
@@ -45,18 +52,25 @@ class NeedItem:
 
 def need_items(needs: Needs, currency: str) -> list[NeedItem]:
     """The hard needs that can make a request infeasible, one item each."""
-    items = [NeedItem(f"require {ref}", "require", ref) for ref in needs.require]
-    items += [NeedItem(f"forbid {ref}", "forbid", ref) for ref in needs.forbid]
-    items += [NeedItem(f"'{text}'", "conditions", text) for text in needs.conditions]
+    items = [_item("require", ref, f"require {ref}") for ref in needs.require]
+    items += [_item("forbid", ref, f"forbid {ref}") for ref in needs.forbid]
+    items += [_item("conditions", text, f"'{text}'") for text in needs.conditions]
     if needs.purpose is not None:
-        items.append(NeedItem(f"purpose '{needs.purpose}'", "purpose", needs.purpose))
+        items.append(_item("purpose", needs.purpose, f"purpose '{needs.purpose}'"))
     if needs.region is not None:
-        items.append(NeedItem(f"region {needs.region}", "region", needs.region))
+        items.append(_item("region", needs.region, f"region {needs.region}"))
     if needs.deliver_by is not None:
-        items.append(NeedItem(f"deliver by {needs.deliver_by}", "deliver_by", needs.deliver_by))
+        items.append(_item("deliver_by", needs.deliver_by, f"deliver by {needs.deliver_by}"))
     if needs.budget is not None:
-        items.append(NeedItem(f"budget {currency} {needs.budget}", "budget", needs.budget))
+        items.append(_item("budget", needs.budget, f"budget {currency} {needs.budget}"))
     return items
+
+
+def _item(field: NeedField, value: Any, text: str) -> NeedItem:
+    slot = module = None
+    if field in ("require", "forbid"):  # a module reference
+        slot, _, module = str(value).partition(".")
+    return NeedItem(field, value, Reason("need", text, need=field, slot=slot, module=module))
 
 
 def keep_items(needs: Needs, items: list[NeedItem], kept: list[NeedItem]) -> Needs:
@@ -79,6 +93,7 @@ def infeasible_error(cfg: Configurator, resolved: ResolvedNeeds | None) -> Infea
             f"catalog '{catalog.name}': {contradiction}",
             conflict=contradiction.texts,
             rules=contradiction.rules,
+            reasons=contradiction.reasons(),
         )
     needs = resolved.needs
     items = need_items(needs, catalog.currency)
@@ -104,6 +119,7 @@ def infeasible_error(cfg: Configurator, resolved: ResolvedNeeds | None) -> Infea
         conflict=labels,
         rules=() if behind is None else behind.rules,
         relaxations=relaxations,
+        reasons=[item.reason for item in conflict] + list(behind.reasons() if behind else ()),
     )
 
 
@@ -128,8 +144,7 @@ def _describe(combo: tuple[NeedItem, ...], currency: str, budget: Decimal | None
     for item in combo:
         if item.field == "budget":
             continue
-        verb = "allow" if item.field == "forbid" else "drop"
-        words.append(f"{verb} {item.label.removeprefix('forbid ')}")
+        words.append(f"allow {item.value}" if item.field == "forbid" else f"drop {item.label}")
     if budget is not None:
         original = next(Decimal(item.value) for item in combo if item.field == "budget")
         words.append(f"raise the budget by {currency} {budget - original} to {currency} {budget}")
@@ -147,11 +162,17 @@ def _relaxations(
     for combo in _diagnoses(items, feasible):
         relaxed = keep_items(needs, items, [item for item in items if item not in combo])
         labels = tuple(item.label for item in combo)
+        reasons = tuple(item.reason for item in combo)
         if not any(item.field == "budget" for item in combo):
             cheapest = cfg.best(relaxed, k=1)[0].total
             found.append(
                 Relaxation(
-                    _describe(combo, currency, None), labels, cfg.count(relaxed), cheapest, currency
+                    _describe(combo, currency, None),
+                    labels,
+                    cfg.count(relaxed),
+                    cheapest,
+                    currency,
+                    reasons,
                 )
             )
             continue
@@ -165,6 +186,7 @@ def _relaxations(
                     cfg.count(raised),
                     levels[0],
                     currency,
+                    reasons,
                 )
             )
     found.sort(key=lambda r: (-r.unlocked, r.from_price))

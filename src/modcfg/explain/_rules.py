@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .._errors import LimitExceeded
+from .._reasons import Reason
 from ..engines.cpsat._cores import ConflictModel, Group
 from ..engines.decomposition import TreeQuery, build_tree
 from ..lower import Problem, compile_rules
@@ -34,6 +35,13 @@ class RuleConflict:
 
     rules: tuple[str, ...]
     texts: tuple[str, ...]
+
+    def reasons(self) -> tuple[Reason, ...]:
+        """The rules as reasons, each with its text."""
+        return tuple(
+            Reason("rule", text, rule=rule)
+            for rule, text in zip(self.rules, self.texts, strict=True)
+        )
 
     def __str__(self) -> str:
         quoted = [f"'{rule}'" for rule in self.rules]
@@ -150,9 +158,9 @@ def rules_behind_needs(
     from ._whynot import need_groups
 
     groups = rule_groups(cfg)
-    more, labels = need_groups(cfg, needs)
+    more, reasons = need_groups(cfg, needs)
     wanted = set(need_labels)
-    fixed = [key for key, label in labels.items() if label in wanted]
+    fixed = [key for key, reason in reasons.items() if reason.text in wanted]
     model = ConflictModel(cfg._base, [*groups, *more])
     found = model.minimal_conflict([group.key for group in groups], fixed=fixed)
     if found is None:

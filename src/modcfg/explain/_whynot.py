@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from .._reasons import Reason
 from ..engines.cpsat._cores import ConflictModel, Group
 from ..lower import Problem, needs_problem
 from ..model import Catalog, Needs
@@ -25,17 +26,21 @@ __all__ = ["Explanation", "Restriction", "explain_exclusion", "rule_groups"]
 
 @dataclass(frozen=True)
 class Restriction:
-    """A choice of the customer on one slot: the value indexes it leaves possible."""
+    """A choice of the customer on one slot: the value indexes it leaves possible (and the
+    slot and module chosen, when known)."""
 
     label: str
     var: int
     values: frozenset[int]
+    slot: str | None = None
+    module: str | None = None
 
 
 @dataclass(frozen=True)
 class Explanation:
     """Why an option is excluded: the choices and needs (``because``) and the catalog rules
-    (``rules``: id -> message) that together leave no valid configuration with it.
+    (``rules``: id -> message) that together leave no valid configuration with it;
+    ``reasons`` holds the same choices, needs and rules as :class:`~modcfg.Reason` objects.
 
     For an option that is possible, ``available`` is true, ``because`` and ``rules`` are empty,
     and ``completions`` and ``from_price`` give its completions and the cheapest total.
@@ -47,6 +52,7 @@ class Explanation:
     completions: int = 0
     from_price: Decimal | None = None
     currency: str = ""
+    reasons: tuple[Reason, ...] = ()
 
     @property
     def available(self) -> bool:
@@ -87,19 +93,19 @@ def rule_groups(problem: Problem) -> list[Group]:
     return list(groups.values())
 
 
-def need_groups(cfg: Configurator, needs: Needs) -> tuple[list[Group], dict[Hashable, str]]:
-    """One group per hard need, and the customer's wording of each."""
+def need_groups(cfg: Configurator, needs: Needs) -> tuple[list[Group], dict[Hashable, Reason]]:
+    """One group per hard need, and each need as a reason (in the customer's words)."""
     catalog: Catalog = cfg.catalog
     allowed = [[True] * len(d.choices) for d in cfg._domains]
     free = Problem(catalog, cfg._domains, allowed, memory_limit=cfg.memory_limit)
     groups: list[Group] = []
-    labels: dict[Hashable, str] = {}
+    reasons: dict[Hashable, Reason] = {}
     items = need_items(needs, catalog.currency)
     for item in items:
         key = ("need", item.label)
-        labels[key] = item.label
+        reasons[key] = item.reason
         groups.append(_need_group(cfg, free, needs, items, item, key))
-    return groups, labels
+    return groups, reasons
 
 
 def _need_group(
@@ -140,18 +146,19 @@ def explain_exclusion(
     """Why ``option`` has no valid completion; None when it has one."""
     rules = rule_groups(cfg._base)
     groups = list(rules)
-    labels: dict[Hashable, str] = {}
+    reasons: dict[Hashable, Reason] = {}
     if needs is not None:
-        more, labels = need_groups(cfg, needs)
+        more, reasons = need_groups(cfg, needs)
         groups.extend(more)
     for choice in choices:
         key = ("choice", choice.label)
-        labels[key] = f"your choice {choice.label}"
+        text = f"your choice {choice.label}"
+        reasons[key] = Reason("choice", text, slot=choice.slot, module=choice.module)
         groups.append(Group(key, unary=[(choice.var, choice.values)]))
     target = Group(("option", option.label), unary=[(option.var, option.values)])
     model = ConflictModel(cfg._base, [*groups, target])
     rule_keys = [group.key for group in rules]
-    customer = list(labels)
+    customer = list(reasons)
     conflict = model.minimal_conflict(customer, fixed=[target.key, *rule_keys])
     if conflict is None:
         return None
@@ -161,8 +168,11 @@ def explain_exclusion(
         rule_id = str(involved_key[1]) if isinstance(involved_key, tuple) else str(involved_key)
         rule = cfg.catalog.rules_by_id.get(rule_id)
         messages[rule_id] = rule.describe() if rule is not None else rule_id
+    because = tuple(reasons[key] for key in conflict)
     return Explanation(
         option=option.label,
-        because=tuple(labels[key] for key in conflict),
+        because=tuple(reason.text for reason in because),
         rules=messages,
+        reasons=because
+        + tuple(Reason("rule", text, rule=rule_id) for rule_id, text in messages.items()),
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .._errors import LimitExceeded, NeedsError
+from .._reasons import Reason
 from ..model import ResolvedNeeds, parse
 from ._lowering import Lowering
 from ._problem import Problem
@@ -42,7 +43,7 @@ def _lower_unavailable(lowering: Lowering, resolved: ResolvedNeeds) -> None:
             for module, _ in units:
                 reason = excluded.get(f"{domain.slot}.{module}")
                 if reason is not None and problem.allowed[var][value]:
-                    lowering.exclude(var, value, f"need: {module} {reason}")
+                    _exclude(lowering, var, value, reason)
 
 
 def _lower_require(lowering: Lowering, resolved: ResolvedNeeds) -> None:
@@ -50,17 +51,28 @@ def _lower_require(lowering: Lowering, resolved: ResolvedNeeds) -> None:
     for ref in resolved.require:
         slot, module = ref.split(".")
         var = lowering.var(slot)
+        reason = Reason("need", f"require {ref}", need="require", slot=slot, module=module)
         for value, units in enumerate(problem.domains[var].units):
             if problem.allowed[var][value] and all(m != module for m, _ in units):
-                lowering.exclude(var, value, f"need: require {ref}")
+                _exclude(lowering, var, value, reason)
 
 
 def _lower_conditions(lowering: Lowering, resolved: ResolvedNeeds) -> None:
     for text in resolved.conditions:
+        source = f"need: {text}"
+        lowering.problem.need_reasons[source] = Reason("need", text, need="conditions")
         try:
-            lowering.require(parse(text), f"need: {text}", f"condition '{text}'")
+            lowering.require(parse(text), source, f"condition '{text}'")
         except LimitExceeded as exc:
             raise NeedsError(str(exc)) from None
+
+
+def _exclude(lowering: Lowering, var: int, value: int, reason: Reason) -> None:
+    """Exclude ``var``'s ``value`` for a need, under the source id ``"need: <text>"``, and
+    keep the need's :class:`Reason` for that source."""
+    source = f"need: {reason.text}"
+    lowering.exclude(var, value, source)
+    lowering.problem.need_reasons[source] = reason
 
 
 def _lower_preferences(lowering: Lowering, resolved: ResolvedNeeds) -> None:

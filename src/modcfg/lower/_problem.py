@@ -22,6 +22,7 @@ import numpy as np
 
 from .._errors import CatalogError, LimitExceeded
 from .._memory import default_memory_limit
+from .._reasons import Reason
 from ..model import Catalog, Quantities
 from ..model._configuration import Choice
 
@@ -163,7 +164,12 @@ class Resource:
 
 @dataclass
 class Problem:
-    """A finite-domain problem: what every engine of modcfg solves."""
+    """A finite-domain problem: what every engine of modcfg solves.
+
+    Every constraint, resource and excluded value (``unary_reasons``) names its source: a
+    catalog rule's id, or for a customer's need an id that ``need_reasons`` maps to the need
+    as a :class:`~modcfg.Reason`.
+    """
 
     catalog: Catalog
     domains: tuple[SlotDomain, ...]
@@ -173,6 +179,7 @@ class Problem:
     score_factors: list[Factor] = field(default_factory=list)
     resources: list[Resource] = field(default_factory=list)
     unary_reasons: dict[tuple[int, int], str] = field(default_factory=dict)
+    need_reasons: dict[str, Reason] = field(default_factory=dict)
     #: Bytes any one step of building or querying this problem may allocate (see ``_budget``).
     memory_limit: int = field(default_factory=default_memory_limit)
 
@@ -199,6 +206,7 @@ class Problem:
             score_factors=self.score_factors,
             resources=self.resources,
             unary_reasons=self.unary_reasons,
+            need_reasons=self.need_reasons,
             memory_limit=self.memory_limit,
         )
 
@@ -212,6 +220,7 @@ class Problem:
             score_factors=list(self.score_factors),
             resources=list(self.resources),
             unary_reasons=dict(self.unary_reasons),
+            need_reasons=dict(self.need_reasons),
             memory_limit=self.memory_limit,
         )
 

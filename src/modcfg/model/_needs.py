@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .._errors import NeedsError, did_you_mean
+from .._reasons import Reason
 from ._base import Money
 from ._fields import Expressions, ModuleRefs, Preferences
 from ._pricing import Frequency, PaymentTerm, Service
@@ -121,15 +122,15 @@ def needs_error_from_validation(exc: ValidationError, source: str | None = None)
 class ResolvedNeeds:
     """Needs checked against one catalog, with the purpose preset merged in.
 
-    ``labels`` maps each hard need to a short phrase in the customer's terms, used by
-    explanations (``"require glass.triple"``, ``"deliver by 2027-03-01"``).
+    ``excluded`` maps each module a need rules out alone (region, delivery date, forbid) to
+    the :class:`~modcfg.Reason` why (``"pvc forbidden by the customer"``).
     """
 
     needs: Needs
     require: tuple[str, ...]
     forbid: tuple[str, ...]
     conditions: tuple[str, ...]
-    excluded: Mapping[str, str] = field(default_factory=dict)
+    excluded: Mapping[str, Reason] = field(default_factory=dict)
     services: tuple[Service, ...] = ()
     payment: PaymentTerm | None = None
     prefer: Mapping[str, int] = field(default_factory=dict)
@@ -193,7 +194,7 @@ def resolve_needs(needs: Needs, catalog: Catalog) -> ResolvedNeeds:
                 f"'{catalog.name}'{did_you_mean(needs.payment, catalog.payment_terms)} "
                 f"(terms: {known})"
             )
-    excluded: dict[str, str] = {}
+    excluded: dict[str, Reason] = {}
     service_days = max((service.lead_time_days for service in services), default=0)
     for slot in catalog.slots.values():
         for module in slot.modules.values():
@@ -204,13 +205,20 @@ def resolve_needs(needs: Needs, catalog: Catalog) -> ResolvedNeeds:
                 and isinstance(regions, tuple)
                 and needs.region not in regions
             ):
-                excluded[ref] = f"not available in region {needs.region}"
+                text = f"{module.id} not available in region {needs.region}"
+                excluded[ref] = Reason("need", text, need="region", slot=slot.id, module=module.id)
             elif needs.deliver_by is not None:
                 ready = today + dt.timedelta(days=_lead_time(module) + service_days)
                 if ready > needs.deliver_by:
-                    excluded[ref] = f"ready {ready} at the earliest, after {needs.deliver_by}"
+                    text = f"{module.id} ready {ready} at the earliest, after {needs.deliver_by}"
+                    excluded[ref] = Reason(
+                        "need", text, need="deliver_by", slot=slot.id, module=module.id
+                    )
     for ref in forbid:
-        excluded.setdefault(ref, "forbidden by the customer")
+        if ref not in excluded:
+            slot_id, _, module_id = ref.partition(".")
+            text = f"{module_id} forbidden by the customer"
+            excluded[ref] = Reason("need", text, need="forbid", slot=slot_id, module=module_id)
     return ResolvedNeeds(
         needs=needs,
         require=tuple(require),

@@ -14,12 +14,13 @@ from functools import partial
 from operator import itemgetter
 from typing import TYPE_CHECKING, NamedTuple
 
+from .._reasons import Reason, rule_reason
 from ..engines._closed_form import IndependentQuery
 from ..engines.decomposition import TreeQuery
 from ..engines.decomposition._passes import Marginal
 from ..explain import Restriction
 from ..model import Needs
-from ._state import LazyText, OptionState, StateData
+from ._state import LazyReason, OptionState, StateData
 
 if TYPE_CHECKING:
     from .._configurator import Configurator, _Plan
@@ -27,11 +28,10 @@ if TYPE_CHECKING:
 
 #: What a session narrows with its choices (see ``_Plan.session_query``).
 _Query = TreeQuery | IndependentQuery
-_FORCED = "forced by your choices and needs"
+_FORCED = Reason("forced", "forced by your choices and needs")
 _FIRST, _SECOND = itemgetter(0), itemgetter(1)
 _KNOWN = partial(operator.is_not, None)  # a key that is not None
 _REFUSED = "you chose none of it (unchoose to change)"
-_REFUSED_STATE = OptionState("excluded", 0, None, _REFUSED)  # immutable: shared
 
 
 class _Choice(NamedTuple):
@@ -79,7 +79,7 @@ def compute_state(step: _Step) -> StateData:
         total, costs = query.count(), None
     picked: dict[str, set[str | None]] = {}
     refused: set[tuple[str, str | None]] = set()
-    taken: dict[str, str] = {}
+    taken: dict[str, _Choice] = {}
     single, index = cfg._single_slots, cfg._slot_index
     for c in step.choices:
         if c.quantity > 0:
@@ -87,7 +87,7 @@ def compute_state(step: _Step) -> StateData:
         else:
             refused.add((c.slot, c.module))
         if single[index[c.slot]]:
-            taken[c.slot] = c.label
+            taken[c.slot] = c
     reasons: _Reasons | None = None  # made for the first option excluded by a rule
     price_of_key, known_price = plan.total_of_key, plan.key_totals.get
     entry_of = cfg._option_entries
@@ -102,8 +102,10 @@ def compute_state(step: _Step) -> StateData:
         chose_other: OptionState | None = None  # one state for every other module
         todo = entries
         if slot_id in taken:  # a single-choice slot: every other module is excluded
+            choice = taken[slot_id]
+            text = f"you chose {choice.label} (unchoose to switch)"
             chose_other = OptionState(
-                "excluded", 0, None, f"you chose {taken[slot_id]} (unchoose to switch)"
+                "excluded", 0, None, Reason("choice", text, slot=slot_id, module=choice.module)
             )
             row: dict[str, OptionState] = dict.fromkeys(map(_FIRST, entries), chose_other)
             entries_here = entry_of[var]
@@ -122,7 +124,7 @@ def compute_state(step: _Step) -> StateData:
                         if reasons is None:
                             reasons = _Reasons(step)
                         row[module_id] = OptionState(
-                            "excluded", 0, None, LazyText(reasons.explain, var, values)
+                            "excluded", 0, None, LazyReason(reasons.explain, var, values)
                         )
                         continue
                     assert key is not None  # known when there are completions
@@ -153,14 +155,15 @@ def compute_state(step: _Step) -> StateData:
                 if module_id in chosen_here:
                     row[module_id] = OptionState("chosen", 0, None)
                 elif (slot_id, module_id) in refused:
-                    row[module_id] = _REFUSED_STATE
+                    refusal = Reason("choice", _REFUSED, slot=slot_id, module=module_id)
+                    row[module_id] = OptionState("excluded", 0, None, refusal)
                 elif chose_other is not None:
                     row[module_id] = chose_other
                 else:
                     if reasons is None:
                         reasons = _Reasons(step)
                     row[module_id] = OptionState(
-                        "excluded", 0, None, LazyText(reasons.explain, var, values)
+                        "excluded", 0, None, LazyReason(reasons.explain, var, values)
                     )
                 continue
             if price is None and key is not None:  # (budgeted: from the spread)
@@ -195,7 +198,7 @@ class _Reasons:
     step when first asked."""
 
     def __init__(self, step: _Step) -> None:
-        self._cfg = step.cfg
+        self._catalog = step.cfg.catalog
         self._plan = step.plan
         self._problem = step.query.problem
         self._restrictions = [_restriction(step.cfg, choice) for choice in step.choices]
@@ -203,24 +206,24 @@ class _Reasons:
         # per (rule, variable, choice): the variable's values the rule allows with the choice
         self._compatible: dict[tuple[int, int, int], set[int]] = {}
 
-    def explain(self, var: int, values: list[int]) -> str:
+    def explain(self, var: int, values: list[int]) -> Reason:
+        problem = self._problem
         for value in values:
-            reason = self._problem.unary_reasons.get((var, value))
-            if reason is not None:
-                if reason.startswith("need: "):
-                    return reason.removeprefix("need: ")
-                return self._cfg._rule_text(reason)
+            source = problem.unary_reasons.get((var, value))
+            if source is not None:
+                need = problem.need_reasons.get(source)
+                return need if need is not None else rule_reason(self._catalog, source)
         direct = self._direct_conflict(var, set(values))
         if direct is not None:
             return direct
         if self._restrictions:
-            return "not possible with your choices and needs (see why_not)"
+            return Reason("combined", "not possible with your choices and needs (see why_not)")
         if self._needs:
-            return "not possible with these needs (see why_not)"
-        return "never possible (see why_not)"
+            return Reason("combined", "not possible with these needs (see why_not)")
+        return Reason("combined", "never possible (see why_not)")
 
-    def _direct_conflict(self, var: int, values: set[int]) -> str | None:
-        """A rule that alone forbids the option with one of the customer's choices."""
+    def _direct_conflict(self, var: int, values: set[int]) -> Reason | None:
+        """A rule (or need) that alone forbids the option with one of the customer's choices."""
         # the query's problem shares the plan's rules (choices only narrow values)
         for constraint in self._plan.constraints_of(var):
             scope = constraint.scope
@@ -235,9 +238,25 @@ class _Reasons:
                         *(supports.get(r, ()) for r in restriction.values)
                     )
                 if values_with.isdisjoint(values):
-                    rule = self._cfg._rule_text(constraint.source)
-                    return f"conflicts with your choice {restriction.label} ({rule})"
+                    return self._conflict(restriction, constraint.source)
         return None
+
+    def _conflict(self, choice: Restriction, source: str) -> Reason:
+        """The option conflicts with ``choice`` under the rule or need ``source``."""
+        text = f"conflicts with your choice {choice.label}"
+        need = self._problem.need_reasons.get(source)
+        if need is not None:
+            return Reason(
+                "choice",
+                f"{text} (need: {need.text})",
+                need=need.need,
+                slot=choice.slot,
+                module=choice.module,
+            )
+        rule = rule_reason(self._catalog, source)
+        return Reason(
+            "choice", f"{text} ({rule.text})", rule=source, slot=choice.slot, module=choice.module
+        )
 
 
 def _restriction(cfg: Configurator, choice: _Choice) -> Restriction:
@@ -260,4 +279,4 @@ def _new_restriction(cfg: Configurator, choice: _Choice) -> Restriction:
             for v, units in enumerate(domain.units)
             if dict(units).get(choice.module or "", 0) == choice.quantity
         )
-    return Restriction(choice.label, var, values)
+    return Restriction(choice.label, var, values, slot=choice.slot, module=choice.module)

@@ -182,7 +182,10 @@ class Session:
             if explain is not None:
                 explanation = self.why_not(explain.slot, explain.module, quantity=explain.quantity)
                 raise InfeasibleError(
-                    str(explanation), conflict=explanation.because, rules=explanation.rules
+                    str(explanation),
+                    conflict=explanation.because,
+                    rules=explanation.rules,
+                    reasons=explanation.reasons,
                 )
             raise InfeasibleError("these needs leave no valid configuration with your choices")
         self._undo.append((previous[0], previous[1]))

@@ -13,43 +13,47 @@ from decimal import Decimal
 from html import escape
 from typing import Literal
 
-__all__ = ["LazyText", "OptionState", "SessionState", "StateData", "Status"]
+from .._reasons import Reason
+
+__all__ = ["LazyReason", "OptionState", "SessionState", "StateData", "Status"]
 
 Status = Literal["chosen", "implied", "available", "excluded"]
 
 
-class LazyText:
-    """A text worked out when first read, as ``make(*args)`` (explanations cost a pass each;
-    most are never read).
+class LazyReason:
+    """A :class:`~modcfg.Reason` worked out when first read, as ``make(*args)`` (explanations
+    cost a pass each; most are never read).
 
-    Thread-safe: ``make`` is pure, so two threads reading at once get the same text.
+    Thread-safe: ``make`` is pure, so two threads reading at once get equal reasons.
 
-    >>> LazyText(str.upper, "pvc").text
-    'PVC'
+    >>> from modcfg import Reason
+    >>> later = LazyReason(lambda rule: Reason("rule", rule, rule=rule), "pvc-double-only")
+    >>> later.reason.rule
+    'pvc-double-only'
     """
 
-    __slots__ = ("_args", "_make", "_text")
+    __slots__ = ("_args", "_make", "_reason")
 
-    def __init__(self, make: Callable[..., str], *args: object) -> None:
-        self._make: Callable[..., str] | None = make
+    def __init__(self, make: Callable[..., Reason], *args: object) -> None:
+        self._make: Callable[..., Reason] | None = make
         self._args = args
-        self._text: str | None = None
+        self._reason: Reason | None = None
 
     @property
-    def text(self) -> str:
-        text = self._text
-        if text is None:
+    def reason(self) -> Reason:
+        reason = self._reason
+        if reason is None:
             make, args = self._make, self._args
-            if make is None:  # another thread worked it out meanwhile (text first)
-                text = self._text
-                assert text is not None
-                return text
-            text = self._text = make(*args)
+            if make is None:  # another thread worked it out meanwhile (reason first)
+                reason = self._reason
+                assert reason is not None
+                return reason
+            reason = self._reason = make(*args)
             self._make, self._args = None, ()  # what it read can be freed
-        return text
+        return reason
 
     def __repr__(self) -> str:
-        return f"LazyText({self._text!r})" if self._text is not None else "LazyText(...)"
+        return f"LazyReason({self._reason!r})" if self._reason is not None else "LazyReason(...)"
 
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
@@ -58,8 +62,9 @@ class OptionState:
 
     ``count`` is the exact number of valid completions that include it and ``from_price``
     the total of the cheapest of them (None when excluded); ``reason`` says briefly why an
-    excluded module is excluded, or that an implied one is forced. Immutable; equal when all
-    four are equal.
+    excluded module is excluded, or that an implied one is forced, and ``cause`` is the same
+    reason as a :class:`~modcfg.Reason` (its kind, the rule, need or choice at fault). Immutable;
+    equal when the status, count, from-price and reason are equal.
 
     >>> OptionState("available", 36, Decimal("260.00"))
     OptionState(status='available', count=36, from_price=Decimal('260.00'), reason=None)
@@ -68,13 +73,23 @@ class OptionState:
     status: Status
     count: int
     from_price: Decimal | None
-    # the reason, or a LazyText that works it out when first read (see ``reason``)
-    _reason: str | LazyText | None = None
+    # the reason, or a LazyReason that works it out when first read (see ``cause``)
+    _cause: Reason | LazyReason | None = None
+
+    @property
+    def cause(self) -> Reason | None:
+        """Why the module is excluded or implied, as a :class:`~modcfg.Reason` (None when it is
+        chosen or available)."""
+        cause = self._cause
+        return cause.reason if isinstance(cause, LazyReason) else cause
 
     @property
     def reason(self) -> str | None:
-        reason = self._reason
-        return reason.text if isinstance(reason, LazyText) else reason
+        """Why the module is excluded or implied, in words (the text of ``cause``)."""
+        cause = self._cause
+        if cause is None:
+            return None
+        return (cause.reason if isinstance(cause, LazyReason) else cause).text
 
     def _key(self) -> tuple[str, int, Decimal | None, str | None]:
         return (self.status, self.count, self.from_price, self.reason)
