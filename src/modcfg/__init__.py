@@ -9,6 +9,7 @@ valid configurations for one customer's needs.
 1800
 """
 
+from ._collector import collector_paused
 from ._configurator import Configurator, compile
 from ._errors import (
     CatalogError,
@@ -58,6 +59,7 @@ __all__ = [
     "SignatureError",
     "bundled_catalogs",
     "catalog_schema",
+    "collector_paused",
     "compile",
     "load_catalog",
     "load_needs",

@@ -90,8 +90,8 @@ def rule_groups(problem: Problem) -> list[Group]:
 def need_groups(cfg: Configurator, needs: Needs) -> tuple[list[Group], dict[Hashable, str]]:
     """One group per hard need, and the customer's wording of each."""
     catalog: Catalog = cfg.catalog
-    allowed = [[True] * len(d.choices) for d in cfg._domains]
-    free = Problem(catalog, cfg._domains, allowed, memory_limit=cfg.memory_limit)
+    allowed = [[True] * len(d.choices) for d in cfg.compiled.domains]
+    free = Problem(catalog, cfg.compiled.domains, allowed, memory_limit=cfg.memory_limit)
     groups: list[Group] = []
     labels: dict[Hashable, str] = {}
     items = need_items(needs, catalog.currency)
@@ -114,7 +114,7 @@ def _need_group(
     if item.field == "budget":
         resolved = cfg.resolve(keep_items(needs, items, [item]))
         if resolved is not None:
-            group.cost_bound = cfg._cost_bound(resolved, None)
+            group.cost_bound = cfg.compiled.cost_bound(resolved, None)
         return group
     alone = cfg.resolve(keep_items(needs, items, [item]))
     if alone is None:  # pragma: no cover - needs always resolve here
@@ -138,7 +138,7 @@ def explain_exclusion(
     option: Restriction,
 ) -> Explanation | None:
     """Why ``option`` has no valid completion; None when it has one."""
-    rules = rule_groups(cfg._base)
+    rules = rule_groups(cfg.compiled.base)
     groups = list(rules)
     labels: dict[Hashable, str] = {}
     if needs is not None:
@@ -149,7 +149,7 @@ def explain_exclusion(
         labels[key] = f"your choice {choice.label}"
         groups.append(Group(key, unary=[(choice.var, choice.values)]))
     target = Group(("option", option.label), unary=[(option.var, option.values)])
-    model = ConflictModel(cfg._base, [*groups, target])
+    model = ConflictModel(cfg.compiled.base, [*groups, target])
     rule_keys = [group.key for group in rules]
     customer = list(labels)
     conflict = model.minimal_conflict(customer, fixed=[target.key, *rule_keys])
