@@ -185,12 +185,14 @@ def choice_rows(compiled: CompiledCatalog, plan: Plan) -> Iterator[tuple[Choice,
         for value, choice in enumerate(choices):
             column[value] = choice  # one by one: choices are never split into items
         columns.append(column)
+    if not columns:  # a catalog without slots: one empty configuration, if any
+        yield from [()] * len(kept)
+        return
     for start in range(0, len(kept), _CHUNK):
         block = kept[start : start + _CHUNK]
-        table = np.empty(block.shape, dtype=object)
-        for var, column in enumerate(columns):
-            table[:, var] = column[block[:, var]]
-        yield from map(tuple, table.tolist())
+        # a list per slot, zipped into one tuple per configuration (no list per row)
+        lists = [column[block[:, var]].tolist() for var, column in enumerate(columns)]
+        yield from zip(*lists, strict=True)
 
 
 def ordered(
