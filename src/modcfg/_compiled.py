@@ -25,6 +25,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
+from functools import cached_property
 from operator import itemgetter
 from typing import Any
 
@@ -46,6 +47,8 @@ OptionEntry = tuple[str, int, list[int], Callable[[list[Any]], tuple[Any, ...]]]
 
 #: Needs as :class:`~modcfg.Needs`, as data (checked when used) or None (no needs).
 NeedsLike = Needs | Mapping[str, Any] | None
+#: The plan cache's key of no needs.
+_NO_NEEDS = ("", date.min)
 #: Plans (needs applied to the compiled catalog) kept.
 PLAN_CACHE = 256
 #: Trees for needs whose conditions or preferences tie slots the base tree keeps apart.
@@ -89,24 +92,6 @@ class CompiledCatalog:
         self.slot_index: dict[str, int] = {slot: index for index, slot in enumerate(self.slots)}
         #: Per slot, its choices by value index.
         self.choice_lists: list[tuple[Choice, ...]] = [domain.choices for domain in self.domains]
-        #: Per slot: module id -> the slot's values that contain it.
-        self.module_values: list[dict[str, list[int]]] = self._module_values()
-        #: Per slot, what a session state lists (see :data:`OptionEntry`).
-        self.option_rows: list[tuple[str, list[OptionEntry]]] = [
-            (
-                domain.slot,
-                [(m, v[0] if len(v) == 1 else -1, v, _getter(v)) for m, v in containing.items()],
-            )
-            for domain, containing in zip(self.domains, self.module_values, strict=True)
-        ]
-        #: Per slot, :attr:`option_rows`' entries by module.
-        self.option_entries: list[dict[str, OptionEntry]] = [
-            {entry[0]: entry for entry in entries} for _, entries in self.option_rows
-        ]
-        #: Per slot, whether it holds at most one module (one value per module).
-        self.single_slots: list[bool] = [
-            all(value >= 0 for _, value, _, _ in entries) for _, entries in self.option_rows
-        ]
         # declared caches (see clear_caches)
         self.plans: Cache[tuple[str, date], Plan] = Cache(PLAN_CACHE)
         self.trees: Cache[frozenset[tuple[int, ...]], Tree] = Cache(TREE_CACHE)
@@ -127,7 +112,11 @@ class CompiledCatalog:
             self.base_query.count()
         # else the tree (one bag per slot) is built when a query first needs it
 
-    def _module_values(self) -> list[dict[str, list[int]]]:
+    # -- derived on first use (pure: a value two threads race to compute is the same) ------
+
+    @cached_property
+    def module_values(self) -> list[dict[str, list[int]]]:
+        """Per slot: module id -> the slot's values that contain it."""
         found = []
         for domain in self.domains:
             containing: dict[str, list[int]] = {
@@ -139,7 +128,26 @@ class CompiledCatalog:
             found.append(containing)
         return found
 
-    # -- derived on first use ---------------------------------------------------------------
+    @cached_property
+    def option_rows(self) -> list[tuple[str, list[OptionEntry]]]:
+        """Per slot, what a session state lists (see :data:`OptionEntry`)."""
+        return [
+            (
+                domain.slot,
+                [(m, v[0] if len(v) == 1 else -1, v, _getter(v)) for m, v in containing.items()],
+            )
+            for domain, containing in zip(self.domains, self.module_values, strict=True)
+        ]
+
+    @cached_property
+    def option_entries(self) -> list[dict[str, OptionEntry]]:
+        """Per slot, :attr:`option_rows`' entries by module."""
+        return [{entry[0]: entry for entry in entries} for _, entries in self.option_rows]
+
+    @cached_property
+    def single_slots(self) -> list[bool]:
+        """Per slot, whether it holds at most one module (one value per module)."""
+        return [all(value >= 0 for _, value, _, _ in entries) for _, entries in self.option_rows]
 
     @property
     def tree(self) -> Tree:
@@ -189,10 +197,11 @@ class CompiledCatalog:
 
     def plan(self, needs: NeedsLike) -> Plan:
         """The needs applied to the compiled catalog (cached: sessions often share needs)."""
-        needs = as_needs(needs)
         if needs is None:
-            key = ("", date.min)
+            key = _NO_NEEDS
         else:
+            if not isinstance(needs, Needs):
+                needs = Needs.from_data(needs)
             # resolving compares delivery dates with today when the needs do not say
             key = (needs.model_dump_json(), needs.today or date.today())
         plan = self.plans.get(key)
