@@ -177,7 +177,7 @@ class CpSatEngine:
                 f"the CP-SAT engine did not prove the optimum within time_limit={time_limit} s; "
                 "raise time_limit="
             )
-        return int(solver.objective_value)
+        return int(solver.value(self.key))  # (exact: the objective value is a float)
 
     def by_key(self, *, time_limit: float | None) -> Iterator[tuple[int, list[int]]]:
         """Solutions in non-decreasing key order: optimise, cut the solution off, repeat."""
@@ -198,7 +198,7 @@ class CpSatEngine:
                     "configurations; raise time_limit="
                 )
             assignment = [solver.value(var) for var in self.x]
-            yield int(solver.objective_value), assignment
+            yield int(solver.value(self.key)), assignment
             model.add_bool_or([self.b[var][value].Not() for var, value in enumerate(assignment)])
 
 
