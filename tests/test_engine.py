@@ -184,3 +184,49 @@ def test_compiling_leaves_the_garbage_collector_as_it_found_it() -> None:
     for thread in threads:
         thread.join()
     assert gc.isenabled()
+
+
+def test_clear_caches_empties_every_cache_and_keeps_the_answers() -> None:
+    cfg = modcfg.compile("windows_pro")
+    needs = modcfg.Needs(require=["glass.triple"], budget="900")
+    before = (cfg.count(needs), [q.total for q in cfg.best(needs, k=3)])
+    session = cfg.session(needs)
+    session.choose("frame", "pvc-plus")
+    compiled = cfg.compiled
+    for cache in (compiled.plans, compiled.quote_lines, compiled.choices):
+        assert cache
+    cfg.clear_caches()
+    for cache in (compiled.plans, compiled.quote_lines, compiled.choices, compiled.trees):
+        assert not cache
+    assert (cfg.count(needs), [q.total for q in cfg.best(needs, k=3)]) == before
+    assert session.state().count == cfg.session(needs).choose("frame", "pvc-plus").count
+
+
+def test_caches_are_bounded() -> None:
+    from modcfg._cache import Cache
+
+    cache: Cache[int, int] = Cache(3)
+    for number in range(10):
+        cache[number] = number
+        assert len(cache) <= 3
+    assert cache.keep(9, -1) == 9
+    assert cache.keep(10, 10) == 10
+
+
+def test_collector_paused_is_opt_in_and_nests() -> None:
+    import gc
+
+    assert gc.isenabled()
+    with modcfg.collector_paused():
+        assert not gc.isenabled()
+        with modcfg.collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with modcfg.collector_paused():
+            pass
+        assert not gc.isenabled()  # the caller's own switch stays as it was
+    finally:
+        gc.enable()

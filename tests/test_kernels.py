@@ -38,9 +38,9 @@ def _answers(query: Any) -> tuple[Any, ...]:
 def test_plain_and_compiled_passes_agree(case: strategies.Case) -> None:
     cfg = modcfg.compile(case.catalog)
     try:
-        plan = cfg._plan(case.needs)
+        plan = cfg.compiled.plan(case.needs)
     except modcfg.InfeasibleError:
-        plan = cfg._plan(None)
+        plan = cfg.compiled.plan(None)
     compiled = _answers(TreeQuery(plan.query.tree, plan.problem))
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setattr(TreeQuery, "plain", True)
@@ -58,9 +58,9 @@ def test_residues_and_plain_64_bit_counts_agree(case: strategies.Case, data: st.
 
     cfg = modcfg.compile(case.catalog)
     try:
-        plan = cfg._plan(case.needs)
+        plan = cfg.compiled.plan(case.needs)
     except modcfg.InfeasibleError:
-        plan = cfg._plan(None)
+        plan = cfg.compiled.plan(None)
     query = TreeQuery(plan.query.tree, plan.problem)
     assert query._moduli.tolist() == [0]
     exact = _answers(query)
@@ -110,7 +110,7 @@ def test_prices_beyond_64_bit_keys_stay_exact() -> None:
     }
     catalog = modcfg.model.catalog_from_data(data)
     cfg = modcfg.compile(catalog)
-    assert cfg._base_query._key_type is object
+    assert cfg.compiled.base_query._key_type is object
     assert cfg.count() == 6  # 2 x 2 x 2, less carbon with wood under either sail
     best = cfg.best(k=6)
     assert [q.total for q in best] == sorted(q.total for q in best)
@@ -133,7 +133,7 @@ def test_value_by_value_join_builds_the_same_bags(case: strategies.Case) -> None
         arrays = modcfg.compile(case.catalog)
         monkeypatch.setattr(_tree, "JOIN_STEP_LIMIT", 1)  # every bag value by value
         one_by_one = modcfg.compile(case.catalog)
-    for ours, theirs in zip(arrays._tree.bags, one_by_one._tree.bags, strict=True):
+    for ours, theirs in zip(arrays.compiled.tree.bags, one_by_one.compiled.tree.bags, strict=True):
         assert sorted(zip(ours.tuples, ours.cost_array.tolist(), strict=True)) == sorted(
             zip(theirs.tuples, theirs.cost_array.tolist(), strict=True)
         )
@@ -176,7 +176,7 @@ def test_compiled_bag_builder_agrees_with_the_general_path(case: strategies.Case
     from modcfg.engines.decomposition._build import materialise
 
     cfg = modcfg.compile(case.catalog)
-    problem = cfg._base
+    problem = cfg.compiled.base
     compiled = build_tree(problem)
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setattr(_tree, "COMPILED", False)
@@ -231,9 +231,9 @@ def test_independent_slots_closed_forms_agree_with_the_tree(
 
     cfg = modcfg.compile(case.catalog)
     try:
-        plan = cfg._plan(case.needs)
+        plan = cfg.compiled.plan(case.needs)
     except modcfg.InfeasibleError:
-        plan = cfg._plan(None)
+        plan = cfg.compiled.plan(None)
     if not separable(plan.problem):  # a customer's condition over two slots
         return
     problem = plan.problem

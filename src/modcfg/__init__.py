@@ -12,6 +12,7 @@ modules are internal, and their names may change between releases.
 1800
 """
 
+from ._collector import collector_paused
 from ._configurator import Configurator, compile
 from ._errors import (
     CatalogError,
@@ -63,6 +64,7 @@ __all__ = [
     "SignatureError",
     "bundled_catalogs",
     "catalog_schema",
+    "collector_paused",
     "compile",
     "load_catalog",
     "load_needs",

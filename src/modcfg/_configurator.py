@@ -1,33 +1,29 @@
-"""The compiled catalog: count, enumerate, price and find the best configurations."""
+"""The public configurator: count, enumerate, price and find the best configurations.
+
+A :class:`Configurator` is the user's handle on a compiled catalog: its public methods check
+their arguments, apply the needs through a plan (``_plan.py``) and call the engine protocol;
+what compiling produced lives in :attr:`Configurator.compiled`, a
+:class:`~modcfg._compiled.CompiledCatalog`.
+"""
 
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
-from datetime import date
-from functools import cached_property
-from math import prod
-from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._collector import pause_collector, resume_collector
+from ._compiled import CompiledCatalog, NeedsLike
 from ._errors import InfeasibleError, LimitExceeded, NeedsError
-from ._plan import _Plan as _Plan  # (re-exported: sessions name it from here)
-from ._plan import cost_bound, engine_of, independent, plan_of
+from ._plan import Engine
 from ._reasons import Reason, rule_reason
-from ._streams import collect_best, configurations, ordered, time_up
-from .engines._closed_form import IndependentQuery, separable
-from .engines.decomposition import Tree, TreeQuery, build_tree
-from .lower import build_domains, compile_rules
+from ._streams import collect_best, configurations, time_up
 from .model import (
     Catalog,
     Configuration,
     ConfigurationView,
-    Needs,
     ResolvedNeeds,
     evaluate,
     load_catalog,
@@ -35,17 +31,14 @@ from .model import (
     truthy,
 )
 from .price import Quote, quote
-from .price._quote import LineCache
 from .session._session import Session
 
 if TYPE_CHECKING:
-    from .explain import Finding, Restriction
+    from .explain import Finding
 
 __all__ = ["Configurator", "Engine", "NeedsLike", "Order", "Progress", "compile"]
 
-Engine = Literal["auto", "decomposition", "cpsat"]
 Order = Literal["price"] | None
-NeedsLike = Needs | Mapping[str, Any] | None
 #: ``progress(done, total)``: ``total`` is None when unknown.
 Progress = Callable[[int, int | None], None]
 
@@ -84,13 +77,6 @@ def compile(
     return Configurator(catalog, memory_limit=memory_limit)
 
 
-def _getter(values: list[int]) -> Callable[[list[Any]], tuple[Any, ...]]:
-    """A function picking ``values``' entries of a list, as a tuple (one C call)."""
-    if len(values) > 1:
-        return itemgetter(*values)
-    return lambda row: tuple(row[v] for v in values)
-
-
 class Configurator:
     """A compiled catalog. Immutable; one instance serves many threads and sessions.
 
@@ -104,108 +90,24 @@ class Configurator:
     """
 
     def __init__(self, catalog: Catalog, *, memory_limit: int | None = None) -> None:
-        paused = pause_collector()  # (plain calls: a context manager costs more)
-        try:
-            self._compile(catalog, memory_limit)
-        finally:
-            if paused:
-                resume_collector()
-
-    def _compile(self, catalog: Catalog, memory_limit: int | None) -> None:
+        #: What compiling produced (domains, rules as tables, tree, caches): see
+        #: :class:`~modcfg._compiled.CompiledCatalog`.
+        self.compiled = CompiledCatalog(catalog, memory_limit=memory_limit)
         self.catalog = catalog
-        self._domains = build_domains(catalog)
-        self._base = compile_rules(catalog, self._domains, memory_limit=memory_limit)
         #: The bytes compiling and any one query may allocate (see :func:`compile`).
-        self.memory_limit = self._base.memory_limit
-        self._slots = tuple(catalog.slots)
-        self._slot_index = {slot: index for index, slot in enumerate(self._slots)}
-        self._choice_lists = [domain.choices for domain in self._domains]
-        self._quote_lines: LineCache = {}  # module lines of quotes (see price.quote)
-        self._trees: dict[frozenset[tuple[int, ...]], Tree] = {}
-        # sessions' choices as value restrictions, by (slot, module, quantity): few, and every
-        # session step reads them (filled by the sessions)
-        self._restrictions: dict[tuple[str, str | None, int], Restriction] = {}
-        self._plans: dict[tuple[str, date], _Plan] = {}
-        self._lock = threading.Lock()
-        if not separable(self._base):
-            # decompose now: a catalog too large to decompose fails here, not at a query
-            self._base_query.count()
-        # else the tree (one bag per slot) is built when a query first needs it
-
-    @cached_property
-    def _default_needs(self) -> ResolvedNeeds:
-        """No needs: nothing restricted, but mandatory services still priced."""
-        return Needs().resolve(self.catalog)
-
-    @cached_property
-    def _module_values(self) -> list[dict[str, list[int]]]:
-        """Per slot: module id -> the slot's local choices that contain it."""
-        found = []
-        for domain in self._domains:
-            containing: dict[str, list[int]] = {
-                m: [] for m in self.catalog.slots[domain.slot].modules
-            }
-            for value, units in enumerate(domain.units):
-                for module in dict.fromkeys(m for m, _ in units):
-                    containing[module].append(value)
-            found.append(containing)
-        return found
-
-    @cached_property
-    def _option_rows(
-        self,
-    ) -> list[tuple[str, list[tuple[str, int, list[int], Callable[[list[Any]], tuple[Any, ...]]]]]]:
-        """Per slot, what a session state lists: module, its one value (or -1: several, one
-        per quantity vector holding it), its values, and a getter of those values' entries."""
-        return [
-            (
-                domain.slot,
-                [(m, v[0] if len(v) == 1 else -1, v, _getter(v)) for m, v in containing.items()],
-            )
-            for domain, containing in zip(self._domains, self._module_values, strict=True)
-        ]
-
-    @cached_property
-    def _tree(self) -> Tree:
-        paused = pause_collector()
-        try:
-            return build_tree(self._base)
-        finally:
-            if paused:
-                resume_collector()
-
-    @cached_property
-    def _option_entries(
-        self,
-    ) -> list[dict[str, tuple[str, int, list[int], Callable[[list[Any]], tuple[Any, ...]]]]]:
-        """Per slot, :attr:`_option_rows`' entries by module."""
-        return [{entry[0]: entry for entry in entries} for _, entries in self._option_rows]
-
-    @cached_property
-    def _single_slots(self) -> list[bool]:
-        """Per slot, whether it holds at most one module (one value per module)."""
-        return [all(value >= 0 for _, value, _, _ in entries) for _, entries in self._option_rows]
-
-    @cached_property
-    def _empty(self) -> bool:
-        """Whether the catalog has no valid configuration at all (its rules clash)."""
-        return self.count() == 0
-
-    @cached_property
-    def _base_query(self) -> TreeQuery:
-        return TreeQuery(self._tree, self._base)
+        self.memory_limit = self.compiled.memory_limit
 
     # -- description ------------------------------------------------------------------------
 
     @property
     def width(self) -> int:
         """The width of the tree decomposition (bag size - 1)."""
-        return self._tree.width
+        return self.compiled.tree.width
 
     def __repr__(self) -> str:
-        count = self.count() if not self._base.resources else "?"
+        count = self.count() if not self.compiled.base.resources else "?"
         return (
-            f"<Configurator {self.catalog.name}: {len(self._slots)} slots, "
+            f"<Configurator {self.catalog.name}: {len(self.compiled.slots)} slots, "
             f"{self.catalog.module_count} modules, {count} configurations>"
         )
 
@@ -213,20 +115,17 @@ class Configurator:
 
     def resolve(self, needs: NeedsLike) -> ResolvedNeeds:
         """Check needs against this catalog (NeedsError when they do not fit)."""
-        if needs is None:
-            return self._default_needs
-        if not isinstance(needs, Needs):
-            needs = Needs.from_data(needs)
-        return needs.resolve(self.catalog)
+        return self.compiled.resolve(needs)
 
-    def _plan(self, needs: NeedsLike) -> _Plan:
-        """The needs applied to the compiled catalog (cached: sessions often share needs)."""
-        return plan_of(self, needs)
+    def clear_caches(self) -> None:
+        """Empty the caches this configurator fills as it answers: plans of needs (with the
+        needs they were built for), trees, choices and quote lines.
 
-    def _cost_bound(self, resolved: ResolvedNeeds, cheapest: int | None) -> int:
-        """The largest unit cost (minor units) whose quote total fits the budget
-        (``cheapest``: the lowest unit cost of a valid configuration, when there is one)."""
-        return cost_bound(self, resolved, cheapest)
+        Answers stay the same; the next calls for each set of needs take the time of the
+        first. Every cache is bounded anyway; call this to drop what customers' needs left
+        behind (a server forgetting a customer, say) or to free memory after a burst.
+        """
+        self.compiled.clear_caches()
 
     # -- queries ----------------------------------------------------------------------------
 
@@ -245,48 +144,8 @@ class Configurator:
         decomposition engine counts in passes over the tree, linear in the slots: with a budget
         or totals over many slots, those passes run over capped sums and read ``time_limit``.
         """
-        plan = self._plan(needs)
-        if engine_of(plan, engine, "count") == "cpsat":
-            from .engines.cpsat._engine import CpSatEngine  # imports ortools only when needed
-
-            solver = CpSatEngine(plan.problem, cost_bound=plan.cost_bound, scale=plan.query.scale)
-            found = solver.solutions(
-                limit=limit, time_limit=time_limit, progress=_adapt(progress, None)
-            )
-            return len(found)
-        if progress is not None:
-            progress(0, 1)
-        if independent(plan):
-            result = prod(len(plan.problem.values(var)) for var in range(plan.problem.size))
-        elif plan.problem.resources or plan.cost_bound is not None:
-            result = plan.query.count_within(
-                plan.problem.resources, plan.cost_bound, time_limit=time_limit
-            )
-        else:
-            result = plan.query.count()
-        if progress is not None:
-            progress(1, 1)
-        return result
-
-    def _to_configuration(self, assignment: list[int]) -> Configuration:
-        values = tuple(map(tuple.__getitem__, self._choice_lists, assignment))
-        return Configuration._from_values(self._slots, values, self._slot_index)
-
-    def _holds_sums(self, plan: _Plan, assignment: list[int]) -> bool:
-        for resource in plan.problem.resources:
-            total = sum(resource.weights[var][value] for var, value in enumerate(assignment))
-            if not resource.holds(total):
-                return False
-        return True
-
-    def _within_budget(self, plan: _Plan, assignment: list[int]) -> bool:
-        if plan.cost_bound is None:
-            return True
-        problem = plan.problem
-        cost = sum(problem.domains[var].cost[value] for var, value in enumerate(assignment))
-        for factor in problem.cost_factors:
-            cost += factor.table.get(tuple(assignment[v] for v in factor.scope), 0)
-        return cost <= plan.cost_bound
+        plan = self.compiled.plan(needs)
+        return plan.count(engine, limit=limit, time_limit=time_limit, progress=progress)
 
     def configurations(
         self,
@@ -306,7 +165,7 @@ class Configurator:
         caller's loop spent the time; ``progress(done, total)`` is told every 1,024.
         """
         return configurations(
-            self,
+            self.compiled,
             needs,
             order=order,
             limit=limit,
@@ -314,21 +173,6 @@ class Configurator:
             time_limit=time_limit,
             progress=progress,
         )
-
-    def _ordered(
-        self,
-        plan: _Plan,
-        query: TreeQuery | IndependentQuery,
-        *,
-        strategy: Literal["cheapest", "preferred"],
-    ) -> Iterator[Configuration]:
-        """Valid configurations of ``query`` (needs and choices applied), best first."""
-        return ordered(self, plan, query, strategy=strategy)
-
-    def _infeasible(self, plan: _Plan) -> InfeasibleError:
-        from .explain import infeasible_error
-
-        return infeasible_error(self, plan.resolved)
 
     def check(self, *, dead_modules: Literal["error", "warning"] = "error") -> list[Finding]:
         """Check the catalog for what its owner should fix or look at, errors first.
@@ -369,7 +213,7 @@ class Configurator:
                 rules=dict.fromkeys(reason.rule for reason in broken if reason.rule is not None),
                 reasons=broken,
             )
-        return quote(self.catalog, chosen, resolved, lines_of=self._quote_lines)
+        return quote(self.catalog, chosen, resolved, lines_of=self.compiled.quote_lines)
 
     def violations(
         self,
@@ -393,11 +237,11 @@ class Configurator:
         chosen = Configuration.validated(catalog, configuration)
         resolved = needs if isinstance(needs, ResolvedNeeds) else self.resolve(needs)
         view = ConfigurationView(catalog, chosen)
-        problem = self._base
+        problem = self.compiled.base
         broken: list[Reason] = []
         assignment = [
             domain.index_of(chosen[slot])
-            for slot, domain in zip(self._slots, self._domains, strict=True)
+            for slot, domain in zip(self.compiled.slots, self.compiled.domains, strict=True)
         ]
         for var, value in enumerate(assignment):
             if not problem.allowed[var][value]:
@@ -427,7 +271,7 @@ class Configurator:
                 if not truthy(evaluate(parse(text), view))
             ]
             if include_budget and resolved.budget is not None:
-                price = quote(catalog, chosen, resolved, lines_of=self._quote_lines).total
+                price = quote(catalog, chosen, resolved, lines_of=self.compiled.quote_lines).total
                 if price > resolved.budget:
                     text = f"need: budget {resolved.budget} (total {price})"
                     broken.append(Reason("need", text, need="budget"))
@@ -452,22 +296,18 @@ class Configurator:
         if k < 1:
             raise NeedsError(f"k={k} asks for no configuration; give k >= 1")
         deadline = None if time_limit is None else time.monotonic() + time_limit
-        plan = self._plan(needs)
+        plan = self.compiled.plan(needs)
         quotes: list[Quote] = []
         try:
-            collect_best(self, plan, k, engine, deadline, quotes, progress)
+            collect_best(self.compiled, plan, k, engine, deadline, quotes, progress)
         except LimitExceeded as error:
             if deadline is None:
                 raise
             done = f"{len(quotes)} of k={k} quotes"
             raise time_up("the search for the best", time_limit, done, fewer="k=") from error
         if not quotes:
-            raise self._infeasible(plan)
+            from .explain import infeasible_error
+
+            raise infeasible_error(self, plan.resolved)
         quotes.sort(key=lambda q: (q.total, -q.score))
         return quotes[:k]
-
-
-def _adapt(progress: Progress | None, total: int | None) -> Callable[[int], None] | None:
-    if progress is None:
-        return None
-    return lambda done: progress(done, total)

@@ -1,55 +1,74 @@
-"""Plans: one customer's needs applied to the compiled catalog, built and cached per
-configurator, with the bound a budget puts on the unit cost and the engine a query runs on."""
+"""Plans: one customer's needs applied to the compiled catalog, and the engine each query runs on.
+
+A :class:`Plan` holds the lowered problem of one set of needs, the bound a budget puts on the
+unit cost, and the engine queries built for them on first use. This module is the one place
+that picks an engine: :meth:`Plan.engine_query` (and :attr:`Plan.session_query` for sessions)
+returns the :class:`~.engines.EngineQuery` that fits the job; everything above calls the
+protocol's methods only.
+
+Plans are cached by the compiled catalog (see :meth:`CompiledCatalog.plan
+<modcfg._compiled.CompiledCatalog.plan>`); a plan's memos of quote totals are declared caches
+too. A plan reaches the compiled catalog through a weak reference, so a cached plan makes no
+reference cycle with it.
+"""
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 from functools import cached_property
+from math import prod
 from typing import TYPE_CHECKING, Literal
 
-from .engines._closed_form import IndependentQuery, separable
-from .engines.decomposition import Tree, TreeQuery, build_tree
-from .lower import Constraint, Problem, needs_problem
-from .model import Needs, ResolvedNeeds
+from ._cache import Cache
+from .engines import EngineQuery, IndependentQuery, separable
+from .engines._protocol import holds_sums, unit_cost
+from .engines.decomposition import TreeQuery
+from .lower import Constraint, Problem
+from .model import Catalog, ResolvedNeeds
 from .price import from_minor_units, order_total
 
 if TYPE_CHECKING:
-    from ._configurator import Configurator, Engine, NeedsLike
+    from ._compiled import CompiledCatalog
 
-#: Plans (needs applied to the compiled catalog) kept per configurator.
-_PLAN_CACHE = 256
+__all__ = ["Engine", "Job", "Plan", "cost_bound", "new_plan"]
+
+Engine = Literal["auto", "decomposition", "cpsat"]
+#: What a query is for: counting, enumerating in any order, or by key (price).
+Job = Literal["count", "enumerate", "rank"]
+#: Quote totals a plan keeps per unit cost (and per key of its session query).
+_TOTALS = 65_536
+#: Rules (tabulated) of at most this many rows are indexed by variable for explanations.
+_INDEXED_RULE_ROWS = 20_000
 
 
 @dataclass(frozen=True)
-class _Plan:
+class Plan:
     """One customer's needs applied to the compiled catalog."""
 
     resolved: ResolvedNeeds | None
     problem: Problem
-    build_query: Callable[[], TreeQuery] = field(compare=False, repr=False)
+    build_query: Callable[[], EngineQuery] = field(compare=False, repr=False)
     cost_bound: int | None  # unit cost bound (minor units) from the budget
     # unit cost (minor units) -> quote total under these needs, filled as sessions ask
-    totals: dict[int, Decimal] = field(default_factory=dict, compare=False)
+    totals: Cache[int, Decimal] = field(default_factory=lambda: Cache(_TOTALS), compare=False)
     # key of the session query -> quote total of its unit cost, filled as sessions ask
-    key_totals: dict[int, Decimal] = field(default_factory=dict, compare=False)
-    _by_var: dict[int, list[Constraint]] = field(default_factory=dict, compare=False)
+    key_totals: Cache[int, Decimal] = field(default_factory=lambda: Cache(_TOTALS), compare=False)
 
     @cached_property
-    def query(self) -> TreeQuery:
+    def query(self) -> EngineQuery:
         """The decomposition query of these needs (built on first use)."""
         return self.build_query()
 
     @cached_property
-    def closed_form(self) -> IndependentQuery | None:
+    def closed_form(self) -> EngineQuery | None:
         """The closed forms of the needs' problem when nothing ties the slots."""
         return IndependentQuery(self.problem) if separable(self.problem) else None
 
     @cached_property
-    def session_query(self) -> TreeQuery | IndependentQuery:
+    def session_query(self) -> EngineQuery:
         """What sessions narrow with their choices: closed forms when nothing ties the slots
         and no budget bounds the total, else the decomposition query."""
         closed = self.closed_form
@@ -57,14 +76,104 @@ class _Plan:
             return closed
         return self.query
 
+    @cached_property
+    def rules_by_var(self) -> dict[int, list[Constraint]]:
+        """Per variable, the rules (tabulated, of moderate size) whose scope holds it."""
+        index: dict[int, list[Constraint]] = {}
+        for constraint in self.problem.constraints:
+            if constraint.size <= _INDEXED_RULE_ROWS:
+                for var in constraint.scope:
+                    index.setdefault(var, []).append(constraint)
+        return index
+
+    def constraints_of(self, var: int) -> list[Constraint]:
+        """The rules (tabulated, of moderate size) whose scope holds ``var``."""
+        return self.rules_by_var.get(var, [])
+
+    @property
+    def global_sums(self) -> bool:
+        return bool(self.problem.resources)
+
+    @property
+    def independent(self) -> bool:
+        """Whether every combination of the allowed values is valid (no rule, sum or budget)."""
+        problem = self.problem
+        return not (problem.constraints or problem.resources or self.cost_bound is not None)
+
+    # -- engines ----------------------------------------------------------------------------
+
+    def engine_of(self, engine: Engine, job: Job) -> Literal["decomposition", "cpsat"]:
+        """The engine that runs ``job``: the one asked for, else CP-SAT for searches under
+        global sums, else the decomposition."""
+        if engine != "auto":
+            return engine
+        if self.global_sums and job != "count":
+            return "cpsat"
+        return "decomposition"
+
+    def engine_query(
+        self,
+        engine: Engine,
+        job: Job,
+        *,
+        limit: int | None = None,
+        deadline: float | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> EngineQuery:
+        """The query that answers ``job`` on ``engine`` (see :meth:`engine_of`): for CP-SAT a
+        new search bounded by ``limit``, ``deadline`` and told of its ``progress``; for the
+        decomposition the plan's query, or its closed forms for a ranked stream."""
+        if self.engine_of(engine, job) == "cpsat":
+            from .engines.cpsat._query import CpSatQuery  # imports ortools only when needed
+
+            return CpSatQuery(self.problem, limit=limit, deadline=deadline, progress=progress)
+        if job == "rank" and self.closed_form is not None:
+            return self.closed_form
+        return self.query
+
+    def count(
+        self,
+        engine: Engine,
+        *,
+        limit: int | None,
+        time_limit: float | None,
+        progress: Callable[[int, int | None], None] | None,
+    ) -> int:
+        """The number of valid configurations (see :meth:`modcfg.Configurator.count`)."""
+        resources = self.problem.resources
+        if self.engine_of(engine, "count") == "cpsat":  # by enumeration, told as it goes
+            told = None if progress is None else (lambda done: progress(done, None))
+            query = self.engine_query("cpsat", "count", limit=limit, progress=told)
+            return query.count_within(resources, self.cost_bound, time_limit=time_limit)
+        if progress is not None:
+            progress(0, 1)
+        if self.independent:
+            result = prod(len(self.problem.values(var)) for var in range(self.problem.size))
+        elif resources or self.cost_bound is not None:
+            result = self.query.count_within(resources, self.cost_bound, time_limit=time_limit)
+        else:
+            result = self.query.count()
+        if progress is not None:
+            progress(1, 1)
+        return result
+
+    # -- checks and totals ------------------------------------------------------------------
+
+    def within_budget(self, assignment: Sequence[int]) -> bool:
+        """Whether a solution's unit cost fits the budget's bound (true without a budget)."""
+        return self.cost_bound is None or unit_cost(self.problem, assignment) <= self.cost_bound
+
+    def holds_sums(self, assignment: Sequence[int]) -> bool:
+        """Whether a solution meets every global sum of the needs' problem."""
+        return holds_sums(self.problem.resources, assignment)
+
     def total_of(self, cost: int) -> Decimal:
         """The quote total of a unit cost (minor units) under these needs (memoised)."""
         total = self.totals.get(cost)
         if total is None:
             catalog = self.problem.catalog
-            total = self.totals[cost] = order_total(
-                catalog, from_minor_units(catalog, cost), self.resolved
-            )
+            total = order_total(catalog, from_minor_units(catalog, cost), self.resolved)
+            self.totals[cost] = total
         return total
 
     def total_of_key(self, key: int) -> Decimal:
@@ -74,59 +183,21 @@ class _Plan:
             total = self.key_totals[key] = self.total_of(self.session_query.cost_of(key))
         return total
 
-    def constraints_of(self, var: int) -> list[Constraint]:
-        """The rules (tabulated, of moderate size) whose scope holds ``var``."""
-        if not self._by_var and self.problem.constraints:
-            index: dict[int, list[Constraint]] = {}
-            for constraint in self.problem.constraints:
-                if constraint.size <= 20_000:
-                    for scope_var in constraint.scope:
-                        index.setdefault(scope_var, []).append(constraint)
-            index.setdefault(-1, [])  # built, even when no rule qualifies
-            self._by_var.update(index)
-        return self._by_var.get(var, [])
 
-    @property
-    def global_sums(self) -> bool:
-        return bool(self.problem.resources)
+def new_plan(compiled: CompiledCatalog, resolved: ResolvedNeeds | None, problem: Problem) -> Plan:
+    """The plan of ``resolved`` needs, whose lowered problem is ``problem``."""
+    owner = weakref.ref(compiled)  # (plans are cached there: no cycle back)
 
-
-def plan_of(cfg: Configurator, needs: NeedsLike) -> _Plan:
-    """The needs applied to the compiled catalog (cached: sessions often share needs)."""
-    key: tuple[str, date] | None = None
-    if needs is None:
-        key = ("", date.min)
-    elif isinstance(needs, Needs):
-        # resolving compares delivery dates with today when the needs do not say
-        key = (needs.model_dump_json(), needs.today or date.today())
-    if key is not None:
-        plan = cfg._plans.get(key)
-        if plan is not None:
-            return plan
-    plan = new_plan(cfg, needs)
-    if key is not None:
-        with cfg._lock:
-            if len(cfg._plans) >= _PLAN_CACHE:
-                cfg._plans.clear()
-            cfg._plans[key] = plan
-    return plan
-
-
-def new_plan(cfg: Configurator, needs: NeedsLike) -> _Plan:
-    resolved = cfg.resolve(needs)
-    problem = cfg._base if needs is None else needs_problem(cfg._base, resolved)
-
-    owner = weakref.ref(cfg)  # (plans are cached there: no cycle back)
-
-    def build_query() -> TreeQuery:
+    def build_query() -> EngineQuery:
         # needs and choices only remove configurations: the count without them bounds
         # every later count, so the plan's query (and the sessions' ones) need fewer moduli
         owning = owner()
-        assert owning is not None  # plans are reached only through their configurator
-        count = owning._base_query.count()
-        return TreeQuery(tree_for(owning, problem), problem, count_bound=count)
+        if owning is None:  # pragma: no cover - plans are reached through their catalog
+            raise RuntimeError("the compiled catalog of this plan is gone")
+        count = owning.base_query.count()
+        return TreeQuery(owning.tree_for(problem), problem, count_bound=count)
 
-    plan = _Plan(resolved, problem, build_query, None)
+    plan = Plan(resolved, problem, build_query, None)
     if resolved is not None and resolved.budget is not None:
         cheapest: int | None
         if separable(problem):  # the cheapest choice of every slot, no tree needed
@@ -138,35 +209,17 @@ def new_plan(cfg: Configurator, needs: NeedsLike) -> _Plan:
         else:
             best = plan.query.best_key()
             cheapest = None if best is None else plan.query.cost_of(best)
-        plan = _Plan(resolved, problem, build_query, cost_bound(cfg, resolved, cheapest))
+        bound = cost_bound(problem.catalog, resolved, cheapest)
+        plan = Plan(resolved, problem, build_query, bound)
     return plan
 
 
-def tree_for(cfg: Configurator, problem: Problem) -> Tree:
-    if problem is cfg._base:
-        return cfg._tree
-    base = {id(c) for c in cfg._base.constraints}
-    extra = [c.scope for c in problem.constraints if id(c) not in base]
-    extra += [f.scope for f in problem.score_factors]
-    if all(cfg._tree.bag_containing(scope) is not None for scope in extra):
-        return cfg._tree
-    key = frozenset(tuple(scope) for scope in extra)
-    with cfg._lock:
-        tree = cfg._trees.get(key)
-        if tree is None:
-            tree = build_tree(cfg._base, extra_scopes=sorted(key))
-            if len(cfg._trees) > 64:
-                cfg._trees.clear()
-            cfg._trees[key] = tree
-    return tree
-
-
-def cost_bound(cfg: Configurator, resolved: ResolvedNeeds, cheapest: int | None) -> int:
+def cost_bound(catalog: Catalog, resolved: ResolvedNeeds, cheapest: int | None) -> int:
     """The largest unit cost (minor units) whose quote total fits the budget
     (``cheapest``: the lowest unit cost of a valid configuration, when there is one)."""
     budget = resolved.budget
-    assert budget is not None  # callers check
-    catalog = cfg.catalog
+    if budget is None:
+        raise ValueError("these needs have no budget")
 
     def fits(units: int) -> bool:
         return order_total(catalog, from_minor_units(catalog, units), resolved) <= budget
@@ -188,16 +241,3 @@ def cost_bound(cfg: Configurator, resolved: ResolvedNeeds, cheapest: int | None)
         else:
             high = middle
     return low
-
-
-def engine_of(plan: _Plan, engine: Engine, job: str) -> Literal["decomposition", "cpsat"]:
-    if engine != "auto":
-        return engine
-    if plan.global_sums and job != "count":
-        return "cpsat"
-    return "decomposition"
-
-
-def independent(plan: _Plan) -> bool:
-    problem = plan.problem
-    return not (problem.constraints or problem.resources or plan.cost_bound is not None)

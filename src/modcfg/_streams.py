@@ -10,18 +10,16 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from ._collector import pause_collector, resume_collector
+from ._compiled import CompiledCatalog, NeedsLike
 from ._errors import LimitExceeded, NeedsError
-from ._plan import _Plan, engine_of, independent, plan_of
-from .engines._closed_form import IndependentQuery
-from .engines.decomposition import TreeQuery
-from .engines.decomposition._sums import solutions_within
+from ._plan import Engine, Job, Plan
+from .engines import EngineQuery
 from .model import Configuration
 from .model._configuration import Choice
 from .price import Quote, quote
 
 if TYPE_CHECKING:
-    from ._configurator import Configurator, Engine, NeedsLike, Order, Progress
+    from ._configurator import Order, Progress
 
 #: Up to this many solutions, enumeration expands them all at once (vectorised).
 _MATERIALISE = 500_000
@@ -36,7 +34,7 @@ _BATCH = 1024
 
 
 def configurations(
-    cfg: Configurator,
+    compiled: CompiledCatalog,
     needs: NeedsLike,
     *,
     order: Order,
@@ -51,42 +49,38 @@ def configurations(
         raise NeedsError(f"order={order!r} is unknown; use order=None or order='price'")
     if limit is not None and limit < 0:
         raise NeedsError(f"limit={limit} is negative; give limit >= 0 (or None for all)")
-    plan = plan_of(cfg, needs)
+    plan = compiled.plan(needs)
     deadline = None if time_limit is None else time.monotonic() + time_limit
     total = None
     if progress is not None and not plan.problem.resources and plan.cost_bound is None:
         total = plan.query.count()
-    make, slots, index = Configuration._from_values, cfg._slots, cfg._slot_index
+    make, slots, index = Configuration.from_values, compiled.slots, compiled.slot_index
     rows: Iterator[tuple[Choice, ...]]
     size = _BATCH  # configurations made at a time (searches start small, see below)
-    if order is None and engine != "cpsat" and independent(plan):
+    if order is None and engine != "cpsat" and plan.independent:
         # no rule ties the slots: every combination of the allowed choices is valid
         problem = plan.problem
         rows = itertools.product(
             *(
                 [choices[v] for v in problem.values(var)]
-                for var, choices in enumerate(cfg._choice_lists)
+                for var, choices in enumerate(compiled.choice_lists)
             )
         )
     elif (
         order is None
-        and engine_of(plan, engine, "enumerate") != "cpsat"
-        and materialises(cfg, plan, deadline)
+        and plan.engine_of(engine, "enumerate") != "cpsat"
+        and materialises(plan, deadline)
     ):
-        rows = choice_rows(cfg, plan)  # the whole (moderate) space, vectorised
+        rows = choice_rows(compiled, plan)  # the whole (moderate) space, vectorised
     else:
-        stream = assignments(cfg, plan, order=order, engine=engine, deadline=deadline)
-        rows = (tuple(map(tuple.__getitem__, cfg._choice_lists, a)) for a in stream)
+        stream = assignments(plan, order=order, engine=engine, deadline=deadline)
+        choice_lists = compiled.choice_lists
+        rows = (tuple(map(tuple.__getitem__, choice_lists, a)) for a in stream)
         size = 1  # the first ones come at once: batches of 1, 1, 2, 4, ... up to _BATCH
-    # made in batches with the collector paused: made one by one, a long stream triggers
-    # a collection every few hundred configurations (which all survive), and now and then
-    # a full one over the whole process, costing several times the making; the collector
-    # runs whenever the stream yields
     rows = iter(rows)
     produced, reported = 0, 0
     while limit is None or produced < limit:
         wanted = size if limit is None else min(size, limit - produced)
-        paused = pause_collector()
         try:
             batch = [make(slots, values, index) for values in itertools.islice(rows, wanted)]
         except LimitExceeded as error:
@@ -94,9 +88,6 @@ def configurations(
                 raise
             # the search passed the deadline
             raise time_up("the enumeration", time_limit, f"{produced} configurations") from error
-        finally:
-            if paused:
-                resume_collector()
         if deadline is None:
             yield from batch
         else:  # the caller's loop counts too: read the clock before each one
@@ -115,59 +106,50 @@ def configurations(
 
 
 def assignments(
-    cfg: Configurator, plan: _Plan, *, order: Order, engine: Engine, deadline: float | None
+    plan: Plan, *, order: Order, engine: Engine, deadline: float | None
 ) -> Iterator[list[int]]:
     """Valid assignments (``order="price"``: by key); every search reads ``deadline``
     (a :func:`time.monotonic` value) and raises :class:`LimitExceeded` once it passes."""
-    if order is None and engine != "cpsat" and (plan.global_sums or plan.cost_bound is not None):
+    resources, bound = plan.problem.resources, plan.cost_bound
+    if order is None and engine != "cpsat" and (resources or bound is not None):
         # guided by the sums' distributions: only into choices that still fit the bounds
-        problem, query = plan.problem, plan.query
+        query = plan.query
         time_limit = None if deadline is None else max(0.0, deadline - time.monotonic())
-        guided = solutions_within(query, problem.resources, plan.cost_bound, time_limit=time_limit)
-        if guided is None and problem.resources:  # too wide with the budget: without it
-            guided = solutions_within(query, problem.resources, None, time_limit=time_limit)
+        guided = query.solutions_within(resources, bound, time_limit=time_limit)
+        if guided is None and resources:  # too wide with the budget: without it
+            guided = query.solutions_within(resources, None, time_limit=time_limit)
         for assignment in query.solutions() if guided is None else guided:
-            if cfg._within_budget(plan, assignment) and cfg._holds_sums(plan, assignment):
+            if plan.within_budget(assignment) and plan.holds_sums(assignment):
                 yield assignment
         return
-    if engine_of(plan, engine, "enumerate") == "cpsat":
-        from .engines.cpsat._engine import CpSatEngine  # imports ortools only when needed
-
-        solver = CpSatEngine(plan.problem, cost_bound=plan.cost_bound, scale=plan.query.scale)
-        time_limit = None if deadline is None else max(deadline - time.monotonic(), 0.0)
-        if order == "price":
-            for _, assignment in solver.by_key(time_limit=time_limit):
-                yield assignment
-        else:
-            yield from solver.solutions(limit=None, time_limit=time_limit)
-        return
+    job: Job = "enumerate" if order is None else "rank"
+    query = plan.engine_query(engine, job, deadline=deadline)
     if order == "price":
-        closed = plan.closed_form
-        ranked = plan.query.by_key(deadline=deadline) if closed is None else closed.by_key()
-        for _, assignment in ranked:
-            if not cfg._within_budget(plan, assignment):
-                return
-            if cfg._holds_sums(plan, assignment):
-                yield assignment
+        for _, assignment in query.by_key_within(resources, bound, deadline=deadline):
+            yield assignment
         return
-    if independent(plan):
+    if plan.engine_of(engine, job) == "cpsat":
+        time_limit = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+        guided = query.solutions_within(resources, bound, time_limit=time_limit)
+        yield from query.solutions(deadline=deadline) if guided is None else guided
+        return
+    if plan.independent:
         values = [plan.problem.values(var) for var in range(plan.problem.size)]
         for combo in itertools.product(*values):
             yield list(combo)
         return
-    query = plan.query
-    if materialises(cfg, plan, deadline):
+    if materialises(plan, deadline):
         kept = solution_rows(plan)
         for start in range(0, len(kept), _CHUNK):  # bounded lists, not one huge one
             rows: list[list[int]] = kept[start : start + _CHUNK].tolist()
             yield from rows
         return
     for assignment in query.solutions(deadline=deadline):
-        if cfg._within_budget(plan, assignment) and cfg._holds_sums(plan, assignment):
+        if plan.within_budget(assignment) and plan.holds_sums(assignment):
             yield assignment
 
 
-def materialises(cfg: Configurator, plan: _Plan, deadline: float | None) -> bool:
+def materialises(plan: Plan, deadline: float | None) -> bool:
     """Whether to expand the whole space at once (vectorised): when it is moderate, and
     small enough to be expanded well within the deadline, if any."""
     size = plan.query.count()
@@ -175,10 +157,10 @@ def materialises(cfg: Configurator, plan: _Plan, deadline: float | None) -> bool
         return False
     if deadline is None:
         return True
-    return size * len(cfg._slots) <= _EXPANDED_PER_SECOND * (deadline - time.monotonic())
+    return size * plan.problem.size <= _EXPANDED_PER_SECOND * (deadline - time.monotonic())
 
 
-def solution_rows(plan: _Plan) -> np.ndarray:
+def solution_rows(plan: Plan) -> np.ndarray:
     """Every valid configuration at once, as value indexes (configurations x slots)."""
     solutions, cost = plan.query.solution_array()
     keep = np.ones(len(cost), dtype=bool)
@@ -194,48 +176,43 @@ def solution_rows(plan: _Plan) -> np.ndarray:
     return kept
 
 
-def choice_rows(cfg: Configurator, plan: _Plan) -> Iterator[tuple[Choice, ...]]:
+def choice_rows(compiled: CompiledCatalog, plan: Plan) -> Iterator[tuple[Choice, ...]]:
     """:func:`solution_rows` turned into the slots' choices, a chunk at a time."""
     kept = solution_rows(plan)
     columns = []
-    for choices in cfg._choice_lists:
+    for choices in compiled.choice_lists:
         column = np.empty(len(choices), dtype=object)
         for value, choice in enumerate(choices):
             column[value] = choice  # one by one: choices are never split into items
         columns.append(column)
+    if not columns:  # a catalog without slots: one empty configuration, if any
+        yield from [()] * len(kept)
+        return
     for start in range(0, len(kept), _CHUNK):
         block = kept[start : start + _CHUNK]
-        table = np.empty(block.shape, dtype=object)
-        for var, column in enumerate(columns):
-            table[:, var] = column[block[:, var]]
-        yield from map(tuple, table.tolist())
+        # a list per slot, zipped into one tuple per configuration (no list per row)
+        lists = [column[block[:, var]].tolist() for var, column in enumerate(columns)]
+        yield from zip(*lists, strict=True)
 
 
 def ordered(
-    cfg: Configurator,
-    plan: _Plan,
-    query: TreeQuery | IndependentQuery,
+    compiled: CompiledCatalog,
+    plan: Plan,
+    query: EngineQuery,
     *,
     strategy: Literal["cheapest", "preferred"],
 ) -> Iterator[Configuration]:
     """Valid configurations of ``query`` (needs and choices applied), best first."""
-    ranked: Iterator[tuple[int, list[int]]]
-    if isinstance(query, IndependentQuery):
-        ranked = query.by_key(preference_first=strategy == "preferred")
-    elif strategy == "preferred":
-        ranked = TreeQuery(query.tree, query.problem, preference_first=True).by_key()
-    else:
-        ranked = query.by_key()
-    for _, assignment in ranked:
-        if strategy == "cheapest" and not cfg._within_budget(plan, assignment):
+    for _, assignment in query.by_key(preference_first=strategy == "preferred"):
+        if strategy == "cheapest" and not plan.within_budget(assignment):
             return
-        if cfg._within_budget(plan, assignment) and cfg._holds_sums(plan, assignment):
-            yield cfg._to_configuration(assignment)
+        if plan.within_budget(assignment) and plan.holds_sums(assignment):
+            yield compiled.configuration(assignment)
 
 
 def collect_best(
-    cfg: Configurator,
-    plan: _Plan,
+    compiled: CompiledCatalog,
+    plan: Plan,
     k: int,
     engine: Engine,
     deadline: float | None,
@@ -247,14 +224,14 @@ def collect_best(
     # no configuration scores above every positive preference weight
     top_score = sum(max(weight, 0) for weight in resolved.prefer.values()) if resolved else 0
     kth: Quote | None = None
-    for assignment in assignments(cfg, plan, order="price", engine=engine, deadline=deadline):
+    for assignment in assignments(plan, order="price", engine=engine, deadline=deadline):
         if deadline is not None and time.monotonic() > deadline:
             raise LimitExceeded("the deadline passed")
         result = quote(
-            cfg.catalog,
-            cfg._to_configuration(assignment),
+            compiled.catalog,
+            compiled.configuration(assignment),
             resolved,
-            lines_of=cfg._quote_lines,
+            lines_of=compiled.quote_lines,
         )
         if kth is not None and (
             result.total > kth.total

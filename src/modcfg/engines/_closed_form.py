@@ -12,12 +12,17 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from math import prod
 
-from ..lower._problem import Problem
-from .decomposition._passes import Marginal
+import numpy as np
+
+from .._errors import LimitExceeded
+from ..lower._problem import Problem, Resource
+from ._closed_sums import ClosedSums, distribution
+from ._protocol import Marginal, ranked_within
 
 __all__ = ["IndependentQuery", "separable"]
 
@@ -33,9 +38,13 @@ def separable(problem: Problem) -> bool:
     )
 
 
+#: Solutions a stream yields between two looks at its deadline.
+_DEADLINE_STEP = 1024
+
+
 class IndependentQuery:
-    """The part of :class:`~.decomposition.TreeQuery`'s interface that sessions and
-    ranked streams use, for a :func:`separable` problem. Immutable once built."""
+    """The :class:`~._protocol.EngineQuery` of a :func:`separable` problem, in closed forms.
+    Immutable once built."""
 
     def __init__(self, problem: Problem) -> None:
         bound = 0
@@ -152,11 +161,33 @@ class IndependentQuery:
                 result.append(row)
         return result
 
-    def solutions(self) -> Iterator[list[int]]:
-        for combination in itertools.product(*self._values):
+    def solutions(self, *, deadline: float | None = None) -> Iterator[list[int]]:
+        for number, combination in enumerate(itertools.product(*self._values)):
+            if deadline is not None and not number % _DEADLINE_STEP:
+                _check(deadline)
             yield list(combination)
 
-    def by_key(self, *, preference_first: bool = False) -> Iterator[tuple[int, list[int]]]:
+    def solution_array(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every solution at once: value indexes (solutions x variables) and unit costs."""
+        size = len(self._values)
+        columns = np.meshgrid(*(np.asarray(v, dtype=np.int64) for v in self._values), indexing="ij")
+        if not size:
+            rows = np.zeros((1, 0), dtype=np.int64)
+        else:
+            rows = np.stack([column.ravel() for column in columns], axis=1)
+        costs = np.zeros(len(rows), dtype=object if self._wide_costs() else np.int64)
+        for var, domain in enumerate(self.problem.domains):
+            costs += np.asarray(domain.cost, dtype=costs.dtype)[rows[:, var]]
+        return rows, costs
+
+    def _wide_costs(self) -> bool:
+        """Whether unit costs may pass 64 bits (then they are Python integers)."""
+        largest = sum(max(map(abs, domain.cost), default=0) for domain in self.problem.domains)
+        return largest >= 1 << 62
+
+    def by_key(
+        self, *, deadline: float | None = None, preference_first: bool = False
+    ) -> Iterator[tuple[int, list[int]]]:
         """Every solution once by non-decreasing key (``preference_first``: highest score
         first, then the lowest cost; the keys yielded are then of that order).
 
@@ -180,7 +211,11 @@ class IndependentQuery:
         size = len(ranked)
         counter = itertools.count()
         heap = [(sum(r[0][0] for r in ranked), next(counter), (0,) * size, size)]
+        popped = 0
         while heap:
+            if deadline is not None and not popped % _DEADLINE_STEP:
+                _check(deadline)
+            popped += 1
             key, _, ranks, first = heapq.heappop(heap)
             yield key, [r[rank][1] for r, rank in zip(ranked, ranks, strict=False)]
             # first: the index of the first non-zero rank (size when every rank is zero)
@@ -190,3 +225,64 @@ class IndependentQuery:
                     step = ranked[p][rank][0] - ranked[p][rank - 1][0]
                     child = (*ranks[:p], rank, *ranks[p + 1 :])
                     heapq.heappush(heap, (key + step, next(counter), child, p))
+
+    # -- within global sums and a budget ----------------------------------------------------
+
+    def count_within(
+        self,
+        resources: Sequence[Resource],
+        cost_bound: int | None,
+        *,
+        time_limit: float | None = None,
+    ) -> int:
+        """The solutions whose sums hold and whose unit cost is at most ``cost_bound``."""
+        if not resources and cost_bound is None:
+            return self.count()
+        return sum(self.cost_distribution(resources, cost_bound, time_limit=time_limit).values())
+
+    def cost_distribution(
+        self,
+        resources: Sequence[Resource],
+        cost_bound: int | None,
+        *,
+        time_limit: float | None = None,
+    ) -> dict[int, int]:
+        """Unit cost -> number of solutions whose sums hold (costs up to the bound)."""
+        return distribution(self.problem, self._values, resources, cost_bound, time_limit)
+
+    def within(
+        self,
+        resources: Sequence[Resource],
+        cost_bound: int | None,
+        *,
+        time_limit: float | None = None,
+    ) -> ClosedSums:
+        """Counts, per-option counts and cheapest costs within the sums and the bound."""
+        return ClosedSums(self, resources, cost_bound, time_limit)
+
+    def solutions_within(
+        self,
+        resources: Sequence[Resource],
+        cost_bound: int | None,
+        *,
+        time_limit: float | None = None,
+    ) -> Iterator[list[int]]:
+        """The solutions within the sums and the bound, cheapest first."""
+        deadline = None if time_limit is None else time.monotonic() + time_limit
+        ranked = ranked_within(self, resources, cost_bound, deadline=deadline)
+        return (assignment for _, assignment in ranked)
+
+    def by_key_within(
+        self,
+        resources: Sequence[Resource],
+        cost_bound: int | None,
+        *,
+        deadline: float | None = None,
+    ) -> Iterator[tuple[int, list[int]]]:
+        """:meth:`by_key`, keeping the solutions within the sums and the bound."""
+        return ranked_within(self, resources, cost_bound, deadline=deadline)
+
+
+def _check(deadline: float) -> None:
+    if time.monotonic() > deadline:
+        raise LimitExceeded("the deadline passed")

@@ -96,10 +96,10 @@ def lint(cfg: Configurator, *, dead_modules: Severity = "error") -> list[Finding
             )
         )
         return findings
-    marginals = cfg._base_query.marginals()
+    marginals = cfg.compiled.base_query.marginals()
     for var, (slot_id, slot) in enumerate(catalog.slots.items()):
         counts = {
-            module: sum(marginals[var][v][0] for v in cfg._module_values[var][module])
+            module: sum(marginals[var][v][0] for v in cfg.compiled.module_values[var][module])
             for module in slot.modules
         }
         for module, count in counts.items():
@@ -156,7 +156,7 @@ def _redundant_rules(cfg: Configurator) -> list[Finding]:
     decomposition per rule). Rules that act on one slot alone are reported as dead modules
     instead.
     """
-    base = cfg._base
+    base = cfg.compiled.base
     total = cfg.count()
     unary = set(base.unary_reasons.values())
     sources = list(dict.fromkeys(c.source for c in base.constraints))

@@ -64,10 +64,10 @@ def _group(catalog: Catalog, cfg: Configurator, rule: Rule) -> Group:
     group = Group(("rule", rule.id))
     alone = _with_rules(catalog, (rule,))
     try:
-        problem = compile_rules(alone, cfg._domains)
+        problem = compile_rules(alone, cfg.compiled.domains)
     except LimitExceeded:
         # too wide over the whole domains: use the rule as the catalog compiled it
-        problem = _compiled_part(cfg._base, rule.id)
+        problem = _compiled_part(cfg.compiled.base, rule.id)
     for var, mask in enumerate(problem.allowed):
         if not all(mask):
             group.unary.append((var, frozenset(v for v, ok in enumerate(mask) if ok)))
@@ -118,7 +118,7 @@ def _empty_with(cfg: Configurator, rule_ids: Sequence[str]) -> bool | None:
     kept = set(rule_ids)
     catalog = _with_rules(cfg.catalog, tuple(r for r in cfg.catalog.rules if r.id in kept))
     try:
-        problem = compile_rules(catalog, cfg._domains)
+        problem = compile_rules(catalog, cfg.compiled.domains)
     except LimitExceeded:
         return None
     query = TreeQuery(build_tree(problem), problem)
@@ -131,7 +131,7 @@ def rule_conflict(cfg: Configurator) -> RuleConflict | None:
     """A minimal set of rules that leave no configuration; None when the catalog has one."""
     groups = rule_groups(cfg)
     keys: list[Hashable] = [group.key for group in groups]
-    model = ConflictModel(cfg._base, groups)
+    model = ConflictModel(cfg.compiled.base, groups)
     found = model.minimal_conflict(keys)
     rule_ids = [str(key[1]) for key in found or () if isinstance(key, tuple)]
     if found is not None and rule_ids and _empty_with(cfg, rule_ids) is not False:
@@ -161,7 +161,7 @@ def rules_behind_needs(
     more, reasons = need_groups(cfg, needs)
     wanted = set(need_labels)
     fixed = [key for key, reason in reasons.items() if reason.text in wanted]
-    model = ConflictModel(cfg._base, [*groups, *more])
+    model = ConflictModel(cfg.compiled.base, [*groups, *more])
     found = model.minimal_conflict([group.key for group in groups], fixed=fixed)
     if found is None:
         return None

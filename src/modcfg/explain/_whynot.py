@@ -96,8 +96,8 @@ def rule_groups(problem: Problem) -> list[Group]:
 def need_groups(cfg: Configurator, needs: Needs) -> tuple[list[Group], dict[Hashable, Reason]]:
     """One group per hard need, and each need as a reason (in the customer's words)."""
     catalog: Catalog = cfg.catalog
-    allowed = [[True] * len(d.choices) for d in cfg._domains]
-    free = Problem(catalog, cfg._domains, allowed, memory_limit=cfg.memory_limit)
+    allowed = [[True] * len(d.choices) for d in cfg.compiled.domains]
+    free = Problem(catalog, cfg.compiled.domains, allowed, memory_limit=cfg.memory_limit)
     groups: list[Group] = []
     reasons: dict[Hashable, Reason] = {}
     items = need_items(needs, catalog.currency)
@@ -120,7 +120,7 @@ def _need_group(
     if item.field == "budget":
         resolved = cfg.resolve(keep_items(needs, items, [item]))
         if resolved is not None:
-            group.cost_bound = cfg._cost_bound(resolved, None)
+            group.cost_bound = cfg.compiled.cost_bound(resolved, None)
         return group
     alone = cfg.resolve(keep_items(needs, items, [item]))
     if alone is None:  # pragma: no cover - needs always resolve here
@@ -144,7 +144,7 @@ def explain_exclusion(
     option: Restriction,
 ) -> Explanation | None:
     """Why ``option`` has no valid completion; None when it has one."""
-    rules = rule_groups(cfg._base)
+    rules = rule_groups(cfg.compiled.base)
     groups = list(rules)
     reasons: dict[Hashable, Reason] = {}
     if needs is not None:
@@ -156,7 +156,7 @@ def explain_exclusion(
         reasons[key] = Reason("choice", text, slot=choice.slot, module=choice.module)
         groups.append(Group(key, unary=[(choice.var, choice.values)]))
     target = Group(("option", option.label), unary=[(option.var, option.values)])
-    model = ConflictModel(cfg._base, [*groups, target])
+    model = ConflictModel(cfg.compiled.base, [*groups, target])
     rule_keys = [group.key for group in rules]
     customer = list(reasons)
     conflict = model.minimal_conflict(customer, fixed=[target.key, *rule_keys])

@@ -86,10 +86,10 @@ class Configuration(Mapping[str, Choice]):
     (True, True)
     """
 
-    # ``_values[i]`` is the choice of slot ``_slots[i]``. The configurations an engine streams
-    # (millions, for a large space) share its ``_slots`` tuple and ``_index``, so each one holds
-    # only its tuple of choices; a dict of the items is made only when asked for.
-    __slots__ = ("_hash", "_index", "_slots", "_values")
+    # A configuration is a tuple of choices over a shared tuple of slot ids (the engine makes
+    # millions of them); the dict view is built only when asked for. The fields are private
+    # to the class (name-mangled): only its own constructors and comparison touch them.
+    __slots__ = ("__hash", "__index", "__slots", "__values")
 
     def __init__(self, choices: Mapping[str, Any]) -> None:
         slots = tuple(choices)
@@ -98,13 +98,13 @@ class Configuration(Mapping[str, Choice]):
             if isinstance(choice, Mapping) and not isinstance(choice, Quantities):
                 choice = Quantities(choice)
             values.append(choice)
-        self._slots = slots
-        self._values: tuple[Choice, ...] = tuple(values)
-        self._index: dict[str, int] | None = None
-        self._hash: int | None = None
+        self.__slots = slots
+        self.__values: tuple[Choice, ...] = tuple(values)
+        self.__index: dict[str, int] | None = None
+        self.__hash: int | None = None
 
     @classmethod
-    def _from_values(
+    def from_values(
         cls, slots: tuple[str, ...], values: tuple[Choice, ...], index: dict[str, int] | None
     ) -> Configuration:
         """A configuration over ``slots`` with ``values`` in the same order, shared rather than
@@ -112,39 +112,39 @@ class Configuration(Mapping[str, Choice]):
         choice is a :class:`Quantities`. ``index`` maps slot id -> position (shared), or is None
         to be built on the first lookup."""
         configuration = cls.__new__(cls)
-        configuration._slots = slots
-        configuration._values = values
-        configuration._index = index
-        configuration._hash = None
+        configuration.__slots = slots
+        configuration.__values = values
+        configuration.__index = index
+        configuration.__hash = None
         return configuration
 
     def __getitem__(self, slot: str) -> Choice:
-        index = self._index
+        index = self.__index
         if index is None:
-            index = self._index = {s: i for i, s in enumerate(self._slots)}
-        return self._values[index[slot]]
+            index = self.__index = {s: i for i, s in enumerate(self.__slots)}
+        return self.__values[index[slot]]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._slots)
+        return iter(self.__slots)
 
     def __len__(self) -> int:
-        return len(self._slots)
+        return len(self.__slots)
 
     def __contains__(self, slot: object) -> bool:
-        return slot in self._slots
+        return slot in self.__slots
 
     def items(self) -> ItemsView[str, Choice]:
-        return dict(zip(self._slots, self._values, strict=True)).items()
+        return dict(zip(self.__slots, self.__values, strict=True)).items()
 
     def __hash__(self) -> int:
-        if self._hash is None:
-            self._hash = hash(frozenset(zip(self._slots, self._values, strict=True)))
-        return self._hash
+        if self.__hash is None:
+            self.__hash = hash(frozenset(zip(self.__slots, self.__values, strict=True)))
+        return self.__hash
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Configuration):
-            if self._slots == other._slots:
-                return self._values == other._values
+            if self.__slots == other.__slots:
+                return self.__values == other.__values
             return dict(self.items()) == dict(other.items())
         if isinstance(other, Mapping):
             return dict(self.items()) == dict(other.items())
@@ -152,13 +152,13 @@ class Configuration(Mapping[str, Choice]):
 
     def __repr__(self) -> str:
         inner = ", ".join(
-            f"{slot}={choice!r}" for slot, choice in zip(self._slots, self._values, strict=True)
+            f"{slot}={choice!r}" for slot, choice in zip(self.__slots, self.__values, strict=True)
         )
         return f"Configuration({inner})"
 
     def units(self) -> Iterator[tuple[str, str, int]]:
         """Yield ``(slot, module, quantity)`` for every chosen module."""
-        for slot, choice in zip(self._slots, self._values, strict=True):
+        for slot, choice in zip(self.__slots, self.__values, strict=True):
             if type(choice) is str:  # a module id, as single-choice slots hold
                 yield slot, choice, 1
             elif isinstance(choice, Quantities):

@@ -15,19 +15,18 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, NamedTuple
 
 from .._reasons import Reason, rule_reason
-from ..engines._closed_form import IndependentQuery
-from ..engines.decomposition import TreeQuery
-from ..engines.decomposition._passes import Marginal
+from ..engines import EngineQuery, Marginal
 from ..explain import Restriction
 from ..model import Needs
 from ._state import LazyReason, OptionState, StateData
 
 if TYPE_CHECKING:
-    from .._configurator import Configurator, _Plan
+    from .._configurator import Configurator
+    from .._plan import Plan
 
 
-#: What a session narrows with its choices (see ``_Plan.session_query``).
-_Query = TreeQuery | IndependentQuery
+#: What a session narrows with its choices (see ``Plan.session_query``).
+_Query = EngineQuery
 _FORCED = Reason("forced", "forced by your choices and needs")
 _FIRST, _SECOND = itemgetter(0), itemgetter(1)
 _KNOWN = partial(operator.is_not, None)  # a key that is not None
@@ -57,7 +56,7 @@ class _Step(NamedTuple):
 
     cfg: Configurator
     needs: Needs | None
-    plan: _Plan
+    plan: Plan
     choices: tuple[_Choice, ...]
     query: _Query  # the plan's query narrowed by the choices (its passes run when asked)
     time_limit: float | None  # seconds for the passes under budgets and global sums
@@ -72,7 +71,6 @@ def compute_state(step: _Step) -> StateData:
     price_of = plan.total_of
     if budgeted:
         # global sums: exact per-option counts and cheapest costs within the bounds
-        assert isinstance(query, TreeQuery)  # sessions narrow closed forms without budgets
         sums = query.within(plan.problem.resources, plan.cost_bound, time_limit=step.time_limit)
         total, costs = sums.count(), sums.cost_range()
     else:
@@ -80,7 +78,7 @@ def compute_state(step: _Step) -> StateData:
     picked: dict[str, set[str | None]] = {}
     refused: set[tuple[str, str | None]] = set()
     taken: dict[str, _Choice] = {}
-    single, index = cfg._single_slots, cfg._slot_index
+    single, index = cfg.compiled.single_slots, cfg.compiled.slot_index
     for c in step.choices:
         if c.quantity > 0:
             picked.setdefault(c.slot, set()).add(c.module)
@@ -90,13 +88,13 @@ def compute_state(step: _Step) -> StateData:
             taken[c.slot] = c
     reasons: _Reasons | None = None  # made for the first option excluded by a rule
     price_of_key, known_price = plan.total_of_key, plan.key_totals.get
-    entry_of = cfg._option_entries
+    entry_of = cfg.compiled.option_entries
     nothing: set[str | None] = set()
     options: dict[str, dict[str, OptionState]] = {}
     # available options with the same completions and cheapest one look alike:
     # they share one (immutable) state
     shown: dict[Marginal, OptionState] = {}
-    for var, (slot_id, entries) in enumerate(cfg._option_rows):
+    for var, (slot_id, entries) in enumerate(cfg.compiled.option_rows):
         marginal = marginals[var]
         chosen_here = picked.get(slot_id, nothing)
         chose_other: OptionState | None = None  # one state for every other module
@@ -260,23 +258,6 @@ class _Reasons:
 
 
 def _restriction(cfg: Configurator, choice: _Choice) -> Restriction:
-    """The value indexes a choice leaves its slot (memoised by the configurator)."""
-    key = (choice.slot, choice.module, choice.quantity)
-    found = cfg._restrictions.get(key)
-    if found is None:
-        found = cfg._restrictions[key] = _new_restriction(cfg, choice)
-    return found
-
-
-def _new_restriction(cfg: Configurator, choice: _Choice) -> Restriction:
-    var = cfg._slot_index[choice.slot]
-    domain = cfg._domains[var]
-    if cfg.catalog.slots[choice.slot].single:
-        values = frozenset({domain.choices.index(choice.module)})
-    else:
-        values = frozenset(
-            v
-            for v, units in enumerate(domain.units)
-            if dict(units).get(choice.module or "", 0) == choice.quantity
-        )
+    """The value indexes a choice leaves its slot (memoised by the compiled catalog)."""
+    var, values = cfg.compiled.choice_values(choice.slot, choice.module, choice.quantity)
     return Restriction(choice.label, var, values, slot=choice.slot, module=choice.module)

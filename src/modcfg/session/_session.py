@@ -16,14 +16,16 @@ from decimal import Decimal
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+from .._compiled import as_needs
 from .._errors import InfeasibleError, NeedsError, did_you_mean
-from ..engines.decomposition import TreeQuery
-from ..explain import Explanation, Restriction, explain_exclusion
+from .._streams import ordered
+from ..explain import Explanation, Restriction, explain_exclusion, infeasible_error
 from ..model import Configuration, Needs, Quantities
 from ..price import Quote, quote
 from ._compute import _Choice, _History, _Query, _restriction, _Step, compute_state
 from ._saved import (
     HISTORY_LIMIT,
+    SavedSession,
     SavedStep,
     SigningKey,
     checked_document,
@@ -34,7 +36,8 @@ from ._saved import (
 from ._state import OptionState, SessionState
 
 if TYPE_CHECKING:
-    from .._configurator import Configurator, NeedsLike, _Plan
+    from .._configurator import Configurator, NeedsLike
+    from .._plan import Plan
 
 __all__ = ["OptionState", "Session", "SessionState"]
 
@@ -61,15 +64,15 @@ class Session:
     ) -> None:
         self._cfg = cfg
         self._time_limit = time_limit  # per state computed under budgets and global sums
-        self._needs = _as_needs(needs)
+        self._needs = as_needs(needs)
         self._choices: tuple[_Choice, ...] = ()
         self._undo: deque[_History] = deque(maxlen=HISTORY_LIMIT)  # the oldest step goes
         self._redo: deque[_History] = deque(maxlen=HISTORY_LIMIT)
         self._cache: SessionState | None = None
-        self._plan_cache: _Plan | None = None
-        self._query_cache: tuple[_Plan, tuple[_Choice, ...], _Query] | None = None
-        if (self._needs is not None or cfg._empty) and not self._feasible():
-            raise self._cfg._infeasible(self._plan())
+        self._plan_cache: Plan | None = None
+        self._query_cache: tuple[Plan, tuple[_Choice, ...], _Query] | None = None
+        if (self._needs is not None or cfg.compiled.empty) and not self._feasible():
+            raise infeasible_error(cfg, self._plan().resolved)
 
     # -- state ------------------------------------------------------------------------------
 
@@ -88,9 +91,9 @@ class Session:
                 result.setdefault(choice.slot, {})[choice.module] = choice.quantity
         return result
 
-    def _plan(self) -> _Plan:
+    def _plan(self) -> Plan:
         if self._plan_cache is None:
-            self._plan_cache = self._cfg._plan(self._needs)
+            self._plan_cache = self._cfg.compiled.plan(self._needs)
         return self._plan_cache
 
     def _query(self, choices: tuple[_Choice, ...] | None = None) -> _Query:
@@ -104,7 +107,7 @@ class Session:
         self._query_cache = (plan, wanted, query)
         return query
 
-    def _fresh_query(self, plan: _Plan, choices: tuple[_Choice, ...]) -> _Query:
+    def _fresh_query(self, plan: Plan, choices: tuple[_Choice, ...]) -> _Query:
         """The plan's query with the choices applied, extending the last one when it can."""
         # no choices: shared by every session with these needs
         query: _Query = plan.session_query
@@ -131,7 +134,7 @@ class Session:
                 self._query(),
                 self._time_limit,
             )
-            self._cache = SessionState(partial(compute_state, step), self._cfg.catalog.currency)
+            self._cache = SessionState.of(partial(compute_state, step), self._cfg.catalog.currency)
         return self._cache
 
     # -- changes ----------------------------------------------------------------------------
@@ -151,8 +154,8 @@ class Session:
         plan = self._plan()
         if self._choices or plan.cost_bound is not None or plan.problem.resources:
             return False
-        var = self._cfg._slot_index[choice.slot]
-        values = self._cfg._module_values[var][choice.module]
+        var = self._cfg.compiled.slot_index[choice.slot]
+        values = self._cfg.compiled.module_values[var][choice.module]
         marginals = plan.session_query.marginals()[var]
         return any(marginals[value][0] for value in values)
 
@@ -163,7 +166,6 @@ class Session:
             return False
         if plan.cost_bound is None and not plan.problem.resources:
             return True
-        assert isinstance(query, TreeQuery)  # sessions narrow closed forms without budgets
         return (
             query.count_within(plan.problem.resources, plan.cost_bound, time_limit=self._time_limit)
             > 0
@@ -245,7 +247,7 @@ class Session:
 
     def set_needs(self, needs: NeedsLike) -> SessionState:
         """Replace the needs (InfeasibleError, and no change, if they leave no completion)."""
-        return self._apply(_as_needs(needs), self._choices, explain=None)
+        return self._apply(as_needs(needs), self._choices, explain=None)
 
     def undo(self) -> SessionState:
         """Go back one step (choose, unchoose, set_needs or complete).
@@ -299,7 +301,7 @@ class Session:
         plan = self._plan()
         query = self._query()
         best: Configuration | None = None
-        for configuration in self._cfg._ordered(plan, query, strategy=strategy):
+        for configuration in ordered(self._cfg.compiled, plan, query, strategy=strategy):
             best = configuration
             break
         if best is None:  # pragma: no cover - the session never holds infeasible choices
@@ -320,9 +322,7 @@ class Session:
         plan = self._plan()
         solutions = []
         for assignment in query.solutions():
-            if self._cfg._within_budget(plan, assignment) and self._cfg._holds_sums(
-                plan, assignment
-            ):
+            if plan.within_budget(assignment) and plan.holds_sums(assignment):
                 solutions.append(assignment)
                 if len(solutions) > 1:
                     open_slots = [
@@ -337,12 +337,12 @@ class Session:
                     )
         if not solutions:  # pragma: no cover - the session never holds infeasible choices
             raise InfeasibleError("no valid configuration completes these choices")
-        cfg = self._cfg
+        compiled = self._cfg.compiled
         return quote(
-            cfg.catalog,
-            cfg._to_configuration(solutions[0]),
+            compiled.catalog,
+            compiled.configuration(solutions[0]),
             plan.resolved,
-            lines_of=cfg._quote_lines,
+            lines_of=compiled.quote_lines,
         )
 
     def why_not(self, slot: str, module: str | None, *, quantity: int = 1) -> Explanation:
@@ -376,7 +376,6 @@ class Session:
         plan = self._plan()
         query = self._query().restricted(option.var, option.values)
         if plan.cost_bound is not None or plan.problem.resources:
-            assert isinstance(query, TreeQuery)  # sessions narrow closed forms without budgets
             spread = query.cost_distribution(plan.problem.resources, plan.cost_bound)
             if not spread:
                 return 0, None
@@ -445,21 +444,20 @@ class Session:
         """Restore a session saved by :meth:`to_dict` (checked as :meth:`from_json` says)."""
         saved = checked_document(cfg.catalog, data, signing_key=signing_key)
         session = cls(cfg, None)
-        needs, choices = session._load(saved, "")
-        session._restore(needs, choices)
-        if not session._feasible():
+        session.__restore_saved(saved)
+        return session
+
+    def __restore_saved(self, saved: SavedSession) -> None:
+        """Take the needs, choices and history of a checked saved session (a new session's
+        own step of :meth:`from_dict`)."""
+        needs, choices = self._load(saved, "")
+        self._restore(needs, choices)
+        if not self._feasible():
             raise NeedsError("the saved choices leave no valid configuration in this catalog")
         # (each history step is checked for a valid configuration when it is replayed)
-        session._undo.extend(session._load(s, f"undo[{n}].") for n, s in enumerate(saved.undo))
-        session._redo.extend(session._load(s, f"redo[{n}].") for n, s in enumerate(saved.redo))
-        return session
+        self._undo.extend(self._load(s, f"undo[{n}].") for n, s in enumerate(saved.undo))
+        self._redo.extend(self._load(s, f"redo[{n}].") for n, s in enumerate(saved.redo))
 
     def _load(self, step: SavedStep, where: str) -> _History:
         """One saved step's needs and choices, checked against the catalog."""
         return load_step(self._cfg, self._check, step, where)
-
-
-def _as_needs(needs: NeedsLike) -> Needs | None:
-    if needs is None or isinstance(needs, Needs):
-        return needs
-    return Needs.from_data(needs)

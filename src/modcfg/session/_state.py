@@ -10,12 +10,15 @@ import threading
 from collections.abc import Callable, ItemsView, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from html import escape
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 from .._reasons import Reason
 
-__all__ = ["LazyReason", "OptionState", "SessionState", "StateData", "Status"]
+__all__ = ["Lazy", "LazyReason", "OptionState", "SessionState", "StateData", "Status"]
+
+T = TypeVar("T")
 
 Status = Literal["chosen", "implied", "available", "excluded"]
 
@@ -91,16 +94,13 @@ class OptionState:
             return None
         return (cause.reason if isinstance(cause, LazyReason) else cause).text
 
-    def _key(self) -> tuple[str, int, Decimal | None, str | None]:
-        return (self.status, self.count, self.from_price, self.reason)
-
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, OptionState):
             return NotImplemented
-        return self._key() == other._key()
+        return _shown(self) == _shown(other)
 
     def __hash__(self) -> int:
-        return hash(self._key())
+        return hash(_shown(self))
 
     def __repr__(self) -> str:
         return (
@@ -109,70 +109,97 @@ class OptionState:
         )
 
 
+def _shown(option: OptionState) -> tuple[str, int, Decimal | None, str | None]:
+    """What an option state shows (what its equality compares)."""
+    return (option.status, option.count, option.from_price, option.reason)
+
+
+class Lazy(Generic[T]):
+    """A value worked out once, when first read, as ``make()``: under a lock, so several
+    threads reading at first get the same value; ``make`` is dropped once used, so what it
+    read can be freed.
+
+    >>> lazy = Lazy(lambda: 6 * 7)
+    >>> lazy.ready, lazy.get(), lazy.ready
+    (False, 42, True)
+    """
+
+    __slots__ = ("_lock", "_make", "_value")
+
+    def __init__(self, make: Callable[[], T]) -> None:
+        self._make: Callable[[], T] | None = make
+        self._value: T | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def ready(self) -> bool:
+        """Whether the value has been worked out."""
+        return self._make is None
+
+    def get(self) -> T:
+        if self._make is not None:
+            with self._lock:
+                make = self._make
+                if make is not None:  # (else another thread worked it out meanwhile)
+                    self._value = make()
+                    self._make = None
+        return self._value  # type: ignore[return-value]  # set once make is dropped
+
+
+def _settled(compute: Callable[[], StateData]) -> StoredData:
+    """The state's data, with a price range still to work out made :class:`Lazy`."""
+    options, count, price_range = compute()
+    if callable(price_range):
+        return options, count, Lazy(price_range)
+    return options, count, price_range
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class SessionState(Mapping[str, Mapping[str, OptionState]]):
     """``state[slot][module]`` -> :class:`OptionState`, plus the totals of the session.
 
     ``count`` is the number of valid completions of the current choices; ``price_range`` the
-    totals of the cheapest and the dearest of them. Computed on first use, so a change that is
-    not looked at costs only its feasibility check.
+    totals of the cheapest and the dearest of them; ``currency`` the catalog's currency code
+    (``EUR``). Immutable; computed on first use, so a change that is not looked at costs only
+    its feasibility check.
     """
 
-    __slots__ = ("_compute", "_currency", "_data", "_lock")
+    # the options, count and price range, worked out when first read; what it reads was
+    # captured when the session returned this state, so the state answers the same whenever
+    # and wherever it is read
+    _data: Lazy[StoredData]
+    currency: str
 
-    def __init__(self, compute: Callable[[], StateData], currency: str) -> None:
-        # ``compute`` reads only what the session captured when it returned this state, so
-        # the state answers the same whenever and wherever it is read; it is dropped once
-        # used, so what it read can be freed
-        self._compute: Callable[[], StateData] | None = compute
-        self._data: StateData | None = None
-        self._lock = threading.Lock()
-        self._currency = currency
-
-    @property
-    def currency(self) -> str:
-        """The catalog's currency code (``EUR``)."""
-        return self._currency
-
-    def _get(self) -> StateData:
-        data = self._data
-        if data is None:
-            with self._lock:  # computed once, even when several threads read at first
-                data = self._data
-                if data is None:
-                    compute = self._compute
-                    assert compute is not None  # dropped only once the data is set
-                    data = self._data = compute()
-                    self._compute = None
-        return data
+    @classmethod
+    def of(cls, compute: Callable[[], StateData], currency: str) -> SessionState:
+        """The state whose data ``compute()`` works out when first read."""
+        return cls(Lazy(partial(_settled, compute)), currency)
 
     @property
     def computed(self) -> bool:
         """Whether the state has been worked out (reading it the first time costs a pass)."""
-        return self._data is not None
+        return self._data.ready
 
     @property
     def count(self) -> int:
-        return self._get()[1]
+        return self._data.get()[1]
 
     @property
     def price_range(self) -> tuple[Decimal, Decimal] | None:
-        options, count, price_range = self._get()
-        if callable(price_range):  # worked out when first read
-            price_range = price_range()
-            self._data = (options, count, price_range)
-        return price_range
+        price_range = self._data.get()[2]
+        return price_range.get() if isinstance(price_range, Lazy) else price_range
 
     def __getitem__(self, slot: str) -> Mapping[str, OptionState]:
-        return self._get()[0][slot]
+        return self._data.get()[0][slot]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._get()[0])
+        return iter(self._data.get()[0])
 
     def items(self) -> ItemsView[str, Mapping[str, OptionState]]:
-        return self._get()[0].items()  # a read-only view, faster than Mapping's generic one
+        return self._data.get()[0].items()  # a read-only view, faster than Mapping's generic one
 
     def __len__(self) -> int:
-        return len(self._get()[0])
+        return len(self._data.get()[0])
 
     def __repr__(self) -> str:
         low, high = self.price_range or (None, None)
@@ -208,3 +235,5 @@ class SessionState(Mapping[str, Mapping[str, OptionState]]):
 PriceRange = tuple[Decimal, Decimal] | None
 #: Options by slot and module, the count, and the price range (or a function giving it).
 StateData = tuple[dict[str, dict[str, OptionState]], int, "PriceRange | Callable[[], PriceRange]"]
+#: :data:`StateData` as a state keeps it: a price range to work out is :class:`Lazy`.
+StoredData = tuple[dict[str, dict[str, OptionState]], int, "PriceRange | Lazy[PriceRange]"]

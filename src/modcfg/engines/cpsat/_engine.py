@@ -10,20 +10,31 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from ortools.sat.python import cp_model
 
 from ..._errors import LimitExceeded
-from ...lower._problem import Factor, Problem
+from ...lower._problem import Factor, Problem, Resource
 
 __all__ = ["CpSatEngine", "add_comparison"]
 
 
 class CpSatEngine:
-    """A CP-SAT model of one :class:`Problem`; ``cost_bound`` caps the unit cost."""
+    """A CP-SAT model of one :class:`Problem` with the global sums ``resources`` (None: the
+    problem's own); ``cost_bound`` caps the unit cost. The key it ranks by is ``unit cost x
+    scale - score``, or with ``preference_first`` ``unit cost - score x span`` (``span``
+    above any difference of two solutions' unit costs)."""
 
-    def __init__(self, problem: Problem, *, cost_bound: int | None, scale: int) -> None:
+    def __init__(
+        self,
+        problem: Problem,
+        *,
+        cost_bound: int | None,
+        scale: int,
+        resources: Sequence[Resource] | None = None,
+        preference_first: bool = False,
+    ) -> None:
         self.problem = problem
         self.scale = scale
         model = cp_model.CpModel()
@@ -69,7 +80,7 @@ class CpSatEngine:
         cost_terms += [self._factor_sum(f) for f in problem.cost_factors]
         cost = cp_model.LinearExpr.sum(cost_terms)
         score = cp_model.LinearExpr.sum([self._factor_sum(f) for f in problem.score_factors])
-        for resource in problem.resources:
+        for resource in problem.resources if resources is None else resources:
             total = cp_model.LinearExpr.weighted_sum(
                 [flag for _, _, flag in flags],
                 [resource.weights[var][value] for var, value, _ in flags],
@@ -77,7 +88,10 @@ class CpSatEngine:
             add_comparison(model, total, resource.op, resource.bound)
         if cost_bound is not None:
             model.add(cost <= cost_bound)
-        self.key = cost * scale - score
+        if preference_first:
+            self.key = cost - score * _cost_span(problem)
+        else:
+            self.key = cost * scale - score
 
     def _factor_sum(self, factor: Factor) -> cp_model.LinearExpr:
         terms: list[cp_model.LinearExprT] = []
@@ -137,6 +151,34 @@ class CpSatEngine:
             )
         return found
 
+    def feasible(self, *, time_limit: float | None) -> bool:
+        """Whether the model has a solution (one search)."""
+        status = self._solver(time_limit).solve(self.model)
+        if status == cp_model.UNKNOWN:
+            raise LimitExceeded(
+                f"the CP-SAT engine did not decide within time_limit={time_limit} s whether a "
+                "configuration exists; raise time_limit="
+            )
+        return status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+
+    def optimum(self, *, time_limit: float | None, largest: bool = False) -> int | None:
+        """The smallest (``largest``: the largest) key of a solution; None when none exists.
+        The model keeps that objective."""
+        if largest:
+            self.model.maximize(self.key)
+        else:
+            self.model.minimize(self.key)
+        solver = self._solver(time_limit)
+        status = solver.solve(self.model)
+        if status == cp_model.INFEASIBLE:
+            return None
+        if status != cp_model.OPTIMAL:
+            raise LimitExceeded(
+                f"the CP-SAT engine did not prove the optimum within time_limit={time_limit} s; "
+                "raise time_limit="
+            )
+        return int(solver.value(self.key))  # (exact: the objective value is a float)
+
     def by_key(self, *, time_limit: float | None) -> Iterator[tuple[int, list[int]]]:
         """Solutions in non-decreasing key order: optimise, cut the solution off, repeat."""
         deadline = None if time_limit is None else time.monotonic() + time_limit
@@ -156,8 +198,17 @@ class CpSatEngine:
                     "configurations; raise time_limit="
                 )
             assignment = [solver.value(var) for var in self.x]
-            yield int(solver.objective_value), assignment
+            yield int(solver.value(self.key)), assignment
             model.add_bool_or([self.b[var][value].Not() for var, value in enumerate(assignment)])
+
+
+def _cost_span(problem: Problem) -> int:
+    """Above any difference of two solutions' unit costs."""
+    span = 1 + sum(max(domain.cost) - min(domain.cost) for domain in problem.domains if domain.cost)
+    for factor in problem.cost_factors:
+        amounts = [*factor.table.values(), 0]
+        span += max(amounts) - min(amounts)
+    return span
 
 
 def add_comparison(

@@ -24,13 +24,14 @@ import numpy as np
 
 from ..._memory import check_memory
 from ...lower._problem import Problem, Resource
+from .._protocol import Marginal, ranked_within
+from . import _sums
 from ._crt import exact, exact_rows
 from ._kernels import BIG, Flat, Kernels, kernels
 from ._residues import pass_bytes, residue_system
 from ._search import by_key, solution_array, solutions
 from ._sumarrays import Clock
 from ._sumdp import SumDP
-from ._sums import cost_distribution, count_within
 from ._tree import Tree, tuple_projector
 
 __all__ = ["Marginal", "TreeQuery"]
@@ -38,10 +39,6 @@ __all__ = ["Marginal", "TreeQuery"]
 #: Keys up to this magnitude are int64 (sums of a few of them stay below :data:`BIG`).
 _SAFE = 1 << 58
 
-
-#: For one value of one variable: the number of completions and the cheapest key (None when
-#: the value has no completion). A plain pair: a query makes one per value on every step.
-Marginal = tuple[int, int | None]
 _Views = list[np.ndarray]
 
 
@@ -452,32 +449,30 @@ class TreeQuery:
         """Every solution at once: value indexes (solutions x variables) and unit costs."""
         return solution_array(self)
 
-    def by_key(self, *, deadline: float | None = None) -> Iterator[tuple[int, list[int]]]:
+    def by_key(
+        self, *, deadline: float | None = None, preference_first: bool = False
+    ) -> Iterator[tuple[int, list[int]]]:
         """Every solution once, in non-decreasing key (unit price, then -score) order, ties
-        in a fixed order; :class:`~modcfg.LimitExceeded` once ``deadline`` passes."""
+        in a fixed order (``preference_first``: highest score first, then the lowest cost);
+        :class:`~modcfg.LimitExceeded` once ``deadline`` passes."""
+        if preference_first:
+            return by_key(
+                TreeQuery(self.tree, self.problem, preference_first=True), deadline=deadline
+            )
         return by_key(self, deadline=deadline)
 
-    # -- counting with resources ------------------------------------------------------------
+    #: :meth:`by_key` within global sums and a unit-cost bound (the engines' shared filter)
+    by_key_within = ranked_within
 
-    def count_within(
-        self,
-        resources: Sequence[Resource],
-        cost_bound: int | None,
-        *,
-        time_limit: float | None = None,
-    ) -> int:
-        """Solutions whose resource sums hold and whose unit cost is at most ``cost_bound``."""
-        return count_within(self, resources, cost_bound, time_limit=time_limit)
+    # -- counting with resources: the functions of ._sums, as methods ---------------------
 
-    def cost_distribution(
-        self,
-        resources: Sequence[Resource],
-        cost_bound: int | None,
-        *,
-        time_limit: float | None = None,
-    ) -> dict[int, int]:
-        """Unit cost -> number of solutions whose resource sums hold (costs up to the bound)."""
-        return cost_distribution(self, resources, cost_bound, time_limit=time_limit)
+    #: Solutions whose resource sums hold and whose unit cost is at most ``cost_bound``.
+    count_within = _sums.count_within
+    #: Unit cost -> number of solutions whose resource sums hold (costs up to the bound).
+    cost_distribution = _sums.cost_distribution
+    #: Every solution within the sums and the bound, guided by the sums' distributions (no
+    #: dead ends); None when the bounds leave too many partial sums for that.
+    solutions_within = _sums.solutions_within
 
     def within(
         self,

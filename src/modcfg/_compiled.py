@@ -1,0 +1,274 @@
+"""The compiled catalog: what :func:`modcfg.compile` produces, read by every layer above it.
+
+A :class:`CompiledCatalog` holds the catalog lowered once: the slots' domains (every value a
+slot can take, with its modules and unit cost), the base problem (the rules as tables, the
+price rules as cost factors), the tree decomposition and its query, and the tables sessions
+show. Its public attributes and methods are all that :class:`~modcfg.Configurator`, sessions,
+streams, explanations and quotes use of it.
+
+Invariants:
+
+- Immutable after compile. Its data never changes; data derived from it (the tree, the base
+  query, the emptiness of the catalog) is computed once, on first use (a catalog whose slots
+  nothing ties may never need a tree), and is the same whichever thread computes it.
+- Its only mutable state is its declared caches (:class:`~modcfg._cache.Cache`): plans of
+  needs, trees for needs that tie slots the base tree keeps apart, the value indexes of
+  sessions' choices, and quote lines. Each is bounded and thread-safe, holds values computed
+  from the immutable data, and is emptied by :meth:`CompiledCatalog.clear_caches` (so
+  emptying one changes no answer).
+- Variables are the catalog's slots in order: variable ``i`` is ``slots[i]``, and its value
+  ``v`` is ``domains[i].choices[v]``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date
+from functools import cached_property
+from operator import itemgetter
+from typing import Any
+
+from ._cache import Cache
+from ._plan import Plan, cost_bound, new_plan
+from .engines import separable
+from .engines.decomposition import Tree, TreeQuery, build_tree
+from .lower import Problem, SlotDomain, build_domains, compile_rules, needs_problem
+from .model import Catalog, Configuration, Needs, ResolvedNeeds
+from .model._configuration import Choice
+from .price._quote import LineCache
+
+__all__ = ["CompiledCatalog", "NeedsLike", "OptionEntry", "as_needs"]
+
+#: Per module of a slot, what a session state lists: the module, its one value (or -1:
+#: several, one per quantity vector holding it), its values, and a getter of those values'
+#: entries in a per-value list.
+OptionEntry = tuple[str, int, list[int], Callable[[list[Any]], tuple[Any, ...]]]
+
+#: Needs as :class:`~modcfg.Needs`, as data (checked when used) or None (no needs).
+NeedsLike = Needs | Mapping[str, Any] | None
+#: The plan cache's key of no needs.
+_NO_NEEDS = ("", date.min)
+#: Plans (needs applied to the compiled catalog) kept.
+PLAN_CACHE = 256
+#: Trees for needs whose conditions or preferences tie slots the base tree keeps apart.
+TREE_CACHE = 64
+#: Value indexes of sessions' choices, by (slot, module, quantity).
+CHOICE_CACHE = 4096
+#: Module lines of quotes, by (slot, module, units, quantity).
+LINE_CACHE = 65_536
+
+
+def as_needs(needs: NeedsLike) -> Needs | None:
+    """``needs`` as :class:`~modcfg.Needs` (checked when given as data), or None."""
+    if needs is None or isinstance(needs, Needs):
+        return needs
+    return Needs.from_data(needs)
+
+
+def _getter(values: list[int]) -> Callable[[list[Any]], tuple[Any, ...]]:
+    """A function picking ``values``' entries of a list, as a tuple (one C call)."""
+    if len(values) > 1:
+        return itemgetter(*values)
+    return lambda row: tuple(row[v] for v in values)
+
+
+class CompiledCatalog:
+    """One catalog compiled: domains, base problem, tree and session tables, and the caches
+    built from them (see the module docstring for the invariants).
+
+    ``memory_limit`` (bytes; None: half the machine's physical memory) bounds what compiling
+    and every later query may allocate.
+    """
+
+    def __init__(self, catalog: Catalog, *, memory_limit: int | None = None) -> None:
+        self.catalog = catalog
+        self.domains: tuple[SlotDomain, ...] = build_domains(catalog)
+        #: The rules and price rules without any needs.
+        self.base: Problem = compile_rules(catalog, self.domains, memory_limit=memory_limit)
+        #: The bytes compiling and any one query may allocate.
+        self.memory_limit: int = self.base.memory_limit
+        self.slots: tuple[str, ...] = tuple(catalog.slots)
+        self.slot_index: dict[str, int] = {slot: index for index, slot in enumerate(self.slots)}
+        #: Per slot, its choices by value index.
+        self.choice_lists: list[tuple[Choice, ...]] = [domain.choices for domain in self.domains]
+        # declared caches (see clear_caches)
+        self.plans: Cache[tuple[str, date], Plan] = Cache(PLAN_CACHE)
+        self.trees: Cache[frozenset[tuple[int, ...]], Tree] = Cache(TREE_CACHE)
+        self.choices: Cache[tuple[str, str | None, int], tuple[int, frozenset[int]]] = Cache(
+            CHOICE_CACHE
+        )
+        #: Module lines of quotes (see :func:`modcfg.price.quote`'s ``lines_of``).
+        self.quote_lines: LineCache = Cache(LINE_CACHE)
+        # derived on first use
+        self._tree: Tree | None = None
+        self._base_query: TreeQuery | None = None
+        self._default_needs: ResolvedNeeds | None = None
+        self._empty: bool | None = None
+        self._tree_lock = threading.Lock()
+        self._query_lock = threading.Lock()
+        if not separable(self.base):
+            # decompose now: a catalog too large to decompose fails here, not at a query
+            self.base_query.count()
+        # else the tree (one bag per slot) is built when a query first needs it
+
+    # -- derived on first use (pure: a value two threads race to compute is the same) ------
+
+    @cached_property
+    def module_values(self) -> list[dict[str, list[int]]]:
+        """Per slot: module id -> the slot's values that contain it."""
+        found = []
+        for domain in self.domains:
+            containing: dict[str, list[int]] = {
+                m: [] for m in self.catalog.slots[domain.slot].modules
+            }
+            for value, units in enumerate(domain.units):
+                for module in dict.fromkeys(m for m, _ in units):
+                    containing[module].append(value)
+            found.append(containing)
+        return found
+
+    @cached_property
+    def option_rows(self) -> list[tuple[str, list[OptionEntry]]]:
+        """Per slot, what a session state lists (see :data:`OptionEntry`)."""
+        return [
+            (
+                domain.slot,
+                [(m, v[0] if len(v) == 1 else -1, v, _getter(v)) for m, v in containing.items()],
+            )
+            for domain, containing in zip(self.domains, self.module_values, strict=True)
+        ]
+
+    @cached_property
+    def option_entries(self) -> list[dict[str, OptionEntry]]:
+        """Per slot, :attr:`option_rows`' entries by module."""
+        return [{entry[0]: entry for entry in entries} for _, entries in self.option_rows]
+
+    @cached_property
+    def single_slots(self) -> list[bool]:
+        """Per slot, whether it holds at most one module (one value per module)."""
+        return [all(value >= 0 for _, value, _, _ in entries) for _, entries in self.option_rows]
+
+    @property
+    def tree(self) -> Tree:
+        """The tree decomposition of the base problem."""
+        tree = self._tree
+        if tree is None:
+            with self._tree_lock:
+                tree = self._tree
+                if tree is None:
+                    tree = self._tree = build_tree(self.base)
+        return tree
+
+    @property
+    def base_query(self) -> TreeQuery:
+        """The decomposition query of the base problem (no needs)."""
+        query = self._base_query
+        if query is None:
+            with self._query_lock:
+                query = self._base_query
+                if query is None:
+                    query = self._base_query = TreeQuery(self.tree, self.base)
+        return query
+
+    @property
+    def default_needs(self) -> ResolvedNeeds:
+        """No needs: nothing restricted, but mandatory services still priced."""
+        found = self._default_needs
+        if found is None:
+            found = self._default_needs = Needs().resolve(self.catalog)
+        return found
+
+    @property
+    def empty(self) -> bool:
+        """Whether the catalog has no valid configuration at all (its rules clash)."""
+        found = self._empty
+        if found is None:
+            count = self.plan(None).count("auto", limit=None, time_limit=None, progress=None)
+            found = self._empty = count == 0
+        return found
+
+    # -- needs and plans --------------------------------------------------------------------
+
+    def resolve(self, needs: NeedsLike) -> ResolvedNeeds:
+        """Check needs against the catalog (NeedsError when they do not fit)."""
+        needs = as_needs(needs)
+        return self.default_needs if needs is None else needs.resolve(self.catalog)
+
+    def plan(self, needs: NeedsLike) -> Plan:
+        """The needs applied to the compiled catalog (cached: sessions often share needs)."""
+        if needs is None:
+            key = _NO_NEEDS
+        else:
+            if not isinstance(needs, Needs):
+                needs = Needs.from_data(needs)
+            # resolving compares delivery dates with today when the needs do not say
+            key = (needs.model_dump_json(), needs.today or date.today())
+        plan = self.plans.get(key)
+        if plan is None:
+            resolved = self.resolve(needs)
+            problem = self.base if needs is None else needs_problem(self.base, resolved)
+            plan = self.plans.keep(key, new_plan(self, resolved, problem))
+        return plan
+
+    def cost_bound(self, resolved: ResolvedNeeds, cheapest: int | None) -> int:
+        """The largest unit cost (minor units) whose quote total fits the budget of
+        ``resolved`` (``cheapest``: the lowest unit cost of a valid configuration, if known)."""
+        return cost_bound(self.catalog, resolved, cheapest)
+
+    def tree_for(self, problem: Problem) -> Tree:
+        """A tree for ``problem`` (the base problem with needs): the base tree when it holds
+        every scope the needs add, else one built with those scopes as cliques (cached)."""
+        tree = self.tree
+        if problem is self.base:
+            return tree
+        base = tree.constraint_ids
+        extra = [c.scope for c in problem.constraints if id(c) not in base]
+        extra += [f.scope for f in problem.score_factors]
+        if all(tree.bag_containing(scope) is not None for scope in extra):
+            return tree
+        key = frozenset(tuple(scope) for scope in extra)
+        found = self.trees.get(key)
+        if found is None:
+            found = self.trees.keep(key, build_tree(self.base, extra_scopes=sorted(key)))
+        return found
+
+    # -- choices, configurations, texts -----------------------------------------------------
+
+    def choice_values(
+        self, slot: str, module: str | None, quantity: int
+    ) -> tuple[int, frozenset[int]]:
+        """The variable of ``slot`` and the values a choice of ``quantity`` x ``module``
+        leaves it (``module`` None: the slot left empty)."""
+        key = (slot, module, quantity)
+        found = self.choices.get(key)
+        if found is None:
+            var = self.slot_index[slot]
+            domain = self.domains[var]
+            if self.catalog.slots[slot].single:
+                values = frozenset({domain.choices.index(module)})
+            else:
+                values = frozenset(
+                    v
+                    for v, units in enumerate(domain.units)
+                    if dict(units).get(module or "", 0) == quantity
+                )
+            found = self.choices.keep(key, (var, values))
+        return found
+
+    def configuration(self, assignment: Sequence[int]) -> Configuration:
+        """The configuration of a solution (a value index per slot)."""
+        values = tuple(map(tuple.__getitem__, self.choice_lists, assignment))
+        return Configuration.from_values(self.slots, values, self.slot_index)
+
+    def rule_text(self, rule_id: str) -> str:
+        """A rule id with the rule's message (``"pvc-no-triple: PVC frames ..."``), or the id
+        alone for a rule without a message."""
+        rule = self.catalog.rules_by_id.get(rule_id)
+        return f"{rule_id}: {rule.describe()}" if rule is not None and rule.message else rule_id
+
+    def clear_caches(self) -> None:
+        """Empty every declared cache (plans with the needs they were built for, trees,
+        choices' values, quote lines); answers stay the same."""
+        for cache in (self.plans, self.trees, self.choices, self.quote_lines):
+            cache.clear()

@@ -1,0 +1,232 @@
+"""The one interface every engine implements: a problem's solutions, counted, ranked, narrowed.
+
+An :class:`EngineQuery` answers for one lowered :class:`~modcfg.lower.Problem` (a catalog with
+one customer's needs applied). The decomposition engine's ``TreeQuery``, the closed forms'
+``IndependentQuery`` and the CP-SAT engine's ``CpSatQuery`` implement it; the layers above
+(plans, streams, sessions, explanations) call these methods only, and the plan is the one
+place that picks an implementation.
+
+Invariants every implementation keeps (the property tests compare each with brute force):
+
+- A solution is a value index per variable that every value filter and tabulated rule of the
+  problem allows. The plain methods (:meth:`~EngineQuery.count`,
+  :meth:`~EngineQuery.marginals`, :meth:`~EngineQuery.solutions`, ...) ignore the problem's
+  global sums and any budget; the ``*_within`` methods honour the sums and the unit-cost bound
+  they are given.
+- A solution's *key* is ``unit cost x scale - preference score``: ordering keys orders by unit
+  price, then by the highest score (``scale`` exceeds twice the largest possible score).
+  :meth:`~EngineQuery.cost_of` and :meth:`~EngineQuery.score_of` take a key apart exactly.
+- Counts are exact Python integers, whatever their size. Answers do not change once given:
+  :meth:`~EngineQuery.restricted` returns a new query and leaves this one as it was, so a query
+  may be shared by threads.
+- Enumerations yield every solution once; the ones taking a ``deadline`` (a
+  :func:`time.monotonic` value) raise :class:`~modcfg.LimitExceeded` once it passes, and the
+  ones taking a ``time_limit`` (seconds) do so for the work they do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Protocol
+
+import numpy as np
+
+from ..lower._problem import Problem, Resource
+
+__all__ = [
+    "EngineQuery",
+    "Marginal",
+    "SumsView",
+    "holds_sums",
+    "preference",
+    "ranked_within",
+    "score_bound",
+    "unit_cost",
+]
+
+#: For one value of one variable: the number of completions and the cheapest key (None when
+#: the value has no completion). A plain pair: a query makes one per value on every step.
+Marginal = tuple[int, int | None]
+
+
+def score_bound(problem: Problem) -> int:
+    """The largest preference score any solution can reach in absolute value (keys are
+    ``cost x (2 x bound + 1) - score``)."""
+    return sum(
+        max((abs(weight) for weight in factor.table.values()), default=0)
+        for factor in problem.score_factors
+    )
+
+
+class SumsView(Protocol):
+    """A query's solutions within global sums and a unit-cost bound (see
+    :meth:`EngineQuery.within`)."""
+
+    def count(self) -> int:
+        """The number of solutions within the sums and the bound."""
+        ...
+
+    def cost_range(self) -> tuple[int, int] | None:
+        """The lowest and highest unit cost of those solutions (None when there is none)."""
+        ...
+
+    def option(self, var: int, values: Sequence[int]) -> tuple[int, int | None]:
+        """The solutions with ``var`` in ``values``: their number and the lowest unit cost."""
+        ...
+
+
+class EngineQuery(Protocol):
+    """What the layers above an engine ask of one problem (see the module docstring)."""
+
+    @property
+    def problem(self) -> Problem:
+        """The problem answered, with the value filters of :meth:`restricted` applied."""
+        ...
+
+    @property
+    def scale(self) -> int:
+        """The factor of the unit cost in a key (``2 x score bound + 1``)."""
+        ...
+
+    def cost_of(self, key: int) -> int:
+        """The unit cost (minor units) part of a key."""
+        ...
+
+    def score_of(self, key: int) -> int:
+        """The preference score part of a key."""
+        ...
+
+    def restricted(self, var: int, values: frozenset[int]) -> EngineQuery:
+        """A new query with ``var`` limited to ``values`` (a customer's choice)."""
+        ...
+
+    def feasible(self) -> bool:
+        """Whether any solution exists."""
+        ...
+
+    def count(self) -> int:
+        """The exact number of solutions."""
+        ...
+
+    def best_key(self) -> int | None:
+        """The smallest key of any solution (None when there is none)."""
+        ...
+
+    def worst_key(self) -> int | None:
+        """The largest key of any solution (None when there is none)."""
+        ...
+
+    def marginals(self) -> list[list[Marginal]]:
+        """For every variable and value: its completions and their cheapest key."""
+        ...
+
+    def solutions(self, *, deadline: float | None = None) -> Iterator[list[int]]:
+        """Every solution once, as a value index per variable."""
+        ...
+
+    def solution_array(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every solution at once: value indexes (solutions x variables) and unit costs."""
+        ...
+
+    def by_key(
+        self, *, deadline: float | None = None, preference_first: bool = False
+    ) -> Iterator[tuple[int, list[int]]]:
+        """Every solution once by non-decreasing key, ties in a fixed order
+        (``preference_first``: highest score first, then the lowest cost; the keys yielded
+        are then of that order)."""
+        ...
+
+    def count_within(
+        self,
+        resources: Sequence[Resource],
+        cost_bound: int | None,
+        *,
+        time_limit: float | None = None,
+    ) -> int:
+        """The solutions whose sums hold and whose unit cost is at most ``cost_bound``."""
+        ...
+
+    def cost_distribution(
+        self,
+        resources: Sequence[Resource],
+        cost_bound: int | None,
+        *,
+        time_limit: float | None = None,
+    ) -> dict[int, int]:
+        """Unit cost -> number of solutions whose sums hold (costs up to the bound)."""
+        ...
+
+    def within(
+        self,
+        resources: Sequence[Resource],
+        cost_bound: int | None,
+        *,
+        time_limit: float | None = None,
+    ) -> SumsView:
+        """Counts, per-option counts and cheapest costs within the sums and the bound."""
+        ...
+
+    def solutions_within(
+        self,
+        resources: Sequence[Resource],
+        cost_bound: int | None,
+        *,
+        time_limit: float | None = None,
+    ) -> Iterator[list[int]] | None:
+        """Every solution within the sums and the bound, guided by them; None when the bounds
+        are too wide to guide a walk (then search :meth:`solutions` and check each)."""
+        ...
+
+    def by_key_within(
+        self,
+        resources: Sequence[Resource],
+        cost_bound: int | None,
+        *,
+        deadline: float | None = None,
+    ) -> Iterator[tuple[int, list[int]]]:
+        """:meth:`by_key`, keeping the solutions within the sums and the bound."""
+        ...
+
+
+# -- what every implementation computes alike ------------------------------------------------
+
+
+def unit_cost(problem: Problem, assignment: Sequence[int]) -> int:
+    """The unit cost (minor units) of a solution: its modules' prices and price rules."""
+    cost = sum(problem.domains[var].cost[value] for var, value in enumerate(assignment))
+    for factor in problem.cost_factors:
+        cost += factor.table.get(tuple(assignment[var] for var in factor.scope), 0)
+    return cost
+
+
+def preference(problem: Problem, assignment: Sequence[int]) -> int:
+    """The preference score of a solution."""
+    return sum(
+        factor.table.get(tuple(assignment[var] for var in factor.scope), 0)
+        for factor in problem.score_factors
+    )
+
+
+def holds_sums(resources: Sequence[Resource], assignment: Sequence[int]) -> bool:
+    """Whether a solution's totals meet every one of ``resources``' bounds."""
+    for resource in resources:
+        total = sum(resource.weights[var][value] for var, value in enumerate(assignment))
+        if not resource.holds(total):
+            return False
+    return True
+
+
+def ranked_within(
+    query: EngineQuery,
+    resources: Sequence[Resource],
+    cost_bound: int | None,
+    *,
+    deadline: float | None = None,
+) -> Iterator[tuple[int, list[int]]]:
+    """:meth:`EngineQuery.by_key_within` by filtering :meth:`EngineQuery.by_key`: keys rise
+    with the unit cost, so the first solution above the bound ends the stream."""
+    for key, assignment in query.by_key(deadline=deadline):
+        if cost_bound is not None and query.cost_of(key) > cost_bound:
+            return
+        if holds_sums(resources, assignment):
+            yield key, assignment
