@@ -27,7 +27,6 @@ _CHECK_EVERY = 64
 
 def _candidates(query: TreeQuery, *, ranked: bool) -> list[dict[Key, list[int]]]:
     """Per bag: separator key -> live tuple positions with completions (ranked: by best)."""
-    query._up()
     result: list[dict[Key, list[int]]] = []
     for index, bag in enumerate(query.tree.bags):
         groups: dict[Key, list[int]] = {}
@@ -117,13 +116,12 @@ def solution_array(query: TreeQuery) -> tuple[np.ndarray, np.ndarray]:
     matching tuple of the next bag. Only the bags whose children are still to come are
     carried along; the full rows are put together at the end by walking the steps back.
     """
-    query._up()
     bags = query.tree.bags
     order = query.tree.preorder
     n_vars = query.problem.size
     if not query.count():
         return np.zeros((0, n_vars), dtype=np.int32), np.zeros(0, dtype=np.int64)
-    alive = query._bag_alive()
+    alive = query.alive_tuples()
     pending = {index: len(bags[index].children) for index in order}
     frontier: dict[int, np.ndarray] = {0: np.zeros(1, dtype=np.int32)}
     cost = np.zeros(1, dtype=np.int64)
