@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from math import prod
 from typing import Any
 
@@ -36,7 +37,7 @@ from ._sumdp import SumDP
 from ._sums import cost_distribution, count_within
 from ._tree import Tree, tuple_projector
 
-__all__ = ["Marginal", "TreeQuery"]
+__all__ = ["Below", "Kept", "Marginal", "TreeQuery"]
 
 #: Keys up to this magnitude are int64 (sums of a few of them stay below :data:`BIG`).
 _SAFE = 1 << 58
@@ -46,6 +47,41 @@ _SAFE = 1 << 58
 #: the value has no completion). A plain pair: a query makes one per value on every step.
 Marginal = tuple[int, int | None]
 _Views = list[np.ndarray]
+
+
+@dataclass(frozen=True)
+class Kept:
+    """Per bag, as lists for the search methods: the indexes of the tuples a query keeps
+    (``live``), and their keys (``cost x scale - score``) and preference scores, aligned with
+    ``live``."""
+
+    live: list[list[int]]
+    key: list[list[int]]
+    score: list[list[int]]
+
+
+@dataclass(frozen=True)
+class Below:
+    """Per bag and kept tuple (aligned with :attr:`Kept.live`): whether it has completions
+    below it (``alive``) and the cheapest key of them (``best``, meaningful where alive)."""
+
+    alive: list[list[bool]]
+    best: list[list[int]]
+
+
+def _scope_rows(
+    tree: Tree, scope: Sequence[int], what: str
+) -> tuple[slice, Callable[[tuple[int, ...]], tuple[int, ...]], list[tuple[int, ...]]]:
+    """Where a relation or factor over ``scope`` that the tree does not hold is applied: the
+    rows (in the flat layout) of the bag nearest the root that holds the scope, the function
+    giving a tuple's values on the scope, and the bag's tuples."""
+    index = tree.bag_containing(scope)
+    if index is None:
+        raise ValueError(f"{what} scope fits no bag; rebuild the tree")
+    bag = tree.bags[index]
+    start = tree.flat.start
+    rows = slice(int(start[index]), int(start[index + 1]))
+    return rows, tuple_projector([bag.vars.index(v) for v in scope]), bag.tuples
 
 
 class TreeQuery:
@@ -72,9 +108,7 @@ class TreeQuery:
         bound = sum(max(abs(v) for v in f.table.values()) for f in problem.score_factors)
         self.score_bound = bound
         self.scale = 2 * bound + 1
-        bags = tree.bags
         flat = self._flat = tree.flat
-        starts = flat.start.tolist()
         # exact integer types: residues for counts; int64 keys when nothing can overflow
         space = prod(max(1, sum(row)) for row in problem.allowed)
         if count_bound:  # (zero: nothing to bound intermediate counts by)
@@ -100,27 +134,17 @@ class TreeQuery:
         for constraint in problem.constraints:
             if id(constraint) in base:
                 continue
-            index = tree.bag_containing(constraint.scope)
-            if index is None:
-                raise ValueError("constraint scope fits no bag; rebuild the tree")
-            bag = bags[index]
-            key = tuple_projector([bag.vars.index(v) for v in constraint.scope])
+            rows, key, tuples = _scope_rows(tree, constraint.scope, "constraint")
             allowed = constraint.allowed
-            rows = slice(starts[index], starts[index + 1])
             mask[rows] &= np.fromiter(
-                (key(t) in allowed for t in bag.tuples), dtype=bool, count=len(bag.tuples)
+                (key(t) in allowed for t in tuples), dtype=bool, count=len(tuples)
             )
         score = np.zeros(flat.rows, dtype=np.int64)
         for factor in problem.score_factors:
-            index = tree.bag_containing(factor.scope)
-            if index is None:
-                raise ValueError("preference scope fits no bag; rebuild the tree")
-            bag = bags[index]
-            key = tuple_projector([bag.vars.index(v) for v in factor.scope])
+            rows, key, tuples = _scope_rows(tree, factor.scope, "preference")
             table = factor.table
-            rows = slice(starts[index], starts[index + 1])
             score[rows] += np.fromiter(
-                (table.get(key(t), 0) for t in bag.tuples), dtype=np.int64, count=len(bag.tuples)
+                (table.get(key(t), 0) for t in tuples), dtype=np.int64, count=len(tuples)
             )
         cost = flat.cost.astype(object) if self._key_type is object else flat.cost
         if preference_first:
@@ -160,8 +184,8 @@ class TreeQuery:
         self._down_done = False
         self._marginals: list[list[Marginal]] | None = None
         self._split_cache: dict[str, _Views] = {}
-        self._lists: tuple[list[list[int]], list[list[int]], list[list[int]]] | None = None
-        self._up_lists: tuple[list[list[bool]], list[list[int]]] | None = None
+        self._kept: Kept | None = None
+        self._below: Below | None = None
         self._sums: dict[tuple[tuple[int, ...], int | None], SumDP] = {}
 
     def _split(self, name: str, array: np.ndarray) -> _Views:
@@ -173,21 +197,6 @@ class TreeQuery:
             self._split_cache[name] = views
         return views
 
-    @property
-    def mask(self) -> _Views:
-        """Per bag, whether each tuple passes the query's value filters and extra relations."""
-        return self._split("mask", self._mask_all)
-
-    @property
-    def key_array(self) -> _Views:
-        """Per bag, each tuple's key (``cost x scale - score``)."""
-        return self._split("key", self._key_all)
-
-    @property
-    def score_array(self) -> _Views:
-        """Per bag, each tuple's preference score."""
-        return self._split("score", self._score_all)
-
     def cost_of(self, key: int) -> int:
         """The unit cost part of a key (keys are ``cost x scale - score``)."""
         return (key + self.score_bound) // self.scale
@@ -198,51 +207,32 @@ class TreeQuery:
 
     # -- list views for the search methods --------------------------------------------------
 
-    def _views(self) -> tuple[list[list[int]], list[list[int]], list[list[int]]]:
-        if self._lists is None:
-            live = [np.flatnonzero(mask) for mask in self.mask]
-            self._lists = (
+    @property
+    def kept(self) -> Kept:
+        """Per bag, the tuples the query keeps, with their keys and scores (built once)."""
+        if self._kept is None:
+            live = [np.flatnonzero(mask) for mask in self._split("mask", self._mask_all)]
+            keys, scores = self._split("key", self._key_all), self._split("score", self._score_all)
+            self._kept = Kept(
                 [indexes.tolist() for indexes in live],
-                [key[indexes].tolist() for key, indexes in zip(self.key_array, live, strict=True)],
-                [s[indexes].tolist() for s, indexes in zip(self.score_array, live, strict=True)],
+                [key[indexes].tolist() for key, indexes in zip(keys, live, strict=True)],
+                [score[indexes].tolist() for score, indexes in zip(scores, live, strict=True)],
             )
-        return self._lists
+        return self._kept
 
     @property
-    def live(self) -> list[list[int]]:
-        """Per bag, the indexes of the tuples the query keeps."""
-        return self._views()[0]
-
-    @property
-    def key(self) -> list[list[int]]:
-        """Per bag, the keys of the kept tuples (aligned with :attr:`live`)."""
-        return self._views()[1]
-
-    @property
-    def score(self) -> list[list[int]]:
-        """Per bag, the preference scores of the kept tuples (aligned with :attr:`live`)."""
-        return self._views()[2]
-
-    @property
-    def up_alive(self) -> list[list[bool]]:
-        """Per bag, whether each kept tuple has completions below it (aligned with live)."""
-        return self._up_views()[0]
-
-    @property
-    def up_best(self) -> list[list[int]]:
-        """Per bag, the cheapest key below each kept tuple (aligned with :attr:`live`)."""
-        return self._up_views()[1]
-
-    def _up_views(self) -> tuple[list[list[bool]], list[list[int]]]:
-        if self._up_lists is None:
+    def below(self) -> Below:
+        """Per bag and kept tuple, whether it has completions below it and the cheapest key
+        below it (runs the upward pass for keys if needed; built once)."""
+        if self._below is None:
             alive = self.alive_tuples()
             best = self._split("up_best", self._up_best)
-            live = [np.flatnonzero(mask) for mask in self.mask]
-            self._up_lists = (
+            live = [np.flatnonzero(mask) for mask in self._split("mask", self._mask_all)]
+            self._below = Below(
                 [a[i].tolist() for a, i in zip(alive, live, strict=True)],
                 [[int(b) for b in bs[i].tolist()] for bs, i in zip(best, live, strict=True)],
             )
-        return self._up_lists
+        return self._below
 
     def alive_tuples(self) -> _Views:
         """Per bag, whether each of its tuples (every one, not only the kept ones: a tuple the
@@ -399,25 +389,9 @@ class TreeQuery:
 
     # -- counting with resources ------------------------------------------------------------
 
-    def count_within(
-        self,
-        resources: Sequence[Resource],
-        cost_bound: int | None,
-        *,
-        time_limit: float | None = None,
-    ) -> int:
-        """Solutions whose resource sums hold and whose unit cost is at most ``cost_bound``."""
-        return count_within(self, resources, cost_bound, time_limit=time_limit)
-
-    def cost_distribution(
-        self,
-        resources: Sequence[Resource],
-        cost_bound: int | None,
-        *,
-        time_limit: float | None = None,
-    ) -> dict[int, int]:
-        """Unit cost -> number of solutions whose resource sums hold (costs up to the bound)."""
-        return cost_distribution(self, resources, cost_bound, time_limit=time_limit)
+    #: (functions of :mod:`._sums`, whose first argument is the query)
+    count_within = count_within
+    cost_distribution = cost_distribution
 
     def within(
         self,
