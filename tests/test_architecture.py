@@ -21,17 +21,7 @@ from modcfg.engines.decomposition import TreeQuery
 SOURCE = Path(modcfg.__file__).parent
 
 #: ``x._name`` reads that are allowed where ``x`` is not ``self`` or ``cls``, by (file, read).
-ALLOWED_PRIVATE_READS: set[tuple[str, str]] = {
-    # being removed: the decomposition engine's searches and sums still reach into the
-    # query's passes, and the closed form into the copies it makes (reworked on another
-    # branch, which drops these entries)
-    ("engines/decomposition/_search.py", "query._up"),
-    ("engines/decomposition/_search.py", "query._bag_alive"),
-    ("engines/decomposition/_passes.py", "query._mask_all"),
-    ("engines/decomposition/_passes.py", "query._reset"),
-    ("engines/decomposition/_sumparts.py", "self.owner._accepted"),
-    ("engines/_closed_form.py", "query._fill"),
-}
+ALLOWED_PRIVATE_READS: set[tuple[str, str]] = set()
 
 #: The engine classes, which only the plan (the one place that picks an engine) may test for.
 ENGINE_CLASSES = {"TreeQuery", "IndependentQuery", "CpSatQuery", "CpSatEngine"}

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from math import prod
+from typing import NamedTuple
 
 import numpy as np
 
@@ -40,6 +41,18 @@ def separable(problem: Problem) -> bool:
 
 #: Solutions a stream yields between two looks at its deadline.
 _DEADLINE_STEP = 1024
+class _Parts(NamedTuple):
+    """What an :class:`IndependentQuery` is made of: the problem before the choices, the
+    allowed values after them, the score bound and scale of the keys, each value's key
+    (shared by restricted copies), each slot's allowed values and their cheapest key."""
+
+    base: Problem
+    allowed: list[list[bool]]
+    bound: int
+    scale: int
+    keys: list[list[int]]
+    values: list[list[int]]
+    cheapest: list[int | None]
 
 
 class IndependentQuery:
@@ -60,18 +73,17 @@ class IndependentQuery:
         cheapest = [
             min([keys[v][x] for x in allowed], default=None) for v, allowed in enumerate(values)
         ]
-        self._fill(problem, problem.allowed, bound, scale, keys, values, cheapest)
+        self._fill(_Parts(problem, problem.allowed, bound, scale, keys, values, cheapest))
 
-    def _fill(
-        self,
-        base: Problem,
-        allowed: list[list[bool]],
-        bound: int,
-        scale: int,
-        keys: list[list[int]],
-        values: list[list[int]],
-        cheapest: list[int | None],
-    ) -> None:
+    @classmethod
+    def _built(cls, parts: _Parts) -> IndependentQuery:
+        """A query from its parts, without recomputing the keys."""
+        query = cls.__new__(cls)
+        cls._fill(query, parts)
+        return query
+
+    def _fill(self, parts: _Parts) -> None:
+        base, allowed, bound, scale, keys, values, cheapest = parts
         self._base = base  # the problem before the choices
         self._allowed = allowed
         self._problem: Problem | None = None
@@ -104,13 +116,12 @@ class IndependentQuery:
             list(self._cheapest),
         )
         allowed[var], slot_values[var] = row, kept
-        keys = self._keys[var]
-        cheapest[var] = min([keys[value] for value in kept], default=None)
-        query = IndependentQuery.__new__(IndependentQuery)
-        query._fill(
-            self._base, allowed, self.score_bound, self.scale, self._keys, slot_values, cheapest
+        cheapest[var] = min([self._keys[var][value] for value in kept], default=None)
+        keys = self._keys
+        parts = _Parts(
+            self._base, allowed, self.score_bound, self.scale, keys, slot_values, cheapest
         )
-        return query
+        return self._built(parts)
 
     def feasible(self) -> bool:
         return all(self._values)

@@ -234,7 +234,7 @@ def _compiled() -> Callable[..., tuple[np.ndarray, ...]]:
     if _compiled_fill is None:
         with _lock:
             if _compiled_fill is None:
-                from ._kernels import jit
+                from ._jit import jit
 
                 _compiled_fill = jit(_fill)
     return _compiled_fill

@@ -6,17 +6,22 @@ bags. Every tuple gets a *key* ``cost x M - score``: ordering keys orders by uni
 preference score (``M`` exceeds twice the largest possible score).
 
 The upward and downward passes are compiled loops over the tree's flat layout (see
-:mod:`._kernels`). Counts are plain 64-bit integers when the largest possible count is below
-2**62 (the common case: one count per row, no reduction); otherwise residues modulo as many
-primes below 2**31 as that count needs, turned into exact integers by the Chinese remainder
-theorem. Keys are 64-bit integers when they provably fit, Python integers otherwise.
+:mod:`._kernels` and :mod:`._counting`). Counts are plain 64-bit integers when the largest
+possible count is below 2**62 (the common case: one count per row, no reduction); otherwise
+residues modulo as many primes below 2**31 as that count needs, turned into exact integers by
+the Chinese remainder theorem (:mod:`._residues`). Keys are 64-bit integers when they provably
+fit, Python integers otherwise (the same passes then run as plain Python).
+
+A query is shared by threads: a pass computes into fresh arrays and publishes them under a
+lock, and a query never changes its filters (:meth:`TreeQuery.restricted` makes a new one).
 """
 
 from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from math import prod
 from typing import Any
 
@@ -26,20 +31,54 @@ from ..._memory import check_memory
 from ...lower._problem import Problem, Resource
 from .._protocol import Marginal, ranked_within
 from . import _sums
-from ._crt import exact, exact_rows
-from ._kernels import BIG, Flat, Kernels, kernels
-from ._residues import pass_bytes, residue_system
+from ._kernels import BIG, Kernels, kernels
+from ._residues import exact, exact_rows, pass_bytes, residue_system
 from ._search import by_key, solution_array, solutions
 from ._sumarrays import Clock
 from ._sumdp import SumDP
 from ._tree import Tree, tuple_projector
 
-__all__ = ["Marginal", "TreeQuery"]
+__all__ = ["Below", "Kept", "Marginal", "TreeQuery"]
 
 #: Keys up to this magnitude are int64 (sums of a few of them stay below :data:`BIG`).
 _SAFE = 1 << 58
 
 _Views = list[np.ndarray]
+
+
+@dataclass(frozen=True)
+class Kept:
+    """Per bag, as lists for the search methods: the indexes of the tuples a query keeps
+    (``live``), and their keys (``cost x scale - score``) and preference scores, aligned with
+    ``live``."""
+
+    live: list[list[int]]
+    key: list[list[int]]
+    score: list[list[int]]
+
+
+@dataclass(frozen=True)
+class Below:
+    """Per bag and kept tuple (aligned with :attr:`Kept.live`): whether it has completions
+    below it (``alive``) and the cheapest key of them (``best``, meaningful where alive)."""
+
+    alive: list[list[bool]]
+    best: list[list[int]]
+
+
+def _scope_rows(
+    tree: Tree, scope: Sequence[int], what: str
+) -> tuple[slice, Callable[[tuple[int, ...]], tuple[int, ...]], list[tuple[int, ...]]]:
+    """Where a relation or factor over ``scope`` that the tree does not hold is applied: the
+    rows (in the flat layout) of the bag nearest the root that holds the scope, the function
+    giving a tuple's values on the scope, and the bag's tuples."""
+    index = tree.bag_containing(scope)
+    if index is None:
+        raise ValueError(f"{what} scope fits no bag; rebuild the tree")
+    bag = tree.bags[index]
+    start = tree.flat.start
+    rows = slice(int(start[index]), int(start[index + 1]))
+    return rows, tuple_projector([bag.vars.index(v) for v in scope]), bag.tuples
 
 
 class TreeQuery:
@@ -66,9 +105,7 @@ class TreeQuery:
         bound = sum(max(abs(v) for v in f.table.values()) for f in problem.score_factors)
         self.score_bound = bound
         self.scale = 2 * bound + 1
-        bags = tree.bags
         flat = self._flat = tree.flat
-        starts = flat.start.tolist()
         # exact integer types: residues for counts; int64 keys when nothing can overflow
         space = prod(max(1, sum(row)) for row in problem.allowed)
         if count_bound:  # (zero: nothing to bound intermediate counts by)
@@ -80,7 +117,6 @@ class TreeQuery:
             f"counting over {flat.rows:,} bag rows (modulo {len(self._moduli)} primes)",
             "split rules that span many slots into smaller ones",
         )
-        self._exact_counts = not self._moduli[0]  # plain 64-bit counts: the exact kernels
         span, largest = tree.cost_span, tree.cost_magnitude
         magnitude = largest * self.scale + bound * (span if preference_first else 1)
         self._key_type: Any = np.int64 if magnitude < _SAFE else object
@@ -89,39 +125,23 @@ class TreeQuery:
         self._run: Kernels = kernels(compiled=self._key_type is not object and not self.plain)
         mask = np.ones(flat.rows, dtype=bool)
         kernels(compiled=not self.plain).mask(
-            flat.var_bag,
-            flat.var_col_start,
-            flat.var_col,
-            flat.val_start,
-            flat.start,
-            flat.flat_allowed(problem.allowed),
-            mask,
+            flat.columns, flat.flat_allowed(problem.allowed), mask
         )
         base = tree.constraint_ids
         for constraint in problem.constraints:
             if id(constraint) in base:
                 continue
-            index = tree.bag_containing(constraint.scope)
-            if index is None:
-                raise ValueError("constraint scope fits no bag; rebuild the tree")
-            bag = bags[index]
-            key = tuple_projector([bag.vars.index(v) for v in constraint.scope])
+            rows, key, tuples = _scope_rows(tree, constraint.scope, "constraint")
             allowed = constraint.allowed
-            rows = slice(starts[index], starts[index + 1])
             mask[rows] &= np.fromiter(
-                (key(t) in allowed for t in bag.tuples), dtype=bool, count=len(bag.tuples)
+                (key(t) in allowed for t in tuples), dtype=bool, count=len(tuples)
             )
         score = np.zeros(flat.rows, dtype=np.int64)
         for factor in problem.score_factors:
-            index = tree.bag_containing(factor.scope)
-            if index is None:
-                raise ValueError("preference scope fits no bag; rebuild the tree")
-            bag = bags[index]
-            key = tuple_projector([bag.vars.index(v) for v in factor.scope])
+            rows, key, tuples = _scope_rows(tree, factor.scope, "preference")
             table = factor.table
-            rows = slice(starts[index], starts[index + 1])
             score[rows] += np.fromiter(
-                (table.get(key(t), 0) for t in bag.tuples), dtype=np.int64, count=len(bag.tuples)
+                (table.get(key(t), 0) for t in tuples), dtype=np.int64, count=len(tuples)
             )
         cost = flat.cost.astype(object) if self._key_type is object else flat.cost
         if preference_first:
@@ -130,39 +150,39 @@ class TreeQuery:
             keys = cost * self.scale - score.astype(self._key_type)
         else:
             keys = cost  # no preferences at all: the key is the cost
-        self._mask_all = mask
         self._key_all = keys
         self._score_all = score
-        self._reset()
+        self._start(problem, mask)
 
     def restricted(self, var: int, values: frozenset[int]) -> TreeQuery:
         """This query with ``var`` limited to ``values`` (a customer's choice): shares the keys
         and recomputes only the filter of the bag that introduces ``var``."""
         row = [ok and value in values for value, ok in enumerate(self.problem.allowed[var])]
-        problem = self.problem.with_allowed(var, row)
-        query = object.__new__(TreeQuery)
-        query.__dict__.update(self.__dict__)
-        query.problem = problem
-        flat = self._flat
-        bag = int(flat.var_bag[var])
-        first, last = int(flat.start[bag]), int(flat.start[bag + 1])
-        column = flat.var_col[int(flat.var_col_start[var]) :][: last - first]
+        first, column = self._flat.column(var)
         mask = self._mask_all.copy()
-        mask[first:last] &= np.asarray(row, dtype=bool)[column]
-        query._mask_all = mask
-        query._reset()
+        mask[first : first + len(column)] &= np.asarray(row, dtype=bool)[column]
+        return self._sharing(self, self.problem.with_allowed(var, row), mask)
+
+    @classmethod
+    def _sharing(cls, source: TreeQuery, problem: Problem, mask: np.ndarray) -> TreeQuery:
+        """A query with ``source``'s tree, keys and count system, and these filters."""
+        query = cls.__new__(cls)
+        query.__dict__.update(source.__dict__)
+        cls._start(query, problem, mask)
         return query
 
-    def _reset(self) -> None:
-        """Forget every pass (after the filters changed)."""
+    def _start(self, problem: Problem, mask: np.ndarray) -> None:
+        """Set the filters (``mask``: which rows pass them), with no pass done yet."""
+        self.problem = problem
+        self._mask_all = mask
         self._publish = threading.Lock()
         self._up_done = False
         self._best_done = False
         self._down_done = False
         self._marginals: list[list[Marginal]] | None = None
         self._split_cache: dict[str, _Views] = {}
-        self._lists: tuple[list[list[int]], list[list[int]], list[list[int]]] | None = None
-        self._up_lists: tuple[list[list[bool]], list[list[int]]] | None = None
+        self._kept: Kept | None = None
+        self._below: Below | None = None
         self._sums: dict[tuple[tuple[int, ...], int | None], SumDP] = {}
 
     def _split(self, name: str, array: np.ndarray) -> _Views:
@@ -174,21 +194,6 @@ class TreeQuery:
             self._split_cache[name] = views
         return views
 
-    @property
-    def mask(self) -> _Views:
-        """Per bag, whether each tuple passes the query's value filters and extra relations."""
-        return self._split("mask", self._mask_all)
-
-    @property
-    def key_array(self) -> _Views:
-        """Per bag, each tuple's key (``cost x scale - score``)."""
-        return self._split("key", self._key_all)
-
-    @property
-    def score_array(self) -> _Views:
-        """Per bag, each tuple's preference score."""
-        return self._split("score", self._score_all)
-
     def cost_of(self, key: int) -> int:
         """The unit cost part of a key (keys are ``cost x scale - score``)."""
         return (key + self.score_bound) // self.scale
@@ -199,108 +204,71 @@ class TreeQuery:
 
     # -- list views for the search methods --------------------------------------------------
 
-    def _views(self) -> tuple[list[list[int]], list[list[int]], list[list[int]]]:
-        if self._lists is None:
-            live = [np.flatnonzero(mask) for mask in self.mask]
-            self._lists = (
+    @property
+    def kept(self) -> Kept:
+        """Per bag, the tuples the query keeps, with their keys and scores (built once)."""
+        if self._kept is None:
+            live = [np.flatnonzero(mask) for mask in self._split("mask", self._mask_all)]
+            keys, scores = self._split("key", self._key_all), self._split("score", self._score_all)
+            self._kept = Kept(
                 [indexes.tolist() for indexes in live],
-                [key[indexes].tolist() for key, indexes in zip(self.key_array, live, strict=True)],
-                [s[indexes].tolist() for s, indexes in zip(self.score_array, live, strict=True)],
+                [key[indexes].tolist() for key, indexes in zip(keys, live, strict=True)],
+                [score[indexes].tolist() for score, indexes in zip(scores, live, strict=True)],
             )
-        return self._lists
+        return self._kept
 
     @property
-    def live(self) -> list[list[int]]:
-        """Per bag, the indexes of the tuples the query keeps."""
-        return self._views()[0]
-
-    @property
-    def key(self) -> list[list[int]]:
-        """Per bag, the keys of the kept tuples (aligned with :attr:`live`)."""
-        return self._views()[1]
-
-    @property
-    def score(self) -> list[list[int]]:
-        """Per bag, the preference scores of the kept tuples (aligned with :attr:`live`)."""
-        return self._views()[2]
-
-    @property
-    def up_alive(self) -> list[list[bool]]:
-        """Per bag, whether each kept tuple has completions below it (aligned with live)."""
-        return self._up_views()[0]
-
-    @property
-    def up_best(self) -> list[list[int]]:
-        """Per bag, the cheapest key below each kept tuple (aligned with :attr:`live`)."""
-        return self._up_views()[1]
-
-    def _up_views(self) -> tuple[list[list[bool]], list[list[int]]]:
-        if self._up_lists is None:
-            alive = self._bag_alive()
+    def below(self) -> Below:
+        """Per bag and kept tuple, whether it has completions below it and the cheapest key
+        below it (runs the upward pass for keys if needed; built once)."""
+        if self._below is None:
+            alive = self.alive_tuples()
             best = self._split("up_best", self._up_best)
-            live = [np.flatnonzero(mask) for mask in self.mask]
-            self._up_lists = (
+            live = [np.flatnonzero(mask) for mask in self._split("mask", self._mask_all)]
+            self._below = Below(
                 [a[i].tolist() for a, i in zip(alive, live, strict=True)],
                 [[int(b) for b in bs[i].tolist()] for bs, i in zip(best, live, strict=True)],
             )
-        return self._up_lists
+        return self._below
 
-    def _bag_alive(self) -> _Views:
-        """Per bag, whether each tuple has completions below it."""
+    def alive_tuples(self) -> _Views:
+        """Per bag, whether each of its tuples (every one, not only the kept ones: a tuple the
+        filters drop has none) has completions below it."""
         self._up(counts=False)
         return self._split("up_alive", self._up_best < self._big)
 
     # -- upward pass ------------------------------------------------------------------------
 
-    def _pass_args(self, flat: Flat) -> tuple[np.ndarray, ...]:
-        return (
-            flat.order,
-            flat.start,
-            flat.msg_start,
-            flat.edge_begin,
-            flat.edge_child,
-            flat.link_start,
-            flat.links,
-            flat.sep,
-        )
+    def _counts(self, rows: int, moduli: np.ndarray | None) -> np.ndarray:
+        """Room for ``rows`` counts in the count system ``moduli`` (see :mod:`._counting`)."""
+        if moduli is None:
+            return np.empty(rows, dtype=np.int64)
+        return np.empty((rows, len(moduli)), dtype=np.int64)
+
+    def _system(self) -> np.ndarray | None:
+        """The count system of the passes: None for plain 64-bit counts, else the moduli."""
+        moduli: np.ndarray = self._moduli
+        return moduli if moduli[0] else None
 
     def _up(self, *, counts: bool = True) -> None:
-        """The upward pass; ``counts=False``: cheapest keys only (no modular products)."""
+        """The upward pass; ``counts=False``: cheapest keys only (no moduli, no counts)."""
         if self._up_done or (self._best_done and not counts):
             return
         # computed into fresh arrays and published at the end: queries are shared by threads
         flat = self._flat
-        moduli = self._moduli if counts else self._moduli[:0]
-        width = len(moduli)
+        moduli = self._system() if counts else self._moduli[:0]
+        up_count, msg_count = self._counts(flat.rows, moduli), self._counts(flat.keys, moduli)
         up_best = np.empty(flat.rows, dtype=self._key_type)
         msg_best = np.empty(flat.keys, dtype=self._key_type)
-        if counts and self._exact_counts:  # one 64-bit count per row: the leaner pass
-            up_column, msg_column = np.empty(flat.rows, np.int64), np.empty(flat.keys, np.int64)
-            self._run.up_exact(
-                *self._pass_args(flat),
-                self._mask_all,
-                self._key_all,
-                up_column,
-                up_best,
-                msg_column,
-                msg_best,
-                self._big,
-            )
-            up_count, msg_count = up_column.reshape(-1, 1), msg_column.reshape(-1, 1)
-        else:
-            up_count = np.empty((flat.rows, width), dtype=np.int64)
-            msg_count = np.empty((flat.keys, width), dtype=np.int64)
-            self._run.up(
-                *self._pass_args(flat),
-                self._mask_all,
-                self._key_all,
-                moduli,
-                up_count,
-                up_best,
-                msg_count,
-                msg_best,
-                self._big,
-            )
+        self._run.up(
+            flat.layout,
+            self._mask_all,
+            self._key_all,
+            moduli,
+            (up_count, up_best),
+            (msg_count, msg_best),
+            self._big,
+        )
         with self._publish:
             if self._up_done:
                 return  # another thread published the full pass meanwhile: keep it
@@ -309,13 +277,15 @@ class TreeQuery:
             self._best_done = True
             self._up_done = counts
 
-    def _exact(self, residues: list[int]) -> int:
-        """The integer with these residues (Chinese remainder theorem)."""
-        return exact(residues, self._crt, self._modulus)
-
-    def _exact_rows(self, residues: np.ndarray) -> list[int]:
-        """The integers with these rows of residues."""
-        return exact_rows(residues, self._moduli, self._inverses, plain=self.plain)
+    def _exact(self, counts: np.ndarray) -> list[int]:
+        """The integers these counts stand for (rows of residues, or exact already)."""
+        if counts.ndim == 1:
+            found: list[int] = counts.tolist()
+            return found
+        if len(counts) == 1:
+            return [exact(counts[0].tolist(), self._crt, self._modulus)]
+        garner = kernels(compiled=not self.plain).garner
+        return exact_rows(counts, self._moduli, self._inverses, garner)
 
     def feasible(self) -> bool:
         """Whether any solution exists (a pass of flags that stops early, unless the cheapest
@@ -324,7 +294,7 @@ class TreeQuery:
         if self._best_done or not flat.keys:
             return self.best_key() is not None
         alive = kernels(compiled=not self.plain).alive(
-            *self._pass_args(flat), self._mask_all, np.empty(flat.keys, dtype=bool)
+            flat.layout, self._mask_all, np.empty(flat.keys, dtype=bool)
         )
         return bool(alive)
 
@@ -333,7 +303,7 @@ class TreeQuery:
         self._up()
         if self.best_key() is None:
             return 0
-        return self._exact(self._msg_count[0].tolist())
+        return self._exact(self._msg_count[:1])[0]
 
     def best_key(self) -> int | None:
         """The smallest key of any solution (None when there is none)."""
@@ -348,7 +318,7 @@ class TreeQuery:
             return None
         flat = self._flat
         worst = np.empty(flat.keys, dtype=self._key_type)
-        self._run.worst(*self._pass_args(flat), self._key_all, self._up_best, worst, self._big)
+        self._run.worst(flat.layout, self._key_all, self._up_best, worst, self._big)
         return int(worst[0])
 
     # -- downward pass and marginals --------------------------------------------------------
@@ -357,37 +327,16 @@ class TreeQuery:
         if self._down_done:
             return
         self._up()
-        flat, width = self._flat, len(self._moduli)
-        down_best = np.empty(flat.rows, dtype=self._key_type)
-        if self._exact_counts:
-            down_column = np.empty(flat.rows, dtype=np.int64)
-            self._run.down_exact(
-                *self._pass_args(flat),
-                self._up_best,
-                self._msg_count[:, 0],
-                self._msg_best,
-                down_column,
-                down_best,
-                np.empty(flat.keys, dtype=np.int64),
-                np.empty(flat.keys, dtype=self._key_type),
-                np.empty(flat.max_children + 1, dtype=np.int64),
-                self._big,
-            )
-            self._down_count, self._down_best = down_column.reshape(-1, 1), down_best
-            self._down_done = True
-            return
-        down_count = np.empty((flat.rows, width), dtype=np.int64)
+        flat, moduli = self._flat, self._system()
+        down_count, down_best = self._counts(flat.rows, moduli), np.empty_like(self._up_best)
         self._run.down(
-            *self._pass_args(flat),
-            self._moduli,
+            flat.layout,
+            moduli,
             self._up_best,
-            self._msg_count,
-            self._msg_best,
-            down_count,
-            down_best,
-            np.empty((flat.keys, width), dtype=np.int64),
-            np.empty(flat.keys, dtype=self._key_type),
-            np.empty((flat.max_children + 1, width), dtype=np.int64),
+            (self._msg_count, self._msg_best),
+            (down_count, down_best),
+            (self._counts(flat.keys, moduli), np.empty_like(self._msg_best)),
+            self._counts(flat.max_children + 1, moduli),
             self._big,
         )
         self._down_count, self._down_best = down_count, down_best
@@ -401,37 +350,18 @@ class TreeQuery:
 
     def _compute_marginals(self) -> list[list[Marginal]]:
         self._down()
-        flat, width = self._flat, len(self._moduli)
+        flat, moduli = self._flat, self._system()
+        counts = self._counts(flat.values, moduli)
         bests = np.empty(flat.values, dtype=self._key_type)
-        layout = (flat.var_bag, flat.var_col_start, flat.var_col, flat.val_start, flat.start)
-        exact: list[int]
-        if self._exact_counts:
-            column = np.empty(flat.values, dtype=np.int64)
-            self._run.marginals_exact(
-                *layout,
-                self._up_count[:, 0],
-                self._up_best,
-                self._down_count[:, 0],
-                self._down_best,
-                column,
-                bests,
-                self._big,
-            )
-            exact = column.tolist()
-        else:
-            counts = np.empty((flat.values, width), dtype=np.int64)
-            self._run.marginals(
-                *layout,
-                self._moduli,
-                self._up_count,
-                self._up_best,
-                self._down_count,
-                self._down_best,
-                counts,
-                bests,
-                self._big,
-            )
-            exact = self._exact_rows(counts)
+        self._run.marginals(
+            flat.columns,
+            moduli,
+            (self._up_count, self._up_best),
+            (self._down_count, self._down_best),
+            (counts, bests),
+            self._big,
+        )
+        exact = self._exact(counts)
         big = self._big
         best_values = [b if b < big else None for b in bests.tolist()]
         row: list[Marginal] = list(zip(exact, best_values, strict=True))

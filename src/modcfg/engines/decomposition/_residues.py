@@ -1,22 +1,28 @@
-"""Exact counts as residues: primes below 2**31 and the Chinese remainder theorem.
+"""Exact counts of any size: the count system of a query, and integers back from residues.
 
-Counts are kept modulo as many primes below 2**31 as it takes for their product to exceed
-the largest count that can arise (products of two residues fit in 64 bits); the exact
-integer comes back from the residues by the Chinese remainder theorem (or Garner's algorithm
-in :mod:`._kernels`).
+The counting passes (:mod:`._counting`) count either in plain 64-bit integers or modulo
+several primes. :func:`residue_system` picks: when every count that can arise is below 2**62
+(:data:`EXACT_BOUND`), no reduction is needed and the system is the single "modulus" 0, which
+the passes read as plain 64-bit arithmetic; otherwise counts are kept modulo as many primes
+below 2**31 as it takes for their product to exceed the largest count (products of two
+residues fit in 64 bits).
 
-When every count that can arise is below 2**62, no reduction is needed at all: the system is then
-the single "modulus" 0, which the kernels read as "plain 64-bit arithmetic" (no division per
-product, the costliest step of the passes).
+The exact integers come back from the residues by the Chinese remainder theorem: :func:`exact`
+for one count, :func:`exact_rows` for many (Garner's algorithm, :func:`_garner`, a kernel
+compiled with the passes). Invariants: every true count is below the product of the moduli,
+so the reconstruction is exact; a count below every modulus has equal residues and is returned
+as it is; two moduli are combined in int64 (their product is below 2**62).
 """
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable
 from math import prod
 
 import numpy as np
 
-__all__ = ["pass_bytes", "residue_system"]
+__all__ = ["EXACT_BOUND", "exact", "exact_rows", "pass_bytes", "residue_system"]
 
 _PRIMES: list[int] = []
 
@@ -108,3 +114,62 @@ def pass_bytes(rows: int, keys: int, moduli: int) -> int:
     (44000, 96800)
     """
     return (rows + keys) * (2 * moduli + 3) * 8
+
+
+def _garner(
+    residues: np.ndarray, moduli: np.ndarray, inverses: np.ndarray, limbs: np.ndarray
+) -> None:
+    """Each row's residues as one integer, in little-endian 32-bit limbs (Garner's algorithm:
+    mixed-radix digits, then Horner's rule in multiple precision)."""
+    width = moduli.shape[0]
+    digits = np.empty(width, dtype=np.int64)
+    for x in range(residues.shape[0]):
+        for i in range(width):
+            value = residues[x, i]
+            for k in range(i):
+                value = (value - digits[k]) % moduli[i] * inverses[k, i] % moduli[i]
+            digits[i] = value
+        for i in range(limbs.shape[1]):
+            limbs[x, i] = 0
+        for i in range(width - 1, -1, -1):
+            carry = digits[i]
+            for limb in range(limbs.shape[1]):
+                product = limbs[x, limb] * moduli[i] + carry
+                limbs[x, limb] = product & 0xFFFFFFFF
+                carry = product >> 32
+
+
+def exact(residues: list[int], crt: list[int], modulus: int) -> int:
+    """The integer with these residues (Chinese remainder theorem; ``crt``: the basis)."""
+    first = residues[0]
+    if residues.count(first) == len(residues):
+        return first  # below every modulus
+    total: int = sum(map(operator.mul, residues, crt))
+    return total % modulus
+
+
+def exact_rows(
+    residues: np.ndarray,
+    moduli: np.ndarray,
+    inverses: np.ndarray,
+    garner: Callable[..., None] = _garner,
+) -> list[int]:
+    """The integers with these rows of residues (``garner``: :func:`_garner`, compiled or
+    not)."""
+    width = residues.shape[1]
+    first = residues[:, 0]
+    if bool((residues == first[:, None]).all()):  # every count below the smallest modulus
+        below: list[int] = first.tolist()
+        return below
+    if width == 2:  # the mixed-radix digits of Garner's algorithm, in int64 (< 2**62)
+        low, high = (int(p) for p in moduli)
+        inverse = int(inverses[0, 1])
+        digit = (residues[:, 1] - first) % high * inverse % high
+        combined: list[int] = (first + digit * low).tolist()
+        return combined
+    limbs = np.empty((len(residues), width), dtype=np.int64)
+    garner(residues, moduli, inverses, limbs)
+    data = memoryview(limbs.astype("<u4").tobytes())
+    size = 4 * width
+    convert = int.from_bytes
+    return [convert(data[i : i + size], "little") for i in range(0, len(data), size)]

@@ -27,17 +27,16 @@ _CHECK_EVERY = 64
 
 def _candidates(query: TreeQuery, *, ranked: bool) -> list[dict[Key, list[int]]]:
     """Per bag: separator key -> live tuple positions with completions (ranked: by best)."""
-    query._up()
     result: list[dict[Key, list[int]]] = []
     for index, bag in enumerate(query.tree.bags):
         groups: dict[Key, list[int]] = {}
         sep = bag.sep
-        counts = query.up_alive[index]
-        for i, ti in enumerate(query.live[index]):
+        counts = query.below.alive[index]
+        for i, ti in enumerate(query.kept.live[index]):
             if counts[i]:
                 groups.setdefault(sep(bag.tuples[ti]), []).append(i)
         if ranked:
-            bests = query.up_best[index]
+            bests = query.below.best[index]
             for positions in groups.values():
                 positions.sort(key=bests.__getitem__)
         result.append(groups)
@@ -48,9 +47,10 @@ def _assignment(query: TreeQuery, chosen: Sequence[int]) -> list[int]:
     """Chosen live positions (in preorder) -> value index per variable."""
     values = [0] * query.problem.size
     bags = query.tree.bags
+    live = query.kept.live
     for index, i in zip(query.tree.preorder, chosen, strict=True):
         bag = bags[index]
-        t = bag.tuples[query.live[index][i]]
+        t = bag.tuples[live[index][i]]
         for p in bag.owned:
             values[bag.vars[p]] = t[p]
     return values
@@ -75,7 +75,8 @@ def _walk(
         else:
             parent = bags[bag.parent]
             key_of.append(parent.child_keys[parent.children.index(index)])
-    tuples_at = [[bags[index].tuples[ti] for ti in query.live[index]] for index in order]
+    live = query.kept.live
+    tuples_at = [[bags[index].tuples[ti] for ti in live[index]] for index in order]
     return order, parent_pos, key_of, tuples_at
 
 
@@ -117,13 +118,12 @@ def solution_array(query: TreeQuery) -> tuple[np.ndarray, np.ndarray]:
     matching tuple of the next bag. Only the bags whose children are still to come are
     carried along; the full rows are put together at the end by walking the steps back.
     """
-    query._up()
     bags = query.tree.bags
     order = query.tree.preorder
     n_vars = query.problem.size
     if not query.count():
         return np.zeros((0, n_vars), dtype=np.int32), np.zeros(0, dtype=np.int64)
-    alive = query._bag_alive()
+    alive = query.alive_tuples()
     pending = {index: len(bags[index].children) for index in order}
     frontier: dict[int, np.ndarray] = {0: np.zeros(1, dtype=np.int32)}
     cost = np.zeros(1, dtype=np.int64)
@@ -181,7 +181,7 @@ def by_key(query: TreeQuery, *, deadline: float | None = None) -> Iterator[tuple
         return
     groups = _candidates(query, ranked=True)
     order, parent_pos, key_of, tuples_at = _walk(query)
-    bests = [query.up_best[index] for index in order]
+    bests = [query.below.best[index] for index in order]
     n = len(order)
 
     def candidates(pos: int, chosen: tuple[int, ...]) -> list[int]:

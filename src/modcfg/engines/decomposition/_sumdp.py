@@ -66,12 +66,13 @@ class SumDP:
         self.empty = not query.count()
         # per bag: the live positions with completions below, and their tuples
         self.rows: list[list[tuple[int, tuple[int, ...]]]] = []
+        kept = query.kept
         for index, bag in enumerate(self.bags):
-            alive = query.up_alive[index]
-            live = query.live[index]
+            alive = query.below.alive[index]
+            live = kept.live[index]
             self.rows.append([(i, bag.tuples[live[i]]) for i in range(len(live)) if alive[i]])
         unit_cost = [
-            [(query.key[index][i] + query.score[index][i]) // query.scale for i, _ in rows]
+            [(kept.key[index][i] + kept.score[index][i]) // query.scale for i, _ in rows]
             for index, rows in enumerate(self.rows)
         ]
         raws: list[tuple[list[list[int]], str, int]] = []
@@ -189,7 +190,7 @@ class SumDP:
             mask &= axis.accept[start : start + shape[d]].reshape(along)
         return mask
 
-    def _accepted(
+    def meeting_bounds(
         self, dist: Dist, offset: tuple[int, ...] | None = None, cost: int = 0
     ) -> tuple[int, int | None, int | None]:
         """The count, cheapest and dearest unit cost of the cells of ``dist`` (moved by
@@ -223,14 +224,14 @@ class SumDP:
     def count(self) -> int:
         """The number of solutions that meet every bound."""
         root = self._root()
-        return 0 if root is None else self._accepted(root)[0]
+        return 0 if root is None else self.meeting_bounds(root)[0]
 
     def cost_range(self) -> tuple[int, int] | None:
         """The cheapest and dearest unit cost of those solutions (None when there is none)."""
         root = self._root()
         if root is None:
             return None
-        count, low, high = self._accepted(root)
+        count, low, high = self.meeting_bounds(root)
         if not count or low is None or high is None:
             return None
         return low, high

@@ -91,7 +91,7 @@ class WholePair:
         through it that meet every bound."""
         found = []
         for offset, cost in moves:
-            count, low, _ = self.owner._accepted(self.whole, offset, cost)
+            count, low, _ = self.owner.meeting_bounds(self.whole, offset, cost)
             found.append((count, low))
         return found
 

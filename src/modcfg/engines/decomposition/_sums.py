@@ -11,8 +11,8 @@ work or time limit.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..._errors import LimitExceeded
 from ...lower._problem import Resource
@@ -28,38 +28,45 @@ __all__ = ["cost_distribution", "count_within", "solutions_within"]
 _SPARSE_WORK = 2_000_000
 
 
-def _one_dimension(query: TreeQuery, bound: int, clock: Clock) -> dict[int, int]:
-    """Unit cost -> number of solutions, for costs at most ``bound`` (the budget case).
+Dist = dict[Any, int]  # sums (an int, or a tuple of them) -> number of completions
+#: Pairs a tuple's distribution with one child's message: (dist, message, least the parts not
+#: merged yet can add) -> the sums that may still meet the bounds.
+Merge = Callable[[Dist, Dist, list[int]], Dist]
 
-    Per tuple, a distribution cost -> count over its subtree; partial costs that cannot fit
-    even with the cheapest choices elsewhere are dropped as soon as they appear.
-    """
+
+def _upward(
+    query: TreeQuery,
+    own: list[list[Any]],
+    low: list[list[int]],
+    merge: Merge,
+    settle: Callable[[Dist, Dist, list[int]], None],
+    clock: Clock,
+) -> Dist:
+    """The distribution of every solution's sums: per kept tuple with completions, its own
+    sums (``own``, aligned with the kept tuples) merged with each child's message at the
+    tuple's key, then added by ``settle`` (message, distribution, the least the rest of the
+    tree adds) into the bag's message at the tuple's separator key; bottom-up, so the root's
+    message is the answer. ``low``: per bag, the least its tuples add to each sum, for the
+    pruning."""
     bags = query.tree.bags
-    scale = query.scale
-    n = len(bags)
-    own = [
-        [(k + s) // scale for k, s in zip(query.key[i], query.score[i], strict=True)]
-        for i in range(n)
-    ]
-    low = [min(row, default=0) for row in own]
-    sub_low = list(low)
+    sub_low = [list(row) for row in low]  # the least a subtree adds
     for index in reversed(query.tree.preorder):
         for child in bags[index].children:
-            sub_low[index] += sub_low[child]
-    messages: list[dict[Key, dict[int, int]]] = [{} for _ in range(n)]
+            sub_low[index] = _add(sub_low[index], sub_low[child])
+    live, alive = query.kept.live, query.below.alive
+    messages: list[dict[Key, Dist]] = [{} for _ in bags]
     work = 0
     for index in reversed(query.tree.preorder):
         bag = bags[index]
-        outside_low = sub_low[0] - sub_low[index]
-        pending = [outside_low]
+        outside = [t - m for t, m in zip(sub_low[0], sub_low[index], strict=True)]
+        # pending[j]: outside plus the least children j+1.. not merged yet add
+        pending = [outside]
         for child in reversed(bag.children[1:]):
-            pending.append(pending[-1] + sub_low[child])
+            pending.append(_add(pending[-1], sub_low[child]))
         pending.reverse()
-        limit = bound - outside_low
-        out: dict[Key, dict[int, int]] = {}
-        counts = query.up_alive[index]
-        for i, ti in enumerate(query.live[index]):
-            if not counts[i]:
+        out: dict[Key, Dist] = {}
+        for i, ti in enumerate(live[index]):
+            if not alive[index][i]:
                 continue
             t = bag.tuples[ti]
             dist = {own[index][i]: 1}
@@ -68,25 +75,48 @@ def _one_dimension(query: TreeQuery, bound: int, clock: Clock) -> dict[int, int]
                 if not child_dist:
                     dist = {}
                     break
-                cap = bound - pending[j]
                 work += len(dist) * len(child_dist)
                 if work > _SPARSE_WORK:  # (checked before pairing: one pairing can be huge)
                     raise _too_many()
-                merged: dict[int, int] = {}
-                for a, ca in dist.items():
-                    for b, cb in child_dist.items():
-                        v = a + b
-                        if v <= cap:
-                            merged[v] = merged.get(v, 0) + ca * cb
-                dist = merged
+                dist = merge(dist, child_dist, pending[j])
             if dist:
-                target = out.setdefault(bag.sep(t), {})
-                for v, c in dist.items():
-                    if v <= limit:
-                        target[v] = target.get(v, 0) + c
+                settle(out.setdefault(bag.sep(t), {}), dist, outside)
         messages[index] = out
         clock.check()
-    return {v: c for v, c in messages[0].get((), {}).items() if v <= bound}
+    return messages[0].get((), {})
+
+
+def _one_dimension(query: TreeQuery, bound: int, clock: Clock) -> dict[int, int]:
+    """Unit cost -> number of solutions, for costs at most ``bound`` (the budget case).
+
+    Per tuple, a distribution cost -> count over its subtree; partial costs that cannot fit
+    even with the cheapest choices elsewhere are dropped as soon as they appear.
+    """
+    kept, scale = query.kept, query.scale
+    own = [
+        [(k + s) // scale for k, s in zip(*row, strict=True)]
+        for row in zip(kept.key, kept.score, strict=True)
+    ]
+
+    def merge(dist: Dist, child: Dist, rest: list[int]) -> Dist:
+        cap = bound - rest[0]
+        merged: dict[int, int] = {}
+        for a, ca in dist.items():
+            for b, cb in child.items():
+                v = a + b
+                if v <= cap:
+                    merged[v] = merged.get(v, 0) + ca * cb
+        return merged
+
+    def settle(target: Dist, dist: Dist, outside: list[int]) -> None:
+        limit = bound - outside[0]
+        for v, c in dist.items():
+            if v <= limit:
+                target[v] = target.get(v, 0) + c
+
+    low = [[min(row, default=0)] for row in own]
+    found = _upward(query, own, low, merge, settle, clock)
+    return {v: c for v, c in found.items() if v <= bound}
 
 
 def _too_many() -> LimitExceeded:
@@ -168,7 +198,7 @@ def _sparse(
     if not resources:
         bound = cost_bound if cost_bound is not None else _cost_ceiling(query)
         return _one_dimension(query, bound, clock)
-    bags = query.tree.bags
+    bags, kept = query.tree.bags, query.kept
     scale = query.scale
     track = costs or cost_bound is not None
     dims = len(resources) + 1
@@ -176,62 +206,33 @@ def _sparse(
     contrib: list[list[tuple[int, ...]]] = []
     for index, bag in enumerate(bags):
         rows = []
-        for i, ti in enumerate(query.live[index]):
+        for i, ti in enumerate(kept.live[index]):
             t = bag.tuples[ti]
             vector = [sum(r.weights[bag.vars[p]][t[p]] for p in bag.owned) for r in resources]
-            vector.append((query.key[index][i] + query.score[index][i]) // scale if track else 0)
+            vector.append((kept.key[index][i] + kept.score[index][i]) // scale if track else 0)
             rows.append(tuple(vector))
         contrib.append(rows)
     bounds = [(r.op, r.bound) for r in resources]
     ceiling = _cost_ceiling(query) if track else 0
     bounds.append(("<=", cost_bound if cost_bound is not None else ceiling))
-    # lower bounds of what other bags can still add, per dimension, for pruning
-    own_min = [_min_vector(rows, dims) for rows in contrib]
-    sub_min = [list(row) for row in own_min]
-    for index in reversed(query.tree.preorder):
-        for child in bags[index].children:
-            sub_min[index] = _add(sub_min[index], sub_min[child])
-    total_min = sub_min[0]
-    messages: list[dict[Key, dict[tuple[int, ...], int]]] = [{} for _ in bags]
-    work = 0
-    for index in reversed(query.tree.preorder):
-        bag = bags[index]
-        outside = [t - m for t, m in zip(total_min, sub_min[index], strict=True)]
-        # pending[j]: outside plus the minima of children j+1.. not merged yet
-        pending = [outside]
-        for child in reversed(bag.children[1:]):
-            pending.append(_add(pending[-1], sub_min[child]))
-        pending.reverse()
-        out: dict[Key, dict[tuple[int, ...], int]] = {}
-        for i, ti in enumerate(query.live[index]):
-            if not query.up_alive[index][i]:
-                continue
-            t = bag.tuples[ti]
-            dist = {contrib[index][i]: 1}
-            for j, (child, key) in enumerate(zip(bag.children, bag.child_keys, strict=True)):
-                child_dist = messages[child].get(key(t))
-                if not child_dist:
-                    dist = {}
-                    break
-                rest = pending[j]
-                work += len(dist) * len(child_dist)
-                if work > _SPARSE_WORK:  # (checked before pairing: one pairing can be huge)
-                    raise _too_many()
-                merged: dict[tuple[int, ...], int] = {}
-                for a, ca in dist.items():
-                    for b, cb in child_dist.items():
-                        v = tuple(x + y for x, y in zip(a, b, strict=True))
-                        if _hopeless(v, rest, bounds):
-                            continue
-                        merged[v] = merged.get(v, 0) + ca * cb
-                dist = merged
-            target = out.setdefault(bag.sep(t), {})
-            for v, c in dist.items():
-                target[v] = target.get(v, 0) + c
-        messages[index] = out
-        clock.check()
+
+    def merge(dist: Dist, child: Dist, rest: list[int]) -> Dist:
+        merged: dict[tuple[int, ...], int] = {}
+        for a, ca in dist.items():
+            for b, cb in child.items():
+                v = tuple(x + y for x, y in zip(a, b, strict=True))
+                if not _hopeless(v, rest, bounds):
+                    merged[v] = merged.get(v, 0) + ca * cb
+        return merged
+
+    def settle(target: Dist, dist: Dist, _outside: list[int]) -> None:
+        for v, c in dist.items():
+            target[v] = target.get(v, 0) + c
+
+    low = [_min_vector(rows, dims) for rows in contrib]
+    found = _upward(query, contrib, low, merge, settle, clock)
     result: dict[int, int] = {}
-    for v, c in messages[0].get((), {}).items():
+    for v, c in found.items():
         if all(_holds(op, x, bound) for x, (op, bound) in zip(v, bounds, strict=True)):
             result[v[-1]] = result.get(v[-1], 0) + c
     return result

@@ -30,7 +30,7 @@ from ...lower._problem import Constraint, Factor, Problem
 from ._build import materialise
 from ._decompose import decomposition
 from ._join import Lookup, encode, join
-from ._kernels import Flat, flatten
+from ._layout import Flat, flatten
 
 __all__ = ["Bag", "Tree", "build_tree"]
 

@@ -1,0 +1,291 @@
+"""The counting passes over a tree's flat layout, written once for every kind of count.
+
+:func:`_up`, :func:`_down` and :func:`_marginals` count completions and track the cheapest key
+at once (message passing over a rooted tree decomposition: the upward pass gives, per row, the
+completions of its subtree; the downward pass, those outside it; their product, per value,
+the completions through that value). How a count is stored and multiplied is the *count
+system*, the ``moduli`` argument:
+
+- ``None``: exact 64-bit counts, one per row (count arrays are 1-D). The caller chooses this
+  when every count that can arise stays below 2**62 (see :func:`._residues.residue_system`),
+  so no sum or product overflows.
+- an array of primes below 2**31: residues modulo each prime, one row of residues per count
+  (count arrays are 2-D, one column per prime). A product of two residues fits in 64 bits, and
+  products are reduced before they are summed; sums of residues are reduced once per separator
+  key, after every row of a bag has added to it (:func:`_reduce`). The caller turns the residues
+  into exact integers by the Chinese remainder theorem (:mod:`._residues`).
+- an empty array: no counts at all (count arrays with no column), for a pass that only wants
+  the cheapest keys.
+
+The passes touch counts only through the small functions below (:func:`_fill`, :func:`_copy`,
+:func:`_add`, :func:`_mul`, :func:`_add_product`, :func:`_clear`, :func:`_reduce`), each with
+one branch per count system. numba compiles a separate copy of a pass per system: with
+``moduli`` None the residue branch is removed before typing, and with an array the test
+``moduli is None`` is a constant false, so the exact passes do no modular arithmetic and the
+residue passes test nothing per row. (In the residue copy the exact branch is still typed,
+with 2-D arrays: it must stay valid for them, which whole-row numpy operations are.)
+
+Conventions shared with :mod:`._kernels`, which compiles these functions with the others: the
+layout is that of :mod:`._layout`; a row is *alive* when its cheapest key is below ``big``;
+keys are exact integers well below it, so "has a completion" needs no separate flag and a
+residue that happens to be zero is never taken for a zero count. The functions are plain Python
+over numpy arrays, so they also run uncompiled when keys do not fit in 64 bits (object arrays
+of Python integers).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._jit import kernel_helper
+from ._layout import Columns, Layout, Tally
+
+__all__: list[str] = []
+
+
+# -- the count arithmetic: row ``i`` of a count array is one count ------------------------------
+
+
+@kernel_helper
+def _fill(counts: np.ndarray, i: int, value: int, moduli: np.ndarray | None) -> None:
+    """``counts[i] = value`` (0 or 1)."""
+    if moduli is None:
+        counts[i] = value
+    else:
+        for j in range(moduli.shape[0]):
+            counts[i, j] = value
+
+
+@kernel_helper
+def _copy(
+    counts: np.ndarray, i: int, source: np.ndarray, k: int, moduli: np.ndarray | None
+) -> None:
+    """``counts[i] = source[k]``."""
+    if moduli is None:
+        counts[i] = source[k]
+    else:
+        for j in range(moduli.shape[0]):
+            counts[i, j] = source[k, j]
+
+
+@kernel_helper
+def _add(counts: np.ndarray, i: int, source: np.ndarray, k: int, moduli: np.ndarray | None) -> None:
+    """``counts[i] += source[k]``, unreduced (see :func:`_reduce`)."""
+    if moduli is None:
+        counts[i] += source[k]
+    else:
+        for j in range(moduli.shape[0]):
+            counts[i, j] += source[k, j]
+
+
+@kernel_helper
+def _mul(counts: np.ndarray, i: int, source: np.ndarray, k: int, moduli: np.ndarray | None) -> None:
+    """``counts[i] *= source[k]``, reduced."""
+    if moduli is None:
+        counts[i] *= source[k]
+    else:
+        for j in range(moduli.shape[0]):
+            counts[i, j] = counts[i, j] * source[k, j] % moduli[j]
+
+
+@kernel_helper
+def _add_product(
+    counts: np.ndarray,
+    i: int,
+    left: np.ndarray,
+    a: int,
+    right: np.ndarray,
+    b: int,
+    moduli: np.ndarray | None,
+) -> None:
+    """``counts[i] += left[a] * right[b]``: the product reduced, the sum not (see
+    :func:`_reduce`)."""
+    if moduli is None:
+        counts[i] += left[a] * right[b]
+    else:
+        for j in range(moduli.shape[0]):
+            counts[i, j] += left[a, j] * right[b, j] % moduli[j]
+
+
+@kernel_helper
+def _clear(tally: Tally, first: int, last: int, big: int, moduli: np.ndarray | None) -> None:
+    """Entries ``first..last-1`` of ``tally``: no completion (count 0, cheapest key ``big``)."""
+    ways, best = tally
+    for k in range(first, last):
+        best[k] = big
+        _fill(ways, k, 0, moduli)
+
+
+@kernel_helper
+def _reduce(counts: np.ndarray, first: int, last: int, moduli: np.ndarray | None) -> None:
+    """Reduce ``counts[first:last]``. Sums of residues stay below 2**63 until then: a bag
+    adds at most a few million residues below 2**31 to one count."""
+    if moduli is not None:
+        for k in range(first, last):
+            for j in range(moduli.shape[0]):
+                counts[k, j] %= moduli[j]
+
+
+# -- the passes ---------------------------------------------------------------------------------
+
+
+def _up(
+    layout: Layout,
+    mask: np.ndarray,
+    key: np.ndarray,
+    moduli: np.ndarray | None,
+    up: Tally,
+    msg: Tally,
+    big: int,
+) -> None:
+    """Upward pass: per row (``up``), the completions of its subtree that pass ``mask`` and
+    the cheapest of their keys; per separator key (``msg``, the messages to the parents),
+    their sum and minimum."""
+    order, start, msg_start, sep, edge_begin, edge_child, link_start, links = layout
+    up_count, up_best = up
+    msg_count, msg_best = msg
+    for oi in range(order.shape[0] - 1, -1, -1):
+        b = order[oi]
+        ms = msg_start[b]
+        me = msg_start[b + 1]
+        _clear(msg, ms, me, big, moduli)
+        s = start[b]
+        e0 = edge_begin[b]
+        e1 = edge_begin[b + 1]
+        for t in range(s, start[b + 1]):
+            best = big
+            if mask[t]:
+                best = key[t]
+                _fill(up_count, t, 1, moduli)
+                for ed in range(e0, e1):
+                    m = msg_start[edge_child[ed]] + links[link_start[ed] + t - s]
+                    below = msg_best[m]
+                    if below >= big:
+                        best = big
+                        break
+                    best += below
+                    _mul(up_count, t, msg_count, m, moduli)
+            up_best[t] = best
+            if best < big:
+                k = ms + sep[t]
+                if best < msg_best[k]:
+                    msg_best[k] = best
+                _add(msg_count, k, up_count, t, moduli)
+            else:
+                _fill(up_count, t, 0, moduli)
+        _reduce(msg_count, ms, me, moduli)
+
+
+def _down(
+    layout: Layout,
+    moduli: np.ndarray | None,
+    up_best: np.ndarray,
+    msg: Tally,
+    down: Tally,
+    dmsg: Tally,
+    prefix: np.ndarray,
+    big: int,
+) -> None:
+    """Downward pass: per row (``down``), the completions outside its subtree and the cheapest
+    of them, from the upward pass's ``up_best`` and messages ``msg``; ``dmsg`` (one per
+    separator key) and ``prefix`` (the largest number of children plus one counts) are room.
+
+    A child's outside, seen from one row of its parent, is the row's own outside times the
+    other children's counts: prefix and suffix products over the children, so a bag of ``c``
+    children costs ``O(c)`` per row rather than ``O(c**2)``. One or two children, the common
+    cases, need no prefix."""
+    order, start, msg_start, sep, edge_begin, edge_child, link_start, links = layout
+    msg_count, msg_best = msg
+    down_count, down_best = down
+    dmsg_count, dmsg_best = dmsg
+    _clear(dmsg, 0, dmsg_best.shape[0], big, moduli)
+    root = order[0]
+    for t in range(start[root], start[root + 1]):
+        down_best[t] = 0
+        _fill(down_count, t, 1, moduli)
+    suffix = np.empty_like(prefix[:1])
+    for oi in range(order.shape[0]):
+        b = order[oi]
+        e0 = edge_begin[b]
+        e1 = edge_begin[b + 1]
+        if e0 == e1:
+            continue
+        s = start[b]
+        for t in range(s, start[b + 1]):
+            if up_best[t] >= big or down_best[t] >= big:
+                continue  # contributes nothing (or only to keys without completions)
+            total = up_best[t] + down_best[t]
+            m = msg_start[edge_child[e0]] + links[link_start[e0] + t - s]
+            outside = total - msg_best[m]
+            if outside < dmsg_best[m]:
+                dmsg_best[m] = outside
+            if e1 - e0 == 1:
+                _add(dmsg_count, m, down_count, t, moduli)
+                continue
+            if e1 - e0 == 2:  # each child's outside is the other one's count
+                n = msg_start[edge_child[e0 + 1]] + links[link_start[e0 + 1] + t - s]
+                outside = total - msg_best[n]
+                if outside < dmsg_best[n]:
+                    dmsg_best[n] = outside
+                _add_product(dmsg_count, m, down_count, t, msg_count, n, moduli)
+                _add_product(dmsg_count, n, down_count, t, msg_count, m, moduli)
+                continue
+            _copy(prefix, 0, down_count, t, moduli)
+            for i in range(e1 - e0 - 1):
+                m = msg_start[edge_child[e0 + i]] + links[link_start[e0 + i] + t - s]
+                _fill(prefix, i + 1, 0, moduli)
+                _add_product(prefix, i + 1, prefix, i, msg_count, m, moduli)
+            _fill(suffix, 0, 1, moduli)
+            for i in range(e1 - e0 - 1, -1, -1):
+                m = msg_start[edge_child[e0 + i]] + links[link_start[e0 + i] + t - s]
+                outside = total - msg_best[m]
+                if outside < dmsg_best[m]:
+                    dmsg_best[m] = outside
+                _add_product(dmsg_count, m, prefix, i, suffix, 0, moduli)
+                _mul(suffix, 0, msg_count, m, moduli)
+        for ed in range(e0, e1):
+            c = edge_child[ed]
+            cms = msg_start[c]
+            _reduce(dmsg_count, cms, msg_start[c + 1], moduli)
+            for ct in range(start[c], start[c + 1]):
+                k = cms + sep[ct]
+                down_best[ct] = dmsg_best[k]
+                _copy(down_count, ct, dmsg_count, k, moduli)
+
+
+def _marginals(
+    columns: Columns, moduli: np.ndarray | None, up: Tally, down: Tally, out: Tally, big: int
+) -> None:
+    """Per (variable, value) (``out``): the completions through it and the cheapest one, from
+    the upward and downward passes. The rows of a bag are read once for all the variables it
+    introduces."""
+    var_bag, var_col_start, var_col, val_start, start = columns
+    up_count, up_best = up
+    down_count, down_best = down
+    out_count, out_best = out
+    _clear(out, 0, out_best.shape[0], big, moduli)
+    through = np.empty_like(up_count[:1])  # the completions through one row
+    by_bag = np.argsort(var_bag, kind="mergesort")
+    n = by_bag.shape[0]
+    first = 0
+    while first < n:
+        b = var_bag[by_bag[first]]
+        last = first + 1
+        while last < n and var_bag[by_bag[last]] == b:
+            last += 1
+        s = start[b]
+        for i in range(start[b + 1] - s):
+            t = s + i
+            if up_best[t] >= big or down_best[t] >= big:
+                continue
+            best = up_best[t] + down_best[t]
+            _copy(through, 0, up_count, t, moduli)
+            _mul(through, 0, down_count, t, moduli)
+            for j in range(first, last):
+                v = by_bag[j]
+                x = val_start[v] + var_col[var_col_start[v] + i]
+                if best < out_best[x]:
+                    out_best[x] = best
+                _add(out_count, x, through, 0, moduli)
+        first = last
+    _reduce(out_count, 0, out_best.shape[0], moduli)
