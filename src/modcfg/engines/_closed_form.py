@@ -41,6 +41,8 @@ def separable(problem: Problem) -> bool:
 
 #: Solutions a stream yields between two looks at its deadline.
 _DEADLINE_STEP = 1024
+
+
 class _Parts(NamedTuple):
     """What an :class:`IndependentQuery` is made of: the problem before the choices, the
     allowed values after them, the score bound and scale of the keys, each value's key
