@@ -1,498 +1,478 @@
-"""The bag-building kernel: :func:`_fill`, the one compiled call behind ``_build.materialise``.
+"""Building a tree decomposition's bags: :func:`_fill`, one compiled call behind
+``_build.materialise``, and the join it runs for every bag.
 
-Given a tree's bags, variables, relations (rule tables and children's separator keys) and cost
-factors laid out as flat int64 arrays, :func:`_fill` joins every bag's tuples depth first
-(bottom-up, children before parents), semi-joins them top-down, sorts each bag by the key it
-shares with its parent, numbers those keys, links every row to its children's keys and prices
-it. It is plain Python over numpy arrays, compiled with numba (``_kernels.jit``: cached on disk
-per module) by :mod:`._build`, which also lays out the inputs and reads the results.
+Given the bags, the variables' allowed values, the rules' tables and the cost factors laid out
+as flat int64 arrays (grouped in a few plain tuples, see :func:`_fill`), the kernel
 
-Invariants the caller guarantees: row codes and costs stay below 2**62 (``_build`` declines
-otherwise), so nothing overflows int64. ``status[0]`` is one of ``_build``'s codes: 0 done,
-1 a bag's join tried more than ``step_limit`` values, 2 a bag has more than ``bag_limit`` rows,
-3 the rows would need more than ``entry_limit`` int64 entries (``_OK``, ``_STEPS``,
-``_TOO_BIG``, ``_TOO_MUCH_MEMORY`` there); on a non-zero status only ``status`` is meaningful.
+1. joins every bag's tuples, children before parents (:func:`_join_bag`): a depth-first search
+   over the bag's variables, most constrained first, where a value is tried only while every
+   relation touching the variables set so far still has a row with that prefix. Relations are
+   the rules assigned to the bag and the separator keys its children support; each is held as
+   a :func:`_trie` of its rows in the order of the search, so no partial tuple outlives the
+   first relation that rules it out;
+2. semi-joins them top-down (:func:`_semijoin`): a child keeps the rows whose separator key
+   its parent has, so every remaining row is part of a solution;
+3. sorts each bag by the key it shares with its parent, numbers those keys in lexicographic
+   order (:func:`_number`), links every row to its children's keys and finds the cost-factor
+   rows that apply to it (:func:`_matches`; the caller prices the rows).
+
+A trie numbers the distinct prefixes of a set of rows level by level, so values are compared
+one column at a time and no code ever combines several columns: any domain sizes and widths
+fit in 64 bits. The kernel is plain Python over numpy arrays, compiled with numba by
+:mod:`._build` (through :mod:`._jit`, cached on disk) and run uncompiled by the tests.
+
+Status (the first output): ``(code, bag, rows, all rows, entries)``; code 0 done, 2 a bag has
+more than ``bag_limit`` rows, 3 the rows would need more than ``entry_limit`` int64 entries
+(then: the bag being joined, its rows and every bag's rows so far, and the entries the next
+step would need). On a non-zero code only the status is meaningful.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ._jit import kernel_helper
+
 __all__: list[str] = []
 
-#: Relations with at most this many codes are checked through prefix bitmaps.
+#: A trie level whose parents x values span at most this many cells gets a dense lookup table.
 _DENSE = 1 << 14
 
+_TOO_BIG, _TOO_MUCH_MEMORY = 2, 3
 
-def _fill(
-    postorder: np.ndarray,
+# -- sorting rows, and tries of them ----------------------------------------------------------
+#
+# Level ``q`` of a trie numbers the distinct prefixes of length ``q + 1`` of a set of rows (its
+# *nodes*) in lexicographic order. A store holds the levels of several tries in three growing
+# int64 buffers: ``value`` (each node's value), ``kids`` (per level, for each node of the level
+# above, the first of its nodes: its children are contiguous) and ``table`` (for small levels,
+# the node per (parent, value), or -1), and counts what it uses of each. ``levels`` has one row
+# per level: offsets into the three buffers (-1: no table) and the domain size. The join steps
+# down a trie inline (:func:`_join_bag`): a call per step would cost more than the step.
+
+
+@kernel_helper
+def _grow(buffer: np.ndarray, needed: int) -> np.ndarray:
+    """``buffer``, or a copy with room for at least ``needed`` entries (doubling)."""
+    if needed <= buffer.shape[0]:
+        return buffer
+    grown = np.empty(max(2 * buffer.shape[0], needed), dtype=buffer.dtype)
+    grown[: buffer.shape[0]] = buffer
+    return grown
+
+
+@kernel_helper
+def _sorted(rows: np.ndarray, columns: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """The order of ``rows`` by their values on ``columns`` (lexicographic, stable): a radix
+    sort, one stable pass per column from the last, counting values below ``sizes`` (a merge
+    sort for a column whose domain is far larger than the rows)."""
+    n = rows.shape[0]
+    order = np.arange(n)
+    for q in range(columns.shape[0] - 1, -1, -1):
+        column = rows[:, columns[q]]
+        if sizes[q] > 4 * n + 64:
+            order = order[np.argsort(column[order], kind="mergesort")]
+            continue
+        at = np.zeros(sizes[q] + 1, dtype=np.int64)
+        for i in range(n):
+            at[column[i] + 1] += 1
+        for v in range(sizes[q]):
+            at[v + 1] += at[v]
+        placed = np.empty(n, dtype=np.int64)
+        for i in range(n):
+            v = column[order[i]]
+            placed[at[v]] = order[i]
+            at[v] += 1
+        order = placed
+    return order
+
+
+@kernel_helper
+def _changes(rows: np.ndarray, columns: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Per row in ``order``, the first of ``columns`` where it differs from the row before
+    (0 for the first row; the number of columns where they are equal)."""
+    change = np.zeros(order.shape[0], dtype=np.int64)
+    for i in range(1, order.shape[0]):
+        d = 0
+        while d < columns.shape[0] and (
+            rows[order[i], columns[d]] == rows[order[i - 1], columns[d]]
+        ):
+            d += 1
+        change[i] = d
+    return change
+
+
+@kernel_helper
+def _trie(
+    rows: np.ndarray,
+    columns: np.ndarray,
     sizes: np.ndarray,
-    v_start: np.ndarray,
-    v_vals: np.ndarray,
-    u_start: np.ndarray,
-    ucost: np.ndarray,
-    t_start: np.ndarray,
-    t_rows: np.ndarray,
-    t_vals: np.ndarray,
-    b_dstart: np.ndarray,
-    col_var: np.ndarray,
-    b_sep_start: np.ndarray,
-    sep_col: np.ndarray,
-    b_own_start: np.ndarray,
-    own_col: np.ndarray,
-    b_rel_start: np.ndarray,
-    r_kind: np.ndarray,
-    r_src: np.ndarray,
-    r_pstart: np.ndarray,
-    r_var: np.ndarray,
-    b_edge_start: np.ndarray,
-    e_child: np.ndarray,
-    e_pstart: np.ndarray,
-    e_pcol: np.ndarray,
-    b_fac_start: np.ndarray,
-    f_pstart: np.ndarray,
-    f_col: np.ndarray,
-    f_size: np.ndarray,
-    f_tstart: np.ndarray,
-    f_vals: np.ndarray,
-    f_amount: np.ndarray,
-    step_limit: int,
-    bag_limit: int,
-    entry_limit: int,
-) -> tuple[np.ndarray, ...]:
-    """Join, semi-join, sort, number, link and price every bag (see the module's docstring).
+    levels: np.ndarray,
+    first: int,
+    store: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Add the trie of ``rows`` over ``columns`` (values below ``sizes``) to ``store``, its
+    levels described from row ``first`` of ``levels``; returns the store (its buffers may have
+    grown).
 
-    Returns (status, values, value offsets, row offsets, separator ids, separator starts,
-    their offsets, child links, link offsets, costs); status is (code, bag, rows, all rows,
-    entries): when the rows would need more than ``entry_limit`` int64 entries, the bag being
-    joined, its rows and every bag's rows so far, and the entries the next step would need.
-    """
-    nbags = b_dstart.shape[0] - 1
-    status = np.zeros(5, dtype=np.int64)
-    empty = np.zeros(0, dtype=np.int64)
-    # each bag's join order: its columns by the relations reading them (most first), then by
-    # their allowed values (fewest first), else in column order
-    d_col = np.empty(col_var.shape[0], dtype=np.int64)
-    degree = np.zeros(col_var.shape[0], dtype=np.int64)
-    for b in range(nbags):
-        d0 = b_dstart[b]
-        width = b_dstart[b + 1] - d0
-        for r in range(b_rel_start[b], b_rel_start[b + 1]):
-            for q in range(r_pstart[r], r_pstart[r + 1]):
-                for c in range(width):
-                    if col_var[d0 + c] == r_var[q]:
-                        degree[d0 + c] += 1
-                        break
-        for i in range(width):
-            column = i
-            var = col_var[d0 + column]
-            count = v_start[var + 1] - v_start[var]
-            j = i - 1
-            while j >= 0:
-                other = d_col[d0 + j]
-                other_var = col_var[d0 + other]
-                other_count = v_start[other_var + 1] - v_start[other_var]
-                if degree[d0 + other] > degree[d0 + column] or (
-                    degree[d0 + other] == degree[d0 + column] and other_count <= count
-                ):
-                    break
-                d_col[d0 + j + 1] = other
-                j -= 1
-            d_col[d0 + j + 1] = column
-    # each relation position's depth in its bag's join order, its variable's domain size and
-    # its column in the relation's rows: a rule's own column, or the child's separator column
-    # (a child's separator columns are in the order of the parent's positions)
-    r_depth = np.empty(r_var.shape[0], dtype=np.int64)
-    r_size = np.empty(r_var.shape[0], dtype=np.int64)
-    r_col = np.empty(r_var.shape[0], dtype=np.int64)
-    for b in range(nbags):
-        d0 = b_dstart[b]
-        for r in range(b_rel_start[b], b_rel_start[b + 1]):
-            p0 = r_pstart[r]
-            for q in range(p0, r_pstart[r + 1]):
-                var = r_var[q]
-                r_size[q] = sizes[var]
-                if r_kind[r] == 0:
-                    r_col[q] = q - p0
-                else:
-                    r_col[q] = sep_col[b_sep_start[e_child[r_src[r]]] + q - p0]
-                for d in range(b_dstart[b + 1] - d0):
-                    if col_var[d0 + d_col[d0 + d]] == var:
-                        r_depth[q] = d
-                        break
-    # each relation's positions in order of depth (insertion sort: a handful each)
-    for r in range(r_kind.shape[0]):
-        for q in range(r_pstart[r] + 1, r_pstart[r + 1]):
-            depth, column, size = r_depth[q], r_col[q], r_size[q]
-            j = q - 1
-            while j >= r_pstart[r] and r_depth[j] > depth:
-                r_depth[j + 1] = r_depth[j]
-                r_col[j + 1] = r_col[j]
-                r_size[j + 1] = r_size[j]
-                j -= 1
-            r_depth[j + 1] = depth
-            r_col[j + 1] = column
-            r_size[j + 1] = size
-    # suffix products: position q of a relation weighs r_stride[q] in its row codes
-    r_stride = np.ones(r_size.shape[0], dtype=np.int64)
-    for r in range(r_kind.shape[0]):
-        weight = 1
-        for q in range(r_pstart[r + 1] - 1, r_pstart[r] - 1, -1):
-            r_stride[q] = weight
-            weight *= r_size[q]
-    max_width = 1
-    for b in range(nbags):
-        max_width = max(max_width, b_dstart[b + 1] - b_dstart[b])
-    partial = np.zeros(max_width, dtype=np.int64)
-    tried = np.zeros(max_width, dtype=np.int64)
-    due_start = np.zeros(max_width + 1, dtype=np.int64)
-    due_fill = np.zeros(max_width + 1, dtype=np.int64)
-    positions = r_size.shape[0]
-    due_q = np.zeros(positions, dtype=np.int64)
-    due_r = np.zeros(positions, dtype=np.int64)
-    q_code = np.zeros(positions, dtype=np.int64)
-    q_lo = np.zeros(positions, dtype=np.int64)
-    q_hi = np.zeros(positions, dtype=np.int64)
-    # relations whose codes span at most _DENSE values are checked through a bitmap of every
-    # prefix of their rows (one lookup) instead of binary searches over the sorted codes
-    dense = np.zeros(r_kind.shape[0], dtype=np.bool_)
-    pre_off = np.zeros(positions, dtype=np.int64)
-    # -- bottom-up join into one growing buffer
-    capacity = 4096
-    buf = np.empty(capacity, dtype=np.int64)
-    used = 0
-    stored = 0  # rows of every bag so far
-    b_boff = np.zeros(nbags, dtype=np.int64)
-    b_rows = np.zeros(nbags, dtype=np.int64)
-    for oi in range(nbags):
-        b = postorder[oi]
-        d0 = b_dstart[b]
-        width = b_dstart[b + 1] - d0
-        r0 = b_rel_start[b]
-        r1 = b_rel_start[b + 1]
-        total = 0
-        for r in range(r0, r1):
-            if r_kind[r] == 0:
-                total += t_rows[r_src[r]]
-            else:
-                total += b_rows[e_child[r_src[r]]]
-        codes = np.empty(total, dtype=np.int64)
-        c_off = np.zeros(r1 - r0 + 1, dtype=np.int64)
-        possible = True
-        at = 0
-        for r in range(r0, r1):
-            c_off[r - r0] = at
-            p0 = r_pstart[r]
-            p1 = r_pstart[r + 1]
-            if r_kind[r] == 0:
-                t = r_src[r]
-                n = t_rows[t]
-                base = t_start[t]
-                arity = p1 - p0
-                for i in range(n):
-                    code = 0
-                    for q in range(p0, p1):
-                        code = code * r_size[q] + t_vals[base + i * arity + r_col[q]]
-                    codes[at + i] = code
-            else:
-                c = e_child[r_src[r]]
-                n = b_rows[c]
-                base = b_boff[c]
-                child_width = b_dstart[c + 1] - b_dstart[c]
-                for i in range(n):
-                    code = 0
-                    for q in range(p0, p1):
-                        code = code * r_size[q] + buf[base + i * child_width + r_col[q]]
-                    codes[at + i] = code
-            if n == 0:
-                possible = False
-            dense[r] = p1 > p0 and r_stride[p0] * r_size[p0] <= _DENSE
-            if not dense[r]:
-                codes[at : at + n].sort()
-            at += n
-        c_off[r1 - r0] = at
-        bits = 0
-        for r in range(r0, r1):
-            if dense[r]:
-                span = 1
-                for q in range(r_pstart[r], r_pstart[r + 1]):
-                    span *= r_size[q]
-                    pre_off[q] = bits
-                    bits += span
-        bitmap = np.zeros(bits, dtype=np.bool_)
-        for r in range(r0, r1):
-            if dense[r]:
-                for i in range(c_off[r - r0], c_off[r - r0 + 1]):
-                    for q in range(r_pstart[r], r_pstart[r + 1]):
-                        bitmap[pre_off[q] + codes[i] // r_stride[q]] = True
-        b_boff[b] = used
-        rows = 0
-        if possible and width == 0:
-            rows = 1
-        elif possible:
-            # the checks due at each depth: (relation, position), in order of depth
-            for d in range(width + 1):
-                due_start[d] = 0
-            for q in range(r_pstart[r0], r_pstart[r1]):
-                due_start[r_depth[q] + 1] += 1
-            for d in range(width):
-                due_start[d + 1] += due_start[d]
-            for d in range(width):
-                due_fill[d] = due_start[d]
-            for r in range(r0, r1):
-                for q in range(r_pstart[r], r_pstart[r + 1]):
-                    slot = due_fill[r_depth[q]]
-                    due_q[slot] = q
-                    due_r[slot] = r
-                    due_fill[r_depth[q]] += 1
-            steps = 0
+    The rows in lexicographic order open a node on every level from the first column where
+    they differ from the row before; a node opened with its parent is the parent's first."""
+    value, kids, table, used = store
+    n, k = rows.shape[0], columns.shape[0]
+    order = _sorted(rows, columns, sizes)
+    change = _changes(rows, columns, order)
+    nodes = np.zeros(k + 1, dtype=np.int64)  # per level: how many (the root's level: 1)
+    nodes[0] = 1
+    for i in range(n):
+        for q in range(change[i], k):
+            nodes[q + 1] += 1
+    for q in range(k):
+        levels[first + q, 0] = used[0]
+        levels[first + q, 1] = used[1]
+        levels[first + q, 2] = -1
+        levels[first + q, 3] = sizes[q]
+        used[0] += nodes[q + 1]
+        used[1] += nodes[q] + 1
+    value = _grow(value, used[0])
+    kids = _grow(kids, used[1])
+    for q in range(k):
+        kids[levels[first + q, 1]] = 0
+        kids[levels[first + q, 1] + nodes[q]] = nodes[q + 1]
+    last = np.full(k + 1, -1, dtype=np.int64)  # per level: the latest node
+    last[0] = 0
+    for i in range(n):
+        for q in range(change[i], k):
+            last[q + 1] += 1
+            value[levels[first + q, 0] + last[q + 1]] = rows[order[i], columns[q]]
+            if q > change[i]:
+                kids[levels[first + q, 1] + last[q]] = last[q + 1]
+    for q in range(k):  # small levels: a table of nodes by (parent, value)
+        size = sizes[q]
+        if nodes[q] * size <= _DENSE:
+            to = used[2]
+            table = _grow(table, to + nodes[q] * size)
+            table[to : to + nodes[q] * size] = -1
+            vo, ko = levels[first + q, 0], levels[first + q, 1]
+            for p in range(nodes[q]):
+                for child in range(kids[ko + p], kids[ko + p + 1]):
+                    table[to + p * size + value[vo + child]] = child
+            levels[first + q, 2] = to
+            used[2] += nodes[q] * size
+    return value, kids, table, used
+
+
+@kernel_helper
+def _lookup(
+    table: np.ndarray,
+    table_columns: np.ndarray,
+    sizes: np.ndarray,
+    rows: np.ndarray,
+    columns: np.ndarray,
+) -> np.ndarray:
+    """For each of ``rows`` (read over ``columns``), a row of ``table`` (read over
+    ``table_columns``, values below ``sizes``) with the same values, or -1: both sorted, then
+    merged."""
+    ours = _sorted(table, table_columns, sizes)
+    theirs = _sorted(rows, columns, sizes)
+    found = np.full(rows.shape[0], -1, dtype=np.int64)
+    i = 0
+    for j in range(theirs.shape[0]):
+        row = rows[theirs[j]]
+        while i < ours.shape[0]:
+            entry = table[ours[i]]
             d = 0
-            tried[0] = -1
-            while d >= 0:
-                tried[d] += 1
-                var = col_var[d0 + d_col[d0 + d]]
-                vs = v_start[var]
-                if tried[d] >= v_start[var + 1] - vs:
-                    d -= 1
-                    continue
-                steps += 1
-                if steps > step_limit:
-                    status[0] = 1
-                    status[1] = b
-                    return status, empty, empty, empty, empty, empty, empty, empty, empty, empty
-                value = v_vals[vs + tried[d]]
-                partial[d] = value
-                good = True
-                for k in range(due_start[d], due_start[d + 1]):
-                    q = due_q[k]
-                    r = due_r[k]
-                    if dense[r]:
-                        code = value if q == r_pstart[r] else q_code[q - 1] * r_size[q] + value
-                        if not bitmap[pre_off[q] + code]:
-                            good = False
-                            break
-                        q_code[q] = code
-                        continue
-                    if q == r_pstart[r]:
-                        code = value
-                        lo = c_off[r - r0]
-                        hi = c_off[r - r0 + 1]
+            while d < columns.shape[0] and entry[table_columns[d]] == row[columns[d]]:
+                d += 1
+            if d == columns.shape[0]:
+                found[theirs[j]] = ours[i]
+                break
+            if entry[table_columns[d]] > row[columns[d]]:
+                break
+            i += 1
+    return found
+
+
+@kernel_helper
+def _bag_matrix(
+    buf: np.ndarray, b_boff: np.ndarray, b_rows: np.ndarray, b_dstart: np.ndarray, b: int
+) -> np.ndarray:
+    """Bag ``b``'s rows in ``buf`` (from ``b_boff[b]``, ``b_rows[b]`` of them), as a (rows x
+    columns) view."""
+    width = b_dstart[b + 1] - b_dstart[b]
+    return buf[b_boff[b] : b_boff[b] + b_rows[b] * width].reshape(b_rows[b], width)
+
+
+@kernel_helper
+def _join_bag(
+    b: int,
+    inputs: tuple[tuple[np.ndarray, ...], ...],
+    levels: np.ndarray,
+    buf: np.ndarray,
+    b_boff: np.ndarray,
+    b_rows: np.ndarray,
+    stored: int,
+    limits: tuple[int, int],
+    status: np.ndarray,
+) -> tuple[np.ndarray, int]:
+    """Bag ``b``'s consistent rows, appended to ``buf`` from ``b_boff[b]`` (columns in bag
+    order): the depth-first join of the module's docstring, over the tries of its relations
+    (levels at their positions' rows of ``levels``). Returns the buffer (grown when needed) and
+    the number of rows; sets ``status`` when a limit stops it (``stored``: every earlier bag's
+    rows)."""
+    bags, variables, tables, relations, placed, edges, _ = inputs
+    _, b_dstart, col_var, _, _ = bags
+    _, v_start, v_vals = variables
+    t_start, t_rows, t_vals = tables
+    b_rel_start, r_kind, r_src, r_pstart, _ = relations
+    d_col, _, r_col, r_size, first, due_start, due = placed
+    bag_limit, entry_limit = limits
+    empty = np.zeros(0, dtype=np.int64)
+    store = (empty, empty, empty, np.zeros(3, dtype=np.int64))
+    for r in range(b_rel_start[b], b_rel_start[b + 1]):
+        p0, p1 = r_pstart[r], r_pstart[r + 1]
+        if r_kind[r] == 0:
+            t = r_src[r]
+            relation = t_vals[t_start[t] : t_start[t + 1]].reshape(t_rows[t], p1 - p0)
+        else:
+            relation = _bag_matrix(buf, b_boff, b_rows, b_dstart, edges[1][r_src[r]])
+        if relation.shape[0] == 0:
+            return buf, 0
+        store = _trie(relation, r_col[p0:p1], r_size[p0:p1], levels, p0, store)
+    trie_value, kids, table, _ = store
+    used = b_boff[b]
+    d0 = b_dstart[b]
+    width = b_dstart[b + 1] - d0
+    if width == 0:
+        return buf, 1
+    checks = due_start[d0 + b : d0 + b + width + 1]  # per depth, the positions due in ``due``
+    node = np.empty(levels.shape[0], dtype=np.int64)  # per position: the partial row's node
+    partial = np.empty(width, dtype=np.int64)
+    tried = np.empty(width, dtype=np.int64)
+    rows = 0
+    d = 0
+    tried[0] = -1
+    while d >= 0:
+        tried[d] += 1
+        var = col_var[d0 + d_col[d0 + d]]
+        if tried[d] >= v_start[var + 1] - v_start[var]:
+            d -= 1
+            continue
+        value = v_vals[v_start[var] + tried[d]]
+        partial[d] = value
+        good = True
+        for k in range(checks[d], checks[d + 1]):  # the trie step of each position due
+            q = due[k]
+            parent = 0 if first[q] else node[q - 1]
+            size = levels[q, 3]
+            if levels[q, 2] >= 0:
+                found = table[levels[q, 2] + parent * size + value]
+            else:
+                lo = kids[levels[q, 1] + parent]
+                hi = end = kids[levels[q, 1] + parent + 1]
+                while lo < hi:
+                    mid = (lo + hi) >> 1
+                    if trie_value[levels[q, 0] + mid] < value:
+                        lo = mid + 1
                     else:
-                        code = q_code[q - 1] * r_size[q] + value
-                        lo = q_lo[q - 1]
-                        hi = q_hi[q - 1]
-                    low = code * r_stride[q]
-                    high = low + r_stride[q]
-                    # first code >= low, then first code >= high, within [lo, hi)
-                    a = lo
-                    z = hi
-                    while a < z:
-                        m = (a + z) >> 1
-                        if codes[m] < low:
-                            a = m + 1
-                        else:
-                            z = m
-                    if a >= hi or codes[a] >= high:
-                        good = False
-                        break
-                    z = hi
-                    y = a
-                    while y < z:
-                        m = (y + z) >> 1
-                        if codes[m] < high:
-                            y = m + 1
-                        else:
-                            z = m
-                    q_code[q] = code
-                    q_lo[q] = a
-                    q_hi[q] = y
-                if not good:
-                    continue
-                if d == width - 1:
-                    if used + width > capacity:
-                        capacity = max(2 * capacity, used + width)
-                        # what the rows take: the grown buffer and the one copied into it, then
-                        # a handful of numbers per row (keys, order, costs, links)
-                        needed = capacity + used + 8 * stored
-                        if needed > entry_limit:
-                            status[0] = 3
-                            status[1] = b
-                            status[2] = rows
-                            status[3] = stored
-                            status[4] = needed
-                            return (
-                                status,
-                                empty,
-                                empty,
-                                empty,
-                                empty,
-                                empty,
-                                empty,
-                                empty,
-                                empty,
-                                empty,
-                            )
-                        grown = np.empty(capacity, dtype=np.int64)
-                        grown[:used] = buf[:used]
-                        buf = grown
-                    for dd in range(width):
-                        buf[used + d_col[d0 + dd]] = partial[dd]
-                    used += width
-                    rows += 1
-                    stored += 1
-                    if rows > bag_limit:
-                        status[0] = 2
-                        status[1] = b
-                        return status, empty, empty, empty, empty, empty, empty, empty, empty, empty
-                else:
-                    d += 1
-                    tried[d] = -1
-        b_rows[b] = rows
-    # -- top-down semi-join: keep a child's rows whose key its parent has
-    for oi in range(nbags - 1, -1, -1):
+                        hi = mid
+                found = lo if lo < end and trie_value[levels[q, 0] + lo] == value else -1
+            if found < 0:
+                good = False
+                break
+            node[q] = found
+        if not good:
+            continue
+        if d < width - 1:
+            d += 1
+            tried[d] = -1
+            continue
+        if used + width > buf.shape[0]:
+            # what the rows take: the grown buffer and the one copied into it, then a handful
+            # of numbers per row (keys, order, costs, links)
+            needed = max(2 * buf.shape[0], used + width) + used + 8 * (stored + rows)
+            if needed > entry_limit:
+                status[0], status[1], status[2] = _TOO_MUCH_MEMORY, b, rows
+                status[3], status[4] = stored + rows, needed
+                return buf, rows
+            buf = _grow(buf, used + width)
+        for dd in range(width):
+            buf[used + d_col[d0 + dd]] = partial[dd]
+        used += width
+        rows += 1
+        if rows > bag_limit:
+            status[0], status[1] = _TOO_BIG, b
+            return buf, rows
+    return buf, rows
+
+
+@kernel_helper
+def _edge(
+    bags: tuple[np.ndarray, ...],
+    edges: tuple[np.ndarray, ...],
+    variables: tuple[np.ndarray, ...],
+    b: int,
+    e: int,
+) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """Edge ``e`` from bag ``b``: the child, the child's separator columns, the parent's
+    columns for the same variables, and their domain sizes."""
+    _, b_dstart, col_var, b_sep_start, sep_col = bags
+    _, e_child, e_pstart, e_pcol = edges
+    c = e_child[e]
+    key = sep_col[b_sep_start[c] : b_sep_start[c + 1]]
+    return c, key, e_pcol[e_pstart[e] : e_pstart[e + 1]], variables[0][col_var[b_dstart[c] + key]]
+
+
+@kernel_helper
+def _semijoin(
+    bags: tuple[np.ndarray, ...],
+    edges: tuple[np.ndarray, ...],
+    variables: tuple[np.ndarray, ...],
+    buf: np.ndarray,
+    b_boff: np.ndarray,
+    b_rows: np.ndarray,
+) -> None:
+    """Top-down, keep a child's rows whose separator key its parent has (``b_rows`` shrinks;
+    the kept rows move to the front of the child's rows in ``buf``)."""
+    postorder, b_dstart, _, _, _ = bags
+    b_edge_start = edges[0]
+    for oi in range(postorder.shape[0] - 1, -1, -1):
         b = postorder[oi]
-        d0 = b_dstart[b]
-        width = b_dstart[b + 1] - d0
-        base = b_boff[b]
+        parent = _bag_matrix(buf, b_boff, b_rows, b_dstart, b)
         for e in range(b_edge_start[b], b_edge_start[b + 1]):
-            c = e_child[e]
-            q0 = e_pstart[e]
-            q1 = e_pstart[e + 1]
-            keys = np.empty(b_rows[b], dtype=np.int64)
-            for i in range(b_rows[b]):
-                code = 0
-                for q in range(q0, q1):
-                    column = e_pcol[q]
-                    code = code * sizes[col_var[d0 + column]] + buf[base + i * width + column]
-                keys[i] = code
-            keys.sort()
-            cd0 = b_dstart[c]
-            child_width = b_dstart[c + 1] - cd0
-            child_base = b_boff[c]
-            s0 = b_sep_start[c]
+            c, key, columns, key_sizes = _edge(bags, edges, variables, b, e)
+            child = _bag_matrix(buf, b_boff, b_rows, b_dstart, c)
+            found = _lookup(parent, columns, key_sizes, child, key)
             kept = 0
-            for i in range(b_rows[c]):
-                code = 0
-                for k in range(q1 - q0):
-                    column = sep_col[s0 + k]
-                    code = (
-                        code * sizes[col_var[cd0 + column]]
-                        + buf[child_base + i * child_width + column]
-                    )
-                found = np.searchsorted(keys, code)
-                if found < keys.shape[0] and keys[found] == code:
+            for i in range(child.shape[0]):
+                if found[i] >= 0:
                     if kept != i:
-                        for w in range(child_width):
-                            buf[child_base + kept * child_width + w] = buf[
-                                child_base + i * child_width + w
-                            ]
+                        child[kept, :] = child[i, :]
                     kept += 1
             b_rows[c] = kept
-    # -- sort each bag by its separator key, number the keys
+
+
+@kernel_helper
+def _number(
+    bags: tuple[np.ndarray, ...],
+    variables: tuple[np.ndarray, ...],
+    buf: np.ndarray,
+    b_boff: np.ndarray,
+    b_rows: np.ndarray,
+) -> tuple[np.ndarray, ...]:
+    """Each bag's rows sorted by the key they share with the parent (stable), the keys
+    numbered in lexicographic order: (values, value offsets, row offsets, key ids, key starts,
+    key offsets)."""
+    _, b_dstart, col_var, b_sep_start, sep_col = bags
+    sizes, _, _ = variables
+    nbags = b_dstart.shape[0] - 1
     b_roff = np.zeros(nbags + 1, dtype=np.int64)
     b_voff = np.zeros(nbags + 1, dtype=np.int64)
     for b in range(nbags):
         b_roff[b + 1] = b_roff[b] + b_rows[b]
         b_voff[b + 1] = b_voff[b] + b_rows[b] * (b_dstart[b + 1] - b_dstart[b])
-    total_rows = b_roff[nbags]
-    scode = np.empty(total_rows, dtype=np.int64)
-    perm = np.empty(total_rows, dtype=np.int64)
+    vals = np.empty(b_voff[nbags], dtype=np.int64)
+    sep_ids = np.empty(b_roff[nbags], dtype=np.int64)
+    sep_starts = np.empty(b_roff[nbags], dtype=np.int64)
     b_soff = np.zeros(nbags + 1, dtype=np.int64)
     for b in range(nbags):
-        d0 = b_dstart[b]
-        width = b_dstart[b + 1] - d0
-        base = b_boff[b]
-        ro = b_roff[b]
-        n = b_rows[b]
-        raw = np.empty(n, dtype=np.int64)
-        for i in range(n):
-            code = 0
-            for k in range(b_sep_start[b], b_sep_start[b + 1]):
-                column = sep_col[k]
-                code = code * sizes[col_var[d0 + column]] + buf[base + i * width + column]
-            raw[i] = code
-        order = np.argsort(raw, kind="mergesort")
-        distinct = 0
-        for i in range(n):
-            perm[ro + i] = order[i]
-            scode[ro + i] = raw[order[i]]
-            if i == 0 or scode[ro + i] != scode[ro + i - 1]:
-                distinct += 1
-        b_soff[b + 1] = b_soff[b] + distinct
-    vals = np.empty(b_voff[nbags], dtype=np.int64)
-    sep_ids = np.empty(total_rows, dtype=np.int64)
-    sep_starts = np.empty(b_soff[nbags], dtype=np.int64)
-    dcodes = np.empty(b_soff[nbags], dtype=np.int64)
-    cost = np.zeros(total_rows, dtype=np.int64)
-    # factor tables as sorted codes with their amounts
-    nfac = f_pstart.shape[0] - 1
-    f_codes = np.empty(f_amount.shape[0], dtype=np.int64)
-    f_sorted = np.empty(f_amount.shape[0], dtype=np.int64)
-    f_off = np.zeros(nfac + 1, dtype=np.int64)
-    for f in range(nfac):
-        p0 = f_pstart[f]
-        p1 = f_pstart[f + 1]
-        arity = p1 - p0
-        n = (f_tstart[f + 1] - f_tstart[f]) // arity if arity else 1
-        f_off[f + 1] = f_off[f] + n
-        raw = np.empty(n, dtype=np.int64)
-        for i in range(n):
-            code = 0
-            for q in range(p0, p1):
-                code = code * f_size[q] + f_vals[f_tstart[f] + i * arity + q - p0]
-            raw[i] = code
-        order = np.argsort(raw)
-        for i in range(n):
-            f_codes[f_off[f] + i] = raw[order[i]]
-            f_sorted[f_off[f] + i] = f_amount[f_off[f] + order[i]]
-    for b in range(nbags):
-        d0 = b_dstart[b]
-        width = b_dstart[b + 1] - d0
-        base = b_boff[b]
-        ro = b_roff[b]
-        vo = b_voff[b]
-        so = b_soff[b]
+        rows = _bag_matrix(buf, b_boff, b_rows, b_dstart, b)
+        n, width = rows.shape
+        columns = sep_col[b_sep_start[b] : b_sep_start[b + 1]]
+        order = _sorted(rows, columns, sizes[col_var[b_dstart[b] + columns]])
+        change = _changes(rows, columns, order)
         key = -1
-        for i in range(b_rows[b]):
-            source = base + perm[ro + i] * width
-            for w in range(width):
-                vals[vo + i * width + w] = buf[source + w]
-            if i == 0 or scode[ro + i] != scode[ro + i - 1]:
+        for i in range(n):
+            if i == 0 or change[i] < columns.shape[0]:
                 key += 1
-                sep_starts[so + key] = i
-                dcodes[so + key] = scode[ro + i]
-            sep_ids[ro + i] = key
-            amount = 0
-            for k in range(b_own_start[b], b_own_start[b + 1]):
-                column = own_col[k]
-                amount += ucost[u_start[col_var[d0 + column]] + buf[source + column]]
-            for f in range(b_fac_start[b], b_fac_start[b + 1]):
-                code = 0
-                for q in range(f_pstart[f], f_pstart[f + 1]):
-                    code = code * f_size[q] + buf[source + f_col[q]]
-                segment = f_codes[f_off[f] : f_off[f + 1]]
-                found = np.searchsorted(segment, code)
-                if found < segment.shape[0] and segment[found] == code:
-                    amount += f_sorted[f_off[f] + found]
-            cost[ro + i] = amount
-    # -- link every row to the key it shares with each child
-    nedges = e_child.shape[0]
-    e_off = np.zeros(nedges + 1, dtype=np.int64)
-    for b in range(nbags):
+                sep_starts[b_soff[b] + key] = i
+            sep_ids[b_roff[b] + i] = key
+            vals[b_voff[b] + i * width : b_voff[b] + (i + 1) * width] = rows[order[i]]
+        b_soff[b + 1] = b_soff[b] + key + 1
+    return vals, b_voff, b_roff, sep_ids, sep_starts[: b_soff[nbags]], b_soff
+
+
+@kernel_helper
+def _append(out: np.ndarray, off: np.ndarray, i: int, found: np.ndarray) -> np.ndarray:
+    """``out`` with ``found`` as its run ``i`` (from ``off[i]``; sets ``off[i + 1]``)."""
+    off[i + 1] = off[i] + found.shape[0]
+    out = _grow(out, off[i + 1])
+    out[off[i] : off[i + 1]] = found
+    return out
+
+
+@kernel_helper
+def _matches(
+    inputs: tuple[tuple[np.ndarray, ...], ...], numbered: tuple[np.ndarray, ...]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per edge and parent row, the id of the key the row shares with the child (the links);
+    per cost factor and row of its bag, the factor's table row that matches the row, or -1
+    (the hits). Returns both, each with its runs' offsets (per edge, per factor)."""
+    bags, variables, _, _, _, edges, factors = inputs
+    _, b_dstart, col_var, _, _ = bags
+    b_edge_start, e_child, _, _ = edges
+    b_fac_start, f_pstart, f_col, f_tstart, f_trows, f_vals = factors
+    sizes, _, _ = variables
+    vals, b_voff, b_roff, sep_ids, _, _ = numbered
+    counts = b_roff[1:] - b_roff[:-1]
+    e_off = np.zeros(e_child.shape[0] + 1, dtype=np.int64)
+    f_off = np.zeros(f_trows.shape[0] + 1, dtype=np.int64)
+    links = hits = np.empty(0, dtype=np.int64)
+    for b in range(b_dstart.shape[0] - 1):
+        rows = _bag_matrix(vals, b_voff, counts, b_dstart, b)
         for e in range(b_edge_start[b], b_edge_start[b + 1]):
-            e_off[e + 1] = e_off[e] + b_rows[b]
-    links = np.empty(e_off[nedges], dtype=np.int64)
-    for b in range(nbags):
-        d0 = b_dstart[b]
-        width = b_dstart[b + 1] - d0
-        vo = b_voff[b]
-        for e in range(b_edge_start[b], b_edge_start[b + 1]):
-            c = e_child[e]
-            segment = dcodes[b_soff[c] : b_soff[c + 1]]
-            for i in range(b_rows[b]):
-                code = 0
-                for q in range(e_pstart[e], e_pstart[e + 1]):
-                    column = e_pcol[q]
-                    code = code * sizes[col_var[d0 + column]] + vals[vo + i * width + column]
-                links[e_off[e] + i] = np.searchsorted(segment, code)
-    return status, vals, b_voff, b_roff, sep_ids, sep_starts, b_soff, links, e_off, cost
+            c, key, columns, key_sizes = _edge(bags, edges, variables, b, e)
+            child = _bag_matrix(vals, b_voff, counts, b_dstart, c)
+            found = _lookup(child, key, key_sizes, rows, columns)
+            links = _append(links, e_off, e, sep_ids[b_roff[c] + found])
+        for f in range(b_fac_start[b], b_fac_start[b + 1]):
+            columns = f_col[f_pstart[f] : f_pstart[f + 1]]
+            arity = columns.shape[0]
+            table = f_vals[f_tstart[f] : f_tstart[f + 1]].reshape(f_trows[f], arity)
+            scope = sizes[col_var[b_dstart[b] + columns]]
+            hits = _append(hits, f_off, f, _lookup(table, np.arange(arity), scope, rows, columns))
+    return links[: e_off[-1]], e_off, hits[: f_off[-1]], f_off
+
+
+def _fill(
+    bags: tuple[np.ndarray, ...],
+    variables: tuple[np.ndarray, ...],
+    tables: tuple[np.ndarray, ...],
+    relations: tuple[np.ndarray, ...],
+    placed: tuple[np.ndarray, ...],
+    edges: tuple[np.ndarray, ...],
+    factors: tuple[np.ndarray, ...],
+    limits: tuple[int, int],
+) -> tuple[np.ndarray, ...]:
+    """Join, semi-join, sort, number, link and match every bag (see the module's docstring).
+
+    The arguments are the named tuples of :mod:`._build` (``Bags``, ``Variables``, ...), read
+    by position; ``limits``: (rows of one bag, int64 entries of all). Returns (status, values,
+    value offsets, row offsets, key ids, key starts, key offsets, links, link offsets, factor
+    hits, hit offsets): per edge, the parent's rows' key ids in the child; per factor, the rows
+    of its bag's matching table rows, or -1.
+    """
+    postorder, b_dstart, _, _, _ = bags
+    nbags = b_dstart.shape[0] - 1
+    status = np.zeros(5, dtype=np.int64)
+    levels = np.empty((max(1, placed[1].shape[0]), 4), dtype=np.int64)  # per position
+    buf = np.empty(4096, dtype=np.int64)
+    used = 0
+    stored = 0  # rows of every bag so far
+    b_boff = np.zeros(nbags, dtype=np.int64)
+    b_rows = np.zeros(nbags, dtype=np.int64)
+    inputs = (bags, variables, tables, relations, placed, edges, factors)
+    for oi in range(nbags):
+        b = postorder[oi]
+        b_boff[b] = used
+        buf, rows = _join_bag(b, inputs, levels, buf, b_boff, b_rows, stored, limits, status)
+        if status[0] != 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return status, empty, empty, empty, empty, empty, empty, empty, empty, empty, empty
+        b_rows[b] = rows
+        used += rows * (b_dstart[b + 1] - b_dstart[b])
+        stored += rows
+    _semijoin(bags, edges, variables, buf, b_boff, b_rows)
+    numbered = _number(bags, variables, buf, b_boff, b_rows)
+    links, e_off, hits, f_off = _matches(inputs, numbered)
+    vals, b_voff, b_roff, sep_ids, sep_starts, b_soff = numbered
+    return status, vals, b_voff, b_roff, sep_ids, sep_starts, b_soff, links, e_off, hits, f_off
