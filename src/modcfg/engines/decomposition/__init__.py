@@ -1,5 +1,24 @@
 """The decomposition engine: a rooted tree decomposition of a problem with its bags'
-consistent tuples, and exact passes over them (counts, marginals, cheapest, streams)."""
+consistent tuples, and exact passes over them (counts, marginals, cheapest, streams).
+
+The modules, from the tree to the queries:
+
+- ``_decompose``: the shape of the tree (which slots share a bag), with networkx;
+- ``_tree``: :class:`Tree` and its bags, built by :func:`build_tree`;
+- ``_build`` and ``_build_kernel``: filling the bags, the one join (a compiled kernel);
+- ``_layout``: the filled bags laid end to end for the passes;
+- ``_jit``: compiling kernels with numba, cached on disk;
+- ``_kernels`` and ``_counting``: the passes (the counting ones written once for every count
+  type), compiled or plain Python;
+- ``_residues``: exact counts beyond 64 bits (moduli and the Chinese remainder theorem);
+- ``_passes``: :class:`TreeQuery`, one problem's view of a tree (filters, keys, passes);
+- ``_search``: solutions from a query, all of them, as arrays or best first;
+- ``_sums``, ``_sumdp``, ``_sumparts``, ``_sumarrays``: counting under global sums (totals,
+  budgets).
+
+It reads the lowered problem (``modcfg.lower``) and the package's errors and memory budget,
+and nothing above the engines.
+"""
 
 from ._passes import Marginal, TreeQuery
 from ._tree import Tree, build_tree

@@ -2,7 +2,7 @@
 ``_build.materialise``, and the join it runs for every bag.
 
 Given the bags, the variables' allowed values, the rules' tables and the cost factors laid out
-as flat int64 arrays (grouped in a few plain tuples, see :func:`_fill`), the kernel
+as flat int64 arrays (the named tuples of :mod:`._build`), the kernel
 
 1. joins every bag's tuples, children before parents (:func:`_join_bag`): a depth-first search
    over the bag's variables, most constrained first, where a value is tried only while every
@@ -16,10 +16,10 @@ as flat int64 arrays (grouped in a few plain tuples, see :func:`_fill`), the ker
    order (:func:`_number`), links every row to its children's keys and finds the cost-factor
    rows that apply to it (:func:`_matches`; the caller prices the rows).
 
-A trie numbers the distinct prefixes of a set of rows level by level, so values are compared
-one column at a time and no code ever combines several columns: any domain sizes and widths
-fit in 64 bits. The kernel is plain Python over numpy arrays, compiled with numba by
-:mod:`._build` (through :mod:`._jit`, cached on disk) and run uncompiled by the tests.
+Rows are sorted, merged and held in tries one column at a time, and no code ever combines
+several columns: any domain sizes and widths fit in 64 bits. The kernel is plain Python over
+numpy arrays, compiled with numba by :mod:`._build` (through :mod:`._jit`, cached on disk) and
+run uncompiled by the tests.
 
 Status (the first output): ``(code, bag, rows, all rows, entries)``; code 0 done, 2 a bag has
 more than ``bag_limit`` rows, 3 the rows would need more than ``entry_limit`` int64 entries

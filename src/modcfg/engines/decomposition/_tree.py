@@ -1,16 +1,16 @@
-"""The decomposition engine: a rooted tree decomposition with sparse bag relations.
+"""The tree: a rooted tree decomposition of a problem with its bags' consistent tuples.
 
-Compiling builds the primal graph (slots as nodes, rule scopes as cliques) with networkx,
-splits it into connected components, and computes a tree decomposition of each with the
-min-fill or min-degree heuristic (whichever is narrower). A virtual root bag joins the
-components, so independent parts multiply. Each bag stores only the value tuples that are
-consistent with every rule inside its subtree (built bottom-up, pruning with the supports of
-its children, then semi-joined top-down), so bag tables are sized by what is possible, not by
-the product of domains.
+:func:`build_tree` takes the shape from :mod:`._decompose` (the primal graph's components, each
+decomposed; a virtual root bag joins them, so independent parts multiply), assigns every rule
+to each bag that holds its scope and every cost factor to the bag nearest the root that holds
+its scope, and fills the bags (:mod:`._build`). A bag stores only the tuples that are part of
+some solution (consistent with every rule inside its subtree, then semi-joined top-down), so
+bag tables are sized by what is possible, not by the product of domains.
 
-Queries then walk the stored tuples: an upward pass gives, per tuple, the exact number of
-completions of its subtree and the cheapest one; a downward pass gives the same for the
-outside, hence exact per-option counts and from-prices (all marginals in two passes).
+Queries then walk the stored tuples (:mod:`._passes`): an upward pass gives, per tuple, the
+exact number of completions of its subtree and the cheapest one; a downward pass gives the
+same for the outside, hence exact per-option counts and from-prices (all marginals in two
+passes).
 """
 
 from __future__ import annotations
