@@ -179,6 +179,7 @@ class TreeQuery:
         self._up_done = False
         self._best_done = False
         self._down_done = False
+        self._count: int | None = None
         self._marginals: list[list[Marginal]] | None = None
         self._split_cache: dict[str, _Views] = {}
         self._kept: Kept | None = None
@@ -299,11 +300,11 @@ class TreeQuery:
         return bool(alive)
 
     def count(self) -> int:
-        """The exact number of solutions."""
-        self._up()
-        if self.best_key() is None:
-            return 0
-        return self._exact(self._msg_count[:1])[0]
+        """The exact number of solutions (computed once)."""
+        if self._count is None:
+            self._up()
+            self._count = 0 if self.best_key() is None else self._exact(self._msg_count[:1])[0]
+        return self._count
 
     def best_key(self) -> int | None:
         """The smallest key of any solution (None when there is none)."""
