@@ -10,12 +10,13 @@ nothing parses the text back.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from .model import Catalog
 
-__all__ = ["NeedField", "Reason", "ReasonKind", "rule_reason"]
+__all__ = ["NeedField", "Reason", "ReasonKind", "conflict_reason", "rule_reason", "rule_text"]
 
 #: Who is at fault: a catalog rule, one of the customer's needs, a choice made in a session,
 #: nothing but the choices and needs leave (an implied option), or several together.
@@ -73,6 +74,27 @@ class Reason:
 
 def rule_reason(catalog: Catalog, rule_id: str) -> Reason:
     """A catalog rule as a reason: ``"id: message"`` when the rule has a message, else its id."""
+    return Reason("rule", rule_text(catalog, rule_id), rule=rule_id)
+
+
+def rule_text(catalog: Catalog, rule_id: str) -> str:
+    """How a reason names a catalog rule: ``"id: message"``, or the id without a message."""
     rule = catalog.rules_by_id.get(rule_id)
-    text = f"{rule_id}: {rule.describe()}" if rule is not None and rule.message else rule_id
-    return Reason("rule", text, rule=rule_id)
+    return f"{rule_id}: {rule.describe()}" if rule is not None and rule.message else rule_id
+
+
+# The same choice conflicts with the same rule in many steps of many sessions, and reasons are
+# immutable values of their arguments: they are shared (the most recent 4096 are kept).
+@lru_cache(maxsize=4096)
+def conflict_reason(
+    choice: str,
+    slot: str | None,
+    module: str | None,
+    words: str,
+    rule: str | None = None,
+    need: NeedField | None = None,
+) -> Reason:
+    """An option conflicts with the customer's ``choice`` (its label, slot and module) under
+    one rule or need, named by ``words``."""
+    text = f"conflicts with your choice {choice} ({words})"
+    return Reason("choice", text, rule=rule, need=need, slot=slot, module=module)

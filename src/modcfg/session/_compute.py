@@ -14,7 +14,7 @@ from functools import partial
 from operator import itemgetter
 from typing import TYPE_CHECKING, NamedTuple
 
-from .._reasons import Reason, rule_reason
+from .._reasons import Reason, conflict_reason, rule_reason, rule_text
 from ..engines import EngineQuery, Marginal
 from ..explain import Restriction
 from ..model import Needs
@@ -31,6 +31,9 @@ _FORCED = Reason("forced", "forced by your choices and needs")
 _FIRST, _SECOND = itemgetter(0), itemgetter(1)
 _KNOWN = partial(operator.is_not, None)  # a key that is not None
 _REFUSED = "you chose none of it (unchoose to change)"
+_WITH_CHOICES = Reason("combined", "not possible with your choices and needs (see why_not)")
+_WITH_NEEDS = Reason("combined", "not possible with these needs (see why_not)")
+_NEVER = Reason("combined", "never possible (see why_not)")
 
 
 class _Choice(NamedTuple):
@@ -203,6 +206,8 @@ class _Reasons:
         self._needs = bool(step.needs)
         # per (rule, variable, choice): the variable's values the rule allows with the choice
         self._compatible: dict[tuple[int, int, int], set[int]] = {}
+        # the rules' reasons made so far: many options share one
+        self._rules: dict[str, Reason] = {}
 
     def explain(self, var: int, values: list[int]) -> Reason:
         problem = self._problem
@@ -210,15 +215,19 @@ class _Reasons:
             source = problem.unary_reasons.get((var, value))
             if source is not None:
                 need = problem.need_reasons.get(source)
-                return need if need is not None else rule_reason(self._catalog, source)
+                return need if need is not None else self._rule(source)
         direct = self._direct_conflict(var, set(values))
         if direct is not None:
             return direct
         if self._restrictions:
-            return Reason("combined", "not possible with your choices and needs (see why_not)")
-        if self._needs:
-            return Reason("combined", "not possible with these needs (see why_not)")
-        return Reason("combined", "never possible (see why_not)")
+            return _WITH_CHOICES
+        return _WITH_NEEDS if self._needs else _NEVER
+
+    def _rule(self, rule_id: str) -> Reason:
+        made = self._rules.get(rule_id)
+        if made is None:
+            made = self._rules[rule_id] = rule_reason(self._catalog, rule_id)
+        return made
 
     def _direct_conflict(self, var: int, values: set[int]) -> Reason | None:
         """A rule (or need) that alone forbids the option with one of the customer's choices."""
@@ -241,20 +250,11 @@ class _Reasons:
 
     def _conflict(self, choice: Restriction, source: str) -> Reason:
         """The option conflicts with ``choice`` under the rule or need ``source``."""
-        text = f"conflicts with your choice {choice.label}"
+        label, slot, module = choice.label, choice.slot, choice.module
         need = self._problem.need_reasons.get(source)
         if need is not None:
-            return Reason(
-                "choice",
-                f"{text} (need: {need.text})",
-                need=need.need,
-                slot=choice.slot,
-                module=choice.module,
-            )
-        rule = rule_reason(self._catalog, source)
-        return Reason(
-            "choice", f"{text} ({rule.text})", rule=source, slot=choice.slot, module=choice.module
-        )
+            return conflict_reason(label, slot, module, f"need: {need.text}", need=need.need)
+        return conflict_reason(label, slot, module, rule_text(self._catalog, source), rule=source)
 
 
 def _restriction(cfg: Configurator, choice: _Choice) -> Restriction:
