@@ -9,13 +9,15 @@ streams, explanations and quotes use of it.
 Invariants:
 
 - Immutable after compile. Its data never changes; data derived from it (the tree, the base
-  query, the emptiness of the catalog) is computed once, on first use (a catalog whose slots
-  nothing ties may never need a tree), and is the same whichever thread computes it.
+  query, the session tables, the emptiness of the catalog) is computed once, on first use (a
+  catalog whose slots nothing ties may never need a tree), and is the same whichever thread
+  computes it.
 - Its only mutable state is its declared caches (:class:`~modcfg._cache.Cache`): plans of
-  needs, trees for needs that tie slots the base tree keeps apart, the value indexes of
-  sessions' choices, and quote lines. Each is bounded and thread-safe, holds values computed
-  from the immutable data, and is emptied by :meth:`CompiledCatalog.clear_caches` (so
-  emptying one changes no answer).
+  needs (each with bounded memos of quote totals), trees for needs that tie slots the base
+  tree keeps apart, the value indexes of sessions' choices, and quote lines. Each is bounded
+  and thread-safe, holds values computed from the immutable data, and is emptied by
+  :meth:`CompiledCatalog.clear_caches` (so emptying one changes no answer). Plans reach the
+  catalog through a weak reference: the caches make no reference cycle.
 - Variables are the catalog's slots in order: variable ``i`` is ``slots[i]``, and its value
   ``v`` is ``domains[i].choices[v]``.
 """

@@ -78,7 +78,8 @@ def compile(
 
 
 class Configurator:
-    """A compiled catalog. Immutable; one instance serves many threads and sessions.
+    """A compiled catalog. Immutable (besides bounded caches of what it has answered, see
+    :meth:`clear_caches`); one instance serves many threads and sessions.
 
     >>> import modcfg
     >>> cfg = modcfg.compile(modcfg.load_catalog("windows"))

@@ -115,9 +115,9 @@ class Session:
         cached = self._query_cache
         if cached is not None and cached[0] is plan and cached[1] == choices[: len(cached[1])]:
             query, start = cached[2], len(cached[1])
+        value_filter = self._cfg.compiled.choice_values
         for choice in choices[start:]:
-            restriction = _restriction(self._cfg, choice)
-            query = query.restricted(restriction.var, restriction.values)
+            query = query.restricted(*value_filter(choice.slot, choice.module, choice.quantity))
         return query
 
     def state(self) -> SessionState:

@@ -115,9 +115,10 @@ def _shown(option: OptionState) -> tuple[str, int, Decimal | None, str | None]:
 
 
 class Lazy(Generic[T]):
-    """A value worked out once, when first read, as ``make()``: under a lock, so several
-    threads reading at first get the same value; ``make`` is dropped once used, so what it
-    read can be freed.
+    """A value worked out once, when first read, as ``make()``; ``make`` is dropped once
+    used, so what it read can be freed. With ``lock`` (for work worth doing once), several
+    threads reading at first wait for one of them; without, they may each work it out (for a
+    cheap, pure ``make``: they get equal values).
 
     >>> lazy = Lazy(lambda: 6 * 7)
     >>> lazy.ready, lazy.get(), lazy.ready
@@ -126,10 +127,10 @@ class Lazy(Generic[T]):
 
     __slots__ = ("_lock", "_make", "_value")
 
-    def __init__(self, make: Callable[[], T]) -> None:
+    def __init__(self, make: Callable[[], T], *, lock: bool = True) -> None:
         self._make: Callable[[], T] | None = make
         self._value: T | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock() if lock else None
 
     @property
     def ready(self) -> bool:
@@ -137,20 +138,25 @@ class Lazy(Generic[T]):
         return self._make is None
 
     def get(self) -> T:
-        if self._make is not None:
-            with self._lock:
-                make = self._make
-                if make is not None:  # (else another thread worked it out meanwhile)
-                    self._value = make()
-                    self._make = None
+        make = self._make
+        if make is not None:
+            if self._lock is None:
+                self._value = make()
+                self._make = None
+            else:
+                with self._lock:
+                    make = self._make
+                    if make is not None:  # (else another thread worked it out meanwhile)
+                        self._value = make()
+                        self._make = None
         return self._value  # type: ignore[return-value]  # set once make is dropped
 
 
 def _settled(compute: Callable[[], StateData]) -> StoredData:
     """The state's data, with a price range still to work out made :class:`Lazy`."""
     options, count, price_range = compute()
-    if callable(price_range):
-        return options, count, Lazy(price_range)
+    if callable(price_range):  # (two passes over the query's keys: racing threads agree)
+        return options, count, Lazy(price_range, lock=False)
     return options, count, price_range
 
 
