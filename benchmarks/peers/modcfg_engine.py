@@ -6,6 +6,7 @@ session step (``session(needs)``, ``choose`` for each pick, then every option's 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import cast
@@ -29,7 +30,11 @@ class Modcfg(Peer):
         return self.configurator.count(needs)
 
     def configurations(self, needs: Needs | None = None) -> Sequence[Configuration]:
-        return list(self.configurator.configurations(needs))
+        # An application that keeps a whole catalog in a list pauses the cyclic collector,
+        # as modcfg.collector_paused documents; older versions paused it themselves.
+        paused = getattr(modcfg, "collector_paused", contextlib.nullcontext)
+        with paused():
+            return list(self.configurator.configurations(needs))
 
     def assignments(self, found: Sequence[object]) -> list[tuple[int, ...]]:
         return [self.problem.assignment(cast(Configuration, item)) for item in found]
