@@ -62,7 +62,7 @@ def catalog_to_data(catalog: Catalog) -> dict[str, Any]:
         out["modules"] = modules
     for rule in data.get("rules", []):
         rule.pop("kind", None)
-    for key in ("services", "payment_terms"):
+    for key in ("services", "payment_terms", "parts", "stages"):
         if key in data:
             data[key] = _keyed(data[key])
     return data
