@@ -586,14 +586,14 @@ def catalog_data(
     }
     data.update({key: value for key, value in parts.items() if value})
     if _chance(draw, 1, 3):
-        _production(draw, data)
+        production(draw, data)
     return data
 
 
 PART_IDS = ("p0", "p1", "p2", "p3")
 
 
-def _production(draw: st.DrawFn, data: dict[str, Any]) -> None:
+def production(draw: st.DrawFn, data: dict[str, Any]) -> None:
     """Give the catalog stages, parts and stock, and some modules a bill of materials."""
     stages = {f"s{i}": {"days": draw(st.integers(0, 3))} for i in range(draw(st.integers(0, 3)))}
     parts: dict[str, Any] = {}
@@ -710,9 +710,7 @@ def _needs(draw: st.DrawFn, catalog: modcfg.Catalog) -> modcfg.Needs:
         frequency=_pick(draw, FREQUENCIES),
         services=_some(draw, offered, 2) if offered else [],
         prefer=_preferences(draw, words),
-        stock={
-            part: draw(st.integers(0, 40)) for part in catalog.parts if _chance(draw, 1, 3)
-        },
+        stock={part: draw(st.integers(0, 40)) for part in catalog.parts if _chance(draw, 1, 3)},
     )
 
 

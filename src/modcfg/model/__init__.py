@@ -29,8 +29,9 @@ from ._loading import (
     read_file,
     read_text,
 )
-from ._needs import Needs, ResolvedNeeds
+from ._needs import Needs, ResolvedNeeds, check_validity, day
 from ._pricing import PRICE_RULE_KINDS, PaymentTerm, PriceRule, Purpose, Service, Tier
+from ._production import Part, PartKind, Stage, StockLevels, module_ready_days, stock_of
 from ._rules import (
     RULE_KINDS,
     AtMostOneOfRule,
@@ -58,6 +59,8 @@ __all__ = [
     "Expr",
     "Module",
     "Needs",
+    "Part",
+    "PartKind",
     "PaymentTerm",
     "PriceRule",
     "Purpose",
@@ -67,19 +70,25 @@ __all__ = [
     "Rule",
     "Service",
     "Slot",
+    "Stage",
+    "StockLevels",
     "TableRule",
     "Tier",
     "bundled_catalogs",
     "catalog_from_data",
     "catalog_schema",
     "catalog_to_data",
+    "check_validity",
+    "day",
     "evaluate",
     "load_catalog",
     "load_needs",
+    "module_ready_days",
     "parse",
     "read_file",
     "read_text",
     "save_catalog",
+    "stock_of",
     "to_decimal",
     "truthy",
 ]

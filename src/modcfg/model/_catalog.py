@@ -269,6 +269,15 @@ class Catalog(FrozenModel):
         return tails
 
     @cached_property
+    def has_lead_times(self) -> bool:
+        """Whether any module has parts or a ``lead_time_days`` attribute."""
+        return any(
+            module.parts or "lead_time_days" in module.attributes
+            for slot in self.slots.values()
+            for module in slot.modules.values()
+        )
+
+    @cached_property
     def rules_by_id(self) -> dict[str, Rule]:
         return {rule.id: rule for rule in self.rules}
 

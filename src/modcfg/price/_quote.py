@@ -13,6 +13,7 @@ caller's context is left as it was.
 
 from __future__ import annotations
 
+import datetime as dt
 import decimal
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from ..model import (
     parse,
     truthy,
 )
+from ._production import ready_days
 
 __all__ = [
     "LineCache",
@@ -37,6 +39,7 @@ __all__ = [
     "QuoteLine",
     "from_minor_units",
     "instalment_amount",
+    "order_lines",
     "order_total",
     "preference_score",
     "quote",
@@ -97,6 +100,8 @@ class Quote:
 
     ``unit_price`` is the price of one unit before order-level adjustments, ``score`` the
     preference score, ``instalments``/``instalment_amount`` the payment plan when there is one.
+    ``delivery_date`` is the earliest date the order can be delivered: today (``Needs.today``)
+    plus the critical path of its bill of materials and the services' lead time.
     """
 
     configuration: Configuration
@@ -108,6 +113,7 @@ class Quote:
     score: int = 0
     instalments: int = 1
     instalment_amount: Decimal | None = None
+    delivery_date: dt.date | None = None
 
     def __repr__(self) -> str:
         choices = ", ".join(f"{slot}={choice}" for slot, choice in self.configuration.items())
@@ -143,6 +149,7 @@ class Quote:
             "instalment_amount": None
             if self.instalment_amount is None
             else str(self.instalment_amount),
+            "delivery_date": None if self.delivery_date is None else str(self.delivery_date),
             "lines": [
                 {
                     "kind": line.kind,
@@ -188,7 +195,7 @@ def _rule_lines(
         )
 
 
-def _order_lines(
+def order_lines(
     catalog: Catalog, goods: Decimal, resolved: ResolvedNeeds | None
 ) -> list[QuoteLine]:
     """Lines 3-5: tiers, frequency pricing, services and payment (all depend on goods only)."""
@@ -300,7 +307,7 @@ def order_total(catalog: Catalog, unit: Decimal, resolved: ResolvedNeeds | None)
             resolved is None or (not resolved.services and resolved.payment is None)
         ):
             return goods  # nothing is added at the order level
-        lines = _order_lines(catalog, goods, resolved)
+        lines = order_lines(catalog, goods, resolved)
         return goods + sum((line.amount for line in lines), Decimal(0))
 
 
@@ -358,13 +365,18 @@ def _quote(
     if catalog.order_price_rules or (
         resolved is not None and (resolved.services or payment is not None)
     ):
-        lines.extend(_order_lines(catalog, goods, resolved))
+        lines.extend(order_lines(catalog, goods, resolved))
         total = sum((line.amount for line in lines), Decimal(0))
     else:
         total = goods
     instalments = payment.instalments if payment is not None else 1
     # with instalments the financing line makes the total exactly n x instalment
     instalment = total / instalments if instalments > 1 else None
+    needs = resolved.needs if resolved is not None else None
+    today = (needs.today if needs is not None else None) or dt.date.today()
+    services = resolved.services if resolved is not None else ()
+    days = ready_days(catalog, configuration, quantity, needs.stock if needs else None)
+    days += max((service.lead_time_days for service in services), default=0)
     return Quote(
         configuration=configuration,
         currency=catalog.currency,
@@ -375,6 +387,7 @@ def _quote(
         score=preference_score(catalog, configuration, resolved),
         instalments=instalments,
         instalment_amount=instalment,
+        delivery_date=today + dt.timedelta(days=days),
     )
 
 
