@@ -116,10 +116,10 @@ def test_validity_dates_are_enforced_when_quoting() -> None:
 def test_production_mistakes_are_catalog_and_needs_errors() -> None:
     base = {"catalog": "t", "slots": {"s": {"modules": {"a": {"parts": {"bolt": 1}}}}}}
     with pytest.raises(modcfg.CatalogError, match="part 'bolt' is not in the catalog's parts"):
-        modcfg.Catalog.model_validate(base)
+        modcfg.model.catalog_from_data(base)
     with pytest.raises(modcfg.CatalogError, match="stage 'paint' does not exist"):
-        modcfg.Catalog.model_validate({**base, "parts": {"bolt": {"stage": "paint"}}})
-    catalog = modcfg.Catalog.model_validate({**base, "parts": {"bolt": {"stock": 3}}})
+        modcfg.model.catalog_from_data({**base, "parts": {"bolt": {"stage": "paint"}}})
+    catalog = modcfg.model.catalog_from_data({**base, "parts": {"bolt": {"stock": 3}}})
     with pytest.raises(modcfg.NeedsError, match=r"'blot' is not a part.*did you mean 'bolt'"):
         modcfg.Needs(stock={"blot": 2}).resolve(catalog)
     with pytest.raises(modcfg.NeedsError, match="stock"):
