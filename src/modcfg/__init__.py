@@ -37,23 +37,48 @@ from .model import (
     load_needs,
     save_catalog,
 )
-from .price import Quote, QuoteLine
+from .orders import (
+    CatalogDiff,
+    LineQuote,
+    Order,
+    OrderLine,
+    OrderQuote,
+    OrderRule,
+    OrderSession,
+    OrderState,
+    diff_catalogs,
+)
+from .price import BillOfMaterials, BomLine, PathStep, ProductionStep, Quote, QuoteLine
+from .session._migrate import Change
 from .session._session import Session
 from .session._state import OptionState, SessionState
 
 __all__ = [
+    "BillOfMaterials",
+    "BomLine",
     "Catalog",
+    "CatalogDiff",
     "CatalogError",
     "CatalogNotFoundError",
+    "Change",
     "Configuration",
     "Configurator",
     "Finding",
     "InfeasibleError",
     "LimitExceeded",
+    "LineQuote",
     "ModcfgError",
     "Needs",
     "NeedsError",
     "OptionState",
+    "Order",
+    "OrderLine",
+    "OrderQuote",
+    "OrderRule",
+    "OrderSession",
+    "OrderState",
+    "PathStep",
+    "ProductionStep",
     "Quantities",
     "Quote",
     "QuoteLine",
@@ -66,6 +91,7 @@ __all__ = [
     "catalog_schema",
     "collector_paused",
     "compile",
+    "diff_catalogs",
     "load_catalog",
     "load_needs",
     "save_catalog",

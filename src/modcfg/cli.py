@@ -368,6 +368,15 @@ def configure(catalog: CatalogArg, needs: NeedsOption = None) -> None:
     dialogue.run(input_lines())
 
 
+@app.command()
+def diff(old: CatalogArg, new: CatalogArg) -> None:
+    """Print what changed from catalog OLD to NEW: modules added, retired and repriced, rules
+    added, removed and changed, and the configurations counted before and after."""
+    from .orders import diff_catalogs
+
+    sys.stdout.write(str(diff_catalogs(load_catalog(old), load_catalog(new))) + "\n")
+
+
 @app.command("import")
 def import_(
     source: Annotated[Path, typer.Argument(help="A UVL, DIMACS, XCSP, YAML or JSON model.")],

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -23,6 +23,7 @@ from ..explain import Explanation, Restriction, explain_exclusion, infeasible_er
 from ..model import Configuration, Needs, Quantities
 from ..price import Quote, quote
 from ._compute import _Choice, _History, _Query, _restriction, _Step, compute_state
+from ._migrate import Change, migrate_choices
 from ._saved import (
     HISTORY_LIMIT,
     SavedSession,
@@ -71,6 +72,11 @@ class Session:
         self._cache: SessionState | None = None
         self._plan_cache: Plan | None = None
         self._query_cache: tuple[Plan, tuple[_Choice, ...], _Query] | None = None
+        #: What restoring a session saved on another catalog version changed (see
+        #: :meth:`from_json`); empty otherwise.
+        self.migration: tuple[Change, ...] = ()
+        #: The catalog version a restored session was saved on, when it was migrated.
+        self.migrated_from: str | None = None
         if (self._needs is not None or cfg.compiled.empty) and not self._feasible():
             raise infeasible_error(cfg, self._plan().resolved)
 
@@ -423,7 +429,11 @@ class Session:
     def from_json(
         cls, cfg: Configurator, text: str | bytes, *, signing_key: SigningKey | None = None
     ) -> Session:
-        """Restore a session saved by :meth:`to_json` on the same catalog version.
+        """Restore a session saved by :meth:`to_json`.
+
+        One saved on another catalog version migrates: each choice is kept, replaced by the
+        nearest module that leaves a valid configuration, or dropped; :attr:`migration` lists
+        the changes, :attr:`migrated_from` the old version (the history is dropped).
 
         The text is untrusted: every field is checked (NeedsError naming its path), texts
         over 4,000,000 characters, steps of over 2,048 choices and histories longer than
@@ -444,8 +454,38 @@ class Session:
         """Restore a session saved by :meth:`to_dict` (checked as :meth:`from_json` says)."""
         saved = checked_document(cfg.catalog, data, signing_key=signing_key)
         session = cls(cfg, None)
-        session.__restore_saved(saved)
+        if saved.version == cfg.catalog.version:
+            session.__restore_saved(saved)
+        else:
+            session.__migrate_saved(saved)
         return session
+
+    def __migrate_saved(self, saved: SavedSession) -> None:
+        """Carry the current step of a session saved on another catalog version over to this
+        one (see :func:`~modcfg.session._migrate.migrate_choices`); the history is dropped."""
+        needs, _ = self._load(SavedStep(needs=saved.needs, choices=[]), "")
+        self._restore(needs, ())
+        if not self._feasible():
+            raise infeasible_error(self._cfg, self._plan().resolved)
+        choices, changes = migrate_choices(
+            self._cfg.catalog, [tuple(choice) for choice in saved.choices], self.feasible_with
+        )
+        if saved.undo or saved.redo:
+            steps = len(saved.undo) + len(saved.redo)
+            text = f"the history of version {saved.version} ({steps} steps) was dropped"
+            changes += (Change("history", None, None, None, text),)
+        self._restore(needs, tuple(self._check(*choice) for choice in choices))
+        self.migration, self.migrated_from = changes, saved.version
+
+    def feasible_with(self, choices: Iterable[tuple[str, str | None, int]]) -> bool:
+        """Whether ``(slot, module, quantity)`` choices, in place of the current ones, leave
+        a valid configuration under the current needs (the session stays as it is)."""
+        current = self._choices
+        self._restore(self._needs, tuple(self._check(*choice) for choice in choices))
+        try:
+            return self._feasible()
+        finally:
+            self._restore(self._needs, current)
 
     def __restore_saved(self, saved: SavedSession) -> None:
         """Take the needs, choices and history of a checked saved session (a new session's
