@@ -58,6 +58,7 @@ from ._rules import (
 )
 from ._saving import catalog_to_data, save_catalog
 from ._schema import catalog_schema
+from ._validate import expression_problem
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -107,6 +108,7 @@ __all__ = [
     "check_validity",
     "day",
     "evaluate",
+    "expression_problem",
     "load_catalog",
     "load_needs",
     "module_ready_days",

@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field, model_validator
 
 from .._errors import NeedsError, did_you_mean
-from ..model import Configuration, Needs, parse
+from ..model import Configuration, Needs, expression_problem, parse
 from ..model._base import FrozenModel
-from ..session._migrate import Change
 from ..price import BillOfMaterials, QuoteLine, bill_of_materials, order_lines, quote
+from ..session._migrate import Change
 from ._product import AUXILIARY, SEPARATOR, line_slot, product_catalog, spread, to_text
 
 if TYPE_CHECKING:
@@ -155,9 +155,13 @@ class Order:
                     "hyphens (kitchen, bedroom-2)"
                 )
             if names.count(line.name) > 1:
-                raise NeedsError(f"order line '{line.name}' appears twice; give lines distinct names")
+                raise NeedsError(
+                    f"order line '{line.name}' appears twice; give lines distinct names"
+                )
             if isinstance(line.quantity, bool) or not 1 <= line.quantity <= 1_000_000:
-                raise NeedsError(f"order line '{line.name}': quantity {line.quantity!r} is not 1..1,000,000")
+                raise NeedsError(
+                    f"order line '{line.name}': quantity {line.quantity!r} is not 1..1,000,000"
+                )
             for slot in line.choices:
                 if slot not in self.catalog.slots:
                     raise NeedsError(
@@ -165,12 +169,18 @@ class Order:
                         f"{did_you_mean(slot, self.catalog.slots)}"
                     )
         for rule in self.rules:
-            for slot in (rule.same, rule.distinct):
-                if slot is not None and slot not in self.catalog.slots:
+            for named in (rule.same, rule.distinct):
+                if named is not None and named not in self.catalog.slots:
                     raise NeedsError(
-                        f"order rule '{rule.id}': slot '{slot}' does not exist"
-                        f"{did_you_mean(slot, self.catalog.slots)}"
+                        f"order rule '{rule.id}': slot '{named}' does not exist"
+                        f"{did_you_mean(named, self.catalog.slots)}"
                     )
+            if rule.constraint is not None:
+                for written in (rule.constraint, rule.when or "true"):
+                    found = expression_problem(self.catalog, written)
+                    if found:
+                        raise NeedsError(f"order rule '{rule.id}': {found}")
+        self._rule_data()  # (reads every rule: a text attribute summed over lines is refused)
 
     @property
     def catalog(self) -> Any:
@@ -191,30 +201,56 @@ class Order:
         weights = {line.name: line.quantity for line in self.lines}
         out: list[dict[str, Any]] = []
         for rule in self.rules:
-            head = {"id": f"{AUXILIARY}order{SEPARATOR}{rule.id}", "message": rule.message or rule.id}
+            head = {
+                "id": f"{AUXILIARY}order{SEPARATOR}{rule.id}",
+                "message": rule.message or rule.id,
+            }
             if rule.constraint is not None:
                 owner = f"order rule '{rule.id}'"
-                data = {**head, "constraint": to_text(spread(parse(rule.constraint), self.catalog, weights, owner))}
+                data = {
+                    **head,
+                    "constraint": to_text(
+                        spread(parse(rule.constraint), self.catalog, weights, owner)
+                    ),
+                }
                 if rule.when is not None:
                     data["when"] = to_text(spread(parse(rule.when), self.catalog, weights, owner))
                 out.append(data)
             elif rule.same is not None:
                 first, *others = self.lines
                 for other in others:
-                    modules = self.catalog.slots[rule.same].modules
-                    text = " and ".join(
-                        f"{line_slot(first.name, rule.same)}.{m} == {line_slot(other.name, rule.same)}.{m}"
-                        for m in modules
+                    mine, theirs = (
+                        line_slot(first.name, rule.same),
+                        line_slot(other.name, rule.same),
                     )
-                    out.append({**head, "id": f"{head['id']}{SEPARATOR}{other.name}", "constraint": text})
+                    text = " and ".join(
+                        f"{mine}.{m} == {theirs}.{m}" for m in self.catalog.slots[rule.same].modules
+                    )
+                    out.append(
+                        {**head, "id": f"{head['id']}{SEPARATOR}{other.name}", "constraint": text}
+                    )
             else:
                 assert rule.distinct is not None  # (the validator: one form)
                 aux = f"{AUXILIARY}{rule.distinct}"
                 for module in self.catalog.slots[rule.distinct].modules:
-                    used = [f"{line_slot(line.name, rule.distinct)}.{module}" for line in self.lines]
-                    out.append({**head, "id": f"{head['id']}{SEPARATOR}{module}", "requires": {"if": [f"{aux}.{module}"], "then": used}})
+                    used = [
+                        f"{line_slot(line.name, rule.distinct)}.{module}" for line in self.lines
+                    ]
+                    out.append(
+                        {
+                            **head,
+                            "id": f"{head['id']}{SEPARATOR}{module}",
+                            "requires": {"if": [f"{aux}.{module}"], "then": used},
+                        }
+                    )
                     for number, ref in enumerate(used):
-                        out.append({**head, "id": f"{head['id']}{SEPARATOR}{module}{SEPARATOR}{number}", "requires": {"if": [ref], "then": [f"{aux}.{module}"]}})
+                        out.append(
+                            {
+                                **head,
+                                "id": f"{head['id']}{SEPARATOR}{module}{SEPARATOR}{number}",
+                                "requires": {"if": [ref], "then": [f"{aux}.{module}"]},
+                            }
+                        )
         return out
 
     @cached_property
@@ -249,7 +285,9 @@ class Order:
         for line in self.lines:
             one = {line.name: 1}
             require += [line_slot(line.name, ref) for ref in resolved.require]
-            conditions += [to_text(spread(parse(t), self.catalog, one, "needs")) for t in resolved.conditions]
+            conditions += [
+                to_text(spread(parse(t), self.catalog, one, "needs")) for t in resolved.conditions
+            ]
             for text, weight in resolved.prefer.items():
                 prefer[to_text(spread(parse(text), self.catalog, one, "needs"))] = weight
             for slot, choice in line.choices.items():
@@ -260,9 +298,13 @@ class Order:
                     conditions.append(f"count({product_slot}) == 0")
                 elif isinstance(choice, Mapping):
                     for module in self.catalog.slots[slot].modules:
-                        conditions.append(f"{product_slot}.{module} == {int(choice.get(module, 0))}")
+                        conditions.append(
+                            f"{product_slot}.{module} == {int(choice.get(module, 0))}"
+                        )
                 else:
-                    raise NeedsError(f"order line '{line.name}', slot '{slot}': {choice!r} is not a choice")
+                    raise NeedsError(
+                        f"order line '{line.name}', slot '{slot}': {choice!r} is not a choice"
+                    )
         data = base.model_dump(exclude_defaults=True, exclude={"purpose", "prefer"})
         data.update(require=require, forbid=forbid, conditions=conditions, prefer=prefer)
         return Needs.from_data(data)
@@ -284,7 +326,11 @@ class Order:
         out: dict[str, Configuration] = {}
         for line in self.lines:
             prefix = f"{line.name}{SEPARATOR}"
-            choices = {slot[len(prefix):]: choice for slot, choice in configuration.items() if slot.startswith(prefix)}
+            choices = {
+                slot[len(prefix) :]: choice
+                for slot, choice in configuration.items()
+                if slot.startswith(prefix)
+            }
             out[line.name] = Configuration.validated(self.catalog, choices)
         return out
 
@@ -293,7 +339,9 @@ class Order:
         joined: dict[str, Any] = {}
         for line in self.lines:
             for slot, choice in configurations[line.name].items():
-                joined[line_slot(line.name, slot)] = dict(choice) if isinstance(choice, Mapping) else choice
+                joined[line_slot(line.name, slot)] = (
+                    dict(choice) if isinstance(choice, Mapping) else choice
+                )
         for rule in self.rules:
             if rule.distinct is not None:
                 used = {}
@@ -306,7 +354,10 @@ class Order:
     def completed(self) -> dict[str, Configuration]:
         """The lines' configurations when every line is completely chosen (NeedsError else)."""
         try:
-            return {line.name: Configuration.validated(self.catalog, line.choices) for line in self.lines}
+            return {
+                line.name: Configuration.validated(self.catalog, line.choices)
+                for line in self.lines
+            }
         except NeedsError as exc:
             raise NeedsError(f"the order is not complete: {exc}; use best() or session()") from None
 
@@ -330,7 +381,9 @@ class Order:
         days = max((s.lead_time_days for s in resolved.services), default=0)
         items = [(configurations[line.name], line.quantity) for line in self.lines]
         today = resolved.needs.today or dt.date.today()
-        return bill_of_materials(self.catalog, items, today=today, stock=resolved.needs.stock, service_days=days)
+        return bill_of_materials(
+            self.catalog, items, today=today, stock=resolved.needs.stock, service_days=days
+        )
 
     def _order_quote(
         self, configurations: Mapping[str, Configuration], needs: NeedsLike, score: int
@@ -342,14 +395,18 @@ class Order:
             priced: Quote = quote(self.catalog, configurations[line.name], plain)
             goods = tuple(q for q in priced.lines if q.kind in _GOODS)
             subtotal = sum((q.amount for q in goods), Decimal(0))
-            line_quotes.append(LineQuote(line.name, line.quantity, configurations[line.name], goods, subtotal))
+            line_quotes.append(
+                LineQuote(line.name, line.quantity, configurations[line.name], goods, subtotal)
+            )
         goods_total = sum((line.subtotal for line in line_quotes), Decimal(0))
         whole = self.cfg.resolve(base.model_copy(update={"quantity": self.units}))
         extra = tuple(order_lines(self.catalog, goods_total, whole))
         items = [(configurations[line.name], line.quantity) for line in self.lines]
         today = base.today or dt.date.today()
         days = max((s.lead_time_days for s in whole.services), default=0)
-        bom = bill_of_materials(self.catalog, items, today=today, stock=base.stock, service_days=days)
+        bom = bill_of_materials(
+            self.catalog, items, today=today, stock=base.stock, service_days=days
+        )
         return OrderQuote(
             currency=self.catalog.currency,
             lines=tuple(line_quotes),

@@ -24,6 +24,7 @@ from .._errors import NeedsError
 from ..model import (
     Arith,
     BoolOp,
+    Catalog,
     Compare,
     Count,
     Expr,
@@ -34,7 +35,6 @@ from ..model import (
     Num,
     Ref,
     Total,
-    Catalog,
     catalog_from_data,
     catalog_to_data,
     parse,
@@ -88,7 +88,9 @@ def spread(expr: Expr, catalog: Catalog, weights: Mapping[str, int], owner: str)
                         "over its lines, so it reads modules and numbers only (use 'same: "
                         f"{slot}' for the same choice on every line)"
                     )
-                return _sum([_weighted(Ref(line_slot(line, slot), name), q) for line, q in weights.items()])
+                return _sum(
+                    [_weighted(Ref(line_slot(line, slot), name), q) for line, q in weights.items()]
+                )
             case Total(attribute):
                 slots = [
                     slot.id
@@ -106,7 +108,9 @@ def spread(expr: Expr, catalog: Catalog, weights: Mapping[str, int], owner: str)
                     ]
                 )
             case Count(slot):
-                return _sum([_weighted(Count(line_slot(line, slot)), q) for line, q in weights.items()])
+                return _sum(
+                    [_weighted(Count(line_slot(line, slot)), q) for line, q in weights.items()]
+                )
             case Not(operand):
                 return Not(go(operand))
             case Neg(operand):
@@ -166,15 +170,22 @@ def _line_rule(catalog: Catalog, line: str, rule: dict[str, Any]) -> dict[str, A
     if "message" in rule:
         copy["message"] = f"{line}: {rule['message']}"
     if "table" in rule:
-        copy["table"] = {**rule["table"], "slots": [line_slot(line, s) for s in rule["table"]["slots"]]}
+        copy["table"] = {
+            **rule["table"],
+            "slots": [line_slot(line, s) for s in rule["table"]["slots"]],
+        }
     if "requires" in rule:
-        copy["requires"] = {key: [_ref(line, r) for r in refs] for key, refs in rule["requires"].items()}
+        copy["requires"] = {
+            key: [_ref(line, r) for r in refs] for key, refs in rule["requires"].items()
+        }
     for key in ("excludes", "at_most_one_of", "bundle"):
         if key in rule:
             copy[key] = [_ref(line, r) for r in rule[key]]
     for key in ("constraint", "when"):
         if key in rule:
-            copy[key] = to_text(spread(parse(rule[key]), catalog, {line: 1}, f"rule '{rule['id']}'"))
+            copy[key] = to_text(
+                spread(parse(rule[key]), catalog, {line: 1}, f"rule '{rule['id']}'")
+            )
     return copy
 
 
@@ -195,8 +206,14 @@ def product_catalog(
             modules = {}
             for module_id, module in slot["modules"].items():
                 price = catalog.slots[slot_id].modules[module_id].price * quantity
-                parts = {part: per_unit * quantity for part, per_unit in module.get("parts", {}).items()}
-                modules[module_id] = {**module, "price": str(price), **({"parts": parts} if parts else {})}
+                parts = {
+                    part: per_unit * quantity for part, per_unit in module.get("parts", {}).items()
+                }
+                modules[module_id] = {
+                    **module,
+                    "price": str(price),
+                    **({"parts": parts} if parts else {}),
+                }
             copy["modules"] = modules
             slots[line_slot(line, slot_id)] = copy
     rules = [_line_rule(catalog, line, rule) for line, _ in lines for rule in data.get("rules", [])]
@@ -205,8 +222,12 @@ def product_catalog(
         if "tiers" in rule:
             tier = {r.id: r for r in catalog.prices}[rule["id"]].tier_percent(units)
             if tier is not None:
-                prices.append({**{k: v for k, v in rule.items() if k != "tiers"},
-                               "tiers": [{"min_quantity": 1, "percent": str(tier.percent)}]})
+                prices.append(
+                    {
+                        **{k: v for k, v in rule.items() if k != "tiers"},
+                        "tiers": [{"min_quantity": 1, "percent": str(tier.percent)}],
+                    }
+                )
         elif "amount" in rule:
             for line, quantity in lines:
                 copy = _line_rule(catalog, line, rule)

@@ -81,16 +81,20 @@ def _migrated(
             (line_slot(line.name, slot), module, quantity)
             for slot, module, quantity in _saved_choices(dict(line.choices))
         ]
+        before = tuple(kept)
+
+        def feasible(choices: tuple[SavedChoice, ...], before: Any = before) -> bool:
+            return session.feasible_with((*before, *choices))
+
         line_kept, line_changes = migrate_choices(
-            open_order.product.catalog,
-            saved,
-            lambda choices: session.feasible_with((*kept, *choices)),
-            line=line.name,
+            open_order.product.catalog, saved, feasible, line=line.name
         )
         kept += line_kept
         prefix = f"{line.name}__"
         changes += [
-            Change(c.kind, (c.slot or "").removeprefix(prefix) or None, c.old, c.new, c.reason, c.line)
+            Change(
+                c.kind, (c.slot or "").removeprefix(prefix) or None, c.old, c.new, c.reason, c.line
+            )
             for c in line_changes
         ]
     chosen: dict[str, dict[str, Any]] = {line.name: {} for line in lines}
@@ -100,6 +104,8 @@ def _migrated(
             chosen[name][slot] = module
         elif module is not None:
             chosen[name].setdefault(slot, {})[module] = quantity
-    order = cls(cfg, [OrderLine(line.name, line.quantity, chosen[line.name]) for line in lines], rules)
+    order = cls(
+        cfg, [OrderLine(line.name, line.quantity, chosen[line.name]) for line in lines], rules
+    )
     order.migration, order.migrated_from = (*changes,), version
     return order

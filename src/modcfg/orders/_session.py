@@ -44,7 +44,9 @@ class OrderState(Mapping[str, Mapping[str, Mapping[str, OptionState]]]):
         names = [entry.name for entry in self._order.lines]
         if line not in names:
             raise KeyError(f"order line '{line}' does not exist{did_you_mean(line, names)}")
-        return {slot: self.product_state[line_slot(line, slot)] for slot in self._order.catalog.slots}
+        return {
+            slot: self.product_state[line_slot(line, slot)] for slot in self._order.catalog.slots
+        }
 
     def __iter__(self) -> Iterator[str]:
         return iter([line.name for line in self._order.lines])

@@ -87,13 +87,13 @@ def migrate_choices(
     for slot, module, quantity in saved:
         found = catalog.slots.get(slot)
         if found is None:
-            changes.append(Change("dropped", slot, module, "the slot was removed", line))
+            changes.append(Change("dropped", slot, module, None, "the slot was removed", line))
             continue
         if module is None:
             if feasible((*kept, (slot, None, quantity))):
                 kept.append((slot, None, quantity))
             else:
-                changes.append(Change("dropped", slot, "none", "the slot must be filled", line))
+                changes.append(Change("dropped", slot, "none", None, "must be filled", line))
             continue
         taken = {chosen for kept_slot, chosen, _ in kept if kept_slot == slot}
         if module in found.modules:
@@ -103,8 +103,16 @@ def migrate_choices(
                 kept.append(choice)
                 if choice[2] != quantity:
                     reason = f"at most {limit} units now"
-                    changes.append(Change("replaced", slot, f"{module} x{quantity}",
-                                          f"{module} x{limit}", reason, line))
+                    changes.append(
+                        Change(
+                            "replaced",
+                            slot,
+                            f"{module} x{quantity}",
+                            f"{module} x{limit}",
+                            reason,
+                            line,
+                        )
+                    )
                 continue
             reason = "no longer valid with the other choices"
         else:
@@ -120,5 +128,5 @@ def migrate_choices(
                 )
                 break
         else:
-            changes.append(Change("dropped", slot, module, f"{reason}; nothing fits", line))
+            changes.append(Change("dropped", slot, module, None, f"{reason}; nothing fits", line))
     return tuple(kept), tuple(changes)

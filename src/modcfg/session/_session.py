@@ -72,15 +72,12 @@ class Session:
         self._cache: SessionState | None = None
         self._plan_cache: Plan | None = None
         self._query_cache: tuple[Plan, tuple[_Choice, ...], _Query] | None = None
-        #: What restoring a session saved on another catalog version changed (see
-        #: :meth:`from_json`); empty otherwise.
+        #: What restoring a session saved on another catalog version changed (empty when
+        #: nothing did), and that version (see :meth:`from_json`).
         self.migration: tuple[Change, ...] = ()
-        #: The catalog version a restored session was saved on, when it was migrated.
         self.migrated_from: str | None = None
         if (self._needs is not None or cfg.compiled.empty) and not self._feasible():
             raise infeasible_error(cfg, self._plan().resolved)
-
-    # -- state ------------------------------------------------------------------------------
 
     @property
     def needs(self) -> Needs | None:
@@ -468,7 +465,7 @@ class Session:
         if not self._feasible():
             raise infeasible_error(self._cfg, self._plan().resolved)
         choices, changes = migrate_choices(
-            self._cfg.catalog, [tuple(choice) for choice in saved.choices], self.feasible_with
+            self._cfg.catalog, [(s, m, q) for s, m, q in saved.choices], self.feasible_with
         )
         if saved.undo or saved.redo:
             steps = len(saved.undo) + len(saved.redo)
@@ -478,8 +475,7 @@ class Session:
         self.migration, self.migrated_from = changes, saved.version
 
     def feasible_with(self, choices: Iterable[tuple[str, str | None, int]]) -> bool:
-        """Whether ``(slot, module, quantity)`` choices, in place of the current ones, leave
-        a valid configuration under the current needs (the session stays as it is)."""
+        """Whether these ``(slot, module, quantity)`` choices leave a valid configuration."""
         current = self._choices
         self._restore(self._needs, tuple(self._check(*choice) for choice in choices))
         try:
