@@ -76,7 +76,8 @@ def test_saved_session_migrates_with_every_change_listed() -> None:
         session.choose(slot, WINDOW[slot])
     text = session.to_json()
     same = modcfg.Session.from_json(old, text)
-    assert same.migration == () and same.migrated_from is None
+    assert same.migration == ()
+    assert same.migrated_from is None
     with pytest.raises(modcfg.NeedsError, match="solar"):
         new.price(WINDOW)  # solar glazing is retired
     with pytest.raises(modcfg.InfeasibleError, match="oak-reinforced"):
@@ -84,9 +85,11 @@ def test_saved_session_migrates_with_every_change_listed() -> None:
     moved = modcfg.Session.from_json(new, text)
     assert moved.migrated_from == "2026.2"
     changes = {change.slot: change for change in moved.migration if change.slot}
-    assert changes["glass"].old == "solar" and changes["glass"].kind == "replaced"
+    assert changes["glass"].old == "solar"
+    assert changes["glass"].kind == "replaced"
     assert "retired" in changes["glass"].reason
-    assert changes["grade"].old == "g1" and changes["grade"].new in ("g2", "g3")
+    assert changes["grade"].old == "g1"
+    assert changes["grade"].new in ("g2", "g3")
     assert "no longer valid" in changes["grade"].reason
     assert moved.choices["frame"] == "oak"
     assert any(change.kind == "history" for change in moved.migration)
