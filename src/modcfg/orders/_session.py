@@ -63,8 +63,8 @@ class OrderSession:
     ...     [modcfg.OrderLine("kitchen", 2), modcfg.OrderLine("hall")],
     ...     rules=[modcfg.OrderRule(id="one-frame", same="frame")])
     >>> state = order.session().choose("kitchen", "frame", "oak")
-    >>> [m for m, o in state["hall"]["frame"].items() if o.status == "available"]
-    ['oak']
+    >>> {m: o.status for m, o in state["hall"]["frame"].items() if o.status != "excluded"}
+    {'oak': 'implied'}
     """
 
     def __init__(self, order: Order, needs: NeedsLike = None) -> None:

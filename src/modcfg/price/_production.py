@@ -65,7 +65,8 @@ class PathStep:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.id}: {self.days} days ({self.reason})"
+        days = "1 day" if self.days == 1 else f"{self.days} days"
+        return f"{self.kind} {self.id}: {days} ({self.reason})"
 
 
 @dataclass(frozen=True)
@@ -113,9 +114,10 @@ class BillOfMaterials:
         raise KeyError(part)
 
     def __str__(self) -> str:
-        rows = [f"{'part':18} {'kind':15} {'qty':>5} {'stock':>5} {'short':>5}"]
+        width = max([4, *(len(line.part) for line in self.lines)])
+        rows = [f"{'part':{width}} {'kind':14} {'qty':>5} {'stock':>5} {'short':>5}"]
         rows += [
-            f"{line.part:18} {line.kind:15} {line.quantity:>5} {line.stock:>5} {line.short:>5}"
+            f"{line.part:{width}} {line.kind:14} {line.quantity:>5} {line.stock:>5} {line.short:>5}"
             for line in self.lines
         ]
         return "\n".join(rows)
@@ -161,7 +163,7 @@ def bill_of_materials(
     path = _critical_path(catalog, lines, waits)
     ready = sum(step.days for step in path)
     if service_days:
-        path += (PathStep("service", "services", service_days, "longest service lead time"),)
+        path += (PathStep("service", "services", service_days, "the longest service"),)
     plan, point = _plan(catalog, items, lines, today)
     return BillOfMaterials(
         items=tuple(items),
@@ -215,9 +217,9 @@ def _critical_path(
         if total <= longest:
             continue
         reason = (
-            f"{line.short} of {line.quantity} units not in stock, {line.lead_time_days} days"
+            f"{line.short} of {line.quantity} not in stock"
             if line.short
-            else f"{line.quantity} units from stock"
+            else f"{line.quantity} from stock"
         )
         steps = [PathStep("part", line.part, line.wait_days, reason)]
         started = line.stage is None
