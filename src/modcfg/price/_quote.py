@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
+from functools import cached_property, partial
 from html import escape
 from typing import Any, Literal
 
@@ -100,8 +101,7 @@ class Quote:
 
     ``unit_price`` is the price of one unit before order-level adjustments, ``score`` the
     preference score, ``instalments``/``instalment_amount`` the payment plan when there is one.
-    ``delivery_date`` is the earliest date the order can be delivered: today (``Needs.today``)
-    plus the critical path of its bill of materials and the services' lead time.
+    ``delivery_date`` is the earliest date the order can be delivered.
     """
 
     configuration: Configuration
@@ -113,7 +113,14 @@ class Quote:
     score: int = 0
     instalments: int = 1
     instalment_amount: Decimal | None = None
-    delivery_date: dt.date | None = None
+    #: Works out :attr:`delivery_date` when it is first read (most quotes are never asked).
+    delivery: Callable[[], dt.date] | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def delivery_date(self) -> dt.date | None:
+        """The earliest delivery date: today (``Needs.today``) plus the critical path of the
+        bill of materials and the services' lead time."""
+        return None if self.delivery is None else self.delivery()
 
     def __repr__(self) -> str:
         choices = ", ".join(f"{slot}={choice}" for slot, choice in self.configuration.items())
@@ -372,11 +379,6 @@ def _quote(
     instalments = payment.instalments if payment is not None else 1
     # with instalments the financing line makes the total exactly n x instalment
     instalment = total / instalments if instalments > 1 else None
-    needs = resolved.needs if resolved is not None else None
-    today = (needs.today if needs is not None else None) or dt.date.today()
-    services = resolved.services if resolved is not None else ()
-    days = ready_days(catalog, configuration, quantity, needs.stock if needs else None)
-    days += max((service.lead_time_days for service in services), default=0)
     return Quote(
         configuration=configuration,
         currency=catalog.currency,
@@ -387,8 +389,19 @@ def _quote(
         score=preference_score(catalog, configuration, resolved),
         instalments=instalments,
         instalment_amount=instalment,
-        delivery_date=today + dt.timedelta(days=days),
+        delivery=partial(_delivery_date, catalog, configuration, quantity, resolved),
     )
+
+
+def _delivery_date(
+    catalog: Catalog, configuration: Configuration, quantity: int, resolved: ResolvedNeeds | None
+) -> dt.date:
+    needs = resolved.needs if resolved is not None else None
+    today = (needs.today if needs is not None else None) or dt.date.today()
+    services = resolved.services if resolved is not None else ()
+    days = ready_days(catalog, configuration, quantity, needs.stock if needs else None)
+    days += max((service.lead_time_days for service in services), default=0)
+    return today + dt.timedelta(days=days)
 
 
 def _module_line(
