@@ -319,7 +319,7 @@ class Order:
         """The ``k`` best completions of the order, cheapest total first, as order quotes."""
         product_needs = self.product_needs(needs)
         quotes = self.product.best(product_needs, k, **options)
-        return [self._order_quote(self.split(q.configuration), needs, q.score) for q in quotes]
+        return [self.priced(self.split(q.configuration), needs, q.score) for q in quotes]
 
     def split(self, configuration: Mapping[str, Any]) -> dict[str, Configuration]:
         """A product configuration as one configuration per line."""
@@ -366,7 +366,7 @@ class Order:
         configurations = self.completed()
         product_needs = self.product_needs(needs)
         found = self.product.price(self.joined(configurations), product_needs)
-        return self._order_quote(configurations, needs, found.score)
+        return self.priced(configurations, needs, found.score)
 
     def session(self, needs: NeedsLike = None) -> OrderSession:
         """An interactive session over the whole order: line by line, with no dead ends."""
@@ -385,9 +385,11 @@ class Order:
             self.catalog, items, today=today, stock=resolved.needs.stock, service_days=days
         )
 
-    def _order_quote(
-        self, configurations: Mapping[str, Configuration], needs: NeedsLike, score: int
+    def priced(
+        self, configurations: Mapping[str, Configuration], needs: NeedsLike = None, score: int = 0
     ) -> OrderQuote:
+        """The quote of line configurations (line name -> configuration) known to be valid for
+        this order; :meth:`quote` checks them first."""
         base = needs if isinstance(needs, Needs) else Needs.from_data(needs or {})
         line_quotes: list[LineQuote] = []
         for line in self.lines:

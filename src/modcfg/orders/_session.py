@@ -105,5 +105,4 @@ class OrderSession:
     def complete(self) -> OrderQuote:
         """Fill every open slot of every line with the cheapest completion; the order quote."""
         found = self.session.complete()
-        configurations = self.order.split(found.configuration)
-        return self.order.with_choices(configurations).quote(self._needs)
+        return self.order.priced(self.order.split(found.configuration), self._needs, found.score)
