@@ -208,7 +208,7 @@ def test_order_mistakes_are_needs_errors() -> None:
         modcfg.Order(cfg, [modcfg.OrderLine("a"), modcfg.OrderLine("a")])
     with pytest.raises(modcfg.NeedsError, match="did you mean 'frame'"):
         modcfg.Order(cfg, [modcfg.OrderLine("a")], [modcfg.OrderRule(id="x", same="frme")])
-    with pytest.raises(ValueError, match="exactly one of"):
+    with pytest.raises(modcfg.NeedsError, match="exactly one of"):
         modcfg.OrderRule(id="x", same="frame", distinct="glass", at_most=1)
     two = [modcfg.OrderLine("a"), modcfg.OrderLine("b")]
     with pytest.raises(modcfg.NeedsError, match="is text"):

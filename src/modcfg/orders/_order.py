@@ -19,7 +19,7 @@ from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from .._errors import NeedsError, did_you_mean
 from ..model import Configuration, Needs, expression_problem, parse
@@ -68,6 +68,15 @@ class OrderRule(FrozenModel):
     same: str | None = None
     distinct: str | None = None
     at_most: int | None = Field(default=None, ge=1, le=1000)
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            error = exc.errors(include_url=False)[0]
+            where = ".".join(str(part) for part in error["loc"])
+            message = str(error["msg"]).removeprefix("Value error, ")
+            raise NeedsError(f"order rule, {where}: {message}" if where else message) from None
 
     @model_validator(mode="after")
     def _one_form(self) -> OrderRule:
