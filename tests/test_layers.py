@@ -26,6 +26,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"explain"}),
     frozenset({"session"}),
     frozenset({"_configurator"}),
+    frozenset({"memory"}),
     frozenset({"cli", "__init__"}),
 )
 #: Imports of a higher layer that run, by (file, imported module), each with its reason.
@@ -39,7 +40,11 @@ CONFINED = {
     "ortools": ("engines/cpsat/",),
     "numba": ("engines/decomposition/",),
     "networkx": ("engines/decomposition/",),
-    "typer": ("cli.py",),
+    "typer": ("cli.py", "memory/_cli.py"),
+    "sqlalchemy": ("memory/",),
+    "alembic": ("memory/",),
+    "cryptography": ("memory/",),
+    "pandas": ("memory/_segments.py",),
     "prompt_toolkit": ("session/_dialogue.py",),
 }
 
