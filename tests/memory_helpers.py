@@ -102,7 +102,7 @@ def postgres_server(folder: Path) -> Iterator[str]:
     assert initdb is not None
     assert pg_ctl is not None
     subprocess.run(
-        [*as_user, initdb, "-D", str(data), "-U", "modcfg", "--auth=trust", "-E", "UTF8"],
+        [*as_user, initdb, "-D", str(data), "-U", "modcfg", "--auth=trust", "-E", "UTF8", "-N"],
         check=True,
         capture_output=True,
     )

@@ -39,6 +39,14 @@ if TYPE_CHECKING:
 __all__ = ["CustomerMemory"]
 
 _ID = re.compile(r"[^\x00-\x1f\x7f]+")
+# statements built once (their parameters come with each execution): SQLAlchemy then reuses
+# the compiled form instead of building and keying a new statement per order
+_FIND_CUSTOMER = sa.select(CUSTOMERS.c.customer_id).where(
+    CUSTOMERS.c.customer_id == sa.bindparam("wanted")
+)
+_INSERT_CUSTOMER = CUSTOMERS.insert()
+_INSERT_ORDER = ORDERS.insert()
+_INSERT_LINES = LINES.insert()
 
 
 def _now() -> dt.datetime:
@@ -254,10 +262,10 @@ class CustomerMemory:
 
         def work(connection: Connection) -> int:
             self._ensure_customer(connection, customer_id, moment, sealed)
-            inserted = connection.execute(ORDERS.insert().values(order)).inserted_primary_key
+            inserted = connection.execute(_INSERT_ORDER, order).inserted_primary_key
             order_id = int(inserted[0]) if inserted is not None else 0
             if lines:
-                connection.execute(LINES.insert(), [{"order_id": order_id, **row} for row in lines])
+                connection.execute(_INSERT_LINES, [{"order_id": order_id, **row} for row in lines])
             return order_id
 
         result: int = self._run(work)
@@ -270,16 +278,14 @@ class CustomerMemory:
         moment: dt.datetime,
         sealed: tuple[str, bool] | None,
     ) -> None:
-        found = connection.execute(
-            sa.select(CUSTOMERS.c.customer_id).where(CUSTOMERS.c.customer_id == customer_id)
-        ).first()
+        found = connection.execute(_FIND_CUSTOMER, {"wanted": customer_id}).first()
         values: dict[str, Any] = {}
         if sealed is not None:
             values = {"profile": sealed[0], "profile_encrypted": sealed[1]}
         if found is None:
             row = {"customer_id": customer_id, "consented_at": min(moment, _now())}
             row |= values or {"profile": None, "profile_encrypted": False}
-            connection.execute(CUSTOMERS.insert().values(row))
+            connection.execute(_INSERT_CUSTOMER, row)
         elif values:
             connection.execute(
                 CUSTOMERS.update().where(CUSTOMERS.c.customer_id == customer_id).values(values)
