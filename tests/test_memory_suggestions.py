@@ -6,6 +6,7 @@ unasked."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -61,18 +62,43 @@ def _kept(usual: Mapping[str, Any], configuration: Mapping[str, Any]) -> int:
     )
 
 
+def _liked(weights: Mapping[str, Mapping[str, float]], configuration: Mapping[str, Any]) -> int:
+    """The learned weights (in whole hundredths) of the modules the configuration holds."""
+    return sum(
+        int(100 * weights.get(slot, {}).get(module, 0.0))
+        for slot, choice in configuration.items()
+        for module in _units(choice)
+    )
+
+
+@st.composite
+def _weights(draw: st.DrawFn, catalog: modcfg.Catalog) -> dict[str, dict[str, float]]:
+    """Learned weights of some modules, summing to 1 per slot."""
+    weights = {}
+    for slot_id, slot in catalog.slots.items():
+        liked = draw(st.lists(st.sampled_from(list(slot.modules)), max_size=3, unique=True))
+        if liked:
+            raw = [draw(st.integers(1, 9)) for _ in liked]
+            weights[slot_id] = {m: r / sum(raw) for m, r in zip(liked, raw, strict=True)}
+    return weights
+
+
 def _nearest_then_cheapest(case: Case, data: st.DataObject) -> None:
     catalog = case.catalog
-    usual = data.draw(_usual(catalog))
+    usual, weights = data.draw(_usual(catalog)), data.draw(_weights(catalog))
     needs = modcfg.Needs()
     resolved = oracle.resolve(catalog, needs)
+
+    def key(configuration: Mapping[str, Any], total: Decimal) -> tuple[int, int, Decimal]:
+        return (-_kept(usual, configuration), -_liked(weights, configuration), total)
+
     keys = sorted(
-        (-_kept(usual, valid), oracle.quote_total(catalog, valid, resolved))
+        key(valid, oracle.quote_total(catalog, valid, resolved))
         for valid in oracle.valid_configurations(catalog, needs)
     )
     k = data.draw(st.integers(1, 4))
-    found = suggest(_profile(usual), modcfg.compile(catalog), k)
-    assert [(-_kept(usual, s.configuration), s.quote.total) for s in found] == keys[:k]
+    found = suggest(_profile(usual, weights), modcfg.compile(catalog), k)
+    assert [key(s.configuration, s.quote.total) for s in found] == keys[:k]
     for suggestion in found:
         configuration = suggestion.configuration
         assert oracle.is_valid(catalog, configuration, resolved)

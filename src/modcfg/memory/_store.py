@@ -326,8 +326,9 @@ class CustomerMemory:
     def suggest(self, customer_id: str, cfg: Configurator, k: int = 3) -> list[Suggestion]:
         """Up to ``k`` valid configurations of ``cfg``'s catalog for the customer, best first:
         the usual when it is still valid, else the nearest valid configurations (fewest module
-        changes, then price), each change explained. Repairs a saved order after a catalog
-        change (retired modules, new rules)."""
+        changes; then the modules the customer ordered before, by learned weight; then price),
+        each change explained. Repairs a saved order after a catalog change (retired modules,
+        new rules)."""
         from ._suggest import suggest
 
         return suggest(self.profile(customer_id, cfg.catalog.name), cfg, k)

@@ -2,9 +2,12 @@
 
 The usual (a :class:`~modcfg.memory.CustomerProfile`'s) may no longer be valid: a new catalog
 version retires modules or slots, or adds a rule that forbids a pair it holds. The search
-asks the engine for configurations by preference first, with a weight of 1 on each module of
-the usual that still exists, so they come by the number of modules they keep (fewest changes
-first), then by price: the first is the usual itself whenever it is still valid. Each change
+asks the engine for configurations by preference score first, then price. Each module of the
+usual that still exists weighs more than all learned weights together, and every module the
+customer ordered before adds its learned weight (in hundredths), so configurations come by the
+number of usual modules they keep (fewest changes first), then by how much the customer liked
+the modules they bring in, then by price: the first is the usual itself whenever it is still
+valid, and a retired module gives way to the customer's own second choice. Each change
 is explained from the catalog: a retired module or slot, the rules that forbid the old module
 with the rest of the suggestion, or a new slot to fill; a change no rule forces is an
 alternative.
@@ -25,7 +28,7 @@ from ._profile import CustomerProfile
 if TYPE_CHECKING:
     from .._configurator import Configurator
 
-__all__ = ["Change", "Suggestion", "suggest"]
+__all__ = ["Change", "Suggestion", "affinity", "preferences", "suggest"]
 
 ChangeKind = Literal["retired-module", "retired-slot", "rule", "new-slot", "alternative"]
 
@@ -92,17 +95,23 @@ def _same(was: Any, now: Any) -> bool:
     return bool(was == now)
 
 
-def _kept_refs(catalog: Catalog, usual: Mapping[str, Any]) -> dict[str, int]:
-    """A preference weight of 1 per module of the usual still in the catalog."""
-    prefer = {}
-    for slot, choice in usual.items():
-        found = catalog.slots.get(slot)
-        if found is None or choice is None:
-            continue
-        modules = choice if isinstance(choice, Mapping) else {choice: 1}
-        for module, quantity in modules.items():
-            if quantity and module in found.modules:
-                prefer[f"{slot}.{module}"] = 1
+def affinity(profile: CustomerProfile, slot: str, module: str) -> int:
+    """A module's learned weight in whole hundredths (at most 100 per slot)."""
+    return int(100 * profile.weight(slot, module))
+
+
+def preferences(catalog: Catalog, profile: CustomerProfile) -> dict[str, int]:
+    """The preference weights of the search: each usual module still in the catalog weighs
+    more than every affinity together; each module ordered before adds its affinity."""
+    usual_weight = 100 * len(catalog.slots) + 1
+    prefer: dict[str, int] = {}
+    for slot, found in catalog.slots.items():
+        choice = profile.usual.get(slot)
+        usual = choice if isinstance(choice, Mapping) else {} if choice is None else {choice: 1}
+        for module in found.modules:
+            weight = affinity(profile, slot, module) + (usual_weight if usual.get(module) else 0)
+            if weight:
+                prefer[f"{slot}.{module}"] = weight
     return prefer
 
 
@@ -119,7 +128,7 @@ def suggest(profile: CustomerProfile, cfg: Configurator, k: int = 3) -> list[Sug
         raise NeedsError(f"k={k} asks for no suggestion; give k >= 1")
     catalog = cfg.catalog
     needs = base_needs(profile, catalog)
-    searched = needs.model_copy(update={"prefer": _kept_refs(catalog, profile.usual)})
+    searched = needs.model_copy(update={"prefer": preferences(catalog, profile)})
     plan = cfg.compiled.plan(searched)
     found: list[Suggestion] = []
     for configuration in ordered(cfg.compiled, plan, plan.session_query, strategy="preferred"):
