@@ -62,10 +62,12 @@ def _kept(usual: Mapping[str, Any], configuration: Mapping[str, Any]) -> int:
     )
 
 
-def _liked(weights: Mapping[str, Mapping[str, float]], configuration: Mapping[str, Any]) -> int:
-    """The learned weights (in whole hundredths) of the modules the configuration holds."""
+def _liked(
+    weights: Mapping[str, Mapping[str, float]], configuration: Mapping[str, Any], steps: int = 100
+) -> int:
+    """The weights (in whole ``1 / steps``) of the modules the configuration holds."""
     return sum(
-        int(100 * weights.get(slot, {}).get(module, 0.0))
+        int(steps * weights.get(slot, {}).get(module, 0.0))
         for slot, choice in configuration.items()
         for module in _units(choice)
     )
@@ -86,18 +88,20 @@ def _weights(draw: st.DrawFn, catalog: modcfg.Catalog) -> dict[str, dict[str, fl
 def _nearest_then_cheapest(case: Case, data: st.DataObject) -> None:
     catalog = case.catalog
     usual, weights = data.draw(_usual(catalog)), data.draw(_weights(catalog))
+    popularity = data.draw(st.none() | _weights(catalog))
     needs = modcfg.Needs()
     resolved = oracle.resolve(catalog, needs)
 
-    def key(configuration: Mapping[str, Any], total: Decimal) -> tuple[int, int, Decimal]:
-        return (-_kept(usual, configuration), -_liked(weights, configuration), total)
+    def key(configuration: Mapping[str, Any], total: Decimal) -> tuple[int, int, int, Decimal]:
+        popular = _liked(popularity or {}, configuration, 99)
+        return (-_kept(usual, configuration), -_liked(weights, configuration), -popular, total)
 
     keys = sorted(
         key(valid, oracle.quote_total(catalog, valid, resolved))
         for valid in oracle.valid_configurations(catalog, needs)
     )
     k = data.draw(st.integers(1, 4))
-    found = suggest(_profile(usual, weights), modcfg.compile(catalog), k)
+    found = suggest(_profile(usual, weights), modcfg.compile(catalog), k, popularity)
     assert [key(s.configuration, s.quote.total) for s in found] == keys[:k]
     for suggestion in found:
         configuration = suggestion.configuration

@@ -16,6 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -36,7 +38,11 @@ if TYPE_CHECKING:
     from ._segments import Segments
     from ._suggest import Suggestion
 
-__all__ = ["CustomerMemory"]
+__all__ = ["POPULARITY_SECONDS", "CustomerMemory"]
+
+#: How long the popularity of modules among all customers is reused (other processes'
+#: orders show after this long; this memory's own writes at once).
+POPULARITY_SECONDS = 60.0
 
 _ID = re.compile(r"[^\x00-\x1f\x7f]+")
 # statements built once (their parameters come with each execution): SQLAlchemy then reuses
@@ -167,6 +173,8 @@ class CustomerMemory:
         self.retention_days = retention_days
         self.busy_timeout = busy_timeout
         self._cipher = _cipher(encryption_key)
+        # catalog name -> (when, popularity of its modules), see popularity()
+        self._popularity: dict[str, tuple[float, dict[str, dict[str, float]]]] = {}
         self._engine = open_engine(url, busy_timeout=busy_timeout)
         try:
             prepare_schema(self._engine, busy_timeout=busy_timeout, migrate=migrate)
@@ -195,7 +203,9 @@ class CustomerMemory:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def _run(self, work: Any) -> Any:
+    def _run(self, work: Any, *, writes: bool = False) -> Any:
+        if writes:
+            self._popularity.clear()
         return transaction(self._engine, work, busy_timeout=self.busy_timeout)
 
     # -- recording --------------------------------------------------------------------------
@@ -268,7 +278,7 @@ class CustomerMemory:
                 connection.execute(_INSERT_LINES, [{"order_id": order_id, **row} for row in lines])
             return order_id
 
-        result: int = self._run(work)
+        result: int = self._run(work, writes=True)
         return result
 
     def _ensure_customer(
@@ -331,7 +341,31 @@ class CustomerMemory:
         new rules)."""
         from ._suggest import suggest
 
-        return suggest(self.profile(customer_id, cfg.catalog.name), cfg, k)
+        profile = self.profile(customer_id, cfg.catalog.name)
+        return suggest(profile, cfg, k, self.popularity(cfg.catalog.name))
+
+    def popularity(self, catalog: str) -> dict[str, dict[str, float]]:
+        """``[slot][module]``: the share of all stored orders of ``catalog`` holding the
+        module (suggestions break ties in a customer's own history with it). Worked out
+        again after this memory writes, or after :data:`POPULARITY_SECONDS`."""
+        cached = self._popularity.get(catalog)
+        if cached is not None and time.monotonic() - cached[0] < POPULARITY_SECONDS:
+            return cached[1]
+        query = sa.select(ORDERS.c.configuration).where(ORDERS.c.catalog == catalog)
+        rows = self._run(lambda c: c.execute(query).scalars().all())
+        counts: dict[str, Counter[str]] = {}
+        for text in rows:
+            for slot, choice in json.loads(text).items():
+                modules = (
+                    choice if isinstance(choice, dict) else {} if choice is None else {choice: 1}
+                )
+                counts.setdefault(slot, Counter()).update(m for m, q in modules.items() if q)
+        shares = {
+            slot: {module: seen / len(rows) for module, seen in tally.items()}
+            for slot, tally in counts.items()
+        }
+        self._popularity[catalog] = (time.monotonic(), shares)
+        return shares
 
     def segments(self, cfg: Configurator | None = None) -> Segments:
         """Every customer placed in the mass / frequency / customised quadrants (see
@@ -412,7 +446,7 @@ class CustomerMemory:
             connection.execute(CUSTOMERS.delete().where(CUSTOMERS.c.customer_id == customer_id))
             return int(gone.rowcount)
 
-        result: int = self._run(work)
+        result: int = self._run(work, writes=True)
         return result
 
     def withdraw_consent(self, customer_id: str) -> int:
@@ -435,7 +469,7 @@ class CustomerMemory:
             connection.execute(CUSTOMERS.delete().where(CUSTOMERS.c.customer_id.not_in(kept)))
             return int(gone.rowcount)
 
-        result: int = self._run(work)
+        result: int = self._run(work, writes=True)
         return result
 
 

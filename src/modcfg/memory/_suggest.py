@@ -100,16 +100,35 @@ def affinity(profile: CustomerProfile, slot: str, module: str) -> int:
     return int(100 * profile.weight(slot, module))
 
 
-def preferences(catalog: Catalog, profile: CustomerProfile) -> dict[str, int]:
-    """The preference weights of the search: each usual module still in the catalog weighs
-    more than every affinity together; each module ordered before adds its affinity."""
-    usual_weight = 100 * len(catalog.slots) + 1
+#: Popularity among all customers, in whole shares of this many per slot.
+POPULARITY_STEPS = 99
+#: The largest preference weight needs accept (``Needs.prefer``).
+MAX_PREFERENCE_WEIGHT = 10**9
+
+
+def preferences(
+    catalog: Catalog,
+    profile: CustomerProfile,
+    popularity: Mapping[str, Mapping[str, float]] | None = None,
+) -> dict[str, int]:
+    """The preference weights of the search, in three tiers that never mix: each usual
+    module still in the catalog weighs more than all affinities together, each hundredth of
+    a module's affinity more than all popularity together, and ``popularity[slot][module]``
+    (the share of all customers' orders, when given) breaks the remaining ties."""
+    slots = len(catalog.slots)
+    steps = POPULARITY_STEPS if popularity else 0
+    liked = steps * slots + 1  # one hundredth of affinity
+    usual_weight = 100 * liked * slots + 1
+    if usual_weight > MAX_PREFERENCE_WEIGHT:  # a huge catalog: no popularity tier
+        steps, liked, usual_weight = 0, 1, 100 * slots + 1
     prefer: dict[str, int] = {}
     for slot, found in catalog.slots.items():
         choice = profile.usual.get(slot)
         usual = choice if isinstance(choice, Mapping) else {} if choice is None else {choice: 1}
+        shares = (popularity or {}).get(slot, {})
         for module in found.modules:
-            weight = affinity(profile, slot, module) + (usual_weight if usual.get(module) else 0)
+            weight = liked * affinity(profile, slot, module) + int(steps * shares.get(module, 0))
+            weight += usual_weight if usual.get(module) else 0
             if weight:
                 prefer[f"{slot}.{module}"] = weight
     return prefer
@@ -122,13 +141,19 @@ def base_needs(profile: CustomerProfile, catalog: Catalog) -> Needs:
     return Needs(quantity=max(1, profile.quantity), payment=payment)
 
 
-def suggest(profile: CustomerProfile, cfg: Configurator, k: int = 3) -> list[Suggestion]:
-    """Up to ``k`` suggestions for ``profile`` on ``cfg``'s catalog, best first."""
+def suggest(
+    profile: CustomerProfile,
+    cfg: Configurator,
+    k: int = 3,
+    popularity: Mapping[str, Mapping[str, float]] | None = None,
+) -> list[Suggestion]:
+    """Up to ``k`` suggestions for ``profile`` on ``cfg``'s catalog, best first (ties in the
+    customer's own history broken by ``popularity``, see :func:`preferences`)."""
     if k < 1:
         raise NeedsError(f"k={k} asks for no suggestion; give k >= 1")
     catalog = cfg.catalog
     needs = base_needs(profile, catalog)
-    searched = needs.model_copy(update={"prefer": preferences(catalog, profile)})
+    searched = needs.model_copy(update={"prefer": preferences(catalog, profile, popularity)})
     plan = cfg.compiled.plan(searched)
     found: list[Suggestion] = []
     for configuration in ordered(cfg.compiled, plan, plan.session_query, strategy="preferred"):
