@@ -17,8 +17,10 @@ from ._configurator import Configurator, compile
 from ._errors import (
     CatalogError,
     CatalogNotFoundError,
+    ConsentError,
     InfeasibleError,
     LimitExceeded,
+    MemoryStoreError,
     ModcfgError,
     NeedsError,
     Relaxation,
@@ -49,7 +51,7 @@ from .orders import (
     diff_catalogs,
 )
 from .price import BillOfMaterials, BomLine, PathStep, ProductionStep, Quote, QuoteLine
-from .session._migrate import Change
+from .session._migrate import MigrationChange
 from .session._session import Session
 from .session._state import OptionState, SessionState
 
@@ -60,13 +62,15 @@ __all__ = [
     "CatalogDiff",
     "CatalogError",
     "CatalogNotFoundError",
-    "Change",
     "Configuration",
     "Configurator",
+    "ConsentError",
     "Finding",
     "InfeasibleError",
     "LimitExceeded",
     "LineQuote",
+    "MemoryStoreError",
+    "MigrationChange",
     "ModcfgError",
     "Needs",
     "NeedsError",

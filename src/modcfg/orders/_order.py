@@ -25,7 +25,7 @@ from .._errors import NeedsError, did_you_mean
 from ..model import Configuration, Needs, expression_problem, parse
 from ..model._base import FrozenModel
 from ..price import BillOfMaterials, QuoteLine, bill_of_materials, order_lines, quote
-from ..session._migrate import Change
+from ..session._migrate import MigrationChange
 from ._product import AUXILIARY, SEPARATOR, line_slot, product_catalog, spread, to_text
 
 if TYPE_CHECKING:
@@ -147,7 +147,7 @@ class Order:
         self.rules = tuple(rules)
         #: What restoring an order saved on another catalog version changed (empty when
         #: nothing changed), and the version it was saved on.
-        self.migration: tuple[Change, ...] = ()
+        self.migration: tuple[MigrationChange, ...] = ()
         self.migrated_from: str | None = None
         self._check()
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from .._errors import NeedsError
-from ..session._migrate import Change, SavedChoice, migrate_choices
+from ..session._migrate import MigrationChange, SavedChoice, migrate_choices
 from ..session._session import Session
 from ._product import line_slot
 
@@ -75,7 +75,7 @@ def _migrated(
     open_order = cls(cfg, [OrderLine(line.name, line.quantity) for line in lines], rules)
     session = Session(open_order.product, open_order.product_needs(None))
     kept: list[SavedChoice] = []
-    changes: list[Change] = []
+    changes: list[MigrationChange] = []
     for line in lines:
         saved = [
             (line_slot(line.name, slot), module, quantity)
@@ -92,7 +92,7 @@ def _migrated(
         kept += line_kept
         prefix = f"{line.name}__"
         changes += [
-            Change(
+            MigrationChange(
                 c.kind, (c.slot or "").removeprefix(prefix) or None, c.old, c.new, c.reason, c.line
             )
             for c in line_changes

@@ -5,7 +5,7 @@ slot is gone is dropped; a choice whose module is retired, or that no longer lea
 configuration with the choices kept before it, is replaced by the nearest module of its slot
 that does (the most attribute values in common with the old module, then the closest price,
 then the closest id), or dropped when none does. Every replacement and drop is a
-:class:`Change`; the result always leaves a valid configuration (``feasible`` says so).
+:class:`MigrationChange`; the result always leaves a valid configuration (``feasible`` says so).
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from dataclasses import dataclass
 
 from ..model import Catalog
 
-__all__ = ["Change", "SavedChoice", "migrate_choices"]
+__all__ = ["MigrationChange", "SavedChoice", "migrate_choices"]
 
 #: A choice as saved: slot, module (None: the slot left empty), quantity.
 SavedChoice = tuple[str, str | None, int]
 
 
 @dataclass(frozen=True)
-class Change:
+class MigrationChange:
     """One change made to a saved session or order to fit a new catalog version.
 
     ``kind`` is ``"replaced"`` (``old`` became ``new``), ``"dropped"`` (``old`` is no longer
@@ -79,21 +79,25 @@ def migrate_choices(
     *,
     old_catalog: Catalog | None = None,
     line: str | None = None,
-) -> tuple[tuple[SavedChoice, ...], tuple[Change, ...]]:
+) -> tuple[tuple[SavedChoice, ...], tuple[MigrationChange, ...]]:
     """The saved ``(slot, module, quantity)`` choices made valid on ``catalog``, and the
     changes; ``feasible(choices)`` says whether choices leave a valid configuration."""
     kept: list[SavedChoice] = []
-    changes: list[Change] = []
+    changes: list[MigrationChange] = []
     for slot, module, quantity in saved:
         found = catalog.slots.get(slot)
         if found is None:
-            changes.append(Change("dropped", slot, module, None, "the slot was removed", line))
+            changes.append(
+                MigrationChange("dropped", slot, module, None, "the slot was removed", line)
+            )
             continue
         if module is None:
             if feasible((*kept, (slot, None, quantity))):
                 kept.append((slot, None, quantity))
             else:
-                changes.append(Change("dropped", slot, "none", None, "must be filled", line))
+                changes.append(
+                    MigrationChange("dropped", slot, "none", None, "must be filled", line)
+                )
             continue
         taken = {chosen for kept_slot, chosen, _ in kept if kept_slot == slot}
         if module in found.modules:
@@ -104,7 +108,7 @@ def migrate_choices(
                 if choice[2] != quantity:
                     reason = f"at most {limit} units now"
                     changes.append(
-                        Change(
+                        MigrationChange(
                             "replaced",
                             slot,
                             f"{module} x{quantity}",
@@ -124,9 +128,13 @@ def migrate_choices(
             if feasible((*kept, choice)):
                 kept.append(choice)
                 changes.append(
-                    Change("replaced", slot, module, candidate, f"{reason}; nearest valid", line)
+                    MigrationChange(
+                        "replaced", slot, module, candidate, f"{reason}; nearest valid", line
+                    )
                 )
                 break
         else:
-            changes.append(Change("dropped", slot, module, None, f"{reason}; nothing fits", line))
+            changes.append(
+                MigrationChange("dropped", slot, module, None, f"{reason}; nothing fits", line)
+            )
     return tuple(kept), tuple(changes)
