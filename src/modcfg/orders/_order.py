@@ -146,9 +146,8 @@ class Order:
         self.lines = tuple(lines)
         self.rules = tuple(rules)
         #: What restoring an order saved on another catalog version changed (empty when
-        #: nothing changed), and the version it was saved on.
+        #: nothing changed).
         self.migration: tuple[MigrationChange, ...] = ()
-        self.migrated_from: str | None = None
         self._check()
 
     def _check(self) -> None:

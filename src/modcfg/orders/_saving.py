@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from .._errors import NeedsError
-from ..session._migrate import MigrationChange, SavedChoice, migrate_choices
+from ..session._migrate import MigrationChange, SavedChoice, choosing, migrate_choices
 from ..session._session import Session
 from ._product import line_slot
 
@@ -75,17 +75,13 @@ def _migrated(
     open_order = cls(cfg, [OrderLine(line.name, line.quantity) for line in lines], rules)
     session = Session(open_order.product, open_order.product_needs(None))
     kept: list[SavedChoice] = []
+    feasible = choosing(session)
     changes: list[MigrationChange] = []
     for line in lines:
         saved = [
             (line_slot(line.name, slot), module, quantity)
             for slot, module, quantity in _saved_choices(dict(line.choices))
         ]
-        before = tuple(kept)
-
-        def feasible(choices: tuple[SavedChoice, ...], before: Any = before) -> bool:
-            return session.feasible_with((*before, *choices))
-
         line_kept, line_changes = migrate_choices(
             open_order.product.catalog, saved, feasible, line=line.name
         )
@@ -107,5 +103,5 @@ def _migrated(
     order = cls(
         cfg, [OrderLine(line.name, line.quantity, chosen[line.name]) for line in lines], rules
     )
-    order.migration, order.migrated_from = (*changes,), version
+    order.migration = (*changes,)
     return order

@@ -13,10 +13,17 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from ..model import Catalog
+from .._errors import InfeasibleError, NeedsError
+from ..model import Catalog, Needs
 
-__all__ = ["MigrationChange", "SavedChoice", "migrate_choices"]
+if TYPE_CHECKING:
+    from .._configurator import Configurator
+    from ._saved import SavedSession
+    from ._session import Session
+
+__all__ = ["MigrationChange", "SavedChoice", "choosing", "migrate_choices", "migrate_session"]
 
 #: A choice as saved: slot, module (None: the slot left empty), quantity.
 SavedChoice = tuple[str, str | None, int]
@@ -138,3 +145,36 @@ def migrate_choices(
                 MigrationChange("dropped", slot, module, None, f"{reason}; nothing fits", line)
             )
     return tuple(kept), tuple(changes)
+
+
+def choosing(session: Session) -> Callable[[tuple[SavedChoice, ...]], bool]:
+    """The ``feasible`` of :func:`migrate_choices` for a session that takes the choices as
+    they are kept: the last choice is made in ``session`` when it leaves a valid configuration
+    (one undo step each), refused otherwise."""
+
+    def feasible(choices: tuple[SavedChoice, ...]) -> bool:
+        slot, module, quantity = choices[-1]
+        try:
+            session.choose(slot, module, quantity)
+        except (InfeasibleError, NeedsError):
+            return False
+        return True
+
+    return feasible
+
+
+def migrate_session(cls: type[Session], cfg: Configurator, saved: SavedSession) -> Session:
+    """A session saved on another version of ``cfg``'s catalog, migrated: its needs, then its
+    current choices as :func:`migrate_choices` keeps them; the old history is dropped."""
+    needs = None if saved.needs is None else Needs.from_data(saved.needs.data())
+    if needs is not None:
+        cfg.resolve(needs)
+    session = cls(cfg, needs)  # InfeasibleError when the needs alone leave nothing now
+    choices = [(slot, module, quantity) for slot, module, quantity in saved.choices]
+    _, changes = migrate_choices(cfg.catalog, choices, choosing(session))
+    if saved.undo or saved.redo:
+        steps = len(saved.undo) + len(saved.redo)
+        text = f"the history of version {saved.version} ({steps} steps) was dropped"
+        changes += (MigrationChange("history", None, None, None, text),)
+    session.migration = changes
+    return session

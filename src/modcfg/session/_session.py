@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -23,7 +23,7 @@ from ..explain import Explanation, Restriction, explain_exclusion, infeasible_er
 from ..model import Configuration, Needs, Quantities
 from ..price import Quote, quote
 from ._compute import _Choice, _History, _Query, _restriction, _Step, compute_state
-from ._migrate import MigrationChange, migrate_choices
+from ._migrate import MigrationChange, migrate_session
 from ._saved import (
     HISTORY_LIMIT,
     SavedSession,
@@ -61,6 +61,7 @@ class Session:
 
     #: The most undo (and redo) steps a session keeps, and a saved session may carry.
     HISTORY_LIMIT: ClassVar[int] = HISTORY_LIMIT
+    migration: tuple[MigrationChange, ...] = ()
 
     def __init__(
         self,
@@ -82,12 +83,10 @@ class Session:
         self._cache: SessionState | None = None
         self._plan_cache: Plan | None = None
         self._query_cache: tuple[Plan, tuple[_Choice, ...], _Query] | None = None
-        #: What restoring a session saved on another catalog version changed (empty when
-        #: nothing did), and that version (see :meth:`from_json`).
-        self.migration: tuple[MigrationChange, ...] = ()
-        self.migrated_from: str | None = None
         if (self._needs is not None or cfg.compiled.empty) and not self._feasible():
             raise infeasible_error(cfg, self._plan().resolved)
+
+    # -- state ------------------------------------------------------------------------------
 
     @property
     def needs(self) -> Needs | None:
@@ -460,11 +459,7 @@ class Session:
     def from_json(
         cls, cfg: Configurator, text: str | bytes, *, signing_key: SigningKey | None = None
     ) -> Session:
-        """Restore a session saved by :meth:`to_json`.
-
-        One saved on another catalog version migrates: each choice is kept, replaced by the
-        nearest module that leaves a valid configuration, or dropped; :attr:`migration` lists
-        the changes, :attr:`migrated_from` the old version (the history is dropped).
+        """Restore a session saved by :meth:`to_json` (another version: see :attr:`migration`).
 
         The text is untrusted: every field is checked (NeedsError naming its path), texts
         over 4,000,000 characters, steps of over 2,048 choices and histories longer than
@@ -484,40 +479,11 @@ class Session:
     ) -> Session:
         """Restore a session saved by :meth:`to_dict` (checked as :meth:`from_json` says)."""
         saved = checked_document(cfg.catalog, data, signing_key=signing_key)
-        session = cls(cfg, None)
-        if saved.version == cfg.catalog.version:
-            session.__restore_saved(saved)
-        else:
-            session.__migrate_saved(saved)
-        return session
+        if saved.version != cfg.catalog.version:
+            return migrate_session(cls, cfg, saved)
+        return cls(cfg, None).__restore_saved(saved)
 
-    def __migrate_saved(self, saved: SavedSession) -> None:
-        """Carry the current step of a session saved on another catalog version over to this
-        one (see :func:`~modcfg.session._migrate.migrate_choices`); the history is dropped."""
-        needs, _ = self._load(SavedStep(needs=saved.needs, choices=[]), "")
-        self._restore(needs, ())
-        if not self._feasible():
-            raise infeasible_error(self._cfg, self._plan().resolved)
-        choices, changes = migrate_choices(
-            self._cfg.catalog, [(s, m, q) for s, m, q in saved.choices], self.feasible_with
-        )
-        if saved.undo or saved.redo:
-            steps = len(saved.undo) + len(saved.redo)
-            text = f"the history of version {saved.version} ({steps} steps) was dropped"
-            changes += (MigrationChange("history", None, None, None, text),)
-        self._restore(needs, tuple(self._check(*choice) for choice in choices))
-        self.migration, self.migrated_from = changes, saved.version
-
-    def feasible_with(self, choices: Iterable[tuple[str, str | None, int]]) -> bool:
-        """Whether these ``(slot, module, quantity)`` choices leave a valid configuration."""
-        current = self._choices
-        self._restore(self._needs, tuple(self._check(*choice) for choice in choices))
-        try:
-            return self._feasible()
-        finally:
-            self._restore(self._needs, current)
-
-    def __restore_saved(self, saved: SavedSession) -> None:
+    def __restore_saved(self, saved: SavedSession) -> Session:
         """Take the needs, choices and history of a checked saved session (a new session's
         own step of :meth:`from_dict`)."""
         needs, choices = self._load(saved, "")
@@ -527,6 +493,7 @@ class Session:
         # (each history step is checked for a valid configuration when it is replayed)
         self._undo.extend(self._load(s, f"undo[{n}].") for n, s in enumerate(saved.undo))
         self._redo.extend(self._load(s, f"redo[{n}].") for n, s in enumerate(saved.redo))
+        return self
 
     def _load(self, step: SavedStep, where: str) -> _History:
         """One saved step's needs and choices, checked against the catalog."""
