@@ -238,7 +238,11 @@ def product_catalog(
     services = {}
     for service_id, service in data.get("services", {}).items():
         if service.get("per") == "unit":
-            service = {**service, "per": "order", "price": str(Decimal(service["price"]) * units)}
+            service = {
+                **service,
+                "per": "order",
+                "price": str(Decimal(service.get("price", "0")) * units),
+            }
         services[service_id] = service
     for key in ("purposes", "expected_count"):
         data.pop(key, None)
