@@ -26,6 +26,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"explain"}),
     frozenset({"session"}),
     frozenset({"_configurator"}),
+    frozenset({"memory"}),
     frozenset({"cli", "__init__"}),
 )
 #: Imports of a higher layer that run, by (file, imported module), each with its reason.
