@@ -60,26 +60,29 @@ class NaiveBayes:
     def __init__(self, sales: Sequence[Mapping[str, Any]], catalog: modcfg.Catalog) -> None:
         self.catalog = catalog
         self.total = len(sales)
-        self.single: dict[tuple[str, Any], int] = {}
+        # which sales chose each (slot, module); pair counts are worked out when first asked
+        self.sold: dict[tuple[str, Any], set[int]] = {}
+        for number, sale in enumerate(sales):
+            for pair in sale.items():
+                self.sold.setdefault(pair, set()).add(number)
         self.pairs: dict[tuple[str, Any, str, Any], int] = {}
-        for sale in sales:
-            items = list(sale.items())
-            for pair in items:
-                self.single[pair] = self.single.get(pair, 0) + 1
-            for slot, module in items:
-                for other, chosen in items:
-                    if other != slot:
-                        key = (slot, module, other, chosen)
-                        self.pairs[key] = self.pairs.get(key, 0) + 1
+
+    def _together(self, slot: str, module: str, other: str, chosen: Any) -> int:
+        key = (slot, module, other, chosen)
+        found = self.pairs.get(key)
+        if found is None:
+            found = len(self.sold.get((slot, module), set()) & self.sold[other, chosen])
+            self.pairs[key] = found
+        return found
 
     def __call__(self, slot: str, choices: Mapping[str, Any], possible: Sequence[str]) -> str:
         def log_score(module: str) -> float:
-            prior = self.single.get((slot, module), 0)
+            prior = len(self.sold.get((slot, module), ()))
             score = math.log((prior + 1) / (self.total + len(possible)))
             for other, chosen in choices.items():
-                if other != slot and (other, chosen) in self.single:
+                if other != slot and (other, chosen) in self.sold:
                     size = len(self.catalog.slots[other].modules)
-                    together = self.pairs.get((slot, module, other, chosen), 0)
+                    together = self._together(slot, module, other, chosen)
                     score += math.log((together + 1) / (prior + size))
             return score
 
@@ -119,9 +122,11 @@ def cross_validate(
     folds: int = 10,
     seed: int = 0,
     cars: int | None = None,
+    progress: Callable[[int, Mapping[str, Tally]], None] | None = None,
     **options: Any,
 ) -> dict[str, Tally]:
     """Run the protocol; ``cars`` caps the test cars in all (spread over the folds);
+    ``progress`` is called after each fold with its number and the tallies so far;
     ``options`` go to :meth:`Recommender.fit`."""
     tallies = {name: Tally() for name in ("modcfg", "most popular", "naive Bayes")}
     rng = random.Random(seed)
@@ -138,6 +143,8 @@ def cross_validate(
             test = test[: cars // folds + (number < cars % folds)]
         for index in test:
             _run_car(cfg, sales[index], recommender, baselines, tallies, rng)
+        if progress is not None:
+            progress(number, tallies)
     return tallies
 
 
@@ -186,6 +193,14 @@ def print_table(tallies: Mapping[str, Tally]) -> None:
     print(f"steps: {reference.steps}, non-trivial: {reference.open_steps}")
 
 
+def _show_progress(number: int, tallies: Mapping[str, Tally]) -> None:
+    rates = ", ".join(
+        f"{name} {tally.open_hits / max(tally.open_steps, 1):.3f}"
+        for name, tally in tallies.items()
+    )
+    print(f"fold {number + 1}: non-trivial so far: {rates}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--data", type=Path, default=DATA, help="the renault data folder")
@@ -209,6 +224,7 @@ def main(argv: list[str] | None = None) -> None:
         cars=arguments.cars,
         min_support=arguments.min_support,
         smoothing=arguments.smoothing,
+        progress=_show_progress,
     )
     print(f"{arguments.folds}-fold cross-validation in {time.perf_counter() - start:.0f} s")
     print_table(tallies)
