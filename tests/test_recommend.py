@@ -190,6 +190,10 @@ def test_bad_sales_and_slots_say_what_is_wrong(tmp_path: Path) -> None:
     recommender = Recommender.fit(cfg, [{"frame": "oak"}])
     with pytest.raises(modcfg.NeedsError, match=r"'glas' is no slot.*did you mean 'glass'"):
         recommender.recommend(cfg.session(), "glas")
+    with pytest.raises(modcfg.NeedsError, match=r"'oka' is no module of slot 'frame'.*'oak'"):
+        recommender.rank("frame", {}, ["oka"])
+    assert recommender.rank("frame", {}, []) == []
+    assert recommender.rank("frame", {"glass": "triple"}, ["pvc", "oak"])[0][0] == "oak"
     catalog = cfg.catalog
     bad = tmp_path / "sales.txt"
     bad.write_text("frame glass\noak triple\noak quartz\n")

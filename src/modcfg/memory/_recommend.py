@@ -154,11 +154,7 @@ class Recommender:
         Possible means chosen, implied or available in ``session.state()``; the score
         estimates how likely a customer who made the session's choices picks the module.
         """
-        known = self._catalog.slots
-        if slot not in known:
-            raise NeedsError(
-                f"'{slot}' is no slot of catalog '{self._catalog.name}'{did_you_mean(slot, known)}"
-            )
+        self._check(slot, ())
         state = session.state()
         options = state[slot]
         possible = [module for module, option in options.items() if option.status != "excluded"]
@@ -173,7 +169,9 @@ class Recommender:
     ) -> list[tuple[str, float]]:
         """Rank ``possible`` (modules of ``slot``, all still possible) given ``choices``
         (slot id -> module id), best first: :meth:`recommend` for a caller that already knows
-        which modules are possible."""
+        which modules are possible. Raises :class:`~modcfg.NeedsError` for a slot or module
+        the catalog lacks."""
+        self._check(slot, possible)
         target = self._index.get(slot)
         if target is None:
             return [(module, 1 / len(possible)) for module in possible]
@@ -186,6 +184,19 @@ class Recommender:
         scores = raw / total if total > 0 else np.full(len(codes), 1 / max(len(codes), 1))
         order = np.argsort(-scores, kind="stable")
         return [(possible[i], float(scores[i])) for i in order]
+
+    def _check(self, slot: str, modules: Sequence[str]) -> None:
+        known = self._catalog.slots
+        if slot not in known:
+            raise NeedsError(
+                f"'{slot}' is no slot of catalog '{self._catalog.name}'{did_you_mean(slot, known)}"
+            )
+        for module in modules:
+            if module not in known[slot].modules:
+                raise NeedsError(
+                    f"'{module}' is no module of slot '{slot}'"
+                    f"{did_you_mean(str(module), known[slot].modules)}"
+                )
 
     def _context_counts(
         self, target: int, choices: Mapping[str, Any]
