@@ -1,19 +1,19 @@
 """Value recommendation learned from sales: rank a slot's still-possible modules.
 
-The learner follows the finding of Fargier, Gimenez and Mengin on the Renault sales histories
-("Recommendation for product configuration: an experimental evaluation", CWS 2016; "Bayesian
-inference for configuration recommendation", 2018; "Experimental evaluation of three value
-recommendation methods in interactive configuration", JUCS 2020): the best success rates come
-from estimating P(slot = module | choices made) from the sales themselves, restricted to the
-part of the choices that matters for that slot (their dynamic recursive conditioning reads the
-conditional frequencies off the sample at query time instead of fitted tables), while naive
-Bayes, which treats the choices as independent given the slot, does no better than proposing
-the most popular module.
+The learner follows the findings of Fargier, Gimenez and Mengin on the Renault sales histories
+("Recommendation for product configuration: an experimental evaluation", CWS 2016;
+"Recommendation using Bayesian inference for product configuration", RIA 2016; "Experimental
+evaluation of three value recommendation methods in interactive configuration", JUCS 2020): the
+best success rates come from estimating P(slot = module | choices made) from the sales
+themselves, restricted to the part of the choices that matters for that slot (their recursive
+conditioning reads the conditional frequencies off the sample at query time instead of fitted
+tables), while naive Bayes, which treats the choices as independent given the slot, barely
+does better than proposing the most popular module.
 
 Here the part of the choices that matters is chosen per query: the chosen slots are taken in
-decreasing mutual information with the slot to recommend (learned once, by :meth:`fit`), and a
-choice joins the context only while at least ``min_support`` sales still agree with the whole
-context. The module frequencies among those sales, smoothed towards the slot's overall
+decreasing mutual information with the slot to recommend (learned once, by :meth:`fit`), and
+each joins the context when at least ``min_support`` sales agree with the context and it (a
+choice no such sale shares is passed over). The module frequencies among those sales, smoothed towards the slot's overall
 frequencies, are the scores.
 
 Invariants: the learner never decides what is possible. :meth:`Recommender.recommend` ranks
