@@ -13,8 +13,8 @@ does better than proposing the most popular module.
 Here the part of the choices that matters is chosen per query: the chosen slots are taken in
 decreasing mutual information with the slot to recommend (learned once, by :meth:`fit`), and
 each joins the context when at least ``min_support`` sales agree with the context and it (a
-choice no such sale shares is passed over). The module frequencies among those sales, smoothed towards the slot's overall
-frequencies, are the scores.
+choice no such sale shares is passed over). The module frequencies among those sales,
+smoothed towards the slot's overall frequencies, are the scores.
 
 Invariants: the learner never decides what is possible. :meth:`Recommender.recommend` ranks
 exactly the modules the session's state shows chosen, implied or available (the constraint
