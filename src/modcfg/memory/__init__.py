@@ -1,5 +1,7 @@
 """Customer memory: remember what each consenting customer bought, suggest their usual, and
-keep the privacy duties that come with it (consent, export, forget, retention, encryption).
+keep the privacy duties that come with it (consent, export, forget, retention, encryption);
+:class:`Recommender` learns from a sales history which modules customers pick given their other
+choices, and ranks a session's still-possible modules for a slot, best first.
 
 >>> import modcfg
 >>> from modcfg.memory import CustomerMemory
@@ -15,12 +17,10 @@ Needs SQLAlchemy and Alembic (``pip install 'modcfg[memory]'``); encrypted profi
 
 from .._errors import ConsentError, MemoryStoreError
 from ._profile import CustomerProfile, StoredOrder
+from ._recommend import Recommender
 from ._segments import Segment, Segments
 from ._store import CustomerMemory
 from ._suggest import Change, Suggestion
-
-# The value recommender learned from sales (issue 17, point 5) is exported from here too:
-# from ._recommend import Recommender
 
 __all__ = [
     "Change",
@@ -28,6 +28,7 @@ __all__ = [
     "CustomerMemory",
     "CustomerProfile",
     "MemoryStoreError",
+    "Recommender",
     "Segment",
     "Segments",
     "StoredOrder",
