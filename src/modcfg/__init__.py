@@ -12,8 +12,9 @@ modules are internal, and their names may change between releases.
 1800
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._collector import collector_paused
-from ._configurator import Configurator, compile
 from ._errors import (
     CatalogError,
     CatalogNotFoundError,
@@ -25,21 +26,64 @@ from ._errors import (
     SignatureError,
 )
 from ._reasons import Reason
-from .explain import Finding
-from .model import (
-    Catalog,
-    Configuration,
-    Needs,
-    Quantities,
-    bundled_catalogs,
-    catalog_schema,
-    load_catalog,
-    load_needs,
-    save_catalog,
-)
-from .price import Quote, QuoteLine
-from .session._session import Session
-from .session._state import OptionState, SessionState
+
+if TYPE_CHECKING:
+    from ._configurator import Configurator, compile
+    from .explain import Finding
+    from .model import (
+        Catalog,
+        Configuration,
+        Needs,
+        Quantities,
+        bundled_catalogs,
+        catalog_schema,
+        load_catalog,
+        load_needs,
+        save_catalog,
+    )
+    from .price import Quote, QuoteLine
+    from .session._session import Session
+    from .session._state import OptionState, SessionState
+
+#: The public names whose modules are imported on first use (module ``__getattr__``, PEP 562),
+#: so that ``import modcfg`` costs little: a command line tool or a web worker that only loads
+#: a catalog never imports the engines, and nothing imports numba or OR-Tools before it
+#: computes with them.
+_LAZY = {
+    "Catalog": "model",
+    "Configuration": "model",
+    "Configurator": "_configurator",
+    "Finding": "explain",
+    "Needs": "model",
+    "OptionState": "session._state",
+    "Quantities": "model",
+    "Quote": "price",
+    "QuoteLine": "price",
+    "Session": "session._session",
+    "SessionState": "session._state",
+    "bundled_catalogs": "model",
+    "catalog_schema": "model",
+    "compile": "_configurator",
+    "load_catalog": "model",
+    "load_needs": "model",
+    "save_catalog": "model",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'modcfg' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*(name for name in globals() if name.startswith("_")), *__all__})
+
 
 __all__ = [
     "Catalog",
