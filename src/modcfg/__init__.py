@@ -26,8 +26,10 @@ from ._errors import (
     SignatureError,
 )
 from ._reasons import Reason
+from ._version import __version__ as __version__
 
 if TYPE_CHECKING:
+    from ._artefact import load_compiled
     from ._configurator import Configurator, compile
     from .explain import Finding
     from .model import (
@@ -65,6 +67,7 @@ _LAZY = {
     "catalog_schema": "model",
     "compile": "_configurator",
     "load_catalog": "model",
+    "load_compiled": "_artefact",
     "load_needs": "model",
     "save_catalog": "model",
 }
@@ -111,7 +114,7 @@ __all__ = [
     "collector_paused",
     "compile",
     "load_catalog",
+    "load_compiled",
     "load_needs",
     "save_catalog",
 ]
-__version__ = "0.1.0"
