@@ -7,18 +7,19 @@ few vectorised passes and validates it at the same time: every byte is a digit, 
 whitespace or one of the caller's separators; every token is an optional ``-`` and 1 to 18
 digits. The first offending token is reported by its offset, so the reader can name its line.
 
->>> values, groups = integer_runs(" 0 1|1 -20 | ", separator="|")
->>> values.tolist(), groups.tolist()
-([0, 1, 1, -20], [0, 0, 1, 1])
+>>> found = integer_runs(" 0 1|1 -20 | ", separator="|")
+>>> found.values.tolist(), found.groups.tolist(), found.starts.tolist()
+([0, 1, 1, -20], [0, 0, 1, 1], [1, 3, 5, 7])
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["BadToken", "integer_runs"]
+__all__ = ["BadToken", "Integers", "integer_runs"]
 
 _MAX_DIGITS = 18  # below 2**63: every value fits an int64
 _POWERS = 10 ** np.arange(_MAX_DIGITS, dtype=np.int64)
@@ -34,25 +35,30 @@ class BadToken(Exception):
     offset: int
 
 
-def integer_runs(text: str, *, separator: str = "") -> tuple[np.ndarray, np.ndarray]:
+class Integers(NamedTuple):
+    """The integers of a text, and for each: its group, and where its token starts and ends."""
+
+    values: np.ndarray
+    groups: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+
+
+def integer_runs(text: str, *, separator: str = "") -> Integers:
     """The integers of ``text`` (int64) and, for each, how many ``separator`` characters come
-    before it (its group: a tuple of a relation, a clause).
+    before it (its group: a tuple of a relation) and the offsets of its token.
 
     Raises :class:`BadToken` for anything that is not an integer of at most 18 digits.
     """
-    try:
-        data = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
-    except UnicodeEncodeError as exc:
-        raise _bad(text, exc.start) from None
+    # one byte per character: any other character becomes "?", which is not an integer
+    data = np.frombuffer(text.encode("ascii", errors="replace"), dtype=np.uint8)
     digit = (data >= 48) & (data <= 57)
     minus = data == 45
     split = np.zeros(len(data), dtype=bool)
     if separator:
         split = data == ord(separator)
-    token = digit | minus
-    wrong = ~(token | split | _WHITESPACE[data])
-    if wrong.any():
-        raise _bad(text, int(np.argmax(wrong)))
+    blank = split | _WHITESPACE[data]
+    token = ~blank
     before = np.concatenate(([False], token[:-1]))
     after = np.concatenate((token[1:], [False]))
     starts = np.flatnonzero(token & ~before)
@@ -60,14 +66,15 @@ def integer_runs(text: str, *, separator: str = "") -> tuple[np.ndarray, np.ndar
     negative = minus[starts]
     first_digit = starts + negative
     lengths = ends - first_digit
-    # a sign alone, a sign inside a token (1-2), or more digits than an int64 holds
-    inner_minus = np.flatnonzero(minus & before)
+    # the first token in the text that is not an integer: a character that is neither a digit
+    # nor a sign, a sign inside a token (1-2), a sign alone, more digits than an int64 holds
+    wrong = np.flatnonzero(token & ~(digit | minus) | (minus & before))
     too_long = np.flatnonzero((lengths <= 0) | (lengths > _MAX_DIGITS))
-    if len(inner_minus) or len(too_long):
-        offsets = [int(starts[too_long[0]])] if len(too_long) else []
-        if len(inner_minus):
-            offsets.append(int(starts[np.searchsorted(starts, inner_minus[0], side="right") - 1]))
-        raise _bad(text, min(offsets))
+    offsets = [int(starts[too_long[0]])] if len(too_long) else []
+    if len(wrong):
+        offsets.append(int(starts[np.searchsorted(starts, wrong[0], side="right") - 1]))
+    if offsets:
+        raise _bad(text, min(offsets), separator)
     # each digit times its power of ten, summed per token
     digits = np.flatnonzero(digit)
     owner = np.searchsorted(starts, digits, side="right") - 1
@@ -76,14 +83,14 @@ def integer_runs(text: str, *, separator: str = "") -> tuple[np.ndarray, np.ndar
     values = np.add.reduceat(contributions, np.searchsorted(digits, first_digit))
     values[negative] *= -1
     groups = np.cumsum(split)[starts] if separator else np.zeros(len(starts), dtype=np.int64)
-    return values if len(starts) else np.zeros(0, dtype=np.int64), groups
+    if not len(starts):
+        values = np.zeros(0, dtype=np.int64)
+    return Integers(values, groups, starts, ends)
 
 
-def _bad(text: str, offset: int) -> BadToken:
-    start = offset
-    while start > 0 and not text[start - 1].isspace():
-        start -= 1
-    end = offset
-    while end < len(text) and not text[end].isspace():
+def _bad(text: str, start: int, separator: str) -> BadToken:
+    """The token starting at ``start``."""
+    end = start
+    while end < len(text) and not text[end].isspace() and text[end] != separator:
         end += 1
     return BadToken(text[start:end], start)

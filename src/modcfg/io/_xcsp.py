@@ -232,7 +232,7 @@ class _Reader:
             values, groups = self.ranged_tuples(element, text)
         else:
             try:
-                values, groups = integer_runs(text, separator="|")
+                values, groups, _, _ = integer_runs(text, separator="|")
             except BadToken as exc:
                 raise self.fail(
                     f"{exc.token[:40]!r} is not an integer value",

@@ -17,6 +17,7 @@ from pydantic import (
     AliasChoices,
     Discriminator,
     Field,
+    PrivateAttr,
     Tag,
     field_validator,
     model_validator,
@@ -258,13 +259,13 @@ class TableRule(_RuleBase):
         cls,
         rule_id: str,
         slots: tuple[str, ...],
-        rows: tuple[tuple[str, ...], ...],
+        rows: tuple[tuple[str | None, ...], ...],
         *,
         allow: bool,
         message: str = "",
     ) -> TableRule:
         """A table whose shape its maker has already checked in bulk (readers of large models):
-        ``rule_id`` a valid id, ``slots`` distinct, every row one module id per slot. Its rows
+        ``rule_id`` a valid id, ``slots`` distinct, every row one cell per slot. Its rows
         are not validated one by one again; :meth:`check` still runs when the catalog is built.
         """
         table = _Table.model_construct(
@@ -370,6 +371,29 @@ class ConstraintRule(_RuleBase):
     kind: Literal["constraint"] = "constraint"
     constraint: str = Field(validation_alias=AliasChoices("constraint", "formula"))
     when: str | None = None
+    #: The constraint's expression when its maker built it (see :meth:`from_expression`).
+    _body: Expr | None = PrivateAttr(default=None)
+
+    @classmethod
+    def from_expression(
+        cls, rule_id: str, text: str, expression: Expr, *, message: str = ""
+    ) -> ConstraintRule:
+        """A rule whose maker built both its text and its expression (readers of large
+        models: a DIMACS clause is ``a.selected or not b.selected``): the text is not parsed
+        again, and ``expression`` must be what parsing it gives. :meth:`check` still runs when
+        the catalog is built."""
+        rule = cls.model_construct(id=rule_id, message=message, constraint=text)
+        rule._body = expression
+        return rule
+
+    def __eq__(self, other: object) -> bool:
+        # equal by their fields: the expression a reader built is what parsing the text gives
+        if not isinstance(other, ConstraintRule):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in type(self).model_fields)
+
+    def __hash__(self) -> int:
+        return hash(tuple(getattr(self, name) for name in type(self).model_fields))
 
     @field_validator("constraint", "when")
     @classmethod
@@ -381,7 +405,7 @@ class ConstraintRule(_RuleBase):
     @property
     def expression(self) -> Expr:
         """The rule as one expression (``when -> constraint``)."""
-        body = parse(self.constraint)
+        body = self._body if self._body is not None else parse(self.constraint)
         if self.when is None:
             return body
         return BoolOp("implies", (parse(self.when), body))
@@ -391,7 +415,8 @@ class ConstraintRule(_RuleBase):
         return f"{text} when {self.when}" if self.when is not None else text
 
     def check(self, catalog: Catalog, where: Where) -> None:
-        _fail(expression_problem(catalog, self.constraint), self.owner, where)
+        constraint = self.constraint if self._body is None else self._body
+        _fail(expression_problem(catalog, constraint), self.owner, where)
         if self.when is not None:
             _fail(expression_problem(catalog, self.when), self.owner, where)
 
