@@ -124,7 +124,7 @@ def _measure(counter: Callable[[Path], int], path: Path, expected: int, pipe: Co
 def _run(counter: Callable[[Path], int], path: Path, expected: int, timeout: float) -> Result:
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_measure, args=(counter, path, expected, send))
+    child = context.Process(target=_measure, args=(counter, path, expected, send), daemon=True)
     child.start()
     send.close()
     if receive.poll(timeout):
