@@ -31,10 +31,10 @@ from .model import (
     truthy,
 )
 from .price import Quote, quote
-from .session._session import Session
 
 if TYPE_CHECKING:
     from .explain import Finding
+    from .session._session import Session
 
 __all__ = ["Configurator", "Engine", "NeedsLike", "Order", "Progress", "compile"]
 
@@ -215,6 +215,10 @@ class Configurator:
         no valid configuration. ``time_limit`` (seconds) bounds each state's work under a
         budget or global sums: past it, :class:`LimitExceeded`.
         """
+        # sessions (and the explanations they show) load with the first one: a count, a
+        # listing or a quote never imports them
+        from .session._session import Session
+
         return Session(self, needs, time_limit=time_limit)
 
     def price(self, configuration: Mapping[str, Any], needs: NeedsLike = None) -> Quote:

@@ -31,10 +31,8 @@ from . import _configurator
 from ._errors import LimitExceeded, ModcfgError, NeedsError
 from ._rows import RowWriter, choice_text
 from ._terminal import cell, int_text, quote_table, safe
-from .explain import infeasible_error
 from .model import Catalog, Needs, bundled_catalogs, load_catalog, load_needs, save_catalog
 from .price import LineCache, Quote, quote
-from .session._dialogue import Dialogue, input_lines
 
 __all__ = ["app", "main"]
 
@@ -256,6 +254,8 @@ def list_(
     wanted = _needs(needs)
     total = cfg.count(wanted)
     if total == 0:
+        from .explain import infeasible_error  # explanations load when one is needed
+
         raise infeasible_error(cfg, cfg.resolve(wanted))
     if limit is None and total > LARGE_LISTING and not all_:
         all_ = _confirm_listing(cfg.catalog.name, total, needs=wanted is not None)
@@ -363,6 +363,8 @@ def configure(catalog: CatalogArg, needs: NeedsOption = None) -> None:
     cheapest completion once only optional slots are left open.
     """
     cfg = _configurator.compile(load_catalog(catalog))
+    from .session._dialogue import Dialogue, input_lines
+
     dialogue = Dialogue(cfg.session(_needs(needs)), cfg.catalog, console)
     dialogue.start()
     dialogue.run(input_lines())
