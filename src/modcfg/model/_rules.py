@@ -382,9 +382,7 @@ class ConstraintRule(_RuleBase):
         models: a DIMACS clause is ``a.selected or not b.selected``): the text is not parsed
         again, and ``expression`` must be what parsing it gives. :meth:`check` still runs when
         the catalog is built."""
-        rule = cls.model_construct(id=rule_id, message=message, constraint=text)
-        rule._body = expression
-        return rule
+        return cls.model_construct(id=rule_id, message=message, constraint=text, _body=expression)
 
     def __eq__(self, other: object) -> bool:
         # equal by their fields: the expression a reader built is what parsing the text gives
