@@ -74,6 +74,7 @@ class _Reader:
     def __init__(self, root: Element, display: str) -> None:
         self.root = root
         self.display = display
+        self.arrays: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def fail(self, message: str, line: int | None) -> CatalogError:
         return CatalogError(message, path=self.display, line=line)
@@ -303,6 +304,19 @@ class _Reader:
                 del lines[("rules", len(rules))]
         return rules
 
+    def domain_arrays(
+        self, variable: str, modules: dict[int, str]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A variable's values sorted, their positions in the domain, and its module ids (made
+        once per variable: a variable is in many constraints)."""
+        found = self.arrays.get(variable)
+        if found is None:
+            values = np.fromiter(modules, dtype=np.int64, count=len(modules))
+            order = np.argsort(values)
+            found = (values[order], order, np.array(list(modules.values()), dtype=object))
+            self.arrays[variable] = found
+        return found
+
     def table(
         self,
         rule_id: str,
@@ -322,18 +336,17 @@ class _Reader:
         codes = np.empty((len(tuples), len(unique)), dtype=np.int64)
         names: list[np.ndarray] = []
         for column, variable in enumerate(unique):
-            modules = variables[variable][1]
-            domain = np.fromiter(modules, dtype=np.int64, count=len(modules))
-            order = np.argsort(domain)
+            domain, order, modules = self.domain_arrays(variable, variables[variable][1])
             values = tuples[:, first[variable]]
-            place = np.minimum(np.searchsorted(domain[order], values), len(domain) - 1)
-            keep &= domain[order][place] == values  # values outside the domain never match
+            place = np.minimum(np.searchsorted(domain, values), len(domain) - 1)
+            keep &= domain[place] == values  # values outside the domain never match
             codes[:, column] = order[place]
-            names.append(np.array(list(modules.values()), dtype=object))
+            names.append(modules)
         codes = codes[keep]
         sizes = [len(column) for column in names]
         if prod(sizes) < 2**62:  # each row as one integer: a flat unique is much faster
-            key = codes @ np.cumprod([1, *sizes[:-1]], dtype=np.int64)
+            weights = [prod(sizes[:column]) for column in range(len(sizes))]
+            key = codes @ np.array(weights, dtype=np.int64)
             _, firsts = np.unique(key, return_index=True)
         else:
             _, firsts = np.unique(codes, axis=0, return_index=True)

@@ -382,7 +382,11 @@ class ConstraintRule(_RuleBase):
         models: a DIMACS clause is ``a.selected or not b.selected``): the text is not parsed
         again, and ``expression`` must be what parsing it gives. :meth:`check` still runs when
         the catalog is built."""
-        return cls.model_construct(id=rule_id, message=message, constraint=text, _body=expression)
+        # model_construct sets the private attributes it is given by name; the pydantic mypy
+        # plugin's signature of it lists the fields only
+        return cls.model_construct(  # type: ignore[call-arg]
+            id=rule_id, message=message, constraint=text, _body=expression
+        )
 
     def __eq__(self, other: object) -> bool:
         # equal by their fields: the expression a reader built is what parsing the text gives
