@@ -11,9 +11,13 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	$(BIN)/modcfg warm
 	touch $(STAMP)
 
+# `modcfg warm` (run at install, above) compiles the engine's kernels into numba's disk cache,
+# so that no command or query of a user waits for them.
 demo: $(STAMP)
+	$(BIN)/modcfg warm
 	$(BIN)/modcfg demo
 
 lint: $(STAMP)

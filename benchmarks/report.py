@@ -22,6 +22,7 @@ BASELINE = "modcfg@baseline"
 #: Who answers for a job when modcfg cannot: exact peers first.
 REFERENCE_ORDER = (
     "modcfg",
+    "ganak",
     "networkx-dp",
     "itertools",
     "cp-sat",

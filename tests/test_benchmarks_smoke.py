@@ -20,7 +20,7 @@ from benchmarks.workloads import WORKLOADS, Missing, Spec, load_catalog  # noqa:
 import modcfg  # noqa: E402
 from modcfg.model import TableRule  # noqa: E402
 
-COUNTING_PEERS = ["itertools", "cp-sat", "networkx-dp", "dd-cudd"]
+COUNTING_PEERS = ["itertools", "cp-sat", "networkx-dp", "dd-cudd", "ganak"]
 ALL_PEERS = ["itertools", "cp-sat", "python-constraint", "dd-cudd", "pysat", "networkx-dp"]
 
 

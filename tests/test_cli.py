@@ -503,3 +503,9 @@ def test_configure_prompt_has_line_editing_and_history() -> None:
         assert next(lines) == "alpha=ax"
         keys.send_text("\x1b[A\r")  # up: the line before, from the history
         assert next(lines) == "alpha=ax"
+
+
+def test_warm_compiles_the_kernels() -> None:
+    result = runner.invoke(app, ["warm"])
+    assert result.exit_code == 0, result.output
+    assert "kernels ready" in result.output

@@ -18,14 +18,14 @@ SOURCE = Path(modcfg.__file__).parent
 
 #: Bottom to top: the top-level modules and packages of ``modcfg`` in each layer.
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"_errors", "_reasons", "_memory", "_cache", "_collector"}),
+    frozenset({"_errors", "_reasons", "_memory", "_cache", "_collector", "_version"}),
     frozenset({"model"}),
     frozenset({"io", "lower", "price", "_terminal", "_rows"}),
     frozenset({"engines"}),
     frozenset({"_plan", "_compiled", "_streams"}),
     frozenset({"explain"}),
     frozenset({"session"}),
-    frozenset({"_configurator"}),
+    frozenset({"_configurator", "_artefact"}),
     frozenset({"orders", "memory"}),
     frozenset({"cli", "_cli_memory", "__init__"}),
 )

@@ -33,6 +33,7 @@ PEERS = {
     "dd-cudd": ("bdd", "Bdd"),
     "pysat": ("pysat_enum", "PySat"),
     "networkx-dp": ("treedp", "TreeDP"),
+    "ganak": ("ganak", "Ganak"),
 }
 
 

@@ -12,8 +12,9 @@ modules are internal, and their names may change between releases.
 1800
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._collector import collector_paused
-from ._configurator import Configurator, compile
 from ._errors import (
     CatalogError,
     CatalogNotFoundError,
@@ -27,33 +28,93 @@ from ._errors import (
     SignatureError,
 )
 from ._reasons import Reason
-from .explain import Finding
-from .model import (
-    Catalog,
-    Configuration,
-    Needs,
-    Quantities,
-    bundled_catalogs,
-    catalog_schema,
-    load_catalog,
-    load_needs,
-    save_catalog,
-)
-from .orders import (
-    CatalogDiff,
-    LineQuote,
-    Order,
-    OrderLine,
-    OrderQuote,
-    OrderRule,
-    OrderSession,
-    OrderState,
-    diff_catalogs,
-)
-from .price import BillOfMaterials, BomLine, PathStep, ProductionStep, Quote, QuoteLine
-from .session._migrate import MigrationChange
-from .session._session import Session
-from .session._state import OptionState, SessionState
+from ._version import __version__ as __version__
+
+if TYPE_CHECKING:
+    from ._artefact import load_compiled
+    from ._configurator import Configurator, compile
+    from .explain import Finding
+    from .model import (
+        Catalog,
+        Configuration,
+        Needs,
+        Quantities,
+        bundled_catalogs,
+        catalog_schema,
+        load_catalog,
+        load_needs,
+        save_catalog,
+    )
+    from .orders import (
+        CatalogDiff,
+        LineQuote,
+        Order,
+        OrderLine,
+        OrderQuote,
+        OrderRule,
+        OrderSession,
+        OrderState,
+        diff_catalogs,
+    )
+    from .price import BillOfMaterials, BomLine, PathStep, ProductionStep, Quote, QuoteLine
+    from .session._migrate import MigrationChange
+    from .session._session import Session
+    from .session._state import OptionState, SessionState
+
+#: The public names whose modules are imported on first use (module ``__getattr__``, PEP 562),
+#: so that ``import modcfg`` costs little: a command line tool or a web worker that only loads
+#: a catalog never imports the engines, and nothing imports numba or OR-Tools before it
+#: computes with them.
+_LAZY = {
+    "BillOfMaterials": "price",
+    "BomLine": "price",
+    "Catalog": "model",
+    "CatalogDiff": "orders",
+    "Configuration": "model",
+    "Configurator": "_configurator",
+    "Finding": "explain",
+    "LineQuote": "orders",
+    "MigrationChange": "session._migrate",
+    "Needs": "model",
+    "OptionState": "session._state",
+    "Order": "orders",
+    "OrderLine": "orders",
+    "OrderQuote": "orders",
+    "OrderRule": "orders",
+    "OrderSession": "orders",
+    "OrderState": "orders",
+    "PathStep": "price",
+    "ProductionStep": "price",
+    "Quantities": "model",
+    "Quote": "price",
+    "QuoteLine": "price",
+    "Session": "session._session",
+    "SessionState": "session._state",
+    "bundled_catalogs": "model",
+    "catalog_schema": "model",
+    "compile": "_configurator",
+    "diff_catalogs": "orders",
+    "load_catalog": "model",
+    "load_compiled": "_artefact",
+    "load_needs": "model",
+    "save_catalog": "model",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'modcfg' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*(name for name in globals() if name.startswith("_")), *__all__})
+
 
 __all__ = [
     "BillOfMaterials",
@@ -97,7 +158,7 @@ __all__ = [
     "compile",
     "diff_catalogs",
     "load_catalog",
+    "load_compiled",
     "load_needs",
     "save_catalog",
 ]
-__version__ = "0.1.0"

@@ -40,13 +40,16 @@ from .model import Catalog, Configuration, Needs, ResolvedNeeds
 from .model._configuration import Choice
 from .price._quote import LineCache
 
-__all__ = ["CompiledCatalog", "NeedsLike", "OptionEntry", "as_needs"]
+__all__ = ["CompiledCatalog", "Lowered", "NeedsLike", "OptionEntry", "as_needs"]
 
 #: Per module of a slot, what a session state lists: the module, its one value (or -1:
 #: several, one per quantity vector holding it), its values, and a getter of those values'
 #: entries in a per-value list.
 OptionEntry = tuple[str, int, list[int], Callable[[list[Any]], tuple[Any, ...]]]
 
+#: What compiling computes from a catalog: its domains, its base problem and the tree (None:
+#: built on first use); saved compiled catalogs hold it.
+Lowered = tuple[tuple[SlotDomain, ...], Problem, Tree | None]
 #: Needs as :class:`~modcfg.Needs`, as data (checked when used) or None (no needs).
 NeedsLike = Needs | Mapping[str, Any] | None
 #: The plan cache's key of no needs.
@@ -83,11 +86,20 @@ class CompiledCatalog:
     and every later query may allocate.
     """
 
-    def __init__(self, catalog: Catalog, *, memory_limit: int | None = None) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        memory_limit: int | None = None,
+        lowered: Lowered | None = None,
+    ) -> None:
         self.catalog = catalog
-        self.domains: tuple[SlotDomain, ...] = build_domains(catalog)
+        if lowered is None:
+            domains = build_domains(catalog)
+            lowered = (domains, compile_rules(catalog, domains, memory_limit=memory_limit), None)
+        self.domains: tuple[SlotDomain, ...] = lowered[0]
         #: The rules and price rules without any needs.
-        self.base: Problem = compile_rules(catalog, self.domains, memory_limit=memory_limit)
+        self.base: Problem = lowered[1]
         #: The bytes compiling and any one query may allocate.
         self.memory_limit: int = self.base.memory_limit
         self.slots: tuple[str, ...] = tuple(catalog.slots)
@@ -103,7 +115,7 @@ class CompiledCatalog:
         #: Module lines of quotes (see :func:`modcfg.price.quote`'s ``lines_of``).
         self.quote_lines: LineCache = Cache(LINE_CACHE)
         # derived on first use
-        self._tree: Tree | None = None
+        self._tree: Tree | None = lowered[2]
         self._base_query: TreeQuery | None = None
         self._default_needs: ResolvedNeeds | None = None
         self._empty: bool | None = None
@@ -113,6 +125,10 @@ class CompiledCatalog:
             # decompose now: a catalog too large to decompose fails here, not at a query
             self.base_query.count()
         # else the tree (one bag per slot) is built when a query first needs it
+
+    def lowered(self) -> Lowered:
+        """What compiling computed from the catalog (see :mod:`modcfg._artefact`)."""
+        return self.domains, self.base, self.tree
 
     # -- derived on first use (pure: a value two threads race to compute is the same) ------
 

@@ -34,11 +34,11 @@ from .model import (
     truthy,
 )
 from .price import BillOfMaterials, Quote, bill_of_materials, quote
-from .session._session import Session
 
 if TYPE_CHECKING:
     from .explain import Finding
     from .memory import CustomerProfile
+    from .session._session import Session
 
 __all__ = ["Configurator", "Engine", "NeedsLike", "Order", "Progress", "compile"]
 
@@ -94,10 +94,16 @@ class Configurator:
     (Decimal('100.00'), {'frame': 'pvc', 'glass': 'float', 'grade': 'g1', 'picture': 'plain'})
     """
 
-    def __init__(self, catalog: Catalog, *, memory_limit: int | None = None) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        memory_limit: int | None = None,
+        compiled: CompiledCatalog | None = None,
+    ) -> None:
         #: What compiling produced (domains, rules as tables, tree, caches): see
         #: :class:`~modcfg._compiled.CompiledCatalog`.
-        self.compiled = CompiledCatalog(catalog, memory_limit=memory_limit)
+        self.compiled = compiled or CompiledCatalog(catalog, memory_limit=memory_limit)
         self.catalog = catalog
         #: The bytes compiling and any one query may allocate (see :func:`compile`).
         self.memory_limit = self.compiled.memory_limit
@@ -131,6 +137,14 @@ class Configurator:
         behind (a server forgetting a customer, say) or to free memory after a burst.
         """
         self.compiled.clear_caches()
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save this compiled catalog to ``path``, for :func:`modcfg.load_compiled` to load
+        without compiling again (in this modcfg version; see :mod:`modcfg._artefact`).
+        Returns the path written."""
+        from ._artefact import save_compiled
+
+        return save_compiled(self, path)
 
     # -- queries ----------------------------------------------------------------------------
 
@@ -215,6 +229,10 @@ class Configurator:
         ``session.dismiss()``), never as their choices, and orders each slot's options by the
         weights learned from their orders.
         """
+        # sessions (and the explanations they show) load with the first one: a count, a
+        # listing or a quote never imports them
+        from .session._session import Session
+
         return Session(self, needs, time_limit=time_limit, customer=customer)
 
     def price(self, configuration: Mapping[str, Any], needs: NeedsLike = None) -> Quote:

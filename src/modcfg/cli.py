@@ -32,10 +32,8 @@ from ._cli_memory import memory_app
 from ._errors import LimitExceeded, ModcfgError, NeedsError
 from ._rows import RowWriter, choice_text, parse_choices
 from ._terminal import cell, int_text, quote_table, safe
-from .explain import infeasible_error
-from .model import Catalog, Needs, load_catalog, load_needs, save_catalog
+from .model import Catalog, Needs, bundled_catalogs, load_catalog, load_needs, save_catalog
 from .price import LineCache, Quote, quote
-from .session._dialogue import Dialogue, input_lines
 
 __all__ = ["app", "main"]
 
@@ -258,6 +256,8 @@ def list_(
     wanted = _needs(needs)
     total = cfg.count(wanted)
     if total == 0:
+        from .explain import infeasible_error  # explanations load when one is needed
+
         raise infeasible_error(cfg, cfg.resolve(wanted))
     if limit is None and total > LARGE_LISTING and not all_:
         all_ = _confirm_listing(cfg.catalog.name, total, needs=wanted is not None)
@@ -353,6 +353,8 @@ def configure(catalog: CatalogArg, needs: NeedsOption = None) -> None:
     cheapest completion once only optional slots are left open.
     """
     cfg = _configurator.compile(load_catalog(catalog))
+    from .session._dialogue import Dialogue, input_lines
+
     dialogue = Dialogue(cfg.session(_needs(needs)), cfg.catalog, console)
     dialogue.start()
     dialogue.run(input_lines())
@@ -382,6 +384,36 @@ def import_(
         f"wrote {written}: {len(catalog.slots)} slots, {catalog.module_count} modules, "
         f"{len(catalog.rules)} rules"
     )
+
+
+@app.command()
+def warm() -> None:
+    """Compile the engine's kernels into numba's disk cache (run once after installing)."""
+    import time
+
+    start = time.perf_counter()
+    for name in bundled_catalogs():
+        cfg = _configurator.compile(load_catalog(name))
+        cfg.count()
+        cfg.best(k=3)
+        session = cfg.session()
+        slot = next(iter(cfg.catalog.slots.values()))
+        session.choose(slot.id, next(iter(slot.modules)))
+        session.state()
+    # a count beyond 64 bits takes the kernels' exact residue path
+    wide = _configurator.compile(
+        Catalog.model_validate(
+            {
+                "catalog": "wide",
+                "slots": {f"s{i}": {"modules": {"a": {}, "b": {}, "c": {}}} for i in range(48)},
+                "rules": [
+                    {"id": f"r{i}", "excludes": [f"s{i}.a", f"s{i + 1}.a"]} for i in range(47)
+                ],
+            }
+        )
+    )
+    wide.count()
+    console.print(f"kernels ready in {time.perf_counter() - start:.1f} s")
 
 
 @app.command()

@@ -35,6 +35,7 @@ SELECTED = "selected"
 #: Words of the expression language that cannot start a reference (``not.x`` does not parse).
 _RESERVED = frozenset({"and", "or", "not", "implies", "in", "true", "false", "total", "count"})
 _INVALID = re.compile(r"[^A-Za-z0-9_]+")
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 Location = tuple[str | int, ...]
 
@@ -45,6 +46,8 @@ def make_id(name: str, *, prefix: str = "_") -> str:
     >>> make_id("featureNIO"), make_id("3D view"), make_id("--a--b--"), make_id("Größe")
     ('featureNIO', '_3D_view', 'a-b', 'Grosse')
     """
+    if _PLAIN.fullmatch(name) and name not in _RESERVED:
+        return name  # already an id: the common case in large models
     text = unicodedata.normalize("NFKD", name.replace("ß", "ss"))
     text = "".join(char for char in text if not unicodedata.combining(char))
     result = "-".join(part for part in map(_clean, text.split("-")) if part)

@@ -15,11 +15,16 @@ configurations.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .._errors import CatalogError
-from ..model import DEFAULT_MAX_BYTES, Catalog, read_text
+from ..model import DEFAULT_MAX_BYTES, Catalog, ConstraintRule, Rule, TableRule, read_text
+from ..model._expr import BoolOp, Expr, Not, Ref
+from ._bulk import BadToken, integer_runs
 from ._cnf import Clause, Encoder, Unsupported
 from ._common import SELECTED, IdMaker, Location, build_catalog
 
@@ -64,9 +69,8 @@ def read_dimacs(
 
     names: dict[int, tuple[str, int]] = {}
     header: tuple[int, int, int] | None = None
-    clauses: list[tuple[list[int], int]] = []
-    current: list[int] = []
-    start = 0
+    body: list[str] = []  # the clause lines, read in bulk below
+    body_lines: list[int] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line:
@@ -103,41 +107,12 @@ def read_dimacs(
             continue
         if header is None:
             raise fail("a clause comes before the 'p cnf VARIABLES CLAUSES' line", number)
-        for token in line.split():
-            if not _INTEGER.fullmatch(token):
-                raise fail(
-                    f"{token[:40]!r} is not a literal (a non-zero integer, or 0 to end a clause)",
-                    number,
-                )
-            literal = int(token)
-            if not current:
-                start = number
-            if literal == 0 and token != "0":
-                raise fail(
-                    f"{token!r} is not a literal: write 0 alone to end a clause (variables are "
-                    "numbered from 1)",
-                    number,
-                )
-            if literal == 0:
-                clauses.append((current, start))
-                current = []
-            elif abs(literal) > header[0]:
-                raise fail(
-                    f"literal {literal} names a variable above the declared {header[0]}", number
-                )
-            elif len(current) >= max_clause_literals:
-                raise fail(
-                    f"the clause starting on line {start} has more than {max_clause_literals} "
-                    "literals; pass max_clause_literals= to read longer clauses",
-                    number,
-                )
-            else:
-                current.append(literal)
+        body.append(line)
+        body_lines.append(number)
     if header is None:
         raise fail("no 'p cnf VARIABLES CLAUSES' line: is this a DIMACS CNF file?", None)
-    if current:
-        raise fail("the last clause does not end with 0; is the file cut short?", start)
     variables, expected, header_line = header
+    clauses = _clauses(body, body_lines, variables, max_clause_literals, fail)
     if len(clauses) != expected:
         raise fail(
             f"the problem line declares {expected} clauses but the file has {len(clauses)}",
@@ -150,6 +125,77 @@ def read_dimacs(
                 line_number,
             )
     return _catalog(Path(path).stem, names, variables, clauses, display)
+
+
+def _clauses(
+    body: list[str],
+    body_lines: list[int],
+    variables: int,
+    max_literals: int,
+    fail: Callable[[str, int | None], CatalogError],
+) -> list[tuple[list[int], int]]:
+    """The clauses of the clause lines, each with the line it starts on, read in one pass over
+    the text; the first problem in the file's order raises, naming its line."""
+    text = "\n".join(body)
+    line_starts = np.cumsum([0, *(len(line) + 1 for line in body[:-1])])
+
+    def line_at(offset: int) -> int:
+        return body_lines[int(np.searchsorted(line_starts, offset, side="right")) - 1]
+
+    try:
+        values, _, starts, ends = integer_runs(text)
+    except BadToken as exc:
+        raise fail(
+            f"{exc.token[:40]!r} is not a literal (a non-zero integer, or 0 to end a clause)",
+            line_at(exc.offset),
+        ) from None
+    zero = values == 0
+    ends_at = np.flatnonzero(zero)
+    first = np.concatenate(([0], ends_at[:-1] + 1))[: len(ends_at)]  # each clause's first token
+    problems: list[tuple[int, str]] = []  # (offset, message): the first one in the file raises
+    padded = np.flatnonzero(zero & (ends - starts != 1))
+    if len(padded):
+        token = text[starts[padded[0]] : ends[padded[0]]]
+        problems.append(
+            (
+                int(starts[padded[0]]),
+                f"{token!r} is not a literal: write 0 alone to end a clause (variables are "
+                "numbered from 1)",
+            )
+        )
+    above = np.flatnonzero(np.abs(values) > variables)
+    if len(above):
+        literal = int(values[above[0]])
+        problems.append(
+            (
+                int(starts[above[0]]),
+                f"literal {literal} names a variable above the declared {variables}",
+            )
+        )
+    long = np.flatnonzero(ends_at - first > max_literals)
+    if len(long):
+        clause_start = line_at(int(starts[first[long[0]]]))
+        problems.append(
+            (
+                int(starts[first[long[0]] + max_literals]),
+                f"the clause starting on line {clause_start} has more than {max_literals} "
+                "literals; pass max_clause_literals= to read longer clauses",
+            )
+        )
+    if problems:
+        offset, message = min(problems)
+        raise fail(message, line_at(offset))
+    if len(values) and not zero[-1]:
+        last = int(ends_at[-1]) + 1 if len(ends_at) else 0
+        raise fail(
+            "the last clause does not end with 0; is the file cut short?",
+            line_at(int(starts[last])),
+        )
+    literals = values.tolist()
+    return [
+        (literals[a:b], line_at(int(starts[a])))
+        for a, b in zip(first.tolist(), ends_at.tolist(), strict=True)
+    ]
 
 
 def _header_problem(variables: int, clauses: int, size: int) -> str:
@@ -191,16 +237,14 @@ def _catalog(
         }
         if index in names:
             lines[("slots", slot_id)] = names[index][1]
-    rules = []
+    rules: list[Rule | dict[str, Any]] = []
     for number, (literals, line) in enumerate(clauses, start=1):
         words = " or ".join(
             f"{'' if literal > 0 else 'not '}{labels[abs(literal)]}" for literal in literals
         )
         lines[("rules", number - 1)] = line
-        rule = _clause_rule(literals, slot_ids)
-        rule["id"] = f"clause-{number}"
-        rule["message"] = f"clause {number}: {words or 'false (an empty clause)'}"
-        rules.append(rule)
+        message = f"clause {number}: {words or 'false (an empty clause)'}"
+        rules.append(_clause_rule(f"clause-{number}", literals, slot_ids, message))
     data = {
         "catalog": stem or "dimacs",
         "description": "DIMACS CNF formula: each slot is a variable (selected = true)",
@@ -210,24 +254,37 @@ def _catalog(
     return build_catalog(data, path=display, lines=lines)
 
 
-def _clause_rule(literals: list[int], slot_ids: dict[int, str]) -> dict[str, Any]:
+def _clause_rule(
+    rule_id: str, literals: list[int], slot_ids: dict[int, str], message: str
+) -> Rule | dict[str, Any]:
     """A clause as a formula rule, or as a one-row deny table when it is too long for a formula.
 
-    The table forbids the one assignment that falsifies the clause: the slot of every positive
-    literal empty (``null``), the variable of every negative literal selected.
+    The formula's expression is built with its text (the reader knows both: no clause is parsed
+    again). The table forbids the one assignment that falsifies the clause: the slot of every
+    positive literal empty (``null``), the variable of every negative literal selected.
     """
+    if not literals:
+        return {"id": rule_id, "formula": "false", "message": message}
     unique = list(dict.fromkeys(literals))
     present = set(unique)
     if any(-literal in present for literal in unique):
         unique = [abs(unique[0]), -abs(unique[0])]  # always true: keep it short
     if len(unique) <= _LONGEST_FORMULA:
-        formula = " or ".join(
+        text = " or ".join(
             f"{'' if literal > 0 else 'not '}{slot_ids[abs(literal)]}.{SELECTED}"
             for literal in unique
         )
-        return {"formula": formula or "false"}
-    row = [None if literal > 0 else SELECTED for literal in unique]
-    return {"table": {"slots": [slot_ids[abs(literal)] for literal in unique], "deny": [row]}}
+        terms: list[Expr] = [
+            Ref(slot_ids[literal], SELECTED)
+            if literal > 0
+            else Not(Ref(slot_ids[-literal], SELECTED))
+            for literal in unique
+        ]
+        expression = terms[0] if len(terms) == 1 else BoolOp("or", tuple(terms))
+        return ConstraintRule.from_expression(rule_id, text, expression, message=message)
+    row = tuple(None if literal > 0 else SELECTED for literal in unique)
+    slots = tuple(slot_ids[abs(literal)] for literal in unique)
+    return TableRule.from_rows(rule_id, slots, (row,), allow=False, message=message)
 
 
 def write_dimacs(catalog: Catalog, path: str | Path) -> None:

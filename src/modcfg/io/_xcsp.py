@@ -17,11 +17,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from math import prod
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .._errors import CatalogError
-from ..model import DEFAULT_MAX_BYTES, Catalog, read_file
+from ..model import DEFAULT_MAX_BYTES, Catalog, Rule, TableRule, read_file
+from ._bulk import BadToken, integer_runs
 from ._common import IdMaker, Location, build_catalog
 from ._xml import Element, parse_xml
 
@@ -70,6 +74,7 @@ class _Reader:
     def __init__(self, root: Element, display: str) -> None:
         self.root = root
         self.display = display
+        self.arrays: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def fail(self, message: str, line: int | None) -> CatalogError:
         return CatalogError(message, path=self.display, line=line)
@@ -199,8 +204,8 @@ class _Reader:
             lines[("slots", slot_id)] = element.line
         return slots, lines, variables
 
-    def relations(self) -> dict[str, tuple[Element, bool, list[tuple[int, ...]]]]:
-        relations: dict[str, tuple[Element, bool, list[tuple[int, ...]]]] = {}
+    def relations(self) -> dict[str, tuple[Element, bool, np.ndarray]]:
+        relations: dict[str, tuple[Element, bool, np.ndarray]] = {}
         for element in self.section("relations", "relation", required=False):
             name = self.attr(element, "name")
             if name in relations:
@@ -220,30 +225,52 @@ class _Reader:
             relations[name] = (element, semantics == "supports", tuples)
         return relations
 
-    def tuples(self, element: Element, name: str, arity: int) -> list[tuple[int, ...]]:
-        """The tuples of a relation: values separated by blanks, tuples by ``|``."""
-        text, start, tuples = element.text, 0, []
-        for chunk in text.split("|"):
-            end = start + len(chunk)
-            values = tuple(self.integers(element, text, start, end))
-            if values and len(values) != arity:
-                first = _TOKEN.search(text, start, end)
+    def tuples(self, element: Element, name: str, arity: int) -> np.ndarray:
+        """The tuples of a relation, one row each: values separated by blanks, tuples by ``|``
+        (read in bulk; a relation with ``a..b`` ranges is read value by value)."""
+        text = element.text
+        if ".." in text:
+            values, groups = self.ranged_tuples(element, text)
+        else:
+            try:
+                values, groups, _, _ = integer_runs(text, separator="|")
+            except BadToken as exc:
                 raise self.fail(
-                    f"relation '{name}': tuple {' '.join(map(str, values))} has {len(values)} "
-                    f"values, not {arity}",
-                    self.line_of(element, text, first.start() if first else start),
-                )
-            if values:
-                tuples.append(values)
+                    f"{exc.token[:40]!r} is not an integer value",
+                    self.line_of(element, text, exc.offset),
+                ) from None
+        sizes = np.bincount(groups, minlength=int(groups[-1]) + 1 if len(groups) else 0)
+        wrong = np.flatnonzero((sizes != 0) & (sizes != arity))
+        if len(wrong):
+            group = int(wrong[0])
+            members = np.flatnonzero(groups == group)
+            shown = " ".join(map(str, values[members].tolist()))
+            offset = _nth(text, "|", group)
+            offset += len(text) - offset - len(text[offset:].lstrip())  # its first value
+            raise self.fail(
+                f"relation '{name}': tuple {shown} has {len(members)} values, not {arity}",
+                self.line_of(element, text, offset),
+            )
+        return values.reshape(-1, arity)
+
+    def ranged_tuples(self, element: Element, text: str) -> tuple[np.ndarray, np.ndarray]:
+        values: list[int] = []
+        groups: list[int] = []
+        start = 0
+        for group, chunk in enumerate(text.split("|")):
+            end = start + len(chunk)
+            found = list(self.integers(element, text, start, end))
+            values += found
+            groups += [group] * len(found)
             start = end + 1
-        return tuples
+        return np.array(values, dtype=np.int64), np.array(groups, dtype=np.int64)
 
     def constraints(
         self, variables: dict[str, tuple[str, dict[int, str]]], lines: dict[Location, int]
-    ) -> list[dict[str, Any]]:
+    ) -> list[Rule | dict[str, Any]]:
         relations = self.relations()
         maker = IdMaker()
-        rules: list[dict[str, Any]] = []
+        rules: list[Rule | dict[str, Any]] = []
         for element in self.section("constraints", "constraint"):
             name, reference = self.attr(element, "name"), self.attr(element, "reference")
             scope = self.attr(element, "scope").split()
@@ -277,6 +304,19 @@ class _Reader:
                 del lines[("rules", len(rules))]
         return rules
 
+    def domain_arrays(
+        self, variable: str, modules: dict[int, str]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A variable's values sorted, their positions in the domain, and its module ids (made
+        once per variable: a variable is in many constraints)."""
+        found = self.arrays.get(variable)
+        if found is None:
+            values = np.fromiter(modules, dtype=np.int64, count=len(modules))
+            order = np.argsort(values)
+            found = (values[order], order, np.array(list(modules.values()), dtype=object))
+            self.arrays[variable] = found
+        return found
+
     def table(
         self,
         rule_id: str,
@@ -285,25 +325,47 @@ class _Reader:
         scope: list[str],
         variables: dict[str, tuple[str, dict[int, str]]],
         supports: bool,  # noqa: FBT001
-        tuples: list[tuple[int, ...]],
-    ) -> dict[str, Any] | None:
+        tuples: np.ndarray,
+    ) -> Rule | dict[str, Any] | None:
         unique = list(dict.fromkeys(scope))
-        rows: dict[tuple[str, ...], None] = {}
-        for values in tuples:
-            chosen: dict[str, int] = {}
-            if any(
-                chosen.setdefault(variable, value) != value
-                for variable, value in zip(scope, values, strict=True)
-            ):
-                continue
-            modules = [variables[variable][1].get(chosen[variable]) for variable in unique]
-            if all(module is not None for module in modules):
-                rows[tuple(module for module in modules if module is not None)] = None
+        keep = np.ones(len(tuples), dtype=bool)
+        first = {variable: scope.index(variable) for variable in unique}
+        for position, variable in enumerate(scope):  # a variable twice: equal values only
+            if position != first[variable]:
+                keep &= tuples[:, position] == tuples[:, first[variable]]
+        codes = np.empty((len(tuples), len(unique)), dtype=np.int64)
+        names: list[np.ndarray] = []
+        for column, variable in enumerate(unique):
+            domain, order, modules = self.domain_arrays(variable, variables[variable][1])
+            values = tuples[:, first[variable]]
+            place = np.minimum(np.searchsorted(domain, values), len(domain) - 1)
+            keep &= domain[place] == values  # values outside the domain never match
+            codes[:, column] = order[place]
+            names.append(modules)
+        codes = codes[keep]
+        sizes = [len(column) for column in names]
+        if prod(sizes) < 2**62:  # each row as one integer: a flat unique is much faster
+            weights = [prod(sizes[:column]) for column in range(len(sizes))]
+            key = codes @ np.array(weights, dtype=np.int64)
+            _, firsts = np.unique(key, return_index=True)
+        else:
+            _, firsts = np.unique(codes, axis=0, return_index=True)
+        codes = codes[np.sort(firsts)]  # each row once, in the file's order
         message = f"constraint {name} (relation {reference})"
-        if supports and not rows:
+        if supports and not len(codes):
             return {"id": rule_id, "formula": "false", "message": message + ": no tuple is allowed"}
-        if not rows:
+        if not len(codes):
             return None
-        slot_ids = [variables[variable][0] for variable in unique]
-        key = "allow" if supports else "deny"
-        return {"id": rule_id, "table": {"slots": slot_ids, key: list(rows)}, "message": message}
+        rows = tuple(
+            zip(*(names[c][codes[:, c]].tolist() for c in range(len(unique))), strict=True)
+        )
+        slot_ids = tuple(variables[variable][0] for variable in unique)
+        return TableRule.from_rows(rule_id, slot_ids, rows, allow=supports, message=message)
+
+
+def _nth(text: str, char: str, count: int) -> int:
+    """The offset just after the ``count``-th ``char`` of ``text`` (0 for none)."""
+    offset = 0
+    for _ in range(count):
+        offset = text.index(char, offset) + 1
+    return offset

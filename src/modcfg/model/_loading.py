@@ -368,6 +368,11 @@ def catalog_from_data(
             "a catalog file holds a mapping with at least 'catalog' and 'slots'", path=path, line=1
         )
     try:
+        if all(isinstance(key, str) for key in data):
+            # Catalog has its own __init__, and pydantic's model_validate runs a model's
+            # after-validators once inside that __init__ and once more around it: calling it
+            # directly checks every rule and table row once, not twice
+            return Catalog(**data)
         return Catalog.model_validate(data)
     except ValidationError as exc:
         error = catalog_error_from_validation(exc, path)

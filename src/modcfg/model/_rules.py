@@ -17,6 +17,7 @@ from pydantic import (
     AliasChoices,
     Discriminator,
     Field,
+    PrivateAttr,
     Tag,
     field_validator,
     model_validator,
@@ -253,6 +254,25 @@ class TableRule(_RuleBase):
     kind: Literal["table"] = "table"
     table: _Table
 
+    @classmethod
+    def from_rows(
+        cls,
+        rule_id: str,
+        slots: tuple[str, ...],
+        rows: tuple[tuple[str | None, ...], ...],
+        *,
+        allow: bool,
+        message: str = "",
+    ) -> TableRule:
+        """A table whose shape its maker has already checked in bulk (readers of large models):
+        ``rule_id`` a valid id, ``slots`` distinct, every row one cell per slot. Its rows
+        are not validated one by one again; :meth:`check` still runs when the catalog is built.
+        """
+        table = _Table.model_construct(
+            slots=slots, allow=rows if allow else None, deny=None if allow else rows
+        )
+        return cls.model_construct(id=rule_id, message=message, table=table)
+
     @property
     def rows(self) -> tuple[tuple[str | None, ...], ...]:
         rows = self.table.allow if self.table.allow is not None else self.table.deny
@@ -305,6 +325,8 @@ class TableRule(_RuleBase):
                 "rows or remove the rule",
                 where=where,
             )
+        if self._cells_exist(catalog):
+            return
         kind = "allow" if self.allow else "deny"
         for number, row in enumerate(self.rows, start=1):
             at_row = (*where, "table", kind, number - 1)
@@ -324,6 +346,20 @@ class TableRule(_RuleBase):
                         where=at_row,
                     )
 
+    def _cells_exist(self, catalog: Catalog) -> bool:
+        """Whether every cell is a module of its slot, ``"*"``, or null where the slot may be
+        empty: one set difference per column (the row-by-row walk only finds the first error)."""
+        if not self.rows:
+            return True
+        for slot_id, column in zip(self.table.slots, zip(*self.rows, strict=True), strict=True):
+            slot = catalog.slots[slot_id]
+            allowed = (
+                {*slot.modules, "*"} if slot.cardinality.min > 0 else {*slot.modules, "*", None}
+            )
+            if not allowed.issuperset(column):
+                return False
+        return True
+
 
 class ConstraintRule(_RuleBase):
     """An expression over modules and attributes that must hold, optionally only ``when`` another
@@ -335,6 +371,31 @@ class ConstraintRule(_RuleBase):
     kind: Literal["constraint"] = "constraint"
     constraint: str = Field(validation_alias=AliasChoices("constraint", "formula"))
     when: str | None = None
+    #: The constraint's expression when its maker built it (see :meth:`from_expression`).
+    _body: Expr | None = PrivateAttr(default=None)
+
+    @classmethod
+    def from_expression(
+        cls, rule_id: str, text: str, expression: Expr, *, message: str = ""
+    ) -> ConstraintRule:
+        """A rule whose maker built both its text and its expression (readers of large
+        models: a DIMACS clause is ``a.selected or not b.selected``): the text is not parsed
+        again, and ``expression`` must be what parsing it gives. :meth:`check` still runs when
+        the catalog is built."""
+        # model_construct sets the private attributes it is given by name; the pydantic mypy
+        # plugin's signature of it lists the fields only
+        return cls.model_construct(  # type: ignore[call-arg]
+            id=rule_id, message=message, constraint=text, _body=expression
+        )
+
+    def __eq__(self, other: object) -> bool:
+        # equal by their fields: the expression a reader built is what parsing the text gives
+        if not isinstance(other, ConstraintRule):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in type(self).model_fields)
+
+    def __hash__(self) -> int:
+        return hash(tuple(getattr(self, name) for name in type(self).model_fields))
 
     @field_validator("constraint", "when")
     @classmethod
@@ -346,7 +407,7 @@ class ConstraintRule(_RuleBase):
     @property
     def expression(self) -> Expr:
         """The rule as one expression (``when -> constraint``)."""
-        body = parse(self.constraint)
+        body = self._body if self._body is not None else parse(self.constraint)
         if self.when is None:
             return body
         return BoolOp("implies", (parse(self.when), body))
@@ -356,7 +417,8 @@ class ConstraintRule(_RuleBase):
         return f"{text} when {self.when}" if self.when is not None else text
 
     def check(self, catalog: Catalog, where: Where) -> None:
-        _fail(expression_problem(catalog, self.constraint), self.owner, where)
+        constraint = self.constraint if self._body is None else self._body
+        _fail(expression_problem(catalog, constraint), self.owner, where)
         if self.when is not None:
             _fail(expression_problem(catalog, self.when), self.owner, where)
 

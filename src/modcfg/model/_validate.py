@@ -74,9 +74,10 @@ def _all_attributes(catalog: Catalog) -> set[str]:
     }
 
 
-def expression_problem(catalog: Catalog, text: str) -> str | None:
-    """Why an expression cannot be evaluated against this catalog; None when it can."""
-    expr: Expr = parse(text)
+def expression_problem(catalog: Catalog, text: str | Expr) -> str | None:
+    """Why an expression (its text, or the expression when already parsed) cannot be
+    evaluated against this catalog; None when it can."""
+    expr: Expr = parse(text) if isinstance(text, str) else text
     for node in refs(expr):
         if isinstance(node, Count):
             if node.slot not in catalog.slots:

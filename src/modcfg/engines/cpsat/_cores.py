@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
-
-from ortools.sat.python import cp_model
+from typing import TYPE_CHECKING
 
 from ...lower._problem import Problem, Resource
-from ._engine import add_comparison
+
+if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
 
 __all__ = ["ConflictModel", "Group"]
 
@@ -38,6 +39,9 @@ class ConflictModel:
     """A CP-SAT model of a problem's variables, costs and switchable groups."""
 
     def __init__(self, problem: Problem, groups: Sequence[Group]) -> None:
+        # ortools is imported by the first explanation, not by importing modcfg
+        from ortools.sat.python import cp_model
+
         model = cp_model.CpModel()
         self.model = model
         self.b: list[list[cp_model.IntVar]] = []
@@ -58,6 +62,8 @@ class ConflictModel:
     def cost(self) -> cp_model.LinearExpr:
         """The unit cost as a linear expression (built on first use: it adds variables)."""
         if self._cost is None:
+            from ortools.sat.python import cp_model
+
             model, problem = self.model, self._problem
             terms: list[cp_model.LinearExprT] = [
                 problem.domains[var].cost[value] * flag
@@ -78,6 +84,10 @@ class ConflictModel:
 
     def add(self, group: Group) -> None:
         """Add a switchable group (its literal is off unless assumed)."""
+        from ortools.sat.python import cp_model
+
+        from ._engine import add_comparison
+
         model = self.model
         literal = model.new_bool_var(str(group.key))
         for var, values in group.unary:
@@ -102,6 +112,8 @@ class ConflictModel:
 
     def _solve(self, on: Iterable[Hashable]) -> tuple[bool, set[Hashable]]:
         """Satisfiable?, and when not, the assumed keys CP-SAT found sufficient for that."""
+        from ortools.sat.python import cp_model
+
         model = self.model
         model.clear_assumptions()
         literals = {self.literals[key].index: key for key in on}

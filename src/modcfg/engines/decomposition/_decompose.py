@@ -20,10 +20,9 @@ from collections.abc import Sequence
 from math import prod
 from typing import TYPE_CHECKING
 
-import networkx as nx
-from networkx.algorithms.approximation import treewidth_min_degree, treewidth_min_fill_in
-
 if TYPE_CHECKING:
+    import networkx as nx
+
     from ...lower._problem import Problem
 
 __all__ = ["decomposition"]
@@ -42,6 +41,8 @@ def decomposition(
     """The width, each bag's variables (sorted; bag 0 the virtual root), the (parent, child)
     links in attachment order and the bags in preorder of a decomposition of ``problem``
     (``extra_scopes``: scopes that later queries will attach to a single bag)."""
+    import networkx as nx  # imported on the first decomposition: importing modcfg stays light
+
     graph = nx.Graph()
     graph.add_nodes_from(range(problem.size))
     scopes = [c.scope for c in problem.constraints]
@@ -109,6 +110,8 @@ def _decompose(
     if graph.number_of_edges() == graph.number_of_nodes() - 1:  # connected: a tree
         bags, edges = _merged(*_tree_decomposition(graph), sizes)
         return max(len(bag) for bag in bags) - 1, bags, edges
+    from networkx.algorithms.approximation import treewidth_min_degree, treewidth_min_fill_in
+
     width, decomposition = treewidth_min_degree(graph)
     if graph.number_of_nodes() <= _MIN_FILL_NODES:
         fill_width, fill_decomposition = treewidth_min_fill_in(graph)
@@ -125,6 +128,8 @@ def _decompose(
 def _tree_decomposition(graph: nx.Graph) -> tuple[list[frozenset[int]], list[tuple[int, int]]]:
     """The width-1 decomposition of a tree: one bag per edge, each joined to the bag of
     its parent's edge (the root's edges to the first of them)."""
+    import networkx as nx
+
     root = next(iter(graph.nodes))
     bags: list[frozenset[int]] = []
     edges: list[tuple[int, int]] = []

@@ -1,0 +1,71 @@
+"""Compiled catalogs saved and loaded back: the same answers, a clear error for any other file
+or version."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+
+import modcfg
+from modcfg import _artefact
+
+from . import oracle, strategies
+
+
+@pytest.mark.parametrize("name", ["windows", "windows_pro", "bicycle", "credit_cards"])
+def test_loaded_catalog_answers_as_the_saved_one(name: str, tmp_path: Path) -> None:
+    cfg = modcfg.compile(name)
+    loaded = modcfg.load_compiled(cfg.save(tmp_path / f"{name}.modcfg"))
+    assert loaded.catalog == cfg.catalog
+    assert loaded.count() == cfg.count()
+    assert [r.total for r in loaded.best(k=3)] == [r.total for r in cfg.best(k=3)]
+    slot = next(iter(cfg.catalog.slots.values()))
+    module = next(iter(slot.modules))
+    ours, theirs = cfg.session(), loaded.session()
+    ours.choose(slot.id, module)
+    theirs.choose(slot.id, module)
+    assert theirs.state().count == ours.state().count
+
+
+@settings(max_examples=60, deadline=None)
+@given(strategies.catalogs())
+def test_loaded_random_catalog_counts_as_the_oracle(catalog: modcfg.Catalog) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = modcfg.compile(catalog).save(Path(folder) / "c.modcfg")
+        assert modcfg.load_compiled(path).count() == oracle.count(catalog)
+
+
+def test_real_model_round_trip(shared_data: Path, tmp_path: Path) -> None:
+    cfg = modcfg.compile(shared_data / "renault" / "medium.xml")
+    path = cfg.save(tmp_path / "renault.modcfg")
+    assert path.stat().st_size < (shared_data / "renault" / "medium.xml").stat().st_size
+    assert modcfg.load_compiled(path).count() == 278_744
+
+
+def test_another_version_is_refused_with_the_fix(tmp_path: Path) -> None:
+    path = modcfg.compile("windows").save(tmp_path / "w.modcfg")
+    raw = path.read_bytes()
+    header = json.dumps({"format": _artefact.FORMAT, "modcfg": "0.0.1", "catalog": "windows"})
+    magic, _, rest = raw.partition(b"\n")
+    _, _, body = rest.partition(b"\n")
+    path.write_bytes(magic + b"\n" + header.encode() + b"\n" + body)
+    with pytest.raises(modcfg.CatalogError, match=r"compiled by modcfg 0\.0\.1 .* compile the"):
+        modcfg.load_compiled(path)
+
+
+def test_other_files_are_refused(tmp_path: Path) -> None:
+    text = tmp_path / "windows.yaml"
+    text.write_text("catalog: windows\n")
+    with pytest.raises(modcfg.CatalogError, match="not a compiled catalog"):
+        modcfg.load_compiled(text)
+    with pytest.raises(modcfg.CatalogError, match="no such compiled catalog"):
+        modcfg.load_compiled(tmp_path / "absent.modcfg")
+    cut = tmp_path / "cut.modcfg"
+    cut.write_bytes(modcfg.compile("windows").save(tmp_path / "w.modcfg").read_bytes()[:-40])
+    with pytest.raises(modcfg.CatalogError, match="damaged"):
+        modcfg.load_compiled(cut)
