@@ -10,9 +10,9 @@ values is decided here, once, for every kind:
   infeasible);
 - a linear comparison too wide to tabulate (more than ``TABULATION_LIMIT`` combinations or
   ``LINEAR_TABLE_SLOTS`` slots) becomes a global :class:`Resource`;
-- a disjunction of literals over more than ``CLAUSE_TABLE_LIMIT`` combinations (a clause of a
-  feature model, a ``requires`` rule with many alternatives) becomes a clause constraint: one
-  mask of values per slot (see ``_clauses``), whatever its width;
+- a disjunction of literals over more than two slots and ``CLAUSE_TABLE_LIMIT`` combinations
+  (a clause of a feature model, a ``requires`` rule with many alternatives) becomes a clause
+  constraint: one mask of values per slot (see ``_clauses``), whatever its width;
 - anything else is tabulated over the allowed values of the slots it reads (a linear comparison
   from its weights, over two slots pairwise and over more on a grid of sums).
 
@@ -77,7 +77,8 @@ class Lowering:
                 problem.constraints.append(Constraint((), frozenset(), source))
             return
         width = helper.width(scope, problem.allowed)
-        if width > CLAUSE_TABLE_LIMIT and self._clause(expr, source):
+        wide = len(scope) > 2 or width > TABULATION_LIMIT  # (a pair's table ties no more)
+        if wide and width > CLAUSE_TABLE_LIMIT and self._clause(expr, source):
             return
         linear = isinstance(expr, Compare) and _linear(expr)
         if linear and (width > TABULATION_LIMIT or len(scope) > LINEAR_TABLE_SLOTS):

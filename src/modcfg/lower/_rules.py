@@ -12,7 +12,8 @@ this package.
   both chosen) and one per slot naming several of its modules, never a table over them all;
 - a ``table`` rule is its rows: ``allow`` rows with their wildcards expanded, ``deny`` rows by
   their complement (tabulated on a grid when it spans few combinations, else one clause per
-  denied row: a clause over a hundred slots is a one-row deny table);
+  denied row when there are at most ``DENY_CLAUSES``: a clause over a hundred slots is a
+  one-row deny table);
 - a ``conditional`` price rule is a cost factor over the slots its condition reads; ``tiers``
   and ``frequency`` rules act on the order's subtotal when a quote is made, so they add
   nothing to the problem.
@@ -52,6 +53,10 @@ __all__ = [
     "lowers_price_rule",
     "lowers_rule",
 ]
+
+#: Deny tables over many combinations with at most this many rows are clauses, one per row;
+#: with more rows they are the genuinely large tables they look like.
+DENY_CLAUSES = 256
 
 #: A rule's lowering: what the rule means, added to the problem being built.
 RuleLowering = Callable[[Lowering, Any], None]
@@ -158,7 +163,12 @@ def _lower_table(lowering: Lowering, rule: TableRule) -> None:
             dtype=np.int64,
         ).T.reshape(len(rule.rows), len(scope))
     limit = lowering.problem.memory_limit
-    if not rule.allow and prod(sizes) > _lowering.CLAUSE_TABLE_LIMIT:
+    if (
+        not rule.allow
+        and prod(sizes) > _lowering.CLAUSE_TABLE_LIMIT
+        and len(rule.rows) <= DENY_CLAUSES
+        and len(scope) > 2
+    ):
         _deny_clauses(lowering, rule.id, scope, exact, wild, sizes)
         return
     if rule.allow:

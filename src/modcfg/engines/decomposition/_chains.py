@@ -24,7 +24,8 @@ from ...lower._problem import Constraint, Problem, SlotDomain
 
 __all__ = ["with_chains"]
 
-_FLAG = SlotDomain("", ("false", "true"), ((), ()), (0, 0))
+#: The choices of an auxiliary variable (no module: a flag of the engine's own).
+_FLAG = ("false", "true")
 
 
 def with_chains(problem: Problem) -> Problem:
@@ -37,7 +38,7 @@ def with_chains(problem: Problem) -> Problem:
     shared: dict[tuple[object, ...], np.ndarray] = {}
 
     def flag(source: str) -> int:
-        domains.append(_FLAG._replace(slot=f"({source}: link {len(domains)})"))
+        domains.append(SlotDomain(f"({source}: link {len(domains)})", _FLAG, ((), ()), (0, 0)))
         allowed.append([True, True])
         return len(domains) - 1
 
