@@ -3,8 +3,9 @@ decomposition) against brute force.
 
 Two kinds of cases: the usual random catalogs and needs with every disjunction and deny
 table lowered as a clause (the width from which rules become clauses set to 1), compared with
-the oracle by every engine; and random CNF formulas with clauses over every variable, read as
-DIMACS, whose counts and per-literal counts are compared with an enumeration of assignments.
+the oracle by every engine; and random CNF formulas with clauses over every variable and
+at-most-one groups written pairwise (chained too), read as DIMACS, whose counts, per-literal
+counts and configurations are compared with an enumeration of assignments.
 """
 
 from __future__ import annotations
@@ -25,9 +26,21 @@ from .test_engine_properties import SMALL, check_engine, expected
 PROPERTIES = settings(max_examples=200, deadline=None)
 
 
-@PROPERTIES
+@settings(max_examples=100, deadline=None)
 @given(strategies.cases(max_configurations=SMALL))
 def test_rules_as_clauses_match_oracle(case: strategies.Case) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_lowering, "CLAUSE_TABLE_LIMIT", 1)
+        cfg = modcfg.compile(case.catalog)
+        answers = expected(case)
+        for engine in ("auto", "decomposition"):
+            check_engine(case, cfg, engine, answers)
+
+
+@pytest.mark.slow
+@PROPERTIES
+@given(strategies.cases(max_configurations=SMALL))
+def test_rules_as_clauses_match_oracle_in_every_engine(case: strategies.Case) -> None:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(_lowering, "CLAUSE_TABLE_LIMIT", 1)
         cfg = modcfg.compile(case.catalog)
@@ -40,12 +53,16 @@ def test_rules_as_clauses_match_oracle(case: strategies.Case) -> None:
 @st.composite
 def formulas(draw: st.DrawFn) -> tuple[int, list[list[int]]]:
     """A CNF formula over up to 9 variables: a few wide clauses (up to every variable) among
-    short ones."""
+    short ones, and groups of pairwise exclusions (at most one of their literals)."""
     variables = draw(st.integers(2, 9))
     literal = st.integers(1, variables).flatmap(lambda v: st.sampled_from([v, -v]))
     short = st.lists(literal, min_size=1, max_size=3)
     wide = st.lists(literal, min_size=2, max_size=variables)
     clauses = draw(st.lists(st.one_of(short, wide, wide), min_size=1, max_size=8))
+    # alternatives written pairwise, as feature models do: at most one literal of a group
+    group = st.lists(literal, min_size=2, max_size=variables, unique_by=abs)
+    for members in draw(st.lists(group, max_size=2)):
+        clauses += [[-a, -b] for i, a in enumerate(members) for b in members[i + 1 :]]
     return variables, clauses
 
 

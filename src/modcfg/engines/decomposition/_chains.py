@@ -24,17 +24,25 @@ from ...lower._problem import Constraint, Problem, SlotDomain
 
 __all__ = ["with_chains"]
 
+#: Cliques of pairwise exclusions from this many literals become at-most-one chains.
+_CLIQUE = 4
+
 #: The choices of an auxiliary variable (no module: a flag of the engine's own).
 _FLAG = ("false", "true")
 
 
 def with_chains(problem: Problem) -> Problem:
-    """``problem`` with each clause constraint replaced by its chain (itself when none)."""
-    if not any(c.clause is not None for c in problem.constraints):
+    """``problem`` with each clause constraint, and each clique of pairwise exclusions, replaced
+    by its chain (``problem`` itself when it has neither)."""
+    clauses = [c for c in problem.constraints if c.clause is not None]
+    excluded = _exclusions(problem)
+    cliques = _cliques(excluded)
+    if not clauses and not cliques:
         return problem
     domains = list(problem.domains)
     allowed = list(problem.allowed)
-    constraints: list[Constraint] = []
+    covered = {id(excluded[a, b]) for clique in cliques for a, b in _pairs(clique)}
+    constraints = [c for c in problem.constraints if c.clause is None and id(c) not in covered]
     shared: dict[tuple[object, ...], np.ndarray] = {}
 
     def flag(source: str) -> int:
@@ -42,26 +50,29 @@ def with_chains(problem: Problem) -> Problem:
         allowed.append([True, True])
         return len(domains) - 1
 
-    for constraint in problem.constraints:
-        if constraint.clause is None:
-            constraints.append(constraint)
-            continue
-        source = constraint.source
-        literals = list(zip(constraint.scope, constraint.clause, strict=True))
+    def chain(literals: list[tuple[int, tuple[bool, ...]]], source: str, *, most: bool) -> None:
+        """Some literal holds (``most=False``: a clause) or at most one does (``most``)."""
         first, first_mask = literals[0]
         before = flag(source)
-        constraints.append(
-            _relation((first, before), _first_rows(first_mask), source, allowed, shared)
-        )
+        rows = _first_rows(first_mask)
+        constraints.append(_relation((first, before), rows, source, allowed, shared))
         for var, mask in literals[1:-1]:
             after = flag(source)
-            rows = _link_rows(mask)
+            rows = _link_rows(mask, most=most)
             constraints.append(_relation((before, var, after), rows, source, allowed, shared))
             before = after
         last, last_mask = literals[-1]
-        constraints.append(
-            _relation((before, last), _last_rows(last_mask), source, allowed, shared)
-        )
+        rows = _last_rows(last_mask, most=most)
+        constraints.append(_relation((before, last), rows, source, allowed, shared))
+
+    for constraint in clauses:
+        assert constraint.clause is not None  # (the clauses)
+        literals = list(zip(constraint.scope, constraint.clause, strict=True))
+        chain(literals, constraint.source, most=False)
+    for clique in cliques:
+        source = excluded[clique[0], clique[1]].source
+        literals = [(var, _only(value, len(domains[var].choices))) for var, value in clique]
+        chain(literals, source, most=True)
     return Problem(
         catalog=problem.catalog,
         domains=tuple(domains),
@@ -76,19 +87,85 @@ def with_chains(problem: Problem) -> Problem:
     )
 
 
+Literal = tuple[int, int]  # (variable, value)
+
+
+def _exclusions(problem: Problem) -> dict[tuple[Literal, Literal], Constraint]:
+    """The relations over two variables that forbid one pair of their allowed values, by the
+    pair of literals they forbid (both orders)."""
+    found: dict[tuple[Literal, Literal], Constraint] = {}
+    for constraint in problem.constraints:
+        if len(constraint.scope) != 2 or constraint.clause is not None:
+            continue
+        a, b = constraint.scope
+        values_a, values_b = problem.values(a), problem.values(b)
+        if constraint.size != len(values_a) * len(values_b) - 1:
+            continue
+        rows = constraint.rows
+        present = set(zip(rows[:, 0].tolist(), rows[:, 1].tolist(), strict=True))
+        missing = [(x, y) for x in values_a for y in values_b if (x, y) not in present]
+        if len(missing) == 1:
+            x, y = missing[0]
+            found[(a, x), (b, y)] = found[(b, y), (a, x)] = constraint
+    return found
+
+
+def _cliques(excluded: dict[tuple[Literal, Literal], Constraint]) -> list[list[Literal]]:
+    """Greedy cliques (at least :data:`_CLIQUE` literals) of the graph of excluded pairs, each
+    pair in at most one: the at-most-one groups (alternatives) of a model written pairwise."""
+    neighbours: dict[Literal, set[Literal]] = {}
+    for first, second in excluded:
+        neighbours.setdefault(first, set()).add(second)
+    cliques: list[list[Literal]] = []
+    for start in sorted(neighbours, key=lambda node: (-len(neighbours[node]), node)):
+        if len(neighbours[start]) < _CLIQUE - 1:
+            continue
+        clique = [start]
+        common = set(neighbours[start])
+        for node in sorted(common, key=lambda node: (-len(neighbours[node]), node)):
+            if node in common:
+                clique.append(node)
+                common &= neighbours[node]
+        if len(clique) >= _CLIQUE:
+            clique.sort()
+            cliques.append(clique)
+            for first, second in _pairs(clique):
+                neighbours[first].discard(second)
+                neighbours[second].discard(first)
+    return cliques
+
+
+def _pairs(clique: list[Literal]) -> list[tuple[Literal, Literal]]:
+    return [(a, b) for i, a in enumerate(clique) for b in clique[i + 1 :]]
+
+
+def _only(value: int, size: int) -> tuple[bool, ...]:
+    return tuple(v == value for v in range(size))
+
+
 def _first_rows(mask: tuple[bool, ...]) -> list[tuple[int, ...]]:
     """(x, a): ``a`` is whether ``x`` is in the mask."""
     return [(value, int(ok)) for value, ok in enumerate(mask)]
 
 
-def _link_rows(mask: tuple[bool, ...]) -> list[tuple[int, ...]]:
-    """(a, x, b): ``b`` is ``a`` or ``x`` in the mask."""
-    return [(a, value, int(a or ok)) for a in (0, 1) for value, ok in enumerate(mask)]
+def _link_rows(mask: tuple[bool, ...], *, most: bool) -> list[tuple[int, ...]]:
+    """(a, x, b): ``b`` is ``a`` or ``x`` in the mask (``most``: not both)."""
+    return [
+        (a, value, int(a or ok))
+        for a in (0, 1)
+        for value, ok in enumerate(mask)
+        if not (most and a and ok)
+    ]
 
 
-def _last_rows(mask: tuple[bool, ...]) -> list[tuple[int, ...]]:
-    """(a, x): ``a`` or ``x`` in the mask."""
-    return [(a, value) for a in (0, 1) for value, ok in enumerate(mask) if a or ok]
+def _last_rows(mask: tuple[bool, ...], *, most: bool) -> list[tuple[int, ...]]:
+    """(a, x): ``a`` or ``x`` in the mask (``most``: not both)."""
+    return [
+        (a, value)
+        for a in (0, 1)
+        for value, ok in enumerate(mask)
+        if (not (a and ok) if most else a or ok)
+    ]
 
 
 def _relation(
