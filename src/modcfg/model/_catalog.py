@@ -23,6 +23,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from .._errors import CatalogError, did_you_mean
 from ._base import MAX_FRACTION_DIGITS, AttributeValue, FrozenModel, Id, Money
 from ._pricing import PaymentTerm, PriceRule, Purpose, Service
+from ._production import Part, Stage
 from ._rules import Rule
 
 __all__ = ["Cardinality", "Catalog", "Module", "Slot"]
@@ -45,6 +46,7 @@ class Module(FrozenModel):
     """One pre-built building block: an id, a label, a price and typed attributes.
 
     ``max_quantity`` (default 1) bounds how many units of it a multi-select slot may take.
+    ``parts`` is its bill of materials: the catalog's parts one unit needs, with quantities.
     """
 
     id: Id
@@ -52,6 +54,18 @@ class Module(FrozenModel):
     price: Money = Decimal(0)
     attributes: dict[str, AttributeValue] = Field(default_factory=dict)
     max_quantity: int = Field(default=1, ge=1, le=1000)
+    parts: dict[Id, int] = Field(default_factory=dict)
+
+    @field_validator("parts")
+    @classmethod
+    def _positive_parts(cls, value: dict[str, int]) -> dict[str, int]:
+        for part, quantity in value.items():
+            if not 1 <= quantity <= 1_000_000:
+                raise ValueError(
+                    f"part '{part}' has quantity {quantity}; give 1 to 1,000,000 units per "
+                    "module unit (leave out a part the module does not need)"
+                )
+        return value
 
     @field_validator("price")
     @classmethod
@@ -172,6 +186,8 @@ class Catalog(FrozenModel):
     services: dict[Id, Service] = Field(default_factory=dict)
     payment_terms: dict[Id, PaymentTerm] = Field(default_factory=dict)
     purposes: dict[Id, Purpose] = Field(default_factory=dict)
+    parts: dict[Id, Part] = Field(default_factory=dict)
+    stages: dict[Id, Stage] = Field(default_factory=dict)
 
     def __init__(self, **data: Any) -> None:
         try:
@@ -179,7 +195,7 @@ class Catalog(FrozenModel):
         except ValidationError as exc:
             raise catalog_error_from_validation(exc) from None
 
-    @field_validator("slots", "services", "payment_terms", mode="before")
+    @field_validator("slots", "services", "payment_terms", "parts", "stages", mode="before")
     @classmethod
     def _keyed_ids(cls, value: Any) -> Any:
         return _with_ids(value)
@@ -238,6 +254,27 @@ class Catalog(FrozenModel):
             + max(fraction, self.decimals)
             + percent_digits
             + 10  # guard digits for the annuity's rate and division
+        )
+
+    @cached_property
+    def stage_tails(self) -> dict[str | None, int]:
+        """Days from the start of each stage to the end of production (``None``: the first
+        stage, where parts without a stage are used)."""
+        tails: dict[str | None, int] = {}
+        remaining = sum(stage.days for stage in self.stages.values())
+        tails[None] = remaining
+        for stage in self.stages.values():
+            tails[stage.id] = remaining
+            remaining -= stage.days
+        return tails
+
+    @cached_property
+    def has_lead_times(self) -> bool:
+        """Whether any module has parts or a ``lead_time_days`` attribute."""
+        return any(
+            module.parts or "lead_time_days" in module.attributes
+            for slot in self.slots.values()
+            for module in slot.modules.values()
         )
 
     @cached_property
