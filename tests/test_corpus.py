@@ -1,14 +1,20 @@
 """The corpus (90 real DIMACS feature models with exact counts): every model modcfg compiles
 with a 1 GiB memory limit counts exactly (slow: it runs in CI).
 
-Each model runs in its own process, bounded in time; a model modcfg cannot compile yet
-(``LimitExceeded``) or not within the time is skipped with the reason, and the whole corpus
-shares a time budget so that CI stays bounded whatever the engine does with the hardest models.
+Each model runs in its own process, bounded in time, smallest file first. Clauses of up to
+396 literals are among them: they compile as clauses, never as tables over their scope. The
+models whose primal graph keeps a tree width of 40 to 100 even with clauses as chains
+(``HIGH_TREEWIDTH``) are refused with a :class:`~modcfg.LimitExceeded` naming a bag and the
+limit: the test expects that refusal, so it fails the day they count. A model not counted
+within its time is skipped with the reason, and the whole corpus shares a time budget
+(``MODCFG_CORPUS_SECONDS``, 150 s by default, so that CI stays within its time; set it higher
+to run every model).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -23,9 +29,18 @@ CORPUS = SHARED_DATA / "corpus"
 #: Seconds one model may take (import, load, compile, count) in its process.
 MODEL_SECONDS = 60.0
 #: Seconds the whole corpus may take; the models left after it are skipped.
-CORPUS_SECONDS = 20 * 60.0
+CORPUS_SECONDS = float(os.environ.get("MODCFG_CORPUS_SECONDS", "150"))
 MEMORY_LIMIT = 2**30
 _started: list[float] = []
+#: Models whose decomposition stays 40 to 100 variables wide (min-degree and min-fill agree).
+HIGH_TREEWIDTH = frozenset(
+    {
+        "finance__decisionmaking__AlHajjaji2019.dimacs",
+        "finance__FinancialServices01__Nieke2018-2017-11-20.dimacs",
+        "finance__FinancialServices01__Nieke2018-2018-01-23.dimacs",
+        "finance__FinancialServices01__Nieke2018-2018-03-26.dimacs",
+    }
+)
 
 _COUNT = f"""
 import sys
@@ -42,7 +57,7 @@ def _models() -> list[dict[str, Any]]:
     if not manifest.exists():
         return []
     models: list[dict[str, Any]] = json.loads(manifest.read_text())["models"]
-    return models
+    return sorted(models, key=lambda entry: (CORPUS / entry["file"]).stat().st_size)
 
 
 @pytest.mark.slow
@@ -64,6 +79,10 @@ def test_corpus_model_counts_exactly(entry: dict[str, Any]) -> None:
     except subprocess.TimeoutExpired:
         pytest.skip(f"not counted within {min(MODEL_SECONDS, left):.0f} s yet")
     answer = result.stdout.strip()
+    if entry["file"] in HIGH_TREEWIDTH:
+        assert answer.startswith("limit:"), answer
+        assert "memory_limit" in answer
+        return
     if answer.startswith("limit:"):
         pytest.skip(f"not compiled yet (memory limit 1 GiB): {answer[7:]}")
     assert int(answer) == int(entry["count"])

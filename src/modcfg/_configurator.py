@@ -320,7 +320,7 @@ class Configurator:
                 rule = problem.unary_reasons.get((var, value))
                 broken.append(Reason("rule", "?") if rule is None else rule_reason(catalog, rule))
         for constraint in problem.constraints:
-            if tuple(assignment[v] for v in constraint.scope) not in constraint.allowed:
+            if not constraint.holds(tuple(assignment[v] for v in constraint.scope)):
                 broken.append(rule_reason(catalog, constraint.source))
         for resource in problem.resources:
             total = sum(resource.weights[var][value] for var, value in enumerate(assignment))

@@ -75,10 +75,7 @@ def _group(catalog: Catalog, cfg: Configurator, rule: Rule) -> Group:
     for constraint in problem.constraints:
         if constraint.source != rule.id:
             continue
-        if constraint.linear is not None:
-            group.sums.append(constraint.linear)
-        else:
-            group.tables.append((constraint.scope, constraint.allowed))
+        group.add(constraint)
     group.sums.extend(r for r in problem.resources if r.source == rule.id)
     return group
 

@@ -79,10 +79,7 @@ def rule_groups(problem: Problem) -> list[Group]:
     groups: dict[str, Group] = {}
     for constraint in problem.constraints:
         group = groups.setdefault(constraint.source, Group(("rule", constraint.source)))
-        if constraint.linear is not None:
-            group.sums.append(constraint.linear)
-        else:
-            group.tables.append((constraint.scope, constraint.allowed))
+        group.add(constraint)
     by_var: dict[tuple[str, int], set[int]] = {}
     for (var, value), source in problem.unary_reasons.items():
         by_var.setdefault((source, var), set()).add(value)
@@ -130,10 +127,7 @@ def _need_group(
         if not all(mask):
             group.unary.append((var, frozenset(v for v, ok in enumerate(mask) if ok)))
     for constraint in restricted.constraints:
-        if constraint.linear is not None:
-            group.sums.append(constraint.linear)
-        else:
-            group.tables.append((constraint.scope, constraint.allowed))
+        group.add(constraint)
     return group
 
 

@@ -10,6 +10,9 @@ values is decided here, once, for every kind:
   infeasible);
 - a linear comparison too wide to tabulate (more than ``TABULATION_LIMIT`` combinations or
   ``LINEAR_TABLE_SLOTS`` slots) becomes a global :class:`Resource`;
+- a disjunction of literals over more than two slots and ``CLAUSE_TABLE_LIMIT`` combinations
+  (a clause of a feature model, a ``requires`` rule with many alternatives) becomes a clause
+  constraint: one mask of values per slot (see ``_clauses``), whatever its width;
 - anything else is tabulated over the allowed values of the slots it reads (a linear comparison
   from its weights, over two slots pairwise and over more on a grid of sums).
 
@@ -28,13 +31,18 @@ from .._errors import LimitExceeded
 from .._memory import ENTRY_BYTES, check_memory, show_count
 from ..model import ConfigurationView, Expr, evaluate, truthy
 from ..model._expr import Compare
+from ._clauses import clause_of
 from ._problem import Constraint, Factor, Problem
 from ._tabulate import _linear, _linear_rows, _pair_rows, _resource, _Scope
 
-__all__ = ["LINEAR_TABLE_SLOTS", "TABULATION_LIMIT", "Lowering"]
+__all__ = ["CLAUSE_TABLE_LIMIT", "LINEAR_TABLE_SLOTS", "TABULATION_LIMIT", "Lowering"]
 
-#: Largest product of domain sizes a rule may span before it must be linear (a resource).
+#: Largest product of domain sizes a rule may span before it must be linear (a resource) or a
+#: clause.
 TABULATION_LIMIT = 2_000_000
+#: Disjunctions over more combinations than this are clauses, not tables: a table ties its
+#: whole scope into one bag of the decomposition, a clause only neighbouring literals.
+CLAUSE_TABLE_LIMIT = 1 << 10
 #: Linear rules over more slots than this are resources (global sums), never tables: a table
 #: over many slots is large to build and ties every slot of it into one bag.
 LINEAR_TABLE_SLOTS = 8
@@ -69,6 +77,9 @@ class Lowering:
                 problem.constraints.append(Constraint((), frozenset(), source))
             return
         width = helper.width(scope, problem.allowed)
+        wide = len(scope) > 2 or width > TABULATION_LIMIT  # (a pair's table ties no more)
+        if wide and width > CLAUSE_TABLE_LIMIT and self._clause(expr, source):
+            return
         linear = isinstance(expr, Compare) and _linear(expr)
         if linear and (width > TABULATION_LIMIT or len(scope) > LINEAR_TABLE_SLOTS):
             assert isinstance(expr, Compare)  # (linear)
@@ -100,6 +111,31 @@ class Lowering:
         if found is None:
             found = helper.rows(expr, scope, problem.allowed)
         self.allow(scope, found, source)
+
+    def _clause(self, expr: Expr, source: str) -> bool:
+        """Add ``expr`` as a clause when it is one (see ``_clauses``); False when it is not."""
+        found = clause_of(self.scope, expr)
+        if found is None:
+            return False
+        if isinstance(found, tuple):
+            self.clause(*found, source)
+        return True
+
+    def clause(
+        self, scope: tuple[int, ...], masks: tuple[tuple[bool, ...], ...], source: str
+    ) -> None:
+        """Add that some variable of ``scope`` (sorted) takes a value of its mask (per variable,
+        one flag per value of its whole domain); over one variable, the others are excluded."""
+        problem = self.problem
+        if len(scope) == 1:
+            for value, ok in enumerate(masks[0]):
+                if problem.allowed[scope[0]][value] and not ok:
+                    self.exclude(scope[0], value, source)
+            return
+        if not scope:
+            problem.constraints.append(Constraint((), frozenset(), source))
+            return
+        problem.constraints.append(Constraint(scope, source=source, clause=masks))
 
     def allow(self, scope: tuple[int, ...], rows: np.ndarray, source: str) -> None:
         """Add that the variables of ``scope`` (sorted) take one of ``rows`` (an int64 array, one

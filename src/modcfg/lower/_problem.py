@@ -27,6 +27,7 @@ from ..model import Catalog, Quantities
 from ..model._configuration import Choice
 
 __all__ = [
+    "CLAUSE_ROWS",
     "DOMAIN_LIMIT",
     "Constraint",
     "Factor",
@@ -36,6 +37,8 @@ __all__ = [
     "build_domains",
 ]
 
+#: Most combinations of a clause listed as tuples (engines read clauses natively).
+CLAUSE_ROWS = 1 << 20
 #: Largest number of local choices of one multi-select slot.
 DOMAIN_LIMIT = 100_000
 
@@ -58,6 +61,12 @@ class Constraint:
     Built from a set of tuples (``allowed``) or from an integer array of distinct rows
     (``rows``); each form is derived from the other when first asked for. ``linear`` keeps the
     linear form of a tabulated sum constraint, for solvers that prefer it.
+
+    A *clause* (``clause``: per scope position, a mask over that variable's values) holds when
+    at least one position takes a value of its mask: a wide disjunction forbids one box of
+    combinations, so it is kept in this form, whose size grows with its literals, and engines
+    handle it natively (the decomposition engine through a chain of auxiliary variables).
+    Its tuples are materialised only when asked for and at most :data:`CLAUSE_ROWS` of them.
     """
 
     def __init__(
@@ -68,12 +77,14 @@ class Constraint:
         linear: Resource | None = None,
         *,
         rows: np.ndarray | None = None,
+        clause: tuple[tuple[bool, ...], ...] | None = None,
     ) -> None:
-        if allowed is None and rows is None:
-            raise TypeError("a constraint needs its allowed tuples or rows")
+        if allowed is None and rows is None and clause is None:
+            raise TypeError("a constraint needs its allowed tuples, rows or clause")
         self.scope = scope
         self.source = source
         self.linear = linear
+        self.clause = clause
         self._allowed = allowed
         self._rows = rows
         self._supports: dict[tuple[int, int], dict[int, frozenset[int]]] = {}
@@ -82,27 +93,62 @@ class Constraint:
     def allowed(self) -> frozenset[tuple[int, ...]]:
         """The allowed tuples as a set."""
         if self._allowed is None:
-            assert self._rows is not None  # one of the two is given
-            self._allowed = frozenset(map(tuple, self._rows.tolist()))
+            self._allowed = frozenset(map(tuple, self.rows.tolist()))
         return self._allowed
 
     @property
     def rows(self) -> np.ndarray:
         """The allowed tuples as an int64 array (one row each, columns in scope order)."""
         if self._rows is None:
-            assert self._allowed is not None  # one of the two is given
-            found = np.asarray(sorted(self._allowed), dtype=np.int64)
-            self._rows = found.reshape(len(self._allowed), len(self.scope))
+            if self._allowed is None:
+                self._rows = self._clause_rows()
+            else:
+                found = np.asarray(sorted(self._allowed), dtype=np.int64)
+                self._rows = found.reshape(len(self._allowed), len(self.scope))
         return self._rows
 
     @property
     def size(self) -> int:
         """The number of allowed tuples."""
+        if self.clause is not None and self._rows is None:
+            return prod(map(len, self.clause)) - prod(m.count(False) for m in self.clause)
         return len(self._rows) if self._rows is not None else len(self.allowed)
+
+    def holds(self, values: tuple[int, ...]) -> bool:
+        """Whether the relation allows ``values`` (one value index per scope variable)."""
+        if self.clause is not None:
+            return any(mask[v] for mask, v in zip(self.clause, values, strict=True))
+        return values in self.allowed
+
+    def _clause_rows(self) -> np.ndarray:
+        """A clause's tuples (every combination but the box it forbids), when few enough."""
+        assert self.clause is not None  # (a constraint has rows, tuples or a clause)
+        combinations = prod(map(len, self.clause))
+        if combinations > CLAUSE_ROWS:
+            raise LimitExceeded(
+                f"rule '{self.source}' is a clause over {len(self.scope)} slots with "
+                f"{combinations:,} combinations, more than the {CLAUSE_ROWS:,} this operation "
+                "lists a clause's combinations for; count, explore and explain it with the "
+                "decomposition or CP-SAT engines (the default), which read clauses natively",
+                estimate=combinations,
+                limit=CLAUSE_ROWS,
+            )
+        grid = np.zeros([len(mask) for mask in self.clause], dtype=bool)
+        for axis, mask in enumerate(self.clause):
+            shape = [1] * len(self.clause)
+            shape[axis] = len(mask)
+            grid |= np.asarray(mask, dtype=bool).reshape(shape)
+        return np.argwhere(grid).astype(np.int64).reshape(-1, len(self.scope))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Constraint):
             return NotImplemented
+        if self.clause is not None or other.clause is not None:
+            return (self.scope, self.source, self.clause) == (
+                other.scope,
+                other.source,
+                other.clause,
+            )
         return (self.scope, self.source, self.linear, self.allowed) == (
             other.scope,
             other.source,

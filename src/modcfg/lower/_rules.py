@@ -11,8 +11,9 @@ this package.
 - an ``at_most_one_of`` rule is one relation per pair of the slots it names (no modules of
   both chosen) and one per slot naming several of its modules, never a table over them all;
 - a ``table`` rule is its rows: ``allow`` rows with their wildcards expanded, ``deny`` rows by
-  their complement (tabulated on a grid, never over a wide scope: a clause over a hundred slots
-  is a one-row deny table);
+  their complement (tabulated on a grid when it spans few combinations, else one clause per
+  denied row when there are at most ``DENY_CLAUSES``: a clause over a hundred slots is a
+  one-row deny table);
 - a ``conditional`` price rule is a cost factor over the slots its condition reads; ``tiers``
   and ``frequency`` rules act on the order's subtotal when a quote is made, so they add
   nothing to the problem.
@@ -40,6 +41,7 @@ from ..model import (
     parse,
 )
 from ..model._expr import BoolOp, Expr, Not, Ref
+from . import _lowering
 from ._lowering import Lowering
 from ._problem import Problem, SlotDomain, _scaled
 from ._tabulate import _GRID_LIMIT
@@ -51,6 +53,10 @@ __all__ = [
     "lowers_price_rule",
     "lowers_rule",
 ]
+
+#: Deny tables over many combinations with at most this many rows are clauses, one per row;
+#: with more rows they are the genuinely large tables they look like.
+DENY_CLAUSES = 256
 
 #: A rule's lowering: what the rule means, added to the problem being built.
 RuleLowering = Callable[[Lowering, Any], None]
@@ -154,11 +160,39 @@ def _lower_table(lowering: Lowering, rule: TableRule) -> None:
             dtype=np.int64,
         ).T.reshape(len(rule.rows), len(scope))
     limit = lowering.problem.memory_limit
+    if (
+        not rule.allow
+        and prod(sizes) > _lowering.CLAUSE_TABLE_LIMIT
+        and len(rule.rows) <= DENY_CLAUSES
+        and len(scope) > 2
+    ):
+        _deny_clauses(lowering, rule.id, scope, exact, wild, sizes)
+        return
     if rule.allow:
         rows = _allowed_rows(rule.id, exact, wild, sizes, limit)
     else:
         rows = _denied_complement(rule.id, exact, wild, sizes, limit)
     lowering.allow(scope, rows, rule.id)
+
+
+def _deny_clauses(
+    lowering: Lowering,
+    rule_id: str,
+    scope: tuple[int, ...],
+    exact: np.ndarray,
+    wild: list[tuple[int | slice, ...]],
+    sizes: Sequence[int],
+) -> None:
+    """Each denied row as a clause: some slot it names takes another value."""
+    denied: list[tuple[int | slice, ...]] = [tuple(row) for row in exact.tolist()]
+    for row in [*denied, *wild]:
+        named = [i for i, cell in enumerate(row) if not isinstance(cell, slice)]
+        masks = []
+        for i in named:
+            mask = [True] * sizes[i]
+            mask[row[i]] = False  # type: ignore[index]  # (named: not a wildcard)
+            masks.append(tuple(mask))
+        lowering.clause(tuple(scope[i] for i in named), tuple(masks), rule_id)
 
 
 def _allowed_rows(

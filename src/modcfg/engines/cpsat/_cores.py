@@ -12,7 +12,7 @@ from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ...lower._problem import Problem, Resource
+from ...lower._problem import Constraint, Problem, Resource
 
 if TYPE_CHECKING:
     from ortools.sat.python import cp_model
@@ -24,15 +24,28 @@ __all__ = ["ConflictModel", "Group"]
 class Group:
     """Restrictions switched on and off together.
 
-    ``unary``: (variable, allowed values); ``tables``: (scope, allowed tuples);
-    ``cost_bound``: the unit cost may not exceed it.
+    ``unary``: (variable, allowed values); ``tables``: (scope, allowed tuples); ``clauses``:
+    (scope, per variable the values of its literal: one of them must hold); ``cost_bound``: the
+    unit cost may not exceed it.
     """
 
     key: Hashable
     unary: list[tuple[int, frozenset[int]]] = field(default_factory=list)
     tables: list[tuple[tuple[int, ...], frozenset[tuple[int, ...]]]] = field(default_factory=list)
+    clauses: list[tuple[tuple[int, ...], tuple[tuple[bool, ...], ...]]] = field(
+        default_factory=list
+    )
     sums: list[Resource] = field(default_factory=list)
     cost_bound: int | None = None
+
+    def add(self, constraint: Constraint) -> None:
+        """Add a lowered relation in the form CP-SAT reads best (a sum, a clause, a table)."""
+        if constraint.linear is not None:
+            self.sums.append(constraint.linear)
+        elif constraint.clause is not None:
+            self.clauses.append((constraint.scope, constraint.clause))
+        else:
+            self.tables.append((constraint.scope, constraint.allowed))
 
 
 class ConflictModel:
@@ -99,6 +112,16 @@ class ConflictModel:
                 continue
             model.add_allowed_assignments(
                 [self.x[v] for v in scope], sorted(allowed)
+            ).only_enforce_if(literal)
+        for scope, clause in group.clauses:
+            literals = zip(scope, clause, strict=True)
+            model.add_bool_or(
+                [
+                    flag
+                    for v, mask in literals
+                    for value, flag in enumerate(self.b[v])
+                    if mask[value]
+                ]
             ).only_enforce_if(literal)
         for resource in group.sums:
             total = cp_model.LinearExpr.weighted_sum(

@@ -68,6 +68,17 @@ class CpSatEngine:
                 )
                 add_comparison(model, total, resource.op, resource.bound)
                 continue
+            if constraint.clause is not None:
+                literals = zip(constraint.scope, constraint.clause, strict=True)
+                model.add_bool_or(
+                    [
+                        flag
+                        for v, mask in literals
+                        for value, flag in self.b[v].items()
+                        if mask[value]
+                    ]
+                )
+                continue
             model.add_allowed_assignments(
                 [self.x[v] for v in constraint.scope], sorted(constraint.allowed)
             )

@@ -124,7 +124,7 @@ def flatten(tree: Tree) -> Flat:
         var_col_start.append(offset)
         var_col.append(bags[index].values[:, position])
         offset += sizes[index]
-    domains = [len(row) for row in tree.problem.allowed]
+    domains = [len(row) for row in tree.problem.allowed[: len(tree.owner)]]
     layout = (
         _int64(tree.preorder),
         start,

@@ -132,10 +132,8 @@ class TreeQuery:
             if id(constraint) in base:
                 continue
             rows, key, tuples = _scope_rows(tree, constraint.scope, "constraint")
-            allowed = constraint.allowed
-            mask[rows] &= np.fromiter(
-                (key(t) in allowed for t in tuples), dtype=bool, count=len(tuples)
-            )
+            holds = constraint.holds if constraint.clause else constraint.allowed.__contains__
+            mask[rows] &= np.fromiter(map(holds, map(key, tuples)), dtype=bool, count=len(tuples))
         score = np.zeros(flat.rows, dtype=np.int64)
         for factor in problem.score_factors:
             rows, key, tuples = _scope_rows(tree, factor.scope, "preference")

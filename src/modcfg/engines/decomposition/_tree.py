@@ -25,6 +25,7 @@ import numpy as np
 
 from ...lower._problem import Constraint, Factor, Problem
 from ._build import materialise
+from ._chains import with_chains
 from ._decompose import decomposition
 from ._layout import Flat, flatten
 
@@ -112,8 +113,11 @@ class Tree:
     problem: Problem
     bags: list[Bag]
     preorder: list[int]
-    owner: list[tuple[int, int]]  # var -> (bag, position in the bag)
+    owner: list[tuple[int, int]]  # real var -> (bag, position in the bag)
     width: int
+    #: The identities of the constraints of the problem the tree was built for (``problem``
+    #: is that problem with its clauses as chains, see :mod:`._chains`).
+    base_ids: frozenset[int] = frozenset()
     cost_span: int = 1  # above any difference of two solutions' costs
     cost_magnitude: int = 1  # above any solution's absolute cost
     _flat: Flat | None = field(default=None, repr=False)
@@ -121,12 +125,7 @@ class Tree:
     @property
     def constraint_ids(self) -> frozenset[int]:
         """The identities of the problem's constraints (queries add theirs on top)."""
-        ids = self.__dict__.get("_constraint_ids")
-        if ids is None:
-            ids = self.__dict__["_constraint_ids"] = frozenset(
-                id(c) for c in self.problem.constraints
-            )
-        return ids
+        return self.base_ids
 
     @property
     def flat(self) -> Flat:
@@ -148,26 +147,33 @@ def build_tree(problem: Problem, *, extra_scopes: Sequence[Sequence[int]] = ()) 
     """Decompose ``problem`` and materialise its consistent bag tuples.
 
     ``extra_scopes`` are scopes that later queries will attach to a single bag (a customer's
-    multi-slot conditions or preferences): they are made cliques of the graph.
+    multi-slot conditions or preferences): they are made cliques of the graph. Clauses become
+    chains of auxiliary variables (:mod:`._chains`), which the bags hold but own no position
+    of: only the problem's variables are reported.
     """
+    given = problem
+    problem = with_chains(given)
     width, bag_vars, links, preorder = decomposition(problem, extra_scopes)
     bags = [Bag(vars=variables) for variables in bag_vars]
     for above, below in links:
         bags[below].parent = above
         bags[above].children.append(below)
-    owner: list[tuple[int, int]] = [(-1, -1)] * problem.size
+    owner: list[tuple[int, int]] = [(-1, -1)] * given.size
     for index in preorder:
         bag = bags[index]
         parent_vars = set(bags[bag.parent].vars) if bag.parent >= 0 else set()
         shared = [v for v in bag.vars if v in parent_vars]
-        bag.owned = tuple(p for p, v in enumerate(bag.vars) if v not in parent_vars)
+        bag.owned = tuple(
+            p for p, v in enumerate(bag.vars) if v not in parent_vars and v < given.size
+        )
         for position in bag.owned:
             owner[bag.vars[position]] = (index, position)
         bag.sep_positions = [bag.vars.index(v) for v in shared]
         if bag.parent >= 0:
             parent = bags[bag.parent]
             parent.child_positions.append([parent.vars.index(v) for v in shared])
-    tree = Tree(problem, bags, preorder, owner, width)
+    base_ids = frozenset(id(c) for c in given.constraints)
+    tree = Tree(problem, bags, preorder, owner, width, base_ids=base_ids)
     _assign(tree)
     _materialise(tree)
     return tree

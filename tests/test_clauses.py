@@ -1,0 +1,116 @@
+"""Wide rules as clauses (one mask per slot, chains of auxiliary variables in the
+decomposition) against brute force.
+
+Two kinds of cases: the usual random catalogs and needs with every disjunction and deny
+table lowered as a clause (the width from which rules become clauses set to 1), compared with
+the oracle by every engine; and random CNF formulas with clauses over every variable and
+at-most-one groups written pairwise (chained too), read as DIMACS, whose counts, per-literal
+counts and configurations are compared with an enumeration of assignments.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import modcfg
+from modcfg.lower import _lowering
+
+from . import strategies
+from .test_engine_properties import SMALL, check_engine, expected
+
+PROPERTIES = settings(max_examples=200, deadline=None)
+
+
+@settings(max_examples=100, deadline=None)
+@given(strategies.cases(max_configurations=SMALL))
+def test_rules_as_clauses_match_oracle(case: strategies.Case) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_lowering, "CLAUSE_TABLE_LIMIT", 1)
+        cfg = modcfg.compile(case.catalog)
+        answers = expected(case)
+        for engine in ("auto", "decomposition"):
+            check_engine(case, cfg, engine, answers)
+
+
+@pytest.mark.slow
+@PROPERTIES
+@given(strategies.cases(max_configurations=SMALL))
+def test_rules_as_clauses_match_oracle_in_every_engine(case: strategies.Case) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_lowering, "CLAUSE_TABLE_LIMIT", 1)
+        cfg = modcfg.compile(case.catalog)
+        answers = expected(case)
+        for engine in ("auto", "decomposition"):
+            check_engine(case, cfg, engine, answers)
+        check_engine(case, cfg, "cpsat", answers, by_price_limit=10)
+
+
+@st.composite
+def formulas(draw: st.DrawFn) -> tuple[int, list[list[int]]]:
+    """A CNF formula over up to 9 variables: a few wide clauses (up to every variable) among
+    short ones, and groups of pairwise exclusions (at most one of their literals)."""
+    variables = draw(st.integers(2, 9))
+    literal = st.integers(1, variables).flatmap(lambda v: st.sampled_from([v, -v]))
+    short = st.lists(literal, min_size=1, max_size=3)
+    wide = st.lists(literal, min_size=2, max_size=variables)
+    clauses = draw(st.lists(st.one_of(short, wide, wide), min_size=1, max_size=8))
+    # alternatives written pairwise, as feature models do: at most one literal of a group
+    group = st.lists(literal, min_size=2, max_size=variables, unique_by=abs)
+    for members in draw(st.lists(group, max_size=2)):
+        clauses += [[-a, -b] for i, a in enumerate(members) for b in members[i + 1 :]]
+    return variables, clauses
+
+
+def _models(variables: int, clauses: list[list[int]]) -> list[tuple[bool, ...]]:
+    """Every assignment (True: selected) that satisfies every clause."""
+    return [
+        values
+        for values in itertools.product((False, True), repeat=variables)
+        if all(any(values[abs(lit) - 1] == (lit > 0) for lit in clause) for clause in clauses)
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(formulas())
+def test_wide_clauses_count_exactly(
+    tmp_path_factory: pytest.TempPathFactory, formula: tuple[int, list[list[int]]]
+) -> None:
+    variables, clauses = formula
+    path = Path(tmp_path_factory.mktemp("cnf")) / "formula.dimacs"
+    lines = [f"p cnf {variables} {len(clauses)}", *(" ".join(map(str, c)) + " 0" for c in clauses)]
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_lowering, "CLAUSE_TABLE_LIMIT", 2)
+        cfg = modcfg.compile(modcfg.load_catalog(path))
+    models = _models(variables, clauses)
+    assert cfg.count() == len(models)
+    if not models:
+        return
+    state = cfg.session().state()
+    for var in range(variables):
+        selected = sum(values[var] for values in models)
+        assert state[f"x{var + 1}"]["selected"].count == selected, f"x{var + 1}"
+    found = {
+        tuple(c[f"x{v + 1}"] is not None for v in range(variables)) for c in cfg.configurations()
+    }
+    assert found == set(models)
+
+
+def test_a_clause_over_a_hundred_slots_compiles() -> None:
+    """A clause over 120 optional slots forbids one combination of 2**120: counted exactly,
+    with every per-option count, without a table over its scope."""
+    slots = {f"s{i}": {"cardinality": "optional", "modules": {"on": {}}} for i in range(120)}
+    either = " or ".join(f"s{i}.on" for i in range(120))
+    catalog = modcfg.Catalog.model_validate(
+        {"catalog": "wide", "slots": slots, "rules": [{"id": "any", "constraint": either}]}
+    )
+    cfg = modcfg.compile(catalog)
+    assert cfg.count() == 2**120 - 1
+    state = cfg.session().state()
+    assert state["s7"]["on"].count == 2**119
+    assert cfg.count(modcfg.Needs(forbid=[f"s{i}.on" for i in range(119)])) == 1
