@@ -1,4 +1,5 @@
-"""``modcfg memory ...``: record, suggest, export, forget and segments from the command line."""
+"""``modcfg memory ...``: record, suggest, recommend, export, forget and segments from the
+command line."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ runner = CliRunner()
 ORDER = ["frame=oak", "glass=triple", "grade=g2", "picture=plain"]
 
 
-@pytest.mark.parametrize("command", ["record", "suggest", "export", "forget", "segments"])
+@pytest.mark.parametrize(
+    "command", ["record", "suggest", "recommend", "export", "forget", "segments"]
+)
 def test_every_memory_command_has_help(command: str) -> None:
     result = runner.invoke(app, ["memory", command, "--help"])
     assert result.exit_code == 0
@@ -51,3 +54,30 @@ def test_a_bad_url_is_one_clear_error() -> None:
     result = runner.invoke(app, ["memory", "export", "c-1", "--db", "mysql://x/y"])
     assert isinstance(result.exception, modcfg.MemoryStoreError)
     assert "SQLite" in str(result.exception)
+
+
+def test_recommend_learns_from_the_stored_orders(tmp_path: Path) -> None:
+    db = ["--db", f"sqlite:///{tmp_path / 'memory.db'}"]
+    usual = ["frame=oak", "glass=triple", "grade=g2", "picture=plain"]
+    other = ["frame=pvc", "glass=double", "grade=g1", "picture=plain"]
+    for customer, order in [("c-1", usual), ("c-2", usual), ("c-3", other)]:
+        recorded = runner.invoke(
+            app, ["memory", "record", customer, "windows", *order, *db, "--consent"]
+        )
+        assert recorded.exit_code == 0, recorded.output
+    ranked = runner.invoke(
+        app, ["memory", "recommend", "windows", "glass", "frame=oak", *db, "-f", "json"]
+    )
+    assert ranked.exit_code == 0, ranked.output
+    rows = json.loads(ranked.output)
+    assert rows[0]["module"] == "triple"
+    cfg = modcfg.compile("windows")
+    session = cfg.session()
+    session.choose("frame", "oak")
+    possible = {m for m, o in session.state()["glass"].items() if o.status != "excluded"}
+    assert {row["module"] for row in rows} == possible
+
+
+def test_recommend_needs_one_source() -> None:
+    result = runner.invoke(app, ["memory", "recommend", "windows", "glass"])
+    assert isinstance(result.exception, modcfg.NeedsError)

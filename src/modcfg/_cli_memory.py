@@ -1,5 +1,6 @@
-"""``modcfg memory ...``: the customer memory from the command line (record, suggest, export,
-forget, segments), each against the database of ``--db URL`` (or ``$MODCFG_MEMORY_DB``).
+"""``modcfg memory ...``: the customer memory from the command line (record, suggest,
+recommend, export, forget, segments), each against the database of ``--db URL`` (or
+``$MODCFG_MEMORY_DB``).
 
 The commands ask :class:`~modcfg.memory.CustomerMemory` and print its answers: tables on the
 terminal, JSON with ``--format json``; errors are :class:`~modcfg.ModcfgError` lines (exit
@@ -11,8 +12,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -120,6 +122,61 @@ def suggest(
         console.print(quote_table(suggestion.quote, f"#{rank}: {title}"))
         for change in suggestion.changes:
             _say(f"  {change}")
+
+
+@memory_app.command()
+def recommend(
+    catalog: CatalogArg,
+    slot: Annotated[str, typer.Argument(help="The slot to recommend a module for.")],
+    choices: Annotated[
+        list[str] | None, typer.Argument(help="The choices made so far: slot=module pairs.")
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            envvar="MODCFG_MEMORY_DB",
+            help="Learn from the orders of this catalog stored in this database.",
+        ),
+    ] = None,
+    sales: Annotated[
+        Path | None,
+        typer.Option("--sales", help="Learn from a sales history file instead (one sale a row)."),
+    ] = None,
+    output: FormatOption = "table",
+) -> None:
+    """The slot's still-possible modules, best first, learned from past orders or sales."""
+    from .memory import Recommender
+
+    _format(output)
+    if (db is None) == (sales is None):
+        raise NeedsError("give either --db URL (stored orders) or --sales FILE to learn from")
+    cfg = _configurator.compile(load_catalog(catalog))
+    if sales is not None:
+        from .io import read_sales
+
+        history: list[Mapping[str, Any]] = list(read_sales(sales, cfg.catalog))
+    else:
+        with _open(str(db)) as memory:
+            name = cfg.catalog.name
+            history = [o.configuration for o in memory.orders() if o.catalog == name]
+    recommender = Recommender.fit(cfg, history)
+    session = cfg.session()
+    for chosen_slot, choice in parse_choices(choices or []).items():
+        if isinstance(choice, Mapping):
+            for module, quantity in choice.items():
+                session.choose(chosen_slot, module, quantity)
+        else:
+            session.choose(chosen_slot, None if choice is None else str(choice))
+    ranked = recommender.recommend(session, slot)
+    if output == "json":
+        rows = [{"module": module, "score": score} for module, score in ranked]
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    table = Table("module", "score")
+    for module, score in ranked:
+        table.add_row(cell(module), f"{score:.3f}")
+    console.print(table)
 
 
 @memory_app.command()
