@@ -22,10 +22,10 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"model"}),
     frozenset({"io", "lower", "price", "_terminal", "_rows"}),
     frozenset({"engines"}),
-    frozenset({"_plan", "_compiled", "_streams"}),
+    frozenset({"_plan", "_compiled", "_streams", "_ranking", "_variety"}),
     frozenset({"explain"}),
     frozenset({"session"}),
-    frozenset({"_configurator"}),
+    frozenset({"_configurator", "pricing"}),
     frozenset({"cli", "__init__"}),
 )
 #: Imports of a higher layer that run, by (file, imported module), each with its reason.

@@ -24,7 +24,9 @@ from ._errors import (
     Relaxation,
     SignatureError,
 )
+from ._ranking import Blend
 from ._reasons import Reason
+from ._variety import Variety
 from .explain import Finding
 from .model import (
     Catalog,
@@ -42,6 +44,7 @@ from .session._session import Session
 from .session._state import OptionState, SessionState
 
 __all__ = [
+    "Blend",
     "Catalog",
     "CatalogError",
     "CatalogNotFoundError",
@@ -62,6 +65,7 @@ __all__ = [
     "Session",
     "SessionState",
     "SignatureError",
+    "Variety",
     "bundled_catalogs",
     "catalog_schema",
     "collector_paused",

@@ -13,7 +13,8 @@ this package.
 - a ``table`` rule is its rows: ``allow`` rows with their wildcards expanded, ``deny`` rows by
   their complement (tabulated on a grid, never over a wide scope: a clause over a hundred slots
   is a one-row deny table);
-- a ``conditional`` price rule is a cost factor over the slots its condition reads; ``tiers``
+- a ``conditional`` price rule is a cost factor over the slots its condition reads; a
+  ``ladder`` rule one cost factor over the slots with a degree weight (``_degree``); ``tiers``
   and ``frequency`` rules act on the order's subtotal when a quote is made, so they add
   nothing to the problem.
 """
@@ -40,6 +41,7 @@ from ..model import (
     parse,
 )
 from ..model._expr import BoolOp, Expr, Not, Ref
+from ._degree import lower_ladder
 from ._lowering import Lowering
 from ._problem import Problem, SlotDomain, _scaled
 from ._tabulate import _GRID_LIMIT
@@ -264,3 +266,9 @@ def _lower_conditional(lowering: Lowering, rule: PriceRule) -> None:
 @lowers_price_rule("tiers", "frequency")
 def _lower_order_price_rule(lowering: Lowering, rule: PriceRule) -> None:
     """Tiers and frequency pricing change the order's subtotal, not the unit price."""
+
+
+@lowers_price_rule("ladder")
+def _lower_ladder(lowering: Lowering, rule: PriceRule) -> None:
+    """A surcharge per unit by degree band of customization."""
+    lower_ladder(lowering, rule)

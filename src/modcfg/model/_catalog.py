@@ -22,6 +22,8 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from .._errors import CatalogError, did_you_mean
 from ._base import MAX_FRACTION_DIGITS, AttributeValue, FrozenModel, Id, Money
+from ._configuration import Configuration
+from ._customization import SlotKind, StandardChoices
 from ._pricing import PaymentTerm, PriceRule, Purpose, Service
 from ._rules import Rule
 
@@ -109,11 +111,18 @@ class Cardinality(FrozenModel):
 
 
 class Slot(FrozenModel):
-    """A choice point that modules fill, with a cardinality."""
+    """A choice point that modules fill, with a cardinality.
+
+    ``kind`` says what the slot varies (``functional``: the product; ``cosmetic``: its
+    presentation; ``adaptive``: settings changed after purchase) and ``degree_weight`` how
+    much choosing other than the standard counts towards the degree of customization.
+    """
 
     id: Id
     label: str = ""
     cardinality: Cardinality = Field(default_factory=Cardinality)
+    kind: SlotKind = "functional"
+    degree_weight: int = Field(default=1, ge=0, le=10**6)
     modules: dict[Id, Module]
 
     @field_validator("modules", mode="before")
@@ -172,6 +181,7 @@ class Catalog(FrozenModel):
     services: dict[Id, Service] = Field(default_factory=dict)
     payment_terms: dict[Id, PaymentTerm] = Field(default_factory=dict)
     purposes: dict[Id, Purpose] = Field(default_factory=dict)
+    standard: StandardChoices | None = None
 
     def __init__(self, **data: Any) -> None:
         try:
@@ -222,6 +232,7 @@ class Catalog(FrozenModel):
         """
         amounts = [module.price for slot in self.slots.values() for module in slot.modules.values()]
         amounts += [rule.amount for rule in self.prices if rule.amount is not None]
+        amounts += [s.amount for r in self.prices for s in r.ladder or () if s.amount is not None]
         amounts += [service.price for service in self.services.values()]
         integer = max((amount.adjusted() + 1 for amount in amounts if amount), default=1)
         fraction = max((_decimals(amount) for amount in amounts), default=0)
@@ -247,7 +258,19 @@ class Catalog(FrozenModel):
     @cached_property
     def order_price_rules(self) -> tuple[PriceRule, ...]:
         """The price rules that act on the whole order (quantity tiers, frequency pricing)."""
-        return tuple(rule for rule in self.prices if rule.kind != "conditional")
+        return tuple(rule for rule in self.prices if rule.kind in ("tiers", "frequency"))
+
+    @cached_property
+    def ladder_price_rules(self) -> tuple[PriceRule, ...]:
+        """The price rules that add a surcharge per unit by degree of customization."""
+        return tuple(rule for rule in self.prices if rule.kind == "ladder")
+
+    @cached_property
+    def standard_configuration(self) -> Configuration | None:
+        """The catalog's standard configuration (None when it names none)."""
+        if self.standard is None:
+            return None
+        return Configuration.validated(self, self.standard)
 
     @cached_property
     def conditional_price_rules(self) -> tuple[PriceRule, ...]:

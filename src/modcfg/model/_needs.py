@@ -22,12 +22,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .._errors import NeedsError, did_you_mean
 from .._reasons import Reason
 from ._base import Money
+from ._customization import DegreeBand, standard_of
 from ._fields import Expressions, ModuleRefs, Preferences
 from ._pricing import Frequency, PaymentTerm, Service
 from ._validate import expression_problem, module_ref_problem
 
 if TYPE_CHECKING:
     from ._catalog import Catalog, Module
+    from ._configuration import Configuration
 
 __all__ = ["Needs", "ResolvedNeeds"]
 
@@ -47,7 +49,9 @@ class Needs(BaseModel):
     - how often: ``frequency`` (``one-off``, ``repeat``, ``subscription``: loyalty pricing).
 
     ``prefer`` weighs soft wishes: module references or conditions with integer weights
-    (negative for dislikes). ``services`` asks for supplementary services by id.
+    (negative for dislikes). ``services`` asks for supplementary services by id. ``degree``
+    keeps the configurations whose degree of customization lies in a band
+    (``{"min": 1, "max": 3}``), measured from the purpose's standard or the catalog's.
 
     >>> Needs(require=["glass.triple"], budget="900", quantity=4).budget
     Decimal('900')
@@ -72,6 +76,7 @@ class Needs(BaseModel):
     frequency: Frequency = "one-off"
     services: tuple[str, ...] = ()
     prefer: Preferences = Field(default_factory=dict)
+    degree: DegreeBand | None = None
 
     def __init__(self, **data: Any) -> None:
         try:
@@ -134,6 +139,8 @@ class ResolvedNeeds:
     services: tuple[Service, ...] = ()
     payment: PaymentTerm | None = None
     prefer: Mapping[str, int] = field(default_factory=dict)
+    #: The standard the degree band is measured from (None without a band).
+    standard: Configuration | None = None
 
     @property
     def quantity(self) -> int:
@@ -184,6 +191,7 @@ def resolve_needs(needs: Needs, catalog: Catalog) -> ResolvedNeeds:
             "give a future date"
         )
     services = _services(needs, catalog)
+    standard = None if needs.degree is None else standard_of(catalog, needs.purpose)
     payment = None
     if needs.payment is not None:
         payment = catalog.payment_terms.get(needs.payment)
@@ -228,6 +236,7 @@ def resolve_needs(needs: Needs, catalog: Catalog) -> ResolvedNeeds:
         services=services,
         payment=payment,
         prefer=prefer,
+        standard=standard,
     )
 
 
