@@ -46,14 +46,23 @@ def _with_ids(value: Any) -> Any:
 class Module(FrozenModel):
     """One pre-built building block: an id, a label, a price and typed attributes.
 
-    ``max_quantity`` (default 1) bounds how many units of it a multi-select slot may take.
+    ``max_quantity`` (default 1) bounds how many units of it a multi-select slot may take;
+    ``cost`` (default 0) is what one unit costs the firm (the pricing optimiser's margins).
     """
 
     id: Id
     label: str = ""
     price: Money = Decimal(0)
+    cost: Money = Decimal(0)
     attributes: dict[str, AttributeValue] = Field(default_factory=dict)
     max_quantity: int = Field(default=1, ge=1, le=1000)
+
+    @field_validator("cost")
+    @classmethod
+    def _cost_non_negative(cls, value: Decimal) -> Decimal:
+        if value < 0:
+            raise ValueError(f"cost {value} is negative; a module's cost to the firm is >= 0")
+        return value
 
     @field_validator("price")
     @classmethod
