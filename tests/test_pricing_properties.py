@@ -23,7 +23,7 @@ from . import oracle, pricing_oracle, strategies
 
 #: 200 examples in CI (CI=true); fewer by default, where brute force runs several times per
 #: example and the quick suite must stay quick.
-PROPERTIES = settings(max_examples=200 if os.environ.get("CI") == "true" else 25, deadline=None)
+PROPERTIES = settings(max_examples=200 if os.environ.get("CI") == "true" else 40, deadline=None)
 #: Configurations (before rules) of the catalogs drawn here.
 SIZE = 120
 K = 4

@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Literal
 
 from ._errors import LimitExceeded, NeedsError
 from ._plan import Engine, Plan
-from ._streams import assignments
 from .model import to_decimal
 from .price import Quote, quote
 
@@ -112,6 +111,27 @@ def preferred_best(
     return list(itertools.islice(stream, k))
 
 
+def _priced(
+    plan: Plan, engine: Engine, deadline: float | None
+) -> Iterator[tuple[Decimal, int, list[int]]]:
+    """(total, score, assignment) of the valid assignments by unit price (totals rise with
+    it), read off the engine's keys: nothing is quoted on the way."""
+    query = plan.engine_query(engine, "rank", deadline=deadline)
+    for key, assignment in query.by_key_within(
+        plan.problem.resources, plan.cost_bound, deadline=deadline
+    ):
+        yield plan.total_of(query.cost_of(key)), query.score_of(key), assignment
+
+
+def _quoted(compiled: CompiledCatalog, plan: Plan, assignment: list[int]) -> Quote:
+    return quote(
+        compiled.catalog,
+        compiled.configuration(assignment),
+        plan.resolved,
+        lines_of=compiled.quote_lines,
+    )
+
+
 def blended_best(
     compiled: CompiledCatalog,
     plan: Plan,
@@ -125,18 +145,17 @@ def blended_best(
     top = _top_score(compiled, plan, engine, deadline)
     if top is None:
         return []
-    found: list[tuple[Decimal, Quote]] = []
-    stream = assignments(plan, order="price", engine=engine, deadline=deadline)
-    for result in _quotes(compiled, plan, stream, deadline):
+    found: list[tuple[Decimal, Decimal, int, list[int]]] = []  # value, total, order, assignment
+    for order, (total, score, assignment) in enumerate(_priced(plan, engine, deadline)):
         if len(found) >= k:
-            reachable = preference_weight * top - price_weight * result.total
-            kth_value, kth = found[k - 1]
-            if reachable < kth_value or (reachable == kth_value and result.total > kth.total):
+            reachable = preference_weight * top - price_weight * total
+            kth_value, kth_total, _, _ = found[k - 1]
+            if reachable < kth_value or (reachable == kth_value and total > kth_total):
                 break  # later ones cost as much or more: none can rank above the k-th
-        found.append((preference_weight * result.score - price_weight * result.total, result))
-        found.sort(key=lambda item: (-item[0], item[1].total))
+        found.append((preference_weight * score - price_weight * total, total, order, assignment))
+        found.sort(key=lambda item: (-item[0], item[1], item[2]))
         del found[k:]
-    return [result for _, result in found]
+    return [_quoted(compiled, plan, assignment) for _, _, _, assignment in found]
 
 
 def pareto_front(
@@ -146,20 +165,19 @@ def pareto_front(
     top = _top_score(compiled, plan, engine, deadline)
     if top is None:
         return []
-    front: list[Quote] = []
+    front: list[list[int]] = []
     best_cheaper: int | None = None  # the highest score of every total below the current one
-    group: Quote | None = None  # the best-scoring configuration of the current total
-    stream = assignments(plan, order="price", engine=engine, deadline=deadline)
-    for result in _quotes(compiled, plan, stream, deadline):
-        if group is not None and result.total != group.total:
-            if best_cheaper is None or group.score > best_cheaper:
-                front.append(group)
-                best_cheaper = group.score
+    group: tuple[Decimal, int, list[int]] | None = None  # the current total's best scoring one
+    for total, score, assignment in _priced(plan, engine, deadline):
+        if group is not None and total != group[0]:
+            if best_cheaper is None or group[1] > best_cheaper:
+                front.append(group[2])
+                best_cheaper = group[1]
             group = None
             if best_cheaper is not None and best_cheaper >= top:
-                return front
-        if group is None or result.score > group.score:
-            group = result
-    if group is not None and (best_cheaper is None or group.score > best_cheaper):
-        front.append(group)
-    return front
+                break
+        if group is None or score > group[1]:
+            group = (total, score, assignment)
+    if group is not None and (best_cheaper is None or group[1] > best_cheaper):
+        front.append(group[2])
+    return [_quoted(compiled, plan, assignment) for assignment in front]

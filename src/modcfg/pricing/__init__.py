@@ -124,7 +124,7 @@ def optimise(
     options = [candidate_options(cfg, segment, bands, rule_id) for segment in segments]
     current = current_surcharges(cfg, bands)
     current_margin, _ = margin_of(segments, options, current)
-    deadline = started + time_limit
+    deadline = time.monotonic() + time_limit
     flat_low = min((low for low, _ in limits.values()), default=Decimal(0))
     flat_high = max((high for _, high in limits.values()), default=Decimal(0))
     flat_margin, flat = line_search(
