@@ -21,6 +21,7 @@ from typing import Any
 
 import modcfg
 from modcfg.model import catalog_to_data
+from modcfg.model._customization import ladder_band
 from modcfg.pricing import PricingResult, Segment, optimise
 
 #: Slots that customise each catalog's product (the others keep degree_weight 0).
@@ -55,12 +56,9 @@ def segments(catalog: modcfg.Catalog, seed: int) -> list[Segment]:
     """Three segments: each values a few modules of the weighted slots above their price."""
     rng = random.Random(seed)
     made = []
-    standard_price = sum(
-        (catalog.module(f"{s}.{m}").price * q for s, m, q in catalog.standard_configuration.units())  # type: ignore[union-attr]
-        if catalog.standard_configuration is not None
-        else (),
-        Decimal(0),
-    )
+    standard = catalog.standard_configuration
+    units = () if standard is None else tuple(standard.units())
+    standard_price = sum((catalog.module(f"{s}.{m}").price * q for s, m, q in units), Decimal(0))
     for number, (name, premium) in enumerate((("budget", 1.1), ("mid", 1.4), ("premium", 2.0))):
         values: dict[str, int] = {}
         for slot_id in WEIGHTED[catalog.name]:
@@ -68,9 +66,7 @@ def segments(catalog: modcfg.Catalog, seed: int) -> list[Segment]:
             module = rng.choice(modules[: max(1, len(modules) * (number + 1) // 3)])
             values[f"{slot_id}.{module.id}"] = int(module.price * Decimal(premium)) + 1
         budget = int(standard_price * Decimal(1 + number)) + 50
-        made.append(
-            Segment(name, size=rng.randint(10, 60), values=values, budget=str(budget))
-        )
+        made.append(Segment(name, size=rng.randint(10, 60), values=values, budget=str(budget)))
     return made
 
 
@@ -83,8 +79,6 @@ def brute_force_check(cfg: modcfg.Configurator, segs: list[Segment], result: Pri
     for configuration in cfg.configurations():
         quoted = cfg.price(configuration)
         ladder = sum((line.amount for line in quoted.lines if line.source == rule.id), Decimal(0))
-        from modcfg.model._customization import ladder_band
-
         band = ladder_band(rule, cfg.degree(configuration)).number
         base = quoted.unit_price - ladder
         rows.append((configuration, base + result.surcharges.get(band, Decimal(0))))
@@ -94,7 +88,10 @@ def brute_force_check(cfg: modcfg.Configurator, segs: list[Segment], result: Pri
             if segment.budget is not None and price > Decimal(str(segment.budget)):
                 continue
             value = sum(
-                (Decimal(segment.values.get(f"{s}.{m}", 0)) * q for s, m, q in configuration.units()),
+                (
+                    Decimal(segment.values.get(f"{s}.{m}", 0)) * q
+                    for s, m, q in configuration.units()
+                ),
                 Decimal(0),
             )
             utility = Decimal(str(segment.base_value)) + value - price
@@ -141,7 +138,8 @@ def main() -> None:
             label = f"{result.method}{'*' if result.optimal else ''}"
             print(
                 f"{name:12} {label:14} {result.margin:>12} {result.flat_margin:>12} "
-                f"{result.current_margin:>12} {flat:>8.3f} {current:>10.3f} {seconds:>8.2f}  {check}"
+                f"{result.current_margin:>12} {flat:>8.3f} {current:>10.3f} {seconds:>8.2f}  "
+                f"{check}"
             )
     print("* proved optimal over the segments' options; ratios are margin / other margin")
 

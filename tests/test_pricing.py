@@ -175,3 +175,11 @@ def test_pricing_errors_say_what_to_fix() -> None:
         optimise(CFG, [Segment("a")], {2: ("0", "10")})
     with pytest.raises(modcfg.NeedsError, match="no segments"):
         optimise(CFG, [], ("0", "10"))
+
+
+def test_catalogs_and_needs_with_pricing_fields_round_trip_through_model_dump() -> None:
+    dumped = CATALOG.model_dump(mode="json", by_alias=True)
+    assert modcfg.Catalog.model_validate(dumped) == CATALOG
+    assert modcfg.Catalog.model_validate(catalog_to_data(CATALOG)) == CATALOG
+    needs = modcfg.Needs(degree={"min": 1, "max": 3}, prefer={"frame.oak": 2})
+    assert modcfg.Needs.model_validate(needs.model_dump(mode="json")) == needs

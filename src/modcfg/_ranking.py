@@ -117,9 +117,7 @@ def _priced(
     """(total, score, assignment) of the valid assignments by unit price (totals rise with
     it), read off the engine's keys: nothing is quoted on the way."""
     query = plan.engine_query(engine, "rank", deadline=deadline)
-    for key, assignment in query.by_key_within(
-        plan.problem.resources, plan.cost_bound, deadline=deadline
-    ):
+    for key, assignment in query.by_key_within(plan.bounds, deadline=deadline):
         yield plan.total_of(query.cost_of(key)), query.score_of(key), assignment
 
 

@@ -48,7 +48,7 @@ class Variety:
 
 def _has_solution(plan: Plan, query: EngineQuery) -> bool:
     if plan.problem.resources or plan.cost_bound is not None:
-        return query.count_within(plan.problem.resources, plan.cost_bound) > 0
+        return query.count_within(plan.bounds) > 0
     return query.feasible()
 
 
