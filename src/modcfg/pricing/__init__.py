@@ -121,7 +121,8 @@ def optimise(
     rule_id, bands = ladder_of(cfg, rule)
     stepped = [band.number for band in bands if band.step is not None]
     limits = _bounds(bounds, stepped)
-    options = [candidate_options(cfg, segment, bands, rule_id) for segment in segments]
+    lowest = {band: low for band, (low, _) in limits.items()}
+    options = [candidate_options(cfg, segment, bands, rule_id, lowest) for segment in segments]
     current = current_surcharges(cfg, bands)
     current_margin, _ = margin_of(segments, options, current)
     deadline = time.monotonic() + time_limit

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Literal
 from .._errors import NeedsError
 from ..model import Configuration, Needs, to_decimal
 from ..model._customization import Band, ladder_amount, ladder_bands
+from ..price import order_total
 
 if TYPE_CHECKING:
     from .._configurator import Configurator
@@ -85,9 +86,14 @@ def _money(value: Decimal | int | str, what: str) -> Decimal:
 
 
 def candidate_options(
-    cfg: Configurator, segment: Segment, bands: Sequence[Band], rule_id: str
+    cfg: Configurator,
+    segment: Segment,
+    bands: Sequence[Band],
+    rule_id: str,
+    lowest: Mapping[int, Decimal],
 ) -> list[Option]:
-    """The options of one segment: per band, its Pareto front of (price, value)."""
+    """The options of one segment: per band, its Pareto front of (price, value) among the
+    configurations it could afford at the band's lowest surcharge (``lowest``)."""
     catalog = cfg.catalog
     scale = 10**catalog.decimals
     prefer: dict[str, int] = {}
@@ -106,7 +112,16 @@ def candidate_options(
             segment.band_values.get(band.number, 0), f"segment '{segment.name}', band value"
         )
         degree = {"min": band.low} if band.high is None else {"min": band.low, "max": band.high}
-        needs = Needs(prefer=prefer, degree=degree)
+        budget = None
+        if segment.budget is not None:
+            # affordable at the lowest surcharge: base <= budget - lowest, where the quote's
+            # unit price is base plus the band's current surcharge
+            current = Decimal(0) if band.step is None else ladder_amount(catalog, band.step)
+            unit = _money(segment.budget, "budget") - lowest.get(band.number, Decimal(0))
+            if unit + current < 0:
+                continue
+            budget = order_total(catalog, unit + current, Needs().resolve(catalog))
+        needs = Needs(prefer=prefer, degree=degree, budget=budget)
         for found in cfg.pareto(needs):
             surcharge = sum(
                 (line.amount for line in found.lines if line.source == rule_id), Decimal(0)
