@@ -268,11 +268,30 @@ def _unavailable(catalog: modcfg.Catalog, resolved: ResolvedNeeds) -> frozenset[
             if region is not None and isinstance(regions, tuple) and region not in regions:
                 out.add(ref)
             if needs.deliver_by is not None:
-                lead = module.attributes.get("lead_time_days")
-                lead = lead if isinstance(lead, Decimal) else Decimal(0)
+                units = needs.quantity * (1 if slot.cardinality.max == 1 else module.max_quantity)
+                lead = ready_days(catalog, module, units, needs.stock)
                 if lead + service_days > (needs.deliver_by - today).days:
                     out.add(ref)
     return frozenset(out)
+
+
+def ready_days(
+    catalog: modcfg.Catalog, module: Any, units: int, stock: Mapping[str, int]
+) -> Decimal:
+    """Days until ``units`` units of ``module`` are made (docs/semantics.md, "Production"):
+    by its parts and the stages from theirs to the last, or by its lead_time_days."""
+    if not module.parts:
+        lead = module.attributes.get("lead_time_days")
+        return lead if isinstance(lead, Decimal) else Decimal(0)
+    stages = list(catalog.stages.values())
+    longest = 0
+    for part_id, per_unit in module.parts.items():
+        part = catalog.parts[part_id]
+        on_hand = stock.get(part_id, part.stock)
+        wait = 0 if on_hand >= per_unit * units else part.lead_time_days
+        start = 0 if part.stage is None else [s.id for s in stages].index(part.stage)
+        longest = max(longest, wait + sum(stage.days for stage in stages[start:]))
+    return Decimal(longest)
 
 
 class _Judge:

@@ -618,8 +618,37 @@ def catalog_data(
         "purposes": _purposes(draw, words),
     }
     data.update({key: value for key, value in parts.items() if value})
+    if _chance(draw, 1, 3):
+        production(draw, data)
     _customization(draw, data, catalog_from_data(data))
     return data
+
+
+PART_IDS = ("p0", "p1", "p2", "p3")
+
+
+def production(draw: st.DrawFn, data: dict[str, Any]) -> None:
+    """Give the catalog stages, parts and stock, and some modules a bill of materials."""
+    stages = {f"s{i}": {"days": draw(st.integers(0, 3))} for i in range(draw(st.integers(0, 3)))}
+    parts: dict[str, Any] = {}
+    for part_id in PART_IDS[: draw(st.integers(1, len(PART_IDS)))]:
+        part: dict[str, Any] = {
+            "lead_time_days": draw(st.integers(0, 12)),
+            "stock": draw(st.integers(0, 40)),
+        }
+        if stages and _chance(draw, 2, 3):
+            part["stage"] = _pick(draw, list(stages))
+        if _chance(draw, 1, 2):
+            part["kind"] = "differentiated"
+        parts[part_id] = part
+    for slot in data["slots"].values():
+        for module in slot["modules"].values():
+            if _chance(draw, 1, 2):
+                used = _some(draw, list(parts), 2)
+                module["parts"] = {part: draw(st.integers(1, 3)) for part in used}
+    data["parts"] = parts
+    if stages:
+        data["stages"] = stages
 
 
 def catalogs(
@@ -715,6 +744,7 @@ def _needs(draw: st.DrawFn, catalog: modcfg.Catalog) -> modcfg.Needs:
         frequency=_pick(draw, FREQUENCIES),
         services=_some(draw, offered, 2) if offered else [],
         prefer=_preferences(draw, words),
+        stock={part: draw(st.integers(0, 40)) for part in catalog.parts if _chance(draw, 1, 3)},
         degree=_degree_band(draw, catalog, purpose),
     )
 

@@ -25,8 +25,9 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"_plan", "_compiled", "_streams", "_ranking", "_variety"}),
     frozenset({"explain"}),
     frozenset({"session"}),
-    frozenset({"_configurator", "pricing"}),
-    frozenset({"cli", "__init__"}),
+    frozenset({"_configurator"}),
+    frozenset({"orders", "memory", "pricing"}),
+    frozenset({"cli", "_cli_memory", "__init__"}),
 )
 #: Imports of a higher layer that run, by (file, imported module), each with its reason.
 ALLOWED_UPWARD = {
@@ -39,7 +40,11 @@ CONFINED = {
     "ortools": ("engines/cpsat/",),
     "numba": ("engines/decomposition/",),
     "networkx": ("engines/decomposition/",),
-    "typer": ("cli.py",),
+    "typer": ("cli.py", "_cli_memory.py"),
+    "sqlalchemy": ("memory/",),
+    "alembic": ("memory/",),
+    "cryptography": ("memory/",),
+    "pandas": ("memory/_segments.py",),
     "prompt_toolkit": ("session/_dialogue.py",),
 }
 

@@ -88,7 +88,7 @@ def test_violations_of_region_and_delivery_name_their_need() -> None:
     for reason in cfg.violations(configuration, late):
         assert reason.slot is not None
         assert configuration[reason.slot] is not None
-        assert str(reason).startswith(f"need: {reason.module} ready ")
+        assert str(reason).startswith(f"need: {reason.module} available from ")
 
 
 def test_price_refuses_an_invalid_configuration_with_rule_ids_and_reasons(

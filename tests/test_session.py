@@ -243,10 +243,14 @@ def test_session_dict_round_trip() -> None:
 
 
 def test_restoring_on_another_catalog_version_names_the_change() -> None:
+    # a session saved on another version migrates (it was refused before catalog versions)
     cfg = modcfg.compile(modcfg.load_catalog("windows"))
     saved = cfg.session().to_dict()
     saved["version"] = "2025.9"
-    with pytest.raises(modcfg.NeedsError, match=r"version 2025\.9"):
+    restored = modcfg.Session.from_dict(cfg, saved)
+    assert restored.migration == ()
+    saved["catalog"] = "doors"
+    with pytest.raises(modcfg.NeedsError, match=r"catalog 'doors' version 2025\.9"):
         modcfg.Session.from_dict(cfg, saved)
 
 

@@ -17,8 +17,10 @@ from ._configurator import Configurator, compile
 from ._errors import (
     CatalogError,
     CatalogNotFoundError,
+    ConsentError,
     InfeasibleError,
     LimitExceeded,
+    MemoryStoreError,
     ModcfgError,
     NeedsError,
     Relaxation,
@@ -39,24 +41,51 @@ from .model import (
     load_needs,
     save_catalog,
 )
-from .price import Quote, QuoteLine
+from .orders import (
+    CatalogDiff,
+    LineQuote,
+    Order,
+    OrderLine,
+    OrderQuote,
+    OrderRule,
+    OrderSession,
+    OrderState,
+    diff_catalogs,
+)
+from .price import BillOfMaterials, BomLine, PathStep, ProductionStep, Quote, QuoteLine
+from .session._migrate import MigrationChange
 from .session._session import Session
 from .session._state import OptionState, SessionState
 
 __all__ = [
+    "BillOfMaterials",
     "Blend",
+    "BomLine",
     "Catalog",
+    "CatalogDiff",
     "CatalogError",
     "CatalogNotFoundError",
     "Configuration",
     "Configurator",
+    "ConsentError",
     "Finding",
     "InfeasibleError",
     "LimitExceeded",
+    "LineQuote",
+    "MemoryStoreError",
+    "MigrationChange",
     "ModcfgError",
     "Needs",
     "NeedsError",
     "OptionState",
+    "Order",
+    "OrderLine",
+    "OrderQuote",
+    "OrderRule",
+    "OrderSession",
+    "OrderState",
+    "PathStep",
+    "ProductionStep",
     "Quantities",
     "Quote",
     "QuoteLine",
@@ -70,6 +99,7 @@ __all__ = [
     "catalog_schema",
     "collector_paused",
     "compile",
+    "diff_catalogs",
     "load_catalog",
     "load_needs",
     "save_catalog",

@@ -12,6 +12,7 @@ import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -27,17 +28,20 @@ from .model import (
     Configuration,
     ConfigurationView,
     ResolvedNeeds,
+    StockLevels,
+    check_validity,
     evaluate,
     load_catalog,
     parse,
     truthy,
 )
 from .model._customization import degree_of, standard_of
-from .price import Quote, quote
+from .price import BillOfMaterials, Quote, bill_of_materials, quote
 from .session._session import Session
 
 if TYPE_CHECKING:
     from .explain import Finding
+    from .memory import CustomerProfile
 
 __all__ = ["Configurator", "Engine", "NeedsLike", "Order", "Progress", "Rank", "compile"]
 
@@ -197,18 +201,30 @@ class Configurator:
 
         return lint(self, dead_modules=dead_modules)
 
-    def session(self, needs: NeedsLike = None, *, time_limit: float | None = None) -> Session:
+    def session(
+        self,
+        needs: NeedsLike = None,
+        *,
+        time_limit: float | None = None,
+        customer: CustomerProfile | None = None,
+    ) -> Session:
         """Start an interactive :class:`Session` for one customer.
 
         Raises :class:`InfeasibleError` (with the clash and relaxations) when the needs leave
         no valid configuration. ``time_limit`` (seconds) bounds each state's work under a
-        budget or global sums: past it, :class:`LimitExceeded`.
+        budget or global sums: past it, :class:`LimitExceeded`. ``customer`` (a returning
+        customer's :class:`~modcfg.memory.CustomerProfile`) pre-fills their usual as
+        retractable suggestions (``state.suggested``, ``session.accept()``,
+        ``session.dismiss()``), never as their choices, and orders each slot's options by the
+        weights learned from their orders.
         """
-        return Session(self, needs, time_limit=time_limit)
+        return Session(self, needs, time_limit=time_limit, customer=customer)
 
     def price(self, configuration: Mapping[str, Any], needs: NeedsLike = None) -> Quote:
-        """The quote of one configuration for the needs (InfeasibleError if it breaks a rule)."""
+        """The quote of one configuration for the needs (InfeasibleError if it breaks a rule;
+        CatalogError when ``Needs.today`` is outside the catalog's validity dates)."""
         resolved = self.resolve(needs)
+        check_validity(self.catalog, resolved.needs)
         chosen = Configuration.validated(self.catalog, configuration)
         broken = self.violations(chosen, resolved, include_budget=False)
         if broken:
@@ -218,6 +234,43 @@ class Configurator:
                 reasons=broken,
             )
         return quote(self.catalog, chosen, resolved, lines_of=self.compiled.quote_lines)
+
+    def bill_of_materials(
+        self,
+        configuration: Mapping[str, Any],
+        quantity: int = 1,
+        *,
+        needs: NeedsLike = None,
+        stock: StockLevels | None = None,
+    ) -> BillOfMaterials:
+        """The parts ``quantity`` units of ``configuration`` need, aggregated, with the
+        critical path, the delivery date and the production plan.
+
+        ``stock`` (a mapping part id -> units, or a callback ``stock(part_id) -> units``)
+        replaces the stock levels of ``needs.stock`` and of the catalog; ``needs`` gives the
+        date (``today``) and the services whose lead time delays delivery.
+
+        >>> import modcfg
+        >>> cfg = modcfg.compile("windows_pro")
+        >>> window = {"frame": "oak", "glass": "triple", "grade": "g1", "picture": "plain",
+        ...           "size": "medium", "hardware": {}}
+        >>> bom = cfg.bill_of_materials(window, 4, needs=modcfg.Needs(today="2026-11-02"))
+        >>> bom["oak-profile"].quantity, bom.delivery_date, bom.postponement_point
+        (24, datetime.date(2026, 11, 11), 'glazing')
+        """
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+            raise NeedsError(f"quantity {quantity!r} is not a number of units; give an int >= 1")
+        chosen = Configuration.validated(self.catalog, configuration)
+        resolved = self.resolve(needs)
+        today = resolved.needs.today or date.today()
+        days = max((service.lead_time_days for service in resolved.services), default=0)
+        return bill_of_materials(
+            self.catalog,
+            [(chosen, quantity)],
+            today=today,
+            stock=resolved.needs.stock if stock is None else stock,
+            service_days=days,
+        )
 
     def violations(
         self,
@@ -317,6 +370,8 @@ class Configurator:
             )
         deadline = None if time_limit is None else time.monotonic() + time_limit
         plan = self.compiled.plan(needs)
+        if plan.resolved is not None:
+            check_validity(self.catalog, plan.resolved.needs)
         quotes: list[Quote] = []
         try:
             if rank == "preference":

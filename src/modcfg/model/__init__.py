@@ -17,7 +17,22 @@ parse; every problem found on the way is a :class:`~modcfg.CatalogError` (a
 from ._base import to_decimal
 from ._catalog import Cardinality, Catalog, Module, Slot
 from ._configuration import Configuration, ConfigurationView, Quantities
-from ._expr import Expr, evaluate, truthy
+from ._expr import (
+    Arith,
+    BoolOp,
+    Compare,
+    Count,
+    Expr,
+    InList,
+    Lit,
+    Neg,
+    Not,
+    Num,
+    Ref,
+    Total,
+    evaluate,
+    truthy,
+)
 from ._expr_parse import parse
 from ._loading import (
     DEFAULT_MAX_BYTES,
@@ -29,8 +44,9 @@ from ._loading import (
     read_file,
     read_text,
 )
-from ._needs import Needs, ResolvedNeeds
+from ._needs import Needs, ResolvedNeeds, check_validity, day
 from ._pricing import PRICE_RULE_KINDS, PaymentTerm, PriceRule, Purpose, Service, Tier
+from ._production import Part, PartKind, Stage, StockLevels, module_ready_days, stock_of
 from ._rules import (
     RULE_KINDS,
     AtMostOneOfRule,
@@ -42,44 +58,65 @@ from ._rules import (
 )
 from ._saving import catalog_to_data, save_catalog
 from ._schema import catalog_schema
+from ._validate import expression_problem
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "FORMAT_READERS",
     "PRICE_RULE_KINDS",
     "RULE_KINDS",
+    "Arith",
     "AtMostOneOfRule",
+    "BoolOp",
     "Cardinality",
     "Catalog",
+    "Compare",
     "Configuration",
     "ConfigurationView",
     "ConstraintRule",
+    "Count",
     "ExcludesRule",
     "Expr",
+    "InList",
+    "Lit",
     "Module",
     "Needs",
+    "Neg",
+    "Not",
+    "Num",
+    "Part",
+    "PartKind",
     "PaymentTerm",
     "PriceRule",
     "Purpose",
     "Quantities",
+    "Ref",
     "RequiresRule",
     "ResolvedNeeds",
     "Rule",
     "Service",
     "Slot",
+    "Stage",
+    "StockLevels",
     "TableRule",
     "Tier",
+    "Total",
     "bundled_catalogs",
     "catalog_from_data",
     "catalog_schema",
     "catalog_to_data",
+    "check_validity",
+    "day",
     "evaluate",
+    "expression_problem",
     "load_catalog",
     "load_needs",
+    "module_ready_days",
     "parse",
     "read_file",
     "read_text",
     "save_catalog",
+    "stock_of",
     "to_decimal",
     "truthy",
 ]

@@ -25,6 +25,7 @@ from ._base import MAX_FRACTION_DIGITS, AttributeValue, FrozenModel, Id, Money
 from ._configuration import Configuration
 from ._customization import SlotKind, StandardChoices
 from ._pricing import PaymentTerm, PriceRule, Purpose, Service
+from ._production import Part, Stage
 from ._rules import Rule
 
 __all__ = ["Cardinality", "Catalog", "Module", "Slot"]
@@ -48,6 +49,7 @@ class Module(FrozenModel):
 
     ``max_quantity`` (default 1) bounds how many units of it a multi-select slot may take;
     ``cost`` (default 0) is what one unit costs the firm (the pricing optimiser's margins).
+    ``parts`` is its bill of materials: the catalog's parts one unit needs, with quantities.
     """
 
     id: Id
@@ -56,6 +58,18 @@ class Module(FrozenModel):
     cost: Money = Decimal(0)
     attributes: dict[str, AttributeValue] = Field(default_factory=dict)
     max_quantity: int = Field(default=1, ge=1, le=1000)
+    parts: dict[Id, int] = Field(default_factory=dict)
+
+    @field_validator("parts")
+    @classmethod
+    def _positive_parts(cls, value: dict[str, int]) -> dict[str, int]:
+        for part, quantity in value.items():
+            if not 1 <= quantity <= 1_000_000:
+                raise ValueError(
+                    f"part '{part}' has quantity {quantity}; give 1 to 1,000,000 units per "
+                    "module unit (leave out a part the module does not need)"
+                )
+        return value
 
     @field_validator("cost")
     @classmethod
@@ -191,6 +205,8 @@ class Catalog(FrozenModel):
     payment_terms: dict[Id, PaymentTerm] = Field(default_factory=dict)
     purposes: dict[Id, Purpose] = Field(default_factory=dict)
     standard: StandardChoices | None = None
+    parts: dict[Id, Part] = Field(default_factory=dict)
+    stages: dict[Id, Stage] = Field(default_factory=dict)
 
     def __init__(self, **data: Any) -> None:
         try:
@@ -198,7 +214,7 @@ class Catalog(FrozenModel):
         except ValidationError as exc:
             raise catalog_error_from_validation(exc) from None
 
-    @field_validator("slots", "services", "payment_terms", mode="before")
+    @field_validator("slots", "services", "payment_terms", "parts", "stages", mode="before")
     @classmethod
     def _keyed_ids(cls, value: Any) -> Any:
         return _with_ids(value)
@@ -258,6 +274,27 @@ class Catalog(FrozenModel):
             + max(fraction, self.decimals)
             + percent_digits
             + 10  # guard digits for the annuity's rate and division
+        )
+
+    @cached_property
+    def stage_tails(self) -> dict[str | None, int]:
+        """Days from the start of each stage to the end of production (``None``: the first
+        stage, where parts without a stage are used)."""
+        tails: dict[str | None, int] = {}
+        remaining = sum(stage.days for stage in self.stages.values())
+        tails[None] = remaining
+        for stage in self.stages.values():
+            tails[stage.id] = remaining
+            remaining -= stage.days
+        return tails
+
+    @cached_property
+    def has_lead_times(self) -> bool:
+        """Whether any module has parts or a ``lead_time_days`` attribute."""
+        return any(
+            module.parts or "lead_time_days" in module.attributes
+            for slot in self.slots.values()
+            for module in slot.modules.values()
         )
 
     @cached_property

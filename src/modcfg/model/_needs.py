@@ -19,19 +19,20 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .._errors import NeedsError, did_you_mean
+from .._errors import CatalogError, NeedsError, did_you_mean
 from .._reasons import Reason
 from ._base import Money
 from ._customization import DegreeBand, standard_of
 from ._fields import Expressions, ModuleRefs, Preferences
 from ._pricing import Frequency, PaymentTerm, Service
+from ._production import module_ready_days
 from ._validate import expression_problem, module_ref_problem
 
 if TYPE_CHECKING:
-    from ._catalog import Catalog, Module
+    from ._catalog import Catalog
     from ._configuration import Configuration
 
-__all__ = ["Needs", "ResolvedNeeds"]
+__all__ = ["Needs", "ResolvedNeeds", "check_validity", "day"]
 
 
 class Needs(BaseModel):
@@ -39,8 +40,11 @@ class Needs(BaseModel):
 
     - what: ``require`` / ``forbid`` modules (``"slot.module"``), ``conditions`` on attributes
       (``"glass.u_value <= 0.8"``);
-    - when: ``deliver_by`` (a date; modules whose ``lead_time_days`` attribute is too long drop
-      out; ``today`` fixes the reference date, default the real today);
+    - when: ``deliver_by`` (a date; modules that cannot be through production by then drop
+      out: their parts' lead times and stages, or their ``lead_time_days`` attribute);
+      ``today`` fixes the reference date (default the real today) and dates the quote: a
+      catalog outside its validity then refuses to quote; ``stock`` (part id -> units on
+      hand) overrides the catalog's stock levels;
     - where: ``region`` (modules whose ``regions`` attribute omits it drop out);
     - why: ``purpose`` (a preset of the catalog's ``purposes``);
     - how many: ``quantity`` (units; selects quantity tiers);
@@ -77,6 +81,7 @@ class Needs(BaseModel):
     services: tuple[str, ...] = ()
     prefer: Preferences = Field(default_factory=dict)
     degree: DegreeBand | None = None
+    stock: dict[str, int] = Field(default_factory=dict)
 
     def __init__(self, **data: Any) -> None:
         try:
@@ -91,6 +96,14 @@ class Needs(BaseModel):
             raise ValueError(
                 f"budget {value} is negative; give the most the customer will pay, >= 0"
             )
+        return value
+
+    @field_validator("stock")
+    @classmethod
+    def _stock(cls, value: dict[str, int]) -> dict[str, int]:
+        for part, units in value.items():
+            if units < 0:
+                raise ValueError(f"part '{part}' has stock {units}; stock levels are >= 0")
         return value
 
     @classmethod
@@ -151,9 +164,26 @@ class ResolvedNeeds:
         return self.needs.budget
 
 
-def _lead_time(module: Module) -> int:
-    value = module.attributes.get("lead_time_days")
-    return int(value) if isinstance(value, Decimal) else 0
+def day(date: dt.date) -> str:
+    """A date as people read it: ``14 March 2027``."""
+    return f"{date.day} {date:%B %Y}"
+
+
+def check_validity(catalog: Catalog, needs: Needs | None) -> None:
+    """Raise :class:`~modcfg.CatalogError` when ``needs.today`` is outside the catalog's
+    validity dates (a quote dated then would use prices not in force)."""
+    today = needs.today if needs is not None else None
+    if today is None:
+        return
+    start, end = catalog.valid_from, catalog.valid_until
+    if (start is not None and today < start) or (end is not None and today > end):
+        window = f"from {start or 'any date'} until {end or 'further notice'}"
+        raise CatalogError(
+            f"catalog '{catalog.name}' version {catalog.version} is valid {window}, not on "
+            f"{today}; quote with the version in force on {today} or move Needs(today=...) "
+            "into the validity dates",
+            where=("valid_until",) if end is not None and today > end else ("valid_from",),
+        )
 
 
 def resolve_needs(needs: Needs, catalog: Catalog) -> ResolvedNeeds:
@@ -202,9 +232,18 @@ def resolve_needs(needs: Needs, catalog: Catalog) -> ResolvedNeeds:
                 f"'{catalog.name}'{did_you_mean(needs.payment, catalog.payment_terms)} "
                 f"(terms: {known})"
             )
+    for part in needs.stock:
+        if part not in catalog.parts:
+            raise NeedsError(
+                f"needs, stock: '{part}' is not a part of catalog '{catalog.name}'"
+                f"{did_you_mean(part, catalog.parts)} (parts: {', '.join(catalog.parts) or 'none'})"
+            )
     excluded: dict[str, Reason] = {}
     service_days = max((service.lead_time_days for service in services), default=0)
     for slot in catalog.slots.values():
+        # a module of a multi-select slot is promised for its most units, so what is offered
+        # is always delivered in time
+        units = 1 if slot.single else 0
         for module in slot.modules.values():
             ref = f"{slot.id}.{module.id}"
             regions = module.attributes.get("regions")
@@ -216,9 +255,11 @@ def resolve_needs(needs: Needs, catalog: Catalog) -> ResolvedNeeds:
                 text = f"{module.id} not available in region {needs.region}"
                 excluded[ref] = Reason("need", text, need="region", slot=slot.id, module=module.id)
             elif needs.deliver_by is not None:
-                ready = today + dt.timedelta(days=_lead_time(module) + service_days)
+                most = needs.quantity * (units or module.max_quantity)
+                days = module_ready_days(catalog, module, most, needs.stock)
+                ready = today + dt.timedelta(days=days + service_days)
                 if ready > needs.deliver_by:
-                    text = f"{module.id} ready {ready} at the earliest, after {needs.deliver_by}"
+                    text = f"{module.id} available from {day(ready)}, after {day(needs.deliver_by)}"
                     excluded[ref] = Reason(
                         "need", text, need="deliver_by", slot=slot.id, module=module.id
                     )

@@ -47,7 +47,7 @@ def catalog_to_data(catalog: Catalog) -> dict[str, Any]:
         out["modules"] = _keyed(out["modules"])
     for rule in data.get("rules", []):
         rule.pop("kind", None)
-    for key in ("services", "payment_terms"):
+    for key in ("services", "payment_terms", "parts", "stages"):
         if key in data:
             data[key] = _keyed(data[key])
     return data

@@ -152,6 +152,7 @@ def check_catalog(catalog: Catalog) -> None:
             where=("valid_from",),
         )
     _check_names(catalog)
+    _check_parts(catalog)
     seen: dict[str, str] = {}
     for index, rule in enumerate(catalog.rules):
         where = ("rules", index)
@@ -223,6 +224,28 @@ def _check_names(catalog: Catalog) -> None:
                     "lower it or raise the slot's max",
                     where=("slots", slot_id, "modules", module_id, "max_quantity"),
                 )
+
+
+def _check_parts(catalog: Catalog) -> None:
+    for part_id, part in catalog.parts.items():
+        if part.stage is not None and part.stage not in catalog.stages:
+            known = ", ".join(catalog.stages) or "none: add a 'stages' section"
+            raise CatalogError(
+                f"part '{part_id}': stage '{part.stage}' does not exist"
+                f"{did_you_mean(part.stage, catalog.stages)} (stages: {known})",
+                where=("parts", part_id, "stage"),
+            )
+    for slot_id, slot in catalog.slots.items():
+        for module_id, module in slot.modules.items():
+            for part_id in module.parts:
+                if part_id not in catalog.parts:
+                    known = ", ".join(catalog.parts) or "none: add a 'parts' section"
+                    raise CatalogError(
+                        f"slot '{slot_id}', module '{module_id}': part '{part_id}' is not in "
+                        f"the catalog's parts{did_you_mean(part_id, catalog.parts)} "
+                        f"(parts: {known})",
+                        where=("slots", slot_id, "modules", module_id, "parts", part_id),
+                    )
 
 
 def _fail_ref(catalog: Catalog, ref: str, owner: str, where: tuple[str | int, ...]) -> None:

@@ -14,10 +14,12 @@ caller's context is left as it was.
 
 from __future__ import annotations
 
+import datetime as dt
 import decimal
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
+from functools import cached_property, partial
 from html import escape
 from typing import Any, Literal
 
@@ -31,6 +33,7 @@ from ..model import (
     truthy,
 )
 from ..model._customization import degree_of, ladder_amount, ladder_band
+from ._production import ready_days
 
 __all__ = [
     "LineCache",
@@ -39,6 +42,7 @@ __all__ = [
     "QuoteLine",
     "from_minor_units",
     "instalment_amount",
+    "order_lines",
     "order_total",
     "preference_score",
     "quote",
@@ -100,6 +104,7 @@ class Quote:
 
     ``unit_price`` is the price of one unit before order-level adjustments, ``score`` the
     preference score, ``instalments``/``instalment_amount`` the payment plan when there is one.
+    ``delivery_date`` is the earliest date the order can be delivered.
     """
 
     configuration: Configuration
@@ -111,6 +116,14 @@ class Quote:
     score: int = 0
     instalments: int = 1
     instalment_amount: Decimal | None = None
+    #: Works out :attr:`delivery_date` when it is first read (most quotes are never asked).
+    delivery: Callable[[], dt.date] | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def delivery_date(self) -> dt.date | None:
+        """The earliest delivery date: today (``Needs.today``) plus the critical path of the
+        bill of materials and the services' lead time."""
+        return None if self.delivery is None else self.delivery()
 
     def __repr__(self) -> str:
         choices = ", ".join(f"{slot}={choice}" for slot, choice in self.configuration.items())
@@ -146,6 +159,7 @@ class Quote:
             "instalment_amount": None
             if self.instalment_amount is None
             else str(self.instalment_amount),
+            "delivery_date": None if self.delivery_date is None else str(self.delivery_date),
             "lines": [
                 {
                     "kind": line.kind,
@@ -209,7 +223,7 @@ def _ladder_lines(
         yield QuoteLine("ladder", rule.id, rule.describe(), amount, reason), amount
 
 
-def _order_lines(
+def order_lines(
     catalog: Catalog, goods: Decimal, resolved: ResolvedNeeds | None
 ) -> list[QuoteLine]:
     """Lines 3-5: tiers, frequency pricing, services and payment (all depend on goods only)."""
@@ -321,7 +335,7 @@ def order_total(catalog: Catalog, unit: Decimal, resolved: ResolvedNeeds | None)
             resolved is None or (not resolved.services and resolved.payment is None)
         ):
             return goods  # nothing is added at the order level
-        lines = _order_lines(catalog, goods, resolved)
+        lines = order_lines(catalog, goods, resolved)
         return goods + sum((line.amount for line in lines), Decimal(0))
 
 
@@ -386,7 +400,7 @@ def _quote(
     if catalog.order_price_rules or (
         resolved is not None and (resolved.services or payment is not None)
     ):
-        lines.extend(_order_lines(catalog, goods, resolved))
+        lines.extend(order_lines(catalog, goods, resolved))
         total = sum((line.amount for line in lines), Decimal(0))
     else:
         total = goods
@@ -403,7 +417,19 @@ def _quote(
         score=preference_score(catalog, configuration, resolved),
         instalments=instalments,
         instalment_amount=instalment,
+        delivery=partial(_delivery_date, catalog, configuration, quantity, resolved),
     )
+
+
+def _delivery_date(
+    catalog: Catalog, configuration: Configuration, quantity: int, resolved: ResolvedNeeds | None
+) -> dt.date:
+    needs = resolved.needs if resolved is not None else None
+    today = (needs.today if needs is not None else None) or dt.date.today()
+    services = resolved.services if resolved is not None else ()
+    days = ready_days(catalog, configuration, quantity, needs.stock if needs else None)
+    days += max((service.lead_time_days for service in services), default=0)
+    return today + dt.timedelta(days=days)
 
 
 def _module_line(

@@ -322,15 +322,15 @@ def checked_document(
     catalog: Catalog, data: Mapping[str, Any], *, signing_key: SigningKey | None = None
 ) -> SavedSession:
     """A saved document validated, its signature verified (with ``signing_key``), and its
-    catalog name and version checked against ``catalog``."""
+    catalog name checked against ``catalog`` (another version of it migrates)."""
     saved = validate_document(data)
     if signing_key is not None:
         verify(data, saved, signing_key)
-    if saved.catalog != catalog.name or saved.version != catalog.version:
+    if saved.catalog != catalog.name:
         raise NeedsError(
             f"the session was saved for catalog '{saved.catalog}' version "
             f"{saved.version}, but this configurator has '{catalog.name}' version "
-            f"{catalog.version}; start a new session or load that catalog version"
+            f"{catalog.version}; start a new session or load that catalog"
         )
     return saved
 
