@@ -13,7 +13,9 @@ Choices the contract leaves open, and how this oracle reads them:
   everywhere;
 - a payment term with both a cash discount and instalments takes the discount first, then
   finances what is left (step 5 in the order written); a discount of 0 adds no line;
-- a conditional price rule with amount 0 is a ``surcharge`` line of 0.
+- a conditional price rule with amount 0 is a ``surcharge`` line of 0;
+- a ladder line comes after the conditional lines, one per ladder rule whose band has a step
+  (its amount, or its percent of the standard's module prices rounded to the minor unit).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ __all__ = [
     "cheapest",
     "chosen_modules",
     "count",
+    "degree",
     "is_valid",
     "preference_score",
     "quote_lines",
@@ -116,6 +119,50 @@ def chosen_modules(configuration: Mapping[str, object]) -> dict[str, int]:
         for slot, choice in configuration.items()
         for module, quantity in _units(choice).items()
     }
+
+
+def _standard(catalog: modcfg.Catalog, purpose: str | None) -> dict[str, object] | None:
+    """The standard the degree is measured from: the purpose's own, else the catalog's."""
+    if purpose is not None and catalog.purposes[purpose].standard is not None:
+        return dict(catalog.purposes[purpose].standard or {})
+    return None if catalog.standard is None else dict(catalog.standard)
+
+
+def degree(
+    catalog: modcfg.Catalog, configuration: Mapping[str, object], purpose: str | None = None
+) -> int:
+    """The summed degree weights of the slots whose modules differ from the standard's (a
+    slot the standard leaves out is empty there)."""
+    standard = _standard(catalog, purpose)
+    if standard is None:
+        raise ValueError("no standard")
+    return sum(
+        slot.degree_weight
+        for slot_id, slot in catalog.slots.items()
+        if _units(configuration.get(slot_id)) != _units(standard.get(slot_id))
+    )
+
+
+def _ladder_amount(catalog: modcfg.Catalog, rule: Any, degree_found: int) -> Decimal | None:
+    """The surcharge of a ladder rule at a degree: the step with the highest min_degree not
+    above it (None when no step is reached)."""
+    reached = [step for step in rule.ladder if step.min_degree <= degree_found]
+    if not reached:
+        return None
+    step = max(reached, key=lambda step: step.min_degree)
+    if step.amount is not None:
+        return Decimal(step.amount)
+    standard = _standard(catalog, None) or {}
+    base = sum(
+        (
+            catalog.slots[slot_id].modules[module].price * quantity
+            for slot_id, choice in standard.items()
+            for module, quantity in _units(choice).items()
+        ),
+        Decimal(0),
+    )
+    minor = Decimal(1).scaleb(-catalog.decimals)
+    return (base * step.percent / 100).quantize(minor, rounding=ROUND_HALF_EVEN)
 
 
 def _well_formed(catalog: modcfg.Catalog, configuration: Mapping[str, object]) -> bool:
@@ -283,7 +330,15 @@ class _Judge:
             and not any(ref in chosen for ref in resolved.forbid)
             and not any(ref in self.unavailable for ref in chosen)
             and all(_holds(text, view) for text in resolved.conditions)
+            and self._in_degree_band(configuration)
         )
+
+    def _in_degree_band(self, configuration: Mapping[str, object]) -> bool:
+        band = None if self.resolved is None else self.resolved.needs.degree
+        if band is None or self.resolved is None:
+            return True
+        found = degree(self.catalog, configuration, self.resolved.needs.purpose)
+        return band.min <= found and (band.max is None or found <= band.max)
 
     def within_budget(self, total: Decimal) -> bool:
         budget = None if self.resolved is None else self.resolved.budget
@@ -322,6 +377,13 @@ class _Judge:
                     kind = "discount" if rule.amount < 0 else "surcharge"
                 if applies:
                     lines.append(Line(kind, rule.id, rounded(rule.amount * quantity)))
+            # 2b. ladder surcharges by degree of customization, in catalog order
+            for rule in catalog.prices:
+                if rule.ladder is not None:
+                    found = degree(catalog, configuration)
+                    amount = _ladder_amount(catalog, rule, found)
+                    if amount is not None:
+                        lines.append(Line("ladder", rule.id, rounded(amount * quantity)))
             goods = sum((line.amount for line in lines), Decimal(0))
             # 3-4. tiers and frequency rules in catalog order, each a percentage of the
             # running subtotal (goods plus the percentage lines before it)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from math import prod
@@ -541,6 +541,39 @@ def _purposes(draw: st.DrawFn, words: _Vocabulary) -> dict[str, Any]:
     return {"everyday": purpose}
 
 
+def _customization(draw: st.DrawFn, data: dict[str, Any], catalog: modcfg.Catalog) -> None:
+    """Half the time: slot kinds and degree weights, a standard configuration and, a third of
+    those times, a price ladder (amount steps, multiples of 5 minor units, so the totals keep
+    the promise above; percent steps are drawn by the pricing tests alone)."""
+    if not _chance(draw, 1, 2):
+        return
+    from tests import oracle  # (the slots' local choices)
+
+    decimals = catalog.decimals
+    standard: dict[str, Any] = {}
+    for slot_id, slot in catalog.slots.items():
+        kind, weight = _digits(draw(st.integers(0, 11)), (3, 4))
+        data["slots"][slot_id]["kind"] = ("functional", "cosmetic", "adaptive")[kind]
+        if weight != 1:
+            data["slots"][slot_id]["degree_weight"] = weight
+        choice = _pick(draw, oracle.slot_choices(slot))
+        standard[slot_id] = dict(choice) if isinstance(choice, Mapping) else choice
+    data["standard"] = standard
+    if "purposes" in data and _chance(draw, 1, 2):
+        data["purposes"]["everyday"]["standard"] = {
+            slot_id: (dict(c) if isinstance(c, Mapping) else c)
+            for slot_id, slot in catalog.slots.items()
+            for c in [_pick(draw, oracle.slot_choices(slot))]
+        }
+    if _chance(draw, 1, 3):
+        starts = draw(st.lists(st.integers(0, 5), min_size=1, max_size=3, unique=True))
+        steps = [
+            {"min_degree": start, "amount": _money(draw(st.integers(-20, 100)), decimals)}
+            for start in starts
+        ]
+        data.setdefault("prices", []).append({"id": "ladder", "ladder": steps})
+
+
 @st.composite
 def catalog_data(
     draw: st.DrawFn,
@@ -587,6 +620,7 @@ def catalog_data(
     data.update({key: value for key, value in parts.items() if value})
     if _chance(draw, 1, 3):
         production(draw, data)
+    _customization(draw, data, catalog_from_data(data))
     return data
 
 
@@ -711,7 +745,21 @@ def _needs(draw: st.DrawFn, catalog: modcfg.Catalog) -> modcfg.Needs:
         services=_some(draw, offered, 2) if offered else [],
         prefer=_preferences(draw, words),
         stock={part: draw(st.integers(0, 40)) for part in catalog.parts if _chance(draw, 1, 3)},
+        degree=_degree_band(draw, catalog, purpose),
     )
+
+
+def _degree_band(
+    draw: st.DrawFn, catalog: modcfg.Catalog, purpose: str | None
+) -> dict[str, int] | None:
+    """A band of degrees of customization, a third of the times a standard exists."""
+    has_standard = catalog.standard is not None or (
+        purpose is not None and catalog.purposes[purpose].standard is not None
+    )
+    if not has_standard or not _chance(draw, 1, 3):
+        return None
+    low, width = _digits(draw(st.integers(0, 19)), (4, 5))
+    return {"min": low} if width == 4 else {"min": low, "max": low + width}
 
 
 @st.composite

@@ -22,11 +22,11 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"model"}),
     frozenset({"io", "lower", "price", "_terminal", "_rows"}),
     frozenset({"engines"}),
-    frozenset({"_plan", "_compiled", "_streams"}),
+    frozenset({"_plan", "_compiled", "_streams", "_ranking", "_variety"}),
     frozenset({"explain"}),
     frozenset({"session"}),
     frozenset({"_configurator", "_artefact"}),
-    frozenset({"orders", "memory"}),
+    frozenset({"orders", "memory", "pricing"}),
     frozenset({"cli", "_cli_memory", "__init__"}),
 )
 #: Imports of a higher layer that run, by (file, imported module), each with its reason.

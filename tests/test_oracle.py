@@ -448,7 +448,7 @@ def test_generated_catalogs_are_small_and_needs_resolve(case: strategies.Case) -
 
 
 def unit_price(catalog: modcfg.Catalog, configuration: Configuration) -> Decimal:
-    goods = {"module", "surcharge", "discount", "bundle"}
+    goods = {"module", "surcharge", "discount", "bundle", "ladder"}
     return sum(
         (line.amount for line in oracle.quote_lines(catalog, configuration) if line.kind in goods),
         Decimal(0),

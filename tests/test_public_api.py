@@ -29,6 +29,7 @@ def test_no_private_names_leak() -> None:
         "model",
         "orders",
         "price",
+        "pricing",
         "session",
     }
     assert public - modules <= set(modcfg.__all__)

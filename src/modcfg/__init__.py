@@ -33,6 +33,8 @@ from ._version import __version__ as __version__
 if TYPE_CHECKING:
     from ._artefact import load_compiled
     from ._configurator import Configurator, compile
+    from ._ranking import Blend
+    from ._variety import Variety
     from .explain import Finding
     from .model import (
         Catalog,
@@ -67,6 +69,7 @@ if TYPE_CHECKING:
 #: computes with them.
 _LAZY = {
     "BillOfMaterials": "price",
+    "Blend": "_ranking",
     "BomLine": "price",
     "Catalog": "model",
     "CatalogDiff": "orders",
@@ -90,6 +93,7 @@ _LAZY = {
     "QuoteLine": "price",
     "Session": "session._session",
     "SessionState": "session._state",
+    "Variety": "_variety",
     "bundled_catalogs": "model",
     "catalog_schema": "model",
     "compile": "_configurator",
@@ -118,6 +122,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "BillOfMaterials",
+    "Blend",
     "BomLine",
     "Catalog",
     "CatalogDiff",
@@ -152,6 +157,7 @@ __all__ = [
     "Session",
     "SessionState",
     "SignatureError",
+    "Variety",
     "bundled_catalogs",
     "catalog_schema",
     "collector_paused",

@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING, Any, Literal
 from ._compiled import CompiledCatalog, NeedsLike
 from ._errors import InfeasibleError, LimitExceeded, NeedsError
 from ._plan import Engine
+from ._ranking import Blend, Rank, blended_best, pareto_front, preferred_best
 from ._reasons import Reason, rule_reason
 from ._streams import collect_best, configurations, time_up
+from ._variety import WALK_LIMIT, Variety, projected_count
 from .model import (
     Catalog,
     Configuration,
@@ -33,6 +35,7 @@ from .model import (
     parse,
     truthy,
 )
+from .model._customization import degree_of, standard_of
 from .price import BillOfMaterials, Quote, bill_of_materials, quote
 
 if TYPE_CHECKING:
@@ -40,7 +43,7 @@ if TYPE_CHECKING:
     from .memory import CustomerProfile
     from .session._session import Session
 
-__all__ = ["Configurator", "Engine", "NeedsLike", "Order", "Progress", "compile"]
+__all__ = ["Configurator", "Engine", "NeedsLike", "Order", "Progress", "Rank", "compile"]
 
 Order = Literal["price"] | None
 #: ``progress(done, total)``: ``total`` is None when unknown.
@@ -357,23 +360,44 @@ class Configurator:
         needs: NeedsLike = None,
         k: int = 10,
         *,
+        rank: Rank = "price",
         engine: Engine = "auto",
         time_limit: float | None = None,
         progress: Progress | None = None,
     ) -> list[Quote]:
-        """The ``k`` best valid configurations as quotes: cheapest total first, then the
-        highest preference score (equal ones in a fixed order). Raises
-        :class:`InfeasibleError` when there is none, :class:`LimitExceeded` when
-        ``time_limit`` (seconds) passes first; ``progress(found, k)`` is told of each quote."""
+        """The ``k`` best valid configurations as quotes. ``rank="price"``: cheapest total
+        first, then the highest preference score; ``rank="preference"``: highest preference
+        score (the summed weights of the needs' ``prefer`` entries a configuration satisfies)
+        first, then the cheapest; ``rank=Blend(price=1, preference=10)``: highest
+        ``preference x score - price x total`` first, then the cheapest. Equal ones come in a
+        fixed order. Raises :class:`InfeasibleError` when there is none,
+        :class:`LimitExceeded` when ``time_limit`` (seconds) passes first; ``progress(found,
+        k)`` is told of each quote (for ``rank="price"``).
+
+        >>> import modcfg
+        >>> cfg = modcfg.compile("windows")
+        >>> needs = modcfg.Needs(prefer={"frame.oak": 3, "glass.triple": 2})
+        >>> [(q.total, q.score) for q in cfg.best(needs, k=2, rank="preference")]
+        [(Decimal('260.00'), 5), (Decimal('275.00'), 5)]
+        """
         if k < 1:
             raise NeedsError(f"k={k} asks for no configuration; give k >= 1")
+        if not (rank in ("price", "preference") or isinstance(rank, Blend)):
+            raise NeedsError(
+                f"rank={rank!r} is unknown; use 'price', 'preference' or modcfg.Blend(...)"
+            )
         deadline = None if time_limit is None else time.monotonic() + time_limit
         plan = self.compiled.plan(needs)
         if plan.resolved is not None:
             check_validity(self.catalog, plan.resolved.needs)
         quotes: list[Quote] = []
         try:
-            collect_best(self.compiled, plan, k, engine, deadline, quotes, progress)
+            if rank == "preference":
+                quotes = preferred_best(self.compiled, plan, k, engine, deadline)
+            elif isinstance(rank, Blend):
+                quotes = blended_best(self.compiled, plan, k, rank, engine, deadline)
+            else:
+                collect_best(self.compiled, plan, k, engine, deadline, quotes, progress)
         except LimitExceeded as error:
             if deadline is None:
                 raise
@@ -383,5 +407,64 @@ class Configurator:
             from .explain import infeasible_error
 
             raise infeasible_error(self, plan.resolved)
-        quotes.sort(key=lambda q: (q.total, -q.score))
+        if rank == "price":
+            quotes.sort(key=lambda q: (q.total, -q.score))
         return quotes[:k]
+
+    def pareto(
+        self,
+        needs: NeedsLike = None,
+        *,
+        engine: Engine = "auto",
+        time_limit: float | None = None,
+    ) -> list[Quote]:
+        """The configurations no other beats on both price and preference score, cheapest
+        first (one per point of the front: a dearer one scores higher). Empty when no
+        configuration is valid; :class:`LimitExceeded` when ``time_limit`` passes first.
+
+        >>> import modcfg
+        >>> cfg = modcfg.compile("windows")
+        >>> front = cfg.pareto(modcfg.Needs(prefer={"frame.oak": 3, "glass.triple": 2}))
+        >>> [(q.total, q.score) for q in front]
+        [(Decimal('100.00'), 0), (Decimal('160.00'), 3), (Decimal('260.00'), 5)]
+        """
+        deadline = None if time_limit is None else time.monotonic() + time_limit
+        plan = self.compiled.plan(needs)
+        try:
+            return pareto_front(self.compiled, plan, engine, deadline)
+        except LimitExceeded as error:
+            if deadline is None:
+                raise
+            raise time_up("the Pareto front", time_limit, "part of the walk") from error
+
+    def degree(self, configuration: Mapping[str, Any], needs: NeedsLike = None) -> int:
+        """The degree of customization of a configuration: the summed ``degree_weight`` of
+        the slots whose choice differs from the standard (the needs' purpose's standard when
+        it has one, else the catalog's; NeedsError when the catalog names none)."""
+        chosen = Configuration.validated(self.catalog, configuration)
+        purpose = self.resolve(needs).needs.purpose if needs is not None else None
+        standard = standard_of(self.catalog, purpose)
+        return degree_of(self.catalog, chosen, standard)
+
+    def variety(
+        self,
+        needs: NeedsLike = None,
+        *,
+        limit: int | None = WALK_LIMIT,
+        time_limit: float | None = None,
+    ) -> Variety:
+        """Exact counts of the distinct physical products (functional slots), presented
+        products (functional and cosmetic slots) and customer-visible configurations (every
+        slot) among the valid configurations for the needs. Counting distinct products may
+        walk them: ``limit`` and ``time_limit`` (seconds) bound the walk
+        (:class:`LimitExceeded` past either)."""
+        plan = self.compiled.plan(needs)
+        total = plan.count("auto", limit=None, time_limit=time_limit, progress=None)
+        kinds = [self.catalog.slots[slot].kind for slot in self.compiled.slots]
+        physical = [var for var, kind in enumerate(kinds) if kind == "functional"]
+        shown = [var for var, kind in enumerate(kinds) if kind != "adaptive"]
+        counts = [
+            projected_count(plan, kept, total, limit=limit, time_limit=time_limit)
+            for kept in (physical, shown)
+        ]
+        return Variety(physical=counts[0], presented=counts[1], configurations=total)

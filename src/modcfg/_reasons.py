@@ -23,7 +23,9 @@ __all__ = ["NeedField", "Reason", "ReasonKind", "conflict_reason", "rule_reason"
 ReasonKind = Literal["rule", "need", "choice", "forced", "combined"]
 #: The field of :class:`~modcfg.Needs` a need reason comes from (a purpose's preset counts as
 #: the fields it fills).
-NeedField = Literal["require", "forbid", "conditions", "budget", "region", "deliver_by", "purpose"]
+NeedField = Literal[
+    "require", "forbid", "conditions", "budget", "region", "deliver_by", "purpose", "degree"
+]
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from .._errors import LimitExceeded, NeedsError
 from .._reasons import Reason
 from ..model import ResolvedNeeds, parse
+from ._degree import require_degree
 from ._lowering import Lowering
 from ._problem import Problem
 
@@ -87,10 +88,22 @@ def _lower_preferences(lowering: Lowering, resolved: ResolvedNeeds) -> None:
             raise NeedsError(str(exc)) from None
 
 
+def _lower_degree(lowering: Lowering, resolved: ResolvedNeeds) -> None:
+    """A degree band: the degree of customization from the standard lies within it."""
+    band = resolved.needs.degree
+    if band is None or resolved.standard is None:
+        return
+    text = f"degree {band.min}..{'' if band.max is None else band.max}"
+    source = f"need: {text}"
+    lowering.problem.need_reasons[source] = Reason("need", text, need="degree")
+    require_degree(lowering, resolved.standard, band.min, band.max, source)
+
+
 #: The steps that lower a customer's needs, in order.
 NEED_LOWERINGS: tuple[Callable[[Lowering, ResolvedNeeds], None], ...] = (
     _lower_unavailable,
     _lower_require,
     _lower_conditions,
+    _lower_degree,
     _lower_preferences,
 )

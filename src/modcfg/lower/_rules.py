@@ -14,7 +14,8 @@ this package.
   their complement (tabulated on a grid when it spans few combinations, else one clause per
   denied row when there are at most ``DENY_CLAUSES``: a clause over a hundred slots is a
   one-row deny table);
-- a ``conditional`` price rule is a cost factor over the slots its condition reads; ``tiers``
+- a ``conditional`` price rule is a cost factor over the slots its condition reads; a
+  ``ladder`` rule one cost factor over the slots with a degree weight (``_degree``); ``tiers``
   and ``frequency`` rules act on the order's subtotal when a quote is made, so they add
   nothing to the problem.
 """
@@ -42,6 +43,7 @@ from ..model import (
 )
 from ..model._expr import BoolOp, Expr, Not, Ref
 from . import _lowering
+from ._degree import lower_ladder
 from ._lowering import Lowering
 from ._problem import Problem, SlotDomain, _scaled
 from ._tabulate import _GRID_LIMIT
@@ -295,3 +297,9 @@ def _lower_conditional(lowering: Lowering, rule: PriceRule) -> None:
 @lowers_price_rule("tiers", "frequency")
 def _lower_order_price_rule(lowering: Lowering, rule: PriceRule) -> None:
     """Tiers and frequency pricing change the order's subtotal, not the unit price."""
+
+
+@lowers_price_rule("ladder")
+def _lower_ladder(lowering: Lowering, rule: PriceRule) -> None:
+    """A surcharge per unit by degree band of customization."""
+    lower_ladder(lowering, rule)

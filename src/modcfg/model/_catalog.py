@@ -22,6 +22,8 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from .._errors import CatalogError, did_you_mean
 from ._base import MAX_FRACTION_DIGITS, AttributeValue, FrozenModel, Id, Money
+from ._configuration import Configuration
+from ._customization import SlotKind, StandardChoices
 from ._pricing import PaymentTerm, PriceRule, Purpose, Service
 from ._production import Part, Stage
 from ._rules import Rule
@@ -45,13 +47,15 @@ def _with_ids(value: Any) -> Any:
 class Module(FrozenModel):
     """One pre-built building block: an id, a label, a price and typed attributes.
 
-    ``max_quantity`` (default 1) bounds how many units of it a multi-select slot may take.
+    ``max_quantity`` (default 1) bounds how many units of it a multi-select slot may take;
+    ``cost`` (default 0) is what one unit costs the firm (the pricing optimiser's margins).
     ``parts`` is its bill of materials: the catalog's parts one unit needs, with quantities.
     """
 
     id: Id
     label: str = ""
     price: Money = Decimal(0)
+    cost: Money = Decimal(0)
     attributes: dict[str, AttributeValue] = Field(default_factory=dict)
     max_quantity: int = Field(default=1, ge=1, le=1000)
     parts: dict[Id, int] = Field(default_factory=dict)
@@ -65,6 +69,13 @@ class Module(FrozenModel):
                     f"part '{part}' has quantity {quantity}; give 1 to 1,000,000 units per "
                     "module unit (leave out a part the module does not need)"
                 )
+        return value
+
+    @field_validator("cost")
+    @classmethod
+    def _cost_non_negative(cls, value: Decimal) -> Decimal:
+        if value < 0:
+            raise ValueError(f"cost {value} is negative; a module's cost to the firm is >= 0")
         return value
 
     @field_validator("price")
@@ -123,11 +134,18 @@ class Cardinality(FrozenModel):
 
 
 class Slot(FrozenModel):
-    """A choice point that modules fill, with a cardinality."""
+    """A choice point that modules fill, with a cardinality.
+
+    ``kind`` says what the slot varies (``functional``: the product; ``cosmetic``: its
+    presentation; ``adaptive``: settings changed after purchase) and ``degree_weight`` how
+    much choosing other than the standard counts towards the degree of customization.
+    """
 
     id: Id
     label: str = ""
     cardinality: Cardinality = Field(default_factory=Cardinality)
+    kind: SlotKind = "functional"
+    degree_weight: int = Field(default=1, ge=0, le=10**6)
     modules: dict[Id, Module]
 
     @field_validator("modules", mode="before")
@@ -186,6 +204,7 @@ class Catalog(FrozenModel):
     services: dict[Id, Service] = Field(default_factory=dict)
     payment_terms: dict[Id, PaymentTerm] = Field(default_factory=dict)
     purposes: dict[Id, Purpose] = Field(default_factory=dict)
+    standard: StandardChoices | None = None
     parts: dict[Id, Part] = Field(default_factory=dict)
     stages: dict[Id, Stage] = Field(default_factory=dict)
 
@@ -238,6 +257,7 @@ class Catalog(FrozenModel):
         """
         amounts = [module.price for slot in self.slots.values() for module in slot.modules.values()]
         amounts += [rule.amount for rule in self.prices if rule.amount is not None]
+        amounts += [s.amount for r in self.prices for s in r.ladder or () if s.amount is not None]
         amounts += [service.price for service in self.services.values()]
         integer = max((amount.adjusted() + 1 for amount in amounts if amount), default=1)
         fraction = max((_decimals(amount) for amount in amounts), default=0)
@@ -284,7 +304,19 @@ class Catalog(FrozenModel):
     @cached_property
     def order_price_rules(self) -> tuple[PriceRule, ...]:
         """The price rules that act on the whole order (quantity tiers, frequency pricing)."""
-        return tuple(rule for rule in self.prices if rule.kind != "conditional")
+        return tuple(rule for rule in self.prices if rule.kind in ("tiers", "frequency"))
+
+    @cached_property
+    def ladder_price_rules(self) -> tuple[PriceRule, ...]:
+        """The price rules that add a surcharge per unit by degree of customization."""
+        return tuple(rule for rule in self.prices if rule.kind == "ladder")
+
+    @cached_property
+    def standard_configuration(self) -> Configuration | None:
+        """The catalog's standard configuration (None when it names none)."""
+        if self.standard is None:
+            return None
+        return Configuration.validated(self, self.standard)
 
     @cached_property
     def conditional_price_rules(self) -> tuple[PriceRule, ...]:

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .._errors import CatalogError, NeedsError, did_you_mean
 from .._reasons import Reason
 from ._base import Money
+from ._customization import DegreeBand, standard_of
 from ._fields import Expressions, ModuleRefs, Preferences
 from ._pricing import Frequency, PaymentTerm, Service
 from ._production import module_ready_days
@@ -29,6 +30,7 @@ from ._validate import expression_problem, module_ref_problem
 
 if TYPE_CHECKING:
     from ._catalog import Catalog
+    from ._configuration import Configuration
 
 __all__ = ["Needs", "ResolvedNeeds", "check_validity", "day"]
 
@@ -51,7 +53,9 @@ class Needs(BaseModel):
     - how often: ``frequency`` (``one-off``, ``repeat``, ``subscription``: loyalty pricing).
 
     ``prefer`` weighs soft wishes: module references or conditions with integer weights
-    (negative for dislikes). ``services`` asks for supplementary services by id.
+    (negative for dislikes). ``services`` asks for supplementary services by id. ``degree``
+    keeps the configurations whose degree of customization lies in a band
+    (``{"min": 1, "max": 3}``), measured from the purpose's standard or the catalog's.
 
     >>> Needs(require=["glass.triple"], budget="900", quantity=4).budget
     Decimal('900')
@@ -76,6 +80,7 @@ class Needs(BaseModel):
     frequency: Frequency = "one-off"
     services: tuple[str, ...] = ()
     prefer: Preferences = Field(default_factory=dict)
+    degree: DegreeBand | None = None
     stock: dict[str, int] = Field(default_factory=dict)
 
     def __init__(self, **data: Any) -> None:
@@ -147,6 +152,8 @@ class ResolvedNeeds:
     services: tuple[Service, ...] = ()
     payment: PaymentTerm | None = None
     prefer: Mapping[str, int] = field(default_factory=dict)
+    #: The standard the degree band is measured from (None without a band).
+    standard: Configuration | None = None
 
     @property
     def quantity(self) -> int:
@@ -214,6 +221,7 @@ def resolve_needs(needs: Needs, catalog: Catalog) -> ResolvedNeeds:
             "give a future date"
         )
     services = _services(needs, catalog)
+    standard = None if needs.degree is None else standard_of(catalog, needs.purpose)
     payment = None
     if needs.payment is not None:
         payment = catalog.payment_terms.get(needs.payment)
@@ -269,6 +277,7 @@ def resolve_needs(needs: Needs, catalog: Catalog) -> ResolvedNeeds:
         services=services,
         payment=payment,
         prefer=prefer,
+        standard=standard,
     )
 
 

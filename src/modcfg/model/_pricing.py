@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from ._base import FrozenModel, Id, Money, Percent, parse_ref, to_decimal
+from ._customization import LadderStep, StandardChoices
 from ._fields import Expressions, ModuleRefs, Preferences, parse_expression
 
 __all__ = [
@@ -28,9 +29,9 @@ ServiceKind = Literal[
     "delivery", "installation", "repair", "calibration", "training", "financing", "other"
 ]
 SERVICE_KINDS: tuple[str, ...] = ServiceKind.__args__  # type: ignore[attr-defined]
-PriceRuleKind = Literal["conditional", "tiers", "frequency"]
-#: Every price-rule kind (the three forms of :class:`PriceRule`).
-PRICE_RULE_KINDS: tuple[PriceRuleKind, ...] = ("conditional", "tiers", "frequency")
+PriceRuleKind = Literal["conditional", "tiers", "frequency", "ladder"]
+#: Every price-rule kind (the four forms of :class:`PriceRule`).
+PRICE_RULE_KINDS: tuple[PriceRuleKind, ...] = ("conditional", "tiers", "frequency", "ladder")
 
 
 class Tier(FrozenModel):
@@ -41,13 +42,16 @@ class Tier(FrozenModel):
 
 
 class PriceRule(FrozenModel):
-    """A price rule, in one of three forms (exactly one per rule):
+    """A price rule, in one of four forms (exactly one per rule):
 
     - conditional surcharge or discount per unit: ``when: "frame.oak and glass.triple"`` (or
       ``bundle: [frame.oak, glass.triple]``, all chosen together) with a signed ``amount``;
     - quantity tiers: ``tiers: [{min_quantity: 10, percent: "-5"}, ...]``;
     - loyalty pricing by purchase frequency: ``frequency: [repeat, subscription]`` with a signed
-      ``percent`` of the goods subtotal.
+      ``percent`` of the goods subtotal;
+    - a price ladder by degree of customization: ``ladder: [{min_degree: 1, percent: "5"},
+      {min_degree: 3, amount: "40.00"}]``, a surcharge per unit by degree band (see
+      :mod:`modcfg.model._customization`).
     """
 
     id: Id
@@ -58,6 +62,7 @@ class PriceRule(FrozenModel):
     tiers: tuple[Tier, ...] | None = None
     frequency: tuple[Frequency, ...] | None = None
     percent: Percent | None = None
+    ladder: tuple[LadderStep, ...] | None = None
 
     @field_validator("when")
     @classmethod
@@ -79,11 +84,17 @@ class PriceRule(FrozenModel):
     def _one_form(self) -> PriceRule:
         conditional = self.when is not None or self.bundle is not None
         forms = [conditional, self.tiers is not None, self.frequency is not None]
+        forms.append(self.ladder is not None)
         if sum(forms) != 1:
             raise ValueError(
                 "a price rule has exactly one form: 'when'/'bundle' with 'amount', "
-                "'tiers', or 'frequency' with 'percent'"
+                "'tiers', 'frequency' with 'percent', or 'ladder'"
             )
+        if self.ladder is not None:
+            if self.amount is not None or self.percent is not None:
+                raise ValueError("a ladder rule carries its amounts inside 'ladder' steps")
+            if not self.ladder:
+                raise ValueError("a ladder lists at least one step ({min_degree: 1, ...})")
         if self.when is not None and self.bundle is not None:
             raise ValueError("give either 'when' or 'bundle', not both")
         if conditional and (self.amount is None or self.percent is not None):
@@ -107,6 +118,8 @@ class PriceRule(FrozenModel):
             return "tiers"
         if self.frequency is not None:
             return "frequency"
+        if self.ladder is not None:
+            return "ladder"
         return "conditional"
 
     @property
@@ -175,10 +188,12 @@ class PaymentTerm(FrozenModel):
 
 
 class Purpose(FrozenModel):
-    """A purpose preset (the customer's 'why'): needs merged in when ``Needs(purpose=...)``."""
+    """A purpose preset (the customer's 'why'): needs merged in when ``Needs(purpose=...)``,
+    and optionally its own ``standard`` configuration to measure customization from."""
 
     label: str = ""
     require: ModuleRefs = ()
     forbid: ModuleRefs = ()
     conditions: Expressions = ()
     prefer: Preferences = Field(default_factory=dict)
+    standard: StandardChoices | None = None

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from .._errors import CatalogError, did_you_mean
+from ._customization import check_customization
 from ._expr import Arith, Count, Expr, Ref, Total, refs, walk
 from ._expr_parse import parse
 
@@ -184,6 +185,7 @@ def check_catalog(catalog: Catalog) -> None:
             _fail_expression(catalog, text, f"purpose '{purpose_id}'", place)
         for key in purpose.prefer:
             _fail_expression(catalog, key, f"purpose '{purpose_id}' preference", place)
+    check_customization(catalog)
 
 
 def _check_precision(

@@ -2,7 +2,8 @@
 
 The rules are those of ``docs/semantics.md``: every line is rounded half-even to the
 currency's minor unit and the total is the exact sum of the lines. Lines come in a fixed order
-(modules, conditional price rules, the order-level price rules in catalog order, services,
+(modules, conditional price rules, ladder surcharges by degree of customization, the
+order-level price rules in catalog order, services,
 payment discount, financing), and every line names its source and reason. With instalments,
 the financing line makes the total exactly the number of instalments times one instalment.
 :func:`order_total` is non-decreasing in the unit price, which is what lets the engines turn a
@@ -31,6 +32,7 @@ from ..model import (
     parse,
     truthy,
 )
+from ..model._customization import degree_of, ladder_amount, ladder_band
 from ._production import ready_days
 
 __all__ = [
@@ -56,6 +58,7 @@ LineKind = Literal[
     "service",
     "payment",
     "financing",
+    "ladder",
 ]
 #: Digits of the annuity's rate and discount factor (they are rounded to the minor unit after).
 _ANNUITY_DIGITS = 50
@@ -200,6 +203,24 @@ def _rule_lines(
             QuoteLine(kind, rule.id, rule.describe(), rule.amount, f"price rule '{rule.id}'"),
             rule.amount,
         )
+
+
+def _ladder_lines(
+    catalog: Catalog, configuration: Configuration
+) -> Iterator[tuple[QuoteLine, Decimal]]:
+    """The ladder surcharges of one unit: its band of each ladder rule, when it adds one."""
+    standard = catalog.standard_configuration
+    if standard is None:  # pragma: no cover - validation requires a standard
+        return
+    degree = degree_of(catalog, configuration, standard)
+    for rule in catalog.ladder_price_rules:
+        band = ladder_band(rule, degree)
+        if band.step is None:
+            continue
+        amount = ladder_amount(catalog, band.step)
+        step = f"+{band.step.percent}%" if band.step.percent is not None else f"{amount:+}"
+        reason = f"customised: band {band.number} of {band.of}, {step} (degree {degree})"
+        yield QuoteLine("ladder", rule.id, rule.describe(), amount, reason), amount
 
 
 def order_lines(
@@ -362,6 +383,13 @@ def _quote(
         lines.append(line)
     if catalog.conditional_price_rules:
         for line, per_unit in _rule_lines(catalog, configuration):
+            unit += per_unit
+            amount = _round(per_unit * quantity, decimals)
+            lines.append(
+                QuoteLine(line.kind, line.source, line.label, amount, line.reason, quantity)
+            )
+    if catalog.ladder_price_rules:
+        for line, per_unit in _ladder_lines(catalog, configuration):
             unit += per_unit
             amount = _round(per_unit * quantity, decimals)
             lines.append(

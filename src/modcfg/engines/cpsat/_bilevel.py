@@ -1,0 +1,97 @@
+"""Revenue-optimal surcharges by CP-SAT: a leader-follower (bilevel) pricing model.
+
+The firm (leader) picks one surcharge per band within bounds; each customer segment
+(follower) then buys the option of highest utility, or nothing when every option it can afford
+has negative utility. The follower's choice is written as constraints (its optimality
+conditions over its finite list of options), so one CP-SAT model solves both levels exactly.
+Ties go the firm's way (the optimistic bilevel reading), as the objective prefers them.
+
+All numbers are integers (minor units); the caller turns its money into them and back.
+Invariant: a solution reported optimal is optimal for the options given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+__all__ = ["BilevelOption", "BilevelSegment", "solve_bilevel"]
+
+
+@dataclass(frozen=True)
+class BilevelOption:
+    """One option of a segment: its band (index into the surcharges), its worth to the
+    segment before the surcharge (value minus base price), its base price and the firm's
+    margin on it before the surcharge."""
+
+    band: int
+    worth: int
+    base: int
+    margin: int
+
+
+@dataclass(frozen=True)
+class BilevelSegment:
+    """A segment: its size (a weight of its margin), budget (None: none) and options."""
+
+    size: int
+    budget: int | None
+    options: Sequence[BilevelOption]
+
+
+def solve_bilevel(
+    bounds: Sequence[tuple[int, int]],
+    segments: Sequence[BilevelSegment],
+    *,
+    time_limit: float,
+    hint: Sequence[int] | None = None,
+) -> tuple[list[int], bool] | None:
+    """The surcharges (one per band) of highest total margin and whether CP-SAT proved them
+    optimal; None when it found no solution within ``time_limit`` seconds."""
+    model = cp_model.CpModel()
+    surcharge = [model.new_int_var(low, high, f"band{b}") for b, (low, high) in enumerate(bounds)]
+    if hint is not None:
+        for var, value in zip(surcharge, hint, strict=True):
+            model.add_hint(var, value)
+    objective: list[cp_model.LinearExprT] = []
+    for s, segment in enumerate(segments):
+        options = segment.options
+        picks = [model.new_bool_var(f"s{s}o{j}") for j in range(len(options))]
+        walk_away = model.new_bool_var(f"s{s}none")
+        model.add_exactly_one([*picks, walk_away])
+        affordable = []
+        for j, option in enumerate(options):
+            fits = model.new_bool_var(f"s{s}fits{j}")
+            price = option.base + surcharge[option.band]
+            if segment.budget is None:
+                model.add(fits == 1)
+            else:
+                model.add(price <= segment.budget).only_enforce_if(fits)
+                model.add(price > segment.budget).only_enforce_if(fits.Not())
+            affordable.append(fits)
+        for j, option in enumerate(options):
+            utility = option.worth - surcharge[option.band]
+            model.add_implication(picks[j], affordable[j])
+            model.add(utility >= 0).only_enforce_if(picks[j])
+            model.add(utility <= -1).only_enforce_if([walk_away, affordable[j]])
+            for k, other in enumerate(options):
+                if k != j:
+                    better = other.worth - surcharge[other.band]
+                    model.add(utility >= better).only_enforce_if([picks[j], affordable[k]])
+            low, high = bounds[option.band]
+            gain = model.new_int_var(
+                min(0, option.margin + low), max(0, option.margin + high), f"s{s}g{j}"
+            )
+            model.add(gain == option.margin + surcharge[option.band]).only_enforce_if(picks[j])
+            model.add(gain == 0).only_enforce_if(picks[j].Not())
+            objective.append(segment.size * gain)
+    model.maximize(cp_model.LinearExpr.sum(objective))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(time_limit, 0.01)
+    solver.parameters.num_workers = 1  # deterministic, and the machine is shared
+    status = solver.solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    return [int(solver.value(var)) for var in surcharge], status == cp_model.OPTIMAL
