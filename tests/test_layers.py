@@ -22,10 +22,10 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"model"}),
     frozenset({"io", "lower", "price", "_terminal", "_rows"}),
     frozenset({"engines"}),
-    frozenset({"_plan", "_compiled", "_streams"}),
+    frozenset({"_plan", "_compiled", "_streams", "_feeds", "_sampling"}),
     frozenset({"explain"}),
     frozenset({"session"}),
-    frozenset({"_configurator"}),
+    frozenset({"_configurator", "distributed"}),
     frozenset({"cli", "__init__"}),
 )
 #: Imports of a higher layer that run, by (file, imported module), each with its reason.
@@ -41,6 +41,9 @@ CONFINED = {
     "networkx": ("engines/decomposition/",),
     "typer": ("cli.py",),
     "prompt_toolkit": ("session/_dialogue.py",),
+    "pyarrow": ("_feeds.py", "distributed/"),
+    "dask": ("distributed/",),
+    "distributed": ("distributed/",),
 }
 
 

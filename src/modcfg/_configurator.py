@@ -34,6 +34,9 @@ from .price import Quote, quote
 from .session._session import Session
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from ._feeds import Partition
     from .explain import Finding
 
 __all__ = ["Configurator", "Engine", "NeedsLike", "Order", "Progress", "compile"]
@@ -173,6 +176,80 @@ class Configurator:
             engine=engine,
             time_limit=time_limit,
             progress=progress,
+        )
+
+    def batches(
+        self,
+        needs: NeedsLike = None,
+        *,
+        size: int = 65_536,
+        order: Order = None,
+        partition: Partition | None = None,
+        price_column: str | None = "price",
+    ) -> Iterator[pa.RecordBatch]:
+        """The valid configurations as Arrow record batches of at most ``size`` rows (needs
+        the ``feed`` extra: pyarrow), made by the engine without a Python object per row.
+
+        A column per slot (dictionary-encoded: int32 codes into the slot's module ids, ``a*2+b``
+        for a multi-select slot's quantities, null for an empty optional slot), then the quote
+        total in minor units (int64) named ``price_column`` (None: no price column). The rows
+        are the configurations of :meth:`configurations`, each once; ``order="price"`` sorts
+        them by total (the whole space is held while sorted); ``partition`` (from
+        :meth:`partitions`) yields that partition's rows only.
+        """
+        from ._feeds import batches
+
+        return batches(
+            self.compiled,
+            needs,
+            size=size,
+            order=order,
+            partition=partition,
+            price_column=price_column,
+        )
+
+    def partitions(self, needs: NeedsLike = None, *, rows: int = 1_000_000) -> list[Partition]:
+        """The valid configurations split into partitions of at most about ``rows`` each
+        (a partition whose fixed slots leave more stays whole), each partition's size exact.
+
+        A partition fixes a few slots to one value (it may join several such prefixes); the
+        partitions are disjoint, cover every configuration, and are the same on every machine
+        for the same catalog and needs, so each can be enumerated and written on its own
+        (``batches(partition=...)``, ``to_parquet(partition=...)``) and redone after a failure.
+
+        >>> import modcfg
+        >>> cfg = modcfg.compile("windows")
+        >>> parts = cfg.partitions(rows=500)
+        >>> sum(part.rows for part in parts) == cfg.count(), max(part.rows for part in parts)
+        (True, 480)
+        """
+        from ._feeds import partitions
+
+        return partitions(self.compiled, needs, rows=rows)
+
+    def to_parquet(
+        self,
+        path: str | os.PathLike[str],
+        needs: NeedsLike = None,
+        *,
+        order: Order = None,
+        partition: Partition | None = None,
+        price_column: str | None = "price",
+        compression: str = "zstd",
+    ) -> int:
+        """Write the feed of :meth:`batches` to one Parquet file (needs the ``feed`` extra) and
+        return the number of rows written. The file appears whole or not at all: it is
+        written beside ``path`` and renamed when complete."""
+        from ._feeds import write_parquet
+
+        return write_parquet(
+            self.compiled,
+            Path(path),
+            needs,
+            order=order,
+            partition=partition,
+            price_column=price_column,
+            compression=compression,
         )
 
     def check(self, *, dead_modules: Literal["error", "warning"] = "error") -> list[Finding]:

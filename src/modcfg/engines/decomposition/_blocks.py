@@ -136,7 +136,7 @@ def _concat(parts: list[np.ndarray], dtype: type) -> tuple[np.ndarray, np.ndarra
     """``parts`` end to end, and each one's offset."""
     sizes = np.array([len(part) for part in parts], dtype=np.int64)
     offsets = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
-    joined = np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
+    joined: np.ndarray = np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
     return joined, offsets
 
 
