@@ -12,6 +12,8 @@ import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from ._feeds import Partition
+    from ._sampling import Covering
     from .explain import Finding
 
 __all__ = ["Configurator", "Engine", "NeedsLike", "Order", "Progress", "compile"]
@@ -80,6 +83,11 @@ def compile(
     return Configurator(catalog, memory_limit=memory_limit)
 
 
+def _recompiled(catalog: Catalog, memory_limit: int) -> Configurator:
+    """A pickled configurator, compiled again (see :meth:`Configurator.__reduce__`)."""
+    return Configurator(catalog, memory_limit=memory_limit)
+
+
 class Configurator:
     """A compiled catalog. Immutable (besides bounded caches of what it has answered, see
     :meth:`clear_caches`); one instance serves many threads and sessions.
@@ -100,6 +108,11 @@ class Configurator:
         self.catalog = catalog
         #: The bytes compiling and any one query may allocate (see :func:`compile`).
         self.memory_limit = self.compiled.memory_limit
+
+    def __reduce__(self) -> tuple[Callable[..., Configurator], tuple[Catalog, int]]:
+        """A configurator travels (pickle, a Dask scatter) as its catalog and memory limit,
+        and is compiled again where it arrives."""
+        return _recompiled, (self.catalog, self.memory_limit)
 
     # -- description ------------------------------------------------------------------------
 
@@ -251,6 +264,52 @@ class Configurator:
             price_column=price_column,
             compression=compression,
         )
+
+    def sample(
+        self,
+        n: int,
+        *,
+        needs: NeedsLike = None,
+        seed: int | None = None,
+        weights: Mapping[str, float | int | Decimal | Fraction] | None = None,
+    ) -> list[Configuration]:
+        """``n`` random valid configurations (for the needs, when given), drawn independently:
+        uniformly, or with ``weights`` (``"slot.module"`` -> weight >= 0; unlisted modules
+        weigh 1) in proportion to the product of the chosen modules' weights.
+
+        Draws are exact (uniform ones follow exact integer counts; integer weights too) and
+        each takes time linear in the slots; the same ``seed`` gives the same sample. Under a
+        budget or global sums a draw outside them is drawn again.
+
+        >>> import modcfg
+        >>> cfg = modcfg.compile("windows")
+        >>> picks = cfg.sample(3, seed=7)
+        >>> len(picks), picks == cfg.sample(3, seed=7), all(not cfg.violations(c) for c in picks)
+        (3, True, True)
+        """
+        from ._sampling import sample
+
+        plan = self.compiled.plan(needs)
+        if not plan.query.feasible():
+            from .explain import infeasible_error
+
+            raise infeasible_error(self, plan.resolved)
+        return sample(self.compiled, n, needs, seed=seed, weights=weights)
+
+    def covering(self, needs: NeedsLike = None, *, strength: int = 2) -> Covering:
+        """A t-wise covering sample for test suites: valid configurations such that every
+        combination of values of any ``strength`` slots (pairs by default) that some valid
+        configuration has appears in at least one of them; ``.coverage`` reports the share
+        covered (all of them: 1.0).
+
+        >>> import modcfg
+        >>> pairs = modcfg.compile("windows").covering()
+        >>> pairs.coverage, pairs.possible, len(pairs.configurations) < 1800
+        (1.0, 281, True)
+        """
+        from ._sampling import covering
+
+        return covering(self.compiled, needs, strength=strength)
 
     def check(self, *, dead_modules: Literal["error", "warning"] = "error") -> list[Finding]:
         """Check the catalog for what its owner should fix or look at, errors first.
