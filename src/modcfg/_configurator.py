@@ -83,6 +83,10 @@ def compile(
     return Configurator(catalog, memory_limit=memory_limit)
 
 
+#: A count with no limit, deadline or progress.
+_WHOLE: dict[str, Any] = {"limit": None, "time_limit": None, "progress": None}
+
+
 def _recompiled(catalog: Catalog, memory_limit: int) -> Configurator:
     """A pickled configurator, compiled again (see :meth:`Configurator.__reduce__`)."""
     return Configurator(catalog, memory_limit=memory_limit)
@@ -290,7 +294,8 @@ class Configurator:
         from ._sampling import sample
 
         plan = self.compiled.plan(needs)
-        if not plan.query.feasible():
+        bounded = plan.problem.resources or plan.cost_bound is not None
+        if not plan.query.feasible() or (bounded and not plan.count("auto", **_WHOLE)):
             from .explain import infeasible_error
 
             raise infeasible_error(self, plan.resolved)
@@ -305,7 +310,7 @@ class Configurator:
         >>> import modcfg
         >>> pairs = modcfg.compile("windows").covering()
         >>> pairs.coverage, pairs.possible, len(pairs.configurations) < 1800
-        (1.0, 281, True)
+        (1.0, 311, True)
         """
         from ._sampling import covering
 
