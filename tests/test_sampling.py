@@ -83,7 +83,7 @@ def test_draws_are_valid_and_reproducible(case: strategies.Case) -> None:
 
 def test_sample_errors() -> None:
     cfg = modcfg.compile("windows")
-    with pytest.raises(modcfg.NeedsError, match="frame.teak"):
+    with pytest.raises(modcfg.NeedsError, match=r"frame\.teak"):
         cfg.sample(1, weights={"frame.teak": 2})
     with pytest.raises(modcfg.NeedsError, match="weight >= 0"):
         cfg.sample(1, weights={"frame.oak": -1})
