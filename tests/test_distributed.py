@@ -45,7 +45,8 @@ def test_export_writes_every_row_once_and_resumes(client: object, tmp_path: Path
     parts[1].unlink()
     kept = parts[0].stat().st_mtime_ns
     assert modcfg.distributed.export(cfg, tmp_path, needs=needs, client=client, rows=4_000) == rows
-    assert parts[1].exists() and parts[0].stat().st_mtime_ns == kept
+    assert parts[1].exists()
+    assert parts[0].stat().st_mtime_ns == kept
 
 
 def test_export_refuses_a_directory_of_another_feed(client: object, tmp_path: Path) -> None:
@@ -60,4 +61,5 @@ def test_a_configurator_travels_as_its_catalog() -> None:
 
     cfg = modcfg.compile("windows")
     copy = pickle.loads(pickle.dumps(cfg))
-    assert copy.count() == 1800 and copy.catalog == cfg.catalog
+    assert copy.count() == 1800
+    assert copy.catalog == cfg.catalog
