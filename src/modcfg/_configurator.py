@@ -238,7 +238,7 @@ class Configurator:
         >>> cfg = modcfg.compile("windows")
         >>> parts = cfg.partitions(rows=500)
         >>> sum(part.rows for part in parts) == cfg.count(), max(part.rows for part in parts)
-        (True, 480)
+        (True, 450)
         """
         from ._feeds import partitions
 

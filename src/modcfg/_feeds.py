@@ -254,10 +254,12 @@ def batches(
     arrow = require("pyarrow", "feed")
     schema = feed_schema(compiled, price_column)
     plan = compiled.plan(needs)
+    # Parquet takes no null inside a dictionary: an empty optional slot is a null code
     dictionaries = [
-        arrow.array([choice_label(choice) for choice in choices], type=arrow.string())
+        arrow.array([choice_label(choice) or "" for choice in choices], type=arrow.string())
         for choices in compiled.choice_lists
     ]
+    empty = [choices.index(None) if None in choices else -1 for choices in compiled.choice_lists]
     pricer = _Pricer(plan)
     prefixes = partition.prefixes if partition is not None else ((),)
     blocks = _blocks(plan, prefixes, size)
@@ -266,7 +268,12 @@ def batches(
 
     def batch(values: np.ndarray, cost: np.ndarray) -> pa.RecordBatch:
         columns = [
-            arrow.DictionaryArray.from_arrays(arrow.array(values[var]), dictionary)
+            arrow.DictionaryArray.from_arrays(
+                arrow.array(
+                    values[var], mask=values[var] == empty[var] if empty[var] >= 0 else None
+                ),
+                dictionary,
+            )
             for var, dictionary in enumerate(dictionaries)
         ]
         if price_column is not None:

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 from ._compiled import CompiledCatalog, NeedsLike
 from ._errors import InfeasibleError, LimitExceeded, NeedsError
@@ -59,10 +60,11 @@ def _value_weights(
     for domain in compiled.domains:
         row = []
         for units in domain.units:
-            product: float = 1
+            product: Any = 1  # an int when every weight is one, else a float
             for module in dict.fromkeys(m for m, _ in units):
-                product *= weights.get(f"{domain.slot}.{module}", 1)  # type: ignore[assignment]
-            row.append(product if exact else float(product))
+                factor = weights.get(f"{domain.slot}.{module}", 1)
+                product = product * (factor if exact else float(factor))
+            row.append(product)
         table.append(row)
     return table
 

@@ -78,7 +78,7 @@ class Sampler:
         weight: np.ndarray = keep.astype(np.int64).astype(dtype)
         if weights is not None:
             for column in owned:
-                table = np.empty(len(weights[variables[column]]), dtype=dtype)
+                table: np.ndarray = np.empty(len(weights[variables[column]]), dtype=dtype)
                 table[:] = list(weights[variables[column]])
                 weight = weight * table[values[:, column]]
         return weight
