@@ -36,7 +36,10 @@ def rows_of(
         codes = [batch.column(var).indices.to_pylist() for var in range(len(compiled.slots))]
         prices = batch.column("price").to_pylist()
         for row, price in enumerate(prices):
-            assignment = [codes[var][row] for var in range(len(codes))]
+            assignment = [  # a null code is the empty choice of an optional slot
+                compiled.choice_lists[var].index(None) if code is None else code
+                for var, code in enumerate(column[row] for column in codes)
+            ]
             found.append((compiled.configuration(assignment), price))
     return found
 

@@ -34,6 +34,7 @@ from ._memory import check_memory
 from ._plan import Plan
 from .engines.decomposition import TreeQuery, solution_blocks
 from .model import Quantities
+from .price import total_factor
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -51,6 +52,8 @@ __all__ = [
 
 #: Prefixes a split may make before it gives up (each costs a restricted query).
 _MAX_PREFIXES = 200_000
+#: Unit costs times the order's quantity stay exact in int64 below this.
+_FACTOR_SAFE = 1 << 62
 #: Bytes a row of a price-ordered feed needs while it is sorted (codes, costs, order).
 _SORT_ROW_BYTES = 24
 
@@ -188,22 +191,42 @@ def _pack(leaves: list[tuple[tuple[tuple[int, int], ...], int]], rows: int) -> l
 
 
 class _Pricer:
-    """Unit costs (minor units) to quote totals in minor units under a plan, memoised."""
+    """Unit costs (minor units) to quote totals in minor units under a plan: each distinct
+    cost is priced once (exactly, by the plan) and kept in sorted arrays, so a block is
+    priced by one vectorised look-up."""
 
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
         self.scale = Decimal(10) ** plan.problem.catalog.decimals
-        self.known: dict[int, int] = {}
+        self.costs = np.zeros(0, dtype=np.int64)
+        self.totals = np.zeros(0, dtype=np.int64)
+        #: the total is exactly unit x factor when the needs add nothing at the order level
+        self.factor = total_factor(plan.problem.catalog, plan.resolved)
+
+    def _positions(self, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where each cost is (or would go) among the known ones, and whether it is there."""
+        positions = np.searchsorted(self.costs, cost)
+        if not len(self.costs):
+            return positions, np.zeros(len(cost), dtype=bool)
+        found = self.costs[np.minimum(positions, len(self.costs) - 1)] == cost
+        return positions, found
 
     def __call__(self, cost: np.ndarray) -> np.ndarray:
-        distinct, inverse = np.unique(cost, return_inverse=True)
-        totals = np.empty(len(distinct), dtype=np.int64)
-        for position, unit in enumerate(distinct.tolist()):
-            total = self.known.get(unit)
-            if total is None:
-                total = self.known[unit] = int(self.plan.total_of(unit) * self.scale)
-            totals[position] = total
-        priced: np.ndarray = totals[inverse]
+        if self.factor is not None and (
+            not len(cost) or int(np.abs(cost).max()) <= _FACTOR_SAFE // max(self.factor, 1)
+        ):
+            scaled: np.ndarray = cost * self.factor
+            return scaled
+        positions, found = self._positions(cost)
+        if not found.all():
+            new = np.unique(cost[~found])
+            totals = [int(self.plan.total_of(unit) * self.scale) for unit in new.tolist()]
+            costs = np.concatenate((self.costs, new))
+            order = np.argsort(costs, kind="stable")
+            self.costs = costs[order]
+            self.totals = np.concatenate((self.totals, np.array(totals, dtype=np.int64)))[order]
+            positions, found = self._positions(cost)
+        priced: np.ndarray = self.totals[positions]
         return priced
 
 

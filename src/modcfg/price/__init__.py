@@ -15,6 +15,7 @@ from ._quote import (
     order_total,
     preference_score,
     quote,
+    total_factor,
 )
 
 __all__ = [
@@ -26,4 +27,5 @@ __all__ = [
     "order_total",
     "preference_score",
     "quote",
+    "total_factor",
 ]
