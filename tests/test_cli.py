@@ -144,6 +144,18 @@ def test_saved_catalogs_load_back_identical(tmp_path: Path, name: str) -> None:
         assert modcfg.load_catalog(path) == catalog
 
 
+@pytest.mark.parametrize("name", ["windows", "windows_pro", "credit_cards", "bicycle"])
+def test_pydantic_json_dumps_load_back_identical(name: str) -> None:
+    import json
+
+    import modcfg
+    from modcfg.model import catalog_from_data
+
+    catalog = modcfg.load_catalog(name)
+    data = json.loads(json.dumps(catalog.model_dump(by_alias=True, mode="json")))
+    assert catalog_from_data(data) == catalog
+
+
 def test_configure_dialogue_from_scripted_input() -> None:
     script = "\n".join(
         [

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import modcfg
-from modcfg.engines import EngineQuery, IndependentQuery, separable
+from modcfg.engines import Bounds, EngineQuery, IndependentQuery, separable
 from modcfg.engines.cpsat._query import CpSatQuery
 from modcfg.engines.decomposition import TreeQuery
 from modcfg.lower import Problem
@@ -47,21 +47,21 @@ def _plain(query: EngineQuery) -> tuple[Any, ...]:
 
 
 def _within(query: EngineQuery, problem: Problem, bound: int | None) -> tuple[Any, ...]:
-    resources = problem.resources
-    sums = query.within(resources, bound)
+    bounds = Bounds(tuple(problem.resources), bound)
+    sums = query.within(bounds)
     options = [
         [sums.option(var, [value]) for value in range(len(domain.choices))]
         for var, domain in enumerate(problem.domains)
     ]
-    guided = query.solutions_within(resources, bound)
+    guided = query.solutions_within(bounds)
     return (
-        query.count_within(resources, bound),
-        query.cost_distribution(resources, bound),
+        query.count_within(bounds),
+        query.cost_distribution(bounds),
         sums.count(),
         sums.cost_range(),
         options,
         None if guided is None else Counter(map(tuple, guided)),
-        [key for key, _ in query.by_key_within(resources, bound)],
+        [key for key, _ in query.by_key_within(bounds)],
     )
 
 

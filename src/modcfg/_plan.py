@@ -23,7 +23,7 @@ from math import prod
 from typing import TYPE_CHECKING, Literal
 
 from ._cache import Cache
-from .engines import EngineQuery, IndependentQuery, separable
+from .engines import Bounds, EngineQuery, IndependentQuery, separable
 from .engines._protocol import holds_sums, unit_cost
 from .engines.decomposition import TreeQuery
 from .lower import Constraint, Problem
@@ -56,6 +56,11 @@ class Plan:
     totals: Cache[int, Decimal] = field(default_factory=lambda: Cache(_TOTALS), compare=False)
     # key of the session query -> quote total of its unit cost, filled as sessions ask
     key_totals: Cache[int, Decimal] = field(default_factory=lambda: Cache(_TOTALS), compare=False)
+
+    @cached_property
+    def bounds(self) -> Bounds:
+        """The needs' global sums and budget, as the engines' ``*_within`` methods take them."""
+        return Bounds(tuple(self.problem.resources), self.cost_bound)
 
     @cached_property
     def query(self) -> EngineQuery:
@@ -146,17 +151,16 @@ class Plan:
         progress: Callable[[int, int | None], None] | None,
     ) -> int:
         """The number of valid configurations (see :meth:`modcfg.Configurator.count`)."""
-        resources = self.problem.resources
         if self.engine_of(engine, "count") == "cpsat":  # by enumeration, told as it goes
             told = None if progress is None else (lambda done: progress(done, None))
             query = self.engine_query("cpsat", "count", limit=limit, progress=told)
-            return query.count_within(resources, self.cost_bound, time_limit=time_limit)
+            return query.count_within(self.bounds, time_limit=time_limit)
         if progress is not None:
             progress(0, 1)
         if self.independent:
             result = prod(len(self.problem.values(var)) for var in range(self.problem.size))
-        elif resources or self.cost_bound is not None:
-            result = self.query.count_within(resources, self.cost_bound, time_limit=time_limit)
+        elif not self.bounds.unbounded:
+            result = self.query.count_within(self.bounds, time_limit=time_limit)
         else:
             result = self.query.count()
         if progress is not None:

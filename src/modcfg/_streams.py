@@ -13,7 +13,7 @@ import numpy as np
 from ._compiled import CompiledCatalog, NeedsLike
 from ._errors import LimitExceeded, NeedsError
 from ._plan import Engine, Job, Plan
-from .engines import EngineQuery
+from .engines import Bounds, EngineQuery
 from .model import Configuration
 from .model._configuration import Choice
 from .price import Quote, quote
@@ -110,14 +110,14 @@ def assignments(
 ) -> Iterator[list[int]]:
     """Valid assignments (``order="price"``: by key); every search reads ``deadline``
     (a :func:`time.monotonic` value) and raises :class:`LimitExceeded` once it passes."""
-    resources, bound = plan.problem.resources, plan.cost_bound
-    if order is None and engine != "cpsat" and (resources or bound is not None):
+    bounds = plan.bounds
+    if order is None and engine != "cpsat" and not bounds.unbounded:
         # guided by the sums' distributions: only into choices that still fit the bounds
         query = plan.query
         time_limit = None if deadline is None else max(0.0, deadline - time.monotonic())
-        guided = query.solutions_within(resources, bound, time_limit=time_limit)
-        if guided is None and resources:  # too wide with the budget: without it
-            guided = query.solutions_within(resources, None, time_limit=time_limit)
+        guided = query.solutions_within(bounds, time_limit=time_limit)
+        if guided is None and bounds.resources:  # too wide with the budget: without it
+            guided = query.solutions_within(Bounds(bounds.resources), time_limit=time_limit)
         for assignment in query.solutions() if guided is None else guided:
             if plan.within_budget(assignment) and plan.holds_sums(assignment):
                 yield assignment
@@ -125,12 +125,12 @@ def assignments(
     job: Job = "enumerate" if order is None else "rank"
     query = plan.engine_query(engine, job, deadline=deadline)
     if order == "price":
-        for _, assignment in query.by_key_within(resources, bound, deadline=deadline):
+        for _, assignment in query.by_key_within(bounds, deadline=deadline):
             yield assignment
         return
     if plan.engine_of(engine, job) == "cpsat":
         time_limit = None if deadline is None else max(deadline - time.monotonic(), 0.0)
-        guided = query.solutions_within(resources, bound, time_limit=time_limit)
+        guided = query.solutions_within(bounds, time_limit=time_limit)
         yield from query.solutions(deadline=deadline) if guided is None else guided
         return
     if plan.independent:

@@ -13,6 +13,6 @@ This package imports :mod:`modcfg.lower` (and the model below it), nothing above
 """
 
 from ._closed_form import IndependentQuery, separable
-from ._protocol import EngineQuery, Marginal, SumsView
+from ._protocol import Bounds, EngineQuery, Marginal, SumsView
 
-__all__ = ["EngineQuery", "IndependentQuery", "Marginal", "SumsView", "separable"]
+__all__ = ["Bounds", "EngineQuery", "IndependentQuery", "Marginal", "SumsView", "separable"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import replace
 from math import prod
 from typing import NamedTuple
@@ -21,9 +21,9 @@ from typing import NamedTuple
 import numpy as np
 
 from .._errors import LimitExceeded
-from ..lower._problem import Problem, Resource
+from ..lower._problem import Problem
 from ._closed_sums import ClosedSums, distribution
-from ._protocol import Marginal, ranked_within
+from ._protocol import Bounds, Marginal, ranked_within
 
 __all__ = ["IndependentQuery", "separable"]
 
@@ -241,59 +241,34 @@ class IndependentQuery:
 
     # -- within global sums and a budget ----------------------------------------------------
 
-    def count_within(
-        self,
-        resources: Sequence[Resource],
-        cost_bound: int | None,
-        *,
-        time_limit: float | None = None,
-    ) -> int:
-        """The solutions whose sums hold and whose unit cost is at most ``cost_bound``."""
-        if not resources and cost_bound is None:
+    def count_within(self, bounds: Bounds, *, time_limit: float | None = None) -> int:
+        """The solutions whose sums hold and whose unit cost is within the bound."""
+        if bounds.unbounded:
             return self.count()
-        return sum(self.cost_distribution(resources, cost_bound, time_limit=time_limit).values())
+        return sum(self.cost_distribution(bounds, time_limit=time_limit).values())
 
     def cost_distribution(
-        self,
-        resources: Sequence[Resource],
-        cost_bound: int | None,
-        *,
-        time_limit: float | None = None,
+        self, bounds: Bounds, *, time_limit: float | None = None
     ) -> dict[int, int]:
         """Unit cost -> number of solutions whose sums hold (costs up to the bound)."""
-        return distribution(self.problem, self._values, resources, cost_bound, time_limit)
+        return distribution(self.problem, self._values, bounds, time_limit)
 
-    def within(
-        self,
-        resources: Sequence[Resource],
-        cost_bound: int | None,
-        *,
-        time_limit: float | None = None,
-    ) -> ClosedSums:
+    def within(self, bounds: Bounds, *, time_limit: float | None = None) -> ClosedSums:
         """Counts, per-option counts and cheapest costs within the sums and the bound."""
-        return ClosedSums(self, resources, cost_bound, time_limit)
+        return ClosedSums(self, bounds, time_limit)
 
     def solutions_within(
-        self,
-        resources: Sequence[Resource],
-        cost_bound: int | None,
-        *,
-        time_limit: float | None = None,
+        self, bounds: Bounds, *, time_limit: float | None = None
     ) -> Iterator[list[int]]:
         """The solutions within the sums and the bound, cheapest first."""
         deadline = None if time_limit is None else time.monotonic() + time_limit
-        ranked = ranked_within(self, resources, cost_bound, deadline=deadline)
-        return (assignment for _, assignment in ranked)
+        return (assignment for _, assignment in ranked_within(self, bounds, deadline=deadline))
 
     def by_key_within(
-        self,
-        resources: Sequence[Resource],
-        cost_bound: int | None,
-        *,
-        deadline: float | None = None,
+        self, bounds: Bounds, *, deadline: float | None = None
     ) -> Iterator[tuple[int, list[int]]]:
         """:meth:`by_key`, keeping the solutions within the sums and the bound."""
-        return ranked_within(self, resources, cost_bound, deadline=deadline)
+        return ranked_within(self, bounds, deadline=deadline)
 
 
 def _check(deadline: float) -> None:

@@ -19,7 +19,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .._errors import LimitExceeded
-from ..lower._problem import Problem, Resource
+from ..lower._problem import Problem
+from ._protocol import Bounds
 
 if TYPE_CHECKING:
     from ._closed_form import IndependentQuery
@@ -33,12 +34,12 @@ STATE_LIMIT = 2_000_000
 def distribution(
     problem: Problem,
     values: Sequence[Sequence[int]],
-    resources: Sequence[Resource],
-    cost_bound: int | None,
+    bounds: Bounds,
     time_limit: float | None,
 ) -> dict[int, int]:
     """Unit cost -> number of solutions (each slot one of its ``values``) whose totals meet
-    every resource's bound, for unit costs up to ``cost_bound`` (all when None)."""
+    every resource's bound, for unit costs up to the cost bound (all when None)."""
+    resources, cost_bound = bounds.resources, bounds.cost_bound
     deadline = None if time_limit is None else time.monotonic() + time_limit
     costs = [domain.cost for domain in problem.domains]
     if not all(values):
@@ -84,18 +85,11 @@ class ClosedSums:
     """A closed form's solutions within sums and a unit-cost bound (the
     :class:`~._protocol.SumsView` of :class:`~._closed_form.IndependentQuery`)."""
 
-    def __init__(
-        self,
-        query: IndependentQuery,
-        resources: Sequence[Resource],
-        cost_bound: int | None,
-        time_limit: float | None,
-    ) -> None:
+    def __init__(self, query: IndependentQuery, bounds: Bounds, time_limit: float | None) -> None:
         self.query = query
-        self.resources = list(resources)
-        self.cost_bound = cost_bound
+        self.bounds = bounds
         self.time_limit = time_limit
-        self.costs = query.cost_distribution(resources, cost_bound, time_limit=time_limit)
+        self.costs = query.cost_distribution(bounds, time_limit=time_limit)
 
     def count(self) -> int:
         return sum(self.costs.values())
@@ -107,7 +101,5 @@ class ClosedSums:
 
     def option(self, var: int, values: Sequence[int]) -> tuple[int, int | None]:
         narrowed = self.query.restricted(var, frozenset(values))
-        costs = narrowed.cost_distribution(
-            self.resources, self.cost_bound, time_limit=self.time_limit
-        )
+        costs = narrowed.cost_distribution(self.bounds, time_limit=self.time_limit)
         return sum(costs.values()), min(costs, default=None)

@@ -27,6 +27,7 @@ Invariants every implementation keeps (the property tests compare each with brut
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -34,6 +35,7 @@ import numpy as np
 from ..lower._problem import Problem, Resource
 
 __all__ = [
+    "Bounds",
     "EngineQuery",
     "Marginal",
     "SumsView",
@@ -56,6 +58,21 @@ def score_bound(problem: Problem) -> int:
         max((abs(weight) for weight in factor.table.values()), default=0)
         for factor in problem.score_factors
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """What the ``*_within`` methods of :class:`EngineQuery` keep to: the global sums whose
+    bounds must hold (a budget's totals, ``total(weight_kg) <= 80``) and the largest unit cost
+    in minor units (None: no budget)."""
+
+    resources: tuple[Resource, ...] = ()
+    cost_bound: int | None = None
+
+    @property
+    def unbounded(self) -> bool:
+        """Whether nothing is kept to (then every solution is within)."""
+        return not self.resources and self.cost_bound is None
 
 
 class SumsView(Protocol):
@@ -136,53 +153,29 @@ class EngineQuery(Protocol):
         are then of that order)."""
         ...
 
-    def count_within(
-        self,
-        resources: Sequence[Resource],
-        cost_bound: int | None,
-        *,
-        time_limit: float | None = None,
-    ) -> int:
-        """The solutions whose sums hold and whose unit cost is at most ``cost_bound``."""
+    def count_within(self, bounds: Bounds, *, time_limit: float | None = None) -> int:
+        """The solutions whose sums hold and whose unit cost is within the bound."""
         ...
 
     def cost_distribution(
-        self,
-        resources: Sequence[Resource],
-        cost_bound: int | None,
-        *,
-        time_limit: float | None = None,
+        self, bounds: Bounds, *, time_limit: float | None = None
     ) -> dict[int, int]:
         """Unit cost -> number of solutions whose sums hold (costs up to the bound)."""
         ...
 
-    def within(
-        self,
-        resources: Sequence[Resource],
-        cost_bound: int | None,
-        *,
-        time_limit: float | None = None,
-    ) -> SumsView:
+    def within(self, bounds: Bounds, *, time_limit: float | None = None) -> SumsView:
         """Counts, per-option counts and cheapest costs within the sums and the bound."""
         ...
 
     def solutions_within(
-        self,
-        resources: Sequence[Resource],
-        cost_bound: int | None,
-        *,
-        time_limit: float | None = None,
+        self, bounds: Bounds, *, time_limit: float | None = None
     ) -> Iterator[list[int]] | None:
         """Every solution within the sums and the bound, guided by them; None when the bounds
         are too wide to guide a walk (then search :meth:`solutions` and check each)."""
         ...
 
     def by_key_within(
-        self,
-        resources: Sequence[Resource],
-        cost_bound: int | None,
-        *,
-        deadline: float | None = None,
+        self, bounds: Bounds, *, deadline: float | None = None
     ) -> Iterator[tuple[int, list[int]]]:
         """:meth:`by_key`, keeping the solutions within the sums and the bound."""
         ...
@@ -217,16 +210,12 @@ def holds_sums(resources: Sequence[Resource], assignment: Sequence[int]) -> bool
 
 
 def ranked_within(
-    query: EngineQuery,
-    resources: Sequence[Resource],
-    cost_bound: int | None,
-    *,
-    deadline: float | None = None,
+    query: EngineQuery, bounds: Bounds, *, deadline: float | None = None
 ) -> Iterator[tuple[int, list[int]]]:
     """:meth:`EngineQuery.by_key_within` by filtering :meth:`EngineQuery.by_key`: keys rise
     with the unit cost, so the first solution above the bound ends the stream."""
     for key, assignment in query.by_key(deadline=deadline):
-        if cost_bound is not None and query.cost_of(key) > cost_bound:
+        if bounds.cost_bound is not None and query.cost_of(key) > bounds.cost_bound:
             return
-        if holds_sums(resources, assignment):
+        if holds_sums(bounds.resources, assignment):
             yield key, assignment

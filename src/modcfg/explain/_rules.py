@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from .._errors import LimitExceeded
 from .._reasons import Reason
+from ..engines import Bounds
 from ..engines.cpsat._cores import ConflictModel, Group
 from ..engines.decomposition import TreeQuery, build_tree
 from ..lower import Problem, compile_rules
@@ -123,7 +124,7 @@ def _empty_with(cfg: Configurator, rule_ids: Sequence[str]) -> bool | None:
         return None
     query = TreeQuery(build_tree(problem), problem)
     if problem.resources:
-        return query.count_within(problem.resources, None) == 0
+        return query.count_within(Bounds(tuple(problem.resources))) == 0
     return query.count() == 0
 
 

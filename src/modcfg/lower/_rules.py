@@ -62,26 +62,23 @@ RULE_LOWERINGS: dict[str, RuleLowering] = {}
 PRICE_RULE_LOWERINGS: dict[str, RuleLowering] = {}
 
 
-def lowers_rule(*kinds: str) -> Callable[[_Lowered], _Lowered]:
-    """Register the decorated function as the lowering of rules of these kinds."""
-
+def _registrar(registry: dict[str, RuleLowering], *kinds: str) -> Callable[[_Lowered], _Lowered]:
     def register(function: _Lowered) -> _Lowered:
         for kind in kinds:
-            RULE_LOWERINGS[kind] = function
+            registry[kind] = function
         return function
 
     return register
+
+
+def lowers_rule(*kinds: str) -> Callable[[_Lowered], _Lowered]:
+    """Register the decorated function as the lowering of rules of these kinds."""
+    return _registrar(RULE_LOWERINGS, *kinds)
 
 
 def lowers_price_rule(*kinds: str) -> Callable[[_Lowered], _Lowered]:
     """Register the decorated function as the lowering of price rules of these kinds."""
-
-    def register(function: _Lowered) -> _Lowered:
-        for kind in kinds:
-            PRICE_RULE_LOWERINGS[kind] = function
-        return function
-
-    return register
+    return _registrar(PRICE_RULE_LOWERINGS, *kinds)
 
 
 def compile_rules(

@@ -16,7 +16,7 @@ import reprlib
 from decimal import Context, Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
 __all__ = [
     "ID_PATTERN",
@@ -157,6 +157,15 @@ def _attribute(value: Any) -> Any:
     )
 
 
+def _attribute_json(value: object) -> object:
+    """A numeric attribute in JSON data: a number, as the file format writes it (an int, or a
+    float when it has a fraction, so at most 17 significant digits of one survive), so that
+    ``model_dump(mode="json")`` loads back as numbers rather than as text."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return list(value) if isinstance(value, tuple) else value
+
+
 def _id(value: Any) -> Any:
     if isinstance(value, str) and not _ID_RE.fullmatch(value):
         raise ValueError(
@@ -169,7 +178,13 @@ def _id(value: Any) -> Any:
 Id = Annotated[str, BeforeValidator(_id)]
 Money = Annotated[Decimal, BeforeValidator(_money)]
 Percent = Annotated[Decimal, BeforeValidator(_money), Field(ge=-100, le=1000)]
-AttributeValue = Annotated[bool | Decimal | str | tuple[str, ...], BeforeValidator(_attribute)]
+
+
+AttributeValue = Annotated[
+    bool | Decimal | str | tuple[str, ...],
+    BeforeValidator(_attribute),
+    PlainSerializer(_attribute_json, when_used="json"),
+]
 
 
 def parse_ref(ref: str) -> tuple[str, str]:

@@ -9,7 +9,6 @@ one survive the round trip).
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +18,6 @@ from .._errors import CatalogError
 from ._catalog import Catalog
 
 __all__ = ["catalog_to_data", "save_catalog"]
-
-
-def _attribute(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, tuple):
-        return list(value)
-    return value
 
 
 def _keyed(items: dict[str, Any]) -> dict[str, Any]:
@@ -53,13 +44,7 @@ def catalog_to_data(catalog: Catalog) -> dict[str, Any]:
             out["cardinality"] = "optional"
         else:
             out["cardinality"] = {"min": cardinality.min, "max": cardinality.max}
-        modules = _keyed(out["modules"])
-        for module_id, module in slot.modules.items():
-            if module.attributes:
-                modules[module_id]["attributes"] = {
-                    name: _attribute(value) for name, value in module.attributes.items()
-                }
-        out["modules"] = modules
+        out["modules"] = _keyed(out["modules"])
     for rule in data.get("rules", []):
         rule.pop("kind", None)
     for key in ("services", "payment_terms"):

@@ -69,12 +69,12 @@ def compute_state(step: _Step) -> StateData:
     """The options, count and price range of ``step`` (a SessionState asks when first read)."""
     cfg, plan = step.cfg, step.plan
     query = step.query
-    budgeted = plan.cost_bound is not None or bool(plan.problem.resources)
+    budgeted = not plan.bounds.unbounded
     marginals = query.marginals()
     price_of = plan.total_of
     if budgeted:
         # global sums: exact per-option counts and cheapest costs within the bounds
-        sums = query.within(plan.problem.resources, plan.cost_bound, time_limit=step.time_limit)
+        sums = query.within(plan.bounds, time_limit=step.time_limit)
         total, costs = sums.count(), sums.cost_range()
     else:
         total, costs = query.count(), None

@@ -164,12 +164,9 @@ class Session:
         query, plan = self._query(), self._plan()
         if not query.feasible():
             return False
-        if plan.cost_bound is None and not plan.problem.resources:
+        if plan.bounds.unbounded:
             return True
-        return (
-            query.count_within(plan.problem.resources, plan.cost_bound, time_limit=self._time_limit)
-            > 0
-        )
+        return query.count_within(plan.bounds, time_limit=self._time_limit) > 0
 
     def _apply(
         self, needs: Needs | None, choices: tuple[_Choice, ...], *, explain: _Choice | None
@@ -375,8 +372,8 @@ class Session:
         """The completions of the current choices with ``option``, and the cheapest total."""
         plan = self._plan()
         query = self._query().restricted(option.var, option.values)
-        if plan.cost_bound is not None or plan.problem.resources:
-            spread = query.cost_distribution(plan.problem.resources, plan.cost_bound)
+        if not plan.bounds.unbounded:
+            spread = query.cost_distribution(plan.bounds)
             if not spread:
                 return 0, None
             return sum(spread.values()), plan.total_of(min(spread))

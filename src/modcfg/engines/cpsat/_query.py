@@ -16,13 +16,13 @@ from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
-from ...lower._problem import Problem, Resource
-from .._protocol import Marginal, preference, score_bound, unit_cost
+from ...lower._problem import Problem
+from .._protocol import Bounds, Marginal, preference, score_bound, unit_cost
 from ._engine import CpSatEngine
 
 __all__ = ["CpSatQuery"]
 
-_NOTHING: tuple[Resource, ...] = ()
+_UNBOUNDED = Bounds()
 
 
 class CpSatQuery:
@@ -49,17 +49,13 @@ class CpSatQuery:
         self.progress = progress
 
     def _engine(
-        self,
-        resources: Sequence[Resource] = _NOTHING,
-        cost_bound: int | None = None,
-        *,
-        preference_first: bool = False,
+        self, bounds: Bounds = _UNBOUNDED, *, preference_first: bool = False
     ) -> CpSatEngine:
         return CpSatEngine(
             self.problem,
-            cost_bound=cost_bound,
+            cost_bound=bounds.cost_bound,
             scale=self.scale,
-            resources=resources,
+            resources=bounds.resources,
             preference_first=preference_first,
         )
 
@@ -76,14 +72,12 @@ class CpSatQuery:
 
     def _all(
         self,
-        resources: Sequence[Resource] = _NOTHING,
-        cost_bound: int | None = None,
+        bounds: Bounds = _UNBOUNDED,
         *,
         time_limit: float | None = None,
         deadline: float | None = None,
     ) -> list[list[int]]:
-        engine = self._engine(resources, cost_bound)
-        return engine.solutions(
+        return self._engine(bounds).solutions(
             limit=self.limit,
             time_limit=self._time_left(time_limit, deadline),
             progress=self.progress,
@@ -151,55 +145,31 @@ class CpSatQuery:
         engine = self._engine(preference_first=preference_first)
         return engine.by_key(time_limit=self._time_left(deadline=deadline))
 
-    def count_within(
-        self,
-        resources: Sequence[Resource],
-        cost_bound: int | None,
-        *,
-        time_limit: float | None = None,
-    ) -> int:
-        return len(self._all(resources, cost_bound, time_limit=time_limit))
+    def count_within(self, bounds: Bounds, *, time_limit: float | None = None) -> int:
+        return len(self._all(bounds, time_limit=time_limit))
 
     def cost_distribution(
-        self,
-        resources: Sequence[Resource],
-        cost_bound: int | None,
-        *,
-        time_limit: float | None = None,
+        self, bounds: Bounds, *, time_limit: float | None = None
     ) -> dict[int, int]:
         found: dict[int, int] = {}
-        for assignment in self._all(resources, cost_bound, time_limit=time_limit):
+        for assignment in self._all(bounds, time_limit=time_limit):
             cost = unit_cost(self.problem, assignment)
             found[cost] = found.get(cost, 0) + 1
         return found
 
-    def within(
-        self,
-        resources: Sequence[Resource],
-        cost_bound: int | None,
-        *,
-        time_limit: float | None = None,
-    ) -> EnumeratedSums:
-        found = self._all(resources, cost_bound, time_limit=time_limit)
+    def within(self, bounds: Bounds, *, time_limit: float | None = None) -> EnumeratedSums:
+        found = self._all(bounds, time_limit=time_limit)
         return EnumeratedSums(found, [unit_cost(self.problem, a) for a in found])
 
     def solutions_within(
-        self,
-        resources: Sequence[Resource],
-        cost_bound: int | None,
-        *,
-        time_limit: float | None = None,
+        self, bounds: Bounds, *, time_limit: float | None = None
     ) -> Iterator[list[int]]:
-        return iter(self._all(resources, cost_bound, time_limit=time_limit))
+        return iter(self._all(bounds, time_limit=time_limit))
 
     def by_key_within(
-        self,
-        resources: Sequence[Resource],
-        cost_bound: int | None,
-        *,
-        deadline: float | None = None,
+        self, bounds: Bounds, *, deadline: float | None = None
     ) -> Iterator[tuple[int, list[int]]]:
-        engine = self._engine(resources, cost_bound)
+        engine = self._engine(bounds)
         return engine.by_key(time_limit=self._time_left(deadline=deadline))
 
 

@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 
 from ..._memory import check_memory
-from ...lower._problem import Problem, Resource
-from .._protocol import Marginal, ranked_within
+from ...lower._problem import Problem
+from .._protocol import Bounds, Marginal, ranked_within
 from . import _sums
 from ._kernels import BIG, Kernels, kernels
 from ._residues import exact, exact_rows, pass_bytes, residue_system
@@ -405,19 +405,14 @@ class TreeQuery:
     #: dead ends); None when the bounds leave too many partial sums for that.
     solutions_within = _sums.solutions_within
 
-    def within(
-        self,
-        resources: Sequence[Resource],
-        cost_bound: int | None,
-        *,
-        time_limit: float | None = None,
-    ) -> SumDP:
+    def within(self, bounds: Bounds, *, time_limit: float | None = None) -> SumDP:
         """Counts, per-option counts and cheapest costs, and solutions whose resource sums
-        hold and whose unit cost is at most ``cost_bound`` (computed as asked, kept with the
-        query: a session's first state reuses what checking its needs computed)."""
+        hold and whose unit cost is within the bound (computed as asked, kept with the query:
+        a session's first state reuses what checking its needs computed)."""
+        resources, cost_bound = bounds.resources, bounds.cost_bound
         key = (tuple(map(id, resources)), cost_bound)
         found = self._sums.get(key)
-        if found is None or found.resources != resources:
+        if found is None or found.resources != list(resources):
             found = SumDP(self, resources, cost_bound, costs=True, time_limit=time_limit)
             self._sums[key] = found
         else:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..._errors import LimitExceeded
 from ...lower._problem import Resource
+from .._protocol import Bounds
 from ._sumarrays import Clock
 from ._tree import Key
 
@@ -127,37 +128,27 @@ def _too_many() -> LimitExceeded:
     )
 
 
-def count_within(
-    query: TreeQuery,
-    resources: Sequence[Resource],
-    cost_bound: int | None,
-    *,
-    time_limit: float | None = None,
-) -> int:
-    """Solutions whose resource sums hold and whose unit cost is at most ``cost_bound``: on
-    grids of partial sums, or (when those would be too large) by sparse sums."""
-    if not resources and cost_bound is None:
+def count_within(query: TreeQuery, bounds: Bounds, *, time_limit: float | None = None) -> int:
+    """Solutions whose resource sums hold and whose unit cost is within the bound: on grids
+    of partial sums, or (when those would be too large) by sparse sums."""
+    if bounds.unbounded:
         return query.count()
     clock = Clock(time_limit)
     try:
-        return query.within(resources, cost_bound, time_limit=time_limit).count()
+        return query.within(bounds, time_limit=time_limit).count()
     except LimitExceeded:
         clock.check()  # out of time: say so; else the grids were too large
-    return sum(_sparse(query, resources, cost_bound, clock, costs=False).values())
+    return sum(_sparse(query, bounds, clock, costs=False).values())
 
 
 def solutions_within(
-    query: TreeQuery,
-    resources: Sequence[Resource],
-    cost_bound: int | None,
-    *,
-    time_limit: float | None = None,
+    query: TreeQuery, bounds: Bounds, *, time_limit: float | None = None
 ) -> Iterator[list[int]] | None:
-    """Every solution whose resource sums hold and whose unit cost is at most ``cost_bound``,
+    """Every solution whose resource sums hold and whose unit cost is within the bound,
     guided by the sums' distributions (no dead ends); None when the bounds leave too many
     partial sums for that (then search and check each solution instead)."""
     clock = Clock(time_limit)
-    sums = query.within(resources, cost_bound, time_limit=time_limit)
+    sums = query.within(bounds, time_limit=time_limit)
     try:
         sums.count()  # the upward pass, which the walk follows
     except LimitExceeded:
@@ -167,32 +158,22 @@ def solutions_within(
 
 
 def cost_distribution(
-    query: TreeQuery,
-    resources: Sequence[Resource],
-    cost_bound: int | None,
-    *,
-    time_limit: float | None = None,
+    query: TreeQuery, bounds: Bounds, *, time_limit: float | None = None
 ) -> dict[int, int]:
-    """Unit cost -> number of solutions whose resource sums hold, for costs up to
-    ``cost_bound`` (all costs when None).
+    """Unit cost -> number of solutions whose resource sums hold, for costs up to the cost
+    bound (all costs when None).
 
     Sparse dynamic programming with the sums as extra state (exact; partial sums that can no
     longer meet a ``<=`` bound are pruned). Its size is the number of distinct costs: ask
     :class:`SumDP` for counts and cost ranges.
     """
-    return _sparse(query, resources, cost_bound, Clock(time_limit), costs=True)
+    return _sparse(query, bounds, Clock(time_limit), costs=True)
 
 
-def _sparse(
-    query: TreeQuery,
-    resources: Sequence[Resource],
-    cost_bound: int | None,
-    clock: Clock,
-    *,
-    costs: bool,
-) -> dict[int, int]:
+def _sparse(query: TreeQuery, bounds: Bounds, clock: Clock, *, costs: bool) -> dict[int, int]:
     """:func:`cost_distribution`; ``costs=False``: without a budget, every solution is counted
     at cost 0 (the cost is not tracked)."""
+    resources, cost_bound = bounds.resources, bounds.cost_bound
     if not query.count():
         return {}
     if not resources:
@@ -212,16 +193,16 @@ def _sparse(
             vector.append((kept.key[index][i] + kept.score[index][i]) // scale if track else 0)
             rows.append(tuple(vector))
         contrib.append(rows)
-    bounds = [(r.op, r.bound) for r in resources]
+    limits = [(r.op, r.bound) for r in resources]
     ceiling = _cost_ceiling(query) if track else 0
-    bounds.append(("<=", cost_bound if cost_bound is not None else ceiling))
+    limits.append(("<=", cost_bound if cost_bound is not None else ceiling))
 
     def merge(dist: Dist, child: Dist, rest: list[int]) -> Dist:
         merged: dict[tuple[int, ...], int] = {}
         for a, ca in dist.items():
             for b, cb in child.items():
                 v = tuple(x + y for x, y in zip(a, b, strict=True))
-                if not _hopeless(v, rest, bounds):
+                if not _hopeless(v, rest, limits):
                     merged[v] = merged.get(v, 0) + ca * cb
         return merged
 
@@ -233,7 +214,7 @@ def _sparse(
     found = _upward(query, contrib, low, merge, settle, clock)
     result: dict[int, int] = {}
     for v, c in found.items():
-        if all(_holds(op, x, bound) for x, (op, bound) in zip(v, bounds, strict=True)):
+        if all(_holds(op, x, bound) for x, (op, bound) in zip(v, limits, strict=True)):
             result[v[-1]] = result.get(v[-1], 0) + c
     return result
 
@@ -258,8 +239,8 @@ def _holds(op: str, value: int, bound: int) -> bool:
     return Resource((), op, bound, "").holds(value)
 
 
-def _hopeless(vector: tuple[int, ...], rest: list[int], bounds: list[tuple[str, int]]) -> bool:
-    for value, low, (op, bound) in zip(vector, rest, bounds, strict=True):
+def _hopeless(vector: tuple[int, ...], rest: list[int], limits: list[tuple[str, int]]) -> bool:
+    for value, low, (op, bound) in zip(vector, rest, limits, strict=True):
         if op == "<=" and value + low > bound:
             return True
         if op == "<" and value + low >= bound:
