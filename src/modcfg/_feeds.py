@@ -115,7 +115,7 @@ def partition_query(plan: Plan, prefix: Sequence[tuple[int, int]]) -> TreeQuery:
 def _exact_rows(plan: Plan, query: TreeQuery) -> int:
     """The configurations of ``query`` that the plan's sums and budget keep."""
     if plan.problem.resources or plan.cost_bound is not None:
-        return query.count_within(plan.problem.resources, plan.cost_bound)
+        return query.count_within(plan.bounds)
     return query.count()
 
 
