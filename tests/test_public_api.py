@@ -19,7 +19,17 @@ def test_every_public_name_exists_and_is_documented() -> None:
 
 def test_no_private_names_leak() -> None:
     public = {name for name in dir(modcfg) if not name.startswith("_")}
-    modules = {"cli", "engines", "explain", "io", "lower", "model", "price", "session"}
+    modules = {
+        "cli",
+        "distributed",
+        "engines",
+        "explain",
+        "io",
+        "lower",
+        "model",
+        "price",
+        "session",
+    }
     assert public - modules <= set(modcfg.__all__)
 
 

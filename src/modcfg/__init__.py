@@ -24,7 +24,9 @@ from ._errors import (
     Relaxation,
     SignatureError,
 )
+from ._feeds import Partition
 from ._reasons import Reason
+from ._sampling import Covering
 from .explain import Finding
 from .model import (
     Catalog,
@@ -47,6 +49,7 @@ __all__ = [
     "CatalogNotFoundError",
     "Configuration",
     "Configurator",
+    "Covering",
     "Finding",
     "InfeasibleError",
     "LimitExceeded",
@@ -54,6 +57,7 @@ __all__ = [
     "Needs",
     "NeedsError",
     "OptionState",
+    "Partition",
     "Quantities",
     "Quote",
     "QuoteLine",
