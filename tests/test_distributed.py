@@ -1,7 +1,13 @@
-"""modcfg.distributed.export on a two-worker LocalCluster (threads, started once)."""
+"""modcfg.distributed.export on a two-worker LocalCluster (threads, started once).
+
+dask.distributed is imported when the cluster starts, not when this module is collected:
+importing it installs tblib's exception pickling for the whole process, which changes how
+other tests' exceptions pickle.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,14 +15,17 @@ import pytest
 
 import modcfg
 
-distributed = pytest.importorskip("distributed", reason="the distributed extra is not installed")
+if importlib.util.find_spec("distributed") is None:
+    pytest.skip("the distributed extra is not installed", allow_module_level=True)
 parquet = pytest.importorskip("pyarrow.parquet")
 
-import modcfg.distributed  # noqa: E402
+import modcfg.distributed  # noqa: E402 - (imports dask only when exporting)
 
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[object]:
+    import distributed
+
     with (
         distributed.LocalCluster(
             n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
