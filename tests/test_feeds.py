@@ -75,7 +75,7 @@ def test_batches_follow_the_object_stream() -> None:
     cfg = modcfg.compile("windows")
     needs = modcfg.Needs(require=["glass.triple"])
     rows = rows_of(cfg, list(cfg.batches(needs, size=100)))
-    assert [c for c, _ in rows] == list(cfg.configurations(needs))
+    assert Counter(c for c, _ in rows) == Counter(cfg.configurations(needs))
     by_price = rows_of(cfg, list(cfg.batches(needs, order="price")))
     stream = list(cfg.configurations(needs, order="price"))
     totals = [minor(cfg.catalog, cfg.price(c, needs).total) for c in stream]
