@@ -26,7 +26,8 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"explain"}),
     frozenset({"session"}),
     frozenset({"_configurator", "distributed"}),
-    frozenset({"cli", "__init__"}),
+    frozenset({"memory"}),
+    frozenset({"cli", "_cli_memory", "__init__"}),
 )
 #: Imports of a higher layer that run, by (file, imported module), each with its reason.
 ALLOWED_UPWARD = {
@@ -39,7 +40,11 @@ CONFINED = {
     "ortools": ("engines/cpsat/",),
     "numba": ("engines/decomposition/",),
     "networkx": ("engines/decomposition/",),
-    "typer": ("cli.py",),
+    "typer": ("cli.py", "_cli_memory.py"),
+    "sqlalchemy": ("memory/",),
+    "alembic": ("memory/",),
+    "cryptography": ("memory/",),
+    "pandas": ("memory/_segments.py",),
     "prompt_toolkit": ("session/_dialogue.py",),
     "pyarrow": ("_feeds.py", "distributed/"),
     "dask": ("distributed/",),

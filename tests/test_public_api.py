@@ -26,6 +26,7 @@ def test_no_private_names_leak() -> None:
         "explain",
         "io",
         "lower",
+        "memory",
         "model",
         "price",
         "session",

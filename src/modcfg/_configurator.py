@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from ._feeds import Partition
     from ._sampling import Covering
     from .explain import Finding
+    from .memory import CustomerProfile
 
 __all__ = ["Configurator", "Engine", "NeedsLike", "Order", "Progress", "compile"]
 
@@ -335,14 +336,24 @@ class Configurator:
 
         return lint(self, dead_modules=dead_modules)
 
-    def session(self, needs: NeedsLike = None, *, time_limit: float | None = None) -> Session:
+    def session(
+        self,
+        needs: NeedsLike = None,
+        *,
+        time_limit: float | None = None,
+        customer: CustomerProfile | None = None,
+    ) -> Session:
         """Start an interactive :class:`Session` for one customer.
 
         Raises :class:`InfeasibleError` (with the clash and relaxations) when the needs leave
         no valid configuration. ``time_limit`` (seconds) bounds each state's work under a
-        budget or global sums: past it, :class:`LimitExceeded`.
+        budget or global sums: past it, :class:`LimitExceeded`. ``customer`` (a returning
+        customer's :class:`~modcfg.memory.CustomerProfile`) pre-fills their usual as
+        retractable suggestions (``state.suggested``, ``session.accept()``,
+        ``session.dismiss()``), never as their choices, and orders each slot's options by the
+        weights learned from their orders.
         """
-        return Session(self, needs, time_limit=time_limit)
+        return Session(self, needs, time_limit=time_limit, customer=customer)
 
     def price(self, configuration: Mapping[str, Any], needs: NeedsLike = None) -> Quote:
         """The quote of one configuration for the needs (InfeasibleError if it breaks a rule)."""

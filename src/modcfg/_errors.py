@@ -12,7 +12,11 @@ where (file, line, slot, module, rule id) and how to fix it::
      │    └── SignatureError         a signed saved session's signature does not hold
      ├── InfeasibleError             no configuration satisfies the needs or the catalog's
      │                               rules (carries the conflict: needs and rule ids)
-     └── LimitExceeded               a configured time or size limit was hit
+     ├── LimitExceeded               a configured time or size limit was hit
+     ├── ConsentError                a customer's order was offered for storage without
+     │                               their consent (nothing is stored)
+     └── MemoryStoreError            a customer memory database cannot be used: bad URL,
+                                     unknown or newer schema, missing encryption key
 
 The classes are defined here and exported by :mod:`modcfg`; their ``__module__`` is
 ``"modcfg"``, so tracebacks and reprs show the public name (``modcfg.NeedsError``), which is
@@ -31,8 +35,10 @@ from ._reasons import Reason
 __all__ = [
     "CatalogError",
     "CatalogNotFoundError",
+    "ConsentError",
     "InfeasibleError",
     "LimitExceeded",
+    "MemoryStoreError",
     "ModcfgError",
     "NeedsError",
     "Relaxation",
@@ -184,6 +190,21 @@ class LimitExceeded(ModcfgError):
         super().__init__(message)
         self.estimate = estimate
         self.limit = limit
+
+    __module__ = "modcfg"
+
+
+class ConsentError(ModcfgError):
+    """A customer's data was offered to a :class:`~modcfg.memory.CustomerMemory` without their
+    consent: nothing was stored. Ask the customer, then record with ``consent=True``."""
+
+    __module__ = "modcfg"
+
+
+class MemoryStoreError(ModcfgError):
+    """A customer memory database cannot be used as asked: the URL is malformed or names an
+    unsupported database, the schema is unknown or newer than this modcfg, a customer id is
+    malformed, or the stored profiles are encrypted and no key (or a wrong one) was given."""
 
     __module__ = "modcfg"
 

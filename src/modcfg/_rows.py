@@ -14,9 +14,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TextIO
 
+from ._errors import NeedsError
 from .model import Catalog, Configuration
 
-__all__ = ["RowWriter", "choice_text"]
+__all__ = ["RowWriter", "choice_text", "parse_choices"]
 
 #: The widest a multi-select slot's column gets (longer choices push the row out).
 _MAX_WIDTH = 40
@@ -29,6 +30,27 @@ def choice_text(choice: object) -> str:
     if isinstance(choice, Mapping):
         return ", ".join(f"{m} x{q}" for m, q in choice.items()) or "-"
     return str(choice)
+
+
+def parse_choices(pairs: list[str]) -> dict[str, object]:
+    """``slot=module`` pairs as choices (``slot=a:2,b`` for quantities, ``slot=`` for none).
+
+    >>> parse_choices(["frame=oak", "hardware=lock:2,handle", "picture="])
+    {'frame': 'oak', 'hardware': {'lock': 2, 'handle': 1}, 'picture': None}
+    """
+    chosen: dict[str, object] = {}
+    for pair in pairs:
+        slot, sep, module = pair.partition("=")
+        if not sep:
+            raise NeedsError(f"'{pair}' is not slot=module (e.g. frame=oak)")
+        if ":" in module or "," in module:
+            parts = [part.partition(":") for part in module.split(",")]
+            if not all((q or "1").isdigit() for _, _, q in parts):
+                raise NeedsError(f"'{pair}' has a quantity that is not a whole number (a:2,b)")
+            chosen[slot] = {name: int(q or 1) for name, _, q in parts}
+        else:
+            chosen[slot] = module or None
+    return chosen
 
 
 def _plain(choice: object) -> object:

@@ -1,5 +1,5 @@
 """The ``modcfg`` command line (typer + rich): check, count, list, best, price, configure,
-import and demo.
+import, demo, and the customer memory's ``modcfg memory ...`` (in ``_cli_memory.py``).
 
 Each command loads and compiles a catalog, asks the library and prints the answer; nothing here
 computes configurations. What every command keeps to: answers go to stdout and messages to
@@ -28,8 +28,9 @@ from rich.table import Table
 from rich.text import Text
 
 from . import _configurator
+from ._cli_memory import memory_app
 from ._errors import LimitExceeded, ModcfgError, NeedsError
-from ._rows import RowWriter, choice_text
+from ._rows import RowWriter, choice_text, parse_choices
 from ._terminal import cell, int_text, quote_table, safe
 from .explain import infeasible_error
 from .model import Catalog, Needs, load_catalog, load_needs, save_catalog
@@ -46,6 +47,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
+app.add_typer(memory_app)
 
 CatalogArg = Annotated[
     str, typer.Argument(help="A catalog file (.yaml, .json, ...) or a bundled name (windows).")
@@ -335,19 +337,7 @@ def price(
     if output not in ("table", "json"):
         raise NeedsError(f"--format {output} is unknown; use table or json")
     cfg = _configurator.compile(load_catalog(catalog))
-    chosen: dict[str, Any] = {}
-    for pair in choices:
-        slot, sep, module = pair.partition("=")
-        if not sep:
-            raise NeedsError(f"'{pair}' is not slot=module (e.g. frame=oak)")
-        if ":" in module or "," in module:
-            parts = [part.partition(":") for part in module.split(",")]
-            if not all((q or "1").isdigit() for _, _, q in parts):
-                raise NeedsError(f"'{pair}' has a quantity that is not a whole number (a:2,b)")
-            chosen[slot] = {name: int(q or 1) for name, _, q in parts}
-        else:
-            chosen[slot] = module or None
-    result = cfg.price(chosen, _needs(needs))
+    result = cfg.price(parse_choices(choices), _needs(needs))
     if output == "json":
         _print_json(result.to_dict())
     else:

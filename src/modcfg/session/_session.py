@@ -33,11 +33,13 @@ from ._saved import (
     parse_text,
     session_document,
 )
-from ._state import OptionState, SessionState
+from ._state import Lazy, OptionState, SessionState
+from ._suggested import suggesting, usual_of
 
 if TYPE_CHECKING:
     from .._configurator import Configurator, NeedsLike
     from .._plan import Plan
+    from ..memory import CustomerProfile
 
 __all__ = ["OptionState", "Session", "SessionState"]
 
@@ -53,16 +55,24 @@ class Session:
 
     A session keeps the last :attr:`HISTORY_LIMIT` steps for :meth:`undo`; :meth:`to_json`
     saves it (optionally signed) and :meth:`from_json` restores it, checking the text as
-    untrusted input.
+    untrusted input. A ``customer`` profile adds suggestions (:attr:`SessionState.suggested`).
     """
 
     #: The most undo (and redo) steps a session keeps, and a saved session may carry.
     HISTORY_LIMIT: ClassVar[int] = HISTORY_LIMIT
 
     def __init__(
-        self, cfg: Configurator, needs: NeedsLike = None, *, time_limit: float | None = None
+        self,
+        cfg: Configurator,
+        needs: NeedsLike = None,
+        *,
+        time_limit: float | None = None,
+        customer: CustomerProfile | None = None,
     ) -> None:
         self._cfg = cfg
+        self._usual = usual_of(cfg, customer)
+        self._dismissed: frozenset[str] = frozenset()  # slots whose suggestion was dropped
+        self._picks: Lazy[tuple[_Choice, ...]] = Lazy(tuple)  # the suggestions of the state
         self._time_limit = time_limit  # per state computed under budgets and global sums
         self._needs = as_needs(needs)
         self._choices: tuple[_Choice, ...] = ()
@@ -134,8 +144,29 @@ class Session:
                 self._query(),
                 self._time_limit,
             )
-            self._cache = SessionState.of(partial(compute_state, step), self._cfg.catalog.currency)
+            compute, suggested = partial(compute_state, step), None
+            if self._usual.choices:  # a returning customer's suggestions, worked out lazily
+                found = suggesting(compute, self._usual, step, self._dismissed, self._possible_in)
+                self._picks, compute, suggested = found
+            self._cache = SessionState.of(compute, self._cfg.catalog.currency, suggested)
         return self._cache
+
+    def accept(self, slot: str | None = None) -> SessionState:
+        """Make the suggestions (or ``slot``'s) choices, in one step :meth:`undo` takes back."""
+        self.state()
+        taken = [c for c in self._picks.get() if slot is None or c.slot == slot]
+        if not taken:
+            raise NeedsError(f"there is no suggestion{'' if slot is None else f' for {slot!r}'}")
+        return self._apply(self._needs, (*self._choices, *taken), explain=None)
+
+    def dismiss(self, slot: str | None = None) -> SessionState:
+        """Drop the suggestions (or the one for ``slot``); the choices stay as they are."""
+        self.state()
+        if slot is not None:
+            self._check_slot(slot)
+        self._dismissed |= {c.slot for c in self._picks.get()} if slot is None else {slot}
+        self._cache = None
+        return self.state()
 
     # -- changes ----------------------------------------------------------------------------
 
@@ -159,9 +190,15 @@ class Session:
         marginals = plan.session_query.marginals()[var]
         return any(marginals[value][0] for value in values)
 
+    def _possible_in(self, plan: Plan, choices: tuple[_Choice, ...]) -> bool:
+        """Whether ``choices`` leave a valid configuration under the needs of ``plan``."""
+        return self._completes(plan, self._fresh_query(plan, choices))
+
     def _feasible(self) -> bool:
         """Whether the current needs and choices leave a valid configuration."""
-        query, plan = self._query(), self._plan()
+        return self._completes(self._plan(), self._query())
+
+    def _completes(self, plan: Plan, query: _Query) -> bool:
         if not query.feasible():
             return False
         if plan.bounds.unbounded:
@@ -192,11 +229,14 @@ class Session:
         self._cache = None
         return self.state()
 
+    def _check_slot(self, slot: str) -> None:
+        slots = self._cfg.catalog.slots
+        if slot not in slots:
+            raise NeedsError(f"slot '{slot}' does not exist{did_you_mean(slot, slots)}")
+
     def _check(self, slot: str, module: str | None, quantity: int) -> _Choice:
-        catalog = self._cfg.catalog
-        found = catalog.slots.get(slot)
-        if found is None:
-            raise NeedsError(f"slot '{slot}' does not exist{did_you_mean(slot, catalog.slots)}")
+        self._check_slot(slot)
+        found = self._cfg.catalog.slots[slot]
         modules = found.modules
         if module is None:
             if found.cardinality.min > 0:
@@ -231,10 +271,7 @@ class Session:
 
     def unchoose(self, slot: str, module: str | None = None) -> SessionState:
         """Take back the choice of a slot (or of one module of a multi-select slot)."""
-        if slot not in self._cfg.catalog.slots:
-            raise NeedsError(
-                f"slot '{slot}' does not exist{did_you_mean(slot, self._cfg.catalog.slots)}"
-            )
+        self._check_slot(slot)
         kept = tuple(
             c
             for c in self._choices

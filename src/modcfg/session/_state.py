@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
 from html import escape
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from .._reasons import Reason
 
@@ -66,8 +66,10 @@ class OptionState:
     ``count`` is the exact number of valid completions that include it and ``from_price``
     the total of the cheapest of them (None when excluded); ``reason`` says briefly why an
     excluded module is excluded, or that an implied one is forced, and ``cause`` is the same
-    reason as a :class:`~modcfg.Reason` (its kind, the rule, need or choice at fault). Immutable;
-    equal when the status, count, from-price and reason are equal.
+    reason as a :class:`~modcfg.Reason` (its kind, the rule, need or choice at fault).
+    ``suggested`` is true for a module of a returning customer's usual that the session
+    suggests (a retractable suggestion, never a choice: its status says what the customer's
+    own choices leave it). Immutable; equal when all of these are equal.
 
     >>> OptionState("available", 36, Decimal("260.00"))
     OptionState(status='available', count=36, from_price=Decimal('260.00'), reason=None)
@@ -78,6 +80,7 @@ class OptionState:
     from_price: Decimal | None
     # the reason, or a LazyReason that works it out when first read (see ``cause``)
     _cause: Reason | LazyReason | None = None
+    suggested: bool = False
 
     @property
     def cause(self) -> Reason | None:
@@ -103,15 +106,16 @@ class OptionState:
         return hash(_shown(self))
 
     def __repr__(self) -> str:
+        suggested = ", suggested=True" if self.suggested else ""
         return (
             f"OptionState(status={self.status!r}, count={self.count!r}, "
-            f"from_price={self.from_price!r}, reason={self.reason!r})"
+            f"from_price={self.from_price!r}, reason={self.reason!r}{suggested})"
         )
 
 
-def _shown(option: OptionState) -> tuple[str, int, Decimal | None, str | None]:
+def _shown(option: OptionState) -> tuple[str, int, Decimal | None, str | None, bool]:
     """What an option state shows (what its equality compares)."""
-    return (option.status, option.count, option.from_price, option.reason)
+    return (option.status, option.count, option.from_price, option.reason, option.suggested)
 
 
 class Lazy(Generic[T]):
@@ -175,11 +179,26 @@ class SessionState(Mapping[str, Mapping[str, OptionState]]):
     # and wherever it is read
     _data: Lazy[StoredData]
     currency: str
+    # a returning customer's suggestions (slot -> module or {module: quantity}), worked out
+    # when first read; None when the session has no customer
+    _suggested: Lazy[dict[str, Any]] | None = None
 
     @classmethod
-    def of(cls, compute: Callable[[], StateData], currency: str) -> SessionState:
+    def of(
+        cls,
+        compute: Callable[[], StateData],
+        currency: str,
+        suggested: Lazy[dict[str, Any]] | None = None,
+    ) -> SessionState:
         """The state whose data ``compute()`` works out when first read."""
-        return cls(Lazy(partial(_settled, compute)), currency)
+        return cls(Lazy(partial(_settled, compute)), currency, suggested)
+
+    @property
+    def suggested(self) -> dict[str, Any]:
+        """The returning customer's usual still possible with their choices, as suggestions
+        (slot -> module, or {module: quantity}); empty without a customer. Suggestions are
+        not choices: ``session.accept()`` makes them so, ``session.dismiss()`` drops them."""
+        return {} if self._suggested is None else dict(self._suggested.get())
 
     @property
     def computed(self) -> bool:
