@@ -22,10 +22,10 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"model"}),
     frozenset({"io", "lower", "price", "_terminal", "_rows"}),
     frozenset({"engines"}),
-    frozenset({"_plan", "_compiled", "_streams", "_ranking", "_variety"}),
+    frozenset({"_plan", "_compiled", "_streams", "_ranking", "_variety", "_feeds", "_sampling"}),
     frozenset({"explain"}),
     frozenset({"session"}),
-    frozenset({"_configurator", "_artefact"}),
+    frozenset({"_configurator", "_artefact", "distributed"}),
     frozenset({"orders", "memory", "pricing"}),
     frozenset({"cli", "_cli_memory", "__init__"}),
 )
@@ -46,6 +46,9 @@ CONFINED = {
     "cryptography": ("memory/",),
     "pandas": ("memory/_segments.py",),
     "prompt_toolkit": ("session/_dialogue.py",),
+    "pyarrow": ("_feeds.py", "distributed/"),
+    "dask": ("distributed/",),
+    "distributed": ("distributed/",),
 }
 
 

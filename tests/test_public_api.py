@@ -21,6 +21,7 @@ def test_no_private_names_leak() -> None:
     public = {name for name in dir(modcfg) if not name.startswith("_")}
     modules = {
         "cli",
+        "distributed",
         "engines",
         "explain",
         "io",

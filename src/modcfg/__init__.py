@@ -33,7 +33,9 @@ from ._version import __version__ as __version__
 if TYPE_CHECKING:
     from ._artefact import load_compiled
     from ._configurator import Configurator, compile
+    from ._feeds import Partition
     from ._ranking import Blend
+    from ._sampling import Covering
     from ._variety import Variety
     from .explain import Finding
     from .model import (
@@ -74,6 +76,7 @@ _LAZY = {
     "Catalog": "model",
     "CatalogDiff": "orders",
     "Configuration": "model",
+    "Covering": "_sampling",
     "Configurator": "_configurator",
     "Finding": "explain",
     "LineQuote": "orders",
@@ -86,6 +89,7 @@ _LAZY = {
     "OrderRule": "orders",
     "OrderSession": "orders",
     "OrderState": "orders",
+    "Partition": "_feeds",
     "PathStep": "price",
     "ProductionStep": "price",
     "Quantities": "model",
@@ -131,6 +135,7 @@ __all__ = [
     "Configuration",
     "Configurator",
     "ConsentError",
+    "Covering",
     "Finding",
     "InfeasibleError",
     "LimitExceeded",
@@ -147,6 +152,7 @@ __all__ = [
     "OrderRule",
     "OrderSession",
     "OrderState",
+    "Partition",
     "PathStep",
     "ProductionStep",
     "Quantities",

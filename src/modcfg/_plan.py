@@ -50,7 +50,7 @@ class Plan:
 
     resolved: ResolvedNeeds | None
     problem: Problem
-    build_query: Callable[[], EngineQuery] = field(compare=False, repr=False)
+    build_query: Callable[[], TreeQuery] = field(compare=False, repr=False)
     cost_bound: int | None  # unit cost bound (minor units) from the budget
     # unit cost (minor units) -> quote total under these needs, filled as sessions ask
     totals: Cache[int, Decimal] = field(default_factory=lambda: Cache(_TOTALS), compare=False)
@@ -65,6 +65,12 @@ class Plan:
     @cached_property
     def query(self) -> EngineQuery:
         """The decomposition query of these needs (built on first use)."""
+        return self.tree_query
+
+    @cached_property
+    def tree_query(self) -> TreeQuery:
+        """:attr:`query` as the decomposition's own type: what walks its tree (feeds,
+        samples) read."""
         return self.build_query()
 
     @cached_property
@@ -192,7 +198,7 @@ def new_plan(compiled: CompiledCatalog, resolved: ResolvedNeeds | None, problem:
     """The plan of ``resolved`` needs, whose lowered problem is ``problem``."""
     owner = weakref.ref(compiled)  # (plans are cached there: no cycle back)
 
-    def build_query() -> EngineQuery:
+    def build_query() -> TreeQuery:
         # needs and choices only remove configurations: the count without them bounds
         # every later count, so the plan's query (and the sessions' ones) need fewer moduli
         owning = owner()

@@ -26,6 +26,7 @@ from ._quote import (
     order_total,
     preference_score,
     quote,
+    total_factor,
 )
 
 __all__ = [
@@ -44,4 +45,5 @@ __all__ = [
     "preference_score",
     "quote",
     "ready_days",
+    "total_factor",
 ]

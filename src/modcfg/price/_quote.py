@@ -323,6 +323,16 @@ def instalment_amount(principal: Decimal, count: int, apr: Decimal, decimals: in
         return _round(principal * rate / (1 - factor), decimals)
 
 
+def total_factor(catalog: Catalog, resolved: ResolvedNeeds | None) -> int | None:
+    """The quantity :func:`order_total` multiplies the unit price by when nothing is added at
+    the order level (then the total is exactly ``unit x factor``), else None."""
+    if catalog.order_price_rules or (
+        resolved is not None and (resolved.services or resolved.payment is not None)
+    ):
+        return None
+    return resolved.quantity if resolved else 1
+
+
 def order_total(catalog: Catalog, unit: Decimal, resolved: ResolvedNeeds | None) -> Decimal:
     """The quote total for any configuration whose unit price is ``unit``.
 

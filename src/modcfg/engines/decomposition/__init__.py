@@ -13,6 +13,7 @@ The modules, from the tree to the queries:
 - ``_residues``: exact counts beyond 64 bits (moduli and the Chinese remainder theorem);
 - ``_passes``: :class:`TreeQuery`, one problem's view of a tree (filters, keys, passes);
 - ``_search``: solutions from a query, all of them, as arrays or best first;
+- ``_blocks``: solutions in blocks of columns (feeds), one compiled walk;
 - ``_sums``, ``_sumdp``, ``_sumparts``, ``_sumarrays``: counting under global sums (totals,
   budgets).
 
@@ -20,7 +21,8 @@ It reads the lowered problem (``modcfg.lower``) and the package's errors and mem
 and nothing above the engines.
 """
 
+from ._blocks import solution_blocks
 from ._passes import Marginal, TreeQuery
 from ._tree import Tree, build_tree
 
-__all__ = ["Marginal", "Tree", "TreeQuery", "build_tree"]
+__all__ = ["Marginal", "Tree", "TreeQuery", "build_tree", "solution_blocks"]

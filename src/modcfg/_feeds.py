@@ -1,0 +1,366 @@
+"""Product feeds: valid configurations as columns (Arrow record batches, Parquet), and the
+space split into partitions of exactly known sizes.
+
+A feed row is one valid configuration: one dictionary-encoded column per slot (int32 codes
+into the slot's choices: the module id, ``a*2+b`` for a multi-select slot's quantities, null
+for an optional slot left empty) and the quote total in minor units (int64). Rows come from the
+decomposition engine's blocks (:func:`~modcfg.engines.decomposition.solution_blocks`): no
+Python object is made per row.
+
+A :class:`Partition` is a set of *prefixes*, each fixing a few slots to one value; the
+prefixes of all partitions of a space are disjoint and cover it, so every configuration is in
+exactly one partition, and each partition's ``rows`` is its exact number of configurations
+(under the needs, budget and global sums included). Partitions of the same catalog and needs
+are the same on every machine: a partition is enumerated, priced and written on its own, in
+any process, in any order, and again after a failure.
+
+pyarrow is imported by the functions that build batches only (the ``feed`` extra).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from ._compiled import CompiledCatalog, NeedsLike
+from ._errors import LimitExceeded, ModcfgError, NeedsError
+from ._memory import check_memory
+from ._plan import Plan
+from .engines.decomposition import TreeQuery, solution_blocks
+from .model import Quantities
+from .price import total_factor
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = [
+    "Partition",
+    "batches",
+    "choice_label",
+    "feed_schema",
+    "partition_query",
+    "partitions",
+    "require",
+    "write_parquet",
+]
+
+#: Prefixes a split may make before it gives up (each costs a restricted query).
+_MAX_PREFIXES = 200_000
+#: Unit costs times the order's quantity stay exact in int64 below this.
+_FACTOR_SAFE = 1 << 62
+#: Bytes a row of a price-ordered feed needs while it is sorted (codes, costs, order).
+_SORT_ROW_BYTES = 24
+
+
+def require(module: str, extra: str) -> Any:
+    """Import an optional dependency, or say which extra brings it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as error:
+        raise ModcfgError(
+            f"this needs the optional package {module!r}; install it with "
+            f"pip install 'modcfg[{extra}]'"
+        ) from error
+
+
+@dataclass(frozen=True)
+class Partition:
+    """A part of a space of valid configurations: the configurations that agree with one of
+    its ``prefixes`` (each a tuple of ``(slot index, value index)`` pairs), ``rows`` of them
+    exactly. ``index`` numbers the partitions of one split from 0."""
+
+    index: int
+    prefixes: tuple[tuple[tuple[int, int], ...], ...]
+    rows: int
+
+
+def choice_label(choice: str | Quantities | None) -> str | None:
+    """A slot's choice as a feed writes it: the module id, ``a*2+b`` for quantities (sorted by
+    module; a quantity of 1 is not written), None for an empty optional slot."""
+    if choice is None or isinstance(choice, str):
+        return choice
+    return "+".join(m if q == 1 else f"{m}*{q}" for m, q in sorted(choice.items()))
+
+
+def feed_schema(compiled: CompiledCatalog, price_column: str | None) -> pa.Schema:
+    """The Arrow schema of a feed: a dictionary column per slot, then the price column."""
+    pa = require("pyarrow", "feed")
+    fields = [pa.field(slot, pa.dictionary(pa.int32(), pa.string())) for slot in compiled.slots]
+    if price_column is not None:
+        if price_column in compiled.slot_index:
+            raise NeedsError(
+                f"price_column={price_column!r} is also a slot of catalog "
+                f"{compiled.catalog.name!r}; pick another name for the price column"
+            )
+        fields.append(pa.field(price_column, pa.int64(), nullable=False))
+    return pa.schema(fields)
+
+
+def partition_query(plan: Plan, prefix: Sequence[tuple[int, int]]) -> TreeQuery:
+    """The plan's decomposition query with the prefix's slots fixed."""
+    query = plan.tree_query
+    for var, value in prefix:
+        query = query.restricted(var, frozenset((value,)))
+    return query
+
+
+def _exact_rows(plan: Plan, query: TreeQuery) -> int:
+    """The configurations of ``query`` that the plan's sums and budget keep."""
+    if plan.problem.resources or plan.cost_bound is not None:
+        return query.count_within(plan.bounds)
+    return query.count()
+
+
+def _split_var(query: TreeQuery, fixed: set[int]) -> tuple[int, list[int]] | None:
+    """The slot whose values split ``query`` most evenly (its largest part is the smallest),
+    with each value's count; None when no free slot has two values left."""
+    best: tuple[int, int, list[int]] | None = None
+    for var, row in enumerate(query.marginals()):
+        if var in fixed:
+            continue
+        counts = [count for count, _ in row]
+        if sum(1 for count in counts if count) < 2:
+            continue
+        largest = max(counts)
+        if best is None or largest < best[0]:
+            best = (largest, var, counts)
+    return None if best is None else (best[1], best[2])
+
+
+def partitions(compiled: CompiledCatalog, needs: NeedsLike, *, rows: int) -> list[Partition]:
+    """The space of the needs split into partitions of at most about ``rows`` configurations
+    (see :meth:`modcfg.Configurator.partitions`)."""
+    if rows < 1:
+        raise NeedsError(f"rows={rows} leaves no room in a partition; give rows >= 1")
+    plan = compiled.plan(needs)
+    leaves: list[tuple[tuple[tuple[int, int], ...], int]] = []
+    stack: list[tuple[tuple[tuple[int, int], ...], TreeQuery, int]] = [
+        ((), plan.tree_query, plan.tree_query.count())
+    ]
+    made = 0
+    while stack:
+        prefix, query, count = stack.pop()
+        split = _split_var(query, {var for var, _ in prefix}) if count > rows else None
+        if split is None:
+            exact = count if count <= rows and not _bounded(plan) else _exact_rows(plan, query)
+            if exact:
+                leaves.append((prefix, exact))
+            continue
+        var, counts = split
+        made += len(counts)
+        if made > _MAX_PREFIXES:
+            raise LimitExceeded(
+                f"splitting into partitions of rows={rows} needs more than {_MAX_PREFIXES:,} "
+                "prefixes; give a larger rows="
+            )
+        children = [
+            ((*prefix, (var, value)), query.restricted(var, frozenset((value,))), sub)
+            for value, sub in enumerate(counts)
+            if sub
+        ]
+        stack.extend(reversed(children))  # depth first, in value order
+    return _pack(leaves, rows)
+
+
+def _bounded(plan: Plan) -> bool:
+    return bool(plan.problem.resources) or plan.cost_bound is not None
+
+
+def _pack(leaves: list[tuple[tuple[tuple[int, int], ...], int]], rows: int) -> list[Partition]:
+    """Consecutive prefixes joined while their rows fit ``rows``."""
+    packed: list[Partition] = []
+    group: list[tuple[tuple[int, int], ...]] = []
+    size = 0
+    for prefix, count in leaves:
+        if group and size + count > rows:
+            packed.append(Partition(len(packed), tuple(group), size))
+            group, size = [], 0
+        group.append(prefix)
+        size += count
+    if group:
+        packed.append(Partition(len(packed), tuple(group), size))
+    return packed
+
+
+class _Pricer:
+    """Unit costs (minor units) to quote totals in minor units under a plan: each distinct
+    cost is priced once (exactly, by the plan) and kept in sorted arrays, so a block is
+    priced by one vectorised look-up."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.scale = Decimal(10) ** plan.problem.catalog.decimals
+        self.costs = np.zeros(0, dtype=np.int64)
+        self.totals = np.zeros(0, dtype=np.int64)
+        #: the total is exactly unit x factor when the needs add nothing at the order level
+        self.factor = total_factor(plan.problem.catalog, plan.resolved)
+
+    def _positions(self, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where each cost is (or would go) among the known ones, and whether it is there."""
+        positions = np.searchsorted(self.costs, cost)
+        if not len(self.costs):
+            return positions, np.zeros(len(cost), dtype=bool)
+        found = self.costs[np.minimum(positions, len(self.costs) - 1)] == cost
+        return positions, found
+
+    def __call__(self, cost: np.ndarray) -> np.ndarray:
+        if self.factor is not None and (
+            not len(cost) or int(np.abs(cost).max()) <= _FACTOR_SAFE // max(self.factor, 1)
+        ):
+            scaled: np.ndarray = cost * self.factor
+            return scaled
+        positions, found = self._positions(cost)
+        if not found.all():
+            new = np.unique(cost[~found])
+            totals = [int(self.plan.total_of(unit) * self.scale) for unit in new.tolist()]
+            costs = np.concatenate((self.costs, new))
+            order = np.argsort(costs, kind="stable")
+            self.costs = costs[order]
+            self.totals = np.concatenate((self.totals, np.array(totals, dtype=np.int64)))[order]
+            positions, found = self._positions(cost)
+        priced: np.ndarray = self.totals[positions]
+        return priced
+
+
+def _kept(plan: Plan, values: np.ndarray, cost: np.ndarray) -> np.ndarray | None:
+    """The columns of a block that the plan's budget and global sums keep (None: all)."""
+    if not _bounded(plan):
+        return None
+    keep = np.ones(len(cost), dtype=bool)
+    if plan.cost_bound is not None:
+        keep &= cost <= plan.cost_bound
+    for resource in plan.problem.resources:
+        totals = np.zeros(len(cost), dtype=np.int64)
+        for var, weights in enumerate(resource.weights):
+            totals += np.asarray(weights, dtype=np.int64)[values[var]]
+        keep &= np.fromiter((resource.holds(int(t)) for t in totals), dtype=bool, count=len(keep))
+    return keep
+
+
+def _blocks(
+    plan: Plan, prefixes: Sequence[tuple[tuple[int, int], ...]], size: int
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Value indexes (slots x rows) and unit costs of the prefixes' configurations that the
+    plan keeps, a block of at most ``size`` at a time."""
+    for prefix in prefixes:
+        query = partition_query(plan, prefix)
+        for values, cost in solution_blocks(query, size):
+            keep = _kept(plan, values, cost)
+            if keep is None:
+                yield values, cost
+            elif keep.any():
+                yield values[:, keep], cost[keep]
+
+
+def batches(
+    compiled: CompiledCatalog,
+    needs: NeedsLike,
+    *,
+    size: int,
+    order: Literal["price"] | None,
+    partition: Partition | None,
+    price_column: str | None,
+) -> Iterator[pa.RecordBatch]:
+    """The feed's record batches (see :meth:`modcfg.Configurator.batches`)."""
+    if size < 1:
+        raise NeedsError(f"size={size} holds no row; give size >= 1")
+    if order not in (None, "price"):
+        raise NeedsError(f"order={order!r} is unknown; use order=None or order='price'")
+    arrow = require("pyarrow", "feed")
+    schema = feed_schema(compiled, price_column)
+    plan = compiled.plan(needs)
+    # Parquet takes no null inside a dictionary: an empty optional slot is a null code
+    dictionaries = [
+        arrow.array([choice_label(choice) or "" for choice in choices], type=arrow.string())
+        for choices in compiled.choice_lists
+    ]
+    empty = [choices.index(None) if None in choices else -1 for choices in compiled.choice_lists]
+    pricer = _Pricer(plan)
+    prefixes = partition.prefixes if partition is not None else ((),)
+    blocks = _blocks(plan, prefixes, size)
+    if order == "price":
+        blocks = _by_price(compiled, plan, prefixes, pricer, size)
+
+    def batch(values: np.ndarray, cost: np.ndarray) -> pa.RecordBatch:
+        columns = [
+            arrow.DictionaryArray.from_arrays(
+                arrow.array(
+                    values[var], mask=values[var] == empty[var] if empty[var] >= 0 else None
+                ),
+                dictionary,
+            )
+            for var, dictionary in enumerate(dictionaries)
+        ]
+        if price_column is not None:
+            columns.append(arrow.array(pricer(cost)))
+        return arrow.RecordBatch.from_arrays(columns, schema=schema)
+
+    for values, cost in blocks:
+        for start in range(0, len(cost), size):
+            yield batch(values[:, start : start + size], cost[start : start + size])
+
+
+def _by_price(
+    compiled: CompiledCatalog,
+    plan: Plan,
+    prefixes: Sequence[tuple[tuple[int, int], ...]],
+    pricer: _Pricer,
+    size: int,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The blocks sorted by quote total (equal totals in enumeration order): the whole space
+    is held while it is sorted, so it must fit the memory limit."""
+    total = sum(partition_query(plan, prefix).count() for prefix in prefixes)
+    check_memory(
+        total * (4 * len(compiled.slots) + _SORT_ROW_BYTES),
+        compiled.memory_limit,
+        f"a feed of {total:,} configurations in price order",
+        "split it with partitions() and sort each, or leave order=None",
+    )
+    parts = list(_blocks(plan, prefixes, max(size, 1 << 16)))
+    if not parts:
+        return
+    values = np.concatenate([part[0] for part in parts], axis=1)
+    cost = np.concatenate([part[1] for part in parts])
+    ranked = np.argsort(pricer(cost), kind="stable")
+    yield values[:, ranked], cost[ranked]
+
+
+def write_parquet(
+    compiled: CompiledCatalog,
+    path: Path,
+    needs: NeedsLike,
+    *,
+    order: Literal["price"] | None,
+    partition: Partition | None,
+    price_column: str | None,
+    compression: str,
+) -> int:
+    """Write a feed to ``path`` (see :meth:`modcfg.Configurator.to_parquet`); its rows."""
+    parquet = require("pyarrow.parquet", "feed")
+    schema = feed_schema(compiled, price_column)
+    partial = path.with_name(f".{path.name}.partial")
+    written = 0
+    try:
+        with parquet.ParquetWriter(partial, schema, compression=compression) as writer:
+            for batch in batches(
+                compiled,
+                needs,
+                size=1 << 20,
+                order=order,
+                partition=partition,
+                price_column=price_column,
+            ):
+                writer.write_batch(batch)
+                written += batch.num_rows
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return written

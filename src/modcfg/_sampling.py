@@ -1,0 +1,194 @@
+"""Samples of a space of valid configurations: random ones drawn exactly in proportion to a
+weight (uniform by default), and t-wise covering samples for test suites.
+
+Random samples come from the decomposition engine's :class:`Sampler`, built once per call
+from the counts of the needs' query: each draw is exact (uniform draws are proportional to
+exact integer counts) and takes time linear in the slots. Budgets and global sums, which the
+tree's counts do not hold, are met by rejection: a draw outside them is drawn again, which
+keeps the distribution exact over the configurations that meet them.
+
+A covering sample holds, for every ``strength`` slots and every combination of their values
+that some valid configuration has, at least one configuration with that combination. It is
+built greedily (each new configuration starts from an uncovered combination and takes, slot by
+slot, the value that covers most of the rest, among the values that keep it valid); which
+combinations are possible comes from exact per-value counts, so the coverage reported is
+against exactly the feasible combinations.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from ._compiled import CompiledCatalog, NeedsLike
+from ._errors import InfeasibleError, LimitExceeded, NeedsError
+from .engines.decomposition import TreeQuery
+from .engines.decomposition._sample import Sampler
+from .model import Configuration
+
+__all__ = ["Covering", "covering", "sample"]
+
+#: Draws per requested sample before a sample under a budget or sums is given up.
+_ATTEMPTS = 1_000
+#: Combinations a covering sample may have to cover.
+_MAX_COMBINATIONS = 2_000_000
+
+Combination = tuple[tuple[int, int], ...]
+
+
+def _value_weights(
+    compiled: CompiledCatalog, weights: Mapping[str, float | int | Decimal | Fraction]
+) -> list[list[int]] | list[list[float]]:
+    """Per slot and value, the product of its modules' weights (unlisted modules: 1)."""
+    catalog = compiled.catalog
+    for ref, weight in weights.items():
+        slot, _, module = ref.partition(".")
+        if slot not in catalog.slots or module not in catalog.slots[slot].modules:
+            raise NeedsError(
+                f"weights names {ref!r}, which is no module of catalog {catalog.name!r}; "
+                "name modules as slot.module"
+            )
+        if not weight >= 0:
+            raise NeedsError(f"weights[{ref!r}] is {weight}; give a weight >= 0")
+    exact = all(isinstance(weight, int) for weight in weights.values())
+    table: list[list[float]] = []
+    for domain in compiled.domains:
+        row = []
+        for units in domain.units:
+            product: Any = 1  # an int when every weight is one, else a float
+            for module in dict.fromkeys(m for m, _ in units):
+                factor = weights.get(f"{domain.slot}.{module}", 1)
+                product = product * (factor if exact else float(factor))
+            row.append(product)
+        table.append(row)
+    return table
+
+
+def sample(
+    compiled: CompiledCatalog,
+    n: int,
+    needs: NeedsLike,
+    *,
+    seed: int | None,
+    weights: Mapping[str, float | int | Decimal | Fraction] | None,
+) -> list[Configuration]:
+    """``n`` random valid configurations (see :meth:`modcfg.Configurator.sample`)."""
+    if n < 0:
+        raise NeedsError(f"n={n} is negative; ask for n >= 0 configurations")
+    plan = compiled.plan(needs)
+    table = None if weights is None else _value_weights(compiled, weights)
+    sampler = Sampler(plan.tree_query, table)
+    rng = random.Random(seed)
+    found: list[Configuration] = []
+    attempts = 0
+    while len(found) < n:
+        assignment = sampler.draw(rng)
+        if assignment is None:
+            raise InfeasibleError("no valid configuration meets these needs: nothing to sample")
+        attempts += 1
+        if plan.within_budget(assignment) and plan.holds_sums(assignment):
+            found.append(compiled.configuration(assignment))
+        elif attempts > _ATTEMPTS * (len(found) + 1):
+            raise LimitExceeded(
+                f"{attempts:,} random configurations gave {len(found)} within the budget and "
+                "sums of the needs; they keep too few of the configurations to sample by "
+                "rejection: narrow the needs with require= or forbid= instead"
+            )
+    return found
+
+
+@dataclass(frozen=True)
+class Covering:
+    """A t-wise covering sample: ``configurations``, and how many of the ``possible``
+    combinations of ``strength`` slots' values they ``covered``."""
+
+    configurations: list[Configuration]
+    strength: int
+    covered: int
+    possible: int
+
+    @property
+    def coverage(self) -> float:
+        """The share of the possible combinations covered (1.0 when there is none)."""
+        return 1.0 if not self.possible else self.covered / self.possible
+
+
+def _possible(query: TreeQuery, strength: int) -> set[Combination]:
+    """Every combination of ``strength`` slots' values that some solution has."""
+    found: set[Combination] = set()
+
+    def extend(prefix: Combination, sub: TreeQuery) -> None:
+        marginals = sub.marginals()
+        first = prefix[-1][0] + 1 if prefix else 0
+        for var in range(first, len(marginals)):
+            for value, (count, _) in enumerate(marginals[var]):
+                if not count:
+                    continue
+                combination = (*prefix, (var, value))
+                if len(combination) == strength:
+                    found.add(combination)
+                    if len(found) > _MAX_COMBINATIONS:
+                        raise LimitExceeded(
+                            f"more than {_MAX_COMBINATIONS:,} combinations of {strength} "
+                            "slots' values to cover; ask for a lower strength="
+                        )
+                else:
+                    extend(combination, sub.restricted(var, frozenset((value,))))
+
+    if query.count():
+        extend((), query)
+    return found
+
+
+def covering(compiled: CompiledCatalog, needs: NeedsLike, *, strength: int) -> Covering:
+    """A t-wise covering sample (see :meth:`modcfg.Configurator.covering`)."""
+    plan = compiled.plan(needs)
+    if strength < 1:
+        raise NeedsError(f"strength={strength} covers nothing; give strength >= 1")
+    if plan.problem.resources or plan.cost_bound is not None:
+        raise NeedsError(
+            "covering samples do not take a budget or rules over global sums; leave the "
+            "budget out of the needs"
+        )
+    query = plan.tree_query
+    size = query.problem.size
+    strength = min(strength, size) if size else strength
+    uncovered = _possible(query, strength)
+    possible = len(uncovered)
+    chosen: list[Configuration] = []
+    while uncovered:
+        seed = min(uncovered)
+        sub = query
+        fixed: dict[int, int] = {}
+        for var, value in seed:
+            sub = sub.restricted(var, frozenset((value,)))
+            fixed[var] = value
+        for var in range(size):
+            if var in fixed:
+                continue
+            options = [v for v, (count, _) in enumerate(sub.marginals()[var]) if count]
+            value = max(options, key=lambda v: (_gain(uncovered, fixed, var, v, strength), -v))
+            sub = sub.restricted(var, frozenset((value,)))
+            fixed[var] = value
+        assignment = [fixed[var] for var in range(size)]
+        uncovered -= set(
+            itertools.combinations(((var, assignment[var]) for var in range(size)), strength)
+        )
+        chosen.append(compiled.configuration(assignment))
+    return Covering(chosen, strength, possible, possible)
+
+
+def _gain(
+    uncovered: set[Combination], fixed: dict[int, int], var: int, value: int, strength: int
+) -> int:
+    """How many uncovered combinations ``var = value`` would cover with the fixed slots."""
+    gain = 0
+    for others in itertools.combinations(sorted(fixed.items()), strength - 1):
+        if tuple(sorted((*others, (var, value)))) in uncovered:
+            gain += 1
+    return gain

@@ -1,0 +1,147 @@
+"""Feeds: record batches, Parquet files and partitions against the oracle and the object stream.
+
+Every batch row is a valid configuration with its quote total in minor units; the batches hold
+each valid configuration once (the oracle's set), in price order when asked; partitions are
+disjoint, cover the space and know their sizes exactly.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+
+import modcfg
+
+from . import oracle, strategies
+
+pa = pytest.importorskip("pyarrow", reason="the feed extra (pyarrow) is not installed")
+parquet = pytest.importorskip("pyarrow.parquet")
+
+# each example compiles a catalog and enumerates it five ways (about 0.3 s): fewer examples
+PROPERTIES = settings(max_examples=50, deadline=None)
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def rows_of(
+    cfg: modcfg.Configurator, batches: list[pa.RecordBatch]
+) -> list[tuple[modcfg.Configuration, int]]:
+    """The batches' rows as (configuration, total in minor units), in order."""
+    compiled = cfg.compiled
+    found = []
+    for batch in batches:
+        codes = [batch.column(var).indices.to_pylist() for var in range(len(compiled.slots))]
+        prices = batch.column("price").to_pylist()
+        for row, price in enumerate(prices):
+            assignment = [  # a null code is the empty choice of an optional slot
+                compiled.choice_lists[var].index(None) if code is None else code
+                for var, code in enumerate(column[row] for column in codes)
+            ]
+            found.append((compiled.configuration(assignment), price))
+    return found
+
+
+def minor(catalog: modcfg.Catalog, total: Decimal) -> int:
+    return int(total.scaleb(catalog.decimals))
+
+
+@PROPERTIES
+@given(strategies.cases(500))
+def test_batches_and_partitions_match_the_oracle(case: strategies.Case) -> None:
+    cfg = modcfg.compile(case.catalog)
+    expected = Counter(
+        (configuration, minor(case.catalog, total))
+        for total, _, configuration in oracle.ranked(case.catalog, case.needs)
+    )
+    found = rows_of(cfg, list(cfg.batches(case.needs, size=7)))
+    assert Counter(found) == expected
+    ordered = rows_of(cfg, list(cfg.batches(case.needs, size=5, order="price")))
+    assert Counter(ordered) == expected
+    assert [price for _, price in ordered] == sorted(price for _, price in ordered)
+    parts = cfg.partitions(case.needs, rows=max(1, len(found) // 4))
+    assert sum(part.rows for part in parts) == len(found)
+    covered: Counter[tuple[modcfg.Configuration, int]] = Counter()
+    for part in parts:
+        rows = rows_of(cfg, list(cfg.batches(case.needs, partition=part)))
+        assert len(rows) == part.rows
+        covered.update(rows)
+    assert covered == expected
+
+
+def test_batches_follow_the_object_stream() -> None:
+    cfg = modcfg.compile("windows")
+    needs = modcfg.Needs(require=["glass.triple"])
+    rows = rows_of(cfg, list(cfg.batches(needs, size=100)))
+    assert Counter(c for c, _ in rows) == Counter(cfg.configurations(needs))
+    by_price = rows_of(cfg, list(cfg.batches(needs, order="price")))
+    stream = list(cfg.configurations(needs, order="price"))
+    totals = [minor(cfg.catalog, cfg.price(c, needs).total) for c in stream]
+    assert [price for _, price in by_price] == totals
+    assert Counter(by_price) == Counter(zip(stream, totals, strict=True))
+
+
+def test_schema_and_parquet_round_trip(tmp_path: Path) -> None:
+    cfg = modcfg.compile("windows_pro")
+    batch = next(cfg.batches(size=100))
+    assert batch.num_rows == 100
+    assert batch.schema.names == [*cfg.compiled.slots, "price"]
+    assert batch.schema.field("frame").type == pa.dictionary(pa.int32(), pa.string())
+    assert batch.column("hardware").dictionary.to_pylist()[0] == ""  # no hardware
+    path = tmp_path / "feed.parquet"
+    assert cfg.to_parquet(path) == cfg.count()
+    table = parquet.read_table(path)
+    assert table.num_rows == cfg.count()
+    first = table.slice(0, 1).to_pylist()[0]
+    configuration = next(iter(cfg.configurations()))
+    assert first["frame"] == configuration["frame"]
+    assert first["price"] == minor(cfg.catalog, cfg.price(configuration).total)
+    assert [p.name for p in tmp_path.iterdir()] == ["feed.parquet"]
+
+
+def test_partitions_of_the_bicycle_are_exact_and_balanced() -> None:
+    cfg = modcfg.compile("bicycle")
+    parts = cfg.partitions(rows=5_000_000)
+    assert sum(part.rows for part in parts) == cfg.count()
+    assert max(part.rows for part in parts) <= 5_000_000
+    assert len(parts) <= 3 * cfg.count() // 5_000_000 + 1
+    for part in (parts[0], parts[len(parts) // 2]):  # spot checks
+        prefix = dict(part.prefixes[0])
+        batch = next(cfg.batches(partition=part, size=50))
+        for var, value in prefix.items():
+            assert set(batch.column(var).indices.to_pylist()) == {value}
+
+
+def test_budget_partitions_count_exactly() -> None:
+    cfg = modcfg.compile("windows_pro")
+    needs = modcfg.Needs(budget="600")
+    parts = cfg.partitions(needs, rows=2_000)
+    assert sum(part.rows for part in parts) == cfg.count(needs)
+    rows = rows_of(cfg, [b for part in parts for b in cfg.batches(needs, partition=part)])
+    assert len(rows) == len(set(rows)) == cfg.count(needs)
+    assert max(price for _, price in rows) <= 60_000
+
+
+def test_feed_errors_say_what_to_change() -> None:
+    cfg = modcfg.compile("windows")
+    with pytest.raises(modcfg.NeedsError, match="size=0"):
+        next(cfg.batches(size=0))
+    with pytest.raises(modcfg.NeedsError, match="price_column='frame'"):
+        next(cfg.batches(price_column="frame"))
+    with pytest.raises(modcfg.NeedsError, match="rows=0"):
+        cfg.partitions(rows=0)
+    assert next(cfg.batches(price_column=None)).schema.names == list(cfg.compiled.slots)
+
+
+@pytest.mark.slow
+def test_renault_medium_feed() -> None:
+    path = SHARED / "renault" / "medium.xml"
+    if not path.exists():
+        pytest.skip(f"the Renault model is not in {path.parent}")
+    cfg = modcfg.compile(modcfg.load_catalog(path))
+    rows = sum(batch.num_rows for batch in cfg.batches())
+    assert rows == cfg.count() == 278_744
+    parts = cfg.partitions(rows=50_000)
+    assert sum(part.rows for part in parts) == rows

@@ -1,0 +1,146 @@
+"""Random and covering samples against the oracle.
+
+Uniform and weighted draws are checked with a chi-square test against the oracle's
+configurations (fixed seeds, so a run is reproducible; the threshold is a p-value of 1e-4);
+every draw is valid; covering samples cover every feasible pair of the bundled catalogs.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from math import prod
+
+import pytest
+from hypothesis import given, settings
+
+import modcfg
+
+from . import oracle, strategies
+
+stats = pytest.importorskip("scipy.stats", reason="scipy (dev extra) is not installed")
+
+P_VALUE = 1e-4
+
+
+def chi_square(
+    found: Counter[modcfg.Configuration], expected: dict[modcfg.Configuration, float]
+) -> float:
+    """The p-value of the draws against the expected probabilities."""
+    assert set(found) <= set(expected)
+    total = sum(found.values())
+    keys = list(expected)
+    observed = [found[key] for key in keys]
+    return float(stats.chisquare(observed, [expected[key] * total for key in keys]).pvalue)
+
+
+@pytest.mark.parametrize(
+    ("name", "needs"),
+    [
+        ("windows", modcfg.Needs(require=["glass.triple"], forbid=["frame.pvc"])),
+        ("credit_cards", None),
+        ("windows", modcfg.Needs(require=["grade.g3"], budget="400")),
+    ],
+)
+def test_uniform_draws_pass_a_chi_square_test(name: str, needs: modcfg.Needs | None) -> None:
+    catalog = modcfg.load_catalog(name)
+    valid = [configuration for _, _, configuration in oracle.ranked(catalog, needs)]
+    cfg = modcfg.compile(catalog)
+    draws = cfg.sample(30 * len(valid), needs=needs, seed=11)
+    assert chi_square(Counter(draws), dict.fromkeys(valid, 1 / len(valid))) > P_VALUE
+
+
+@pytest.mark.parametrize("weights", [{"frame.oak": 5, "glass.triple": 3}, {"frame.oak": 0.5}])
+def test_weighted_draws_pass_a_chi_square_test(weights: dict[str, float]) -> None:
+    catalog = modcfg.load_catalog("windows")
+    needs = modcfg.Needs(forbid=["picture.bars"], require=["grade.g2"])
+    valid = [configuration for _, _, configuration in oracle.ranked(catalog, needs)]
+
+    def weight(configuration: modcfg.Configuration) -> float:
+        return prod(weights.get(f"{slot}.{module}", 1) for slot, module in configuration.items())
+
+    total = sum(weight(c) for c in valid)
+    cfg = modcfg.compile(catalog)
+    draws = cfg.sample(40 * len(valid), needs=needs, seed=5, weights=weights)
+    expected = {c: weight(c) / total for c in valid}
+    assert chi_square(Counter(draws), expected) > P_VALUE
+
+
+# the oracle prices every configuration of each example (about 1 s under load): fewer examples
+@settings(max_examples=30, deadline=None)
+@given(strategies.cases(200))
+def test_draws_are_valid_and_reproducible(case: strategies.Case) -> None:
+    cfg = modcfg.compile(case.catalog)
+    valid = {configuration for _, _, configuration in oracle.ranked(case.catalog, case.needs)}
+    if not valid:
+        with pytest.raises(modcfg.InfeasibleError):
+            cfg.sample(1, needs=case.needs)
+        return
+    draws = cfg.sample(20, needs=case.needs, seed=3)
+    assert set(draws) <= valid
+    assert draws == cfg.sample(20, needs=case.needs, seed=3)
+
+
+def test_sample_errors() -> None:
+    cfg = modcfg.compile("windows")
+    with pytest.raises(modcfg.NeedsError, match=r"frame\.teak"):
+        cfg.sample(1, weights={"frame.teak": 2})
+    with pytest.raises(modcfg.NeedsError, match="weight >= 0"):
+        cfg.sample(1, weights={"frame.oak": -1})
+    with pytest.raises(modcfg.NeedsError, match="n=-1"):
+        cfg.sample(-1)
+    assert cfg.sample(0) == []
+
+
+def pairs_of(cfg: modcfg.Configurator, configurations: list[modcfg.Configuration]) -> set:
+    slots = cfg.compiled.slots
+    return {
+        pair
+        for c in configurations
+        for pair in itertools.combinations([(s, repr(c[s])) for s in slots], 2)
+    }
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        name if name != "bicycle" else pytest.param(name, marks=pytest.mark.slow)
+        for name in modcfg.bundled_catalogs()
+    ],
+)
+def test_pairwise_coverage_is_complete_on_the_bundled_catalogs(name: str) -> None:
+    cfg = modcfg.compile(name)
+    sample = cfg.covering()
+    assert sample.coverage == 1.0
+    assert sample.covered == sample.possible
+    assert all(not cfg.violations(c) for c in sample.configurations)
+    if cfg.count() <= 30_000:  # every pair of the whole space appears in the sample
+        assert pairs_of(cfg, sample.configurations) == pairs_of(cfg, list(cfg.configurations()))
+        assert len(sample.configurations) < cfg.count()
+
+
+@settings(max_examples=20, deadline=None)
+@given(strategies.cases(200))
+def test_covering_samples_cover_what_the_oracle_allows(case: strategies.Case) -> None:
+    cfg = modcfg.compile(case.catalog)
+    if case.needs is not None and case.needs.budget is not None:
+        return
+    valid = [configuration for _, _, configuration in oracle.ranked(case.catalog, case.needs)]
+    for strength in (1, 2, 3):
+        sample = cfg.covering(case.needs, strength=strength)
+        assert set(sample.configurations) <= set(valid)
+        slots = cfg.compiled.slots
+        assert sample.strength == min(strength, len(slots))  # at most every slot at once
+        strength = sample.strength
+        want = {
+            combo
+            for c in valid
+            for combo in itertools.combinations([(s, repr(c[s])) for s in slots], strength)
+        }
+        got = {
+            combo
+            for c in sample.configurations
+            for combo in itertools.combinations([(s, repr(c[s])) for s in slots], strength)
+        }
+        assert got == want
+        assert sample.possible == len(want)
