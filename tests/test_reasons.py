@@ -279,6 +279,7 @@ def test_causes_and_violations_agree_with_brute_force(case: Case, data: st.DataO
                     "deliver_by",
                     "conditions",
                     "budget",
+                    "degree",
                 )
                 assert str(reason).startswith("need: ")
             _check_need_module(configuration, reason)

@@ -486,6 +486,13 @@ class Configurator:
                 for text in resolved.conditions
                 if not truthy(evaluate(parse(text), view))
             ]
+            band = resolved.needs.degree
+            if band is not None and resolved.standard is not None:
+                degree = degree_of(catalog, chosen, resolved.standard)
+                if not band.holds(degree):
+                    top = "" if band.max is None else f" to {band.max}"
+                    text = f"need: degree {band.min}{top} (degree {degree})"
+                    broken.append(Reason("need", text, need="degree"))
             if include_budget and resolved.budget is not None:
                 price = quote(catalog, chosen, resolved, lines_of=self.compiled.quote_lines).total
                 if price > resolved.budget:

@@ -216,6 +216,14 @@ def product_catalog(
                 }
             copy["modules"] = modules
             slots[line_slot(line, slot_id)] = copy
+    ladders = [rule.id for rule in catalog.prices if rule.kind == "ladder"]
+    if ladders:
+        raise NeedsError(
+            f"catalog {catalog.name!r} prices by degree of customization (price rule "
+            f"{ladders[0]!r}, a ladder), which whole orders do not support yet: quote each "
+            "configuration on its own with Configurator.price, or order from a catalog without "
+            "ladder rules"
+        )
     rules = [_line_rule(catalog, line, rule) for line, _ in lines for rule in data.get("rules", [])]
     prices: list[dict[str, Any]] = []
     for rule in data.get("prices", []):
@@ -246,6 +254,11 @@ def product_catalog(
         services[service_id] = service
     for key in ("purposes", "expected_count"):
         data.pop(key, None)
+    standard = data.pop("standard", None)
+    if standard is not None:  # each line's standard is the catalog's
+        data["standard"] = {
+            line_slot(line, slot): choice for line, _ in lines for slot, choice in standard.items()
+        }
     slots.update(order_slots)
     data.update(slots=slots, rules=rules + list(order_rules), prices=prices, services=services)
     return catalog_from_data(data)
