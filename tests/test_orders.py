@@ -223,3 +223,16 @@ def test_order_mistakes_are_needs_errors() -> None:
         order.quote()
     with pytest.raises(modcfg.NeedsError, match=r"Needs\.quantity"):
         order.count(modcfg.Needs(quantity=3))
+
+
+def test_an_order_refuses_a_catalog_priced_by_a_ladder() -> None:
+    catalog = modcfg.model.catalog_from_data(
+        {
+            "catalog": "laddered",
+            "standard": {"size": "s"},
+            "slots": {"size": {"modules": {"s": {"price": "10"}, "m": {"price": "12"}}}},
+            "prices": [{"id": "custom", "ladder": [{"min_degree": 1, "amount": "5"}]}],
+        }
+    )
+    with pytest.raises(modcfg.NeedsError, match="custom"):
+        _order(catalog, [2], []).count()
