@@ -25,7 +25,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"_plan", "_compiled", "_streams", "_ranking", "_variety", "_feeds", "_sampling"}),
     frozenset({"explain"}),
     frozenset({"session"}),
-    frozenset({"_configurator", "_artefact", "distributed"}),
+    frozenset({"_configurator", "_feed_methods", "_artefact", "distributed"}),
     frozenset({"orders", "memory", "pricing"}),
     frozenset({"cli", "_cli_memory", "__init__"}),
 )
