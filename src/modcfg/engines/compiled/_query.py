@@ -277,6 +277,8 @@ class CompiledQuery:
         return found
 
     def best_key(self) -> int | None:
+        if not self.count():
+            return None
         root = self._cheapest[-1]
         return None if root is None or self._empty else root + self._literal_cost[1]
 
