@@ -16,7 +16,7 @@ from modcfg.engines.compiled import CompiledEngineError, CompiledQuery, compile_
 
 from . import oracle, strategies
 
-PROPERTIES = settings(max_examples=100, deadline=None)
+PROPERTIES = settings(max_examples=60, deadline=None)
 #: Configurations (before rules) of the catalogs drawn: the oracle enumerates them.
 SMALL = 150
 
