@@ -95,9 +95,10 @@ class _Compiler:
                 limit=self.max_nodes,
             )
         pivot = _pivot(clauses)
+        watch = _watch(clauses)  # shared by both branches
         branches = []
         for lit in (pivot, -pivot):
-            branch = self.branch(clauses, variables, lit)
+            branch = self.branch(clauses, variables, lit, watch)
             if branch is not None:
                 branches.append(branch)
         if not branches:
@@ -110,9 +111,15 @@ class _Compiler:
         self.cached_literals += sum(map(len, clauses))
         return result
 
-    def branch(self, clauses: list[tuple[int, ...]], variables: set[int], lit: int) -> int | None:
+    def branch(
+        self,
+        clauses: list[tuple[int, ...]],
+        variables: set[int],
+        lit: int,
+        watch: dict[int, list[int]],
+    ) -> int | None:
         """The node of ``clauses`` with ``lit`` set and propagated (None on a conflict)."""
-        propagated = propagate(clauses, [lit])
+        propagated = propagate(clauses, [lit], watch)
         if propagated is None:
             return None
         assigned, residual = propagated
@@ -141,16 +148,24 @@ def _pivot(clauses: list[tuple[int, ...]]) -> int:
     return max(sorted(score), key=score.__getitem__)
 
 
-def propagate(
-    clauses: list[tuple[int, ...]], units: list[int]
-) -> tuple[dict[int, int], list[tuple[int, ...]]] | None:
-    """``clauses`` with ``units`` set and unit propagation run to its fixpoint: the values set
-    (variable -> 1 or 0) and the residual clauses (none unit), or None on a conflict."""
-    assigned: dict[int, int] = {}
+def _watch(clauses: list[tuple[int, ...]]) -> dict[int, list[int]]:
+    """Per literal, the indexes of the clauses that setting it shortens."""
     watch: dict[int, list[int]] = {}
     for index, clause in enumerate(clauses):
         for lit in clause:
             watch.setdefault(-lit, []).append(index)
+    return watch
+
+
+def propagate(
+    clauses: list[tuple[int, ...]], units: list[int], watch: dict[int, list[int]] | None = None
+) -> tuple[dict[int, int], list[tuple[int, ...]]] | None:
+    """``clauses`` with ``units`` set and unit propagation run to its fixpoint: the values set
+    (variable -> 1 or 0) and the residual clauses (none unit), or None on a conflict
+    (``watch``: :func:`_watch` of ``clauses``, when known)."""
+    assigned: dict[int, int] = {}
+    if watch is None:
+        watch = _watch(clauses)
     queue = list(units)
     while queue:
         lit = queue.pop()
