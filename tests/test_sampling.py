@@ -166,4 +166,3 @@ def test_a_covering_sample_with_too_many_combinations_or_time_is_refused() -> No
         cfg.covering(strength=2, time_limit=0.0)
     with pytest.raises(modcfg.NeedsError, match="strength='2'"):
         cfg.covering(strength="2")  # type: ignore[arg-type]
-

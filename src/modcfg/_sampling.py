@@ -199,7 +199,9 @@ def covering(
     try:
         return _covering(compiled, needs, strength, deadline)
     except _TimeUp as error:
-        raise time_up("the covering sample", time_limit, str(error), fewer="a lower strength=") from None
+        raise time_up(
+            "the covering sample", time_limit, str(error), fewer="a lower strength="
+        ) from None
 
 
 def _covering(
