@@ -301,8 +301,15 @@ class CompiledCatalog:
 
 def _compile_wide(base: Problem, refused: LimitExceeded) -> CompiledQuery:
     """The compiled engine's query of rules the decomposition ``refused``, or that refusal
-    when the rules are no CNF (then neither engine counts the catalog)."""
+    when the rules are no CNF or the compiled engine passes its limits too (then neither
+    engine counts the catalog, and the refusal says why each stopped)."""
     try:
         return compile_problem(base)
     except NotCnfError:
         raise refused from None
+    except LimitExceeded as also:
+        raise LimitExceeded(
+            f"{refused}; the compiled engine stopped too: {also}",
+            estimate=refused.estimate,
+            limit=refused.limit,
+        ) from None
