@@ -11,11 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-pytest.importorskip("fastapi", reason="the web extra is not installed")
-
 import httpx
+import pytest
 
 import modcfg
 from modcfg.memory import CustomerMemory
@@ -356,3 +353,37 @@ def test_rotated_keys_and_a_new_catalog_version_keep_sessions_valid() -> None:
         back = {"session": moved.json()["session"]}
         refused = httpx.post(f"{old_url}/catalogs/windows/state", json=back, timeout=30)
         assert refused.status_code == 403
+
+
+def test_the_page_and_its_assets_are_served(client: httpx.Client) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert 'data-root=""' in page.text
+    assert client.get("/static/page.js").headers["content-type"].startswith("text/javascript")
+    assert client.get("/static/page.css").status_code == 200
+    missing = client.get("/static/secrets.txt")
+    assert missing.status_code == 404
+
+
+def test_serve_reads_key_files_and_prints_the_schema(tmp_path: Any) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from modcfg.cli import app
+    from modcfg.web._serve import read_keys
+
+    single = tmp_path / "one.key"
+    single.write_text("0123456789abcdef0123\n")
+    assert read_keys(single) == b"0123456789abcdef0123"
+    ring = tmp_path / "ring.key"
+    ring.write_text("2026: 0123456789abcdef0123\n2027: fedcba9876543210fedc\n")
+    assert read_keys(ring) == {"2026": b"0123456789abcdef0123", "2027": b"fedcba9876543210fedc"}
+    short = tmp_path / "short.key"
+    short.write_text("secret")
+    with pytest.raises(modcfg.NeedsError, match="at least 16"):
+        read_keys(short)
+    result = CliRunner().invoke(app, ["serve", "windows", "--openapi", "--key-file", str(ring)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["info"]["title"] == "modcfg storefront"

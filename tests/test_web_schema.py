@@ -12,10 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-pytest.importorskip("fastapi", reason="the web extra is not installed")
-schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is not installed")
-
+import schemathesis
 from hypothesis import HealthCheck, settings
 
 from modcfg.web import Limits, create_app
