@@ -17,6 +17,7 @@ import pytest
 import modcfg
 from modcfg.memory import CustomerMemory
 from modcfg.web import Limits, create_app
+from modcfg.web._models import CompleteResponse, SessionView
 
 from .web_server import KEY, running
 
@@ -142,6 +143,10 @@ def test_a_session_chooses_undoes_completes_and_checks_out(
     assert kept["remembered"]
     assert isinstance(kept["order_id"], int)
     assert kept["quote"] == quote
+    # the session answers are built as plain data: they must match the published models
+    for answer in (started, chosen, undone, unchosen):
+        assert SessionView.model_validate(answer).model_dump(mode="json") == answer
+    assert CompleteResponse.model_validate(done).model_dump(mode="json") == done
     unkept = post(
         client,
         "/catalogs/windows/checkout",

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from .._errors import NeedsError
 from ._models import (
@@ -175,38 +175,38 @@ def _routes(store: Storefront, run: Any) -> APIRouter:
         return result
 
     @router.post("/catalogs/{name}/sessions", response_model=SessionView, tags=["sessions"])
-    async def start(name: str, body: StartRequest) -> SessionView:
+    async def start(name: str, body: StartRequest) -> Response:
         """Start a session for the needs (a returning customer's id adds suggestions)."""
-        result: SessionView = await run(lambda: store.start(name, body.needs, body.customer))
-        return result
+        result: dict[str, Any] = await run(lambda: store.start(name, body.needs, body.customer))
+        return JSONResponse(result)
 
     @router.post("/catalogs/{name}/state", response_model=SessionView, tags=["sessions"])
-    async def state(name: str, body: SessionRequest) -> SessionView:
+    async def state(name: str, body: SessionRequest) -> Response:
         """The session's state: every option's status, count and from-price."""
-        result: SessionView = await run(lambda: store.state(name, body.session))
-        return result
+        result: dict[str, Any] = await run(lambda: store.state(name, body.session))
+        return JSONResponse(result)
 
     @router.post("/catalogs/{name}/choose", response_model=SessionView, tags=["sessions"])
-    async def choose(name: str, body: ChoiceRequest) -> SessionView:
+    async def choose(name: str, body: ChoiceRequest) -> Response:
         """Choose a module for a slot (409 with the explanation when it is excluded)."""
-        result: SessionView = await run(
+        result: dict[str, Any] = await run(
             lambda: store.choose(name, body.session, body.slot, body.module, body.quantity)
         )
-        return result
+        return JSONResponse(result)
 
     @router.post("/catalogs/{name}/unchoose", response_model=SessionView, tags=["sessions"])
-    async def unchoose(name: str, body: UnchooseRequest) -> SessionView:
+    async def unchoose(name: str, body: UnchooseRequest) -> Response:
         """Take back a slot's choice."""
-        result: SessionView = await run(
+        result: dict[str, Any] = await run(
             lambda: store.unchoose(name, body.session, body.slot, body.module)
         )
-        return result
+        return JSONResponse(result)
 
     @router.post("/catalogs/{name}/undo", response_model=SessionView, tags=["sessions"])
-    async def undo(name: str, body: SessionRequest) -> SessionView:
+    async def undo(name: str, body: SessionRequest) -> Response:
         """Go back one step."""
-        result: SessionView = await run(lambda: store.undo(name, body.session))
-        return result
+        result: dict[str, Any] = await run(lambda: store.undo(name, body.session))
+        return JSONResponse(result)
 
     @router.post("/catalogs/{name}/why-not", response_model=WhyNotView, tags=["explanations"])
     async def why_not(name: str, body: ChoiceRequest) -> WhyNotView:
@@ -237,12 +237,12 @@ def _routes(store: Storefront, run: Any) -> APIRouter:
         return result
 
     @router.post("/catalogs/{name}/complete", response_model=CompleteResponse, tags=["orders"])
-    async def complete(name: str, body: CompleteRequest) -> CompleteResponse:
+    async def complete(name: str, body: CompleteRequest) -> Response:
         """Fill every open slot (cheapest or preferred) and quote it."""
-        result: CompleteResponse = await run(
+        result: dict[str, Any] = await run(
             lambda: store.complete(name, body.session, body.strategy)
         )
-        return result
+        return JSONResponse(result)
 
     @router.post("/catalogs/{name}/quote", response_model=QuoteView, tags=["orders"])
     async def quote(name: str, body: SessionRequest) -> QuoteView:

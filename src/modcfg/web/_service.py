@@ -10,21 +10,21 @@ response that changes a session carries the newly signed document; a library err
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .._cache import Cache
 from .._errors import InfeasibleError, ModcfgError
 from ..model import Needs
 from ._models import (
     CatalogInfo,
     CheckoutResponse,
-    CompleteResponse,
     Recommendation,
     RecommendationsView,
     RelaxationsView,
-    SessionView,
     SuggestionView,
     WhyNotView,
 )
@@ -41,6 +41,8 @@ __all__ = ["Storefront"]
 
 T = TypeVar("T")
 
+#: How many session states (as response data) the storefront keeps, over all catalogs.
+STATES_KEPT = 4_096
 #: How long a recommender learned from the memory's orders is reused (seconds).
 RECOMMENDER_SECONDS = 60.0
 
@@ -65,6 +67,7 @@ class Storefront:
         self._counts: dict[str, int] = {}
         self._recommenders: dict[str, tuple[float, Recommender | None]] = {}
         self._lock = threading.Lock()
+        self._states: Cache[tuple[str, str, str], dict[str, Any]] = Cache(STATES_KEPT)
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -93,15 +96,23 @@ class Storefront:
             lambda: Session.from_dict(cfg, document, signing_key=self.signing_key), "session"
         )
 
-    def view(self, name: str, session: Session) -> SessionView:
-        """The session's signed document and its state."""
+    def view(self, name: str, session: Session) -> dict[str, Any]:
+        """The session's signed document and its state, as the JSON data of
+        :class:`SessionView`.
+
+        States are kept by catalog, needs and choices (the same for every customer who made
+        them: every first state, every state an undo returns to); a kept state is immutable.
+        """
         cfg = self.configurator(name)
         document = session.to_dict(signing_key=self.signing_key)
-        state = self.guarded(session.state)
-        shown = self.guarded(
-            lambda: state_view(cfg.catalog, session, state, can_undo=bool(document.get("undo")))
-        )
-        return SessionView(session=document, state=shown)
+        key = (name, json.dumps(document["needs"], sort_keys=True), repr(document["choices"]))
+        shown = self._states.get(key)
+        if shown is None:
+            state = self.guarded(session.state)
+            shown = self.guarded(lambda: state_view(cfg.catalog, session, state))
+            self._states[key] = shown
+        state_data = {**shown, "can_undo": bool(document.get("undo"))}
+        return {"session": document, "state": state_data, "suggestions": []}
 
     # -- operations -------------------------------------------------------------------------
 
@@ -129,14 +140,15 @@ class Storefront:
 
     def start(
         self, name: str, needs: Mapping[str, Any] | None, customer: str | None
-    ) -> SessionView:
+    ) -> dict[str, Any]:
         cfg = self.configurator(name)
         wanted = None if needs is None else self.guarded(lambda: Needs.from_data(needs), "needs")
         session = self.guarded(lambda: cfg.session(wanted, time_limit=self.solver_seconds), "needs")
         view = self.view(name, session)
         if customer is None or self.memory is None:
             return view
-        return view.model_copy(update={"suggestions": self._suggestions(cfg, customer)})
+        suggestions = self._suggestions(cfg, customer)
+        return {**view, "suggestions": [s.model_dump(mode="json") for s in suggestions]}
 
     def _suggestions(self, cfg: Configurator, customer: str) -> list[SuggestionView]:
         memory = self.memory
@@ -155,7 +167,7 @@ class Storefront:
 
     def choose(
         self, name: str, document: Mapping[str, Any], slot: str, module: str | None, quantity: int
-    ) -> SessionView:
+    ) -> dict[str, Any]:
         session = self.restore(name, document)
         self._check_choice(name, slot, module)
         self.guarded(lambda: session.choose(slot, module, quantity), "quantity")
@@ -180,18 +192,18 @@ class Storefront:
 
     def unchoose(
         self, name: str, document: Mapping[str, Any], slot: str, module: str | None
-    ) -> SessionView:
+    ) -> dict[str, Any]:
         session = self.restore(name, document)
         self._check_choice(name, slot, module)
         self.guarded(lambda: session.unchoose(slot, module), "slot")
         return self.view(name, session)
 
-    def undo(self, name: str, document: Mapping[str, Any]) -> SessionView:
+    def undo(self, name: str, document: Mapping[str, Any]) -> dict[str, Any]:
         session = self.restore(name, document)
         self.guarded(session.undo, "session")
         return self.view(name, session)
 
-    def state(self, name: str, document: Mapping[str, Any]) -> SessionView:
+    def state(self, name: str, document: Mapping[str, Any]) -> dict[str, Any]:
         return self.view(name, self.restore(name, document))
 
     def why_not(
@@ -265,11 +277,11 @@ class Storefront:
             self._recommenders[name] = (now, learned)
         return learned
 
-    def complete(self, name: str, document: Mapping[str, Any], strategy: Any) -> CompleteResponse:
+    def complete(self, name: str, document: Mapping[str, Any], strategy: Any) -> dict[str, Any]:
         session = self.restore(name, document)
         quote = self.guarded(lambda: session.complete(strategy), "strategy")
         view = self.view(name, session)
-        return CompleteResponse(**dict(view), quote=quote_view(quote))
+        return {**view, "quote": quote_view(quote).model_dump(mode="json")}
 
     def quote(self, name: str, document: Mapping[str, Any]) -> Any:
         session = self.restore(name, document)

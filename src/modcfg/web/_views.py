@@ -12,16 +12,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..model import Quantities
-from ._models import (
-    Money,
-    OptionView,
-    QuoteLineView,
-    QuoteView,
-    RelaxationView,
-    SlotView,
-    StateView,
-    WhyNotView,
-)
+from ._models import Money, QuoteLineView, QuoteView, RelaxationView, WhyNotView
 
 if TYPE_CHECKING:
     from .._errors import Relaxation
@@ -52,47 +43,52 @@ def plain_choices(configuration: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def state_view(
-    catalog: Catalog, session: Session, state: SessionState, *, can_undo: bool
-) -> StateView:
-    """The state a customer sees (computes it when it was not yet)."""
+def state_view(catalog: Catalog, session: Session, state: SessionState) -> dict[str, Any]:
+    """The state a customer sees, as the JSON data of :class:`StateView` (built as plain
+    data: a state of a large catalog has thousands of options, and one validation of the
+    response model each would cost more than the step). ``can_undo`` is the caller's."""
     currency = catalog.currency
     slots = []
     for slot_id, options in state.items():
         slot = catalog.slots[slot_id]
-        views = [
-            OptionView(
-                module=module_id,
-                label=slot.modules[module_id].label or module_id,
-                status=option.status,
-                count=str(option.count),
-                from_price=money(option.from_price, currency),
-                reason=option.reason,
-                suggested=option.suggested,
+        modules = slot.modules
+        views = []
+        for module_id, option in options.items():
+            price = option.from_price
+            views.append(
+                {
+                    "module": module_id,
+                    "label": modules[module_id].label or module_id,
+                    "status": option.status,
+                    "count": str(option.count),
+                    "from_price": None
+                    if price is None
+                    else {"amount": str(price), "currency": currency},
+                    "reason": option.reason,
+                    "suggested": option.suggested,
+                }
             )
-            for module_id, option in options.items()
-        ]
         slots.append(
-            SlotView(
-                slot=slot_id,
-                label=slot.label or slot_id,
-                multiple=not slot.single,
-                options=views,
-            )
+            {
+                "slot": slot_id,
+                "label": slot.label or slot_id,
+                "multiple": not slot.single,
+                "options": views,
+            }
         )
     spread = state.price_range
-    return StateView(
-        catalog=catalog.name,
-        version=catalog.version,
-        count=str(state.count),
-        complete=state.count == 1,
-        price_range=None
+    return {
+        "catalog": catalog.name,
+        "version": catalog.version,
+        "count": str(state.count),
+        "complete": state.count == 1,
+        "price_range": None
         if spread is None
-        else (_money(spread[0], currency), _money(spread[1], currency)),
-        choices=session.choices,
-        can_undo=can_undo,
-        slots=slots,
-    )
+        else [{"amount": str(bound), "currency": currency} for bound in spread],
+        "choices": session.choices,
+        "can_undo": False,
+        "slots": slots,
+    }
 
 
 def quote_view(quote: Quote) -> QuoteView:
