@@ -340,6 +340,7 @@ def test_a_request_past_the_solver_cap_is_a_503_with_retry_after() -> None:
         assert plain.json()["state"]["count"] == str(modcfg.compile("bicycle").count())
 
 
+@pytest.mark.slow  # (two more servers)
 def test_rotated_keys_and_a_new_catalog_version_keep_sessions_valid() -> None:
     old_app = create_app(["windows"], signing_key={"2026": b"the old key of the shop"})
     catalog = modcfg.load_catalog("windows")
