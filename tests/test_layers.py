@@ -27,7 +27,8 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"session"}),
     frozenset({"_configurator", "_feed_methods", "_artefact", "distributed"}),
     frozenset({"orders", "memory", "pricing"}),
-    frozenset({"cli", "_cli_memory", "__init__"}),
+    frozenset({"web"}),
+    frozenset({"cli", "_cli_memory", "_cli_serve", "__init__"}),
 )
 #: Imports of a higher layer that run, by (file, imported module), each with its reason.
 ALLOWED_UPWARD = {
@@ -40,7 +41,11 @@ CONFINED = {
     "ortools": ("engines/cpsat/",),
     "numba": ("engines/decomposition/",),
     "networkx": ("engines/decomposition/",),
-    "typer": ("cli.py", "_cli_memory.py"),
+    "typer": ("cli.py", "_cli_memory.py", "_cli_serve.py"),
+    "fastapi": ("web/",),
+    "starlette": ("web/",),
+    "anyio": ("web/",),
+    "uvicorn": ("_cli_serve.py",),
     "sqlalchemy": ("memory/",),
     "alembic": ("memory/",),
     "cryptography": ("memory/",),
