@@ -99,6 +99,7 @@ class CpSatEngine:
             add_comparison(model, total, resource.op, resource.bound)
         if cost_bound is not None:
             model.add(cost <= cost_bound)
+        self.cost, self.score = cost, score  # (a caller may optimise another blend of both)
         if preference_first:
             self.key = cost - score * _cost_span(problem)
         else:
