@@ -226,7 +226,9 @@ def optimise(
         def search(
             known: Sequence[Sequence[Option]],
         ) -> tuple[dict[int, Decimal], dict[int, Decimal]]:
-            found = _search(cfg, segments, known, limits, current, method, deadline)
+            # a third of the time left, so the answers to it can still be proved
+            share = time.monotonic() + (deadline - time.monotonic()) / 3
+            found = _search(cfg, segments, known, limits, current, method, share)
             return found.surcharges, found.flat
 
         generated = generate(

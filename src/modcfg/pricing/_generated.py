@@ -12,7 +12,8 @@ walked. The search alternates two steps, at most ``max_rounds`` times and within
 
 It stops when a round adds no option (the options then hold every segment's best choice under
 the surcharges found), at the round cap or at the deadline. Cost per round: segments x bands
-CP-SAT optimisations for each surcharge vector answered, each capped by the time left.
+CP-SAT optimisations for each surcharge vector answered, each capped by the time left; past
+the deadline no query runs, and answers not proved leave the result marked unverified.
 
 Invariant: after :meth:`Responder.respond` has answered surcharges with every query proved,
 :func:`~modcfg.pricing._optimise.margin_of` over the options is their exact margin (each
@@ -45,10 +46,6 @@ if TYPE_CHECKING:
     from ..model._customization import Band
 
 __all__ = ["Generated", "Responder", "generate"]
-
-#: A CP-SAT query gets at least this many seconds, even past the deadline (so the last
-#: round's answers can still be proved on small catalogs).
-_LEAST_QUERY_SECONDS = 0.05
 
 Surcharges = dict[int, Decimal]
 #: Optimises surcharges over options: returns the best surcharges and the best flat ones.
@@ -97,7 +94,10 @@ class Responder:
         added, proved = 0, True
         for index, segment in enumerate(self.segments):
             for band in self.bands:
-                left = max(self.deadline - time.monotonic(), _LEAST_QUERY_SECONDS)
+                left = self.deadline - time.monotonic()
+                if left <= 0:  # past the deadline nothing more is asked or proved
+                    proved = False
+                    continue
                 plan = self._plans[index, band.number]
                 cap = self._cap(segment, band, surcharges)
                 answer = best_utility(
@@ -150,7 +150,9 @@ def generate(
     for start in starts:
         seeds_proved = responder.respond(start)[1] and seeds_proved
     current = dict(starts[0])
-    best: tuple[Decimal, bool, Surcharges] | None = None
+    # the current surcharges are answered: a search never reports less than they earn
+    current_margin, _ = margin_of(segments, responder.options, current)
+    best: tuple[Decimal, bool, Surcharges] = (current_margin, seeds_proved, current)
     best_flat: tuple[Decimal, bool, Surcharges] | None = None
     converged, rounds = False, 0
     while rounds < max_rounds:
@@ -161,7 +163,7 @@ def generate(
         margin, _ = margin_of(segments, responder.options, surcharges)
         flat_margin, _ = margin_of(segments, responder.options, flat)
         # a proved answer beats any unproved one: its margin is exact
-        if best is None or (proved, margin) > best[:2]:
+        if (proved, margin) > (best[1], best[0]):
             best = (margin, proved, surcharges)
         if best_flat is None or (flat_proved, flat_margin) > best_flat[:2]:
             best_flat = (flat_margin, flat_proved, flat)
@@ -172,16 +174,15 @@ def generate(
             break
         if time.monotonic() >= responder.deadline:
             break
-    if best is None or best_flat is None:  # (max_rounds >= 1 is checked by the caller)
+    if best_flat is None:  # (max_rounds >= 1 is checked by the caller)
         raise ValueError("generate() needs max_rounds >= 1")
-    current_margin, _ = margin_of(segments, responder.options, current)
     return Generated(
         margin=best[0],
         surcharges=best[2],
         flat_margin=best_flat[0],
         flat=best_flat[2],
         current_margin=current_margin,
-        verified=best[1] and seeds_proved,
+        verified=best[1],
         converged=converged,
         rounds=rounds,
         options=responder.options,
