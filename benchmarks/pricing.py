@@ -174,7 +174,7 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=120.0)
     options = parser.parse_args()
     header = (
-        f"{'catalog':12} {'options':10} {'method':14} {'margin':>10} {'flat':>10} "
+        f"{'catalog':12} {'options':10} {'method':16} {'margin':>10} {'flat':>10} "
         f"{'current':>10} {'vs flat':>7} {'vs cur':>7} {'rounds':>6} {'seconds':>8}  check"
     )
     print(header)
@@ -200,10 +200,10 @@ def main() -> None:
                 check = whole_catalog_check(name, segs, result)
             flat = result.margin / result.flat_margin if result.flat_margin else Decimal(0)
             current = result.margin / result.current_margin if result.current_margin else Decimal(0)
-            label = f"{result.method}{'*' if result.optimal else ''}"
+            label = f"{method}{'*' if result.optimal else ''}"
             label += "" if result.verified else " (unverified)"
             print(
-                f"{name:12} {candidates:10} {label:14} {result.margin:>10} "
+                f"{name:12} {candidates:10} {label:16} {result.margin:>10} "
                 f"{result.flat_margin:>10} {result.current_margin:>10} {flat:>7.3f} "
                 f"{current:>7.3f} {result.rounds:>6} {seconds:>8.2f}  {check}",
                 flush=True,

@@ -192,13 +192,14 @@ def test_catalogs_and_needs_with_pricing_fields_round_trip_through_model_dump() 
 
 
 @pytest.mark.slow
-@settings(max_examples=8, deadline=None)
+@settings(max_examples=5, deadline=None)
 @given(segment_sets())
 def test_generated_options_buy_best_choices_and_never_beat_the_exact_optimum(
     segments: list[Segment],
 ) -> None:
     generated = optimise(CFG, segments, ("0", "60"), candidates="generated", time_limit=60)
-    assert generated.candidates == "generated" and generated.verified
+    assert generated.candidates == "generated"
+    assert generated.verified
     check_purchases(segments, generated)
     assert generated.margin >= generated.current_margin
     exact = optimise(CFG, segments, ("0", "60"), method="exact", time_limit=60)
@@ -233,7 +234,8 @@ def test_generated_options_answer_like_the_fronts_and_report_their_rounds() -> N
 def test_a_spent_time_limit_returns_an_unverified_answer_at_once() -> None:
     segments = [Segment("design", size=2, values={"frame.oak": 220, "glass.triple": 190})]
     result = optimise(CFG, segments, ("0", "60"), candidates="generated", time_limit=0)
-    assert not result.verified and result.rounds == 1
+    assert not result.verified
+    assert result.rounds == 1
     assert "not verified" in repr(result)
     with pytest.raises(modcfg.NeedsError, match="max_rounds=0"):
         optimise(CFG, segments, ("0", "60"), max_rounds=0)

@@ -77,6 +77,7 @@ class Responder:
                 needs = Needs(prefer=self._needs[-1].prefer, degree=band_needs(band))
                 self._plans[index, band.number] = cfg.compiled.plan(needs)
         self.queries = 0
+        self._answered: dict[tuple[tuple[int, Decimal], ...], bool] = {}
 
     def _cap(self, segment: Segment, band: Band, surcharges: Mapping[int, Decimal]) -> int | None:
         """The highest unit cost before the ladder (minor units) that fits the segment's
@@ -86,11 +87,32 @@ class Responder:
         unit = Decimal(str(segment.budget)) - surcharges.get(band.number, Decimal(0))
         return int(unit.scaleb(self.cfg.catalog.decimals).to_integral_value(ROUND_FLOOR))
 
+    def _costs(self, plan: Plan) -> list[list[int]]:
+        """The firm's cost (minor units, rounded) of every value of every variable."""
+        catalog = self.cfg.catalog
+        return [
+            [
+                int(
+                    sum(
+                        (catalog.slots[domain.slot].modules[m].cost * n for m, n in units),
+                        Decimal(0),
+                    )
+                    .scaleb(catalog.decimals)
+                    .to_integral_value()
+                )
+                for units in domain.units
+            ]
+            for domain in plan.problem.domains
+        ]
+
     def respond(self, surcharges: Mapping[int, Decimal]) -> tuple[int, bool]:
         """Add every segment's best choice per band under ``surcharges``; returns how many
         options were new and whether every answer was proved best."""
         from ..engines.cpsat._bilevel import best_utility
 
+        key = tuple(sorted(surcharges.items()))
+        if key in self._answered:  # answered before: its best choices are options already
+            return 0, self._answered[key]
         added, proved = 0, True
         for index, segment in enumerate(self.segments):
             for band in self.bands:
@@ -101,7 +123,11 @@ class Responder:
                 plan = self._plans[index, band.number]
                 cap = self._cap(segment, band, surcharges)
                 answer = best_utility(
-                    plan.problem, cost_bound=cap, time_limit=left, without=self.rule_id
+                    plan.problem,
+                    cost_bound=cap,
+                    time_limit=left,
+                    without=self.rule_id,
+                    costs=self._costs(plan),
                 )
                 self.queries += 1
                 proved = proved and answer.proved
@@ -114,6 +140,8 @@ class Responder:
                 found = self.cfg.price(configuration, self._needs[index])
                 self.options[index].append(option_of(self.cfg, segment, band, found, self.rule_id))
                 added += 1
+        if proved:
+            self._answered[key] = proved
         return added, proved
 
 
