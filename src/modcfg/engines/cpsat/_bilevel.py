@@ -144,7 +144,7 @@ def best_utility(
     engine = CpSatEngine(problem, cost_bound=cost_bound, scale=1)
     utility = engine.score - engine.cost
     engine.model.maximize(utility)
-    solver = engine._solver(time_limit)
+    solver = engine.new_solver(time_limit)
     solver.parameters.cp_model_presolve = presolve
     status = solver.solve(engine.model)
     if status == cp_model.INFEASIBLE and presolve:
@@ -168,7 +168,7 @@ def best_utility(
             [costs[var][value] for var in range(problem.size) for value in engine.b[var]],
         )
         model.maximize(engine.cost - firm)
-        solver = engine._solver(max(deadline - time.monotonic(), 0.001))
+        solver = engine.new_solver(max(deadline - time.monotonic(), 0.001))
         solver.parameters.cp_model_presolve = presolve
         status = solver.solve(model)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
