@@ -16,6 +16,7 @@ block, whatever the size of the space.
 from __future__ import annotations
 
 import heapq
+import weakref
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -24,6 +25,8 @@ import numpy as np
 from ._jit import jit
 
 if TYPE_CHECKING:
+    from typing_extensions import Buffer
+
     from ._passes import TreeQuery
 
 __all__ = ["solution_blocks"]
@@ -183,8 +186,21 @@ def _walk_order(query: TreeQuery, alive: list[np.ndarray], live: list[list[int]]
     return order
 
 
+#: Each query's layout, made once: a plan's query is reused by every feed of its needs, and
+#: making the layout costs as much as walking a few hundred thousand rows of a large model.
+_layouts: weakref.WeakKeyDictionary[TreeQuery, Walk] = weakref.WeakKeyDictionary()
+
+
 def _layout(query: TreeQuery) -> Walk:
-    """The walk's layout of ``query``'s tree, keeping the tuples alive under the query."""
+    """The walk's layout of ``query``'s tree, keeping the tuples alive under the query (made
+    once per query; a layout is only read)."""
+    walk = _layouts.get(query)
+    if walk is None:
+        walk = _layouts[query] = _make_layout(query)
+    return walk
+
+
+def _make_layout(query: TreeQuery) -> Walk:
     tree = query.tree
     bags = tree.bags
     alive = query.alive_tuples()
@@ -242,11 +258,25 @@ def _layout(query: TreeQuery) -> Walk:
     )
 
 
-def solution_blocks(query: TreeQuery, size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def _allocate(nbytes: int) -> Buffer:
+    """A fresh block's memory, by default from numpy."""
+    return np.empty(nbytes, dtype=np.uint8).data
+
+
+def solution_blocks(
+    query: TreeQuery, size: int, *, allocate: Callable[[int], Buffer] = _allocate
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Every solution of ``query`` once, in blocks of at most ``size``: value indexes
-    (variables x rows, int32) and unit costs (int64), in a fixed order."""
+    (variables x rows, int32) and unit costs (int64), in a fixed order.
+
+    ``allocate(nbytes)`` gives each block's memory for the value indexes (a writable buffer):
+    a caller that hands the blocks on without copying them (to Arrow) can draw them from a
+    pool that reuses freed memory, rather than have the system map and clear new pages for
+    every block.
+    """
     n_vars = query.problem.size
-    if not query.count():
+    left = query.count()
+    if not left:
         return
     walk = _layout(query)
     n = len(walk.parent)
@@ -259,9 +289,13 @@ def solution_blocks(query: TreeQuery, size: int) -> Iterator[tuple[np.ndarray, n
         np.zeros(1, dtype=np.int64),
     )
     fill = _kernel()
-    while state.phase[0] != 2:
-        out = np.empty((n_vars, size), dtype=np.int32)
-        out_cost = np.empty(size, dtype=np.int64)
+    while state.phase[0] != 2 and left > 0:
+        rows = min(size, left)
+        memory = allocate(n_vars * rows * 4)
+        view = memoryview(memory)
+        out = np.frombuffer(view, dtype=np.int32, count=n_vars * rows).reshape(n_vars, rows)
+        out_cost = np.empty(rows, dtype=np.int64)
         written = fill(walk, state, out, out_cost)
+        left -= written
         if written:
             yield out[:, :written], out_cost[:written]
