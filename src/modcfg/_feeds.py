@@ -371,8 +371,18 @@ def write_parquet(
     schema = feed_schema(compiled, price_column)
     partial = path.with_name(f".{path.name}.partial")
     written = 0
+    # the slot columns are dictionary codes already; the total moves by small steps between
+    # neighbouring rows of the walk, so its differences store in a few bits (DELTA_BINARY_PACKED
+    # shrinks it several times over a dictionary, and writes faster); min/max statistics are
+    # kept for the total only, where readers use them to skip row groups by price
+    options: dict[str, Any] = {
+        "use_dictionary": list(compiled.slots),
+        "write_statistics": [price_column] if price_column is not None else False,
+    }
+    if price_column is not None:
+        options["column_encoding"] = {price_column: "DELTA_BINARY_PACKED"}
     try:
-        with parquet.ParquetWriter(partial, schema, compression=compression) as writer:
+        with parquet.ParquetWriter(partial, schema, compression=compression, **options) as writer:
             for batch in batches(
                 compiled,
                 needs,
