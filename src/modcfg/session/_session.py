@@ -35,7 +35,7 @@ from ._saved import (
     session_document,
 )
 from ._state import Lazy, OptionState, SessionState
-from ._suggested import suggesting, usual_of
+from ._suggested import NO_PICKS, suggesting, usual_of
 
 if TYPE_CHECKING:
     from .._configurator import Configurator, NeedsLike
@@ -74,7 +74,7 @@ class Session:
         self._cfg = cfg
         self._usual = usual_of(cfg, customer)
         self._dismissed: frozenset[str] = frozenset()  # slots whose suggestion was dropped
-        self._picks: Lazy[tuple[_Choice, ...]] = Lazy(tuple)  # the suggestions of the state
+        self._picks: Lazy[tuple[_Choice, ...]] = NO_PICKS  # the suggestions of the state
         self._time_limit = time_limit  # per state computed under budgets and global sums
         self._needs = as_needs(needs)
         self._choices: tuple[_Choice, ...] = ()
