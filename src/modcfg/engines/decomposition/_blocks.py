@@ -5,7 +5,8 @@ order that puts each after its parent: the last bag's tuple moves fastest, and a
 candidates are the tuples alive under the query whose key matches the tuple its parent chose.
 Every candidate has completions below it, so the walk never meets a dead end, and each
 solution is written once, as one entry in each variable's column of a block (``variables x
-rows``, int32), with its unit cost. The order of the bags is picked to keep most moves short
+rows``, int32), with its unit cost. A column is written a run at a time, when its variable's
+value changes (most moves change a few bags only). The order of the bags is picked to keep most moves short
 (see :func:`_walk_order`); the order of the solutions is fixed for a query.
 
 The walk's state (the chosen candidate of every bag) lives in arrays between two calls of the
