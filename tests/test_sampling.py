@@ -156,3 +156,13 @@ def test_covering_samples_cover_what_the_oracle_allows(case: strategies.Case) ->
         }
         assert got == want
         assert sample.possible == len(want)
+
+
+def test_a_covering_sample_with_too_many_combinations_or_time_is_refused() -> None:
+    cfg = modcfg.compile("bicycle")
+    with pytest.raises(modcfg.LimitExceeded, match=r"combinations of 9 slots' values"):
+        cfg.covering(strength=9)
+    with pytest.raises(modcfg.LimitExceeded, match=r"covering sample passed time_limit=0\.0 s"):
+        cfg.covering(strength=2, time_limit=0.0)
+    with pytest.raises(modcfg.NeedsError, match="strength='2'"):
+        cfg.covering(strength="2")  # type: ignore[arg-type]

@@ -153,11 +153,14 @@ class FeedMethods:
             progress=progress,
         )
 
-    def covering(self, needs: NeedsLike = None, *, strength: int = 2) -> Covering:
+    def covering(
+        self, needs: NeedsLike = None, *, strength: int = 2, time_limit: float | None = None
+    ) -> Covering:
         """A t-wise covering sample for test suites: valid configurations such that every
         combination of values of any ``strength`` slots (pairs by default) that some valid
         configuration has appears in at least one of them; ``.coverage`` reports the share
-        covered (all of them: 1.0).
+        covered (all of them: 1.0). A strength with too many combinations to cover raises
+        :class:`LimitExceeded` at once; ``time_limit`` (seconds) bounds the work.
 
         >>> import modcfg
         >>> pairs = modcfg.compile("windows").covering()
@@ -166,4 +169,4 @@ class FeedMethods:
         """
         from ._sampling import covering
 
-        return covering(self.compiled, needs, strength=strength)
+        return covering(self.compiled, needs, strength=strength, time_limit=time_limit)

@@ -145,11 +145,24 @@ class Covering:
         return 1.0 if not self.possible else self.covered / self.possible
 
 
-def _possible(query: TreeQuery, strength: int) -> set[Combination]:
+def _candidates(query: TreeQuery, strength: int) -> int:
+    """How many combinations of ``strength`` slots' allowed values there are (the possible
+    ones are among them): the elementary symmetric sum of the slots' value counts."""
+    sums = [1] + [0] * strength
+    for var in range(query.problem.size):
+        width = len(query.problem.values(var))
+        for t in range(strength, 0, -1):
+            sums[t] += sums[t - 1] * width
+    return sums[strength]
+
+
+def _possible(query: TreeQuery, strength: int, deadline: float | None) -> set[Combination]:
     """Every combination of ``strength`` slots' values that some solution has."""
     found: set[Combination] = set()
 
     def extend(prefix: Combination, sub: TreeQuery) -> None:
+        if deadline is not None and time.monotonic() > deadline:
+            raise _TimeUp(f"{len(found):,} combinations found")
         marginals = sub.marginals()
         first = prefix[-1][0] + 1 if prefix else 0
         for var in range(first, len(marginals)):
@@ -172,11 +185,29 @@ def _possible(query: TreeQuery, strength: int) -> set[Combination]:
     return found
 
 
-def covering(compiled: CompiledCatalog, needs: NeedsLike, *, strength: int) -> Covering:
+class _TimeUp(Exception):
+    """A covering sample's time limit passed (carries what was done)."""
+
+
+def covering(
+    compiled: CompiledCatalog, needs: NeedsLike, *, strength: int, time_limit: float | None = None
+) -> Covering:
     """A t-wise covering sample (see :meth:`modcfg.Configurator.covering`)."""
+    if isinstance(strength, bool) or not isinstance(strength, int) or strength < 1:
+        raise NeedsError(f"strength={strength!r} covers nothing; give a whole strength >= 1")
+    deadline = None if time_limit is None else time.monotonic() + time_limit
+    try:
+        return _covering(compiled, needs, strength, deadline)
+    except _TimeUp as error:
+        raise time_up(
+            "the covering sample", time_limit, str(error), fewer="a lower strength="
+        ) from None
+
+
+def _covering(
+    compiled: CompiledCatalog, needs: NeedsLike, strength: int, deadline: float | None
+) -> Covering:
     plan = compiled.plan(needs)
-    if strength < 1:
-        raise NeedsError(f"strength={strength} covers nothing; give strength >= 1")
     if plan.problem.resources or plan.cost_bound is not None:
         raise NeedsError(
             "covering samples do not take a budget or rules over global sums; leave the "
@@ -185,10 +216,23 @@ def covering(compiled: CompiledCatalog, needs: NeedsLike, *, strength: int) -> C
     query = plan.tree_query
     size = query.problem.size
     strength = min(strength, size) if size else strength
-    uncovered = _possible(query, strength)
+    candidates = _candidates(query, strength)
+    if candidates > _MAX_COMBINATIONS:
+        raise LimitExceeded(
+            f"up to {candidates:,} combinations of {strength} slots' values to cover, more "
+            f"than {_MAX_COMBINATIONS:,}; ask for a lower strength= (pairs: 2)",
+            estimate=candidates,
+            limit=_MAX_COMBINATIONS,
+        )
+    uncovered = _possible(query, strength, deadline)
     possible = len(uncovered)
     chosen: list[Configuration] = []
     while uncovered:
+        if deadline is not None and time.monotonic() > deadline:
+            raise _TimeUp(
+                f"{len(chosen):,} configurations covering {possible - len(uncovered):,}"
+                f" of {possible:,} combinations"
+            )
         seed = min(uncovered)
         sub = query
         fixed: dict[int, int] = {}
