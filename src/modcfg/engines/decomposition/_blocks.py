@@ -6,8 +6,8 @@ candidates are the tuples alive under the query whose key matches the tuple its 
 Every candidate has completions below it, so the walk never meets a dead end, and each
 solution is written once, as one entry in each variable's column of a block (``variables x
 rows``, int32), with its unit cost. A column is written a run at a time, when its variable's
-value changes (most moves change a few bags only). The order of the bags is picked to keep most moves short
-(see :func:`_walk_order`); the order of the solutions is fixed for a query.
+value changes (most moves change a few bags only). The order of the bags is picked to keep
+most moves short (see :func:`_walk_order`); the order of the solutions is fixed for a query.
 
 The walk's state (the chosen candidate of every bag) lives in arrays between two calls of the
 kernel, so a block is filled, handed over, and the walk goes on where it stopped: memory is one
