@@ -21,6 +21,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from .._errors import CatalogError, did_you_mean
+from .._html import MAX_ROWS, html_table
 from ._base import MAX_FRACTION_DIGITS, AttributeValue, FrozenModel, Id, Money
 from ._configuration import Configuration
 from ._customization import SlotKind, StandardChoices
@@ -347,6 +348,22 @@ class Catalog(FrozenModel):
         return (
             f"<Catalog {self.name} {self.version}: {len(self.slots)} slots, "
             f"{self.module_count} modules, {len(self.rules)} rules>"
+        )
+
+    def _repr_html_(self, max_rows: int = MAX_ROWS) -> str:
+        """The catalog as an HTML table for notebooks: a row per module (at most
+        ``max_rows``) with its slot, label and price."""
+        rows = (
+            (slot.id, module_id, module.title, module.price)
+            for slot in self.slots.values()
+            for module_id, module in slot.modules.items()
+        )
+        return html_table(
+            ["slot", "module", "label", f"price ({self.currency})"],
+            rows,
+            caption=repr(self),
+            max_rows=max_rows,
+            total_rows=self.module_count,
         )
 
 
