@@ -34,8 +34,8 @@ if TYPE_CHECKING:
     from ._artefact import load_compiled
     from ._configurator import Configurator, compile
     from ._feeds import Partition
-    from ._results import ConfigurationStream, ModuleShares, PriceDistribution, Quotes
     from ._ranking import Blend
+    from ._results import ConfigurationStream, ModuleShares, PriceDistribution, Quotes
     from ._sampling import Covering
     from ._variety import Variety
     from .explain import Finding
