@@ -3,9 +3,11 @@ brute-force oracle), the escaped and row-capped HTML views, the pandas tables an
 
 from __future__ import annotations
 
+import os
 import sys
 from collections import Counter
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -242,3 +244,33 @@ def test_without_matplotlib_the_error_says_what_to_install(
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     with pytest.raises(modcfg.ModcfgError, match=r"pip install 'modcfg\[plot\]'"):
         modcfg.compile("windows").price_distribution().plot()
+
+
+# -- the example notebook -------------------------------------------------------------------
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "examples" / "explore.ipynb"
+
+
+def test_the_example_notebook_runs_without_errors() -> None:
+    """Every cell of examples/explore.ipynb runs in a fresh kernel (nbclient raises on the
+    first cell that errors), against this modcfg, and the plots come out as images."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    source = str(Path(modcfg.__file__).resolve().parents[1])
+    paths = [source, *filter(None, [os.environ.get("PYTHONPATH")])]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+    client = NotebookClient(
+        notebook,
+        timeout=120,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(NOTEBOOK.parent)}},
+    )
+    client.execute(env=env)
+    outputs = [output for cell in notebook.cells for output in cell.get("outputs", [])]
+    assert not [output for output in outputs if output.output_type == "error"]
+    images = [output for output in outputs if "image/png" in output.get("data", {})]
+    assert len(images) == 2  # the price distribution and the module shares
+    tables = [output for output in outputs if "text/html" in output.get("data", {})]
+    assert len(tables) >= 8
