@@ -274,3 +274,16 @@ def test_the_example_notebook_runs_without_errors() -> None:
     assert len(images) == 2  # the price distribution and the module shares
     tables = [output for output in outputs if "text/html" in output.get("data", {})]
     assert len(tables) >= 8
+
+
+@pytest.mark.slow
+def test_the_documentation_images_are_drawn(tmp_path: Path) -> None:
+    import runpy
+
+    script = Path(__file__).resolve().parents[1] / "docs" / "make_images.py"
+    written = runpy.run_path(str(script))["make_images"](tmp_path)
+    assert [path.name for path in written] == ["price-distribution.png", "module-shares.png"]
+    for path in written:
+        assert path.read_bytes().startswith(b"\x89PNG")
+        shipped = script.parent / "images" / path.name
+        assert shipped.is_file(), f"run `make docs` to draw {shipped.name}"
