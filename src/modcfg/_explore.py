@@ -11,13 +11,13 @@ per-module counts a session shows (exact, within any budget or global sums).
 from __future__ import annotations
 
 from decimal import Decimal
-from html import escape
 from typing import TYPE_CHECKING, cast
 
 from ._compiled import CompiledCatalog, NeedsLike
 from ._errors import LimitExceeded
 from ._results import ModuleShares, PriceDistribution
 from .model import Catalog, check_validity
+from .model._catalog import modules_table
 
 if TYPE_CHECKING:
     from ._configurator import Configurator
@@ -94,7 +94,4 @@ class ExploreMethods:
 
     def _repr_html_(self) -> str:
         """The configurator in a notebook: its summary, then the catalog's modules."""
-        summary = escape(repr(self))
-        return f"<div style='font-family:sans-serif;font-size:12px'>{summary}</div>" + (
-            self.catalog._repr_html_()
-        )
+        return modules_table(self.catalog, caption=repr(self))
