@@ -101,7 +101,7 @@ def all_configurations(catalog: modcfg.Catalog) -> Iterator[modcfg.Configuration
         yield modcfg.Configuration(dict(zip(slot_ids, combination, strict=True)))
 
 
-def _units(choice: object) -> dict[str, int]:
+def units(choice: object) -> dict[str, int]:
     """Module id -> quantity of one slot's choice."""
     if choice is None:
         return {}
@@ -112,12 +112,28 @@ def _units(choice: object) -> dict[str, int]:
     raise TypeError(f"not a slot choice: {choice!r}")
 
 
+def agrees(configuration: Mapping[str, object], choices: Mapping[str, object]) -> bool:
+    """Whether ``configuration`` keeps a session's ``choices`` (as ``session.choices`` gives
+    them: slot -> module, None for an empty slot, or {module: quantity})."""
+    for slot, chosen in choices.items():
+        found = units(configuration[slot])
+        if isinstance(chosen, Mapping):
+            if any(found.get(module, 0) != quantity for module, quantity in chosen.items()):
+                return False
+        elif chosen is None:
+            if found:
+                return False
+        elif chosen not in found:
+            return False
+    return True
+
+
 def chosen_modules(configuration: Mapping[str, object]) -> dict[str, int]:
     """``slot.module`` -> quantity of every chosen module."""
     return {
         f"{slot}.{module}": quantity
         for slot, choice in configuration.items()
-        for module, quantity in _units(choice).items()
+        for module, quantity in units(choice).items()
     }
 
 
@@ -139,7 +155,7 @@ def degree(
     return sum(
         slot.degree_weight
         for slot_id, slot in catalog.slots.items()
-        if _units(configuration.get(slot_id)) != _units(standard.get(slot_id))
+        if units(configuration.get(slot_id)) != units(standard.get(slot_id))
     )
 
 
@@ -157,7 +173,7 @@ def _ladder_amount(catalog: modcfg.Catalog, rule: Any, degree_found: int) -> Dec
         (
             catalog.slots[slot_id].modules[module].price * quantity
             for slot_id, choice in standard.items()
-            for module, quantity in _units(choice).items()
+            for module, quantity in units(choice).items()
         ),
         Decimal(0),
     )
@@ -175,11 +191,11 @@ def _well_formed(catalog: modcfg.Catalog, configuration: Mapping[str, object]) -
             return False
         if not slot.single and not isinstance(choice, modcfg.Quantities):
             return False
-        units = _units(choice)
-        for module, quantity in units.items():
+        found = units(choice)
+        for module, quantity in found.items():
             if module not in slot.modules or not 0 < quantity <= slot.modules[module].max_quantity:
                 return False
-        if not slot.cardinality.min <= sum(units.values()) <= slot.cardinality.max:
+        if not slot.cardinality.min <= sum(found.values()) <= slot.cardinality.max:
             return False
     return True
 
@@ -482,7 +498,7 @@ def _candidates(catalog: modcfg.Catalog) -> Iterator[tuple[dict[str, object], di
     slot_ids = list(catalog.slots)
     per_slot = [
         [
-            (choice, {f"{slot_id}.{module}": q for module, q in _units(choice).items()})
+            (choice, {f"{slot_id}.{module}": q for module, q in units(choice).items()})
             for choice in slot_choices(catalog.slots[slot_id])
         ]
         for slot_id in slot_ids

@@ -69,3 +69,21 @@ def test_other_files_are_refused(tmp_path: Path) -> None:
     cut.write_bytes(modcfg.compile("windows").save(tmp_path / "w.modcfg").read_bytes()[:-40])
     with pytest.raises(modcfg.CatalogError, match="damaged"):
         modcfg.load_compiled(cut)
+
+
+def test_saving_to_a_folder_or_an_unwritable_place_says_so_and_leaves_no_file(
+    tmp_path: Path,
+) -> None:
+    cfg = modcfg.compile("windows")
+    with pytest.raises(modcfg.CatalogError, match="is a folder; give the path of the file"):
+        cfg.save(tmp_path)
+    with pytest.raises(modcfg.CatalogError, match="cannot write the compiled catalog"):
+        cfg.save(tmp_path / "no-such-folder" / "windows.modcfg")
+    target = tmp_path / "windows.modcfg"
+    cfg.save(target)
+    before = target.read_bytes()
+    cfg.save(target)  # replaced whole
+    assert target.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["windows.modcfg"]
+    with pytest.raises(modcfg.CatalogError, match="cannot read the compiled catalog"):
+        modcfg.load_compiled(tmp_path)

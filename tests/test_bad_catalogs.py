@@ -631,3 +631,25 @@ def test_bundled_name_typo_suggests_the_closest(tmp_path: Path) -> None:
     assert "no catalog file or bundled catalog named 'windws'" in str(error)
     assert "did you mean 'windows'?" in str(error)
     assert "credit_cards" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("models", "is a folder, not a catalog file"),
+        ("catalog", "cannot tell the format of"),
+        ("catalog.txt", "cannot read format 'txt' of"),
+    ],
+)
+def test_a_file_of_no_known_format_says_how_to_name_it(
+    tmp_path: Path, name: str, problem: str
+) -> None:
+    path = tmp_path / name
+    if name == "models":
+        path.mkdir()
+    else:
+        path.write_text("slots: {}\n")
+    error = _load_error(path)
+    assert problem in str(error)
+    assert "known formats: cnf, dimacs, json, uvl, xcsp, xml, yaml" in str(error)
+    assert "name the file with one of these extensions" in str(error)

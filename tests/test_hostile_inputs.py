@@ -289,3 +289,27 @@ def test_preference_weights_beyond_64_bits_are_refused() -> None:
     cfg = modcfg.compile("windows")
     with pytest.raises(modcfg.NeedsError, match="prefer"):
         cfg.best(modcfg.Needs(prefer={"frame.oak": 2**63}), k=1)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("frame", 3), "named by its id, a string such as 'pvc'"),
+        ((None, "oak"), "a slot is named by its id"),
+        (("frame", "oak", 1.5), "quantity 1.5 of 'frame.oak' is not a whole number"),
+        (("frame", "oak", True), "is not a whole number"),
+    ],
+)
+def test_a_choice_of_the_wrong_type_says_what_to_give(
+    args: tuple[object, ...], message: str
+) -> None:
+    session = modcfg.compile("windows").session()
+    with pytest.raises(modcfg.NeedsError, match=message):
+        session.choose(*args)  # type: ignore[arg-type]
+    assert session.choices == {}
+
+
+def test_money_given_as_a_float_names_the_field_once() -> None:
+    with pytest.raises(modcfg.NeedsError) as caught:
+        modcfg.Needs.from_data({"budget": 1000.5})
+    assert str(caught.value).startswith("needs, budget: 1000.5 is a float")

@@ -90,7 +90,7 @@ def test_dead_and_core_modules_match_brute_force(catalog: modcfg.Catalog) -> Non
         return
     for slot_id, slot in catalog.slots.items():
         for module in slot.modules:
-            with_it = sum(1 for c in valid if module in oracle._units(c[slot_id]))
+            with_it = sum(1 for c in valid if module in oracle.units(c[slot_id]))
             assert (("dead-module", f"{slot_id}.{module}") in findings) == (with_it == 0)
             core = with_it == len(valid) and len(slot.modules) > 1
             assert (("core-module", f"{slot_id}.{module}") in findings) == core

@@ -25,14 +25,6 @@ SMALL = 500
 RETIRED = "retired-module-id"
 
 
-def _units(choice: object) -> dict[str, int]:
-    if choice is None:
-        return {}
-    if isinstance(choice, Mapping):
-        return {module: quantity for module, quantity in choice.items() if quantity}
-    return {str(choice): 1}
-
-
 @st.composite
 def _usual(draw: st.DrawFn, catalog: modcfg.Catalog) -> dict[str, Any]:
     """Any choice per slot (valid or not together), now and then a module the catalog does
@@ -56,9 +48,9 @@ def _profile(
 def _kept(usual: Mapping[str, Any], configuration: Mapping[str, Any]) -> int:
     """How many modules of the usual the configuration keeps (written from the promise)."""
     return sum(
-        module in _units(configuration[slot])
+        module in oracle.units(configuration[slot])
         for slot, choice in usual.items()
-        for module in _units(choice)
+        for module in oracle.units(choice)
     )
 
 
@@ -69,7 +61,7 @@ def _liked(
     return sum(
         int(steps * weights.get(slot, {}).get(module, 0.0))
         for slot, choice in configuration.items()
-        for module in _units(choice)
+        for module in oracle.units(choice)
     )
 
 
@@ -108,10 +100,12 @@ def _nearest_then_cheapest(case: Case, data: st.DataObject) -> None:
         assert oracle.is_valid(catalog, configuration, resolved)
         changed = {c.slot for c in suggestion.changes}
         assert changed == {
-            slot for slot in catalog.slots if _units(usual[slot]) != _units(configuration[slot])
+            slot
+            for slot in catalog.slots
+            if oracle.units(usual[slot]) != oracle.units(configuration[slot])
         }
         for change in suggestion.changes:
-            retired = RETIRED in _units(usual[change.slot])
+            retired = RETIRED in oracle.units(usual[change.slot])
             assert (change.kind == "retired-module") == retired, change
             if change.kind == "rule":
                 assert change.rules
@@ -125,20 +119,6 @@ def _plain(configuration: Mapping[str, Any]) -> list[tuple[str, Any]]:
     ]
 
 
-def _compatible(configuration: Mapping[str, Any], picked: Mapping[str, Any]) -> bool:
-    for slot, chosen in picked.items():
-        units = _units(configuration[slot])
-        if isinstance(chosen, Mapping):
-            if any(units.get(m, 0) != q for m, q in chosen.items()):
-                return False
-        elif chosen is None:
-            if units:
-                return False
-        elif chosen not in units:
-            return False
-    return True
-
-
 def _suggested_not_chosen(case: Case, data: st.DataObject) -> None:
     catalog = case.catalog
     valid = oracle.valid_configurations(catalog, case.needs)
@@ -146,14 +126,14 @@ def _suggested_not_chosen(case: Case, data: st.DataObject) -> None:
         return
     usual = data.draw(_usual(catalog))
     weights = {
-        slot: {m: data.draw(st.floats(0.1, 1)) for m in _units(choice)}
+        slot: {m: data.draw(st.floats(0.1, 1)) for m in oracle.units(choice)}
         for slot, choice in usual.items()
-        if _units(choice)
+        if oracle.units(choice)
     }
     session = modcfg.compile(catalog).session(case.needs, customer=_profile(usual, weights))
     target = data.draw(st.sampled_from(valid))
     for slot in data.draw(st.permutations(list(catalog.slots)))[: data.draw(st.integers(0, 3))]:
-        units = _units(target[slot])
+        units = oracle.units(target[slot])
         if not units and catalog.slots[slot].single:
             session.choose(slot, None)
         for module, quantity in units.items():
@@ -161,10 +141,10 @@ def _suggested_not_chosen(case: Case, data: st.DataObject) -> None:
         state = session.state()
         suggested, own = state.suggested, session.choices
         assert not set(suggested) & set(own)
-        assert any(_compatible(v, {**own, **suggested}) for v in valid), "suggestions dead-end"
+        assert any(oracle.agrees(v, {**own, **suggested}) for v in valid), "suggestions dead-end"
         for slot_id, row in state.items():
             flagged = {m for m, option in row.items() if option.suggested}
-            assert flagged == set(_units(suggested.get(slot_id))) & set(row)
+            assert flagged == set(oracle.units(suggested.get(slot_id))) & set(row)
             shares = weights.get(slot_id, {})
             order = [shares.get(m, 0.0) for m in row]
             assert order == sorted(order, reverse=True)

@@ -92,6 +92,18 @@ def test_sample_errors() -> None:
     assert cfg.sample(0) == []
 
 
+def test_a_sample_too_large_to_hold_or_too_slow_to_draw_is_refused() -> None:
+    cfg = modcfg.compile("windows", memory_limit=64 * 2**20)
+    with pytest.raises(modcfg.LimitExceeded, match=r"n=1,000,000,000 .* over the memory"):
+        cfg.sample(10**9)
+    with pytest.raises(modcfg.LimitExceeded, match=r"the sample passed time_limit=0\.0 s"):
+        cfg.sample(5_000, time_limit=0.0)
+    seen: list[tuple[int, int | None]] = []
+    assert len(cfg.sample(3_000, seed=1, progress=lambda done, n: seen.append((done, n)))) == 3_000
+    assert seen[-1] == (3_000, 3_000)
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+
+
 def pairs_of(cfg: modcfg.Configurator, configurations: list[modcfg.Configuration]) -> set:
     slots = cfg.compiled.slots
     return {
@@ -144,3 +156,13 @@ def test_covering_samples_cover_what_the_oracle_allows(case: strategies.Case) ->
         }
         assert got == want
         assert sample.possible == len(want)
+
+
+def test_a_covering_sample_with_too_many_combinations_or_time_is_refused() -> None:
+    cfg = modcfg.compile("bicycle")
+    with pytest.raises(modcfg.LimitExceeded, match=r"combinations of 9 slots' values"):
+        cfg.covering(strength=9)
+    with pytest.raises(modcfg.LimitExceeded, match=r"covering sample passed time_limit=0\.0 s"):
+        cfg.covering(strength=2, time_limit=0.0)
+    with pytest.raises(modcfg.NeedsError, match="strength='2'"):
+        cfg.covering(strength="2")  # type: ignore[arg-type]

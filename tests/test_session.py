@@ -22,28 +22,6 @@ from tests.strategies import Case, cases
 SMALL = 2_000
 
 
-def _units(choice: object) -> dict[str, int]:
-    if choice is None:
-        return {}
-    if isinstance(choice, Mapping):
-        return dict(choice)
-    return {str(choice): 1}
-
-
-def _compatible(configuration: Mapping[str, object], choices: Mapping[str, Any]) -> bool:
-    for slot, chosen in choices.items():
-        units = _units(configuration[slot])
-        if isinstance(chosen, Mapping):
-            if any(units.get(module, 0) != quantity for module, quantity in chosen.items()):
-                return False
-        elif chosen is None:
-            if units:
-                return False
-        elif chosen not in units:
-            return False
-    return True
-
-
 class Reference:
     """Brute-force answers for one catalog and needs."""
 
@@ -56,7 +34,9 @@ class Reference:
     def check(self, state: modcfg.SessionState, choices: Mapping[str, Any]) -> None:
         catalog = self.case.catalog
         rows = [
-            (c, t) for c, t in zip(self.valid, self.totals, strict=True) if _compatible(c, choices)
+            (c, t)
+            for c, t in zip(self.valid, self.totals, strict=True)
+            if oracle.agrees(c, choices)
         ]
         assert state.count == len(rows)
         assert rows, "the session reached a dead end"
@@ -65,7 +45,7 @@ class Reference:
         for slot_id, slot in catalog.slots.items():
             for module_id in slot.modules:
                 option = state[slot_id][module_id]
-                with_it = [t for c, t in rows if module_id in _units(c[slot_id])]
+                with_it = [t for c, t in rows if module_id in oracle.units(c[slot_id])]
                 assert option.count == len(with_it), (slot_id, module_id)
                 if with_it:
                     assert option.from_price == min(with_it), (slot_id, module_id)
@@ -148,7 +128,7 @@ def _feasible(
     catalog = reference.case.catalog
     slot, module = option
     for configuration in oracle.valid_configurations(catalog, needs):
-        if _compatible(configuration, choices) and module in _units(configuration[slot]):
+        if oracle.agrees(configuration, choices) and module in oracle.units(configuration[slot]):
             return True
     return False
 

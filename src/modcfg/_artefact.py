@@ -44,9 +44,26 @@ _LEVEL = 1
 def save_compiled(cfg: Configurator, path: str | os.PathLike[str]) -> Path:
     """Write ``cfg``'s compiled catalog to ``path``; returns the path written."""
     target = Path(path)
+    if target.is_dir():
+        raise CatalogError(
+            "is a folder; give the path of the file to write, such as "
+            f"{target / (cfg.catalog.name + '.modcfg')}",
+            path=str(target),
+        )
     header = json.dumps({"format": FORMAT, "modcfg": __version__, "catalog": cfg.catalog.name})
     data = pickle.dumps((cfg.catalog, cfg.compiled.lowered()), protocol=5)
-    target.write_bytes(_MAGIC + header.encode() + b"\n" + zlib.compress(data, _LEVEL))
+    # written whole or not at all: a reader never sees half a file, an old file stays intact
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    try:
+        partial.write_bytes(_MAGIC + header.encode() + b"\n" + zlib.compress(data, _LEVEL))
+        os.replace(partial, target)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise CatalogError(
+            f"cannot write the compiled catalog: {error.strerror or error}; check that the "
+            "folder exists and is writable",
+            path=str(target),
+        ) from None
     return target
 
 
@@ -67,6 +84,10 @@ def load_compiled(path: str | os.PathLike[str]) -> Configurator:
     except FileNotFoundError:
         raise CatalogError(
             "no such compiled catalog; save one with Configurator.save(path)", path=str(source)
+        ) from None
+    except OSError as error:
+        raise CatalogError(
+            f"cannot read the compiled catalog: {error.strerror or error}", path=str(source)
         ) from None
     if not raw.startswith(_MAGIC):
         raise CatalogError(

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -249,11 +250,7 @@ class Configurator(FeedMethods, ExploreMethods):
         ``session.dismiss()``), never as their choices, and orders each slot's options by the
         weights learned from their orders.
         """
-        # sessions (and the explanations they show) load with the first one: a count, a
-        # listing or a quote never imports them
-        from .session._session import Session
-
-        return Session(self, needs, time_limit=time_limit, customer=customer)
+        return _session_class()(self, needs, time_limit=time_limit, customer=customer)
 
     def price(self, configuration: Mapping[str, Any], needs: NeedsLike = None) -> Quote:
         """The quote of one configuration for the needs (InfeasibleError if it breaks a rule;
@@ -493,3 +490,12 @@ class Configurator(FeedMethods, ExploreMethods):
             for kept in (physical, shown)
         ]
         return Variety(physical=counts[0], presented=counts[1], configurations=total)
+
+
+@cache
+def _session_class() -> type[Session]:
+    """The session class, imported with the first session: sessions (and the explanations
+    they show) are never loaded by a count, a listing or a quote."""
+    from .session._session import Session
+
+    return Session

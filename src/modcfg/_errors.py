@@ -48,9 +48,16 @@ __all__ = [
 
 
 class ModcfgError(Exception):
-    """Base class of every error modcfg raises on purpose."""
+    """Base class of every error modcfg raises on purpose.
+
+    Errors pickle with every field (an error raised on a Dask worker reaches the client
+    whole), also when a library registers its own exception pickling, as Dask does.
+    """
 
     __module__ = "modcfg"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _rebuilt, (type(self), self.args, dict(self.__dict__))
 
 
 class CatalogError(ModcfgError, ValueError):
@@ -207,6 +214,17 @@ class MemoryStoreError(ModcfgError):
     malformed, or the stored profiles are encrypted and no key (or a wrong one) was given."""
 
     __module__ = "modcfg"
+
+
+def _rebuilt(cls: type[ModcfgError], args: tuple[Any, ...], state: dict[str, Any]) -> ModcfgError:
+    """An unpickled error: its message arguments and fields, without running ``__init__``
+    again (whose keyword fields are not in ``args``)."""
+    # (the catalog-not-found error is also an OSError, whose memory layout it has)
+    base = OSError if issubclass(cls, OSError) else Exception
+    error = base.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:

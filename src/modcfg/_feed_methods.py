@@ -7,7 +7,7 @@ only by the methods that write feeds.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -115,6 +115,8 @@ class FeedMethods:
         needs: NeedsLike = None,
         seed: int | None = None,
         weights: Mapping[str, float | int | Decimal | Fraction] | None = None,
+        time_limit: float | None = None,
+        progress: Callable[[int, int | None], None] | None = None,
     ) -> list[Configuration]:
         """``n`` random valid configurations (for the needs, when given), drawn independently:
         uniformly, or with ``weights`` (``"slot.module"`` -> weight >= 0; unlisted modules
@@ -122,7 +124,10 @@ class FeedMethods:
 
         Draws are exact (uniform ones follow exact integer counts; integer weights too) and
         each takes time linear in the slots; the same ``seed`` gives the same sample. Under a
-        budget or global sums a draw outside them is drawn again.
+        budget or global sums a draw outside them is drawn again. ``time_limit`` (seconds)
+        and ``progress(drawn, n)`` bound and follow a long draw; a sample too large to hold
+        within the compiled catalog's memory limit raises :class:`LimitExceeded` before any
+        draw (write a large sample as a feed instead).
 
         >>> import modcfg
         >>> cfg = modcfg.compile("windows")
@@ -138,13 +143,24 @@ class FeedMethods:
             from .explain import infeasible_error
 
             raise infeasible_error(cast("Configurator", self), plan.resolved)
-        return sample(self.compiled, n, needs, seed=seed, weights=weights)
+        return sample(
+            self.compiled,
+            n,
+            needs,
+            seed=seed,
+            weights=weights,
+            time_limit=time_limit,
+            progress=progress,
+        )
 
-    def covering(self, needs: NeedsLike = None, *, strength: int = 2) -> Covering:
+    def covering(
+        self, needs: NeedsLike = None, *, strength: int = 2, time_limit: float | None = None
+    ) -> Covering:
         """A t-wise covering sample for test suites: valid configurations such that every
         combination of values of any ``strength`` slots (pairs by default) that some valid
         configuration has appears in at least one of them; ``.coverage`` reports the share
-        covered (all of them: 1.0).
+        covered (all of them: 1.0). A strength with too many combinations to cover raises
+        :class:`LimitExceeded` at once; ``time_limit`` (seconds) bounds the work.
 
         >>> import modcfg
         >>> pairs = modcfg.compile("windows").covering()
@@ -153,4 +169,4 @@ class FeedMethods:
         """
         from ._sampling import covering
 
-        return covering(self.compiled, needs, strength=strength)
+        return covering(self.compiled, needs, strength=strength, time_limit=time_limit)

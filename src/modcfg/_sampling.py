@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -27,6 +28,7 @@ from typing import Any
 
 from ._compiled import CompiledCatalog, NeedsLike
 from ._errors import InfeasibleError, LimitExceeded, NeedsError
+from ._streams import time_up
 from .engines.decomposition import TreeQuery
 from .engines.decomposition._sample import Sampler
 from .model import Configuration
@@ -35,6 +37,10 @@ __all__ = ["Covering", "covering", "sample"]
 
 #: Draws per requested sample before a sample under a budget or sums is given up.
 _ATTEMPTS = 1_000
+#: Draws between two looks at the clock and the progress callback.
+_CHECK_EVERY = 1_024
+#: What one sampled configuration holds at least, in bytes: the object, and per slot.
+_BYTES_PER_CONFIGURATION, _BYTES_PER_SLOT = 64, 16
 #: Combinations a covering sample may have to cover.
 _MAX_COMBINATIONS = 2_000_000
 
@@ -76,10 +82,22 @@ def sample(
     *,
     seed: int | None,
     weights: Mapping[str, float | int | Decimal | Fraction] | None,
+    time_limit: float | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> list[Configuration]:
     """``n`` random valid configurations (see :meth:`modcfg.Configurator.sample`)."""
     if n < 0:
         raise NeedsError(f"n={n} is negative; ask for n >= 0 configurations")
+    held = n * (_BYTES_PER_CONFIGURATION + _BYTES_PER_SLOT * len(compiled.slots))
+    if held > compiled.memory_limit:
+        raise LimitExceeded(
+            f"a sample of n={n:,} configurations would hold about {held / 1e9:.1f} GB, over "
+            f"the memory limit of {compiled.memory_limit / 1e9:.1f} GB; draw smaller samples "
+            "(each seed gives another), or write a large sample as a feed with to_parquet()",
+            estimate=held,
+            limit=compiled.memory_limit,
+        )
+    deadline = None if time_limit is None else time.monotonic() + time_limit
     plan = compiled.plan(needs)
     table = None if weights is None else _value_weights(compiled, weights)
     sampler = Sampler(plan.tree_query, table)
@@ -87,6 +105,13 @@ def sample(
     found: list[Configuration] = []
     attempts = 0
     while len(found) < n:
+        if attempts % _CHECK_EVERY == 0 and attempts:
+            if progress is not None:
+                progress(len(found), n)
+            if deadline is not None and time.monotonic() > deadline:
+                raise time_up(
+                    "the sample", time_limit, f"{len(found):,} of n={n:,} draws", fewer="n="
+                )
         assignment = sampler.draw(rng)
         if assignment is None:
             raise InfeasibleError("no valid configuration meets these needs: nothing to sample")
@@ -99,6 +124,8 @@ def sample(
                 "sums of the needs; they keep too few of the configurations to sample by "
                 "rejection: narrow the needs with require= or forbid= instead"
             )
+    if progress is not None:
+        progress(len(found), n)
     return found
 
 
@@ -118,11 +145,24 @@ class Covering:
         return 1.0 if not self.possible else self.covered / self.possible
 
 
-def _possible(query: TreeQuery, strength: int) -> set[Combination]:
+def _candidates(query: TreeQuery, strength: int) -> int:
+    """How many combinations of ``strength`` slots' allowed values there are (the possible
+    ones are among them): the elementary symmetric sum of the slots' value counts."""
+    sums = [1] + [0] * strength
+    for var in range(query.problem.size):
+        width = len(query.problem.values(var))
+        for t in range(strength, 0, -1):
+            sums[t] += sums[t - 1] * width
+    return sums[strength]
+
+
+def _possible(query: TreeQuery, strength: int, deadline: float | None) -> set[Combination]:
     """Every combination of ``strength`` slots' values that some solution has."""
     found: set[Combination] = set()
 
     def extend(prefix: Combination, sub: TreeQuery) -> None:
+        if deadline is not None and time.monotonic() > deadline:
+            raise _TimeUp(f"{len(found):,} combinations found")
         marginals = sub.marginals()
         first = prefix[-1][0] + 1 if prefix else 0
         for var in range(first, len(marginals)):
@@ -145,11 +185,29 @@ def _possible(query: TreeQuery, strength: int) -> set[Combination]:
     return found
 
 
-def covering(compiled: CompiledCatalog, needs: NeedsLike, *, strength: int) -> Covering:
+class _TimeUp(Exception):
+    """A covering sample's time limit passed (carries what was done)."""
+
+
+def covering(
+    compiled: CompiledCatalog, needs: NeedsLike, *, strength: int, time_limit: float | None = None
+) -> Covering:
     """A t-wise covering sample (see :meth:`modcfg.Configurator.covering`)."""
+    if isinstance(strength, bool) or not isinstance(strength, int) or strength < 1:
+        raise NeedsError(f"strength={strength!r} covers nothing; give a whole strength >= 1")
+    deadline = None if time_limit is None else time.monotonic() + time_limit
+    try:
+        return _covering(compiled, needs, strength, deadline)
+    except _TimeUp as error:
+        raise time_up(
+            "the covering sample", time_limit, str(error), fewer="a lower strength="
+        ) from None
+
+
+def _covering(
+    compiled: CompiledCatalog, needs: NeedsLike, strength: int, deadline: float | None
+) -> Covering:
     plan = compiled.plan(needs)
-    if strength < 1:
-        raise NeedsError(f"strength={strength} covers nothing; give strength >= 1")
     if plan.problem.resources or plan.cost_bound is not None:
         raise NeedsError(
             "covering samples do not take a budget or rules over global sums; leave the "
@@ -158,10 +216,23 @@ def covering(compiled: CompiledCatalog, needs: NeedsLike, *, strength: int) -> C
     query = plan.tree_query
     size = query.problem.size
     strength = min(strength, size) if size else strength
-    uncovered = _possible(query, strength)
+    candidates = _candidates(query, strength)
+    if candidates > _MAX_COMBINATIONS:
+        raise LimitExceeded(
+            f"up to {candidates:,} combinations of {strength} slots' values to cover, more "
+            f"than {_MAX_COMBINATIONS:,}; ask for a lower strength= (pairs: 2)",
+            estimate=candidates,
+            limit=_MAX_COMBINATIONS,
+        )
+    uncovered = _possible(query, strength, deadline)
     possible = len(uncovered)
     chosen: list[Configuration] = []
     while uncovered:
+        if deadline is not None and time.monotonic() > deadline:
+            raise _TimeUp(
+                f"{len(chosen):,} configurations covering {possible - len(uncovered):,}"
+                f" of {possible:,} combinations"
+            )
         seed = min(uncovered)
         sub = query
         fixed: dict[int, int] = {}

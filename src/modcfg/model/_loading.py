@@ -434,9 +434,15 @@ def _load_file(path: Path, kind: str, *, display: str, max_bytes: int) -> Catalo
     reader = FORMAT_READERS.get(kind)
     if reader is None:
         known = ", ".join(sorted({"yaml", "json", *FORMAT_READERS}))
+        if path.is_dir():
+            problem = f"{display} is a folder, not a catalog file"
+        elif not kind:
+            problem = f"cannot tell the format of {display}: it has no file extension"
+        else:
+            problem = f"cannot read format '{kind}' of {display}"
         raise CatalogError(
-            f"cannot read format '{kind}' of {display}; known formats: {known} "
-            "(pass format= to choose one)",
+            f"{problem}; known formats: {known} (name the file with one of these extensions, "
+            "or pass format= to load_catalog)",
             path=display,
         )
     return reader(path, max_bytes=max_bytes)

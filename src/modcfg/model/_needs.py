@@ -133,6 +133,9 @@ def needs_error_from_validation(exc: ValidationError, source: str | None = None)
         known = ", ".join(Needs.model_fields)
         hint = did_you_mean(where, Needs.model_fields)
         message = f"'{where}' is not a need dimension{hint} (known: {known})"
+    if not where:  # a check of the whole needs, whose message names the field itself
+        prefix = "" if message.startswith("needs") else "needs: "
+        return NeedsError(f"{prefix}{message}{_at(source)}")
     return NeedsError(f"needs, {where}: {message}{_at(source)}")
 
 

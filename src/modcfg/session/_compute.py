@@ -10,7 +10,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 from decimal import Decimal
-from functools import partial
+from functools import cached_property, partial
 from operator import itemgetter
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -23,6 +23,7 @@ from ._state import LazyReason, OptionState, StateData
 if TYPE_CHECKING:
     from .._configurator import Configurator
     from .._plan import Plan
+    from ..lower import Problem
 
 
 #: What a session narrows with its choices (see ``Plan.session_query``).
@@ -199,15 +200,23 @@ class _Reasons:
     step when first asked."""
 
     def __init__(self, step: _Step) -> None:
+        self._step = step
         self._catalog = step.cfg.catalog
         self._plan = step.plan
-        self._problem = step.query.problem
-        self._restrictions = [_restriction(step.cfg, choice) for choice in step.choices]
         self._needs = bool(step.needs)
         # per (rule, variable, choice): the variable's values the rule allows with the choice
         self._compatible: dict[tuple[int, int, int], set[int]] = {}
         # the rules' reasons made so far: many options share one
         self._rules: dict[str, Reason] = {}
+
+    @cached_property
+    def _problem(self) -> Problem:
+        return self._step.query.problem
+
+    @cached_property
+    def _restrictions(self) -> list[Restriction]:
+        step = self._step
+        return [_restriction(step.cfg, choice) for choice in step.choices]
 
     def explain(self, var: int, values: list[int]) -> Reason:
         problem = self._problem

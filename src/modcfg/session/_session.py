@@ -35,7 +35,7 @@ from ._saved import (
     session_document,
 )
 from ._state import Lazy, OptionState, SessionState
-from ._suggested import suggesting, usual_of
+from ._suggested import NO_PICKS, suggesting, usual_of
 
 if TYPE_CHECKING:
     from .._configurator import Configurator, NeedsLike
@@ -74,7 +74,7 @@ class Session:
         self._cfg = cfg
         self._usual = usual_of(cfg, customer)
         self._dismissed: frozenset[str] = frozenset()  # slots whose suggestion was dropped
-        self._picks: Lazy[tuple[_Choice, ...]] = Lazy(tuple)  # the suggestions of the state
+        self._picks: Lazy[tuple[_Choice, ...]] = NO_PICKS  # the suggestions of the state
         self._time_limit = time_limit  # per state computed under budgets and global sums
         self._needs = as_needs(needs)
         self._choices: tuple[_Choice, ...] = ()
@@ -233,6 +233,10 @@ class Session:
 
     def _check_slot(self, slot: str) -> None:
         slots = self._cfg.catalog.slots
+        if not isinstance(slot, str):
+            raise NeedsError(
+                f"a slot is named by its id, a string such as {next(iter(slots))!r}; got {slot!r}"
+            )
         if slot not in slots:
             raise NeedsError(f"slot '{slot}' does not exist{did_you_mean(slot, slots)}")
 
@@ -240,6 +244,13 @@ class Session:
         self._check_slot(slot)
         found = self._cfg.catalog.slots[slot]
         modules = found.modules
+        if module is not None and not isinstance(module, str):
+            raise NeedsError(
+                f"a module of slot '{slot}' is named by its id, a string such as "
+                f"{next(iter(modules))!r} (or None to leave the slot empty); got {module!r}"
+            )
+        if isinstance(quantity, bool) or not isinstance(quantity, int):
+            raise NeedsError(f"quantity {quantity!r} of '{slot}.{module}' is not a whole number")
         if module is None:
             if found.cardinality.min > 0:
                 raise NeedsError(

@@ -26,7 +26,16 @@ if TYPE_CHECKING:
     from ..memory import CustomerProfile
     from ..model import Catalog
 
-__all__ = ["Usual", "marked", "pick", "suggested_choices", "suggesting", "usual_of"]
+__all__ = [
+    "NO_PICKS",
+    "NO_USUAL",
+    "Usual",
+    "marked",
+    "pick",
+    "suggested_choices",
+    "suggesting",
+    "usual_of",
+]
 
 
 @dataclass(frozen=True)
@@ -37,10 +46,16 @@ class Usual:
     weights: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
 
+#: The usual of a session without a returning customer (most sessions).
+NO_USUAL = Usual()
+#: The suggestions of a state without a usual.
+NO_PICKS: Lazy[tuple[_Choice, ...]] = Lazy(tuple)
+
+
 def usual_of(cfg: Configurator, profile: CustomerProfile | None) -> Usual:
     """The part of ``profile``'s usual that this catalog still has, as choices."""
     if profile is None:
-        return Usual()
+        return NO_USUAL
     slots = cfg.catalog.slots
     found: list[tuple[float, int, _Choice]] = []
     for position, (slot, choice) in enumerate(profile.usual.items()):
