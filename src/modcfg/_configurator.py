@@ -88,9 +88,6 @@ def compile(
     return Configurator(catalog, memory_limit=memory_limit)
 
 
-#: A count with no limit, deadline or progress.
-
-
 def _recompiled(catalog: Catalog, memory_limit: int) -> Configurator:
     """A pickled configurator, compiled again (see :meth:`Configurator.__reduce__`)."""
     return Configurator(catalog, memory_limit=memory_limit)
