@@ -18,14 +18,28 @@ SOURCE = Path(modcfg.__file__).parent
 
 #: Bottom to top: the top-level modules and packages of ``modcfg`` in each layer.
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"_errors", "_reasons", "_memory", "_cache", "_collector", "_version"}),
+    frozenset(
+        {"_errors", "_reasons", "_memory", "_cache", "_collector", "_version", "_html", "_frames"}
+    ),
     frozenset({"model"}),
     frozenset({"io", "lower", "price", "_terminal", "_rows"}),
     frozenset({"engines"}),
-    frozenset({"_plan", "_compiled", "_streams", "_ranking", "_variety", "_feeds", "_sampling"}),
+    frozenset(
+        {
+            "_plan",
+            "_compiled",
+            "_streams",
+            "_ranking",
+            "_variety",
+            "_feeds",
+            "_sampling",
+            "_results",
+            "plot",
+        }
+    ),
     frozenset({"explain"}),
     frozenset({"session"}),
-    frozenset({"_configurator", "_feed_methods", "_artefact", "distributed"}),
+    frozenset({"_configurator", "_feed_methods", "_explore", "_artefact", "distributed"}),
     frozenset({"orders", "memory", "pricing"}),
     frozenset({"web"}),
     frozenset({"cli", "_cli_memory", "_cli_serve", "__init__"}),
@@ -49,7 +63,8 @@ CONFINED = {
     "sqlalchemy": ("memory/",),
     "alembic": ("memory/",),
     "cryptography": ("memory/",),
-    "pandas": ("memory/_segments.py",),
+    "pandas": ("memory/_segments.py", "_frames.py"),
+    "matplotlib": ("plot.py",),
     "prompt_toolkit": ("session/_dialogue.py",),
     "pyarrow": ("_feeds.py", "distributed/"),
     "dask": ("distributed/",),
