@@ -5,10 +5,13 @@ Each client starts a session, then makes choices as a customer clicking the page
 available module of a slot still open (undo when nothing is open), one request per step, no
 think time (the worst case: every client always has a request in flight). Reported: the
 p50/p95/p99 latency of a step, steps per second, and errors (any answer but 200; the clients
-only pick options the state shows available, so a refusal is a bug). ``--profile`` runs the
-same steps in this process under cProfile and prints where a step's time goes.
+only pick options the state shows available, so a refusal is a bug). ``--think S`` gives each
+client a think time between its clicks (exponential, mean ``S`` seconds, seeded), as customers
+on a page have: the load of that many shoppers rather than of that many requests always in
+flight. ``--profile`` runs the same steps in this process under cProfile and prints where a
+step's time goes.
 
-    python benchmarks/storefront.py [--clients 50 --steps 40 --workers 2] [--profile]
+    python benchmarks/storefront.py [--clients 50 --steps 40 --workers 2 --think 0] [--profile]
 """
 
 from __future__ import annotations
@@ -70,7 +73,13 @@ def next_step(state: dict[str, Any], rng: random.Random) -> tuple[str, dict[str,
 
 
 async def client(
-    base: str, name: str, steps: int, seed: int, latencies: list[float], errors: list[str]
+    base: str,
+    name: str,
+    steps: int,
+    seed: int,
+    think: float,
+    latencies: list[float],
+    errors: list[str],
 ) -> None:
     rng = random.Random(seed)
     async with httpx.AsyncClient(base_url=base, timeout=60) as http:
@@ -89,13 +98,17 @@ async def client(
             data = response.json()
             session = data["session"]
             path, body = next_step(data["state"], rng)
+            if think:
+                await asyncio.sleep(rng.expovariate(1 / think))
 
 
-async def load(base: str, name: str, clients: int, steps: int) -> tuple[list[float], list[str]]:
+async def load(
+    base: str, name: str, clients: int, steps: int, think: float
+) -> tuple[list[float], list[str]]:
     latencies: list[float] = []
     errors: list[str] = []
     await asyncio.gather(
-        *(client(base, name, steps, seed, latencies, errors) for seed in range(clients))
+        *(client(base, name, steps, seed, think, latencies, errors) for seed in range(clients))
     )
     return latencies, errors
 
@@ -136,14 +149,14 @@ def wait_until_ready(base: str, process: subprocess.Popen[bytes], workers: int) 
     raise RuntimeError("modcfg serve did not answer within 600 s")
 
 
-def measure(source: str, clients: int, steps: int, workers: int) -> dict[str, Any]:
+def measure(source: str, clients: int, steps: int, workers: int, think: float) -> dict[str, Any]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     process = serve(source, port, workers)
     try:
         name = wait_until_ready(base, process, workers)
         start = time.perf_counter()
-        latencies, errors = asyncio.run(load(base, name, clients, steps))
+        latencies, errors = asyncio.run(load(base, name, clients, steps, think))
         elapsed = time.perf_counter() - start
     finally:
         process.terminate()
@@ -197,6 +210,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--think", type=float, default=0.0, help="mean seconds between a client's clicks (0)"
+    )
     parser.add_argument("--profile", action="store_true", help="profile the steps in-process")
     options = parser.parse_args()
     if options.profile:
@@ -206,12 +222,12 @@ def main() -> None:
     print(f"load average before: {os.getloadavg()[0]:.2f} (on {os.cpu_count()} cores)")
     print(
         f"{options.clients} clients x {options.steps} steps, {options.workers} uvicorn workers, "
-        "loopback"
+        f"think time {options.think} s (mean), loopback"
     )
     print("| catalog | steps | p50 ms | p95 ms | p99 ms | steps/s | errors |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for shown, source in catalogs():
-        row = measure(source, options.clients, options.steps, options.workers)
+        row = measure(source, options.clients, options.steps, options.workers, options.think)
         print(
             f"| {shown} | {row['steps']} | {row['p50']:.1f} | {row['p95']:.1f} | "
             f"{row['p99']:.1f} | {row['throughput']:.0f} | {row['errors']} |",
