@@ -3,6 +3,7 @@ or version."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -87,3 +88,26 @@ def test_saving_to_a_folder_or_an_unwritable_place_says_so_and_leaves_no_file(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["windows.modcfg"]
     with pytest.raises(modcfg.CatalogError, match="cannot read the compiled catalog"):
         modcfg.load_compiled(tmp_path)
+
+
+def test_a_catalog_with_exclusion_chains_counts_the_same_when_loaded(tmp_path: Path) -> None:
+    # clauses and cliques of exclusions become chains in the tree, which must know the
+    # problem's own constraints again in the process that loads it
+    names = [f"s{i}" for i in range(12)]
+    # at most one slot takes x: pairwise exclusions, which become one at-most-one chain
+    chain = [
+        {"id": f"one-x-{a}-{b}", "formula": f"not ({a}.x and {b}.x)"}
+        for a, b in itertools.combinations(names, 2)
+    ]
+    catalog = modcfg.Catalog.model_validate(
+        {
+            "catalog": "clauses",
+            "slots": {s: {"modules": {"x": {}, "y": {}, "z": {}}} for s in names},
+            "rules": chain,
+        }
+    )
+    cfg = modcfg.compile(catalog)
+    loaded = modcfg.load_compiled(cfg.save(tmp_path / "clauses.modcfg"))
+    assert loaded.count() == cfg.count()
+    needs = modcfg.Needs(require=["s3.y"])
+    assert loaded.count(needs) == cfg.count(needs)

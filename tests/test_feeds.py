@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 
 import modcfg
+from modcfg.engines.decomposition import solution_blocks
 
 from . import oracle, strategies
 
@@ -81,6 +82,30 @@ def test_batches_follow_the_object_stream() -> None:
     totals = [minor(cfg.catalog, cfg.price(c, needs).total) for c in stream]
     assert [price for _, price in by_price] == totals
     assert Counter(by_price) == Counter(zip(stream, totals, strict=True))
+
+
+def test_blocks_are_the_same_at_any_size_and_allocation() -> None:
+    """The walk writes each column a run at a time and carries runs across blocks: every block
+    size (one row, sizes that split runs, one block for all) and both memories (numpy, Arrow's
+    pool) give the same rows in the same order, each configuration once."""
+    cfg = modcfg.compile("windows")
+    needs = modcfg.Needs(require=["glass.triple"])
+    query = cfg.compiled.plan(needs).tree_query
+    whole = [
+        (tuple(values[:, row]), int(cost[row]))
+        for values, cost in solution_blocks(query, 1 << 30)
+        for row in range(len(cost))
+    ]
+    assert len(whole) == len(set(whole)) == cfg.count(needs)
+    for size in (1, 7, 1000):
+        for allocate in (None, pa.allocate_buffer):
+            extra = {} if allocate is None else {"allocate": allocate}
+            rows = [
+                (tuple(values[:, row]), int(cost[row]))
+                for values, cost in solution_blocks(query, size, **extra)
+                for row in range(len(cost))
+            ]
+            assert rows == whole, (size, allocate)
 
 
 def test_schema_and_parquet_round_trip(tmp_path: Path) -> None:

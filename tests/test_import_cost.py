@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-HEAVY = ("ortools", "pandas", "numba", "networkx", "scipy", "sqlalchemy")
+HEAVY = ("ortools", "pandas", "numba", "networkx", "scipy", "sqlalchemy", "matplotlib")
 
 
 def _modules_after(code: str) -> set[str]:

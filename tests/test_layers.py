@@ -18,16 +18,31 @@ SOURCE = Path(modcfg.__file__).parent
 
 #: Bottom to top: the top-level modules and packages of ``modcfg`` in each layer.
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"_errors", "_reasons", "_memory", "_cache", "_collector", "_version"}),
+    frozenset(
+        {"_errors", "_reasons", "_memory", "_cache", "_collector", "_version", "_html", "_frames"}
+    ),
     frozenset({"model"}),
     frozenset({"io", "lower", "price", "_terminal", "_rows"}),
     frozenset({"engines"}),
-    frozenset({"_plan", "_compiled", "_streams", "_ranking", "_variety", "_feeds", "_sampling"}),
+    frozenset(
+        {
+            "_plan",
+            "_compiled",
+            "_streams",
+            "_ranking",
+            "_variety",
+            "_feeds",
+            "_sampling",
+            "_results",
+            "plot",
+        }
+    ),
     frozenset({"explain"}),
     frozenset({"session"}),
-    frozenset({"_configurator", "_feed_methods", "_artefact", "distributed"}),
+    frozenset({"_configurator", "_feed_methods", "_explore", "_artefact", "distributed"}),
     frozenset({"orders", "memory", "pricing"}),
-    frozenset({"cli", "_cli_memory", "__init__"}),
+    frozenset({"web"}),
+    frozenset({"cli", "_cli_memory", "_cli_serve", "__init__"}),
 )
 #: Imports of a higher layer that run, by (file, imported module), each with its reason.
 ALLOWED_UPWARD = {
@@ -40,11 +55,16 @@ CONFINED = {
     "ortools": ("engines/cpsat/",),
     "numba": ("engines/decomposition/",),
     "networkx": ("engines/decomposition/",),
-    "typer": ("cli.py", "_cli_memory.py"),
+    "typer": ("cli.py", "_cli_memory.py", "_cli_serve.py"),
+    "fastapi": ("web/",),
+    "starlette": ("web/",),
+    "anyio": ("web/",),
+    "uvicorn": ("_cli_serve.py",),
     "sqlalchemy": ("memory/",),
     "alembic": ("memory/",),
     "cryptography": ("memory/",),
-    "pandas": ("memory/_segments.py",),
+    "pandas": ("memory/_segments.py", "_frames.py"),
+    "matplotlib": ("plot.py",),
     "prompt_toolkit": ("session/_dialogue.py",),
     "pyarrow": ("_feeds.py", "distributed/"),
     "dask": ("distributed/",),

@@ -149,6 +149,18 @@ def test_orders_with_cross_line_rules_against_brute_force(
     _check_order(drawn)
 
 
+def test_two_distinct_rules_on_one_slot_keep_the_tightest() -> None:
+    catalog = modcfg.Catalog.model_validate(
+        {"catalog": "t", "slots": {"frame": {"modules": {"oak": {}, "pvc": {}}}}}
+    )
+    rules = [
+        modcfg.OrderRule(id="one-frame", distinct="frame", at_most=1),
+        modcfg.OrderRule(id="two-frames", distinct="frame", at_most=2),
+    ]
+    _check_order((catalog, [1, 1], rules))
+    assert _order(catalog, [1, 1], rules).count() == 2  # both oak, or both pvc
+
+
 @pytest.mark.slow
 @SLOW_ORDERS
 @given(orders())

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import modcfg
 from modcfg.model import catalog_to_data
-from modcfg.pricing import Segment, optimise
+from modcfg.pricing import PricingResult, Segment, optimise
 
 from . import oracle
 
@@ -135,8 +135,9 @@ def test_three_segments_buy_their_best_choice_and_no_grid_point_earns_more() -> 
     )
 
 
-def check_optimum(segments: list[Segment]) -> None:
-    result = optimise(CFG, segments, ("0", "60"), method="exact")
+def check_purchases(segments: list[Segment], result: PricingResult) -> None:
+    """The margin is brute force's under the surcharges found, and each segment buys a
+    configuration of the highest utility it can reach (or walks away when none is >= 0)."""
     assert result.margin == brute_margin(segments, result.surcharges)
     for segment, purchase in zip(segments, result.purchases, strict=True):
         top = brute_best(segment, result.surcharges)
@@ -147,6 +148,11 @@ def check_optimum(segments: list[Segment]) -> None:
             assert purchase.price == price
             chosen = oracle.chosen_modules(purchase.option.configuration)
             assert brute_utility(segment, chosen, price) == top
+
+
+def check_optimum(segments: list[Segment]) -> None:
+    result = optimise(CFG, segments, ("0", "60"), method="exact")
+    check_purchases(segments, result)
     if result.optimal:
         for pair in itertools.product(range(0, 61, 20), repeat=2):
             grid = {2: Decimal(pair[0]), 3: Decimal(pair[1])}
@@ -183,3 +189,53 @@ def test_catalogs_and_needs_with_pricing_fields_round_trip_through_model_dump() 
     assert modcfg.Catalog.model_validate(catalog_to_data(CATALOG)) == CATALOG
     needs = modcfg.Needs(degree={"min": 1, "max": 3}, prefer={"frame.oak": 2})
     assert modcfg.Needs.model_validate(needs.model_dump(mode="json")) == needs
+
+
+@pytest.mark.slow
+@settings(max_examples=5, deadline=None)
+@given(segment_sets())
+def test_generated_options_buy_best_choices_and_never_beat_the_exact_optimum(
+    segments: list[Segment],
+) -> None:
+    generated = optimise(CFG, segments, ("0", "60"), candidates="generated", time_limit=60)
+    assert generated.candidates == "generated"
+    assert generated.verified
+    check_purchases(segments, generated)
+    assert generated.margin >= generated.current_margin
+    exact = optimise(CFG, segments, ("0", "60"), method="exact", time_limit=60)
+    if exact.optimal:
+        assert generated.margin <= exact.margin
+
+
+def test_generated_options_answer_like_the_fronts_and_report_their_rounds() -> None:
+    segments = [
+        Segment("budget", size=5, values={"frame.pvc": 90, "glass.double": 100}, budget="200"),
+        Segment("design", size=2, values={"frame.oak": 220, "glass.triple": 190}),
+        Segment("secure", size=1, values={"grade.g3": 120, "glass.laminated": 150}),
+    ]
+    told: list[tuple[int, Decimal]] = []
+    result = optimise(
+        CFG,
+        segments,
+        ("0", "60"),
+        candidates="generated",
+        progress=lambda rounds, margin: told.append((rounds, margin)),
+    )
+    assert (result.candidates, result.method, result.verified) == ("generated", "generated", True)
+    check_purchases(segments, result)
+    assert result.margin == optimise(CFG, segments, ("0", "60"), method="exact").margin
+    assert [rounds for rounds, _ in told] == list(range(1, result.rounds + 1))
+    assert result.margin >= result.current_margin
+    once = optimise(CFG, segments, ("0", "60"), candidates="generated", max_rounds=1)
+    assert once.rounds == 1
+    check_purchases(segments, once)
+
+
+def test_a_spent_time_limit_returns_an_unverified_answer_at_once() -> None:
+    segments = [Segment("design", size=2, values={"frame.oak": 220, "glass.triple": 190})]
+    result = optimise(CFG, segments, ("0", "60"), candidates="generated", time_limit=0)
+    assert not result.verified
+    assert result.rounds == 1
+    assert "not verified" in repr(result)
+    with pytest.raises(modcfg.NeedsError, match="max_rounds=0"):
+        optimise(CFG, segments, ("0", "60"), max_rounds=0)

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from ._configurator import Configurator, compile
     from ._feeds import Partition
     from ._ranking import Blend
+    from ._results import ConfigurationStream, ModuleShares, PriceDistribution, Quotes
     from ._sampling import Covering
     from ._variety import Variety
     from .explain import Finding
@@ -76,11 +77,13 @@ _LAZY = {
     "Catalog": "model",
     "CatalogDiff": "orders",
     "Configuration": "model",
+    "ConfigurationStream": "_results",
     "Covering": "_sampling",
     "Configurator": "_configurator",
     "Finding": "explain",
     "LineQuote": "orders",
     "MigrationChange": "session._migrate",
+    "ModuleShares": "_results",
     "Needs": "model",
     "OptionState": "session._state",
     "Order": "orders",
@@ -91,10 +94,12 @@ _LAZY = {
     "OrderState": "orders",
     "Partition": "_feeds",
     "PathStep": "price",
+    "PriceDistribution": "_results",
     "ProductionStep": "price",
     "Quantities": "model",
     "Quote": "price",
     "QuoteLine": "price",
+    "Quotes": "_results",
     "Session": "session._session",
     "SessionState": "session._state",
     "Variety": "_variety",
@@ -133,6 +138,7 @@ __all__ = [
     "CatalogError",
     "CatalogNotFoundError",
     "Configuration",
+    "ConfigurationStream",
     "Configurator",
     "ConsentError",
     "Covering",
@@ -143,6 +149,7 @@ __all__ = [
     "MemoryStoreError",
     "MigrationChange",
     "ModcfgError",
+    "ModuleShares",
     "Needs",
     "NeedsError",
     "OptionState",
@@ -154,10 +161,12 @@ __all__ = [
     "OrderState",
     "Partition",
     "PathStep",
+    "PriceDistribution",
     "ProductionStep",
     "Quantities",
     "Quote",
     "QuoteLine",
+    "Quotes",
     "Reason",
     "Relaxation",
     "Session",

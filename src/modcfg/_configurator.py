@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import date
 from functools import cache
@@ -19,10 +19,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ._compiled import CompiledCatalog, NeedsLike
 from ._errors import InfeasibleError, LimitExceeded, NeedsError
+from ._explore import ExploreMethods
 from ._feed_methods import FeedMethods
 from ._plan import Engine
 from ._ranking import Blend, Rank, blended_best, pareto_front, preferred_best
 from ._reasons import Reason, rule_reason
+from ._results import ConfigurationStream, Quotes
 from ._streams import collect_best, configurations, time_up
 from ._variety import WALK_LIMIT, Variety, projected_count
 from .model import (
@@ -86,15 +88,12 @@ def compile(
     return Configurator(catalog, memory_limit=memory_limit)
 
 
-#: A count with no limit, deadline or progress.
-
-
 def _recompiled(catalog: Catalog, memory_limit: int) -> Configurator:
     """A pickled configurator, compiled again (see :meth:`Configurator.__reduce__`)."""
     return Configurator(catalog, memory_limit=memory_limit)
 
 
-class Configurator(FeedMethods):
+class Configurator(FeedMethods, ExploreMethods):
     """A compiled catalog. Immutable (besides bounded caches of what it has answered, see
     :meth:`clear_caches`); one instance serves many threads and sessions.
 
@@ -193,15 +192,15 @@ class Configurator(FeedMethods):
         engine: Engine = "auto",
         time_limit: float | None = None,
         progress: Progress | None = None,
-    ) -> Iterator[Configuration]:
-        """A lazy stream of valid configurations (each once).
+    ) -> ConfigurationStream:
+        """A lazy stream of valid configurations (each once; ``to_pandas()`` tabulates it).
 
         ``order="price"`` yields them by non-decreasing total (equal totals in a fixed
         order); ``limit`` stops the stream after that many; ``time_limit`` (seconds, counted
         from the call) raises :class:`LimitExceeded` when passed, whether the search or the
         caller's loop spent the time; ``progress(done, total)`` is told every 1,024.
         """
-        return configurations(
+        stream = configurations(
             self.compiled,
             needs,
             order=order,
@@ -210,6 +209,7 @@ class Configurator(FeedMethods):
             time_limit=time_limit,
             progress=progress,
         )
+        return ConfigurationStream(stream, self.compiled.slots)
 
     def check(self, *, dead_modules: Literal["error", "warning"] = "error") -> list[Finding]:
         """Check the catalog for what its owner should fix or look at, errors first.
@@ -382,14 +382,15 @@ class Configurator(FeedMethods):
         engine: Engine = "auto",
         time_limit: float | None = None,
         progress: Progress | None = None,
-    ) -> list[Quote]:
-        """The ``k`` best valid configurations as quotes. ``rank="price"``: cheapest total
-        first, then the highest preference score; ``rank="preference"``: highest preference
-        score (the summed weights of the needs' ``prefer`` entries a configuration satisfies)
-        first, then the cheapest; ``rank=Blend(price=1, preference=10)``: highest
-        ``preference x score - price x total`` first, then the cheapest. Equal ones come in a
-        fixed order. Raises :class:`InfeasibleError` when there is none,
-        :class:`LimitExceeded` when ``time_limit`` (seconds) passes first; ``progress(found,
+    ) -> Quotes:
+        """The ``k`` best valid configurations as quotes (a list with ``to_pandas()``).
+        ``rank="price"``: cheapest total first, then the highest preference score;
+        ``rank="preference"``: highest preference score (the summed weights of the needs'
+        ``prefer`` entries a configuration satisfies) first, then the cheapest;
+        ``rank=Blend(price=1, preference=10)``: highest ``preference x score - price x
+        total`` first, then the cheapest. Equal ones come in a fixed order. Raises
+        :class:`InfeasibleError` when there is none, :class:`LimitExceeded` when
+        ``time_limit`` (seconds) passes first; ``progress(found,
         k)`` is told of each quote (for ``rank="price"``).
 
         >>> import modcfg
@@ -427,7 +428,7 @@ class Configurator(FeedMethods):
             raise infeasible_error(self, plan.resolved)
         if rank == "price":
             quotes.sort(key=lambda q: (q.total, -q.score))
-        return quotes[:k]
+        return Quotes(quotes[:k])
 
     def pareto(
         self,

@@ -20,6 +20,7 @@ pyarrow is imported by the functions that build batches only (the ``feed`` extra
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -250,14 +251,37 @@ def _blocks(
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Value indexes (slots x rows) and unit costs of the prefixes' configurations that the
     plan keeps, a block of at most ``size`` at a time."""
+    # Arrow takes the blocks without a copy, so they may as well come from its memory pool,
+    # which reuses the memory of the batches already dropped instead of asking the system
+    # for fresh (cleared) pages per block
+    allocate = require("pyarrow", "feed").allocate_buffer
     for prefix in prefixes:
         query = partition_query(plan, prefix)
-        for values, cost in solution_blocks(query, size):
+        for values, cost in solution_blocks(query, size, allocate=allocate):
             keep = _kept(plan, values, cost)
             if keep is None:
                 yield values, cost
             elif keep.any():
                 yield values[:, keep], cost[keep]
+
+
+#: Each catalog's dictionaries (Arrow arrays are immutable: every feed shares them).
+_DICTIONARIES: weakref.WeakKeyDictionary[CompiledCatalog, list[pa.Array]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _dictionaries(compiled: CompiledCatalog) -> list[pa.Array]:
+    """Per slot, the labels of its choices (the dictionary its codes index)."""
+    found = _DICTIONARIES.get(compiled)
+    if found is None:
+        arrow = require("pyarrow", "feed")
+        # Parquet takes no null inside a dictionary: an empty optional slot is a null code
+        found = _DICTIONARIES[compiled] = [
+            arrow.array([choice_label(choice) or "" for choice in choices], type=arrow.string())
+            for choices in compiled.choice_lists
+        ]
+    return found
 
 
 def batches(
@@ -277,11 +301,7 @@ def batches(
     arrow = require("pyarrow", "feed")
     schema = feed_schema(compiled, price_column)
     plan = compiled.plan(needs)
-    # Parquet takes no null inside a dictionary: an empty optional slot is a null code
-    dictionaries = [
-        arrow.array([choice_label(choice) or "" for choice in choices], type=arrow.string())
-        for choices in compiled.choice_lists
-    ]
+    dictionaries = _dictionaries(compiled)
     empty = [choices.index(None) if None in choices else -1 for choices in compiled.choice_lists]
     pricer = _Pricer(plan)
     prefixes = partition.prefixes if partition is not None else ((),)
@@ -290,12 +310,15 @@ def batches(
         blocks = _by_price(compiled, plan, prefixes, pricer, size)
 
     def batch(values: np.ndarray, cost: np.ndarray) -> pa.RecordBatch:
+        # the codes are the engine's value indexes, in range by construction: Arrow's check
+        # of every code against the dictionary would cost more than the walk that made them
         columns = [
             arrow.DictionaryArray.from_arrays(
                 arrow.array(
                     values[var], mask=values[var] == empty[var] if empty[var] >= 0 else None
                 ),
                 dictionary,
+                safe=False,
             )
             for var, dictionary in enumerate(dictionaries)
         ]
@@ -348,8 +371,18 @@ def write_parquet(
     schema = feed_schema(compiled, price_column)
     partial = path.with_name(f".{path.name}.partial")
     written = 0
+    # the slot columns are dictionary codes already; the total moves by small steps between
+    # neighbouring rows of the walk, so its differences store in a few bits (DELTA_BINARY_PACKED
+    # shrinks it several times over a dictionary, and writes faster); min/max statistics are
+    # kept for the total only, where readers use them to skip row groups by price
+    options: dict[str, Any] = {
+        "use_dictionary": list(compiled.slots),
+        "write_statistics": [price_column] if price_column is not None else False,
+    }
+    if price_column is not None:
+        options["column_encoding"] = {price_column: "DELTA_BINARY_PACKED"}
     try:
-        with parquet.ParquetWriter(partial, schema, compression=compression) as writer:
+        with parquet.ParquetWriter(partial, schema, compression=compression, **options) as writer:
             for batch in batches(
                 compiled,
                 needs,

@@ -29,6 +29,7 @@ from rich.text import Text
 
 from . import _configurator
 from ._cli_memory import memory_app
+from ._cli_serve import serve
 from ._errors import LimitExceeded, ModcfgError, NeedsError
 from ._rows import RowWriter, choice_text, parse_choices
 from ._terminal import cell, int_text, quote_table, safe
@@ -46,6 +47,7 @@ app = typer.Typer(
 )
 console = Console()
 app.add_typer(memory_app)
+app.command()(serve)
 
 CatalogArg = Annotated[
     str, typer.Argument(help="A catalog file (.yaml, .json, ...) or a bundled name (windows).")

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from .._errors import CatalogError, did_you_mean
+from .._html import MAX_ROWS, html_table
 from ._base import MAX_FRACTION_DIGITS, AttributeValue, FrozenModel, Id, Money
 from ._configuration import Configuration
 from ._customization import SlotKind, StandardChoices
@@ -28,7 +29,7 @@ from ._pricing import PaymentTerm, PriceRule, Purpose, Service
 from ._production import Part, Stage
 from ._rules import Rule
 
-__all__ = ["Cardinality", "Catalog", "Module", "Slot"]
+__all__ = ["Cardinality", "Catalog", "Module", "Slot", "modules_table"]
 
 #: Minor units (digits after the decimal point) of common ISO 4217 currencies; others use 2.
 _MINOR_UNITS = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "HUF": 2, "BHD": 3, "KWD": 3, "TND": 3}
@@ -348,6 +349,28 @@ class Catalog(FrozenModel):
             f"<Catalog {self.name} {self.version}: {len(self.slots)} slots, "
             f"{self.module_count} modules, {len(self.rules)} rules>"
         )
+
+    def _repr_html_(self, max_rows: int = MAX_ROWS) -> str:
+        """The catalog as an HTML table for notebooks: a row per module (at most
+        ``max_rows``) with its slot, label and price."""
+        return modules_table(self, caption=repr(self), max_rows=max_rows)
+
+
+def modules_table(catalog: Catalog, *, caption: str, max_rows: int = MAX_ROWS) -> str:
+    """The HTML table of a catalog's modules (slot, module, label, price), at most
+    ``max_rows`` rows, under ``caption``."""
+    rows = (
+        (slot.id, module_id, module.title, module.price)
+        for slot in catalog.slots.values()
+        for module_id, module in slot.modules.items()
+    )
+    return html_table(
+        ["slot", "module", "label", f"price ({catalog.currency})"],
+        rows,
+        caption=caption,
+        max_rows=max_rows,
+        total_rows=catalog.module_count,
+    )
 
 
 def catalog_error_from_validation(exc: ValidationError, path: str | None = None) -> CatalogError:

@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NoReturn, Union
 
 from .._errors import NeedsError, did_you_mean
+from .._html import MAX_ROWS, html_table
 from ._expr import Value
 
 if TYPE_CHECKING:
@@ -73,6 +74,14 @@ class Quantities(dict[str, int]):
 
 
 Choice = Union[str, None, Quantities]  # noqa: UP007 - a runtime alias used in isinstance-free code
+
+
+def choice_text(choice: str | Mapping[str, int]) -> str:
+    """A chosen module's id, or a multi-select slot's modules as ``a x2, b`` (or ``-``)."""
+    if isinstance(choice, str):
+        return choice
+    parts = [module if units == 1 else f"{module} x{units}" for module, units in choice.items()]
+    return ", ".join(parts) or "-"
 
 
 class Configuration(Mapping[str, Choice]):
@@ -155,6 +164,15 @@ class Configuration(Mapping[str, Choice]):
             f"{slot}={choice!r}" for slot, choice in zip(self.__slots, self.__values, strict=True)
         )
         return f"Configuration({inner})"
+
+    def _repr_html_(self, max_rows: int = MAX_ROWS) -> str:
+        """The configuration as an HTML table for notebooks: a row per slot (at most
+        ``max_rows``), ``-`` for an empty slot, ``module xN`` for quantities."""
+        rows = (
+            (slot, "-" if choice is None else choice_text(choice))
+            for slot, choice in zip(self.__slots, self.__values, strict=True)
+        )
+        return html_table(["slot", "choice"], rows, max_rows=max_rows, total_rows=len(self.__slots))
 
     def units(self) -> Iterator[tuple[str, str, int]]:
         """Yield ``(slot, module, quantity)`` for every chosen module."""

@@ -267,13 +267,17 @@ class Order:
         from .._configurator import Configurator
 
         lines = [(line.name, line.quantity) for line in self.lines]
+        # one auxiliary slot per slot kept distinct: several rules on it keep the tightest
+        most: dict[str, int] = {}
+        for rule in self.rules:
+            if rule.distinct is not None and rule.at_most is not None:
+                most[rule.distinct] = min(rule.at_most, most.get(rule.distinct, rule.at_most))
         extra = {
-            f"{AUXILIARY}{rule.distinct}": {
-                "cardinality": {"min": 0, "max": rule.at_most},
-                "modules": {m: {} for m in self.catalog.slots[rule.distinct].modules},
+            f"{AUXILIARY}{slot}": {
+                "cardinality": {"min": 0, "max": at_most},
+                "modules": {m: {} for m in self.catalog.slots[slot].modules},
             }
-            for rule in self.rules
-            if rule.distinct is not None and rule.at_most is not None
+            for slot, at_most in most.items()
         }
         catalog = product_catalog(self.catalog, lines, self._rule_data(), extra)
         return Configurator(catalog, memory_limit=self.cfg.memory_limit)

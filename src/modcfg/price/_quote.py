@@ -20,9 +20,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import cached_property, partial
-from html import escape
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+from .._frames import data_frame
+from .._html import MAX_ROWS, html_table
 from ..model import (
     Catalog,
     Configuration,
@@ -34,6 +35,9 @@ from ..model import (
 )
 from ..model._customization import degree_of, ladder_amount, ladder_band
 from ._production import ready_days
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "LineCache",
@@ -129,18 +133,27 @@ class Quote:
         choices = ", ".join(f"{slot}={choice}" for slot, choice in self.configuration.items())
         return f"<Quote {self.currency} {self.total}: {choices}>"
 
-    def _repr_html_(self) -> str:
-        """The quote as an HTML table, for notebooks."""
-        rows = "".join(
-            f"<tr><td>{escape(line.label)}</td><td>{escape(line.reason)}</td>"
-            f"<td style='text-align:right'>{line.amount}</td></tr>"
-            for line in self.lines
+    def _repr_html_(self, max_rows: int = MAX_ROWS) -> str:
+        """The quote as an HTML table for notebooks: its lines (at most ``max_rows``), the
+        total in the caption."""
+        return html_table(
+            ["line", "reason", "amount"],
+            ([line.label, line.reason, line.amount] for line in self.lines),
+            caption=f"{self.currency} {self.total}",
+            max_rows=max_rows,
+            total_rows=len(self.lines),
         )
-        return (
-            f"<table><caption>{escape(self.currency)} {self.total}</caption>"
-            "<tr><th>line</th><th>reason</th><th>amount</th></tr>"
-            f"{rows}<tr><th>total</th><td></td>"
-            f"<th style='text-align:right'>{self.total}</th></tr></table>"
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The quote's lines as a DataFrame (needs pandas): ``kind``, ``source``, ``label``,
+        ``quantity``, ``amount`` (Decimal) and ``reason``; the amounts add up to the total."""
+        return data_frame(
+            ["kind", "source", "label", "quantity", "amount", "reason"],
+            (
+                (line.kind, line.source, line.label, line.quantity, line.amount, line.reason)
+                for line in self.lines
+            ),
+            exact=["quantity", "amount"],
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -31,14 +31,23 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
 from .._errors import NeedsError
-from ..model import Configuration, Needs, to_decimal
+from ..model import Catalog, Configuration, Needs, to_decimal
 from ..model._customization import Band, ladder_amount, ladder_bands
-from ..price import order_total
+from ..price import Quote, order_total
 
 if TYPE_CHECKING:
     from .._configurator import Configurator
 
-__all__ = ["Option", "Purchase", "Segment", "candidate_options", "margin_of"]
+__all__ = [
+    "Option",
+    "Purchase",
+    "Segment",
+    "band_needs",
+    "candidate_options",
+    "margin_of",
+    "option_of",
+    "segment_prefer",
+]
 
 Method = Literal["auto", "exact", "best-response"]
 
@@ -85,16 +94,8 @@ def _money(value: Decimal | int | str, what: str) -> Decimal:
         raise NeedsError(f"pricing: {what}: {error}") from None
 
 
-def candidate_options(
-    cfg: Configurator,
-    segment: Segment,
-    bands: Sequence[Band],
-    rule_id: str,
-    lowest: Mapping[int, Decimal],
-) -> list[Option]:
-    """The options of one segment: per band, its Pareto front of (price, value) among the
-    configurations it could afford at the band's lowest surcharge (``lowest``)."""
-    catalog = cfg.catalog
+def segment_prefer(catalog: Catalog, segment: Segment) -> dict[str, int]:
+    """The segment's values per module in minor units: the preference weights of its needs."""
     scale = 10**catalog.decimals
     prefer: dict[str, int] = {}
     for ref, value in segment.values.items():
@@ -105,13 +106,50 @@ def candidate_options(
                 f"currency's minor unit; round it to {catalog.decimals} decimals"
             )
         prefer[ref] = int(minor)
-    base_value = _money(segment.base_value, f"segment '{segment.name}', base_value")
+    return prefer
+
+
+def band_needs(band: Band) -> dict[str, int]:
+    """The degree band of ``band`` as a ``Needs.degree`` range."""
+    return {"min": band.low} if band.high is None else {"min": band.low, "max": band.high}
+
+
+def option_of(
+    cfg: Configurator, segment: Segment, band: Band, found: Quote, rule_id: str
+) -> Option:
+    """The option of a quote priced with the segment's values as preference weights."""
+    catalog = cfg.catalog
+    surcharge = sum((line.amount for line in found.lines if line.source == rule_id), Decimal(0))
+    cost = sum(
+        (
+            (catalog.slots[slot].modules[module].cost * units)
+            for slot, module, units in found.configuration.units()
+        ),
+        Decimal(0),
+    )
+    value = (
+        _money(segment.base_value, f"segment '{segment.name}', base_value")
+        + _money(segment.band_values.get(band.number, 0), f"segment '{segment.name}', band value")
+        + Decimal(found.score).scaleb(-catalog.decimals)
+    )
+    return Option(found.configuration, band.number, value, found.unit_price - surcharge, cost)
+
+
+def candidate_options(
+    cfg: Configurator,
+    segment: Segment,
+    bands: Sequence[Band],
+    rule_id: str,
+    lowest: Mapping[int, Decimal],
+    deadline: float,
+) -> list[Option]:
+    """The options of one segment: per band, its Pareto front of (price, value) among the
+    configurations it could afford at the band's lowest surcharge (``lowest``);
+    :class:`~modcfg.LimitExceeded` when the fronts take past ``deadline``."""
+    catalog = cfg.catalog
+    prefer = segment_prefer(catalog, segment)
     options: list[Option] = []
     for band in bands:
-        band_value = _money(
-            segment.band_values.get(band.number, 0), f"segment '{segment.name}', band value"
-        )
-        degree = {"min": band.low} if band.high is None else {"min": band.low, "max": band.high}
         budget = None
         if segment.budget is not None:
             # affordable at the lowest surcharge: base <= budget - lowest, where the quote's
@@ -121,22 +159,12 @@ def candidate_options(
             if unit + current < 0:
                 continue
             budget = order_total(catalog, unit + current, Needs().resolve(catalog))
-        needs = Needs(prefer=prefer, degree=degree, budget=budget)
-        for found in cfg.pareto(needs):
-            surcharge = sum(
-                (line.amount for line in found.lines if line.source == rule_id), Decimal(0)
-            )
-            cost = sum(
-                (
-                    (catalog.slots[slot].modules[module].cost * units)
-                    for slot, module, units in found.configuration.units()
-                ),
-                Decimal(0),
-            )
-            value = base_value + band_value + Decimal(found.score) / scale
-            options.append(
-                Option(found.configuration, band.number, value, found.unit_price - surcharge, cost)
-            )
+        needs = Needs(prefer=prefer, degree=band_needs(band), budget=budget)
+        time_limit = max(deadline - time.monotonic(), 0.001)
+        options += [
+            option_of(cfg, segment, band, found, rule_id)
+            for found in cfg.pareto(needs, time_limit=time_limit)
+        ]
     return options
 
 

@@ -11,10 +11,14 @@ from collections.abc import Callable, ItemsView, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
-from html import escape
-from typing import Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
+from .._frames import data_frame
+from .._html import html_table
 from .._reasons import Reason
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Lazy", "LazyReason", "OptionState", "SessionState", "StateData", "Status"]
 
@@ -230,26 +234,30 @@ class SessionState(Mapping[str, Mapping[str, OptionState]]):
         low, high = self.price_range or (None, None)
         return f"<SessionState {self.count} completions, {self.currency} {low} - {high}>"
 
-    def _repr_html_(self, max_rows: int = 60) -> str:
-        """The state as an HTML table for notebooks (at most ``max_rows`` rows)."""
-        rows = []
+    def _rows(self) -> Iterator[tuple[str, str, Status, int, Decimal | None, str | None]]:
         for slot, options in self.items():
             for module, option in options.items():
-                price = "" if option.from_price is None else str(option.from_price)
-                rows.append(
-                    f"<tr><td>{escape(slot)}</td><td>{escape(module)}</td>"
-                    f"<td>{option.status}</td><td style='text-align:right'>{option.count:,}</td>"
-                    f"<td style='text-align:right'>{price}</td>"
-                    f"<td>{escape(option.reason or '')}</td></tr>"
-                )
-        more = len(rows) - max_rows
-        shown = "".join(rows[:max_rows])
-        if more > 0:
-            shown += f"<tr><td colspan='6'>... {more} more options</td></tr>"
-        return (
-            f"<table><caption>{escape(repr(self))}</caption><tr><th>slot</th><th>module</th>"
-            "<th>status</th><th>completions</th><th>from</th><th>why not</th></tr>"
-            f"{shown}</table>"
+                yield slot, module, option.status, option.count, option.from_price, option.reason
+
+    def _repr_html_(self, max_rows: int = 60) -> str:
+        """The state as an HTML table for notebooks (at most ``max_rows`` rows; excluded
+        options greyed out)."""
+        return html_table(
+            ["slot", "module", "status", "completions", "from", "why not"],
+            self._rows(),
+            caption=repr(self),
+            max_rows=max_rows,
+            total_rows=sum(map(len, self.values())),
+            muted=(row[2] == "excluded" for row in self._rows()),
+        )
+
+    def to_pandas(self) -> pd.DataFrame:
+        """One row per option (needs pandas): ``slot``, ``module``, ``status``, ``count``
+        (int), ``from_price`` (Decimal, None when excluded) and ``reason``."""
+        return data_frame(
+            ["slot", "module", "status", "count", "from_price", "reason"],
+            self._rows(),
+            exact=["count", "from_price"],
         )
 
     def available(self, slot: str) -> list[str]:

@@ -6,18 +6,29 @@ has negative utility. The follower's choice is written as constraints (its optim
 conditions over its finite list of options), so one CP-SAT model solves both levels exactly.
 Ties go the firm's way (the optimistic bilevel reading), as the objective prefers them.
 
+:func:`best_utility` is the follower's problem on a whole catalog: the configuration of
+highest preference score minus unit cost (a segment's value minus the price, when the score
+weights are the segment's values) under a unit-cost cap, one CP-SAT optimisation; the pricing
+optimiser asks it for each segment's best choice in a band instead of listing fronts.
+
 All numbers are integers (minor units); the caller turns its money into them and back.
-Invariant: a solution reported optimal is optimal for the options given.
+Invariant: a solution reported optimal is optimal for the options given (for
+:func:`best_utility`: among every configuration of the problem within the cap).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-__all__ = ["BilevelOption", "BilevelSegment", "solve_bilevel"]
+from ...lower._problem import Problem
+from ._engine import CpSatEngine
+
+__all__ = ["BestUtility", "BilevelOption", "BilevelSegment", "best_utility", "solve_bilevel"]
 
 
 @dataclass(frozen=True)
@@ -95,3 +106,72 @@ def solve_bilevel(
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     return [int(solver.value(var)) for var in surcharge], status == cp_model.OPTIMAL
+
+
+@dataclass(frozen=True)
+class BestUtility:
+    """The answer of :func:`best_utility`: the assignment found (None: none found) and whether
+    it is proved best (with no assignment: proved that none exists)."""
+
+    assignment: list[int] | None
+    proved: bool
+
+
+def best_utility(
+    problem: Problem,
+    *,
+    cost_bound: int | None,
+    time_limit: float,
+    without: str | None = None,
+    costs: Sequence[Sequence[int]] | None = None,
+    presolve: bool = True,
+) -> BestUtility:
+    """The assignment of ``problem`` of highest score minus unit cost with unit cost at most
+    ``cost_bound`` (None: no cap), searched for at most ``time_limit`` seconds. ``without``:
+    a price rule whose cost terms are left out of the unit cost (a ladder, whose surcharge the
+    caller sets per degree band: its table over the weighted slots would dwarf the model).
+    ``costs`` (per variable and value, the firm's cost): among the assignments of highest
+    utility, one of highest unit cost minus these (the firm's margin: ties go its way), found
+    by a second optimisation with the utility fixed.
+
+    CP-SAT's presolve makes these optimisations several times faster on large catalogs; as
+    it has reported feasible models infeasible (see ``_engine.py``), an infeasible answer is
+    confirmed without it (``presolve=False`` searches without it throughout)."""
+    if without is not None:
+        kept = [factor for factor in problem.cost_factors if factor.source != without]
+        problem = dataclasses.replace(problem, cost_factors=kept)
+    deadline = time.monotonic() + time_limit
+    engine = CpSatEngine(problem, cost_bound=cost_bound, scale=1)
+    utility = engine.score - engine.cost
+    engine.model.maximize(utility)
+    solver = engine.new_solver(time_limit)
+    solver.parameters.cp_model_presolve = presolve
+    status = solver.solve(engine.model)
+    if status == cp_model.INFEASIBLE and presolve:
+        left = deadline - time.monotonic()
+        return best_utility(
+            problem, cost_bound=cost_bound, time_limit=left, costs=costs, presolve=False
+        )
+    if status == cp_model.INFEASIBLE:
+        return BestUtility(None, proved=True)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return BestUtility(None, proved=False)
+    assignment = [int(solver.value(x)) for x in engine.x]
+    proved = status == cp_model.OPTIMAL
+    if costs is not None and proved:
+        model = engine.model
+        model.add(utility == int(solver.value(utility)))  # (the objective value is a float)
+        for x, value in zip(engine.x, assignment, strict=True):
+            model.add_hint(x, value)
+        firm = cp_model.LinearExpr.weighted_sum(
+            [flag for var in range(problem.size) for flag in engine.b[var].values()],
+            [costs[var][value] for var in range(problem.size) for value in engine.b[var]],
+        )
+        model.maximize(engine.cost - firm)
+        solver = engine.new_solver(max(deadline - time.monotonic(), 0.001))
+        solver.parameters.cp_model_presolve = presolve
+        status = solver.solve(model)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            assignment = [int(solver.value(x)) for x in engine.x]
+        proved = status == cp_model.OPTIMAL
+    return BestUtility(assignment, proved=proved)

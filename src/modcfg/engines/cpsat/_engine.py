@@ -99,6 +99,7 @@ class CpSatEngine:
             add_comparison(model, total, resource.op, resource.bound)
         if cost_bound is not None:
             model.add(cost <= cost_bound)
+        self.cost, self.score = cost, score  # (a caller may optimise another blend of both)
         if preference_first:
             self.key = cost - score * _cost_span(problem)
         else:
@@ -117,7 +118,8 @@ class CpSatEngine:
             terms.append(amount * match)
         return cp_model.LinearExpr.sum(terms)
 
-    def _solver(self, time_limit: float | None) -> cp_model.CpSolver:
+    def new_solver(self, time_limit: float | None) -> cp_model.CpSolver:
+        """A single-worker solver for this model, stopping after ``time_limit`` seconds."""
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = 1
         # OR-Tools 9.15's presolve drops solutions under enumeration and has reported
@@ -135,7 +137,7 @@ class CpSatEngine:
         progress: Callable[[int], None] | None = None,
     ) -> list[list[int]]:
         """Every solution (as value indexes), by CP-SAT enumeration; raises past ``limit``."""
-        solver = self._solver(time_limit)
+        solver = self.new_solver(time_limit)
         solver.parameters.enumerate_all_solutions = True
         found: list[list[int]] = []
         x = self.x
@@ -164,7 +166,7 @@ class CpSatEngine:
 
     def feasible(self, *, time_limit: float | None) -> bool:
         """Whether the model has a solution (one search)."""
-        status = self._solver(time_limit).solve(self.model)
+        status = self.new_solver(time_limit).solve(self.model)
         if status == cp_model.UNKNOWN:
             raise LimitExceeded(
                 f"the CP-SAT engine did not decide within time_limit={time_limit} s whether a "
@@ -179,7 +181,7 @@ class CpSatEngine:
             self.model.maximize(self.key)
         else:
             self.model.minimize(self.key)
-        solver = self._solver(time_limit)
+        solver = self.new_solver(time_limit)
         status = solver.solve(self.model)
         if status == cp_model.INFEASIBLE:
             return None
@@ -199,7 +201,7 @@ class CpSatEngine:
             remaining = None if deadline is None else deadline - time.monotonic()
             status = cp_model.UNKNOWN
             if remaining is None or remaining > 0:
-                solver = self._solver(remaining)  # each solve stops at the deadline
+                solver = self.new_solver(remaining)  # each solve stops at the deadline
                 status = solver.solve(model)
             if status == cp_model.INFEASIBLE:
                 return

@@ -5,8 +5,9 @@ order that puts each after its parent: the last bag's tuple moves fastest, and a
 candidates are the tuples alive under the query whose key matches the tuple its parent chose.
 Every candidate has completions below it, so the walk never meets a dead end, and each
 solution is written once, as one entry in each variable's column of a block (``variables x
-rows``, int32), with its unit cost. The order of the bags is picked to keep most moves short
-(see :func:`_walk_order`); the order of the solutions is fixed for a query.
+rows``, int32), with its unit cost. A column is written a run at a time, when its variable's
+value changes (most moves change a few bags only). The order of the bags is picked to keep
+most moves short (see :func:`_walk_order`); the order of the solutions is fixed for a query.
 
 The walk's state (the chosen candidate of every bag) lives in arrays between two calls of the
 kernel, so a block is filled, handed over, and the walk goes on where it stopped: memory is one
@@ -16,6 +17,7 @@ block, whatever the size of the space.
 from __future__ import annotations
 
 import heapq
+import weakref
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -24,12 +26,11 @@ import numpy as np
 from ._jit import jit
 
 if TYPE_CHECKING:
+    from typing_extensions import Buffer
+
     from ._passes import TreeQuery
 
 __all__ = ["solution_blocks"]
-
-#: Rows the kernel writes to its buffer at a time.
-_STEP = 1024
 
 
 class Walk(NamedTuple):
@@ -61,13 +62,15 @@ class Walk(NamedTuple):
 
 class State(NamedTuple):
     """Where the walk stands: per position the chosen candidate (an index into ``cand``), the
-    end of its candidates and the cost so far; the current values; ``phase[0]`` is 0 before
-    the first solution, 1 while walking, 2 when every solution was written."""
+    end of its candidates and the cost so far; the current values and, per variable, the row
+    of the block where its current value began (``since``); ``phase[0]`` is 0 before the
+    first solution, 1 while walking, 2 when every solution was written."""
 
     chosen: np.ndarray
     end: np.ndarray
     cost: np.ndarray
     current: np.ndarray
+    since: np.ndarray
     phase: np.ndarray
 
 
@@ -75,17 +78,22 @@ def _fill(walk: Walk, state: State, out: np.ndarray, out_cost: np.ndarray) -> in
     """Write the next solutions into ``out`` (variables x rows) and ``out_cost``, up to the
     block's size; the number written (fewer only when the walk ends).
 
+    A variable's column is written a run at a time: when its value changes, the rows since the
+    last change get the old value. Most moves of the walk change a few bags only, so most
+    columns are long runs, written as contiguous slices rather than one entry per row (a row
+    written across all columns touches as many cache lines as there are variables).
+
     One loop with the arrays in locals (no helper calls): a call passing the layout would
     copy it and count references to each of its arrays, once per bag and row.
     """
     parent, cand, cand_start, group_start, group_off, child_group, child_off = walk[:7]
     values, value_off, width, owned_start, var_of, col_of, cost_of, cost_off = walk[7:]
-    chosen, end, cost, current, phase = state
+    chosen, end, cost, current, since, phase = state
     n = parent.shape[0]
     size = out_cost.shape[0]
-    n_vars = out.shape[0]
     if phase[0] == 2:
         return 0
+    since[:] = 0
     start = 0 if phase[0] == 0 else n  # where positions take their first candidate
     phase[0] = 1
     written = 0
@@ -99,12 +107,16 @@ def _fill(walk: Walk, state: State, out: np.ndarray, out_cost: np.ndarray) -> in
             end[p] = base + group_start[group_off[p] + group + 1]
             row = cand[chosen[p]]
             for k in range(owned_start[p], owned_start[p + 1]):
-                current[var_of[k]] = values[value_off[p] + row * width[p] + col_of[k]]
+                var = var_of[k]
+                value = values[value_off[p] + row * width[p] + col_of[k]]
+                if value != current[var]:
+                    for r in range(since[var], written):
+                        out[var, r] = current[var]
+                    since[var] = written
+                    current[var] = value
             cost[p] = (cost[p - 1] if p > 0 else 0) + cost_of[cost_off[p] + row]
         if written == size:
-            return written
-        for v in range(n_vars):
-            out[v, written] = current[v]
+            break
         out_cost[written] = cost[n - 1]
         written += 1
         # the odometer: the last position that has a next candidate moves on
@@ -116,12 +128,22 @@ def _fill(walk: Walk, state: State, out: np.ndarray, out_cost: np.ndarray) -> in
             p -= 1
         if p < 0:
             phase[0] = 2
-            return written
+            break
         row = cand[chosen[p]]
         for k in range(owned_start[p], owned_start[p + 1]):
-            current[var_of[k]] = values[value_off[p] + row * width[p] + col_of[k]]
+            var = var_of[k]
+            value = values[value_off[p] + row * width[p] + col_of[k]]
+            if value != current[var]:
+                for r in range(since[var], written):
+                    out[var, r] = current[var]
+                since[var] = written
+                current[var] = value
         cost[p] = (cost[p - 1] if p > 0 else 0) + cost_of[cost_off[p] + row]
         start = p + 1
+    # each column's last run; a value changed for the next block's first row starts there
+    for var in range(out.shape[0]):
+        out[var, since[var] : written] = current[var]
+    return written
 
 
 _compiled: list[Callable[..., int]] = []
@@ -165,8 +187,21 @@ def _walk_order(query: TreeQuery, alive: list[np.ndarray], live: list[list[int]]
     return order
 
 
+#: Each query's layout, made once: a plan's query is reused by every feed of its needs, and
+#: making the layout costs as much as walking a few hundred thousand rows of a large model.
+_layouts: weakref.WeakKeyDictionary[TreeQuery, Walk] = weakref.WeakKeyDictionary()
+
+
 def _layout(query: TreeQuery) -> Walk:
-    """The walk's layout of ``query``'s tree, keeping the tuples alive under the query."""
+    """The walk's layout of ``query``'s tree, keeping the tuples alive under the query (made
+    once per query; a layout is only read)."""
+    walk = _layouts.get(query)
+    if walk is None:
+        walk = _layouts[query] = _make_layout(query)
+    return walk
+
+
+def _make_layout(query: TreeQuery) -> Walk:
     tree = query.tree
     bags = tree.bags
     alive = query.alive_tuples()
@@ -224,11 +259,25 @@ def _layout(query: TreeQuery) -> Walk:
     )
 
 
-def solution_blocks(query: TreeQuery, size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def _allocate(nbytes: int) -> Buffer:
+    """A fresh block's memory, by default from numpy."""
+    return np.empty(nbytes, dtype=np.uint8).data
+
+
+def solution_blocks(
+    query: TreeQuery, size: int, *, allocate: Callable[[int], Buffer] = _allocate
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Every solution of ``query`` once, in blocks of at most ``size``: value indexes
-    (variables x rows, int32) and unit costs (int64), in a fixed order."""
+    (variables x rows, int32) and unit costs (int64), in a fixed order.
+
+    ``allocate(nbytes)`` gives each block's memory for the value indexes (a writable buffer):
+    a caller that hands the blocks on without copying them (to Arrow) can draw them from a
+    pool that reuses freed memory, rather than have the system map and clear new pages for
+    every block.
+    """
     n_vars = query.problem.size
-    if not query.count():
+    left = query.count()
+    if not left:
         return
     walk = _layout(query)
     n = len(walk.parent)
@@ -237,24 +286,17 @@ def solution_blocks(query: TreeQuery, size: int) -> Iterator[tuple[np.ndarray, n
         np.zeros(n, dtype=np.int64),
         np.zeros(n, dtype=np.int64),
         np.zeros(max(n_vars, 1), dtype=np.int32),
+        np.zeros(max(n_vars, 1), dtype=np.int64),
         np.zeros(1, dtype=np.int64),
     )
     fill = _kernel()
-    # the kernel writes a few rows to every column at a time, into a small buffer that stays
-    # in cache: written straight into a large block, a row's entries are far apart and each
-    # one misses (measured 20 times slower on a model of 148 slots)
-    step = min(size, _STEP)
-    buffer = np.empty((n_vars, step), dtype=np.int32)
-    buffer_cost = np.empty(step, dtype=np.int64)
-    while state.phase[0] != 2:
-        out = np.empty((n_vars, size), dtype=np.int32)
-        out_cost = np.empty(size, dtype=np.int64)
-        written = 0
-        while written < size and state.phase[0] != 2:
-            wanted = min(step, size - written)
-            got = fill(walk, state, buffer[:, :wanted], buffer_cost[:wanted])
-            out[:, written : written + got] = buffer[:, :got]
-            out_cost[written : written + got] = buffer_cost[:got]
-            written += got
+    while state.phase[0] != 2 and left > 0:
+        rows = min(size, left)
+        memory = allocate(n_vars * rows * 4)
+        view = memoryview(memory)
+        out = np.frombuffer(view, dtype=np.int32, count=n_vars * rows).reshape(n_vars, rows)
+        out_cost = np.empty(rows, dtype=np.int64)
+        written = fill(walk, state, out, out_cost)
+        left -= written
         if written:
             yield out[:, :written], out_cost[:written]

@@ -47,7 +47,8 @@ class SumDP:
     ``resources`` must hold; the unit cost may not exceed ``cost_bound`` (when given).
     ``time_limit`` (seconds from now) bounds the work: past it, :class:`LimitExceeded`.
     ``costs``: also track the cheapest and dearest unit cost of every cell (what sessions
-    show), which a bounded cost gives for free.
+    show), which a bounded cost gives for free. ``cost_axis``: make the unit cost an axis even
+    when no bound cuts it, for :meth:`cost_distribution`.
     """
 
     def __init__(
@@ -57,6 +58,7 @@ class SumDP:
         cost_bound: int | None,
         *,
         costs: bool = False,
+        cost_axis: bool = False,
         time_limit: float | None = None,
     ) -> None:
         self.query = query
@@ -82,6 +84,8 @@ class SumDP:
                 for bag, rows in zip(self.bags, self.rows, strict=True)
             ]
             raws.append((raw, resource.op, resource.bound))
+        if cost_bound is None and cost_axis:  # a bound no solution passes: the whole span
+            cost_bound = sum(max(row, default=0) for row in unit_cost)
         if cost_bound is not None:
             raws.append((unit_cost, "<=", cost_bound))
         axes: list[Axis] = []
@@ -89,9 +93,10 @@ class SumDP:
         self.cost_axis: int | None = None
         try:
             for number, (raw, op, bound) in enumerate(raws):
-                found = axis_of(raw, op, bound)
+                costed = cost_bound is not None and number == len(raws) - 1
+                found = axis_of(raw, op, bound, keep=costed and cost_axis)
                 if found is not None:
-                    if cost_bound is not None and number == len(raws) - 1:
+                    if costed:
                         self.cost_axis = len(axes)
                     axes.append(found[0])
                     columns.append(found[1])
@@ -235,6 +240,24 @@ class SumDP:
         if not count or low is None or high is None:
             return None
         return low, high
+
+    def cost_distribution(self) -> dict[int, int]:
+        """Unit cost -> number of solutions that meet every bound (needs ``cost_axis`` or a
+        cost bound; empty when there is none)."""
+        root = self._root()
+        if root is None:
+            return {}
+        if self.cost_axis is None:
+            raise ValueError("cost_distribution() needs the unit cost as an axis (cost_axis=)")
+        ways = root.ways
+        if not self.plain:
+            ways = np.where(self._mask(ways.shape), ways, 0)
+        others = tuple(d for d in range(ways.ndim) if d != self.cost_axis)
+        line = ways.sum(axis=others) if others else ways
+        axis = self.axes[self.cost_axis]
+        return {
+            axis.scale * cell + axis.base: int(line[cell]) for cell in np.flatnonzero(line).tolist()
+        }
 
     # -- downward pass and options ----------------------------------------------------------
 

@@ -32,9 +32,12 @@ class Unmet(Exception):
     """A bound no solution can meet (raised while setting up the axes)."""
 
 
-def axis_of(raw: list[list[int]], op: str, bound: int) -> tuple[Axis, list[list[int]]] | None:
+def axis_of(
+    raw: list[list[int]], op: str, bound: int, *, keep: bool = False
+) -> tuple[Axis, list[list[int]]] | None:
     """The axis of a sum given per bag, per tuple contributions ``raw``, and the contributions
-    in cells; None when every solution meets the bound (the axis is not needed)."""
+    in cells; None when every solution meets the bound (the axis is not needed), unless
+    ``keep`` (a ``<=`` sum whose distribution is wanted: the axis spans every sum reached)."""
     sign = -1 if op in (">=", ">") else 1
     limit = {"<": bound - 1, ">=": -bound, ">": -bound - 1}.get(op, bound)
     rows = [[sign * v for v in row] for row in raw]
@@ -66,7 +69,10 @@ def axis_of(raw: list[list[int]], op: str, bound: int) -> tuple[Axis, list[list[
         if target < 0:
             raise Unmet
         if target >= span:
-            return None
+            if not keep:
+                return None
+            scale = scale or 1  # (every solution has the same sum: one cell)
+            target = span
         size = target // scale + 1
         accept = np.ones(size, dtype=bool)
     cells = [[v // scale for v in row] for row in shifted]

@@ -18,6 +18,7 @@ from ..._errors import LimitExceeded
 from ...lower._problem import Resource
 from .._protocol import Bounds
 from ._sumarrays import Clock
+from ._sumdp import SumDP
 from ._tree import Key
 
 if TYPE_CHECKING:
@@ -163,11 +164,23 @@ def cost_distribution(
     """Unit cost -> number of solutions whose resource sums hold, for costs up to the cost
     bound (all costs when None).
 
-    Sparse dynamic programming with the sums as extra state (exact; partial sums that can no
-    longer meet a ``<=`` bound are pruned). Its size is the number of distinct costs: ask
-    :class:`SumDP` for counts and cost ranges.
+    On dense grids of partial sums with the unit cost as one more axis (:class:`SumDP`: its
+    size grows with the span of costs over their common divisor, not with the number of
+    solutions); when those grids would be too large, sparse dynamic programming with the sums
+    as extra state (exact; partial sums that can no longer meet a ``<=`` bound are pruned),
+    whose size is the number of distinct costs.
     """
-    return _sparse(query, bounds, Clock(time_limit), costs=True)
+    clock = Clock(time_limit)
+    if not query.count():
+        return {}
+    try:
+        dense = SumDP(
+            query, bounds.resources, bounds.cost_bound, cost_axis=True, time_limit=time_limit
+        )
+        return dense.cost_distribution()
+    except LimitExceeded:
+        clock.check()  # out of time: say so; else the grids were too large
+    return _sparse(query, bounds, clock, costs=True)
 
 
 def _sparse(query: TreeQuery, bounds: Bounds, clock: Clock, *, costs: bool) -> dict[int, int]:

@@ -115,17 +115,25 @@ class Tree:
     preorder: list[int]
     owner: list[tuple[int, int]]  # real var -> (bag, position in the bag)
     width: int
-    #: The identities of the constraints of the problem the tree was built for (``problem``
-    #: is that problem with its clauses as chains, see :mod:`._chains`).
-    base_ids: frozenset[int] = frozenset()
+    #: The constraints of the problem the tree was built for (``problem`` is that problem
+    #: with its clauses as chains, see :mod:`._chains`).
+    base_constraints: tuple[Constraint, ...] = ()
     cost_span: int = 1  # above any difference of two solutions' costs
     cost_magnitude: int = 1  # above any solution's absolute cost
     _flat: Flat | None = field(default=None, repr=False)
+    _ids: frozenset[int] | None = field(default=None, repr=False)
 
     @property
     def constraint_ids(self) -> frozenset[int]:
         """The identities of the problem's constraints (queries add theirs on top)."""
-        return self.base_ids
+        if self._ids is None:
+            self._ids = frozenset(map(id, self.base_constraints))
+        return self._ids
+
+    def __getstate__(self) -> dict[str, object]:
+        # identities hold in one process only: a pickled tree (a saved compiled catalog, a
+        # catalog shipped to Dask workers) works them out again where it is loaded
+        return {**self.__dict__, "_ids": None}
 
     @property
     def flat(self) -> Flat:
@@ -172,8 +180,7 @@ def build_tree(problem: Problem, *, extra_scopes: Sequence[Sequence[int]] = ()) 
         if bag.parent >= 0:
             parent = bags[bag.parent]
             parent.child_positions.append([parent.vars.index(v) for v in shared])
-    base_ids = frozenset(id(c) for c in given.constraints)
-    tree = Tree(problem, bags, preorder, owner, width, base_ids=base_ids)
+    tree = Tree(problem, bags, preorder, owner, width, base_constraints=tuple(given.constraints))
     _assign(tree)
     _materialise(tree)
     return tree

@@ -1,0 +1,84 @@
+"""``modcfg serve``'s app, built in each uvicorn worker from the environment the command sets.
+
+uvicorn starts its workers as new processes that import the app by name, so the command passes
+what they need (catalogs, key file, memory URL, caps) in ``MODCFG_SERVE_*`` variables and every
+worker builds the same app; all workers sign with the same keys, so any worker accepts any
+session.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .._errors import NeedsError
+from ._app import Limits, create_app
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from ..model import Catalog
+    from ..session._saved import SigningKey
+
+__all__ = ["ENVIRONMENT", "app_from_environment", "read_keys"]
+
+ENVIRONMENT = "MODCFG_SERVE"
+
+
+def read_keys(path: Path) -> SigningKey:
+    """The signing keys of a key file: one secret, or lines ``key-id: secret`` (the last one
+    signs; every one verifies, so a rotation adds a line and later drops the oldest)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise NeedsError(f"cannot read the key file {path}: {error.strerror}") from None
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise NeedsError(f"the key file {path} is empty; write a long random secret in it")
+    if len(lines) == 1 and ":" not in lines[0]:
+        secret = lines[0].encode()
+        _check_length(secret, path)
+        return secret
+    keys: dict[str, bytes] = {}
+    for number, line in enumerate(lines, start=1):
+        kid, colon, secret_text = line.partition(":")
+        if not colon or not kid.strip() or not secret_text.strip():
+            raise NeedsError(
+                f"{path}, line {number}: write one secret alone, or lines 'key-id: secret'"
+            )
+        keys[kid.strip()] = secret_text.strip().encode()
+        _check_length(keys[kid.strip()], path)
+    return keys
+
+
+def _check_length(secret: bytes, path: Path) -> None:
+    if len(secret) < 16:
+        raise NeedsError(
+            f"a secret in the key file {path} is {len(secret)} bytes long; use at least 16 "
+            "random bytes (python -c 'import secrets; print(secrets.token_hex(32))')"
+        )
+
+
+def app_from_environment() -> FastAPI:
+    """The app ``modcfg serve`` described in ``MODCFG_SERVE`` (JSON)."""
+    settings = json.loads(os.environ[ENVIRONMENT])
+    if settings.get("key_file"):
+        keys = read_keys(Path(settings["key_file"]))
+    else:
+        keys = bytes.fromhex(settings["key"])
+    memory = None
+    if settings.get("memory"):
+        from ..memory import CustomerMemory
+
+        memory = CustomerMemory(settings["memory"])
+    limits = Limits(body_bytes=settings["body_bytes"], solver_seconds=settings["solver_seconds"])
+    catalogs = [_load(source) for source in settings["catalogs"]]
+    return create_app(catalogs, memory, signing_key=keys, limits=limits)
+
+
+def _load(source: str) -> Catalog:
+    from ..model import load_catalog
+
+    return load_catalog(source)
