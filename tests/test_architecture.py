@@ -16,6 +16,7 @@ import pytest
 
 import modcfg
 from modcfg.engines import EngineQuery, IndependentQuery
+from modcfg.engines.compiled import CompiledQuery
 from modcfg.engines.decomposition import TreeQuery
 
 SOURCE = Path(modcfg.__file__).parent
@@ -24,7 +25,7 @@ SOURCE = Path(modcfg.__file__).parent
 ALLOWED_PRIVATE_READS: set[tuple[str, str]] = set()
 
 #: The engine classes, which only the plan (the one place that picks an engine) may test for.
-ENGINE_CLASSES = {"TreeQuery", "IndependentQuery", "CpSatQuery", "CpSatEngine"}
+ENGINE_CLASSES = {"TreeQuery", "IndependentQuery", "CpSatQuery", "CpSatEngine", "CompiledQuery"}
 
 
 def _sources() -> Iterator[tuple[str, ast.AST]]:
@@ -93,7 +94,9 @@ def _protocol_members() -> set[str]:
     }
 
 
-@pytest.mark.parametrize("engine", [TreeQuery, IndependentQuery], ids=lambda e: e.__name__)
+@pytest.mark.parametrize(
+    "engine", [TreeQuery, IndependentQuery, CompiledQuery], ids=lambda e: e.__name__
+)
 def test_every_engine_implements_the_protocol(engine: type) -> None:
     from modcfg.engines.cpsat._query import CpSatQuery
 

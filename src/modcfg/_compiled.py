@@ -32,8 +32,10 @@ from operator import itemgetter
 from typing import Any
 
 from ._cache import Cache
+from ._errors import LimitExceeded
 from ._plan import Plan, cost_bound, new_plan
 from .engines import separable
+from .engines.compiled import CompiledQuery, NotCnfError, compile_problem
 from .engines.decomposition import Tree, TreeQuery, build_tree
 from .lower import Problem, SlotDomain, build_domains, compile_rules, needs_problem
 from .model import Catalog, Configuration, Needs, ResolvedNeeds
@@ -121,9 +123,14 @@ class CompiledCatalog:
         self._empty: bool | None = None
         self._tree_lock = threading.Lock()
         self._query_lock = threading.Lock()
+        #: The compiled engine's query of the rules, for a catalog too entangled to decompose.
+        self.wide_base: CompiledQuery | None = None
         if not separable(self.base):
             # decompose now: a catalog too large to decompose fails here, not at a query
-            self.base_query.count()
+            try:
+                self.base_query.count()
+            except LimitExceeded as refused:
+                self.wide_base = _compile_wide(self.base, refused)
         # else the tree (one bag per slot) is built when a query first needs it
 
     def lowered(self) -> Lowered:
@@ -290,3 +297,19 @@ class CompiledCatalog:
         choices' values, quote lines); answers stay the same."""
         for cache in (self.plans, self.trees, self.choices, self.quote_lines):
             cache.clear()
+
+
+def _compile_wide(base: Problem, refused: LimitExceeded) -> CompiledQuery:
+    """The compiled engine's query of rules the decomposition ``refused``, or that refusal
+    when the rules are no CNF or the compiled engine passes its limits too (then neither
+    engine counts the catalog, and the refusal says why each stopped)."""
+    try:
+        return compile_problem(base)
+    except NotCnfError:
+        raise refused from None
+    except LimitExceeded as also:
+        raise LimitExceeded(
+            f"{refused}; the compiled engine stopped too: {also}",
+            estimate=refused.estimate,
+            limit=refused.limit,
+        ) from None

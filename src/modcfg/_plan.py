@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Literal
 from ._cache import Cache
 from .engines import Bounds, EngineQuery, IndependentQuery, separable
 from .engines._protocol import holds_sums, unit_cost
+from .engines.compiled import CompiledQuery
 from .engines.decomposition import TreeQuery
 from .lower import Constraint, Problem
 from .model import Catalog, ResolvedNeeds
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Engine", "Job", "Plan", "cost_bound", "new_plan"]
 
-Engine = Literal["auto", "decomposition", "cpsat"]
+Engine = Literal["auto", "decomposition", "cpsat", "compiled"]
 #: What a query is for: counting, enumerating in any order, or by key (price).
 Job = Literal["count", "enumerate", "rank"]
 #: Quote totals a plan keeps per unit cost (and per key of its session query).
@@ -56,6 +57,11 @@ class Plan:
     totals: Cache[int, Decimal] = field(default_factory=lambda: Cache(_TOTALS), compare=False)
     # key of the session query -> quote total of its unit cost, filled as sessions ask
     key_totals: Cache[int, Decimal] = field(default_factory=lambda: Cache(_TOTALS), compare=False)
+    #: The compiled engine's query of these needs (built on first use), for catalogs whose
+    #: rules no tree decomposition with small bags fits; None: that engine only when asked.
+    build_compiled: Callable[[], CompiledQuery] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     @cached_property
     def bounds(self) -> Bounds:
@@ -64,8 +70,21 @@ class Plan:
 
     @cached_property
     def query(self) -> EngineQuery:
-        """The decomposition query of these needs (built on first use)."""
+        """The query of these needs (built on first use): the decomposition's, or the compiled
+        engine's when the catalog is too entangled to decompose."""
+        if self.build_compiled is not None:
+            return self.compiled_query
         return self.tree_query
+
+    @cached_property
+    def compiled_query(self) -> CompiledQuery:
+        """The compiled engine's query of these needs (compiled here when the catalog was
+        decomposed)."""
+        if self.build_compiled is not None:
+            return self.build_compiled()
+        from .engines.compiled import compile_problem
+
+        return compile_problem(self.problem)
 
     @cached_property
     def tree_query(self) -> TreeQuery:
@@ -113,13 +132,18 @@ class Plan:
 
     # -- engines ----------------------------------------------------------------------------
 
-    def engine_of(self, engine: Engine, job: Job) -> Literal["decomposition", "cpsat"]:
+    def engine_of(self, engine: Engine, job: Job) -> Literal["decomposition", "cpsat", "compiled"]:
         """The engine that runs ``job``: the one asked for, else CP-SAT for searches under
-        global sums, else the decomposition."""
+        global sums, else the decomposition, or for a catalog too entangled to decompose the
+        compiled engine (CP-SAT for what it cannot answer: ranked streams, sums, budgets)."""
         if engine != "auto":
             return engine
         if self.global_sums and job != "count":
             return "cpsat"
+        if self.build_compiled is not None:
+            if job == "rank" or not self.bounds.unbounded:
+                return "cpsat"
+            return "compiled"
         return "decomposition"
 
     def engine_query(
@@ -134,10 +158,13 @@ class Plan:
         """The query that answers ``job`` on ``engine`` (see :meth:`engine_of`): for CP-SAT a
         new search bounded by ``limit``, ``deadline`` and told of its ``progress``; for the
         decomposition the plan's query, or its closed forms for a ranked stream."""
-        if self.engine_of(engine, job) == "cpsat":
+        chosen = self.engine_of(engine, job)
+        if chosen == "cpsat":
             from .engines.cpsat._query import CpSatQuery  # imports ortools only when needed
 
             return CpSatQuery(self.problem, limit=limit, deadline=deadline, progress=progress)
+        if chosen == "compiled":
+            return self.compiled_query
         if job == "rank" and self.closed_form is not None:
             return self.closed_form
         return self.query
@@ -157,7 +184,9 @@ class Plan:
             return query.count_within(self.bounds, time_limit=time_limit)
         if progress is not None:
             progress(0, 1)
-        if self.independent:
+        if self.engine_of(engine, "count") == "compiled":
+            result = self.compiled_query.count_within(self.bounds, time_limit=time_limit)
+        elif self.independent:
             result = prod(len(self.problem.values(var)) for var in range(self.problem.size))
         elif not self.bounds.unbounded:
             result = self.query.count_within(self.bounds, time_limit=time_limit)
@@ -207,7 +236,14 @@ def new_plan(compiled: CompiledCatalog, resolved: ResolvedNeeds | None, problem:
         count = owning.base_query.count()
         return TreeQuery(owning.tree_for(problem), problem, count_bound=count)
 
-    plan = Plan(resolved, problem, build_query, None)
+    build_compiled = None
+    if compiled.wide_base is not None:
+        base = compiled.wide_base
+
+        def build_compiled() -> CompiledQuery:
+            return base.with_problem(problem)
+
+    plan = Plan(resolved, problem, build_query, None, build_compiled=build_compiled)
     if resolved is not None and resolved.budget is not None:
         cheapest: int | None
         if separable(problem):  # the cheapest choice of every slot, no tree needed
@@ -220,7 +256,7 @@ def new_plan(compiled: CompiledCatalog, resolved: ResolvedNeeds | None, problem:
             best = plan.query.best_key()
             cheapest = None if best is None else plan.query.cost_of(best)
         bound = cost_bound(problem.catalog, resolved, cheapest)
-        plan = Plan(resolved, problem, build_query, bound)
+        plan = Plan(resolved, problem, build_query, bound, build_compiled=build_compiled)
     return plan
 
 

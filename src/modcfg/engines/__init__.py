@@ -7,7 +7,9 @@ ranked and plain enumeration, value restrictions, counts within global sums); th
 - :mod:`.decomposition`: a tree decomposition with exact passes over its bags (the default);
 - :mod:`._closed_form`: closed forms for problems whose slots no rule ties;
 - :mod:`.cpsat`: OR-Tools CP-SAT, for searches under global sums and minimal conflicts
-  (``ortools`` is imported in that package only, and only when used).
+  (``ortools`` is imported in that package only, and only when used);
+- :mod:`.compiled`: a decision-DNNF of the rules, for catalogs whose rules no tree
+  decomposition with small bags fits (counts, every option's count, choices).
 
 This package imports :mod:`modcfg.lower` (and the model below it), nothing above.
 """

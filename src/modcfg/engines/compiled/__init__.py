@@ -1,0 +1,46 @@
+"""The compiled engine: a problem's rules compiled into a decision-DNNF, for catalogs whose
+rules tie so many slots that no tree decomposition has small bags.
+
+A feature model whose cross-tree constraints tie most features together (tree width 40 to
+100) cannot be counted by passes over bags, but a search that splits the rules into
+independent components as it assigns them, and remembers the components it has solved, finds
+them few (the approach of sharpSAT, Ganak and d4). Recording that search as a circuit
+(:mod:`._compile`) makes the count, every option's count and every customer's choice a pass
+over the circuit (:mod:`._query`). The plan picks this engine when the decomposition refuses a
+catalog at its memory limit and the rules lower to CNF (:mod:`._cnf`).
+
+This package imports :mod:`modcfg.lower` and the engine protocol, nothing above.
+"""
+
+from __future__ import annotations
+
+from ...lower import Problem
+from ._cnf import Encoding, NotCnfError, encode
+from ._compile import Circuit, compile_cnf
+from ._query import CompiledEngineError, CompiledQuery
+
+__all__ = [
+    "Circuit",
+    "CompiledEngineError",
+    "CompiledQuery",
+    "Encoding",
+    "NotCnfError",
+    "compile_problem",
+]
+
+#: Bytes one node or cached clause of a circuit costs, about (tuples, dict entries).
+NODE_BYTES = 400
+
+
+def compile_problem(problem: Problem) -> CompiledQuery:
+    """The compiled query of ``problem``'s rules, its value filters as weights; raises
+    :class:`NotCnfError` when the rules are no CNF and :class:`~modcfg.LimitExceeded` when the
+    circuit would pass the problem's memory limit."""
+    encoding = encode(problem)
+    circuit = compile_cnf(
+        encoding.variables,
+        encoding.clauses,
+        max_nodes=max(problem.memory_limit // NODE_BYTES, 1),
+        what=f"catalog '{problem.catalog.name}'",
+    )
+    return CompiledQuery(problem, circuit, encoding)

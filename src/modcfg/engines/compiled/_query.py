@@ -1,0 +1,392 @@
+"""The compiled engine's :class:`~modcfg.engines.EngineQuery`: counts, per-option counts and
+cheapest keys as passes over a smooth decision-DNNF.
+
+A query is the circuit of the problem's rules (see :mod:`._compile`) and a weight of 0 or 1
+per literal: the value filters of the problem (a customer's choices). A pass upwards gives the
+count (the circuit is deterministic and decomposable, so sums and products are exact); a pass
+downwards gives every literal's derivative, hence every option's count at once (Darwiche,
+"A differential approach to inference in Bayesian networks", JACM 2003). The same two passes
+over (min, +) give the cheapest key of every option.
+
+Invariants: counts are Python ints; :meth:`CompiledQuery.restricted` shares the circuit and
+changes weights only. What the circuit cannot answer (global sums, a budget, price rules
+over several slots, ranked streams) raises :class:`CompiledEngineError` naming the engine that
+can.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from functools import cached_property
+
+import numpy as np
+
+from ..._errors import LimitExceeded, ModcfgError
+from ...lower import Problem
+from .._protocol import Bounds, Marginal, SumsView, score_bound
+from ._cnf import Encoding
+from ._compile import Circuit
+
+__all__ = ["CompiledEngineError", "CompiledQuery"]
+
+#: Most solutions :meth:`CompiledQuery.solution_array` materialises.
+_ARRAY_LIMIT = 500_000
+
+
+class CompiledEngineError(ModcfgError):
+    """A question the compiled engine (for rules too entangled to decompose) cannot answer."""
+
+
+class CompiledQuery:
+    """One problem's solutions as weights over a shared circuit (see the module docstring)."""
+
+    def __init__(self, problem: Problem, circuit: Circuit, encoding: Encoding) -> None:
+        self._problem = problem
+        self.circuit = circuit
+        self.encoding = encoding
+        self._scale = 2 * score_bound(problem) + 1
+        self._bound = score_bound(problem)
+        weight = [1] * (2 * encoding.variables + 1)  # literal l at index l (negative wraps)
+        self._empty = False
+        for var, literals in enumerate(encoding.literals):
+            allowed = problem.allowed[var]
+            if len(literals) == 1:
+                self._empty |= not allowed[0]
+            elif len(literals) == 2:
+                weight[literals[0]] = int(allowed[0])
+                weight[literals[1]] = int(allowed[1])
+            else:
+                for lit, keep in zip(literals, allowed, strict=True):
+                    weight[lit] = int(keep)
+        self._weight = weight
+
+    # -- the protocol's plain methods -------------------------------------------------------
+
+    @property
+    def problem(self) -> Problem:
+        return self._problem
+
+    @property
+    def scale(self) -> int:
+        return self._scale
+
+    def cost_of(self, key: int) -> int:
+        return (key + self._bound) // self._scale
+
+    def score_of(self, key: int) -> int:
+        return self.cost_of(key) * self._scale - key
+
+    def with_problem(self, problem: Problem) -> CompiledQuery:
+        """The query of ``problem``: this circuit when ``problem`` has the same rules (its
+        value filters become weights), else a new compile of its rules."""
+        same = len(problem.constraints) == len(self._problem.constraints) and all(
+            a is b for a, b in zip(problem.constraints, self._problem.constraints, strict=True)
+        )
+        if same:
+            return CompiledQuery(problem, self.circuit, self.encoding)
+        from . import compile_problem
+
+        return compile_problem(problem)
+
+    def restricted(self, var: int, values: frozenset[int]) -> CompiledQuery:
+        row = [keep and value in values for value, keep in enumerate(self._problem.allowed[var])]
+        return CompiledQuery(self._problem.with_allowed(var, row), self.circuit, self.encoding)
+
+    def feasible(self) -> bool:
+        return self.count() > 0
+
+    def count(self) -> int:
+        return 0 if self._empty else self._counts[-1]
+
+    @cached_property
+    def _counts(self) -> list[int]:
+        """Per node, its weighted count (the upward pass)."""
+        weight = self._weight
+        counts: list[int] = []
+        for kind, arg, children in self.circuit.nodes:
+            if kind == "lit":
+                counts.append(weight[arg])
+            elif kind == "free":
+                counts.append(weight[arg] + weight[-arg])
+            elif kind == "and":
+                product = 1
+                for child in children:
+                    product *= counts[child]
+                    if not product:
+                        break
+                counts.append(product)
+            elif kind == "or":
+                counts.append(sum(counts[child] for child in children))
+            else:
+                counts.append(0)
+        return counts
+
+    @cached_property
+    def _literal_counts(self) -> dict[int, int]:
+        """Per literal, the number of solutions where it holds (the downward pass)."""
+        counts = self._counts
+        nodes = self.circuit.nodes
+        outside = [0] * len(nodes)
+        outside[-1] = 1
+        found: dict[int, int] = {}
+        for index in range(len(nodes) - 1, -1, -1):
+            above = outside[index]
+            if not above:
+                continue
+            kind, arg, children = nodes[index]
+            if kind == "or":
+                for child in children:
+                    outside[child] += above
+            elif kind == "and":
+                # each child's outside is the product of its siblings: prefix x suffix
+                suffix = [1] * (len(children) + 1)
+                for position in range(len(children) - 1, -1, -1):
+                    suffix[position] = suffix[position + 1] * counts[children[position]]
+                prefix = above
+                for position, child in enumerate(children):
+                    outside[child] += prefix * suffix[position + 1]
+                    prefix *= counts[child]
+            elif kind in ("lit", "free"):
+                lits = (arg,) if kind == "lit" else (arg, -arg)
+                for lit in lits:
+                    found[lit] = found.get(lit, 0) + above * self._weight[lit]
+        return found
+
+    def option_counts(self) -> list[list[int]]:
+        """For every variable and value: the number of solutions where it holds."""
+        counts = self._literal_counts
+        total = self.count()
+        result: list[list[int]] = []
+        for var, literals in enumerate(self.encoding.literals):
+            allowed = self._problem.allowed[var]
+            result.append(
+                [
+                    0
+                    if not allowed[value] or self._empty
+                    else (counts.get(lit, 0) if lit else total)
+                    for value, lit in enumerate(literals)
+                ]
+            )
+        return result
+
+    def marginals(self) -> list[list[Marginal]]:
+        keys = self._literal_keys
+        best = self.best_key()
+        result: list[list[Marginal]] = []
+        for literals, counts in zip(self.encoding.literals, self.option_counts(), strict=True):
+            result.append(
+                [
+                    (number, (keys.get(lit) if lit else best) if number else None)
+                    for lit, number in zip(literals, counts, strict=True)
+                ]
+            )
+        return result
+
+    # -- keys: the same passes over (min, +) ------------------------------------------------
+
+    @cached_property
+    def _literal_cost(self) -> tuple[dict[int, int], int]:
+        """Per literal the key it adds, and the keys of the slots of one value."""
+        problem = self._problem
+        if problem.cost_factors or problem.score_factors:
+            rule = (problem.cost_factors or problem.score_factors)[0].source
+            raise CompiledEngineError(
+                f"the compiled engine prices each slot alone, and '{rule}' prices or scores "
+                "several slots together: rank and price these needs with engine='cpsat'"
+            )
+        cost: dict[int, int] = {}
+        offset = 0
+        for var, literals in enumerate(self.encoding.literals):
+            prices = problem.domains[var].cost
+            if len(literals) == 1:
+                offset += prices[0] * self._scale
+            elif len(literals) == 2:
+                cost[literals[0]] = prices[0] * self._scale
+                cost[literals[1]] = prices[1] * self._scale
+            else:
+                for lit, price in zip(literals, prices, strict=True):
+                    cost[lit] = price * self._scale
+                    cost[-lit] = 0
+        return cost, offset
+
+    def _lit_key(self, lit: int) -> int | None:
+        return self._literal_cost[0][lit] if self._weight[lit] else None
+
+    @cached_property
+    def _cheapest(self) -> list[int | None]:
+        """Per node, the cheapest key of its part of a solution (None: no solution)."""
+        best: list[int | None] = []
+        for kind, arg, children in self.circuit.nodes:
+            if kind == "lit":
+                best.append(self._lit_key(arg))
+            elif kind == "free":
+                options = [k for k in (self._lit_key(arg), self._lit_key(-arg)) if k is not None]
+                best.append(min(options, default=None))
+            elif kind == "and":
+                total: int | None = 0
+                for child in children:
+                    part = best[child]
+                    if part is None or total is None:
+                        total = None
+                        break
+                    total += part
+                best.append(total)
+            elif kind == "or":
+                parts = [key for key in (best[c] for c in children) if key is not None]
+                best.append(min(parts, default=None))
+            else:
+                best.append(None)
+        return best
+
+    @cached_property
+    def _literal_keys(self) -> dict[int, int]:
+        """Per literal, the cheapest key of a solution where it holds."""
+        inside = self._cheapest
+        nodes = self.circuit.nodes
+        outside: list[int | None] = [None] * len(nodes)
+        if self.count():
+            outside[-1] = self._literal_cost[1]
+        found: dict[int, int] = {}
+
+        def lower(index: int, key: int) -> None:
+            known = outside[index]
+            if known is None or key < known:
+                outside[index] = key
+
+        for index in range(len(nodes) - 1, -1, -1):
+            above = outside[index]
+            own_best = inside[index]
+            if above is None or own_best is None:
+                continue
+            kind, arg, children = nodes[index]
+            if kind == "or":
+                for child in children:
+                    if inside[child] is not None:
+                        lower(child, above)
+            elif kind == "and":
+                for child in children:
+                    part = inside[child]
+                    if part is not None:
+                        lower(child, above + own_best - part)
+            elif kind in ("lit", "free"):
+                for lit in (arg,) if kind == "lit" else (arg, -arg):
+                    own = self._lit_key(lit)
+                    if own is not None and (lit not in found or above + own < found[lit]):
+                        found[lit] = above + own
+        return found
+
+    def best_key(self) -> int | None:
+        if not self.count():
+            return None
+        root = self._cheapest[-1]
+        return None if root is None or self._empty else root + self._literal_cost[1]
+
+    def worst_key(self) -> int | None:
+        raise CompiledEngineError(
+            "the compiled engine finds the cheapest configurations, not the most expensive: "
+            "rank these needs with engine='cpsat'"
+        )
+
+    # -- enumeration ------------------------------------------------------------------------
+
+    def solutions(self, *, deadline: float | None = None) -> Iterator[list[int]]:
+        if self.count() == 0:
+            return
+        value_of = {}
+        for var, literals in enumerate(self.encoding.literals):
+            for value, lit in enumerate(literals):
+                if lit and (len(literals) == 2 or lit > 0):
+                    value_of[lit] = (var, value)
+        base = [0] * self._problem.size
+        for assignment in self._walk(self.circuit.root, deadline):
+            row = list(base)
+            for lit in assignment:
+                if lit in value_of:
+                    var, value = value_of[lit]
+                    row[var] = value
+            yield row
+
+    def _walk(self, index: int, deadline: float | None) -> Iterator[list[int]]:
+        """The true literals of every solution of node ``index`` (of non-zero count)."""
+        if deadline is not None and time.monotonic() > deadline:
+            raise LimitExceeded("the enumeration passed its time limit; raise time_limit=")
+        kind, arg, children = self.circuit.nodes[index]
+        counts = self._counts
+        if kind == "lit":
+            yield [arg]
+        elif kind == "free":
+            for lit in (arg, -arg):
+                if self._weight[lit]:
+                    yield [lit]
+        elif kind == "or":
+            for child in children:
+                if counts[child]:
+                    yield from self._walk(child, deadline)
+        elif kind == "and":
+            yield from self._product(list(children), deadline)
+
+    def _product(self, children: list[int], deadline: float | None) -> Iterator[list[int]]:
+        if not children:
+            yield []
+            return
+        for head in self._walk(children[0], deadline):
+            for tail in self._product(children[1:], deadline):
+                yield head + tail
+
+    def solution_array(self) -> tuple[np.ndarray, np.ndarray]:
+        number = self.count()
+        if number > _ARRAY_LIMIT:
+            raise LimitExceeded(
+                f"{number:,} configurations are more than the {_ARRAY_LIMIT:,} listed at once",
+                estimate=number,
+                limit=_ARRAY_LIMIT,
+            )
+        rows = np.asarray(list(self.solutions()), dtype=np.int64).reshape(number, -1)
+        costs = np.zeros(number, dtype=np.int64)
+        for var, domain in enumerate(self._problem.domains):
+            costs += np.asarray(domain.cost, dtype=np.int64)[rows[:, var]]
+        return rows, costs
+
+    def by_key(
+        self, *, deadline: float | None = None, preference_first: bool = False
+    ) -> Iterator[tuple[int, list[int]]]:
+        raise CompiledEngineError(
+            "the compiled engine does not list configurations by price: use "
+            "engine='cpsat' for ranked streams and best() on this catalog"
+        )
+
+    # -- global sums and budgets ------------------------------------------------------------
+
+    def _unbounded(self, bounds: Bounds, what: str) -> None:
+        if not bounds.unbounded:
+            raise CompiledEngineError(
+                f"the compiled engine counts rules, not {what} under a budget or global sums: "
+                "use engine='cpsat' for these needs"
+            )
+
+    def count_within(self, bounds: Bounds, *, time_limit: float | None = None) -> int:
+        self._unbounded(bounds, "configurations")
+        return self.count()
+
+    def cost_distribution(
+        self, bounds: Bounds, *, time_limit: float | None = None
+    ) -> dict[int, int]:
+        raise CompiledEngineError(
+            "the compiled engine does not tell the number of configurations per price: use "
+            "engine='cpsat' with limit= for price distributions on this catalog"
+        )
+
+    def within(self, bounds: Bounds, *, time_limit: float | None = None) -> SumsView:
+        self._unbounded(bounds, "options")
+        raise CompiledEngineError("use engine='cpsat' for sums on this catalog")
+
+    def solutions_within(
+        self, bounds: Bounds, *, time_limit: float | None = None
+    ) -> Iterator[list[int]] | None:
+        return None
+
+    def by_key_within(
+        self, bounds: Bounds, *, deadline: float | None = None
+    ) -> Iterator[tuple[int, list[int]]]:
+        return self.by_key(deadline=deadline)

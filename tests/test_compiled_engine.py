@@ -1,0 +1,95 @@
+"""The compiled engine (decision-DNNF) against the brute-force oracle on random small catalogs.
+
+``engine="compiled"`` forces it for counts; its query (what sessions read on catalogs too
+entangled to decompose) is checked for every option's count, for counts after one to three
+choices, and for the cheapest key, all against enumeration by ``tests/oracle.py``.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import modcfg
+from modcfg.engines.compiled import CompiledEngineError, CompiledQuery, compile_cnf
+
+from . import oracle, strategies
+
+PROPERTIES = settings(max_examples=60, deadline=None)
+#: Configurations (before rules) of the catalogs drawn: the oracle enumerates them.
+SMALL = 150
+
+
+def _option_count(refs: list[set[str]], slot: str, module: str) -> int:
+    return sum(f"{slot}.{module}" in chosen for chosen in refs)
+
+
+@PROPERTIES
+@given(strategies.cases(SMALL), st.data())
+def test_compiled_engine_matches_oracle(case: strategies.Case, data: st.DataObject) -> None:
+    cfg = modcfg.compile(case.catalog)
+    assert cfg.count(engine="compiled") == oracle.count(case.catalog)
+    plan = cfg.compiled.plan(case.needs)
+    try:
+        counted = cfg.count(case.needs, engine="compiled")
+    except CompiledEngineError:
+        assert not plan.bounds.unbounded  # a budget or global sums: the engine says so
+    else:
+        assert type(counted) is int
+        assert counted == oracle.count(case.catalog, case.needs)
+
+    query = cfg.compiled.plan(None).compiled_query
+    assert isinstance(query, CompiledQuery)
+    valid = oracle.valid_configurations(case.catalog)
+    refs = [set(configuration.refs()) for configuration in valid]
+    modules = cfg.compiled.module_values
+    options = query.option_counts()
+    for var, slot in enumerate(cfg.compiled.slots):
+        for module, values in modules[var].items():
+            found = sum(options[var][value] for value in values)
+            assert found == _option_count(refs, slot, module), f"{slot}.{module}"
+    if not valid:
+        assert query.best_key() is None
+    elif query.problem.cost_factors or query.problem.score_factors:
+        with pytest.raises(CompiledEngineError, match="engine='cpsat'"):
+            query.best_key()
+    else:
+        assert query.best_key() == cfg.compiled.base_query.best_key()
+        keys = [key for row in query.marginals() for _, key in row if key is not None]
+        expected = [key for row in cfg.compiled.base_query.marginals() for _, key in row]
+        assert keys == [key for key in expected if key is not None]
+
+    # up to three choices, each a module of a slot, counted after each
+    narrowed, kept = query, refs
+    for _ in range(data.draw(st.integers(1, 3))):
+        var = data.draw(st.integers(0, len(modules) - 1))
+        module = data.draw(st.sampled_from(sorted(modules[var])))
+        slot = cfg.compiled.slots[var]
+        narrowed = narrowed.restricted(var, frozenset(modules[var][module]))
+        kept = [chosen for chosen in kept if f"{slot}.{module}" in chosen]
+        assert narrowed.count() == len(kept)
+    assert query.count() == len(refs)  # restricting made new queries
+
+
+def test_compile_cnf_counts_a_small_formula() -> None:
+    # (x1 or x2) and (not x1 or x3) over 4 variables: x4 is free
+    circuit = compile_cnf(4, [[1, 2], [-1, 3]], max_nodes=1000)
+    assert circuit.root == len(circuit.nodes) - 1
+    assert {node[0] for node in circuit.nodes} >= {"lit", "free"}
+
+
+def test_compile_limits_raise_limit_exceeded() -> None:
+    chain = [[-i, i + 1] for i in range(1, 40)] + [[1, 20, 39]]
+    with pytest.raises(modcfg.LimitExceeded, match="memory limit"):
+        compile_cnf(40, chain, max_nodes=5)
+    with pytest.raises(modcfg.LimitExceeded, match="time limit"):
+        compile_cnf(40, chain, max_nodes=10**6, seconds=-1.0)
+
+
+def test_ranked_streams_name_the_engine_to_use() -> None:
+    cfg = modcfg.compile(modcfg.load_catalog("windows"))
+    query = cfg.compiled.plan(None).compiled_query
+    assert query.count() == cfg.count() == 1800
+    with pytest.raises(CompiledEngineError, match="engine='cpsat'"):
+        next(iter(query.by_key()))
