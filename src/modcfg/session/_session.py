@@ -17,11 +17,12 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from .._compiled import as_needs
-from .._errors import InfeasibleError, NeedsError, did_you_mean
+from .._errors import InfeasibleError, NeedsError
 from .._streams import ordered
 from ..explain import Explanation, Restriction, explain_exclusion, infeasible_error
 from ..model import Configuration, Needs, Quantities
 from ..price import Quote, quote
+from ._checks import check_slot, checked_choice
 from ._compute import _Choice, _History, _Query, _restriction, _Step, compute_state
 from ._migrate import MigrationChange, migrate_session
 from ._saved import (
@@ -232,43 +233,10 @@ class Session:
         return self.state()
 
     def _check_slot(self, slot: str) -> None:
-        slots = self._cfg.catalog.slots
-        if not isinstance(slot, str):
-            raise NeedsError(
-                f"a slot is named by its id, a string such as {next(iter(slots))!r}; got {slot!r}"
-            )
-        if slot not in slots:
-            raise NeedsError(f"slot '{slot}' does not exist{did_you_mean(slot, slots)}")
+        check_slot(self._cfg.catalog, slot)
 
     def _check(self, slot: str, module: str | None, quantity: int) -> _Choice:
-        self._check_slot(slot)
-        found = self._cfg.catalog.slots[slot]
-        modules = found.modules
-        if module is not None and not isinstance(module, str):
-            raise NeedsError(
-                f"a module of slot '{slot}' is named by its id, a string such as "
-                f"{next(iter(modules))!r} (or None to leave the slot empty); got {module!r}"
-            )
-        if isinstance(quantity, bool) or not isinstance(quantity, int):
-            raise NeedsError(f"quantity {quantity!r} of '{slot}.{module}' is not a whole number")
-        if module is None:
-            if found.cardinality.min > 0:
-                raise NeedsError(
-                    f"slot '{slot}' must be filled; choose one of {', '.join(modules)}"
-                )
-        elif module not in modules:
-            raise NeedsError(
-                f"slot '{slot}' has no module '{module}'{did_you_mean(module, modules)}"
-            )
-        else:
-            # a multi-select slot also takes "none of this module" (quantity 0)
-            low = 1 if found.cardinality.max == 1 else 0  # (a single-choice slot)
-            limit = modules[module].max_quantity
-            if not low <= quantity <= limit:
-                raise NeedsError(
-                    f"quantity {quantity} of '{slot}.{module}' is out of range {low}..{limit}"
-                )
-        return _Choice(slot, module, quantity)
+        return checked_choice(self._cfg.catalog, slot, module, quantity)
 
     def choose(self, slot: str, module: str | None, quantity: int = 1) -> SessionState:
         """Choose a module for a slot (``None``: leave an optional slot empty).
