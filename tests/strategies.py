@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -49,6 +50,7 @@ __all__ = [
     "conditions",
     "configuration_space",
     "contradictory_catalog_data",
+    "examples",
     "needs",
 ]
 
@@ -69,6 +71,15 @@ SERVICES = (
 )
 # Currencies and their minor units: mostly 2 decimals, sometimes none.
 CURRENCIES = (("EUR", 2), ("EUR", 2), ("USD", 2), ("JPY", 0))
+
+
+def examples(n: int) -> int:
+    """Hypothesis examples for a costly property test: ``n`` in CI (``CI`` set), where every
+    property runs in full, and a quarter (at least 25) in a local ``make test``, so the
+    default suite keeps within its time."""
+    return n if os.environ.get("CI") else max(25, n // 4)
+
+
 PAY_NOW_DISCOUNTS = ("2", "3", "0.5", "5")
 APRS = ("9.9", "4.5", "12", "19.99")
 INSTALMENTS = (12, 3, 6, 24)

@@ -23,7 +23,7 @@ from modcfg.lower import _lowering
 from . import strategies
 from .test_engine_properties import SMALL, check_engine, expected
 
-PROPERTIES = settings(max_examples=200, deadline=None)
+PROPERTIES = settings(max_examples=strategies.examples(200), deadline=None)
 
 
 @settings(max_examples=100, deadline=None)

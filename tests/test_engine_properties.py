@@ -20,7 +20,7 @@ import modcfg
 
 from . import oracle, strategies
 
-PROPERTIES = settings(max_examples=200, deadline=None)
+PROPERTIES = settings(max_examples=strategies.examples(200), deadline=None)
 #: Configurations (before rules) of the catalogs every engine, CP-SAT too, enumerates in full.
 SMALL = 150
 #: Configurations (before rules) of the catalogs made infeasible on purpose.

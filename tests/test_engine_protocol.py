@@ -73,7 +73,7 @@ def _bound(data: st.DataObject, query: TreeQuery) -> int | None:
     return data.draw(st.integers(query.cost_of(best), query.cost_of(worst)))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=strategies.examples(200), deadline=None)
 @given(strategies.cases(max_configurations=SMALL), st.data())
 def test_cpsat_answers_as_the_decomposition(case: strategies.Case, data: st.DataObject) -> None:
     _, plan = _plan_problem(case)
@@ -94,7 +94,7 @@ def test_cpsat_answers_as_the_decomposition(case: strategies.Case, data: st.Data
         cpsat, tree_query = cpsat.restricted(var, values), tree_query.restricted(var, values)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=strategies.examples(200), deadline=None)
 @given(strategies.cases(independent=True), st.data())
 def test_closed_forms_answer_within_sums_as_the_decomposition(
     case: strategies.Case, data: st.DataObject

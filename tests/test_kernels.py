@@ -34,7 +34,7 @@ def _answers(query: Any) -> tuple[Any, ...]:
     )
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=strategies.examples(100), deadline=None)
 @given(strategies.cases())
 def test_plain_and_compiled_passes_agree(case: strategies.Case) -> None:
     cfg = modcfg.compile(case.catalog)
@@ -49,7 +49,7 @@ def test_plain_and_compiled_passes_agree(case: strategies.Case) -> None:
     assert plain == compiled
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=strategies.examples(100), deadline=None)
 @given(strategies.cases(), st.data())
 def test_residues_and_plain_64_bit_counts_agree(case: strategies.Case, data: st.DataObject) -> None:
     """Counts below 2**62 run without reduction; forced through two primes, the passes give the
@@ -174,7 +174,7 @@ def _bag_rows(tree: Tree) -> list[dict[tuple[int, ...], tuple[Any, ...]]]:
     return described
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=strategies.examples(100), deadline=None)
 @given(strategies.cases())
 def test_compiled_bag_builder_agrees_with_the_general_path(case: strategies.Case) -> None:
     """The one-call compiled materialisation and its plain-Python run build the same bags,
@@ -198,7 +198,7 @@ def test_compiled_bag_builder_agrees_with_the_general_path(case: strategies.Case
     assert _bag_rows(plain) == _bag_rows(compiled)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=strategies.examples(100), deadline=None)
 @given(
     st.lists(st.lists(st.integers(-50, 50), min_size=1, max_size=5), min_size=3, max_size=4),
     st.sampled_from(["<=", "<", ">=", ">", "==", "!="]),
@@ -227,7 +227,7 @@ def test_linear_rules_tabulate_alike_by_grid_and_by_pruned_enumeration(
     assert by_grid == by_search == expected
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=strategies.examples(200), deadline=None)
 @given(strategies.cases(independent=True), st.data())
 def test_independent_slots_closed_forms_agree_with_the_tree(
     case: strategies.Case, data: st.DataObject
@@ -274,7 +274,7 @@ def test_independent_slots_closed_forms_agree_with_the_tree(
         closed, tree_query = closed.restricted(var, values), tree_query.restricted(var, values)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=strategies.examples(200), deadline=None)
 @given(strategies.catalogs(), st.data())
 def test_linear_weights_read_off_sums_equal_evaluated_ones(
     catalog: modcfg.Catalog, data: st.DataObject
@@ -306,7 +306,7 @@ def test_linear_weights_read_off_sums_equal_evaluated_ones(
     assert found == evaluated
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=strategies.examples(200), deadline=None)
 @given(strategies.catalogs(), st.data())
 def test_rule_masks_hold_where_the_general_grid_holds(
     catalog: modcfg.Catalog, data: st.DataObject
