@@ -7,9 +7,9 @@ think time (the worst case: every client always has a request in flight). Report
 p50/p95/p99 latency of a step, steps per second, and errors (any answer but 200; the clients
 only pick options the state shows available, so a refusal is a bug). ``--think S`` gives each
 client a think time between its clicks (exponential, mean ``S`` seconds, seeded), as customers
-on a page have: the load of that many shoppers rather than of that many requests always in
-flight. ``--profile`` runs the same steps in this process under cProfile and prints where a
-step's time goes.
+on a page have, and spreads the clients' arrivals over one think time: the load of that many
+shoppers rather than of that many requests always in flight. ``--profile`` runs the same
+steps in this process under cProfile and prints where a step's time goes.
 
     python benchmarks/storefront.py [--clients 50 --steps 40 --workers 2 --think 0] [--profile]
 """
@@ -82,6 +82,8 @@ async def client(
     errors: list[str],
 ) -> None:
     rng = random.Random(seed)
+    if think:  # shoppers arrive over one think time, not all in the same instant
+        await asyncio.sleep(rng.uniform(0, think))
     async with httpx.AsyncClient(base_url=base, timeout=60) as http:
         path = "sessions"
         body: dict[str, Any] = {}
