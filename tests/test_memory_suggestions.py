@@ -191,6 +191,27 @@ def test_session_suggestions_against_brute_force_at_length(case: Case, data: st.
     _suggested_not_chosen(case, data)
 
 
+def test_a_usual_module_outweighs_every_liked_and_popular_module_together() -> None:
+    # m0 (the usual) needs m1; m-2 is liked and popular: keeping m0 still comes first
+    catalog = modcfg.Catalog.model_validate(
+        {
+            "catalog": "tiers",
+            "slots": {
+                "frame": {
+                    "cardinality": {"min": 0, "max": 2},
+                    "modules": {"m0": {}, "m1": {}, "m-2": {}},
+                }
+            },
+            "rules": [
+                {"id": "m0-needs-m1", "requires": {"if": ["frame.m0"], "then": ["frame.m1"]}}
+            ],
+        }
+    )
+    liked = {"frame": {"m-2": 1.0}}
+    found = suggest(_profile({"frame": {"m0": 1}}, liked), modcfg.compile(catalog), 1, liked)
+    assert dict(found[0].configuration["frame"]) == {"m0": 1, "m1": 1}
+
+
 @pytest.fixture(scope="module")
 def pro() -> modcfg.Configurator:
     return modcfg.compile("windows_pro")

@@ -118,7 +118,9 @@ def preferences(
     slots = len(catalog.slots)
     steps = POPULARITY_STEPS if popularity else 0
     liked = steps * slots + 1  # one hundredth of affinity
-    usual_weight = 100 * liked * slots + 1
+    # above every affinity and popularity together: at most 100 hundredths and ``steps``
+    # shares per slot
+    usual_weight = slots * (100 * liked + steps) + 1
     if usual_weight > MAX_PREFERENCE_WEIGHT:  # a huge catalog: no popularity tier
         steps, liked, usual_weight = 0, 1, 100 * slots + 1
     prefer: dict[str, int] = {}
