@@ -10,7 +10,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 from decimal import Decimal
-from functools import cached_property, partial
+from functools import cached_property, lru_cache, partial
 from operator import itemgetter
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -104,11 +104,7 @@ def compute_state(step: _Step) -> StateData:
         chose_other: OptionState | None = None  # one state for every other module
         todo = entries
         if slot_id in taken:  # a single-choice slot: every other module is excluded
-            choice = taken[slot_id]
-            text = f"you chose {choice.label} (unchoose to switch)"
-            chose_other = OptionState(
-                "excluded", 0, None, Reason("choice", text, slot=slot_id, module=choice.module)
-            )
+            chose_other = _switch_state(taken[slot_id])
             row: dict[str, OptionState] = dict.fromkeys(map(_FIRST, entries), chose_other)
             entries_here = entry_of[var]
             todo = [entries_here[m] for m in chosen_here if m in entries_here]
@@ -183,6 +179,16 @@ def compute_state(step: _Step) -> StateData:
         price_range = None if costs is None else (price_of(costs[0]), price_of(costs[1]))
         return options, total, price_range
     return options, total, partial(_price_range, query, price_of)  # worked out when read
+
+
+@lru_cache(maxsize=4096)
+def _switch_state(choice: _Choice) -> OptionState:
+    """The state of the other modules of a single-choice slot once ``choice`` is made (the
+    same at every step: one shared state)."""
+    text = f"you chose {choice.label} (unchoose to switch)"
+    return OptionState(
+        "excluded", 0, None, Reason("choice", text, slot=choice.slot, module=choice.module)
+    )
 
 
 def _price_range(

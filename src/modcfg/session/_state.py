@@ -11,7 +11,7 @@ from collections.abc import Callable, ItemsView, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
 from .._frames import data_frame
 from .._html import html_table
@@ -20,7 +20,15 @@ from .._reasons import Reason
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Lazy", "LazyReason", "OptionState", "SessionState", "StateData", "Status"]
+__all__ = [
+    "Lazy",
+    "LazyReason",
+    "OptionState",
+    "SessionState",
+    "StateData",
+    "Status",
+    "SuggestedOptionState",
+]
 
 T = TypeVar("T")
 
@@ -84,7 +92,11 @@ class OptionState:
     from_price: Decimal | None
     # the reason, or a LazyReason that works it out when first read (see ``cause``)
     _cause: Reason | LazyReason | None = None
-    suggested: bool = False
+    #: Whether the session suggests this module (a returning customer's usual); true for the
+    #: states of :class:`SuggestedOptionState` only. (A class attribute rather than a field:
+    #: a session state builds one option state per module at every step, and each field is
+    #: one more store in each.)
+    suggested: ClassVar[bool] = False
 
     @property
     def cause(self) -> Reason | None:
@@ -115,6 +127,18 @@ class OptionState:
             f"OptionState(status={self.status!r}, count={self.count!r}, "
             f"from_price={self.from_price!r}, reason={self.reason!r}{suggested})"
         )
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class SuggestedOptionState(OptionState):
+    """The state of a module the session suggests (see :attr:`OptionState.suggested`).
+
+    >>> option = SuggestedOptionState("available", 36, Decimal("260.00"))
+    >>> option.suggested, option == OptionState("available", 36, Decimal("260.00"))
+    (True, False)
+    """
+
+    suggested: ClassVar[bool] = True
 
 
 def _shown(option: OptionState) -> tuple[str, int, Decimal | None, str | None, bool]:

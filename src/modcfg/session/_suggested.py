@@ -18,7 +18,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ._compute import _Choice, _Step
-from ._state import Lazy, OptionState, StateData
+from ._state import Lazy, OptionState, StateData, SuggestedOptionState
 
 if TYPE_CHECKING:
     from .._configurator import Configurator
@@ -145,4 +145,4 @@ def marked(
 
 
 def _flag(option: OptionState) -> OptionState:
-    return OptionState(option.status, option.count, option.from_price, option.cause, suggested=True)
+    return SuggestedOptionState(option.status, option.count, option.from_price, option.cause)
