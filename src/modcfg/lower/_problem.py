@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from itertools import compress
 from math import prod
@@ -243,23 +243,25 @@ class Problem:
         copy before changing them in place)."""
         allowed = list(self.allowed)
         allowed[var] = row
+        # (each field by name rather than dataclasses.replace: this runs at every choice of a
+        # customer, and replace walks the fields' descriptions each time)
         return Problem(
-            catalog=self.catalog,
-            domains=self.domains,
-            allowed=allowed,
-            constraints=self.constraints,
-            cost_factors=self.cost_factors,
-            score_factors=self.score_factors,
-            resources=self.resources,
-            unary_reasons=self.unary_reasons,
-            need_reasons=self.need_reasons,
-            memory_limit=self.memory_limit,
+            self.catalog,
+            self.domains,
+            allowed,
+            self.constraints,
+            self.cost_factors,
+            self.score_factors,
+            self.resources,
+            self.unary_reasons,
+            self.need_reasons,
+            self.memory_limit,
         )
 
     def copy(self) -> Problem:
-        return Problem(
-            catalog=self.catalog,
-            domains=self.domains,
+        """A copy whose rows, lists and reason tables can be changed without changing this."""
+        return replace(
+            self,
             allowed=[list(row) for row in self.allowed],
             constraints=list(self.constraints),
             cost_factors=list(self.cost_factors),
@@ -267,7 +269,6 @@ class Problem:
             resources=list(self.resources),
             unary_reasons=dict(self.unary_reasons),
             need_reasons=dict(self.need_reasons),
-            memory_limit=self.memory_limit,
         )
 
 

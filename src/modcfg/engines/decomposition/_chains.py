@@ -18,6 +18,8 @@ ones (see :func:`._tree.build_tree`).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ...lower._problem import Constraint, Problem, SlotDomain
@@ -73,18 +75,7 @@ def with_chains(problem: Problem) -> Problem:
         source = excluded[clique[0], clique[1]].source
         literals = [(var, _only(value, len(domains[var].choices))) for var, value in clique]
         chain(literals, source, most=True)
-    return Problem(
-        catalog=problem.catalog,
-        domains=tuple(domains),
-        allowed=allowed,
-        constraints=constraints,
-        cost_factors=problem.cost_factors,
-        score_factors=problem.score_factors,
-        resources=problem.resources,
-        unary_reasons=problem.unary_reasons,
-        need_reasons=problem.need_reasons,
-        memory_limit=problem.memory_limit,
-    )
+    return replace(problem, domains=tuple(domains), allowed=allowed, constraints=constraints)
 
 
 Literal = tuple[int, int]  # (variable, value)
