@@ -9,42 +9,30 @@ catalog does.
 
 from __future__ import annotations
 
+import sys
 import time
 from decimal import Decimal
-from typing import Any
+from pathlib import Path
 
 import pytest
 
 import modcfg
-from modcfg.model import catalog_to_data
 from modcfg.pricing import PricingResult, Segment, optimise
 
-WEIGHTED = ("frame", "fork", "wheels", "groupset", "colour")
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.pricing import ladder_catalog  # noqa: E402
+
 #: Seconds a search may overrun its limit: its last search step and the final quotes.
 SLACK = 15.0
 
 
-def bicycle_ladder() -> modcfg.Catalog:
-    base = modcfg.compile("bicycle")
-    data: dict[str, Any] = catalog_to_data(base.catalog)
-    cheapest = base.best(k=1)[0].configuration
-    data["standard"] = {
-        slot: (dict(choice) if isinstance(choice, dict) else choice)
-        for slot, choice in cheapest.items()
-    }
-    for slot_id, slot in data["slots"].items():
-        if slot_id not in WEIGHTED:
-            slot["degree_weight"] = 0
-        for module in slot["modules"].values():
-            module["cost"] = str(Decimal(module.get("price", "0")) * 6 / 10)
-    ladder = [{"min_degree": 1, "amount": "50"}, {"min_degree": 3, "amount": "150"}]
-    data.setdefault("prices", []).append({"id": "customised", "ladder": ladder})
-    return modcfg.Catalog.model_validate(data)
-
-
 @pytest.mark.slow
 def test_a_bicycle_sized_optimisation_finishes_within_its_limit() -> None:
-    cfg = modcfg.compile(bicycle_ladder())
+    # the benchmark's ladder with fixed surcharges: 50.00 from degree 1, 150.00 from degree 3
+    cfg = modcfg.compile(ladder_catalog("bicycle", {2: Decimal("50"), 3: Decimal("150")}))
     assert cfg.count() > 10**8
     standard = cfg.price(cfg.catalog.standard_configuration or {}).unit_price
     segments = [
