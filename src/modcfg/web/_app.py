@@ -13,7 +13,7 @@ import html
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import anyio
 from fastapi import APIRouter, FastAPI, Request
@@ -165,64 +165,64 @@ def create_app(
     return app
 
 
-def _routes(store: Storefront, run: Any) -> APIRouter:
+class _Runner(Protocol):
+    """Runs a call of the store in a worker thread (see :func:`create_app`)."""
+
+    async def __call__(self, work: Callable[[], T]) -> T: ...
+
+
+def _routes(store: Storefront, run: _Runner) -> APIRouter:
     router = APIRouter()
+
+    async def as_json(work: Callable[[], dict[str, Any]]) -> Response:
+        """``work()``'s answer (a session's view, already JSON data) sent as it is."""
+        return JSONResponse(await run(work))
 
     @router.get("/catalogs", response_model=list[CatalogInfo], tags=["catalogs"])
     async def list_catalogs() -> list[CatalogInfo]:
         """The catalogs served: name, version, currency and exact count (a string)."""
-        result: list[CatalogInfo] = await run(store.list_catalogs)
-        return result
+        return await run(store.list_catalogs)
 
     @router.post("/catalogs/{name}/sessions", response_model=SessionView, tags=["sessions"])
     async def start(name: str, body: StartRequest) -> Response:
         """Start a session for the needs (a returning customer's id adds suggestions)."""
-        result: dict[str, Any] = await run(lambda: store.start(name, body.needs, body.customer))
-        return JSONResponse(result)
+        return await as_json(lambda: store.start(name, body.needs, body.customer))
 
     @router.post("/catalogs/{name}/state", response_model=SessionView, tags=["sessions"])
     async def state(name: str, body: SessionRequest) -> Response:
         """The session's state: every option's status, count and from-price."""
-        result: dict[str, Any] = await run(lambda: store.state(name, body.session))
-        return JSONResponse(result)
+        return await as_json(lambda: store.state(name, body.session))
 
     @router.post("/catalogs/{name}/choose", response_model=SessionView, tags=["sessions"])
     async def choose(name: str, body: ChoiceRequest) -> Response:
         """Choose a module for a slot (409 with the explanation when it is excluded)."""
-        result: dict[str, Any] = await run(
+        return await as_json(
             lambda: store.choose(name, body.session, body.slot, body.module, body.quantity)
         )
-        return JSONResponse(result)
 
     @router.post("/catalogs/{name}/unchoose", response_model=SessionView, tags=["sessions"])
     async def unchoose(name: str, body: UnchooseRequest) -> Response:
         """Take back a slot's choice."""
-        result: dict[str, Any] = await run(
-            lambda: store.unchoose(name, body.session, body.slot, body.module)
-        )
-        return JSONResponse(result)
+        return await as_json(lambda: store.unchoose(name, body.session, body.slot, body.module))
 
     @router.post("/catalogs/{name}/undo", response_model=SessionView, tags=["sessions"])
     async def undo(name: str, body: SessionRequest) -> Response:
         """Go back one step."""
-        result: dict[str, Any] = await run(lambda: store.undo(name, body.session))
-        return JSONResponse(result)
+        return await as_json(lambda: store.undo(name, body.session))
 
     @router.post("/catalogs/{name}/why-not", response_model=WhyNotView, tags=["explanations"])
     async def why_not(name: str, body: ChoiceRequest) -> WhyNotView:
         """Why an option is excluded: a minimal set of the customer's choices and needs."""
-        result: WhyNotView = await run(
+        return await run(
             lambda: store.why_not(name, body.session, body.slot, body.module, body.quantity)
         )
-        return result
 
     @router.post(
         "/catalogs/{name}/relaxations", response_model=RelaxationsView, tags=["explanations"]
     )
     async def relaxations(name: str, body: RelaxationsRequest) -> RelaxationsView:
         """Whether needs are feasible; if not, the clash and the ways out, best first."""
-        result: RelaxationsView = await run(lambda: store.relaxations(name, body.needs))
-        return result
+        return await run(lambda: store.relaxations(name, body.needs))
 
     @router.post(
         "/catalogs/{name}/recommendations",
@@ -231,32 +231,24 @@ def _routes(store: Storefront, run: Any) -> APIRouter:
     )
     async def recommendations(name: str, body: RecommendRequest) -> RecommendationsView:
         """A slot's still-possible modules, best first (learned from remembered orders)."""
-        result: RecommendationsView = await run(
-            lambda: store.recommend(name, body.session, body.slot)
-        )
-        return result
+        return await run(lambda: store.recommend(name, body.session, body.slot))
 
     @router.post("/catalogs/{name}/complete", response_model=CompleteResponse, tags=["orders"])
     async def complete(name: str, body: CompleteRequest) -> Response:
         """Fill every open slot (cheapest or preferred) and quote it."""
-        result: dict[str, Any] = await run(
-            lambda: store.complete(name, body.session, body.strategy)
-        )
-        return JSONResponse(result)
+        return await as_json(lambda: store.complete(name, body.session, body.strategy))
 
     @router.post("/catalogs/{name}/quote", response_model=QuoteView, tags=["orders"])
     async def quote(name: str, body: SessionRequest) -> QuoteView:
         """The quote of a complete session (422 naming the open slots otherwise)."""
-        result: QuoteView = await run(lambda: store.quote(name, body.session))
-        return result
+        return await run(lambda: store.quote(name, body.session))
 
     @router.post("/catalogs/{name}/checkout", response_model=CheckoutResponse, tags=["orders"])
     async def checkout(name: str, body: CheckoutRequest) -> CheckoutResponse:
         """The final quote; with the customer's consent the order is remembered."""
-        result: CheckoutResponse = await run(
+        return await run(
             lambda: store.checkout(name, body.session, body.customer, consent=body.consent)
         )
-        return result
 
     return router
 
