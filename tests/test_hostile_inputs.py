@@ -191,19 +191,19 @@ def _load_seconds(path: Path, text: str, runs: int = 1) -> tuple[float, modcfg.C
 
 
 def _grows_linearly(small: float, large: float, factor: int) -> bool:
-    """Whether ``large`` (an input ``factor`` times longer) took at most linear time and a half.
+    """Whether ``large`` (an input ``factor`` times longer) took at most twice linear time.
 
     A ratio, not a bound in seconds: a slow or busy machine scales both, and a quadratic
     algorithm multiplies the time by ``factor**2``.
     """
-    return large < 1.5 * factor * small + 0.05
+    return large < 2 * factor * small + 0.05
 
 
 @pytest.mark.timeout(120)
 def test_long_or_chains_parse_in_linear_time(tmp_path: Path) -> None:
     path = tmp_path / "or.yaml"
     small, _ = _load_seconds(path, _catalog(" or ".join(["s.a"] * 5_000)), runs=2)
-    large, catalog = _load_seconds(path, _catalog(" or ".join(["s.a"] * 20_000)))
+    large, catalog = _load_seconds(path, _catalog(" or ".join(["s.a"] * 20_000)), runs=2)
     assert _grows_linearly(small, large, 4), f"5,000 operands: {small:.2f} s, 20,000: {large:.2f} s"
     expr = parse(catalog.rules[0].constraint)
     assert isinstance(expr, BoolOp)
@@ -214,7 +214,7 @@ def test_long_or_chains_parse_in_linear_time(tmp_path: Path) -> None:
 def test_a_wide_clause_reads_in_linear_time(tmp_path: Path) -> None:
     path = tmp_path / "wide.dimacs"
     small, _ = _load_seconds(path, _wide_clause(5_000), runs=2)
-    large, catalog = _load_seconds(path, _wide_clause(20_000))
+    large, catalog = _load_seconds(path, _wide_clause(20_000), runs=2)
     assert _grows_linearly(small, large, 4), f"5,000 literals: {small:.2f} s, 20,000: {large:.2f} s"
     assert len(catalog.slots) == 20_000
     with pytest.raises(modcfg.CatalogError, match="literals"):
