@@ -49,8 +49,10 @@ class ConfigurationStream(Iterator[Configuration]):
         #: The slot ids, in catalog order (the columns of :meth:`to_pandas`).
         self.slots = slots
 
-    def __iter__(self) -> ConfigurationStream:
-        return self
+    def __iter__(self) -> Iterator[Configuration]:
+        # the rows themselves: a loop over the stream reads them without a call of __next__
+        # per row, and reads the same rows as next() and to_pandas()
+        return self._rows
 
     def __next__(self) -> Configuration:
         return next(self._rows)
