@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from ._jit import jit
+from ._jit import jit, kernel_helper
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
@@ -74,6 +74,24 @@ class State(NamedTuple):
     phase: np.ndarray
 
 
+@kernel_helper
+def _take(p: int, row: int, written: int, walk: Walk, state: State, out: np.ndarray) -> None:
+    """Position ``p`` takes its bag's row ``row`` at block row ``written``: each variable it
+    owns whose value changes ends its run (the rows since its last change get the old value),
+    and the cost so far adds the row's."""
+    values, value_off, width, owned_start, var_of, col_of, cost_of, cost_off = walk[7:]
+    _, _, cost, current, since, _ = state
+    for k in range(owned_start[p], owned_start[p + 1]):
+        var = var_of[k]
+        value = values[value_off[p] + row * width[p] + col_of[k]]
+        if value != current[var]:
+            for r in range(since[var], written):
+                out[var, r] = current[var]
+            since[var] = written
+            current[var] = value
+    cost[p] = (cost[p - 1] if p > 0 else 0) + cost_of[cost_off[p] + row]
+
+
 def _fill(walk: Walk, state: State, out: np.ndarray, out_cost: np.ndarray) -> int:
     """Write the next solutions into ``out`` (variables x rows) and ``out_cost``, up to the
     block's size; the number written (fewer only when the walk ends).
@@ -83,11 +101,11 @@ def _fill(walk: Walk, state: State, out: np.ndarray, out_cost: np.ndarray) -> in
     columns are long runs, written as contiguous slices rather than one entry per row (a row
     written across all columns touches as many cache lines as there are variables).
 
-    One loop with the arrays in locals (no helper calls): a call passing the layout would
-    copy it and count references to each of its arrays, once per bag and row.
+    A position taking a row (:func:`_take`) is one compiled helper, called at the two places
+    the walk moves (the batch rates of ``benchmarks/feed.py`` are those of the step written
+    out in both places).
     """
     parent, cand, cand_start, group_start, group_off, child_group, child_off = walk[:7]
-    values, value_off, width, owned_start, var_of, col_of, cost_of, cost_off = walk[7:]
     chosen, end, cost, current, since, phase = state
     n = parent.shape[0]
     size = out_cost.shape[0]
@@ -105,16 +123,7 @@ def _fill(walk: Walk, state: State, out: np.ndarray, out_cost: np.ndarray) -> in
             base = cand_start[p]
             chosen[p] = base + group_start[group_off[p] + group]
             end[p] = base + group_start[group_off[p] + group + 1]
-            row = cand[chosen[p]]
-            for k in range(owned_start[p], owned_start[p + 1]):
-                var = var_of[k]
-                value = values[value_off[p] + row * width[p] + col_of[k]]
-                if value != current[var]:
-                    for r in range(since[var], written):
-                        out[var, r] = current[var]
-                    since[var] = written
-                    current[var] = value
-            cost[p] = (cost[p - 1] if p > 0 else 0) + cost_of[cost_off[p] + row]
+            _take(p, cand[chosen[p]], written, walk, state, out)
         if written == size:
             break
         out_cost[written] = cost[n - 1]
@@ -129,16 +138,7 @@ def _fill(walk: Walk, state: State, out: np.ndarray, out_cost: np.ndarray) -> in
         if p < 0:
             phase[0] = 2
             break
-        row = cand[chosen[p]]
-        for k in range(owned_start[p], owned_start[p + 1]):
-            var = var_of[k]
-            value = values[value_off[p] + row * width[p] + col_of[k]]
-            if value != current[var]:
-                for r in range(since[var], written):
-                    out[var, r] = current[var]
-                since[var] = written
-                current[var] = value
-        cost[p] = (cost[p - 1] if p > 0 else 0) + cost_of[cost_off[p] + row]
+        _take(p, cand[chosen[p]], written, walk, state, out)
         start = p + 1
     # each column's last run; a value changed for the next block's first row starts there
     for var in range(out.shape[0]):
