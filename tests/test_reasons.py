@@ -219,6 +219,55 @@ def test_why_not_and_a_refused_choice_carry_choices_and_rules(pro: modcfg.Config
     assert caught.value.reasons == explanation.reasons
 
 
+def _degree_catalog(slots: int) -> modcfg.Catalog:
+    """``slots`` two-module slots whose standard (all ``a``) a rule forbids on the first two."""
+    names = [f"s{i}" for i in range(slots)]
+    return catalog_from_data(
+        {
+            "catalog": "degrees",
+            "slots": {name: {"modules": {"a": {}, "b": {}}} for name in names},
+            "standard": dict.fromkeys(names, "a"),
+            "rules": [
+                {"id": "no-aa", "excludes": ["s0.a", "s1.a"], "message": "s0.a and s1.a clash"},
+            ],
+        }
+    )
+
+
+@pytest.mark.parametrize("slots", [3, 12])  # a band as a table, and as a sum over many slots
+def test_a_degree_band_that_clashes_with_a_rule_is_named_with_the_rule(slots: int) -> None:
+    cfg = modcfg.compile(_degree_catalog(slots))
+    needs = modcfg.Needs(degree={"max": 0}, require=["s2.a"])
+    with pytest.raises(modcfg.InfeasibleError) as caught:
+        cfg.best(needs)
+    error = caught.value
+    assert error.conflict == ("degree 0",)
+    assert error.rules == ("no-aa",)
+    assert [(r.kind, r.need, r.rule) for r in error.reasons] == [
+        ("need", "degree", None),
+        ("rule", None, "no-aa"),
+    ]
+    assert "degree 0" in str(error)
+    assert "no-aa" in str(error)
+    relaxations = {r.dropped: r.unlocked for r in error.relaxations}
+    assert relaxations == {("degree 0",): 3 * 2 ** (slots - 3)}  # s0, s1 not both a
+    assert cfg.count(modcfg.Needs(degree={"max": 1}, require=["s2.a"])) == 2  # s0.b or s1.b
+
+
+def test_a_session_names_the_degree_band_behind_an_exclusion() -> None:
+    session = modcfg.compile(_degree_catalog(4)).session(modcfg.Needs(degree={"min": 1, "max": 1}))
+    # degree exactly 1 and the rule: s0 or s1 differs from the standard, so s2 and s3 cannot
+    assert session.state()["s2"]["b"].status == "excluded"
+    explanation = session.why_not("s2", "b")
+    assert explanation.because == ("degree 1",)
+    assert list(explanation.rules) == ["no-aa"]
+    option = session.choose("s0", "b")["s1"]["b"]  # a second difference is one too many
+    assert option.status == "excluded"
+    assert option.cause is not None
+    assert (option.cause.kind, option.cause.need) == ("choice", "degree")
+    assert set(session.why_not("s1", "b").because) == {"degree 1", "your choice s0.b"}
+
+
 def _check_cause(case: Case, session: modcfg.Session, cause: modcfg.Reason) -> None:
     catalog, needs = case.catalog, case.needs
     assert cause.kind in get_args(ReasonKind)

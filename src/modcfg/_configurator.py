@@ -360,8 +360,7 @@ class Configurator(FeedMethods, ExploreMethods):
             if band is not None and resolved.standard is not None:
                 degree = degree_of(catalog, chosen, resolved.standard)
                 if not band.holds(degree):
-                    top = "" if band.max is None else f" to {band.max}"
-                    text = f"need: degree {band.min}{top} (degree {degree})"
+                    text = f"need: {band.text} (degree {degree})"
                     broken.append(Reason("need", text, need="degree"))
             if include_budget and resolved.budget is not None:
                 price = quote(catalog, chosen, resolved, lines_of=self.compiled.quote_lines).total

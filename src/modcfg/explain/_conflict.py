@@ -61,6 +61,8 @@ def need_items(needs: Needs, currency: str) -> list[NeedItem]:
         items.append(_item("region", needs.region, f"region {needs.region}"))
     if needs.deliver_by is not None:
         items.append(_item("deliver_by", needs.deliver_by, f"deliver by {needs.deliver_by}"))
+    if needs.degree is not None:
+        items.append(_item("degree", needs.degree, needs.degree.text))
     if needs.budget is not None:
         items.append(_item("budget", needs.budget, f"budget {currency} {needs.budget}"))
     return items

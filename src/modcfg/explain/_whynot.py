@@ -128,6 +128,7 @@ def _need_group(
             group.unary.append((var, frozenset(v for v, ok in enumerate(mask) if ok)))
     for constraint in restricted.constraints:
         group.add(constraint)
+    group.sums += restricted.resources  # a degree band over many slots is a global sum
     return group
 
 

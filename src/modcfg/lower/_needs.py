@@ -93,7 +93,7 @@ def _lower_degree(lowering: Lowering, resolved: ResolvedNeeds) -> None:
     band = resolved.needs.degree
     if band is None or resolved.standard is None:
         return
-    text = f"degree {band.min}..{'' if band.max is None else band.max}"
+    text = band.text
     source = f"need: {text}"
     lowering.problem.need_reasons[source] = Reason("need", text, need="degree")
     require_degree(lowering, resolved.standard, band.min, band.max, source)

@@ -91,6 +91,16 @@ class DegreeBand(FrozenModel):
     def holds(self, degree: int) -> bool:
         return self.min <= degree and (self.max is None or degree <= self.max)
 
+    @property
+    def text(self) -> str:
+        """The band as a need in the customer's terms (``"degree 1 to 3"``, ``"degree 2 or
+        more"``)."""
+        if self.max is None:
+            return f"degree {self.min} or more"
+        if self.max == self.min:
+            return f"degree {self.min}"
+        return f"degree {self.min} to {self.max}"
+
 
 @dataclass(frozen=True)
 class Band:
