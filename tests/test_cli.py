@@ -508,4 +508,4 @@ def test_configure_prompt_has_line_editing_and_history() -> None:
 def test_warm_compiles_the_kernels() -> None:
     result = runner.invoke(app, ["warm"])
     assert result.exit_code == 0, result.output
-    assert "kernels ready" in result.output
+    assert "kernels and parsers ready" in result.output

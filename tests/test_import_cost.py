@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -46,3 +47,38 @@ def test_unknown_attribute_is_an_attribute_error() -> None:
 
     with pytest.raises(AttributeError, match="no attribute 'nonsense'"):
         modcfg.nonsense  # noqa: B018
+
+
+def test_parser_tables_are_kept_in_the_cache_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from modcfg._grammars import cached_lark
+    from modcfg.model._expr_parse import _GRAMMAR, _ToAst
+
+    monkeypatch.setenv("MODCFG_CACHE_DIR", str(tmp_path / "cache"))
+    first = cached_lark("expressions", _GRAMMAR, maybe_placeholders=True, transformer=_ToAst())
+    saved = tmp_path / "cache" / "expressions.lark"
+    assert saved.stat().st_size > 0
+    assert (saved.parent.stat().st_mode & 0o777) == 0o700
+    again = cached_lark("expressions", _GRAMMAR, maybe_placeholders=True, transformer=_ToAst())
+    assert again.parse("frame.oak and glass.u < 2") == first.parse("frame.oak and glass.u < 2")
+    saved.write_bytes(b"not the tables\n")  # a damaged file is built and written anew
+    rebuilt = cached_lark("expressions", _GRAMMAR, maybe_placeholders=True, transformer=_ToAst())
+    assert rebuilt.parse("frame.oak") == first.parse("frame.oak")
+    assert saved.read_bytes() != b"not the tables\n"
+
+
+def test_without_a_usable_cache_directory_parsers_are_built_as_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from modcfg._grammars import cache_dir
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("MODCFG_CACHE_DIR", str(blocker / "cache"))
+    assert cache_dir() is None
+    loaded = _modules_after(
+        f"import os\nos.environ['MODCFG_CACHE_DIR'] = {str(blocker / 'cache')!r}\n"
+        "import modcfg\nassert modcfg.compile('windows').count() == 1800"
+    )
+    assert "lark" in loaded

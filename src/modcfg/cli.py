@@ -390,10 +390,14 @@ def import_(
 
 @app.command()
 def warm() -> None:
-    """Compile the engine's kernels into numba's disk cache (run once after installing)."""
+    """Compile the engine's kernels into numba's disk cache and the parsers' tables into
+    modcfg's cache directory (run once after installing)."""
     import time
 
+    from .io._uvl_syntax import parse_uvl
+
     start = time.perf_counter()
+    parse_uvl("features\n    Product\n", "warm-up")
     for name in bundled_catalogs():
         cfg = _configurator.compile(load_catalog(name))
         cfg.count()
@@ -415,7 +419,7 @@ def warm() -> None:
         )
     )
     wide.count()
-    console.print(f"kernels ready in {time.perf_counter() - start:.1f} s")
+    console.print(f"kernels and parsers ready in {time.perf_counter() - start:.1f} s")
 
 
 @app.command()

@@ -28,6 +28,7 @@ from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, Unex
 from lark.lark import PostLex
 
 from .._errors import CatalogError
+from .._grammars import cached_lark
 
 __all__ = [
     "Aggregate",
@@ -430,9 +431,9 @@ def _plain(value: Any) -> Any:
 def _parser() -> Lark:
     # The (stateless) transformer runs inside the LALR parser: no parse tree is built and
     # nothing recurses over it, so a constraint of 100,000 operands is read without recursion.
-    return Lark(
+    return cached_lark(
+        "uvl",
         _GRAMMAR,
-        parser="lalr",
         lexer="contextual",
         postlex=_Indenter(),
         maybe_placeholders=True,

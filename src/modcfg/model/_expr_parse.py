@@ -22,6 +22,7 @@ from typing import Literal
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
+from .._grammars import cached_lark
 from ._base import MAX_FRACTION_DIGITS, MAX_INTEGER_DIGITS
 from ._expr import Arith, BoolOp, Compare, Count, Expr, InList, Lit, Neg, Not, Num, Ref, Total
 
@@ -231,7 +232,7 @@ class _ToAst(Transformer[Token, _Part]):
 def _parser() -> Lark:
     # The transformer runs inside the LALR parser: no tree is built and nothing recurses,
     # so long formulas (thousands of operands) parse in linear time.
-    return Lark(_GRAMMAR, parser="lalr", maybe_placeholders=True, transformer=_ToAst())
+    return cached_lark("expressions", _GRAMMAR, maybe_placeholders=True, transformer=_ToAst())
 
 
 @lru_cache(maxsize=4096)
