@@ -82,3 +82,8 @@ def test_without_a_usable_cache_directory_parsers_are_built_as_before(
         "import modcfg\nassert modcfg.compile('windows').count() == 1800"
     )
     assert "lark" in loaded
+
+
+def test_the_command_line_loads_rich_only_to_draw() -> None:
+    loaded = _modules_after("import modcfg.cli")
+    assert not {name for name in loaded if name.split(".")[0] in ("rich", *HEAVY)}

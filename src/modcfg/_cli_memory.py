@@ -17,13 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from . import _configurator
 from ._errors import NeedsError
 from ._rows import parse_choices
-from ._terminal import cell, quote_table, safe
+from ._terminal import cell, console, quote_table, safe
 from .model import load_catalog, load_needs
 
 if TYPE_CHECKING:
@@ -36,7 +34,6 @@ memory_app = typer.Typer(
     help="Remember consenting customers' orders; suggest their usual; export or forget them.",
     no_args_is_help=True,
 )
-console = Console()
 
 DbOption = Annotated[
     str,
@@ -61,7 +58,7 @@ def _open(url: str) -> CustomerMemory:
 
 def _say(text: str) -> None:
     """One line of text as written (never read as markup or escape sequences)."""
-    console.print(safe(text), markup=False, highlight=False)
+    console().print(safe(text), markup=False, highlight=False)
 
 
 def _format(output: str) -> None:
@@ -119,7 +116,7 @@ def suggest(
         return
     for rank, suggestion in enumerate(found, start=1):
         title = "the usual" if suggestion.is_usual else f"{suggestion.module_changes} changes"
-        console.print(quote_table(suggestion.quote, f"#{rank}: {title}"))
+        console().print(quote_table(suggestion.quote, f"#{rank}: {title}"))
         for change in suggestion.changes:
             _say(f"  {change}")
 
@@ -173,10 +170,12 @@ def recommend(
         rows = [{"module": module, "score": score} for module, score in ranked]
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
+    from rich.table import Table
+
     table = Table("module", "score")
     for module, score in ranked:
         table.add_row(cell(module), f"{score:.3f}")
-    console.print(table)
+    console().print(table)
 
 
 @memory_app.command()
@@ -221,6 +220,8 @@ def segments(
         ]
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
         return
+    from rich.table import Table
+
     table = Table("customer", "orders", "yearly value", "orders/year", "fit", "quadrant")
     for row in rows:
         table.add_row(
@@ -231,4 +232,4 @@ def segments(
             f"{row.fit:.0%}",
             row.quadrant,
         )
-    console.print(table)
+    console().print(table)

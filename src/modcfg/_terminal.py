@@ -13,11 +13,15 @@ chunks instead of switching the guard off for the whole process.
 from __future__ import annotations
 
 import unicodedata
-
-from rich.table import Table
-from rich.text import Text
+from functools import cache
+from typing import TYPE_CHECKING
 
 from .price import Quote
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
 
 __all__ = ["cell", "int_text", "quote_table", "safe"]
 
@@ -54,8 +58,19 @@ def _escape(char: str) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
+@cache
+def console() -> Console:
+    """The console commands print to (standard output; rich is imported on first use, so a
+    command that prints plain lines does not wait for it)."""
+    from rich.console import Console
+
+    return Console()
+
+
 def cell(text: object) -> Text:
     """A rich ``Text`` of ``safe(text)``: shown as written, never read as markup."""
+    from rich.text import Text
+
     return Text(safe(text))
 
 
@@ -80,6 +95,8 @@ def int_text(number: int, *, grouped: bool = False) -> str:
 
 def quote_table(result: Quote, title: str) -> Table:
     """A quote as a table: one row per line with its reason, and the total as the footer."""
+    from rich.table import Table
+
     table = Table(title=cell(title), show_footer=True)
     table.add_column("line", footer="total")
     table.add_column("reason")

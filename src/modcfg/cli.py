@@ -19,22 +19,21 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from rich.text import Text
 
 from . import _configurator
 from ._cli_memory import memory_app
 from ._cli_serve import serve
 from ._errors import LimitExceeded, ModcfgError, NeedsError
 from ._rows import RowWriter, choice_text, parse_choices
-from ._terminal import cell, int_text, quote_table, safe
+from ._terminal import cell, console, int_text, quote_table, safe
 from .model import Catalog, Needs, bundled_catalogs, load_catalog, load_needs, save_catalog
 from .price import LineCache, Quote, quote
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 __all__ = ["app", "main"]
 
@@ -45,7 +44,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
 app.add_typer(memory_app)
 app.command()(serve)
 
@@ -99,6 +97,9 @@ def _limited(doing: str, seconds: float | None, *, listing: bool = False) -> Ite
 
 
 def _error(message: str) -> None:
+    from rich.console import Console
+    from rich.text import Text
+
     Console(stderr=True, highlight=False, soft_wrap=True).print(
         Text("error: " + safe(message, lines=True))
     )
@@ -110,6 +111,9 @@ def _progress(total: int) -> Iterator[Callable[[int], None]]:
     if not sys.stderr.isatty() or sys.stdout.isatty():
         yield lambda done: None
         return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     bar = Progress(
         TextColumn("listing"),
         BarColumn(),
@@ -135,6 +139,8 @@ def _reader_gone() -> NoReturn:
 
 
 def _summary(catalog: Catalog, count: int | None) -> Table:
+    from rich.table import Table
+
     table = Table(title=cell(f"{catalog.label or catalog.name} (version {catalog.version})"))
     table.add_column("slot")
     table.add_column("cardinality")
@@ -191,8 +197,10 @@ def check(
             )
         )
     else:
-        console.print(_summary(loaded, count))
+        console().print(_summary(loaded, count))
         if findings:
+            from rich.table import Table
+
             table = Table(title="findings")
             for column in ("severity", "code", "where", "message"):
                 table.add_column(column)
@@ -200,9 +208,9 @@ def check(
                 table.add_row(
                     finding.severity, finding.code, cell(finding.where), cell(finding.message)
                 )
-            console.print(table)
+            console().print(table)
         else:
-            console.print("no findings")
+            console().print("no findings")
     if errors:
         raise typer.Exit(code=1)
 
@@ -316,7 +324,7 @@ def best(
         _print_json([result.to_dict() for result in quotes])
         return
     for rank, result in enumerate(quotes, start=1):
-        console.print(quote_table(result, _title(rank, result)))
+        console().print(quote_table(result, _title(rank, result)))
 
 
 def _title(rank: int, result: Quote) -> str:
@@ -343,7 +351,7 @@ def price(
     if output == "json":
         _print_json(result.to_dict())
     else:
-        console.print(quote_table(result, "quote"))
+        console().print(quote_table(result, "quote"))
 
 
 @app.command()
@@ -357,7 +365,7 @@ def configure(catalog: CatalogArg, needs: NeedsOption = None) -> None:
     cfg = _configurator.compile(load_catalog(catalog))
     from .session._dialogue import Dialogue, input_lines
 
-    dialogue = Dialogue(cfg.session(_needs(needs)), cfg.catalog, console)
+    dialogue = Dialogue(cfg.session(_needs(needs)), cfg.catalog, console())
     dialogue.start()
     dialogue.run(input_lines())
 
@@ -382,7 +390,7 @@ def import_(
     """Convert a model in another format into a modcfg catalog file."""
     catalog = load_catalog(source, format=source_format)
     written = save_catalog(catalog, output)
-    console.print(
+    console().print(
         f"wrote {written}: {len(catalog.slots)} slots, {catalog.module_count} modules, "
         f"{len(catalog.rules)} rules"
     )
@@ -419,7 +427,7 @@ def warm() -> None:
         )
     )
     wide.count()
-    console.print(f"kernels and parsers ready in {time.perf_counter() - start:.1f} s")
+    console().print(f"kernels and parsers ready in {time.perf_counter() - start:.1f} s")
 
 
 @app.command()
@@ -427,19 +435,19 @@ def demo() -> None:
     """Show the bundled windows catalog: its count, the cheapest windows and a customer's best."""
     catalog = load_catalog("windows")
     cfg = _configurator.compile(catalog)
-    console.print(_summary(catalog, cfg.count()))
-    console.print(f"\n[bold]{int_text(cfg.count(), grouped=True)}[/bold] valid windows.\n")
-    console.print("[bold]The five cheapest windows[/bold]")
+    console().print(_summary(catalog, cfg.count()))
+    console().print(f"\n[bold]{int_text(cfg.count(), grouped=True)}[/bold] valid windows.\n")
+    console().print("[bold]The five cheapest windows[/bold]")
     for rank, result in enumerate(cfg.best(k=5), start=1):
-        console.print(quote_table(result, _title(rank, result)))
+        console().print(quote_table(result, _title(rank, result)))
     needs = Needs(**DEMO_NEEDS)
-    console.print(
+    console().print(
         "\n[bold]Best three for a customer[/bold] (triple glass, no PVC, U-value <= 1.0, "
         "budget EUR 400, prefers oak):"
     )
-    console.print(f"{cfg.count(needs)} windows meet these needs.")
+    console().print(f"{cfg.count(needs)} windows meet these needs.")
     for rank, result in enumerate(cfg.best(needs, k=3), start=1):
-        console.print(quote_table(result, _title(rank, result)))
+        console().print(quote_table(result, _title(rank, result)))
 
 
 def main(args: list[str] | None = None) -> None:
