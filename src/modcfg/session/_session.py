@@ -166,7 +166,7 @@ class Session:
         """Drop the suggestions (or the one for ``slot``); the choices stay as they are."""
         self.state()
         if slot is not None:
-            self._check_slot(slot)
+            check_slot(self._cfg.catalog, slot)
         self._dismissed |= {c.slot for c in self._picks.get()} if slot is None else {slot}
         self._cache = None
         return self.state()
@@ -232,18 +232,12 @@ class Session:
         self._cache = None
         return self.state()
 
-    def _check_slot(self, slot: str) -> None:
-        check_slot(self._cfg.catalog, slot)
-
-    def _check(self, slot: str, module: str | None, quantity: int) -> _Choice:
-        return checked_choice(self._cfg.catalog, slot, module, quantity)
-
     def choose(self, slot: str, module: str | None, quantity: int = 1) -> SessionState:
         """Choose a module for a slot (``None``: leave an optional slot empty).
 
         Raises :class:`InfeasibleError` with the explanation when the module is excluded.
         """
-        choice = self._check(slot, module, quantity)
+        choice = checked_choice(self._cfg.catalog, slot, module, quantity)
         kept = self._choices
         if kept:  # this slot's earlier choice (of this module, in a multi-select slot) goes
             single = self._cfg.catalog.slots[slot].single
@@ -252,7 +246,7 @@ class Session:
 
     def unchoose(self, slot: str, module: str | None = None) -> SessionState:
         """Take back the choice of a slot (or of one module of a multi-select slot)."""
-        self._check_slot(slot)
+        check_slot(self._cfg.catalog, slot)
         kept = tuple(
             c
             for c in self._choices
@@ -367,7 +361,7 @@ class Session:
         For an option that is possible, the explanation says so (``available`` is true) with
         its number of completions and the total of the cheapest.
         """
-        option = _restriction(self._cfg, self._check(slot, module, quantity))
+        option = _restriction(self._cfg, checked_choice(self._cfg.catalog, slot, module, quantity))
         completions, from_price = self._completions_with(option)
         if completions:
             return Explanation(
@@ -476,4 +470,4 @@ class Session:
 
     def _load(self, step: SavedStep, where: str) -> _History:
         """One saved step's needs and choices, checked against the catalog."""
-        return load_step(self._cfg, self._check, step, where)
+        return load_step(self._cfg, partial(checked_choice, self._cfg.catalog), step, where)
