@@ -230,3 +230,42 @@ def test_collector_paused_is_opt_in_and_nests() -> None:
         assert not gc.isenabled()  # the caller's own switch stays as it was
     finally:
         gc.enable()
+
+
+def test_counting_without_needs_reuses_the_count_made_when_compiling(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from modcfg.engines.decomposition import TreeQuery
+
+    cfg = modcfg.compile("bicycle")  # rules tie its slots: counted while compiling
+    passes: list[object] = []
+    upward = TreeQuery._up
+
+    def counted(query: TreeQuery, *, counts: bool = True) -> None:
+        passes.append(query)
+        upward(query, counts=counts)
+
+    monkeypatch.setattr(TreeQuery, "_up", counted)
+    assert cfg.count() == 202_516_600
+    assert passes == []
+
+
+@pytest.mark.parametrize("length", [60, 150, 400])
+def test_counts_beyond_64_bits_are_exact(length: int) -> None:
+    """A chain of slots of three modules where neighbours are not both ``a``: counts up to
+    about 2**600, which the passes take modulo primes (as many as the tree's bound needs)."""
+    data = {
+        "catalog": "chain",
+        "slots": {f"s{i}": {"modules": {"a": {}, "b": {}, "c": {}}} for i in range(length)},
+        "rules": [
+            {"id": f"r{i}", "excludes": [f"s{i}.a", f"s{i + 1}.a"]} for i in range(length - 1)
+        ],
+    }
+    ending_a, ending_other = 1, 2  # one slot: a, or b or c
+    for _ in range(length - 1):
+        ending_a, ending_other = ending_other, 2 * (ending_a + ending_other)
+    cfg = modcfg.compile(catalog_from_data(data))
+    assert cfg.count() == ending_a + ending_other
+    assert cfg.count().bit_length() > 64
+    state = cfg.session().choose("s0", "a")
+    assert state["s1"]["b"].count == cfg.count(modcfg.Needs(require=["s0.a", "s1.b"]))

@@ -173,3 +173,12 @@ def test_infeasible_needs_raise(case: strategies.Case) -> None:
         assert list(cfg.configurations(needs, engine=engine)) == [], engine
         with pytest.raises(modcfg.InfeasibleError):
             cfg.best(needs, engine=engine)
+
+
+@settings(max_examples=strategies.examples(100), deadline=None)
+@given(strategies.cases(max_configurations=SMALL))
+def test_the_tree_bounds_every_count_it_holds(case: strategies.Case) -> None:
+    """The bound that sizes the passes' residue system is at least the count (else a count
+    would wrap around modulo too few primes)."""
+    compiled = modcfg.compile(case.catalog).compiled
+    assert compiled.tree.count_bound >= oracle.count(case.catalog)

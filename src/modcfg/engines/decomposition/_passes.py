@@ -94,12 +94,14 @@ class TreeQuery:
         *,
         preference_first: bool = False,
         count_bound: int | None = None,
+        count: int | None = None,
     ) -> None:
         """``count_bound``: a bound on the number of solutions, when one is known (the count
         without the customer's needs bounds the count with them); fewer moduli then, or none.
         It bounds the passes' intermediate counts too: the tree's tuples are globally
         consistent (every one is in some solution without the needs), so a tuple's completions
-        below it, or outside its subtree, are at most the whole count."""
+        below it, or outside its subtree, are at most the whole count. ``count``: the number
+        of solutions, when another query of the same problem has counted them already."""
         self.tree = tree
         self.problem = problem
         bound = sum(max(abs(v) for v in f.table.values()) for f in problem.score_factors)
@@ -107,7 +109,7 @@ class TreeQuery:
         self.scale = 2 * bound + 1
         flat = self._flat = tree.flat
         # exact integer types: residues for counts; int64 keys when nothing can overflow
-        space = prod(max(1, sum(row)) for row in problem.allowed)
+        space = min(prod(max(1, sum(row)) for row in problem.allowed), tree.count_bound)
         if count_bound:  # (zero: nothing to bound intermediate counts by)
             space = min(space, count_bound)
         self._moduli, self._modulus, self._crt, self._inverses = residue_system(space)
@@ -151,6 +153,7 @@ class TreeQuery:
         self._key_all = keys
         self._score_all = score
         self._start(problem, mask)
+        self._count = count
 
     def restricted(self, var: int, values: frozenset[int]) -> TreeQuery:
         """This query with ``var`` limited to ``values`` (a customer's choice): shares the keys

@@ -142,6 +142,24 @@ class Tree:
             self._flat = flatten(self)
         return self._flat
 
+    @cached_property
+    def count_bound(self) -> int:
+        """A bound on every count the passes compute over this tree: a solution picks the
+        root's row and then, bag by bag, one row of those that share its parent's key, so no
+        count exceeds the product, over the bags, of their largest such group (often far below
+        the product of the domains: the bags' rows are the consistent ones). Queries with needs
+        only remove rows."""
+        bound = 1
+        for bag in self.bags:
+            rows = len(bag.values)
+            starts = bag.sep_starts
+            if bag.parent < 0 or not len(starts):
+                largest = rows
+            else:
+                largest = int(np.diff(starts, append=rows).max())
+            bound *= max(1, largest)
+        return bound
+
     def bag_containing(self, scope: Sequence[int]) -> int | None:
         """The bag nearest the root that contains every variable of ``scope``."""
         wanted = set(scope)
