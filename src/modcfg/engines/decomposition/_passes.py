@@ -152,8 +152,7 @@ class TreeQuery:
             keys = cost  # no preferences at all: the key is the cost
         self._key_all = keys
         self._score_all = score
-        self._start(problem, mask)
-        self._count = count
+        self._start(problem, mask, count)
 
     def restricted(self, var: int, values: frozenset[int]) -> TreeQuery:
         """This query with ``var`` limited to ``values`` (a customer's choice): shares the keys
@@ -172,15 +171,16 @@ class TreeQuery:
         cls._start(query, problem, mask)
         return query
 
-    def _start(self, problem: Problem, mask: np.ndarray) -> None:
-        """Set the filters (``mask``: which rows pass them), with no pass done yet."""
+    def _start(self, problem: Problem, mask: np.ndarray, count: int | None = None) -> None:
+        """Set the filters (``mask``: which rows pass them), with no pass done yet (and the
+        number of solutions they leave, when known)."""
         self.problem = problem
         self._mask_all = mask
         self._publish = threading.Lock()
         self._up_done = False
         self._best_done = False
         self._down_done = False
-        self._count: int | None = None
+        self._count: int | None = count
         self._marginals: list[list[Marginal]] | None = None
         self._split_cache: dict[str, _Views] = {}
         self._kept: Kept | None = None
