@@ -14,6 +14,7 @@ reference cycle with it.
 
 from __future__ import annotations
 
+import time
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from math import prod
 from typing import TYPE_CHECKING, Literal
 
 from ._cache import Cache
+from ._errors import LimitExceeded
 from .engines import Bounds, EngineQuery, IndependentQuery, separable
 from .engines._protocol import holds_sums, unit_cost
 from .engines.compiled import CompiledQuery
@@ -180,8 +182,20 @@ class Plan:
         """The number of valid configurations (see :meth:`modcfg.Configurator.count`)."""
         if self.engine_of(engine, "count") == "cpsat":  # by enumeration, told as it goes
             told = None if progress is None else (lambda done: progress(done, None))
-            query = self.engine_query("cpsat", "count", limit=limit, progress=told)
-            return query.count_within(self.bounds, time_limit=time_limit)
+            # the limit counts from now: loading OR-Tools and building the model take part of it
+            deadline = None if time_limit is None else time.monotonic() + time_limit
+            query = self.engine_query(
+                "cpsat", "count", limit=limit, deadline=deadline, progress=told
+            )
+            try:
+                return query.count_within(self.bounds)
+            except LimitExceeded:
+                if deadline is None or time.monotonic() < deadline:
+                    raise  # (the limit on configurations, not on time)
+                raise LimitExceeded(
+                    f"the CP-SAT engine did not finish counting within time_limit={time_limit} s;"
+                    " raise time_limit=, or count with the decomposition engine"
+                ) from None
         if progress is not None:
             progress(0, 1)
         if self.engine_of(engine, "count") == "compiled":

@@ -151,10 +151,13 @@ def children(expr: Expr) -> tuple[Expr, ...]:
 
 
 def walk(expr: Expr) -> Iterator[Expr]:
-    """Yield ``expr`` and every sub-expression, depth first."""
-    yield expr
-    for child in children(expr):
-        yield from walk(child)
+    """Yield ``expr`` and every sub-expression, depth first (parents before children, children
+    in order)."""
+    stack = [expr]  # (a stack, not nested generators: one step per node, at any depth)
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(children(node)))
 
 
 def refs(expr: Expr) -> Iterator[Ref | Total | Count]:

@@ -407,7 +407,9 @@ class ConstraintRule(_RuleBase):
     @property
     def expression(self) -> Expr:
         """The rule as one expression (``when -> constraint``)."""
-        body = self._body if self._body is not None else parse(self.constraint)
+        body = self._body  # (read once: a private attribute is read through pydantic)
+        if body is None:
+            body = parse(self.constraint)
         if self.when is None:
             return body
         return BoolOp("implies", (parse(self.when), body))
@@ -417,8 +419,12 @@ class ConstraintRule(_RuleBase):
         return f"{text} when {self.when}" if self.when is not None else text
 
     def check(self, catalog: Catalog, where: Where) -> None:
-        constraint = self.constraint if self._body is None else self._body
-        _fail(expression_problem(catalog, constraint), self.owner, where)
+        body = self._body
+        _fail(
+            expression_problem(catalog, self.constraint if body is None else body),
+            self.owner,
+            where,
+        )
         if self.when is not None:
             _fail(expression_problem(catalog, self.when), self.owner, where)
 

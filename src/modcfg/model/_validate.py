@@ -79,29 +79,27 @@ def expression_problem(catalog: Catalog, text: str | Expr) -> str | None:
     """Why an expression (its text, or the expression when already parsed) cannot be
     evaluated against this catalog; None when it can."""
     expr: Expr = parse(text) if isinstance(text, str) else text
-    for node in refs(expr):
+    for node in walk(expr):  # one pass: every reference, and every product of two
         if isinstance(node, Count):
             if node.slot not in catalog.slots:
                 hint = did_you_mean(node.slot, catalog.slots)
                 return f"count({node.slot}) names an unknown slot{hint}"
-            continue
-        if isinstance(node, Total):
+        elif isinstance(node, Total):
             if attribute_kind(catalog, node.attribute) != "number":
                 known = sorted(_all_attributes(catalog))
                 return (
                     f"total({node.attribute}) needs a numeric attribute '{node.attribute}' on "
                     f"some module{did_you_mean(node.attribute, known)}"
                 )
-            continue
-        problem = _ref_problem(catalog, node)
-        if problem:
-            return problem
-    for part in walk(expr):
-        if (
-            isinstance(part, Arith)
-            and part.op == "*"
-            and any(True for _ in refs(part.left))
-            and any(True for _ in refs(part.right))
+        elif isinstance(node, Ref):
+            problem = _ref_problem(catalog, node)
+            if problem:
+                return problem
+        elif (
+            isinstance(node, Arith)
+            and node.op == "*"
+            and any(True for _ in refs(node.left))
+            and any(True for _ in refs(node.right))
         ):
             return (
                 f"'{text}' multiplies two references; one side of '*' must be a constant "
