@@ -809,3 +809,36 @@ def cases(
     data = draw(catalog_data(max_configurations, independent=independent, rule_kinds=rule_kinds))
     catalog = catalog_from_data(data)
     return Case(data, catalog, None if _chance(draw, 1, 4) else _needs(draw, catalog))
+
+
+@st.composite
+def hub_cases(draw: st.DrawFn) -> Case:
+    """A catalog shaped like a feature model's core: a few *hub* slots tied together, and leaf
+    slots each tied by a rule to one or two hub slots (so the decomposition has a hub bag with
+    many children whose separators are small), with needs three times in four."""
+    hubs = draw(st.integers(3, 4))
+    leaves = draw(st.integers(3, 7))
+    slots: dict[str, Any] = {}
+    for i in range(hubs + leaves):
+        name = f"h{i}" if i < hubs else f"l{i - hubs}"
+        modules = draw(st.integers(2, 3 if i < hubs else 2))
+        slots[name] = {
+            "modules": {
+                f"m{m}": {"price": _money(draw(st.integers(0, 9)), 2)} for m in range(modules)
+            }
+        }
+    rules: list[dict[str, Any]] = []
+    for i in range(hubs):  # a ring of exclusions ties the hub into one bag
+        rules.append({"id": f"hub-{i}", "excludes": [f"h{i}.m0", f"h{(i + 1) % hubs}.m1"]})
+    for leaf in range(leaves):
+        tied = sorted(draw(st.sets(st.integers(0, hubs - 1), min_size=1, max_size=2)))
+        for j, hub in enumerate(tied):
+            module = draw(st.integers(0, 1))
+            if draw(st.booleans()):
+                rule: dict[str, Any] = {"excludes": [f"l{leaf}.m{module}", f"h{hub}.m{j}"]}
+            else:
+                rule = {"requires": {"if": f"l{leaf}.m{module}", "then": [f"h{hub}.m{j}"]}}
+            rules.append({"id": f"leaf-{leaf}-{hub}", **rule})
+    data = {"catalog": "hub", "currency": "EUR", "slots": slots, "rules": rules}
+    catalog = catalog_from_data(data)
+    return Case(data, catalog, None if _chance(draw, 1, 4) else _needs(draw, catalog))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -182,3 +183,39 @@ def test_the_tree_bounds_every_count_it_holds(case: strategies.Case) -> None:
     would wrap around modulo too few primes)."""
     compiled = modcfg.compile(case.catalog).compiled
     assert compiled.tree.count_bound >= oracle.count(case.catalog)
+
+
+def _grouping_bags(tree: Any) -> int:
+    """Bags that introduce no variable below a real bag (made to group a bag's children)."""
+    return sum(1 for bag in tree.bags if bag.parent > 0 and not bag.owned)
+
+
+@settings(max_examples=strategies.examples(100), deadline=None)
+@given(strategies.hub_cases())
+def test_hub_shaped_catalogs_match_oracle(case: strategies.Case) -> None:
+    """Children of a hub bag are grouped under bags of their separators (see
+    ``_decompose._group_children``): every answer stays the oracle's, per-option counts too."""
+    cfg = modcfg.compile(case.catalog)
+    check_engine(case, cfg, "decomposition", expected(case))
+    valid = oracle.valid_configurations(case.catalog, case.needs)
+    if not valid:
+        return
+    state = cfg.session(case.needs).state()
+    for slot_id, slot in case.catalog.slots.items():
+        for module in slot.modules:
+            through = sum(1 for c in valid if c[slot_id] == module)
+            assert state[slot_id][module].count == through, f"{slot_id}.{module}"
+
+
+def test_a_hub_with_many_leaves_groups_them() -> None:
+    hub = {f"h{i}": {"modules": {"a": {}, "b": {}}} for i in range(4)}
+    leaves = {f"l{i}": {"modules": {"a": {}, "b": {}}} for i in range(12)}
+    rules = [{"id": f"hub-{i}", "excludes": [f"h{i}.a", f"h{(i + 1) % 4}.b"]} for i in range(4)]
+    rules += [{"id": f"leaf-{i}", "excludes": [f"l{i}.a", f"h{i % 2}.a"]} for i in range(12)]
+    cfg = modcfg.compile(
+        modcfg.Catalog.model_validate(
+            {"catalog": "hub", "slots": {**hub, **leaves}, "rules": rules}
+        )
+    )
+    assert _grouping_bags(cfg.compiled.tree) >= 1
+    assert cfg.count() == oracle.count(cfg.catalog)

@@ -87,7 +87,51 @@ def decomposition(
     children: list[list[int]] = [[] for _ in bags]
     for parent, child in links:
         children[parent].append(child)
+    _group_children(bags, children)
+    links = [(parent, child) for parent, below in enumerate(children) for child in below]
     return width, bags, links, _preorder(children)
+
+
+def _group_children(bags: list[tuple[int, ...]], children: list[list[int]]) -> None:
+    """Hang children that share few of their parent's variables under a bag of just those.
+
+    Every pass looks up, per row of a bag and per child, the child's message for that row: a
+    bag of 40,000 rows with 126 children (an eCos feature model's root) makes 5 million
+    lookups a pass. Children whose separators lie within one separator ``S`` smaller than
+    the parent (the largest such, under inclusion) are moved under a new bag of ``S``'s
+    variables, a child of the parent: the parent then looks up one message per row for the
+    whole group, and the new bag, whose rows are the few combinations of ``S``, looks up its
+    children's. Each child keeps its separator (it shares ``S`` or less with the new bag), so
+    the tree stays a decomposition of the same width; new bags are grouped in turn. Changes
+    ``bags`` and ``children`` in place (new bags are appended)."""
+    pending = list(range(len(bags)))
+    while pending:
+        parent = pending.pop()
+        below = children[parent]
+        if len(below) < 2:
+            continue
+        own = frozenset(bags[parent])
+        separators = {child: own.intersection(bags[child]) for child in below}
+        # the largest separators under inclusion, smaller than the parent; empty ones (the
+        # virtual root's components) share nothing to group by
+        candidates = sorted({sep for sep in separators.values() if sep and sep != own}, key=len)
+        largest = [s for i, s in enumerate(candidates) if not any(s < t for t in candidates[i:])]
+        groups: dict[frozenset[int], list[int]] = {}
+        for child in below:
+            sep = separators[child]
+            host = next((s for s in largest if sep and sep <= s), None)
+            if host is not None:
+                groups.setdefault(host, []).append(child)
+        for host, members in groups.items():
+            if len(members) < 2:
+                continue
+            new = len(bags)
+            bags.append(tuple(sorted(host)))
+            children.append(members)
+            kept = set(members)
+            children[parent] = [child for child in children[parent] if child not in kept]
+            children[parent].append(new)
+            pending.append(new)
 
 
 def _preorder(children: list[list[int]]) -> list[int]:
