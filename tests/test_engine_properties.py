@@ -15,9 +15,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 
 import modcfg
+from modcfg.engines.decomposition import _decompose
 
 from . import oracle, strategies
 
@@ -190,9 +191,21 @@ def _grouping_bags(tree: Any) -> int:
     return sum(1 for bag in tree.bags if bag.parent > 0 and not bag.owned)
 
 
-@settings(max_examples=strategies.examples(100), deadline=None)
-@given(strategies.hub_cases())
-def test_hub_shaped_catalogs_match_oracle(case: strategies.Case) -> None:
+@pytest.fixture
+def group_every_hub(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Group the children of every bag with two or more (real models group only large bags
+    with many children: ``_decompose._HUB_CHILDREN``, ``_HUB_COMBINATIONS``)."""
+    monkeypatch.setattr(_decompose, "_HUB_CHILDREN", 2)
+    monkeypatch.setattr(_decompose, "_HUB_COMBINATIONS", 1)
+
+
+@settings(
+    max_examples=strategies.examples(100),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],  # (the same patch for all)
+)
+@given(case=strategies.hub_cases())
+def test_hub_shaped_catalogs_match_oracle(group_every_hub: None, case: strategies.Case) -> None:
     """Children of a hub bag are grouped under bags of their separators (see
     ``_decompose._group_children``): every answer stays the oracle's, per-option counts too."""
     cfg = modcfg.compile(case.catalog)
@@ -207,15 +220,12 @@ def test_hub_shaped_catalogs_match_oracle(case: strategies.Case) -> None:
             assert state[slot_id][module].count == through, f"{slot_id}.{module}"
 
 
-def test_a_hub_with_many_leaves_groups_them() -> None:
+def test_a_hub_with_many_leaves_groups_them(group_every_hub: None) -> None:
     hub = {f"h{i}": {"modules": {"a": {}, "b": {}}} for i in range(4)}
     leaves = {f"l{i}": {"modules": {"a": {}, "b": {}}} for i in range(12)}
     rules = [{"id": f"hub-{i}", "excludes": [f"h{i}.a", f"h{(i + 1) % 4}.b"]} for i in range(4)]
     rules += [{"id": f"leaf-{i}", "excludes": [f"l{i}.a", f"h{i % 2}.a"]} for i in range(12)]
-    cfg = modcfg.compile(
-        modcfg.Catalog.model_validate(
-            {"catalog": "hub", "slots": {**hub, **leaves}, "rules": rules}
-        )
-    )
+    data = {"catalog": "hub", "slots": {**hub, **leaves}, "rules": rules}
+    cfg = modcfg.compile(modcfg.Catalog.model_validate(data))
     assert _grouping_bags(cfg.compiled.tree) >= 1
     assert cfg.count() == oracle.count(cfg.catalog)

@@ -33,6 +33,12 @@ _MIN_FILL_NODES = 64
 #: Neighbouring bags are merged while the merged bag has at most this many value
 #: combinations (before rules).
 _SMALL_MERGE = 64
+#: A bag's children are grouped under bags of their separators (see
+#: :func:`_group_children`) when it has at least this many children and this many value
+#: combinations (before rules): in a small bag, or one with few children, the lookups saved
+#: are fewer than the steps a bag more adds to every search that walks the tree.
+_HUB_CHILDREN = 8
+_HUB_COMBINATIONS = 1 << 16
 
 
 def decomposition(
@@ -87,12 +93,14 @@ def decomposition(
     children: list[list[int]] = [[] for _ in bags]
     for parent, child in links:
         children[parent].append(child)
-    _group_children(bags, children)
+    _group_children(bags, children, sizes)
     links = [(parent, child) for parent, below in enumerate(children) for child in below]
     return width, bags, links, _preorder(children)
 
 
-def _group_children(bags: list[tuple[int, ...]], children: list[list[int]]) -> None:
+def _group_children(
+    bags: list[tuple[int, ...]], children: list[list[int]], sizes: Sequence[int]
+) -> None:
     """Hang children that share few of their parent's variables under a bag of just those.
 
     Every pass looks up, per row of a bag and per child, the child's message for that row: a
@@ -103,12 +111,17 @@ def _group_children(bags: list[tuple[int, ...]], children: list[list[int]]) -> N
     whole group, and the new bag, whose rows are the few combinations of ``S``, looks up its
     children's. Each child keeps its separator (it shares ``S`` or less with the new bag), so
     the tree stays a decomposition of the same width; new bags are grouped in turn. Changes
-    ``bags`` and ``children`` in place (new bags are appended)."""
+    ``bags`` and ``children`` in place (new bags are appended). Only large bags with many
+    children are grouped (``_HUB_CHILDREN``, ``_HUB_COMBINATIONS``; ``sizes``: each variable's
+    number of allowed values)."""
     pending = list(range(len(bags)))
     while pending:
         parent = pending.pop()
         below = children[parent]
-        if len(below) < 2:
+        if (
+            len(below) < _HUB_CHILDREN
+            or prod(sizes[var] for var in bags[parent]) < _HUB_COMBINATIONS
+        ):
             continue
         own = frozenset(bags[parent])
         separators = {child: own.intersection(bags[child]) for child in below}
