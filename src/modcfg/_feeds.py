@@ -33,6 +33,7 @@ from ._compiled import CompiledCatalog, NeedsLike
 from ._errors import LimitExceeded, ModcfgError, NeedsError
 from ._memory import check_memory
 from ._plan import Plan
+from ._streams import kept_columns
 from .engines.decomposition import TreeQuery, solution_blocks
 from .model import Quantities
 from .price import total_factor
@@ -231,21 +232,6 @@ class _Pricer:
         return priced
 
 
-def _kept(plan: Plan, values: np.ndarray, cost: np.ndarray) -> np.ndarray | None:
-    """The columns of a block that the plan's budget and global sums keep (None: all)."""
-    if not _bounded(plan):
-        return None
-    keep = np.ones(len(cost), dtype=bool)
-    if plan.cost_bound is not None:
-        keep &= cost <= plan.cost_bound
-    for resource in plan.problem.resources:
-        totals = np.zeros(len(cost), dtype=np.int64)
-        for var, weights in enumerate(resource.weights):
-            totals += np.asarray(weights, dtype=np.int64)[values[var]]
-        keep &= np.fromiter((resource.holds(int(t)) for t in totals), dtype=bool, count=len(keep))
-    return keep
-
-
 def _blocks(
     plan: Plan, prefixes: Sequence[tuple[tuple[int, int], ...]], size: int
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -258,7 +244,7 @@ def _blocks(
     for prefix in prefixes:
         query = partition_query(plan, prefix)
         for values, cost in solution_blocks(query, size, allocate=allocate):
-            keep = _kept(plan, values, cost)
+            keep = kept_columns(plan, values, cost)
             if keep is None:
                 yield values, cost
             elif keep.any():

@@ -14,6 +14,7 @@ from ._compiled import CompiledCatalog, NeedsLike
 from ._errors import LimitExceeded, NeedsError
 from ._plan import Engine, Job, Plan
 from .engines import Bounds, EngineQuery
+from .engines.decomposition import TreeQuery, solution_blocks
 from .model import Configuration
 from .model._configuration import Choice
 from .price import Quote, quote
@@ -21,8 +22,10 @@ from .price import Quote, quote
 if TYPE_CHECKING:
     from ._configurator import Order, Progress
 
-#: Up to this many solutions, enumeration expands them all at once (vectorised).
+#: Up to this many solutions, the compiled engine's enumeration expands them all at once.
 _MATERIALISE = 500_000
+#: Configurations the decomposition's vectorised walk makes at a time.
+_BLOCK = 4096
 #: Expansion speed (configurations x slots per second) assumed, conservatively, when a time
 #: limit must be honoured: an expansion cannot stop half-way, so a larger one walks instead.
 _EXPANDED_PER_SECOND = 4_000_000
@@ -69,9 +72,9 @@ def configurations(
     elif (
         order is None
         and plan.engine_of(engine, "enumerate") != "cpsat"
-        and materialises(plan, deadline)
+        and vectorised(plan, deadline)
     ):
-        rows = choice_rows(compiled, plan)  # the whole (moderate) space, vectorised
+        rows = choice_rows(compiled, plan)
     else:
         stream = assignments(plan, order=order, engine=engine, deadline=deadline)
         choice_lists = compiled.choice_lists
@@ -138,21 +141,28 @@ def assignments(
         for combo in itertools.product(*values):
             yield list(combo)
         return
-    if materialises(plan, deadline):
-        kept = solution_rows(plan)
-        for start in range(0, len(kept), _CHUNK):  # bounded lists, not one huge one
-            rows: list[list[int]] = kept[start : start + _CHUNK].tolist()
-            yield from rows
+    if vectorised(plan, deadline):
+        for kept in solution_chunks(plan):
+            for start in range(0, len(kept), _CHUNK):  # bounded lists, not one huge one
+                rows: list[list[int]] = kept[start : start + _CHUNK].tolist()
+                yield from rows
         return
     for assignment in query.solutions(deadline=deadline):
         if plan.within_budget(assignment) and plan.holds_sums(assignment):
             yield assignment
 
 
-def materialises(plan: Plan, deadline: float | None) -> bool:
-    """Whether to expand the whole space at once (vectorised): when it is moderate, and
-    small enough to be expanded well within the deadline, if any."""
-    size = plan.query.count()
+def vectorised(plan: Plan, deadline: float | None) -> bool:
+    """Whether to enumerate the space with vectorised walks (see :func:`solution_chunks`)
+    rather than one search step per configuration: always on the decomposition without a
+    budget or global sums, whose walk yields bounded blocks; otherwise (the walk then
+    filters, and the compiled engine expands its solutions at once) when they are moderate
+    and few enough to be walked well within the deadline, if any. (Under bounds, a larger
+    space is searched guided by the sums, which never walks configurations it must refuse.)"""
+    query = plan.query
+    if isinstance(query, TreeQuery) and plan.bounds.unbounded:
+        return True
+    size = query.count()
     if size > _MATERIALISE:
         return False
     if deadline is None:
@@ -160,39 +170,56 @@ def materialises(plan: Plan, deadline: float | None) -> bool:
     return size * plan.problem.size <= _EXPANDED_PER_SECOND * (deadline - time.monotonic())
 
 
-def solution_rows(plan: Plan) -> np.ndarray:
-    """Every valid configuration at once, as value indexes (configurations x slots)."""
-    solutions, cost = plan.query.solution_array()
+def kept_columns(plan: Plan, values: np.ndarray, cost: np.ndarray) -> np.ndarray | None:
+    """Which configurations of a block (value indexes, slots x configurations, and unit
+    costs) the plan's budget and global sums keep (None: all)."""
+    if plan.cost_bound is None and not plan.problem.resources:
+        return None
     keep = np.ones(len(cost), dtype=bool)
     if plan.cost_bound is not None:
         keep &= cost <= plan.cost_bound
     for resource in plan.problem.resources:
         totals = np.zeros(len(cost), dtype=np.int64)
-        for var in range(plan.problem.size):
-            weights = np.asarray(resource.weights[var], dtype=np.int64)
-            totals += weights[solutions[:, var]]
-        keep &= np.fromiter((resource.holds(int(t)) for t in totals), dtype=bool)
-    kept: np.ndarray = solutions[keep]
-    return kept
+        for var, weights in enumerate(resource.weights):
+            totals += np.asarray(weights, dtype=np.int64)[values[var]]
+        keep &= np.fromiter((resource.holds(int(t)) for t in totals), dtype=bool, count=len(keep))
+    return keep
+
+
+def solution_chunks(plan: Plan) -> Iterator[np.ndarray]:
+    """Every valid configuration once, as value indexes (configurations x slots), a block at
+    a time: the decomposition's walk, whose memory is one block's however many there are, or
+    the compiled engine's array of its solutions."""
+    query = plan.query
+    if isinstance(query, TreeQuery):
+        blocks = solution_blocks(query, _BLOCK)
+    else:
+        solutions, cost = query.solution_array()
+        blocks = iter([(solutions.T, cost)])
+    for values, cost in blocks:
+        keep = kept_columns(plan, values, cost)
+        chunk = values.T if keep is None else values[:, keep].T
+        if len(chunk):
+            yield chunk
 
 
 def choice_rows(compiled: CompiledCatalog, plan: Plan) -> Iterator[tuple[Choice, ...]]:
-    """:func:`solution_rows` turned into the slots' choices, a chunk at a time."""
-    kept = solution_rows(plan)
+    """:func:`solution_chunks` turned into the slots' choices, a chunk at a time."""
     columns = []
     for choices in compiled.choice_lists:
         column = np.empty(len(choices), dtype=object)
         for value, choice in enumerate(choices):
             column[value] = choice  # one by one: choices are never split into items
         columns.append(column)
-    if not columns:  # a catalog without slots: one empty configuration, if any
-        yield from [()] * len(kept)
-        return
-    for start in range(0, len(kept), _CHUNK):
-        block = kept[start : start + _CHUNK]
-        # a list per slot, zipped into one tuple per configuration (no list per row)
-        lists = [column[block[:, var]].tolist() for var, column in enumerate(columns)]
-        yield from zip(*lists, strict=True)
+    for kept in solution_chunks(plan):
+        if not columns:  # a catalog without slots: one empty configuration, if any
+            yield from [()] * len(kept)
+            continue
+        for start in range(0, len(kept), _CHUNK):
+            block = kept[start : start + _CHUNK]
+            # a list per slot, zipped into one tuple per configuration (no list per row)
+            lists = [column[block[:, var]].tolist() for var, column in enumerate(columns)]
+            yield from zip(*lists, strict=True)
 
 
 def ordered(
