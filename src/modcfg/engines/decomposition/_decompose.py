@@ -39,6 +39,9 @@ _SMALL_MERGE = 64
 #: are fewer than the steps a bag more adds to every search that walks the tree.
 _HUB_CHILDREN = 8
 _HUB_COMBINATIONS = 1 << 16
+#: Children are grouped under separators of at most this many value combinations (so a
+#: group bag is small whatever its children allow; large separators stay direct children).
+_GROUP_COMBINATIONS = 1 << 12
 
 
 def decomposition(
@@ -125,9 +128,17 @@ def _group_children(
             continue
         own = frozenset(bags[parent])
         separators = {child: own.intersection(bags[child]) for child in below}
-        # the largest separators under inclusion, smaller than the parent; empty ones (the
-        # virtual root's components) share nothing to group by
-        candidates = sorted({sep for sep in separators.values() if sep and sep != own}, key=len)
+        # the largest separators under inclusion among the small ones (a group bag holds the
+        # combinations of its slots that its children allow: few, by their number of value
+        # combinations); empty ones (the virtual root's components) share nothing to group by
+        candidates = sorted(
+            {
+                sep
+                for sep in separators.values()
+                if sep and prod(sizes[var] for var in sep) <= _GROUP_COMBINATIONS
+            },
+            key=len,
+        )
         largest = [s for i, s in enumerate(candidates) if not any(s < t for t in candidates[i:])]
         groups: dict[frozenset[int], list[int]] = {}
         for child in below:
