@@ -130,12 +130,13 @@ def _group_children(
         separators = {child: own.intersection(bags[child]) for child in below}
         # the largest separators under inclusion among the small ones (a group bag holds the
         # combinations of its slots that its children allow: few, by their number of value
-        # combinations); empty ones (the virtual root's components) share nothing to group by
+        # combinations), smaller than the parent (so each new bag has fewer slots than its
+        # parent, and grouping ends); empty ones (the virtual root's components) share nothing
         candidates = sorted(
             {
                 sep
                 for sep in separators.values()
-                if sep and prod(sizes[var] for var in sep) <= _GROUP_COMBINATIONS
+                if sep and sep != own and prod(sizes[var] for var in sep) <= _GROUP_COMBINATIONS
             },
             key=len,
         )
