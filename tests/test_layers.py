@@ -19,7 +19,17 @@ SOURCE = Path(modcfg.__file__).parent
 #: Bottom to top: the top-level modules and packages of ``modcfg`` in each layer.
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset(
-        {"_errors", "_reasons", "_memory", "_cache", "_collector", "_version", "_html", "_frames"}
+        {
+            "_errors",
+            "_reasons",
+            "_memory",
+            "_cache",
+            "_collector",
+            "_version",
+            "_html",
+            "_frames",
+            "_grammars",
+        }
     ),
     frozenset({"model"}),
     frozenset({"io", "lower", "price", "_terminal", "_rows"}),

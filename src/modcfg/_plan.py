@@ -16,19 +16,21 @@ from __future__ import annotations
 
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 from math import prod
 from typing import TYPE_CHECKING, Literal
 
+import numpy as np
+
 from ._cache import Cache
 from ._errors import LimitExceeded
 from .engines import Bounds, EngineQuery, IndependentQuery, separable
 from .engines._protocol import holds_sums, unit_cost
 from .engines.compiled import CompiledQuery
-from .engines.decomposition import TreeQuery
+from .engines.decomposition import TreeQuery, solution_blocks
 from .lower import Constraint, Problem
 from .model import Catalog, ResolvedNeeds
 from .price import from_minor_units, order_total
@@ -170,6 +172,23 @@ class Plan:
         if job == "rank" and self.closed_form is not None:
             return self.closed_form
         return self.query
+
+    @property
+    def walks_in_blocks(self) -> bool:
+        """Whether :meth:`solution_blocks` walks the space in bounded blocks (the
+        decomposition) rather than expanding it at once (the compiled engine)."""
+        return isinstance(self.query, TreeQuery)
+
+    def solution_blocks(self, size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Every solution of the plan's query once: value indexes (variables x solutions)
+        and unit costs, in blocks of at most ``size`` on the decomposition, in one block on
+        the compiled engine. The budget and global sums are not applied."""
+        query = self.query
+        if isinstance(query, TreeQuery):
+            yield from solution_blocks(query, size)
+            return
+        solutions, cost = query.solution_array()
+        yield solutions.T, cost
 
     def count(
         self,

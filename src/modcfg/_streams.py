@@ -14,7 +14,6 @@ from ._compiled import CompiledCatalog, NeedsLike
 from ._errors import LimitExceeded, NeedsError
 from ._plan import Engine, Job, Plan
 from .engines import Bounds, EngineQuery
-from .engines.decomposition import TreeQuery, solution_blocks
 from .model import Configuration
 from .model._configuration import Choice
 from .price import Quote, quote
@@ -159,10 +158,9 @@ def vectorised(plan: Plan, deadline: float | None) -> bool:
     filters, and the compiled engine expands its solutions at once) when they are moderate
     and few enough to be walked well within the deadline, if any. (Under bounds, a larger
     space is searched guided by the sums, which never walks configurations it must refuse.)"""
-    query = plan.query
-    if isinstance(query, TreeQuery) and plan.bounds.unbounded:
+    if plan.walks_in_blocks and plan.bounds.unbounded:
         return True
-    size = query.count()
+    size = plan.query.count()
     if size > _MATERIALISE:
         return False
     if deadline is None:
@@ -190,13 +188,7 @@ def solution_chunks(plan: Plan) -> Iterator[np.ndarray]:
     """Every valid configuration once, as value indexes (configurations x slots), a block at
     a time: the decomposition's walk, whose memory is one block's however many there are, or
     the compiled engine's array of its solutions."""
-    query = plan.query
-    if isinstance(query, TreeQuery):
-        blocks = solution_blocks(query, _BLOCK)
-    else:
-        solutions, cost = query.solution_array()
-        blocks = iter([(solutions.T, cost)])
-    for values, cost in blocks:
+    for values, cost in plan.solution_blocks(_BLOCK):
         keep = kept_columns(plan, values, cost)
         chunk = values.T if keep is None else values[:, keep].T
         if len(chunk):
