@@ -152,7 +152,7 @@ def partitions(compiled: CompiledCatalog, needs: NeedsLike, *, rows: int) -> lis
         prefix, query, count = stack.pop()
         split = _split_var(query, {var for var, _ in prefix}) if count > rows else None
         if split is None:
-            exact = count if count <= rows and not _bounded(plan) else _exact_rows(plan, query)
+            exact = count if count <= rows and plan.bounds.unbounded else _exact_rows(plan, query)
             if exact:
                 leaves.append((prefix, exact))
             continue
@@ -170,10 +170,6 @@ def partitions(compiled: CompiledCatalog, needs: NeedsLike, *, rows: int) -> lis
         ]
         stack.extend(reversed(children))  # depth first, in value order
     return _pack(leaves, rows)
-
-
-def _bounded(plan: Plan) -> bool:
-    return bool(plan.problem.resources) or plan.cost_bound is not None
 
 
 def _pack(leaves: list[tuple[tuple[tuple[int, int], ...], int]], rows: int) -> list[Partition]:

@@ -171,7 +171,7 @@ def vectorised(plan: Plan, deadline: float | None) -> bool:
 def kept_columns(plan: Plan, values: np.ndarray, cost: np.ndarray) -> np.ndarray | None:
     """Which configurations of a block (value indexes, slots x configurations, and unit
     costs) the plan's budget and global sums keep (None: all)."""
-    if plan.cost_bound is None and not plan.problem.resources:
+    if plan.bounds.unbounded:
         return None
     keep = np.ones(len(cost), dtype=bool)
     if plan.cost_bound is not None:
