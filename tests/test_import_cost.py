@@ -87,3 +87,46 @@ def test_without_a_usable_cache_directory_parsers_are_built_as_before(
 def test_the_command_line_loads_rich_only_to_draw() -> None:
     loaded = _modules_after("import modcfg.cli")
     assert not {name for name in loaded if name.split(".")[0] in ("rich", *HEAVY)}
+
+
+_SMALL_CNF = "p cnf 12 11\n" + "".join(f"-{v} {v + 1} 0\n" for v in range(1, 12))
+
+
+def test_a_small_model_is_compiled_counted_and_explored_without_numba(tmp_path: Path) -> None:
+    """Loading numba and the kernels costs a new process more than a small model's whole
+    compile, count and session state as plain Python: those run plain, with the answers the
+    compiled kernels give (in this process, which runs them compiled)."""
+    import modcfg
+
+    model = tmp_path / "chain.dimacs"
+    model.write_text(_SMALL_CNF)
+    cfg = modcfg.compile(modcfg.load_catalog(model))
+    state = cfg.session().state()
+    expected = [cfg.count(), *(option.count for slot in state for option in state[slot].values())]
+    code = (
+        "import sys, modcfg\n"
+        f"cfg = modcfg.compile(modcfg.load_catalog({str(model)!r}))\n"
+        "state = cfg.session().state()\n"
+        "print([cfg.count(), *(o.count for s in state for o in state[s].values())])\n"
+        "assert 'numba' not in sys.modules"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == str(expected)
+    assert expected[0] == 13  # a chain of 12 implications: the 13 ways to switch on a suffix
+
+
+def test_a_process_runs_passes_plain_until_its_budget_is_spent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from modcfg.engines.decomposition import _jit
+
+    monkeypatch.delitem(sys.modules, "numba", raising=False)
+    monkeypatch.setattr(_jit, "_plain_left", 1_000)
+    assert not _jit.compiled_pays(600)
+    assert _jit.compiled_pays(600)  # more than is left: compiled, and so is all that follows
+    assert _jit.compiled_pays(1)
+    monkeypatch.setattr(_jit, "_plain_left", 1_000)
+    monkeypatch.setitem(sys.modules, "numba", sys)  # loaded already: nothing left to save
+    assert _jit.compiled_pays(1)

@@ -19,21 +19,62 @@ readers with :func:`modcfg.load_catalog`, which picks one by the file's suffix:
 True
 """
 
-from ..model import FORMAT_READERS
-from ._dimacs import read_dimacs, write_dimacs
-from ._sales import read_sales
-from ._uvl import read_uvl
-from ._uvl_write import write_uvl
-from ._xcsp import read_xcsp
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from ..model import FORMAT_READERS, Catalog
+
+if TYPE_CHECKING:
+    from ._dimacs import read_dimacs, write_dimacs
+    from ._sales import read_sales
+    from ._uvl import read_uvl
+    from ._uvl_write import write_uvl
+    from ._xcsp import read_xcsp
 
 __all__ = ["read_dimacs", "read_sales", "read_uvl", "read_xcsp", "write_dimacs", "write_uvl"]
 
+#: Where each public name lives: a reader's module loads when it is first used (a process that
+#: reads one format does not import the parsers of the others).
+_HOMES = {
+    "read_dimacs": "._dimacs",
+    "read_sales": "._sales",
+    "read_uvl": "._uvl",
+    "read_xcsp": "._xcsp",
+    "write_dimacs": "._dimacs",
+    "write_uvl": "._uvl_write",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    found = getattr(import_module(home, __name__), name)
+    globals()[name] = found
+    return found
+
+
+def _reader(name: str) -> Callable[..., Catalog]:
+    """``name``'s reader, imported when a file of its format is first read."""
+
+    def read(*args: Any, **kwargs: Any) -> Catalog:
+        reader: Callable[..., Catalog] = __getattr__(name)
+        return reader(*args, **kwargs)
+
+    read.__name__ = read.__qualname__ = name
+    read.__doc__ = f"Read a model with :func:`modcfg.io.{name}`."
+    return read
+
+
 FORMAT_READERS.update(
     {
-        "uvl": read_uvl,
-        "xml": read_xcsp,
-        "xcsp": read_xcsp,
-        "cnf": read_dimacs,
-        "dimacs": read_dimacs,
+        "uvl": _reader("read_uvl"),
+        "xml": _reader("read_xcsp"),
+        "xcsp": _reader("read_xcsp"),
+        "cnf": _reader("read_dimacs"),
+        "dimacs": _reader("read_dimacs"),
     }
 )

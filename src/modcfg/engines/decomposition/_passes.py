@@ -31,6 +31,7 @@ from ..._memory import check_memory
 from ...lower._problem import Problem
 from .._protocol import Bounds, Marginal, ranked_within
 from . import _sums
+from ._jit import compiled_pays
 from ._kernels import BIG, Kernels, kernels
 from ._residues import exact, exact_rows, pass_bytes, residue_system
 from ._search import by_key, solution_array, solutions
@@ -124,11 +125,8 @@ class TreeQuery:
         self._key_type: Any = np.int64 if magnitude < _SAFE else object
         # "no completion": above any sum of keys (a Python integer when keys are)
         self._big = BIG if magnitude < _SAFE else 1 << (magnitude.bit_length() + 8)
-        self._run: Kernels = kernels(compiled=self._key_type is not object and not self.plain)
         mask = np.ones(flat.rows, dtype=bool)
-        kernels(compiled=not self.plain).mask(
-            flat.columns, flat.flat_allowed(problem.allowed), mask
-        )
+        self._kernels(flat.rows).mask(flat.columns, flat.flat_allowed(problem.allowed), mask)
         base = tree.constraint_ids
         for constraint in problem.constraints:
             if id(constraint) in base:
@@ -241,6 +239,17 @@ class TreeQuery:
 
     # -- upward pass ------------------------------------------------------------------------
 
+    def _kernels(self, rows: int) -> Kernels:
+        """The kernels for a pass over ``rows`` rows: compiled, unless the tests ask for plain
+        Python or the process's plain budget still covers the pass (:func:`._jit.compiled_pays`)."""
+        return kernels(compiled=not self.plain and compiled_pays(rows))
+
+    def _passes(self) -> Kernels:
+        """The kernels of the passes over the tree; plain Python when keys exceed 64 bits."""
+        if self._key_type is object:
+            return kernels(compiled=False)
+        return self._kernels(self._flat.rows)
+
     def _counts(self, rows: int, moduli: np.ndarray | None) -> np.ndarray:
         """Room for ``rows`` counts in the count system ``moduli`` (see :mod:`._counting`)."""
         if moduli is None:
@@ -262,7 +271,7 @@ class TreeQuery:
         up_count, msg_count = self._counts(flat.rows, moduli), self._counts(flat.keys, moduli)
         up_best = np.empty(flat.rows, dtype=self._key_type)
         msg_best = np.empty(flat.keys, dtype=self._key_type)
-        self._run.up(
+        self._passes().up(
             flat.layout,
             self._mask_all,
             self._key_all,
@@ -286,7 +295,7 @@ class TreeQuery:
             return found
         if len(counts) == 1:
             return [exact(counts[0].tolist(), self._crt, self._modulus)]
-        garner = kernels(compiled=not self.plain).garner
+        garner = self._kernels(len(counts)).garner
         return exact_rows(counts, self._moduli, self._inverses, garner)
 
     def feasible(self) -> bool:
@@ -295,7 +304,7 @@ class TreeQuery:
         flat = self._flat
         if self._best_done or not flat.keys:
             return self.best_key() is not None
-        alive = kernels(compiled=not self.plain).alive(
+        alive = self._kernels(flat.rows).alive(
             flat.layout, self._mask_all, np.empty(flat.keys, dtype=bool)
         )
         return bool(alive)
@@ -320,7 +329,7 @@ class TreeQuery:
             return None
         flat = self._flat
         worst = np.empty(flat.keys, dtype=self._key_type)
-        self._run.worst(flat.layout, self._key_all, self._up_best, worst, self._big)
+        self._passes().worst(flat.layout, self._key_all, self._up_best, worst, self._big)
         return int(worst[0])
 
     # -- downward pass and marginals --------------------------------------------------------
@@ -331,7 +340,7 @@ class TreeQuery:
         self._up()
         flat, moduli = self._flat, self._system()
         down_count, down_best = self._counts(flat.rows, moduli), np.empty_like(self._up_best)
-        self._run.down(
+        self._passes().down(
             flat.layout,
             moduli,
             self._up_best,
@@ -355,7 +364,7 @@ class TreeQuery:
         flat, moduli = self._flat, self._system()
         counts = self._counts(flat.values, moduli)
         bests = np.empty(flat.values, dtype=self._key_type)
-        self._run.marginals(
+        self._passes().marginals(
             flat.columns,
             moduli,
             (self._up_count, self._up_best),

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from math import prod
 from operator import itemgetter
 from typing import Any
 
@@ -27,6 +28,7 @@ from ...lower._problem import Constraint, Factor, Problem
 from ._build import materialise
 from ._chains import with_chains
 from ._decompose import decomposition
+from ._jit import compiled_pays
 from ._layout import Flat, flatten
 
 __all__ = ["Bag", "Tree", "build_tree"]
@@ -227,4 +229,6 @@ def _assign(tree: Tree) -> None:
 
 def _materialise(tree: Tree) -> None:
     """Build each bag's consistent tuples (bottom-up joins, then a top-down semi-join)."""
-    materialise(tree, compiled=COMPILED, bag_limit=BAG_LIMIT)
+    sizes = [sum(row) for row in tree.problem.allowed]
+    candidates = sum(prod(sizes[var] for var in bag.vars) for bag in tree.bags)
+    materialise(tree, compiled=COMPILED and compiled_pays(candidates), bag_limit=BAG_LIMIT)
