@@ -36,7 +36,7 @@ from ._errors import LimitExceeded
 from ._plan import Plan, cost_bound, new_plan
 from .engines import separable
 from .engines.compiled import CompiledQuery, NotCnfError, compile_problem
-from .engines.decomposition import Tree, TreeQuery, build_tree
+from .engines.decomposition import BagsTooLarge, Tree, TreeQuery, build_tree
 from .lower import Problem, SlotDomain, build_domains, compile_rules, needs_problem
 from .model import Catalog, Configuration, Needs, ResolvedNeeds
 from .model._configuration import Choice
@@ -64,6 +64,13 @@ TREE_CACHE = 64
 CHOICE_CACHE = 4096
 #: Module lines of quotes, by (slot, module, units, quantity).
 LINE_CACHE = 65_536
+#: Compiling tries the tree decomposition within these limits first: its bags' value
+#: combinations before rules, and rows (see CompiledCatalog._choose_engine). The largest
+#: bags of the eCos feature models hold 2**33 combinations and 220,000 rows.
+TRIAL_COMBINATIONS = 1 << 48
+TRIAL_BAG_ROWS = 500_000
+#: Seconds the compiled engine may take before the tree is tried within its full limits.
+TRIAL_SECONDS = 10.0
 
 
 def as_needs(needs: NeedsLike) -> Needs | None:
@@ -125,17 +132,61 @@ class CompiledCatalog:
         self._query_lock = threading.Lock()
         #: The compiled engine's query of the rules, for a catalog too entangled to decompose.
         self.wide_base: CompiledQuery | None = None
+        #: Whether the base tree is being tried within the trial limits (see _choose_engine).
+        self._trial = False
         if not separable(self.base):
             # decompose now: a catalog too large to decompose fails here, not at a query
-            try:
-                self.base_query.count()
-            except LimitExceeded as refused:
-                self.wide_base = _compile_wide(self.base, refused)
+            self._choose_engine()
         # else the tree (one bag per slot) is built when a query first needs it
 
+    def _choose_engine(self) -> None:
+        """Decompose the rules, or compile them into a decision-DNNF when the tree would be
+        wide: the engine that answers queries on the base problem.
+
+        A tree whose bags are small answers every query fastest, and most catalogs have
+        one. Where the best decomposition found has a bag of more than
+        :data:`TRIAL_COMBINATIONS` value combinations, or a bag that holds more than
+        :data:`TRIAL_BAG_ROWS` consistent rows, building the tree would take seconds and
+        gigabytes, while the compiled engine, which splits the rules into components as it
+        assigns them, often takes a fraction of a second. So the tree is tried within those
+        limits first, then the compiled engine within :data:`TRIAL_SECONDS`, and only then
+        the tree within its full limits (see ``docs/limits.md``)."""
+        if self._tree is not None:  # a saved tree (see modcfg._artefact)
+            self.base_query.count()
+            return
+        self._trial = True
+        try:
+            self.base_query.count()
+            return
+        except BagsTooLarge as wide:
+            trial: LimitExceeded | None = wide
+        except LimitExceeded as refused:  # the memory limit: a larger bag limit cannot help
+            self.wide_base = _compile_wide(self.base, refused)
+            return
+        finally:
+            self._trial = False
+        try:
+            self.wide_base = compile_problem(self.base, seconds=TRIAL_SECONDS)
+            return
+        except NotCnfError:
+            trial = None
+        except LimitExceeded as stopped:
+            trial = stopped
+        try:
+            self.base_query.count()
+        except LimitExceeded as refused:
+            if trial is None:
+                raise
+            raise LimitExceeded(
+                f"{refused}; the compiled engine stopped too: {trial}",
+                estimate=refused.estimate,
+                limit=refused.limit,
+            ) from None
+
     def lowered(self) -> Lowered:
-        """What compiling computed from the catalog (see :mod:`modcfg._artefact`)."""
-        return self.domains, self.base, self.tree
+        """What compiling computed from the catalog (see :mod:`modcfg._artefact`): its
+        domains, base problem and tree (None when the compiled engine answers for it)."""
+        return self.domains, self.base, None if self.wide_base is not None else self.tree
 
     # -- derived on first use (pure: a value two threads race to compute is the same) ------
 
@@ -181,7 +232,12 @@ class CompiledCatalog:
         if tree is None:
             with self._tree_lock:
                 tree = self._tree
-                if tree is None:
+                if tree is None and self._trial:
+                    tree = build_tree(
+                        self.base, bag_limit=TRIAL_BAG_ROWS, widest=TRIAL_COMBINATIONS
+                    )
+                    self._tree = tree
+                elif tree is None:
                     tree = self._tree = build_tree(self.base)
         return tree
 

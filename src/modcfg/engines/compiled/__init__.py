@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from ...lower import Problem
 from ._cnf import Encoding, NotCnfError, encode
-from ._compile import Circuit, compile_cnf
+from ._compile import COMPILE_SECONDS, Circuit, compile_cnf
 from ._query import CompiledEngineError, CompiledQuery
 
 __all__ = [
@@ -32,15 +32,16 @@ __all__ = [
 NODE_BYTES = 400
 
 
-def compile_problem(problem: Problem) -> CompiledQuery:
+def compile_problem(problem: Problem, *, seconds: float = COMPILE_SECONDS) -> CompiledQuery:
     """The compiled query of ``problem``'s rules, its value filters as weights; raises
     :class:`NotCnfError` when the rules are no CNF and :class:`~modcfg.LimitExceeded` when the
-    circuit would pass the problem's memory limit."""
+    circuit would pass the problem's memory limit or take more than ``seconds``."""
     encoding = encode(problem)
     circuit = compile_cnf(
         encoding.variables,
         encoding.clauses,
         max_nodes=max(problem.memory_limit // NODE_BYTES, 1),
+        seconds=seconds,
         what=f"catalog '{problem.catalog.name}'",
     )
     return CompiledQuery(problem, circuit, encoding)

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 from ..._errors import LimitExceeded
 
-__all__ = ["Circuit", "Node", "compile_cnf"]
+__all__ = ["COMPILE_SECONDS", "Circuit", "Node", "compile_cnf"]
 
 Node = tuple[str, int, tuple[int, ...]]
 #: Seconds a compile may search before it gives up (the models it answers take a few).

@@ -23,6 +23,6 @@ and nothing above the engines.
 
 from ._blocks import solution_blocks
 from ._passes import Marginal, TreeQuery
-from ._tree import Tree, build_tree
+from ._tree import BagsTooLarge, Tree, build_tree
 
-__all__ = ["Marginal", "Tree", "TreeQuery", "build_tree", "solution_blocks"]
+__all__ = ["BagsTooLarge", "Marginal", "Tree", "TreeQuery", "build_tree", "solution_blocks"]

@@ -26,7 +26,7 @@ from ._build_kernel import _TOO_MUCH_MEMORY, _fill
 if TYPE_CHECKING:
     from ._tree import Tree
 
-__all__ = ["materialise"]
+__all__ = ["BagsTooLarge", "materialise"]
 
 #: Costs at least this large (minor units) are kept as Python integers.
 _INT64_COST = 1 << 62
@@ -122,6 +122,11 @@ def _starts(lengths: Sequence[int]) -> np.ndarray:
     out = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=out[1:])
     return out
+
+
+class BagsTooLarge(LimitExceeded):
+    """The tree's bags passed a limit on their rows or value combinations (not the memory
+    limit): a larger limit may still build the tree."""
 
 
 def materialise(tree: Tree, *, compiled: bool = True, bag_limit: int) -> None:
@@ -300,9 +305,10 @@ def _refuse(tree: Tree, status: np.ndarray, bag_limit: int) -> NoReturn:
         if 2 * rows < stored:  # the bags before it hold most rows
             what = f"the tree's bags, {stored:,} rows so far (the latest over {slots}),"
         refuse(int(status[4]) * ENTRY_BYTES, problem.memory_limit, what, advice, at_least=True)
-    raise LimitExceeded(
+    raise BagsTooLarge(
         f"a bag of {len(bag.vars)} slots ({slots}) holds more than {bag_limit:,} "
-        f"consistent combinations; {advice}"
+        f"consistent combinations; {advice}",
+        limit=bag_limit,
     )
 
 

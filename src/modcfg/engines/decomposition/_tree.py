@@ -24,14 +24,15 @@ from typing import Any
 
 import numpy as np
 
+from ..._memory import describe_slots
 from ...lower._problem import Constraint, Factor, Problem
-from ._build import materialise
+from ._build import BagsTooLarge, materialise
 from ._chains import with_chains
 from ._decompose import decomposition
 from ._jit import compiled_pays
 from ._layout import Flat, flatten
 
-__all__ = ["Bag", "Tree", "build_tree"]
+__all__ = ["Bag", "BagsTooLarge", "Tree", "build_tree"]
 
 Key = Any  # a separator key: a scalar value index, a tuple of them, or ()
 #: Largest number of tuples one bag may hold.
@@ -171,17 +172,27 @@ class Tree:
         return None
 
 
-def build_tree(problem: Problem, *, extra_scopes: Sequence[Sequence[int]] = ()) -> Tree:
+def build_tree(
+    problem: Problem,
+    *,
+    extra_scopes: Sequence[Sequence[int]] = (),
+    bag_limit: int = BAG_LIMIT,
+    widest: int | None = None,
+) -> Tree:
     """Decompose ``problem`` and materialise its consistent bag tuples.
 
     ``extra_scopes`` are scopes that later queries will attach to a single bag (a customer's
     multi-slot conditions or preferences): they are made cliques of the graph. Clauses become
     chains of auxiliary variables (:mod:`._chains`), which the bags hold but own no position
-    of: only the problem's variables are reported.
+    of: only the problem's variables are reported. ``bag_limit`` bounds the rows of one bag;
+    ``widest``, when given, the value combinations of one bag before its rules (checked
+    before any bag is filled). Past either, :class:`BagsTooLarge` is raised.
     """
     given = problem
     problem = with_chains(given)
     width, bag_vars, links, preorder = decomposition(problem, extra_scopes)
+    if widest is not None:
+        _check_widest(problem, bag_vars, widest)
     bags = [Bag(vars=variables) for variables in bag_vars]
     for above, below in links:
         bags[below].parent = above
@@ -202,8 +213,22 @@ def build_tree(problem: Problem, *, extra_scopes: Sequence[Sequence[int]] = ()) 
             parent.child_positions.append([parent.vars.index(v) for v in shared])
     tree = Tree(problem, bags, preorder, owner, width, base_constraints=tuple(given.constraints))
     _assign(tree)
-    _materialise(tree)
+    _materialise(tree, bag_limit)
     return tree
+
+
+def _check_widest(problem: Problem, bag_vars: Sequence[Sequence[int]], widest: int) -> None:
+    sizes = [sum(row) for row in problem.allowed]
+    for variables in bag_vars:
+        combinations = prod(sizes[var] for var in variables)
+        if combinations > widest:
+            slots = describe_slots([problem.domains[var].slot for var in variables])
+            raise BagsTooLarge(
+                f"the widest bag of the tree decomposition has {len(variables)} slots ({slots})"
+                f" and {combinations:.3g} value combinations, more than {widest:,}",
+                estimate=combinations,
+                limit=widest,
+            )
 
 
 def _assign(tree: Tree) -> None:
@@ -227,8 +252,8 @@ def _assign(tree: Tree) -> None:
         bags[found].cost_factors.append(factor)
 
 
-def _materialise(tree: Tree) -> None:
+def _materialise(tree: Tree, bag_limit: int) -> None:
     """Build each bag's consistent tuples (bottom-up joins, then a top-down semi-join)."""
     sizes = [sum(row) for row in tree.problem.allowed]
     candidates = sum(prod(sizes[var] for var in bag.vars) for bag in tree.bags)
-    materialise(tree, compiled=COMPILED and compiled_pays(candidates), bag_limit=BAG_LIMIT)
+    materialise(tree, compiled=COMPILED and compiled_pays(candidates), bag_limit=bag_limit)
