@@ -7,11 +7,14 @@ choices, and for the cheapest key, all against enumeration by ``tests/oracle.py`
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import modcfg
+import modcfg._compiled
 from modcfg.engines.compiled import CompiledEngineError, CompiledQuery, compile_cnf
 
 from . import oracle, strategies
@@ -93,3 +96,83 @@ def test_ranked_streams_name_the_engine_to_use() -> None:
     assert query.count() == cfg.count() == 1800
     with pytest.raises(CompiledEngineError, match="engine='cpsat'"):
         next(iter(query.by_key()))
+
+
+def _wide_compile(catalog: modcfg.Catalog, **limits: float) -> modcfg.Configurator:
+    """``catalog`` compiled with the decomposition's trial limits in ``limits`` (by default
+    the combinations at their smallest: every catalog whose rules tie slots is then too wide
+    for the first try of the tree)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for name, value in (limits or {"TRIAL_COMBINATIONS": 1}).items():
+            monkeypatch.setattr(modcfg._compiled, name, value)
+        return modcfg.compile(catalog)
+
+
+def _lowers_to_cnf(cfg: modcfg.Configurator) -> bool:
+    from modcfg.engines import separable
+    from modcfg.engines.compiled import NotCnfError, encode
+
+    try:
+        encode(cfg.compiled.base)
+    except NotCnfError:
+        return False
+    base = cfg.compiled.base
+    return not separable(base) and not base.cost_factors
+
+
+@PROPERTIES
+@given(strategies.cases(SMALL))
+def test_a_catalog_too_wide_for_the_tree_is_answered_by_the_compiled_engine(
+    case: strategies.Case,
+) -> None:
+    """Past the tree's trial limits, rules that lower to CNF go to the compiled engine (unless
+    a price rule spans several slots), any others to the tree within its full limits; either
+    way the count and every option's count in a session are the oracle's."""
+    cfg = _wide_compile(case.catalog)
+    valid = oracle.valid_configurations(case.catalog)
+    assert cfg.count() == len(valid)
+    if cfg.compiled.wide_base is not None:
+        assert _lowers_to_cnf(cfg)
+    elif len(valid) > 1:  # some bag has two combinations: past the trial limit
+        assert not _lowers_to_cnf(cfg)
+    if not valid:
+        return
+    refs = [set(configuration.refs()) for configuration in valid]
+    state = cfg.session().state()
+    for slot in state:
+        for module, option in state[slot].items():
+            if module is not None:
+                assert option.count == _option_count(refs, slot, module), f"{slot}.{module}"
+
+
+@settings(max_examples=20, deadline=None)
+@given(strategies.cases(SMALL), st.booleans())
+def test_when_the_compiled_engine_stops_the_tree_is_built_within_its_full_limits(
+    case: strategies.Case, filling: bool
+) -> None:
+    """Bags past the trial's rows as they fill (``filling``) give the compiled engine a short
+    try, bags too wide to fill its full time; when it stops, the tree is built."""
+    limit = {"TRIAL_BAG_ROWS": 1} if filling else {"TRIAL_COMBINATIONS": 1}
+    stops = {"TRIAL_SECONDS" if filling else "COMPILE_SECONDS": -1.0}
+    cfg = _wide_compile(case.catalog, **limit, **stops)
+    assert cfg.compiled.wide_base is None
+    assert cfg.count() == oracle.count(case.catalog)
+    if filling and _lowers_to_cnf(cfg) and cfg.count() > 1:  # (the other time is untouched)
+        assert _wide_compile(case.catalog, **limit).compiled.wide_base is not None
+
+
+def test_a_catalog_the_compiled_engine_answers_is_saved_and_loaded(tmp_path: Path) -> None:
+    model = tmp_path / "chain.dimacs"  # x1 -> x2 -> ... -> x12, and x3 or x7
+    model.write_text(
+        "p cnf 12 12\n" + "".join(f"-{v} {v + 1} 0\n" for v in range(1, 12)) + "3 7 0\n"
+    )
+    catalog = modcfg.load_catalog(model)
+    cfg = _wide_compile(catalog)
+    assert cfg.compiled.wide_base is not None
+    assert cfg.count() == 7  # the suffixes switched on that reach x7: from x1 ... from x7
+    file = cfg.save(tmp_path / "chain.modcfg")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(modcfg._compiled, "TRIAL_COMBINATIONS", 1)
+        loaded = modcfg.load_compiled(file)
+    assert loaded.compiled.wide_base is not None
+    assert loaded.count() == 7

@@ -35,7 +35,7 @@ from ._cache import Cache
 from ._errors import LimitExceeded
 from ._plan import Plan, cost_bound, new_plan
 from .engines import separable
-from .engines.compiled import CompiledQuery, NotCnfError, compile_problem
+from .engines.compiled import COMPILE_SECONDS, CompiledQuery, NotCnfError, compile_problem
 from .engines.decomposition import BagsTooLarge, Tree, TreeQuery, build_tree
 from .lower import Problem, SlotDomain, build_domains, compile_rules, needs_problem
 from .model import Catalog, Configuration, Needs, ResolvedNeeds
@@ -66,11 +66,13 @@ CHOICE_CACHE = 4096
 LINE_CACHE = 65_536
 #: Compiling tries the tree decomposition within these limits first: its bags' value
 #: combinations before rules, and rows (see CompiledCatalog._choose_engine). The largest
-#: bags of the eCos feature models hold 2**33 combinations and 220,000 rows.
+#: bags of the eCos feature models hold 2**33 combinations and 220,000 rows (up to 2,000,000
+#: while they fill); Fiasco's pass 5,000,000 rows.
 TRIAL_COMBINATIONS = 1 << 48
-TRIAL_BAG_ROWS = 500_000
-#: Seconds the compiled engine may take before the tree is tried within its full limits.
-TRIAL_SECONDS = 10.0
+TRIAL_BAG_ROWS = 1_000_000
+#: Seconds the compiled engine may take before a tree whose bags passed the trial's rows is
+#: built within its full limits (one too wide to try gets the engine's full time).
+TRIAL_SECONDS = 1.0
 
 
 def as_needs(needs: NeedsLike) -> Needs | None:
@@ -149,8 +151,10 @@ class CompiledCatalog:
         :data:`TRIAL_BAG_ROWS` consistent rows, building the tree would take seconds and
         gigabytes, while the compiled engine, which splits the rules into components as it
         assigns them, often takes a fraction of a second. So the tree is tried within those
-        limits first, then the compiled engine within :data:`TRIAL_SECONDS`, and only then
-        the tree within its full limits (see ``docs/limits.md``)."""
+        limits first, then the compiled engine (when no price rule spans several slots: it
+        prices each slot alone): for :data:`TRIAL_SECONDS` when the bags passed the trial's
+        rows as they filled, for its full time when a bag was too wide to fill at all. Only
+        then is the tree built within its full limits (see ``docs/limits.md``)."""
         if self._tree is not None:  # a saved tree (see modcfg._artefact)
             self.base_query.count()
             return
@@ -160,18 +164,25 @@ class CompiledCatalog:
             return
         except BagsTooLarge as wide:
             trial: LimitExceeded | None = wide
+            filling = wide.filling
         except LimitExceeded as refused:  # the memory limit: a larger bag limit cannot help
             self.wide_base = _compile_wide(self.base, refused)
             return
         finally:
             self._trial = False
-        try:
-            self.wide_base = compile_problem(self.base, seconds=TRIAL_SECONDS)
-            return
-        except NotCnfError:
+        if self.base.cost_factors:  # prices over several slots: only the tree ranks them
             trial = None
-        except LimitExceeded as stopped:
-            trial = stopped
+        else:
+            # bags that filled past the trial's rows may still fill within the full limits:
+            # then the compiled engine has a short try; a tree too wide to fill has none
+            seconds = TRIAL_SECONDS if filling else COMPILE_SECONDS
+            try:
+                self.wide_base = compile_problem(self.base, seconds=seconds)
+                return
+            except NotCnfError:
+                trial = None
+            except LimitExceeded as stopped:
+                trial = stopped
         try:
             self.base_query.count()
         except LimitExceeded as refused:

@@ -20,6 +20,7 @@ from ._compile import COMPILE_SECONDS, Circuit, compile_cnf
 from ._query import CompiledEngineError, CompiledQuery
 
 __all__ = [
+    "COMPILE_SECONDS",
     "Circuit",
     "CompiledEngineError",
     "CompiledQuery",

@@ -126,7 +126,19 @@ def _starts(lengths: Sequence[int]) -> np.ndarray:
 
 class BagsTooLarge(LimitExceeded):
     """The tree's bags passed a limit on their rows or value combinations (not the memory
-    limit): a larger limit may still build the tree."""
+    limit): a larger limit may still build the tree. ``filling``: whether bags were being
+    filled (a limit on rows) rather than checked before (a limit on value combinations)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        estimate: int | None = None,
+        limit: int | None = None,
+        filling: bool = True,
+    ) -> None:
+        super().__init__(message, estimate=estimate, limit=limit)
+        self.filling = filling
 
 
 def materialise(tree: Tree, *, compiled: bool = True, bag_limit: int) -> None:

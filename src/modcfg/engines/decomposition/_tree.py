@@ -228,6 +228,7 @@ def _check_widest(problem: Problem, bag_vars: Sequence[Sequence[int]], widest: i
                 f" and {combinations:.3g} value combinations, more than {widest:,}",
                 estimate=combinations,
                 limit=widest,
+                filling=False,
             )
 
 
