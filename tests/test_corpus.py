@@ -4,10 +4,10 @@ with a 1 GiB memory limit counts exactly (slow: it runs in CI).
 Each model runs in its own process, bounded in time, smallest file first. Clauses of up to
 396 literals are among them: they compile as clauses, never as tables over their scope. The
 models whose primal graph keeps a tree width of 40 to 100 even with clauses as chains
-(``HIGH_TREEWIDTH``) are refused by the decomposition and counted by the compiled engine
-(a decision-DNNF); the one it cannot compile yet within its time (``STILL_REFUSED``) is
-refused with a :class:`~modcfg.LimitExceeded`: the test expects that refusal, so it fails the
-day it counts. A model not counted
+(``HIGH_TREEWIDTH``) are too wide for the decomposition's first try and counted by the
+compiled engine (a decision-DNNF); the one it cannot compile yet within its time
+(``STILL_REFUSED``) is refused with a :class:`~modcfg.LimitExceeded`: the test expects that
+refusal, so it fails the day it counts. A model not counted
 within its time is skipped with the reason, and the whole corpus shares a time budget
 (``MODCFG_CORPUS_SECONDS``, 150 s by default, so that CI stays within its time; set it higher
 to run every model).

@@ -68,8 +68,10 @@ def decomposition(
         if len(component) == 1:  # a slot no rule ties to another: one bag of its own
             component_width, node_sets, edges = 0, [frozenset(component)], []
         else:
-            whole = len(component) == graph.number_of_nodes()  # a view filters every read
-            sub = graph if whole else graph.subgraph(component)
+            # a graph of its own (a subgraph view filters every read, and the heuristics read
+            # each edge many times)
+            whole = len(component) == graph.number_of_nodes()
+            sub = graph if whole else _component_graph(graph, component)
             component_width, node_sets, edges = _decompose(sub, sizes)
         width = max(width, component_width)
         offset = len(bags)
@@ -99,6 +101,16 @@ def decomposition(
     _group_children(bags, children, sizes)
     links = [(parent, child) for parent, below in enumerate(children) for child in below]
     return width, bags, links, _preorder(children)
+
+
+def _component_graph(graph: nx.Graph, component: set[int]) -> nx.Graph:
+    """The connected ``component`` of ``graph`` as a graph of its own."""
+    import networkx as nx
+
+    adjacency = graph.adj
+    sub = nx.Graph()
+    sub.add_edges_from((u, v) for u in component for v in adjacency[u] if u < v)
+    return sub
 
 
 def _group_children(
