@@ -18,10 +18,13 @@ lock, and a query never changes its filters (:meth:`TreeQuery.restricted` makes 
 
 from __future__ import annotations
 
+import bisect
 import itertools
+import operator
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from math import prod
 from typing import Any
 
@@ -288,15 +291,29 @@ class TreeQuery:
             self._best_done = True
             self._up_done = counts
 
-    def _exact(self, counts: np.ndarray) -> list[int]:
-        """The integers these counts stand for (rows of residues, or exact already)."""
+    def _exact(self, counts: np.ndarray, bound: int | None = None) -> list[int]:
+        """The integers these counts stand for (rows of residues, or exact already);
+        ``bound``: a bound on them, when known (the first moduli whose product passes it
+        determine them: fewer moduli, and Garner's algorithm costs their number squared)."""
         if counts.ndim == 1:
             found: list[int] = counts.tolist()
             return found
         if len(counts) == 1:
             return [exact(counts[0].tolist(), self._crt, self._modulus)]
+        moduli, inverses = self._moduli, self._inverses
+        if bound is not None:
+            needed = bisect.bisect_right(self._prefix_products, bound) + 1
+            if needed < len(moduli):
+                counts = np.ascontiguousarray(counts[:, :needed])
+                moduli = np.ascontiguousarray(moduli[:needed])
+                inverses = np.ascontiguousarray(inverses[:needed, :needed])
         garner = self._kernels(len(counts)).garner
-        return exact_rows(counts, self._moduli, self._inverses, garner)
+        return exact_rows(counts, moduli, inverses, garner)
+
+    @cached_property
+    def _prefix_products(self) -> list[int]:
+        """The products of the first 1, 2, ... moduli."""
+        return list(itertools.accumulate(self._moduli.tolist(), operator.mul))
 
     def feasible(self) -> bool:
         """Whether any solution exists (a pass of flags that stops early, unless the cheapest
@@ -372,7 +389,7 @@ class TreeQuery:
             (counts, bests),
             self._big,
         )
-        exact = self._exact(counts)
+        exact = self._exact(counts, bound=self.count())  # (no option has more completions)
         big = self._big
         best_values = [b if b < big else None for b in bests.tolist()]
         row: list[Marginal] = list(zip(exact, best_values, strict=True))

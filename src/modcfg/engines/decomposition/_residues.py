@@ -126,17 +126,23 @@ def _garner(
     for x in range(residues.shape[0]):
         for i in range(width):
             value = residues[x, i]
-            for k in range(i):
-                value = (value - digits[k]) % moduli[i] * inverses[k, i] % moduli[i]
+            modulus = moduli[i]
+            for k in range(i):  # (both factors are below 2**31: the product fits 63 bits)
+                value = (value - digits[k]) * inverses[k, i] % modulus
             digits[i] = value
         for i in range(limbs.shape[1]):
             limbs[x, i] = 0
+        used = 0  # the limbs the value so far takes (the others are zero)
         for i in range(width - 1, -1, -1):
             carry = digits[i]
-            for limb in range(limbs.shape[1]):
+            for limb in range(used):
                 product = limbs[x, limb] * moduli[i] + carry
                 limbs[x, limb] = product & 0xFFFFFFFF
                 carry = product >> 32
+            while carry:  # the value grows by at most one limb a digit
+                limbs[x, used] = carry & 0xFFFFFFFF
+                carry >>= 32
+                used += 1
 
 
 def exact(residues: list[int], crt: list[int], modulus: int) -> int:
