@@ -108,8 +108,10 @@ def _component_graph(graph: nx.Graph, component: set[int]) -> nx.Graph:
     import networkx as nx
 
     adjacency = graph.adj
-    sub = nx.Graph()
-    sub.add_edges_from((u, v) for u in component for v in adjacency[u] if u < v)
+    nodes = sorted(component)  # in the graph's order, as a view of it would list them: the
+    sub = nx.Graph()  # elimination heuristics break ties by that order
+    sub.add_nodes_from(nodes)
+    sub.add_edges_from((u, v) for u in nodes for v in adjacency[u] if u < v)
     return sub
 
 
