@@ -29,6 +29,7 @@ LAYERS: tuple[frozenset[str], ...] = (
             "_html",
             "_frames",
             "_grammars",
+            "_lazy",
         }
     ),
     frozenset({"model"}),

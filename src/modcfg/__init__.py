@@ -27,6 +27,7 @@ from ._errors import (
     Relaxation,
     SignatureError,
 )
+from ._lazy import lazy_name
 from ._reasons import Reason
 from ._version import __version__ as __version__
 
@@ -115,14 +116,7 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'modcfg' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
+    return lazy_name(__name__, _LAZY, name, globals())
 
 
 def __dir__() -> list[str]:

@@ -22,9 +22,9 @@ True
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from .._lazy import lazy_name
 from ..model import FORMAT_READERS, Catalog
 
 if TYPE_CHECKING:
@@ -39,22 +39,17 @@ __all__ = ["read_dimacs", "read_sales", "read_uvl", "read_xcsp", "write_dimacs",
 #: Where each public name lives: a reader's module loads when it is first used (a process that
 #: reads one format does not import the parsers of the others).
 _HOMES = {
-    "read_dimacs": "._dimacs",
-    "read_sales": "._sales",
-    "read_uvl": "._uvl",
-    "read_xcsp": "._xcsp",
-    "write_dimacs": "._dimacs",
-    "write_uvl": "._uvl_write",
+    "read_dimacs": "_dimacs",
+    "read_sales": "_sales",
+    "read_uvl": "_uvl",
+    "read_xcsp": "_xcsp",
+    "write_dimacs": "_dimacs",
+    "write_uvl": "_uvl_write",
 }
 
 
 def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    found = getattr(import_module(home, __name__), name)
-    globals()[name] = found
-    return found
+    return lazy_name(__name__, _HOMES, name, globals())
 
 
 def _reader(name: str) -> Callable[..., Catalog]:
