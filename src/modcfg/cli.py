@@ -402,8 +402,10 @@ def warm() -> None:
     modcfg's cache directory (run once after installing)."""
     import time
 
+    from .engines.decomposition._jit import compiled_from_now
     from .io._uvl_syntax import parse_uvl
 
+    compiled_from_now()  # every pass compiled, whatever its size: each kernel is then cached
     start = time.perf_counter()
     parse_uvl("features\n    Product\n", "warm-up")
     for name in bundled_catalogs():
