@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import modcfg
 import modcfg._compiled
-from modcfg.engines.compiled import CompiledEngineError, CompiledQuery, compile_cnf
+from modcfg.engines.compiled import COMPILE_SECONDS, CompiledEngineError, CompiledQuery, compile_cnf
 
 from . import oracle, strategies
 
@@ -153,12 +153,21 @@ def test_when_the_compiled_engine_stops_the_tree_is_built_within_its_full_limits
     """Bags past the trial's rows as they fill (``filling``) give the compiled engine a short
     try, bags too wide to fill its full time; when it stops, the tree is built."""
     limit = {"TRIAL_BAG_ROWS": 1} if filling else {"TRIAL_COMBINATIONS": 1}
-    stops = {"TRIAL_SECONDS" if filling else "COMPILE_SECONDS": -1.0}
-    cfg = _wide_compile(case.catalog, **limit, **stops)
+    tries: list[float] = []
+
+    def stops(problem: object, *, seconds: float) -> None:
+        tries.append(seconds)
+        raise modcfg.LimitExceeded("stopped (as this test asks)")
+
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(modcfg._compiled, "compile_problem", stops)
+        cfg = _wide_compile(case.catalog, **limit)
     assert cfg.compiled.wide_base is None
     assert cfg.count() == oracle.count(case.catalog)
-    if filling and _lowers_to_cnf(cfg) and cfg.count() > 1:  # (the other time is untouched)
-        assert _wide_compile(case.catalog, **limit).compiled.wide_base is not None
+    if tries:  # the engine was tried: for 1 s, or for its full time
+        assert tries == [1.0 if filling else COMPILE_SECONDS]
+    if _lowers_to_cnf(cfg) and cfg.count() > 1:  # past the trial: the engine is tried
+        assert tries
 
 
 def test_a_catalog_the_compiled_engine_answers_is_saved_and_loaded(tmp_path: Path) -> None:
