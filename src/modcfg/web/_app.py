@@ -94,8 +94,15 @@ class Limits:
 def _configurators(
     catalogs: Mapping[str, Configurator | Catalog | str] | Iterable[Configurator | Catalog | str],
 ) -> dict[str, Configurator]:
-    """Each catalog compiled, by the name its URLs use (the mapping's key, or its own name)."""
+    """Each catalog compiled, by the name its URLs use (the mapping's key, or its own name).
+
+    A server runs long: its passes run compiled from the first, so that loading them happens
+    here, at start-up, and no customer's request waits for it (a new process otherwise runs
+    its first small passes as plain Python, see ``docs/limits.md``)."""
     from .._configurator import Configurator, compile
+    from ..engines.decomposition._jit import compiled_from_now
+
+    compiled_from_now()
 
     items: Iterable[tuple[str | None, Any]]
     if isinstance(catalogs, Mapping):
