@@ -180,8 +180,16 @@ def test_a_catalog_the_compiled_engine_answers_is_saved_and_loaded(tmp_path: Pat
     assert cfg.compiled.wide_base is not None
     assert cfg.count() == 7  # the suffixes switched on that reach x7: from x1 ... from x7
     file = cfg.save(tmp_path / "chain.modcfg")
+
+    def compile_again(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the saved circuit is loaded, not compiled again")
+
     with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.setattr(modcfg._compiled, "TRIAL_COMBINATIONS", 1)
+        monkeypatch.setattr(modcfg._compiled, "compile_problem", compile_again)
         loaded = modcfg.load_compiled(file)
     assert loaded.compiled.wide_base is not None
     assert loaded.count() == 7
+    state = loaded.session().state()
+    assert {slot: dict(state[slot]) for slot in state} == {
+        slot: dict(cfg.session().state()[slot]) for slot in state
+    }

@@ -35,7 +35,14 @@ from ._cache import Cache
 from ._errors import LimitExceeded
 from ._plan import Plan, cost_bound, new_plan
 from .engines import separable
-from .engines.compiled import COMPILE_SECONDS, CompiledQuery, NotCnfError, compile_problem
+from .engines.compiled import (
+    COMPILE_SECONDS,
+    Circuit,
+    CompiledQuery,
+    Encoding,
+    NotCnfError,
+    compile_problem,
+)
 from .engines.decomposition import BagsTooLarge, Tree, TreeQuery, build_tree
 from .lower import Problem, SlotDomain, build_domains, compile_rules, needs_problem
 from .model import Catalog, Configuration, Needs, ResolvedNeeds
@@ -51,7 +58,7 @@ OptionEntry = tuple[str, int, list[int], Callable[[list[Any]], tuple[Any, ...]]]
 
 #: What compiling computes from a catalog: its domains, its base problem and the tree (None:
 #: built on first use); saved compiled catalogs hold it.
-Lowered = tuple[tuple[SlotDomain, ...], Problem, Tree | None]
+Lowered = tuple[tuple[SlotDomain, ...], Problem, Tree | None, tuple[Circuit, Encoding] | None]
 #: Needs as :class:`~modcfg.Needs`, as data (checked when used) or None (no needs).
 NeedsLike = Needs | Mapping[str, Any] | None
 #: The plan cache's key of no needs.
@@ -107,7 +114,8 @@ class CompiledCatalog:
         self.catalog = catalog
         if lowered is None:
             domains = build_domains(catalog)
-            lowered = (domains, compile_rules(catalog, domains, memory_limit=memory_limit), None)
+            base = compile_rules(catalog, domains, memory_limit=memory_limit)
+            lowered = (domains, base, None, None)
         self.domains: tuple[SlotDomain, ...] = lowered[0]
         #: The rules and price rules without any needs.
         self.base: Problem = lowered[1]
@@ -136,7 +144,9 @@ class CompiledCatalog:
         self.wide_base: CompiledQuery | None = None
         #: Whether the base tree is being tried within the trial limits (see _choose_engine).
         self._trial = False
-        if not separable(self.base):
+        if lowered[3] is not None:  # the circuit saved with the catalog (see modcfg._artefact)
+            self.wide_base = CompiledQuery(self.base, *lowered[3])
+        elif not separable(self.base):
             # decompose now: a catalog too large to decompose fails here, not at a query
             self._choose_engine()
         # else the tree (one bag per slot) is built when a query first needs it
@@ -196,8 +206,12 @@ class CompiledCatalog:
 
     def lowered(self) -> Lowered:
         """What compiling computed from the catalog (see :mod:`modcfg._artefact`): its
-        domains, base problem and tree (None when the compiled engine answers for it)."""
-        return self.domains, self.base, None if self.wide_base is not None else self.tree
+        domains, base problem, and its tree or, when the compiled engine answers for it, that
+        engine's circuit and encoding."""
+        wide = self.wide_base
+        if wide is not None:
+            return self.domains, self.base, None, (wide.circuit, wide.encoding)
+        return self.domains, self.base, self.tree, None
 
     # -- derived on first use (pure: a value two threads race to compute is the same) ------
 
