@@ -12,7 +12,7 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 def pytest_configure(config: pytest.Config) -> None:
     """The suite runs the compiled kernels from its first query. A new process runs its first
     small passes as plain Python; the tests that compare the two tiers ask for each."""
-    from modcfg.engines.decomposition._jit import compiled_from_now
+    from modcfg.engines.decomposition import compiled_from_now
 
     compiled_from_now()
 

@@ -142,8 +142,6 @@ class CompiledCatalog:
         self._query_lock = threading.Lock()
         #: The compiled engine's query of the rules, for a catalog too entangled to decompose.
         self.wide_base: CompiledQuery | None = None
-        #: Whether the base tree is being tried within the trial limits (see _choose_engine).
-        self._trial = False
         if lowered[3] is not None:  # the circuit saved with the catalog (see modcfg._artefact)
             self.wide_base = CompiledQuery(self.base, *lowered[3])
         elif not separable(self.base):
@@ -168,41 +166,32 @@ class CompiledCatalog:
         if self._tree is not None:  # a saved tree (see modcfg._artefact)
             self.base_query.count()
             return
-        self._trial = True
         try:
+            self._tree = build_tree(self.base, bag_limit=TRIAL_BAG_ROWS, widest=TRIAL_COMBINATIONS)
             self.base_query.count()
             return
         except BagsTooLarge as wide:
-            trial: LimitExceeded | None = wide
-            filling = wide.filling
+            # bags that filled past the trial's rows may still fill within the full limits:
+            # then the compiled engine has a short try; a tree too wide to fill has none
+            seconds = TRIAL_SECONDS if wide.filling else COMPILE_SECONDS
         except LimitExceeded as refused:  # the memory limit: a larger bag limit cannot help
             self.wide_base = _compile_wide(self.base, refused)
             return
-        finally:
-            self._trial = False
-        if self.base.cost_factors:  # prices over several slots: only the tree ranks them
-            trial = None
-        else:
-            # bags that filled past the trial's rows may still fill within the full limits:
-            # then the compiled engine has a short try; a tree too wide to fill has none
-            seconds = TRIAL_SECONDS if filling else COMPILE_SECONDS
+        stopped: LimitExceeded | None = None
+        if not self.base.cost_factors:  # prices over several slots: only the tree ranks them
             try:
                 self.wide_base = compile_problem(self.base, seconds=seconds)
                 return
             except NotCnfError:
-                trial = None
-            except LimitExceeded as stopped:
-                trial = stopped
+                pass
+            except LimitExceeded as engine:
+                stopped = engine
         try:
-            self.base_query.count()
+            self.base_query.count()  # the tree within its full limits
         except LimitExceeded as refused:
-            if trial is None:
+            if stopped is None:
                 raise
-            raise LimitExceeded(
-                f"{refused}; the compiled engine stopped too: {trial}",
-                estimate=refused.estimate,
-                limit=refused.limit,
-            ) from None
+            raise _refused_by_both(refused, stopped) from None
 
     def lowered(self) -> Lowered:
         """What compiling computed from the catalog (see :mod:`modcfg._artefact`): its
@@ -257,12 +246,7 @@ class CompiledCatalog:
         if tree is None:
             with self._tree_lock:
                 tree = self._tree
-                if tree is None and self._trial:
-                    tree = build_tree(
-                        self.base, bag_limit=TRIAL_BAG_ROWS, widest=TRIAL_COMBINATIONS
-                    )
-                    self._tree = tree
-                elif tree is None:
+                if tree is None:
                     tree = self._tree = build_tree(self.base)
         return tree
 
@@ -389,8 +373,14 @@ def _compile_wide(base: Problem, refused: LimitExceeded) -> CompiledQuery:
     except NotCnfError:
         raise refused from None
     except LimitExceeded as also:
-        raise LimitExceeded(
-            f"{refused}; the compiled engine stopped too: {also}",
-            estimate=refused.estimate,
-            limit=refused.limit,
-        ) from None
+        raise _refused_by_both(refused, also) from None
+
+
+def _refused_by_both(tree: LimitExceeded, engine: LimitExceeded) -> LimitExceeded:
+    """The decomposition's refusal ``tree`` and the compiled engine's ``engine`` as one,
+    saying why each stopped."""
+    return LimitExceeded(
+        f"{tree}; the compiled engine stopped too: {engine}",
+        estimate=tree.estimate,
+        limit=tree.limit,
+    )

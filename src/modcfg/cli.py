@@ -402,7 +402,7 @@ def warm() -> None:
     modcfg's cache directory (run once after installing)."""
     import time
 
-    from .engines.decomposition._jit import compiled_from_now
+    from .engines.decomposition import compiled_from_now
     from .io._uvl_syntax import parse_uvl
 
     compiled_from_now()  # every pass compiled, whatever its size: each kernel is then cached

@@ -100,7 +100,7 @@ def _configurators(
     here, at start-up, and no customer's request waits for it (a new process otherwise runs
     its first small passes as plain Python, see ``docs/limits.md``)."""
     from .._configurator import Configurator, compile
-    from ..engines.decomposition._jit import compiled_from_now
+    from ..engines.decomposition import compiled_from_now
 
     compiled_from_now()
 

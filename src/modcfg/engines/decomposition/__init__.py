@@ -22,7 +22,16 @@ and nothing above the engines.
 """
 
 from ._blocks import solution_blocks
+from ._jit import compiled_from_now
 from ._passes import Marginal, TreeQuery
 from ._tree import BagsTooLarge, Tree, build_tree
 
-__all__ = ["BagsTooLarge", "Marginal", "Tree", "TreeQuery", "build_tree", "solution_blocks"]
+__all__ = [
+    "BagsTooLarge",
+    "Marginal",
+    "Tree",
+    "TreeQuery",
+    "build_tree",
+    "compiled_from_now",
+    "solution_blocks",
+]

@@ -191,8 +191,10 @@ def build_tree(
     given = problem
     problem = with_chains(given)
     width, bag_vars, links, preorder = decomposition(problem, extra_scopes)
+    sizes = [sum(row) for row in problem.allowed]
+    combinations = [prod(sizes[var] for var in variables) for variables in bag_vars]
     if widest is not None:
-        _check_widest(problem, bag_vars, widest)
+        _check_widest(problem, bag_vars, combinations, widest)
     bags = [Bag(vars=variables) for variables in bag_vars]
     for above, below in links:
         bags[below].parent = above
@@ -213,20 +215,25 @@ def build_tree(
             parent.child_positions.append([parent.vars.index(v) for v in shared])
     tree = Tree(problem, bags, preorder, owner, width, base_constraints=tuple(given.constraints))
     _assign(tree)
-    _materialise(tree, bag_limit)
+    # the bags' value combinations bound what filling them as plain Python would cost
+    materialise(tree, compiled=COMPILED and compiled_pays(sum(combinations)), bag_limit=bag_limit)
     return tree
 
 
-def _check_widest(problem: Problem, bag_vars: Sequence[Sequence[int]], widest: int) -> None:
-    sizes = [sum(row) for row in problem.allowed]
-    for variables in bag_vars:
-        combinations = prod(sizes[var] for var in variables)
-        if combinations > widest:
+def _check_widest(
+    problem: Problem,
+    bag_vars: Sequence[Sequence[int]],
+    combinations: Sequence[int],
+    widest: int,
+) -> None:
+    """:class:`BagsTooLarge` for the first bag of more than ``widest`` value combinations."""
+    for variables, found in zip(bag_vars, combinations, strict=True):
+        if found > widest:
             slots = describe_slots([problem.domains[var].slot for var in variables])
             raise BagsTooLarge(
                 f"the widest bag of the tree decomposition has {len(variables)} slots ({slots})"
-                f" and {combinations:.3g} value combinations, more than {widest:,}",
-                estimate=combinations,
+                f" and {found:.3g} value combinations, more than {widest:,}",
+                estimate=found,
                 limit=widest,
                 filling=False,
             )
@@ -251,10 +258,3 @@ def _assign(tree: Tree) -> None:
         if found is None:  # pragma: no cover - factor scopes are cliques of the graph
             raise AssertionError(f"no bag holds the scope of {factor.source}")
         bags[found].cost_factors.append(factor)
-
-
-def _materialise(tree: Tree, bag_limit: int) -> None:
-    """Build each bag's consistent tuples (bottom-up joins, then a top-down semi-join)."""
-    sizes = [sum(row) for row in tree.problem.allowed]
-    candidates = sum(prod(sizes[var] for var in bag.vars) for bag in tree.bags)
-    materialise(tree, compiled=COMPILED and compiled_pays(candidates), bag_limit=bag_limit)
