@@ -181,6 +181,56 @@ def _check_session(case: strategies.Case, cfg: modcfg.Configurator) -> None:
                 assert option.from_price == min(found), f"{slot}.{module}"
 
 
+def test_each_key_of_a_child_keeps_its_own_room() -> None:
+    """Under a budget, the distribution outside a bag is cut to the room its key leaves: two
+    keys of one child with the same neighbours but different rooms each get their own cut (a
+    product cut for the tighter key and reused for the other undercounted grade.m0: 5 of 8)."""
+    modules = {"m0": {"price": "7.00"}, "m1": {"price": "3.05"}}
+    data = {
+        "catalog": "rooms",
+        "currency": "EUR",
+        "slots": {
+            "frame": {
+                "modules": {"m0": {"price": "0.00", "attributes": {"w": 6}}},
+                "cardinality": {"min": 0, "max": 2},
+            },
+            "glass": {"modules": {"m0": {"price": "0.00"}, "m1": {"price": "3.50"}}},
+            "kit": {
+                "modules": {
+                    "m0": {"price": "4.25"},
+                    "m1": {"price": "15.00", "attributes": {"lead_time_days": 11}},
+                    "m2": {"price": "0.00"},
+                }
+            },
+            "grade": {"modules": {"m0": {"price": "14.60"}, "m1": {"price": "12.80"}}},
+            "finish": {
+                "modules": {"m0": {"price": "1.05"}},
+                "cardinality": {"min": 0, "max": 2},
+            },
+            "trim": {
+                "modules": {**modules, "m2": {"price": "8.60", "attributes": {"w": 7}}},
+                "cardinality": {"min": 1, "max": 2},
+            },
+        },
+        "prices": [
+            {"id": "grade-frame", "amount": "-3.25", "when": "grade.m1 + frame.w <= 0"},
+            {"id": "glass-frame", "amount": "9.70", "when": "(glass.m1) -> (frame.m0)"},
+            {"id": "loyalty", "frequency": ["repeat"], "percent": "-1.9"},
+        ],
+        "services": {
+            "delivery": {"kind": "delivery", "price": "10.00", "per": "unit", "mandatory": True}
+        },
+    }
+    needs = modcfg.Needs(
+        conditions=["(kit.m1 <= trim.w) and (count(glass) >= kit.lead_time_days)"],
+        quantity=36,
+        budget=Decimal("1213.06"),
+        frequency="repeat",
+    )
+    catalog = catalog_from_data(data)
+    _check_session(strategies.Case(data, catalog, needs), modcfg.compile(catalog))
+
+
 @settings(max_examples=200, deadline=None)
 @given(strategies.cases())
 def test_session_states_match_the_oracle(case: strategies.Case) -> None:

@@ -39,6 +39,8 @@ _EXACT = 1 << 62
 
 
 _Pair = WholePair | LinePair
+#: A product of messages around one child (see ``_outside_all``).
+_RestLabel = tuple[int, Key, tuple[Key, ...], tuple[Key, ...], tuple[int, ...] | None]
 
 
 class SumDP:
@@ -305,12 +307,14 @@ class SumDP:
                 sep = sep_of(t)
                 for j in range(len(combo)):
                     moves.setdefault((j, combo[j], sep, combo), []).append((offset, cost))
-            rests: dict[tuple[int, Key, tuple[Key, ...], tuple[Key, ...]], Dist | None] = {}
+            rests: dict[_RestLabel, Dist | None] = {}
             for (j, key, sep, combo), moved in moves.items():
                 child = bag.children[j]
                 room = rooms[child].get(key)
-                # the outside of the bag times every other child's message
-                label = (j, sep, combo[:j], combo[j + 1 :])
+                # the outside of the bag times every other child's message, cut to the room
+                # of the child's key (so the room is part of the label: another key of the
+                # same child may leave more room)
+                label = (j, sep, combo[:j], combo[j + 1 :], room)
                 if label in rests:
                     rest = rests[label]
                 else:
