@@ -7,6 +7,7 @@ choices, and for the cheapest key, all against enumeration by ``tests/oracle.py`
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -171,12 +172,7 @@ def test_when_the_compiled_engine_stops_the_tree_is_built_within_its_full_limits
 
 
 def test_a_catalog_the_compiled_engine_answers_is_saved_and_loaded(tmp_path: Path) -> None:
-    model = tmp_path / "chain.dimacs"  # x1 -> x2 -> ... -> x12, and x3 or x7
-    model.write_text(
-        "p cnf 12 12\n" + "".join(f"-{v} {v + 1} 0\n" for v in range(1, 12)) + "3 7 0\n"
-    )
-    catalog = modcfg.load_catalog(model)
-    cfg = _wide_compile(catalog)
+    cfg = _wide_compile(_chain_catalog(tmp_path))
     assert cfg.compiled.wide_base is not None
     assert cfg.count() == 7  # the suffixes switched on that reach x7: from x1 ... from x7
     file = cfg.save(tmp_path / "chain.modcfg")
@@ -193,3 +189,61 @@ def test_a_catalog_the_compiled_engine_answers_is_saved_and_loaded(tmp_path: Pat
     assert {slot: dict(state[slot]) for slot in state} == {
         slot: dict(cfg.session().state()[slot]) for slot in state
     }
+
+
+def _chain_catalog(tmp_path: Path) -> modcfg.Catalog:
+    model = tmp_path / "chain.dimacs"  # x1 -> x2 -> ... -> x12, and x3 or x7
+    model.write_text(
+        "p cnf 12 12\n" + "".join(f"-{v} {v + 1} 0\n" for v in range(1, 12)) + "3 7 0\n"
+    )
+    return modcfg.load_catalog(model)
+
+
+def test_compiling_honours_its_time_limit(tmp_path: Path) -> None:
+    """compile's time_limit bounds the compiled engine's search (it gets the time left) and
+    refuses, naming the limit, once no time is left for the tree's full try."""
+    catalog = _chain_catalog(tmp_path)
+    tries: list[float] = []
+
+    def slow(problem: object, *, seconds: float) -> None:
+        tries.append(seconds)
+        time.sleep(0.2)
+        raise modcfg.LimitExceeded("the search stopped (as this test asks)")
+
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(modcfg._compiled, "compile_problem", slow)
+        monkeypatch.setattr(modcfg._compiled, "TRIAL_COMBINATIONS", 1)
+        with pytest.raises(modcfg.LimitExceeded, match=r"time_limit=0\.1 s") as refused:
+            modcfg.compile(catalog, time_limit=0.1)
+        assert len(tries) == 1
+        assert 0 < tries[0] <= 0.1
+        assert "the search stopped" in str(refused.value)  # and why the engine stopped
+        assert modcfg.compile(catalog, time_limit=1000).count() == 7  # time left: the tree
+    assert tries[1] == COMPILE_SECONDS  # (its own limit is shorter than the time left)
+
+
+def test_the_command_line_time_limit_bounds_compiling(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from modcfg.cli import app
+
+    model = tmp_path / "chain.dimacs"
+    model.write_text("p cnf 3 2\n1 2 0\n-2 3 0\n")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(modcfg._compiled, "TRIAL_COMBINATIONS", 1)
+        monkeypatch.setattr(modcfg._compiled, "_Deadline", _Spent)
+        result = CliRunner().invoke(app, ["count", str(model), "--time-limit", "5"])
+    # (the command line's entry point turns a LimitExceeded into one line and exit code 2)
+    assert isinstance(result.exception, modcfg.LimitExceeded), result.output
+    assert "time_limit=5 s" in str(result.exception)
+    assert CliRunner().invoke(app, ["count", str(model), "--time-limit", "5"]).output == "4\n"
+
+
+class _Spent:
+    """A deadline already passed (compiling then refuses before the compiled engine)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def left(self, most: float | None, stopped: str) -> float:
+        raise modcfg.LimitExceeded(f"compiling passed time_limit={self.seconds:g} s {stopped}")

@@ -25,6 +25,7 @@ Invariants:
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from functools import cached_property
@@ -101,7 +102,8 @@ class CompiledCatalog:
     built from them (see the module docstring for the invariants).
 
     ``memory_limit`` (bytes; None: half the machine's physical memory) bounds what compiling
-    and every later query may allocate.
+    and every later query may allocate; ``time_limit`` (seconds; None: no limit) bounds the
+    choice of engine (see ``_choose_engine``).
     """
 
     def __init__(
@@ -109,6 +111,7 @@ class CompiledCatalog:
         catalog: Catalog,
         *,
         memory_limit: int | None = None,
+        time_limit: float | None = None,
         lowered: Lowered | None = None,
     ) -> None:
         self.catalog = catalog
@@ -146,10 +149,10 @@ class CompiledCatalog:
             self.wide_base = CompiledQuery(self.base, *lowered[3])
         elif not separable(self.base):
             # decompose now: a catalog too large to decompose fails here, not at a query
-            self._choose_engine()
+            self._choose_engine(None if time_limit is None else _Deadline(time_limit))
         # else the tree (one bag per slot) is built when a query first needs it
 
-    def _choose_engine(self) -> None:
+    def _choose_engine(self, deadline: _Deadline | None = None) -> None:
         """Decompose the rules, or compile them into a decision-DNNF when the tree would be
         wide: the engine that answers queries on the base problem.
 
@@ -162,7 +165,11 @@ class CompiledCatalog:
         limits first, then the compiled engine (when no price rule spans several slots: it
         prices each slot alone): for :data:`TRIAL_SECONDS` when the bags passed the trial's
         rows as they filled, for its full time when a bag was too wide to fill at all. Only
-        then is the tree built within its full limits (see ``docs/limits.md``)."""
+        then is the tree built within its full limits (see ``docs/limits.md``).
+
+        ``deadline`` (compile's ``time_limit``) is checked between those steps, and the
+        compiled engine searches no longer than the time left; filling one tree is bounded by
+        its rows, not by the clock, so a limit is honoured within a tree's fill."""
         if self._tree is not None:  # a saved tree (see modcfg._artefact)
             self.base_query.count()
             return
@@ -175,11 +182,13 @@ class CompiledCatalog:
             # then the compiled engine has a short try; a tree too wide to fill has none
             seconds = TRIAL_SECONDS if wide.filling else COMPILE_SECONDS
         except LimitExceeded as refused:  # the memory limit: a larger bag limit cannot help
-            self.wide_base = _compile_wide(self.base, refused)
+            self.wide_base = _compile_wide(self.base, refused, deadline)
             return
         stopped: LimitExceeded | None = None
         if not self.base.cost_factors:  # prices over several slots: only the tree ranks them
             try:
+                if deadline is not None:
+                    seconds = deadline.left(seconds, "before the compiled engine could start")
                 self.wide_base = compile_problem(self.base, seconds=seconds)
                 return
             except NotCnfError:
@@ -187,6 +196,8 @@ class CompiledCatalog:
             except LimitExceeded as engine:
                 stopped = engine
         try:
+            if deadline is not None:
+                deadline.left(None, "before the tree could be built within its full limits")
             self.base_query.count()  # the tree within its full limits
         except LimitExceeded as refused:
             if stopped is None:
@@ -364,12 +375,37 @@ class CompiledCatalog:
             cache.clear()
 
 
-def _compile_wide(base: Problem, refused: LimitExceeded) -> CompiledQuery:
+class _Deadline:
+    """Compile's ``time_limit``, started when compiling starts."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+
+    def left(self, most: float | None, stopped: str) -> float:
+        """The seconds left (at most ``most``); :class:`LimitExceeded` when none are, saying
+        the limit ran out ``stopped``."""
+        left = self.end - time.monotonic()
+        if left <= 0:
+            raise LimitExceeded(
+                f"compiling passed time_limit={self.seconds:g} s {stopped}; raise time_limit= "
+                "of modcfg.compile (--time-limit on the command line)",
+                limit=int(self.seconds),
+            )
+        return left if most is None else min(left, most)
+
+
+def _compile_wide(
+    base: Problem, refused: LimitExceeded, deadline: _Deadline | None = None
+) -> CompiledQuery:
     """The compiled engine's query of rules the decomposition ``refused``, or that refusal
     when the rules are no CNF or the compiled engine passes its limits too (then neither
     engine counts the catalog, and the refusal says why each stopped)."""
     try:
-        return compile_problem(base)
+        seconds = COMPILE_SECONDS
+        if deadline is not None:
+            seconds = deadline.left(seconds, "before the compiled engine could start")
+        return compile_problem(base, seconds=seconds)
     except NotCnfError:
         raise refused from None
     except LimitExceeded as also:

@@ -55,7 +55,10 @@ Progress = Callable[[int, int | None], None]
 
 
 def compile(
-    catalog: Catalog | str | os.PathLike[str], *, memory_limit: int | None = None
+    catalog: Catalog | str | os.PathLike[str],
+    *,
+    memory_limit: int | None = None,
+    time_limit: float | None = None,
 ) -> Configurator:
     """Compile a catalog into a reusable, thread-safe :class:`Configurator`.
 
@@ -63,7 +66,10 @@ def compile(
     :func:`modcfg.load_catalog` loads first. ``memory_limit`` (bytes; None: half the
     machine's physical memory) bounds what compiling and every later query may allocate: each
     large table, bag and pass is estimated first, and one above the limit raises
-    :class:`LimitExceeded` naming the rule or the slots at fault.
+    :class:`LimitExceeded` naming the rule or the slots at fault. ``time_limit`` (seconds;
+    None: no limit) bounds the search for an engine on a catalog whose rules tie many slots
+    (see ``docs/limits.md``): past it, :class:`LimitExceeded`. Queries take limits of their
+    own.
 
     >>> import modcfg
     >>> modcfg.compile(modcfg.load_catalog("credit_cards")).count()
@@ -85,7 +91,7 @@ def compile(
             f"{type(catalog).__name__}; call modcfg.load_catalog(...) first (or "
             "modcfg.Catalog.model_validate(data) for catalog data)"
         )
-    return Configurator(catalog, memory_limit=memory_limit)
+    return Configurator(catalog, memory_limit=memory_limit, time_limit=time_limit)
 
 
 def _recompiled(catalog: Catalog, memory_limit: int) -> Configurator:
@@ -111,11 +117,14 @@ class Configurator(FeedMethods, ExploreMethods):
         catalog: Catalog,
         *,
         memory_limit: int | None = None,
+        time_limit: float | None = None,
         compiled: CompiledCatalog | None = None,
     ) -> None:
         #: What compiling produced (domains, rules as tables, tree, caches): see
         #: :class:`~modcfg._compiled.CompiledCatalog`.
-        self.compiled = compiled or CompiledCatalog(catalog, memory_limit=memory_limit)
+        self.compiled = compiled or CompiledCatalog(
+            catalog, memory_limit=memory_limit, time_limit=time_limit
+        )
         self.catalog = catalog
         #: The bytes compiling and any one query may allocate (see :func:`compile`).
         self.memory_limit = self.compiled.memory_limit

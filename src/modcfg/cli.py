@@ -16,6 +16,7 @@ import inspect
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,6 +57,9 @@ NeedsOption = Annotated[
 
 #: Seconds a command works before giving up (LimitExceeded, exit code 2); 0 means no limit.
 DEFAULT_TIME_LIMIT = 60.0
+#: What a query is given when compiling took (about) all of the time limit: it answers if it
+#: can without searching, else says that the limit passed.
+_LEAST_SECONDS = 0.001
 TimeLimitOption = Annotated[
     float, typer.Option("--time-limit", min=0, help="seconds before giving up (0: no limit)")
 ]
@@ -83,6 +87,18 @@ def _needs(path: Path | None) -> Needs | None:
 
 def _seconds(time_limit: float) -> float | None:
     return time_limit or None
+
+
+def _compiled(
+    catalog: str, seconds: float | None
+) -> tuple[_configurator.Configurator, float | None]:
+    """The catalog compiled within ``seconds`` (its own refusal says why, when it passes
+    them), and the seconds left for the command's query."""
+    start = time.monotonic()
+    cfg = _configurator.compile(load_catalog(catalog), time_limit=seconds)
+    if seconds is None:
+        return cfg, None
+    return cfg, max(seconds - (time.monotonic() - start), _LEAST_SECONDS)
 
 
 @contextmanager
@@ -222,10 +238,10 @@ def count(
     time_limit: TimeLimitOption = DEFAULT_TIME_LIMIT,
 ) -> None:
     """Print the exact number of valid configurations (for the needs, when given)."""
-    cfg = _configurator.compile(load_catalog(catalog))
     seconds = _seconds(time_limit)
+    cfg, left = _compiled(catalog, seconds)
     with _limited("counting", seconds):
-        total = cfg.count(_needs(needs), time_limit=seconds)
+        total = cfg.count(_needs(needs), time_limit=left)
     sys.stdout.write(int_text(total) + "\n")
 
 
@@ -316,10 +332,10 @@ def best(
     """Print the k best configurations for the needs, with their quotes."""
     if output not in ("table", "json"):
         raise NeedsError(f"--format {output} is unknown; use table or json")
-    cfg = _configurator.compile(load_catalog(catalog))
     seconds = _seconds(time_limit)
+    cfg, left = _compiled(catalog, seconds)
     with _limited("the search for the best", seconds):
-        quotes = cfg.best(_needs(needs), k=k, time_limit=seconds)
+        quotes = cfg.best(_needs(needs), k=k, time_limit=left)
     if output == "json":
         _print_json([result.to_dict() for result in quotes])
         return
