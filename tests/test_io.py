@@ -677,3 +677,23 @@ def test_public_names() -> None:
     }  # fmt: skip
     for name in modcfg.io.__all__:
         assert getattr(modcfg.io, name).__doc__, name
+
+
+def test_a_clause_rule_is_the_rule_its_text_validates_to() -> None:
+    """ConstraintRule.clause sets what model validation would (without parsing or walking):
+    equal, same fields set, same dump, same pickle round trip, and the same check."""
+    import pickle
+
+    made = ConstraintRule.clause("c1", [("a", "on", True), ("b", "on", False)], message="m")
+    read = ConstraintRule.model_validate({"id": "c1", "message": "m", "constraint": made.constraint})
+    assert made == read
+    assert hash(made) == hash(read)
+    assert made.model_fields_set == read.model_fields_set
+    assert made.model_dump() == read.model_dump()
+    assert made.expression == read.expression
+    assert pickle.loads(pickle.dumps(made)) == made
+    slots = {"a": {"modules": {"on": {}}}, "b": {"modules": {"on": {}}}}
+    modcfg.Catalog(catalog="t", slots=slots, rules=[made])
+    with pytest.raises(modcfg.CatalogError, match="'b'") as refused:
+        modcfg.Catalog(catalog="t", slots={"a": {"modules": {"on": {}}}}, rules=[made])
+    assert refused.value.where == ("rules", 0)

@@ -23,7 +23,6 @@ import numpy as np
 
 from .._errors import CatalogError
 from ..model import DEFAULT_MAX_BYTES, Catalog, ConstraintRule, Rule, TableRule, read_text
-from ..model._expr import BoolOp, Expr, Not, Ref
 from ._bulk import BadToken, integer_runs
 from ._cnf import Clause, Encoder, Unsupported
 from ._common import SELECTED, IdMaker, Location, build_catalog
@@ -270,18 +269,8 @@ def _clause_rule(
     if any(-literal in present for literal in unique):
         unique = [abs(unique[0]), -abs(unique[0])]  # always true: keep it short
     if len(unique) <= _LONGEST_FORMULA:
-        text = " or ".join(
-            f"{'' if literal > 0 else 'not '}{slot_ids[abs(literal)]}.{SELECTED}"
-            for literal in unique
-        )
-        terms: list[Expr] = [
-            Ref(slot_ids[literal], SELECTED)
-            if literal > 0
-            else Not(Ref(slot_ids[-literal], SELECTED))
-            for literal in unique
-        ]
-        expression = terms[0] if len(terms) == 1 else BoolOp("or", tuple(terms))
-        return ConstraintRule.from_expression(rule_id, text, expression, message=message)
+        terms = [(slot_ids[abs(literal)], SELECTED, literal > 0) for literal in unique]
+        return ConstraintRule.clause(rule_id, terms, message=message)
     row = tuple(None if literal > 0 else SELECTED for literal in unique)
     slots = tuple(slot_ids[abs(literal)] for literal in unique)
     return TableRule.from_rows(rule_id, slots, (row,), allow=False, message=message)
