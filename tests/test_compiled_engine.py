@@ -165,8 +165,14 @@ def test_when_the_compiled_engine_stops_the_tree_is_built_within_its_full_limits
         cfg = _wide_compile(case.catalog, **limit)
     assert cfg.compiled.wide_base is None
     assert cfg.count() == oracle.count(case.catalog)
+    assert cfg.count(case.needs) == len(oracle.ranked(case.catalog, case.needs))
     if tries:  # the engine was tried: for 1 s, or for its full time
         assert tries == [1.0 if filling else COMPILE_SECONDS]
+    from modcfg.engines import separable
+
+    if not separable(cfg.compiled.base) and cfg.count() > 1:  # past the trial
+        # bags that passed the trial's rows as they filled: min-fill's tree is built
+        assert cfg.compiled.tree.fill_in == filling
     if _lowers_to_cnf(cfg) and cfg.count() > 1:  # past the trial: the engine is tried
         assert tries
 

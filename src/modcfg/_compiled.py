@@ -165,7 +165,8 @@ class CompiledCatalog:
         limits first, then the compiled engine (when no price rule spans several slots: it
         prices each slot alone): for :data:`TRIAL_SECONDS` when the bags passed the trial's
         rows as they filled, for its full time when a bag was too wide to fill at all. Only
-        then is the tree built within its full limits (see ``docs/limits.md``).
+        then is the tree built within its full limits, with min-fill's decomposition first
+        when the trial's bags passed its rows as they filled (see ``docs/limits.md``).
 
         ``deadline`` (compile's ``time_limit``) is checked between those steps, and the
         compiled engine searches no longer than the time left; filling one tree is bounded by
@@ -180,7 +181,8 @@ class CompiledCatalog:
         except BagsTooLarge as wide:
             # bags that filled past the trial's rows may still fill within the full limits:
             # then the compiled engine has a short try; a tree too wide to fill has none
-            seconds = TRIAL_SECONDS if wide.filling else COMPILE_SECONDS
+            filling = wide.filling
+            seconds = TRIAL_SECONDS if filling else COMPILE_SECONDS
         except LimitExceeded as refused:  # the memory limit: a larger bag limit cannot help
             self.wide_base = _compile_wide(self.base, refused, deadline)
             return
@@ -198,6 +200,8 @@ class CompiledCatalog:
         try:
             if deadline is not None:
                 deadline.left(None, "before the tree could be built within its full limits")
+            if filling:  # the other heuristic's tree first: its bags may fill in a fraction
+                self._tree = _filled_in(self.base)
             self.base_query.count()  # the tree within its full limits
         except LimitExceeded as refused:
             if stopped is None:
@@ -331,7 +335,8 @@ class CompiledCatalog:
         key = frozenset(tuple(scope) for scope in extra)
         found = self.trees.get(key)
         if found is None:
-            found = self.trees.keep(key, build_tree(self.base, extra_scopes=sorted(key)))
+            made = build_tree(self.base, extra_scopes=sorted(key), fill_in=tree.fill_in)
+            found = self.trees.keep(key, made)
         return found
 
     # -- choices, configurations, texts -----------------------------------------------------
@@ -373,6 +378,15 @@ class CompiledCatalog:
         choices' values, quote lines); answers stay the same."""
         for cache in (self.plans, self.trees, self.choices, self.quote_lines):
             cache.clear()
+
+
+def _filled_in(base: Problem) -> Tree | None:
+    """The tree of ``base`` decomposed with min-fill on every component, within the full
+    limits, or None when its bags pass them (then the default tree is built)."""
+    try:
+        return build_tree(base, fill_in=True)
+    except BagsTooLarge:
+        return None
 
 
 class _Deadline:

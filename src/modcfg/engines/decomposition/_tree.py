@@ -123,6 +123,9 @@ class Tree:
     base_constraints: tuple[Constraint, ...] = ()
     cost_span: int = 1  # above any difference of two solutions' costs
     cost_magnitude: int = 1  # above any solution's absolute cost
+    #: Decomposed with min-fill on large components too (trees for the same rules with more
+    #: scopes are decomposed alike, see ``build_tree``).
+    fill_in: bool = False
     _flat: Flat | None = field(default=None, repr=False)
     _ids: frozenset[int] | None = field(default=None, repr=False)
 
@@ -178,6 +181,7 @@ def build_tree(
     extra_scopes: Sequence[Sequence[int]] = (),
     bag_limit: int = BAG_LIMIT,
     widest: int | None = None,
+    fill_in: bool = False,
 ) -> Tree:
     """Decompose ``problem`` and materialise its consistent bag tuples.
 
@@ -186,11 +190,12 @@ def build_tree(
     chains of auxiliary variables (:mod:`._chains`), which the bags hold but own no position
     of: only the problem's variables are reported. ``bag_limit`` bounds the rows of one bag;
     ``widest``, when given, the value combinations of one bag before its rules (checked
-    before any bag is filled). Past either, :class:`BagsTooLarge` is raised.
+    before any bag is filled). Past either, :class:`BagsTooLarge` is raised. ``fill_in``:
+    decompose large components with the min-fill heuristic too (see ``_decompose``).
     """
     given = problem
     problem = with_chains(given)
-    width, bag_vars, links, preorder = decomposition(problem, extra_scopes)
+    width, bag_vars, links, preorder = decomposition(problem, extra_scopes, fill_in=fill_in)
     sizes = [sum(row) for row in problem.allowed]
     combinations = [prod(sizes[var] for var in variables) for variables in bag_vars]
     if widest is not None:
@@ -213,7 +218,15 @@ def build_tree(
         if bag.parent >= 0:
             parent = bags[bag.parent]
             parent.child_positions.append([parent.vars.index(v) for v in shared])
-    tree = Tree(problem, bags, preorder, owner, width, base_constraints=tuple(given.constraints))
+    tree = Tree(
+        problem,
+        bags,
+        preorder,
+        owner,
+        width,
+        base_constraints=tuple(given.constraints),
+        fill_in=fill_in,
+    )
     _assign(tree)
     # the bags' value combinations bound what filling them as plain Python would cost
     materialise(tree, compiled=COMPILED and compiled_pays(sum(combinations)), bag_limit=bag_limit)
