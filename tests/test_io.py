@@ -685,7 +685,9 @@ def test_a_clause_rule_is_the_rule_its_text_validates_to() -> None:
     import pickle
 
     made = ConstraintRule.clause("c1", [("a", "on", True), ("b", "on", False)], message="m")
-    read = ConstraintRule.model_validate({"id": "c1", "message": "m", "constraint": made.constraint})
+    read = ConstraintRule.model_validate(
+        {"id": "c1", "message": "m", "constraint": made.constraint}
+    )
     assert made == read
     assert hash(made) == hash(read)
     assert made.model_fields_set == read.model_fields_set
