@@ -115,3 +115,36 @@ def test_a_clause_over_a_hundred_slots_compiles() -> None:
     state = cfg.session().state()
     assert state["s7"]["on"].count == 2**119
     assert cfg.count(modcfg.Needs(forbid=[f"s{i}.on" for i in range(119)])) == 1
+
+
+@st.composite
+def with_clause_rules(draw: st.DrawFn) -> strategies.Case:
+    """A random case with a few clause rules (:meth:`ConstraintRule.clause`) added: literals
+    over any slots and modules (multi-select ones included), chosen or not, repeats too."""
+    from modcfg.model import ConstraintRule
+
+    case = draw(strategies.cases(max_configurations=SMALL))
+    refs = [(slot, module) for slot, s in case.catalog.slots.items() for module in s.modules]
+    literal = st.tuples(st.sampled_from(refs), st.booleans()).map(lambda p: (*p[0], p[1]))
+    clauses = draw(st.lists(st.lists(literal, min_size=1, max_size=4), min_size=1, max_size=3))
+    rules = [
+        ConstraintRule.clause(f"clause-{number}", literals)
+        for number, literals in enumerate(clauses)
+    ]
+    catalog = modcfg.Catalog(**{**dict(case.catalog), "rules": (*case.catalog.rules, *rules)})
+    return strategies.Case(case.data, catalog, case.needs)
+
+
+@PROPERTIES
+@given(with_clause_rules(), st.booleans())
+def test_clause_rules_read_off_their_literals_match_oracle(
+    case: strategies.Case, as_clauses: bool
+) -> None:
+    """Clause rules are lowered from their literals (tables or, past the width at which
+    disjunctions become clauses, clause masks), as the oracle reads their text."""
+    with pytest.MonkeyPatch.context() as patch:
+        if as_clauses:
+            patch.setattr(_lowering, "CLAUSE_TABLE_LIMIT", 1)
+        cfg = modcfg.compile(case.catalog)
+    answers = expected(case)
+    check_engine(case, cfg, "decomposition", answers)

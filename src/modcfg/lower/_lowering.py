@@ -23,7 +23,10 @@ problem's memory limit before it is built.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from functools import cached_property
+from math import prod
 
 import numpy as np
 
@@ -46,6 +49,11 @@ CLAUSE_TABLE_LIMIT = 1 << 10
 #: Linear rules over more slots than this are resources (global sums), never tables: a table
 #: over many slots is large to build and ties every slot of it into one bag.
 LINEAR_TABLE_SLOTS = 8
+#: Per variable of a scope, a flag per value.
+_Masks = tuple[tuple[bool, ...], ...]
+#: Clauses over at most this many combinations are tabulated in plain Python (faster than
+#: numpy's calls for a few rows).
+_SMALL_CLAUSE = 64
 
 
 class Lowering:
@@ -58,6 +66,8 @@ class Lowering:
     def __init__(self, problem: Problem) -> None:
         self.problem = problem
         self.catalog = problem.catalog
+        self._holds: dict[tuple[int, str], tuple[bool, ...]] = {}
+        self._clause_tables: dict[tuple[_Masks, _Masks], np.ndarray] = {}
 
     @cached_property
     def scope(self) -> _Scope:
@@ -111,6 +121,52 @@ class Lowering:
         if found is None:
             found = helper.rows(expr, scope, problem.allowed)
         self.allow(scope, found, source)
+
+    def require_clause(
+        self, literals: Sequence[tuple[str, str, bool]], source: str, what: str
+    ) -> None:
+        """Add that one of ``literals`` holds, each ``(slot, module, chosen)``: the module is
+        chosen (in any quantity) or not. What :meth:`require` adds for the disjunction, read
+        off the slots' values rather than tabulated from its expression (a feature model has
+        tens of thousands of clauses)."""
+        masks: dict[int, list[bool]] = {}
+        for slot, module, chosen in literals:
+            var = self.var(slot)
+            mask = masks.setdefault(var, [False] * len(self.problem.domains[var].choices))
+            for value, holds in enumerate(self._holding(var, module)):
+                if holds == chosen:
+                    mask[value] = True
+        if any(all(mask) for mask in masks.values()):
+            return  # (it always holds)
+        scope = tuple(sorted(masks))
+        ordered = tuple(tuple(masks[var]) for var in scope)
+        allowed = self.problem.allowed
+        width = self.scope.width(scope, allowed)
+        if (len(scope) > 2 or width > TABULATION_LIMIT) and width > CLAUSE_TABLE_LIMIT:
+            self.clause(scope, ordered, source)
+            return
+        check_memory(
+            width * len(scope) * ENTRY_BYTES,
+            self.problem.memory_limit,
+            f"{what} (a table of {show_count(width)} rows over {len(scope)} slots)",
+            "split it into smaller rules",
+        )
+        # clauses of a feature model come in few shapes: each shape's rows are made once
+        # (and only read: a constraint never changes its rows)
+        key = (tuple(tuple(allowed[var]) for var in scope), ordered)
+        rows = self._clause_tables.get(key)
+        if rows is None:
+            rows = self._clause_tables[key] = _clause_rows(*key)
+        self.allow(scope, rows, source)
+
+    def _holding(self, var: int, module: str) -> tuple[bool, ...]:
+        """Per value of ``var``: whether it holds ``module``."""
+        key = (var, module)
+        found = self._holds.get(key)
+        if found is None:
+            units = self.problem.domains[var].units
+            found = self._holds[key] = tuple(any(m == module for m, _ in u) for u in units)
+        return found
 
     def _clause(self, expr: Expr, source: str) -> bool:
         """Add ``expr`` as a clause when it is one (see ``_clauses``); False when it is not."""
@@ -192,3 +248,23 @@ class Lowering:
 def _factor_bytes(rows: int, columns: int) -> int:
     """The bytes of a factor's table: per row a key tuple and a dictionary entry."""
     return rows * (columns + 12) * ENTRY_BYTES
+
+
+def _clause_rows(
+    allowed: tuple[tuple[bool, ...], ...], masks: tuple[tuple[bool, ...], ...]
+) -> np.ndarray:
+    """The value tuples (one ``allowed`` value per variable) where some variable takes a value
+    of its mask, in lexicographic order."""
+    if prod(map(sum, allowed)) <= _SMALL_CLAUSE:  # (most: numpy's calls cost more)
+        values = [[v for v, ok in enumerate(row) if ok] for row in allowed]
+        rows = [
+            combination
+            for combination in itertools.product(*values)
+            if any(mask[v] for mask, v in zip(masks, combination, strict=True))
+        ]
+        return np.array(rows, dtype=np.int64).reshape(len(rows), len(allowed))
+    columns = [grid.ravel() for grid in np.meshgrid(*map(np.flatnonzero, allowed), indexing="ij")]
+    keep = np.zeros(len(columns[0]), dtype=bool)
+    for column, mask in zip(columns, masks, strict=True):
+        keep |= np.asarray(mask)[column]
+    return np.stack(columns, axis=1)[keep].astype(np.int64)

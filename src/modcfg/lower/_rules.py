@@ -114,6 +114,10 @@ def compile_rules(
 def _lower_expression(
     lowering: Lowering, rule: RequiresRule | ExcludesRule | ConstraintRule
 ) -> None:
+    literals = rule.literals if type(rule) is ConstraintRule else None
+    if literals is not None:  # a clause (a feature model's), read off its literals
+        lowering.require_clause(literals, rule.id, f"rule '{rule.id}'")
+        return
     lowering.require(rule.expression, rule.id, f"rule '{rule.id}'")
 
 

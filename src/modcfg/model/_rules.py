@@ -58,6 +58,9 @@ RULE_KEYS = {
 RULE_KINDS = tuple(dict.fromkeys(RULE_KEYS.values()))
 #: Where a rule sits in a catalog (``("rules", 3)``), for errors.
 Where = tuple[str | int, ...]
+#: One literal of a clause (see :meth:`ConstraintRule.clause`): slot, module, and whether the
+#: module is chosen (True) or not.
+ClauseLiteral = tuple[str, str, bool]
 
 
 def _module_ref(ref: str) -> Ref:
@@ -374,18 +377,18 @@ class ConstraintRule(_RuleBase):
     when: str | None = None
     #: The constraint's expression when its maker built it (see :meth:`from_expression`).
     _body: Expr | None = PrivateAttr(default=None)
-    #: The (slot, module) pairs a clause made by :meth:`clause` names (checked without
-    #: walking its expression).
-    _refs: tuple[tuple[str, str], ...] | None = PrivateAttr(default=None)
+    #: A clause made by :meth:`clause`: its literals (see :attr:`literals`).
+    _literals: tuple[ClauseLiteral, ...] | None = PrivateAttr(default=None)
 
     @classmethod
     def clause(
-        cls, rule_id: str, literals: Sequence[tuple[str, str, bool]], *, message: str = ""
+        cls, rule_id: str, literals: Sequence[ClauseLiteral], *, message: str = ""
     ) -> ConstraintRule:
         """A disjunction of modules chosen or not, each literal ``(slot, module, chosen)``:
         what a feature model's clause says (``a.selected or not b.selected``). Readers make
-        one per clause, tens of thousands for a large model, so neither its text is parsed
-        nor its expression walked: :meth:`check` only looks its modules up.
+        one per clause, tens of thousands for a large model, so the rule keeps its literals:
+        its text is not parsed, its expression is built when first asked for, :meth:`check`
+        only looks its modules up, and compiling reads the literals (see :attr:`literals`).
 
         >>> rule = ConstraintRule.clause("c1", [("a", "on", True), ("b", "on", False)])
         >>> rule.constraint, rule.expression == parse(rule.constraint)
@@ -395,12 +398,6 @@ class ConstraintRule(_RuleBase):
             f"{slot}.{module}" if chosen else f"not {slot}.{module}"
             for slot, module, chosen in literals
         )
-        terms: list[Expr] = [
-            Ref(slot, module) if chosen else Not(Ref(slot, module))
-            for slot, module, chosen in literals
-        ]
-        expression = terms[0] if len(terms) == 1 else BoolOp("or", tuple(terms))
-        refs = tuple((slot, module) for slot, module, _ in literals)
         # what model_construct sets, set directly: it costs 3.6 us a rule, most of a clause's
         # reading (tests/test_io.py compares both)
         rule = cls.__new__(cls)
@@ -408,8 +405,16 @@ class ConstraintRule(_RuleBase):
         object.__setattr__(rule, "__dict__", {**fields, "constraint": text, "when": None})
         object.__setattr__(rule, "__pydantic_fields_set__", {"id", "message", "constraint"})
         object.__setattr__(rule, "__pydantic_extra__", None)
-        object.__setattr__(rule, "__pydantic_private__", {"_body": expression, "_refs": refs})
+        private = {"_body": None, "_literals": tuple(literals)}
+        object.__setattr__(rule, "__pydantic_private__", private)
         return rule
+
+    @property
+    def literals(self) -> tuple[ClauseLiteral, ...] | None:
+        """The ``(slot, module, chosen)`` literals of a rule made by :meth:`clause` (the rule
+        holds when one holds: the module is chosen, or not), else None."""
+        private = self.__pydantic_private__
+        return None if private is None else private.get("_literals")
 
     @classmethod
     def from_expression(
@@ -446,7 +451,11 @@ class ConstraintRule(_RuleBase):
         """The rule as one expression (``when -> constraint``)."""
         body = self._body  # (read once: a private attribute is read through pydantic)
         if body is None:
-            body = parse(self.constraint)
+            literals = self.literals
+            if literals is None:
+                body = parse(self.constraint)
+            else:  # (built once, kept: explanations read it again)
+                body = self._body = _disjunction(literals)
         if self.when is None:
             return body
         return BoolOp("implies", (parse(self.when), body))
@@ -456,10 +465,10 @@ class ConstraintRule(_RuleBase):
         return f"{text} when {self.when}" if self.when is not None else text
 
     def check(self, catalog: Catalog, where: Where) -> None:
-        refs = self._refs
-        if refs is not None:
+        literals = self.literals
+        if literals is not None:
             slots = catalog.slots
-            if all(slot in slots and module in slots[slot].modules for slot, module in refs):
+            if all(slot in slots and module in slots[slot].modules for slot, module, _ in literals):
                 return  # (a clause of modules the catalog has: nothing else can be wrong)
         body = self._body
         _fail(
@@ -469,6 +478,14 @@ class ConstraintRule(_RuleBase):
         )
         if self.when is not None:
             _fail(expression_problem(catalog, self.when), self.owner, where)
+
+
+def _disjunction(literals: Sequence[ClauseLiteral]) -> Expr:
+    """The expression of a clause's ``(slot, module, chosen)`` literals."""
+    terms: list[Expr] = [
+        Ref(slot, module) if chosen else Not(Ref(slot, module)) for slot, module, chosen in literals
+    ]
+    return terms[0] if len(terms) == 1 else BoolOp("or", tuple(terms))
 
 
 class AtMostOneOfRule(_RuleBase):
