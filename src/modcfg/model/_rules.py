@@ -375,7 +375,7 @@ class ConstraintRule(_RuleBase):
     kind: Literal["constraint"] = "constraint"
     constraint: str = Field(validation_alias=AliasChoices("constraint", "formula"))
     when: str | None = None
-    #: The constraint's expression when its maker built it (see :meth:`from_expression`).
+    #: The expression of a clause made by :meth:`clause`, once asked for.
     _body: Expr | None = PrivateAttr(default=None)
     #: A clause made by :meth:`clause`: its literals (see :attr:`literals`).
     _literals: tuple[ClauseLiteral, ...] | None = PrivateAttr(default=None)
@@ -415,20 +415,6 @@ class ConstraintRule(_RuleBase):
         holds when one holds: the module is chosen, or not), else None."""
         private = self.__pydantic_private__
         return None if private is None else private.get("_literals")
-
-    @classmethod
-    def from_expression(
-        cls, rule_id: str, text: str, expression: Expr, *, message: str = ""
-    ) -> ConstraintRule:
-        """A rule whose maker built both its text and its expression (readers of large
-        models: a DIMACS clause is ``a.selected or not b.selected``): the text is not parsed
-        again, and ``expression`` must be what parsing it gives. :meth:`check` still runs when
-        the catalog is built."""
-        # model_construct sets the private attributes it is given by name; the pydantic mypy
-        # plugin's signature of it lists the fields only
-        return cls.model_construct(  # type: ignore[call-arg]
-            id=rule_id, message=message, constraint=text, _body=expression
-        )
 
     def __eq__(self, other: object) -> bool:
         # equal by their fields: the expression a reader built is what parsing the text gives
