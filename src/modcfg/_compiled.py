@@ -204,6 +204,8 @@ class CompiledCatalog:
                 deadline.left(None, "before the tree could be built within its full limits")
             if filling:  # the other heuristic's tree first: its bags may fill in a fraction
                 self._tree = _filled_in(self.base)
+                if self._tree is None and deadline is not None:
+                    deadline.left(None, "before min-degree's tree could be built")
             self.base_query.count()  # the tree within its full limits
         except LimitExceeded as refused:
             if stopped is None:
