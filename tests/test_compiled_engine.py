@@ -235,13 +235,14 @@ def test_the_command_line_time_limit_bounds_compiling(tmp_path: Path) -> None:
 
     model = tmp_path / "chain.dimacs"
     model.write_text("p cnf 3 2\n1 2 0\n-2 3 0\n")
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.setattr(modcfg._compiled, "TRIAL_COMBINATIONS", 1)
-        monkeypatch.setattr(modcfg._compiled, "_Deadline", _Spent)
-        result = CliRunner().invoke(app, ["count", str(model), "--time-limit", "5"])
-    # (the command line's entry point turns a LimitExceeded into one line and exit code 2)
-    assert isinstance(result.exception, modcfg.LimitExceeded), result.output
-    assert "time_limit=5 s" in str(result.exception)
+    for command in ("count", "list", "best"):
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            monkeypatch.setattr(modcfg._compiled, "TRIAL_COMBINATIONS", 1)
+            monkeypatch.setattr(modcfg._compiled, "_Deadline", _Spent)
+            result = CliRunner().invoke(app, [command, str(model), "--time-limit", "5"])
+        # (the command line's entry point turns a LimitExceeded into one line and exit 2)
+        assert isinstance(result.exception, modcfg.LimitExceeded), (command, result.output)
+        assert "time_limit=5 s" in str(result.exception)
     assert CliRunner().invoke(app, ["count", str(model), "--time-limit", "5"]).output == "4\n"
 
 

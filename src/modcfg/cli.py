@@ -278,7 +278,8 @@ def list_(
         raise NeedsError(f"--order {order} is unknown; use --order price")
     if output not in ("table", "json", "jsonl", "csv"):
         raise NeedsError(f"--format {output} is unknown; use table, csv, json or jsonl")
-    cfg = _configurator.compile(load_catalog(catalog))
+    asked = None if time_limit is None else _seconds(time_limit)
+    cfg, _ = _compiled(catalog, DEFAULT_TIME_LIMIT if time_limit is None and not all_ else asked)
     wanted = _needs(needs)
     total = cfg.count(wanted)
     if total == 0:
@@ -289,7 +290,7 @@ def list_(
         all_ = _confirm_listing(cfg.catalog.name, total, needs=wanted is not None)
     # the default limit is for a listing that should be quick; one asked for in full has none
     default = None if all_ else DEFAULT_TIME_LIMIT
-    seconds = default if time_limit is None else _seconds(time_limit)
+    seconds = default if time_limit is None else asked
     writer = RowWriter(output, cfg.catalog, sys.stdout)
     resolved = cfg.resolve(wanted)
     lines_of: LineCache = {}  # module lines shared by the rows' quotes
