@@ -22,7 +22,15 @@ from typing import Any
 import numpy as np
 
 from .._errors import CatalogError
-from ..model import DEFAULT_MAX_BYTES, Catalog, ConstraintRule, Rule, TableRule, read_text
+from ..model import (
+    DEFAULT_MAX_BYTES,
+    Catalog,
+    ClauseLiteral,
+    ConstraintRule,
+    Rule,
+    TableRule,
+    read_text,
+)
 from ._bulk import BadToken, integer_runs
 from ._cnf import Clause, Encoder, Unsupported
 from ._common import SELECTED, IdMaker, Location, build_catalog
@@ -237,13 +245,14 @@ def _catalog(
         if index in names:
             lines[("slots", slot_id)] = names[index][1]
     rules: list[Rule | dict[str, Any]] = []
+    terms: dict[int, ClauseLiteral] = {}  # one literal object per DIMACS literal, shared
     for number, (literals, line) in enumerate(clauses, start=1):
         words = " or ".join(
             f"{'' if literal > 0 else 'not '}{labels[abs(literal)]}" for literal in literals
         )
         lines[("rules", number - 1)] = line
         message = f"clause {number}: {words or 'false (an empty clause)'}"
-        rules.append(_clause_rule(f"clause-{number}", literals, slot_ids, message))
+        rules.append(_clause_rule(f"clause-{number}", literals, slot_ids, message, terms))
     data = {
         "catalog": stem or "dimacs",
         "description": "DIMACS CNF formula: each slot is a variable (selected = true)",
@@ -254,7 +263,11 @@ def _catalog(
 
 
 def _clause_rule(
-    rule_id: str, literals: list[int], slot_ids: dict[int, str], message: str
+    rule_id: str,
+    literals: list[int],
+    slot_ids: dict[int, str],
+    message: str,
+    terms: dict[int, ClauseLiteral],
 ) -> Rule | dict[str, Any]:
     """A clause as a formula rule, or as a one-row deny table when it is too long for a formula.
 
@@ -269,11 +282,17 @@ def _clause_rule(
     if any(-literal in present for literal in unique):
         unique = [abs(unique[0]), -abs(unique[0])]  # always true: keep it short
     if len(unique) <= _LONGEST_FORMULA:
-        terms = [(slot_ids[abs(literal)], SELECTED, literal > 0) for literal in unique]
-        return ConstraintRule.clause(rule_id, terms, message=message)
+        made = [terms.get(literal) or _term(terms, literal, slot_ids) for literal in unique]
+        return ConstraintRule.clause(rule_id, made, message=message)
     row = tuple(None if literal > 0 else SELECTED for literal in unique)
     slots = tuple(slot_ids[abs(literal)] for literal in unique)
     return TableRule.from_rows(rule_id, slots, (row,), allow=False, message=message)
+
+
+def _term(terms: dict[int, ClauseLiteral], literal: int, slot_ids: dict[int, str]) -> ClauseLiteral:
+    """The clause literal of a DIMACS literal, made once (kept in ``terms``)."""
+    term = terms[literal] = (slot_ids[abs(literal)], SELECTED, literal > 0)
+    return term
 
 
 def write_dimacs(catalog: Catalog, path: str | Path) -> None:

@@ -69,6 +69,9 @@ class Constraint:
     Its tuples are materialised only when asked for and at most :data:`CLAUSE_ROWS` of them.
     """
 
+    # (a feature model has one constraint per clause: no dictionary each)
+    __slots__ = ("_allowed", "_rows", "_supports", "clause", "linear", "scope", "source")
+
     def __init__(
         self,
         scope: tuple[int, ...],
@@ -87,7 +90,7 @@ class Constraint:
         self.clause = clause
         self._allowed = allowed
         self._rows = rows
-        self._supports: dict[tuple[int, int], dict[int, frozenset[int]]] = {}
+        self._supports: dict[tuple[int, int], dict[int, frozenset[int]]] | None = None
 
     @property
     def allowed(self) -> frozenset[tuple[int, ...]]:
@@ -165,12 +168,15 @@ class Constraint:
     def supports(self, at: int, other: int) -> dict[int, frozenset[int]]:
         """For each value at scope position ``other``: the values at position ``at`` that the
         relation allows with it (memoised)."""
-        found = self._supports.get((at, other))
+        known = self._supports
+        if known is None:
+            known = self._supports = {}
+        found = known.get((at, other))
         if found is None:
             grouped: dict[int, set[int]] = {}
             for t in self.allowed:
                 grouped.setdefault(t[other], set()).add(t[at])
-            found = self._supports[at, other] = {k: frozenset(v) for k, v in grouped.items()}
+            found = known[at, other] = {k: frozenset(v) for k, v in grouped.items()}
         return found
 
 
