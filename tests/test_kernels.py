@@ -97,6 +97,25 @@ def test_garner_turns_residues_into_exact_integers() -> None:
         assert [int.from_bytes(row.astype("<u4").tobytes(), "little") for row in limbs] == numbers
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.integers(2, 80), st.data())
+def test_garner_recovers_any_integer_below_the_moduli_product(
+    width: int, data: st.DataObject
+) -> None:
+    """Every integer below the product of the moduli, from 0 to the product less one, comes
+    back from its residues (the reciprocal's estimate of each quotient is corrected)."""
+    from modcfg.engines.decomposition import _residues
+
+    moduli, modulus, _, inverses = _residues.residue_system(1 << (31 * width))
+    top = int(modulus) - 1
+    numbers = data.draw(st.lists(st.integers(0, top), min_size=1, max_size=20)) + [0, top]
+    residues = np.asarray([[n % int(p) for p in moduli] for n in numbers], dtype=np.int64)
+    for compiled in (True, False):
+        limbs = np.empty((len(numbers), len(moduli)), dtype=np.int64)
+        kernels(compiled=compiled).garner(residues, moduli, inverses, limbs)
+        assert [int.from_bytes(row.astype("<u4").tobytes(), "little") for row in limbs] == numbers
+
+
 def test_prices_beyond_64_bit_keys_stay_exact() -> None:
     """Prices near 10**20 minor units: keys become Python integers, answers stay exact."""
     data = {
