@@ -108,7 +108,7 @@ def test_garner_recovers_any_integer_below_the_moduli_product(
 
     moduli, modulus, _, inverses = _residues.residue_system(1 << (31 * width))
     top = int(modulus) - 1
-    numbers = data.draw(st.lists(st.integers(0, top), min_size=1, max_size=20)) + [0, top]
+    numbers = [*data.draw(st.lists(st.integers(0, top), min_size=1, max_size=20)), 0, top]
     residues = np.asarray([[n % int(p) for p in moduli] for n in numbers], dtype=np.int64)
     for compiled in (True, False):
         limbs = np.empty((len(numbers), len(moduli)), dtype=np.int64)
