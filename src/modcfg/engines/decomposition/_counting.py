@@ -35,6 +35,8 @@ of Python integers).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ._jit import kernel_helper
@@ -79,13 +81,43 @@ def _add(counts: np.ndarray, i: int, source: np.ndarray, k: int, moduli: np.ndar
 
 
 @kernel_helper
-def _mul(counts: np.ndarray, i: int, source: np.ndarray, k: int, moduli: np.ndarray | None) -> None:
+def _mul(
+    counts: np.ndarray,
+    i: int,
+    source: np.ndarray,
+    k: int,
+    moduli: np.ndarray | None,
+    reciprocals: np.ndarray,
+) -> None:
     """``counts[i] *= source[k]``, reduced."""
     if moduli is None:
         counts[i] *= source[k]
     else:
         for j in range(moduli.shape[0]):
-            counts[i, j] = counts[i, j] * source[k, j] % moduli[j]
+            counts[i, j] = _product(counts[i, j], source[k, j], moduli[j], reciprocals[j])
+
+
+@kernel_helper
+def _reciprocals(moduli: np.ndarray | None) -> np.ndarray:
+    """Each modulus's reciprocal, for :func:`_product` (none in the exact system)."""
+    if moduli is None:
+        return np.empty(0, dtype=np.float64)
+    return 1.0 / moduli.astype(np.float64)
+
+
+@kernel_helper
+def _product(a: int, b: int, modulus: int, reciprocal: float) -> int:
+    """``a * b % modulus`` for residues below 2**31: the quotient estimated with the
+    reciprocal (off by at most one: the product is below 2**62), then one correction. Three
+    to four times faster than an integer division, which the passes spend most of their time
+    on."""
+    product = a * b
+    remainder = product - np.int64(math.floor(product * reciprocal)) * modulus
+    if remainder < 0:
+        remainder += modulus
+    elif remainder >= modulus:
+        remainder -= modulus
+    return int(remainder)
 
 
 @kernel_helper
@@ -97,6 +129,7 @@ def _add_product(
     right: np.ndarray,
     b: int,
     moduli: np.ndarray | None,
+    reciprocals: np.ndarray,
 ) -> None:
     """``counts[i] += left[a] * right[b]``: the product reduced, the sum not (see
     :func:`_reduce`)."""
@@ -104,7 +137,7 @@ def _add_product(
         counts[i] += left[a] * right[b]
     else:
         for j in range(moduli.shape[0]):
-            counts[i, j] += left[a, j] * right[b, j] % moduli[j]
+            counts[i, j] += _product(left[a, j], right[b, j], moduli[j], reciprocals[j])
 
 
 @kernel_helper
@@ -144,6 +177,7 @@ def _up(
     order, start, msg_start, sep, edge_begin, edge_child, link_start, links = layout
     up_count, up_best = up
     msg_count, msg_best = msg
+    reciprocals = _reciprocals(moduli)
     for oi in range(order.shape[0] - 1, -1, -1):
         b = order[oi]
         ms = msg_start[b]
@@ -164,7 +198,7 @@ def _up(
                         best = big
                         break
                     best += below
-                    _mul(up_count, t, msg_count, m, moduli)
+                    _mul(up_count, t, msg_count, m, moduli, reciprocals)
             up_best[t] = best
             if best < big:
                 k = ms + sep[t]
@@ -198,6 +232,7 @@ def _down(
     msg_count, msg_best = msg
     down_count, down_best = down
     dmsg_count, dmsg_best = dmsg
+    reciprocals = _reciprocals(moduli)
     _clear(dmsg, 0, dmsg_best.shape[0], big, moduli)
     root = order[0]
     for t in range(start[root], start[root + 1]):
@@ -227,22 +262,22 @@ def _down(
                 outside = total - msg_best[n]
                 if outside < dmsg_best[n]:
                     dmsg_best[n] = outside
-                _add_product(dmsg_count, m, down_count, t, msg_count, n, moduli)
-                _add_product(dmsg_count, n, down_count, t, msg_count, m, moduli)
+                _add_product(dmsg_count, m, down_count, t, msg_count, n, moduli, reciprocals)
+                _add_product(dmsg_count, n, down_count, t, msg_count, m, moduli, reciprocals)
                 continue
             _copy(prefix, 0, down_count, t, moduli)
             for i in range(e1 - e0 - 1):
                 m = msg_start[edge_child[e0 + i]] + links[link_start[e0 + i] + t - s]
                 _fill(prefix, i + 1, 0, moduli)
-                _add_product(prefix, i + 1, prefix, i, msg_count, m, moduli)
+                _add_product(prefix, i + 1, prefix, i, msg_count, m, moduli, reciprocals)
             _fill(suffix, 0, 1, moduli)
             for i in range(e1 - e0 - 1, -1, -1):
                 m = msg_start[edge_child[e0 + i]] + links[link_start[e0 + i] + t - s]
                 outside = total - msg_best[m]
                 if outside < dmsg_best[m]:
                     dmsg_best[m] = outside
-                _add_product(dmsg_count, m, prefix, i, suffix, 0, moduli)
-                _mul(suffix, 0, msg_count, m, moduli)
+                _add_product(dmsg_count, m, prefix, i, suffix, 0, moduli, reciprocals)
+                _mul(suffix, 0, msg_count, m, moduli, reciprocals)
         for ed in range(e0, e1):
             c = edge_child[ed]
             cms = msg_start[c]
@@ -263,6 +298,7 @@ def _marginals(
     up_count, up_best = up
     down_count, down_best = down
     out_count, out_best = out
+    reciprocals = _reciprocals(moduli)
     _clear(out, 0, out_best.shape[0], big, moduli)
     through = np.empty_like(up_count[:1])  # the completions through one row
     by_bag = np.argsort(var_bag, kind="mergesort")
@@ -280,7 +316,7 @@ def _marginals(
                 continue
             best = up_best[t] + down_best[t]
             _copy(through, 0, up_count, t, moduli)
-            _mul(through, 0, down_count, t, moduli)
+            _mul(through, 0, down_count, t, moduli, reciprocals)
             for j in range(first, last):
                 v = by_bag[j]
                 x = val_start[v] + var_col[var_col_start[v] + i]
