@@ -50,7 +50,16 @@ LAYERS: tuple[frozenset[str], ...] = (
     ),
     frozenset({"explain"}),
     frozenset({"session"}),
-    frozenset({"_configurator", "_feed_methods", "_explore", "_artefact", "distributed"}),
+    frozenset(
+        {
+            "_configurator",
+            "_configuration_methods",
+            "_feed_methods",
+            "_explore",
+            "_artefact",
+            "distributed",
+        }
+    ),
     frozenset({"orders", "memory", "pricing"}),
     frozenset({"web"}),
     frozenset({"cli", "_cli_memory", "_cli_serve", "__init__"}),

@@ -10,37 +10,28 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import replace
-from datetime import date
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from ._compiled import CompiledCatalog, NeedsLike
-from ._errors import InfeasibleError, LimitExceeded, NeedsError
+from ._configuration_methods import ConfigurationMethods
+from ._errors import LimitExceeded, NeedsError
 from ._explore import ExploreMethods
 from ._feed_methods import FeedMethods
 from ._plan import Engine
 from ._ranking import Blend, Rank, blended_best, pareto_front, preferred_best
-from ._reasons import Reason, rule_reason
 from ._results import ConfigurationStream, Quotes
 from ._streams import collect_best, configurations, time_up
 from ._variety import WALK_LIMIT, Variety, projected_count
 from .model import (
     Catalog,
-    Configuration,
-    ConfigurationView,
     ResolvedNeeds,
-    StockLevels,
     check_validity,
-    evaluate,
     load_catalog,
-    parse,
-    truthy,
 )
-from .model._customization import degree_of, standard_of
-from .price import BillOfMaterials, Quote, bill_of_materials, quote
+from .price import Quote
 
 if TYPE_CHECKING:
     from .explain import Finding
@@ -99,7 +90,7 @@ def _recompiled(catalog: Catalog, memory_limit: int) -> Configurator:
     return Configurator(catalog, memory_limit=memory_limit)
 
 
-class Configurator(FeedMethods, ExploreMethods):
+class Configurator(ConfigurationMethods, FeedMethods, ExploreMethods):
     """A compiled catalog. Immutable (besides bounded caches of what it has answered, see
     :meth:`clear_caches`); one instance serves many threads and sessions.
 
@@ -258,129 +249,6 @@ class Configurator(FeedMethods, ExploreMethods):
         """
         return _session_class()(self, needs, time_limit=time_limit, customer=customer)
 
-    def price(self, configuration: Mapping[str, Any], needs: NeedsLike = None) -> Quote:
-        """The quote of one configuration for the needs (InfeasibleError if it breaks a rule;
-        CatalogError when ``Needs.today`` is outside the catalog's validity dates)."""
-        resolved = self.resolve(needs)
-        check_validity(self.catalog, resolved.needs)
-        chosen = Configuration.validated(self.catalog, configuration)
-        broken = self.violations(chosen, resolved, include_budget=False)
-        if broken:
-            raise InfeasibleError(
-                "this configuration is not valid: " + "; ".join(map(str, broken)),
-                rules=dict.fromkeys(reason.rule for reason in broken if reason.rule is not None),
-                reasons=broken,
-            )
-        return quote(self.catalog, chosen, resolved, lines_of=self.compiled.quote_lines)
-
-    def bill_of_materials(
-        self,
-        configuration: Mapping[str, Any],
-        quantity: int = 1,
-        *,
-        needs: NeedsLike = None,
-        stock: StockLevels | None = None,
-    ) -> BillOfMaterials:
-        """The parts ``quantity`` units of ``configuration`` need, aggregated, with the
-        critical path, the delivery date and the production plan.
-
-        ``stock`` (a mapping part id -> units, or a callback ``stock(part_id) -> units``)
-        replaces the stock levels of ``needs.stock`` and of the catalog; ``needs`` gives the
-        date (``today``) and the services whose lead time delays delivery.
-
-        >>> import modcfg
-        >>> cfg = modcfg.compile("windows_pro")
-        >>> window = {"frame": "oak", "glass": "triple", "grade": "g1", "picture": "plain",
-        ...           "size": "medium", "hardware": {}}
-        >>> bom = cfg.bill_of_materials(window, 4, needs=modcfg.Needs(today="2026-11-02"))
-        >>> bom["oak-profile"].quantity, bom.delivery_date, bom.postponement_point
-        (24, datetime.date(2026, 11, 11), 'glazing')
-        """
-        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
-            raise NeedsError(f"quantity {quantity!r} is not a number of units; give an int >= 1")
-        chosen = Configuration.validated(self.catalog, configuration)
-        resolved = self.resolve(needs)
-        today = resolved.needs.today or date.today()
-        days = max((service.lead_time_days for service in resolved.services), default=0)
-        return bill_of_materials(
-            self.catalog,
-            [(chosen, quantity)],
-            today=today,
-            stock=resolved.needs.stock if stock is None else stock,
-            service_days=days,
-        )
-
-    def violations(
-        self,
-        configuration: Mapping[str, Any],
-        needs: NeedsLike | ResolvedNeeds = None,
-        *,
-        include_budget: bool = True,
-    ) -> list[Reason]:
-        """What a configuration breaks, as :class:`Reason` objects: the rules (kind ``"rule"``,
-        printed ``"rule-id: message"``, or the id of a rule without a message), then the unmet
-        needs (kind ``"need"``, printed ``"need: require glass.triple"``), one per text; empty
-        when the configuration is valid for the needs.
-
-        >>> import modcfg
-        >>> cfg = modcfg.compile("windows_pro")
-        >>> [str(reason) for reason in cfg.violations({"frame": "pvc", "glass": "triple",
-        ...     "grade": "g1", "picture": "plain", "size": "small", "hardware": {}})]
-        ['pvc-double-only: The 70 mm PVC profile is too shallow for triple glazing']
-        """
-        catalog = self.catalog
-        chosen = Configuration.validated(catalog, configuration)
-        resolved = needs if isinstance(needs, ResolvedNeeds) else self.resolve(needs)
-        view = ConfigurationView(catalog, chosen)
-        problem = self.compiled.base
-        broken: list[Reason] = []
-        assignment = [
-            domain.index_of(chosen[slot])
-            for slot, domain in zip(self.compiled.slots, self.compiled.domains, strict=True)
-        ]
-        for var, value in enumerate(assignment):
-            if not problem.allowed[var][value]:
-                rule = problem.unary_reasons.get((var, value))
-                broken.append(Reason("rule", "?") if rule is None else rule_reason(catalog, rule))
-        for constraint in problem.constraints:
-            if not constraint.holds(tuple(assignment[v] for v in constraint.scope)):
-                broken.append(rule_reason(catalog, constraint.source))
-        for resource in problem.resources:
-            total = sum(resource.weights[var][value] for var, value in enumerate(assignment))
-            if not resource.holds(total):
-                broken.append(rule_reason(catalog, resource.source))
-        if resolved is not None:
-            refs = chosen.refs()
-            for ref in resolved.require:
-                if ref not in refs:
-                    slot, _, module = ref.partition(".")
-                    text = f"need: require {ref}"
-                    broken.append(Reason("need", text, need="require", slot=slot, module=module))
-            for ref in sorted(refs):
-                excluded = resolved.excluded.get(ref)
-                if excluded is not None:
-                    broken.append(replace(excluded, text=f"need: {excluded.text}"))
-            broken += [
-                Reason("need", f"need: {text}", need="conditions")
-                for text in resolved.conditions
-                if not truthy(evaluate(parse(text), view))
-            ]
-            band = resolved.needs.degree
-            if band is not None and resolved.standard is not None:
-                degree = degree_of(catalog, chosen, resolved.standard)
-                if not band.holds(degree):
-                    text = f"need: {band.text} (degree {degree})"
-                    broken.append(Reason("need", text, need="degree"))
-            if include_budget and resolved.budget is not None:
-                price = quote(catalog, chosen, resolved, lines_of=self.compiled.quote_lines).total
-                if price > resolved.budget:
-                    text = f"need: budget {resolved.budget} (total {price})"
-                    broken.append(Reason("need", text, need="budget"))
-        unique: dict[str, Reason] = {}  # one reason per text, as printed
-        for reason in broken:
-            unique.setdefault(reason.text, reason)
-        return list(unique.values())
-
     def best(
         self,
         needs: NeedsLike = None,
@@ -463,15 +331,6 @@ class Configurator(FeedMethods, ExploreMethods):
             if deadline is None:
                 raise
             raise time_up("the Pareto front", time_limit, "part of the walk") from error
-
-    def degree(self, configuration: Mapping[str, Any], needs: NeedsLike = None) -> int:
-        """The degree of customization of a configuration: the summed ``degree_weight`` of
-        the slots whose choice differs from the standard (the needs' purpose's standard when
-        it has one, else the catalog's; NeedsError when the catalog names none)."""
-        chosen = Configuration.validated(self.catalog, configuration)
-        purpose = self.resolve(needs).needs.purpose if needs is not None else None
-        standard = standard_of(self.catalog, purpose)
-        return degree_of(self.catalog, chosen, standard)
 
     def variety(
         self,

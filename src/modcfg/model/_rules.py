@@ -1,4 +1,6 @@
-"""Compatibility rules: requires, excludes, table, and attribute constraints.
+"""Compatibility rules: requires, excludes, attribute constraints and at-most-one-of (tables
+are in :mod:`._table_rule`, what every kind shares in :mod:`._rule_base`), and :data:`Rule`,
+any of them.
 
 Each rule kind is one class with a ``kind`` tag and the key that names it in a catalog file
 (``RULE_KEYS``), and says three things about itself: what it means as one expression of the
@@ -21,14 +23,15 @@ from pydantic import (
     PrivateAttr,
     Tag,
     field_validator,
-    model_validator,
 )
 
-from .._errors import CatalogError, did_you_mean
-from ._base import FrozenModel, Id
-from ._expr import BoolOp, Count, Expr, Not, Ref
+from .._errors import CatalogError
+from ._base import FrozenModel
+from ._expr import BoolOp, Expr, Not, Ref
 from ._expr_parse import parse
 from ._fields import check_ref, parse_expression
+from ._rule_base import RuleBase, Where, fail, module_ref
+from ._table_rule import TableRule
 from ._validate import expression_problem, module_ref_problem
 
 if TYPE_CHECKING:
@@ -56,51 +59,9 @@ RULE_KEYS = {
 }
 #: Every rule kind, in the order the documentation presents them.
 RULE_KINDS = tuple(dict.fromkeys(RULE_KEYS.values()))
-#: Where a rule sits in a catalog (``("rules", 3)``), for errors.
-Where = tuple[str | int, ...]
 #: One literal of a clause (see :meth:`ConstraintRule.clause`): slot, module, and whether the
 #: module is chosen (True) or not.
 ClauseLiteral = tuple[str, str, bool]
-
-
-def _module_ref(ref: str) -> Ref:
-    slot, module = ref.split(".")
-    return Ref(slot, module)
-
-
-def _fail(problem: str | None, owner: str, where: Where) -> None:
-    if problem:
-        raise CatalogError(f"{owner}: {problem}", where=where)
-
-
-class _RuleBase(FrozenModel):
-    """What every rule kind has: an id, a message, and the three things it says about itself
-    (``expression``, ``in_words``, ``check``); a kind adds its ``kind`` tag and its fields."""
-
-    id: Id
-    message: str = ""
-
-    def describe(self) -> str:
-        """The human message used in explanations (the rule id when none was given)."""
-        return self.message or self.id
-
-    def in_words(self) -> str:
-        """The rule in words: its message, else what it says (``frame.oak requires
-        glass.triple``)."""
-        return self.message or self._says()
-
-    def _says(self) -> str:
-        return self.id
-
-    @property
-    def owner(self) -> str:
-        """How errors name the rule: ``rule 'pvc-no-triple'``."""
-        return f"rule '{self.id}'"
-
-    def check(self, catalog: Catalog, where: Where) -> None:
-        """Raise :class:`~modcfg.CatalogError` when the rule names something ``catalog`` does
-        not have or can never apply in it (the shape of the rule alone is checked when it is
-        read)."""
 
 
 class _Requires(FrozenModel):
@@ -120,7 +81,7 @@ class _Requires(FrozenModel):
         return value
 
 
-class RequiresRule(_RuleBase):
+class RequiresRule(RuleBase):
     """If every module of ``if`` is chosen, at least one module of ``then`` must be.
 
     ``requires: {if: frame.oak, then: [glass.triple, glass.laminated]}``
@@ -136,8 +97,8 @@ class RequiresRule(_RuleBase):
     @property
     def expression(self) -> Expr:
         """``if-modules -> then-modules``: ``frame.oak -> (glass.triple or glass.laminated)``."""
-        premises = [_module_ref(ref) for ref in self.requires.if_]
-        consequences = [_module_ref(ref) for ref in self.requires.then]
+        premises = [module_ref(ref) for ref in self.requires.if_]
+        consequences = [module_ref(ref) for ref in self.requires.then]
         return BoolOp(
             "implies",
             (
@@ -153,7 +114,7 @@ class RequiresRule(_RuleBase):
     def check(self, catalog: Catalog, where: Where) -> None:
         owner = self.owner
         for ref in self.refs:
-            _fail(module_ref_problem(catalog, ref), owner, where)
+            fail(module_ref_problem(catalog, ref), owner, where)
         conditions, consequences = self.requires.if_, self.requires.then
         circular = set(conditions) & set(consequences)
         if circular:
@@ -185,7 +146,7 @@ class RequiresRule(_RuleBase):
                 )
 
 
-class ExcludesRule(_RuleBase):
+class ExcludesRule(RuleBase):
     """The listed modules are never all chosen together: ``excludes: [frame.pvc, glass.triple]``."""
 
     kind: Literal["excludes"] = "excludes"
@@ -209,7 +170,7 @@ class ExcludesRule(_RuleBase):
     @property
     def expression(self) -> Expr:
         """``not (frame.pvc and glass.triple)``."""
-        return Not(BoolOp("and", tuple(_module_ref(ref) for ref in self.excludes)))
+        return Not(BoolOp("and", tuple(module_ref(ref) for ref in self.excludes)))
 
     def _says(self) -> str:
         return f"{', '.join(self.excludes)} are never chosen together"
@@ -217,7 +178,7 @@ class ExcludesRule(_RuleBase):
     def check(self, catalog: Catalog, where: Where) -> None:
         owner = self.owner
         for ref in self.refs:
-            _fail(module_ref_problem(catalog, ref), owner, where)
+            fail(module_ref_problem(catalog, ref), owner, where)
         slots = {ref.split(".")[0] for ref in self.excludes}
         if len(slots) == 1 and catalog.slots[next(iter(slots))].single:
             raise CatalogError(
@@ -227,145 +188,7 @@ class ExcludesRule(_RuleBase):
             )
 
 
-class _Table(FrozenModel):
-    slots: tuple[str, ...] = Field(min_length=1)
-    allow: tuple[tuple[str | None, ...], ...] | None = None
-    deny: tuple[tuple[str | None, ...], ...] | None = None
-
-    @model_validator(mode="after")
-    def _shape(self) -> _Table:
-        if (self.allow is None) == (self.deny is None):
-            raise ValueError("a table has either 'allow' rows or 'deny' rows (exactly one)")
-        if len(set(self.slots)) != len(self.slots):
-            raise ValueError(f"a table names each slot once, got {list(self.slots)}")
-        rows = self.allow if self.allow is not None else (self.deny or ())
-        for number, row in enumerate(rows, start=1):
-            if len(row) != len(self.slots):
-                raise ValueError(
-                    f"row {number} {list(row)} has {len(row)} values but the table has "
-                    f"{len(self.slots)} slots {list(self.slots)}; give one value per slot "
-                    "('*' for any, null for an empty optional slot)"
-                )
-        return self
-
-
-class TableRule(_RuleBase):
-    """Allowed (or forbidden) combinations over several slots, like an SAP variant table.
-
-    Row values are module ids, ``"*"`` (any) or ``null`` (an empty optional slot).
-    """
-
-    kind: Literal["table"] = "table"
-    table: _Table
-
-    @classmethod
-    def from_rows(
-        cls,
-        rule_id: str,
-        slots: tuple[str, ...],
-        rows: tuple[tuple[str | None, ...], ...],
-        *,
-        allow: bool,
-        message: str = "",
-    ) -> TableRule:
-        """A table whose shape its maker has already checked in bulk (readers of large models):
-        ``rule_id`` a valid id, ``slots`` distinct, every row one cell per slot. Its rows
-        are not validated one by one again; :meth:`check` still runs when the catalog is built.
-        """
-        table = _Table.model_construct(
-            slots=slots, allow=rows if allow else None, deny=None if allow else rows
-        )
-        return cls.model_construct(id=rule_id, message=message, table=table)
-
-    @property
-    def rows(self) -> tuple[tuple[str | None, ...], ...]:
-        rows = self.table.allow if self.table.allow is not None else self.table.deny
-        return rows or ()
-
-    @property
-    def allow(self) -> bool:
-        return self.table.allow is not None
-
-    @property
-    def expression(self) -> Expr:
-        """Some row matches (``allow``) or none does (``deny``); a row matches when every cell
-        does: a module id when the slot holds it, ``"*"`` always, null when the slot is empty.
-        """
-        matches = []
-        for row in self.rows:
-            cells: list[Expr] = [
-                Not(Count(slot)) if value is None else Ref(slot, value)
-                for slot, value in zip(self.table.slots, row, strict=True)
-                if value != "*"
-            ]
-            matches.append(cells[0] if len(cells) == 1 else BoolOp("and", tuple(cells)))
-        matched = BoolOp("or", tuple(matches))
-        return matched if self.allow else Not(matched)
-
-    def _says(self) -> str:
-        kind = "allowed" if self.allow else "forbidden"
-        return f"a table of {len(self.rows)} {kind} combinations of {', '.join(self.table.slots)}"
-
-    def check(self, catalog: Catalog, where: Where) -> None:
-        owner = self.owner
-        for slot_id in self.table.slots:
-            slot = catalog.slots.get(slot_id)
-            if slot is None:
-                raise CatalogError(
-                    f"{owner} names slot '{slot_id}', which does not exist"
-                    f"{did_you_mean(slot_id, catalog.slots)}",
-                    where=where,
-                )
-            if not slot.single:
-                raise CatalogError(
-                    f"{owner} covers slot '{slot_id}', which takes several modules; tables "
-                    "cover single-choice slots (exactly_one or optional); use requires/excludes "
-                    "instead",
-                    where=where,
-                )
-        if self.allow and not self.rows:
-            raise CatalogError(
-                f"{owner} allows no row at all, so no configuration could ever be valid; add "
-                "rows or remove the rule",
-                where=where,
-            )
-        if self._cells_exist(catalog):
-            return
-        kind = "allow" if self.allow else "deny"
-        for number, row in enumerate(self.rows, start=1):
-            at_row = (*where, "table", kind, number - 1)
-            for slot_id, value in zip(self.table.slots, row, strict=True):
-                slot = catalog.slots[slot_id]
-                if value is None:
-                    if slot.cardinality.min > 0:
-                        raise CatalogError(
-                            f"{owner}, row {number}: null (empty) is not possible for slot "
-                            f"'{slot_id}', which must be filled; use a module id or '*'",
-                            where=where,
-                        )
-                elif value != "*" and value not in slot.modules:
-                    raise CatalogError(
-                        f"{owner}, row {number}: '{value}' is not a module of slot '{slot_id}'"
-                        f"{did_you_mean(value, slot.modules)}",
-                        where=at_row,
-                    )
-
-    def _cells_exist(self, catalog: Catalog) -> bool:
-        """Whether every cell is a module of its slot, ``"*"``, or null where the slot may be
-        empty: one set difference per column (the row-by-row walk only finds the first error)."""
-        if not self.rows:
-            return True
-        for slot_id, column in zip(self.table.slots, zip(*self.rows, strict=True), strict=True):
-            slot = catalog.slots[slot_id]
-            allowed = (
-                {*slot.modules, "*"} if slot.cardinality.min > 0 else {*slot.modules, "*", None}
-            )
-            if not allowed.issuperset(column):
-                return False
-        return True
-
-
-class ConstraintRule(_RuleBase):
+class ConstraintRule(RuleBase):
     """An expression over modules and attributes that must hold, optionally only ``when`` another
     holds: ``constraint: "glass.thickness_mm >= 6"`` with ``when: "grade.g3"``.
 
@@ -457,13 +280,13 @@ class ConstraintRule(_RuleBase):
             if all(slot in slots and module in slots[slot].modules for slot, module, _ in literals):
                 return  # (a clause of modules the catalog has: nothing else can be wrong)
         body = self._body
-        _fail(
+        fail(
             expression_problem(catalog, self.constraint if body is None else body),
             self.owner,
             where,
         )
         if self.when is not None:
-            _fail(expression_problem(catalog, self.when), self.owner, where)
+            fail(expression_problem(catalog, self.when), self.owner, where)
 
 
 def _disjunction(literals: Sequence[ClauseLiteral]) -> Expr:
@@ -474,7 +297,7 @@ def _disjunction(literals: Sequence[ClauseLiteral]) -> Expr:
     return terms[0] if len(terms) == 1 else BoolOp("or", tuple(terms))
 
 
-class AtMostOneOfRule(_RuleBase):
+class AtMostOneOfRule(RuleBase):
     """At most one of the listed modules is chosen (a module of a multi-select slot counts
     when some quantity of it is): ``at_most_one_of: [frame.oak, glass.triple, hardware.vent]``.
     """
@@ -494,7 +317,7 @@ class AtMostOneOfRule(_RuleBase):
     @property
     def expression(self) -> Expr:
         """No two of them together: ``not (a and b) and not (a and c) and not (b and c)``."""
-        refs = [_module_ref(ref) for ref in self.at_most_one_of]
+        refs = [module_ref(ref) for ref in self.at_most_one_of]
         return BoolOp("and", tuple(Not(BoolOp("and", pair)) for pair in combinations(refs, 2)))
 
     def _says(self) -> str:
@@ -502,7 +325,7 @@ class AtMostOneOfRule(_RuleBase):
 
     def check(self, catalog: Catalog, where: Where) -> None:
         for ref in self.at_most_one_of:
-            _fail(module_ref_problem(catalog, ref), self.owner, where)
+            fail(module_ref_problem(catalog, ref), self.owner, where)
 
 
 def _rule_kind(data: Any) -> str | None:
