@@ -35,7 +35,7 @@ from .._memory import ENTRY_BYTES, check_memory, show_count
 from ..model import ConfigurationView, Expr, evaluate, truthy
 from ..model._expr import Compare
 from ._clauses import clause_of
-from ._problem import Constraint, Factor, Problem
+from ._problem import Constraint, Factor, Problem, clause_rows
 from ._tabulate import _linear, _linear_rows, _pair_rows, _resource, _Scope
 
 __all__ = ["CLAUSE_TABLE_LIMIT", "LINEAR_TABLE_SLOTS", "TABULATION_LIMIT", "Lowering"]
@@ -103,12 +103,7 @@ class Lowering:
                 estimate=width,
                 limit=TABULATION_LIMIT,
             )
-        check_memory(
-            width * len(scope) * ENTRY_BYTES,
-            problem.memory_limit,
-            f"{what} (a table of {show_count(width)} rows over {len(scope)} slots)",
-            "split it into smaller rules",
-        )
+        self._check_table(width, scope, what)
         found = None
         if len(scope) >= 2 and linear:
             assert isinstance(expr, Compare)  # (linear)
@@ -145,12 +140,7 @@ class Lowering:
         if (len(scope) > 2 or width > TABULATION_LIMIT) and width > CLAUSE_TABLE_LIMIT:
             self.clause(scope, ordered, source)
             return
-        check_memory(
-            width * len(scope) * ENTRY_BYTES,
-            self.problem.memory_limit,
-            f"{what} (a table of {show_count(width)} rows over {len(scope)} slots)",
-            "split it into smaller rules",
-        )
+        self._check_table(width, scope, what)
         # clauses of a feature model come in few shapes: each shape's rows are made once
         # (and only read: a constraint never changes its rows)
         key = (tuple(tuple(allowed[var]) for var in scope), ordered)
@@ -158,6 +148,16 @@ class Lowering:
         if rows is None:
             rows = self._clause_tables[key] = _clause_rows(*key)
         self.allow(scope, rows, source)
+
+    def _check_table(self, width: int, scope: tuple[int, ...], what: str) -> None:
+        """:class:`LimitExceeded` when a table of ``width`` rows over ``scope`` would pass the
+        problem's memory limit."""
+        check_memory(
+            width * len(scope) * ENTRY_BYTES,
+            self.problem.memory_limit,
+            f"{what} (a table of {show_count(width)} rows over {len(scope)} slots)",
+            "split it into smaller rules",
+        )
 
     def _holding(self, var: int, module: str) -> tuple[bool, ...]:
         """Per value of ``var``: whether it holds ``module``."""
@@ -263,8 +263,4 @@ def _clause_rows(
             if any(mask[v] for mask, v in zip(masks, combination, strict=True))
         ]
         return np.array(rows, dtype=np.int64).reshape(len(rows), len(allowed))
-    columns = [grid.ravel() for grid in np.meshgrid(*map(np.flatnonzero, allowed), indexing="ij")]
-    keep = np.zeros(len(columns[0]), dtype=bool)
-    for column, mask in zip(columns, masks, strict=True):
-        keep |= np.asarray(mask)[column]
-    return np.stack(columns, axis=1)[keep].astype(np.int64)
+    return clause_rows(masks, allowed)

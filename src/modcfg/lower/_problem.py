@@ -11,7 +11,7 @@ of rules, price rules and needs into these types is in ``_rules`` and ``_needs``
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from itertools import compress
@@ -53,6 +53,29 @@ class SlotDomain(NamedTuple):
 
     def index_of(self, choice: Choice) -> int:
         return self.choices.index(choice)
+
+
+def clause_rows(
+    masks: Sequence[Sequence[bool]], allowed: Sequence[Sequence[bool]] | None = None
+) -> np.ndarray:
+    """The value tuples where some variable takes a value of its mask (per variable, one flag
+    per value of its whole domain), only ``allowed`` values when given, in lexicographic order.
+    """
+    shapes = [len(mask) for mask in masks]
+    holds = np.zeros(shapes, dtype=bool)
+    for axis, mask in enumerate(masks):
+        holds |= _along(axis, mask, shapes)
+    if allowed is not None:
+        for axis, values in enumerate(allowed):
+            holds &= _along(axis, values, shapes)
+    return np.argwhere(holds).astype(np.int64).reshape(-1, len(masks))
+
+
+def _along(axis: int, flags: Sequence[bool], shapes: list[int]) -> np.ndarray:
+    """``flags`` as a boolean array spread along ``axis`` of a grid of ``shapes``."""
+    shape = [1] * len(shapes)
+    shape[axis] = shapes[axis]
+    return np.asarray(flags, dtype=bool).reshape(shape)
 
 
 class Constraint:
@@ -136,12 +159,7 @@ class Constraint:
                 estimate=combinations,
                 limit=CLAUSE_ROWS,
             )
-        grid = np.zeros([len(mask) for mask in self.clause], dtype=bool)
-        for axis, mask in enumerate(self.clause):
-            shape = [1] * len(self.clause)
-            shape[axis] = len(mask)
-            grid |= np.asarray(mask, dtype=bool).reshape(shape)
-        return np.argwhere(grid).astype(np.int64).reshape(-1, len(self.scope))
+        return clause_rows(self.clause)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Constraint):

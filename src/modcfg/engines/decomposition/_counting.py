@@ -35,12 +35,11 @@ of Python integers).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ._jit import kernel_helper
 from ._layout import Columns, Layout, Tally
+from ._residues import product_mod
 
 __all__: list[str] = []
 
@@ -94,30 +93,16 @@ def _mul(
         counts[i] *= source[k]
     else:
         for j in range(moduli.shape[0]):
-            counts[i, j] = _product(counts[i, j], source[k, j], moduli[j], reciprocals[j])
+            counts[i, j] = product_mod(counts[i, j], source[k, j], moduli[j], reciprocals[j])
 
 
 @kernel_helper
 def _reciprocals(moduli: np.ndarray | None) -> np.ndarray:
-    """Each modulus's reciprocal, for :func:`_product` (none in the exact system)."""
+    """Each modulus's reciprocal, for :func:`._residues.product_mod` (none in the exact
+    system)."""
     if moduli is None:
         return np.empty(0, dtype=np.float64)
     return 1.0 / moduli.astype(np.float64)
-
-
-@kernel_helper
-def _product(a: int, b: int, modulus: int, reciprocal: float) -> int:
-    """``a * b % modulus`` for residues below 2**31: the quotient estimated with the
-    reciprocal (off by at most one: the product is below 2**62), then one correction. Three
-    to four times faster than an integer division, which the passes spend most of their time
-    on."""
-    product = a * b
-    remainder = product - np.int64(math.floor(product * reciprocal)) * modulus
-    if remainder < 0:
-        remainder += modulus
-    elif remainder >= modulus:
-        remainder -= modulus
-    return int(remainder)
 
 
 @kernel_helper
@@ -137,7 +122,7 @@ def _add_product(
         counts[i] += left[a] * right[b]
     else:
         for j in range(moduli.shape[0]):
-            counts[i, j] += _product(left[a, j], right[b, j], moduli[j], reciprocals[j])
+            counts[i, j] += product_mod(left[a, j], right[b, j], moduli[j], reciprocals[j])
 
 
 @kernel_helper
