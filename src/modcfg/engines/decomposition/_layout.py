@@ -10,7 +10,9 @@ call, but a named tuple field by field.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
@@ -86,6 +88,28 @@ class Flat:
         first, last = int(start[bag]), int(start[bag + 1])
         values: np.ndarray = var_col[int(var_col_start[var]) :]
         return first, values[: last - first]
+
+    @cached_property
+    def _parents(self) -> tuple[list[int], list[int]]:
+        """Each bag's parent (-1 for a root) and its place in the preorder."""
+        order, _, _, _, edge_begin, edge_child, _, _ = self.layout
+        parent = np.full(len(order), -1, dtype=np.int64)
+        parent[edge_child] = np.repeat(np.arange(len(order)), np.diff(edge_begin))
+        place = np.empty(len(order), dtype=np.int64)
+        place[order] = np.arange(len(order))
+        return parent.tolist(), place.tolist()
+
+    def paths_to_root(self, bags: Iterable[int]) -> np.ndarray:
+        """The bags on the paths from ``bags`` to the root, in preorder: the bags whose
+        upward messages change when the rows of ``bags`` do (an ``order`` for
+        :data:`Layout`)."""
+        parent, place = self._parents
+        on_path: set[int] = set()
+        for bag in bags:
+            while bag >= 0 and bag not in on_path:
+                on_path.add(bag)
+                bag = parent[bag]
+        return _int64(sorted(on_path, key=place.__getitem__))
 
 
 def _int64(values: Any) -> np.ndarray:

@@ -49,6 +49,10 @@ _SAFE = 1 << 58
 
 _Views = list[np.ndarray]
 
+#: A query restricted this many times since the last upward pass up its chain runs a whole
+#: pass (its paths to the root would be most of the tree).
+_CHANGED_BAGS = 16
+
 
 @dataclass(frozen=True)
 class Kept:
@@ -90,6 +94,12 @@ class TreeQuery:
 
     #: Run the passes as plain Python even when keys fit in 64 bits (tests compare both).
     plain = False
+
+    # the upward pass's results, once published (see :meth:`_up`)
+    _up_count: np.ndarray
+    _up_best: np.ndarray
+    _msg_count: np.ndarray
+    _msg_best: np.ndarray
 
     def __init__(
         self,
@@ -162,7 +172,16 @@ class TreeQuery:
         first, column = self._flat.column(var)
         mask = self._mask_all.copy()
         mask[first : first + len(column)] &= np.asarray(row, dtype=bool)[column]
-        return self._sharing(self, self.problem.with_allowed(var, row), mask)
+        query = self._sharing(self, self.problem.with_allowed(var, row), mask)
+        # only the rows of the bag that introduces ``var`` changed: the upward pass can start
+        # from the last query up the chain that has done its own
+        bag = int(self._flat.columns[0][var])
+        if self._up_done:
+            query._up_from = (self, (bag,))
+        elif self._up_from is not None and len(self._up_from[1]) < _CHANGED_BAGS:
+            source, bags = self._up_from
+            query._up_from = (source, (*bags, bag))
+        return query
 
     @classmethod
     def _sharing(cls, source: TreeQuery, problem: Problem, mask: np.ndarray) -> TreeQuery:
@@ -187,6 +206,9 @@ class TreeQuery:
         self._kept: Kept | None = None
         self._below: Below | None = None
         self._sums: dict[tuple[tuple[int, ...], int | None], SumDP] = {}
+        #: a query whose upward pass is done and the bags whose rows this one filters
+        #: differently (see :meth:`restricted`)
+        self._up_from: tuple[TreeQuery, tuple[int, ...]] | None = None
 
     def _split(self, name: str, array: np.ndarray) -> _Views:
         """Per-bag views of a flat array (cached by name)."""
@@ -270,12 +292,22 @@ class TreeQuery:
             return
         # computed into fresh arrays and published at the end: queries are shared by threads
         flat = self._flat
-        moduli = self._system() if counts else self._moduli[:0]
-        up_count, msg_count = self._counts(flat.rows, moduli), self._counts(flat.keys, moduli)
-        up_best = np.empty(flat.rows, dtype=self._key_type)
-        msg_best = np.empty(flat.keys, dtype=self._key_type)
+        layout = flat.layout
+        if counts and self._up_from is not None:
+            # the other bags' rows and messages are the source's: recount the changed bags
+            # and their ancestors only (a session's choice: a path, not the whole tree)
+            source, bags = self._up_from
+            moduli = self._system()
+            up_count, msg_count = source._up_count.copy(), source._msg_count.copy()
+            up_best, msg_best = source._up_best.copy(), source._msg_best.copy()
+            layout = (flat.paths_to_root(bags), *layout[1:])
+        else:
+            moduli = self._system() if counts else self._moduli[:0]
+            up_count, msg_count = self._counts(flat.rows, moduli), self._counts(flat.keys, moduli)
+            up_best = np.empty(flat.rows, dtype=self._key_type)
+            msg_best = np.empty(flat.keys, dtype=self._key_type)
         self._passes().up(
-            flat.layout,
+            layout,
             self._mask_all,
             self._key_all,
             moduli,
@@ -290,6 +322,8 @@ class TreeQuery:
             self._msg_count, self._msg_best = msg_count, msg_best
             self._best_done = True
             self._up_done = counts
+            if counts:
+                self._up_from = None  # (the source may go)
 
     def _exact(self, counts: np.ndarray, bound: int | None = None) -> list[int]:
         """The integers these counts stand for (rows of residues, or exact already);
