@@ -53,7 +53,7 @@ def test_parser_tables_are_kept_in_the_cache_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from modcfg._grammars import cached_lark
-    from modcfg.model._expr_parse import _GRAMMAR, _ToAst
+    from modcfg.model._expr_grammar import _GRAMMAR, _ToAst
 
     monkeypatch.setenv("MODCFG_CACHE_DIR", str(tmp_path / "cache"))
     first = cached_lark("expressions", _GRAMMAR, maybe_placeholders=True, transformer=_ToAst())
@@ -79,9 +79,22 @@ def test_without_a_usable_cache_directory_parsers_are_built_as_before(
     assert cache_dir() is None
     loaded = _modules_after(
         f"import os\nos.environ['MODCFG_CACHE_DIR'] = {str(blocker / 'cache')!r}\n"
-        "import modcfg\nassert modcfg.compile('windows').count() == 1800"
+        "import modcfg\nfrom modcfg.model import parse\n"
+        "assert modcfg.compile('windows').count() == 1800\n"
+        "assert parse('frame.oak and glass.u < 2') == parse('frame.oak and (glass.u < 2)')"
     )
     assert "lark" in loaded
+
+
+def test_a_dimacs_model_loads_neither_yaml_nor_the_expression_parser(tmp_path: Path) -> None:
+    """Clause rules are read as literals, not parsed as text: reading and counting a DIMACS
+    model imports neither PyYAML nor lark (each costs a new process 10-20 ms)."""
+    model = tmp_path / "chain.dimacs"
+    model.write_text(_SMALL_CNF)
+    loaded = _modules_after(
+        f"import modcfg\nassert modcfg.compile(modcfg.load_catalog({str(model)!r})).count() == 13"
+    )
+    assert not {"yaml", "lark"} & loaded
 
 
 def test_the_command_line_loads_rich_only_to_draw() -> None:

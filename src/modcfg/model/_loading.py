@@ -15,12 +15,11 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from .._errors import CatalogError, CatalogNotFoundError, NeedsError, did_you_mean
@@ -46,10 +45,8 @@ Location = tuple[str | int, ...]
 #: -> Catalog.
 FORMAT_READERS: dict[str, Callable[..., Catalog]] = {}
 _SUFFIX_FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json"}
-#: libyaml's safe loader when PyYAML was built with it, else the pure-Python one: both accept
-#: the same documents, and the C one is what makes large catalogs load in reasonable time.
-_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
+#: More digits than any catalog number needs (and fewer than ``int()`` refuses).
+_MAX_INT_DIGITS = 100
 #: Files larger than this are refused unless the caller passes a larger ``max_bytes``.
 DEFAULT_MAX_BYTES = 32 * 1024**2
 #: Catalog data nests a dozen levels at most; deeper files are refused before anything recurses.
@@ -133,115 +130,6 @@ def _kind(mode: int) -> str:
     return "not a plain file"  # pragma: no cover - no other kind of file exists on POSIX
 
 
-class _Loader(_YAML_LOADER):  # type: ignore[misc,valid-type]
-    """The safe loader; numbers too long for ``int()`` and impossible dates fail with a line."""
-
-    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
-        digits = sum(char.isdigit() for char in str(node.value))
-        if digits > _MAX_INT_DIGITS:
-            raise _BadScalar(
-                f"a number with {digits} digits; numbers have at most {_MAX_INT_DIGITS} digits",
-                node,
-            )
-        value: int = super().construct_yaml_int(node)
-        return value
-
-    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
-        try:
-            return super().construct_yaml_timestamp(node)
-        except ValueError as exc:
-            raise _BadScalar(
-                f"{node.value!r} is not a valid date or time ({exc}); write a real date "
-                "as YYYY-MM-DD",
-                node,
-            ) from None
-
-
-_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
-#: More digits than any catalog number needs (and fewer than ``int()`` refuses).
-_MAX_INT_DIGITS = 100
-
-
-class _BadScalar(ValueError):
-    def __init__(self, message: str, node: yaml.Node) -> None:
-        super().__init__(message)
-        self.line = node.start_mark.line + 1
-
-
-def _lines(root: yaml.Node, found: dict[Location, int], path: str) -> None:
-    """Record the line of every location; refuse odd keys, deep nesting and alias bombs.
-
-    Iterative (a stack, not recursion), so hostile nesting cannot exhaust the interpreter's
-    stack. A node reached twice is an alias: the nodes it repeats count against
-    :data:`MAX_ALIAS_NODES`.
-    """
-    seen: set[int] = set()
-    repeated = 0
-    stack: list[tuple[yaml.Node, Location]] = [(root, ())]
-    while stack:
-        node, where = stack.pop()
-        found.setdefault(where, node.start_mark.line + 1)
-        if len(where) > MAX_NESTING:
-            raise CatalogError(
-                f"the data is nested more than {MAX_NESTING} levels deep; a catalog needs far "
-                "fewer",
-                path=path,
-                line=node.start_mark.line + 1,
-            )
-        if id(node) in seen:
-            repeated += 1
-            if repeated > MAX_ALIAS_NODES:
-                raise CatalogError(
-                    f"YAML aliases (*name) repeat more than {MAX_ALIAS_NODES} nodes; an alias "
-                    "that expands to so much data is refused (write the data out instead)",
-                    path=path,
-                    line=node.start_mark.line + 1,
-                )
-        else:
-            seen.add(id(node))
-        stack.extend(_children(node, where, found, path))
-
-
-def _children(
-    node: yaml.Node, where: Location, found: dict[Location, int], path: str
-) -> Iterator[tuple[yaml.Node, Location]]:
-    if isinstance(node, yaml.MappingNode):
-        keys: dict[Any, int] = {}
-        for key_node, value_node in node.value:
-            key = key_node.value
-            line = key_node.start_mark.line + 1
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise CatalogError(
-                    "a key is a list or a mapping; keys are text",
-                    path=path,
-                    line=line,
-                    where=where,
-                )
-            if key_node.tag.endswith((":bool", ":null")):
-                raise CatalogError(
-                    f"the key {key!r} is read by YAML as {key_node.tag.rsplit(':', 1)[1]}, not "
-                    f'as text; quote it: "{key}"',
-                    path=path,
-                    line=line,
-                    where=(*where, key),
-                )
-            if key in keys:
-                raise CatalogError(
-                    f"key '{key}' appears twice in the same mapping (first on line "
-                    f"{keys[key]}); ids and keys must be unique",
-                    path=path,
-                    line=line,
-                    where=(*where, key),
-                )
-            keys[key] = line
-            found.setdefault((*where, key), line)
-            yield value_node, (*where, key)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            yield item, (*where, index)
-
-
 def read_data(
     path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, kind: str | None = None
 ) -> tuple[Any, dict[Location, int]]:
@@ -249,30 +137,11 @@ def read_data(
     location path to line number."""
     name = str(path)
     text = read_text(path, max_bytes=max_bytes)
-    lines: dict[Location, int] = {}
     if (kind or ("json" if path.suffix.lower() == ".json" else "yaml")) == "json":
-        return _read_json(text, name), lines
-    loader = _Loader(text)
-    try:
-        root = loader.get_single_node()
-        data = None
-        if root is not None:
-            _lines(root, lines, name)
-            data = loader.construct_document(root)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        problem = exc.problem or exc.context or "malformed YAML"
-        raise CatalogError(f"invalid YAML: {problem}", path=name, line=line) from None
-    except _BadScalar as exc:
-        raise CatalogError(f"invalid YAML: {exc}", path=name, line=exc.line) from None
-    except yaml.YAMLError as exc:  # pragma: no cover - every PyYAML parse error is marked
-        raise CatalogError(f"invalid YAML: {exc}", path=name) from None
-    except RecursionError:  # pragma: no cover - _lines refuses deep nesting first
-        raise _too_deep(name) from None
-    finally:
-        loader.dispose()
-    return data, lines
+        return _read_json(text, name), {}
+    from ._yaml import read_yaml  # PyYAML is imported with the first YAML file read
+
+    return read_yaml(text, name)
 
 
 def _too_deep(name: str) -> CatalogError:

@@ -12,8 +12,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .._errors import CatalogError
 from ._catalog import Catalog
 
@@ -59,6 +57,8 @@ def save_catalog(catalog: Catalog, path: str | Path) -> Path:
     data = catalog_to_data(catalog)
     suffix = target.suffix.lower()
     if suffix in (".yaml", ".yml"):
+        import yaml  # (imported where it is used: most processes never write YAML)
+
         text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
     elif suffix == ".json":
         text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
