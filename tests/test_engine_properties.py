@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import modcfg
 from modcfg.engines.decomposition import _decompose
@@ -218,6 +219,34 @@ def test_hub_shaped_catalogs_match_oracle(group_every_hub: None, case: strategie
         for module in slot.modules:
             through = sum(1 for c in valid if c[slot_id] == module)
             assert state[slot_id][module].count == through, f"{slot_id}.{module}"
+
+
+@given(
+    st.lists(st.frozensets(st.integers(0, 11), min_size=1, max_size=4), min_size=1, max_size=12),
+    st.integers(1, 12),
+)
+def test_packs_hold_their_members_separators_within_the_limit(
+    separators: list[frozenset[int]], limit_bits: int
+) -> None:
+    """Packed children (see ``_decompose._packs``): two or more per pack, each child in one
+    pack at most, each separator within its pack's union, and a union smaller than the
+    parent with at most ``_PACK_COMBINATIONS`` value combinations."""
+    parent = frozenset(range(12))
+    seps = dict(enumerate(separators))
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(_decompose, "_PACK_COMBINATIONS", 1 << limit_bits)
+        packs = _decompose._packs(list(seps), seps, [2] * 12, parent)
+    packed = [child for _, members in packs for child in members]
+    assert len(packed) == len(set(packed))
+    for union, members in packs:
+        assert len(members) >= 2
+        assert union != parent
+        assert len(union) <= limit_bits
+        assert all(seps[child] <= union for child in members)
+    if len(set(separators)) == len(separators) and all(len(s) == 1 for s in separators):
+        # single slots, all different: as many to a pack as the limit allows, in order
+        size = min(limit_bits, 11)
+        assert len(packed) == (0 if size < 2 else len(seps) - (len(seps) % size == 1))
 
 
 def test_a_hub_with_many_leaves_groups_them(group_every_hub: None) -> None:

@@ -53,6 +53,9 @@ _Views = list[np.ndarray]
 #: pass (its paths to the root would be most of the tree).
 _CHANGED_BAGS = 16
 
+#: A query whose upward pass is done, and the bags whose rows another filters differently.
+_UpFrom = tuple["TreeQuery", tuple[int, ...]]
+
 
 @dataclass(frozen=True)
 class Kept:
@@ -172,28 +175,38 @@ class TreeQuery:
         first, column = self._flat.column(var)
         mask = self._mask_all.copy()
         mask[first : first + len(column)] &= np.asarray(row, dtype=bool)[column]
-        query = self._sharing(self, self.problem.with_allowed(var, row), mask)
         # only the rows of the bag that introduces ``var`` changed: the upward pass can start
         # from the last query up the chain that has done its own
         bag = int(self._flat.columns[0][var])
+        up_from: _UpFrom | None = None
         if self._up_done:
-            query._up_from = (self, (bag,))
+            up_from = (self, (bag,))
         elif self._up_from is not None and len(self._up_from[1]) < _CHANGED_BAGS:
             source, bags = self._up_from
-            query._up_from = (source, (*bags, bag))
-        return query
+            up_from = (source, (*bags, bag))
+        return self._sharing(self, self.problem.with_allowed(var, row), mask, up_from)
 
     @classmethod
-    def _sharing(cls, source: TreeQuery, problem: Problem, mask: np.ndarray) -> TreeQuery:
+    def _sharing(
+        cls, source: TreeQuery, problem: Problem, mask: np.ndarray, up_from: _UpFrom | None
+    ) -> TreeQuery:
         """A query with ``source``'s tree, keys and count system, and these filters."""
         query = cls.__new__(cls)
         query.__dict__.update(source.__dict__)
-        cls._start(query, problem, mask)
+        cls._start(query, problem, mask, up_from=up_from)
         return query
 
-    def _start(self, problem: Problem, mask: np.ndarray, count: int | None = None) -> None:
+    def _start(
+        self,
+        problem: Problem,
+        mask: np.ndarray,
+        count: int | None = None,
+        *,
+        up_from: _UpFrom | None = None,
+    ) -> None:
         """Set the filters (``mask``: which rows pass them), with no pass done yet (and the
-        number of solutions they leave, when known)."""
+        number of solutions they leave, when known; ``up_from``: a query whose upward pass is
+        done and the bags whose rows this one filters differently)."""
         self.problem = problem
         self._mask_all = mask
         self._publish = threading.Lock()
@@ -206,9 +219,7 @@ class TreeQuery:
         self._kept: Kept | None = None
         self._below: Below | None = None
         self._sums: dict[tuple[tuple[int, ...], int | None], SumDP] = {}
-        #: a query whose upward pass is done and the bags whose rows this one filters
-        #: differently (see :meth:`restricted`)
-        self._up_from: tuple[TreeQuery, tuple[int, ...]] | None = None
+        self._up_from = up_from
 
     def _split(self, name: str, array: np.ndarray) -> _Views:
         """Per-bag views of a flat array (cached by name)."""
@@ -298,8 +309,7 @@ class TreeQuery:
             # and their ancestors only (a session's choice: a path, not the whole tree)
             source, bags = self._up_from
             moduli = self._system()
-            up_count, msg_count = source._up_count.copy(), source._msg_count.copy()
-            up_best, msg_best = source._up_best.copy(), source._msg_best.copy()
+            up_count, up_best, msg_count, msg_best = (a.copy() for a in source.upward())
             layout = (flat.paths_to_root(bags), *layout[1:])
         else:
             moduli = self._system() if counts else self._moduli[:0]
@@ -324,6 +334,13 @@ class TreeQuery:
             self._up_done = counts
             if counts:
                 self._up_from = None  # (the source may go)
+
+    def upward(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The upward pass's results (run if needed; not to be changed): per row, the
+        completions of its subtree and the cheapest key of them; per separator key, their sum
+        and minimum."""
+        self._up()
+        return self._up_count, self._up_best, self._msg_count, self._msg_best
 
     def _exact(self, counts: np.ndarray, bound: int | None = None) -> list[int]:
         """The integers these counts stand for (rows of residues, or exact already);
