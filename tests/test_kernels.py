@@ -106,6 +106,53 @@ def test_a_restricted_query_recounts_only_its_paths_and_agrees_with_a_fresh_one(
     assert _answers(query) == _answers(TreeQuery(query.tree, query.problem))
 
 
+@settings(max_examples=strategies.examples(100), deadline=None)
+@given(strategies.cases(), st.integers(0, 3))
+def test_a_query_bounded_by_its_count_carries_its_residues_over(
+    case: strategies.Case, extra: int
+) -> None:
+    """Counted modulo more primes than its count needs, a query bounded by its count keeps
+    the residues of its upward pass modulo the first of them (and recounts nothing): its
+    counts, keys and marginals are the exact ones."""
+    from modcfg.engines.decomposition import _residues
+
+    cfg = modcfg.compile(case.catalog)
+    plan = cfg.compiled.plan(None)
+    exact = _answers(TreeQuery(plan.query.tree, plan.problem))
+    assume(exact[0] > 0)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(_residues, "EXACT_BOUND", 0)  # residues, whatever the count
+        wide = TreeQuery(plan.query.tree, plan.problem, count_bound=exact[0] << (31 * extra))
+        count = wide.count()
+        narrow = wide.bounded(count)
+        assert narrow.upward()[0].shape[1] == len(_residues.residue_system(count)[0])
+        assert narrow.upward()[0].shape[1] <= wide.upward()[0].shape[1]
+        assert _answers(narrow) == exact
+    assert wide.bounded(0) is wide
+
+
+def test_a_large_count_bounded_by_itself_keeps_the_right_residues() -> None:
+    """Counts far beyond one modulus (a chain of 70 three-way slots where only c follows c:
+    about 2**71 of the 2**111 combinations): the residues carried over are those of the
+    first moduli, so the counts through every option are the ones a query counted afresh
+    gives."""
+    slots = {f"s{i}": {"modules": {"a": {}, "b": {}, "c": {}}} for i in range(70)}
+    rules = [
+        {"id": f"r{i}{m}", "excludes": [f"s{i}.{m}", f"s{i + 1}.c"]}
+        for i in range(69)
+        for m in "ab"
+    ]
+    catalog = modcfg.Catalog.model_validate({"catalog": "chain", "slots": slots, "rules": rules})
+    cfg = modcfg.compile(catalog)
+    plan = cfg.compiled.plan(None)
+    count = TreeQuery(plan.query.tree, plan.problem).count()
+    assert count > 2**70
+    wide = TreeQuery(plan.query.tree, plan.problem)
+    narrow = wide.count() and wide.bounded(count)
+    assert narrow.upward()[0].shape[1] < wide.upward()[0].shape[1]
+    assert _answers(narrow) == _answers(TreeQuery(plan.query.tree, plan.problem))
+
+
 def test_garner_turns_residues_into_exact_integers() -> None:
     primes = [2147483647, 2147483629, 2147483587]
     moduli = np.asarray(primes, dtype=np.int64)

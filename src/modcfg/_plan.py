@@ -267,9 +267,9 @@ def new_plan(compiled: CompiledCatalog, resolved: ResolvedNeeds | None, problem:
         if owning is None:  # pragma: no cover - plans are reached through their catalog
             raise RuntimeError("the compiled catalog of this plan is gone")
         count = owning.base_query.count()
-        # no needs: the same problem as the base query's, whose count is this one's too
-        known = count if problem is owning.base else None
-        return TreeQuery(owning.tree_for(problem), problem, count_bound=count, count=known)
+        if problem is owning.base:  # no needs: the base query's filters, count, upward pass
+            return owning.base_query.bounded(count)
+        return TreeQuery(owning.tree_for(problem), problem, count_bound=count)
 
     build_compiled = None
     if compiled.wide_base is not None:

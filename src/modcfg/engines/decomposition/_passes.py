@@ -22,8 +22,7 @@ import bisect
 import itertools
 import operator
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
 from functools import cached_property
 from math import prod
 from typing import Any
@@ -40,7 +39,8 @@ from ._residues import exact, exact_rows, pass_bytes, residue_system
 from ._search import by_key, solution_array, solutions
 from ._sumarrays import Clock
 from ._sumdp import SumDP
-from ._tree import Tree, tuple_projector
+from ._tree import Tree
+from ._views import Below, Kept, scope_rows
 
 __all__ = ["Below", "Kept", "Marginal", "TreeQuery"]
 
@@ -55,41 +55,6 @@ _CHANGED_BAGS = 16
 
 #: A query whose upward pass is done, and the bags whose rows another filters differently.
 _UpFrom = tuple["TreeQuery", tuple[int, ...]]
-
-
-@dataclass(frozen=True)
-class Kept:
-    """Per bag, as lists for the search methods: the indexes of the tuples a query keeps
-    (``live``), and their keys (``cost x scale - score``) and preference scores, aligned with
-    ``live``."""
-
-    live: list[list[int]]
-    key: list[list[int]]
-    score: list[list[int]]
-
-
-@dataclass(frozen=True)
-class Below:
-    """Per bag and kept tuple (aligned with :attr:`Kept.live`): whether it has completions
-    below it (``alive``) and the cheapest key of them (``best``, meaningful where alive)."""
-
-    alive: list[list[bool]]
-    best: list[list[int]]
-
-
-def _scope_rows(
-    tree: Tree, scope: Sequence[int], what: str
-) -> tuple[slice, Callable[[tuple[int, ...]], tuple[int, ...]], list[tuple[int, ...]]]:
-    """Where a relation or factor over ``scope`` that the tree does not hold is applied: the
-    rows (in the flat layout) of the bag nearest the root that holds the scope, the function
-    giving a tuple's values on the scope, and the bag's tuples."""
-    index = tree.bag_containing(scope)
-    if index is None:
-        raise ValueError(f"{what} scope fits no bag; rebuild the tree")
-    bag = tree.bags[index]
-    start = tree.flat.start
-    rows = slice(int(start[index]), int(start[index + 1]))
-    return rows, tuple_projector([bag.vars.index(v) for v in scope]), bag.tuples
 
 
 class TreeQuery:
@@ -147,12 +112,12 @@ class TreeQuery:
         for constraint in problem.constraints:
             if id(constraint) in base:
                 continue
-            rows, key, tuples = _scope_rows(tree, constraint.scope, "constraint")
+            rows, key, tuples = scope_rows(tree, constraint.scope, "constraint")
             holds = constraint.holds if constraint.clause else constraint.allowed.__contains__
             mask[rows] &= np.fromiter(map(holds, map(key, tuples)), dtype=bool, count=len(tuples))
         score = np.zeros(flat.rows, dtype=np.int64)
         for factor in problem.score_factors:
-            rows, key, tuples = _scope_rows(tree, factor.scope, "preference")
+            rows, key, tuples = scope_rows(tree, factor.scope, "preference")
             table = factor.table
             score[rows] += np.fromiter(
                 (table.get(key(t), 0) for t in tuples), dtype=np.int64, count=len(tuples)
@@ -186,15 +151,67 @@ class TreeQuery:
             up_from = (source, (*bags, bag))
         return self._sharing(self, self.problem.with_allowed(var, row), mask, up_from)
 
+    def bounded(self, bound: int) -> TreeQuery:
+        """This query counting in the residue system of ``bound``, a bound on each of its
+        counts (its own count, once known, bounds them tighter than the tree does: fewer
+        moduli for every later pass). Its count and upward pass carry over when done: the
+        residues modulo the first primes of a system are those of any smaller one. A bound of
+        zero bounds nothing (with no solution at all, a component's bags may still hold
+        tuples): this query is returned as it is."""
+        if not bound:
+            return self
+        system = residue_system(bound)
+        moduli = system[0]
+        upward = None
+        if self._up_done and moduli[0] and self._moduli[0] and len(moduli) <= len(self._moduli):
+            up_count, up_best, msg_count, msg_best = self.upward()
+            kept = len(moduli)
+            upward = (
+                np.ascontiguousarray(up_count[:, :kept]),
+                up_best,
+                np.ascontiguousarray(msg_count[:, :kept]),
+                msg_best,
+            )
+        return self._sharing(
+            self,
+            self.problem,
+            self._mask_all,
+            None,
+            system=system,
+            upward=upward,
+            count=self._count,
+        )
+
     @classmethod
     def _sharing(
-        cls, source: TreeQuery, problem: Problem, mask: np.ndarray, up_from: _UpFrom | None
+        cls,
+        source: TreeQuery,
+        problem: Problem,
+        mask: np.ndarray,
+        up_from: _UpFrom | None,
+        *,
+        system: tuple[np.ndarray, int, list[int], np.ndarray] | None = None,
+        upward: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
+        count: int | None = None,
     ) -> TreeQuery:
-        """A query with ``source``'s tree, keys and count system, and these filters."""
+        """A query with ``source``'s tree, keys and count system (or ``system``), and these
+        filters (and their ``count`` and ``upward`` pass, when known)."""
         query = cls.__new__(cls)
         query.__dict__.update(source.__dict__)
-        cls._start(query, problem, mask, up_from=up_from)
+        query.__dict__.pop("_prefix_products", None)  # (of the source's moduli)
+        if system is not None:
+            cls._set_system(query, system)
+        cls._start(query, problem, mask, count, up_from=up_from)
+        if upward is not None:
+            cls._set_upward(query, upward)
         return query
+
+    def _set_system(self, system: tuple[np.ndarray, int, list[int], np.ndarray]) -> None:
+        self._moduli, self._modulus, self._crt, self._inverses = system
+
+    def _set_upward(self, upward: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> None:
+        self._up_count, self._up_best, self._msg_count, self._msg_best = upward
+        self._best_done = self._up_done = True
 
     def _start(
         self,
