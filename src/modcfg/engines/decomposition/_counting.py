@@ -200,14 +200,16 @@ def _down(
     moduli: np.ndarray | None,
     up_best: np.ndarray,
     msg: Tally,
-    down: Tally,
     dmsg: Tally,
     prefix: np.ndarray,
     big: int,
 ) -> None:
-    """Downward pass: per row (``down``), the completions outside its subtree and the cheapest
-    of them, from the upward pass's ``up_best`` and messages ``msg``; ``dmsg`` (one per
-    separator key) and ``prefix`` (the largest number of children plus one counts) are room.
+    """Downward pass: per separator key (``dmsg``, the messages from the parents), the
+    completions outside the subtrees of the rows with that key and the cheapest of them, from
+    the upward pass's ``up_best`` and messages ``msg``; ``prefix`` (the largest number of
+    children plus one counts) is room. A row's outside is its key's: ``dmsg[msg_start[b] +
+    sep[t]]`` for row ``t`` of bag ``b`` (the root's keys: one way, key 0), so nothing is
+    stored per row.
 
     A child's outside, seen from one row of its parent, is the row's own outside times the
     other children's counts: prefix and suffix products over the children, so a bag of ``c``
@@ -215,14 +217,13 @@ def _down(
     cases, need no prefix."""
     order, start, msg_start, sep, edge_begin, edge_child, link_start, links = layout
     msg_count, msg_best = msg
-    down_count, down_best = down
     dmsg_count, dmsg_best = dmsg
     reciprocals = _reciprocals(moduli)
     _clear(dmsg, 0, dmsg_best.shape[0], big, moduli)
     root = order[0]
-    for t in range(start[root], start[root + 1]):
-        down_best[t] = 0
-        _fill(down_count, t, 1, moduli)
+    for k in range(msg_start[root], msg_start[root + 1]):
+        dmsg_best[k] = 0
+        _fill(dmsg_count, k, 1, moduli)
     suffix = np.empty_like(prefix[:1])
     for oi in range(order.shape[0]):
         b = order[oi]
@@ -231,26 +232,28 @@ def _down(
         if e0 == e1:
             continue
         s = start[b]
+        ms = msg_start[b]
         for t in range(s, start[b + 1]):
-            if up_best[t] >= big or down_best[t] >= big:
+            d = ms + sep[t]  # the row's outside: its key's
+            if up_best[t] >= big or dmsg_best[d] >= big:
                 continue  # contributes nothing (or only to keys without completions)
-            total = up_best[t] + down_best[t]
+            total = up_best[t] + dmsg_best[d]
             m = msg_start[edge_child[e0]] + links[link_start[e0] + t - s]
             outside = total - msg_best[m]
             if outside < dmsg_best[m]:
                 dmsg_best[m] = outside
             if e1 - e0 == 1:
-                _add(dmsg_count, m, down_count, t, moduli)
+                _add(dmsg_count, m, dmsg_count, d, moduli)
                 continue
             if e1 - e0 == 2:  # each child's outside is the other one's count
                 n = msg_start[edge_child[e0 + 1]] + links[link_start[e0 + 1] + t - s]
                 outside = total - msg_best[n]
                 if outside < dmsg_best[n]:
                     dmsg_best[n] = outside
-                _add_product(dmsg_count, m, down_count, t, msg_count, n, moduli, reciprocals)
-                _add_product(dmsg_count, n, down_count, t, msg_count, m, moduli, reciprocals)
+                _add_product(dmsg_count, m, dmsg_count, d, msg_count, n, moduli, reciprocals)
+                _add_product(dmsg_count, n, dmsg_count, d, msg_count, m, moduli, reciprocals)
                 continue
-            _copy(prefix, 0, down_count, t, moduli)
+            _copy(prefix, 0, dmsg_count, d, moduli)
             for i in range(e1 - e0 - 1):
                 m = msg_start[edge_child[e0 + i]] + links[link_start[e0 + i] + t - s]
                 _fill(prefix, i + 1, 0, moduli)
@@ -265,23 +268,25 @@ def _down(
                 _mul(suffix, 0, msg_count, m, moduli, reciprocals)
         for ed in range(e0, e1):
             c = edge_child[ed]
-            cms = msg_start[c]
-            _reduce(dmsg_count, cms, msg_start[c + 1], moduli)
-            for ct in range(start[c], start[c + 1]):
-                k = cms + sep[ct]
-                down_best[ct] = dmsg_best[k]
-                _copy(down_count, ct, dmsg_count, k, moduli)
+            _reduce(dmsg_count, msg_start[c], msg_start[c + 1], moduli)
 
 
 def _marginals(
-    columns: Columns, moduli: np.ndarray | None, up: Tally, down: Tally, out: Tally, big: int
+    columns: Columns,
+    layout: Layout,
+    moduli: np.ndarray | None,
+    up: Tally,
+    dmsg: Tally,
+    out: Tally,
+    big: int,
 ) -> None:
     """Per (variable, value) (``out``): the completions through it and the cheapest one, from
-    the upward and downward passes. The rows of a bag are read once for all the variables it
-    introduces."""
+    the upward pass (``up``, per row) and the downward one (``dmsg``, per separator key). The
+    rows of a bag are read once for all the variables it introduces."""
     var_bag, var_col_start, var_col, val_start, start = columns
+    msg_start, sep = layout[2], layout[3]
     up_count, up_best = up
-    down_count, down_best = down
+    dmsg_count, dmsg_best = dmsg
     out_count, out_best = out
     reciprocals = _reciprocals(moduli)
     _clear(out, 0, out_best.shape[0], big, moduli)
@@ -295,13 +300,15 @@ def _marginals(
         while last < n and var_bag[by_bag[last]] == b:
             last += 1
         s = start[b]
+        ms = msg_start[b]
         for i in range(start[b + 1] - s):
             t = s + i
-            if up_best[t] >= big or down_best[t] >= big:
+            d = ms + sep[t]
+            if up_best[t] >= big or dmsg_best[d] >= big:
                 continue
-            best = up_best[t] + down_best[t]
+            best = up_best[t] + dmsg_best[d]
             _copy(through, 0, up_count, t, moduli)
-            _mul(through, 0, down_count, t, moduli, reciprocals)
+            _mul(through, 0, dmsg_count, d, moduli, reciprocals)
             for j in range(first, last):
                 v = by_bag[j]
                 x = val_start[v] + var_col[var_col_start[v] + i]

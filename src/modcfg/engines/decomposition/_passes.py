@@ -424,18 +424,17 @@ class TreeQuery:
             return
         self._up()
         flat, moduli = self._flat, self._system()
-        down_count, down_best = self._counts(flat.rows, moduli), np.empty_like(self._up_best)
+        dmsg_count, dmsg_best = self._counts(flat.keys, moduli), np.empty_like(self._msg_best)
         self._passes().down(
             flat.layout,
             moduli,
             self._up_best,
             (self._msg_count, self._msg_best),
-            (down_count, down_best),
-            (self._counts(flat.keys, moduli), np.empty_like(self._msg_best)),
+            (dmsg_count, dmsg_best),
             self._counts(flat.max_children + 1, moduli),
             self._big,
         )
-        self._down_count, self._down_best = down_count, down_best
+        self._dmsg_count, self._dmsg_best = dmsg_count, dmsg_best
         self._down_done = True
 
     def marginals(self) -> list[list[Marginal]]:
@@ -451,9 +450,10 @@ class TreeQuery:
         bests = np.empty(flat.values, dtype=self._key_type)
         self._passes().marginals(
             flat.columns,
+            flat.layout,
             moduli,
             (self._up_count, self._up_best),
-            (self._down_count, self._down_best),
+            (self._dmsg_count, self._dmsg_best),
             (counts, bests),
             self._big,
         )
