@@ -18,9 +18,10 @@ system*, the ``moduli`` argument:
   the cheapest keys.
 
 The passes touch counts only through the small functions below (:func:`_fill`, :func:`_copy`,
-:func:`_add`, :func:`_mul`, :func:`_add_product`, :func:`_clear`, :func:`_reduce`), each with
-one branch per count system. numba compiles a separate copy of a pass per system: with
-``moduli`` None the residue branch is removed before typing, and with an array the test
+:func:`_add`, :func:`_sub`, :func:`_mul`, :func:`_add_product`, :func:`_clear`,
+:func:`_reduce`), each with one branch per count system. numba compiles a separate copy of
+a pass per system: with ``moduli`` None the residue branch is removed before typing, and with
+an array the test
 ``moduli is None`` is a constant false, so the exact passes do no modular arithmetic and the
 residue passes test nothing per row. (In the residue copy the exact branch is still typed,
 with 2-D arrays: it must stay valid for them, which whole-row numpy operations are.)
@@ -94,6 +95,17 @@ def _mul(
     else:
         for j in range(moduli.shape[0]):
             counts[i, j] = product_mod(counts[i, j], source[k, j], moduli[j], reciprocals[j])
+
+
+@kernel_helper
+def _sub(counts: np.ndarray, i: int, source: np.ndarray, k: int, moduli: np.ndarray | None) -> None:
+    """``counts[i] -= source[k]``, both reduced (and the difference too)."""
+    if moduli is None:
+        counts[i] -= source[k]
+    else:
+        for j in range(moduli.shape[0]):
+            difference = counts[i, j] - source[k, j]
+            counts[i, j] = difference + moduli[j] if difference < 0 else difference
 
 
 @kernel_helper
@@ -282,7 +294,9 @@ def _marginals(
 ) -> None:
     """Per (variable, value) (``out``): the completions through it and the cheapest one, from
     the upward pass (``up``, per row) and the downward one (``dmsg``, per separator key). The
-    rows of a bag are read once for all the variables it introduces."""
+    rows of a bag are read once for all the variables it introduces. A variable's first value
+    (a feature model's "not selected", which most rows of its bag hold) is not summed row by
+    row: it gets the completions through the bag's rows less those through its other values."""
     var_bag, var_col_start, var_col, val_start, start = columns
     msg_start, sep = layout[2], layout[3]
     up_count, up_best = up
@@ -291,6 +305,7 @@ def _marginals(
     reciprocals = _reciprocals(moduli)
     _clear(out, 0, out_best.shape[0], big, moduli)
     through = np.empty_like(up_count[:1])  # the completions through one row
+    total = np.empty_like(up_count[:1])  # the completions through every row of a bag
     by_bag = np.argsort(var_bag, kind="mergesort")
     n = by_bag.shape[0]
     first = 0
@@ -301,6 +316,7 @@ def _marginals(
             last += 1
         s = start[b]
         ms = msg_start[b]
+        _fill(total, 0, 0, moduli)
         for i in range(start[b + 1] - s):
             t = s + i
             d = ms + sep[t]
@@ -309,11 +325,22 @@ def _marginals(
             best = up_best[t] + dmsg_best[d]
             _copy(through, 0, up_count, t, moduli)
             _mul(through, 0, dmsg_count, d, moduli, reciprocals)
+            _add(total, 0, through, 0, moduli)
             for j in range(first, last):
                 v = by_bag[j]
-                x = val_start[v] + var_col[var_col_start[v] + i]
+                value = var_col[var_col_start[v] + i]
+                x = val_start[v] + value
                 if best < out_best[x]:
                     out_best[x] = best
-                _add(out_count, x, through, 0, moduli)
+                if value:
+                    _add(out_count, x, through, 0, moduli)
+        _reduce(total, 0, 1, moduli)
+        for j in range(first, last):
+            v = by_bag[j]
+            zero = val_start[v]
+            _reduce(out_count, zero + 1, val_start[v + 1], moduli)
+            _copy(out_count, zero, total, 0, moduli)
+            for x in range(zero + 1, val_start[v + 1]):
+                _sub(out_count, zero, out_count, x, moduli)
         first = last
     _reduce(out_count, 0, out_best.shape[0], moduli)
