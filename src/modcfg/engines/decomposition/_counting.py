@@ -288,15 +288,19 @@ def _marginals(
     layout: Layout,
     moduli: np.ndarray | None,
     up: Tally,
+    up_base: np.ndarray,
+    fresh: np.ndarray,
     dmsg: Tally,
     out: Tally,
     big: int,
 ) -> None:
     """Per (variable, value) (``out``): the completions through it and the cheapest one, from
     the upward pass (``up``, per row) and the downward one (``dmsg``, per separator key). The
-    rows of a bag are read once for all the variables it introduces. A variable's first value
-    (a feature model's "not selected", which most rows of its bag hold) is not summed row by
-    row: it gets the completions through the bag's rows less those through its other values."""
+    rows of a bag are read once for all the variables it introduces; a bag's upward counts are
+    ``up``'s where ``fresh`` marks it, else ``up_base``'s (see :class:`._views.Upward`). A
+    variable's first value (a feature model's "not selected", which most rows of its bag hold)
+    is not summed row by row: it gets the completions through the bag's rows less those
+    through its other values."""
     var_bag, var_col_start, var_col, val_start, start = columns
     msg_start, sep = layout[2], layout[3]
     up_count, up_best = up
@@ -316,6 +320,7 @@ def _marginals(
             last += 1
         s = start[b]
         ms = msg_start[b]
+        counts = up_count if fresh[b] else up_base
         _fill(total, 0, 0, moduli)
         for i in range(start[b + 1] - s):
             t = s + i
@@ -323,7 +328,7 @@ def _marginals(
             if up_best[t] >= big or dmsg_best[d] >= big:
                 continue
             best = up_best[t] + dmsg_best[d]
-            _copy(through, 0, up_count, t, moduli)
+            _copy(through, 0, counts, t, moduli)
             _mul(through, 0, dmsg_count, d, moduli, reciprocals)
             _add(total, 0, through, 0, moduli)
             for j in range(first, last):

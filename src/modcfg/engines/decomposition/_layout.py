@@ -90,6 +90,11 @@ class Flat:
         return first, values[: last - first]
 
     @cached_property
+    def every_bag(self) -> np.ndarray:
+        """True for every bag."""
+        return np.ones(len(self.layout[0]), dtype=bool)
+
+    @cached_property
     def _parents(self) -> tuple[list[int], list[int]]:
         """Each bag's parent (-1 for a root) and its place in the preorder."""
         order, _, _, _, edge_begin, edge_child, _, _ = self.layout

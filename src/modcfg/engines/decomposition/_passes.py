@@ -18,12 +18,9 @@ lock, and a query never changes its filters (:meth:`TreeQuery.restricted` makes 
 
 from __future__ import annotations
 
-import bisect
 import itertools
-import operator
 import threading
 from collections.abc import Iterator
-from functools import cached_property
 from math import prod
 from typing import Any
 
@@ -40,7 +37,7 @@ from ._search import by_key, solution_array, solutions
 from ._sumarrays import Clock
 from ._sumdp import SumDP
 from ._tree import Tree
-from ._views import Below, Kept, scope_rows
+from ._views import Below, Kept, Upward, attach
 
 __all__ = ["Below", "Kept", "Marginal", "TreeQuery"]
 
@@ -63,8 +60,10 @@ class TreeQuery:
     #: Run the passes as plain Python even when keys fit in 64 bits (tests compare both).
     plain = False
 
-    # the upward pass's results, once published (see :meth:`_up`)
+    # the upward pass's results, once published (see :meth:`_up` and :class:`Upward`)
     _up_count: np.ndarray
+    _up_base: np.ndarray
+    _fresh: np.ndarray | None
     _up_best: np.ndarray
     _msg_count: np.ndarray
     _msg_best: np.ndarray
@@ -108,20 +107,7 @@ class TreeQuery:
         self._big = BIG if magnitude < _SAFE else 1 << (magnitude.bit_length() + 8)
         mask = np.ones(flat.rows, dtype=bool)
         self._kernels(flat.rows).mask(flat.columns, flat.flat_allowed(problem.allowed), mask)
-        base = tree.constraint_ids
-        for constraint in problem.constraints:
-            if id(constraint) in base:
-                continue
-            rows, key, tuples = scope_rows(tree, constraint.scope, "constraint")
-            holds = constraint.holds if constraint.clause else constraint.allowed.__contains__
-            mask[rows] &= np.fromiter(map(holds, map(key, tuples)), dtype=bool, count=len(tuples))
-        score = np.zeros(flat.rows, dtype=np.int64)
-        for factor in problem.score_factors:
-            rows, key, tuples = scope_rows(tree, factor.scope, "preference")
-            table = factor.table
-            score[rows] += np.fromiter(
-                (table.get(key(t), 0) for t in tuples), dtype=np.int64, count=len(tuples)
-            )
+        score = attach(tree, problem, mask)
         cost = flat.cost.astype(object) if self._key_type is object else flat.cost
         if preference_first:
             keys = cost - score.astype(self._key_type) * span
@@ -164,14 +150,17 @@ class TreeQuery:
         moduli = system[0]
         upward = None
         if self._up_done and moduli[0] and self._moduli[0] and len(moduli) <= len(self._moduli):
-            up_count, up_best, msg_count, msg_best = self.upward()
-            kept = len(moduli)
-            upward = (
-                np.ascontiguousarray(up_count[:, :kept]),
-                up_best,
-                np.ascontiguousarray(msg_count[:, :kept]),
-                msg_best,
-            )
+            done = self.upward()
+            if done.fresh is None:  # (a whole pass: a session's recounted path is not)
+                kept = len(moduli)
+                count = np.ascontiguousarray(done.count[:, :kept])
+                upward = Upward(
+                    count,
+                    done.best,
+                    np.ascontiguousarray(done.msg_count[:, :kept]),
+                    done.msg_best,
+                    count,
+                )
         return self._sharing(
             self,
             self.problem,
@@ -191,7 +180,7 @@ class TreeQuery:
         up_from: _UpFrom | None,
         *,
         system: tuple[np.ndarray, int, list[int], np.ndarray] | None = None,
-        upward: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
+        upward: Upward | None = None,
         count: int | None = None,
     ) -> TreeQuery:
         """A query with ``source``'s tree, keys and count system (or ``system``), and these
@@ -209,8 +198,10 @@ class TreeQuery:
     def _set_system(self, system: tuple[np.ndarray, int, list[int], np.ndarray]) -> None:
         self._moduli, self._modulus, self._crt, self._inverses = system
 
-    def _set_upward(self, upward: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> None:
-        self._up_count, self._up_best, self._msg_count, self._msg_best = upward
+    def _set_upward(self, upward: Upward) -> None:
+        self._up_count, self._up_best = upward.count, upward.best
+        self._msg_count, self._msg_best = upward.msg_count, upward.msg_best
+        self._up_base, self._fresh = upward.base, upward.fresh
         self._best_done = self._up_done = True
 
     def _start(
@@ -261,13 +252,9 @@ class TreeQuery:
     def kept(self) -> Kept:
         """Per bag, the tuples the query keeps, with their keys and scores (built once)."""
         if self._kept is None:
-            live = [np.flatnonzero(mask) for mask in self._split("mask", self._mask_all)]
-            keys, scores = self._split("key", self._key_all), self._split("score", self._score_all)
-            self._kept = Kept(
-                [indexes.tolist() for indexes in live],
-                [key[indexes].tolist() for key, indexes in zip(keys, live, strict=True)],
-                [score[indexes].tolist() for score, indexes in zip(scores, live, strict=True)],
-            )
+            split = self._split
+            keys, scores = split("key", self._key_all), split("score", self._score_all)
+            self._kept = Kept.of(split("mask", self._mask_all), keys, scores)
         return self._kept
 
     @property
@@ -275,13 +262,8 @@ class TreeQuery:
         """Per bag and kept tuple, whether it has completions below it and the cheapest key
         below it (runs the upward pass for keys if needed; built once)."""
         if self._below is None:
-            alive = self.alive_tuples()
-            best = self._split("up_best", self._up_best)
-            live = [np.flatnonzero(mask) for mask in self._split("mask", self._mask_all)]
-            self._below = Below(
-                [a[i].tolist() for a, i in zip(alive, live, strict=True)],
-                [[int(b) for b in bs[i].tolist()] for bs, i in zip(best, live, strict=True)],
-            )
+            alive, masks = self.alive_tuples(), self._split("mask", self._mask_all)
+            self._below = Below.of(alive, self._split("up_best", self._up_best), masks)
         return self._below
 
     def alive_tuples(self) -> _Views:
@@ -321,18 +303,26 @@ class TreeQuery:
         # computed into fresh arrays and published at the end: queries are shared by threads
         flat = self._flat
         layout = flat.layout
+        fresh = None
         if counts and self._up_from is not None:
             # the other bags' rows and messages are the source's: recount the changed bags
             # and their ancestors only (a session's choice: a path, not the whole tree)
             source, bags = self._up_from
             moduli = self._system()
-            up_count, up_best, msg_count, msg_best = (a.copy() for a in source.upward())
-            layout = (flat.paths_to_root(bags), *layout[1:])
+            path = flat.paths_to_root(bags)
+            done = source.upward()
+            up_count, fresh = done.path_rows(path, flat.start)
+            base = done.base
+            up_best, msg_count, msg_best = (
+                a.copy() for a in (done.best, done.msg_count, done.msg_best)
+            )
+            layout = (path, *layout[1:])
         else:
             moduli = self._system() if counts else self._moduli[:0]
             up_count, msg_count = self._counts(flat.rows, moduli), self._counts(flat.keys, moduli)
             up_best = np.empty(flat.rows, dtype=self._key_type)
             msg_best = np.empty(flat.keys, dtype=self._key_type)
+            base = up_count
         self._passes().up(
             layout,
             self._mask_all,
@@ -347,41 +337,28 @@ class TreeQuery:
                 return  # another thread published the full pass meanwhile: keep it
             self._up_count, self._up_best = up_count, up_best
             self._msg_count, self._msg_best = msg_count, msg_best
+            self._up_base, self._fresh = base, fresh
             self._best_done = True
             self._up_done = counts
             if counts:
                 self._up_from = None  # (the source may go)
 
-    def upward(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """The upward pass's results (run if needed; not to be changed): per row, the
-        completions of its subtree and the cheapest key of them; per separator key, their sum
-        and minimum."""
+    def upward(self) -> Upward:
+        """The upward pass's results (run if needed)."""
         self._up()
-        return self._up_count, self._up_best, self._msg_count, self._msg_best
+        rows, keys = (self._up_count, self._up_best), (self._msg_count, self._msg_best)
+        return Upward(*rows, *keys, self._up_base, self._fresh)
 
     def _exact(self, counts: np.ndarray, bound: int | None = None) -> list[int]:
         """The integers these counts stand for (rows of residues, or exact already);
-        ``bound``: a bound on them, when known (the first moduli whose product passes it
-        determine them: fewer moduli, and Garner's algorithm costs their number squared)."""
+        ``bound``: a bound on them, when known (see :func:`._residues.exact_rows`)."""
         if counts.ndim == 1:
             found: list[int] = counts.tolist()
             return found
         if len(counts) == 1:
             return [exact(counts[0].tolist(), self._crt, self._modulus)]
-        moduli, inverses = self._moduli, self._inverses
-        if bound is not None:
-            needed = bisect.bisect_right(self._prefix_products, bound) + 1
-            if needed < len(moduli):
-                counts = np.ascontiguousarray(counts[:, :needed])
-                moduli = np.ascontiguousarray(moduli[:needed])
-                inverses = np.ascontiguousarray(inverses[:needed, :needed])
         garner = self._kernels(len(counts)).garner
-        return exact_rows(counts, moduli, inverses, garner)
-
-    @cached_property
-    def _prefix_products(self) -> list[int]:
-        """The products of the first 1, 2, ... moduli."""
-        return list(itertools.accumulate(self._moduli.tolist(), operator.mul))
+        return exact_rows(counts, self._moduli, self._inverses, garner, bound=bound)
 
     def feasible(self) -> bool:
         """Whether any solution exists (a pass of flags that stops early, unless the cheapest
@@ -453,6 +430,8 @@ class TreeQuery:
             flat.layout,
             moduli,
             (self._up_count, self._up_best),
+            self._up_base,
+            self._fresh if self._fresh is not None else self._flat.every_bag,
             (self._dmsg_count, self._dmsg_best),
             (counts, bests),
             self._big,

@@ -16,6 +16,7 @@ as it is; two moduli are combined in int64 (their product is below 2**62).
 
 from __future__ import annotations
 
+import itertools
 import math
 import operator
 from collections.abc import Callable
@@ -198,9 +199,19 @@ def exact_rows(
     moduli: np.ndarray,
     inverses: np.ndarray,
     garner: Callable[..., None] = _garner,
+    *,
+    bound: int | None = None,
 ) -> list[int]:
     """The integers with these rows of residues (``garner``: :func:`_garner`, compiled or
-    not)."""
+    not; ``bound``: a bound on them, when known: the first moduli whose product passes it
+    determine them, and Garner's algorithm costs their number squared)."""
+    if bound is not None:
+        products = itertools.accumulate(moduli.tolist(), operator.mul)
+        needed = next((i + 1 for i, p in enumerate(products) if p > bound), len(moduli))
+        if needed < len(moduli):
+            residues = np.ascontiguousarray(residues[:, :needed])
+            moduli = np.ascontiguousarray(moduli[:needed])
+            inverses = np.ascontiguousarray(inverses[:needed, :needed])
     width = residues.shape[1]
     first = residues[:, 0]
     if bool((residues == first[:, None]).all()):  # every count below the smallest modulus

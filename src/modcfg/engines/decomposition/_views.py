@@ -1,8 +1,8 @@
 """What a query hands the search methods, and where a relation the tree does not hold applies.
 
 :class:`Kept` and :class:`Below` are a :class:`~._passes.TreeQuery`'s per-bag views as lists
-(the search methods of :mod:`._search` walk them tuple by tuple); :func:`scope_rows` finds the
-rows of the bag that applies a relation or factor attached by a query.
+(the search methods of :mod:`._search` walk them tuple by tuple); :class:`Upward` is its upward
+pass; :func:`attach` applies a query's relations and factors that the tree does not hold.
 """
 
 from __future__ import annotations
@@ -10,9 +10,50 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
+from ...lower._problem import Problem
 from ._tree import Tree, tuple_projector
 
-__all__ = ["Below", "Kept", "scope_rows"]
+__all__ = ["Below", "Kept", "Upward", "attach"]
+
+
+#: Room for a pass's counts: never cleared, since only the rows it writes are read (the tests
+#: fill it with garbage to check that).
+_room = np.empty_like
+
+
+@dataclass(frozen=True)
+class Upward:
+    """A query's upward pass, its arrays not to be changed: per row, the completions of its
+    subtree (``count``) and the cheapest key of them (``best``); per separator key, their sum
+    and minimum (``msg_count``, ``msg_best``).
+
+    After a session's choice only the bags on a path to the root are recounted, so ``count``
+    may hold only the rows of the bags marked in ``fresh`` (its other rows are never written:
+    their memory is never touched), and ``base``, a whole pass's counts, holds the rest.
+    ``fresh`` is None when ``count`` holds every row (``base`` is then ``count``)."""
+
+    count: np.ndarray
+    best: np.ndarray
+    msg_count: np.ndarray
+    msg_best: np.ndarray
+    base: np.ndarray
+    fresh: np.ndarray | None = None
+
+    def path_rows(self, path: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Room for the counts of the rows of ``path``'s bags, which a pass on from this one
+        recounts (``start``: each bag's first row), holding this pass's recounted rows off the
+        path, and which bags it holds (:attr:`base` holds the rest). Only the rows written are
+        ever touched: a session's step copies no count of the bags it does not recount."""
+        fresh = np.zeros(len(start) - 1, dtype=bool)
+        fresh[path] = True
+        room = _room(self.count)
+        if self.fresh is not None:  # recounted before, not on this path: carried over
+            for bag in np.flatnonzero(self.fresh & ~fresh).tolist():
+                room[start[bag] : start[bag + 1]] = self.count[start[bag] : start[bag + 1]]
+            fresh |= self.fresh
+        return room, fresh
 
 
 @dataclass(frozen=True)
@@ -25,6 +66,18 @@ class Kept:
     key: list[list[int]]
     score: list[list[int]]
 
+    @classmethod
+    def of(
+        cls, masks: Sequence[np.ndarray], keys: Sequence[np.ndarray], scores: Sequence[np.ndarray]
+    ) -> Kept:
+        """The views of per-bag filters (``masks``), keys and scores."""
+        live = [np.flatnonzero(mask) for mask in masks]
+        return cls(
+            [indexes.tolist() for indexes in live],
+            [key[indexes].tolist() for key, indexes in zip(keys, live, strict=True)],
+            [score[indexes].tolist() for score, indexes in zip(scores, live, strict=True)],
+        )
+
 
 @dataclass(frozen=True)
 class Below:
@@ -34,8 +87,19 @@ class Below:
     alive: list[list[bool]]
     best: list[list[int]]
 
+    @classmethod
+    def of(
+        cls, alive: Sequence[np.ndarray], best: Sequence[np.ndarray], masks: Sequence[np.ndarray]
+    ) -> Below:
+        """The views of per-bag flags (every tuple's), cheapest keys and filters."""
+        live = [np.flatnonzero(mask) for mask in masks]
+        return cls(
+            [a[i].tolist() for a, i in zip(alive, live, strict=True)],
+            [[int(b) for b in bs[i].tolist()] for bs, i in zip(best, live, strict=True)],
+        )
 
-def scope_rows(
+
+def _scope_rows(
     tree: Tree, scope: Sequence[int], what: str
 ) -> tuple[slice, Callable[[tuple[int, ...]], tuple[int, ...]], list[tuple[int, ...]]]:
     """Where a relation or factor over ``scope`` that the tree does not hold is applied: the
@@ -48,3 +112,24 @@ def scope_rows(
     start = tree.flat.start
     rows = slice(int(start[index]), int(start[index + 1]))
     return rows, tuple_projector([bag.vars.index(v) for v in scope]), bag.tuples
+
+
+def attach(tree: Tree, problem: Problem, mask: np.ndarray) -> np.ndarray:
+    """Apply ``problem``'s relations that ``tree`` does not hold to ``mask`` (which rows
+    pass), each to the rows of the bag nearest the root that holds its scope, and return
+    every row's preference score (its score factors, attached alike)."""
+    base = tree.constraint_ids
+    for constraint in problem.constraints:
+        if id(constraint) in base:
+            continue
+        rows, key, tuples = _scope_rows(tree, constraint.scope, "constraint")
+        holds = constraint.holds if constraint.clause else constraint.allowed.__contains__
+        mask[rows] &= np.fromiter(map(holds, map(key, tuples)), dtype=bool, count=len(tuples))
+    score = np.zeros(len(mask), dtype=np.int64)
+    for factor in problem.score_factors:
+        rows, key, tuples = _scope_rows(tree, factor.scope, "preference")
+        table = factor.table
+        score[rows] += np.fromiter(
+            (table.get(key(t), 0) for t in tuples), dtype=np.int64, count=len(tuples)
+        )
+    return score
