@@ -166,14 +166,11 @@ def _up(
     moduli: np.ndarray | None,
     up: Tally,
     msg: Tally,
-    msg_base: np.ndarray,
-    fresh: np.ndarray,
     big: int,
 ) -> None:
     """Upward pass: per row (``up``), the completions of its subtree that pass ``mask`` and
     the cheapest of their keys; per separator key (``msg``, the messages to the parents),
-    their sum and minimum. A child's message counts are ``msg``'s where ``fresh`` marks the
-    child, else ``msg_base``'s (a pass over a session's path: see :class:`._views.Upward`)."""
+    their sum and minimum."""
     order, start, msg_start, sep, edge_begin, edge_child, link_start, links = layout
     up_count, up_best = up
     msg_count, msg_best = msg
@@ -192,15 +189,13 @@ def _up(
                 best = key[t]
                 _fill(up_count, t, 1, moduli)
                 for ed in range(e0, e1):
-                    c = edge_child[ed]
-                    m = msg_start[c] + links[link_start[ed] + t - s]
+                    m = msg_start[edge_child[ed]] + links[link_start[ed] + t - s]
                     below = msg_best[m]
                     if below >= big:
                         best = big
                         break
                     best += below
-                    counts = msg_count if fresh[c] else msg_base
-                    _mul(up_count, t, counts, m, moduli, reciprocals)
+                    _mul(up_count, t, msg_count, m, moduli, reciprocals)
             up_best[t] = best
             if best < big:
                 k = ms + sep[t]
@@ -217,8 +212,6 @@ def _down(
     moduli: np.ndarray | None,
     up_best: np.ndarray,
     msg: Tally,
-    msg_base: np.ndarray,
-    fresh: np.ndarray,
     dmsg: Tally,
     prefix: np.ndarray,
     big: int,
@@ -228,8 +221,7 @@ def _down(
     the upward pass's ``up_best`` and messages ``msg``; ``prefix`` (the largest number of
     children plus one counts) is room. A row's outside is its key's: ``dmsg[msg_start[b] +
     sep[t]]`` for row ``t`` of bag ``b`` (the root's keys: one way, key 0), so nothing is
-    stored per row. A child's message counts are ``msg``'s or ``msg_base``'s, as in
-    :func:`_up`.
+    stored per row.
 
     A child's outside, seen from one row of its parent, is the row's own outside times the
     other children's counts: prefix and suffix products over the children, so a bag of ``c``
@@ -270,28 +262,22 @@ def _down(
                 outside = total - msg_best[n]
                 if outside < dmsg_best[n]:
                     dmsg_best[n] = outside
-                first = msg_count if fresh[edge_child[e0]] else msg_base
-                second = msg_count if fresh[edge_child[e0 + 1]] else msg_base
-                _add_product(dmsg_count, m, dmsg_count, d, second, n, moduli, reciprocals)
-                _add_product(dmsg_count, n, dmsg_count, d, first, m, moduli, reciprocals)
+                _add_product(dmsg_count, m, dmsg_count, d, msg_count, n, moduli, reciprocals)
+                _add_product(dmsg_count, n, dmsg_count, d, msg_count, m, moduli, reciprocals)
                 continue
             _copy(prefix, 0, dmsg_count, d, moduli)
             for i in range(e1 - e0 - 1):
-                c = edge_child[e0 + i]
-                m = msg_start[c] + links[link_start[e0 + i] + t - s]
-                counts = msg_count if fresh[c] else msg_base
+                m = msg_start[edge_child[e0 + i]] + links[link_start[e0 + i] + t - s]
                 _fill(prefix, i + 1, 0, moduli)
-                _add_product(prefix, i + 1, prefix, i, counts, m, moduli, reciprocals)
+                _add_product(prefix, i + 1, prefix, i, msg_count, m, moduli, reciprocals)
             _fill(suffix, 0, 1, moduli)
             for i in range(e1 - e0 - 1, -1, -1):
-                c = edge_child[e0 + i]
-                m = msg_start[c] + links[link_start[e0 + i] + t - s]
+                m = msg_start[edge_child[e0 + i]] + links[link_start[e0 + i] + t - s]
                 outside = total - msg_best[m]
                 if outside < dmsg_best[m]:
                     dmsg_best[m] = outside
-                counts = msg_count if fresh[c] else msg_base
                 _add_product(dmsg_count, m, prefix, i, suffix, 0, moduli, reciprocals)
-                _mul(suffix, 0, counts, m, moduli, reciprocals)
+                _mul(suffix, 0, msg_count, m, moduli, reciprocals)
         for ed in range(e0, e1):
             c = edge_child[ed]
             _reduce(dmsg_count, msg_start[c], msg_start[c + 1], moduli)

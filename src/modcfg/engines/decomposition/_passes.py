@@ -63,7 +63,6 @@ class TreeQuery:
     # the upward pass's results, once published (see :meth:`_up` and :class:`Upward`)
     _up_count: np.ndarray
     _up_base: np.ndarray
-    _msg_base: np.ndarray
     _fresh: np.ndarray | None
     _up_best: np.ndarray
     _msg_count: np.ndarray
@@ -155,8 +154,13 @@ class TreeQuery:
             if done.fresh is None:  # (a whole pass: a session's recounted path is not)
                 kept = len(moduli)
                 count = np.ascontiguousarray(done.count[:, :kept])
-                msg_count = np.ascontiguousarray(done.msg_count[:, :kept])
-                upward = Upward(count, done.best, msg_count, done.msg_best, count, msg_count)
+                upward = Upward(
+                    count,
+                    done.best,
+                    np.ascontiguousarray(done.msg_count[:, :kept]),
+                    done.msg_best,
+                    count,
+                )
         return self._sharing(
             self,
             self.problem,
@@ -197,7 +201,7 @@ class TreeQuery:
     def _set_upward(self, upward: Upward) -> None:
         self._up_count, self._up_best = upward.count, upward.best
         self._msg_count, self._msg_best = upward.msg_count, upward.msg_best
-        self._up_base, self._msg_base, self._fresh = upward.base, upward.msg_base, upward.fresh
+        self._up_base, self._fresh = upward.base, upward.fresh
         self._best_done = self._up_done = True
 
     def _start(
@@ -307,16 +311,18 @@ class TreeQuery:
             moduli = self._system()
             path = flat.paths_to_root(bags)
             done = source.upward()
-            up_count, msg_count, fresh = done.path_room(path, flat.start, layout[2])
-            base, msg_base = done.base, done.msg_base
-            up_best, msg_best = done.best.copy(), done.msg_best.copy()
+            up_count, fresh = done.path_rows(path, flat.start)
+            base = done.base
+            up_best, msg_count, msg_best = (
+                a.copy() for a in (done.best, done.msg_count, done.msg_best)
+            )
             layout = (path, *layout[1:])
         else:
             moduli = self._system() if counts else self._moduli[:0]
             up_count, msg_count = self._counts(flat.rows, moduli), self._counts(flat.keys, moduli)
             up_best = np.empty(flat.rows, dtype=self._key_type)
             msg_best = np.empty(flat.keys, dtype=self._key_type)
-            base, msg_base = up_count, msg_count
+            base = up_count
         self._passes().up(
             layout,
             self._mask_all,
@@ -324,8 +330,6 @@ class TreeQuery:
             moduli,
             (up_count, up_best),
             (msg_count, msg_best),
-            msg_base,
-            flat.every_bag if fresh is None else fresh,
             self._big,
         )
         with self._publish:
@@ -333,7 +337,7 @@ class TreeQuery:
                 return  # another thread published the full pass meanwhile: keep it
             self._up_count, self._up_best = up_count, up_best
             self._msg_count, self._msg_best = msg_count, msg_best
-            self._up_base, self._msg_base, self._fresh = base, msg_base, fresh
+            self._up_base, self._fresh = base, fresh
             self._best_done = True
             self._up_done = counts
             if counts:
@@ -343,12 +347,7 @@ class TreeQuery:
         """The upward pass's results (run if needed)."""
         self._up()
         rows, keys = (self._up_count, self._up_best), (self._msg_count, self._msg_best)
-        return Upward(*rows, *keys, self._up_base, self._msg_base, self._fresh)
-
-    @property
-    def _fresh_bags(self) -> np.ndarray:
-        """Which bags' rows and keys the upward pass's own arrays hold (see :class:`Upward`)."""
-        return self._flat.every_bag if self._fresh is None else self._fresh
+        return Upward(*rows, *keys, self._up_base, self._fresh)
 
     def _exact(self, counts: np.ndarray, bound: int | None = None) -> list[int]:
         """The integers these counts stand for (rows of residues, or exact already);
@@ -408,8 +407,6 @@ class TreeQuery:
             moduli,
             self._up_best,
             (self._msg_count, self._msg_best),
-            self._msg_base,
-            self._fresh_bags,
             (dmsg_count, dmsg_best),
             self._counts(flat.max_children + 1, moduli),
             self._big,
@@ -434,7 +431,7 @@ class TreeQuery:
             moduli,
             (self._up_count, self._up_best),
             self._up_base,
-            self._fresh_bags,
+            self._fresh if self._fresh is not None else self._flat.every_bag,
             (self._dmsg_count, self._dmsg_best),
             (counts, bests),
             self._big,

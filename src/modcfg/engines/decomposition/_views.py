@@ -30,37 +30,30 @@ class Upward:
     and minimum (``msg_count``, ``msg_best``).
 
     After a session's choice only the bags on a path to the root are recounted, so ``count``
-    and ``msg_count`` may hold only the rows and separator keys of the bags marked in
-    ``fresh`` (the others are never written: their memory is never touched), and ``base`` and
-    ``msg_base``, a whole pass's counts, hold the rest. ``fresh`` is None when the counts hold
-    every row and key (``base`` and ``msg_base`` are then ``count`` and ``msg_count``)."""
+    may hold only the rows of the bags marked in ``fresh`` (its other rows are never written:
+    their memory is never touched), and ``base``, a whole pass's counts, holds the rest.
+    ``fresh`` is None when ``count`` holds every row (``base`` is then ``count``)."""
 
     count: np.ndarray
     best: np.ndarray
     msg_count: np.ndarray
     msg_best: np.ndarray
     base: np.ndarray
-    msg_base: np.ndarray
     fresh: np.ndarray | None = None
 
-    def path_room(
-        self, path: np.ndarray, start: np.ndarray, msg_start: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Room for the counts of the rows and separator keys of ``path``'s bags, which a pass
-        on from this one recounts (``start``, ``msg_start``: each bag's first row and key),
-        holding this pass's recounted ones off the path, and which bags it holds (:attr:`base`
-        and :attr:`msg_base` hold the rest). Only what is written is ever touched: a session's
-        step copies no count of the bags it does not recount."""
+    def path_rows(self, path: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Room for the counts of the rows of ``path``'s bags, which a pass on from this one
+        recounts (``start``: each bag's first row), holding this pass's recounted rows off the
+        path, and which bags it holds (:attr:`base` holds the rest). Only the rows written are
+        ever touched: a session's step copies no count of the bags it does not recount."""
         fresh = np.zeros(len(start) - 1, dtype=bool)
         fresh[path] = True
-        rows, keys = _room(self.count), _room(self.msg_count)
+        room = _room(self.count)
         if self.fresh is not None:  # recounted before, not on this path: carried over
             for bag in np.flatnonzero(self.fresh & ~fresh).tolist():
-                rows[start[bag] : start[bag + 1]] = self.count[start[bag] : start[bag + 1]]
-                first, last = msg_start[bag], msg_start[bag + 1]
-                keys[first:last] = self.msg_count[first:last]
+                room[start[bag] : start[bag + 1]] = self.count[start[bag] : start[bag + 1]]
             fresh |= self.fresh
-        return rows, keys, fresh
+        return room, fresh
 
 
 @dataclass(frozen=True)
