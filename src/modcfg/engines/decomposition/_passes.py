@@ -39,7 +39,7 @@ from ._sumdp import SumDP
 from ._tree import Tree
 from ._views import Below, Kept, Upward, attach
 
-__all__ = ["Below", "Kept", "Marginal", "TreeQuery"]
+__all__ = ["Marginal", "TreeQuery"]
 
 #: Keys up to this magnitude are int64 (sums of a few of them stay below :data:`BIG`).
 _SAFE = 1 << 58
