@@ -80,14 +80,14 @@ class Flat:
         """A problem's allowed values as one Boolean array indexed by ``val_start``."""
         return np.fromiter(chain.from_iterable(allowed), dtype=bool, count=self.values)
 
-    def column(self, var: int) -> tuple[int, np.ndarray]:
-        """The first row of the bag that introduces ``var``, and ``var``'s value in each row of
+    def column(self, var: int) -> tuple[int, int, np.ndarray]:
+        """The bag that introduces ``var``, its first row, and ``var``'s value in each row of
         that bag."""
         var_bag, var_col_start, var_col, _, start = self.columns
         bag = int(var_bag[var])
         first, last = int(start[bag]), int(start[bag + 1])
         values: np.ndarray = var_col[int(var_col_start[var]) :]
-        return first, values[: last - first]
+        return bag, first, values[: last - first]
 
     @cached_property
     def every_bag(self) -> np.ndarray:

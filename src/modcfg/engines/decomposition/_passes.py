@@ -123,12 +123,11 @@ class TreeQuery:
         """This query with ``var`` limited to ``values`` (a customer's choice): shares the keys
         and recomputes only the filter of the bag that introduces ``var``."""
         row = [ok and value in values for value, ok in enumerate(self.problem.allowed[var])]
-        first, column = self._flat.column(var)
+        bag, first, column = self._flat.column(var)
         mask = self._mask_all.copy()
         mask[first : first + len(column)] &= np.asarray(row, dtype=bool)[column]
-        # only the rows of the bag that introduces ``var`` changed: the upward pass can start
-        # from the last query up the chain that has done its own
-        bag = int(self._flat.columns[0][var])
+        # only the rows of that bag changed: the upward pass can start from the last query up
+        # the chain that has done its own
         up_from: _UpFrom | None = None
         if self._up_done:
             up_from = (self, (bag,))
@@ -252,9 +251,8 @@ class TreeQuery:
     def kept(self) -> Kept:
         """Per bag, the tuples the query keeps, with their keys and scores (built once)."""
         if self._kept is None:
-            split = self._split
-            keys, scores = split("key", self._key_all), split("score", self._score_all)
-            self._kept = Kept.of(split("mask", self._mask_all), keys, scores)
+            keys, scores = self._split("key", self._key_all), self._split("score", self._score_all)
+            self._kept = Kept.of(self._live(), keys, scores)
         return self._kept
 
     @property
@@ -262,9 +260,16 @@ class TreeQuery:
         """Per bag and kept tuple, whether it has completions below it and the cheapest key
         below it (runs the upward pass for keys if needed; built once)."""
         if self._below is None:
-            alive, masks = self.alive_tuples(), self._split("mask", self._mask_all)
-            self._below = Below.of(alive, self._split("up_best", self._up_best), masks)
+            alive = self.alive_tuples()  # (runs the upward pass for keys first, if needed)
+            self._below = Below.of(alive, self._split("up_best", self._up_best), self._live())
         return self._below
+
+    def _live(self) -> _Views:
+        """Per bag, the indexes of the tuples the filters keep (found once)."""
+        if "live" not in self._split_cache:
+            masks = self._split("mask", self._mask_all)
+            self._split_cache["live"] = [np.flatnonzero(mask) for mask in masks]
+        return self._split_cache["live"]
 
     def alive_tuples(self) -> _Views:
         """Per bag, whether each of its tuples (every one, not only the kept ones: a tuple the

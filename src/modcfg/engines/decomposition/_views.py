@@ -68,10 +68,9 @@ class Kept:
 
     @classmethod
     def of(
-        cls, masks: Sequence[np.ndarray], keys: Sequence[np.ndarray], scores: Sequence[np.ndarray]
+        cls, live: Sequence[np.ndarray], keys: Sequence[np.ndarray], scores: Sequence[np.ndarray]
     ) -> Kept:
-        """The views of per-bag filters (``masks``), keys and scores."""
-        live = [np.flatnonzero(mask) for mask in masks]
+        """The views of per-bag kept tuples (``live``: their indexes), keys and scores."""
         return cls(
             [indexes.tolist() for indexes in live],
             [key[indexes].tolist() for key, indexes in zip(keys, live, strict=True)],
@@ -89,10 +88,10 @@ class Below:
 
     @classmethod
     def of(
-        cls, alive: Sequence[np.ndarray], best: Sequence[np.ndarray], masks: Sequence[np.ndarray]
+        cls, alive: Sequence[np.ndarray], best: Sequence[np.ndarray], live: Sequence[np.ndarray]
     ) -> Below:
-        """The views of per-bag flags (every tuple's), cheapest keys and filters."""
-        live = [np.flatnonzero(mask) for mask in masks]
+        """The views of per-bag flags and cheapest keys (every tuple's) at the kept tuples
+        (``live``: their indexes)."""
         return cls(
             [a[i].tolist() for a, i in zip(alive, live, strict=True)],
             [[int(b) for b in bs[i].tolist()] for bs, i in zip(best, live, strict=True)],
