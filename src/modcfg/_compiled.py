@@ -36,6 +36,7 @@ from ._cache import Cache
 from ._errors import LimitExceeded
 from ._plan import Plan, cost_bound, new_plan
 from .engines import separable
+from .engines._aside import AsideQuery, set_aside, wide_clauses
 from .engines.compiled import (
     COMPILE_SECONDS,
     Circuit,
@@ -79,6 +80,9 @@ LINE_CACHE = 65_536
 #: refuses them after 0.2 s (0.4 s at 1,000,000 rows), where the compiled engine takes 0.04 s.
 TRIAL_COMBINATIONS = 1 << 48
 TRIAL_BAG_ROWS = 500_000
+#: The widest bag, in value combinations before rules, a tree with wide clauses set aside may
+#: have (a wider one is refused before it fills).
+ASIDE_COMBINATIONS = 1 << 48
 #: Seconds the compiled engine may take before a tree whose bags passed the trial's rows is
 #: built within its full limits (one too wide to try gets the engine's full time). The
 #: models it answers after such a trial take 0.03-0.07 s.
@@ -145,8 +149,9 @@ class CompiledCatalog:
         self._empty: bool | None = None
         self._tree_lock = threading.Lock()
         self._query_lock = threading.Lock()
-        #: The compiled engine's query of the rules, for a catalog too entangled to decompose.
-        self.wide_base: CompiledQuery | None = None
+        #: The query of the rules for a catalog too entangled to decompose: the compiled
+        #: engine's, or the tree with wide clauses set aside (see ``_choose_engine``).
+        self.wide_base: CompiledQuery | AsideQuery | None = None
         if lowered[3] is not None:  # the circuit saved with the catalog (see modcfg._artefact)
             self.wide_base = CompiledQuery(self.base, *lowered[3])
         elif not separable(self.base):
@@ -170,6 +175,12 @@ class CompiledCatalog:
         then is the tree built within its full limits, with min-fill's decomposition first
         when the trial's bags passed its rows as they filled (see ``docs/limits.md``).
 
+        A catalog with clauses over many slots (or-groups of a feature model) has its widest
+        ones set aside: the tree of its other rules within the full limits, counted by
+        inclusion-exclusion over those clauses (:mod:`.engines._aside`). That is tried
+        before the compiled engine when the trial's tree was too wide to fill (the engine
+        would have its full time), else after its short try.
+
         ``deadline`` (compile's ``time_limit``) is checked between those steps, and the
         compiled engine searches no longer than the time left; filling one tree is bounded by
         its rows, not by the clock, so a limit is honoured within a tree's fill."""
@@ -188,6 +199,8 @@ class CompiledCatalog:
         except LimitExceeded as refused:  # the memory limit: a larger bag limit cannot help
             self.wide_base = _compile_wide(self.base, refused, deadline)
             return
+        if not filling and self._set_aside(deadline):  # (before the compiled engine's 60 s)
+            return
         stopped: LimitExceeded | None = None
         if not self.base.cost_factors:  # prices over several slots: only the tree ranks them
             try:
@@ -199,6 +212,8 @@ class CompiledCatalog:
                 pass
             except LimitExceeded as engine:
                 stopped = engine
+        if filling and self._set_aside(deadline):
+            return
         try:
             if deadline is not None:
                 deadline.left(None, "before the tree could be built within its full limits")
@@ -212,11 +227,28 @@ class CompiledCatalog:
                 raise
             raise _refused_by_both(refused, stopped) from None
 
+    def _set_aside(self, deadline: _Deadline | None) -> bool:
+        """Whether the base problem's widest clauses, set aside, leave a tree within the full
+        limits (then it answers queries, as :attr:`wide_base`)."""
+        if not wide_clauses(self.base):
+            return False
+        if deadline is not None:
+            deadline.left(None, "before wide clauses could be set aside")
+        try:
+            aside = set_aside(self.base, widest=ASIDE_COMBINATIONS)
+            aside.count()
+        except LimitExceeded:  # the tree of the other rules is too wide too
+            return False
+        self.wide_base = aside
+        return True
+
     def lowered(self) -> Lowered:
         """What compiling computed from the catalog (see :mod:`modcfg._artefact`): its
         domains, base problem, and its tree or, when the compiled engine answers for it, that
         engine's circuit and encoding."""
         wide = self.wide_base
+        if isinstance(wide, AsideQuery):  # (compiled again when loaded)
+            return self.domains, self.base, None, None
         if wide is not None:
             return self.domains, self.base, None, (wide.circuit, wide.encoding)
         return self.domains, self.base, self.tree, None

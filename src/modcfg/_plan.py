@@ -29,7 +29,6 @@ from ._cache import Cache
 from ._errors import LimitExceeded
 from .engines import Bounds, EngineQuery, IndependentQuery, separable
 from .engines._protocol import holds_sums, unit_cost
-from .engines.compiled import CompiledQuery
 from .engines.decomposition import TreeQuery, solution_blocks
 from .lower import Constraint, Problem
 from .model import Catalog, ResolvedNeeds
@@ -63,7 +62,7 @@ class Plan:
     key_totals: Cache[int, Decimal] = field(default_factory=lambda: Cache(_TOTALS), compare=False)
     #: The compiled engine's query of these needs (built on first use), for catalogs whose
     #: rules no tree decomposition with small bags fits; None: that engine only when asked.
-    build_compiled: Callable[[], CompiledQuery] | None = field(
+    build_compiled: Callable[[], EngineQuery] | None = field(
         default=None, compare=False, repr=False
     )
 
@@ -81,9 +80,9 @@ class Plan:
         return self.tree_query
 
     @cached_property
-    def compiled_query(self) -> CompiledQuery:
+    def compiled_query(self) -> EngineQuery:
         """The compiled engine's query of these needs (compiled here when the catalog was
-        decomposed)."""
+        decomposed), or, for a catalog whose wide clauses are set aside, that query."""
         if self.build_compiled is not None:
             return self.build_compiled()
         from .engines.compiled import compile_problem
@@ -275,7 +274,7 @@ def new_plan(compiled: CompiledCatalog, resolved: ResolvedNeeds | None, problem:
     if compiled.wide_base is not None:
         base = compiled.wide_base
 
-        def build_compiled() -> CompiledQuery:
+        def build_compiled() -> EngineQuery:
             return base.with_problem(problem)
 
     plan = Plan(resolved, problem, build_query, None, build_compiled=build_compiled)

@@ -1,0 +1,330 @@
+"""Wide clauses set aside: a tree of the other rules, counted by inclusion-exclusion.
+
+Feature models write each or-group as one clause (``not parent or child_1 or ... or child_k``),
+and a group of 99 children whose children the cross-tree constraints tie to the rest of the
+model threads its chain through the whole tree decomposition: on a decision-making model of
+366 features, four such clauses (32 to 99 literals) take min-fill's width from 23 to 42, past
+what any bag can hold. A clause is ``not (every literal false)``, so for the clauses ``C_1 ..
+C_k`` set aside and the other rules ``F``::
+
+    #(F and C_1 and ... and C_k) = sum over S of (-1)^|S| #(F and every clause of S false)
+
+and "every literal of a clause false" is a value filter on each of its slots: each of the
+``2^k`` terms is the tree of ``F`` with more values filtered out, a pass over the same bags
+(the inclusion-exclusion counting of the #SAT literature, here with few terms because few
+clauses are set aside). Every option's count is the same signed sum of the terms' option
+counts, and a customer's choice restricts every term.
+
+Invariants: counts are exact Python ints (signed sums of exact counts); the tree is the one of
+``F``, built once, and every term shares it; the terms whose filters leave a slot no value are
+dropped (they count nothing). What the signed sums cannot give (the cheapest configuration of
+a priced catalog per option, price-ordered streams, sums and budgets) raises
+:class:`~modcfg.engines.compiled.CompiledEngineError` naming the engine that can, as the
+compiled engine does; plain enumeration walks the tree of ``F`` and keeps the solutions that
+satisfy the clauses set aside.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from functools import cached_property
+
+import numpy as np
+
+from .._errors import LimitExceeded
+from ..lower import Problem
+from ..lower._problem import Constraint
+from ._protocol import Bounds, Marginal, SumsView
+from .compiled import CompiledEngineError
+from .decomposition import Tree, TreeQuery, build_tree
+
+__all__ = ["ASIDE_MOST", "ASIDE_SLOTS", "AsideQuery", "set_aside", "wide_clauses"]
+
+#: A clause over at least this many slots may be set aside (feature models' or-groups; the
+#: eCos models' clauses, which the tree handles well, have at most 14 literals).
+ASIDE_SLOTS = 16
+#: At most this many clauses are set aside: 2**6 = 64 terms, each a pass over the tree.
+ASIDE_MOST = 6
+#: Most solutions :meth:`AsideQuery.solution_array` materialises.
+_ARRAY_LIMIT = 500_000
+
+Term = tuple[int, Problem]  # (sign, the relaxed rules with some clauses' literals false)
+
+
+def wide_clauses(problem: Problem) -> tuple[Constraint, ...]:
+    """The clauses to set aside: the widest, at most :data:`ASIDE_MOST`, each over at least
+    :data:`ASIDE_SLOTS` slots (none when the problem has none)."""
+    wide = [c for c in problem.constraints if c.clause is not None and len(c.scope) >= ASIDE_SLOTS]
+    wide.sort(key=lambda c: -len(c.scope))
+    return tuple(wide[:ASIDE_MOST])
+
+
+def set_aside(
+    problem: Problem, aside: Sequence[Constraint] | None = None, *, widest: int | None = None
+) -> AsideQuery:
+    """The query of ``problem`` with the clauses ``aside`` (default :func:`wide_clauses`) set
+    aside: the tree of its other rules, decomposed with min-fill within the full limits and,
+    when given, ``widest`` value combinations a bag (raises
+    :class:`~modcfg.engines.decomposition.BagsTooLarge` or :class:`~modcfg.LimitExceeded` past
+    them, as any tree)."""
+    clauses = tuple(wide_clauses(problem) if aside is None else aside)
+    kept = {id(c) for c in clauses}
+    relaxed = replace(problem, constraints=[c for c in problem.constraints if id(c) not in kept])
+    tree = build_tree(relaxed, fill_in=True, widest=widest)
+    return AsideQuery(problem, tree, clauses, _terms(relaxed, clauses))
+
+
+class AsideQuery:
+    """``problem``'s solutions as the signed sum of ``terms`` (each a problem of the relaxed
+    rules, the first with no clause false) over ``tree``, the tree of the relaxed rules (see
+    the module docstring and :func:`set_aside`).
+
+    Only the first term's query is kept (its passes serve enumeration and a session's next
+    step); the others are counted one at a time and dropped, so a query holds one term's
+    passes in memory, whatever the number of terms. ``whole``: that first query, when known
+    (a restriction of the last one); ``bound``: the count of the relaxed rules without needs
+    or choices, which bounds every term's counts, intermediate ones too (as
+    :class:`~modcfg.engines.decomposition.TreeQuery`'s ``count_bound``); None: the first
+    term's count, for the query of the catalog itself.
+    """
+
+    def __init__(
+        self,
+        problem: Problem,
+        tree: Tree,
+        aside: tuple[Constraint, ...],
+        terms: list[Term],
+        *,
+        whole: TreeQuery | None = None,
+        bound: int | None = None,
+    ) -> None:
+        self._problem = problem
+        self.tree = tree
+        self.aside = aside
+        self._terms = terms
+        if whole is None:
+            whole = TreeQuery(tree, terms[0][1], count_bound=bound)
+        self._whole = whole
+        self._bound = bound if bound is not None else whole.count()
+
+    def _term_query(self, problem: Problem) -> TreeQuery:
+        return TreeQuery(self.tree, problem, count_bound=self._bound)
+
+    # -- the protocol's plain methods -------------------------------------------------------
+
+    @property
+    def problem(self) -> Problem:
+        return self._problem
+
+    @property
+    def scale(self) -> int:
+        return self._whole.scale
+
+    def cost_of(self, key: int) -> int:
+        return self._whole.cost_of(key)
+
+    def score_of(self, key: int) -> int:
+        return self._whole.score_of(key)
+
+    def with_problem(self, problem: Problem) -> AsideQuery:
+        """The query of ``problem``: this tree when ``problem`` has the same rules and price
+        rules (its value filters restrict every term), else ``problem`` set aside anew."""
+        if problem is self._problem:
+            return self
+        if not _same_rules(problem, self._problem):
+            return set_aside(problem)
+        relaxed = replace(problem, constraints=self._terms[0][1].constraints)
+        terms = _terms(relaxed, self.aside)
+        return AsideQuery(problem, self.tree, self.aside, terms, bound=self._bound)
+
+    def restricted(self, var: int, values: frozenset[int]) -> AsideQuery:
+        def narrowed(problem: Problem) -> Problem:
+            row = [keep and value in values for value, keep in enumerate(problem.allowed[var])]
+            return problem.with_allowed(var, row)
+
+        terms = [(sign, narrowed(problem)) for sign, problem in self._terms]
+        return AsideQuery(
+            narrowed(self._problem),
+            self.tree,
+            self.aside,
+            [terms[0]] + [(sign, p) for sign, p in terms[1:] if all(map(any, p.allowed))],
+            whole=self._whole.restricted(var, values),
+            bound=self._bound,
+        )
+
+    def feasible(self) -> bool:
+        return self.count() > 0
+
+    def count(self) -> int:
+        return self._count
+
+    @cached_property
+    def _count(self) -> int:
+        total = self._whole.count()
+        for sign, problem in self._terms[1:]:
+            total += sign * self._term_query(problem).count()
+        return total
+
+    def best_key(self) -> int | None:
+        if not self.count():
+            return None
+        same = self._same_key
+        if same is not None:
+            return same
+        for key, _ in self.by_key():
+            return key
+        return None  # pragma: no cover - a positive count has a solution
+
+    def worst_key(self) -> int | None:
+        if not self.count():
+            return None
+        same = self._same_key
+        if same is None:
+            raise CompiledEngineError(
+                "with wide clauses set aside, the engine finds the cheapest configurations, "
+                "not the most expensive: rank these needs with engine='cpsat'"
+            )
+        return same
+
+    @cached_property
+    def _same_key(self) -> int | None:
+        """The key every solution has, when the relaxed rules give all theirs one key (an
+        unpriced catalog: every feature model), else None."""
+        best = self._whole.best_key()
+        return best if best is not None and best == self._whole.worst_key() else None
+
+    def marginals(self) -> list[list[Marginal]]:
+        return self._marginals
+
+    @cached_property
+    def _marginals(self) -> list[list[Marginal]]:
+        if not self.count():
+            return [[(0, None)] * len(row) for row in self._problem.allowed]
+        key = self._same_key
+        if key is None:
+            raise CompiledEngineError(
+                "with wide clauses set aside, the engine counts every option but does not "
+                "price them (a catalog priced per slot with clauses over "
+                f"{ASIDE_SLOTS} slots or more): show from-prices with engine='cpsat'"
+            )
+        totals = [[number for number, _ in row] for row in self._whole.marginals()]
+        for sign, problem in self._terms[1:]:
+            for total, part in zip(totals, self._term_query(problem).marginals(), strict=True):
+                for value, (number, _) in enumerate(part):
+                    total[value] += sign * number
+        return [[(number, key if number else None) for number in row] for row in totals]
+
+    # -- enumeration: the relaxed rules' solutions that satisfy the clauses set aside ------
+
+    def _holds(self, assignment: Sequence[int]) -> bool:
+        return all(
+            any(mask[assignment[var]] for var, mask in zip(c.scope, c.clause or (), strict=True))
+            for c in self.aside
+        )
+
+    def solutions(self, *, deadline: float | None = None) -> Iterator[list[int]]:
+        if not self.count():
+            return
+        left = self.count()
+        for assignment in self._whole.solutions(deadline=deadline):
+            if self._holds(assignment):
+                yield assignment
+                left -= 1
+                if not left:  # (the rest of the relaxed solutions all break a clause)
+                    return
+
+    def solution_array(self) -> tuple[np.ndarray, np.ndarray]:
+        number = self.count()
+        if number > _ARRAY_LIMIT:
+            raise LimitExceeded(
+                f"{number:,} configurations are more than the {_ARRAY_LIMIT:,} listed at once",
+                estimate=number,
+                limit=_ARRAY_LIMIT,
+            )
+        rows = np.asarray(list(self.solutions()), dtype=np.int64).reshape(number, -1)
+        costs = np.zeros(number, dtype=np.int64)
+        for var, domain in enumerate(self._problem.domains):
+            costs += np.asarray(domain.cost, dtype=np.int64)[rows[:, var]]
+        return rows, costs
+
+    def by_key(
+        self, *, deadline: float | None = None, preference_first: bool = False
+    ) -> Iterator[tuple[int, list[int]]]:
+        """The relaxed rules' solutions in key order, those that satisfy the clauses set
+        aside (a price-ordered walk passes the ones that break them)."""
+        for key, assignment in self._whole.by_key(
+            deadline=deadline, preference_first=preference_first
+        ):
+            if deadline is not None and time.monotonic() > deadline:
+                raise LimitExceeded("the enumeration passed its time limit; raise time_limit=")
+            if self._holds(assignment):
+                yield key, assignment
+
+    # -- global sums and budgets ------------------------------------------------------------
+
+    def _unbounded(self, bounds: Bounds, what: str) -> None:
+        if not bounds.unbounded:
+            raise CompiledEngineError(
+                f"with wide clauses set aside, the engine counts rules, not {what} under a "
+                "budget or global sums: use engine='cpsat' for these needs"
+            )
+
+    def count_within(self, bounds: Bounds, *, time_limit: float | None = None) -> int:
+        self._unbounded(bounds, "configurations")
+        return self.count()
+
+    def cost_distribution(
+        self, bounds: Bounds, *, time_limit: float | None = None
+    ) -> dict[int, int]:
+        raise CompiledEngineError(
+            "with wide clauses set aside, the engine does not tell the number of "
+            "configurations per price: use engine='cpsat' with limit= for price distributions"
+        )
+
+    def within(self, bounds: Bounds, *, time_limit: float | None = None) -> SumsView:
+        self._unbounded(bounds, "options")
+        raise CompiledEngineError("use engine='cpsat' for sums on this catalog")
+
+    def solutions_within(
+        self, bounds: Bounds, *, time_limit: float | None = None
+    ) -> Iterator[list[int]] | None:
+        return None
+
+    def by_key_within(
+        self, bounds: Bounds, *, deadline: float | None = None
+    ) -> Iterator[tuple[int, list[int]]]:
+        self._unbounded(bounds, "ranked configurations")
+        return self.by_key(deadline=deadline)
+
+
+def _same_rules(problem: Problem, other: Problem) -> bool:
+    """Whether ``problem`` has ``other``'s rules, price rules and preferences (the same
+    objects: needs change value filters only)."""
+    pairs = (
+        (problem.constraints, other.constraints),
+        (problem.cost_factors, other.cost_factors),
+        (problem.score_factors, other.score_factors),
+    )
+    return all(
+        len(mine) == len(theirs) and all(a is b for a, b in zip(mine, theirs, strict=True))
+        for mine, theirs in pairs
+    )
+
+
+def _terms(relaxed: Problem, aside: tuple[Constraint, ...]) -> list[Term]:
+    """The signed terms: for each set of clauses set aside, ``relaxed`` with every literal of
+    those clauses false (the sets that leave a slot no value are dropped: they count
+    nothing); the first is ``relaxed`` itself."""
+    terms: list[Term] = [(1, relaxed)]
+    for size in range(1, len(aside) + 1):
+        for clauses in itertools.combinations(aside, size):
+            rows = [list(row) for row in relaxed.allowed]
+            for clause in clauses:
+                for var, mask in zip(clause.scope, clause.clause or (), strict=True):
+                    rows[var] = [keep and not ok for keep, ok in zip(rows[var], mask, strict=True)]
+            if all(map(any, rows)):
+                terms.append(((-1) ** size, replace(relaxed, allowed=rows)))
+    return terms

@@ -1,0 +1,194 @@
+"""Wide clauses set aside (a tree of the other rules, counted by inclusion-exclusion over the
+clauses) against brute force.
+
+Random catalogs get clause rules (lowered as clause masks: the width from which rules become
+clauses set to 1); their clauses are set aside and the query's counts, every option's count,
+counts after up to three choices, enumerations and the needs' counts are compared with the
+oracle. Random CNF formulas read as DIMACS go through ``modcfg.compile`` with the trial tree
+refused, so that the catalog is answered with its clauses set aside, and are compared with an
+enumeration of assignments.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+import modcfg
+import modcfg._compiled
+from modcfg.engines import _aside
+from modcfg.engines._aside import AsideQuery, set_aside
+from modcfg.engines.compiled import CompiledEngineError
+from modcfg.lower import _lowering
+
+from . import oracle, strategies
+from .test_clauses import _models, formulas
+from .test_engine_properties import SMALL
+
+PROPERTIES = settings(max_examples=strategies.examples(80), deadline=None)
+
+
+def _module_counts(
+    cfg: modcfg.Configurator, marginals: list[list[tuple[int, int | None]]]
+) -> dict[str, int]:
+    modules = cfg.compiled.module_values
+    return {
+        f"{slot}.{module}": sum(marginals[var][value][0] for value in values)
+        for var, slot in enumerate(cfg.compiled.slots)
+        for module, values in modules[var].items()
+    }
+
+
+@st.composite
+def with_wide_clause_rules(draw: st.DrawFn) -> strategies.Case:
+    """A random case with one to three clause rules added, each over three to five different
+    slots (so that it lowers as a clause), their literals chosen or not."""
+    from modcfg.model import ConstraintRule
+
+    case = draw(strategies.cases(max_configurations=SMALL))
+    slots = sorted(case.catalog.slots)
+    assume(len(slots) >= 3)
+    rules = []
+    for number in range(draw(st.integers(1, 3))):
+        scope = draw(st.lists(st.sampled_from(slots), min_size=3, max_size=5, unique=True))
+        literals = [
+            (
+                slot,
+                draw(st.sampled_from(sorted(case.catalog.slots[slot].modules))),
+                draw(st.booleans()),
+            )
+            for slot in scope
+        ]
+        rules.append(ConstraintRule.clause(f"clause-{number}", literals))
+    catalog = modcfg.Catalog(**{**dict(case.catalog), "rules": (*case.catalog.rules, *rules)})
+    return strategies.Case(case.data, catalog, case.needs)
+
+
+@PROPERTIES
+@given(with_wide_clause_rules(), st.data())
+def test_clauses_set_aside_match_oracle(case: strategies.Case, data: st.DataObject) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_lowering, "CLAUSE_TABLE_LIMIT", 1)
+        cfg = modcfg.compile(case.catalog)
+    base = cfg.compiled.base
+    clauses = [c for c in base.constraints if c.clause is not None]
+    aside = (
+        data.draw(st.lists(st.sampled_from(clauses), unique_by=id, max_size=3)) if clauses else []
+    )
+    query = set_aside(base, aside)
+    valid = oracle.valid_configurations(case.catalog)
+    refs = [set(configuration.refs()) for configuration in valid]
+    assert type(query.count()) is int
+    assert query.count() == len(valid)
+    assert query.feasible() == bool(valid)
+
+    unpriced = not (base.cost_factors or base.score_factors) and not any(
+        any(domain.cost) for domain in base.domains
+    )
+    marginals: list[list[tuple[int, int | None]]] | None
+    try:
+        marginals = query.marginals()
+    except CompiledEngineError:  # (it names engine='cpsat')
+        assert not unpriced  # only per-option prices are beyond the signed sums
+        marginals = None
+    if marginals is not None:
+        for ref, number in _module_counts(cfg, marginals).items():
+            assert number == sum(ref in chosen for chosen in refs), ref
+        best = cfg.compiled.base_query.best_key()
+        assert {key for row in marginals for number, key in row if number} <= {best}
+    assert query.best_key() == cfg.compiled.base_query.best_key()
+
+    found = [cfg.compiled.configuration(assignment) for assignment in query.solutions()]
+    assert sorted(map(str, found)) == sorted(map(str, valid))
+    keyed = list(query.by_key())
+    assert [key for key, _ in keyed] == sorted(key for key, _ in keyed)
+    assert len(keyed) == len(valid)
+
+    # up to three choices, each a module of a slot, counted after each
+    modules = cfg.compiled.module_values
+    narrowed, kept = query, refs
+    for _ in range(data.draw(st.integers(1, 3))):
+        var = data.draw(st.integers(0, len(modules) - 1))
+        module = data.draw(st.sampled_from(sorted(modules[var])))
+        slot = cfg.compiled.slots[var]
+        narrowed = narrowed.restricted(var, frozenset(modules[var][module]))
+        kept = [chosen for chosen in kept if f"{slot}.{module}" in chosen]
+        assert narrowed.count() == len(kept)
+    assert query.count() == len(refs)  # restricting made new queries
+
+    plan = cfg.compiled.plan(case.needs)  # (plain counts: without budgets and global sums)
+    assert query.with_problem(plan.problem).count() == plan.tree_query.count()
+
+
+def _compiled_aside(path: Path) -> modcfg.Configurator:
+    """The catalog of ``path`` compiled with its clauses of two literals or more set aside:
+    the trial tree refused at once (so the clauses are set aside before the compiled engine
+    runs)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_lowering, "CLAUSE_TABLE_LIMIT", 2)
+        patch.setattr(modcfg._compiled, "TRIAL_COMBINATIONS", 1)
+        patch.setattr(_aside, "ASIDE_SLOTS", 2)
+        return modcfg.compile(modcfg.load_catalog(path))
+
+
+@settings(max_examples=strategies.examples(150), deadline=None)
+@given(formulas())
+def test_a_formula_with_its_clauses_set_aside_counts_exactly(
+    tmp_path_factory: pytest.TempPathFactory, formula: tuple[int, list[list[int]]]
+) -> None:
+    variables, clauses = formula
+    path = Path(tmp_path_factory.mktemp("cnf")) / "formula.dimacs"
+    lines = [f"p cnf {variables} {len(clauses)}", *(" ".join(map(str, c)) + " 0" for c in clauses)]
+    path.write_text("\n".join(lines) + "\n")
+    cfg = _compiled_aside(path)
+    models = _models(variables, clauses)
+    assert cfg.count() == len(models)
+    if isinstance(cfg.compiled.wide_base, AsideQuery):
+        assert cfg.compiled.wide_base.aside  # (else the tree would have answered)
+    if not models:
+        return
+    session = cfg.session()
+    state = session.state()
+    for var in range(variables):
+        selected = sum(values[var] for values in models)
+        assert state[f"x{var + 1}"]["selected"].count == selected, f"x{var + 1}"
+    found = {
+        tuple(c[f"x{v + 1}"] is not None for v in range(variables)) for c in cfg.configurations()
+    }
+    assert found == set(models)
+    # a choice narrows every term
+    chosen = [values for values in models if values[0]]
+    if chosen:
+        assert session.choose("x1", "selected").count == len(chosen)
+
+
+def test_an_or_group_of_a_hundred_children_is_set_aside(tmp_path: Path) -> None:
+    """A feature model's shape: a root, an or-group of 100 children (one clause of 101
+    literals), and cross-tree clauses tying each child to the next two in a ring. With the
+    trial tree refused, the or-group is set aside (two terms over the ring's tree) and the
+    count, the options' counts and a choice agree with the chained tree's."""
+    children = list(range(2, 102))
+    clauses = [[1], [-1, *children], *([-child, 1] for child in children)]
+    following = zip(children, children[1:] + children[:1], children[2:] + children[:2], strict=True)
+    clauses += [[-a, b, c] for a, b, c in following]
+    path = tmp_path / "or_group.dimacs"
+    lines = [f"p cnf 101 {len(clauses)}", *(" ".join(map(str, c)) + " 0" for c in clauses)]
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(modcfg._compiled, "TRIAL_COMBINATIONS", 1)
+        cfg = modcfg.compile(modcfg.load_catalog(path))
+    reference = modcfg.compile(modcfg.load_catalog(path))
+    assert isinstance(cfg.compiled.wide_base, AsideQuery)
+    assert [len(c.scope) for c in cfg.compiled.wide_base.aside] == [101]
+    assert reference.compiled.wide_base is None
+    assert cfg.count() == reference.count() > 2**60
+    state, expected = cfg.session().state(), reference.session().state()
+    for slot in ("x2", "x50", "x101"):
+        assert state[slot]["selected"].count == expected[slot]["selected"].count
+    session, narrowed = cfg.session(), reference.session()
+    for choice in ("x7", "x8"):
+        found = session.choose(choice, "selected")
+        assert found.count == narrowed.choose(choice, "selected").count
