@@ -24,7 +24,7 @@ and nothing above the engines.
 from ._blocks import solution_blocks
 from ._jit import compiled_from_now
 from ._passes import Marginal, TreeQuery
-from ._tree import BagsTooLarge, Tree, build_tree
+from ._tree import BagsTooLarge, Tree, build_tree, check_widest
 
 __all__ = [
     "BagsTooLarge",
@@ -32,6 +32,7 @@ __all__ = [
     "Tree",
     "TreeQuery",
     "build_tree",
+    "check_widest",
     "compiled_from_now",
     "solution_blocks",
 ]

@@ -32,7 +32,7 @@ from ._decompose import decomposition
 from ._jit import compiled_pays
 from ._layout import Flat, flatten
 
-__all__ = ["Bag", "BagsTooLarge", "Tree", "build_tree"]
+__all__ = ["Bag", "BagsTooLarge", "Tree", "build_tree", "check_widest"]
 
 Key = Any  # a separator key: a scalar value index, a tuple of them, or ()
 #: Largest number of tuples one bag may hold.
@@ -231,6 +231,17 @@ def build_tree(
     # the bags' value combinations bound what filling them as plain Python would cost
     materialise(tree, compiled=COMPILED and compiled_pays(sum(combinations)), bag_limit=bag_limit)
     return tree
+
+
+def check_widest(given: Problem, widest: int, *, fill_in: bool = False) -> None:
+    """:class:`BagsTooLarge` when the decomposition of ``given`` (clauses as chains; min-fill
+    on large components too with ``fill_in``) has a bag of more than ``widest`` value
+    combinations: what :func:`build_tree` checks before it fills, without building a tree."""
+    problem = with_chains(given)
+    _, bag_vars, _, _ = decomposition(problem, (), fill_in=fill_in)
+    sizes = [sum(row) for row in problem.allowed]
+    combinations = [prod(sizes[var] for var in variables) for variables in bag_vars]
+    _check_widest(problem, bag_vars, combinations, widest)
 
 
 def _check_widest(
