@@ -10,16 +10,17 @@ system*, the ``moduli`` argument:
   when every count that can arise stays below 2**62 (see :func:`._residues.residue_system`),
   so no sum or product overflows.
 - an array of primes below 2**31: residues modulo each prime, one row of residues per count
-  (count arrays are 2-D, one column per prime). A product of two residues fits in 64 bits, and
-  products are reduced before they are summed; sums of residues are reduced once per separator
-  key, after every row of a bag has added to it (:func:`_reduce`). The caller turns the residues
-  into exact integers by the Chinese remainder theorem (:mod:`._residues`).
+  (count arrays are 2-D, one column per prime, of ``uint32``: half the memory the passes read
+  and write, which their random lookups of messages are bound by). Every residue stored is
+  reduced: sums and products are worked out in 64 bits (a product of two residues fits) and
+  reduced before they are stored. The caller turns the residues into exact integers by the
+  Chinese remainder theorem (:mod:`._residues`).
 - an empty array: no counts at all (count arrays with no column), for a pass that only wants
   the cheapest keys.
 
 The passes touch counts only through the small functions below (:func:`_fill`, :func:`_copy`,
-:func:`_add`, :func:`_sub`, :func:`_mul`, :func:`_add_product`, :func:`_clear`,
-:func:`_reduce`), each with one branch per count system. numba compiles a separate copy of
+:func:`_add`, :func:`_sub`, :func:`_mul`, :func:`_add_product`, :func:`_clear`), each with
+one branch per count system. numba compiles a separate copy of
 a pass per system: with ``moduli`` None the residue branch is removed before typing, and with
 an array the test
 ``moduli is None`` is a constant false, so the exact passes do no modular arithmetic and the
@@ -72,12 +73,13 @@ def _copy(
 
 @kernel_helper
 def _add(counts: np.ndarray, i: int, source: np.ndarray, k: int, moduli: np.ndarray | None) -> None:
-    """``counts[i] += source[k]``, unreduced (see :func:`_reduce`)."""
+    """``counts[i] += source[k]``."""
     if moduli is None:
         counts[i] += source[k]
     else:
         for j in range(moduli.shape[0]):
-            counts[i, j] += source[k, j]
+            total = np.int64(counts[i, j]) + np.int64(source[k, j])
+            counts[i, j] = total - moduli[j] if total >= moduli[j] else total
 
 
 @kernel_helper
@@ -99,12 +101,12 @@ def _mul(
 
 @kernel_helper
 def _sub(counts: np.ndarray, i: int, source: np.ndarray, k: int, moduli: np.ndarray | None) -> None:
-    """``counts[i] -= source[k]``, both reduced (and the difference too)."""
+    """``counts[i] -= source[k]``."""
     if moduli is None:
         counts[i] -= source[k]
     else:
         for j in range(moduli.shape[0]):
-            difference = counts[i, j] - source[k, j]
+            difference = np.int64(counts[i, j]) - np.int64(source[k, j])
             counts[i, j] = difference + moduli[j] if difference < 0 else difference
 
 
@@ -128,13 +130,14 @@ def _add_product(
     moduli: np.ndarray | None,
     reciprocals: np.ndarray,
 ) -> None:
-    """``counts[i] += left[a] * right[b]``: the product reduced, the sum not (see
-    :func:`_reduce`)."""
+    """``counts[i] += left[a] * right[b]``."""
     if moduli is None:
         counts[i] += left[a] * right[b]
     else:
         for j in range(moduli.shape[0]):
-            counts[i, j] += product_mod(left[a, j], right[b, j], moduli[j], reciprocals[j])
+            product = product_mod(left[a, j], right[b, j], moduli[j], reciprocals[j])
+            total = np.int64(counts[i, j]) + product
+            counts[i, j] = total - moduli[j] if total >= moduli[j] else total
 
 
 @kernel_helper
@@ -144,16 +147,6 @@ def _clear(tally: Tally, first: int, last: int, big: int, moduli: np.ndarray | N
     for k in range(first, last):
         best[k] = big
         _fill(ways, k, 0, moduli)
-
-
-@kernel_helper
-def _reduce(counts: np.ndarray, first: int, last: int, moduli: np.ndarray | None) -> None:
-    """Reduce ``counts[first:last]``. Sums of residues stay below 2**63 until then: a bag
-    adds at most a few million residues below 2**31 to one count."""
-    if moduli is not None:
-        for k in range(first, last):
-            for j in range(moduli.shape[0]):
-                counts[k, j] %= moduli[j]
 
 
 # -- the passes ---------------------------------------------------------------------------------
@@ -187,7 +180,8 @@ def _up(
             best = big
             if mask[t]:
                 best = key[t]
-                _fill(up_count, t, 1, moduli)
+                if e0 == e1:
+                    _fill(up_count, t, 1, moduli)
                 for ed in range(e0, e1):
                     m = msg_start[edge_child[ed]] + links[link_start[ed] + t - s]
                     below = msg_best[m]
@@ -195,7 +189,10 @@ def _up(
                         best = big
                         break
                     best += below
-                    _mul(up_count, t, msg_count, m, moduli, reciprocals)
+                    if ed == e0:  # (the first child's count as it is: no product by 1)
+                        _copy(up_count, t, msg_count, m, moduli)
+                    else:
+                        _mul(up_count, t, msg_count, m, moduli, reciprocals)
             up_best[t] = best
             if best < big:
                 k = ms + sep[t]
@@ -204,7 +201,6 @@ def _up(
                 _add(msg_count, k, up_count, t, moduli)
             else:
                 _fill(up_count, t, 0, moduli)
-        _reduce(msg_count, ms, me, moduli)
 
 
 def _down(
@@ -278,9 +274,6 @@ def _down(
                     dmsg_best[m] = outside
                 _add_product(dmsg_count, m, prefix, i, suffix, 0, moduli, reciprocals)
                 _mul(suffix, 0, msg_count, m, moduli, reciprocals)
-        for ed in range(e0, e1):
-            c = edge_child[ed]
-            _reduce(dmsg_count, msg_start[c], msg_start[c + 1], moduli)
 
 
 def _marginals(
@@ -339,13 +332,10 @@ def _marginals(
                     out_best[x] = best
                 if value:
                     _add(out_count, x, through, 0, moduli)
-        _reduce(total, 0, 1, moduli)
         for j in range(first, last):
             v = by_bag[j]
             zero = val_start[v]
-            _reduce(out_count, zero + 1, val_start[v + 1], moduli)
             _copy(out_count, zero, total, 0, moduli)
             for x in range(zero + 1, val_start[v + 1]):
                 _sub(out_count, zero, out_count, x, moduli)
         first = last
-    _reduce(out_count, 0, out_best.shape[0], moduli)

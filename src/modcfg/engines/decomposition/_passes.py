@@ -294,7 +294,7 @@ class TreeQuery:
         """Room for ``rows`` counts in the count system ``moduli`` (see :mod:`._counting`)."""
         if moduli is None:
             return np.empty(rows, dtype=np.int64)
-        return np.empty((rows, len(moduli)), dtype=np.int64)
+        return np.empty((rows, len(moduli)), dtype=np.uint32)
 
     def _system(self) -> np.ndarray | None:
         """The count system of the passes: None for plain 64-bit counts, else the moduli."""
@@ -360,6 +360,7 @@ class TreeQuery:
         if counts.ndim == 1:
             found: list[int] = counts.tolist()
             return found
+        counts = counts.astype(np.int64)  # (from uint32 residues)
         if len(counts) == 1:
             return [exact(counts[0].tolist(), self._crt, self._modulus)]
         garner = self._kernels(len(counts)).garner

@@ -123,12 +123,13 @@ def residue_system(bound: int) -> tuple[np.ndarray, int, list[int], np.ndarray]:
 
 def pass_bytes(rows: int, keys: int, moduli: int) -> int:
     """The bytes the passes over a tree hold at once: for every bag row and every separator
-    key, an upward and a downward count per modulus, and their cheapest keys and flags.
+    key, an upward and a downward count per modulus (4-byte residues), and their cheapest
+    keys and flags (8 bytes each).
 
     >>> pass_bytes(1_000, 100, 1), pass_bytes(1_000, 100, 4)
-    (44000, 96800)
+    (35200, 61600)
     """
-    return (rows + keys) * (2 * moduli + 3) * 8
+    return (rows + keys) * (2 * moduli * 4 + 3 * 8)
 
 
 @kernel_helper
@@ -137,7 +138,7 @@ def product_mod(a: int, b: int, modulus: int, reciprocal: float) -> int:
     the quotient estimated with the reciprocal (off by at most one: the product is below
     2**62), then one correction. Three to four times faster than an integer division, which
     the passes and Garner's algorithm spend most of their time on."""
-    product = a * b
+    product = np.int64(a) * np.int64(b)  # (residues may be stored as uint32)
     remainder = product - np.int64(math.floor(product * reciprocal)) * modulus
     if remainder < 0:
         remainder += modulus
