@@ -192,3 +192,33 @@ def test_an_or_group_of_a_hundred_children_is_set_aside(tmp_path: Path) -> None:
     for choice in ("x7", "x8"):
         found = session.choose(choice, "selected")
         assert found.count == narrowed.choose(choice, "selected").count
+
+
+def test_a_catalog_with_clauses_set_aside_is_saved_and_loaded(tmp_path: Path) -> None:
+    """The tree of the other rules is saved: loading it builds no tree, and the loaded
+    catalog answers as the saved one."""
+    clauses = [[1], [-1, *range(2, 22)], *([-child, 1] for child in range(2, 22))]
+    clauses += [[-child, child + 1, child + 2] for child in range(2, 20)]
+    path = tmp_path / "group.dimacs"
+    lines = [f"p cnf 21 {len(clauses)}", *(" ".join(map(str, c)) + " 0" for c in clauses)]
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(modcfg._compiled, "TRIAL_COMBINATIONS", 1)
+        cfg = modcfg.compile(modcfg.load_catalog(path))
+    assert isinstance(cfg.compiled.wide_base, AsideQuery)
+    assert cfg.count() == modcfg.compile(modcfg.load_catalog(path)).count()
+    file = cfg.save(tmp_path / "group.modcfg")
+
+    def build_again(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the saved tree is loaded, not built again")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_aside, "build_tree", build_again)
+        patch.setattr(modcfg._compiled, "build_tree", build_again)
+        loaded = modcfg.load_compiled(file)
+        assert isinstance(loaded.compiled.wide_base, AsideQuery)
+        assert loaded.count() == cfg.count()
+        state, expected = loaded.session().state(), cfg.session().state()
+        assert {slot: dict(state[slot]) for slot in state} == {
+            slot: dict(expected[slot]) for slot in expected
+        }

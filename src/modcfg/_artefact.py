@@ -7,7 +7,8 @@ and saved with :meth:`modcfg.Configurator.save`; :func:`modcfg.load_compiled` re
 The file is a short header and the compiled data. The header names the format and the modcfg
 version that wrote it; the data is a zlib-compressed pickle of the catalog, its domains, its
 lowered problem and its tree (NumPy arrays as raw buffers), or, for a catalog the compiled
-engine answers, that engine's circuit. Invariants:
+engine answers, that engine's circuit, or, for a catalog with wide clauses set aside, the
+tree of its other rules. Invariants:
 
 - A file loads only in the modcfg version that wrote it (the data is modcfg's internal
   layout): any other version, or a file that is not a compiled catalog, raises
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT", "load_compiled", "save_compiled"]
 
 #: The artefact's layout version; raised whenever what is pickled changes shape.
-FORMAT = 2
+FORMAT = 3
 _MAGIC = b"modcfg-compiled\n"
 #: zlib's fastest level: the data is mostly small integers and shrinks several times anyway.
 _LEVEL = 1

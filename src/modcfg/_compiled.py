@@ -36,7 +36,7 @@ from ._cache import Cache
 from ._errors import LimitExceeded
 from ._plan import Plan, cost_bound, new_plan
 from .engines import separable
-from .engines._aside import AsideQuery, set_aside, wide_clauses
+from .engines._aside import AsideQuery, SavedAside, set_aside, wide_clauses
 from .engines.compiled import (
     COMPILE_SECONDS,
     Circuit,
@@ -58,9 +58,16 @@ __all__ = ["CompiledCatalog", "Lowered", "NeedsLike", "OptionEntry", "as_needs"]
 #: entries in a per-value list.
 OptionEntry = tuple[str, int, list[int], Callable[[list[Any]], tuple[Any, ...]]]
 
-#: What compiling computes from a catalog: its domains, its base problem and the tree (None:
-#: built on first use); saved compiled catalogs hold it.
-Lowered = tuple[tuple[SlotDomain, ...], Problem, Tree | None, tuple[Circuit, Encoding] | None]
+#: What compiling computes from a catalog: its domains, its base problem, the tree (None:
+#: built on first use) and, for a catalog too entangled to decompose, the compiled engine's
+#: circuit and encoding or the tree with wide clauses set aside; saved compiled catalogs hold
+#: it.
+Lowered = tuple[
+    tuple[SlotDomain, ...],
+    Problem,
+    Tree | None,
+    tuple[Circuit, Encoding] | SavedAside | None,
+]
 #: Needs as :class:`~modcfg.Needs`, as data (checked when used) or None (no needs).
 NeedsLike = Needs | Mapping[str, Any] | None
 #: The plan cache's key of no needs.
@@ -152,8 +159,11 @@ class CompiledCatalog:
         #: The query of the rules for a catalog too entangled to decompose: the compiled
         #: engine's, or the tree with wide clauses set aside (see ``_choose_engine``).
         self.wide_base: CompiledQuery | AsideQuery | None = None
-        if lowered[3] is not None:  # the circuit saved with the catalog (see modcfg._artefact)
-            self.wide_base = CompiledQuery(self.base, *lowered[3])
+        wide = lowered[3]  # what was saved with the catalog (see modcfg._artefact)
+        if isinstance(wide, SavedAside):
+            self.wide_base = wide.query(self.base)
+        elif wide is not None:
+            self.wide_base = CompiledQuery(self.base, *wide)
         elif not separable(self.base):
             # decompose now: a catalog too large to decompose fails here, not at a query
             self._choose_engine(None if time_limit is None else _Deadline(time_limit))
@@ -245,10 +255,10 @@ class CompiledCatalog:
     def lowered(self) -> Lowered:
         """What compiling computed from the catalog (see :mod:`modcfg._artefact`): its
         domains, base problem, and its tree or, when the compiled engine answers for it, that
-        engine's circuit and encoding."""
+        engine's circuit and encoding, or the tree with wide clauses set aside."""
         wide = self.wide_base
-        if isinstance(wide, AsideQuery):  # (compiled again when loaded)
-            return self.domains, self.base, None, None
+        if isinstance(wide, AsideQuery):
+            return self.domains, self.base, None, wide.saved()
         if wide is not None:
             return self.domains, self.base, None, (wide.circuit, wide.encoding)
         return self.domains, self.base, self.tree, None

@@ -29,7 +29,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -41,7 +41,7 @@ from ._protocol import Bounds, Marginal, SumsView
 from .compiled import CompiledEngineError
 from .decomposition import Tree, TreeQuery, build_tree, check_widest
 
-__all__ = ["ASIDE_MOST", "ASIDE_SLOTS", "AsideQuery", "set_aside", "wide_clauses"]
+__all__ = ["ASIDE_MOST", "ASIDE_SLOTS", "AsideQuery", "SavedAside", "set_aside", "wide_clauses"]
 
 #: A clause over at least this many slots may be set aside (feature models' or-groups; the
 #: eCos models' clauses, which the tree handles well, have at most 14 literals).
@@ -80,6 +80,25 @@ def set_aside(
     return AsideQuery(problem, tree, clauses, _terms(relaxed, clauses))
 
 
+@dataclass(frozen=True)
+class SavedAside:
+    """What a saved compiled catalog keeps of an :class:`AsideQuery` (see
+    :mod:`modcfg._artefact`): the tree of the other rules, and the positions of the clauses
+    set aside among the problem's rules."""
+
+    tree: Tree
+    positions: tuple[int, ...]
+
+    def query(self, problem: Problem) -> AsideQuery:
+        """The query of ``problem`` (the problem that was saved) over the saved tree."""
+        aside = tuple(problem.constraints[position] for position in self.positions)
+        kept = set(self.positions)
+        relaxed = replace(
+            problem, constraints=[c for i, c in enumerate(problem.constraints) if i not in kept]
+        )
+        return AsideQuery(problem, self.tree, aside, _terms(relaxed, aside))
+
+
 class AsideQuery:
     """``problem``'s solutions as the signed sum of ``terms`` (each a problem of the relaxed
     rules, the first with no clause false) over ``tree``, the tree of the relaxed rules (see
@@ -112,6 +131,11 @@ class AsideQuery:
             whole = TreeQuery(tree, terms[0][1], count_bound=bound)
         self._whole = whole
         self._bound = bound if bound is not None else whole.count()
+
+    def saved(self) -> SavedAside:
+        """What a saved compiled catalog keeps of this query (see :class:`SavedAside`)."""
+        where = {id(c): i for i, c in enumerate(self._problem.constraints)}
+        return SavedAside(self.tree, tuple(where[id(c)] for c in self.aside))
 
     def _term_query(self, problem: Problem) -> TreeQuery:
         return TreeQuery(self.tree, problem, count_bound=self._bound)
