@@ -39,7 +39,7 @@ from ..lower import Problem
 from ..lower._problem import Constraint
 from ._protocol import Bounds, Marginal, SumsView
 from .compiled import CompiledEngineError
-from .decomposition import Tree, TreeQuery, build_tree, check_widest
+from .decomposition import Tree, TreeQuery, build_tree, check_widest, solution_blocks
 
 __all__ = ["ASIDE_MOST", "ASIDE_SLOTS", "AsideQuery", "SavedAside", "set_aside", "wide_clauses"]
 
@@ -50,6 +50,9 @@ ASIDE_SLOTS = 16
 ASIDE_MOST = 6
 #: Most solutions :meth:`AsideQuery.solution_array` materialises.
 _ARRAY_LIMIT = 500_000
+#: Solutions of the relaxed rules in a block of the walk that :meth:`AsideQuery.solutions`
+#: filters.
+_BLOCK = 1024
 
 Term = tuple[int, Problem]  # (sign, the relaxed rules with some clauses' literals false)
 
@@ -252,15 +255,32 @@ class AsideQuery:
             for c in self.aside
         )
 
+    def _holding(self, block: np.ndarray) -> np.ndarray:
+        """Which columns of ``block`` (variables x solutions) satisfy every clause set aside."""
+        keep = np.ones(block.shape[1], dtype=bool)
+        for clause in self.aside:
+            holds = np.zeros(block.shape[1], dtype=bool)
+            for var, mask in zip(clause.scope, clause.clause or (), strict=True):
+                holds |= np.asarray(mask, dtype=bool)[block[var]]
+            keep &= holds
+        return keep
+
     def solutions(self, *, deadline: float | None = None) -> Iterator[list[int]]:
-        if not self.count():
-            return
+        """The relaxed rules' solutions, walked in blocks by one compiled walk, that satisfy
+        the clauses set aside."""
         left = self.count()
-        for assignment in self._whole.solutions(deadline=deadline):
-            if self._holds(assignment):
-                yield assignment
+        blocks = solution_blocks(self._whole, _BLOCK)
+        while left:
+            if deadline is not None and time.monotonic() > deadline:
+                raise LimitExceeded("the enumeration passed its time limit; raise time_limit=")
+            block = next(blocks, None)
+            if block is None:  # pragma: no cover - the count says more are to come
+                return
+            values = block[0]
+            for column in np.flatnonzero(self._holding(values)).tolist():
+                yield values[:, column].tolist()
                 left -= 1
-                if not left:  # (the rest of the relaxed solutions all break a clause)
+                if not left:  # (the relaxed solutions left all break a clause)
                     return
 
     def solution_array(self) -> tuple[np.ndarray, np.ndarray]:
