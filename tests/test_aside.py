@@ -194,9 +194,9 @@ def test_an_or_group_of_a_hundred_children_is_set_aside(tmp_path: Path) -> None:
         assert found.count == narrowed.choose(choice, "selected").count
 
 
-def test_a_catalog_with_clauses_set_aside_is_saved_and_loaded(tmp_path: Path) -> None:
-    """The tree of the other rules is saved: loading it builds no tree, and the loaded
-    catalog answers as the saved one."""
+def _group(tmp_path: Path) -> tuple[Path, modcfg.Configurator]:
+    """A root, an or-group of 20 children and clauses tying each child to the next two: the
+    DIMACS file, and its catalog compiled with the or-group set aside."""
     clauses = [[1], [-1, *range(2, 22)], *([-child, 1] for child in range(2, 22))]
     clauses += [[-child, child + 1, child + 2] for child in range(2, 20)]
     path = tmp_path / "group.dimacs"
@@ -206,6 +206,20 @@ def test_a_catalog_with_clauses_set_aside_is_saved_and_loaded(tmp_path: Path) ->
         patch.setattr(modcfg._compiled, "TRIAL_COMBINATIONS", 1)
         cfg = modcfg.compile(modcfg.load_catalog(path))
     assert isinstance(cfg.compiled.wide_base, AsideQuery)
+    return path, cfg
+
+
+def test_counting_the_terms_reads_the_time_limit(tmp_path: Path) -> None:
+    _, cfg = _group(tmp_path)
+    with pytest.raises(modcfg.LimitExceeded, match="time limit after 1 of 2 terms"):
+        cfg.count(time_limit=1e-9)
+    assert cfg.count(time_limit=60) == cfg.count() > 0
+
+
+def test_a_catalog_with_clauses_set_aside_is_saved_and_loaded(tmp_path: Path) -> None:
+    """The tree of the other rules is saved: loading it builds no tree, and the loaded
+    catalog answers as the saved one."""
+    path, cfg = _group(tmp_path)
     assert cfg.count() == modcfg.compile(modcfg.load_catalog(path)).count()
     file = cfg.save(tmp_path / "group.modcfg")
 

@@ -244,9 +244,8 @@ class CompiledCatalog:
             return False
         if deadline is not None:
             deadline.left(None, "before wide clauses could be set aside")
-        try:
+        try:  # (the first term is counted here; the others on the first count)
             aside = set_aside(self.base, widest=ASIDE_COMBINATIONS)
-            aside.count()
         except LimitExceeded:  # the tree of the other rules is too wide too
             return False
         self.wide_base = aside

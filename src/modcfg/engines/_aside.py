@@ -134,6 +134,7 @@ class AsideQuery:
             whole = TreeQuery(tree, terms[0][1], count_bound=bound)
         self._whole = whole
         self._bound = bound if bound is not None else whole.count()
+        self._count: int | None = None
 
     def saved(self) -> SavedAside:
         """What a saved compiled catalog keeps of this query (see :class:`SavedAside`)."""
@@ -189,14 +190,25 @@ class AsideQuery:
         return self.count() > 0
 
     def count(self) -> int:
-        return self._count
+        return self._counted(None)
 
-    @cached_property
-    def _count(self) -> int:
-        total = self._whole.count()
-        for sign, problem in self._terms[1:]:
-            total += sign * self._term_query(problem).count()
-        return total
+    def _counted(self, deadline: float | None) -> int:
+        """The count (computed once), the terms counted one after another;
+        :class:`~modcfg.LimitExceeded` when ``deadline`` (:func:`time.monotonic`) passes
+        between two of them."""
+        if self._count is None:
+            total = self._whole.count()
+            for done, (sign, problem) in enumerate(self._terms[1:], start=1):
+                if deadline is not None and time.monotonic() > deadline:
+                    raise LimitExceeded(
+                        f"counting passed its time limit after {done} of {len(self._terms)} "
+                        "terms of the clauses set aside; raise time_limit=",
+                        estimate=len(self._terms),
+                        limit=done,
+                    )
+                total += sign * self._term_query(problem).count()
+            self._count = total
+        return self._count
 
     def best_key(self) -> int | None:
         if not self.count():
@@ -321,7 +333,7 @@ class AsideQuery:
 
     def count_within(self, bounds: Bounds, *, time_limit: float | None = None) -> int:
         self._unbounded(bounds, "configurations")
-        return self.count()
+        return self._counted(None if time_limit is None else time.monotonic() + time_limit)
 
     def cost_distribution(
         self, bounds: Bounds, *, time_limit: float | None = None
