@@ -37,8 +37,8 @@ import numpy as np
 from .._errors import LimitExceeded
 from ..lower import Problem
 from ..lower._problem import Constraint
-from ._protocol import Bounds, Marginal, SumsView
-from .compiled import CompiledEngineError
+from ._protocol import Bounds, Marginal
+from .compiled import CompiledEngineError, CountingOnly
 from .decomposition import Tree, TreeQuery, build_tree, check_widest, solution_blocks
 
 __all__ = ["ASIDE_MOST", "ASIDE_SLOTS", "AsideQuery", "SavedAside", "set_aside", "wide_clauses"]
@@ -48,8 +48,6 @@ __all__ = ["ASIDE_MOST", "ASIDE_SLOTS", "AsideQuery", "SavedAside", "set_aside",
 ASIDE_SLOTS = 16
 #: At most this many clauses are set aside: 2**6 = 64 terms, each a pass over the tree.
 ASIDE_MOST = 6
-#: Most solutions :meth:`AsideQuery.solution_array` materialises.
-_ARRAY_LIMIT = 500_000
 #: Solutions of the relaxed rules in a block of the walk that :meth:`AsideQuery.solutions`
 #: filters.
 _BLOCK = 1024
@@ -102,7 +100,7 @@ class SavedAside:
         return AsideQuery(problem, self.tree, aside, _terms(relaxed, aside))
 
 
-class AsideQuery:
+class AsideQuery(CountingOnly):
     """``problem``'s solutions as the signed sum of ``terms`` (each a problem of the relaxed
     rules, the first with no clause false) over ``tree``, the tree of the relaxed rules (see
     the module docstring and :func:`set_aside`).
@@ -115,6 +113,8 @@ class AsideQuery:
     :class:`~modcfg.engines.decomposition.TreeQuery`'s ``count_bound``); None: the first
     term's count, for the query of the catalog itself.
     """
+
+    engine = "with wide clauses set aside, the engine"
 
     def __init__(
         self,
@@ -295,20 +295,6 @@ class AsideQuery:
                 if not left:  # (the relaxed solutions left all break a clause)
                     return
 
-    def solution_array(self) -> tuple[np.ndarray, np.ndarray]:
-        number = self.count()
-        if number > _ARRAY_LIMIT:
-            raise LimitExceeded(
-                f"{number:,} configurations are more than the {_ARRAY_LIMIT:,} listed at once",
-                estimate=number,
-                limit=_ARRAY_LIMIT,
-            )
-        rows = np.asarray(list(self.solutions()), dtype=np.int64).reshape(number, -1)
-        costs = np.zeros(number, dtype=np.int64)
-        for var, domain in enumerate(self._problem.domains):
-            costs += np.asarray(domain.cost, dtype=np.int64)[rows[:, var]]
-        return rows, costs
-
     def by_key(
         self, *, deadline: float | None = None, preference_first: bool = False
     ) -> Iterator[tuple[int, list[int]]]:
@@ -322,41 +308,11 @@ class AsideQuery:
             if self._holds(assignment):
                 yield key, assignment
 
-    # -- global sums and budgets ------------------------------------------------------------
-
-    def _unbounded(self, bounds: Bounds, what: str) -> None:
-        if not bounds.unbounded:
-            raise CompiledEngineError(
-                f"with wide clauses set aside, the engine counts rules, not {what} under a "
-                "budget or global sums: use engine='cpsat' for these needs"
-            )
+    # -- global sums and budgets: none (see CountingOnly) ----------------------------------
 
     def count_within(self, bounds: Bounds, *, time_limit: float | None = None) -> int:
         self._unbounded(bounds, "configurations")
         return self._counted(None if time_limit is None else time.monotonic() + time_limit)
-
-    def cost_distribution(
-        self, bounds: Bounds, *, time_limit: float | None = None
-    ) -> dict[int, int]:
-        raise CompiledEngineError(
-            "with wide clauses set aside, the engine does not tell the number of "
-            "configurations per price: use engine='cpsat' with limit= for price distributions"
-        )
-
-    def within(self, bounds: Bounds, *, time_limit: float | None = None) -> SumsView:
-        self._unbounded(bounds, "options")
-        raise CompiledEngineError("use engine='cpsat' for sums on this catalog")
-
-    def solutions_within(
-        self, bounds: Bounds, *, time_limit: float | None = None
-    ) -> Iterator[list[int]] | None:
-        return None
-
-    def by_key_within(
-        self, bounds: Bounds, *, deadline: float | None = None
-    ) -> Iterator[tuple[int, list[int]]]:
-        self._unbounded(bounds, "ranked configurations")
-        return self.by_key(deadline=deadline)
 
 
 def _same_rules(problem: Problem, other: Problem) -> bool:

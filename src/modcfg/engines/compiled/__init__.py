@@ -17,13 +17,14 @@ from __future__ import annotations
 from ...lower import Problem
 from ._cnf import Encoding, NotCnfError, encode
 from ._compile import COMPILE_SECONDS, Circuit, compile_cnf
-from ._query import CompiledEngineError, CompiledQuery
+from ._query import CompiledEngineError, CompiledQuery, CountingOnly
 
 __all__ = [
     "COMPILE_SECONDS",
     "Circuit",
     "CompiledEngineError",
     "CompiledQuery",
+    "CountingOnly",
     "Encoding",
     "NotCnfError",
     "compile_problem",

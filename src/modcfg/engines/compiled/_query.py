@@ -28,7 +28,7 @@ from .._protocol import Bounds, Marginal, SumsView, score_bound
 from ._cnf import Encoding
 from ._compile import Circuit
 
-__all__ = ["CompiledEngineError", "CompiledQuery"]
+__all__ = ["CompiledEngineError", "CompiledQuery", "CountingOnly"]
 
 #: Most solutions :meth:`CompiledQuery.solution_array` materialises.
 _ARRAY_LIMIT = 500_000
@@ -38,7 +38,79 @@ class CompiledEngineError(ModcfgError):
     """A question the compiled engine (for rules too entangled to decompose) cannot answer."""
 
 
-class CompiledQuery:
+class CountingOnly:
+    """What an engine that counts rules but neither global sums nor budgets (the compiled
+    engine, and the tree with clauses set aside) shares: the ``*_within`` methods (without
+    bounds the plain methods; with bounds a :class:`CompiledEngineError` naming CP-SAT) and
+    every solution at once, from its walk. ``engine`` names the engine in the messages."""
+
+    engine = "the compiled engine"
+
+    @property
+    def problem(self) -> Problem:
+        raise NotImplementedError
+
+    def count(self) -> int:
+        raise NotImplementedError
+
+    def solutions(self, *, deadline: float | None = None) -> Iterator[list[int]]:
+        raise NotImplementedError
+
+    def by_key(
+        self, *, deadline: float | None = None, preference_first: bool = False
+    ) -> Iterator[tuple[int, list[int]]]:
+        raise NotImplementedError
+
+    def solution_array(self) -> tuple[np.ndarray, np.ndarray]:
+        number = self.count()
+        if number > _ARRAY_LIMIT:
+            raise LimitExceeded(
+                f"{number:,} configurations are more than the {_ARRAY_LIMIT:,} listed at once",
+                estimate=number,
+                limit=_ARRAY_LIMIT,
+            )
+        rows = np.asarray(list(self.solutions()), dtype=np.int64).reshape(number, -1)
+        costs = np.zeros(number, dtype=np.int64)
+        for var, domain in enumerate(self.problem.domains):
+            costs += np.asarray(domain.cost, dtype=np.int64)[rows[:, var]]
+        return rows, costs
+
+    def _unbounded(self, bounds: Bounds, what: str) -> None:
+        if not bounds.unbounded:
+            raise CompiledEngineError(
+                f"{self.engine} counts rules, not {what} under a budget or global sums: "
+                "use engine='cpsat' for these needs"
+            )
+
+    def count_within(self, bounds: Bounds, *, time_limit: float | None = None) -> int:
+        self._unbounded(bounds, "configurations")
+        return self.count()
+
+    def cost_distribution(
+        self, bounds: Bounds, *, time_limit: float | None = None
+    ) -> dict[int, int]:
+        raise CompiledEngineError(
+            f"{self.engine} does not tell the number of configurations per price: use "
+            "engine='cpsat' with limit= for price distributions on this catalog"
+        )
+
+    def within(self, bounds: Bounds, *, time_limit: float | None = None) -> SumsView:
+        self._unbounded(bounds, "options")
+        raise CompiledEngineError("use engine='cpsat' for sums on this catalog")
+
+    def solutions_within(
+        self, bounds: Bounds, *, time_limit: float | None = None
+    ) -> Iterator[list[int]] | None:
+        return None
+
+    def by_key_within(
+        self, bounds: Bounds, *, deadline: float | None = None
+    ) -> Iterator[tuple[int, list[int]]]:
+        self._unbounded(bounds, "ranked configurations")
+        return self.by_key(deadline=deadline)
+
+
+class CompiledQuery(CountingOnly):
     """One problem's solutions as weights over a shared circuit (see the module docstring)."""
 
     def __init__(self, problem: Problem, circuit: Circuit, encoding: Encoding) -> None:
@@ -334,20 +406,6 @@ class CompiledQuery:
             for tail in self._product(children[1:], deadline):
                 yield head + tail
 
-    def solution_array(self) -> tuple[np.ndarray, np.ndarray]:
-        number = self.count()
-        if number > _ARRAY_LIMIT:
-            raise LimitExceeded(
-                f"{number:,} configurations are more than the {_ARRAY_LIMIT:,} listed at once",
-                estimate=number,
-                limit=_ARRAY_LIMIT,
-            )
-        rows = np.asarray(list(self.solutions()), dtype=np.int64).reshape(number, -1)
-        costs = np.zeros(number, dtype=np.int64)
-        for var, domain in enumerate(self._problem.domains):
-            costs += np.asarray(domain.cost, dtype=np.int64)[rows[:, var]]
-        return rows, costs
-
     def by_key(
         self, *, deadline: float | None = None, preference_first: bool = False
     ) -> Iterator[tuple[int, list[int]]]:
@@ -355,38 +413,3 @@ class CompiledQuery:
             "the compiled engine does not list configurations by price: use "
             "engine='cpsat' for ranked streams and best() on this catalog"
         )
-
-    # -- global sums and budgets ------------------------------------------------------------
-
-    def _unbounded(self, bounds: Bounds, what: str) -> None:
-        if not bounds.unbounded:
-            raise CompiledEngineError(
-                f"the compiled engine counts rules, not {what} under a budget or global sums: "
-                "use engine='cpsat' for these needs"
-            )
-
-    def count_within(self, bounds: Bounds, *, time_limit: float | None = None) -> int:
-        self._unbounded(bounds, "configurations")
-        return self.count()
-
-    def cost_distribution(
-        self, bounds: Bounds, *, time_limit: float | None = None
-    ) -> dict[int, int]:
-        raise CompiledEngineError(
-            "the compiled engine does not tell the number of configurations per price: use "
-            "engine='cpsat' with limit= for price distributions on this catalog"
-        )
-
-    def within(self, bounds: Bounds, *, time_limit: float | None = None) -> SumsView:
-        self._unbounded(bounds, "options")
-        raise CompiledEngineError("use engine='cpsat' for sums on this catalog")
-
-    def solutions_within(
-        self, bounds: Bounds, *, time_limit: float | None = None
-    ) -> Iterator[list[int]] | None:
-        return None
-
-    def by_key_within(
-        self, bounds: Bounds, *, deadline: float | None = None
-    ) -> Iterator[tuple[int, list[int]]]:
-        return self.by_key(deadline=deadline)
