@@ -148,3 +148,21 @@ def test_clause_rules_read_off_their_literals_match_oracle(
         cfg = modcfg.compile(case.catalog)
     answers = expected(case)
     check_engine(case, cfg, "decomposition", answers)
+
+
+def test_two_literal_clauses_of_one_shape_share_their_rows(tmp_path: Path) -> None:
+    """A feature model's thousands of two-literal clauses come in a few shapes: each shape's
+    rows, as an array and as a set, are made once and shared by its clauses (so the garbage
+    collector has no set per clause to scan)."""
+    path = tmp_path / "pairs.dimacs"
+    path.write_text("p cnf 6 4\n-1 2 0\n-3 4 0\n-5 6 0\n1 -6 0\n")
+    cfg = modcfg.compile(modcfg.load_catalog(path))
+    pairs = [c for c in cfg.compiled.base.constraints if len(c.scope) == 2]
+    assert len(pairs) == 4
+    first, second, third, other = pairs
+    assert first.rows is second.rows is third.rows
+    assert first.allowed is second.allowed is third.allowed
+    assert len(first.allowed) == len(other.allowed) == 3
+    assert other.allowed != first.allowed  # (another shape: the negated literal comes second)
+    clauses = [[-1, 2], [-3, 4], [-5, 6], [1, -6]]
+    assert cfg.count() == len(_models(6, clauses))

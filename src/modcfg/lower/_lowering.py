@@ -67,7 +67,9 @@ class Lowering:
         self.problem = problem
         self.catalog = problem.catalog
         self._holds: dict[tuple[int, str], tuple[bool, ...]] = {}
-        self._clause_tables: dict[tuple[_Masks, _Masks], np.ndarray] = {}
+        self._clause_tables: dict[
+            tuple[_Masks, _Masks], tuple[np.ndarray, frozenset[tuple[int, ...]]]
+        ] = {}
 
     @cached_property
     def scope(self) -> _Scope:
@@ -141,13 +143,15 @@ class Lowering:
             self.clause(scope, ordered, source)
             return
         self._check_table(width, scope, what)
-        # clauses of a feature model come in few shapes: each shape's rows are made once
-        # (and only read: a constraint never changes its rows)
+        # clauses of a feature model come in few shapes: each shape's rows, as an array and as
+        # a set, are made once (and only read: a constraint never changes its rows), so that
+        # thousands of clauses do not each keep a set of their own for the collector to scan
         key = (tuple(tuple(allowed[var]) for var in scope), ordered)
-        rows = self._clause_tables.get(key)
-        if rows is None:
-            rows = self._clause_tables[key] = _clause_rows(*key)
-        self.allow(scope, rows, source)
+        shape = self._clause_tables.get(key)
+        if shape is None:
+            rows = _clause_rows(*key)
+            shape = self._clause_tables[key] = (rows, frozenset(map(tuple, rows.tolist())))
+        self.allow(scope, shape[0], source, allowed=shape[1])
 
     def _check_table(self, width: int, scope: tuple[int, ...], what: str) -> None:
         """:class:`LimitExceeded` when a table of ``width`` rows over ``scope`` would pass the
@@ -193,11 +197,20 @@ class Lowering:
             return
         problem.constraints.append(Constraint(scope, source=source, clause=masks))
 
-    def allow(self, scope: tuple[int, ...], rows: np.ndarray, source: str) -> None:
+    def allow(
+        self,
+        scope: tuple[int, ...],
+        rows: np.ndarray,
+        source: str,
+        *,
+        allowed: frozenset[tuple[int, ...]] | None = None,
+    ) -> None:
         """Add that the variables of ``scope`` (sorted) take one of ``rows`` (an int64 array, one
-        column per variable); over one variable, the values no row holds are excluded."""
+        column per variable; ``allowed``: the same rows as a set, when known); over one
+        variable, the values no row holds are excluded."""
         if len(scope) != 1:
-            self.problem.constraints.append(Constraint(scope, source=source, rows=rows))
+            constraint = Constraint(scope, allowed, source=source, rows=rows)
+            self.problem.constraints.append(constraint)
             return
         var = scope[0]
         holds = set(rows[:, 0].tolist())
