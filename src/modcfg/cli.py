@@ -446,6 +446,11 @@ def warm() -> None:
         )
     )
     wide.count()
+    session = wide.session()  # and a session's residue passes: downward, per-option counts
+    session.state()
+    session.choose("s0", "a")
+    session.state()
+    wide.compiled.base_query.worst_key()  # (what tells whether every key is one)
     console().print(f"kernels and parsers ready in {time.perf_counter() - start:.1f} s")
 
 

@@ -360,7 +360,6 @@ class TreeQuery:
         if counts.ndim == 1:
             found: list[int] = counts.tolist()
             return found
-        counts = counts.astype(np.int64)  # (from uint32 residues)
         if len(counts) == 1:
             return [exact(counts[0].tolist(), self._crt, self._modulus)]
         garner = self._kernels(len(counts)).garner

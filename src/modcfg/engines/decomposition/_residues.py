@@ -206,13 +206,14 @@ def exact_rows(
     """The integers with these rows of residues (``garner``: :func:`_garner`, compiled or
     not; ``bound``: a bound on them, when known: the first moduli whose product passes it
     determine them, and Garner's algorithm costs their number squared)."""
+    needed = len(moduli)
     if bound is not None:
         products = itertools.accumulate(moduli.tolist(), operator.mul)
         needed = next((i + 1 for i, p in enumerate(products) if p > bound), len(moduli))
-        if needed < len(moduli):
-            residues = np.ascontiguousarray(residues[:, :needed])
-            moduli = np.ascontiguousarray(moduli[:needed])
-            inverses = np.ascontiguousarray(inverses[:needed, :needed])
+    # int64 copies, writable and contiguous whatever was given (residues may be stored as
+    # uint32, moduli are read-only): one compiled Garner serves every call
+    residues = np.array(residues[:, :needed], dtype=np.int64)
+    moduli, inverses = moduli[:needed].copy(), inverses[:needed, :needed].copy()
     width = residues.shape[1]
     first = residues[:, 0]
     if bool((residues == first[:, None]).all()):  # every count below the smallest modulus
