@@ -160,3 +160,53 @@ def test_check_passes_imported_real_models(shared_data: Path, name: str) -> None
     assert report["ok"] is True
     assert any(f["code"] == "dead-module" for f in report["findings"])
     assert all(f["severity"] != "error" for f in report["findings"])
+
+
+def test_the_search_for_redundant_rules_stops_at_its_time_limit() -> None:
+    cfg = modcfg.compile(catalog_from_data(LINTED))
+    findings = cfg.check(time_limit=0)
+    assert "redundant-rule" not in {f.code for f in findings}
+    (stopped,) = [f for f in findings if f.code == "redundancy-not-checked"]
+    assert stopped.severity == "info"
+    assert "among 0 of the 5 rules within 0 s" in stopped.message
+    assert "time_limit=" in stopped.message
+    # the other findings do not depend on it
+    rest = {(f.code, f.where) for f in findings} - {("redundancy-not-checked", "catalog")}
+    assert rest == {(f.code, f.where) for f in cfg.check() if f.code != "redundant-rule"}
+
+
+def test_a_catalog_too_entangled_to_decompose_is_checked_by_its_own_engine(
+    tmp_path: Path,
+) -> None:
+    """Dead and core modules come from the engine that answers for the catalog (here the
+    tree with its or-group set aside), not from a tree of the whole catalog; redundant rules
+    are not looked for, and a finding says so."""
+    children = list(range(2, 22))
+    clauses = [[1], [-1, *children], *([-child, 1] for child in children)]
+    clauses += [[-child, child + 1, child + 2] for child in range(2, 20)]
+    clauses += [[-21], [-5, -6]]  # a dead feature, and a pair that excludes each other
+    path = tmp_path / "group.dimacs"
+    lines = [f"p cnf 21 {len(clauses)}", *(" ".join(map(str, c)) + " 0" for c in clauses)]
+    path.write_text("\n".join(lines) + "\n")
+    reference = modcfg.compile(modcfg.load_catalog(path))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(modcfg._compiled, "TRIAL_COMBINATIONS", 1)
+        wide = modcfg.compile(modcfg.load_catalog(path))
+    assert wide.compiled.wide_base is not None
+
+    def modules(findings: list[modcfg.explain.Finding]) -> set[tuple[str, str]]:
+        return {(f.code, f.where) for f in findings if f.module is not None}
+
+    found = wide.check(dead_modules="warning")
+    assert modules(found) == modules(reference.check(dead_modules="warning"))
+    assert ("dead-module", "x21.selected") in modules(found)
+    assert ("redundancy-not-checked", "catalog") in codes(found)
+
+
+def test_check_on_the_command_line_takes_a_time_limit() -> None:
+    result = CliRunner().invoke(
+        app, ["check", "windows_pro", "--time-limit", "0.000001", "-f", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    codes_found = {finding["code"] for finding in json.loads(result.output)["findings"]}
+    assert "redundancy-not-checked" in codes_found

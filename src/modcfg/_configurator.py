@@ -40,6 +40,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Configurator", "Engine", "NeedsLike", "Order", "Progress", "Rank", "compile"]
 
+#: Seconds :meth:`Configurator.check` spends by default looking for redundant rules (it counts
+#: the catalog once without each rule: minutes for a feature model of thousands of clauses).
+REDUNDANCY_SECONDS = 10.0
+
 Order = Literal["price"] | None
 #: ``progress(done, total)``: ``total`` is None when unknown.
 Progress = Callable[[int, int | None], None]
@@ -211,7 +215,12 @@ class Configurator(ConfigurationMethods, FeedMethods, ExploreMethods):
         )
         return ConfigurationStream(stream, self.compiled.slots)
 
-    def check(self, *, dead_modules: Literal["error", "warning"] = "error") -> list[Finding]:
+    def check(
+        self,
+        *,
+        dead_modules: Literal["error", "warning"] = "error",
+        time_limit: float | None = REDUNDANCY_SECONDS,
+    ) -> list[Finding]:
         """Check the catalog for what its owner should fix or look at, errors first.
 
         Errors: no valid configuration at all (naming a minimal set of contradicting rules),
@@ -222,13 +231,18 @@ class Configurator(ConfigurationMethods, FeedMethods, ExploreMethods):
         XCSP), whose dead modules belong to the source model (``modcfg check`` does so for
         files in those formats).
 
+        Looking for redundant rules counts the catalog once without each rule: it stops after
+        ``time_limit`` seconds (None: never), and an information finding
+        (``redundancy-not-checked``) says how many rules it looked at. A catalog too
+        entangled to decompose is not searched for them.
+
         >>> import modcfg
         >>> [str(f) for f in modcfg.compile("windows_pro").check() if f.severity == "error"]
         []
         """
         from .explain import lint
 
-        return lint(self, dead_modules=dead_modules)
+        return lint(self, dead_modules=dead_modules, time_limit=time_limit)
 
     def session(
         self,

@@ -182,6 +182,14 @@ def _summary(catalog: Catalog, count: int | None) -> Table:
 def check(
     catalog: CatalogArg,
     output: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
+    time_limit: Annotated[
+        float,
+        typer.Option(
+            "--time-limit",
+            min=0,
+            help="seconds spent looking for redundant rules (0: look at every rule)",
+        ),
+    ] = _configurator.REDUNDANCY_SECONDS,
 ) -> None:
     """Validate a catalog, summarise it and check it: contradicting rules, dead and core
     modules, forced slots, redundant rules, price rules that never apply, the stated count.
@@ -192,7 +200,9 @@ def check(
     cfg = _configurator.compile(loaded)
     count = cfg.count()
     own_format = Path(catalog).suffix.lower() in ("", ".yaml", ".yml", ".json")
-    findings = cfg.check(dead_modules="error" if own_format else "warning")
+    findings = cfg.check(
+        dead_modules="error" if own_format else "warning", time_limit=time_limit or None
+    )
     errors = [f for f in findings if f.severity == "error"]
     if output == "json":
         print(

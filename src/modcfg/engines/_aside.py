@@ -243,8 +243,9 @@ class AsideQuery(CountingOnly):
 
     @cached_property
     def _marginals(self) -> list[list[Marginal]]:
+        counts = self.option_counts()
         if not self.count():
-            return [[(0, None)] * len(row) for row in self._problem.allowed]
+            return [[(0, None)] * len(row) for row in counts]
         key = self._same_key
         if key is None:
             raise CompiledEngineError(
@@ -252,12 +253,21 @@ class AsideQuery(CountingOnly):
                 "price them (a catalog priced per slot with clauses over "
                 f"{ASIDE_SLOTS} slots or more): show from-prices with engine='cpsat'"
             )
+        return [[(number, key if number else None) for number in row] for row in counts]
+
+    def option_counts(self) -> list[list[int]]:
+        return self._option_counts
+
+    @cached_property
+    def _option_counts(self) -> list[list[int]]:
+        if not self.count():
+            return [[0] * len(row) for row in self._problem.allowed]
         totals = [[number for number, _ in row] for row in self._whole.marginals()]
         for sign, problem in self._terms[1:]:
             for total, part in zip(totals, self._term_query(problem).marginals(), strict=True):
                 for value, (number, _) in enumerate(part):
                     total[value] += sign * number
-        return [[(number, key if number else None) for number in row] for row in totals]
+        return totals
 
     # -- enumeration: the relaxed rules' solutions that satisfy the clauses set aside ------
 

@@ -10,9 +10,12 @@ warnings; the rest are warnings or information.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from .._errors import LimitExceeded
+from ..engines.compiled import CountingOnly
 from ..engines.decomposition import TreeQuery, build_tree
 from ..model import Needs
 from ._rules import rule_conflict
@@ -71,8 +74,14 @@ class Finding:
         return found
 
 
-def lint(cfg: Configurator, *, dead_modules: Severity = "error") -> list[Finding]:
-    """Every finding for the compiled catalog, errors first (see :meth:`Configurator.check`)."""
+def lint(
+    cfg: Configurator,
+    *,
+    dead_modules: Severity = "error",
+    time_limit: float | None = None,
+) -> list[Finding]:
+    """Every finding for the compiled catalog, errors first (see :meth:`Configurator.check`);
+    ``time_limit`` bounds the search for redundant rules (None: every rule)."""
     catalog = cfg.catalog
     findings: list[Finding] = []
     total = cfg.count()
@@ -96,10 +105,10 @@ def lint(cfg: Configurator, *, dead_modules: Severity = "error") -> list[Finding
             )
         )
         return findings
-    marginals = cfg.compiled.base_query.marginals()
+    options = _option_counts(cfg)
     for var, (slot_id, slot) in enumerate(catalog.slots.items()):
         counts = {
-            module: sum(marginals[var][v][0] for v in cfg.compiled.module_values[var][module])
+            module: sum(options[var][v] for v in cfg.compiled.module_values[var][module])
             for module in slot.modules
         }
         for module, count in counts.items():
@@ -135,7 +144,8 @@ def lint(cfg: Configurator, *, dead_modules: Severity = "error") -> list[Finding
                     slot=slot_id,
                 )
             )
-    findings.extend(_redundant_rules(cfg))
+    deadline = None if time_limit is None else time.monotonic() + time_limit
+    findings.extend(_redundant_rules(cfg, deadline, time_limit))
     for rule in catalog.conditional_price_rules:
         if cfg.count(Needs(conditions=[rule.condition])) == 0:
             findings.append(
@@ -149,24 +159,60 @@ def lint(cfg: Configurator, *, dead_modules: Severity = "error") -> list[Finding
     return sorted(findings, key=lambda f: _ORDER[f.severity])
 
 
-def _redundant_rules(cfg: Configurator) -> list[Finding]:
+def _option_counts(cfg: Configurator) -> list[list[int]]:
+    """Per slot and value, the configurations holding it, from the engine that answers for
+    the catalog (the tree, or for a catalog too entangled to decompose, the compiled engine
+    or the tree with wide clauses set aside)."""
+    query = cfg.compiled.plan(None).query
+    if isinstance(query, CountingOnly):
+        return query.option_counts()
+    return [[number for number, _ in row] for row in query.marginals()]
+
+
+def _redundant_rules(
+    cfg: Configurator, deadline: float | None, time_limit: float | None
+) -> list[Finding]:
     """Rules implied by the others: dropping one leaves the number of configurations as is.
 
     Each candidate is checked exactly, by counting the catalog without it (one tree
-    decomposition per rule). Rules that act on one slot alone are reported as dead modules
-    instead.
+    decomposition per rule), until ``deadline`` (:func:`time.monotonic`); an information
+    finding says how many were left. Rules that act on one slot alone are reported as dead
+    modules instead. A catalog too entangled to decompose is not searched: the tree without
+    one rule would be as wide as the catalog's.
     """
+    if cfg.compiled.wide_base is not None:
+        return [
+            Finding(
+                "info",
+                "redundancy-not-checked",
+                "redundant rules were not looked for: the rules tie too many slots together "
+                "to count the catalog once without each rule",
+            )
+        ]
     base = cfg.compiled.base
     total = cfg.count()
     unary = set(base.unary_reasons.values())
-    sources = list(dict.fromkeys(c.source for c in base.constraints))
+    sources = [s for s in dict.fromkeys(c.source for c in base.constraints) if s not in unary]
     found = []
-    for source in sources:
-        if source in unary:
-            continue
+    for done, source in enumerate(sources):
+        if deadline is not None and time.monotonic() > deadline:
+            found.append(
+                Finding(
+                    "info",
+                    "redundancy-not-checked",
+                    f"looked for redundant rules among {done:,} of the {len(sources):,} rules "
+                    f"within {time_limit:g} s; give check() a larger time_limit= (--time-limit "
+                    "on the command line) to look at every rule",
+                )
+            )
+            break
         without = base.copy()
         without.constraints = [c for c in base.constraints if c.source != source]
-        if TreeQuery(build_tree(without), without).count() == total:
+        try:
+            redundant = TreeQuery(build_tree(without), without).count() == total
+        except LimitExceeded:  # (without this rule the tree is too large: not redundant-checked)
+            continue
+        if redundant:
             found.append(
                 Finding(
                     "warning",

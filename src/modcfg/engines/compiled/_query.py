@@ -56,6 +56,11 @@ class CountingOnly:
     def solutions(self, *, deadline: float | None = None) -> Iterator[list[int]]:
         raise NotImplementedError
 
+    def option_counts(self) -> list[list[int]]:
+        """For every variable and value: the number of solutions where it holds (what
+        :meth:`marginals` gives without the cheapest keys, which this engine may not price)."""
+        raise NotImplementedError
+
     def by_key(
         self, *, deadline: float | None = None, preference_first: bool = False
     ) -> Iterator[tuple[int, list[int]]]:
