@@ -25,7 +25,8 @@ from modcfg.engines.compiled import CompiledEngineError
 from modcfg.lower import _lowering
 
 from . import oracle, strategies
-from .test_clauses import _models, formulas
+from .test_clauses import _models, check_models, formulas, write_dimacs
+from .test_compiled_engine import check_choices
 from .test_engine_properties import SMALL
 
 PROPERTIES = settings(max_examples=strategies.examples(80), deadline=None)
@@ -107,17 +108,7 @@ def test_clauses_set_aside_match_oracle(case: strategies.Case, data: st.DataObje
     assert [key for key, _ in keyed] == sorted(key for key, _ in keyed)
     assert len(keyed) == len(valid)
 
-    # up to three choices, each a module of a slot, counted after each
-    modules = cfg.compiled.module_values
-    narrowed, kept = query, refs
-    for _ in range(data.draw(st.integers(1, 3))):
-        var = data.draw(st.integers(0, len(modules) - 1))
-        module = data.draw(st.sampled_from(sorted(modules[var])))
-        slot = cfg.compiled.slots[var]
-        narrowed = narrowed.restricted(var, frozenset(modules[var][module]))
-        kept = [chosen for chosen in kept if f"{slot}.{module}" in chosen]
-        assert narrowed.count() == len(kept)
-    assert query.count() == len(refs)  # restricting made new queries
+    check_choices(cfg, query, refs, data)
 
     plan = cfg.compiled.plan(case.needs)  # (plain counts: without budgets and global sums)
     assert query.with_problem(plan.problem).count() == plan.tree_query.count()
@@ -140,29 +131,17 @@ def test_a_formula_with_its_clauses_set_aside_counts_exactly(
     tmp_path_factory: pytest.TempPathFactory, formula: tuple[int, list[list[int]]]
 ) -> None:
     variables, clauses = formula
-    path = Path(tmp_path_factory.mktemp("cnf")) / "formula.dimacs"
-    lines = [f"p cnf {variables} {len(clauses)}", *(" ".join(map(str, c)) + " 0" for c in clauses)]
-    path.write_text("\n".join(lines) + "\n")
+    path = write_dimacs(Path(tmp_path_factory.mktemp("cnf")) / "formula.dimacs", variables, clauses)
     cfg = _compiled_aside(path)
     models = _models(variables, clauses)
     assert cfg.count() == len(models)
     if isinstance(cfg.compiled.wide_base, AsideQuery):
         assert cfg.compiled.wide_base.aside  # (else the tree would have answered)
-    if not models:
-        return
-    session = cfg.session()
-    state = session.state()
-    for var in range(variables):
-        selected = sum(values[var] for values in models)
-        assert state[f"x{var + 1}"]["selected"].count == selected, f"x{var + 1}"
-    found = {
-        tuple(c[f"x{v + 1}"] is not None for v in range(variables)) for c in cfg.configurations()
-    }
-    assert found == set(models)
+    check_models(cfg, variables, models)
     # a choice narrows every term
     chosen = [values for values in models if values[0]]
     if chosen:
-        assert session.choose("x1", "selected").count == len(chosen)
+        assert cfg.session().choose("x1", "selected").count == len(chosen)
 
 
 def test_an_or_group_of_a_hundred_children_is_set_aside(tmp_path: Path) -> None:
@@ -174,9 +153,7 @@ def test_an_or_group_of_a_hundred_children_is_set_aside(tmp_path: Path) -> None:
     clauses = [[1], [-1, *children], *([-child, 1] for child in children)]
     following = zip(children, children[1:] + children[:1], children[2:] + children[:2], strict=True)
     clauses += [[-a, b, c] for a, b, c in following]
-    path = tmp_path / "or_group.dimacs"
-    lines = [f"p cnf 101 {len(clauses)}", *(" ".join(map(str, c)) + " 0" for c in clauses)]
-    path.write_text("\n".join(lines) + "\n")
+    path = write_dimacs(tmp_path / "or_group.dimacs", 101, clauses)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(modcfg._compiled, "TRIAL_COMBINATIONS", 1)
         cfg = modcfg.compile(modcfg.load_catalog(path))
@@ -199,9 +176,7 @@ def _group(tmp_path: Path) -> tuple[Path, modcfg.Configurator]:
     DIMACS file, and its catalog compiled with the or-group set aside."""
     clauses = [[1], [-1, *range(2, 22)], *([-child, 1] for child in range(2, 22))]
     clauses += [[-child, child + 1, child + 2] for child in range(2, 20)]
-    path = tmp_path / "group.dimacs"
-    lines = [f"p cnf 21 {len(clauses)}", *(" ".join(map(str, c)) + " 0" for c in clauses)]
-    path.write_text("\n".join(lines) + "\n")
+    path = write_dimacs(tmp_path / "group.dimacs", 21, clauses)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(modcfg._compiled, "TRIAL_COMBINATIONS", 1)
         cfg = modcfg.compile(modcfg.load_catalog(path))

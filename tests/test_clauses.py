@@ -67,6 +67,13 @@ def formulas(draw: st.DrawFn) -> tuple[int, list[list[int]]]:
     return variables, clauses
 
 
+def write_dimacs(path: Path, variables: int, clauses: list[list[int]]) -> Path:
+    """``clauses`` over ``variables`` written to ``path`` as a DIMACS file (returned)."""
+    lines = [f"p cnf {variables} {len(clauses)}", *(" ".join(map(str, c)) + " 0" for c in clauses)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 def _models(variables: int, clauses: list[list[int]]) -> list[tuple[bool, ...]]:
     """Every assignment (True: selected) that satisfies every clause."""
     return [
@@ -82,14 +89,18 @@ def test_wide_clauses_count_exactly(
     tmp_path_factory: pytest.TempPathFactory, formula: tuple[int, list[list[int]]]
 ) -> None:
     variables, clauses = formula
-    path = Path(tmp_path_factory.mktemp("cnf")) / "formula.dimacs"
-    lines = [f"p cnf {variables} {len(clauses)}", *(" ".join(map(str, c)) + " 0" for c in clauses)]
-    path.write_text("\n".join(lines) + "\n")
+    path = write_dimacs(Path(tmp_path_factory.mktemp("cnf")) / "formula.dimacs", variables, clauses)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(_lowering, "CLAUSE_TABLE_LIMIT", 2)
         cfg = modcfg.compile(modcfg.load_catalog(path))
     models = _models(variables, clauses)
     assert cfg.count() == len(models)
+    check_models(cfg, variables, models)
+
+
+def check_models(cfg: modcfg.Configurator, variables: int, models: list[tuple[bool, ...]]) -> None:
+    """``cfg``, read from a formula over ``variables``, answers as its ``models`` say: every
+    variable's count in a session's state, and the configurations it lists."""
     if not models:
         return
     state = cfg.session().state()

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import modcfg
 import modcfg._compiled
+from modcfg.engines import EngineQuery
 from modcfg.engines.compiled import COMPILE_SECONDS, CompiledEngineError, CompiledQuery, compile_cnf
 
 from . import oracle, strategies
@@ -64,7 +65,18 @@ def test_compiled_engine_matches_oracle(case: strategies.Case, data: st.DataObje
         expected = [key for row in cfg.compiled.base_query.marginals() for _, key in row]
         assert keys == [key for key in expected if key is not None]
 
-    # up to three choices, each a module of a slot, counted after each
+    check_choices(cfg, query, refs, data)
+
+
+def check_choices(
+    cfg: modcfg.Configurator,
+    query: EngineQuery,
+    refs: list[set[str]],
+    data: st.DataObject,
+) -> None:
+    """Up to three choices drawn by ``data``, each a module of a slot, restricting ``query``:
+    counted after each against the valid configurations' ``refs``."""
+    modules = cfg.compiled.module_values
     narrowed, kept = query, refs
     for _ in range(data.draw(st.integers(1, 3))):
         var = data.draw(st.integers(0, len(modules) - 1))

@@ -16,6 +16,7 @@ from modcfg.explain import lint
 from modcfg.model import catalog_from_data
 from tests import oracle
 from tests.strategies import catalogs
+from tests.test_clauses import write_dimacs
 
 LINTED = {
     "catalog": "linted",
@@ -185,9 +186,7 @@ def test_a_catalog_too_entangled_to_decompose_is_checked_by_its_own_engine(
     clauses = [[1], [-1, *children], *([-child, 1] for child in children)]
     clauses += [[-child, child + 1, child + 2] for child in range(2, 20)]
     clauses += [[-21], [-5, -6]]  # a dead feature, and a pair that excludes each other
-    path = tmp_path / "group.dimacs"
-    lines = [f"p cnf 21 {len(clauses)}", *(" ".join(map(str, c)) + " 0" for c in clauses)]
-    path.write_text("\n".join(lines) + "\n")
+    path = write_dimacs(tmp_path / "group.dimacs", 21, clauses)
     reference = modcfg.compile(modcfg.load_catalog(path))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(modcfg._compiled, "TRIAL_COMBINATIONS", 1)

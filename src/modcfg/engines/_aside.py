@@ -73,8 +73,7 @@ def set_aside(
     :class:`~modcfg.engines.decomposition.BagsTooLarge` or :class:`~modcfg.LimitExceeded` past
     them, as any tree)."""
     clauses = tuple(wide_clauses(problem) if aside is None else aside)
-    kept = {id(c) for c in clauses}
-    relaxed = replace(problem, constraints=[c for c in problem.constraints if id(c) not in kept])
+    relaxed = _relaxed(problem, clauses)
     if widest is not None:  # min-degree's decomposition first: a fraction of min-fill's time
         check_widest(relaxed, widest)
     tree = build_tree(relaxed, fill_in=True, widest=widest)
@@ -93,11 +92,7 @@ class SavedAside:
     def query(self, problem: Problem) -> AsideQuery:
         """The query of ``problem`` (the problem that was saved) over the saved tree."""
         aside = tuple(problem.constraints[position] for position in self.positions)
-        kept = set(self.positions)
-        relaxed = replace(
-            problem, constraints=[c for i, c in enumerate(problem.constraints) if i not in kept]
-        )
-        return AsideQuery(problem, self.tree, aside, _terms(relaxed, aside))
+        return AsideQuery(problem, self.tree, aside, _terms(_relaxed(problem, aside), aside))
 
 
 class AsideQuery(CountingOnly):
@@ -272,10 +267,8 @@ class AsideQuery(CountingOnly):
     # -- enumeration: the relaxed rules' solutions that satisfy the clauses set aside ------
 
     def _holds(self, assignment: Sequence[int]) -> bool:
-        return all(
-            any(mask[assignment[var]] for var, mask in zip(c.scope, c.clause or (), strict=True))
-            for c in self.aside
-        )
+        """Whether ``assignment`` satisfies every clause set aside."""
+        return bool(self._holding(np.asarray(assignment)[:, None])[0])
 
     def _holding(self, block: np.ndarray) -> np.ndarray:
         """Which columns of ``block`` (variables x solutions) satisfy every clause set aside."""
@@ -323,6 +316,12 @@ class AsideQuery(CountingOnly):
     def count_within(self, bounds: Bounds, *, time_limit: float | None = None) -> int:
         self._unbounded(bounds, "configurations")
         return self._counted(None if time_limit is None else time.monotonic() + time_limit)
+
+
+def _relaxed(problem: Problem, aside: tuple[Constraint, ...]) -> Problem:
+    """``problem`` without the clauses ``aside``."""
+    kept = {id(c) for c in aside}
+    return replace(problem, constraints=[c for c in problem.constraints if id(c) not in kept])
 
 
 def _same_rules(problem: Problem, other: Problem) -> bool:

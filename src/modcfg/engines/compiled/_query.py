@@ -17,6 +17,7 @@ can.
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from functools import cached_property
 
@@ -38,33 +39,38 @@ class CompiledEngineError(ModcfgError):
     """A question the compiled engine (for rules too entangled to decompose) cannot answer."""
 
 
-class CountingOnly:
+class CountingOnly(ABC):
     """What an engine that counts rules but neither global sums nor budgets (the compiled
     engine, and the tree with clauses set aside) shares: the ``*_within`` methods (without
     bounds the plain methods; with bounds a :class:`CompiledEngineError` naming CP-SAT) and
-    every solution at once, from its walk. ``engine`` names the engine in the messages."""
+    every solution at once, from its walk. ``engine`` names the engine in the messages; the
+    abstract methods are each engine's own."""
 
     engine = "the compiled engine"
 
     @property
+    @abstractmethod
     def problem(self) -> Problem:
-        raise NotImplementedError
+        """The problem whose solutions this query answers for."""
 
+    @abstractmethod
     def count(self) -> int:
-        raise NotImplementedError
+        """The exact number of solutions."""
 
+    @abstractmethod
     def solutions(self, *, deadline: float | None = None) -> Iterator[list[int]]:
-        raise NotImplementedError
+        """Every solution once, as a value index per variable."""
 
+    @abstractmethod
     def option_counts(self) -> list[list[int]]:
         """For every variable and value: the number of solutions where it holds (what
         :meth:`marginals` gives without the cheapest keys, which this engine may not price)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def by_key(
         self, *, deadline: float | None = None, preference_first: bool = False
     ) -> Iterator[tuple[int, list[int]]]:
-        raise NotImplementedError
+        """Solutions in key order, or :class:`CompiledEngineError` when the engine cannot."""
 
     def solution_array(self) -> tuple[np.ndarray, np.ndarray]:
         number = self.count()
