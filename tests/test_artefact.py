@@ -31,6 +31,24 @@ def test_loaded_catalog_answers_as_the_saved_one(name: str, tmp_path: Path) -> N
     assert theirs.state().count == ours.state().count
 
 
+@pytest.mark.parametrize("name", ["windows", "bicycle", "credit_cards"])
+def test_a_catalog_saves_whatever_was_asked_before(name: str, tmp_path: Path) -> None:
+    # best(), streams and explanations derive search helpers on the tree (functions, every
+    # row as a tuple); saving keeps none of them, so the file stays about the size of one
+    # saved right after compiling
+    fresh = modcfg.compile(name).save(tmp_path / "fresh.modcfg").stat().st_size
+    cfg = modcfg.compile(name)
+    cfg.best(k=2)
+    list(itertools.islice(cfg.configurations(), 3))
+    state = cfg.session().state()
+    _ = [option.reason for options in state.values() for option in options.values()]
+    path = cfg.save(tmp_path / "used.modcfg")
+    assert path.stat().st_size < 1.1 * fresh
+    loaded = modcfg.load_compiled(path)
+    assert loaded.count() == cfg.count()
+    assert [r.total for r in loaded.best(k=2)] == [r.total for r in cfg.best(k=2)]
+
+
 @settings(max_examples=60, deadline=None)
 @given(strategies.catalogs())
 def test_loaded_random_catalog_counts_as_the_oracle(catalog: modcfg.Catalog) -> None:

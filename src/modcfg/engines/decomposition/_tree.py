@@ -60,7 +60,7 @@ def tuple_projector(positions: Sequence[int]) -> Callable[[tuple[int, ...]], tup
 
 def _projector(positions: Sequence[int]) -> Callable[[tuple[int, ...]], Key]:
     if not positions:
-        return lambda _t: ()
+        return _no_key
     return itemgetter(*positions)
 
 
@@ -93,6 +93,11 @@ class Bag:
     child_index: list[np.ndarray] = field(default_factory=list)
     cost_array: np.ndarray = field(default_factory=lambda: _NOTHING)
 
+    def __getstate__(self) -> dict[str, object]:
+        # what the search methods derive on first use (functions, the rows as tuples) is not
+        # saved: a saved compiled catalog stays as small whatever was asked before saving
+        return {key: value for key, value in self.__dict__.items() if key not in _DERIVED}
+
     @cached_property
     def sep(self) -> Callable[[tuple[int, ...]], Key]:
         """The key a row shares with the parent (for the search methods)."""
@@ -107,6 +112,9 @@ class Bag:
     def tuples(self) -> list[tuple[int, ...]]:
         """The rows of :attr:`values` as tuples (for the search methods; built on first use)."""
         return list(map(tuple, self.values.tolist()))
+
+
+_DERIVED = frozenset({"sep", "child_keys", "tuples"})
 
 
 @dataclass
