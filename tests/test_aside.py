@@ -23,6 +23,7 @@ from modcfg.engines import _aside
 from modcfg.engines._aside import AsideQuery, set_aside
 from modcfg.engines.compiled import CompiledEngineError
 from modcfg.lower import _lowering
+from modcfg.session._compute import _dearest
 
 from . import oracle, strategies
 from .test_clauses import _models, check_models, formulas, write_dimacs
@@ -101,6 +102,12 @@ def test_clauses_set_aside_match_oracle(case: strategies.Case, data: st.DataObje
         best = cfg.compiled.base_query.best_key()
         assert {key for row in marginals for number, key in row if number} <= {best}
     assert query.best_key() == cfg.compiled.base_query.best_key()
+    if valid:  # the dearest completion: the engine's when all cost the same, else CP-SAT's
+        dearest, ranked = _dearest(query)
+        assert dearest is not None
+        tree = cfg.compiled.base_query
+        assert ranked.cost_of(dearest) == tree.cost_of(tree.worst_key() or 0)
+        assert (ranked is query) == (query.best_key() == query._same_key)
 
     found = [cfg.compiled.configuration(assignment) for assignment in query.solutions()]
     assert sorted(map(str, found)) == sorted(map(str, valid))

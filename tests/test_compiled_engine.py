@@ -56,11 +56,13 @@ def test_compiled_engine_matches_oracle(case: strategies.Case, data: st.DataObje
             assert found == _option_count(refs, slot, module), f"{slot}.{module}"
     if not valid:
         assert query.best_key() is None
+        assert query.worst_key() is None
     elif query.problem.cost_factors or query.problem.score_factors:
         with pytest.raises(CompiledEngineError, match="engine='cpsat'"):
             query.best_key()
     else:
         assert query.best_key() == cfg.compiled.base_query.best_key()
+        assert query.worst_key() == cfg.compiled.base_query.worst_key()
         keys = [key for row in query.marginals() for _, key in row if key is not None]
         expected = [key for row in cfg.compiled.base_query.marginals() for _, key in row]
         assert keys == [key for key in expected if key is not None]
@@ -151,11 +153,16 @@ def test_a_catalog_too_wide_for_the_tree_is_answered_by_the_compiled_engine(
     if not valid:
         return
     refs = [set(configuration.refs()) for configuration in valid]
-    state = cfg.session().state()
+    session = cfg.session()
+    state = session.state()
     for slot in state:
         for module, option in state[slot].items():
             if module is not None:
                 assert option.count == _option_count(refs, slot, module), f"{slot}.{module}"
+    # the price range and the cheapest completion: as the tree's (the oracle tests check it)
+    tree_session = modcfg.compile(case.catalog).session()
+    assert state.price_range == tree_session.state().price_range
+    assert session.complete().total == tree_session.complete().total
 
 
 @settings(max_examples=20, deadline=None)

@@ -14,6 +14,7 @@ from ._compiled import CompiledCatalog, NeedsLike
 from ._errors import LimitExceeded, NeedsError
 from ._plan import Engine, Job, Plan
 from .engines import Bounds, EngineQuery
+from .engines.compiled import CountingOnly
 from .model import Configuration
 from .model._configuration import Choice
 from .price import Quote, quote
@@ -221,7 +222,12 @@ def ordered(
     *,
     strategy: Literal["cheapest", "preferred"],
 ) -> Iterator[Configuration]:
-    """Valid configurations of ``query`` (needs and choices applied), best first."""
+    """Valid configurations of ``query`` (needs and choices applied), best first (ranked by
+    CP-SAT over the same problem when ``query``'s engine does not rank them)."""
+    if isinstance(query, CountingOnly) and not query.ranks():
+        from .engines.cpsat._query import CpSatQuery  # imports ortools only when needed
+
+        query = CpSatQuery(query.problem)
     for _, assignment in query.by_key(preference_first=strategy == "preferred"):
         if strategy == "cheapest" and not plan.within_budget(assignment):
             return

@@ -226,6 +226,9 @@ class AsideQuery(CountingOnly):
             )
         return same
 
+    def ranks(self) -> bool:
+        return self._same_key is not None
+
     @cached_property
     def _same_key(self) -> int | None:
         """The key every solution has, when the relaxed rules give all theirs one key (an

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from .._reasons import Reason, conflict_reason, rule_reason, rule_text
 from ..engines import EngineQuery, Marginal
+from ..engines.compiled import CountingOnly
 from ..explain import Restriction
 from ..model import Needs
 from ._state import LazyReason, OptionState, StateData
@@ -185,7 +186,7 @@ def compute_state(step: _Step) -> StateData:
 def _switch_state(choice: _Choice) -> OptionState:
     """The state of the other modules of a single-choice slot once ``choice`` is made (the
     same at every step: one shared state)."""
-    text = f"you chose {choice.label} (unchoose to switch)"
+    text = f"you chose {choice.label} (choosing this one switches)"
     return OptionState(
         "excluded", 0, None, Reason("choice", text, slot=choice.slot, module=choice.module)
     )
@@ -195,10 +196,23 @@ def _price_range(
     query: _Query, price_of: Callable[[int], Decimal]
 ) -> tuple[Decimal, Decimal] | None:
     """The totals of the cheapest and the dearest completion (None when there is none)."""
-    cheapest, dearest = query.best_key(), query.worst_key()
-    if cheapest is None or dearest is None:
+    cheapest = query.best_key()
+    if cheapest is None:
         return None
-    return price_of(query.cost_of(cheapest)), price_of(query.cost_of(dearest))
+    dearest, ranked = _dearest(query)
+    if dearest is None:  # pragma: no cover - a query with a cheapest completion has a dearest
+        return None
+    return price_of(query.cost_of(cheapest)), price_of(ranked.cost_of(dearest))
+
+
+def _dearest(query: _Query) -> tuple[int | None, _Query]:
+    """The key of the dearest completion, and the query whose key it is: CP-SAT's when the
+    engine only finds the cheapest (clauses set aside in a catalog priced per slot)."""
+    if isinstance(query, CountingOnly) and not query.ranks():
+        from ..engines.cpsat._query import CpSatQuery  # imports ortools only when needed
+
+        query = CpSatQuery(query.problem)
+    return query.worst_key(), query
 
 
 class _Reasons:

@@ -235,7 +235,10 @@ class Session:
     def choose(self, slot: str, module: str | None, quantity: int = 1) -> SessionState:
         """Choose a module for a slot (``None``: leave an optional slot empty).
 
-        Raises :class:`InfeasibleError` with the explanation when the module is excluded.
+        In a single-choice slot, the module replaces the slot's earlier choice (the other
+        modules of a chosen slot are excluded only by that choice: choosing one switches).
+        Raises :class:`InfeasibleError` with the explanation, and changes nothing, when the
+        rules, the needs and the other choices exclude the module.
         """
         choice = checked_choice(self._cfg.catalog, slot, module, quantity)
         kept = self._choices

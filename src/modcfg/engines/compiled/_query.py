@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cached_property
 
 import numpy as np
@@ -71,6 +71,11 @@ class CountingOnly(ABC):
         self, *, deadline: float | None = None, preference_first: bool = False
     ) -> Iterator[tuple[int, list[int]]]:
         """Solutions in key order, or :class:`CompiledEngineError` when the engine cannot."""
+
+    def ranks(self) -> bool:
+        """Whether :meth:`by_key` and :meth:`worst_key` answer for these solutions (else
+        CP-SAT ranks them: sessions complete and price with it)."""
+        return True
 
     def solution_array(self) -> tuple[np.ndarray, np.ndarray]:
         number = self.count()
@@ -299,28 +304,39 @@ class CompiledQuery(CountingOnly):
     @cached_property
     def _cheapest(self) -> list[int | None]:
         """Per node, the cheapest key of its part of a solution (None: no solution)."""
-        best: list[int | None] = []
+        return self._extreme_keys(min)
+
+    @cached_property
+    def _dearest(self) -> list[int | None]:
+        """Per node, the largest key of its part of a solution (None: no solution)."""
+        return self._extreme_keys(max)
+
+    def _extreme_keys(self, pick: Callable[[list[int]], int]) -> list[int | None]:
+        """Per node, ``pick`` (min or max) of the keys of its part of a solution: keys add up
+        over an and-node's children, which share no variable, and an or-node's children are
+        its alternatives (a free node: its variable's two literals)."""
+        found: list[int | None] = []
         for kind, arg, children in self.circuit.nodes:
             if kind == "lit":
-                best.append(self._lit_key(arg))
+                found.append(self._lit_key(arg))
             elif kind == "free":
                 options = [k for k in (self._lit_key(arg), self._lit_key(-arg)) if k is not None]
-                best.append(min(options, default=None))
+                found.append(pick(options) if options else None)
             elif kind == "and":
                 total: int | None = 0
                 for child in children:
-                    part = best[child]
+                    part = found[child]
                     if part is None or total is None:
                         total = None
                         break
                     total += part
-                best.append(total)
+                found.append(total)
             elif kind == "or":
-                parts = [key for key in (best[c] for c in children) if key is not None]
-                best.append(min(parts, default=None))
+                parts = [key for key in (found[c] for c in children) if key is not None]
+                found.append(pick(parts) if parts else None)
             else:
-                best.append(None)
-        return best
+                found.append(None)
+        return found
 
     @cached_property
     def _literal_keys(self) -> dict[int, int]:
@@ -366,10 +382,10 @@ class CompiledQuery(CountingOnly):
         return None if root is None or self._empty else root + self._literal_cost[1]
 
     def worst_key(self) -> int | None:
-        raise CompiledEngineError(
-            "the compiled engine finds the cheapest configurations, not the most expensive: "
-            "rank these needs with engine='cpsat'"
-        )
+        if not self.count():
+            return None
+        root = self._dearest[-1]
+        return None if root is None or self._empty else root + self._literal_cost[1]
 
     # -- enumeration ------------------------------------------------------------------------
 
@@ -417,10 +433,24 @@ class CompiledQuery(CountingOnly):
             for tail in self._product(children[1:], deadline):
                 yield head + tail
 
+    def ranks(self) -> bool:
+        problem = self._problem
+        if problem.cost_factors or problem.score_factors:
+            return False
+        return self.best_key() == self.worst_key()
+
     def by_key(
         self, *, deadline: float | None = None, preference_first: bool = False
     ) -> Iterator[tuple[int, list[int]]]:
-        raise CompiledEngineError(
-            "the compiled engine does not list configurations by price: use "
-            "engine='cpsat' for ranked streams and best() on this catalog"
-        )
+        """Every solution, in key order when they all have one key (a catalog without prices
+        or preferences: every feature model); the engine does not rank others."""
+        key = self.best_key()
+        if key is None:
+            return
+        if key != self.worst_key():
+            raise CompiledEngineError(
+                "the compiled engine does not list configurations by price: use "
+                "engine='cpsat' for ranked streams and best() on this catalog"
+            )
+        for assignment in self.solutions(deadline=deadline):
+            yield key, assignment
