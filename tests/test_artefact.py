@@ -90,6 +90,20 @@ def test_other_files_are_refused(tmp_path: Path) -> None:
         modcfg.load_compiled(cut)
 
 
+def test_a_file_is_read_a_piece_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # loading inflates the file a chunk at a time: with tiny chunks, every read of the
+    # unpickler spans several of them, and a file cut anywhere is refused
+    monkeypatch.setattr(_artefact, "_CHUNK", 7)
+    cfg = modcfg.compile("bicycle")
+    raw = cfg.save(tmp_path / "b.modcfg").read_bytes()
+    assert modcfg.load_compiled(tmp_path / "b.modcfg").count() == cfg.count()
+    cut = tmp_path / "cut.modcfg"
+    for end in (len(raw) // 3, len(raw) // 2, len(raw) - 1):
+        cut.write_bytes(raw[:end])
+        with pytest.raises(modcfg.CatalogError, match="damaged"):
+            modcfg.load_compiled(cut)
+
+
 def test_saving_to_a_folder_or_an_unwritable_place_says_so_and_leaves_no_file(
     tmp_path: Path,
 ) -> None:

@@ -25,7 +25,7 @@ import os
 import pickle
 import zlib
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from ._compiled import CompiledCatalog
 from ._errors import CatalogError
@@ -41,6 +41,10 @@ FORMAT = 3
 _MAGIC = b"modcfg-compiled\n"
 #: zlib's fastest level: the data is mostly small integers and shrinks several times anyway.
 _LEVEL = 1
+#: Bytes of the file inflated at a time when loading.
+_CHUNK = 1 << 20
+#: The longest header line read (a longer one is damaged).
+_HEADER_BYTES = 4096
 
 
 def save_compiled(cfg: Configurator, path: str | os.PathLike[str]) -> Path:
@@ -53,11 +57,17 @@ def save_compiled(cfg: Configurator, path: str | os.PathLike[str]) -> Path:
             path=str(target),
         )
     header = json.dumps({"format": FORMAT, "modcfg": __version__, "catalog": cfg.catalog.name})
-    data = pickle.dumps((cfg.catalog, cfg.compiled.lowered()), protocol=5)
+    data = (cfg.catalog, cfg.compiled.lowered())
     # written whole or not at all: a reader never sees half a file, an old file stays intact
     partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
     try:
-        partial.write_bytes(_MAGIC + header.encode() + b"\n" + zlib.compress(data, _LEVEL))
+        with partial.open("wb") as file:
+            file.write(_MAGIC + header.encode() + b"\n")
+            # compressed as it is pickled: the uncompressed pickle (several times the file,
+            # hundreds of MB for a large tree) is never held whole
+            deflating = _Deflating(file)
+            pickle.dump(data, deflating, protocol=5)
+            deflating.close()
         os.replace(partial, target)
     except OSError as error:
         partial.unlink(missing_ok=True)
@@ -78,11 +88,10 @@ def load_compiled(path: str | os.PathLike[str]) -> Configurator:
     >>> modcfg.load_compiled(file).count() == modcfg.compile("bicycle").count()
     True
     """
-    from ._configurator import Configurator
-
     source = Path(path)
     try:
-        raw = source.read_bytes()
+        with source.open("rb") as file:
+            return _load(file, source)
     except FileNotFoundError:
         raise CatalogError(
             "no such compiled catalog; save one with Configurator.save(path)", path=str(source)
@@ -91,13 +100,18 @@ def load_compiled(path: str | os.PathLike[str]) -> Configurator:
         raise CatalogError(
             f"cannot read the compiled catalog: {error.strerror or error}", path=str(source)
         ) from None
-    if not raw.startswith(_MAGIC):
+
+
+def _load(file: BinaryIO, source: Path) -> Configurator:
+    from ._configurator import Configurator
+
+    if file.read(len(_MAGIC)) != _MAGIC:
         raise CatalogError(
             "not a compiled catalog (Configurator.save writes them); to read a catalog file "
             "use modcfg.load_catalog",
             path=str(source),
         )
-    line, _, body = raw[len(_MAGIC) :].partition(b"\n")
+    line = file.readline(_HEADER_BYTES)
     try:
         header = json.loads(line)
     except ValueError:
@@ -112,10 +126,81 @@ def load_compiled(path: str | os.PathLike[str]) -> Configurator:
             path=str(source),
         )
     try:
-        catalog, lowered = pickle.loads(zlib.decompress(body))
+        inflating = _Inflating(file)
+        catalog, lowered = pickle.load(inflating)
+        inflating.finish()
     except (zlib.error, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
         raise CatalogError(
             "the compiled catalog is damaged (cut short or changed); save it again",
             path=str(source),
         ) from None
     return Configurator(catalog, compiled=CompiledCatalog(catalog, lowered=lowered))
+
+
+class _Deflating:
+    """A binary file that compresses what is written to it (``close`` writes the rest)."""
+
+    def __init__(self, file: BinaryIO) -> None:
+        self._file = file
+        self._zlib = zlib.compressobj(_LEVEL)
+
+    def write(self, data: bytes | memoryview | pickle.PickleBuffer) -> int:
+        self._file.write(self._zlib.compress(data))
+        with memoryview(data) as view:  # (pickle hands large arrays over as PickleBuffers)
+            return view.nbytes
+
+    def close(self) -> None:
+        self._file.write(self._zlib.flush())
+
+
+class _Inflating:
+    """The decompressed bytes of the rest of a binary file, read as pickle reads them:
+    inflated a megabyte of the file at a time, never whole."""
+
+    def __init__(self, file: BinaryIO) -> None:
+        self._file = file
+        self._zlib = zlib.decompressobj()
+        self._buffer = bytearray()
+        self._ended = False
+
+    def _fill(self, size: int) -> None:
+        """Inflate until ``size`` bytes are buffered or the data ends (each call inflates
+        at most what is asked, so a run of zeros never swells the buffer past it)."""
+        while len(self._buffer) < size and not self._ended:
+            data = self._zlib.unconsumed_tail or self._file.read(_CHUNK)
+            if data:
+                self._buffer += self._zlib.decompress(data, max(size - len(self._buffer), _CHUNK))
+            else:
+                self._buffer += self._zlib.flush()
+                self._ended = True
+                if not self._zlib.eof:
+                    raise EOFError("the compressed data is cut short")
+
+    def read(self, size: int = -1) -> bytes:
+        self._fill(size if size >= 0 else 1 << 62)
+        taken = len(self._buffer) if size < 0 else min(size, len(self._buffer))
+        with memoryview(self._buffer) as view:
+            data = bytes(view[:taken])
+        del self._buffer[:taken]
+        return data
+
+    def readinto(self, target: bytearray | memoryview) -> int:
+        self._fill(len(target))
+        taken = min(len(target), len(self._buffer))
+        with memoryview(self._buffer) as view:
+            target[:taken] = view[:taken]
+        del self._buffer[:taken]
+        return taken
+
+    def finish(self) -> None:
+        """Check that the data ends here, whole (up to its checksum): else EOFError."""
+        self._fill(len(self._buffer) + 1)
+        if self._buffer:
+            raise EOFError("data beyond the pickle")
+
+    def readline(self, size: int = -1) -> bytes:
+        while b"\n" not in self._buffer and not self._ended:
+            self._fill(len(self._buffer) + 1)
+        end = self._buffer.find(b"\n")
+        length = len(self._buffer) if end < 0 else end + 1
+        return self.read(length if size < 0 else min(size, length))
