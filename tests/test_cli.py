@@ -78,6 +78,9 @@ def test_price_and_best() -> None:
     assert "EUR 260.00" in result.output
     result = runner.invoke(app, ["best", "windows", "-k", "2"])
     assert "#2:" in result.output
+    twice = _run("price", "windows", "frame=pvc", "frame=oak", "glass=triple", "picture=plain")
+    assert twice.returncode == 1
+    assert "slot 'frame' is given twice ('frame=oak')" in twice.stderr
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:

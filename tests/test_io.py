@@ -369,7 +369,12 @@ def test_deep_nesting_is_a_catalog_error(tmp_path: Path) -> None:
         ("p cnf 2 1\n1 3 0\n", 2, "above the declared 2"),
         ("p cnf 2 2\n1 2 0\n", 1, "declares 2 clauses but the file has 1"),
         ("p cnf 2 1\n1 2\n", 2, "does not end with 0"),
-        ("p cnf 2 1\n1 x 0\n", 2, "'x' is not a literal"),
+        (
+            "p cnf 2 1\n1 x 0\n",
+            2,
+            r"'x' is not a literal \(a non-zero integer, or 0 to end a clause\) \(",
+        ),
+        ("p cnf 2 2\n1 2 0\n1 -", 3, "'-' is not a literal .*; is the file cut short\\? \\("),
         ("p cnf 2 1\np cnf 2 1\n1 0\n", 2, "second 'p cnf'"),
         ("p dnf 2 1\n1 0\n", 1, "malformed problem line"),
         ("c 3 extra\np cnf 2 1\n1 0\n", 1, "comment names variable 3"),

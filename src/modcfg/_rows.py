@@ -43,6 +43,11 @@ def parse_choices(pairs: list[str]) -> dict[str, object]:
         slot, sep, module = pair.partition("=")
         if not sep:
             raise NeedsError(f"'{pair}' is not slot=module (e.g. frame=oak)")
+        if slot in chosen:
+            raise NeedsError(
+                f"slot '{slot}' is given twice ('{pair}'); give each slot once, its modules "
+                "together for a multi-select slot (hardware=lock:2,handle)"
+            )
         if ":" in module or "," in module:
             parts = [part.partition(":") for part in module.split(",")]
             if not all((q or "1").isdigit() for _, _, q in parts):

@@ -76,7 +76,7 @@ def read_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
         # O_NONBLOCK: opening a named pipe must not wait for a writer (regular files ignore it)
         handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
-        raise CatalogNotFoundError(f"file not found: {name}", path=name) from None
+        raise CatalogNotFoundError("file not found", path=name) from None
     except OSError as exc:
         raise CatalogError(f"cannot read {name}: {exc.strerror or exc}", path=name) from None
     with os.fdopen(handle, "rb") as file:
@@ -304,14 +304,17 @@ def _load_file(path: Path, kind: str, *, display: str, max_bytes: int) -> Catalo
     if reader is None:
         known = ", ".join(sorted({"yaml", "json", *FORMAT_READERS}))
         if path.is_dir():
-            problem = f"{display} is a folder, not a catalog file"
-        elif not kind:
-            problem = f"cannot tell the format of {display}: it has no file extension"
+            raise CatalogError(
+                "is a folder, not a catalog file; give the path of a catalog file in it",
+                path=display,
+            )
+        if not kind:
+            problem = "cannot tell the format: the file has no extension"
         else:
-            problem = f"cannot read format '{kind}' of {display}"
+            problem = f"cannot read format '{kind}'"
         raise CatalogError(
             f"{problem}; known formats: {known} (name the file with one of these extensions, "
-            "or pass format= to load_catalog)",
+            "or give its format: format= to load_catalog, --format to modcfg import)",
             path=display,
         )
     return reader(path, max_bytes=max_bytes)
