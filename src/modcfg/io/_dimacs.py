@@ -152,10 +152,10 @@ def _clauses(
     try:
         values, _, starts, ends = integer_runs(text)
     except BadToken as exc:
-        last = not text[exc.offset + len(exc.token) :].strip()
+        at_end = not text[exc.offset + len(exc.token) :].strip()
         raise fail(
             f"{exc.token[:40]!r} is not a literal (a non-zero integer, or 0 to end a clause)"
-            + ("; is the file cut short?" if last else ""),
+            + ("; is the file cut short?" if at_end else ""),
             line_at(exc.offset),
         ) from None
     zero = values == 0
