@@ -83,6 +83,21 @@ def test_price_and_best() -> None:
     assert "slot 'frame' is given twice ('frame=oak')" in twice.stderr
 
 
+def test_best_names_the_features_of_a_feature_model(tmp_path: Path) -> None:
+    # slots of one module (a DIMACS variable) are named when chosen, left out when not
+    model = tmp_path / "features.dimacs"
+    names = "".join(f"c {n} Feature{n}\n" for n in range(1, 16))
+    clauses = "".join(f"{n if n != 2 else -2} 0\n" for n in range(1, 16))  # all but Feature2
+    model.write_text(names + "p cnf 15 15\n" + clauses, encoding="utf-8")
+    result = runner.invoke(app, ["best", str(model), "-k", "1"])
+    assert result.exit_code == 0
+    title = " ".join(result.output.split("\u250f")[0].split())  # (the title above the table)
+    assert title.startswith("#1: Feature1, Feature3, Feature4,")
+    assert "Feature2," not in title
+    assert title.endswith("Feature13 and 2 more")
+    assert "selected" not in title
+
+
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", "from modcfg.cli import main; main()", *args],

@@ -351,12 +351,27 @@ def best(
         _print_json([result.to_dict() for result in quotes])
         return
     for rank, result in enumerate(quotes, start=1):
-        console().print(quote_table(result, _title(rank, result)))
+        console().print(quote_table(result, _title(rank, result, cfg.catalog)))
 
 
-def _title(rank: int, result: Quote) -> str:
-    choices = ", ".join(choice_text(c) for c in result.configuration.values())
-    return f"#{rank}: {choices}"
+#: The choices a result's title names at most (the quote below it lists every one).
+_TITLE_CHOICES = 12
+
+
+def _title(rank: int, result: Quote, catalog: Catalog) -> str:
+    """``#rank:`` and the configuration's choices: the module of each slot (``-`` for none);
+    a slot of a single module (a feature of a feature model) by its own name when chosen, and
+    not at all when not."""
+    words = []
+    for slot, choice in result.configuration.items():
+        if len(catalog.slots[slot].modules) == 1:
+            if choice is not None and choice != {}:
+                words.append(slot)
+        else:
+            words.append(choice_text(choice))
+    more = len(words) - _TITLE_CHOICES
+    shown = ", ".join(words[:_TITLE_CHOICES] if more > 1 else words) or "nothing chosen"
+    return f"#{rank}: {shown}" + (f" and {more} more" if more > 1 else "")
 
 
 def _print_json(data: object) -> None:
@@ -473,7 +488,7 @@ def demo() -> None:
     console().print(f"\n[bold]{int_text(cfg.count(), grouped=True)}[/bold] valid windows.\n")
     console().print("[bold]The five cheapest windows[/bold]")
     for rank, result in enumerate(cfg.best(k=5), start=1):
-        console().print(quote_table(result, _title(rank, result)))
+        console().print(quote_table(result, _title(rank, result, cfg.catalog)))
     needs = Needs(**DEMO_NEEDS)
     console().print(
         "\n[bold]Best three for a customer[/bold] (triple glass, no PVC, U-value <= 1.0, "
@@ -481,7 +496,7 @@ def demo() -> None:
     )
     console().print(f"{cfg.count(needs)} windows meet these needs.")
     for rank, result in enumerate(cfg.best(needs, k=3), start=1):
-        console().print(quote_table(result, _title(rank, result)))
+        console().print(quote_table(result, _title(rank, result, cfg.catalog)))
 
 
 def main(args: list[str] | None = None) -> None:
