@@ -228,8 +228,9 @@ def check(
             from rich.table import Table
 
             table = Table(title="findings")
-            for column in ("severity", "code", "where", "message"):
-                table.add_column(column)
+            table.add_column("severity", no_wrap=True)
+            for column in ("code", "where", "message"):  # (folded, never cut: ids stay whole)
+                table.add_column(column, overflow="fold")
             for finding in findings:
                 table.add_row(
                     finding.severity, finding.code, cell(finding.where), cell(finding.message)

@@ -201,8 +201,8 @@ def _redundant_rules(
                     "info",
                     "redundancy-not-checked",
                     f"looked for redundant rules among {done:,} of the {len(sources):,} rules "
-                    f"within {time_limit:g} s; give check() a larger time_limit= (--time-limit "
-                    "on the command line) to look at every rule",
+                    f"over two slots or more within {time_limit:g} s; give check() a larger "
+                    "time_limit= (--time-limit on the command line) to look at every rule",
                 )
             )
             break
