@@ -116,3 +116,38 @@ def test_saved_order_migrates_line_by_line() -> None:
     assert quote.configurations["kitchen"]["frame"] == quote.configurations["hall"]["frame"]
     with pytest.raises(modcfg.CatalogError, match="valid from 2027-03-01 until 2028-02-29"):
         moved.quote(modcfg.Needs(today=dt.date(2026, 11, 2)))
+
+
+def test_rules_kept_under_new_ids_are_renamed_not_changed(tmp_path: Path) -> None:
+    # a DIMACS model numbers its clauses: a clause inserted first moves every later one
+    names = "c 1 a\nc 2 b\nc 3 c\n"
+    old, new = tmp_path / "old.dimacs", tmp_path / "new.dimacs"
+    old.write_text(names + "p cnf 3 3\n1 2 0\n-1 3 0\n-2 -3 0\n", encoding="utf-8")
+    new.write_text(names + "p cnf 3 3\n2 3 0\n1 2 0\n-1 3 0\n", encoding="utf-8")
+    diff = modcfg.diff_catalogs(modcfg.load_catalog(old), modcfg.load_catalog(new))
+    assert diff.rules_renamed == (("clause-1", "clause-2"), ("clause-2", "clause-3"))
+    assert diff.rules_added == ("clause-1",)  # b or c
+    assert diff.rules_removed == ("clause-3",)  # not b or not c (its id went to a moved one)
+    assert diff.rules_changed == ()
+    assert "rule renamed clause-2 -> clause-3" in str(diff)
+    same = modcfg.diff_catalogs(modcfg.load_catalog(old), modcfg.load_catalog(old))
+    assert same.unchanged
+    assert same.rules_renamed == ()
+
+
+def test_many_renamed_rules_are_one_line_and_a_new_message_is_a_change(tmp_path: Path) -> None:
+    names = "".join(f"c {n} f{n}\n" for n in range(1, 31))
+    clauses = [f"-{n} {n + 1} 0\n" for n in range(1, 30)]
+    old, new = tmp_path / "old.dimacs", tmp_path / "new.dimacs"
+    old.write_text(names + "p cnf 30 29\n" + "".join(clauses), encoding="utf-8")
+    new.write_text(names + "p cnf 30 30\n1 0\n" + "".join(clauses), encoding="utf-8")
+    text = str(modcfg.diff_catalogs(modcfg.load_catalog(old), modcfg.load_catalog(new)))
+    assert "rule added   clause-1" in text
+    assert "rules renamed: 29, unchanged under new ids (clause-1 -> clause-2, " in text
+    assert "rule renamed" not in text
+    catalog = modcfg.load_catalog("windows_pro")
+    first = catalog.rules[0].model_copy(update={"message": "new words"})
+    reworded = catalog.model_copy(update={"rules": (first, *catalog.rules[1:])})
+    diff = modcfg.diff_catalogs(catalog, reworded)
+    assert diff.rules_changed == (catalog.rules[0].id,)
+    assert diff.rules_renamed == diff.rules_added == diff.rules_removed == ()

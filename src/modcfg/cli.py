@@ -416,7 +416,7 @@ def configure(catalog: CatalogArg, needs: NeedsOption = None) -> None:
 @app.command()
 def diff(old: CatalogArg, new: CatalogArg) -> None:
     """Print what changed from catalog OLD to NEW: modules added, retired and repriced, rules
-    added, removed and changed, and the configurations counted before and after."""
+    added, removed, changed and renamed, and the configurations counted before and after."""
     from .orders import diff_catalogs
 
     sys.stdout.write(str(diff_catalogs(load_catalog(old), load_catalog(new))) + "\n")

@@ -1,18 +1,31 @@
 """What changed between two versions of a catalog: modules, prices, rules, parts and counts.
 
-:func:`diff_catalogs` compares by ids: a module is ``slot.module``, a rule or price rule its id
-(changed when any of its fields differs). Counts are exact (each catalog is compiled).
+:func:`diff_catalogs` compares modules by ids (``slot.module``) and rules and price rules by
+id, then by what they say: a rule of one catalog whose id the other lacks, but whose content
+(every field but its id and message) another rule of the other catalog has, is the same rule
+*renamed*, not one removed and one added. Models whose rule ids are positions (a DIMACS file's
+``clause-12``) thus show the clauses really added and removed, not every clause after the first
+change. A rule changed is one whose id both have, with different fields. Counts are exact (each
+catalog is compiled).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from .._configurator import compile as compile_catalog
 from ..model import Catalog
+from ..model._pricing import PriceRule
+from ..model._rules import Rule
 
 __all__ = ["CatalogDiff", "diff_catalogs"]
+
+#: Renamed rules listed one a line up to this many (more: one line with the first few).
+_LISTED_RENAMES = 20
 
 
 @dataclass(frozen=True)
@@ -29,6 +42,8 @@ class CatalogDiff:
     rules_changed: tuple[str, ...]
     count_before: int
     count_after: int
+    #: (old id, new id) of the rules kept under another id, in the new catalog's order
+    rules_renamed: tuple[tuple[str, str], ...] = field(default=())
 
     @property
     def unchanged(self) -> bool:
@@ -39,6 +54,7 @@ class CatalogDiff:
             or self.rules_added
             or self.rules_removed
             or self.rules_changed
+            or self.rules_renamed
         )
 
     def lines(self) -> list[str]:
@@ -56,6 +72,12 @@ class CatalogDiff:
         out += [f"rule added   {rule}" for rule in self.rules_added]
         out += [f"rule removed {rule}" for rule in self.rules_removed]
         out += [f"rule changed {rule}" for rule in self.rules_changed]
+        renamed = self.rules_renamed
+        if len(renamed) <= _LISTED_RENAMES:
+            out += [f"rule renamed {a} -> {b}" for a, b in renamed]
+        else:  # (a model numbering its rules by position: every later rule moves)
+            first = ", ".join(f"{a} -> {b}" for a, b in renamed[:3])
+            out.append(f"rules renamed: {len(renamed):,}, unchanged under new ids ({first}, ...)")
         out.append(f"configurations: {self.count_before:,} -> {self.count_after:,}")
         return out
 
@@ -79,21 +101,72 @@ def diff_catalogs(old: Catalog, new: Catalog) -> CatalogDiff:
         for ref in kept
         if old.module(ref).price != new.module(ref).price
     )
-    old_rules = {rule.id: rule for rule in (*old.rules, *old.prices)}
-    new_rules = {rule.id: rule for rule in (*new.rules, *new.prices)}
+    added, removed, changed, renamed = _rule_changes(
+        (*old.rules, *old.prices), (*new.rules, *new.prices)
+    )
     return CatalogDiff(
         old=old,
         new=new,
         added=tuple(ref for ref in after if ref not in set(before)),
         retired=tuple(ref for ref in before if ref not in set(after)),
         repriced=repriced,
-        rules_added=tuple(rule for rule in new_rules if rule not in old_rules),
-        rules_removed=tuple(rule for rule in old_rules if rule not in new_rules),
-        rules_changed=tuple(
-            rule
-            for rule in new_rules
-            if rule in old_rules and new_rules[rule].model_dump() != old_rules[rule].model_dump()
-        ),
+        rules_added=added,
+        rules_removed=removed,
+        rules_changed=changed,
+        rules_renamed=renamed,
         count_before=compile_catalog(old).count(),
         count_after=compile_catalog(new).count(),
     )
+
+
+def _content(rule: Rule | PriceRule) -> str:
+    """What a rule says: every field but its id and message (a DIMACS clause's message
+    names its position too)."""
+    return json.dumps(rule.model_dump(mode="json", exclude={"id", "message"}), sort_keys=True)
+
+
+def _rule_changes(
+    old: Sequence[Rule | PriceRule], new: Sequence[Rule | PriceRule]
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """The ids of the rules added, removed and changed, and the (old, new) ids of the rules
+    renamed, from the ``old`` rules to the ``new`` ones (see the module docstring): rules
+    equal under one id are kept; the others are paired by content first (the same id when it
+    can), then by id."""
+    old_by_id = {rule.id: rule for rule in old}
+    kept = {
+        rule.id
+        for rule in new
+        if rule.id in old_by_id and rule.model_dump() == old_by_id[rule.id].model_dump()
+    }
+    saying: defaultdict[str, list[str]] = defaultdict(list)  # content -> old ids left
+    for rule in old:
+        if rule.id not in kept:
+            saying[_content(rule)].append(rule.id)
+    paired: set[str] = set()  # the old ids paired with a new rule
+    changed: set[str] = set()
+    renamed: list[tuple[str, str]] = []
+    unpaired = []
+    for rule in new:
+        if rule.id in kept:
+            continue
+        ids = saying.get(_content(rule))
+        if not ids:
+            unpaired.append(rule)
+            continue
+        old_id = rule.id if rule.id in ids else ids[0]
+        ids.remove(old_id)
+        paired.add(old_id)
+        if old_id == rule.id:
+            changed.add(rule.id)  # (its message only)
+        else:
+            renamed.append((old_id, rule.id))
+    added = []
+    for rule in unpaired:
+        if rule.id in old_by_id and rule.id not in paired:
+            paired.add(rule.id)
+            changed.add(rule.id)
+        else:
+            added.append(rule.id)
+    removed = [rule.id for rule in old if rule.id not in kept and rule.id not in paired]
+    in_order = tuple(rule.id for rule in new if rule.id in changed)
+    return tuple(added), tuple(removed), in_order, tuple(renamed)
