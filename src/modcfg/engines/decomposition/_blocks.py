@@ -160,7 +160,8 @@ def _concat(parts: list[np.ndarray], dtype: type) -> tuple[np.ndarray, np.ndarra
     """``parts`` end to end, and each one's offset."""
     sizes = np.array([len(part) for part in parts], dtype=np.int64)
     offsets = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
-    joined: np.ndarray = np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
+    # (cast as they are joined: no whole copy in the parts' type, then another)
+    joined: np.ndarray = np.concatenate(parts, dtype=dtype) if parts else np.zeros(0, dtype)
     return joined, offsets
 
 
@@ -224,7 +225,7 @@ def _make_layout(query: TreeQuery) -> Walk:
             child_groups.append(parent_bag.child_index[parent_bag.children.index(index)])
         else:
             child_groups.append(np.zeros(0, dtype=np.int64))
-        values.append(np.ascontiguousarray(bag.values, dtype=np.int32).ravel())
+        values.append(bag.values.reshape(-1))  # (cast to int32 when joined)
         width.append(len(bag.vars))
         costs.append(np.asarray(bag.cost_array, dtype=np.int64))
     owned: dict[int, list[tuple[int, int]]] = {}
