@@ -214,6 +214,21 @@ def test_caches_are_bounded() -> None:
     assert cache.keep(10, 10) == 10
 
 
+def test_weighed_caches_drop_their_oldest_entries_to_stay_within_their_weight() -> None:
+    from modcfg._cache import WeighedCache
+
+    cache: WeighedCache[str, str] = WeighedCache(10, len)
+    for key, value in [("a", "xxxx"), ("b", "xxx"), ("c", "xx"), ("d", "xxxx")]:
+        cache[key] = value
+        assert cache.weight == sum(map(len, cache.values())) <= 10
+    assert list(cache) == ["b", "c", "d"]  # (a, the oldest, made room for d)
+    cache["b"] = "x"  # replaced: its old weight is given back
+    assert cache.weight == 7
+    cache["e"] = "x" * 11  # heavier than the whole cache: not kept, the rest kept
+    assert list(cache) == ["c", "d", "b"]
+    assert cache.weight == 7
+
+
 def test_collector_paused_is_opt_in_and_nests() -> None:
     import gc
 

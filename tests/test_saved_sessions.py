@@ -282,3 +282,25 @@ def test_fuzzed_documents_end_in_an_error_or_a_session(
         except modcfg.ModcfgError:
             continue
         session.state().count  # noqa: B018
+
+
+def test_a_session_with_long_generated_ids_round_trips() -> None:
+    # feature models' generated ids pass 200 characters (a decision-making model: 201)
+    slot = "Feature" + "x" * 300
+    catalog = modcfg.Catalog.model_validate(
+        {
+            "catalog": "long",
+            "slots": {
+                slot: {"cardinality": "optional", "modules": {"selected": {}}},
+                "other": {"modules": {"a": {}, "b": {}}},
+            },
+        }
+    )
+    cfg = modcfg.compile(catalog)
+    session = cfg.session()
+    session.choose(slot, "selected")
+    session.choose("other", "b")
+    restored = modcfg.Session.from_json(cfg, session.to_json())
+    assert restored.choices == session.choices
+    restored.undo()
+    assert restored.state().count == 2

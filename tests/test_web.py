@@ -195,6 +195,12 @@ def test_why_not_and_a_refused_choice_name_the_rule(client: httpx.Client) -> Non
     )
     assert "pvc" in refused["detail"]
     assert refused["conflict"]
+    assert refused["field"] == "module"
+    unchosen = post(
+        client, "/catalogs/windows_pro/unchoose", {"session": pvc["session"], "slot": "glass"}
+    )
+    assert unchosen["session"]["choices"] == pvc["session"]["choices"]
+    assert unchosen["session"].get("undo") == pvc["session"].get("undo")  # (no step to undo)
 
 
 def test_relaxations_rank_the_ways_out(client: httpx.Client) -> None:
@@ -306,6 +312,8 @@ def test_a_body_that_is_not_json_is_a_422(client: httpx.Client) -> None:
     )
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["field"] == "body"
+    assert "the body is not valid JSON" in response.json()["detail"]
     still_answers(client)
 
 

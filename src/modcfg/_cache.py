@@ -3,15 +3,18 @@
 A :class:`Cache` keeps values computed from immutable data (plans of needs, trees, quote
 lines, totals), so emptying it changes no answer, only the time of the next one. It is a
 ``dict`` (reads are plain dictionary reads); a write that would pass its ``limit`` empties it
-first, under a lock, so it never holds more than ``limit`` entries.
+first, under a lock, so it never holds more than ``limit`` entries. A :class:`WeighedCache`
+bounds the sum of its values' weights instead (values of very different sizes), dropping the
+oldest first.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import TypeVar
 
-__all__ = ["Cache"]
+__all__ = ["Cache", "WeighedCache"]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -50,3 +53,38 @@ class Cache(dict[K, V]):
                 self.clear()
             super().__setitem__(key, value)
         return value
+
+
+class WeighedCache(dict[K, V]):
+    """A memo whose entries' weights (``weigh(value)``) sum to at most ``limit``: a write
+    drops the oldest entries until the new one fits, so no write frees the whole memo at
+    once (freeing many large values takes time a request may not have).
+
+    >>> cache: WeighedCache[str, list[int]] = WeighedCache(5, len)
+    >>> cache["a"], cache["b"] = [1, 2], [3, 4]
+    >>> cache["c"] = [5, 6]
+    >>> sorted(cache), cache.weight
+    (['b', 'c'], 4)
+    """
+
+    __slots__ = ("_lock", "_weigh", "limit", "weight")
+
+    def __init__(self, limit: int, weigh: Callable[[V], int]) -> None:
+        super().__init__()
+        self.limit = limit
+        self.weight = 0
+        self._weigh = weigh
+        self._lock = threading.Lock()
+
+    def __setitem__(self, key: K, value: V) -> None:
+        weight = self._weigh(value)
+        with self._lock:
+            if key in self:
+                self.weight -= self._weigh(super().pop(key))
+            if weight > self.limit:  # (it would not fit alone: not kept)
+                return
+            while self and self.weight + weight > self.limit:
+                oldest = next(iter(self))
+                self.weight -= self._weigh(super().pop(oldest))
+            super().__setitem__(key, value)
+            self.weight += weight

@@ -56,7 +56,11 @@ _NEEDS_FIELDS = 32  # (more than the need dimensions there are)
 #: A signing key, or signing keys by key id (the last one signs; any verifies by its id).
 SigningKey: TypeAlias = "bytes | Mapping[str, bytes]"
 
-_Name = Annotated[StrictStr, Field(max_length=200)]
+#: The longest slot, module or customer id in a saved session (feature models' generated ids
+#: pass 200 characters).
+MAX_NAME = 1_000
+
+_Name = Annotated[StrictStr, Field(max_length=MAX_NAME)]
 _Text = Annotated[StrictStr, Field(max_length=2_000)]
 #: A preference weight (weights are summed in 64-bit integers)
 _Weight = Annotated[StrictInt, Field(ge=-1_000_000_000, le=1_000_000_000)]

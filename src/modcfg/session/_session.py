@@ -248,13 +248,16 @@ class Session:
         return self._apply(self._needs, (*kept, choice), explain=choice)
 
     def unchoose(self, slot: str, module: str | None = None) -> SessionState:
-        """Take back the choice of a slot (or of one module of a multi-select slot)."""
+        """Take back the choice of a slot (or of one module of a multi-select slot); with no
+        such choice, nothing changes (no step to undo)."""
         check_slot(self._cfg.catalog, slot)
         kept = tuple(
             c
             for c in self._choices
             if c.slot != slot or (module is not None and c.module != module)
         )
+        if kept == self._choices:
+            return self.state()
         return self._apply(self._needs, kept, explain=None)
 
     def set_needs(self, needs: NeedsLike) -> SessionState:

@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..session._saved import MAX_NAME
+
 __all__ = [
     "CatalogInfo",
     "CheckoutRequest",
@@ -43,7 +45,7 @@ __all__ = [
 
 #: An exact count: decimal digits in a string (JSON numbers lose exactness past 2**53).
 Count = Annotated[str, Field(pattern=r"^[0-9]+$", examples=["1800"])]
-_Name = Annotated[str, Field(min_length=1, max_length=200)]
+_Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
 #: A signed session document as the server issued it (see ``Session.to_dict``).
 SessionDocument = Annotated[
     dict[str, Any],

@@ -78,11 +78,10 @@ def problem_response(
 def from_library(error: ModcfgError, field: str | None, retry_after: int) -> ProblemError:
     """The problem a library error makes (``field``: the request field it concerns)."""
     if isinstance(error, SignatureError):
-        return ProblemError(
-            403,
-            f"{error}; start a new session",
-            field="session",
-        )
+        detail = str(error)
+        if "start a new session" not in detail:
+            detail += "; start a new session"
+        return ProblemError(403, detail, field="session")
     if isinstance(error, CatalogNotFoundError):
         return ProblemError(404, str(error), field="name")
     if isinstance(error, LimitExceeded):
@@ -121,6 +120,13 @@ async def _on_validation(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)  # (as registered)
     errors = [
         {"field": _field(item.get("loc", ())), "message": item.get("msg", ""), "type": item["type"]}
+        if item["type"] != "json_invalid"
+        else {  # (its location is a character offset into the body, not a field)
+            "field": "body",
+            "message": f"the body is not valid JSON ({item.get('msg', '')} at character "
+            f"{_field(item.get('loc', ()))})",
+            "type": item["type"],
+        }
         for item in error.errors()
     ]
     first = errors[0] if errors else {"field": "body", "message": "invalid request"}

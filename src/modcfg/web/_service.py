@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .._cache import Cache
+from .._cache import WeighedCache
 from .._errors import InfeasibleError, ModcfgError
 from ..model import Needs
 from ._models import (
@@ -41,8 +41,10 @@ __all__ = ["Storefront"]
 
 T = TypeVar("T")
 
-#: How many session states (as response data) the storefront keeps, over all catalogs.
-STATES_KEPT = 4_096
+#: How many options the session states the storefront keeps (as response data, over all
+#: catalogs) show in all: a state's data takes about 1 KB per option (a 1,272-feature model's,
+#: 1.2 MB), so about 256 MB.
+STATES_KEPT = 262_144
 #: How long a recommender learned from the memory's orders is reused (seconds).
 RECOMMENDER_SECONDS = 60.0
 
@@ -67,7 +69,9 @@ class Storefront:
         self._counts: dict[str, int] = {}
         self._recommenders: dict[str, tuple[float, Recommender | None]] = {}
         self._lock = threading.Lock()
-        self._states: Cache[tuple[str, str, str], dict[str, Any]] = Cache(STATES_KEPT)
+        self._states: WeighedCache[tuple[str, str, str], dict[str, Any]] = WeighedCache(
+            STATES_KEPT, _options
+        )
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -170,7 +174,9 @@ class Storefront:
     ) -> dict[str, Any]:
         session = self.restore(name, document)
         self._check_choice(name, slot, module)
-        self.guarded(lambda: session.choose(slot, module, quantity), "quantity")
+        # (one unit of a module is never wrong in itself: a refusal then concerns the module)
+        field = "module" if quantity == 1 else "quantity"
+        self.guarded(lambda: session.choose(slot, module, quantity), field)
         return self.view(name, session)
 
     def _check_choice(self, name: str, slot: str, module: str | None) -> None:
@@ -310,3 +316,8 @@ class Storefront:
         return CheckoutResponse(
             quote=quote_view(quote), remembered=order_id is not None, order_id=order_id
         )
+
+
+def _options(state: Mapping[str, Any]) -> int:
+    """How many options a state's data shows (its weight in the kept states)."""
+    return 1 + sum(len(slot["options"]) for slot in state["slots"])
