@@ -447,3 +447,11 @@ def test_why_not_on_an_available_option_says_it_is_available() -> None:
     excluded = session.why_not("glass", "triple")
     assert not excluded.available
     assert "is not possible" in str(excluded)
+
+
+def test_complete_stops_at_the_session_time_limit() -> None:
+    session = modcfg.compile("windows").session(time_limit=1e-9)
+    with pytest.raises(modcfg.LimitExceeded, match="best completion passed the session's time"):
+        session.complete()
+    assert session.choices == {}  # (nothing changed)
+    assert modcfg.compile("windows").session(time_limit=60).complete().total > 0

@@ -221,14 +221,17 @@ def ordered(
     query: EngineQuery,
     *,
     strategy: Literal["cheapest", "preferred"],
+    deadline: float | None = None,
 ) -> Iterator[Configuration]:
     """Valid configurations of ``query`` (needs and choices applied), best first (ranked by
-    CP-SAT over the same problem when ``query``'s engine does not rank them)."""
+    CP-SAT over the same problem when ``query``'s engine does not rank them);
+    :class:`LimitExceeded` once ``deadline`` (:func:`time.monotonic`) passes."""
     if isinstance(query, CountingOnly) and not query.ranks():
         from .engines.cpsat._query import CpSatQuery  # imports ortools only when needed
 
-        query = CpSatQuery(query.problem)
-    for _, assignment in query.by_key(preference_first=strategy == "preferred"):
+        query = CpSatQuery(query.problem, deadline=deadline)
+    preference_first = strategy == "preferred"
+    for _, assignment in query.by_key(deadline=deadline, preference_first=preference_first):
         if strategy == "cheapest" and not plan.within_budget(assignment):
             return
         if plan.within_budget(assignment) and plan.holds_sums(assignment):

@@ -10,6 +10,7 @@ not). ``why_not`` explains an excluded module in terms of the customer's own cho
 from __future__ import annotations
 
 import json
+import time
 from collections import deque
 from collections.abc import Mapping
 from decimal import Decimal
@@ -17,7 +18,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from .._compiled import as_needs
-from .._errors import InfeasibleError, NeedsError
+from .._errors import InfeasibleError, LimitExceeded, NeedsError
 from .._streams import ordered
 from ..explain import Explanation, Restriction, explain_exclusion, infeasible_error
 from ..model import Configuration, Needs, Quantities
@@ -76,7 +77,7 @@ class Session:
         self._usual = usual_of(cfg, customer)
         self._dismissed: frozenset[str] = frozenset()  # slots whose suggestion was dropped
         self._picks: Lazy[tuple[_Choice, ...]] = NO_PICKS  # the suggestions of the state
-        self._time_limit = time_limit  # per state computed under budgets and global sums
+        self._time_limit = time_limit  # per state under budgets and global sums; complete()
         self._needs = as_needs(needs)
         self._choices: tuple[_Choice, ...] = ()
         self._undo: deque[_History] = deque(maxlen=HISTORY_LIMIT)  # the oldest step goes
@@ -309,16 +310,26 @@ class Session:
         """Fill every open slot with the best completion and return its quote.
 
         ``cheapest``: lowest total, then highest preference score; ``preferred``: highest
-        preference score, then lowest total.
+        preference score, then lowest total. The search stops at the session's time limit
+        (:class:`LimitExceeded`, nothing changed).
         """
         if strategy not in ("cheapest", "preferred"):
             raise NeedsError(f"strategy '{strategy}' is unknown; use 'cheapest' or 'preferred'")
         plan = self._plan()
         query = self._query()
+        limit = self._time_limit
+        deadline = None if limit is None else time.monotonic() + limit
         best: Configuration | None = None
-        for configuration in ordered(self._cfg.compiled, plan, query, strategy=strategy):
-            best = configuration
-            break
+        found = ordered(self._cfg.compiled, plan, query, strategy=strategy, deadline=deadline)
+        try:
+            for configuration in found:
+                best = configuration
+                break
+        except LimitExceeded:
+            raise LimitExceeded(
+                f"finding the best completion passed the session's time limit of {limit:g} s; "
+                "choose more first, or start the session with a larger time_limit="
+            ) from None
         if best is None:  # pragma: no cover - the session never holds infeasible choices
             raise InfeasibleError("no completion exists")
         choices: list[_Choice] = []
