@@ -455,3 +455,9 @@ def test_complete_stops_at_the_session_time_limit() -> None:
         session.complete()
     assert session.choices == {}  # (nothing changed)
     assert modcfg.compile("windows").session(time_limit=60).complete().total > 0
+    cfg = modcfg.compile("windows")
+    text = cfg.session().to_json()
+    restored = modcfg.Session.from_json(cfg, text, time_limit=1e-9)  # (a limit is not saved)
+    with pytest.raises(modcfg.LimitExceeded):
+        restored.complete()
+    assert modcfg.Session.from_json(cfg, text).complete().total > 0

@@ -447,7 +447,12 @@ class Session:
 
     @classmethod
     def from_json(
-        cls, cfg: Configurator, text: str | bytes, *, signing_key: SigningKey | None = None
+        cls,
+        cfg: Configurator,
+        text: str | bytes,
+        *,
+        signing_key: SigningKey | None = None,
+        time_limit: float | None = None,
     ) -> Session:
         """Restore a session saved by :meth:`to_json` (another version: see :attr:`migration`).
 
@@ -455,9 +460,10 @@ class Session:
         over 4,000,000 characters, steps of over 2,048 choices and histories longer than
         :attr:`HISTORY_LIMIT` steps are refused, and with ``signing_key`` (the keys it was
         signed with) a missing or wrong signature raises :class:`SignatureError` (without
-        it, a signature is not checked).
+        it, a signature is not checked). ``time_limit``: the restored session's, as
+        :meth:`Configurator.session` takes it (a time limit is not saved).
         """
-        return cls.from_dict(cfg, parse_text(text), signing_key=signing_key)
+        return cls.from_dict(cfg, parse_text(text), signing_key=signing_key, time_limit=time_limit)
 
     @classmethod
     def from_dict(
@@ -466,12 +472,16 @@ class Session:
         data: Mapping[str, Any],
         *,
         signing_key: SigningKey | None = None,
+        time_limit: float | None = None,
     ) -> Session:
         """Restore a session saved by :meth:`to_dict` (checked as :meth:`from_json` says)."""
         saved = checked_document(cfg.catalog, data, signing_key=signing_key)
         if saved.version != cfg.catalog.version:
-            return migrate_session(cls, cfg, saved)
-        return cls(cfg, None).__restore_saved(saved)
+            session = migrate_session(cls, cfg, saved)
+        else:
+            session = cls(cfg, None).__restore_saved(saved)
+        session._time_limit = time_limit
+        return session
 
     def __restore_saved(self, saved: SavedSession) -> Session:
         """Take the needs, choices and history of a checked saved session (a new session's

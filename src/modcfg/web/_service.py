@@ -97,7 +97,10 @@ class Storefront:
 
         cfg = self.configurator(name)
         return self.guarded(
-            lambda: Session.from_dict(cfg, document, signing_key=self.signing_key), "session"
+            lambda: Session.from_dict(
+                cfg, document, signing_key=self.signing_key, time_limit=self.solver_seconds
+            ),
+            "session",
         )
 
     def view(self, name: str, session: Session) -> dict[str, Any]:
