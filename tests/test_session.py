@@ -8,6 +8,7 @@ import gc
 import threading
 from collections.abc import Mapping
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -461,3 +462,30 @@ def test_complete_stops_at_the_session_time_limit() -> None:
     with pytest.raises(modcfg.LimitExceeded):
         restored.complete()
     assert modcfg.Session.from_json(cfg, text).complete().total > 0
+
+
+def test_why_not_names_one_choice_and_one_rule_without_a_solver(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a feature model's "excludes" clause between a choice and the option: no CP-SAT model
+    model = tmp_path / "fm.dimacs"
+    names = "c 1 Root\nc 2 Cash\nc 3 Card\nc 4 Wallet\n"
+    model.write_text(names + "p cnf 4 3\n1 0\n-2 -3 0\n-4 -3 0\n", encoding="utf-8")
+    model_dead = tmp_path / "dead.dimacs"  # Card excluded by the catalog itself too
+    model_dead.write_text(names + "p cnf 4 4\n1 0\n-2 -3 0\n-4 -3 0\n-3 0\n", encoding="utf-8")
+    from modcfg.explain import _whynot
+
+    def no_solver(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the solver was asked")
+
+    cfg = modcfg.compile(modcfg.load_catalog(model))
+    session = cfg.session()
+    session.choose("Cash", "selected")
+    monkeypatch.setattr(_whynot, "ConflictModel", no_solver)
+    why = session.why_not("Card", "selected")
+    assert why.because == ("your choice Cash.selected",)
+    assert list(why.rules) == ["clause-2"]
+    monkeypatch.undo()
+    dead = modcfg.compile(modcfg.load_catalog(model_dead)).session()
+    dead.choose("Cash", "selected")
+    assert dead.why_not("Card", "selected").because == ()  # (the catalog itself)

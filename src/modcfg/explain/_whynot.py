@@ -139,6 +139,9 @@ def explain_exclusion(
     option: Restriction,
 ) -> Explanation | None:
     """Why ``option`` has no valid completion; None when it has one."""
+    direct = _direct(cfg, choices, option)
+    if direct is not None:
+        return direct
     rules = rule_groups(cfg.compiled.base)
     groups = list(rules)
     reasons: dict[Hashable, Reason] = {}
@@ -147,8 +150,7 @@ def explain_exclusion(
         groups.extend(more)
     for choice in choices:
         key = ("choice", choice.label)
-        text = f"your choice {choice.label}"
-        reasons[key] = Reason("choice", text, slot=choice.slot, module=choice.module)
+        reasons[key] = _choice_reason(choice)
         groups.append(Group(key, unary=[(choice.var, choice.values)]))
     target = Group(("option", option.label), unary=[(option.var, option.values)])
     model = ConflictModel(cfg.compiled.base, [*groups, target])
@@ -163,7 +165,45 @@ def explain_exclusion(
         rule_id = str(involved_key[1]) if isinstance(involved_key, tuple) else str(involved_key)
         rule = cfg.catalog.rules_by_id.get(rule_id)
         messages[rule_id] = rule.describe() if rule is not None else rule_id
-    because = tuple(reasons[key] for key in conflict)
+    return _explanation(option, tuple(reasons[key] for key in conflict), messages)
+
+
+def _direct(
+    cfg: Configurator, choices: Sequence[Restriction], option: Restriction
+) -> Explanation | None:
+    """The explanation, without a solver, when one choice of another slot and one rule over
+    just the two slots rule the option out (a feature model's "excludes" or "requires"
+    clause, the common case); None otherwise. The one choice is a minimal cause when the
+    catalog alone allows the option, and the one rule a minimal set of rules (the choice and
+    the option, on two slots, clash through no rule at all)."""
+    base = cfg.compiled.base
+    for choice in choices:
+        if choice.var == option.var:
+            continue  # (another module of the chosen slot: left to the solver's order)
+        for constraint in base.constraints:
+            scope = constraint.scope
+            if len(scope) != 2 or {scope[0], scope[1]} != {choice.var, option.var}:
+                continue
+            first, second = (choice, option) if scope[0] == choice.var else (option, choice)
+            if any(constraint.holds((a, b)) for a in first.values for b in second.values):
+                continue
+            alone = cfg.compiled.plan(None).session_query.restricted(option.var, option.values)
+            if not alone.feasible():
+                return None  # (the catalog itself rules it out)
+            rule = cfg.catalog.rules_by_id.get(constraint.source)
+            message = rule.describe() if rule is not None else constraint.source
+            return _explanation(option, (_choice_reason(choice),), {constraint.source: message})
+    return None
+
+
+def _choice_reason(choice: Restriction) -> Reason:
+    text = f"your choice {choice.label}"
+    return Reason("choice", text, slot=choice.slot, module=choice.module)
+
+
+def _explanation(
+    option: Restriction, because: tuple[Reason, ...], messages: dict[str, str]
+) -> Explanation:
     return Explanation(
         option=option.label,
         because=tuple(reason.text for reason in because),
