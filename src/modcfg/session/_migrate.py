@@ -163,13 +163,16 @@ def choosing(session: Session) -> Callable[[tuple[SavedChoice, ...]], bool]:
     return feasible
 
 
-def migrate_session(cls: type[Session], cfg: Configurator, saved: SavedSession) -> Session:
+def migrate_session(
+    cls: type[Session], cfg: Configurator, saved: SavedSession, *, time_limit: float | None
+) -> Session:
     """A session saved on another version of ``cfg``'s catalog, migrated: its needs, then its
-    current choices as :func:`migrate_choices` keeps them; the old history is dropped."""
+    current choices as :func:`migrate_choices` keeps them; the old history is dropped. It
+    gets ``time_limit`` (see :meth:`Configurator.session`)."""
     needs = None if saved.needs is None else Needs.from_data(saved.needs.data())
     if needs is not None:
         cfg.resolve(needs)
-    session = cls(cfg, needs)  # InfeasibleError when the needs alone leave nothing now
+    session = cls(cfg, needs, time_limit=time_limit)  # InfeasibleError: the needs leave nothing
     choices = [(slot, module, quantity) for slot, module, quantity in saved.choices]
     _, changes = migrate_choices(cfg.catalog, choices, choosing(session))
     if saved.undo or saved.redo:

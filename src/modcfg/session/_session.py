@@ -477,11 +477,8 @@ class Session:
         """Restore a session saved by :meth:`to_dict` (checked as :meth:`from_json` says)."""
         saved = checked_document(cfg.catalog, data, signing_key=signing_key)
         if saved.version != cfg.catalog.version:
-            session = migrate_session(cls, cfg, saved)
-        else:
-            session = cls(cfg, None).__restore_saved(saved)
-        session._time_limit = time_limit
-        return session
+            return migrate_session(cls, cfg, saved, time_limit=time_limit)
+        return cls(cfg, None, time_limit=time_limit).__restore_saved(saved)
 
     def __restore_saved(self, saved: SavedSession) -> Session:
         """Take the needs, choices and history of a checked saved session (a new session's
