@@ -231,3 +231,33 @@ def test_the_rules_behind_clashing_needs_are_minimal_against_brute_force(case: C
     for rule in named:
         fewer = catalog_from_data(_without_rules(case.data, named - {rule}))
         assert oracle.count(fewer, clashing) > 0, rule
+
+
+def test_a_degree_band_clashing_with_rules_is_measured_from_the_purpose_standard() -> None:
+    # the degree band is measured from the purpose's standard (grade.m1), not the catalog's
+    # (grade.m0): exactly 2 means the frame and grade.m1, which two rules forbid together
+    catalog = modcfg.Catalog.model_validate(
+        {
+            "catalog": "degrees",
+            "slots": {
+                "frame": {"cardinality": "optional", "degree_weight": 2, "modules": {"m0": {}}},
+                "glass": {
+                    "cardinality": {"min": 0, "max": 2},
+                    "degree_weight": 0,
+                    "modules": {"m0": {}, "m1": {}},
+                },
+                "grade": {"modules": {"m0": {}, "m1": {}, "m2": {}}},
+            },
+            "rules": [
+                {"id": "frame-glass", "excludes": ["frame.m0", "glass.m0"]},
+                {"id": "grade-glass", "requires": {"if": "grade.m1", "then": ["glass.m0"]}},
+            ],
+            "standard": {"frame": None, "glass": {}, "grade": "m0"},
+            "purposes": {"everyday": {"standard": {"frame": None, "glass": {}, "grade": "m1"}}},
+        }
+    )
+    needs = modcfg.Needs(purpose="everyday", degree={"min": 2, "max": 2})
+    with pytest.raises(modcfg.InfeasibleError) as caught:
+        modcfg.compile(catalog).best(needs)
+    assert set(caught.value.conflict) == {"purpose 'everyday'", "degree 2"}
+    assert set(caught.value.rules) == {"frame-glass", "grade-glass"}

@@ -156,8 +156,8 @@ def rules_behind_needs(
     from ._whynot import need_groups
 
     groups = rule_groups(cfg)
-    more, reasons = need_groups(cfg, needs)
     wanted = set(need_labels)
+    more, reasons = need_groups(cfg, needs, wanted)
     fixed = [key for key, reason in reasons.items() if reason.text in wanted]
     model = ConflictModel(cfg.compiled.base, [*groups, *more])
     found = model.minimal_conflict([group.key for group in groups], fixed=fixed)

@@ -7,8 +7,8 @@ choices and needs (every rule on), then a minimal set of rules that, with those,
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Hashable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -90,18 +90,28 @@ def rule_groups(problem: Problem) -> list[Group]:
     return list(groups.values())
 
 
-def need_groups(cfg: Configurator, needs: Needs) -> tuple[list[Group], dict[Hashable, Reason]]:
-    """One group per hard need, and each need as a reason (in the customer's words)."""
+def need_groups(
+    cfg: Configurator, needs: Needs, kept: Collection[str] | None = None
+) -> tuple[list[Group], dict[Hashable, Reason]]:
+    """One group per hard need, and each need as a reason (in the customer's words).
+
+    A degree band is measured from the standard of the needs' purpose, or without it (when
+    ``kept``, the labels of the needs kept on, leaves the purpose out) from the catalog's:
+    as :func:`keep_items` resolves the needs kept."""
     catalog: Catalog = cfg.catalog
     allowed = [[True] * len(d.choices) for d in cfg.compiled.domains]
     free = Problem(catalog, cfg.compiled.domains, allowed, memory_limit=cfg.memory_limit)
     groups: list[Group] = []
     reasons: dict[Hashable, Reason] = {}
     items = need_items(needs, catalog.currency)
+    purposes = [item for item in items if item.field == "purpose"]
+    if kept is not None:
+        purposes = [item for item in purposes if item.label in kept]
     for item in items:
         key = ("need", item.label)
         reasons[key] = item.reason
-        groups.append(_need_group(cfg, free, needs, items, item, key))
+        reference = purposes if item.field == "degree" else []
+        groups.append(_need_group(cfg, free, needs, items, [item, *reference], key))
     return groups, reasons
 
 
@@ -110,9 +120,12 @@ def _need_group(
     free: Problem,
     needs: Needs,
     items: list[NeedItem],
-    item: NeedItem,
+    kept: list[NeedItem],
     key: Hashable,
 ) -> Group:
+    """The group of need ``kept[0]``; a degree band's ``kept`` holds the purpose whose
+    standard it is measured from, if any (the purpose's own requirements are its group's)."""
+    item = kept[0]
     group = Group(key)
     if item.field == "budget":
         resolved = cfg.resolve(keep_items(needs, items, [item]))
@@ -122,6 +135,10 @@ def _need_group(
     alone = cfg.resolve(keep_items(needs, items, [item]))
     if alone is None:  # pragma: no cover - needs always resolve here
         return group
+    if len(kept) > 1:
+        measured = cfg.resolve(keep_items(needs, items, kept))
+        if measured is not None:
+            alone = replace(alone, standard=measured.standard)
     restricted = needs_problem(free, alone)
     for var, mask in enumerate(restricted.allowed):
         if not all(mask):
