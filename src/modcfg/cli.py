@@ -28,13 +28,21 @@ from . import _configurator
 from ._cli_memory import memory_app
 from ._cli_serve import serve
 from ._errors import LimitExceeded, ModcfgError, NeedsError
-from ._rows import RowWriter, choice_text, parse_choices
-from ._terminal import cell, console, int_text, quote_table, safe
+from ._rows import RowWriter, parse_choices
+from ._terminal import (
+    catalog_table,
+    console,
+    findings_table,
+    int_text,
+    quote_table,
+    result_title,
+    safe,
+)
 from .model import Catalog, Needs, bundled_catalogs, load_catalog, load_needs, save_catalog
-from .price import LineCache, Quote, quote
+from .price import LineCache, quote
 
 if TYPE_CHECKING:
-    from rich.table import Table
+    pass
 
 __all__ = ["app", "main"]
 
@@ -154,30 +162,6 @@ def _reader_gone() -> NoReturn:
     raise typer.Exit(code=1)
 
 
-def _summary(catalog: Catalog, count: int | None) -> Table:
-    from rich.table import Table
-
-    table = Table(title=cell(f"{catalog.label or catalog.name} (version {catalog.version})"))
-    table.add_column("slot")
-    table.add_column("cardinality")
-    table.add_column("modules", justify="right")
-    table.add_column("price range", justify="right")
-    for slot in catalog.slots.values():
-        prices = [module.price for module in slot.modules.values()]
-        table.add_row(
-            cell(slot.title),
-            str(slot.cardinality),
-            str(len(slot.modules)),
-            f"{catalog.currency} {min(prices)} - {max(prices)}",
-        )
-    table.caption = (
-        f"{len(catalog.slots)} slots, {catalog.module_count} modules, {len(catalog.rules)} rules, "
-        f"{len(catalog.prices)} price rules"
-        + (f", {int_text(count, grouped=True)} valid configurations" if count is not None else "")
-    )
-    return table
-
-
 @app.command()
 def check(
     catalog: CatalogArg,
@@ -223,19 +207,9 @@ def check(
             )
         )
     else:
-        console().print(_summary(loaded, count))
+        console().print(catalog_table(loaded, count))
         if findings:
-            from rich.table import Table
-
-            table = Table(title="findings")
-            table.add_column("severity", no_wrap=True)
-            for column in ("code", "where", "message"):  # (folded, never cut: ids stay whole)
-                table.add_column(column, overflow="fold")
-            for finding in findings:
-                table.add_row(
-                    finding.severity, finding.code, cell(finding.where), cell(finding.message)
-                )
-            console().print(table)
+            console().print(findings_table(findings))
         else:
             console().print("no findings")
     if errors:
@@ -352,27 +326,7 @@ def best(
         _print_json([result.to_dict() for result in quotes])
         return
     for rank, result in enumerate(quotes, start=1):
-        console().print(quote_table(result, _title(rank, result, cfg.catalog)))
-
-
-#: The choices a result's title names at most (the quote below it lists every one).
-_TITLE_CHOICES = 12
-
-
-def _title(rank: int, result: Quote, catalog: Catalog) -> str:
-    """``#rank:`` and the configuration's choices: the module of each slot (``-`` for none);
-    a slot of a single module (a feature of a feature model) by its own name when chosen, and
-    not at all when not."""
-    words = []
-    for slot, choice in result.configuration.items():
-        if len(catalog.slots[slot].modules) == 1:
-            if choice is not None and choice != {}:
-                words.append(slot)
-        else:
-            words.append(choice_text(choice))
-    more = len(words) - _TITLE_CHOICES
-    shown = ", ".join(words[:_TITLE_CHOICES] if more > 1 else words) or "nothing chosen"
-    return f"#{rank}: {shown}" + (f" and {more} more" if more > 1 else "")
+        console().print(quote_table(result, result_title(rank, result, cfg.catalog)))
 
 
 def _print_json(data: object) -> None:
@@ -485,11 +439,11 @@ def demo() -> None:
     """Show the bundled windows catalog: its count, the cheapest windows and a customer's best."""
     catalog = load_catalog("windows")
     cfg = _configurator.compile(catalog)
-    console().print(_summary(catalog, cfg.count()))
+    console().print(catalog_table(catalog, cfg.count()))
     console().print(f"\n[bold]{int_text(cfg.count(), grouped=True)}[/bold] valid windows.\n")
     console().print("[bold]The five cheapest windows[/bold]")
     for rank, result in enumerate(cfg.best(k=5), start=1):
-        console().print(quote_table(result, _title(rank, result, cfg.catalog)))
+        console().print(quote_table(result, result_title(rank, result, cfg.catalog)))
     needs = Needs(**DEMO_NEEDS)
     console().print(
         "\n[bold]Best three for a customer[/bold] (triple glass, no PVC, U-value <= 1.0, "
@@ -497,7 +451,7 @@ def demo() -> None:
     )
     console().print(f"{cfg.count(needs)} windows meet these needs.")
     for rank, result in enumerate(cfg.best(needs, k=3), start=1):
-        console().print(quote_table(result, _title(rank, result, cfg.catalog)))
+        console().print(quote_table(result, result_title(rank, result, cfg.catalog)))
 
 
 def main(args: list[str] | None = None) -> None:
