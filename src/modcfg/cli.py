@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -40,9 +40,6 @@ from ._terminal import (
 )
 from .model import Catalog, Needs, bundled_catalogs, load_catalog, load_needs, save_catalog
 from .price import LineCache, quote
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["app", "main"]
 
