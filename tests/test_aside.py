@@ -26,7 +26,7 @@ from modcfg.lower import _lowering
 from modcfg.session._compute import _dearest
 
 from . import oracle, strategies
-from .test_clauses import _models, check_models, formulas, write_dimacs
+from .test_clauses import check_models, formula_file, formulas, write_dimacs
 from .test_compiled_engine import check_choices
 from .test_engine_properties import SMALL
 
@@ -137,10 +137,8 @@ def _compiled_aside(path: Path) -> modcfg.Configurator:
 def test_a_formula_with_its_clauses_set_aside_counts_exactly(
     tmp_path_factory: pytest.TempPathFactory, formula: tuple[int, list[list[int]]]
 ) -> None:
-    variables, clauses = formula
-    path = write_dimacs(Path(tmp_path_factory.mktemp("cnf")) / "formula.dimacs", variables, clauses)
+    path, variables, models = formula_file(tmp_path_factory, formula)
     cfg = _compiled_aside(path)
-    models = _models(variables, clauses)
     assert cfg.count() == len(models)
     if isinstance(cfg.compiled.wide_base, AsideQuery):
         assert cfg.compiled.wide_base.aside  # (else the tree would have answered)

@@ -83,17 +83,24 @@ def _models(variables: int, clauses: list[list[int]]) -> list[tuple[bool, ...]]:
     ]
 
 
+def formula_file(
+    factory: pytest.TempPathFactory, formula: tuple[int, list[list[int]]]
+) -> tuple[Path, int, list[tuple[bool, ...]]]:
+    """A drawn formula written as a DIMACS file: its path, variables and models."""
+    variables, clauses = formula
+    path = write_dimacs(Path(factory.mktemp("cnf")) / "formula.dimacs", variables, clauses)
+    return path, variables, _models(variables, clauses)
+
+
 @settings(max_examples=200, deadline=None)
 @given(formulas())
 def test_wide_clauses_count_exactly(
     tmp_path_factory: pytest.TempPathFactory, formula: tuple[int, list[list[int]]]
 ) -> None:
-    variables, clauses = formula
-    path = write_dimacs(Path(tmp_path_factory.mktemp("cnf")) / "formula.dimacs", variables, clauses)
+    path, variables, models = formula_file(tmp_path_factory, formula)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(_lowering, "CLAUSE_TABLE_LIMIT", 2)
         cfg = modcfg.compile(modcfg.load_catalog(path))
-    models = _models(variables, clauses)
     assert cfg.count() == len(models)
     check_models(cfg, variables, models)
 
