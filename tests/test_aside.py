@@ -21,9 +21,8 @@ import modcfg
 import modcfg._compiled
 from modcfg.engines import _aside
 from modcfg.engines._aside import AsideQuery, set_aside
-from modcfg.engines.compiled import CompiledEngineError
+from modcfg.engines.compiled import CompiledEngineError, ranking
 from modcfg.lower import _lowering
-from modcfg.session._compute import _dearest
 
 from . import oracle, strategies
 from .test_clauses import check_models, formula_file, formulas, write_dimacs
@@ -103,7 +102,8 @@ def test_clauses_set_aside_match_oracle(case: strategies.Case, data: st.DataObje
         assert {key for row in marginals for number, key in row if number} <= {best}
     assert query.best_key() == cfg.compiled.base_query.best_key()
     if valid:  # the dearest completion: the engine's when all cost the same, else CP-SAT's
-        dearest, ranked = _dearest(query)
+        ranked = ranking(query)
+        dearest = ranked.worst_key()
         assert dearest is not None
         tree = cfg.compiled.base_query
         assert ranked.cost_of(dearest) == tree.cost_of(tree.worst_key() or 0)

@@ -14,7 +14,7 @@ from ._compiled import CompiledCatalog, NeedsLike
 from ._errors import LimitExceeded, NeedsError
 from ._plan import Engine, Job, Plan
 from .engines import Bounds, EngineQuery
-from .engines.compiled import CountingOnly
+from .engines.compiled import ranking
 from .model import Configuration
 from .model._configuration import Choice
 from .price import Quote, quote
@@ -226,10 +226,7 @@ def ordered(
     """Valid configurations of ``query`` (needs and choices applied), best first (ranked by
     CP-SAT over the same problem when ``query``'s engine does not rank them);
     :class:`LimitExceeded` once ``deadline`` (:func:`time.monotonic`) passes."""
-    if isinstance(query, CountingOnly) and not query.ranks():
-        from .engines.cpsat._query import CpSatQuery  # imports ortools only when needed
-
-        query = CpSatQuery(query.problem, deadline=deadline)
+    query = ranking(query, deadline=deadline)
     preference_first = strategy == "preferred"
     for _, assignment in query.by_key(deadline=deadline, preference_first=preference_first):
         if strategy == "cheapest" and not plan.within_budget(assignment):

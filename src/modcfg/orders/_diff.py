@@ -1,11 +1,11 @@
 """What changed between two versions of a catalog: modules, prices, rules, parts and counts.
 
-:func:`diff_catalogs` compares modules by ids (``slot.module``) and rules and price rules by
-id, then by what they say: a rule of one catalog whose id the other lacks, but whose content
-(every field but its id and message) another rule of the other catalog has, is the same rule
-*renamed*, not one removed and one added. Models whose rule ids are positions (a DIMACS file's
-``clause-12``) thus show the clauses really added and removed, not every clause after the first
-change. A rule changed is one whose id both have, with different fields. Counts are exact (each
+:func:`diff_catalogs` compares modules by ids (``slot.module``). Rules and price rules equal
+under one id are unchanged; the others are paired by what they say first (every field but
+their id and message): a pair under two ids is the same rule *renamed*, under one id a rule
+whose message changed. The rules left are paired by id (changed), else added or removed.
+Models whose rule ids are positions (a DIMACS file's ``clause-12``) thus show the clauses
+really added and removed, not every clause after the first change. Counts are exact (each
 catalog is compiled).
 """
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from .._reasons import Reason, conflict_reason, rule_reason, rule_text
 from ..engines import EngineQuery, Marginal
-from ..engines.compiled import CountingOnly
+from ..engines.compiled import ranking
 from ..explain import Restriction
 from ..model import Needs
 from ._state import LazyReason, OptionState, StateData
@@ -199,20 +199,11 @@ def _price_range(
     cheapest = query.best_key()
     if cheapest is None:
         return None
-    dearest, ranked = _dearest(query)
+    ranked = ranking(query)  # (CP-SAT's when the engine only finds the cheapest)
+    dearest = ranked.worst_key()
     if dearest is None:  # pragma: no cover - a query with a cheapest completion has a dearest
         return None
     return price_of(query.cost_of(cheapest)), price_of(ranked.cost_of(dearest))
-
-
-def _dearest(query: _Query) -> tuple[int | None, _Query]:
-    """The key of the dearest completion, and the query whose key it is: CP-SAT's when the
-    engine only finds the cheapest (clauses set aside in a catalog priced per slot)."""
-    if isinstance(query, CountingOnly) and not query.ranks():
-        from ..engines.cpsat._query import CpSatQuery  # imports ortools only when needed
-
-        query = CpSatQuery(query.problem)
-    return query.worst_key(), query
 
 
 class _Reasons:

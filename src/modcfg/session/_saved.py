@@ -275,20 +275,22 @@ def verify(data: Mapping[str, Any], saved: SavedSession, signing_key: SigningKey
         key = keys[None]
     elif saved.kid is None:
         raise SignatureError(
-            "the saved session's signature names no key id (kid), but keys were given by id"
+            "the saved session's signature names no key id (kid), but keys were given by id; "
+            "start a new session"
         )
     elif saved.kid in keys:
         key = keys[saved.kid]
     else:
         raise SignatureError(
             f"the saved session was signed with key '{saved.kid}', which is not among the "
-            f"keys given ({', '.join(map(str, keys))}); it may have been retired"
+            f"keys given ({', '.join(map(str, keys))}); it may have been retired: start a new "
+            "session"
         )
     expected = hmac.new(key, _canonical(data), hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, saved.signature):
         raise SignatureError(
             "the saved session's signature does not match its content: it was changed "
-            "after it was saved, or signed with another key"
+            "after it was saved, or signed with another key; start a new session"
         )
 
 

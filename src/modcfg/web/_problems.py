@@ -78,10 +78,7 @@ def problem_response(
 def from_library(error: ModcfgError, field: str | None, retry_after: int) -> ProblemError:
     """The problem a library error makes (``field``: the request field it concerns)."""
     if isinstance(error, SignatureError):
-        detail = str(error)
-        if "start a new session" not in detail:
-            detail += "; start a new session"
-        return ProblemError(403, detail, field="session")
+        return ProblemError(403, str(error), field="session")  # (it says to start anew)
     if isinstance(error, CatalogNotFoundError):
         return ProblemError(404, str(error), field="name")
     if isinstance(error, LimitExceeded):

@@ -17,7 +17,7 @@ from __future__ import annotations
 from ...lower import Problem
 from ._cnf import Encoding, NotCnfError, encode
 from ._compile import COMPILE_SECONDS, Circuit, compile_cnf
-from ._query import CompiledEngineError, CompiledQuery, CountingOnly
+from ._query import CompiledEngineError, CompiledQuery, CountingOnly, ranking
 
 __all__ = [
     "COMPILE_SECONDS",
@@ -28,6 +28,7 @@ __all__ = [
     "Encoding",
     "NotCnfError",
     "compile_problem",
+    "ranking",
 ]
 
 #: Bytes one node or cached clause of a circuit costs, about (tuples, dict entries).

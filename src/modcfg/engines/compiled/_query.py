@@ -25,7 +25,7 @@ import numpy as np
 
 from ..._errors import LimitExceeded, ModcfgError
 from ...lower import Problem
-from .._protocol import Bounds, Marginal, SumsView, score_bound
+from .._protocol import Bounds, EngineQuery, Marginal, SumsView, score_bound
 from ._cnf import Encoding
 from ._compile import Circuit
 
@@ -124,6 +124,17 @@ class CountingOnly(ABC):
     ) -> Iterator[tuple[int, list[int]]]:
         self._unbounded(bounds, "ranked configurations")
         return self.by_key(deadline=deadline)
+
+
+def ranking(query: EngineQuery, *, deadline: float | None = None) -> EngineQuery:
+    """A query that ranks ``query``'s solutions (``by_key``, ``worst_key``): ``query`` itself,
+    or CP-SAT over its problem when its engine cannot (:meth:`CountingOnly.ranks`); a CP-SAT
+    search stops at ``deadline`` (:func:`time.monotonic`)."""
+    if isinstance(query, CountingOnly) and not query.ranks():
+        from ..cpsat._query import CpSatQuery  # imports ortools only when needed
+
+        return CpSatQuery(query.problem, deadline=deadline)
+    return query
 
 
 class CompiledQuery(CountingOnly):
@@ -434,6 +445,8 @@ class CompiledQuery(CountingOnly):
                 yield head + tail
 
     def ranks(self) -> bool:
+        """Whether every solution has one key (a catalog without prices or preferences: every
+        feature model): the only order the engine lists them in."""
         problem = self._problem
         if problem.cost_factors or problem.score_factors:
             return False
@@ -442,15 +455,15 @@ class CompiledQuery(CountingOnly):
     def by_key(
         self, *, deadline: float | None = None, preference_first: bool = False
     ) -> Iterator[tuple[int, list[int]]]:
-        """Every solution, in key order when they all have one key (a catalog without prices
-        or preferences: every feature model); the engine does not rank others."""
-        key = self.best_key()
-        if key is None:
-            return
-        if key != self.worst_key():
+        """Every solution, in key order when they all have one key (see :meth:`ranks`); the
+        engine does not rank others."""
+        if not self.ranks():
             raise CompiledEngineError(
                 "the compiled engine does not list configurations by price: use "
                 "engine='cpsat' for ranked streams and best() on this catalog"
             )
+        key = self.best_key()
+        if key is None:
+            return
         for assignment in self.solutions(deadline=deadline):
             yield key, assignment

@@ -114,7 +114,10 @@ class Bag:
         return list(map(tuple, self.values.tolist()))
 
 
-_DERIVED = frozenset({"sep", "child_keys", "tuples"})
+#: What a bag works out on first use (its cached properties): left out of its saved state.
+_DERIVED = frozenset(
+    name for name, value in vars(Bag).items() if isinstance(value, cached_property)
+)
 
 
 @dataclass
