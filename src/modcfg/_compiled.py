@@ -47,6 +47,7 @@ from .engines.compiled import (
 )
 from .engines.decomposition import BagsTooLarge, Tree, TreeQuery, build_tree
 from .lower import Problem, SlotDomain, build_domains, compile_rules, needs_problem
+from .lower._propagation import Propagator
 from .model import Catalog, Configuration, Needs, ResolvedNeeds
 from .model._configuration import Choice
 from .price._quote import LineCache
@@ -298,6 +299,11 @@ class CompiledCatalog:
     def single_slots(self) -> list[bool]:
         """Per slot, whether it holds at most one module (one value per module)."""
         return [all(value >= 0 for _, value, _, _ in entries) for _, entries in self.option_rows]
+
+    @cached_property
+    def propagator(self) -> Propagator:
+        """The base problem's rules, ready to propagate restrictions (explanations)."""
+        return Propagator(self.base)
 
     @property
     def tree(self) -> Tree:

@@ -74,17 +74,24 @@ class Explanation:
         return text
 
 
-def rule_groups(problem: Problem) -> list[Group]:
-    """One group per catalog rule of a (needs-free) problem."""
+def rule_groups(problem: Problem, sources: Collection[str] | None = None) -> list[Group]:
+    """One group per catalog rule of a (needs-free) problem (only the rules ``sources`` names,
+    when given)."""
     groups: dict[str, Group] = {}
     for constraint in problem.constraints:
-        group = groups.setdefault(constraint.source, Group(("rule", constraint.source)))
+        if sources is not None and constraint.source not in sources:
+            continue
+        group = groups.setdefault(
+            constraint.source, Group(("rule", constraint.source), within_allowed=True)
+        )
         group.add(constraint)
     by_var: dict[tuple[str, int], set[int]] = {}
     for (var, value), source in problem.unary_reasons.items():
+        if sources is not None and source not in sources:
+            continue
         by_var.setdefault((source, var), set()).add(value)
     for (source, var), excluded in by_var.items():
-        group = groups.setdefault(source, Group(("rule", source)))
+        group = groups.setdefault(source, Group(("rule", source), within_allowed=True))
         everything = set(range(len(problem.domains[var].choices)))
         group.unary.append((var, frozenset(everything - excluded)))
     return list(groups.values())
@@ -155,21 +162,28 @@ def explain_exclusion(
     choices: Sequence[Restriction],
     option: Restriction,
 ) -> Explanation | None:
-    """Why ``option`` has no valid completion; None when it has one."""
+    """Why ``option`` has no valid completion; None when it has one.
+
+    Without needs, the choices are shrunk with the session's engine (every rule on), and the
+    rules with a model of the few rules that propagation used to rule the option out (see
+    :mod:`modcfg.lower._propagation`); the model of every rule is built only when propagation
+    finds no such chain, and always when needs take part (they are switched on and off too).
+    """
     direct = _direct(cfg, choices, option)
     if direct is not None:
         return direct
+    if needs is None or not need_items(needs, cfg.catalog.currency):
+        return _without_needs(cfg, choices, option)
     rules = rule_groups(cfg.compiled.base)
     groups = list(rules)
     reasons: dict[Hashable, Reason] = {}
-    if needs is not None:
-        more, reasons = need_groups(cfg, needs)
-        groups.extend(more)
+    more, reasons = need_groups(cfg, needs)
+    groups.extend(more)
     for choice in choices:
         key = ("choice", choice.label)
         reasons[key] = _choice_reason(choice)
-        groups.append(Group(key, unary=[(choice.var, choice.values)]))
-    target = Group(("option", option.label), unary=[(option.var, option.values)])
+        groups.append(_choice_group(choice))
+    target = _choice_group(option, "option")
     model = ConflictModel(cfg.compiled.base, [*groups, target])
     rule_keys = [group.key for group in rules]
     customer = list(reasons)
@@ -177,12 +191,68 @@ def explain_exclusion(
     if conflict is None:
         return None
     involved = model.minimal_conflict(rule_keys, fixed=[target.key, *conflict]) or []
+    return _explanation(option, tuple(reasons[key] for key in conflict), _messages(cfg, involved))
+
+
+def _without_needs(
+    cfg: Configurator, choices: Sequence[Restriction], option: Restriction
+) -> Explanation | None:
+    """:func:`explain_exclusion` when no need takes part: the choices are shrunk by deletion,
+    in their order, each trial a feasibility pass of the session's engine."""
+    with_option = cfg.compiled.plan(None).session_query.restricted(option.var, option.values)
+
+    def excluded(kept: Sequence[Restriction]) -> bool:
+        query = with_option
+        for choice in kept:
+            query = query.restricted(choice.var, choice.values)
+        return not query.feasible()
+
+    if not excluded(choices):
+        return None
+    kept = list(choices)
+    for choice in list(kept):
+        trial = [other for other in kept if other is not choice]
+        if excluded(trial):
+            kept = trial
+    restrictions = [(r.var, r.values) for r in (*kept, option)]
+    used = cfg.compiled.propagator.conflict(restrictions)
+    base = cfg.compiled.base
+    rules = rule_groups(base, used)  # (a chain of forced inferences: a model of its rules)
+    fixed = [_choice_group(choice) for choice in kept]
+    target = _choice_group(option, "option")
+    groups = [*rules, *fixed, target]
+    if used is None or any(group.sums or group.cost_bound is not None for group in rules):
+        model = ConflictModel(base, groups)
+    else:  # (a model of the variables those few rules read)
+        model = ConflictModel(base, groups, variables=_variables(groups))
+    keys = [group.key for group in rules]
+    involved = model.minimal_conflict(keys, fixed=[target.key, *(g.key for g in fixed)]) or []
+    because = tuple(_choice_reason(choice) for choice in kept)
+    return _explanation(option, because, _messages(cfg, involved))
+
+
+def _variables(groups: Sequence[Group]) -> set[int]:
+    """The variables the restrictions of ``groups`` read."""
+    found: set[int] = set()
+    for group in groups:
+        found.update(var for var, _ in group.unary)
+        for scope, _ in (*group.tables, *group.clauses):
+            found.update(scope)
+    return found
+
+
+def _choice_group(choice: Restriction, kind: str = "choice") -> Group:
+    return Group((kind, choice.label), unary=[(choice.var, choice.values)])
+
+
+def _messages(cfg: Configurator, involved: Sequence[Hashable]) -> dict[str, str]:
+    """Rule id -> its message, for the groups ``involved`` (keyed ``("rule", id)``)."""
     messages: dict[str, str] = {}
     for involved_key in involved:
         rule_id = str(involved_key[1]) if isinstance(involved_key, tuple) else str(involved_key)
         rule = cfg.catalog.rules_by_id.get(rule_id)
         messages[rule_id] = rule.describe() if rule is not None else rule_id
-    return _explanation(option, tuple(reasons[key] for key in conflict), messages)
+    return messages
 
 
 def _direct(

@@ -8,7 +8,7 @@ minimality QuickXPlain guarantees.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -37,6 +37,9 @@ class Group:
     )
     sums: list[Resource] = field(default_factory=list)
     cost_bound: int | None = None
+    #: its tables were tabulated over the values the problem allows (a catalog rule's): they
+    #: bind only while their variables take such values
+    within_allowed: bool = False
 
     def add(self, constraint: Constraint) -> None:
         """Add a lowered relation in the form CP-SAT reads best (a sum, a clause, a table)."""
@@ -51,7 +54,11 @@ class Group:
 class ConflictModel:
     """A CP-SAT model of a problem's variables, costs and switchable groups."""
 
-    def __init__(self, problem: Problem, groups: Sequence[Group]) -> None:
+    def __init__(
+        self, problem: Problem, groups: Sequence[Group], *, variables: Collection[int] | None = None
+    ) -> None:
+        """The model of ``groups``; with ``variables``, only those of the problem's variables
+        (the groups must mention no other, and no sum or cost bound: a sum reads them all)."""
         # ortools is imported by the first explanation, not by importing modcfg
         from ortools.sat.python import cp_model
 
@@ -59,7 +66,12 @@ class ConflictModel:
         self.model = model
         self.b: list[list[cp_model.IntVar]] = []
         self.x: list[cp_model.IntVar] = []
-        for domain in problem.domains:
+        absent = model.new_constant(0)  # (what a variable left out holds: never read)
+        for var, domain in enumerate(problem.domains):
+            if variables is not None and var not in variables:
+                self.b.append([])
+                self.x.append(absent)
+                continue
             bools = [model.new_bool_var(f"{domain.slot}={v}") for v in range(len(domain.choices))]
             model.add_exactly_one(bools)
             x = model.new_int_var(0, len(bools) - 1, domain.slot)
@@ -68,6 +80,7 @@ class ConflictModel:
             self.x.append(x)
         self._problem = problem
         self._cost: cp_model.LinearExpr | None = None
+        self._insides: dict[int, cp_model.IntVar] = {}
         self.literals: dict[Hashable, cp_model.IntVar] = {}
         for group in groups:
             self.add(group)
@@ -110,9 +123,14 @@ class ConflictModel:
                 if () not in allowed:
                     model.add_bool_or([literal.Not()])
                 continue
+            insides = [
+                self._inside(v)
+                for v in scope
+                if group.within_allowed and not all(self._problem.allowed[v])
+            ]
             model.add_allowed_assignments(
                 [self.x[v] for v in scope], sorted(allowed)
-            ).only_enforce_if(literal)
+            ).only_enforce_if([literal, *insides])
         for scope, clause in group.clauses:
             literals = zip(scope, clause, strict=True)
             model.add_bool_or(
@@ -132,6 +150,23 @@ class ConflictModel:
         if group.cost_bound is not None:
             model.add(self.cost() <= group.cost_bound).only_enforce_if(literal)
         self.literals[group.key] = literal
+
+    def _inside(self, var: int) -> cp_model.IntVar:
+        """A literal that holds when ``var`` takes a value the problem allows (made once).
+
+        A table is tabulated over the values the rules on one slot left (see
+        :mod:`modcfg.lower._lowering`): it says nothing of the others, so it binds only while
+        its variables take allowed values, and the rule that removed a value is the one blamed.
+        """
+        found = self._insides.get(var)
+        if found is None:
+            bools = self.b[var]
+            allowed = [
+                flag for flag, ok in zip(bools, self._problem.allowed[var], strict=True) if ok
+            ]
+            found = self._insides[var] = self.model.new_bool_var(f"{var} allowed")
+            self.model.add(sum(allowed) == found)
+        return found
 
     def _solve(self, on: Iterable[Hashable]) -> tuple[bool, set[Hashable]]:
         """Satisfiable?, and when not, the assumed keys CP-SAT found sufficient for that."""

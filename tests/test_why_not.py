@@ -1,0 +1,97 @@
+"""Why an option is excluded: the rules named are a minimal set, against a brute-force oracle."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import modcfg
+from modcfg.explain import _whynot
+from tests import oracle
+from tests.strategies import Case, cases
+
+SMALL = 2000
+
+
+def _allows(
+    catalog: modcfg.Catalog, rules: list[str], choices: Mapping[str, Any], option: tuple[str, str]
+) -> bool:
+    """Whether the catalog with only the rules ``rules`` has a configuration keeping
+    ``choices`` (slot -> module) with ``option``."""
+    kept = [rule for rule in catalog.rules if rule.id in rules]
+    data = catalog.model_dump(mode="json", exclude_defaults=True)
+    data["rules"] = [rule.model_dump(mode="json", exclude_defaults=True) for rule in kept]
+    reduced = modcfg.Catalog.model_validate(data)
+    slot, module = option
+    return any(
+        oracle.agrees(configuration, choices) and module in oracle.units(configuration[slot])
+        for configuration in oracle.valid_configurations(reduced)
+    )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=cases(SMALL), data=st.data())
+def test_why_not_names_a_minimal_set_of_rules(case: Case, data: st.DataObject) -> None:
+    if not oracle.valid_configurations(case.catalog):
+        return
+    session = modcfg.compile(case.catalog).session()
+    for _ in range(data.draw(st.integers(0, 2))):
+        state = session.state()
+        options = [
+            (s, m)
+            for s in state
+            for m, o in state[s].items()
+            if o.status == "available" and case.catalog.slots[s].single
+        ]
+        if options:
+            session.choose(*data.draw(st.sampled_from(options)))
+    state = session.state()
+    excluded = [
+        (s, m)
+        for s in state
+        for m, o in state[s].items()
+        if o.status == "excluded" and m is not None and case.catalog.slots[s].single
+    ]
+    if not excluded:
+        return
+    option = data.draw(st.sampled_from(excluded))
+    explanation = session.why_not(*option)
+    chosen = {
+        f"your choice {slot}.{module}": (slot, module) for slot, module in session.choices.items()
+    }
+    choices = dict(chosen[label] for label in explanation.because)
+    named = [rule for rule in explanation.rules if rule in case.catalog.rules_by_id]
+    # the rules named exclude the option with the choices named, whatever the other rules
+    assert not _allows(case.catalog, named, choices, option)
+    for rule in named:
+        assert _allows(case.catalog, [r for r in named if r != rule], choices, option), rule
+
+
+def test_a_chain_of_rules_is_explained_from_a_model_of_its_rules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A requires B, B excludes C, plus 200 clauses on other features: the explanation of C
+    # after choosing A names both rules, and the model asked holds only their variables
+    model = tmp_path / "fm.dimacs"
+    clauses = ["-1 2 0", "-2 -3 0", *(f"-{v} {v + 1} 0" for v in range(4, 204))]
+    model.write_text(f"p cnf 204 {len(clauses)}\n" + "\n".join(clauses) + "\n", encoding="utf-8")
+    sizes: list[int] = []
+    model_class = _whynot.ConflictModel
+
+    def counted(problem: Any, groups: Any, **kwargs: Any) -> Any:
+        made = model_class(problem, groups, **kwargs)
+        sizes.append(sum(1 for bools in made.b if bools))
+        return made
+
+    monkeypatch.setattr(_whynot, "ConflictModel", counted)
+    session = modcfg.compile(modcfg.load_catalog(model)).session()
+    session.choose("x1", "selected")
+    why = session.why_not("x3", "selected")
+    assert why.because == ("your choice x1.selected",)
+    assert sorted(why.rules) == ["clause-1", "clause-2"]
+    assert sizes == [3]
