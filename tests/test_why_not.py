@@ -95,3 +95,17 @@ def test_a_chain_of_rules_is_explained_from_a_model_of_its_rules(
     assert why.because == ("your choice x1.selected",)
     assert sorted(why.rules) == ["clause-1", "clause-2"]
     assert sizes == [3]
+
+
+def test_why_not_stops_at_the_sessions_time_limit(tmp_path: Path) -> None:
+    # A requires B, B excludes C: a chain of two rules, explained with a solver
+    model = tmp_path / "fm.dimacs"
+    model.write_text("p cnf 3 2\n-1 2 0\n-2 -3 0\n", encoding="utf-8")
+    cfg = modcfg.compile(modcfg.load_catalog(model))
+    hurried = cfg.session(time_limit=1e-9)
+    hurried.choose("x1", "selected")
+    with pytest.raises(modcfg.LimitExceeded, match="time_limit"):
+        hurried.why_not("x3", "selected")
+    patient = cfg.session()
+    patient.choose("x1", "selected")
+    assert sorted(patient.why_not("x3", "selected").rules) == ["clause-1", "clause-2"]

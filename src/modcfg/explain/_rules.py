@@ -27,7 +27,7 @@ from ..model import Catalog, Needs, Rule
 if TYPE_CHECKING:
     from .._configurator import Configurator
 
-__all__ = ["RuleConflict", "rule_conflict", "rule_text", "rules_behind_needs"]
+__all__ = ["RuleConflict", "rule_conflict", "rule_group", "rule_text", "rules_behind_needs"]
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def rule_text(rule: Rule) -> str:
     return rule.in_words()
 
 
-def _group(catalog: Catalog, cfg: Configurator, rule: Rule) -> Group:
+def rule_group(catalog: Catalog, cfg: Configurator, rule: Rule) -> Group:
     """The group of one rule, compiled on its own (every value of every slot possible)."""
     group = Group(("rule", rule.id))
     alone = _with_rules(catalog, (rule,))
@@ -102,7 +102,7 @@ def _compiled_part(base: Problem, rule_id: str) -> Problem:
 def rule_groups(cfg: Configurator) -> list[Group]:
     """One switchable group per catalog rule, each exactly as the rule reads."""
     catalog = cfg.catalog
-    return [_group(catalog, cfg, rule) for rule in catalog.rules]
+    return [rule_group(catalog, cfg, rule) for rule in catalog.rules]
 
 
 def _conflict_of(cfg: Configurator, rule_ids: Sequence[str]) -> RuleConflict:

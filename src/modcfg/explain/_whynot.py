@@ -7,6 +7,7 @@ choices and needs (every rule on), then a minimal set of rules that, with those,
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -17,6 +18,7 @@ from ..engines.cpsat._cores import ConflictModel, Group
 from ..lower import Problem, needs_problem
 from ..model import Catalog, Needs
 from ._conflict import NeedItem, keep_items, need_items
+from ._rules import rule_group
 
 if TYPE_CHECKING:
     from .._configurator import Configurator
@@ -161,8 +163,11 @@ def explain_exclusion(
     needs: Needs | None,
     choices: Sequence[Restriction],
     option: Restriction,
+    *,
+    time_limit: float | None = None,
 ) -> Explanation | None:
-    """Why ``option`` has no valid completion; None when it has one.
+    """Why ``option`` has no valid completion; None when it has one. The solver's searches
+    stop after ``time_limit`` seconds in all (:class:`~modcfg.LimitExceeded`).
 
     Without needs, the choices are shrunk with the session's engine (every rule on), and the
     rules with a model of the few rules that propagation used to rule the option out (see
@@ -173,7 +178,7 @@ def explain_exclusion(
     if direct is not None:
         return direct
     if needs is None or not need_items(needs, cfg.catalog.currency):
-        return _without_needs(cfg, choices, option)
+        return _without_needs(cfg, choices, option, time_limit)
     rules = rule_groups(cfg.compiled.base)
     groups = list(rules)
     reasons: dict[Hashable, Reason] = {}
@@ -184,18 +189,25 @@ def explain_exclusion(
         reasons[key] = _choice_reason(choice)
         groups.append(_choice_group(choice))
     target = _choice_group(option, "option")
-    model = ConflictModel(cfg.compiled.base, [*groups, target])
+    deadline = _deadline(time_limit)
+    model = ConflictModel(cfg.compiled.base, [*groups, target], time_limit=time_limit)
     rule_keys = [group.key for group in rules]
     customer = list(reasons)
     conflict = model.minimal_conflict(customer, fixed=[target.key, *rule_keys])
     if conflict is None:
         return None
     involved = model.minimal_conflict(rule_keys, fixed=[target.key, *conflict]) or []
+    by_key = {group.key: group for group in groups}
+    fixed = [*(by_key[key] for key in conflict), target]
+    involved = _exact_rules(cfg, _sources(involved), fixed, _left(deadline))
     return _explanation(option, tuple(reasons[key] for key in conflict), _messages(cfg, involved))
 
 
 def _without_needs(
-    cfg: Configurator, choices: Sequence[Restriction], option: Restriction
+    cfg: Configurator,
+    choices: Sequence[Restriction],
+    option: Restriction,
+    time_limit: float | None,
 ) -> Explanation | None:
     """:func:`explain_exclusion` when no need takes part: the choices are shrunk by deletion,
     in their order, each trial a feasibility pass of the session's engine."""
@@ -215,20 +227,52 @@ def _without_needs(
         if excluded(trial):
             kept = trial
     restrictions = [(r.var, r.values) for r in (*kept, option)]
+    deadline = _deadline(time_limit)
+    fixed = [*(_choice_group(choice) for choice in kept), _choice_group(option, "option")]
     used = cfg.compiled.propagator.conflict(restrictions)
-    base = cfg.compiled.base
-    rules = rule_groups(base, used)  # (a chain of forced inferences: a model of its rules)
-    fixed = [_choice_group(choice) for choice in kept]
-    target = _choice_group(option, "option")
-    groups = [*rules, *fixed, target]
-    if used is None or any(group.sums or group.cost_bound is not None for group in rules):
-        model = ConflictModel(base, groups)
-    else:  # (a model of the variables those few rules read)
-        model = ConflictModel(base, groups, variables=_variables(groups))
-    keys = [group.key for group in rules]
-    involved = model.minimal_conflict(keys, fixed=[target.key, *(g.key for g in fixed)]) or []
+    if used is None:  # no chain of forced inferences: the model of every rule narrows them
+        rules = rule_groups(cfg.compiled.base)
+        model = ConflictModel(cfg.compiled.base, [*rules, *fixed], time_limit=time_limit)
+        keys = [group.key for group in rules]
+        found = model.minimal_conflict(keys, fixed=[group.key for group in fixed]) or []
+        used = _sources(found)
+    involved = _exact_rules(cfg, used, fixed, _left(deadline))
     because = tuple(_choice_reason(choice) for choice in kept)
     return _explanation(option, because, _messages(cfg, involved))
+
+
+def _exact_rules(
+    cfg: Configurator, sources: Collection[str], fixed: Sequence[Group], time_limit: float | None
+) -> list[Hashable]:
+    """A minimal subset of the rules ``sources`` that with ``fixed`` leave nothing, each rule
+    compiled on its own over the slots' whole domains (the compiled catalog's tables also
+    carry the effect of the rules that pruned the domains before them; see
+    :mod:`modcfg.explain._rules`), in a model of the variables they read."""
+    by_id = cfg.catalog.rules_by_id
+    base = cfg.compiled.base
+    rules = [rule_group(cfg.catalog, cfg, by_id[source]) for source in sources if source in by_id]
+    rules += rule_groups(base, {source for source in sources if source not in by_id})
+    groups = [*rules, *fixed]
+    if any(group.sums or group.cost_bound is not None for group in groups):
+        model = ConflictModel(base, groups, time_limit=time_limit)
+    else:  # (a model of the variables those few rules read)
+        model = ConflictModel(base, groups, variables=_variables(groups), time_limit=time_limit)
+    keys = [group.key for group in rules]
+    return model.minimal_conflict(keys, fixed=[group.key for group in fixed]) or []
+
+
+def _sources(keys: Sequence[Hashable]) -> set[str]:
+    """The rule ids of rule groups' keys (``("rule", id)``)."""
+    return {str(key[1]) for key in keys if isinstance(key, tuple)}
+
+
+def _deadline(time_limit: float | None) -> float | None:
+    return None if time_limit is None else time.monotonic() + time_limit
+
+
+def _left(deadline: float | None) -> float | None:
+    """The seconds left until ``deadline`` (None: no limit)."""
+    return None if deadline is None else max(deadline - time.monotonic(), 0.0)
 
 
 def _variables(groups: Sequence[Group]) -> set[int]:

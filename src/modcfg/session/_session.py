@@ -376,7 +376,8 @@ class Session:
         excludes ``slot.module``; removing any one of them makes it possible again.
 
         For an option that is possible, the explanation says so (``available`` is true) with
-        its number of completions and the total of the cheapest.
+        its number of completions and the total of the cheapest. The session's ``time_limit``
+        bounds the solver's search for the explanation (:class:`~modcfg.LimitExceeded` past it).
         """
         option = _restriction(self._cfg, checked_choice(self._cfg.catalog, slot, module, quantity))
         completions, from_price = self._completions_with(option)
@@ -392,7 +393,9 @@ class Session:
         # the slot's own choice goes last, so the deletion keeps it only when it alone excludes
         others = [_restriction(self._cfg, c) for c in self._choices if c.slot != slot]
         others += [_restriction(self._cfg, c) for c in self._choices if c.slot == slot]
-        explanation = explain_exclusion(self._cfg, self._needs, others, option)
+        explanation = explain_exclusion(
+            self._cfg, self._needs, others, option, time_limit=self._time_limit
+        )
         if explanation is None:  # pragma: no cover - the engines agree
             return Explanation(option.label, because=(), rules={})
         return explanation

@@ -8,10 +8,12 @@ minimality QuickXPlain guarantees.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..._errors import LimitExceeded
 from ...lower._problem import Constraint, Problem, Resource
 
 if TYPE_CHECKING:
@@ -55,10 +57,16 @@ class ConflictModel:
     """A CP-SAT model of a problem's variables, costs and switchable groups."""
 
     def __init__(
-        self, problem: Problem, groups: Sequence[Group], *, variables: Collection[int] | None = None
+        self,
+        problem: Problem,
+        groups: Sequence[Group],
+        *,
+        variables: Collection[int] | None = None,
+        time_limit: float | None = None,
     ) -> None:
         """The model of ``groups``; with ``variables``, only those of the problem's variables
-        (the groups must mention no other, and no sum or cost bound: a sum reads them all)."""
+        (the groups must mention no other, and no sum or cost bound: a sum reads them all).
+        Past ``time_limit`` seconds from now, a solve raises :class:`~modcfg.LimitExceeded`."""
         # ortools is imported by the first explanation, not by importing modcfg
         from ortools.sat.python import cp_model
 
@@ -79,6 +87,8 @@ class ConflictModel:
             self.b.append(bools)
             self.x.append(x)
         self._problem = problem
+        self._time_limit = time_limit
+        self._deadline = None if time_limit is None else time.monotonic() + time_limit
         self._cost: cp_model.LinearExpr | None = None
         self._insides: dict[int, cp_model.IntVar] = {}
         self.literals: dict[Hashable, cp_model.IntVar] = {}
@@ -181,7 +191,14 @@ class ConflictModel:
         solver.parameters.cp_model_presolve = False  # small models: presolve costs more
         # and so does probing at the root: on the bicycle it took a second of each solve
         solver.parameters.cp_model_probing_level = 0
+        if self._deadline is not None:
+            solver.parameters.max_time_in_seconds = max(self._deadline - time.monotonic(), 0.0)
         status = solver.solve(model)
+        if status == cp_model.UNKNOWN and self._deadline is not None:
+            raise LimitExceeded(
+                f"the explanation was not found within the time limit of {self._time_limit:g} s; "
+                "give the session a larger time_limit= (or none) to explain this option"
+            )
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return True, set()
         core = {
