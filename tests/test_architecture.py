@@ -107,7 +107,8 @@ def test_every_engine_implements_the_protocol(engine: type) -> None:
 
 
 def test_the_library_never_switches_the_collector_off_by_itself() -> None:
-    """Only the opt-in ``modcfg.collector_paused()`` touches the collector."""
+    """Only ``_collector.py`` touches the collector: the opt-in ``modcfg.collector_paused()``
+    and the freeze ``modcfg serve`` asks for once its start-up is done."""
     found = []
     for path, tree in _sources():
         if path == "_collector.py":

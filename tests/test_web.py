@@ -401,3 +401,16 @@ def test_serve_reads_key_files_and_prints_the_schema(tmp_path: Any) -> None:
     result = CliRunner().invoke(app, ["serve", "windows", "--openapi", "--key-file", str(ring)])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["info"]["title"] == "modcfg storefront"
+
+
+def test_start_up_computes_each_catalogs_first_state(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = create_app(["windows"], signing_key=KEY)
+
+    def not_again(self: modcfg.Session) -> None:
+        raise AssertionError("a first state computed in a request")
+
+    monkeypatch.setattr(modcfg.Session, "state", not_again)
+    with running(app) as url, httpx.Client(base_url=url, timeout=30) as client:
+        started = client.post("/catalogs/windows/sessions", json={})
+        assert started.status_code == 200, started.text
+        assert started.json()["state"]["count"] == "1800"

@@ -78,7 +78,7 @@ def serve(
         sys.stdout.write(json.dumps(schema, indent=2, sort_keys=True) + "\n")
         return
     uvicorn.run(
-        "modcfg.web._serve:app_from_environment",
+        "modcfg.web._serve:serving_app",
         factory=True,
         host=host,
         port=port,

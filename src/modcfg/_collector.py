@@ -6,7 +6,9 @@ over every object of the process whenever enough new objects have survived since
 one; code that keeps every configuration of a large stream (``list(cfg.configurations())``)
 makes those objects survive, and in a process with a large heap (numba and the other
 libraries modcfg loads make one) each full collection costs tens to hundreds of
-milliseconds. :func:`collector_paused` lets the application decide to defer them for a block.
+milliseconds. :func:`collector_paused` lets the application decide to defer them for a block,
+and :func:`freeze_start_up` lets a server (``modcfg serve``) take what its start-up made out of
+those collections.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["collector_paused"]
+__all__ = ["collector_paused", "freeze_start_up"]
 
 _pauses = 0  # blocks running with the collector paused by them
 _pause_lock = threading.Lock()
@@ -53,3 +55,11 @@ def collector_paused() -> Iterator[None]:
                 _pauses -= 1
                 if not _pauses:
                     gc.enable()
+
+
+def freeze_start_up() -> None:
+    """Take every object the process holds now out of the collector's full passes
+    (``gc.freeze()``): for a server whose start-up is done, since its modules, compiled
+    catalogs and their first states live as long as it does. ``modcfg serve`` calls it once
+    its app is built; the library itself never does."""
+    gc.freeze()

@@ -138,6 +138,11 @@ def create_app(
     one and dropping the old one once its sessions have expired). ``memory`` remembers the
     orders of consenting customers at checkout, and its orders teach the recommendations.
     Mount the app in a backend with ``backend.mount("/configure", app)``.
+
+    Every catalog's count and a new session's first state are computed here, at start-up, so
+    no customer's first request waits for them. A backend that builds its app once and then
+    serves for long can call ``gc.freeze()`` after it (as ``modcfg serve`` does): the garbage
+    collector's full passes then skip what start-up made.
     """
     limits = limits or Limits()
     if not signing_key:
@@ -149,6 +154,7 @@ def create_app(
         solver_seconds=limits.solver_seconds,
         retry_after=limits.retry_after,
     )
+    store.warm()
     app = FastAPI(
         title="modcfg storefront",
         version=API_VERSION,

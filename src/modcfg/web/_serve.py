@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .._collector import freeze_start_up
 from .._errors import NeedsError
 from ._app import Limits, create_app
 
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from ..model import Catalog
     from ..session._saved import SigningKey
 
-__all__ = ["ENVIRONMENT", "app_from_environment", "read_keys"]
+__all__ = ["ENVIRONMENT", "app_from_environment", "read_keys", "serving_app"]
 
 ENVIRONMENT = "MODCFG_SERVE"
 
@@ -76,6 +77,14 @@ def app_from_environment() -> FastAPI:
     limits = Limits(body_bytes=settings["body_bytes"], solver_seconds=settings["solver_seconds"])
     catalogs = [_load(source) for source in settings["catalogs"]]
     return create_app(catalogs, memory, signing_key=keys, limits=limits)
+
+
+def serving_app() -> FastAPI:
+    """The app of :func:`app_from_environment`, for a uvicorn worker that serves it: what its
+    start-up made lives as long as the worker, so the collector's full passes skip it."""
+    app = app_from_environment()
+    freeze_start_up()
+    return app
 
 
 def _load(source: str) -> Catalog:

@@ -73,6 +73,18 @@ class Storefront:
             STATES_KEPT, _options
         )
 
+    def warm(self) -> None:
+        """Compute what every catalog shows first, at start-up: its count and a new session's
+        first state (every option's count; seconds on a catalog whose rules are entangled),
+        so that no customer's first request waits for them. A catalog whose first state does
+        not fit in the solver cap is left to its first request, which answers as any other."""
+        for name in self.catalogs:
+            try:
+                self.start(name, None, None)
+            except ProblemError:
+                continue
+        self.list_catalogs()
+
     # -- helpers ----------------------------------------------------------------------------
 
     def configurator(self, name: str) -> Configurator:
