@@ -109,3 +109,36 @@ def test_why_not_stops_at_the_sessions_time_limit(tmp_path: Path) -> None:
     patient = cfg.session()
     patient.choose("x1", "selected")
     assert sorted(patient.why_not("x3", "selected").rules) == ["clause-1", "clause-2"]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=cases(SMALL), data=st.data())
+def test_a_states_reason_names_a_rule_that_excludes_the_option_by_itself(
+    case: Case, data: st.DataObject
+) -> None:
+    # "conflicts with your choice X (rule R)": the choice and that one rule leave no
+    # configuration with the option, whatever the other rules say
+    if not oracle.valid_configurations(case.catalog):
+        return
+    session = modcfg.compile(case.catalog).session()
+    state = session.state()
+    options = [
+        (s, m)
+        for s in state
+        for m, o in state[s].items()
+        if o.status == "available" and m is not None and case.catalog.slots[s].single
+    ]
+    if not options:
+        return
+    state = session.choose(*data.draw(st.sampled_from(options)))
+    for slot in state:
+        if not case.catalog.slots[slot].single:
+            continue
+        for module, option in state[slot].items():
+            cause = option.cause
+            if option.status != "excluded" or module is None or cause is None:
+                continue
+            if cause.kind != "choice" or cause.rule is None or cause.slot == slot:
+                continue
+            choices = {str(cause.slot): cause.module}
+            assert not _allows(case.catalog, [cause.rule], choices, (slot, module)), cause
