@@ -47,6 +47,7 @@ __all__ = [
     "cases",
     "catalog_data",
     "catalogs",
+    "choose_drawn",
     "conditions",
     "configuration_space",
     "contradictory_catalog_data",
@@ -842,3 +843,21 @@ def hub_cases(draw: st.DrawFn) -> Case:
     data = {"catalog": "hub", "currency": "EUR", "slots": slots, "rules": rules}
     catalog = catalog_from_data(data)
     return Case(data, catalog, None if _chance(draw, 1, 4) else _needs(draw, catalog))
+
+
+def choose_drawn(
+    session: modcfg.Session, catalog: modcfg.Catalog, data: st.DataObject, times: int
+) -> None:
+    """Make up to ``times`` choices in ``session``, each drawn by ``data`` among the modules of
+    single slots its state shows available (a multi-select module is available when some
+    quantity of it is: those are left out)."""
+    for _ in range(times):
+        state = session.state()
+        options = [
+            (slot, module)
+            for slot in state
+            for module, option in state[slot].items()
+            if option.status == "available" and catalog.slots[slot].single
+        ]
+        if options:
+            session.choose(*data.draw(st.sampled_from(options)))

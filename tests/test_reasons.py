@@ -15,7 +15,7 @@ import modcfg
 from modcfg._reasons import NeedField, ReasonKind
 from modcfg.model import catalog_from_data
 from tests import oracle
-from tests.strategies import Case, cases
+from tests.strategies import Case, cases, choose_drawn
 
 PVC_TRIPLE = {
     "frame": "pvc",
@@ -297,15 +297,8 @@ def test_causes_and_violations_agree_with_brute_force(case: Case, data: st.DataO
     resolved = oracle.resolve(case.catalog, case.needs) if case.needs else None
     if oracle.count(case.catalog, case.needs):
         session = cfg.session(case.needs)
+        choose_drawn(session, case.catalog, data, 1)
         state = session.state()
-        single = [
-            (s, m)
-            for s in state
-            for m, o in state[s].items()
-            if o.status == "available" and case.catalog.slots[s].single
-        ]
-        if single:
-            state = session.choose(*data.draw(st.sampled_from(single)))
         for slot in state:
             for option in state[slot].values():
                 if option.cause is not None:

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import modcfg
 from modcfg.explain import keep_items, need_items
 from tests import oracle
-from tests.strategies import Case, cases
+from tests.strategies import Case, cases, choose_drawn
 
 SMALL = 2_000
 
@@ -142,17 +142,7 @@ def test_why_not_is_minimal(case: Case, data: st.DataObject) -> None:
         return
     cfg = modcfg.compile(case.catalog)
     session = cfg.session(case.needs)
-    for _ in range(data.draw(st.integers(0, 2))):
-        state = session.state()
-        # a multi-select module is available when some quantity of it is: choose single ones
-        options = [
-            (s, m)
-            for s in state
-            for m, o in state[s].items()
-            if o.status == "available" and case.catalog.slots[s].single
-        ]
-        if options:
-            session.choose(*data.draw(st.sampled_from(options)))
+    choose_drawn(session, case.catalog, data, data.draw(st.integers(0, 2)))
     state = session.state()
     excluded = [
         (s, m)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import modcfg
 from modcfg.explain import _whynot
 from tests import oracle
-from tests.strategies import Case, cases
+from tests.strategies import Case, cases, choose_drawn
 
 SMALL = 2000
 
@@ -40,16 +40,7 @@ def test_why_not_names_a_minimal_set_of_rules(case: Case, data: st.DataObject) -
     if not oracle.valid_configurations(case.catalog):
         return
     session = modcfg.compile(case.catalog).session()
-    for _ in range(data.draw(st.integers(0, 2))):
-        state = session.state()
-        options = [
-            (s, m)
-            for s in state
-            for m, o in state[s].items()
-            if o.status == "available" and case.catalog.slots[s].single
-        ]
-        if options:
-            session.choose(*data.draw(st.sampled_from(options)))
+    choose_drawn(session, case.catalog, data, data.draw(st.integers(0, 2)))
     state = session.state()
     excluded = [
         (s, m)
@@ -121,16 +112,8 @@ def test_a_states_reason_names_a_rule_that_excludes_the_option_by_itself(
     if not oracle.valid_configurations(case.catalog):
         return
     session = modcfg.compile(case.catalog).session()
+    choose_drawn(session, case.catalog, data, 1)
     state = session.state()
-    options = [
-        (s, m)
-        for s in state
-        for m, o in state[s].items()
-        if o.status == "available" and m is not None and case.catalog.slots[s].single
-    ]
-    if not options:
-        return
-    state = session.choose(*data.draw(st.sampled_from(options)))
     for slot in state:
         if not case.catalog.slots[slot].single:
             continue
