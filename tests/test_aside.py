@@ -216,3 +216,36 @@ def test_a_catalog_with_clauses_set_aside_is_saved_and_loaded(tmp_path: Path) ->
         assert {slot: dict(state[slot]) for slot in state} == {
             slot: dict(expected[slot]) for slot in expected
         }
+
+
+def test_terms_run_two_at_a_time_with_the_same_counts(tmp_path: Path) -> None:
+    # two or-groups of 20 children under one root, tied by clauses to their neighbours: four
+    # terms, run one at a time (a small tree) and, when told to, two at a time
+    first, second = list(range(2, 22)), list(range(22, 42))
+    clauses = [[1], [-1, *first], [-1, *second], *([-child, 1] for child in first + second)]
+    clauses += [[-child, child + 1, child + 2] for child in range(2, 40)]
+    path = write_dimacs(tmp_path / "groups.dimacs", 41, clauses)
+
+    def compiled() -> modcfg.Configurator:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(modcfg._compiled, "TRIAL_COMBINATIONS", 1)
+            return modcfg.compile(modcfg.load_catalog(path))
+
+    alone = compiled()
+    query = alone.compiled.wide_base
+    assert isinstance(query, AsideQuery)
+    assert len(query.aside) == 2
+    assert query._at_once() == 1  # (a few hundred bag rows)
+    count = alone.count()
+    expected = alone.session().state()
+    counts = {(slot, m): option.count for slot in expected for m, option in expected[slot].items()}
+    narrowed = alone.session().choose("x5", "selected").count
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_aside, "_PARALLEL_ROWS", 0)
+        patch.setattr(_aside, "_cores", lambda: 2)
+        paired = compiled()
+        assert paired.compiled.wide_base._at_once() == 2  # type: ignore[union-attr]
+        assert paired.count() == count > 0
+        state = paired.session().state()
+        assert {(slot, m): o.count for slot in state for m, o in state[slot].items()} == counts
+        assert paired.session().choose("x5", "selected").count == narrowed

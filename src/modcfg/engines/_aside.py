@@ -27,10 +27,13 @@ satisfy the clauses set aside.
 from __future__ import annotations
 
 import itertools
+import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import cached_property
+from typing import TypeVar
 
 import numpy as np
 
@@ -40,6 +43,7 @@ from ..lower._problem import Constraint
 from ._protocol import Bounds, Marginal
 from .compiled import CompiledEngineError, CountingOnly
 from .decomposition import Tree, TreeQuery, build_tree, check_widest, solution_blocks
+from .decomposition._residues import pass_bytes, residue_system
 
 __all__ = ["ASIDE_MOST", "ASIDE_SLOTS", "AsideQuery", "SavedAside", "set_aside", "wide_clauses"]
 
@@ -53,6 +57,17 @@ ASIDE_MOST = 6
 _BLOCK = 1024
 
 Term = tuple[int, Problem]  # (sign, the relaxed rules with some clauses' literals false)
+T = TypeVar("T")
+#: Bag rows from which the terms run two at a time (below, a term's passes take milliseconds:
+#: threads would cost more than they save).
+_PARALLEL_ROWS = 100_000
+
+
+def _cores() -> int:
+    """The cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def wide_clauses(problem: Problem) -> tuple[Constraint, ...]:
@@ -101,12 +116,12 @@ class AsideQuery(CountingOnly):
     the module docstring and :func:`set_aside`).
 
     Only the first term's query is kept (its passes serve enumeration and a session's next
-    step); the others are counted one at a time and dropped, so a query holds one term's
-    passes in memory, whatever the number of terms. ``whole``: that first query, when known
-    (a restriction of the last one); ``bound``: the count of the relaxed rules without needs
-    or choices, which bounds every term's counts, intermediate ones too (as
-    :class:`~modcfg.engines.decomposition.TreeQuery`'s ``count_bound``); None: the first
-    term's count, for the query of the catalog itself.
+    step); the others are counted at most two at a time (see :meth:`_over_terms`) and
+    dropped, so a query holds the passes of three terms at most, whatever their number.
+    ``whole``: that first query, when known (a restriction of the last one); ``bound``: the
+    count of the relaxed rules without needs or choices, which bounds every term's counts,
+    intermediate ones too (as :class:`~modcfg.engines.decomposition.TreeQuery`'s
+    ``count_bound``); None: the first term's count, for the query of the catalog itself.
     """
 
     engine = "with wide clauses set aside, the engine"
@@ -188,22 +203,55 @@ class AsideQuery(CountingOnly):
         return self._counted(None)
 
     def _counted(self, deadline: float | None) -> int:
-        """The count (computed once), the terms counted one after another;
+        """The count (computed once), the terms counted :meth:`at once <_over_terms>`;
         :class:`~modcfg.LimitExceeded` when ``deadline`` (:func:`time.monotonic`) passes
-        between two of them."""
+        before a term starts."""
         if self._count is None:
-            total = self._whole.count()
-            for done, (sign, problem) in enumerate(self._terms[1:], start=1):
+            done: list[int] = []
+
+            def count(query: TreeQuery) -> int:
                 if deadline is not None and time.monotonic() > deadline:
                     raise LimitExceeded(
-                        f"counting passed its time limit after {done} of {len(self._terms)} "
-                        "terms of the clauses set aside; raise time_limit=",
+                        f"counting passed its time limit after {len(done) + 1} of "
+                        f"{len(self._terms)} terms of the clauses set aside; raise time_limit=",
                         estimate=len(self._terms),
-                        limit=done,
+                        limit=len(done) + 1,
                     )
-                total += sign * self._term_query(problem).count()
+                found = query.count()
+                done.append(1)
+                return found
+
+            total = self._whole.count()
+            total += sum(sign * found for sign, found in self._over_terms(count))
             self._count = total
         return self._count
+
+    def _over_terms(self, work: Callable[[TreeQuery], T]) -> list[tuple[int, T]]:
+        """``work`` on the query of every term but the first, with its sign.
+
+        The passes run compiled without holding the interpreter, so terms run two at a time
+        on a machine with two cores or more, when the tree has :data:`_PARALLEL_ROWS` rows or
+        more and the passes of two terms fit in the memory limit together (each term's query
+        holds its passes until its work is done)."""
+        terms = self._terms[1:]
+
+        def run(term: Term) -> tuple[int, T]:
+            sign, problem = term
+            return sign, work(self._term_query(problem))
+
+        if self._at_once() == 1 or len(terms) < 2:
+            return [run(term) for term in terms]
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            return list(pool.map(run, terms))
+
+    def _at_once(self) -> int:
+        """How many terms run at once (see :meth:`_over_terms`)."""
+        flat = self.tree.flat
+        if flat.rows < _PARALLEL_ROWS or _cores() < 2:
+            return 1
+        moduli = len(residue_system(self._bound)[0])
+        two = 2 * pass_bytes(flat.rows, flat.keys, moduli)
+        return 2 if two <= self._problem.memory_limit else 1
 
     def best_key(self) -> int | None:
         if not self.count():
@@ -261,8 +309,8 @@ class AsideQuery(CountingOnly):
         if not self.count():
             return [[0] * len(row) for row in self._problem.allowed]
         totals = [[number for number, _ in row] for row in self._whole.marginals()]
-        for sign, problem in self._terms[1:]:
-            for total, part in zip(totals, self._term_query(problem).marginals(), strict=True):
+        for sign, marginals in self._over_terms(TreeQuery.marginals):
+            for total, part in zip(totals, marginals, strict=True):
                 for value, (number, _) in enumerate(part):
                     total[value] += sign * number
         return totals
