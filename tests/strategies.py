@@ -53,6 +53,7 @@ __all__ = [
     "contradictory_catalog_data",
     "examples",
     "needs",
+    "options_of",
 ]
 
 #: The reference date of every generated need (``Needs.today``).
@@ -852,12 +853,16 @@ def choose_drawn(
     single slots its state shows available (a multi-select module is available when some
     quantity of it is: those are left out)."""
     for _ in range(times):
-        state = session.state()
         options = [
             (slot, module)
-            for slot in state
-            for module, option in state[slot].items()
+            for slot, module, option in options_of(session.state())
             if option.status == "available" and catalog.slots[slot].single
         ]
         if options:
             session.choose(*data.draw(st.sampled_from(options)))
+
+
+def options_of(state: modcfg.SessionState) -> list[tuple[str, str | None, modcfg.OptionState]]:
+    """Every option a session state shows: its slot, its module (None: the slot left empty)
+    and its state."""
+    return [(slot, module, option) for slot in state for module, option in state[slot].items()]

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import modcfg
 from modcfg.explain import keep_items, need_items
 from tests import oracle
-from tests.strategies import Case, cases, choose_drawn
+from tests.strategies import Case, cases, choose_drawn, options_of
 
 SMALL = 2_000
 
@@ -143,11 +143,9 @@ def test_why_not_is_minimal(case: Case, data: st.DataObject) -> None:
     cfg = modcfg.compile(case.catalog)
     session = cfg.session(case.needs)
     choose_drawn(session, case.catalog, data, data.draw(st.integers(0, 2)))
-    state = session.state()
     excluded = [
         (s, m)
-        for s in state
-        for m, o in state[s].items()
+        for s, m, o in options_of(session.state())
         if o.status == "excluded" and not (case.catalog.slots[s].single and s in session.choices)
     ]
     if not excluded:

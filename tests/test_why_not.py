@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import modcfg
 from modcfg.explain import _whynot
 from tests import oracle
-from tests.strategies import Case, cases, choose_drawn
+from tests.strategies import Case, cases, choose_drawn, options_of
 
 SMALL = 2000
 
@@ -41,11 +41,9 @@ def test_why_not_names_a_minimal_set_of_rules(case: Case, data: st.DataObject) -
         return
     session = modcfg.compile(case.catalog).session()
     choose_drawn(session, case.catalog, data, data.draw(st.integers(0, 2)))
-    state = session.state()
     excluded = [
         (s, m)
-        for s in state
-        for m, o in state[s].items()
+        for s, m, o in options_of(session.state())
         if o.status == "excluded" and m is not None and case.catalog.slots[s].single
     ]
     if not excluded:
