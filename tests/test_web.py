@@ -404,7 +404,15 @@ def test_serve_reads_key_files_and_prints_the_schema(tmp_path: Any) -> None:
 
 
 def test_start_up_computes_each_catalogs_first_state(monkeypatch: pytest.MonkeyPatch) -> None:
-    app = create_app(["windows"], signing_key=KEY)
+    from modcfg.engines.cpsat import _cores
+
+    loaded: list[bool] = []
+    monkeypatch.setattr(_cores, "load_solver", lambda: loaded.append(True))
+    cfg = modcfg.compile("windows")
+    app = create_app({"windows": cfg}, signing_key=KEY)
+    # what a first explanation needs is ready too: the rules to propagate, and the solver
+    assert "propagator" in vars(cfg.compiled)
+    assert loaded == [True]
 
     def not_again(self: modcfg.Session) -> None:
         raise AssertionError("a first state computed in a request")

@@ -76,9 +76,15 @@ class Storefront:
     def warm(self) -> None:
         """Compute what every catalog shows first, at start-up: its count and a new session's
         first state (every option's count; seconds on a catalog whose rules are entangled),
-        so that no customer's first request waits for them. A catalog whose first state does
-        not fit in the solver cap is left to its first request, which answers as any other."""
-        for name in self.catalogs:
+        and load what its first explanation needs (the solver, the rules ready to
+        propagate), so that no customer's first request waits for them. A catalog whose first
+        state does not fit in the solver cap is left to its first request, which answers as
+        any other."""
+        from ..engines.cpsat._cores import load_solver
+
+        load_solver()
+        for name, cfg in self.catalogs.items():
+            cfg.compiled.propagator  # noqa: B018 (built now, kept by the compiled catalog)
             try:
                 self.start(name, None, None)
             except ProblemError:

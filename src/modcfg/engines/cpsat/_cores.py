@@ -19,7 +19,13 @@ from ...lower._problem import Constraint, Problem, Resource
 if TYPE_CHECKING:
     from ortools.sat.python import cp_model
 
-__all__ = ["ConflictModel", "Group"]
+__all__ = ["ConflictModel", "Group", "load_solver"]
+
+
+def load_solver() -> None:
+    """Import CP-SAT now (a few tenths of a second, once per process): for a server, so that
+    its first explanation does not wait for it (modcfg imports it on first use)."""
+    from ortools.sat.python import cp_model  # noqa: F401
 
 
 @dataclass
