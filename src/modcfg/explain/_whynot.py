@@ -177,76 +177,77 @@ def explain_exclusion(
     """Why ``option`` has no valid completion; None when it has one. The solver's searches
     stop after ``time_limit`` seconds in all (:class:`~modcfg.LimitExceeded`).
 
-    Without needs, the choices are shrunk with the session's engine (every rule on), and the
-    rules with a model of the few rules that propagation used to rule the option out (see
-    :mod:`modcfg.lower._propagation`); the model of every rule is built only when propagation
-    finds no such chain, and always when needs take part (they are switched on and off too).
+    The needs and choices are shrunk by deletion, in their order (needs first), each trial a
+    feasibility pass of the engine that answers the session under the needs kept (every rule
+    on). The rules are then those that propagation used to rule the option out (see
+    :mod:`modcfg.lower._propagation`), shrunk in a model of those rules alone; the model of
+    every rule is built only when propagation finds no such chain.
     """
     direct = _direct(cfg, choices, option)
     if direct is not None:
         return direct
-    if needs is None or not need_items(needs, cfg.catalog.currency):
-        return _without_needs(cfg, choices, option, time_limit)
-    rules = rule_groups(cfg.compiled.base)
-    groups = list(rules)
-    reasons: dict[Hashable, Reason] = {}
-    more, reasons = need_groups(cfg, needs)
-    groups.extend(more)
-    for choice in choices:
-        key = ("choice", choice.label)
-        reasons[key] = _choice_reason(choice)
-        groups.append(_choice_group(choice))
-    target = _choice_group(option, "option")
     deadline = _deadline(time_limit)
-    model = ConflictModel(cfg.compiled.base, [*groups, target], time_limit=time_limit)
-    rule_keys = [group.key for group in rules]
-    customer = list(reasons)
-    conflict = model.minimal_conflict(customer, fixed=[target.key, *rule_keys])
-    if conflict is None:
+    items = [] if needs is None else need_items(needs, cfg.catalog.currency)
+    kept = _fewest(cfg, needs, items, choices, option, deadline)
+    if kept is None:
         return None
-    involved = model.minimal_conflict(rule_keys, fixed=[target.key, *conflict]) or []
-    by_key = {group.key: group for group in groups}
-    fixed = [*(by_key[key] for key in conflict), target]
-    involved = _exact_rules(cfg, _sources(involved), fixed, _left(deadline))
-    return _explanation(option, tuple(reasons[key] for key in conflict), _messages(cfg, involved))
-
-
-def _without_needs(
-    cfg: Configurator,
-    choices: Sequence[Restriction],
-    option: Restriction,
-    time_limit: float | None,
-) -> Explanation | None:
-    """:func:`explain_exclusion` when no need takes part: the choices are shrunk by deletion,
-    in their order, each trial a feasibility pass of the session's engine."""
-    with_option = cfg.compiled.plan(None).session_query.restricted(option.var, option.values)
-
-    def excluded(kept: Sequence[Restriction]) -> bool:
-        query = with_option
-        for choice in kept:
-            query = query.restricted(choice.var, choice.values)
-        return not query.feasible()
-
-    if not excluded(choices):
-        return None
-    kept = list(choices)
-    for choice in list(kept):
-        trial = [other for other in kept if other is not choice]
-        if excluded(trial):
-            kept = trial
-    restrictions = [(r.var, r.values) for r in (*kept, option)]
-    deadline = _deadline(time_limit)
-    fixed = [*(_choice_group(choice) for choice in kept), _choice_group(option, "option")]
+    kept_items, kept_choices = kept
+    fixed: list[Group] = []
+    because: list[Reason] = []
+    if kept_items:
+        assert needs is not None  # (items come from the needs)
+        groups, reasons = need_groups(cfg, needs, [item.label for item in kept_items])
+        by_key = {group.key: group for group in groups}
+        for item in kept_items:
+            fixed.append(by_key["need", item.label])
+            because.append(reasons["need", item.label])
+    fixed += [_choice_group(choice) for choice in kept_choices]
+    fixed.append(_choice_group(option, "option"))
+    because += [_choice_reason(choice) for choice in kept_choices]
+    restrictions = [restriction for group in fixed for restriction in group.unary]
     used = cfg.compiled.propagator.conflict(restrictions)
     if used is None:  # no chain of forced inferences: the model of every rule narrows them
         rules = rule_groups(cfg.compiled.base)
-        model = ConflictModel(cfg.compiled.base, [*rules, *fixed], time_limit=time_limit)
+        model = ConflictModel(cfg.compiled.base, [*rules, *fixed], time_limit=_left(deadline))
         keys = [group.key for group in rules]
         found = model.minimal_conflict(keys, fixed=[group.key for group in fixed]) or []
         used = _sources(found)
     involved = _exact_rules(cfg, used, fixed, _left(deadline))
-    because = tuple(_choice_reason(choice) for choice in kept)
-    return _explanation(option, because, _messages(cfg, involved))
+    return _explanation(option, tuple(because), _messages(cfg, involved))
+
+
+def _fewest(
+    cfg: Configurator,
+    needs: Needs | None,
+    items: list[NeedItem],
+    choices: Sequence[Restriction],
+    option: Restriction,
+    deadline: float | None,
+) -> tuple[list[NeedItem], list[Restriction]] | None:
+    """The needs and choices that exclude ``option``, shrunk by deletion in their order; None
+    when all of them together allow it."""
+
+    def excluded(kept_items: list[NeedItem], kept_choices: Sequence[Restriction]) -> bool:
+        plan = cfg.compiled.plan(None if needs is None else keep_items(needs, items, kept_items))
+        query = plan.session_query.restricted(option.var, option.values)
+        for choice in kept_choices:
+            query = query.restricted(choice.var, choice.values)
+        if plan.bounds.unbounded:
+            return not query.feasible()
+        return not query.count_within(plan.bounds, time_limit=_left(deadline))
+
+    kept_items, kept_choices = list(items), list(choices)
+    if not excluded(kept_items, kept_choices):
+        return None
+    for item in list(kept_items):
+        trial = [other for other in kept_items if other is not item]
+        if excluded(trial, kept_choices):
+            kept_items = trial
+    for choice in list(kept_choices):
+        trial_choices = [other for other in kept_choices if other is not choice]
+        if excluded(kept_items, trial_choices):
+            kept_choices = trial_choices
+    return kept_items, kept_choices
 
 
 def _exact_rules(
