@@ -1,16 +1,17 @@
 """Why an option is excluded: the customer's own choices and needs that rule it out.
 
-The explanation is a minimal set of choices and needs (every rule on), then a minimal set of
-rules that, with those, exclude the option. Choices, needs and rules are switchable groups of
-a CP-SAT model (:class:`~..engines.cpsat._cores.ConflictModel`), shrunk by deletion:
+The explanation is a minimal set of needs and choices (every rule on), then a minimal set of
+rules that, with those, exclude the option:
 
-- without needs, the choices are shrunk with the session's own engine (a feasibility pass per
-  trial), and the rules to shrink are those that propagation used to rule the option out
-  (:mod:`modcfg.lower._propagation`), in a model of those rules alone; the model of every
-  rule is built only when propagation finds no such chain, or when needs take part;
-- the rules named are shrunk last with each rule compiled on its own over the slots' whole
-  domains, so that they exclude the option by themselves (the compiled catalog tabulates a
-  rule over the values earlier rules left, so its tables also carry their effect).
+- the needs and choices are shrunk by deletion, each trial a feasibility pass of the engine
+  that answers the session under the needs kept;
+- the rules to shrink are those that propagation used to rule the option out
+  (:mod:`modcfg.lower._propagation`); when it finds no such chain, a CP-SAT model of every
+  rule (:class:`~..engines.cpsat._cores.ConflictModel`) narrows them;
+- they are shrunk by deletion in a CP-SAT model of those rules alone, each compiled on its
+  own over the slots' whole domains, so that they exclude the option by themselves (the
+  compiled catalog tabulates a rule over the values earlier rules left, so its tables also
+  carry their effect).
 """
 
 from __future__ import annotations
