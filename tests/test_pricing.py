@@ -239,3 +239,31 @@ def test_a_spent_time_limit_returns_an_unverified_answer_at_once() -> None:
     assert "not verified" in repr(result)
     with pytest.raises(modcfg.NeedsError, match="max_rounds=0"):
         optimise(CFG, segments, ("0", "60"), max_rounds=0)
+
+
+def test_best_ranks_equal_financed_totals_by_score() -> None:
+    # on 12 instalments at 9.9 % APR, unit prices of 1.90 and 1.95 both come to 2.04: the third
+    # best is a 1.95 configuration that meets the preference, not the 1.90 one that does not
+    option = {"price": "1.85"}
+    catalog = modcfg.Catalog.model_validate(
+        {
+            "catalog": "financed",
+            "slots": {
+                "frame": {"modules": {"m0": {"price": "1.80"}, "m1": {}, "m2": option}},
+                "glass": {
+                    "modules": {"m0": option, "m3": {}},
+                    "cardinality": "optional",
+                },
+                "kit": {"modules": {"m0": {"price": "0.05"}, "m1": {"price": "1.90"}}},
+                "grade": {"modules": {"m0": {"price": "1.90"}, "m1": {"price": "0.05"}}},
+            },
+            "payment_terms": {"instalments-12": {"instalments": 12, "apr": "9.9"}},
+        }
+    )
+    needs = modcfg.Needs(payment="instalments-12", prefer={"not (frame.m0)": 1})
+    best = modcfg.compile(catalog).best(needs, k=3)
+    assert [(q.total, q.score) for q in best] == [
+        (Decimal("0.12"), 1),
+        (Decimal("0.12"), 1),
+        (Decimal("2.04"), 1),
+    ]

@@ -258,19 +258,29 @@ def collect_best(
             resolved,
             lines_of=compiled.quote_lines,
         )
-        if kth is not None and (
-            result.total > kth.total
-            or result.unit_price == kth.unit_price
-            or kth.score >= top_score
-        ):
-            # later ones cost more, or cost the same with no higher score (none can score
-            # higher than the k-th when it has every positive preference)
-            return
+        if kth is not None:
+            if result.total > kth.total or kth.score >= top_score:
+                return  # later ones cost more (none scores above every positive preference)
+            if result.unit_price == kth.unit_price:
+                # the same price comes with no higher score; a dearer one may still come to
+                # the same total (a financed total is rounded)
+                if not _ties_above(plan, kth):
+                    return
+                continue
         quotes.append(result)
         if len(quotes) <= k and progress is not None:
             progress(len(quotes), k)
         if len(quotes) == k:
             kth = result
+
+
+def _ties_above(plan: Plan, kth: Quote) -> bool:
+    """Whether a unit price above the ``kth`` quote's can come to the same total: totals
+    grow with the unit price, so it is enough that the next one up (a minor unit more) does
+    (financing rounds: on 12 instalments, 1.90 and 1.95 both come to 2.04)."""
+    catalog = plan.problem.catalog
+    cost = int(kth.unit_price.scaleb(catalog.decimals))
+    return plan.total_of(cost + 1) <= kth.total
 
 
 def time_up(
