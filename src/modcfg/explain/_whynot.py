@@ -237,18 +237,20 @@ def _fewest(
             return not query.feasible()
         return not query.count_within(plan.bounds, time_limit=_left(deadline))
 
-    kept_items, kept_choices = list(items), list(choices)
-    if not excluded(kept_items, kept_choices):
+    def split(kept: list[NeedItem | Restriction]) -> tuple[list[NeedItem], list[Restriction]]:
+        return (
+            [one for one in kept if isinstance(one, NeedItem)],
+            [one for one in kept if isinstance(one, Restriction)],
+        )
+
+    kept: list[NeedItem | Restriction] = [*items, *choices]
+    if not excluded(*split(kept)):
         return None
-    for item in list(kept_items):
-        trial = [other for other in kept_items if other is not item]
-        if excluded(trial, kept_choices):
-            kept_items = trial
-    for choice in list(kept_choices):
-        trial_choices = [other for other in kept_choices if other is not choice]
-        if excluded(kept_items, trial_choices):
-            kept_choices = trial_choices
-    return kept_items, kept_choices
+    for one in list(kept):
+        trial = [other for other in kept if other is not one]
+        if excluded(*split(trial)):
+            kept = trial
+    return split(kept)
 
 
 def _exact_rules(

@@ -68,6 +68,8 @@ class Propagator:
             for index, (_, scope, clause, rows) in enumerate(rules)
             if not scope and (clause is not None or () not in (rows or []))
         ]
+        #: the variables of rules on one slot: they narrow from the start of every propagation
+        self.single = [scope[0] for _, scope, _, _ in rules if len(scope) == 1]
         self.watching: list[list[int]] = [[] for _ in problem.domains]
         for index, (_, scope, _, _) in enumerate(rules):
             for var in scope:
@@ -114,9 +116,7 @@ class Propagator:
                 queue.append(var)
             if not narrowed:
                 return set()  # (the restrictions clash among themselves)
-        for _, scope, _, _ in self.rules:
-            if len(scope) == 1:  # rules on one slot narrow from the start
-                queue.append(scope[0])
+        queue += self.single
         queued = set(queue)
         while queue:
             var = queue.pop()
