@@ -866,3 +866,18 @@ def options_of(state: modcfg.SessionState) -> list[tuple[str, str | None, modcfg
     """Every option a session state shows: its slot, its module (None: the slot left empty)
     and its state."""
     return [(slot, module, option) for slot in state for module, option in state[slot].items()]
+
+
+@st.composite
+def graphs(draw: st.DrawFn, max_nodes: int = 24) -> dict[int, set[int]]:
+    """A random undirected graph as each node's neighbour set: nodes ``0..n-1``, sometimes
+    disconnected, sparse or dense (a constraint graph's cliques are drawn as well as edges)."""
+    n = draw(st.integers(1, max_nodes))
+    graph: dict[int, set[int]] = {node: set() for node in range(n)}
+    density = draw(st.sampled_from((1, 2, 4, 8)))
+    for _ in range(draw(st.integers(0, density * n))):
+        size = draw(st.integers(min(2, n), min(4, n)))
+        clique = draw(st.lists(st.integers(0, n - 1), min_size=size, max_size=size, unique=True))
+        for a in clique:
+            graph[a].update(b for b in clique if b != a)
+    return graph

@@ -46,7 +46,7 @@ MAX_FRACTION_DIGITS = 20
 class FrozenModel(BaseModel):
     """Base of every catalog model: immutable, strict about unknown keys."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
 
 
 def to_decimal(value: Any, *, what: str = "amount") -> Decimal:

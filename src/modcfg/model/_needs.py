@@ -65,7 +65,7 @@ class Needs(BaseModel):
     modcfg.NeedsError: needs, budget: budget -1 is negative; give the most ... >= 0
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     require: ModuleRefs = ()
     forbid: ModuleRefs = ()

@@ -3,7 +3,8 @@ consistent tuples, and exact passes over them (counts, marginals, cheapest, stre
 
 The modules, from the tree to the queries:
 
-- ``_decompose``: the shape of the tree (which slots share a bag), with networkx;
+- ``_decompose``: the shape of the tree (which slots share a bag), from the elimination
+  orders of ``_elimination``;
 - ``_tree``: :class:`Tree` and its bags, built by :func:`build_tree`;
 - ``_build`` and ``_build_kernel``: filling the bags, the one join (a compiled kernel);
 - ``_layout``: the filled bags laid end to end for the passes;

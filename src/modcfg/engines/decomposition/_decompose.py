@@ -1,8 +1,9 @@
 """Tree decomposition of a problem's primal graph: which slots share a bag, and the tree.
 
 Builds the primal graph (slots as nodes, rule scopes and the scopes later queries attach as
-cliques) with networkx, splits it into connected components and decomposes each with the
-min-degree or min-fill heuristic (whichever is narrower; a tree gets one bag per edge), then
+cliques), splits it into connected components and decomposes each with the min-degree or
+min-fill heuristic of :mod:`._elimination` (whichever is narrower; a tree gets one bag per
+edge), then
 merges neighbouring bags that are small or contained in one another. Only shapes are made
 here: :func:`._tree.build_tree` turns them into :class:`~._tree.Bag` objects and materialises
 their tuples.
@@ -20,9 +21,9 @@ from collections.abc import Sequence
 from math import prod
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    import networkx as nx
+from ._elimination import Graph, bfs_edges, components, eliminate, min_degree_order, min_fill_order
 
+if TYPE_CHECKING:
     from ...lower._problem import Problem
 
 __all__ = ["decomposition"]
@@ -55,28 +56,26 @@ def decomposition(
     (``extra_scopes``: scopes that later queries will attach to a single bag). ``fill_in``:
     decompose every component with the min-fill heuristic, whatever its size (see
     :func:`_decompose`)."""
-    import networkx as nx  # imported on the first decomposition: importing modcfg stays light
-
-    graph = nx.Graph()
-    graph.add_nodes_from(range(problem.size))
+    graph: Graph = {node: set() for node in range(problem.size)}
     scopes = [c.scope for c in problem.constraints]
     scopes += [f.scope for f in (*problem.cost_factors, *problem.score_factors)]
     scopes += [tuple(scope) for scope in extra_scopes]
-    pairs = {pair for scope in scopes for pair in itertools.combinations(sorted(scope), 2)}
-    graph.add_edges_from(pairs)
+    for scope in scopes:
+        for a, b in itertools.combinations(scope, 2):
+            if a != b:
+                graph[a].add(b)
+                graph[b].add(a)
     bags: list[tuple[int, ...]] = [()]  # the virtual root joins the components
     links: list[tuple[int, int]] = []
     sizes = [max(1, sum(row)) for row in problem.allowed]
     width = 0
     edges: list[tuple[int, int]]
-    for component in nx.connected_components(graph):
+    for component in components(graph):
         if len(component) == 1:  # a slot no rule ties to another: one bag of its own
             component_width, node_sets, edges = 0, [frozenset(component)], []
         else:
-            # a graph of its own (a subgraph view filters every read, and the heuristics read
-            # each edge many times)
-            whole = len(component) == graph.number_of_nodes()
-            sub = graph if whole else _component_graph(graph, component)
+            # its nodes in the graph's order: the heuristics break ties by that order
+            sub = {node: graph[node] for node in sorted(component)}
             component_width, node_sets, edges = _decompose(sub, sizes, fill_in=fill_in)
         width = max(width, component_width)
         offset = len(bags)
@@ -97,27 +96,12 @@ def decomposition(
                     seen.add(other)
                     links.append((offset + node, offset + other))
                     stack.append(other)
-    # a networkx graph keeps its views, which refer back to it: emptied, the little that is
-    # left for a collection holds no node or edge
-    graph.clear()
     children: list[list[int]] = [[] for _ in bags]
     for parent, child in links:
         children[parent].append(child)
     _group_children(bags, children, sizes)
     links = [(parent, child) for parent, below in enumerate(children) for child in below]
     return width, bags, links, _preorder(children)
-
-
-def _component_graph(graph: nx.Graph, component: set[int]) -> nx.Graph:
-    """The connected ``component`` of ``graph`` as a graph of its own."""
-    import networkx as nx
-
-    adjacency = graph.adj
-    nodes = sorted(component)  # in the graph's order, as a view of it would list them: the
-    sub = nx.Graph()  # elimination heuristics break ties by that order
-    sub.add_nodes_from(nodes)
-    sub.add_edges_from((u, v) for u in nodes for v in adjacency[u] if u < v)
-    return sub
 
 
 def _group_children(
@@ -245,7 +229,7 @@ def _preorder(children: list[list[int]]) -> list[int]:
 
 
 def _decompose(
-    graph: nx.Graph, sizes: Sequence[int], *, fill_in: bool = False
+    graph: Graph, sizes: Sequence[int], *, fill_in: bool = False
 ) -> tuple[int, list[frozenset[int]], list[tuple[int, int]]]:
     """Bags and tree edges of one connected component, the narrower of two heuristics
     (``sizes``: each variable's number of allowed values, for merging small bags). A large
@@ -253,36 +237,29 @@ def _decompose(
     times (an eCos model: width 28 against 31), but takes 0.1 s on a thousand slots and
     their rules do not always keep its bags smaller (another eCos model: twice as many
     rows)."""
-    if graph.number_of_nodes() == 1:
-        return 0, [frozenset(graph.nodes)], []
-    if graph.number_of_edges() == graph.number_of_nodes() - 1:  # connected: a tree
+    if len(graph) == 1:
+        return 0, [frozenset(graph)], []
+    if sum(map(len, graph.values())) == 2 * (len(graph) - 1):  # connected: a tree
         bags, edges = _merged(*_tree_decomposition(graph), sizes)
         return max(len(bag) for bag in bags) - 1, bags, edges
-    from networkx.algorithms.approximation import treewidth_min_degree, treewidth_min_fill_in
-
-    width, decomposition = treewidth_min_degree(graph)
-    if fill_in or graph.number_of_nodes() <= _MIN_FILL_NODES:
-        fill_width, fill_decomposition = treewidth_min_fill_in(graph)
+    width, nodes, links = eliminate(graph, min_degree_order)
+    if fill_in or len(graph) <= _MIN_FILL_NODES:
+        fill_width, fill_nodes, fill_links = eliminate(graph, min_fill_order)
         if fill_width <= width:
-            width, decomposition = fill_width, fill_decomposition
-    nodes: list[frozenset[int]] = list(decomposition.nodes)
-    ids = {bag: i for i, bag in enumerate(nodes)}
-    bags, edges = _merged(nodes, [(ids[a], ids[b]) for a, b in decomposition.edges], sizes)
-    decomposition.clear()  # (see decomposition: a graph and its cached views form a cycle)
+            width, nodes, links = fill_width, fill_nodes, fill_links
+    bags, edges = _merged(nodes, links, sizes)
     width = max(width, max(len(bag) for bag in bags) - 1)
     return width, bags, edges
 
 
-def _tree_decomposition(graph: nx.Graph) -> tuple[list[frozenset[int]], list[tuple[int, int]]]:
+def _tree_decomposition(graph: Graph) -> tuple[list[frozenset[int]], list[tuple[int, int]]]:
     """The width-1 decomposition of a tree: one bag per edge, each joined to the bag of
     its parent's edge (the root's edges to the first of them)."""
-    import networkx as nx
-
-    root = next(iter(graph.nodes))
+    root = next(iter(graph))
     bags: list[frozenset[int]] = []
     edges: list[tuple[int, int]] = []
     above: dict[int, int] = {}  # node -> the bag of the edge to its parent
-    for parent, child in nx.bfs_edges(graph, root):
+    for parent, child in bfs_edges(graph, root):
         link = above.get(parent, 0 if bags else -1)  # the root's edges: the first one's bag
         if link >= 0:
             edges.append((len(bags), link))
