@@ -82,6 +82,12 @@ def test_clauses_set_aside_match_oracle(case: strategies.Case, data: st.DataObje
     query = set_aside(base, aside)
     valid = oracle.valid_configurations(case.catalog)
     refs = [set(configuration.refs()) for configuration in valid]
+    # feasibility before any count (a pass of flags, a first block of solutions, the count)
+    assert query.feasible() == bool(valid)
+    for var, slot in enumerate(cfg.compiled.slots):
+        for module, values in cfg.compiled.module_values[var].items():
+            fresh = set_aside(base, aside).restricted(var, frozenset(values))
+            assert fresh.feasible() == any(f"{slot}.{module}" in chosen for chosen in refs)
     assert type(query.count()) is int
     assert query.count() == len(valid)
     assert query.feasible() == bool(valid)

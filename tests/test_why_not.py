@@ -100,6 +100,22 @@ def test_why_not_stops_at_the_sessions_time_limit(tmp_path: Path) -> None:
     assert sorted(patient.why_not("x3", "selected").rules) == ["clause-1", "clause-2"]
 
 
+def test_why_not_starts_no_feasibility_pass_past_its_time_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # each choice kept or dropped is a feasibility pass of the engine (about 0.8 s on the
+    # largest feature models): none starts once the session's time_limit has passed
+    model = tmp_path / "fm.dimacs"
+    model.write_text("p cnf 4 2\n-1 2 0\n-2 -3 0\n", encoding="utf-8")
+    session = modcfg.compile(modcfg.load_catalog(model)).session(time_limit=5)
+    session.choose("x4", "selected")
+    session.choose("x1", "selected")
+    clock = iter(range(0, 1000, 4))  # every reading of the clock 4 s after the one before
+    monkeypatch.setattr(_whynot.time, "monotonic", lambda: float(next(clock)))
+    with pytest.raises(modcfg.LimitExceeded, match="narrowing your 2 needs and choices"):
+        session.why_not("x3", "selected")
+
+
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=cases(SMALL), data=st.data())
 def test_a_states_reason_names_a_rule_that_excludes_the_option_by_itself(

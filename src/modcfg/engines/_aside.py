@@ -197,6 +197,16 @@ class AsideQuery(CountingOnly):
         )
 
     def feasible(self) -> bool:
+        """Whether any solution exists, without the terms' passes where one pass tells: none
+        when the relaxed rules have none (a pass of flags), some when the first block of
+        their solutions holds one that satisfies the clauses set aside; else the count."""
+        if self._count is not None:
+            return self._count > 0
+        if not self._whole.feasible():
+            return False
+        block = next(solution_blocks(self._whole, _BLOCK), None)
+        if block is not None and bool(self._holding(block[0]).any()):
+            return True
         return self.count() > 0
 
     def count(self) -> int:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from .._errors import LimitExceeded
 from .._reasons import Reason
 from ..engines.cpsat._cores import ConflictModel, Group
 from ..lower import Problem, needs_problem
@@ -175,8 +176,9 @@ def explain_exclusion(
     *,
     time_limit: float | None = None,
 ) -> Explanation | None:
-    """Why ``option`` has no valid completion; None when it has one. The solver's searches
-    stop after ``time_limit`` seconds in all (:class:`~modcfg.LimitExceeded`).
+    """Why ``option`` has no valid completion; None when it has one. The work stops after
+    ``time_limit`` seconds in all (:class:`~modcfg.LimitExceeded`): the solver's searches stop
+    at it, and no feasibility pass starts after it.
 
     The needs and choices are shrunk by deletion, in their order (needs first), each trial a
     feasibility pass of the engine that answers the session under the needs kept (every rule
@@ -228,7 +230,16 @@ def _fewest(
     """The needs and choices that exclude ``option``, shrunk by deletion in their order; None
     when all of them together allow it."""
 
+    trials = len(items) + len(choices) + 1
+
     def excluded(kept_items: list[NeedItem], kept_choices: Sequence[Restriction]) -> bool:
+        if deadline is not None and time.monotonic() > deadline:
+            raise LimitExceeded(
+                f"why_not passed its time limit while narrowing your {trials - 1} needs and "
+                "choices down to those that rule the option out; raise time_limit= (a "
+                "session's time_limit)",
+                estimate=trials,
+            )
         plan = cfg.compiled.plan(None if needs is None else keep_items(needs, items, kept_items))
         query = plan.session_query.restricted(option.var, option.values)
         for choice in kept_choices:
