@@ -171,10 +171,11 @@ def by_key(query: TreeQuery, *, deadline: float | None = None) -> Iterator[tuple
     A best-first search over partial solutions (a prefix of the preorder). An entry's bound is
     the cheapest key of any completion of its prefix, exact since every candidate has a
     completion; an entry stands for its last tuple and that tuple's later siblings, so each
-    prefix is pushed once, by its parent (rank 0) or by its previous sibling. Entries are
-    ordered by (bound, rank vector): a prefix's first child is its immediate successor in
-    that order, so after each pop the search goes straight down to a solution, and ties never
-    widen the frontier: at most n pops and 2n pushes per solution (n bags).
+    prefix is pushed once, by its previous sibling (the root's first tuple starts the heap).
+    Entries are ordered by (bound, rank vector): a prefix's first child is its immediate
+    successor in that order, so after each pop the search goes straight down to a solution
+    without the heap, pushing the next sibling of each tuple it takes, and ties never widen
+    the frontier: one pop and at most n pushes per solution (n bags).
     ``deadline`` (a :func:`time.monotonic` value) raises :class:`LimitExceeded` once passed.
     """
     if not query.count():
@@ -184,7 +185,7 @@ def by_key(query: TreeQuery, *, deadline: float | None = None) -> Iterator[tuple
     bests = [query.below.best[index] for index in order]
     n = len(order)
 
-    def candidates(pos: int, chosen: tuple[int, ...]) -> list[int]:
+    def candidates(pos: int, chosen: Sequence[int]) -> list[int]:
         if pos == 0:
             return groups[order[0]].get((), [])
         parent = parent_pos[pos]
@@ -196,21 +197,26 @@ def by_key(query: TreeQuery, *, deadline: float | None = None) -> Iterator[tuple
     heap: list[tuple[int, tuple[int, ...], tuple[int, ...]]] = [
         (bests[0][root[0]], (0,), (root[0],))
     ]
-    pops = 0
+    steps = 0
     while heap:
-        f, ranks, chosen = heapq.heappop(heap)
-        pops += 1
-        if deadline is not None and not pops % _CHECK_EVERY and time.monotonic() > deadline:
-            raise LimitExceeded(f"the ordered search passed its deadline after {pops} steps")
+        f, popped_ranks, popped = heapq.heappop(heap)
+        ranks, chosen = list(popped_ranks), list(popped)
         pos = len(chosen) - 1
-        rank = ranks[-1]
-        options = candidates(pos, chosen)
-        if rank + 1 < len(options):
-            sibling = options[rank + 1]
-            f_sibling = f - bests[pos][options[rank]] + bests[pos][sibling]
-            heapq.heappush(heap, (f_sibling, (*ranks[:-1], rank + 1), (*chosen[:-1], sibling)))
-        if pos + 1 == n:
-            yield f, _assignment(query, chosen)
-            continue
-        first = candidates(pos + 1, chosen)[0]
-        heapq.heappush(heap, (f, (*ranks, 0), (*chosen, first)))
+        # down to a solution: each first child would be the next entry popped (see above),
+        # so it is taken without the heap; only the siblings passed on the way are pushed
+        while True:
+            steps += 1
+            if deadline is not None and not steps % _CHECK_EVERY and time.monotonic() > deadline:
+                raise LimitExceeded(f"the ordered search passed its deadline after {steps} steps")
+            rank = ranks[-1]
+            options = candidates(pos, chosen)
+            if rank + 1 < len(options):
+                sibling = options[rank + 1]
+                f_sibling = f - bests[pos][options[rank]] + bests[pos][sibling]
+                heapq.heappush(heap, (f_sibling, (*ranks[:-1], rank + 1), (*chosen[:-1], sibling)))
+            if pos + 1 == n:
+                break
+            chosen.append(candidates(pos + 1, chosen)[0])
+            ranks.append(0)
+            pos += 1
+        yield f, _assignment(query, chosen)
