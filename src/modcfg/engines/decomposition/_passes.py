@@ -277,6 +277,18 @@ class TreeQuery:
         self._up(counts=False)
         return self._split("up_alive", self._up_best < self._big)
 
+    def cheapest_below(self) -> np.ndarray:
+        """Every row's (of every bag, in the flat layout) cheapest key of a completion below
+        it, its own key included: above any key (:data:`BIG` or more) where it has none (a
+        row the filters drop, or whose children have nothing to go with it)."""
+        self._up(counts=False)
+        return self._up_best
+
+    @property
+    def no_completion(self) -> int:
+        """The key of "no completion" in :meth:`cheapest_below`: above any sum of keys."""
+        return int(self._big)
+
     # -- upward pass ------------------------------------------------------------------------
 
     def _kernels(self, rows: int) -> Kernels:

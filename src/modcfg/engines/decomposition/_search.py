@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import heapq
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..._errors import LimitExceeded
-from ._tree import Key
 
 if TYPE_CHECKING:
     from ._passes import TreeQuery
@@ -25,59 +25,82 @@ __all__ = ["by_key", "solution_array", "solutions"]
 _CHECK_EVERY = 64
 
 
-def _candidates(query: TreeQuery, *, ranked: bool) -> list[dict[Key, list[int]]]:
-    """Per bag: separator key -> live tuple positions with completions (ranked: by best)."""
-    result: list[dict[Key, list[int]]] = []
-    for index, bag in enumerate(query.tree.bags):
-        groups: dict[Key, list[int]] = {}
-        sep = bag.sep
-        counts = query.below.alive[index]
-        for i, ti in enumerate(query.kept.live[index]):
-            if counts[i]:
-                groups.setdefault(sep(bag.tuples[ti]), []).append(i)
+@dataclass(frozen=True)
+class _Walk:
+    """What the walks read, per bag in preorder (position ``pos``): the rows with completions
+    below them, grouped by the key they share with the parent, in row order or, ranked,
+    cheapest completion first (ties in row order); the parent's position; and where to find,
+    for a row of the parent, the key it shares with this bag. Built from the tree's flat
+    layout in a few array operations over every row at once: no tuple of values is made for
+    a row the walk does not reach.
+
+    ``rows`` holds every bag's grouped rows (each a row index within its bag); the group of
+    separator key ``k`` (numbered in the layout's message space) is
+    ``rows[start[k]:start[k + 1]]``; bag ``pos``'s key for row ``i`` of its parent is
+    ``key_base[pos] + links[link_base[pos] + i]`` (the root's one group: ``key_base[0]``)."""
+
+    order: list[int]
+    parent_pos: list[int]
+    rows: list[int]
+    start: list[int]
+    key_base: list[int]
+    link_base: list[int]
+    links: np.ndarray
+
+    @classmethod
+    def of(cls, query: TreeQuery, *, ranked: bool) -> _Walk:
+        flat = query.tree.flat
+        order, row_start, msg_start, sep, _, edge_child, link_start, links = flat.layout
+        best = query.cheapest_below()
+        valid = np.flatnonzero(best < query.no_completion)
+        bag_of = np.repeat(np.arange(len(row_start) - 1), np.diff(row_start))[valid]
+        keys = msg_start[bag_of] + sep[valid]  # ascending: bags in order, rows by key
         if ranked:
-            bests = query.below.best[index]
-            for positions in groups.values():
-                positions.sort(key=bests.__getitem__)
-        result.append(groups)
-    return result
+            cheapest = best[valid]
+            if cheapest.dtype == object:  # keys beyond 64 bits: a stable sort of ints
+                key_list, values = keys.tolist(), cheapest.tolist()
+                by = sorted(range(len(valid)), key=lambda i: (key_list[i], values[i]))
+                sorted_at = np.asarray(by, dtype=np.int64)
+            else:
+                sorted_at = np.lexsort((cheapest, keys))
+            valid, bag_of = valid[sorted_at], bag_of[sorted_at]
+        counts = np.bincount(keys, minlength=flat.keys)
+        edge_of = np.full(len(row_start) - 1, -1, dtype=np.int64)
+        edge_of[edge_child] = np.arange(len(edge_child))
+        bag_order = order.tolist()
+        position_of = {index: pos for pos, index in enumerate(bag_order)}
+        bags = query.tree.bags
+        return cls(
+            order=bag_order,
+            parent_pos=[position_of.get(bags[index].parent, -1) for index in bag_order],
+            rows=(valid - row_start[bag_of]).tolist(),
+            start=[0, *np.cumsum(counts).tolist()],
+            key_base=msg_start[order].tolist(),
+            link_base=[int(link_start[e]) if e >= 0 else 0 for e in edge_of[order].tolist()],
+            links=links,
+        )
+
+    def span(self, pos: int, chosen: Sequence[int]) -> tuple[int, int]:
+        """The range, in ``rows``, of the rows of bag ``pos`` that go with the rows ``chosen``
+        at the positions before it."""
+        key = self.key_base[pos]
+        if pos:
+            key += self.links.item(self.link_base[pos] + chosen[self.parent_pos[pos]])
+        start = self.start
+        return start[key], start[key + 1]
 
 
-def _assignment(query: TreeQuery, chosen: Sequence[int]) -> list[int]:
-    """Chosen live positions (in preorder) -> value index per variable."""
+def _assignment(query: TreeQuery, order: Sequence[int], chosen: Sequence[int]) -> list[int]:
+    """The rows ``chosen`` of the bags in ``order`` -> value index per variable."""
     values = [0] * query.problem.size
     bags = query.tree.bags
-    live = query.kept.live
-    for index, i in zip(query.tree.preorder, chosen, strict=True):
+    for index, row in zip(order, chosen, strict=True):
         bag = bags[index]
-        t = bag.tuples[live[index][i]]
-        for p in bag.owned:
-            values[bag.vars[p]] = t[p]
+        if bag.owned:
+            taken = bag.values[row].tolist()
+            for p in bag.owned:
+                values[bag.vars[p]] = taken[p]
     return values
-
-
-def _walk(
-    query: TreeQuery,
-) -> tuple[
-    list[int], list[int], list[Callable[[tuple[int, ...]], Key]], list[list[tuple[int, ...]]]
-]:
-    """The bags in preorder, each one's parent position in that order, the function giving
-    the key a tuple of the parent shares with it, and its live tuples."""
-    order = query.tree.preorder
-    bags = query.tree.bags
-    position_of = {index: pos for pos, index in enumerate(order)}
-    parent_pos = [position_of.get(bags[index].parent, -1) for index in order]
-    key_of: list[Callable[[tuple[int, ...]], Key]] = []
-    for index in order:
-        bag = bags[index]
-        if bag.parent < 0:
-            key_of.append(bag.sep)
-        else:
-            parent = bags[bag.parent]
-            key_of.append(parent.child_keys[parent.children.index(index)])
-    live = query.kept.live
-    tuples_at = [[bags[index].tuples[ti] for ti in live[index]] for index in order]
-    return order, parent_pos, key_of, tuples_at
 
 
 def solutions(query: TreeQuery, *, deadline: float | None = None) -> Iterator[list[int]]:
@@ -87,28 +110,26 @@ def solutions(query: TreeQuery, *, deadline: float | None = None) -> Iterator[li
     """
     if not query.count():
         return
-    groups = _candidates(query, ranked=False)
-    order, parent_pos, key_of, tuples_at = _walk(query)
-    n = len(order)
+    walk = _Walk.of(query, ranked=False)
+    n = len(walk.order)
     chosen = [0] * n
-    iterators: list[Iterator[int]] = [iter(groups[order[0]].get((), []))]
+    spans = [list(walk.span(0, chosen))]  # per depth: the next candidate and the end
     steps = 0
-    while iterators:
+    while spans:
         steps += 1
         if deadline is not None and not steps % _CHECK_EVERY and time.monotonic() > deadline:
             raise LimitExceeded(f"the enumeration passed its deadline after {steps} steps")
-        depth = len(iterators) - 1
-        i = next(iterators[-1], None)
-        if i is None:
-            iterators.pop()
+        depth = len(spans) - 1
+        at = spans[-1]
+        if at[0] == at[1]:
+            spans.pop()
             continue
-        chosen[depth] = i
+        chosen[depth] = walk.rows[at[0]]
+        at[0] += 1
         if depth + 1 == n:
-            yield _assignment(query, chosen)
+            yield _assignment(query, walk.order, chosen)
             continue
-        nxt = depth + 1
-        parent_t = tuples_at[parent_pos[nxt]][chosen[parent_pos[nxt]]]
-        iterators.append(iter(groups[order[nxt]].get(key_of[nxt](parent_t), [])))
+        spans.append(list(walk.span(depth + 1, chosen)))
 
 
 def solution_array(query: TreeQuery) -> tuple[np.ndarray, np.ndarray]:
@@ -180,22 +201,20 @@ def by_key(query: TreeQuery, *, deadline: float | None = None) -> Iterator[tuple
     """
     if not query.count():
         return
-    groups = _candidates(query, ranked=True)
-    order, parent_pos, key_of, tuples_at = _walk(query)
-    bests = [query.below.best[index] for index in order]
-    n = len(order)
+    walk = _Walk.of(query, ranked=True)
+    best = query.cheapest_below()
+    first_row = query.tree.flat.start[walk.order].tolist()  # per position: its first flat row
 
-    def candidates(pos: int, chosen: Sequence[int]) -> list[int]:
-        if pos == 0:
-            return groups[order[0]].get((), [])
-        parent = parent_pos[pos]
-        parent_t = tuples_at[parent][chosen[parent]]
-        return groups[order[pos]].get(key_of[pos](parent_t), [])
+    def cheapest(pos: int, row: int) -> int:
+        found: int = best.item(first_row[pos] + row)
+        return found
 
-    root = candidates(0, ())
+    rows, span = walk.rows, walk.span
+    n = len(walk.order)
+    first = rows[span(0, ())[0]]
     # (bound, ranks, chosen): ranks identify an entry, so chosen is never compared
     heap: list[tuple[int, tuple[int, ...], tuple[int, ...]]] = [
-        (bests[0][root[0]], (0,), (root[0],))
+        (cheapest(0, first), (0,), (first,))
     ]
     steps = 0
     while heap:
@@ -209,14 +228,14 @@ def by_key(query: TreeQuery, *, deadline: float | None = None) -> Iterator[tuple
             if deadline is not None and not steps % _CHECK_EVERY and time.monotonic() > deadline:
                 raise LimitExceeded(f"the ordered search passed its deadline after {steps} steps")
             rank = ranks[-1]
-            options = candidates(pos, chosen)
-            if rank + 1 < len(options):
-                sibling = options[rank + 1]
-                f_sibling = f - bests[pos][options[rank]] + bests[pos][sibling]
+            low, high = span(pos, chosen)
+            if low + rank + 1 < high:
+                sibling = rows[low + rank + 1]
+                f_sibling = f - cheapest(pos, chosen[-1]) + cheapest(pos, sibling)
                 heapq.heappush(heap, (f_sibling, (*ranks[:-1], rank + 1), (*chosen[:-1], sibling)))
             if pos + 1 == n:
                 break
-            chosen.append(candidates(pos + 1, chosen)[0])
-            ranks.append(0)
             pos += 1
-        yield f, _assignment(query, chosen)
+            chosen.append(rows[span(pos, chosen)[0]])
+            ranks.append(0)
+        yield f, _assignment(query, walk.order, chosen)
