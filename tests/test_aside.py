@@ -235,6 +235,8 @@ def test_terms_run_two_at_a_time_with_the_same_counts(tmp_path: Path) -> None:
     def compiled() -> modcfg.Configurator:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(modcfg._compiled, "TRIAL_COMBINATIONS", 1)
+            # both or-groups aside (one would go back into the tree: see the next test)
+            patch.setattr(_aside, "_fewest", lambda problem, clauses: clauses)
             return modcfg.compile(modcfg.load_catalog(path))
 
     alone = compiled()
@@ -255,3 +257,35 @@ def test_terms_run_two_at_a_time_with_the_same_counts(tmp_path: Path) -> None:
         state = paired.session().state()
         assert {(slot, m): o.count for slot in state for m, o in state[slot].items()} == counts
         assert paired.session().choose("x5", "selected").count == narrowed
+
+
+def test_a_clause_that_leaves_the_tree_as_narrow_goes_back_into_it(tmp_path: Path) -> None:
+    # the two or-groups of the test above: with both aside the tree is a chain of narrow
+    # bags; the narrower group put back leaves it as narrow, so only the other stays aside
+    # (two terms, not four), and every count is the same
+    first, second = list(range(2, 22)), list(range(22, 42))
+    clauses = [[1], [-1, *first], [-1, *second], *([-child, 1] for child in first + second)]
+    clauses += [[-child, child + 1, child + 2] for child in range(2, 40)]
+    path = write_dimacs(tmp_path / "groups.dimacs", 41, clauses)
+
+    def compiled(*, every: bool) -> modcfg.Configurator:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(modcfg._compiled, "TRIAL_COMBINATIONS", 1)
+            if every:
+                patch.setattr(_aside, "_fewest", lambda problem, clauses: clauses)
+            return modcfg.compile(modcfg.load_catalog(path))
+
+    both, fewer = compiled(every=True), compiled(every=False)
+    wide = fewer.compiled.wide_base
+    assert isinstance(wide, AsideQuery)
+    assert len(wide.aside) == 1
+    assert len(wide._terms) == 2
+    assert fewer.count() == both.count() > 0
+    assert (
+        fewer.session().choose("x5", "selected").count
+        == both.session().choose("x5", "selected").count
+    )
+    expected, found = both.session().state(), fewer.session().state()
+    assert {(s, m): o.count for s in found for m, o in found[s].items()} == {
+        (s, m): o.count for s in expected for m, o in expected[s].items()
+    }

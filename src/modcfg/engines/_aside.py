@@ -42,7 +42,14 @@ from ..lower import Problem
 from ..lower._problem import Constraint
 from ._protocol import Bounds, Marginal
 from .compiled import CompiledEngineError, CountingOnly
-from .decomposition import Tree, TreeQuery, build_tree, check_widest, solution_blocks
+from .decomposition import (
+    Tree,
+    TreeQuery,
+    bag_combinations,
+    build_tree,
+    check_widest,
+    solution_blocks,
+)
 from .decomposition._residues import pass_bytes, residue_system
 
 __all__ = ["ASIDE_MOST", "ASIDE_SLOTS", "AsideQuery", "SavedAside", "set_aside", "wide_clauses"]
@@ -87,7 +94,7 @@ def set_aside(
     keep to as well (min-fill's takes seconds on a model whose width stays near 100; raises
     :class:`~modcfg.engines.decomposition.BagsTooLarge` or :class:`~modcfg.LimitExceeded` past
     them, as any tree)."""
-    clauses = tuple(wide_clauses(problem) if aside is None else aside)
+    clauses = tuple(_fewest(problem, wide_clauses(problem)) if aside is None else aside)
     relaxed = _relaxed(problem, clauses)
     if widest is not None:  # min-degree's decomposition first: a fraction of min-fill's time
         check_widest(relaxed, widest)
@@ -377,6 +384,29 @@ class AsideQuery(CountingOnly):
     def count_within(self, bounds: Bounds, *, time_limit: float | None = None) -> int:
         self._unbounded(bounds, "configurations")
         return self._counted(None if time_limit is None else time.monotonic() + time_limit)
+
+
+def _fewest(problem: Problem, clauses: tuple[Constraint, ...]) -> tuple[Constraint, ...]:
+    """The clauses of ``clauses`` to set aside: each, narrowest first, goes back into the tree
+    when the decomposition then has no wider bag and at most twice the value combinations in
+    all (before rules). A pass then costs at most twice as much, and there are half as many
+    terms: on the decision-making model, its 84-literal or-group goes back without widening
+    the tree (956,000 bag rows, against 943,000 with it aside), and 8 terms remain of 16.
+    Decomposing without filling takes 0.05-0.2 s a try there. One clause at least stays
+    aside (the tree with every clause was refused already)."""
+    if len(clauses) < 2:
+        return clauses
+    chosen = list(clauses)
+    found = bag_combinations(_relaxed(problem, clauses), fill_in=True)
+    widest, total = max(found), sum(found)
+    for clause in sorted(clauses, key=lambda c: len(c.scope)):
+        if len(chosen) == 1:
+            break
+        trial = tuple(c for c in chosen if c is not clause)
+        found = bag_combinations(_relaxed(problem, trial), fill_in=True)
+        if max(found) <= widest and sum(found) <= 2 * total:
+            chosen, total = list(trial), sum(found)
+    return tuple(chosen)
 
 
 def _relaxed(problem: Problem, aside: tuple[Constraint, ...]) -> Problem:

@@ -25,13 +25,14 @@ and nothing above the engines.
 from ._blocks import solution_blocks
 from ._jit import compiled_from_now
 from ._passes import Marginal, TreeQuery
-from ._tree import BagsTooLarge, Tree, build_tree, check_widest
+from ._tree import BagsTooLarge, Tree, bag_combinations, build_tree, check_widest
 
 __all__ = [
     "BagsTooLarge",
     "Marginal",
     "Tree",
     "TreeQuery",
+    "bag_combinations",
     "build_tree",
     "check_widest",
     "compiled_from_now",

@@ -248,11 +248,24 @@ def check_widest(given: Problem, widest: int, *, fill_in: bool = False) -> None:
     """:class:`BagsTooLarge` when the decomposition of ``given`` (clauses as chains; min-fill
     on large components too with ``fill_in``) has a bag of more than ``widest`` value
     combinations: what :func:`build_tree` checks before it fills, without building a tree."""
+    problem, bag_vars, combinations = _shape(given, fill_in=fill_in)
+    _check_widest(problem, bag_vars, combinations, widest)
+
+
+def bag_combinations(given: Problem, *, fill_in: bool = False) -> list[int]:
+    """Each bag's value combinations before rules in the decomposition of ``given`` (as
+    :func:`check_widest` decomposes it): what filling the bags would cost at most, without
+    building a tree."""
+    return _shape(given, fill_in=fill_in)[2]
+
+
+def _shape(given: Problem, *, fill_in: bool) -> tuple[Problem, list[tuple[int, ...]], list[int]]:
+    """``given`` with its clauses as chains, its decomposition's bags and each bag's value
+    combinations before rules."""
     problem = with_chains(given)
     _, bag_vars, _, _ = decomposition(problem, (), fill_in=fill_in)
     sizes = [sum(row) for row in problem.allowed]
-    combinations = [prod(sizes[var] for var in variables) for variables in bag_vars]
-    _check_widest(problem, bag_vars, combinations, widest)
+    return problem, bag_vars, [prod(sizes[var] for var in variables) for variables in bag_vars]
 
 
 def _check_widest(
