@@ -227,16 +227,13 @@ def test_a_catalog_with_clauses_set_aside_is_saved_and_loaded(tmp_path: Path) ->
 def test_terms_run_two_at_a_time_with_the_same_counts(tmp_path: Path) -> None:
     # two or-groups of 20 children under one root, tied by clauses to their neighbours: four
     # terms, run one at a time (a small tree) and, when told to, two at a time
-    first, second = list(range(2, 22)), list(range(22, 42))
-    clauses = [[1], [-1, *first], [-1, *second], *([-child, 1] for child in first + second)]
-    clauses += [[-child, child + 1, child + 2] for child in range(2, 40)]
-    path = write_dimacs(tmp_path / "groups.dimacs", 41, clauses)
+    path = _two_or_groups(tmp_path)
 
     def compiled() -> modcfg.Configurator:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(modcfg._compiled, "TRIAL_COMBINATIONS", 1)
             # both or-groups aside (one would go back into the tree: see the next test)
-            patch.setattr(_aside, "_fewest", lambda problem, clauses: clauses)
+            patch.setattr(_aside, "_fewest", lambda problem, clauses, found: clauses)
             return modcfg.compile(modcfg.load_catalog(path))
 
     alone = compiled()
@@ -263,16 +260,13 @@ def test_a_clause_that_leaves_the_tree_as_narrow_goes_back_into_it(tmp_path: Pat
     # the two or-groups of the test above: with both aside the tree is a chain of narrow
     # bags; the narrower group put back leaves it as narrow, so only the other stays aside
     # (two terms, not four), and every count is the same
-    first, second = list(range(2, 22)), list(range(22, 42))
-    clauses = [[1], [-1, *first], [-1, *second], *([-child, 1] for child in first + second)]
-    clauses += [[-child, child + 1, child + 2] for child in range(2, 40)]
-    path = write_dimacs(tmp_path / "groups.dimacs", 41, clauses)
+    path = _two_or_groups(tmp_path)
 
     def compiled(*, every: bool) -> modcfg.Configurator:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(modcfg._compiled, "TRIAL_COMBINATIONS", 1)
             if every:
-                patch.setattr(_aside, "_fewest", lambda problem, clauses: clauses)
+                patch.setattr(_aside, "_fewest", lambda problem, clauses, found: clauses)
             return modcfg.compile(modcfg.load_catalog(path))
 
     both, fewer = compiled(every=True), compiled(every=False)
@@ -289,3 +283,11 @@ def test_a_clause_that_leaves_the_tree_as_narrow_goes_back_into_it(tmp_path: Pat
     assert {(s, m): o.count for s in found for m, o in found[s].items()} == {
         (s, m): o.count for s in expected for m, o in expected[s].items()
     }
+
+
+def _two_or_groups(tmp_path: Path) -> Path:
+    """Two or-groups of 20 children under one root, tied by clauses to their neighbours."""
+    first, second = list(range(2, 22)), list(range(22, 42))
+    clauses = [[1], [-1, *first], [-1, *second], *([-child, 1] for child in first + second)]
+    clauses += [[-child, child + 1, child + 2] for child in range(2, 40)]
+    return write_dimacs(tmp_path / "groups.dimacs", 41, clauses)

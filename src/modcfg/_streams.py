@@ -17,7 +17,7 @@ from .engines import Bounds, EngineQuery
 from .engines.compiled import ranking
 from .model import Configuration
 from .model._configuration import Choice
-from .price import Quote, quote
+from .price import Quote, quote, to_minor_units
 
 if TYPE_CHECKING:
     from ._configurator import Order, Progress
@@ -249,6 +249,7 @@ def collect_best(
     # no configuration scores above every positive preference weight
     top_score = sum(max(weight, 0) for weight in resolved.prefer.values()) if resolved else 0
     kth: Quote | None = None
+    ties_above = False  # whether a dearer unit price can come to the k-th's total
     for assignment in assignments(plan, order="price", engine=engine, deadline=deadline):
         if deadline is not None and time.monotonic() > deadline:
             raise LimitExceeded("the deadline passed")
@@ -264,7 +265,7 @@ def collect_best(
             if result.unit_price == kth.unit_price:
                 # the same price comes with no higher score; a dearer one may still come to
                 # the same total (a financed total is rounded)
-                if not _ties_above(plan, kth):
+                if not ties_above:
                     return
                 continue
         quotes.append(result)
@@ -272,14 +273,14 @@ def collect_best(
             progress(len(quotes), k)
         if len(quotes) == k:
             kth = result
+            ties_above = _ties_above(plan, kth)
 
 
 def _ties_above(plan: Plan, kth: Quote) -> bool:
     """Whether a unit price above the ``kth`` quote's can come to the same total: totals
     grow with the unit price, so it is enough that the next one up (a minor unit more) does
     (financing rounds: on 12 instalments, 1.90 and 1.95 both come to 2.04)."""
-    catalog = plan.problem.catalog
-    cost = int(kth.unit_price.scaleb(catalog.decimals))
+    cost = to_minor_units(plan.problem.catalog, kth.unit_price)
     return plan.total_of(cost + 1) <= kth.total
 
 

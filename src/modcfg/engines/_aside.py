@@ -97,10 +97,13 @@ def set_aside(
     them, as any tree)."""
     clauses = tuple(wide_clauses(problem) if aside is None else aside)
     relaxed = _relaxed(problem, clauses)
+    found = None
     if widest is not None:  # min-degree's decomposition first: a fraction of min-fill's time
-        check_widest(relaxed, widest)
-    if aside is None:
-        clauses = _fewest(problem, clauses)
+        found = check_widest(relaxed, widest)
+    if aside is None and len(clauses) > 1:
+        if found is None:
+            found = bag_combinations(relaxed)
+        clauses = _fewest(problem, clauses, found)
         relaxed = _relaxed(problem, clauses)
     tree = build_tree(relaxed, fill_in=True, widest=widest)
     return AsideQuery(problem, tree, clauses, _terms(relaxed, clauses))
@@ -390,8 +393,12 @@ class AsideQuery(CountingOnly):
         return self._counted(None if time_limit is None else time.monotonic() + time_limit)
 
 
-def _fewest(problem: Problem, clauses: tuple[Constraint, ...]) -> tuple[Constraint, ...]:
-    """The clauses of ``clauses`` to set aside: each, narrowest first, goes back into the tree
+def _fewest(
+    problem: Problem, clauses: tuple[Constraint, ...], found: list[int]
+) -> tuple[Constraint, ...]:
+    """The clauses of ``clauses`` (two or more) to set aside (``found``: each bag's value
+    combinations with all of them aside, see :func:`bag_combinations`): each, narrowest
+    first, goes back into the tree
     when the decomposition then has no wider bag and at most twice the value combinations in
     all (before rules). A pass then costs at most twice as much, and there are half as many
     terms: on the decision-making model, its 84-literal or-group goes back without widening
@@ -399,10 +406,7 @@ def _fewest(problem: Problem, clauses: tuple[Constraint, ...]) -> tuple[Constrai
     The decompositions compared are min-degree's, without filling (0.01 s a try there; the
     tree is then built with min-fill). One clause at least stays aside (the tree with every
     clause was refused already)."""
-    if len(clauses) < 2:
-        return clauses
     chosen = list(clauses)
-    found = bag_combinations(_relaxed(problem, clauses))
     widest, total = max(found), sum(found)
     for clause in sorted(clauses, key=lambda c: len(c.scope)):
         if len(chosen) == 1:

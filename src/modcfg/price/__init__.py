@@ -26,6 +26,7 @@ from ._quote import (
     order_total,
     preference_score,
     quote,
+    to_minor_units,
     total_factor,
 )
 
@@ -45,5 +46,6 @@ __all__ = [
     "preference_score",
     "quote",
     "ready_days",
+    "to_minor_units",
     "total_factor",
 ]

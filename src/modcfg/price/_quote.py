@@ -50,6 +50,7 @@ __all__ = [
     "order_total",
     "preference_score",
     "quote",
+    "to_minor_units",
 ]
 
 LineKind = Literal[
@@ -85,6 +86,20 @@ def from_minor_units(catalog: Catalog, units: int) -> Decimal:
     Decimal('100000000000000000000000000000000000000.01')
     """
     return Decimal(units).scaleb(-catalog.decimals, context=_context(catalog))
+
+
+def to_minor_units(catalog: Catalog, amount: Decimal) -> int:
+    """An amount of the catalog's currency in minor units (cents), exact at any size: the
+    inverse of :func:`from_minor_units` (for amounts with at most the catalog's decimals).
+
+    >>> import modcfg
+    >>> windows = modcfg.load_catalog("windows")
+    >>> to_minor_units(windows, from_minor_units(windows, 10**40 + 1)) == 10**40 + 1
+    True
+    >>> to_minor_units(windows, Decimal("260.00"))
+    26000
+    """
+    return int(amount.scaleb(catalog.decimals, context=_context(catalog)))
 
 
 @dataclass(frozen=True)

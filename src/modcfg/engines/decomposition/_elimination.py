@@ -31,6 +31,7 @@ from heapq import heapify, heappop, heappush
 
 __all__ = [
     "Graph",
+    "Steps",
     "bfs_edges",
     "components",
     "eliminate",
@@ -40,9 +41,11 @@ __all__ = [
 
 #: Each node's neighbours (no node is its own neighbour).
 Graph = dict[int, set[int]]
-#: A heuristic: the nodes to eliminate, in order, given a copy of the graph it may change;
-#: the nodes it leaves out form the root bag.
-Heuristic = Callable[[Graph], list[int]]
+#: An elimination: each node eliminated, in order, with its neighbours then.
+Steps = list[tuple[int, set[int]]]
+#: A heuristic: eliminates nodes from the graph it is given (the nodes it leaves form the
+#: root bag) and returns its steps.
+Heuristic = Callable[[Graph], Steps]
 
 
 def components(graph: Graph) -> Iterator[list[int]]:
@@ -85,31 +88,32 @@ def _eliminate_node(graph: Graph, node: int) -> set[int]:
     return neighbours
 
 
-def min_degree_order(graph: Graph) -> list[int]:
+def min_degree_order(graph: Graph) -> Steps:
     """Eliminate (from ``graph``, which it changes) a node of fewest neighbours at each step,
     ties going to the node that has had its current degree longest; stop at a clique."""
     counter = itertools.count()
     queue = [(len(graph[node]), next(counter), node) for node in graph]
     heapify(queue)
-    order: list[int] = []
+    steps: Steps = []
     while queue:
         degree, _, node = heappop(queue)
         if node not in graph or len(graph[node]) != degree:
             continue  # an entry from before the node's degree changed
         if degree == len(graph) - 1:
             break  # what is left is a clique
-        order.append(node)
-        for other in _eliminate_node(graph, node):
+        neighbours = _eliminate_node(graph, node)
+        steps.append((node, neighbours))
+        for other in neighbours:
             heappush(queue, (len(graph[other]), next(counter), other))
-    return order
+    return steps
 
 
-def min_fill_order(graph: Graph) -> list[int]:
+def min_fill_order(graph: Graph) -> Steps:
     """Eliminate (from ``graph``, which it changes) the node whose neighbours lack fewest
     edges between them at each step, looking at nodes by increasing degree (the first with
     none missing is taken at once); stop at a clique. Quadratic in the nodes: for small
     graphs."""
-    order: list[int] = []
+    steps: Steps = []
     while graph:
         by_degree = sorted(graph, key=lambda n: len(graph[n]))
         if len(graph[by_degree[0]]) == len(graph) - 1:
@@ -126,9 +130,8 @@ def min_fill_order(graph: Graph) -> list[int]:
                 best, best_missing = node, missing
                 if missing == 0:
                     break
-        order.append(best)
-        _eliminate_node(graph, best)
-    return order
+        steps.append((best, _eliminate_node(graph, best)))
+    return steps
 
 
 def eliminate(
@@ -137,18 +140,17 @@ def eliminate(
     """The width, bags and (parent, child) edges of the decomposition ``heuristic``'s order
     gives (see the module); bag 0 is the root. ``graph`` is left as it was."""
     work = {node: set(neighbours) for node, neighbours in graph.items()}
-    order = heuristic({node: set(neighbours) for node, neighbours in graph.items()})
-    position = {node: i for i, node in enumerate(order)}
-    bags_of_order: list[frozenset[int]] = []
-    above: list[int] = []  # per eliminated node: its first eliminated neighbour, or -1
-    for node in order:
-        neighbours = _eliminate_node(work, node)
-        bags_of_order.append(frozenset((node, *neighbours)))
-        later = [position[other] for other in neighbours if other in position]
-        above.append(min(later) if later else -1)
+    steps = heuristic(work)
+    position = {node: i for i, (node, _) in enumerate(steps)}
+    bags_of_order = [frozenset((node, *neighbours)) for node, neighbours in steps]
+    # per eliminated node: its first eliminated neighbour (all are eliminated after it), or -1
+    above = [
+        min((position[other] for other in neighbours if other in position), default=-1)
+        for _, neighbours in steps
+    ]
     root = frozenset(work)
     # bags listed root first, then in reverse elimination order: each after its parent
-    count = len(order)
+    count = len(steps)
     bags = [root, *reversed(bags_of_order)]
     edges = [(0 if above[i] < 0 else count - above[i], count - i) for i in reversed(range(count))]
     width = max(len(bag) for bag in bags) - 1

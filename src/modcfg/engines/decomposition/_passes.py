@@ -12,6 +12,9 @@ residues modulo as many primes below 2**31 as that count needs, turned into exac
 the Chinese remainder theorem (:mod:`._residues`). Keys are 64-bit integers when they provably
 fit, Python integers otherwise (the same passes then run as plain Python).
 
+Enumeration and the ordered streams (:class:`._search.Walks`) and counting under global
+sums (:class:`._sums.Sums`) are methods a query takes from the modules that implement them.
+
 A query is shared by threads: a pass computes into fresh arrays and publishes them under a
 lock, and a query never changes its filters (:meth:`TreeQuery.restricted` makes a new one).
 """
@@ -20,7 +23,6 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterator
 from math import prod
 from typing import Any
 
@@ -28,14 +30,13 @@ import numpy as np
 
 from ..._memory import check_memory
 from ...lower._problem import Problem
-from .._protocol import Bounds, Marginal, ranked_within
-from . import _sums
+from .._protocol import Marginal
 from ._jit import compiled_pays
 from ._kernels import BIG, Kernels, kernels
 from ._residues import exact, exact_rows, pass_bytes, residue_system
-from ._search import by_key, solution_array, solutions
-from ._sumarrays import Clock
+from ._search import Walks
 from ._sumdp import SumDP
+from ._sums import Sums
 from ._tree import Tree
 from ._views import Below, Kept, Upward, attach
 
@@ -54,7 +55,7 @@ _CHANGED_BAGS = 16
 _UpFrom = tuple["TreeQuery", tuple[int, ...]]
 
 
-class TreeQuery:
+class TreeQuery(Walks, Sums):
     """One problem's view of a compiled tree (``problem`` shares the tree's catalog rules)."""
 
     #: Run the passes as plain Python even when keys fit in 64 bits (tests compare both).
@@ -274,20 +275,18 @@ class TreeQuery:
     def alive_tuples(self) -> _Views:
         """Per bag, whether each of its tuples (every one, not only the kept ones: a tuple the
         filters drop has none) has completions below it."""
+        return self._split("up_alive", self.alive_rows())
+
+    def alive_rows(self) -> np.ndarray:
+        """:meth:`alive_tuples` over every row of every bag, in the flat layout."""
         self._up(counts=False)
-        return self._split("up_alive", self._up_best < self._big)
+        return self._up_best < self._big
 
     def cheapest_below(self) -> np.ndarray:
         """Every row's (of every bag, in the flat layout) cheapest key of a completion below
-        it, its own key included: above any key (:data:`BIG` or more) where it has none (a
-        row the filters drop, or whose children have nothing to go with it)."""
+        it, its own key included (meaningful where :meth:`alive_rows` says it has one)."""
         self._up(counts=False)
         return self._up_best
-
-    @property
-    def no_completion(self) -> int:
-        """The key of "no completion" in :meth:`cheapest_below`: above any sum of keys."""
-        return int(self._big)
 
     # -- upward pass ------------------------------------------------------------------------
 
@@ -459,53 +458,3 @@ class TreeQuery:
         row: list[Marginal] = list(zip(exact, best_values, strict=True))
         starts = flat.val_start.tolist()
         return [row[a:b] for a, b in itertools.pairwise(starts)]
-
-    # -- enumeration ------------------------------------------------------------------------
-
-    def solutions(self, *, deadline: float | None = None) -> Iterator[list[int]]:
-        """Every solution once, as a value index per variable, without dead ends;
-        :class:`~modcfg.LimitExceeded` once ``deadline`` (:func:`time.monotonic`) passes."""
-        return solutions(self, deadline=deadline)
-
-    def solution_array(self) -> tuple[np.ndarray, np.ndarray]:
-        """Every solution at once: value indexes (solutions x variables) and unit costs."""
-        return solution_array(self)
-
-    def by_key(
-        self, *, deadline: float | None = None, preference_first: bool = False
-    ) -> Iterator[tuple[int, list[int]]]:
-        """Every solution once, in non-decreasing key (unit price, then -score) order, ties
-        in a fixed order (``preference_first``: highest score first, then the lowest cost);
-        :class:`~modcfg.LimitExceeded` once ``deadline`` passes."""
-        if preference_first:
-            return by_key(
-                TreeQuery(self.tree, self.problem, preference_first=True), deadline=deadline
-            )
-        return by_key(self, deadline=deadline)
-
-    #: :meth:`by_key` within global sums and a unit-cost bound (the engines' shared filter)
-    by_key_within = ranked_within
-
-    # -- counting with resources: the functions of ._sums, as methods ---------------------
-
-    #: Solutions whose resource sums hold and whose unit cost is at most ``cost_bound``.
-    count_within = _sums.count_within
-    #: Unit cost -> number of solutions whose resource sums hold (costs up to the bound).
-    cost_distribution = _sums.cost_distribution
-    #: Every solution within the sums and the bound, guided by the sums' distributions (no
-    #: dead ends); None when the bounds leave too many partial sums for that.
-    solutions_within = _sums.solutions_within
-
-    def within(self, bounds: Bounds, *, time_limit: float | None = None) -> SumDP:
-        """Counts, per-option counts and cheapest costs, and solutions whose resource sums
-        hold and whose unit cost is within the bound (computed as asked, kept with the query:
-        a session's first state reuses what checking its needs computed)."""
-        resources, cost_bound = bounds.resources, bounds.cost_bound
-        key = (tuple(map(id, resources)), cost_bound)
-        found = self._sums.get(key)
-        if found is None or found.resources != list(resources):
-            found = SumDP(self, resources, cost_bound, costs=True, time_limit=time_limit)
-            self._sums[key] = found
-        else:
-            found.math.clock = Clock(time_limit)  # a new limit for the work still to do
-        return found

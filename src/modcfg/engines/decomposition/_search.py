@@ -10,16 +10,17 @@ import heapq
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 from ..._errors import LimitExceeded
+from .._protocol import ranked_within
 
 if TYPE_CHECKING:
     from ._passes import TreeQuery
 
-__all__ = ["by_key", "solution_array", "solutions"]
+__all__ = ["Walks", "by_key", "solution_array", "solutions"]
 
 #: Search steps between two readings of the clock (a step takes microseconds).
 _CHECK_EVERY = 64
@@ -51,12 +52,11 @@ class _Walk:
     def of(cls, query: TreeQuery, *, ranked: bool) -> _Walk:
         flat = query.tree.flat
         order, row_start, msg_start, sep, _, edge_child, link_start, links = flat.layout
-        best = query.cheapest_below()
-        valid = np.flatnonzero(best < query.no_completion)
+        valid = np.flatnonzero(query.alive_rows())
         bag_of = np.repeat(np.arange(len(row_start) - 1), np.diff(row_start))[valid]
         keys = msg_start[bag_of] + sep[valid]  # ascending: bags in order, rows by key
         if ranked:
-            cheapest = best[valid]
+            cheapest = query.cheapest_below()[valid]
             if cheapest.dtype == object:  # keys beyond 64 bits: a stable sort of ints
                 key_list, values = keys.tolist(), cheapest.tolist()
                 by = sorted(range(len(valid)), key=lambda i: (key_list[i], values[i]))
@@ -239,3 +239,31 @@ def by_key(query: TreeQuery, *, deadline: float | None = None) -> Iterator[tuple
             chosen.append(rows[span(pos, chosen)[0]])
             ranks.append(0)
         yield f, _assignment(query, walk.order, chosen)
+
+
+class Walks:
+    """The walks of this module as :class:`~._passes.TreeQuery`'s methods (the engine
+    protocol's enumeration and ordered streams)."""
+
+    def solutions(self, *, deadline: float | None = None) -> Iterator[list[int]]:
+        """Every solution once, as a value index per variable, without dead ends;
+        :class:`~modcfg.LimitExceeded` once ``deadline`` (:func:`time.monotonic`) passes."""
+        return solutions(cast("TreeQuery", self), deadline=deadline)
+
+    def solution_array(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every solution at once: value indexes (solutions x variables) and unit costs."""
+        return solution_array(cast("TreeQuery", self))
+
+    def by_key(
+        self, *, deadline: float | None = None, preference_first: bool = False
+    ) -> Iterator[tuple[int, list[int]]]:
+        """Every solution once, in non-decreasing key (unit price, then -score) order, ties
+        in a fixed order (``preference_first``: highest score first, then the lowest cost);
+        :class:`~modcfg.LimitExceeded` once ``deadline`` passes."""
+        query = cast("TreeQuery", self)
+        if preference_first:
+            query = type(query)(query.tree, query.problem, preference_first=True)
+        return by_key(query, deadline=deadline)
+
+    #: :meth:`by_key` within global sums and a unit-cost bound (the engines' shared filter)
+    by_key_within = ranked_within

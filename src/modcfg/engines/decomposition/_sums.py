@@ -12,7 +12,7 @@ work or time limit.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..._errors import LimitExceeded
 from ...lower._problem import Resource
@@ -24,7 +24,7 @@ from ._tree import Key
 if TYPE_CHECKING:
     from ._passes import TreeQuery
 
-__all__ = ["cost_distribution", "count_within", "solutions_within"]
+__all__ = ["Sums", "cost_distribution", "count_within", "solutions_within"]
 
 #: Partial sums the sparse dynamic programming may pair before it gives up.
 _SPARSE_WORK = 2_000_000
@@ -259,3 +259,34 @@ def _hopeless(vector: tuple[int, ...], rest: list[int], limits: list[tuple[str, 
         if op == "<" and value + low >= bound:
             return True
     return False
+
+
+class Sums:
+    """Counting under global sums as :class:`~._passes.TreeQuery`'s methods. ``_sums`` keeps
+    the :class:`SumDP` of each bounds asked (a query's filters never change, so neither does
+    what it computed)."""
+
+    _sums: dict[tuple[tuple[int, ...], int | None], SumDP]
+
+    #: Solutions whose resource sums hold and whose unit cost is at most ``cost_bound``.
+    count_within = count_within
+    #: Unit cost -> number of solutions whose resource sums hold (costs up to the bound).
+    cost_distribution = cost_distribution
+    #: Every solution within the sums and the bound, guided by the sums' distributions (no
+    #: dead ends); None when the bounds leave too many partial sums for that.
+    solutions_within = solutions_within
+
+    def within(self, bounds: Bounds, *, time_limit: float | None = None) -> SumDP:
+        """Counts, per-option counts and cheapest costs, and solutions whose resource sums
+        hold and whose unit cost is within the bound (computed as asked, kept with the query:
+        a session's first state reuses what checking its needs computed)."""
+        resources, cost_bound = bounds.resources, bounds.cost_bound
+        key = (tuple(map(id, resources)), cost_bound)
+        found = self._sums.get(key)
+        if found is None or found.resources != list(resources):
+            query = cast("TreeQuery", self)
+            found = SumDP(query, resources, cost_bound, costs=True, time_limit=time_limit)
+            self._sums[key] = found
+        else:
+            found.math.clock = Clock(time_limit)  # a new limit for the work still to do
+        return found

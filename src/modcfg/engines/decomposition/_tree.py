@@ -244,12 +244,14 @@ def build_tree(
     return tree
 
 
-def check_widest(given: Problem, widest: int, *, fill_in: bool = False) -> None:
+def check_widest(given: Problem, widest: int, *, fill_in: bool = False) -> list[int]:
     """:class:`BagsTooLarge` when the decomposition of ``given`` (clauses as chains; min-fill
     on large components too with ``fill_in``) has a bag of more than ``widest`` value
-    combinations: what :func:`build_tree` checks before it fills, without building a tree."""
+    combinations: what :func:`build_tree` checks before it fills, without building a tree.
+    Returns each bag's combinations (as :func:`bag_combinations`)."""
     problem, bag_vars, combinations = _shape(given, fill_in=fill_in)
     _check_widest(problem, bag_vars, combinations, widest)
+    return combinations
 
 
 def bag_combinations(given: Problem, *, fill_in: bool = False) -> list[int]:
