@@ -331,6 +331,13 @@ def _price(tree: Tree, hits: np.ndarray, f_off: np.ndarray) -> None:
     problem = tree.problem
     largest = sum(max((abs(c) for c in domain.cost), default=0) for domain in problem.domains)
     largest += sum(max((abs(a) for a in f.table.values()), default=0) for f in problem.cost_factors)
+    if not largest:  # nothing costs anything (a feature model): views of one row of zeros
+        zeros = np.zeros(max(len(bag.values) for bag in tree.bags), dtype=np.int64)
+        zeros.flags.writeable = False
+        for bag in tree.bags:
+            bag.cost_array = zeros[: len(bag.values)]
+        tree.cost_span = tree.cost_magnitude = 1
+        return
     kind: Any = np.int64 if largest < _INT64_COST else object
     unit = [np.asarray(domain.cost, dtype=kind) for domain in problem.domains]
     factor = 0
