@@ -8,6 +8,7 @@ assigns every one of its 148 variables.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,26 @@ def test_sold_cars_are_valid_partial_configurations(shared_data: Path) -> None:
     for sale in sales[::40]:
         needs = modcfg.Needs(require=[f"{slot}.{module}" for slot, module in sale.items()])
         assert configurator.count(needs) >= 1, dict(sale)
+
+
+@pytest.mark.slow
+def test_a_renault_session_under_a_budget_shows_every_option(shared_data: Path) -> None:
+    """The Renault catalog with module prices: its counts fit 64-bit integers, though its 148
+    slots' value combinations do not, so a session under a budget 30 % above the cheapest car
+    opens (it gave up after too many steps on Python integers before), and its per-option
+    counts agree with counting."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmarks.workloads import priced  # (the benchmark's seeded module prices)
+
+    catalog = priced(modcfg.io.read_xcsp(shared_data / "renault" / "medium.xml"), "renault")
+    configurator = modcfg.compile(catalog)
+    cheapest = configurator.best(k=1)[0].total
+    needs = modcfg.Needs(budget=cheapest * 13 / 10)
+    state = configurator.session(needs).state()
+    assert state.count == configurator.count(needs) == 9_460
+    for slot in ("v0", "v14", "v46"):
+        counts = {module: option.count for module, option in state[slot].items()}
+        assert sum(counts.values()) == state.count
+        module = max(counts, key=counts.__getitem__)
+        required = modcfg.Needs(budget=needs.budget, require=[f"{slot}.{module}"])
+        assert configurator.count(required) == counts[module]

@@ -118,7 +118,9 @@ class SumDP:
         self.unit_cost = unit_cost
         self.track_costs = costs and self.cost_axis is None
         sizes = tuple(axis.size for axis in axes)
-        space = prod(max(1, sum(row)) for row in query.problem.allowed)
+        # every cell counts partial solutions that extend to solutions of the tree without
+        # the customer's needs, so the tree's bound on those bounds every cell too
+        space = min(prod(max(1, sum(row)) for row in query.problem.allowed), tree.count_bound)
         self.math = Arithmetic(
             sizes,
             exact64=space < _EXACT,
