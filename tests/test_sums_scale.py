@@ -9,14 +9,17 @@ from decimal import Decimal
 from unittest import mock
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 import modcfg
 import modcfg.lower._lowering
+from modcfg.engines.decomposition._sumdp import SumDP
 from modcfg.model import catalog_from_data
 
 from . import oracle, strategies
 from .test_engine_properties import check_engine, expected
+from .test_session import Reference
 
 BOUND = 100
 MODULES = 10
@@ -252,3 +255,67 @@ def test_linear_rules_as_global_sums_match_the_oracle(case: strategies.Case) -> 
         assert len(found) == len(set(found))
         assert set(found) == set(answers.valid)
         _check_session(case, cfg)
+
+
+def _grids_refuse(self: SumDP) -> None:
+    raise modcfg.LimitExceeded("the grids of partial sums are refused (test)")
+
+
+@settings(
+    max_examples=strategies.examples(100),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(drawn=strategies.cases(2_000), data=st.data())
+def test_budgets_past_the_grids_list_their_configurations(
+    monkeypatch: pytest.MonkeyPatch, drawn: strategies.Case, data: st.DataObject
+) -> None:
+    """When the grids of partial sums would take too much work (here: always), a session
+    under a budget lists the configurations within it, cheapest first: the oracle's count,
+    per-option counts and from-prices, step after step. With other totals than the budget
+    the grids' refusal stands."""
+    unbounded = (drawn.needs or modcfg.Needs()).model_copy(update={"budget": None})
+    totals = Reference(strategies.Case(drawn.data, drawn.catalog, unbounded)).totals
+    assume(totals)
+    budget = data.draw(st.sampled_from(sorted(set(totals))))  # some configuration's total
+    case = strategies.Case(
+        drawn.data, drawn.catalog, unbounded.model_copy(update={"budget": budget})
+    )
+    monkeypatch.setattr(SumDP, "up", _grids_refuse)
+    cfg = modcfg.compile(case.catalog)
+    if cfg.compiled.plan(case.needs).bounds.resources:
+        with pytest.raises(modcfg.LimitExceeded):
+            cfg.session(case.needs).state().count  # noqa: B018
+        return
+    reference = Reference(case)
+    session = cfg.session(case.needs)
+    reference.check(session.state(), session.choices)
+    for _ in range(data.draw(st.integers(0, 2))):
+        state = session.state()
+        options = [
+            (slot, module)
+            for slot in state
+            for module, option in state[slot].items()
+            if option.status == "available" and case.catalog.slots[slot].single
+        ]
+        if not options:
+            break
+        session.choose(*data.draw(st.sampled_from(options)))
+        reference.check(session.state(), session.choices)
+
+
+def test_a_tight_budget_over_cent_prices_lists_its_configurations() -> None:
+    """Twenty slots of cent prices, each module 0 excluding the next slot's, under a budget
+    two euros above the cheapest configuration: hundreds of partial sums per key make the
+    grids refuse, yet few configurations fit, so the count and a session's state list them."""
+    data = _heavy(20).model_dump(mode="json")
+    data["rules"] = [{"id": f"r{i}", "excludes": [f"s{i}.m0", f"s{i + 1}.m0"]} for i in range(19)]
+    cfg = modcfg.compile(catalog_from_data(data))
+    cheapest = cfg.best(k=1)[0].total
+    needs = modcfg.Needs(budget=cheapest + Decimal("2.00"))
+    with mock.patch.object(SumDP, "up", _grids_refuse):
+        state = cfg.session(needs).state()
+        counted = cfg.count(needs)
+    listed = sorted(q.total for q in cfg.best(needs, k=1000))
+    assert state.count == counted == len(listed)
+    assert state.price_range == (listed[0], listed[-1]) == (cheapest, listed[-1])

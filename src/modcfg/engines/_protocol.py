@@ -37,6 +37,7 @@ from ..lower._problem import Problem, Resource
 __all__ = [
     "Bounds",
     "EngineQuery",
+    "EnumeratedSums",
     "Marginal",
     "SumsView",
     "holds_sums",
@@ -90,6 +91,32 @@ class SumsView(Protocol):
     def option(self, var: int, values: Sequence[int]) -> tuple[int, int | None]:
         """The solutions with ``var`` in ``values``: their number and the lowest unit cost."""
         ...
+
+
+class EnumeratedSums:
+    """A :class:`SumsView` of solutions found one by one: their value indexes and unit
+    costs (a variable's values are tallied once, when first asked)."""
+
+    def __init__(self, solutions: list[list[int]], costs: list[int]) -> None:
+        self.solutions = solutions
+        self.costs = costs
+        self._tallies: dict[int, dict[int, tuple[int, int]]] = {}
+
+    def count(self) -> int:
+        return len(self.solutions)
+
+    def cost_range(self) -> tuple[int, int] | None:
+        return (min(self.costs), max(self.costs)) if self.costs else None
+
+    def option(self, var: int, values: Sequence[int]) -> tuple[int, int | None]:
+        tally = self._tallies.get(var)
+        if tally is None:
+            tally = self._tallies[var] = {}
+            for solution, cost in zip(self.solutions, self.costs, strict=True):
+                count, cheapest = tally.get(solution[var], (0, cost))
+                tally[solution[var]] = (count + 1, min(cheapest, cost))
+        found = [tally[value] for value in values if value in tally]
+        return sum(count for count, _ in found), min((c for _, c in found), default=None)
 
 
 class EngineQuery(Protocol):

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 import numpy as np
 
 from ...lower._problem import Problem
-from .._protocol import Bounds, Marginal, preference, score_bound, unit_cost
+from .._protocol import Bounds, EnumeratedSums, Marginal, preference, score_bound, unit_cost
 from ._engine import CpSatEngine
 
 __all__ = ["CpSatQuery"]
@@ -171,23 +171,3 @@ class CpSatQuery:
     ) -> Iterator[tuple[int, list[int]]]:
         engine = self._engine(bounds)
         return engine.by_key(time_limit=self._time_left(deadline=deadline))
-
-
-class EnumeratedSums:
-    """Solutions within sums and a bound, found one by one (the
-    :class:`~.._protocol.SumsView` of :class:`CpSatQuery`)."""
-
-    def __init__(self, solutions: list[list[int]], costs: list[int]) -> None:
-        self.solutions = solutions
-        self.costs = costs
-
-    def count(self) -> int:
-        return len(self.solutions)
-
-    def cost_range(self) -> tuple[int, int] | None:
-        return (min(self.costs), max(self.costs)) if self.costs else None
-
-    def option(self, var: int, values: Sequence[int]) -> tuple[int, int | None]:
-        wanted = set(values)
-        costs = [c for a, c in zip(self.solutions, self.costs, strict=True) if a[var] in wanted]
-        return len(costs), min(costs, default=None)

@@ -35,8 +35,7 @@ from ._jit import compiled_pays
 from ._kernels import BIG, Kernels, kernels
 from ._residues import exact, exact_rows, pass_bytes, residue_system
 from ._search import Walks
-from ._sumdp import SumDP
-from ._sums import Sums
+from ._sums import Listed, Sums, Within
 from ._tree import Tree
 from ._views import Below, Kept, Upward, attach
 
@@ -135,7 +134,9 @@ class TreeQuery(Walks, Sums):
         elif self._up_from is not None and len(self._up_from[1]) < _CHANGED_BAGS:
             source, bags = self._up_from
             up_from = (source, (*bags, bag))
-        return self._sharing(self, self.problem.with_allowed(var, row), mask, up_from)
+        problem = self.problem.with_allowed(var, row)
+        listed = self._narrowed_sums(var, values)
+        return self._sharing(self, problem, mask, up_from, listed=listed)
 
     def bounded(self, bound: int) -> TreeQuery:
         """This query counting in the residue system of ``bound``, a bound on each of its
@@ -182,9 +183,11 @@ class TreeQuery(Walks, Sums):
         system: tuple[np.ndarray, int, list[int], np.ndarray] | None = None,
         upward: Upward | None = None,
         count: int | None = None,
+        listed: Listed | None = None,
     ) -> TreeQuery:
         """A query with ``source``'s tree, keys and count system (or ``system``), and these
-        filters (and their ``count`` and ``upward`` pass, when known)."""
+        filters (and their ``count`` and ``upward`` pass, and solutions ``listed`` within
+        bounds, when known)."""
         query = cls.__new__(cls)
         query.__dict__.update(source.__dict__)
         query.__dict__.pop("_prefix_products", None)  # (of the source's moduli)
@@ -193,6 +196,8 @@ class TreeQuery(Walks, Sums):
         cls._start(query, problem, mask, count, up_from=up_from)
         if upward is not None:
             cls._set_upward(query, upward)
+        if listed:
+            cls._adopt_sums(query, listed)
         return query
 
     def _set_system(self, system: tuple[np.ndarray, int, list[int], np.ndarray]) -> None:
@@ -226,7 +231,7 @@ class TreeQuery(Walks, Sums):
         self._split_cache: dict[str, _Views] = {}
         self._kept: Kept | None = None
         self._below: Below | None = None
-        self._sums: dict[tuple[tuple[int, ...], int | None], SumDP] = {}
+        self._sums: dict[tuple[tuple[int, ...], int | None], Within] = {}
         self._up_from = up_from
 
     def _split(self, name: str, array: np.ndarray) -> _Views:

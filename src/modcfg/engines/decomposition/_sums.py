@@ -12,11 +12,12 @@ work or time limit.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ..._errors import LimitExceeded
 from ...lower._problem import Resource
-from .._protocol import Bounds
+from .._protocol import Bounds, EnumeratedSums, SumsView
 from ._sumarrays import Clock
 from ._sumdp import SumDP
 from ._tree import Key
@@ -24,7 +25,7 @@ from ._tree import Key
 if TYPE_CHECKING:
     from ._passes import TreeQuery
 
-__all__ = ["Sums", "cost_distribution", "count_within", "solutions_within"]
+__all__ = ["Listed", "Sums", "Within", "cost_distribution", "count_within", "solutions_within"]
 
 #: Partial sums the sparse dynamic programming may pair before it gives up.
 _SPARSE_WORK = 2_000_000
@@ -261,12 +262,137 @@ def _hopeless(vector: tuple[int, ...], rest: list[int], limits: list[tuple[str, 
     return False
 
 
+#: Solutions within a budget that :class:`Within` lists, cheapest first, when counting them on
+#: grids of partial sums would take too much work (the ordered search holds about 20 KB per
+#: solution listed on a catalog of 100 slots).
+_LISTED = 5000
+#: When the grids would hold more partial sums per key than this, the list is tried first.
+_WIDE = 2048
+
+_T = TypeVar("_T")
+#: Per bounds (as :class:`Sums` keys them): the bounds, the time limit and the solutions
+#: within them, listed.
+Listed = dict[tuple[tuple[int, ...], int | None], tuple[Bounds, float | None, EnumeratedSums]]
+
+
+class Within:
+    """A query's solutions within global sums and a unit-cost bound (a
+    :class:`~.._protocol.SumsView`), counted on :class:`SumDP`'s grids of partial sums. When
+    those would take more work than allowed and only a budget bounds the solutions (prices
+    in cents over many slots leave thousands of partial sums per key), the solutions within
+    the budget are listed instead, cheapest first, if at most :data:`_LISTED` fit: a budget
+    near the cheapest configuration, the case where the grids are wide and the answer is
+    small."""
+
+    def __init__(
+        self,
+        query: TreeQuery,
+        bounds: Bounds,
+        time_limit: float | None,
+        listed: EnumeratedSums | None = None,
+    ) -> None:
+        self.query = query
+        self.bounds = bounds
+        self.clock = Clock(time_limit)
+        self.listed = listed
+        self._listing_first: bool | None = None  # (decided when first asked)
+
+    @cached_property
+    def dense(self) -> SumDP:
+        """The grids of partial sums (built when first asked)."""
+        found = SumDP(self.query, self.bounds.resources, self.bounds.cost_bound, costs=True)
+        found.math.clock = self.clock
+        return found
+
+    def restart(self, time_limit: float | None) -> None:
+        """A new time limit for the work still to do."""
+        self.clock = Clock(time_limit)
+        if "dense" in self.__dict__:
+            self.dense.math.clock = self.clock
+
+    def narrowed(self, var: int, values: frozenset[int]) -> EnumeratedSums | None:
+        """The solutions listed here that have ``var`` in ``values`` (what a customer's
+        choice leaves of them; None when none were listed)."""
+        if self.listed is None:
+            return None
+        kept = [
+            (solution, cost)
+            for solution, cost in zip(self.listed.solutions, self.listed.costs, strict=True)
+            if solution[var] in values
+        ]
+        return EnumeratedSums([s for s, _ in kept], [c for _, c in kept])
+
+    def count(self) -> int:
+        """The number of solutions within the sums and the bound."""
+        return self._ask(lambda view: view.count())
+
+    def cost_range(self) -> tuple[int, int] | None:
+        """The lowest and highest unit cost of those solutions (None when there is none)."""
+        return self._ask(lambda view: view.cost_range())
+
+    def option(self, var: int, values: Sequence[int]) -> tuple[int, int | None]:
+        """The solutions with ``var`` in ``values``: their number and the lowest unit cost."""
+        return self._ask(lambda view: view.option(var, values))
+
+    def solutions(self) -> Iterator[list[int]]:
+        """Every solution within the sums and the bound once (after :meth:`count`)."""
+        if self.listed is not None:
+            return iter(self.listed.solutions)
+        return self.dense.solutions()
+
+    def _ask(self, question: Callable[[SumsView], _T]) -> _T:
+        if self.listed is None and self._listing_first is None:
+            # a budget over thousands of partial sums per key: the list first (when too many
+            # fit, it stops after a fraction of a second; the grids' refusal takes seconds)
+            wide = self._only_budget() and max(a.size for a in self.dense.axes) > _WIDE
+            self._listing_first = wide
+            if wide:
+                self.listed = self._listing()
+        if self.listed is None:
+            try:
+                return question(self.dense)
+            except LimitExceeded as refused:
+                self.clock.check()  # out of time: that is the answer
+                if not self._only_budget():
+                    raise
+                if not self._listing_first:
+                    self.listed = self._listing()
+                if self.listed is None:
+                    raise LimitExceeded(
+                        f"{refused}; more than {_LISTED:,} configurations are within the "
+                        "budget, too many to list one by one",
+                        limit=_LISTED,
+                    ) from refused
+        return question(self.listed)
+
+    def _only_budget(self) -> bool:
+        return not self.bounds.resources and self.bounds.cost_bound is not None
+
+    def _listing(self) -> EnumeratedSums | None:
+        """The solutions within the budget, cheapest first (None when more than
+        :data:`_LISTED`)."""
+        bound = self.bounds.cost_bound
+        assert bound is not None  # (only a budget bounds them)
+        query = self.query
+        solutions: list[list[int]] = []
+        costs: list[int] = []
+        for key, values in query.by_key(deadline=self.clock.deadline):
+            cost = query.cost_of(key)
+            if cost > bound:
+                break
+            if len(solutions) == _LISTED:
+                return None
+            solutions.append(values)
+            costs.append(cost)
+        return EnumeratedSums(solutions, costs)
+
+
 class Sums:
     """Counting under global sums as :class:`~._passes.TreeQuery`'s methods. ``_sums`` keeps
-    the :class:`SumDP` of each bounds asked (a query's filters never change, so neither does
+    the :class:`Within` of each bounds asked (a query's filters never change, so neither does
     what it computed)."""
 
-    _sums: dict[tuple[tuple[int, ...], int | None], SumDP]
+    _sums: dict[tuple[tuple[int, ...], int | None], Within]
 
     #: Solutions whose resource sums hold and whose unit cost is at most ``cost_bound``.
     count_within = count_within
@@ -276,17 +402,32 @@ class Sums:
     #: dead ends); None when the bounds leave too many partial sums for that.
     solutions_within = solutions_within
 
-    def within(self, bounds: Bounds, *, time_limit: float | None = None) -> SumDP:
+    def within(self, bounds: Bounds, *, time_limit: float | None = None) -> Within:
         """Counts, per-option counts and cheapest costs, and solutions whose resource sums
         hold and whose unit cost is within the bound (computed as asked, kept with the query:
         a session's first state reuses what checking its needs computed)."""
-        resources, cost_bound = bounds.resources, bounds.cost_bound
-        key = (tuple(map(id, resources)), cost_bound)
+        key = (tuple(map(id, bounds.resources)), bounds.cost_bound)
         found = self._sums.get(key)
-        if found is None or found.resources != list(resources):
-            query = cast("TreeQuery", self)
-            found = SumDP(query, resources, cost_bound, costs=True, time_limit=time_limit)
-            self._sums[key] = found
+        if found is None or found.bounds.resources != bounds.resources:
+            found = self._sums[key] = Within(cast("TreeQuery", self), bounds, time_limit)
         else:
-            found.math.clock = Clock(time_limit)  # a new limit for the work still to do
+            found.restart(time_limit)
         return found
+
+    def _narrowed_sums(self, var: int, values: frozenset[int]) -> Listed:
+        """The solutions within bounds that this query listed, narrowed to ``var`` in
+        ``values``: what this query with that choice starts from (see :meth:`_adopt_sums`)."""
+        found: Listed = {}
+        for key, within in self._sums.items():
+            narrowed = within.narrowed(var, values)
+            if narrowed is not None:
+                found[key] = (within.bounds, within.clock.time_limit, narrowed)
+        return found
+
+    def _adopt_sums(self, listed: Listed) -> None:
+        """Start from solutions within bounds listed by the query this one narrows: a
+        session's steps under a budget that had to list them filter the list rather than try
+        the grids again."""
+        query = cast("TreeQuery", self)
+        for key, (bounds, time_limit, sums) in listed.items():
+            self._sums[key] = Within(query, bounds, time_limit, sums)
