@@ -306,16 +306,17 @@ def test_budgets_past_the_grids_list_their_configurations(
 
 def test_a_tight_budget_over_cent_prices_lists_its_configurations() -> None:
     """Twenty slots of cent prices, each module 0 excluding the next slot's, under a budget
-    two euros above the cheapest configuration: hundreds of partial sums per key make the
-    grids refuse, yet few configurations fit, so the count and a session's state list them."""
+    twenty euros above the cheapest configuration: over 8,000 partial sums per key, yet 7
+    configurations fit, so the count and a session's state list them (the grids, refused
+    here, are never asked)."""
     data = _heavy(20).model_dump(mode="json")
     data["rules"] = [{"id": f"r{i}", "excludes": [f"s{i}.m0", f"s{i + 1}.m0"]} for i in range(19)]
     cfg = modcfg.compile(catalog_from_data(data))
     cheapest = cfg.best(k=1)[0].total
-    needs = modcfg.Needs(budget=cheapest + Decimal("2.00"))
+    needs = modcfg.Needs(budget=cheapest + Decimal("20.00"))
     with mock.patch.object(SumDP, "up", _grids_refuse):
         state = cfg.session(needs).state()
         counted = cfg.count(needs)
     listed = sorted(q.total for q in cfg.best(needs, k=1000))
-    assert state.count == counted == len(listed)
+    assert state.count == counted == len(listed) == 7
     assert state.price_range == (listed[0], listed[-1]) == (cheapest, listed[-1])
