@@ -139,3 +139,33 @@ def test_a_states_reason_names_a_rule_that_excludes_the_option_by_itself(
                 continue
             choices = {str(cause.slot): cause.module}
             assert not _allows(case.catalog, [cause.rule], choices, (slot, module)), cause
+
+
+def test_a_total_over_slots_another_rule_narrowed_is_not_named_alone() -> None:
+    """A total needs 14 of at most 14: glass m1 (6), trim (7) and grade m_4 (1), since another
+    rule keeps glass m0 (1) from going with m1. Grade m0 is excluded whatever the frame, but
+    not by the total alone (m0 and m1 together would reach 14 without grade): its reason
+    names no single rule with the customer's choice of frame."""
+    weights = {"frame": [0, 0], "glass": [1, 6, 0], "grade": [0, 1], "trim": [7]}
+    slots: dict[str, Any] = {
+        slot: {"modules": {f"m{i}": {"attributes": {"w": w}} for i, w in enumerate(values)}}
+        for slot, values in weights.items()
+    }
+    slots["glass"]["cardinality"] = {"min": 0, "max": 2}
+    slots["grade"]["cardinality"] = "optional"
+    catalog = modcfg.Catalog.model_validate(
+        {
+            "catalog": "narrowed",
+            "slots": slots,
+            "rules": [
+                {"id": "one-glass", "excludes": ["glass.m0", "glass.m1"]},
+                {"id": "heavy", "constraint": "not (total(w) <= 13)"},
+            ],
+        }
+    )
+    state = modcfg.compile(catalog).session().choose("frame", "m1")
+    option = state["grade"]["m0"]
+    assert option.status == "excluded"
+    assert option.cause is not None
+    assert option.cause.kind != "choice", option.cause
+    assert _allows(catalog, ["heavy"], {"frame": "m1"}, ("grade", "m0"))

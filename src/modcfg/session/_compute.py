@@ -24,7 +24,7 @@ from ._state import LazyReason, OptionState, StateData
 if TYPE_CHECKING:
     from .._configurator import Configurator
     from .._plan import Plan
-    from ..lower import Problem
+    from ..lower import Constraint, Problem
 
 
 #: What a session narrows with its choices (see ``Plan.session_query``).
@@ -254,6 +254,8 @@ class _Reasons:
         # the query's problem shares the plan's rules (choices only narrow values)
         for constraint in self._plan.constraints_of(var):
             scope = constraint.scope
+            if self._pruned_by_others(constraint):
+                continue
             for number, restriction in enumerate(self._restrictions):
                 if restriction.var == var or restriction.var not in scope:
                     continue
@@ -267,6 +269,28 @@ class _Reasons:
                 if values_with.isdisjoint(values):
                     return self._conflict(restriction, constraint.source)
         return None
+
+    @cached_property
+    def _excluders(self) -> tuple[dict[int, set[str]], dict[int, set[str]]]:
+        """Per variable: the rules that excluded some of its values outright when the
+        catalog was compiled, and those rules and the needs."""
+        by_rules: dict[int, set[str]] = {}
+        for (var, _), source in self._step.cfg.compiled.base.unary_reasons.items():
+            by_rules.setdefault(var, set()).add(source)
+        with_needs: dict[int, set[str]] = {}
+        for (var, _), source in self._problem.unary_reasons.items():
+            with_needs.setdefault(var, set()).add(source)
+        return by_rules, with_needs
+
+    def _pruned_by_others(self, constraint: Constraint) -> bool:
+        """Whether other rules (or, for a need's table, other needs too) excluded values of
+        the rule's slots outright before it was tabulated. Its table then holds only the
+        rows left over their values, so it may forbid what the rule alone allows (a total
+        over slots that another rule narrowed): the option is not said to conflict with a
+        choice under that rule alone."""
+        by_rules, with_needs = self._excluders
+        excluders = with_needs if constraint.source in self._problem.need_reasons else by_rules
+        return any(excluders.get(var, set()) - {constraint.source} for var in constraint.scope)
 
     def _conflict(self, choice: Restriction, source: str) -> Reason:
         """The option conflicts with ``choice`` under the rule or need ``source``."""
