@@ -118,3 +118,30 @@ def test_closed_forms_answer_within_sums_as_the_decomposition(
         size = len(problem.domains[var].choices)
         values = data.draw(st.frozensets(st.sampled_from(range(size))))
         closed, tree_query = closed.restricted(var, values), tree_query.restricted(var, values)
+
+
+@settings(max_examples=strategies.examples(200), deadline=None)
+@given(strategies.cases(), st.data())
+def test_the_search_up_to_a_key_finds_what_the_ordered_search_does(
+    case: strategies.Case, data: st.DataObject
+) -> None:
+    """Depth first, entering only rows with a completion within the bound: the solutions (and
+    their keys) of the ordered search up to that key, each once, and after choices too."""
+    _, plan = _plan_problem(case)
+    query = plan.query
+    assert isinstance(query, TreeQuery)
+    for var, domain in enumerate(plan.problem.domains[:2]):
+        if data.draw(st.booleans()):
+            query = query.restricted(
+                var, frozenset({data.draw(st.sampled_from(range(len(domain.choices))))})
+            )
+    ordered = list(query.by_key())
+    keys = sorted({key for key, _ in ordered})
+    bound = data.draw(st.sampled_from([keys[0] - 1, *keys, keys[-1] + 1])) if keys else 0
+    expected = Counter((key, tuple(values)) for key, values in ordered if key <= bound)
+    found = Counter((key, tuple(values)) for key, values in query.up_to_key(bound))
+    assert found == expected
+    if keys:  # the largest key of a unit cost is the last one within it
+        cost = query.cost_of(keys[-1])
+        assert query.cost_of(query.last_key_of(cost)) == cost
+        assert query.cost_of(query.last_key_of(cost) + 1) == cost + 1

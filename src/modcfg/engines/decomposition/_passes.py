@@ -247,6 +247,10 @@ class TreeQuery(Walks, Sums):
         """The unit cost part of a key (keys are ``cost x scale - score``)."""
         return (key + self.score_bound) // self.scale
 
+    def last_key_of(self, cost: int) -> int:
+        """The largest key whose unit cost is at most ``cost``."""
+        return (cost + 1) * self.scale - self.score_bound - 1
+
     def score_of(self, key: int) -> int:
         """The preference score part of a key."""
         return self.cost_of(key) * self.scale - key

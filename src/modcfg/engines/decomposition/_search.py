@@ -20,7 +20,7 @@ from .._protocol import ranked_within
 if TYPE_CHECKING:
     from ._passes import TreeQuery
 
-__all__ = ["Walks", "by_key", "solution_array", "solutions"]
+__all__ = ["Walks", "by_key", "solution_array", "solutions", "up_to_key"]
 
 #: Search steps between two readings of the clock (a step takes microseconds).
 _CHECK_EVERY = 64
@@ -130,6 +130,59 @@ def solutions(query: TreeQuery, *, deadline: float | None = None) -> Iterator[li
             yield _assignment(query, walk.order, chosen)
             continue
         spans.append(list(walk.span(depth + 1, chosen)))
+
+
+def up_to_key(
+    query: TreeQuery, bound: int, *, deadline: float | None = None
+) -> Iterator[tuple[int, list[int]]]:
+    """Every solution whose key is at most ``bound``, with its key, depth first.
+
+    The walk takes each bag's rows cheapest completion first. A row's bound, the cheapest key
+    of any completion of the prefix it ends, is worked out as in :func:`by_key` (the first
+    row of a bag keeps its parent's bound; the others add their difference in cheapest
+    completion to it). Bounds never fall along a bag's rows, so the first row past ``bound``
+    ends the bag. Each row entered has a solution within ``bound`` below it: no dead end,
+    and the memory of one path (where :func:`by_key` keeps a frontier that grows with every
+    solution). ``deadline`` (a :func:`time.monotonic` value) raises :class:`LimitExceeded`
+    once passed.
+    """
+    if not query.count():
+        return
+    walk = _Walk.of(query, ranked=True)
+    best = query.cheapest_below()
+    first_row = query.tree.flat.start[walk.order].tolist()
+    rows, span = walk.rows, walk.span
+    n = len(walk.order)
+    chosen = [0] * n
+    # per depth: the next candidate, the end, and the bound of the prefix before it less
+    # the cheapest completion of the bag's first candidate (its bound is then that plus
+    # the candidate's cheapest completion)
+    low, high = span(0, chosen)
+    frames = [[low, high, 0]]
+    steps = 0
+    while frames:
+        steps += 1
+        if deadline is not None and not steps % _CHECK_EVERY and time.monotonic() > deadline:
+            raise LimitExceeded(
+                f"the search within a bound passed its deadline after {steps} steps"
+            )
+        depth = len(frames) - 1
+        at = frames[-1]
+        if at[0] == at[1]:
+            frames.pop()
+            continue
+        row = rows[at[0]]
+        key = at[2] + best.item(first_row[depth] + row)
+        if key > bound:  # (so are the bag's later rows)
+            frames.pop()
+            continue
+        at[0] += 1
+        chosen[depth] = row
+        if depth + 1 == n:
+            yield key, _assignment(query, walk.order, chosen)
+            continue
+        low, high = span(depth + 1, chosen)
+        frames.append([low, high, key - best.item(first_row[depth + 1] + rows[low])])
 
 
 def solution_array(query: TreeQuery) -> tuple[np.ndarray, np.ndarray]:
@@ -264,6 +317,13 @@ class Walks:
         if preference_first:
             query = type(query)(query.tree, query.problem, preference_first=True)
         return by_key(query, deadline=deadline)
+
+    def up_to_key(
+        self, bound: int, *, deadline: float | None = None
+    ) -> Iterator[tuple[int, list[int]]]:
+        """Every solution whose key is at most ``bound``, with its key (depth first: memory
+        for one path); :class:`~modcfg.LimitExceeded` once ``deadline`` passes."""
+        return up_to_key(cast("TreeQuery", self), bound, deadline=deadline)
 
     #: :meth:`by_key` within global sums and a unit-cost bound (the engines' shared filter)
     by_key_within = ranked_within

@@ -262,10 +262,9 @@ def _hopeless(vector: tuple[int, ...], rest: list[int], limits: list[tuple[str, 
     return False
 
 
-#: Solutions within a budget that :class:`Within` lists, cheapest first, when counting them on
-#: grids of partial sums would take too much work (the ordered search holds about 20 KB per
-#: solution listed on a catalog of 100 slots).
-_LISTED = 5000
+#: Solutions within a budget that :class:`Within` lists when counting them on grids of
+#: partial sums would take too much work.
+_LISTED = 20_000
 #: When the grids would hold more partial sums per key than this, the list is tried first.
 _WIDE = 2048
 
@@ -280,7 +279,8 @@ class Within:
     :class:`~.._protocol.SumsView`), counted on :class:`SumDP`'s grids of partial sums. When
     those would take more work than allowed and only a budget bounds the solutions (prices
     in cents over many slots leave thousands of partial sums per key), the solutions within
-    the budget are listed instead, cheapest first, if at most :data:`_LISTED` fit: a budget
+    the budget are listed instead (by a search that enters only branches with a completion
+    within it), if at most :data:`_LISTED` fit: a budget
     near the cheapest configuration, the case where the grids are wide and the answer is
     small."""
 
@@ -369,21 +369,17 @@ class Within:
         return not self.bounds.resources and self.bounds.cost_bound is not None
 
     def _listing(self) -> EnumeratedSums | None:
-        """The solutions within the budget, cheapest first (None when more than
-        :data:`_LISTED`)."""
+        """The solutions within the budget (None when more than :data:`_LISTED`)."""
         bound = self.bounds.cost_bound
         assert bound is not None  # (only a budget bounds them)
         query = self.query
         solutions: list[list[int]] = []
         costs: list[int] = []
-        for key, values in query.by_key(deadline=self.clock.deadline):
-            cost = query.cost_of(key)
-            if cost > bound:
-                break
+        for key, values in query.up_to_key(query.last_key_of(bound), deadline=self.clock.deadline):
             if len(solutions) == _LISTED:
                 return None
             solutions.append(values)
-            costs.append(cost)
+            costs.append(query.cost_of(key))
         return EnumeratedSums(solutions, costs)
 
 
