@@ -304,14 +304,18 @@ def test_budgets_past_the_grids_list_their_configurations(
         reference.check(session.state(), session.choices)
 
 
-def test_a_tight_budget_over_cent_prices_lists_its_configurations() -> None:
-    """Twenty slots of cent prices, each module 0 excluding the next slot's, under a budget
-    twenty euros above the cheapest configuration: over 8,000 partial sums per key, yet 7
-    configurations fit, so the count and a session's state list them (the grids, refused
-    here, are never asked)."""
+def _cent_chain() -> modcfg.Configurator:
+    """Twenty slots of ten cent-priced modules, each module 0 excluding the next slot's."""
     data = _heavy(20).model_dump(mode="json")
     data["rules"] = [{"id": f"r{i}", "excludes": [f"s{i}.m0", f"s{i + 1}.m0"]} for i in range(19)]
-    cfg = modcfg.compile(catalog_from_data(data))
+    return modcfg.compile(catalog_from_data(data))
+
+
+def test_a_tight_budget_over_cent_prices_lists_its_configurations() -> None:
+    """The chain of cent prices under a budget twenty euros above the cheapest
+    configuration: over 8,000 partial sums per key, yet 7 configurations fit, so the count
+    and a session's state list them (the grids, refused here, are never asked)."""
+    cfg = _cent_chain()
     cheapest = cfg.best(k=1)[0].total
     needs = modcfg.Needs(budget=cheapest + Decimal("20.00"))
     with mock.patch.object(SumDP, "up", _grids_refuse):
@@ -320,3 +324,12 @@ def test_a_tight_budget_over_cent_prices_lists_its_configurations() -> None:
     listed = sorted(q.total for q in cfg.best(needs, k=1000))
     assert state.count == counted == len(listed) == 7
     assert state.price_range == (listed[0], listed[-1]) == (cheapest, listed[-1])
+
+
+def test_a_listing_past_its_time_limit_says_so() -> None:
+    """The list keeps to the time limit, and says which limit stopped it and how to raise it."""
+    cfg = _cent_chain()
+    needs = modcfg.Needs(budget=cfg.best(k=1)[0].total + Decimal("20.00"))
+    plan = cfg.compiled.plan(needs)
+    with pytest.raises(modcfg.LimitExceeded, match="raise time_limit="):
+        plan.session_query.within(plan.bounds, time_limit=1e-9).count()

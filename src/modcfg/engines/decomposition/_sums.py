@@ -375,11 +375,16 @@ class Within:
         query = self.query
         solutions: list[list[int]] = []
         costs: list[int] = []
-        for key, values in query.up_to_key(query.last_key_of(bound), deadline=self.clock.deadline):
-            if len(solutions) == _LISTED:
-                return None
-            solutions.append(values)
-            costs.append(query.cost_of(key))
+        found = query.up_to_key(query.last_key_of(bound), deadline=self.clock.deadline)
+        try:
+            for key, values in found:
+                if len(solutions) == _LISTED:
+                    return None
+                solutions.append(values)
+                costs.append(query.cost_of(key))
+        except LimitExceeded:
+            self.clock.check()  # past the time limit: said as the grids say it
+            raise
         return EnumeratedSums(solutions, costs)
 
 
