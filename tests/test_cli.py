@@ -527,3 +527,20 @@ def test_warm_compiles_the_kernels() -> None:
     result = runner.invoke(app, ["warm"])
     assert result.exit_code == 0, result.output
     assert "kernels and parsers ready" in result.output
+
+
+def test_a_limit_other_than_time_says_its_own_reason(tmp_path: Path) -> None:
+    """A budget over twenty slots of cent prices that leaves too many distinct totals is
+    refused in about a second, long before the time limit: the error gives that reason, not
+    the time limit."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmarks.generate import generate_catalog  # (twenty slots of cent prices)
+
+    catalog = generate_catalog(20, 6, 40, 20)
+    path = tmp_path / "gen20.json"
+    path.write_text(json.dumps(catalog.model_dump(by_alias=True, mode="json")))
+    needs = _write_json(tmp_path / "needs.json", {"budget": "427.65"})  # 30 % above the cheapest
+    result = _run("count", str(path), "--needs", str(needs))
+    assert result.returncode == 2
+    assert "partial sums" in result.stderr
+    assert "time limit" not in result.stderr

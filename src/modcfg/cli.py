@@ -108,10 +108,15 @@ def _compiled(
 
 @contextmanager
 def _limited(doing: str, seconds: float | None, *, listing: bool = False) -> Iterator[None]:
-    """Turn a passed time limit into one line on stderr and exit code 2."""
+    """Turn a limit hit into one line on stderr and exit code 2: the time limit when it has
+    passed, else the limit's own words (a budget over too many distinct totals)."""
+    start = time.monotonic()
     try:
         yield
-    except LimitExceeded:
+    except LimitExceeded as refused:
+        if seconds is None or time.monotonic() - start < seconds:
+            _error(str(refused))
+            raise typer.Exit(code=2) from None
         more = " or pass --limit N" if listing else ""
         _error(f"{doing} passed the time limit of {seconds} s; raise --time-limit (0: none){more}")
         raise typer.Exit(code=2) from None
