@@ -102,8 +102,13 @@ class EnumeratedSums:
         self.solutions = solutions
         self.costs = costs
         self._tallies: dict[int, dict[int, tuple[int, int]]] = {}
-        self._order: list[int] = []  # the solutions' indexes, cheapest first
-        self._table: np.ndarray | None = None  # the solutions in that order
+        self._table: np.ndarray | None = None  # the solutions, cheapest first
+        self._sorted_costs: list[int] = []  # their costs in that order
+
+    def narrowed(self, var: int, values: frozenset[int]) -> EnumeratedSums:
+        """The solutions that have ``var`` in ``values``, in the same order."""
+        kept = [i for i, solution in enumerate(self.solutions) if solution[var] in values]
+        return EnumeratedSums([self.solutions[i] for i in kept], [self.costs[i] for i in kept])
 
     def count(self) -> int:
         return len(self.solutions)
@@ -123,10 +128,11 @@ class EnumeratedSums:
         if not self.solutions:
             return {}
         if self._table is None:
-            self._order = sorted(range(len(self.costs)), key=self.costs.__getitem__)
-            self._table = np.asarray(self.solutions, dtype=np.int64)[self._order]
+            order = sorted(range(len(self.costs)), key=self.costs.__getitem__)
+            self._table = np.asarray(self.solutions, dtype=np.int64)[order]
+            self._sorted_costs = [self.costs[i] for i in order]
         found, first, counts = np.unique(self._table[:, var], return_index=True, return_counts=True)
-        cheapest = [self.costs[self._order[i]] for i in first.tolist()]
+        cheapest = [self._sorted_costs[i] for i in first.tolist()]
         return dict(zip(found.tolist(), zip(counts.tolist(), cheapest, strict=True), strict=True))
 
 

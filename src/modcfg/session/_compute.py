@@ -219,6 +219,8 @@ class _Reasons:
         self._compatible: dict[tuple[int, int, int], set[int]] = {}
         # the rules' reasons made so far: many options share one
         self._rules: dict[str, Reason] = {}
+        # per rule (by identity): whether others narrowed its slots (see _pruned_by_others)
+        self._pruned: dict[int, bool] = {}
 
     @cached_property
     def _problem(self) -> Problem:
@@ -254,8 +256,6 @@ class _Reasons:
         # the query's problem shares the plan's rules (choices only narrow values)
         for constraint in self._plan.constraints_of(var):
             scope = constraint.scope
-            if self._pruned_by_others(constraint):
-                continue
             for number, restriction in enumerate(self._restrictions):
                 if restriction.var == var or restriction.var not in scope:
                     continue
@@ -266,7 +266,7 @@ class _Reasons:
                     values_with = self._compatible[key] = set().union(
                         *(supports.get(r, ()) for r in restriction.values)
                     )
-                if values_with.isdisjoint(values):
+                if values_with.isdisjoint(values) and not self._pruned_by_others(constraint):
                     return self._conflict(restriction, constraint.source)
         return None
 
@@ -288,9 +288,15 @@ class _Reasons:
         rows left over their values, so it may forbid what the rule alone allows (a total
         over slots that another rule narrowed): the option is not said to conflict with a
         choice under that rule alone."""
-        by_rules, with_needs = self._excluders
-        excluders = with_needs if constraint.source in self._problem.need_reasons else by_rules
-        return any(excluders.get(var, set()) - {constraint.source} for var in constraint.scope)
+        found = self._pruned.get(id(constraint))
+        if found is None:
+            by_rules, with_needs = self._excluders
+            need = constraint.source in self._problem.need_reasons
+            excluders = with_needs if need else by_rules
+            found = self._pruned[id(constraint)] = any(
+                excluders.get(var, set()) - {constraint.source} for var in constraint.scope
+            )
+        return found
 
     def _conflict(self, choice: Restriction, source: str) -> Reason:
         """The option conflicts with ``choice`` under the rule or need ``source``."""

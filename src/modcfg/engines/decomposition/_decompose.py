@@ -31,7 +31,7 @@ from ._elimination import Graph, bfs_edges, components, eliminate, min_degree_or
 if TYPE_CHECKING:
     from ...lower._problem import Problem
 
-__all__ = ["decomposition"]
+__all__ = ["Decomposition", "decomposition"]
 
 #: Components up to this many slots also try the min-fill heuristic (narrower at times,
 #: slower than min-degree on large graphs).
@@ -53,9 +53,13 @@ _GROUP_COMBINATIONS = 1 << 12
 _PACK_COMBINATIONS = 1 << 10
 
 
+#: The width, the bags' variables, the (parent, child) links and the bags in preorder.
+Decomposition = tuple[int, list[tuple[int, ...]], list[tuple[int, int]], list[int]]
+
+
 def decomposition(
     problem: Problem, extra_scopes: Sequence[Sequence[int]] = (), *, fill_in: bool = False
-) -> tuple[int, list[tuple[int, ...]], list[tuple[int, int]], list[int]]:
+) -> Decomposition:
     """The width, each bag's variables (sorted; bag 0 the virtual root), the (parent, child)
     links in attachment order and the bags in preorder of a decomposition of ``problem``
     (``extra_scopes``: scopes that later queries will attach to a single bag). ``fill_in``:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import itertools
 import threading
-from math import prod
 from typing import Any
 
 import numpy as np
@@ -90,7 +89,7 @@ class TreeQuery(Walks, Sums):
         self.scale = 2 * bound + 1
         flat = self._flat = tree.flat
         # exact integer types: residues for counts; int64 keys when nothing can overflow
-        space = min(prod(max(1, sum(row)) for row in problem.allowed), tree.count_bound)
+        space = tree.bound_for(problem)
         if count_bound:  # (zero: nothing to bound intermediate counts by)
             space = min(space, count_bound)
         self._moduli, self._modulus, self._crt, self._inverses = residue_system(space)
@@ -267,11 +266,11 @@ class TreeQuery(Walks, Sums):
 
     @property
     def below(self) -> Below:
-        """Per bag and kept tuple, whether it has completions below it and the cheapest key
-        below it (runs the upward pass for keys if needed; built once)."""
+        """Per bag and kept tuple, whether it has completions below it (runs the upward pass
+        for keys if needed; built once)."""
         if self._below is None:
             alive = self.alive_tuples()  # (runs the upward pass for keys first, if needed)
-            self._below = Below.of(alive, self._split("up_best", self._up_best), self._live())
+            self._below = Below.of(alive, self._live())
         return self._below
 
     def _live(self) -> _Views:

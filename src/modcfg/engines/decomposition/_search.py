@@ -41,6 +41,7 @@ class _Walk:
     ``key_base[pos] + links[link_base[pos] + i]`` (the root's one group: ``key_base[0]``)."""
 
     order: list[int]
+    first_row: list[int]  # per position: its bag's first row in the flat layout
     parent_pos: list[int]
     rows: list[int]
     start: list[int]
@@ -72,6 +73,7 @@ class _Walk:
         bags = query.tree.bags
         return cls(
             order=bag_order,
+            first_row=row_start[order].tolist(),
             parent_pos=[position_of.get(bags[index].parent, -1) for index in bag_order],
             rows=(valid - row_start[bag_of]).tolist(),
             start=[0, *np.cumsum(counts).tolist()],
@@ -150,7 +152,7 @@ def up_to_key(
         return
     walk = _Walk.of(query, ranked=True)
     best = query.cheapest_below()
-    first_row = query.tree.flat.start[walk.order].tolist()
+    first_row = walk.first_row
     rows, span = walk.rows, walk.span
     n = len(walk.order)
     chosen = [0] * n
@@ -256,7 +258,7 @@ def by_key(query: TreeQuery, *, deadline: float | None = None) -> Iterator[tuple
         return
     walk = _Walk.of(query, ranked=True)
     best = query.cheapest_below()
-    first_row = query.tree.flat.start[walk.order].tolist()  # per position: its first flat row
+    first_row = walk.first_row
 
     def cheapest(pos: int, row: int) -> int:
         found: int = best.item(first_row[pos] + row)
@@ -274,6 +276,7 @@ def by_key(query: TreeQuery, *, deadline: float | None = None) -> Iterator[tuple
         f, popped_ranks, popped = heapq.heappop(heap)
         ranks, chosen = list(popped_ranks), list(popped)
         pos = len(chosen) - 1
+        low = high = -1
         # down to a solution: each first child would be the next entry popped (see above),
         # so it is taken without the heap; only the siblings passed on the way are pushed
         while True:
@@ -281,7 +284,8 @@ def by_key(query: TreeQuery, *, deadline: float | None = None) -> Iterator[tuple
             if deadline is not None and not steps % _CHECK_EVERY and time.monotonic() > deadline:
                 raise LimitExceeded(f"the ordered search passed its deadline after {steps} steps")
             rank = ranks[-1]
-            low, high = span(pos, chosen)
+            if low < 0:  # (a popped entry: its bag's range; a descent carries it)
+                low, high = span(pos, chosen)
             if low + rank + 1 < high:
                 sibling = rows[low + rank + 1]
                 f_sibling = f - cheapest(pos, chosen[-1]) + cheapest(pos, sibling)
@@ -289,7 +293,8 @@ def by_key(query: TreeQuery, *, deadline: float | None = None) -> Iterator[tuple
             if pos + 1 == n:
                 break
             pos += 1
-            chosen.append(rows[span(pos, chosen)[0]])
+            low, high = span(pos, chosen)
+            chosen.append(rows[low])
             ranks.append(0)
         yield f, _assignment(query, walk.order, chosen)
 

@@ -19,7 +19,6 @@ distribution is nonzero, so it never meets a dead end.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from math import prod
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -118,12 +117,10 @@ class SumDP:
         self.unit_cost = unit_cost
         self.track_costs = costs and self.cost_axis is None
         sizes = tuple(axis.size for axis in axes)
-        # every cell counts partial solutions that extend to solutions of the tree without
-        # the customer's needs, so the tree's bound on those bounds every cell too
-        space = min(prod(max(1, sum(row)) for row in query.problem.allowed), tree.count_bound)
+        # every cell counts partial solutions: the tree's bound on counts bounds it too
         self.math = Arithmetic(
             sizes,
-            exact64=space < _EXACT,
+            exact64=tree.bound_for(query.problem) < _EXACT,
             costs=self.track_costs,
             cost_magnitude=tree.cost_magnitude,
             time_limit=time_limit,

@@ -269,9 +269,11 @@ _LISTED = 20_000
 _WIDE = 2048
 
 _T = TypeVar("_T")
-#: Per bounds (as :class:`Sums` keys them): the bounds, the time limit and the solutions
-#: within them, listed.
-Listed = dict[tuple[tuple[int, ...], int | None], tuple[Bounds, float | None, EnumeratedSums]]
+#: A :class:`Within` that lists its solutions, and a choice that narrows them: ``var`` in
+#: ``values``.
+Narrowed = tuple["Within", int, frozenset[int]]
+#: Per bounds (as :class:`Sums` keys them), what a narrowed query's sums start from.
+Listed = dict[tuple[tuple[int, ...], int | None], Narrowed]
 
 
 class Within:
@@ -289,13 +291,14 @@ class Within:
         query: TreeQuery,
         bounds: Bounds,
         time_limit: float | None,
-        listed: EnumeratedSums | None = None,
+        source: Narrowed | None = None,
     ) -> None:
         self.query = query
         self.bounds = bounds
         self.clock = Clock(time_limit)
-        self.listed = listed
-        self._listing_first: bool | None = None  # (decided when first asked)
+        self._source = source  # the Within this one narrows by a choice, not filtered yet
+        self._listed: EnumeratedSums | None = None
+        self._listing_tried = False
 
     @cached_property
     def dense(self) -> SumDP:
@@ -304,23 +307,27 @@ class Within:
         found.math.clock = self.clock
         return found
 
+    @property
+    def listed(self) -> EnumeratedSums | None:
+        """The solutions listed within the budget (None when the grids count them). One that
+        narrows another by a choice filters that one's list when first asked."""
+        if self._source is not None:
+            source, var, values = self._source
+            parent = source.listed
+            self._listed = None if parent is None else parent.narrowed(var, values)
+            self._listing_tried = parent is not None
+            self._source = None
+        return self._listed
+
+    def lists(self) -> bool:
+        """Whether this lists its solutions, or narrows one that does (without filtering)."""
+        return self._source is not None or self._listed is not None
+
     def restart(self, time_limit: float | None) -> None:
         """A new time limit for the work still to do."""
         self.clock = Clock(time_limit)
         if "dense" in self.__dict__:
             self.dense.math.clock = self.clock
-
-    def narrowed(self, var: int, values: frozenset[int]) -> EnumeratedSums | None:
-        """The solutions listed here that have ``var`` in ``values`` (what a customer's
-        choice leaves of them; None when none were listed)."""
-        if self.listed is None:
-            return None
-        kept = [
-            (solution, cost)
-            for solution, cost in zip(self.listed.solutions, self.listed.costs, strict=True)
-            if solution[var] in values
-        ]
-        return EnumeratedSums([s for s, _ in kept], [c for _, c in kept])
 
     def count(self) -> int:
         """The number of solutions within the sums and the bound."""
@@ -336,37 +343,44 @@ class Within:
 
     def solutions(self) -> Iterator[list[int]]:
         """Every solution within the sums and the bound once (after :meth:`count`)."""
-        if self.listed is not None:
-            return iter(self.listed.solutions)
-        return self.dense.solutions()
+        listed = self.listed
+        return iter(listed.solutions) if listed is not None else self.dense.solutions()
 
     def _ask(self, question: Callable[[SumsView], _T]) -> _T:
-        if self.listed is None and self._listing_first is None:
-            # a budget over thousands of partial sums per key: the list first (when too many
-            # fit, it stops after a fraction of a second; the grids' refusal takes seconds)
-            wide = self._only_budget() and max(a.size for a in self.dense.axes) > _WIDE
-            self._listing_first = wide
-            if wide:
-                self.listed = self._listing()
-        if self.listed is None:
+        listed = self.listed
+        if listed is None and not self._listing_tried and self._wide_budget():
+            listed = self._list()
+        if listed is None:
             try:
                 return question(self.dense)
             except LimitExceeded as refused:
                 self.clock.check()  # out of time: that is the answer
                 if not self._only_budget():
                     raise
-                if not self._listing_first:
-                    self.listed = self._listing()
-                if self.listed is None:
+                listed = self._listed if self._listing_tried else self._list()
+                if listed is None:
                     raise LimitExceeded(
                         f"{refused}; more than {_LISTED:,} configurations are within the "
                         "budget, too many to list one by one",
                         limit=_LISTED,
                     ) from refused
-        return question(self.listed)
+        return question(listed)
 
     def _only_budget(self) -> bool:
         return not self.bounds.resources and self.bounds.cost_bound is not None
+
+    def _wide_budget(self) -> bool:
+        """A budget alone over thousands of partial sums per key: then the list is tried
+        first (when too many fit, it stops after a fraction of a second; the grids' refusal
+        takes seconds)."""
+        return self._only_budget() and max(axis.size for axis in self.dense.axes) > _WIDE
+
+    def _list(self) -> EnumeratedSums | None:
+        """The solutions within the budget, listed once (None when more than
+        :data:`_LISTED`)."""
+        self._listing_tried = True
+        self._listed = self._listing()
+        return self._listed
 
     def _listing(self) -> EnumeratedSums | None:
         """The solutions within the budget (None when more than :data:`_LISTED`)."""
@@ -416,19 +430,15 @@ class Sums:
         return found
 
     def _narrowed_sums(self, var: int, values: frozenset[int]) -> Listed:
-        """The solutions within bounds that this query listed, narrowed to ``var`` in
-        ``values``: what this query with that choice starts from (see :meth:`_adopt_sums`)."""
-        found: Listed = {}
-        for key, within in self._sums.items():
-            narrowed = within.narrowed(var, values)
-            if narrowed is not None:
-                found[key] = (within.bounds, within.clock.time_limit, narrowed)
-        return found
+        """Those of this query's sums that list their solutions, with the choice that narrows
+        them to ``var`` in ``values``: what this query with that choice starts from (see
+        :meth:`_adopt_sums`; nothing is filtered until asked)."""
+        return {key: (within, var, values) for key, within in self._sums.items() if within.lists()}
 
     def _adopt_sums(self, listed: Listed) -> None:
         """Start from solutions within bounds listed by the query this one narrows: a
         session's steps under a budget that had to list them filter the list rather than try
         the grids again."""
         query = cast("TreeQuery", self)
-        for key, (bounds, time_limit, sums) in listed.items():
-            self._sums[key] = Within(query, bounds, time_limit, sums)
+        for key, narrowed in listed.items():
+            self._sums[key] = Within(query, narrowed[0].bounds, None, narrowed)

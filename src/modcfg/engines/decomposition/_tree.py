@@ -28,7 +28,7 @@ from ..._memory import describe_slots
 from ...lower._problem import Constraint, Factor, Problem
 from ._build import BagsTooLarge, materialise
 from ._chains import with_chains
-from ._decompose import decomposition
+from ._decompose import Decomposition, decomposition
 from ._jit import compiled_pays
 from ._layout import Flat, flatten
 
@@ -177,6 +177,13 @@ class Tree:
             bound *= max(1, largest)
         return bound
 
+    def bound_for(self, problem: Problem) -> int:
+        """A bound on every count the passes compute for ``problem`` (this tree's problem
+        with a customer's filters): :attr:`count_bound`, or the product of its variables'
+        allowed values when smaller. Every count, of solutions or of partial ones over some
+        bags, is a count of combinations of bag rows, so both bound it."""
+        return min(prod(max(1, sum(row)) for row in problem.allowed), self.count_bound)
+
     def bag_containing(self, scope: Sequence[int]) -> int | None:
         """The bag nearest the root that contains every variable of ``scope``."""
         wanted = set(scope)
@@ -205,10 +212,9 @@ def build_tree(
     decompose large components with the min-fill heuristic too (see ``_decompose``).
     """
     given = problem
-    problem = with_chains(given)
-    width, bag_vars, links, preorder = decomposition(problem, extra_scopes, fill_in=fill_in)
-    sizes = [sum(row) for row in problem.allowed]
-    combinations = [prod(sizes[var] for var in variables) for variables in bag_vars]
+    problem, (width, bag_vars, links, preorder), combinations = _shape(
+        given, extra_scopes, fill_in=fill_in
+    )
     if widest is not None:
         _check_widest(problem, bag_vars, combinations, widest)
     bags = [Bag(vars=variables) for variables in bag_vars]
@@ -249,7 +255,7 @@ def check_widest(given: Problem, widest: int, *, fill_in: bool = False) -> list[
     on large components too with ``fill_in``) has a bag of more than ``widest`` value
     combinations: what :func:`build_tree` checks before it fills, without building a tree.
     Returns each bag's combinations (as :func:`bag_combinations`)."""
-    problem, bag_vars, combinations = _shape(given, fill_in=fill_in)
+    problem, (_, bag_vars, _, _), combinations = _shape(given, fill_in=fill_in)
     _check_widest(problem, bag_vars, combinations, widest)
     return combinations
 
@@ -261,13 +267,15 @@ def bag_combinations(given: Problem, *, fill_in: bool = False) -> list[int]:
     return _shape(given, fill_in=fill_in)[2]
 
 
-def _shape(given: Problem, *, fill_in: bool) -> tuple[Problem, list[tuple[int, ...]], list[int]]:
-    """``given`` with its clauses as chains, its decomposition's bags and each bag's value
-    combinations before rules."""
+def _shape(
+    given: Problem, extra_scopes: Sequence[Sequence[int]] = (), *, fill_in: bool
+) -> tuple[Problem, Decomposition, list[int]]:
+    """``given`` with its clauses as chains, its decomposition (see
+    :func:`._decompose.decomposition`) and each bag's value combinations before rules."""
     problem = with_chains(given)
-    _, bag_vars, _, _ = decomposition(problem, (), fill_in=fill_in)
+    found = decomposition(problem, extra_scopes, fill_in=fill_in)
     sizes = [sum(row) for row in problem.allowed]
-    return problem, bag_vars, [prod(sizes[var] for var in variables) for variables in bag_vars]
+    return problem, found, [prod(sizes[var] for var in variables) for variables in found[1]]
 
 
 def _check_widest(

@@ -81,21 +81,15 @@ class Kept:
 @dataclass(frozen=True)
 class Below:
     """Per bag and kept tuple (aligned with :attr:`Kept.live`): whether it has completions
-    below it (``alive``) and the cheapest key of them (``best``, meaningful where alive)."""
+    below it (``alive``)."""
 
     alive: list[list[bool]]
-    best: list[list[int]]
 
     @classmethod
-    def of(
-        cls, alive: Sequence[np.ndarray], best: Sequence[np.ndarray], live: Sequence[np.ndarray]
-    ) -> Below:
-        """The views of per-bag flags and cheapest keys (every tuple's) at the kept tuples
-        (``live``: their indexes)."""
-        return cls(
-            [a[i].tolist() for a, i in zip(alive, live, strict=True)],
-            [[int(b) for b in bs[i].tolist()] for bs, i in zip(best, live, strict=True)],
-        )
+    def of(cls, alive: Sequence[np.ndarray], live: Sequence[np.ndarray]) -> Below:
+        """The views of per-bag flags (every tuple's) at the kept tuples (``live``: their
+        indexes)."""
+        return cls([a[i].tolist() for a, i in zip(alive, live, strict=True)])
 
 
 def _scope_rows(
