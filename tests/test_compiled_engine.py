@@ -270,6 +270,10 @@ class _Spent:
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
+        self.end = time.monotonic() - 1
+
+    def passed(self, stopped: str) -> modcfg.LimitExceeded:
+        return modcfg.LimitExceeded(f"compiling passed time_limit={self.seconds:g} s {stopped}")
 
     def left(self, most: float | None, stopped: str) -> float:
         raise modcfg.LimitExceeded(f"compiling passed time_limit={self.seconds:g} s {stopped}")

@@ -45,7 +45,7 @@ from .engines.compiled import (
     NotCnfError,
     compile_problem,
 )
-from .engines.decomposition import BagsTooLarge, Tree, TreeQuery, build_tree
+from .engines.decomposition import BagsTooLarge, FillStopped, Tree, TreeQuery, build_tree
 from .lower import Problem, SlotDomain, build_domains, compile_rules, needs_problem
 from .lower._propagation import Propagator
 from .model import Catalog, Configuration, Needs, ResolvedNeeds
@@ -167,7 +167,12 @@ class CompiledCatalog:
             self.wide_base = CompiledQuery(self.base, *wide)
         elif not separable(self.base):
             # decompose now: a catalog too large to decompose fails here, not at a query
-            self._choose_engine(None if time_limit is None else _Deadline(time_limit))
+            deadline = None if time_limit is None else _Deadline(time_limit)
+            try:
+                self._choose_engine(deadline)
+            except FillStopped as stopped:
+                assert deadline is not None  # (only a deadline stops a fill)
+                raise deadline.passed(f"while {stopped.what}") from None
         # else the tree (one bag per slot) is built when a query first needs it
 
     def _choose_engine(self, deadline: _Deadline | None = None) -> None:
@@ -193,13 +198,16 @@ class CompiledCatalog:
         would have its full time), else after its short try.
 
         ``deadline`` (compile's ``time_limit``) is checked between those steps, and the
-        compiled engine searches no longer than the time left; filling one tree is bounded by
-        its rows, not by the clock, so a limit is honoured within a tree's fill."""
+        compiled engine searches no longer than the time left; filling a tree stops soon after
+        it (:class:`~.engines.decomposition.FillStopped`)."""
         if self._tree is not None:  # a saved tree (see modcfg._artefact)
             self.base_query.count()
             return
+        end = None if deadline is None else deadline.end
         try:
-            self._tree = build_tree(self.base, bag_limit=TRIAL_BAG_ROWS, widest=TRIAL_COMBINATIONS)
+            self._tree = build_tree(
+                self.base, bag_limit=TRIAL_BAG_ROWS, widest=TRIAL_COMBINATIONS, deadline=end
+            )
             self.base_query.count()
             return
         except BagsTooLarge as wide:
@@ -207,6 +215,8 @@ class CompiledCatalog:
             # then the compiled engine has a short try; a tree too wide to fill has none
             filling = wide.filling
             seconds = TRIAL_SECONDS if filling else COMPILE_SECONDS
+        except FillStopped:
+            raise
         except LimitExceeded as refused:  # the memory limit: a larger bag limit cannot help
             self.wide_base = _compile_wide(self.base, refused, deadline)
             return
@@ -229,12 +239,14 @@ class CompiledCatalog:
             if deadline is not None:
                 deadline.left(None, "before the tree could be built within its full limits")
             if filling:  # the other heuristic's tree first: its bags may fill in a fraction
-                self._tree = _filled_in(self.base)
+                self._tree = _filled_in(self.base, end)
                 if self._tree is None and deadline is not None:
                     deadline.left(None, "before min-degree's tree could be built")
+            if self._tree is None:
+                self._tree = build_tree(self.base, deadline=end)
             self.base_query.count()  # the tree within its full limits
         except LimitExceeded as refused:
-            if stopped is None:
+            if stopped is None or isinstance(refused, FillStopped):
                 raise
             raise _refused_by_both(refused, stopped) from None
 
@@ -245,8 +257,11 @@ class CompiledCatalog:
             return False
         if deadline is not None:
             deadline.left(None, "before wide clauses could be set aside")
+        end = None if deadline is None else deadline.end
         try:  # (the first term is counted here; the others on the first count)
-            aside = set_aside(self.base, widest=ASIDE_COMBINATIONS)
+            aside = set_aside(self.base, widest=ASIDE_COMBINATIONS, deadline=end)
+        except FillStopped:
+            raise
         except LimitExceeded:  # the tree of the other rules is too wide too
             return False
         self.wide_base = aside
@@ -431,11 +446,11 @@ class CompiledCatalog:
             cache.clear()
 
 
-def _filled_in(base: Problem) -> Tree | None:
+def _filled_in(base: Problem, deadline: float | None) -> Tree | None:
     """The tree of ``base`` decomposed with min-fill on every component, within the full
     limits, or None when its bags pass them (then the default tree is built)."""
     try:
-        return build_tree(base, fill_in=True)
+        return build_tree(base, fill_in=True, deadline=deadline)
     except BagsTooLarge:
         return None
 
@@ -452,12 +467,16 @@ class _Deadline:
         the limit ran out ``stopped``."""
         left = self.end - time.monotonic()
         if left <= 0:
-            raise LimitExceeded(
-                f"compiling passed time_limit={self.seconds:g} s {stopped}; raise time_limit= "
-                "of modcfg.compile (--time-limit on the command line)",
-                limit=int(self.seconds),
-            )
+            raise self.passed(stopped)
         return left if most is None else min(left, most)
+
+    def passed(self, stopped: str) -> LimitExceeded:
+        """The error of the limit passed ``stopped`` (where the work was)."""
+        return LimitExceeded(
+            f"compiling passed time_limit={self.seconds:g} s {stopped}; raise time_limit= "
+            "of modcfg.compile (--time-limit on the command line)",
+            limit=int(self.seconds),
+        )
 
 
 def _compile_wide(

@@ -25,10 +25,11 @@ and nothing above the engines.
 from ._blocks import solution_blocks
 from ._jit import compiled_from_now
 from ._passes import Marginal, TreeQuery
-from ._tree import BagsTooLarge, Tree, bag_combinations, build_tree, check_widest
+from ._tree import BagsTooLarge, FillStopped, Tree, bag_combinations, build_tree, check_widest
 
 __all__ = [
     "BagsTooLarge",
+    "FillStopped",
     "Marginal",
     "Tree",
     "TreeQuery",

@@ -7,13 +7,16 @@ is described there) and hands each bag views into the results. Then it prices th
 variable's unit cost in the bag that introduces it, plus the cost factors the kernel matched,
 as int64 or, when costs may exceed 64 bits, as Python integers (so prices of any size stay
 exact). The join stops, and :class:`~modcfg.LimitExceeded` names the bag, before a bag passes
-``bag_limit`` rows or all rows pass the problem's memory limit.
+``bag_limit`` rows or all rows pass the problem's memory limit, and soon after a ``deadline``
+passes (:class:`FillStopped`).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from itertools import chain, compress
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
@@ -21,12 +24,12 @@ import numpy as np
 
 from ..._errors import LimitExceeded
 from ..._memory import ENTRY_BYTES, describe_slots, refuse
-from ._build_kernel import _TOO_MUCH_MEMORY, _fill
+from ._build_kernel import _STOPPED, _TOO_MUCH_MEMORY, _fill
 
 if TYPE_CHECKING:
     from ._tree import Tree
 
-__all__ = ["BagsTooLarge", "materialise"]
+__all__ = ["BagsTooLarge", "FillStopped", "materialise"]
 
 #: Costs at least this large (minor units) are kept as Python integers.
 _INT64_COST = 1 << 62
@@ -141,15 +144,33 @@ class BagsTooLarge(LimitExceeded):
         self.filling = filling
 
 
-def materialise(tree: Tree, *, compiled: bool = True, bag_limit: int) -> None:
+class FillStopped(LimitExceeded):
+    """Filling the tree's bags passed its deadline; ``done`` of ``bags`` bags were joined."""
+
+    def __init__(self, done: int, bags: int) -> None:
+        #: Where the work stopped, in words.
+        self.what = f"filling the tree's bags ({done:,} of {bags:,} joined)"
+        super().__init__(f"the time limit passed while {self.what}", estimate=bags, limit=done)
+
+
+def materialise(
+    tree: Tree, *, compiled: bool = True, bag_limit: int, deadline: float | None = None
+) -> None:
     """Fill every bag of ``tree``: its rows, separator keys, links to its children's keys and
     unit costs. ``bag_limit`` bounds the rows of one bag, the problem's memory limit the bytes
-    of all; ``compiled=False`` runs the builder as plain Python (the tests compare both)."""
+    of all, ``deadline`` (:func:`time.monotonic`; None: none) the time: past it,
+    :class:`FillStopped`. ``compiled=False`` runs the builder as plain Python (the tests
+    compare both)."""
     bags, variables, relations, edges, factors, tables = _inputs(tree)
     placed = _placed(tree, variables, relations)
     limits = (bag_limit, tree.problem.memory_limit // ENTRY_BYTES)
     run = _compiled() if compiled else _fill
-    status, *filled = run(bags, variables, tables, relations, placed, edges, factors, limits)
+    with _stop_at(deadline) as stop:
+        status, *filled = run(
+            bags, variables, tables, relations, placed, edges, factors, limits, stop
+        )
+    if status[0] == _STOPPED:
+        raise FillStopped(int(status[2]), len(tree.bags))
     if status[0]:
         _refuse(tree, status, bag_limit)
     vals, b_voff, b_roff, sep_ids, sep_starts, b_soff, links, e_off, hits, f_off = filled
@@ -167,6 +188,23 @@ def materialise(tree: Tree, *, compiled: bool = True, bag_limit: int) -> None:
             bag.child_index.append(links[e_off[edge] : e_off[edge + 1]])
             edge += 1
     _price(tree, hits, f_off)
+
+
+@contextmanager
+def _stop_at(deadline: float | None) -> Iterator[np.ndarray]:
+    """A flag the builder reads (see :func:`._build_kernel._fill`), set by a timer thread
+    when ``deadline`` passes (never when None); the timer ends with the block."""
+    stop = np.zeros(1, dtype=np.int64)
+    if deadline is None:
+        yield stop
+        return
+    timer = threading.Timer(max(deadline - time.monotonic(), 0.0), stop.fill, (1,))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield stop
+    finally:
+        timer.cancel()
 
 
 def _inputs(

@@ -24,7 +24,9 @@ run uncompiled by the tests.
 Status (the first output): ``(code, bag, rows, all rows, entries)``; code 0 done, 2 a bag has
 more than ``bag_limit`` rows, 3 the rows would need more than ``entry_limit`` int64 entries
 (then: the bag being joined, its rows and every bag's rows so far, and the entries the next
-step would need). On a non-zero code only the status is meaningful.
+step would need), 4 another thread set the ``stop`` flag (a time limit passed; then: the bag
+being worked on, and how many bags were joined). On a non-zero code only the status is
+meaningful.
 """
 
 from __future__ import annotations
@@ -38,7 +40,9 @@ __all__: list[str] = []
 #: A trie level whose parents x values span at most this many cells gets a dense lookup table.
 _DENSE = 1 << 14
 
-_TOO_BIG, _TOO_MUCH_MEMORY = 2, 3
+_TOO_BIG, _TOO_MUCH_MEMORY, _STOPPED = 2, 3, 4
+#: Steps of a bag's join between two readings of the ``stop`` flag.
+_STEPS_PER_LOOK = 1 << 16
 
 # -- sorting rows, and tries of them ----------------------------------------------------------
 #
@@ -213,12 +217,13 @@ def _join_bag(
     stored: int,
     limits: tuple[int, int],
     status: np.ndarray,
+    stop: np.ndarray,
 ) -> tuple[np.ndarray, int]:
     """Bag ``b``'s consistent rows, appended to ``buf`` from ``b_boff[b]`` (columns in bag
     order): the depth-first join of the module's docstring, over the tries of its relations
     (levels at their positions' rows of ``levels``). Returns the buffer (grown when needed) and
-    the number of rows; sets ``status`` when a limit stops it (``stored``: every earlier bag's
-    rows)."""
+    the number of rows; sets ``status`` when a limit or the ``stop`` flag stops it
+    (``stored``: every earlier bag's rows)."""
     bags, variables, tables, relations, placed, edges, _ = inputs
     _, b_dstart, col_var, _, _ = bags
     _, v_start, v_vals = variables
@@ -249,9 +254,14 @@ def _join_bag(
     partial = np.empty(width, dtype=np.int64)
     tried = np.empty(width, dtype=np.int64)
     rows = 0
+    steps = 0
     d = 0
     tried[0] = -1
     while d >= 0:
+        steps += 1
+        if steps % _STEPS_PER_LOOK == 0 and stop[0]:
+            status[0], status[1] = _STOPPED, b
+            return buf, rows
         tried[d] += 1
         var = col_var[d0 + d_col[d0 + d]]
         if tried[d] >= v_start[var + 1] - v_start[var]:
@@ -330,12 +340,16 @@ def _semijoin(
     buf: np.ndarray,
     b_boff: np.ndarray,
     b_rows: np.ndarray,
+    stop: np.ndarray,
 ) -> None:
     """Top-down, keep a child's rows whose separator key its parent has (``b_rows`` shrinks;
-    the kept rows move to the front of the child's rows in ``buf``)."""
+    the kept rows move to the front of the child's rows in ``buf``); returns early when the
+    ``stop`` flag is set."""
     postorder, b_dstart, _, _, _ = bags
     b_edge_start = edges[0]
     for oi in range(postorder.shape[0] - 1, -1, -1):
+        if stop[0]:
+            return
         b = postorder[oi]
         parent = _bag_matrix(buf, b_boff, b_rows, b_dstart, b)
         for e in range(b_edge_start[b], b_edge_start[b + 1]):
@@ -358,10 +372,11 @@ def _number(
     buf: np.ndarray,
     b_boff: np.ndarray,
     b_rows: np.ndarray,
+    stop: np.ndarray,
 ) -> tuple[np.ndarray, ...]:
     """Each bag's rows sorted by the key they share with the parent (stable), the keys
     numbered in lexicographic order: (values, value offsets, row offsets, key ids, key starts,
-    key offsets)."""
+    key offsets); the bags after the ``stop`` flag is set are left unsorted."""
     _, b_dstart, col_var, b_sep_start, sep_col = bags
     sizes, _, _ = variables
     nbags = b_dstart.shape[0] - 1
@@ -375,6 +390,8 @@ def _number(
     sep_starts = np.empty(b_roff[nbags], dtype=np.int64)
     b_soff = np.zeros(nbags + 1, dtype=np.int64)
     for b in range(nbags):
+        if stop[0]:
+            break
         rows = _bag_matrix(buf, b_boff, b_rows, b_dstart, b)
         n, width = rows.shape
         columns = sep_col[b_sep_start[b] : b_sep_start[b + 1]]
@@ -402,11 +419,12 @@ def _append(out: np.ndarray, off: np.ndarray, i: int, found: np.ndarray) -> np.n
 
 @kernel_helper
 def _matches(
-    inputs: tuple[tuple[np.ndarray, ...], ...], numbered: tuple[np.ndarray, ...]
+    inputs: tuple[tuple[np.ndarray, ...], ...], numbered: tuple[np.ndarray, ...], stop: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per edge and parent row, the id of the key the row shares with the child (the links);
     per cost factor and row of its bag, the factor's table row that matches the row, or -1
-    (the hits). Returns both, each with its runs' offsets (per edge, per factor)."""
+    (the hits). Returns both, each with its runs' offsets (per edge, per factor); the bags
+    after the ``stop`` flag is set are left out."""
     bags, variables, _, _, _, edges, factors = inputs
     _, b_dstart, col_var, _, _ = bags
     b_edge_start, e_child, _, _ = edges
@@ -418,6 +436,8 @@ def _matches(
     f_off = np.zeros(f_trows.shape[0] + 1, dtype=np.int64)
     links = hits = np.empty(0, dtype=np.int64)
     for b in range(b_dstart.shape[0] - 1):
+        if stop[0]:
+            break
         rows = _bag_matrix(vals, b_voff, counts, b_dstart, b)
         for e in range(b_edge_start[b], b_edge_start[b + 1]):
             c, key, columns, key_sizes = _edge(bags, edges, variables, b, e)
@@ -442,11 +462,14 @@ def _fill(
     edges: tuple[np.ndarray, ...],
     factors: tuple[np.ndarray, ...],
     limits: tuple[int, int],
+    stop: np.ndarray,
 ) -> tuple[np.ndarray, ...]:
     """Join, semi-join, sort, number, link and match every bag (see the module's docstring).
 
     The arguments are the named tuples of :mod:`._build` (``Bags``, ``Variables``, ...), read
-    by position; ``limits``: (rows of one bag, int64 entries of all). Returns (status, values,
+    by position; ``limits``: (rows of one bag, int64 entries of all); ``stop``: a flag another
+    thread may set to stop the work (read between bags and every few thousand join steps;
+    the compiled kernel runs without holding the interpreter). Returns (status, values,
     value offsets, row offsets, key ids, key starts, key offsets, links, link offsets, factor
     hits, hit offsets): per edge, the parent's rows' key ids in the child; per factor, the rows
     of its bag's matching table rows, or -1.
@@ -464,15 +487,27 @@ def _fill(
     for oi in range(nbags):
         b = postorder[oi]
         b_boff[b] = used
-        buf, rows = _join_bag(b, inputs, levels, buf, b_boff, b_rows, stored, limits, status)
+        rows = 0
+        if stop[0]:
+            status[0], status[1] = _STOPPED, b
+        else:
+            buf, rows = _join_bag(
+                b, inputs, levels, buf, b_boff, b_rows, stored, limits, status, stop
+            )
         if status[0] != 0:
+            if status[0] == _STOPPED:
+                status[2] = oi
             empty = np.zeros(0, dtype=np.int64)
             return status, empty, empty, empty, empty, empty, empty, empty, empty, empty, empty
         b_rows[b] = rows
         used += rows * (b_dstart[b + 1] - b_dstart[b])
         stored += rows
-    _semijoin(bags, edges, variables, buf, b_boff, b_rows)
-    numbered = _number(bags, variables, buf, b_boff, b_rows)
-    links, e_off, hits, f_off = _matches(inputs, numbered)
+    _semijoin(bags, edges, variables, buf, b_boff, b_rows, stop)
+    numbered = _number(bags, variables, buf, b_boff, b_rows, stop)
+    links, e_off, hits, f_off = _matches(inputs, numbered, stop)
+    if stop[0]:  # (every bag is joined; a later step stopped)
+        status[0], status[1], status[2] = _STOPPED, postorder[nbags - 1], nbags
+        empty = np.zeros(0, dtype=np.int64)
+        return status, empty, empty, empty, empty, empty, empty, empty, empty, empty, empty
     vals, b_voff, b_roff, sep_ids, sep_starts, b_soff = numbered
     return status, vals, b_voff, b_roff, sep_ids, sep_starts, b_soff, links, e_off, hits, f_off

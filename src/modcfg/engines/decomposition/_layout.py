@@ -122,7 +122,9 @@ def _int64(values: Any) -> np.ndarray:
 
 
 def _concat(parts: list[np.ndarray]) -> np.ndarray:
-    return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
+    return (
+        np.concatenate(parts).astype(np.int64, copy=False) if parts else np.zeros(0, dtype=np.int64)
+    )
 
 
 def _costs(parts: list[np.ndarray]) -> np.ndarray:

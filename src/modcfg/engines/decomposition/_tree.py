@@ -15,6 +15,7 @@ passes).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -26,13 +27,13 @@ import numpy as np
 
 from ..._memory import describe_slots
 from ...lower._problem import Constraint, Factor, Problem
-from ._build import BagsTooLarge, materialise
+from ._build import BagsTooLarge, FillStopped, materialise
 from ._chains import with_chains
 from ._decompose import Decomposition, decomposition
 from ._jit import compiled_pays
 from ._layout import Flat, flatten
 
-__all__ = ["Bag", "BagsTooLarge", "Tree", "build_tree", "check_widest"]
+__all__ = ["Bag", "BagsTooLarge", "FillStopped", "Tree", "build_tree", "check_widest"]
 
 Key = Any  # a separator key: a scalar value index, a tuple of them, or ()
 #: Largest number of tuples one bag may hold.
@@ -200,6 +201,7 @@ def build_tree(
     bag_limit: int = BAG_LIMIT,
     widest: int | None = None,
     fill_in: bool = False,
+    deadline: float | None = None,
 ) -> Tree:
     """Decompose ``problem`` and materialise its consistent bag tuples.
 
@@ -210,6 +212,8 @@ def build_tree(
     ``widest``, when given, the value combinations of one bag before its rules (checked
     before any bag is filled). Past either, :class:`BagsTooLarge` is raised. ``fill_in``:
     decompose large components with the min-fill heuristic too (see ``_decompose``).
+    ``deadline`` (:func:`time.monotonic`; None: none): past it, the fill stops with
+    :class:`~._build.FillStopped`.
     """
     given = problem
     problem, (width, bag_vars, links, preorder), combinations = _shape(
@@ -246,7 +250,10 @@ def build_tree(
     )
     _assign(tree)
     # the bags' value combinations bound what filling them as plain Python would cost
-    materialise(tree, compiled=COMPILED and compiled_pays(sum(combinations)), bag_limit=bag_limit)
+    if deadline is not None and time.monotonic() > deadline:
+        raise FillStopped(0, len(bags))
+    compiled = COMPILED and compiled_pays(sum(combinations))
+    materialise(tree, compiled=compiled, bag_limit=bag_limit, deadline=deadline)
     return tree
 
 
