@@ -24,6 +24,7 @@ import numpy as np
 from .._errors import CatalogError
 from ..model import (
     DEFAULT_MAX_BYTES,
+    Cardinality,
     Catalog,
     ClauseLiteral,
     ConstraintRule,
@@ -201,9 +202,11 @@ def _clauses(
             line_at(int(starts[last])),
         )
     literals = values.tolist()
+    at = np.searchsorted(line_starts, starts[first], side="right") - 1  # each clause's line
+    lines = np.asarray(body_lines, dtype=np.int64)[at].tolist()
     return [
-        (literals[a:b], line_at(int(starts[a])))
-        for a, b in zip(first.tolist(), ends_at.tolist(), strict=True)
+        (literals[a:b], line)
+        for a, b, line in zip(first.tolist(), ends_at.tolist(), lines, strict=True)
     ]
 
 
@@ -235,26 +238,40 @@ def _catalog(
     labels: dict[int, str] = {}
     slots: dict[str, object] = {}
     lines: dict[Location, int] = {}
+    optional = Cardinality(min=0, max=1)  # (one object every slot shares: it is frozen)
     for index in range(1, variables + 1):
         name = names[index][0] if index in names else f"x{index}"
         slot_id = maker.take(name, prefix="x")
         slot_ids[index], labels[index] = slot_id, name
         slots[slot_id] = {
             "label": name,
-            "cardinality": "optional",
+            "cardinality": optional,
             "modules": {SELECTED: {"label": name}},
         }
         if index in names:
             lines[("slots", slot_id)] = names[index][1]
+    # each literal's words in messages and in rule texts, made once (as its clause literal)
+    words = {
+        sign * index: f"{'' if sign > 0 else 'not '}{labels[index]}"
+        for index in labels
+        for sign in (1, -1)
+    }
+    texts = {
+        sign * index: f"{'' if sign > 0 else 'not '}{slot_ids[index]}.{SELECTED}"
+        for index in slot_ids
+        for sign in (1, -1)
+    }
+    terms = {
+        sign * index: (slot_ids[index], SELECTED, sign > 0)
+        for index in slot_ids
+        for sign in (1, -1)
+    }
     rules: list[Rule | dict[str, Any]] = []
-    terms: dict[int, ClauseLiteral] = {}  # one literal object per DIMACS literal, shared
     for number, (literals, line) in enumerate(clauses, start=1):
-        words = " or ".join(
-            f"{'' if literal > 0 else 'not '}{labels[abs(literal)]}" for literal in literals
-        )
+        said = " or ".join([words[literal] for literal in literals])
         lines[("rules", number - 1)] = line
-        message = f"clause {number}: {words or 'false (an empty clause)'}"
-        rules.append(_clause_rule(f"clause-{number}", literals, slot_ids, message, terms))
+        message = f"clause {number}: {said or 'false (an empty clause)'}"
+        rules.append(_clause_rule(f"clause-{number}", literals, slot_ids, message, (terms, texts)))
     data = {
         "catalog": stem or "dimacs",
         "description": "DIMACS CNF formula: each slot is a variable (selected = true)",
@@ -269,32 +286,32 @@ def _clause_rule(
     literals: list[int],
     slot_ids: dict[int, str],
     message: str,
-    terms: dict[int, ClauseLiteral],
+    made: tuple[dict[int, ClauseLiteral], dict[int, str]],
 ) -> Rule | dict[str, Any]:
     """A clause as a formula rule, or as a one-row deny table when it is too long for a formula.
 
-    The formula's expression is built with its text (the reader knows both: no clause is parsed
-    again). The table forbids the one assignment that falsifies the clause: the slot of every
-    positive literal empty (``null``), the variable of every negative literal selected.
+    The formula's expression is built with its text (the reader knows both, ``made``: each
+    DIMACS literal's clause literal and text: no clause is parsed again). The table forbids
+    the one assignment that falsifies the clause: the slot of every positive literal empty
+    (``null``), the variable of every negative literal selected.
     """
     if not literals:
         return {"id": rule_id, "formula": "false", "message": message}
-    unique = list(dict.fromkeys(literals))
-    present = set(unique)
+    present = set(literals)
+    unique = literals if len(present) == len(literals) else list(dict.fromkeys(literals))
     if any(-literal in present for literal in unique):
         unique = [abs(unique[0]), -abs(unique[0])]  # always true: keep it short
     if len(unique) <= _LONGEST_FORMULA:
-        made = [terms.get(literal) or _term(terms, literal, slot_ids) for literal in unique]
-        return ConstraintRule.clause(rule_id, made, message=message)
+        terms, texts = made
+        return ConstraintRule.clause(
+            rule_id,
+            [terms[literal] for literal in unique],
+            message=message,
+            text=" or ".join([texts[literal] for literal in unique]),
+        )
     row = tuple(None if literal > 0 else SELECTED for literal in unique)
     slots = tuple(slot_ids[abs(literal)] for literal in unique)
     return TableRule.from_rows(rule_id, slots, (row,), allow=False, message=message)
-
-
-def _term(terms: dict[int, ClauseLiteral], literal: int, slot_ids: dict[int, str]) -> ClauseLiteral:
-    """The clause literal of a DIMACS literal, made once (kept in ``terms``)."""
-    term = terms[literal] = (slot_ids[abs(literal)], SELECTED, literal > 0)
-    return term
 
 
 def write_dimacs(catalog: Catalog, path: str | Path) -> None:

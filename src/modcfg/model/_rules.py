@@ -205,7 +205,12 @@ class ConstraintRule(RuleBase):
 
     @classmethod
     def clause(
-        cls, rule_id: str, literals: Sequence[ClauseLiteral], *, message: str = ""
+        cls,
+        rule_id: str,
+        literals: Sequence[ClauseLiteral],
+        *,
+        message: str = "",
+        text: str | None = None,
     ) -> ConstraintRule:
         """A disjunction of modules chosen or not, each literal ``(slot, module, chosen)``:
         what a feature model's clause says (``a.selected or not b.selected``). Readers make
@@ -213,14 +218,18 @@ class ConstraintRule(RuleBase):
         its text is not parsed, its expression is built when first asked for, :meth:`check`
         only looks its modules up, and compiling reads the literals (see :attr:`literals`).
 
+        ``text``, when the caller has it, is the rule's text (what it would be made from the
+        literals otherwise: a reader makes each literal's text once).
+
         >>> rule = ConstraintRule.clause("c1", [("a", "on", True), ("b", "on", False)])
         >>> rule.constraint, rule.expression == parse(rule.constraint)
         ('a.on or not b.on', True)
         """
-        text = " or ".join(
-            f"{slot}.{module}" if chosen else f"not {slot}.{module}"
-            for slot, module, chosen in literals
-        )
+        if text is None:
+            text = " or ".join(
+                f"{slot}.{module}" if chosen else f"not {slot}.{module}"
+                for slot, module, chosen in literals
+            )
         # what model_construct sets, set directly: it costs 3.6 us a rule, most of a clause's
         # reading (tests/test_io.py compares both)
         rule = cls.__new__(cls)
