@@ -425,3 +425,35 @@ def test_rule_masks_hold_where_the_general_grid_holds(
     by_masks = helper.tabulator.rows(expr, slots)
     by_grid = np.argwhere(helper.tabulator.grid(expr, slots))
     assert by_masks.tolist() == by_grid.tolist()
+
+
+@settings(max_examples=strategies.examples(200), deadline=None)
+@given(st.data())
+def test_the_plain_forms_of_the_bag_builders_helpers_agree_with_their_kernel_forms(
+    data: st.DataObject,
+) -> None:
+    """The NumPy forms that uncompiled kernels call give what the loops compiled kernels
+    call give: the stable lexicographic order of rows, and where each row first differs from
+    the row before it."""
+    from modcfg.engines.decomposition import _build_kernel as kernel
+
+    width = data.draw(st.integers(0, 4))
+    sizes_all = data.draw(st.lists(st.integers(1, 300), min_size=width, max_size=width))
+    rows = data.draw(
+        st.lists(
+            st.tuples(*(st.integers(0, size - 1) for size in sizes_all)), min_size=0, max_size=40
+        )
+    )
+    matrix = np.asarray(rows, dtype=np.int64).reshape(len(rows), width)
+    permuted = data.draw(st.permutations(range(width)))
+    columns = np.asarray(permuted[: data.draw(st.integers(0, width))], dtype=np.int64)
+    sizes = np.asarray([sizes_all[c] for c in columns.tolist()], dtype=np.int64)
+    order = kernel._sorted(matrix, columns, sizes)
+    assert order.tolist() == kernel._radix_sorted(matrix, columns, sizes).tolist()
+    assert order.tolist() == sorted(
+        range(len(rows)), key=lambda i: tuple(rows[i][c] for c in columns.tolist())
+    )
+    assert (
+        kernel._changes(matrix, columns, order).tolist()
+        == kernel._changes_looped(matrix, columns, order).tolist()
+    )

@@ -409,8 +409,9 @@ def _fewest(
     first, goes back into the tree when the decomposition then has no wider bag and at most
     twice the value combinations in all (before rules) of the tree with every clause aside,
     however many went back before it. A pass then costs at most twice as much, and there are
-    at most half as many terms: on the decision-making model, its 84-literal or-group goes back without widening
-    the tree (956,000 bag rows, against 943,000 with it aside), and 8 terms remain of 16.
+    at most half as many terms: on the decision-making model, its 84-literal or-group goes
+    back without widening the tree (956,000 bag rows, against 943,000 with it aside), and 8
+    terms remain of 16.
     The decompositions compared are min-degree's, without filling (0.01 s a try there; the
     tree is then built with min-fill). One clause at least stays aside (the tree with every
     clause was refused already)."""

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._jit import kernel_helper
+from ._jit import kernel_helper, plain_form
 
 __all__: list[str] = []
 
@@ -65,11 +65,10 @@ def _grow(buffer: np.ndarray, needed: int) -> np.ndarray:
     return grown
 
 
-@kernel_helper
-def _sorted(rows: np.ndarray, columns: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """The order of ``rows`` by their values on ``columns`` (lexicographic, stable): a radix
-    sort, one stable pass per column from the last, counting values below ``sizes`` (a merge
-    sort for a column whose domain is far larger than the rows)."""
+def _radix_sorted(rows: np.ndarray, columns: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """:func:`_sorted` in compiled kernels: a radix sort, one stable pass per column from the
+    last, counting values below ``sizes`` (a merge sort for a column whose domain is far
+    larger than the rows)."""
     n = rows.shape[0]
     order = np.arange(n)
     for q in range(columns.shape[0] - 1, -1, -1):
@@ -91,10 +90,17 @@ def _sorted(rows: np.ndarray, columns: np.ndarray, sizes: np.ndarray) -> np.ndar
     return order
 
 
-@kernel_helper
-def _changes(rows: np.ndarray, columns: np.ndarray, order: np.ndarray) -> np.ndarray:
-    """Per row in ``order``, the first of ``columns`` where it differs from the row before
-    (0 for the first row; the number of columns where they are equal)."""
+@plain_form(_radix_sorted)
+def _sorted(rows: np.ndarray, columns: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """The order of ``rows`` by their values on ``columns`` (lexicographic, stable), in one
+    NumPy sort where the kernel runs uncompiled (see :func:`_radix_sorted`)."""
+    if not columns.shape[0]:
+        return np.arange(rows.shape[0])
+    return np.lexsort(rows[:, columns[::-1]].T).astype(np.int64, copy=False)
+
+
+def _changes_looped(rows: np.ndarray, columns: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """:func:`_changes` in compiled kernels: a loop over the rows."""
     change = np.zeros(order.shape[0], dtype=np.int64)
     for i in range(1, order.shape[0]):
         d = 0
@@ -103,6 +109,18 @@ def _changes(rows: np.ndarray, columns: np.ndarray, order: np.ndarray) -> np.nda
         ):
             d += 1
         change[i] = d
+    return change
+
+
+@plain_form(_changes_looped)
+def _changes(rows: np.ndarray, columns: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Per row in ``order``, the first of ``columns`` where it differs from the row before
+    (0 for the first row; the number of columns where they are equal)."""
+    change = np.zeros(order.shape[0], dtype=np.int64)
+    if order.shape[0] > 1 and columns.shape[0]:  # (over no column every row equals the last)
+        ordered = rows[order][:, columns]
+        differ = ordered[1:] != ordered[:-1]
+        change[1:] = np.where(differ.any(axis=1), differ.argmax(axis=1), columns.shape[0])
     return change
 
 

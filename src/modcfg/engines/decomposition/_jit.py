@@ -8,7 +8,9 @@ compiles one. The same function also runs uncompiled where compiled code cannot 
 A kernel may call small functions marked with :func:`kernel_helper`: they stay plain Python
 functions (so the uncompiled kernel calls them as they are) and are registered with numba
 before the first kernel is compiled, so compiled kernels call compiled copies, specialised for
-their argument types. numba is imported only then: importing the engine stays cheap.
+their argument types. numba is imported only then: importing the engine stays cheap. A helper
+whose loops NumPy runs faster as whole-array operations has two forms
+(:func:`plain_form`): the uncompiled kernel calls the NumPy one, compiled kernels the loops.
 
 numba's disk cache is keyed by the kernel's source file, not by the files of the helpers it
 calls: a helper lives in the module of the kernels that call it.
@@ -33,12 +35,25 @@ __all__ = ["PLAIN_BUDGET", "compiled_from_now", "compiled_pays", "jit", "kernel_
 F = TypeVar("F", bound=Callable[..., Any])
 
 _helpers: list[Callable[..., Any]] = []
+#: (a helper's plain form, its kernel form): see :func:`plain_form`
+_twins: list[tuple[Callable[..., Any], Callable[..., Any]]] = []
 _registered = 0
+_registered_twins = 0
 _lock = threading.Lock()
 
 #: Bag rows (summed over passes) a process runs as plain Python before loading compiled kernels.
 PLAIN_BUDGET = 16_000
 _plain_left = PLAIN_BUDGET
+
+
+def _implemented_by(kernel_form: Callable[..., Any]) -> Callable[..., Any]:
+    """numba's typing function of a helper's plain form: ``kernel_form``, whatever the
+    argument types."""
+
+    def typing(*args: Any, **kwargs: Any) -> Callable[..., Any]:
+        return kernel_form
+
+    return typing
 
 
 def compiled_pays(rows: int) -> bool:
@@ -69,16 +84,31 @@ def kernel_helper(function: F) -> F:
     return function
 
 
+def plain_form(kernel_form: Callable[..., Any]) -> Callable[[F], F]:
+    """Mark the decorated function as the plain-Python form of the helper ``kernel_form``
+    (same arguments, same results): uncompiled kernels call it, and it may use any NumPy
+    operation; compiled kernels call ``kernel_form`` in its place (its loops compiled)."""
+
+    def mark(function: F) -> F:
+        _twins.append((function, kernel_form))
+        return function
+
+    return mark
+
+
 def jit(function: Callable[..., Any]) -> Callable[..., Any]:
     """``function`` compiled by numba (cached on disk where a cache location is writable)."""
-    global _registered
+    global _registered, _registered_twins
     from numba import njit
-    from numba.extending import register_jitable
+    from numba.extending import overload, register_jitable
 
     with _lock:
         for helper in _helpers[_registered:]:
             register_jitable(helper)
         _registered = len(_helpers)
+        for plain, kernel_form in _twins[_registered_twins:]:
+            overload(plain, strict=False)(_implemented_by(kernel_form))
+        _registered_twins = len(_twins)
     compiled: Callable[..., Any]
     try:
         compiled = njit(cache=True, nogil=True, boundscheck=False)(function)
