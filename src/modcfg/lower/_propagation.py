@@ -62,6 +62,8 @@ class Propagator:
         for (source, var), mask in excluded.items():
             rules.append((source, (var,), (self.full[var] & ~mask,), None))
         self.rules = rules
+        #: each rule's source (what ``conflict(..., ignoring=)`` compares)
+        self.sources = [source for source, _, _, _ in rules]
         #: rules over no slot that hold for no configuration (a formula rule ``false``)
         self.false = [
             index
@@ -101,13 +103,17 @@ class Propagator:
             if row not in allowed
         ]
 
-    def conflict(self, restrictions: Sequence[tuple[int, frozenset[int]]]) -> set[str] | None:
+    def conflict(
+        self, restrictions: Sequence[tuple[int, frozenset[int]]], *, ignoring: str | None = None
+    ) -> set[str] | None:
         """The sources of the rules propagation used to find ``restrictions`` (variable,
-        values kept) leave no configuration; None when it finds no conflict."""
-        if self.false:
-            return {self.rules[self.false[0]][0]}
+        values kept) leave no configuration; None when it finds no conflict. The rules of the
+        source ``ignoring`` take no part (does the rest imply that one?)."""
+        false = [index for index in self.false if self.sources[index] != ignoring]
+        if false:
+            return {self.sources[false[0]]}
         domains = list(self.full)
-        because: list[list[int]] = [[] for _ in domains]  # per variable: the rules narrowing it
+        because: dict[int, list[int]] = {}  # per variable narrowed: the rules that narrowed it
         queue: list[int] = []
         for var, values in restrictions:
             narrowed = domains[var] & _mask(values)
@@ -122,11 +128,13 @@ class Propagator:
             var = queue.pop()
             queued.discard(var)
             for index in self.watching[var]:
+                if ignoring is not None and self.sources[index] == ignoring:
+                    continue
                 changed = self._narrow(index, domains)
                 if changed is None:
                     return self._sources(index, because)
                 for other in changed:
-                    because[other].append(index)
+                    because.setdefault(other, []).append(index)
                     if other not in queued:
                         queued.add(other)
                         queue.append(other)
@@ -168,7 +176,7 @@ class Propagator:
                 changed.append(var)
         return changed
 
-    def _sources(self, failed: int, because: list[list[int]]) -> set[str]:
+    def _sources(self, failed: int, because: dict[int, list[int]]) -> set[str]:
         """The sources of rule ``failed`` and of every rule that narrowed, directly or through
         others, a variable of its scope (a superset of the rules the chain needs)."""
         used: set[int] = set()
@@ -179,5 +187,5 @@ class Propagator:
                 continue
             used.add(index)
             for var in self.rules[index][1]:
-                stack.extend(because[var])
+                stack.extend(because.get(var, ()))
         return {self.rules[index][0] for index in used}
