@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import modcfg
 from modcfg.explain import _whynot
+from modcfg.lower._propagation import Propagator
 from tests import oracle
 from tests.strategies import Case, cases, choose_drawn, options_of
 
@@ -37,6 +38,38 @@ def _allows(
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=cases(SMALL), data=st.data())
 def test_why_not_names_a_minimal_set_of_rules(case: Case, data: st.DataObject) -> None:
+    _names_a_minimal_set(case, data)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=cases(SMALL), data=st.data())
+def test_without_a_chain_of_inferences_the_rules_are_still_a_minimal_set(
+    case: Case, data: st.DataObject
+) -> None:
+    """When propagation finds no chain, the model of every rule narrows the rules to its
+    core, and the model of those alone makes them minimal."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Propagator, "conflict", lambda *args, **kwargs: None)
+        _names_a_minimal_set(case, data)
+
+
+def test_without_a_chain_of_inferences_a_long_chain_is_named_whole(tmp_path: Path) -> None:
+    # A requires B requires C requires D, D excludes E, and 300 clauses on other features:
+    # with propagation out of the way, the model of every rule gives its core, and the
+    # model of those rules alone names the chain, all four links and the exclusion
+    model = tmp_path / "fm.dimacs"
+    clauses = ["-1 2 0", "-2 3 0", "-3 4 0", "-4 -5 0", *(f"-{v} {v + 1} 0" for v in range(6, 306))]
+    model.write_text(f"p cnf 306 {len(clauses)}\n" + "\n".join(clauses) + "\n", encoding="utf-8")
+    session = modcfg.compile(modcfg.load_catalog(model)).session()
+    session.choose("x1", "selected")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Propagator, "conflict", lambda *args, **kwargs: None)
+        why = session.why_not("x5", "selected")
+    assert why.because == ("your choice x1.selected",)
+    assert sorted(why.rules) == ["clause-1", "clause-2", "clause-3", "clause-4"]
+
+
+def _names_a_minimal_set(case: Case, data: st.DataObject) -> None:
     if not oracle.valid_configurations(case.catalog):
         return
     session = modcfg.compile(case.catalog).session()

@@ -7,7 +7,8 @@ rules that, with those, exclude the option:
   that answers the session under the needs kept;
 - the rules to shrink are those that propagation used to rule the option out
   (:mod:`modcfg.lower._propagation`); when it finds no such chain, a CP-SAT model of every
-  rule (:class:`~..engines.cpsat._cores.ConflictModel`) narrows them;
+  rule (:class:`~..engines.cpsat._cores.ConflictModel`) narrows them to its core (one
+  solve, not a minimal set: each deletion trial there would solve over every rule);
 - they are shrunk by deletion in a CP-SAT model of those rules alone, each compiled on its
   own over the slots' whole domains, so that they exclude the option by themselves (the
   compiled catalog tabulates a rule over the values earlier rules left, so its tables also
@@ -213,7 +214,9 @@ def explain_exclusion(
         rules = rule_groups(cfg.compiled.base)
         model = ConflictModel(cfg.compiled.base, [*rules, *fixed], time_limit=_left(deadline))
         keys = [group.key for group in rules]
-        found = model.minimal_conflict(keys, fixed=[group.key for group in fixed]) or []
+        # (its core: the model of those rules alone shrinks it, each solve a fraction of one
+        # over every rule)
+        found = model.conflict_core(keys, fixed=[group.key for group in fixed]) or []
         used = _sources(found)
     involved = _exact_rules(cfg, used, fixed, _left(deadline))
     return _explanation(option, tuple(because), _messages(cfg, involved))

@@ -216,20 +216,31 @@ class ConflictModel:
         """Whether the groups in ``on`` (all others off) admit a configuration."""
         return self._solve(on)[0]
 
+    def conflict_core(
+        self, candidates: Sequence[Hashable], fixed: Sequence[Hashable] = ()
+    ) -> list[Hashable] | None:
+        """A subset of ``candidates`` that with ``fixed`` is unsatisfiable: CP-SAT's core,
+        checked, not made minimal (two solves); None when they are satisfiable together."""
+        ok, core = self._solve([*fixed, *candidates])
+        if ok:
+            return None
+        conflict = [key for key in candidates if key in core] if core else list(candidates)
+        if len(conflict) < len(candidates) and self.satisfiable([*fixed, *conflict]):
+            conflict = list(candidates)
+        return conflict
+
     def minimal_conflict(
         self, candidates: Sequence[Hashable], fixed: Sequence[Hashable] = ()
     ) -> list[Hashable] | None:
         """A minimal subset of ``candidates`` that with ``fixed`` is unsatisfiable.
 
         None when ``candidates`` and ``fixed`` together are satisfiable. CP-SAT's core narrows
-        the candidates first; deletion then drops every member that is not necessary.
+        the candidates first (:meth:`conflict_core`); deletion then drops every member that
+        is not necessary.
         """
-        ok, core = self._solve([*fixed, *candidates])
-        if ok:
+        conflict = self.conflict_core(candidates, fixed)
+        if conflict is None:
             return None
-        conflict = [key for key in candidates if key in core] if core else list(candidates)
-        if self.satisfiable([*fixed, *conflict]):
-            conflict = list(candidates)
         for key in list(conflict):
             trial = [other for other in conflict if other != key]
             if not self.satisfiable([*fixed, *trial]):
