@@ -25,7 +25,6 @@ Invariants:
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from functools import cached_property
@@ -33,6 +32,8 @@ from operator import itemgetter
 from typing import Any
 
 from ._cache import Cache
+from ._compile_limits import Deadline as _Deadline
+from ._compile_limits import compile_wide, filled_in, refused_by_both
 from ._errors import LimitExceeded
 from ._plan import Plan, cost_bound, new_plan
 from .engines import separable
@@ -218,7 +219,7 @@ class CompiledCatalog:
         except FillStopped:
             raise
         except LimitExceeded as refused:  # the memory limit: a larger bag limit cannot help
-            self.wide_base = _compile_wide(self.base, refused, deadline)
+            self.wide_base = compile_wide(self.base, refused, deadline)
             return
         if not filling and self._set_aside(deadline):  # (before the compiled engine's 60 s)
             return
@@ -239,7 +240,7 @@ class CompiledCatalog:
             if deadline is not None:
                 deadline.left(None, "before the tree could be built within its full limits")
             if filling:  # the other heuristic's tree first: its bags may fill in a fraction
-                self._tree = _filled_in(self.base, end)
+                self._tree = filled_in(self.base, end)
                 if self._tree is None and deadline is not None:
                     deadline.left(None, "before min-degree's tree could be built")
             if self._tree is None:
@@ -248,7 +249,7 @@ class CompiledCatalog:
         except LimitExceeded as refused:
             if stopped is None or isinstance(refused, FillStopped):
                 raise
-            raise _refused_by_both(refused, stopped) from None
+            raise refused_by_both(refused, stopped) from None
 
     def _set_aside(self, deadline: _Deadline | None) -> bool:
         """Whether the base problem's widest clauses, set aside, leave a tree within the full
@@ -444,63 +445,3 @@ class CompiledCatalog:
         choices' values, quote lines); answers stay the same."""
         for cache in (self.plans, self.trees, self.choices, self.quote_lines):
             cache.clear()
-
-
-def _filled_in(base: Problem, deadline: float | None) -> Tree | None:
-    """The tree of ``base`` decomposed with min-fill on every component, within the full
-    limits, or None when its bags pass them (then the default tree is built)."""
-    try:
-        return build_tree(base, fill_in=True, deadline=deadline)
-    except BagsTooLarge:
-        return None
-
-
-class _Deadline:
-    """Compile's ``time_limit``, started when compiling starts."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.end = time.monotonic() + seconds
-
-    def left(self, most: float | None, stopped: str) -> float:
-        """The seconds left (at most ``most``); :class:`LimitExceeded` when none are, saying
-        the limit ran out ``stopped``."""
-        left = self.end - time.monotonic()
-        if left <= 0:
-            raise self.passed(stopped)
-        return left if most is None else min(left, most)
-
-    def passed(self, stopped: str) -> LimitExceeded:
-        """The error of the limit passed ``stopped`` (where the work was)."""
-        return LimitExceeded(
-            f"compiling passed time_limit={self.seconds:g} s {stopped}; raise time_limit= "
-            "of modcfg.compile (--time-limit on the command line)",
-            limit=int(self.seconds),
-        )
-
-
-def _compile_wide(
-    base: Problem, refused: LimitExceeded, deadline: _Deadline | None = None
-) -> CompiledQuery:
-    """The compiled engine's query of rules the decomposition ``refused``, or that refusal
-    when the rules are no CNF or the compiled engine passes its limits too (then neither
-    engine counts the catalog, and the refusal says why each stopped)."""
-    try:
-        seconds = COMPILE_SECONDS
-        if deadline is not None:
-            seconds = deadline.left(seconds, "before the compiled engine could start")
-        return compile_problem(base, seconds=seconds)
-    except NotCnfError:
-        raise refused from None
-    except LimitExceeded as also:
-        raise _refused_by_both(refused, also) from None
-
-
-def _refused_by_both(tree: LimitExceeded, engine: LimitExceeded) -> LimitExceeded:
-    """The decomposition's refusal ``tree`` and the compiled engine's ``engine`` as one,
-    saying why each stopped."""
-    return LimitExceeded(
-        f"{tree}; the compiled engine stopped too: {engine}",
-        estimate=tree.estimate,
-        limit=tree.limit,
-    )

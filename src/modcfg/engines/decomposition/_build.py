@@ -2,8 +2,22 @@
 and the bags it fills.
 
 :func:`materialise` lays the tree out as integer arrays (the named tuples below), runs
-:func:`._build_kernel._fill` (compiled with numba on first use, like the passes; the algorithm
-is described there) and hands each bag views into the results. Then it prices the rows: each
+:func:`._build_kernel._fill` (compiled with numba on first use, like the passes) and hands
+each bag views into the results. The kernel, given those arrays,
+
+1. joins every bag's tuples, children before parents (``_join_bag``): a depth-first search
+   over the bag's variables, most constrained first, where a value is tried only while every
+   relation touching the variables set so far still has a row with that prefix. Relations are
+   the rules assigned to the bag and the separator keys its children support; each is held as
+   a trie of its rows in the order of the search, so no partial tuple outlives the first
+   relation that rules it out;
+2. semi-joins them top-down (``_semijoin``): a child keeps the rows whose separator key its
+   parent has, so every remaining row is part of a solution;
+3. sorts each bag by the key it shares with its parent, numbers those keys in lexicographic
+   order (``_number``), links every row to its children's keys and finds the cost-factor rows
+   that apply to it (``_matches``).
+
+Then :func:`materialise` prices the rows: each
 variable's unit cost in the bag that introduces it, plus the cost factors the kernel matched,
 as int64 or, when costs may exceed 64 bits, as Python integers (so prices of any size stay
 exact). The join stops, and :class:`~modcfg.LimitExceeded` names the bag, before a bag passes

@@ -1,25 +1,8 @@
 """Building a tree decomposition's bags: :func:`_fill`, one compiled call behind
-``_build.materialise``, and the join it runs for every bag.
-
-Given the bags, the variables' allowed values, the rules' tables and the cost factors laid out
-as flat int64 arrays (the named tuples of :mod:`._build`), the kernel
-
-1. joins every bag's tuples, children before parents (:func:`_join_bag`): a depth-first search
-   over the bag's variables, most constrained first, where a value is tried only while every
-   relation touching the variables set so far still has a row with that prefix. Relations are
-   the rules assigned to the bag and the separator keys its children support; each is held as
-   a :func:`_trie` of its rows in the order of the search, so no partial tuple outlives the
-   first relation that rules it out;
-2. semi-joins them top-down (:func:`_semijoin`): a child keeps the rows whose separator key
-   its parent has, so every remaining row is part of a solution;
-3. sorts each bag by the key it shares with its parent, numbers those keys in lexicographic
-   order (:func:`_number`), links every row to its children's keys and finds the cost-factor
-   rows that apply to it (:func:`_matches`; the caller prices the rows).
-
-Rows are sorted, merged and held in tries one column at a time, and no code ever combines
-several columns: any domain sizes and widths fit in 64 bits. The kernel is plain Python over
-numpy arrays, compiled with numba by :mod:`._build` (through :mod:`._jit`, cached on disk) and
-run uncompiled by the tests.
+``_build.materialise`` (its steps are described in :mod:`._build`). Rows are sorted, merged
+and held in tries one column at a time, and no code ever combines several columns: any domain
+sizes and widths fit in 64 bits. The kernel is plain Python over numpy arrays, compiled with
+numba by :mod:`._build` (through :mod:`._jit`, cached on disk) and run uncompiled by the tests.
 
 Status (the first output): ``(code, bag, rows, all rows, entries)``; code 0 done, 2 a bag has
 more than ``bag_limit`` rows, 3 the rows would need more than ``entry_limit`` int64 entries
@@ -34,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import kernel_helper, plain_form
+from ._whole_arrays import first_changes, sorted_rows
 
 __all__: list[str] = []
 
@@ -66,9 +50,9 @@ def _grow(buffer: np.ndarray, needed: int) -> np.ndarray:
 
 
 def _radix_sorted(rows: np.ndarray, columns: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """:func:`_sorted` in compiled kernels: a radix sort, one stable pass per column from the
-    last, counting values below ``sizes`` (a merge sort for a column whose domain is far
-    larger than the rows)."""
+    """The order of ``rows`` by their values on ``columns`` (lexicographic, stable), in
+    compiled kernels: a radix sort, one stable pass per column from the last, counting values
+    below ``sizes`` (a merge sort for a column whose domain is far larger than the rows)."""
     n = rows.shape[0]
     order = np.arange(n)
     for q in range(columns.shape[0] - 1, -1, -1):
@@ -90,17 +74,9 @@ def _radix_sorted(rows: np.ndarray, columns: np.ndarray, sizes: np.ndarray) -> n
     return order
 
 
-@plain_form(_radix_sorted)
-def _sorted(rows: np.ndarray, columns: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """The order of ``rows`` by their values on ``columns`` (lexicographic, stable), in one
-    NumPy sort where the kernel runs uncompiled (see :func:`_radix_sorted`)."""
-    if not columns.shape[0]:
-        return np.arange(rows.shape[0])
-    return np.lexsort(rows[:, columns[::-1]].T).astype(np.int64, copy=False)
-
-
 def _changes_looped(rows: np.ndarray, columns: np.ndarray, order: np.ndarray) -> np.ndarray:
-    """:func:`_changes` in compiled kernels: a loop over the rows."""
+    """Per row in ``order``, the first of ``columns`` where it differs from the row before
+    (0 for the first row; the number of columns where they are equal), in compiled kernels."""
     change = np.zeros(order.shape[0], dtype=np.int64)
     for i in range(1, order.shape[0]):
         d = 0
@@ -112,16 +88,9 @@ def _changes_looped(rows: np.ndarray, columns: np.ndarray, order: np.ndarray) ->
     return change
 
 
-@plain_form(_changes_looped)
-def _changes(rows: np.ndarray, columns: np.ndarray, order: np.ndarray) -> np.ndarray:
-    """Per row in ``order``, the first of ``columns`` where it differs from the row before
-    (0 for the first row; the number of columns where they are equal)."""
-    change = np.zeros(order.shape[0], dtype=np.int64)
-    if order.shape[0] > 1 and columns.shape[0]:  # (over no column every row equals the last)
-        ordered = rows[order][:, columns]
-        differ = ordered[1:] != ordered[:-1]
-        change[1:] = np.where(differ.any(axis=1), differ.argmax(axis=1), columns.shape[0])
-    return change
+# what uncompiled kernels call: whole-array forms of the two loops above
+_sorted = plain_form(_radix_sorted)(sorted_rows)
+_changes = plain_form(_changes_looped)(first_changes)
 
 
 @kernel_helper
