@@ -39,6 +39,7 @@ LAYERS: tuple[frozenset[str], ...] = (
         {
             "_plan",
             "_compiled",
+            "_compile_limits",
             "_streams",
             "_ranking",
             "_variety",
