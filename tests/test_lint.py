@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 import modcfg
 from modcfg.cli import app
 from modcfg.explain import lint
+from modcfg.lower._propagation import Propagator
 from modcfg.model import catalog_from_data
 from tests import oracle, strategies
 from tests.strategies import catalogs
@@ -102,24 +103,19 @@ def test_dead_and_core_modules_match_brute_force(catalog: modcfg.Catalog) -> Non
 def test_propagation_settles_redundant_rules_as_the_trees_do(catalog: modcfg.Catalog) -> None:
     """Rules settled by propagation are the ones counting without each rule finds: the same
     findings with and without it (propagation is sound, and what it leaves open is counted)."""
-    from modcfg.explain import _lint
 
     cfg = modcfg.compile(catalog)
     with_propagation = codes(lint(cfg))
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_lint, "_implied", lambda *args: False)
+        patch.setattr(Propagator, "implied", lambda *args: False)
         by_trees = codes(lint(cfg))
     assert with_propagation == by_trees
 
 
 def test_propagation_finds_a_rule_implied_by_a_chain_of_others() -> None:
-    from modcfg.explain._lint import _implied
-
     cfg = modcfg.compile(catalog_from_data(LINTED))
-    base = cfg.compiled.base
-    rules = {c.source: [c] for c in base.constraints}
-    assert _implied(cfg.compiled.propagator, base, "implied", rules["implied"])
-    assert not _implied(cfg.compiled.propagator, base, "no-p-r", rules["no-p-r"])
+    assert cfg.compiled.propagator.implied("implied")
+    assert not cfg.compiled.propagator.implied("no-p-r")
 
 
 def test_check_returns_structured_findings() -> None:

@@ -10,18 +10,13 @@ warnings; the rest are warnings or information.
 
 from __future__ import annotations
 
-import itertools
 import time
 from dataclasses import dataclass
-from math import prod
 from typing import TYPE_CHECKING, Literal
 
 from .._errors import LimitExceeded
 from ..engines.compiled import CountingOnly
 from ..engines.decomposition import TreeQuery, build_tree
-from ..lower import Problem
-from ..lower._problem import Constraint
-from ..lower._propagation import Propagator
 from ..model import Needs
 from ._rules import rule_conflict
 
@@ -180,8 +175,8 @@ def _redundant_rules(
     """Rules implied by the others: dropping one leaves the number of configurations as is.
 
     Each candidate is checked exactly, until ``deadline`` (:func:`time.monotonic`), first by
-    propagation (:func:`_implied`: a few milliseconds for every rule of a feature model, half
-    to three quarters of whose rules it settles), then, for the rules it leaves open, by
+    propagation (``Propagator.implied``: under a millisecond a rule of a feature model, and
+    it settles a quarter to three quarters of them), then, for the rules it leaves open, by
     counting the catalog without the rule (one tree decomposition per rule); an information
     finding says how many were left. Rules that act on one slot alone are reported as dead
     modules instead. A catalog too entangled to decompose is not searched: the tree without
@@ -199,16 +194,13 @@ def _redundant_rules(
     base = cfg.compiled.base
     total = cfg.count()
     unary = set(base.unary_reasons.values())
-    rules: dict[str, list[Constraint]] = {}
-    for constraint in base.constraints:
-        if constraint.source not in unary:
-            rules.setdefault(constraint.source, []).append(constraint)
+    rules = [s for s in dict.fromkeys(c.source for c in base.constraints) if s not in unary]
     redundant: dict[str, bool] = {}  # per rule checked so far
     open_rules = []
-    for source, constraints in rules.items():  # propagation first: it settles most, at once
+    for source in rules:  # propagation first: it settles most, at once
         if deadline is not None and time.monotonic() > deadline:
             break
-        if _implied(cfg.compiled.propagator, base, source, constraints):
+        if cfg.compiled.propagator.implied(source):
             redundant[source] = True
         else:
             open_rules.append(source)
@@ -242,44 +234,3 @@ def _redundant_rules(
             )
         )
     return found
-
-
-#: The most combinations of a rule's slots whose forbidden ones :func:`_implied` propagates
-#: one by one (a feature model's rules: two or three slots, one forbidden combination).
-_FORBIDDEN_TRIED = 64
-
-
-def _implied(
-    propagator: Propagator, problem: Problem, source: str, constraints: list[Constraint]
-) -> bool:
-    """Whether propagation shows that the other rules imply every constraint of rule
-    ``source``: each combination it forbids (for a clause: every literal false), given to the
-    other rules, leaves some slot no value. True is exact (propagation is sound); False may
-    be a rule that is implied all the same, which the caller counts to know."""
-    for constraint in constraints:
-        scope = constraint.scope
-        if constraint.linear is not None or not scope:
-            return False
-        values = [problem.values(var) for var in scope]
-        if constraint.clause is not None:  # forbidden: every variable outside its mask
-            outside = [
-                frozenset(v for v in kept if not mask[v])
-                for kept, mask in zip(values, constraint.clause, strict=True)
-            ]
-            if not all(outside):
-                continue  # (no allowed combination breaks it)
-            if propagator.conflict(list(zip(scope, outside, strict=True)), ignoring=source) is None:
-                return False
-            continue
-        if prod(map(len, values)) > _FORBIDDEN_TRIED:
-            return False
-        allowed = constraint.allowed
-        for combination in itertools.product(*values):
-            if combination in allowed:
-                continue
-            restrictions = [
-                (var, frozenset({v})) for var, v in zip(scope, combination, strict=True)
-            ]
-            if propagator.conflict(restrictions, ignoring=source) is None:
-                return False
-    return True

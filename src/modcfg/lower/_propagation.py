@@ -29,10 +29,18 @@ __all__ = ["TABLE_ROWS", "Propagator"]
 
 #: The largest table propagated (each narrowing of its scope reads its rows).
 TABLE_ROWS = 4096
+#: The most combinations of a table's slots whose forbidden ones :meth:`Propagator.implied`
+#: propagates one by one (the tables that forbid fewer than they allow are clauses already).
+_FORBIDDEN_TRIED = 64
 
 #: A propagator: per rule, its source, scope, and either a clause (per scope position the mask
 #: of the values that satisfy it) or a table (its rows).
 _Rule = tuple[str, tuple[int, ...], tuple[int, ...] | None, list[tuple[int, ...]] | None]
+
+
+def _values(mask: int) -> list[int]:
+    """The values of a bit mask."""
+    return [value for value in range(mask.bit_length()) if mask >> value & 1]
 
 
 def _mask(values: Iterable[int]) -> int:
@@ -50,12 +58,20 @@ class Propagator:
         #: per variable, the values the rules on one slot removed (tables say nothing of them)
         self.outside = [_mask(v for v, ok in enumerate(row) if not ok) for row in problem.allowed]
         rules: list[_Rule] = []
+        #: sources with a constraint not propagated (a sum, a larger table)
+        self.unpropagated: set[str] = set()
+        #: each source's rules (none for a table that forbids nothing the rules on one slot
+        #: left)
+        self.of_source: dict[str, list[int]] = {}
         for constraint in problem.constraints:
+            self.of_source.setdefault(constraint.source, [])
             if constraint.clause is not None:
                 masks = tuple(_mask(v for v, ok in enumerate(m) if ok) for m in constraint.clause)
                 rules.append((constraint.source, constraint.scope, masks, None))
             elif constraint.linear is None and constraint.size <= TABLE_ROWS:
                 rules += self._table(constraint.source, constraint.scope, constraint.allowed)
+            else:
+                self.unpropagated.add(constraint.source)
         excluded: dict[tuple[str, int], int] = {}
         for (var, value), source in problem.unary_reasons.items():
             excluded[source, var] = excluded.get((source, var), 0) | 1 << value
@@ -64,6 +80,8 @@ class Propagator:
         self.rules = rules
         #: each rule's source (what ``conflict(..., ignoring=)`` compares)
         self.sources = [source for source, _, _, _ in rules]
+        for index, source in enumerate(self.sources):
+            self.of_source.setdefault(source, []).append(index)
         #: rules over no slot that hold for no configuration (a formula rule ``false``)
         self.false = [
             index
@@ -86,10 +104,7 @@ class Propagator:
         A table is tabulated over the values the rules on one slot left: it binds only while
         its variables take those values (the rule that removed a value is the one blamed).
         """
-        values = [
-            [v for v in range(self.full[var].bit_length()) if not self.outside[var] >> v & 1]
-            for var in scope
-        ]
+        values = [self._kept(var) for var in scope]
         if prod(map(len, values)) - len(allowed) > len(allowed):
             return [(source, scope, None, sorted(allowed))]
         return [
@@ -102,6 +117,46 @@ class Propagator:
             for row in itertools.product(*values)
             if row not in allowed
         ]
+
+    def _kept(self, var: int) -> list[int]:
+        """The values of ``var`` the rules on one slot left."""
+        return _values(self.full[var] & ~self.outside[var])
+
+    def implied(self, source: str) -> bool:
+        """Whether propagation shows that the other rules imply rule ``source`` (over two
+        slots or more): each combination of values the rules on one slot left that it
+        forbids, given to the other rules, leaves some slot no value. True is exact
+        (propagation is sound); False may be a rule implied all the same: a count tells."""
+        if source in self.unpropagated or source not in self.of_source:
+            return False
+        for index in self.of_source[source]:
+            _, scope, clause, rows = self.rules[index]
+            if len(scope) < 2:
+                return False
+            if clause is not None:  # breaking it: every position outside its mask
+                breaking = [
+                    (var, frozenset(_values(self.full[var] & ~mask & ~self.outside[var])))
+                    for var, mask in zip(scope, clause, strict=True)
+                ]
+                if not all(values for _, values in breaking):
+                    continue  # (no combination left breaks it)
+                forbidden = [breaking]
+            else:  # a table that forbids more than it allows: each combination it forbids
+                assert rows is not None  # (a rule is a clause or a table)
+                values = [self._kept(var) for var in scope]
+                if prod(map(len, values)) > _FORBIDDEN_TRIED:
+                    return False
+                allowed = set(rows)
+                forbidden = [
+                    [(var, frozenset({value})) for var, value in zip(scope, row, strict=True)]
+                    for row in itertools.product(*values)
+                    if row not in allowed
+                ]
+            if any(
+                self.conflict(restrictions, ignoring=source) is None for restrictions in forbidden
+            ):
+                return False
+        return True
 
     def conflict(
         self, restrictions: Sequence[tuple[int, frozenset[int]]], *, ignoring: str | None = None
