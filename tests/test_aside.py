@@ -127,6 +127,53 @@ def test_clauses_set_aside_match_oracle(case: strategies.Case, data: st.DataObje
     assert query.with_problem(plan.problem).count() == plan.tree_query.count()
 
 
+@PROPERTIES
+@given(with_wide_clause_rules(), st.data())
+def test_rules_of_needs_join_the_clauses_set_aside(
+    case: strategies.Case, data: st.DataObject
+) -> None:
+    """A customer's conditions over a few slots are set aside next to the clauses, over the
+    same tree (no tree of their own): counts, every option's count, choices and the
+    solutions match the oracle under the needs."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_lowering, "CLAUSE_TABLE_LIMIT", 1)
+        cfg = modcfg.compile(case.catalog)
+    base = cfg.compiled.base
+    clauses = [c for c in base.constraints if c.clause is not None]
+    assume(clauses)
+    query = set_aside(base, clauses[:1])
+    slots = sorted(case.catalog.slots)
+    assume(len(slots) >= 2)
+    written = []
+    for _ in range(data.draw(st.integers(1, 2))):
+        pair = data.draw(st.lists(st.sampled_from(slots), min_size=2, max_size=2, unique=True))
+        a, b = (
+            f"{slot}.{data.draw(st.sampled_from(sorted(case.catalog.slots[slot].modules)))}"
+            for slot in pair
+        )
+        shape = data.draw(st.sampled_from(["{} -> {}", "not ({} and {})", "{} or {}"]))
+        written.append(shape.format(a, b))
+    needs = modcfg.Needs(conditions=written)
+    plan = cfg.compiled.plan(needs)
+    assume(len(plan.problem.constraints) > len(base.constraints))  # (a rule of their own)
+    narrowed = query.with_problem(plan.problem)
+    assume(narrowed.tree is query.tree)  # (few enough combinations they forbid)
+    assert len(narrowed.aside) > len(query.aside)
+    valid = oracle.valid_configurations(case.catalog, needs)
+    refs = [set(configuration.refs()) for configuration in valid]
+    assert narrowed.count() == len(valid)
+    assert narrowed.feasible() == bool(valid)
+    found = [cfg.compiled.configuration(assignment) for assignment in narrowed.solutions()]
+    assert sorted(map(str, found)) == sorted(map(str, valid))
+    try:
+        counts = _module_counts(cfg, narrowed.marginals())
+    except CompiledEngineError:  # (priced catalogs: per-option prices are CP-SAT's)
+        counts = {}
+    for ref, number in counts.items():
+        assert number == sum(ref in chosen for chosen in refs), ref
+    check_choices(cfg, narrowed, refs, data)
+
+
 def _compiled_aside(path: Path) -> modcfg.Configurator:
     """The catalog of ``path`` compiled with its clauses of two literals or more set aside:
     the trial tree refused at once (so the clauses are set aside before the compiled engine

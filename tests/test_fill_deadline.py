@@ -15,6 +15,7 @@ import pytest
 import modcfg
 from modcfg.engines.decomposition import FillStopped, Tree, _build, _build_kernel, _tree, build_tree
 
+from . import oracle
 from .conftest import SHARED_DATA
 
 
@@ -126,3 +127,33 @@ def test_compiling_the_widest_corpus_model_honours_a_short_time_limit() -> None:
     with pytest.raises(modcfg.LimitExceeded, match=r"time_limit=0\.5 s"):
         modcfg.compile(catalog, time_limit=0.5)
     assert time.monotonic() - started < 1.5
+
+
+def _chain(tmp_path: Path) -> modcfg.Catalog:
+    """x1 -> x2 -> ... -> x12 (a path: no bag holds x1 and x12), and x3 or x7."""
+    model = tmp_path / "chain.dimacs"
+    model.write_text(
+        "p cnf 12 12\n" + "".join(f"-{v} {v + 1} 0\n" for v in range(1, 12)) + "3 7 0\n"
+    )
+    return modcfg.load_catalog(model)
+
+
+def test_needs_that_need_a_tree_of_their_own_build_it_within_the_time_limit(
+    tmp_path: Path,
+) -> None:
+    """A condition tying slots the catalog's tree keeps apart gets a tree of its own: a
+    session's time limit (and a count's) bounds its fill, and what stopped is not kept."""
+    catalog = _chain(tmp_path)
+    cfg = modcfg.compile(catalog)
+    needs = {"conditions": ["x1.selected -> not x12.selected"]}
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(_build, "_stop_at", _flagged(np.ones(1, dtype=np.int64)))
+        with pytest.raises(modcfg.LimitExceeded, match="preparing the engine for these needs"):
+            cfg.session(needs, time_limit=1000).state()
+        with pytest.raises(modcfg.LimitExceeded, match=r"while filling the tree's bags \(0 of"):
+            cfg.count(needs, time_limit=1000)
+        assert not cfg.compiled.trees
+    plan = cfg.compiled.plan(needs)
+    assert cfg.session(needs, time_limit=1000).state().count == plan.tree_query.count()
+    assert cfg.compiled.trees  # (built this time, and kept)
+    assert cfg.count(needs, time_limit=1000) == oracle.count(catalog, modcfg.Needs(**needs)) == 6

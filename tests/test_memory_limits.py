@@ -203,3 +203,25 @@ def test_passes_beyond_the_limit_are_refused_before_they_run() -> None:
     error = _refusal(catalog, memory_limit=300_000)  # (the bags need about 230 kB)
     assert "counting over" in str(error)
     assert "primes" in str(error)
+
+
+def test_the_plans_of_many_customers_keep_within_a_share_of_the_limit() -> None:
+    """Each customer's needs get a plan, whose queries hold passes over the whole tree: the
+    compiled catalog keeps the newest plans whose estimated passes fit a quarter of its memory
+    limit, so serving many different needs does not grow without bound."""
+    catalog = _triangle(100)
+    limit = 400_000_000
+    cfg = modcfg.compile(catalog, memory_limit=limit)
+    each = cfg.compiled.plan_bytes()
+    assert each > 0
+    kept = (limit // 4) // each
+    assert 1 <= kept < 20  # (the test needs plans to be dropped)
+    for value in range(2 * kept + 2):
+        needs = modcfg.Needs(require=[f"a.m{value}"])
+        assert cfg.session(needs).state().count == (9899 if value < 2 else 9999)
+    plans = cfg.compiled.plans
+    assert plans.weight <= limit // 4
+    assert 1 <= len(plans) <= kept
+    assert modcfg.Needs(require=[f"a.m{2 * kept + 1}"]).model_dump_json() in {
+        key for key, _ in plans
+    }

@@ -77,14 +77,42 @@ class WeighedCache(dict[K, V]):
         self._lock = threading.Lock()
 
     def __setitem__(self, key: K, value: V) -> None:
-        weight = self._weigh(value)
         with self._lock:
-            if key in self:
-                self.weight -= self._weigh(super().pop(key))
-            if weight > self.limit:  # (it would not fit alone: not kept)
-                return
-            while self and self.weight + weight > self.limit:
-                oldest = next(iter(self))
-                self.weight -= self._weigh(super().pop(oldest))
-            super().__setitem__(key, value)
-            self.weight += weight
+            self._store(key, value)
+
+    def _store(self, key: K, value: V) -> None:
+        """Store ``value`` (the caller holds the lock)."""
+        weight = self._weigh(value)
+        if key in self:
+            self.weight -= self._weigh(super().pop(key))
+        if weight > self.limit:  # (it would not fit alone: not kept)
+            return
+        while self and self.weight + weight > self.limit:
+            oldest = next(iter(self))
+            self.weight -= self._weigh(super().pop(oldest))
+        super().__setitem__(key, value)
+        self.weight += weight
+
+    def clear(self) -> None:
+        with self._lock:
+            super().clear()
+            self.weight = 0
+
+    def keep(self, key: K, value: V) -> V:
+        """The value kept for ``key``: the one already there, else ``value`` (stored when it
+        fits).
+
+        >>> cache: WeighedCache[str, list[int]] = WeighedCache(3, len)
+        >>> cache.keep("a", [1, 2]), cache.keep("a", [3]), cache.keep("b", [4, 5, 6, 7])
+        ([1, 2], [1, 2], [4, 5, 6, 7])
+        >>> sorted(cache)
+        ['a']
+        >>> cache.clear(); cache.weight
+        0
+        """
+        with self._lock:
+            found = self.get(key)
+            if found is not None:
+                return found
+            self._store(key, value)
+        return value

@@ -31,7 +31,7 @@ from functools import cached_property
 from operator import itemgetter
 from typing import Any
 
-from ._cache import Cache
+from ._cache import Cache, WeighedCache
 from ._compile_limits import Deadline as _Deadline
 from ._compile_limits import compile_wide, filled_in, refused_by_both
 from ._errors import LimitExceeded
@@ -47,6 +47,7 @@ from .engines.compiled import (
     compile_problem,
 )
 from .engines.decomposition import BagsTooLarge, FillStopped, Tree, TreeQuery, build_tree
+from .engines.decomposition._residues import pass_bytes, residue_system
 from .lower import Problem, SlotDomain, build_domains, compile_rules, needs_problem
 from .lower._propagation import Propagator
 from .model import Catalog, Configuration, Needs, ResolvedNeeds
@@ -74,8 +75,11 @@ Lowered = tuple[
 NeedsLike = Needs | Mapping[str, Any] | None
 #: The plan cache's key of no needs.
 _NO_NEEDS = ("", date.min)
-#: Plans (needs applied to the compiled catalog) kept.
+#: Plans (needs applied to the compiled catalog) kept: at most this many, and the passes
+#: their queries hold within a quarter of the compiled catalog's memory limit (each plan of a
+#: large catalog holds passes over its whole tree: 280 MB for the decision-making model).
 PLAN_CACHE = 256
+PLAN_MEMORY_SHARE = 4
 #: Trees for needs whose conditions or preferences tie slots the base tree keeps apart.
 TREE_CACHE = 64
 #: Value indexes of sessions' choices, by (slot, module, quantity).
@@ -144,7 +148,12 @@ class CompiledCatalog:
         #: Per slot, its choices by value index.
         self.choice_lists: list[tuple[Choice, ...]] = [domain.choices for domain in self.domains]
         # declared caches (see clear_caches)
-        self.plans: Cache[tuple[str, date], Plan] = Cache(PLAN_CACHE)
+        plan_limit = self.memory_limit // PLAN_MEMORY_SHARE
+        least = plan_limit // PLAN_CACHE  # (so that it keeps PLAN_CACHE plans at most)
+        self.plans: WeighedCache[tuple[str, date], Plan] = WeighedCache(
+            plan_limit, lambda plan: max(plan.held, least)
+        )
+        self._plan_bytes: int | None = None
         self.trees: Cache[frozenset[tuple[int, ...]], Tree] = Cache(TREE_CACHE)
         self.choices: Cache[tuple[str, str | None, int], tuple[int, frozenset[int]]] = Cache(
             CHOICE_CACHE
@@ -383,14 +392,29 @@ class CompiledCatalog:
             plan = self.plans.keep(key, new_plan(self, resolved, problem))
         return plan
 
+    def plan_bytes(self) -> int:
+        """The bytes the queries of one customer's needs hold (an estimate, computed once):
+        the passes over the catalog's tree (its bag rows and keys, an upward and a downward
+        count per modulus the tree's size may need), none for the compiled engine's."""
+        if self._plan_bytes is None:
+            wide = self.wide_base
+            if wide is not None and not isinstance(wide, AsideQuery):
+                self._plan_bytes = 0
+            else:
+                tree = wide.tree if isinstance(wide, AsideQuery) else self.tree
+                moduli = residue_system(tree.bound_for(self.base))[0]
+                self._plan_bytes = pass_bytes(tree.flat.rows, tree.flat.keys, len(moduli))
+        return self._plan_bytes
+
     def cost_bound(self, resolved: ResolvedNeeds, cheapest: int | None) -> int:
         """The largest unit cost (minor units) whose quote total fits the budget of
         ``resolved`` (``cheapest``: the lowest unit cost of a valid configuration, if known)."""
         return cost_bound(self.catalog, resolved, cheapest)
 
-    def tree_for(self, problem: Problem) -> Tree:
+    def tree_for(self, problem: Problem, deadline: float | None = None) -> Tree:
         """A tree for ``problem`` (the base problem with needs): the base tree when it holds
-        every scope the needs add, else one built with those scopes as cliques (cached)."""
+        every scope the needs add, else one built with those scopes as cliques (cached; its
+        fill stops at ``deadline`` with :class:`~modcfg.engines.decomposition.FillStopped`)."""
         tree = self.tree
         if problem is self.base:
             return tree
@@ -402,7 +426,9 @@ class CompiledCatalog:
         key = frozenset(tuple(scope) for scope in extra)
         found = self.trees.get(key)
         if found is None:
-            made = build_tree(self.base, extra_scopes=sorted(key), fill_in=tree.fill_in)
+            made = build_tree(
+                self.base, extra_scopes=sorted(key), fill_in=tree.fill_in, deadline=deadline
+            )
             found = self.trees.keep(key, made)
         return found
 

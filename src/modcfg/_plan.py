@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import cached_property
 from math import prod
@@ -29,7 +29,7 @@ from ._cache import Cache
 from ._errors import LimitExceeded
 from .engines import Bounds, EngineQuery, IndependentQuery, separable
 from .engines._protocol import holds_sums, unit_cost
-from .engines.decomposition import TreeQuery, solution_blocks
+from .engines.decomposition import FillStopped, TreeQuery, solution_blocks
 from .lower import Constraint, Problem
 from .model import Catalog, ResolvedNeeds
 from .price import from_minor_units, order_total
@@ -54,7 +54,9 @@ class Plan:
 
     resolved: ResolvedNeeds | None
     problem: Problem
-    build_query: Callable[[], TreeQuery] = field(compare=False, repr=False)
+    #: The decomposition's query of these needs, its tree's fill stopping at a deadline
+    #: (:func:`time.monotonic`; None: none) with :class:`~modcfg.LimitExceeded`.
+    build_query: Callable[[float | None], TreeQuery] = field(compare=False, repr=False)
     cost_bound: int | None  # unit cost bound (minor units) from the budget
     # unit cost (minor units) -> quote total under these needs, filled as sessions ask
     totals: Cache[int, Decimal] = field(default_factory=lambda: Cache(_TOTALS), compare=False)
@@ -62,9 +64,13 @@ class Plan:
     key_totals: Cache[int, Decimal] = field(default_factory=lambda: Cache(_TOTALS), compare=False)
     #: The compiled engine's query of these needs (built on first use), for catalogs whose
     #: rules no tree decomposition with small bags fits; None: that engine only when asked.
-    build_compiled: Callable[[], EngineQuery] | None = field(
+    build_compiled: Callable[[float | None], EngineQuery] | None = field(
         default=None, compare=False, repr=False
     )
+    #: The bytes its queries hold once built (an estimate: the passes over the catalog's
+    #: tree, see :meth:`CompiledCatalog.plan_bytes <modcfg._compiled.CompiledCatalog.plan_bytes>`);
+    #: what the compiled catalog's cache of plans weighs.
+    held: int = field(default=0, compare=False)
 
     @cached_property
     def bounds(self) -> Bounds:
@@ -84,7 +90,7 @@ class Plan:
         """The compiled engine's query of these needs (compiled here when the catalog was
         decomposed), or, for a catalog whose wide clauses are set aside, that query."""
         if self.build_compiled is not None:
-            return self.build_compiled()
+            return self.build_compiled(None)
         from .engines.compiled import compile_problem
 
         return compile_problem(self.problem)
@@ -93,7 +99,36 @@ class Plan:
     def tree_query(self) -> TreeQuery:
         """:attr:`query` as the decomposition's own type: what walks its tree (feeds,
         samples) read."""
-        return self.build_query()
+        return self.build_query(None)
+
+    def build(self, deadline: float | None) -> None:
+        """Build :attr:`query` now, unless it is built, stopping at ``deadline``
+        (:func:`time.monotonic`; None: no limit): needs whose rules tie slots that the
+        catalog's tree keeps apart get a tree of their own, whose fill can take seconds on a
+        large catalog. Past the deadline, :class:`~modcfg.LimitExceeded` (nothing is kept:
+        the next call starts again)."""
+        name = "tree_query"
+        build: Callable[[float | None], EngineQuery] = self.build_query
+        if self.build_compiled is not None:
+            name, build = "compiled_query", self.build_compiled
+        if deadline is None or name in self.__dict__:  # (cached_property keeps its value there)
+            return
+        try:
+            built = build(deadline)
+        except FillStopped as stopped:
+            raise LimitExceeded(
+                f"preparing the engine for these needs passed the time limit while "
+                f"{stopped.what}: their rules tie slots that the catalog's own tree keeps apart, "
+                "so they need a tree of their own; raise time_limit=, or write such rules "
+                "into the catalog"
+            ) from None
+        self.__dict__.setdefault(name, built)
+
+    def session_query_by(self, deadline: float | None) -> EngineQuery:
+        """:attr:`session_query`, built by ``deadline`` (see :meth:`build`)."""
+        if self.closed_form is None or self.cost_bound is not None:
+            self.build(deadline)
+        return self.session_query
 
     @cached_property
     def closed_form(self) -> EngineQuery | None:
@@ -162,6 +197,8 @@ class Plan:
         new search bounded by ``limit``, ``deadline`` and told of its ``progress``; for the
         decomposition the plan's query, or its closed forms for a ranked stream."""
         chosen = self.engine_of(engine, job)
+        if chosen != "cpsat":
+            self.build(deadline)
         if chosen == "cpsat":
             from .engines.cpsat._query import CpSatQuery  # imports ortools only when needed
 
@@ -216,6 +253,10 @@ class Plan:
                 ) from None
         if progress is not None:
             progress(0, 1)
+        if time_limit is not None:  # (the needs' own tree, when they need one, counts in it)
+            end = time.monotonic() + time_limit
+            self.build(end)
+            time_limit = max(end - time.monotonic(), 0.0)
         if self.engine_of(engine, "count") == "compiled":
             result = self.compiled_query.count_within(self.bounds, time_limit=time_limit)
         elif self.independent:
@@ -259,7 +300,7 @@ def new_plan(compiled: CompiledCatalog, resolved: ResolvedNeeds | None, problem:
     """The plan of ``resolved`` needs, whose lowered problem is ``problem``."""
     owner = weakref.ref(compiled)  # (plans are cached there: no cycle back)
 
-    def build_query() -> TreeQuery:
+    def build_query(deadline: float | None) -> TreeQuery:
         # needs and choices only remove configurations: the count without them bounds
         # every later count, so the plan's query (and the sessions' ones) need fewer moduli
         owning = owner()
@@ -268,16 +309,17 @@ def new_plan(compiled: CompiledCatalog, resolved: ResolvedNeeds | None, problem:
         count = owning.base_query.count()
         if problem is owning.base:  # no needs: the base query's filters, count, upward pass
             return owning.base_query.bounded(count)
-        return TreeQuery(owning.tree_for(problem), problem, count_bound=count)
+        return TreeQuery(owning.tree_for(problem, deadline), problem, count_bound=count)
 
     build_compiled = None
     if compiled.wide_base is not None:
         base = compiled.wide_base
 
-        def build_compiled() -> EngineQuery:
-            return base.with_problem(problem)
+        def build_compiled(deadline: float | None) -> EngineQuery:
+            return base.with_problem(problem, deadline=deadline)
 
-    plan = Plan(resolved, problem, build_query, None, build_compiled=build_compiled)
+    held = 0 if problem is compiled.base else compiled.plan_bytes()
+    plan = Plan(resolved, problem, build_query, None, build_compiled=build_compiled, held=held)
     if resolved is not None and resolved.budget is not None:
         cheapest: int | None
         if separable(problem):  # the cheapest choice of every slot, no tree needed
@@ -290,8 +332,18 @@ def new_plan(compiled: CompiledCatalog, resolved: ResolvedNeeds | None, problem:
             best = plan.query.best_key()
             cheapest = None if best is None else plan.query.cost_of(best)
         bound = cost_bound(problem.catalog, resolved, cheapest)
-        plan = Plan(resolved, problem, build_query, bound, build_compiled=build_compiled)
+        plan = _with_bound(plan, bound)
     return plan
+
+
+def _with_bound(plan: Plan, bound: int) -> Plan:
+    """``plan`` with a budget's unit cost ``bound``, keeping the queries it built to find the
+    cheapest configuration (they do not depend on the bound)."""
+    bounded = replace(plan, cost_bound=bound)
+    for name in ("query", "compiled_query", "tree_query", "closed_form"):
+        if name in plan.__dict__:  # (functools.cached_property keeps its value there)
+            bounded.__dict__[name] = plan.__dict__[name]
+    return bounded
 
 
 def cost_bound(catalog: Catalog, resolved: ResolvedNeeds, cheapest: int | None) -> int:

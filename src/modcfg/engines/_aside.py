@@ -26,7 +26,6 @@ satisfy the clauses set aside.
 
 from __future__ import annotations
 
-import itertools
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -40,6 +39,16 @@ import numpy as np
 from .._errors import LimitExceeded
 from ..lower import Problem
 from ..lower._problem import Constraint
+from ._aside_terms import (
+    ASIDE_MOST,
+    Event,
+    Term,
+    added_rules,
+    clause_event,
+    need_events,
+    signed_terms,
+    without,
+)
 from ._protocol import Bounds, Marginal
 from .compiled import CompiledEngineError, CountingOnly
 from .decomposition import (
@@ -58,13 +67,10 @@ __all__ = ["ASIDE_MOST", "ASIDE_SLOTS", "AsideQuery", "SavedAside", "set_aside",
 #: A clause over at least this many slots may be set aside (feature models' or-groups; the
 #: eCos models' clauses, which the tree handles well, have at most 14 literals).
 ASIDE_SLOTS = 16
-#: At most this many clauses are set aside: 2**6 = 64 terms, each a pass over the tree.
-ASIDE_MOST = 6
 #: Solutions of the relaxed rules in a block of the walk that :meth:`AsideQuery.solutions`
 #: filters.
 _BLOCK = 1024
 
-Term = tuple[int, Problem]  # (sign, the relaxed rules with some clauses' literals false)
 T = TypeVar("T")
 #: Bag rows from which the terms run two at a time (below, a term's passes take milliseconds:
 #: threads would cost more than they save).
@@ -102,7 +108,7 @@ def set_aside(
     them, as any tree). ``deadline`` (:func:`time.monotonic`) stops the tree's fill, and what
     follows it, with :class:`~modcfg.engines.decomposition.FillStopped`."""
     clauses = tuple(wide_clauses(problem) if aside is None else aside)
-    relaxed = _relaxed(problem, clauses)
+    relaxed = without(problem, clauses)
     found = None
     if widest is not None:  # min-degree's decomposition first: a fraction of min-fill's time
         found = check_widest(relaxed, widest)
@@ -110,11 +116,12 @@ def set_aside(
         if found is None:
             found = bag_combinations(relaxed)
         clauses = _fewest(problem, clauses, found)
-        relaxed = _relaxed(problem, clauses)
+        relaxed = without(problem, clauses)
     tree = build_tree(relaxed, fill_in=True, widest=widest, deadline=deadline)
     if deadline is not None and time.monotonic() > deadline:  # (before the first term's pass)
         raise FillStopped(len(tree.bags), len(tree.bags))
-    return AsideQuery(problem, tree, clauses, _terms(relaxed, clauses))
+    events = [clause_event(clause) for clause in clauses]
+    return AsideQuery(problem, tree, clauses, signed_terms(relaxed, events), events=events)
 
 
 @dataclass(frozen=True)
@@ -129,7 +136,9 @@ class SavedAside:
     def query(self, problem: Problem) -> AsideQuery:
         """The query of ``problem`` (the problem that was saved) over the saved tree."""
         aside = tuple(problem.constraints[position] for position in self.positions)
-        return AsideQuery(problem, self.tree, aside, _terms(_relaxed(problem, aside), aside))
+        events = [clause_event(clause) for clause in aside]
+        terms = signed_terms(without(problem, aside), events)
+        return AsideQuery(problem, self.tree, aside, terms, events=events)
 
 
 class AsideQuery(CountingOnly):
@@ -140,10 +149,12 @@ class AsideQuery(CountingOnly):
     Only the first term's query is kept (its passes serve enumeration and a session's next
     step); the others are counted at most two at a time (see :meth:`_over_terms`) and
     dropped, so a query holds the passes of three terms at most, whatever their number.
-    ``whole``: that first query, when known (a restriction of the last one); ``bound``: the
-    count of the relaxed rules without needs or choices, which bounds every term's counts,
-    intermediate ones too (as :class:`~modcfg.engines.decomposition.TreeQuery`'s
-    ``count_bound``); None: the first term's count, for the query of the catalog itself.
+    ``events``: the boxes of combinations the rules ``aside`` forbid (the terms' filters, and
+    what enumeration keeps solutions out of). ``whole``: that first query, when known (a
+    restriction of the last one); ``bound``: the count of the relaxed rules without needs or
+    choices, which bounds every term's counts, intermediate ones too (as
+    :class:`~modcfg.engines.decomposition.TreeQuery`'s ``count_bound``); None: the first
+    term's count, for the query of the catalog itself.
     """
 
     engine = "with wide clauses set aside, the engine"
@@ -155,12 +166,14 @@ class AsideQuery(CountingOnly):
         aside: tuple[Constraint, ...],
         terms: list[Term],
         *,
+        events: Sequence[Event],
         whole: TreeQuery | None = None,
         bound: int | None = None,
     ) -> None:
         self._problem = problem
         self.tree = tree
         self.aside = aside
+        self._events = tuple(events)
         self._terms = terms
         if whole is None:
             whole = TreeQuery(tree, terms[0][1], count_bound=bound)
@@ -192,16 +205,22 @@ class AsideQuery(CountingOnly):
     def score_of(self, key: int) -> int:
         return self._whole.score_of(key)
 
-    def with_problem(self, problem: Problem) -> AsideQuery:
-        """The query of ``problem``: this tree when ``problem`` has the same rules and price
-        rules (its value filters restrict every term), else ``problem`` set aside anew."""
+    def with_problem(self, problem: Problem, *, deadline: float | None = None) -> AsideQuery:
+        """The query of ``problem`` over this tree when ``problem`` has the same rules and
+        price rules (its value filters restrict every term), or those rules and a few more
+        that a customer's needs add (each joins the rules set aside, see
+        :func:`~modcfg.engines._aside_terms.need_events`), else ``problem`` set aside anew
+        (its tree's fill stops at ``deadline``, see :func:`set_aside`)."""
         if problem is self._problem:
             return self
-        if not _same_rules(problem, self._problem):
-            return set_aside(problem)
+        added = added_rules(problem, self._problem)
+        events = None if added is None else need_events(problem, added, len(self._events))
+        if added is None or events is None:
+            return set_aside(problem, deadline=deadline)
         relaxed = replace(problem, constraints=self._terms[0][1].constraints)
-        terms = _terms(relaxed, self.aside)
-        return AsideQuery(problem, self.tree, self.aside, terms, bound=self._bound)
+        terms = signed_terms(relaxed, [*self._events, *events])
+        aside, events = (*self.aside, *added), [*self._events, *events]
+        return AsideQuery(problem, self.tree, aside, terms, events=events, bound=self._bound)
 
     def restricted(self, var: int, values: frozenset[int]) -> AsideQuery:
         def narrowed(problem: Problem) -> Problem:
@@ -214,6 +233,7 @@ class AsideQuery(CountingOnly):
             self.tree,
             self.aside,
             [terms[0]] + [(sign, p) for sign, p in terms[1:] if all(map(any, p.allowed))],
+            events=self._events,
             whole=self._whole.restricted(var, values),
             bound=self._bound,
         )
@@ -354,13 +374,14 @@ class AsideQuery(CountingOnly):
         return bool(self._holding(np.asarray(assignment)[:, None])[0])
 
     def _holding(self, block: np.ndarray) -> np.ndarray:
-        """Which columns of ``block`` (variables x solutions) satisfy every clause set aside."""
+        """Which columns of ``block`` (variables x solutions) satisfy every rule set aside:
+        those in none of their events (the combinations that break them)."""
         keep = np.ones(block.shape[1], dtype=bool)
-        for clause in self.aside:
-            holds = np.zeros(block.shape[1], dtype=bool)
-            for var, mask in zip(clause.scope, clause.clause or (), strict=True):
-                holds |= np.asarray(mask, dtype=bool)[block[var]]
-            keep &= holds
+        for event in self._events:
+            broken = np.ones(block.shape[1], dtype=bool)
+            for var, mask in event:
+                broken &= np.asarray(mask, dtype=bool)[block[var]]
+            keep &= ~broken
         return keep
 
     def solutions(self, *, deadline: float | None = None) -> Iterator[list[int]]:
@@ -421,43 +442,7 @@ def _fewest(
         if len(chosen) == 1:
             break
         trial = tuple(c for c in chosen if c is not clause)
-        found = bag_combinations(_relaxed(problem, trial))
+        found = bag_combinations(without(problem, trial))
         if max(found) <= widest and sum(found) <= 2 * total:
             chosen = list(trial)
     return tuple(chosen)
-
-
-def _relaxed(problem: Problem, aside: tuple[Constraint, ...]) -> Problem:
-    """``problem`` without the clauses ``aside``."""
-    kept = {id(c) for c in aside}
-    return replace(problem, constraints=[c for c in problem.constraints if id(c) not in kept])
-
-
-def _same_rules(problem: Problem, other: Problem) -> bool:
-    """Whether ``problem`` has ``other``'s rules, price rules and preferences (the same
-    objects: needs change value filters only)."""
-    pairs = (
-        (problem.constraints, other.constraints),
-        (problem.cost_factors, other.cost_factors),
-        (problem.score_factors, other.score_factors),
-    )
-    return all(
-        len(mine) == len(theirs) and all(a is b for a, b in zip(mine, theirs, strict=True))
-        for mine, theirs in pairs
-    )
-
-
-def _terms(relaxed: Problem, aside: tuple[Constraint, ...]) -> list[Term]:
-    """The signed terms: for each set of clauses set aside, ``relaxed`` with every literal of
-    those clauses false (the sets that leave a slot no value are dropped: they count
-    nothing); the first is ``relaxed`` itself."""
-    terms: list[Term] = [(1, relaxed)]
-    for size in range(1, len(aside) + 1):
-        for clauses in itertools.combinations(aside, size):
-            rows = [list(row) for row in relaxed.allowed]
-            for clause in clauses:
-                for var, mask in zip(clause.scope, clause.clause or (), strict=True):
-                    rows[var] = [keep and not ok for keep, ok in zip(rows[var], mask, strict=True)]
-            if all(map(any, rows)):
-                terms.append(((-1) ** size, replace(relaxed, allowed=rows)))
-    return terms

@@ -244,7 +244,7 @@ def _fewest(
                 estimate=trials,
             )
         plan = cfg.compiled.plan(None if needs is None else keep_items(needs, items, kept_items))
-        query = plan.session_query.restricted(option.var, option.values)
+        query = plan.session_query_by(deadline).restricted(option.var, option.values)
         for choice in kept_choices:
             query = query.restricted(choice.var, choice.values)
         if plan.bounds.unbounded:

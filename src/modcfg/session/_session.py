@@ -123,8 +123,9 @@ class Session:
 
     def _fresh_query(self, plan: Plan, choices: tuple[_Choice, ...]) -> _Query:
         """The plan's query with the choices applied, extending the last one when it can."""
-        # no choices: shared by every session with these needs
-        query: _Query = plan.session_query
+        # no choices: shared by every session with these needs (built within the time limit)
+        limit = self._time_limit
+        query: _Query = plan.session_query_by(None if limit is None else time.monotonic() + limit)
         start = 0
         cached = self._query_cache
         if cached is not None and cached[0] is plan and cached[1] == choices[: len(cached[1])]:

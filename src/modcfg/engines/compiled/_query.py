@@ -176,17 +176,26 @@ class CompiledQuery(CountingOnly):
     def score_of(self, key: int) -> int:
         return self.cost_of(key) * self._scale - key
 
-    def with_problem(self, problem: Problem) -> CompiledQuery:
+    def with_problem(self, problem: Problem, *, deadline: float | None = None) -> CompiledQuery:
         """The query of ``problem``: this circuit when ``problem`` has the same rules (its
-        value filters become weights), else a new compile of its rules."""
+        value filters become weights), else a new compile of its rules, which stops at
+        ``deadline`` (:func:`time.monotonic`) as at its own limit."""
         same = len(problem.constraints) == len(self._problem.constraints) and all(
             a is b for a, b in zip(problem.constraints, self._problem.constraints, strict=True)
         )
         if same:
             return CompiledQuery(problem, self.circuit, self.encoding)
-        from . import compile_problem
+        from . import COMPILE_SECONDS, compile_problem
 
-        return compile_problem(problem)
+        seconds = COMPILE_SECONDS
+        if deadline is not None:
+            seconds = min(seconds, deadline - time.monotonic())
+            if seconds <= 0:
+                raise LimitExceeded(
+                    "the time limit passed before the rules of these needs could be compiled; "
+                    "raise time_limit="
+                )
+        return compile_problem(problem, seconds=seconds)
 
     def restricted(self, var: int, values: frozenset[int]) -> CompiledQuery:
         row = [keep and value in values for value, keep in enumerate(self._problem.allowed[var])]

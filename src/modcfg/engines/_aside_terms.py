@@ -1,0 +1,127 @@
+"""The terms of rules set aside: the boxes of combinations each rule forbids (its *events*)
+and the signed value filters that inclusion-exclusion over them makes (see
+:mod:`modcfg.engines._aside`).
+
+A clause forbids one box (every literal false). A small rule that a customer's needs add (a
+condition over a few slots) forbids a few combinations of its slots' values, each a box of
+one row; the boxes of one rule are disjoint, so the terms that would take two of them filter
+some slot down to nothing and are dropped, and inclusion-exclusion over the boxes counts the
+rule's rows exactly.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import replace
+from math import prod
+
+from ..lower import Problem
+from ..lower._problem import Constraint
+
+__all__ = [
+    "ASIDE_MOST",
+    "Event",
+    "Term",
+    "added_rules",
+    "clause_event",
+    "need_events",
+    "same_rules",
+    "signed_terms",
+    "without",
+]
+
+#: At most this many rules are set aside (each clause one event; with a customer's needs,
+#: at most this many events in all): 2**6 = 64 terms, each a pass over the tree.
+ASIDE_MOST = 6
+Term = tuple[int, Problem]  # (sign, the relaxed rules with some clauses' literals false)
+#: A box of combinations a rule set aside forbids: per variable of the rule, the values in it.
+Event = tuple[tuple[int, tuple[bool, ...]], ...]
+#: A rule a customer's needs add is set aside (next to the wide clauses) when its slots'
+#: allowed values make at most this many combinations (each forbidden one is an event).
+NEED_COMBINATIONS = 64
+
+
+def without(problem: Problem, aside: tuple[Constraint, ...]) -> Problem:
+    """``problem`` without the clauses ``aside``."""
+    kept = {id(c) for c in aside}
+    return replace(problem, constraints=[c for c in problem.constraints if id(c) not in kept])
+
+
+def same_rules(problem: Problem, other: Problem) -> bool:
+    """Whether ``problem`` has ``other``'s rules, price rules and preferences (the same
+    objects: needs change value filters only)."""
+    pairs = (
+        (problem.constraints, other.constraints),
+        (problem.cost_factors, other.cost_factors),
+        (problem.score_factors, other.score_factors),
+    )
+    return all(
+        len(mine) == len(theirs) and all(a is b for a, b in zip(mine, theirs, strict=True))
+        for mine, theirs in pairs
+    )
+
+
+def added_rules(problem: Problem, other: Problem) -> tuple[Constraint, ...] | None:
+    """The rules ``problem`` adds to ``other``'s (the same objects first, as needs add
+    theirs), when its price rules and preferences are ``other``'s; None otherwise."""
+    known = len(other.constraints)
+    if len(problem.constraints) < known:
+        return None
+    base = replace(problem, constraints=problem.constraints[:known])
+    if not same_rules(base, other):
+        return None
+    return tuple(problem.constraints[known:])
+
+
+def clause_event(clause: Constraint) -> Event:
+    """The one box of combinations a clause forbids: every literal false."""
+    assert clause.clause is not None  # (set_aside takes clauses)
+    return tuple(
+        (var, tuple(not ok for ok in mask))
+        for var, mask in zip(clause.scope, clause.clause, strict=True)
+    )
+
+
+def need_events(problem: Problem, added: Sequence[Constraint], known: int) -> list[Event] | None:
+    """The events of the rules a customer's needs ``added`` (conditions over a few slots),
+    when there are at most :data:`ASIDE_MOST` events with the ``known`` ones: a clause's box,
+    or each combination of the allowed values a small rule forbids (disjoint boxes of one
+    row each, so inclusion-exclusion over them counts the rule's rows exactly); None when
+    there are more (the problem then gets a tree of its own)."""
+    events: list[Event] = []
+    for rule in added:
+        if rule.clause is not None:
+            events.append(clause_event(rule))
+        else:
+            values = [[v for v, ok in enumerate(problem.allowed[var]) if ok] for var in rule.scope]
+            if prod(map(len, values)) > NEED_COMBINATIONS:
+                return None
+            for row in itertools.product(*values):
+                if not rule.holds(row):
+                    events.append(
+                        tuple(
+                            (var, tuple(v == value for v in range(len(problem.allowed[var]))))
+                            for var, value in zip(rule.scope, row, strict=True)
+                        )
+                    )
+        if known + len(events) > ASIDE_MOST:
+            return None
+    return events
+
+
+def signed_terms(relaxed: Problem, events: Sequence[Event]) -> list[Term]:
+    """The signed terms: for each set of ``events`` (the boxes of combinations the rules set
+    aside forbid), ``relaxed`` with its values filtered to their intersection (the sets that
+    leave a slot no value are dropped: they count nothing, two boxes of one rule among them);
+    the first is ``relaxed`` itself."""
+    terms: list[Term] = [(1, relaxed)]
+    for size in range(1, len(events) + 1):
+        for chosen in itertools.combinations(events, size):
+            rows = [list(row) for row in relaxed.allowed]
+            for event in chosen:
+                for var, mask in event:
+                    rows[var] = [keep and ok for keep, ok in zip(rows[var], mask, strict=True)]
+            if all(map(any, rows)):
+                terms.append(((-1) ** size, replace(relaxed, allowed=rows)))
+    return terms
