@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import modcfg
 import modcfg._compiled
-from modcfg.engines import _aside
+from modcfg.engines import _aside, _aside_terms
 from modcfg.engines._aside import AsideQuery, set_aside
 from modcfg.engines.compiled import CompiledEngineError, ranking
 from modcfg.lower import _lowering
@@ -156,7 +156,9 @@ def test_rules_of_needs_join_the_clauses_set_aside(
     needs = modcfg.Needs(conditions=written)
     plan = cfg.compiled.plan(needs)
     assume(len(plan.problem.constraints) > len(base.constraints))  # (a rule of their own)
-    narrowed = query.with_problem(plan.problem)
+    with pytest.MonkeyPatch.context() as patch:  # (several events, as many as fit)
+        patch.setattr(_aside_terms, "NEED_EVENTS", _aside_terms.ASIDE_MOST)
+        narrowed = query.with_problem(plan.problem)
     assume(narrowed.tree is query.tree)  # (few enough combinations they forbid)
     assert len(narrowed.aside) > len(query.aside)
     valid = oracle.valid_configurations(case.catalog, needs)
