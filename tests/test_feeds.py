@@ -170,3 +170,24 @@ def test_renault_medium_feed() -> None:
     assert rows == cfg.count() == 278_744
     parts = cfg.partitions(rows=50_000)
     assert sum(part.rows for part in parts) == rows
+
+
+def test_the_walks_of_one_tree_share_its_bag_arrays() -> None:
+    """A session's choices make new queries over the same tree: their walks read the tree's
+    bag values and costs, made once, and the arrays go with the tree."""
+    import gc
+
+    from modcfg.engines.decomposition import _blocks
+
+    cfg = modcfg.compile(modcfg.load_catalog("bicycle"))
+    query = cfg.compiled.base_query
+    narrowed = query.restricted(0, frozenset({0}))
+    first, also = next(solution_blocks(query, 8)), next(solution_blocks(narrowed, 8))
+    assert first[0].size
+    assert also[0].size
+    assert _blocks._layout(query).values is _blocks._layout(narrowed).values
+    assert id(query.tree) in _blocks._bag_arrays
+    tree_id = id(query.tree)
+    del cfg, query, narrowed
+    gc.collect()
+    assert tree_id not in _blocks._bag_arrays
