@@ -11,6 +11,7 @@ enumeration of assignments.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -249,6 +250,28 @@ def test_counting_the_terms_reads_the_time_limit(tmp_path: Path) -> None:
     with pytest.raises(modcfg.LimitExceeded, match="time limit after 1 of 2 terms"):
         cfg.count(time_limit=1e-9)
     assert cfg.count(time_limit=60) == cfg.count() > 0
+
+
+def test_a_sessions_state_reads_its_time_limit_between_the_terms(tmp_path: Path) -> None:
+    """Every option's count is a signed sum of the terms' passes: a session's time limit is
+    read before each term (not only under a budget), and a state refused is computed again
+    when asked within a larger limit."""
+    path, cfg = _group(tmp_path)
+    query = cfg.compiled.wide_base
+    assert isinstance(query, AsideQuery)
+    with pytest.raises(modcfg.LimitExceeded, match="every option passed its time limit after 1"):
+        query.restricted(1, frozenset({1})).marginals(deadline=time.monotonic() - 1)
+    hurried = cfg.session(time_limit=1e-9)  # (x2 left out keeps the or-group's term)
+    with pytest.raises(modcfg.LimitExceeded, match="2 terms of the clauses set aside"):
+        hurried.choose("x2", None).count  # noqa: B018 (the state is computed when read)
+    reference = modcfg.compile(modcfg.load_catalog(path))  # (the tree holds the or-group)
+    assert reference.compiled.wide_base is None
+    state = cfg.session(time_limit=60).choose("x2", None)
+    expected = reference.session().choose("x2", None)
+    assert state.count == expected.count > 0
+    assert {slot: dict(state[slot]) for slot in state} == {
+        slot: dict(expected[slot]) for slot in expected
+    }
 
 
 def test_a_catalog_with_clauses_set_aside_is_saved_and_loaded(tmp_path: Path) -> None:

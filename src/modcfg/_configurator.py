@@ -255,8 +255,9 @@ class Configurator(ConfigurationMethods, FeedMethods, ExploreMethods):
 
         Raises :class:`InfeasibleError` (with the clash and relaxations) when the needs leave
         no valid configuration. ``time_limit`` (seconds) bounds each state's work under a
-        budget or global sums, and the search of :meth:`Session.complete`: past it,
-        :class:`LimitExceeded`. ``customer`` (a returning
+        budget or global sums, or over the terms of wide clauses set aside (read between
+        passes over the tree), building a tree the needs' conditions need, and the search of
+        :meth:`Session.complete`: past it, :class:`LimitExceeded`. ``customer`` (a returning
         customer's :class:`~modcfg.memory.CustomerProfile`) pre-fills their usual as
         retractable suggestions (``state.suggested``, ``session.accept()``,
         ``session.dismiss()``), never as their choices, and orders each slot's options by the

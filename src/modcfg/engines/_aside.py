@@ -180,6 +180,8 @@ class AsideQuery(CountingOnly):
         self._whole = whole
         self._bound = bound if bound is not None else whole.count()
         self._count: int | None = None
+        self._option_counts: list[list[int]] | None = None
+        self._marginals: list[list[Marginal]] | None = None
 
     def saved(self) -> SavedAside:
         """What a saved compiled catalog keeps of this query (see :class:`SavedAside`)."""
@@ -259,35 +261,34 @@ class AsideQuery(CountingOnly):
         :class:`~modcfg.LimitExceeded` when ``deadline`` (:func:`time.monotonic`) passes
         before a term starts."""
         if self._count is None:
-            done: list[int] = []
-
-            def count(query: TreeQuery) -> int:
-                if deadline is not None and time.monotonic() > deadline:
-                    raise LimitExceeded(
-                        f"counting passed its time limit after {len(done) + 1} of "
-                        f"{len(self._terms)} terms of the clauses set aside; raise time_limit=",
-                        estimate=len(self._terms),
-                        limit=len(done) + 1,
-                    )
-                found = query.count()
-                done.append(1)
-                return found
-
             total = self._whole.count()
-            total += sum(sign * found for sign, found in self._over_terms(count))
-            self._count = total
+            terms = self._over_terms(TreeQuery.count, deadline, "counting")
+            self._count = total + sum(sign * found for sign, found in terms)
         return self._count
 
-    def _over_terms(self, work: Callable[[TreeQuery], T]) -> list[tuple[int, T]]:
-        """``work`` on the query of every term but the first, with its sign.
+    def _over_terms(
+        self, work: Callable[[TreeQuery], T], deadline: float | None, doing: str
+    ) -> list[tuple[int, T]]:
+        """``work`` on the query of every term but the first, with its sign; past
+        ``deadline`` (:func:`time.monotonic`; None: none) before a term starts,
+        :class:`~modcfg.LimitExceeded` saying how far ``doing`` got.
 
         The passes run compiled without holding the interpreter, so terms run two at a time
         on a machine with two cores or more, when the tree has :data:`_PARALLEL_ROWS` rows or
         more and the passes of two terms fit in the memory limit together (each term's query
         holds its passes until its work is done)."""
         terms = self._terms[1:]
+        started: list[int] = []
 
         def run(term: Term) -> tuple[int, T]:
+            if deadline is not None and time.monotonic() > deadline:
+                raise LimitExceeded(
+                    f"{doing} passed its time limit after {len(started) + 1} of "
+                    f"{len(self._terms)} terms of the clauses set aside; raise time_limit=",
+                    estimate=len(self._terms),
+                    limit=len(started) + 1,
+                )
+            started.append(1)
             sign, problem = term
             return sign, work(self._term_query(problem))
 
@@ -336,12 +337,15 @@ class AsideQuery(CountingOnly):
         best = self._whole.best_key()
         return best if best is not None and best == self._whole.worst_key() else None
 
-    def marginals(self) -> list[list[Marginal]]:
+    def marginals(self, *, deadline: float | None = None) -> list[list[Marginal]]:
+        """Every option's count (see :meth:`option_counts`) and its cheapest key, the one
+        key of every solution (computed once; ``deadline`` is read before each term)."""
+        if self._marginals is None:
+            self._marginals = self._priced(self._counts_by(deadline))
         return self._marginals
 
-    @cached_property
-    def _marginals(self) -> list[list[Marginal]]:
-        counts = self.option_counts()
+    def _priced(self, counts: list[list[int]]) -> list[list[Marginal]]:
+        """``counts`` with the key of every solution (a feature model's: all equal)."""
         if not self.count():
             return [[(0, None)] * len(row) for row in counts]
         key = self._same_key
@@ -354,17 +358,26 @@ class AsideQuery(CountingOnly):
         return [[(number, key if number else None) for number in row] for row in counts]
 
     def option_counts(self) -> list[list[int]]:
-        return self._option_counts
+        return self._counts_by(None)
 
-    @cached_property
-    def _option_counts(self) -> list[list[int]]:
-        if not self.count():
-            return [[0] * len(row) for row in self._problem.allowed]
+    def _counts_by(self, deadline: float | None) -> list[list[int]]:
+        """Every option's count, the signed sum of the terms' (computed once; their passes
+        give the count too: a variable's option counts add up to it, so no term is counted
+        apart); ``deadline`` is read before each term."""
+        if self._option_counts is not None:
+            return self._option_counts
+        if not self._whole.count() or (self._count is not None and not self._count):
+            self._option_counts = [[0] * len(row) for row in self._problem.allowed]
+            return self._option_counts
         totals = [[number for number, _ in row] for row in self._whole.marginals()]
-        for sign, marginals in self._over_terms(TreeQuery.marginals):
-            for total, part in zip(totals, marginals, strict=True):
+        marginals = TreeQuery.marginals
+        for sign, found in self._over_terms(marginals, deadline, "counting every option"):
+            for total, part in zip(totals, found, strict=True):
                 for value, (number, _) in enumerate(part):
                     total[value] += sign * number
+        if self._count is None and totals:
+            self._count = sum(totals[0])
+        self._option_counts = totals
         return totals
 
     # -- enumeration: the relaxed rules' solutions that satisfy the clauses set aside ------

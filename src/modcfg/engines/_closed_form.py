@@ -149,8 +149,9 @@ class IndependentQuery:
     def score_of(self, key: int) -> int:
         return self.cost_of(key) * self.scale - key
 
-    def marginals(self) -> list[list[Marginal]]:
-        """For every variable and value: completions and cheapest key (computed once)."""
+    def marginals(self, *, deadline: float | None = None) -> list[list[Marginal]]:
+        """For every variable and value: completions and cheapest key (computed once, in
+        closed form: ``deadline`` is not read)."""
         if self._marginals is None:
             self._marginals = self._compute_marginals()
         return self._marginals

@@ -177,8 +177,11 @@ class EngineQuery(Protocol):
         """The largest key of any solution (None when there is none)."""
         ...
 
-    def marginals(self) -> list[list[Marginal]]:
-        """For every variable and value: its completions and their cheapest key."""
+    def marginals(self, *, deadline: float | None = None) -> list[list[Marginal]]:
+        """For every variable and value: its completions and their cheapest key. Work made
+        of parts (the terms of clauses set aside) stops between them past ``deadline``
+        (:func:`time.monotonic`) with :class:`~modcfg.LimitExceeded`; one pass over a tree
+        is not interrupted."""
         ...
 
     def solutions(self, *, deadline: float | None = None) -> Iterator[list[int]]:

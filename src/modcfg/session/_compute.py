@@ -8,6 +8,7 @@ excluded); the choices' restrictions of the solver's values are memoised here to
 from __future__ import annotations
 
 import operator
+import time
 from collections.abc import Callable
 from decimal import Decimal
 from functools import cached_property, lru_cache, partial
@@ -64,7 +65,7 @@ class _Step(NamedTuple):
     plan: Plan
     choices: tuple[_Choice, ...]
     query: _Query  # the plan's query narrowed by the choices (its passes run when asked)
-    time_limit: float | None  # seconds for the passes under budgets and global sums
+    time_limit: float | None  # seconds for the state's passes (see Session)
 
 
 def compute_state(step: _Step) -> StateData:
@@ -72,7 +73,8 @@ def compute_state(step: _Step) -> StateData:
     cfg, plan = step.cfg, step.plan
     query = step.query
     budgeted = not plan.bounds.unbounded
-    marginals = query.marginals()
+    limit = step.time_limit  # (read between the parts of the work that has parts)
+    marginals = query.marginals(deadline=None if limit is None else time.monotonic() + limit)
     price_of = plan.total_of
     if budgeted:
         # global sums: exact per-option counts and cheapest costs within the bounds

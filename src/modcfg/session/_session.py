@@ -192,7 +192,12 @@ class Session:
             return False
         var = self._cfg.compiled.slot_index[choice.slot]
         values = self._cfg.compiled.module_values[var][choice.module]
-        marginals = plan.session_query.marginals()[var]
+        limit = self._time_limit
+        try:
+            deadline = None if limit is None else time.monotonic() + limit
+            marginals = plan.session_query.marginals(deadline=deadline)[var]
+        except LimitExceeded:  # (not within the time limit: a feasibility pass tells)
+            return False
         return any(marginals[value][0] for value in values)
 
     def _possible_in(self, plan: Plan, choices: tuple[_Choice, ...]) -> bool:

@@ -278,7 +278,8 @@ class CompiledQuery(CountingOnly):
             )
         return result
 
-    def marginals(self) -> list[list[Marginal]]:
+    def marginals(self, *, deadline: float | None = None) -> list[list[Marginal]]:
+        # (two passes over the circuit, not interrupted: deadline is not read)
         keys = self._literal_keys
         best = self.best_key()
         result: list[list[Marginal]] = []

@@ -118,7 +118,8 @@ class CpSatQuery:
     def worst_key(self) -> int | None:
         return self._engine().optimum(time_limit=self._time_left(), largest=True)
 
-    def marginals(self) -> list[list[Marginal]]:
+    def marginals(self, *, deadline: float | None = None) -> list[list[Marginal]]:
+        # (the search's own deadline bounds the enumeration)
         counts = [[0] * len(domain.choices) for domain in self.problem.domains]
         best: list[list[int | None]] = [[None] * len(row) for row in counts]
         for assignment in self._all():

@@ -164,6 +164,8 @@ class FillStopped(LimitExceeded):
     def __init__(self, done: int, bags: int) -> None:
         #: Where the work stopped, in words.
         self.what = f"filling the tree's bags ({done:,} of {bags:,} joined)"
+        if done == bags:  # (stopped in the steps after the joins, or just after the fill)
+            self.what = f"linking the tree's bags (all {bags:,} joined)"
         super().__init__(f"the time limit passed while {self.what}", estimate=bags, limit=done)
 
 

@@ -438,8 +438,9 @@ class TreeQuery(Walks, Sums):
         self._dmsg_count, self._dmsg_best = dmsg_count, dmsg_best
         self._down_done = True
 
-    def marginals(self) -> list[list[Marginal]]:
-        """For every variable and value: completions and cheapest key (exact; computed once)."""
+    def marginals(self, *, deadline: float | None = None) -> list[list[Marginal]]:
+        """For every variable and value: completions and cheapest key (exact; computed once,
+        in passes that are not interrupted: ``deadline`` is not read)."""
         if self._marginals is None:
             self._marginals = self._compute_marginals()
         return self._marginals
