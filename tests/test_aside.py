@@ -247,7 +247,7 @@ def _group(tmp_path: Path) -> tuple[Path, modcfg.Configurator]:
 
 def test_counting_the_terms_reads_the_time_limit(tmp_path: Path) -> None:
     _, cfg = _group(tmp_path)
-    with pytest.raises(modcfg.LimitExceeded, match="time limit after 1 of 2 terms"):
+    with pytest.raises(modcfg.TimeLimitExceeded, match="time limit after 1 of 2 terms"):
         cfg.count(time_limit=1e-9)
     assert cfg.count(time_limit=60) == cfg.count() > 0
 

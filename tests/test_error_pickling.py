@@ -23,7 +23,8 @@ ERRORS = [
         relaxations=(Relaxation("drop the budget", ("budget 100",), 1800),),
         reasons=(Reason("need", "budget 100"),),
     ),
-    modcfg.LimitExceeded("the count ran past 2 s", estimate=10, limit=2),
+    modcfg.LimitExceeded("the count needs 10 GB", estimate=10, limit=2),
+    modcfg.TimeLimitExceeded("the count ran past 2 s", estimate=10, limit=2),
     modcfg.ConsentError("no consent"),
     modcfg.MemoryStoreError("unknown schema"),
 ]

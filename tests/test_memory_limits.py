@@ -201,6 +201,7 @@ def test_passes_beyond_the_limit_are_refused_before_they_run() -> None:
     catalog = catalog_from_data(data)
     assert modcfg.compile(catalog).count() > 2**200
     error = _refusal(catalog, memory_limit=300_000)  # (the bags need about 230 kB)
+    assert not isinstance(error, modcfg.TimeLimitExceeded)  # (a size limit)
     assert "counting over" in str(error)
     assert "primes" in str(error)
 

@@ -422,3 +422,15 @@ def test_start_up_computes_each_catalogs_first_state(monkeypatch: pytest.MonkeyP
         started = client.post("/catalogs/windows/sessions", json={})
         assert started.status_code == 200, started.text
         assert started.json()["state"]["count"] == "1800"
+
+
+def test_a_time_limit_is_a_503_and_a_size_limit_a_422() -> None:
+    """Only a request that ran out of time is worth retrying later (503 with Retry-After); one
+    past a size or memory limit must ask differently (422, the limit's own words)."""
+    from modcfg.web._problems import from_library
+
+    timed = from_library(modcfg.TimeLimitExceeded("the count passed 2 s"), "needs", 3)
+    sized = from_library(modcfg.LimitExceeded("the sample would hold 9 GB"), "needs", 3)
+    assert (timed.status, timed.headers) == (503, {"Retry-After": "3"})
+    assert (sized.status, sized.field) == (422, "needs")
+    assert "9 GB" in str(sized)

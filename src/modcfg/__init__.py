@@ -26,6 +26,7 @@ from ._errors import (
     NeedsError,
     Relaxation,
     SignatureError,
+    TimeLimitExceeded,
 )
 from ._lazy import lazy_name
 from ._reasons import Reason
@@ -166,6 +167,7 @@ __all__ = [
     "Session",
     "SessionState",
     "SignatureError",
+    "TimeLimitExceeded",
     "Variety",
     "bundled_catalogs",
     "catalog_schema",

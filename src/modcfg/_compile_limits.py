@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from ._errors import LimitExceeded
+from ._errors import LimitExceeded, TimeLimitExceeded
 from .engines.compiled import COMPILE_SECONDS, CompiledQuery, NotCnfError, compile_problem
 from .engines.decomposition import BagsTooLarge, Tree, build_tree
 from .lower import Problem
@@ -44,7 +44,7 @@ class Deadline:
 
     def passed(self, stopped: str) -> LimitExceeded:
         """The error of the limit passed ``stopped`` (where the work was)."""
-        return LimitExceeded(
+        return TimeLimitExceeded(
             f"compiling passed time_limit={self.seconds:g} s {stopped}; raise time_limit= "
             "of modcfg.compile (--time-limit on the command line)",
             limit=int(self.seconds),

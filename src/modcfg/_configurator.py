@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Literal
 
 from ._compiled import CompiledCatalog, NeedsLike
 from ._configuration_methods import ConfigurationMethods
-from ._errors import LimitExceeded, NeedsError
+from ._errors import NeedsError, TimeLimitExceeded
 from ._explore import ExploreMethods
 from ._feed_methods import FeedMethods
 from ._plan import Engine
@@ -309,7 +309,7 @@ class Configurator(ConfigurationMethods, FeedMethods, ExploreMethods):
                 quotes = blended_best(self.compiled, plan, k, rank, engine, deadline)
             else:
                 collect_best(self.compiled, plan, k, engine, deadline, quotes, progress)
-        except LimitExceeded as error:
+        except TimeLimitExceeded as error:  # (other limits say their own words)
             if deadline is None:
                 raise
             done = f"{len(quotes)} of k={k} quotes"
@@ -343,7 +343,7 @@ class Configurator(ConfigurationMethods, FeedMethods, ExploreMethods):
         plan = self.compiled.plan(needs)
         try:
             return pareto_front(self.compiled, plan, engine, deadline)
-        except LimitExceeded as error:
+        except TimeLimitExceeded as error:  # (other limits say their own words)
             if deadline is None:
                 raise
             raise time_up("the Pareto front", time_limit, "part of the walk") from error

@@ -43,6 +43,7 @@ __all__ = [
     "NeedsError",
     "Relaxation",
     "SignatureError",
+    "TimeLimitExceeded",
     "did_you_mean",
 ]
 
@@ -197,6 +198,14 @@ class LimitExceeded(ModcfgError):
         super().__init__(message)
         self.estimate = estimate
         self.limit = limit
+
+    __module__ = "modcfg"
+
+
+class TimeLimitExceeded(LimitExceeded):
+    """A ``time_limit`` passed before the work finished: a :class:`LimitExceeded` (code that
+    catches that catches this too), told apart from the size and memory limits by its type.
+    Asking again with a larger ``time_limit`` (or none) gives the answer."""
 
     __module__ = "modcfg"
 

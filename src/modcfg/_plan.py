@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from ._cache import Cache
-from ._errors import LimitExceeded
+from ._errors import TimeLimitExceeded
 from .engines import Bounds, EngineQuery, IndependentQuery, separable
 from .engines._protocol import holds_sums, unit_cost
 from .engines.decomposition import FillStopped, TreeQuery, solution_blocks
@@ -116,7 +116,7 @@ class Plan:
         try:
             built = build(deadline)
         except FillStopped as stopped:
-            raise LimitExceeded(
+            raise TimeLimitExceeded(
                 f"preparing the engine for these needs passed the time limit while "
                 f"{stopped.what}: their rules tie slots that the catalog's own tree keeps apart, "
                 "so they need a tree of their own; raise time_limit=, or write such rules "
@@ -244,10 +244,8 @@ class Plan:
             )
             try:
                 return query.count_within(self.bounds)
-            except LimitExceeded:
-                if deadline is None or time.monotonic() < deadline:
-                    raise  # (the limit on configurations, not on time)
-                raise LimitExceeded(
+            except TimeLimitExceeded:  # (the limit on configurations says its own words)
+                raise TimeLimitExceeded(
                     f"the CP-SAT engine did not finish counting within time_limit={time_limit} s;"
                     " raise time_limit=, or count with the decomposition engine"
                 ) from None

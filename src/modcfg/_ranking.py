@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
-from ._errors import LimitExceeded, NeedsError
+from ._errors import NeedsError, TimeLimitExceeded
 from ._plan import Engine, Plan
 from .model import to_decimal
 from .price import Quote, quote
@@ -76,7 +76,7 @@ def _quotes(
 ) -> Iterator[Quote]:
     for assignment in stream:
         if deadline is not None and time.monotonic() > deadline:
-            raise LimitExceeded("the deadline passed")
+            raise TimeLimitExceeded("the deadline passed")
         yield quote(
             compiled.catalog,
             compiled.configuration(assignment),

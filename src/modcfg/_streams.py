@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from ._compiled import CompiledCatalog, NeedsLike
-from ._errors import LimitExceeded, NeedsError
+from ._errors import LimitExceeded, NeedsError, TimeLimitExceeded
 from ._plan import Engine, Job, Plan
 from .engines import Bounds, EngineQuery
 from .engines.compiled import ranking
@@ -252,7 +252,7 @@ def collect_best(
     ties_above = False  # whether a dearer unit price can come to the k-th's total
     for assignment in assignments(plan, order="price", engine=engine, deadline=deadline):
         if deadline is not None and time.monotonic() > deadline:
-            raise LimitExceeded("the deadline passed")
+            raise TimeLimitExceeded("the deadline passed")
         result = quote(
             compiled.catalog,
             compiled.configuration(assignment),
@@ -286,9 +286,9 @@ def _ties_above(plan: Plan, kth: Quote) -> bool:
 
 def time_up(
     what: str, time_limit: float | None, done: str, *, fewer: str = "limit="
-) -> LimitExceeded:
+) -> TimeLimitExceeded:
     """The error of a call that passed its ``time_limit``, saying what it had done."""
-    return LimitExceeded(
+    return TimeLimitExceeded(
         f"{what} passed time_limit={time_limit} s after {done}; raise time_limit=, or ask "
         f"for fewer with {fewer}"
     )

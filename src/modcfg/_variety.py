@@ -22,7 +22,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ._errors import LimitExceeded
+from ._errors import LimitExceeded, TimeLimitExceeded
 from ._plan import Plan
 from .engines import EngineQuery
 
@@ -102,7 +102,7 @@ def projected_count(
                 )
             continue
         if deadline is not None and time.monotonic() > deadline:
-            raise LimitExceeded(
+            raise TimeLimitExceeded(
                 f"variety passed time_limit={time_limit} s after {found:,} distinct products; "
                 "raise time_limit="
             )

@@ -27,7 +27,7 @@ import typer
 from . import _configurator
 from ._cli_memory import memory_app
 from ._cli_serve import serve
-from ._errors import LimitExceeded, ModcfgError, NeedsError
+from ._errors import LimitExceeded, ModcfgError, NeedsError, TimeLimitExceeded
 from ._rows import RowWriter, parse_choices
 from ._terminal import (
     catalog_table,
@@ -108,13 +108,12 @@ def _compiled(
 
 @contextmanager
 def _limited(doing: str, seconds: float | None, *, listing: bool = False) -> Iterator[None]:
-    """Turn a limit hit into one line on stderr and exit code 2: the time limit when it has
-    passed, else the limit's own words (a budget over too many distinct totals)."""
-    start = time.monotonic()
+    """Turn a limit hit into one line on stderr and exit code 2: the command's time limit
+    when it has passed, else the limit's own words (a budget over too many distinct totals)."""
     try:
         yield
     except LimitExceeded as refused:
-        if seconds is None or time.monotonic() - start < seconds:
+        if seconds is None or not isinstance(refused, TimeLimitExceeded):
             _error(str(refused))
             raise typer.Exit(code=2) from None
         more = " or pass --limit N" if listing else ""

@@ -36,7 +36,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from .._errors import LimitExceeded
+from .._errors import TimeLimitExceeded
 from ..lower import Problem
 from ..lower._problem import Constraint
 from ._aside_terms import (
@@ -282,7 +282,7 @@ class AsideQuery(CountingOnly):
 
         def run(term: Term) -> tuple[int, T]:
             if deadline is not None and time.monotonic() > deadline:
-                raise LimitExceeded(
+                raise TimeLimitExceeded(
                     f"{doing} passed its time limit after {len(started) + 1} of "
                     f"{len(self._terms)} terms of the clauses set aside; raise time_limit=",
                     estimate=len(self._terms),
@@ -404,7 +404,7 @@ class AsideQuery(CountingOnly):
         blocks = solution_blocks(self._whole, _BLOCK)
         while left:
             if deadline is not None and time.monotonic() > deadline:
-                raise LimitExceeded("the enumeration passed its time limit; raise time_limit=")
+                raise TimeLimitExceeded("the enumeration passed its time limit; raise time_limit=")
             block = next(blocks, None)
             if block is None:  # pragma: no cover - the count says more are to come
                 return
@@ -424,7 +424,7 @@ class AsideQuery(CountingOnly):
             deadline=deadline, preference_first=preference_first
         ):
             if deadline is not None and time.monotonic() > deadline:
-                raise LimitExceeded("the enumeration passed its time limit; raise time_limit=")
+                raise TimeLimitExceeded("the enumeration passed its time limit; raise time_limit=")
             if self._holds(assignment):
                 yield key, assignment
 

@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._errors import LimitExceeded
+from .._errors import TimeLimitExceeded
 from ..lower._problem import Problem
 from ._closed_sums import ClosedSums, distribution
 from ._protocol import Bounds, Marginal, ranked_within
@@ -274,4 +274,4 @@ class IndependentQuery:
 
 def _check(deadline: float) -> None:
     if time.monotonic() > deadline:
-        raise LimitExceeded("the deadline passed")
+        raise TimeLimitExceeded("the deadline passed")

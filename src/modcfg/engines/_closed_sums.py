@@ -18,7 +18,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from .._errors import LimitExceeded
+from .._errors import LimitExceeded, TimeLimitExceeded
 from ..lower._problem import Problem
 from ._protocol import Bounds
 
@@ -51,7 +51,7 @@ def distribution(
     states: dict[tuple[int, ...], int] = {(0,) * (1 + len(resources)): 1}
     for var, allowed in enumerate(values):
         if deadline is not None and time.monotonic() > deadline:
-            raise LimitExceeded(
+            raise TimeLimitExceeded(
                 f"counting under global sums passed time_limit={time_limit} s; raise "
                 "time_limit= or narrow the needs"
             )

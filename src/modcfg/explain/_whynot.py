@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from .._errors import LimitExceeded
+from .._errors import TimeLimitExceeded
 from .._reasons import Reason
 from ..engines.cpsat._cores import ConflictModel, Group
 from ..lower import Problem, needs_problem
@@ -237,7 +237,7 @@ def _fewest(
 
     def excluded(kept_items: list[NeedItem], kept_choices: Sequence[Restriction]) -> bool:
         if deadline is not None and time.monotonic() > deadline:
-            raise LimitExceeded(
+            raise TimeLimitExceeded(
                 f"why_not passed its time limit while narrowing your {trials - 1} needs and "
                 "choices down to those that rule the option out; raise time_limit= (a "
                 "session's time_limit)",

@@ -18,7 +18,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from .._compiled import as_needs
-from .._errors import InfeasibleError, LimitExceeded, NeedsError
+from .._errors import InfeasibleError, LimitExceeded, NeedsError, TimeLimitExceeded
 from .._streams import ordered
 from ..explain import Explanation, Restriction, explain_exclusion, infeasible_error
 from ..model import Configuration, Needs, Quantities
@@ -196,7 +196,7 @@ class Session:
         try:
             deadline = None if limit is None else time.monotonic() + limit
             marginals = plan.session_query.marginals(deadline=deadline)[var]
-        except LimitExceeded:  # (not within the time limit: a feasibility pass tells)
+        except TimeLimitExceeded:  # (not within the time limit: a feasibility pass tells)
             return False
         return any(marginals[value][0] for value in values)
 
@@ -332,7 +332,7 @@ class Session:
                 best = configuration
                 break
         except LimitExceeded:
-            raise LimitExceeded(
+            raise TimeLimitExceeded(
                 f"finding the best completion passed the session's time limit of {limit:g} s; "
                 "choose more first, or start the session with a larger time_limit="
             ) from None

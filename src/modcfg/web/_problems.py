@@ -26,6 +26,7 @@ from .._errors import (
     LimitExceeded,
     ModcfgError,
     SignatureError,
+    TimeLimitExceeded,
 )
 
 __all__ = ["BodyLimit", "ProblemError", "install_handlers", "problem_response"]
@@ -81,8 +82,10 @@ def from_library(error: ModcfgError, field: str | None, retry_after: int) -> Pro
         return ProblemError(403, str(error), field="session")  # (it says to start anew)
     if isinstance(error, CatalogNotFoundError):
         return ProblemError(404, str(error), field="name")
-    if isinstance(error, LimitExceeded):
+    if isinstance(error, TimeLimitExceeded):
         return solver_cap(retry_after, str(error))
+    if isinstance(error, LimitExceeded):  # (a size or memory limit: retrying does not help)
+        return ProblemError(422, str(error), field=field)
     if isinstance(error, InfeasibleError):
         extra = {
             "conflict": list(error.conflict),

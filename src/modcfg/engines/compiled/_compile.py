@@ -24,7 +24,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from ..._errors import LimitExceeded
+from ..._errors import LimitExceeded, TimeLimitExceeded
 
 __all__ = ["COMPILE_SECONDS", "Circuit", "Node", "compile_cnf"]
 
@@ -87,7 +87,7 @@ class _Compiler:
         if found is not None:
             return found
         if time.monotonic() > self.deadline:
-            raise LimitExceeded(
+            raise TimeLimitExceeded(
                 f"compiling {self.what} into a decision-DNNF passed its time limit after "
                 f"{len(self.nodes):,} nodes: its rules branch too much for this engine; "
                 "count it with engine='cpsat' and limit=",

@@ -23,7 +23,7 @@ from functools import cached_property
 
 import numpy as np
 
-from ..._errors import LimitExceeded, ModcfgError
+from ..._errors import LimitExceeded, ModcfgError, TimeLimitExceeded
 from ...lower import Problem
 from .._protocol import Bounds, EngineQuery, Marginal, SumsView, score_bound
 from ._cnf import Encoding
@@ -191,7 +191,7 @@ class CompiledQuery(CountingOnly):
         if deadline is not None:
             seconds = min(seconds, deadline - time.monotonic())
             if seconds <= 0:
-                raise LimitExceeded(
+                raise TimeLimitExceeded(
                     "the time limit passed before the rules of these needs could be compiled; "
                     "raise time_limit="
                 )
@@ -430,7 +430,7 @@ class CompiledQuery(CountingOnly):
     def _walk(self, index: int, deadline: float | None) -> Iterator[list[int]]:
         """The true literals of every solution of node ``index`` (of non-zero count)."""
         if deadline is not None and time.monotonic() > deadline:
-            raise LimitExceeded("the enumeration passed its time limit; raise time_limit=")
+            raise TimeLimitExceeded("the enumeration passed its time limit; raise time_limit=")
         kind, arg, children = self.circuit.nodes[index]
         counts = self._counts
         if kind == "lit":

@@ -13,7 +13,7 @@ from collections.abc import Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..._errors import LimitExceeded
+from ..._errors import TimeLimitExceeded
 from ...lower._problem import Constraint, Problem, Resource
 
 if TYPE_CHECKING:
@@ -201,7 +201,7 @@ class ConflictModel:
             solver.parameters.max_time_in_seconds = max(self._deadline - time.monotonic(), 0.0)
         status = solver.solve(model)
         if status == cp_model.UNKNOWN and self._deadline is not None:
-            raise LimitExceeded(
+            raise TimeLimitExceeded(
                 f"the explanation was not found within the time limit of {self._time_limit:g} s; "
                 "give the session a larger time_limit= (or none) to explain this option"
             )

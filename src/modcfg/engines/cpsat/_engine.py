@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 from ortools.sat.python import cp_model
 
-from ..._errors import LimitExceeded
+from ..._errors import LimitExceeded, TimeLimitExceeded
 from ...lower._problem import Factor, Problem, Resource
 
 __all__ = ["CpSatEngine", "add_comparison"]
@@ -157,7 +157,7 @@ class CpSatEngine:
                 "use the decomposition engine to count"
             )
         if status in (cp_model.FEASIBLE, cp_model.UNKNOWN):
-            raise LimitExceeded(
+            raise TimeLimitExceeded(
                 f"the CP-SAT engine did not finish within time_limit={time_limit} s (it had "
                 f"found {len(found)} configurations); raise time_limit=, or count with the "
                 "decomposition engine"
@@ -168,7 +168,7 @@ class CpSatEngine:
         """Whether the model has a solution (one search)."""
         status = self.new_solver(time_limit).solve(self.model)
         if status == cp_model.UNKNOWN:
-            raise LimitExceeded(
+            raise TimeLimitExceeded(
                 f"the CP-SAT engine did not decide within time_limit={time_limit} s whether a "
                 "configuration exists; raise time_limit="
             )
@@ -186,7 +186,7 @@ class CpSatEngine:
         if status == cp_model.INFEASIBLE:
             return None
         if status != cp_model.OPTIMAL:
-            raise LimitExceeded(
+            raise TimeLimitExceeded(
                 f"the CP-SAT engine did not prove the optimum within time_limit={time_limit} s; "
                 "raise time_limit="
             )
@@ -206,7 +206,7 @@ class CpSatEngine:
             if status == cp_model.INFEASIBLE:
                 return
             if status != cp_model.OPTIMAL:
-                raise LimitExceeded(
+                raise TimeLimitExceeded(
                     f"the ordered search passed time_limit={time_limit} s after {found} "
                     "configurations; raise time_limit="
                 )

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
 import numpy as np
 
-from ..._errors import LimitExceeded
+from ..._errors import LimitExceeded, TimeLimitExceeded
 from ..._memory import ENTRY_BYTES, describe_slots, refuse
 from ._build_kernel import _STOPPED, _TOO_MUCH_MEMORY, _fill
 
@@ -158,7 +158,7 @@ class BagsTooLarge(LimitExceeded):
         self.filling = filling
 
 
-class FillStopped(LimitExceeded):
+class FillStopped(TimeLimitExceeded):
     """Filling the tree's bags passed its deadline; ``done`` of ``bags`` bags were joined."""
 
     def __init__(self, done: int, bags: int) -> None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
-from ..._errors import LimitExceeded
+from ..._errors import TimeLimitExceeded
 from .._protocol import ranked_within
 
 if TYPE_CHECKING:
@@ -120,7 +120,7 @@ def solutions(query: TreeQuery, *, deadline: float | None = None) -> Iterator[li
     while spans:
         steps += 1
         if deadline is not None and not steps % _CHECK_EVERY and time.monotonic() > deadline:
-            raise LimitExceeded(f"the enumeration passed its deadline after {steps} steps")
+            raise TimeLimitExceeded(f"the enumeration passed its deadline after {steps} steps")
         depth = len(spans) - 1
         at = spans[-1]
         if at[0] == at[1]:
@@ -165,7 +165,7 @@ def up_to_key(
     while frames:
         steps += 1
         if deadline is not None and not steps % _CHECK_EVERY and time.monotonic() > deadline:
-            raise LimitExceeded(
+            raise TimeLimitExceeded(
                 f"the search within a bound passed its deadline after {steps} steps"
             )
         depth = len(frames) - 1
@@ -282,7 +282,9 @@ def by_key(query: TreeQuery, *, deadline: float | None = None) -> Iterator[tuple
         while True:
             steps += 1
             if deadline is not None and not steps % _CHECK_EVERY and time.monotonic() > deadline:
-                raise LimitExceeded(f"the ordered search passed its deadline after {steps} steps")
+                raise TimeLimitExceeded(
+                    f"the ordered search passed its deadline after {steps} steps"
+                )
             rank = ranks[-1]
             if low < 0:  # (a popped entry: its bag's range; a descent carries it)
                 low, high = span(pos, chosen)

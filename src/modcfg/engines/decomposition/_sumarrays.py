@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..._errors import LimitExceeded
+from ..._errors import LimitExceeded, TimeLimitExceeded
 
 __all__ = ["Arithmetic", "Clock", "Dist"]
 
@@ -48,7 +48,7 @@ class Clock:
 
     def check(self) -> None:
         if self.deadline is not None and time.monotonic() > self.deadline:
-            raise LimitExceeded(
+            raise TimeLimitExceeded(
                 f"counting under global sums passed time_limit={self.time_limit} s; raise "
                 "time_limit= or narrow the needs"
             )
