@@ -144,22 +144,40 @@ def _chain(tmp_path: Path) -> modcfg.Catalog:
     return modcfg.load_catalog(model)
 
 
+def _stopped_at_deadlines() -> object:
+    """A stop flag already set for a fill with a deadline, never for one without."""
+
+    @contextmanager
+    def stop_at(deadline: float | None) -> Iterator[object]:
+        yield np.full(1, deadline is not None, dtype=np.int64)
+
+    return stop_at
+
+
 def test_needs_that_need_a_tree_of_their_own_build_it_within_the_time_limit(
     tmp_path: Path,
 ) -> None:
     """A condition tying slots the catalog's tree keeps apart gets a tree of its own: a
-    session's time limit (and a count's) bounds its fill, and what stopped is not kept."""
+    session's time limit (and a count's) bounds its fill; the build then goes on in the
+    background, and the next call finds the tree built."""
     catalog = _chain(tmp_path)
     cfg = modcfg.compile(catalog)
     needs = {"conditions": ["x1.selected -> not x12.selected"]}
+    plan = cfg.compiled.plan(needs)
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setattr(_build, "_stop_at", _flagged(np.ones(1, dtype=np.int64)))
-        with pytest.raises(modcfg.LimitExceeded, match="preparing the engine for these needs"):
+        with pytest.raises(modcfg.TimeLimitExceeded, match="preparing the engine for these"):
             cfg.session(needs, time_limit=1000).state()
-        with pytest.raises(modcfg.LimitExceeded, match=r"while filling the tree's bags \(0 of"):
+        with pytest.raises(modcfg.TimeLimitExceeded, match=r"filling the tree's bags \(0 of"):
             cfg.count(needs, time_limit=1000)
+        while (thread := plan.finishing) is not None:  # (stopped too: nothing is kept)
+            thread.join()
         assert not cfg.compiled.trees
-    plan = cfg.compiled.plan(needs)
-    assert cfg.session(needs, time_limit=1000).state().count == plan.tree_query.count()
-    assert cfg.compiled.trees  # (built this time, and kept)
+        monkeypatch.setattr(_build, "_stop_at", _stopped_at_deadlines())
+        with pytest.raises(modcfg.TimeLimitExceeded, match="ask again in a few seconds"):
+            cfg.session(needs, time_limit=1000).state()
+        while (thread := plan.finishing) is not None:
+            thread.join()
+        assert cfg.compiled.trees  # (built in the background, and kept)
+        assert cfg.session(needs, time_limit=1000).state().count == plan.tree_query.count()
     assert cfg.count(needs, time_limit=1000) == oracle.count(catalog, modcfg.Needs(**needs)) == 6

@@ -14,6 +14,7 @@ reference cycle with it.
 
 from __future__ import annotations
 
+import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from ._cache import Cache
-from ._errors import TimeLimitExceeded
+from ._errors import ModcfgError, TimeLimitExceeded
 from .engines import Bounds, EngineQuery, IndependentQuery, separable
 from .engines._protocol import holds_sums, unit_cost
 from .engines.decomposition import FillStopped, TreeQuery, solution_blocks
@@ -44,6 +45,8 @@ Engine = Literal["auto", "decomposition", "cpsat", "compiled"]
 Job = Literal["count", "enumerate", "rank"]
 #: Quote totals a plan keeps per unit cost (and per key of its session query).
 _TOTALS = 65_536
+#: Held while a build stopped at its deadline goes on in the background (see Plan.build).
+_FINISHING = threading.Lock()
 #: Rules (tabulated) of at most this many rows are indexed by variable for explanations.
 _INDEXED_RULE_ROWS = 20_000
 
@@ -105,24 +108,65 @@ class Plan:
         """Build :attr:`query` now, unless it is built, stopping at ``deadline``
         (:func:`time.monotonic`; None: no limit): needs whose rules tie slots that the
         catalog's tree keeps apart get a tree of their own, whose fill can take seconds on a
-        large catalog. Past the deadline, :class:`~modcfg.LimitExceeded` (nothing is kept:
-        the next call starts again)."""
+        large catalog. Past the deadline, :class:`~modcfg.TimeLimitExceeded`, and the build
+        goes on in a background thread (one at a time in the process), so that the
+        customer's next call finds it built instead of passing the same limit again."""
         name = "tree_query"
         build: Callable[[float | None], EngineQuery] = self.build_query
         if self.build_compiled is not None:
             name, build = "compiled_query", self.build_compiled
         if deadline is None or name in self.__dict__:  # (cached_property keeps its value there)
             return
+        finishing = self.finishing
+        if finishing is not None:  # (wait for it rather than build it twice)
+            finishing.join(max(deadline - time.monotonic(), 0.0))
+            if name in self.__dict__:
+                return
+            if self.finishing is not None:
+                raise TimeLimitExceeded(
+                    "the tree these needs need is still being built, past the time limit: "
+                    "ask again in a few seconds"
+                )
         try:
             built = build(deadline)
         except FillStopped as stopped:
+            then = "raise time_limit="
+            if self._finish_later(name, build):
+                then = "it goes on being built meanwhile: ask again in a few seconds"
             raise TimeLimitExceeded(
                 f"preparing the engine for these needs passed the time limit while "
-                f"{stopped.what}: their rules tie slots that the catalog's own tree keeps apart, "
-                "so they need a tree of their own; raise time_limit=, or write such rules "
-                "into the catalog"
+                f"{stopped.what}: their rules tie slots that the catalog's own tree keeps "
+                f"apart, so they need a tree of their own; {then}"
             ) from None
         self.__dict__.setdefault(name, built)
+
+    @property
+    def finishing(self) -> threading.Thread | None:
+        """The background build of :meth:`build`, while it runs."""
+        thread: threading.Thread | None = self.__dict__.get("_finishing")
+        return thread
+
+    def _finish_later(self, name: str, build: Callable[[float | None], EngineQuery]) -> bool:
+        """Go on building ``name`` without a deadline in a background thread, unless another
+        build does (each may take seconds and hundreds of MB): whether one is going on."""
+        if self.finishing is not None:
+            return True
+        if not _FINISHING.acquire(blocking=False):
+            return False
+
+        def run() -> None:
+            try:
+                self.__dict__.setdefault(name, build(None))
+            except ModcfgError:  # (the next call builds it again, and says why it cannot)
+                pass
+            finally:
+                self.__dict__.pop("_finishing", None)
+                _FINISHING.release()
+
+        thread = threading.Thread(target=run, name="modcfg-needs-build", daemon=True)
+        self.__dict__["_finishing"] = thread
+        thread.start()
+        return True
 
     def session_query_by(self, deadline: float | None) -> EngineQuery:
         """:attr:`session_query`, built by ``deadline`` (see :meth:`build`)."""
