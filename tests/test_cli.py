@@ -544,3 +544,21 @@ def test_a_limit_other_than_time_says_its_own_reason(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "partial sums" in result.stderr
     assert "time limit" not in result.stderr
+
+
+def test_list_lists_what_is_too_wide_to_count_first(tmp_path: Path) -> None:
+    """Cent prices over twenty slots and a budget a quarter above the cheapest: counting
+    first is refused (too many partial sums), and `list --limit` lists the cheapest anyway."""
+    import modcfg
+
+    from .test_sums_scale import cent_pairs_data
+
+    catalog = _write_json(tmp_path / "cents.json", cent_pairs_data())
+    cfg = modcfg.compile(modcfg.load_catalog(catalog))
+    budget = (cfg.best(k=1)[0].total * Decimal("1.25")).quantize(Decimal("0.01"))
+    with pytest.raises(modcfg.LimitExceeded):
+        cfg.count(modcfg.Needs(budget=budget))
+    needs = _write_json(tmp_path / "needs.json", {"budget": str(budget)})
+    result = _run("list", str(catalog), "--needs", str(needs), "--limit", "10", "-f", "jsonl")
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 10

@@ -4,6 +4,7 @@ when a sum (``total(w) <= 100``) or a budget spans many slots."""
 from __future__ import annotations
 
 import itertools
+import random
 import time
 from decimal import Decimal
 from unittest import mock
@@ -333,3 +334,48 @@ def test_a_listing_past_its_time_limit_says_so() -> None:
     plan = cfg.compiled.plan(needs)
     with pytest.raises(modcfg.LimitExceeded, match="raise time_limit="):
         plan.session_query.within(plan.bounds, time_limit=1e-9).count()
+
+
+def cent_pairs_data() -> dict[str, object]:
+    """Twenty slots of six modules priced in cents (1.00 to 997.99) and about twenty rules
+    each excluding a module of one slot with a module of another: a budget a quarter above
+    the cheapest leaves too many partial sums to count and too many configurations to list."""
+    draw = random.Random(1)
+    slots = {
+        f"s{i}": {
+            "modules": {
+                f"m{j}": {"price": f"{draw.randint(100, 99799) / 100:.2f}"} for j in range(6)
+            }
+        }
+        for i in range(20)
+    }
+    pairs = ((draw.randrange(20), draw.randrange(20)) for _ in range(20))
+    rules = [  # (each rule's modules drawn after its pair)
+        {"id": f"r{k}", "constraint": f"s{a}.m{draw.randrange(6)} -> not s{b}.m{draw.randrange(6)}"}
+        for k, (a, b) in enumerate(pairs)
+        if a != b
+    ]
+    return {"catalog": "cents", "slots": slots, "rules": rules}
+
+
+def test_configurations_under_a_budget_too_wide_to_guide_come_cheapest_first() -> None:
+    """Cent prices over twenty slots and a budget a quarter above the cheapest configuration:
+    the partial sums are too many to guide a walk and the configurations within it too many
+    to list, so an unordered stream walks them cheapest first (every one within the budget
+    comes before any beyond it) instead of trying every configuration against it, which
+    passed any time limit before finding one."""
+    cfg = modcfg.compile(catalog_from_data(cent_pairs_data()))
+    cheapest = cfg.best(k=1)[0].total
+    budget = (cheapest * Decimal("1.25")).quantize(Decimal("0.01"))
+    needs = modcfg.Needs(budget=budget)
+    plan = cfg.compiled.plan(needs)
+    assert plan.query.solutions_within(plan.bounds, time_limit=30) is None  # (unguided)
+    with pytest.raises(modcfg.LimitExceeded, match="too many distinct partial sums"):
+        cfg.count(needs)
+    started = time.monotonic()
+    found = list(cfg.configurations(needs, limit=300, time_limit=30))
+    assert time.monotonic() - started < 10
+    totals = [cfg.price(configuration).total for configuration in found]
+    assert len({str(configuration) for configuration in found}) == len(found) == 300
+    assert all(total <= budget for total in totals)
+    assert sorted(totals)[:10] == [q.total for q in cfg.best(needs, k=10)]

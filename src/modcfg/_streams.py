@@ -121,10 +121,16 @@ def assignments(
         guided = query.solutions_within(bounds, time_limit=time_limit)
         if guided is None and bounds.resources:  # too wide with the budget: without it
             guided = query.solutions_within(Bounds(bounds.resources), time_limit=time_limit)
-        for assignment in query.solutions() if guided is None else guided:
-            if plan.within_budget(assignment) and plan.holds_sums(assignment):
-                yield assignment
-        return
+        if guided is not None or bounds.cost_bound is None:
+            # (unguided: every configuration is tried against the totals, until the deadline)
+            every = query.solutions(deadline=deadline) if guided is None else guided
+            for assignment in every:
+                if plan.within_budget(assignment) and plan.holds_sums(assignment):
+                    yield assignment
+            return
+        # a budget whose partial sums are too many to guide the walk: cheapest first, which
+        # reaches every configuration within it before any beyond it
+        order = "price"
     job: Job = "enumerate" if order is None else "rank"
     query = plan.engine_query(engine, job, deadline=deadline)
     if order == "price":

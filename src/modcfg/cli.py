@@ -131,7 +131,7 @@ def _error(message: str) -> None:
 
 
 @contextmanager
-def _progress(total: int) -> Iterator[Callable[[int], None]]:
+def _progress(total: int | None) -> Iterator[Callable[[int], None]]:
     """A progress bar on stderr when stderr is a terminal and the rows go elsewhere."""
     if not sys.stderr.isatty() or sys.stdout.isatty():
         yield lambda done: None
@@ -264,15 +264,20 @@ def list_(
         raise NeedsError(f"--order {order} is unknown; use --order price")
     if output not in ("table", "json", "jsonl", "csv"):
         raise NeedsError(f"--format {output} is unknown; use table, csv, json or jsonl")
+    started = time.monotonic()
     asked = None if time_limit is None else _seconds(time_limit)
-    cfg, _ = _compiled(catalog, DEFAULT_TIME_LIMIT if time_limit is None and not all_ else asked)
+    cfg, left = _compiled(catalog, DEFAULT_TIME_LIMIT if time_limit is None and not all_ else asked)
     wanted = _needs(needs)
-    total = cfg.count(wanted)
+    total: int | None
+    try:  # (how many, to ask before a large listing and show progress; the listing tells too)
+        total = cfg.count(wanted, time_limit=left)
+    except LimitExceeded:  # too long or too wide to count first: list without knowing
+        total = None
     if total == 0:
         from .explain import infeasible_error  # explanations load when one is needed
 
         raise infeasible_error(cfg, cfg.resolve(wanted))
-    if limit is None and total > LARGE_LISTING and not all_:
+    if limit is None and (total is None or total > LARGE_LISTING) and not all_:
         all_ = _confirm_listing(cfg.catalog.name, total, needs=wanted is not None)
     # the default limit is for a listing that should be quick; one asked for in full has none
     default = None if all_ else DEFAULT_TIME_LIMIT
@@ -280,10 +285,14 @@ def list_(
     writer = RowWriter(output, cfg.catalog, sys.stdout)
     resolved = cfg.resolve(wanted)
     lines_of: LineCache = {}  # module lines shared by the rows' quotes
+    listing = None if seconds is None else seconds - (time.monotonic() - started)
     rows = cfg.configurations(
-        wanted, order="price" if order else None, limit=limit, time_limit=seconds
+        wanted,
+        order="price" if order else None,
+        limit=limit,
+        time_limit=None if listing is None else max(listing, _LEAST_SECONDS),
     )
-    shown = total if limit is None else min(limit, total)
+    shown = limit if total is None else total if limit is None else min(limit, total)
     try:
         with _limited("listing", seconds, listing=True), _progress(shown) as advance:
             writer.begin()
@@ -297,9 +306,12 @@ def list_(
         _reader_gone()
 
 
-def _confirm_listing(name: str, total: int, *, needs: bool) -> bool:
-    """True when the user confirms listing ``total`` rows at a terminal; else exit."""
-    many = f"{int_text(total, grouped=True)} configurations"
+def _confirm_listing(name: str, total: int | None, *, needs: bool) -> bool:
+    """True when the user confirms listing ``total`` rows (None: too many to count first) at
+    a terminal; else exit."""
+    many = "too many configurations to count first"
+    if total is not None:
+        many = f"{int_text(total, grouped=True)} configurations"
     where = f"{safe(name)} has {many}" + (" for these needs" if needs else "")
     if not sys.stdin.isatty():
         raise NeedsError(f"{where}; pass --limit N to list the first N, or --all to list them all")

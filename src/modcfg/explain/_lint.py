@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from .._errors import LimitExceeded
+from .._errors import LimitExceeded, TimeLimitExceeded
 from ..engines.compiled import CountingOnly
 from ..engines.decomposition import TreeQuery, build_tree
 from ..model import Needs
@@ -210,7 +210,10 @@ def _redundant_rules(
         without = base.copy()
         without.constraints = [c for c in base.constraints if c.source != source]
         try:
-            redundant[source] = TreeQuery(build_tree(without), without).count() == total
+            tree = build_tree(without, deadline=deadline)  # (its fill stops at the deadline)
+            redundant[source] = TreeQuery(tree, without).count() == total
+        except TimeLimitExceeded:  # (this rule is left unchecked, as the ones after it)
+            break
         except LimitExceeded:  # (without this rule the tree is too large: not redundant-checked)
             redundant[source] = False
     found = [

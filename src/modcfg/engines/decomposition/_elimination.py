@@ -11,11 +11,13 @@ neighbour's bag holds the rest of its neighbours, so every edge lies in a bag an
 any one node form a subtree.
 
 These are the heuristics of networkx's ``treewidth_min_degree`` and ``treewidth_min_fill_in``,
-with the same choices of node (ties broken the same way); the tests compare the widths with
-networkx's. They are written here because every first count of a process decomposes a graph,
-and importing networkx costs a new process about 70 ms, a quarter of what a small catalog's
-whole import, load, compile and count take (see docs/limits.md); linking each bag to its
-parent directly also avoids networkx's search of every earlier bag for one that holds it.
+with the same choices of node (ties broken the same way, up to the iteration order of a set
+of neighbours, which differs now and then: a min-degree width then differs by one); the tests
+compare the widths with networkx's. They are written here because every first count of a
+process decomposes a graph, and importing networkx costs a new process about 70 ms, a quarter
+of what a small catalog's whole import, load, compile and count take (see docs/limits.md);
+linking each bag to its parent directly also avoids networkx's search of every earlier bag
+for one that holds it.
 
 >>> graph = {0: {1, 2}, 1: {0, 2}, 2: {0, 1, 3}, 3: {2}}
 >>> width, bags, edges = eliminate(graph, min_degree_order)
