@@ -168,6 +168,10 @@ def test_rules_of_needs_join_the_clauses_set_aside(
     assert narrowed.feasible() == bool(valid)
     found = [cfg.compiled.configuration(assignment) for assignment in narrowed.solutions()]
     assert sorted(map(str, found)) == sorted(map(str, valid))
+    keyed = list(narrowed.by_key())  # (the parts outside the needs' events, merged)
+    assert [key for key, _ in keyed] == sorted(key for key, _ in keyed)
+    ranked = [cfg.compiled.configuration(assignment) for _, assignment in keyed]
+    assert sorted(map(str, ranked)) == sorted(map(str, valid))
     try:
         counts = _module_counts(cfg, narrowed.marginals())
     except CompiledEngineError:  # (priced catalogs: per-option prices are CP-SAT's)

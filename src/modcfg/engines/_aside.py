@@ -26,12 +26,14 @@ satisfy the clauses set aside.
 
 from __future__ import annotations
 
+import heapq
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import cached_property
+from operator import itemgetter
 from typing import TypeVar
 
 import numpy as np
@@ -150,7 +152,8 @@ class AsideQuery(CountingOnly):
     step); the others are counted at most two at a time (see :meth:`_over_terms`) and
     dropped, so a query holds the passes of three terms at most, whatever their number.
     ``events``: the boxes of combinations the rules ``aside`` forbid (the terms' filters, and
-    what enumeration keeps solutions out of). ``whole``: that first query, when known (a
+    what enumeration keeps solutions out of), the last ``needs`` of them those of rules a
+    customer's needs add. ``whole``: that first query, when known (a
     restriction of the last one); ``bound``: the count of the relaxed rules without needs or
     choices, which bounds every term's counts, intermediate ones too (as
     :class:`~modcfg.engines.decomposition.TreeQuery`'s ``count_bound``); None: the first
@@ -167,6 +170,7 @@ class AsideQuery(CountingOnly):
         terms: list[Term],
         *,
         events: Sequence[Event],
+        needs: int = 0,
         whole: TreeQuery | None = None,
         bound: int | None = None,
     ) -> None:
@@ -174,6 +178,7 @@ class AsideQuery(CountingOnly):
         self.tree = tree
         self.aside = aside
         self._events = tuple(events)
+        self._needs = needs  # (the last events: those of rules the customer's needs add)
         self._terms = terms
         if whole is None:
             whole = TreeQuery(tree, terms[0][1], count_bound=bound)
@@ -221,8 +226,11 @@ class AsideQuery(CountingOnly):
             return set_aside(problem, deadline=deadline)
         relaxed = replace(problem, constraints=self._terms[0][1].constraints)
         terms = signed_terms(relaxed, [*self._events, *events])
-        aside, events = (*self.aside, *added), [*self._events, *events]
-        return AsideQuery(problem, self.tree, aside, terms, events=events, bound=self._bound)
+        aside, needs = (*self.aside, *added), len(events)
+        events = [*self._events, *events]
+        return AsideQuery(
+            problem, self.tree, aside, terms, events=events, needs=needs, bound=self._bound
+        )
 
     def restricted(self, var: int, values: frozenset[int]) -> AsideQuery:
         def narrowed(problem: Problem) -> Problem:
@@ -236,6 +244,7 @@ class AsideQuery(CountingOnly):
             self.aside,
             [terms[0]] + [(sign, p) for sign, p in terms[1:] if all(map(any, p.allowed))],
             events=self._events,
+            needs=self._needs,
             whole=self._whole.restricted(var, values),
             bound=self._bound,
         )
@@ -397,32 +406,62 @@ class AsideQuery(CountingOnly):
             keep &= ~broken
         return keep
 
+    def _parts(self) -> list[TreeQuery]:
+        """The first term's query split into disjoint parts outside the events of the
+        customer's needs (each event's slots in turn: the first outside it, or inside it and
+        the next outside, and so on), so that a walk never passes the configurations they
+        rule out: a condition on slots the walk fixes early would leave whole subtrees of
+        them before the first that keeps it. Without such events, the query itself."""
+        parts = [self._whole]
+        for event in self._events[len(self._events) - self._needs :]:
+            split = []
+            for part in parts:
+                inside = part
+                for var, mask in event:
+                    allowed = inside.problem.allowed[var]
+                    outside = [v for v, ok in enumerate(allowed) if ok and not mask[v]]
+                    if outside:
+                        split.append(inside.restricted(var, frozenset(outside)))
+                    kept = [v for v, ok in enumerate(allowed) if ok and mask[v]]
+                    if not kept:
+                        break
+                    inside = inside.restricted(var, frozenset(kept))
+            parts = split
+        return parts
+
     def solutions(self, *, deadline: float | None = None) -> Iterator[list[int]]:
-        """The relaxed rules' solutions, walked in blocks by one compiled walk, that satisfy
-        the clauses set aside."""
+        """The relaxed rules' solutions, walked in blocks by one compiled walk (per part
+        outside the needs' events, see :meth:`_parts`), that satisfy the rules set aside."""
         left = self.count()
-        blocks = solution_blocks(self._whole, _BLOCK)
-        while left:
-            if deadline is not None and time.monotonic() > deadline:
-                raise TimeLimitExceeded("the enumeration passed its time limit; raise time_limit=")
-            block = next(blocks, None)
-            if block is None:  # pragma: no cover - the count says more are to come
-                return
-            values = block[0]
-            for column in np.flatnonzero(self._holding(values)).tolist():
-                yield values[:, column].tolist()
-                left -= 1
-                if not left:  # (the relaxed solutions left all break a clause)
-                    return
+        for part in self._parts():
+            blocks = solution_blocks(part, _BLOCK)
+            while left:
+                if deadline is not None and time.monotonic() > deadline:
+                    raise TimeLimitExceeded(
+                        "the enumeration passed its time limit; raise time_limit="
+                    )
+                block = next(blocks, None)
+                if block is None:  # (this part is walked: the next)
+                    break
+                values = block[0]
+                for column in np.flatnonzero(self._holding(values)).tolist():
+                    yield values[:, column].tolist()
+                    left -= 1
+                    if not left:  # (the relaxed solutions left all break a clause)
+                        return
 
     def by_key(
         self, *, deadline: float | None = None, preference_first: bool = False
     ) -> Iterator[tuple[int, list[int]]]:
-        """The relaxed rules' solutions in key order, those that satisfy the clauses set
-        aside (a price-ordered walk passes the ones that break them)."""
-        for key, assignment in self._whole.by_key(
-            deadline=deadline, preference_first=preference_first
-        ):
+        """The relaxed rules' solutions in key order (the parts outside the needs' events
+        merged, see :meth:`_parts`), those that satisfy the rules set aside (a price-ordered
+        walk passes the ones that break the clauses)."""
+        walks = [
+            part.by_key(deadline=deadline, preference_first=preference_first)
+            for part in self._parts()
+        ]
+        merged = walks[0] if len(walks) == 1 else heapq.merge(*walks, key=itemgetter(0))
+        for key, assignment in merged:
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeLimitExceeded("the enumeration passed its time limit; raise time_limit=")
             if self._holds(assignment):
