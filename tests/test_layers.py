@@ -21,6 +21,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset(
         {
             "_errors",
+            "_arguments",
             "_reasons",
             "_memory",
             "_cache",

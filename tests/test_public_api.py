@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import inspect
+from typing import Any
+
+import pytest
 
 import modcfg
 
@@ -39,3 +42,25 @@ def test_no_private_names_leak() -> None:
 def test_errors_form_one_tree() -> None:
     for name in ("CatalogError", "NeedsError", "InfeasibleError", "LimitExceeded"):
         assert issubclass(getattr(modcfg, name), modcfg.ModcfgError)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda cfg: cfg.best(k=1.5),
+        lambda cfg: cfg.best(k=True),
+        lambda cfg: cfg.count(time_limit="5"),
+        lambda cfg: cfg.count(time_limit=float("nan")),
+        lambda cfg: cfg.count(engine="bogus"),
+        lambda cfg: list(cfg.configurations(limit=2.5)),
+        lambda cfg: cfg.check(dead_modules="bogus"),
+        lambda cfg: cfg.session(time_limit="1"),
+        lambda cfg: cfg.price({"frame": 123}),
+    ],
+)
+def test_a_wrong_argument_is_a_modcfg_error_naming_it(call: Any) -> None:
+    """Arguments a caller (or a storefront's client) gets wrong raise a NeedsError that says
+    which and what it takes, before any work, never a TypeError from inside."""
+    cfg = modcfg.compile("windows_pro")
+    with pytest.raises(modcfg.NeedsError):
+        call(cfg)

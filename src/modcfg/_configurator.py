@@ -15,6 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from ._arguments import checked_count, checked_seconds
 from ._compiled import CompiledCatalog, NeedsLike
 from ._configuration_methods import ConfigurationMethods
 from ._errors import NeedsError, TimeLimitExceeded
@@ -86,6 +87,7 @@ def compile(
             f"{type(catalog).__name__}; call modcfg.load_catalog(...) first (or "
             "modcfg.Catalog.model_validate(data) for catalog data)"
         )
+    checked_seconds("time_limit", time_limit)
     return Configurator(catalog, memory_limit=memory_limit, time_limit=time_limit)
 
 
@@ -184,6 +186,8 @@ class Configurator(ConfigurationMethods, FeedMethods, ExploreMethods):
         decomposition engine counts in passes over the tree, linear in the slots: with a budget
         or totals over many slots, those passes run over capped sums and read ``time_limit``.
         """
+        checked_seconds("time_limit", time_limit)
+        checked_count("limit", limit, 0)
         plan = self.compiled.plan(needs)
         return plan.count(engine, limit=limit, time_limit=time_limit, progress=progress)
 
@@ -204,6 +208,8 @@ class Configurator(ConfigurationMethods, FeedMethods, ExploreMethods):
         from the call) raises :class:`LimitExceeded` when passed, whether the search or the
         caller's loop spent the time; ``progress(done, total)`` is told every 1,024.
         """
+        checked_seconds("time_limit", time_limit)
+        checked_count("limit", limit, 0)
         stream = configurations(
             self.compiled,
             needs,
@@ -242,6 +248,9 @@ class Configurator(ConfigurationMethods, FeedMethods, ExploreMethods):
         """
         from .explain import lint
 
+        if dead_modules not in ("error", "warning"):
+            raise NeedsError(f"dead_modules={dead_modules!r} is unknown; use 'error' or 'warning'")
+        checked_seconds("time_limit", time_limit)
         return lint(self, dead_modules=dead_modules, time_limit=time_limit)
 
     def session(
@@ -263,6 +272,7 @@ class Configurator(ConfigurationMethods, FeedMethods, ExploreMethods):
         ``session.dismiss()``), never as their choices, and orders each slot's options by the
         weights learned from their orders.
         """
+        checked_seconds("time_limit", time_limit)
         return _session_class()(self, needs, time_limit=time_limit, customer=customer)
 
     def best(
@@ -291,8 +301,10 @@ class Configurator(ConfigurationMethods, FeedMethods, ExploreMethods):
         >>> [(q.total, q.score) for q in cfg.best(needs, k=2, rank="preference")]
         [(Decimal('260.00'), 5), (Decimal('275.00'), 5)]
         """
-        if k < 1:
+        if not isinstance(k, bool) and isinstance(k, int) and k < 1:
             raise NeedsError(f"k={k} asks for no configuration; give k >= 1")
+        checked_count("k", k, 1)
+        checked_seconds("time_limit", time_limit)
         if not (rank in ("price", "preference") or isinstance(rank, Blend)):
             raise NeedsError(
                 f"rank={rank!r} is unknown; use 'price', 'preference' or modcfg.Blend(...)"
@@ -360,6 +372,8 @@ class Configurator(ConfigurationMethods, FeedMethods, ExploreMethods):
         slot) among the valid configurations for the needs. Counting distinct products may
         walk them: ``limit`` and ``time_limit`` (seconds) bound the walk
         (:class:`LimitExceeded` past either)."""
+        checked_seconds("time_limit", time_limit)
+        checked_count("limit", limit, 0)
         plan = self.compiled.plan(needs)
         total = plan.count("auto", limit=None, time_limit=time_limit, progress=None)
         kinds = [self.catalog.slots[slot].kind for slot in self.compiled.slots]

@@ -24,7 +24,7 @@ import os
 from collections.abc import Sequence
 from typing import NoReturn
 
-from ._errors import LimitExceeded
+from ._errors import LimitExceeded, NeedsError
 
 __all__ = [
     "ENTRY_BYTES",
@@ -56,10 +56,8 @@ def resolve_memory_limit(limit: int | None) -> int:
     """``limit`` checked (a positive whole number of bytes), or the default for None."""
     if limit is None:
         return default_memory_limit()
-    if isinstance(limit, bool) or not isinstance(limit, int):
-        raise TypeError(f"memory_limit must be a whole number of bytes, not {limit!r}")
-    if limit <= 0:
-        raise ValueError(f"memory_limit must be positive, not {limit}")
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
+        raise NeedsError(f"memory_limit={limit!r} is not a positive whole number of bytes")
     return limit
 
 

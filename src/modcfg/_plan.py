@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from ._arguments import checked_engine
 from ._cache import Cache
 from ._errors import ModcfgError, TimeLimitExceeded
 from .engines import Bounds, EngineQuery, IndependentQuery, separable
@@ -219,7 +220,7 @@ class Plan:
         global sums, else the decomposition, or for a catalog too entangled to decompose the
         compiled engine (CP-SAT for what it cannot answer: ranked streams, sums, budgets)."""
         if engine != "auto":
-            return engine
+            return checked_engine(engine)  # type: ignore[return-value]
         if self.global_sums and job != "count":
             return "cpsat"
         if self.build_compiled is not None:

@@ -212,7 +212,15 @@ class Configuration(Mapping[str, Choice]):
                     )
                 items[slot_id] = None if slot.single else Quantities({})
                 continue
-            quantities = {choice: 1} if isinstance(choice, str) else dict(choice)
+            if isinstance(choice, str):
+                quantities = {choice: 1}
+            elif isinstance(choice, Mapping):
+                quantities = dict(choice)
+            else:
+                raise NeedsError(
+                    f"configuration gives slot '{slot_id}' {choice!r}; give a module id, or "
+                    "{module id: quantity} for a slot of several modules"
+                )
             for module_id, quantity in quantities.items():
                 if module_id not in slot.modules:
                     raise NeedsError(
