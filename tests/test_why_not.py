@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -202,3 +203,17 @@ def test_a_total_over_slots_another_rule_narrowed_is_not_named_alone() -> None:
     assert option.cause is not None
     assert option.cause.kind != "choice", option.cause
     assert _allows(catalog, ["heavy"], {"frame": "m1"}, ("grade", "m0"))
+
+
+def test_a_need_that_is_no_plain_restriction_is_shrunk_away_in_a_second_pass() -> None:
+    """A random catalog (kept as found by the property test) where the region US allows what
+    the budget alone does not: deleting the region first keeps the required frame, which a
+    second pass drops, so the explanation is the budget alone, and it is minimal."""
+    data = json.loads((Path(__file__).parent / "data" / "why_not_region.json").read_text())
+    cfg = modcfg.compile(modcfg.Catalog.model_validate(data["catalog"]))
+    needs = modcfg.Needs.model_validate(data["needs"])
+    explanation = cfg.session(needs).why_not("glass", "m3")
+    assert list(explanation.because) == ["budget EUR 15.89"]
+    budget_only = modcfg.Needs(budget=needs.budget, payment=needs.payment, today=needs.today)
+    budget_only = budget_only.model_copy(update={"frequency": needs.frequency})
+    assert cfg.count(budget_only.model_copy(update={"require": ("glass.m3",)})) == 0

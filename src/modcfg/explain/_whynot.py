@@ -230,8 +230,10 @@ def _fewest(
     option: Restriction,
     deadline: float | None,
 ) -> tuple[list[NeedItem], list[Restriction]] | None:
-    """The needs and choices that exclude ``option``, shrunk by deletion in their order; None
-    when all of them together allow it."""
+    """The needs and choices that exclude ``option``, shrunk by deletion in their order, in
+    passes until none can go (a need such as a region is no plain restriction: without it a
+    module may be gone, so a deletion can let one kept earlier go too); None when all of them
+    together allow it."""
 
     trials = len(items) + len(choices) + 1
 
@@ -260,10 +262,16 @@ def _fewest(
     kept: list[NeedItem | Restriction] = [*items, *choices]
     if not excluded(*split(kept)):
         return None
-    for one in list(kept):
-        trial = [other for other in kept if other is not one]
-        if excluded(*split(trial)):
-            kept = trial
+    again = True
+    while again:  # needs are not all restrictions: without a region, a module may be gone
+        again = kept_one = False
+        for one in list(kept):
+            trial = [other for other in kept if other is not one]
+            if excluded(*split(trial)):
+                kept = trial
+                again = again or kept_one  # (one kept before it in this pass may go now)
+            else:
+                kept_one = True
     return split(kept)
 
 

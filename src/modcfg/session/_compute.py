@@ -313,3 +313,18 @@ def _restriction(cfg: Configurator, choice: _Choice) -> Restriction:
     """The value indexes a choice leaves its slot (memoised by the compiled catalog)."""
     var, values = cfg.compiled.choice_values(choice.slot, choice.module, choice.quantity)
     return Restriction(choice.label, var, values, slot=choice.slot, module=choice.module)
+
+
+def completions_with(plan: Plan, query: _Query, option: Restriction) -> tuple[int, Decimal | None]:
+    """The completions of ``query`` (a session's choices under ``plan``) with ``option``,
+    and the total of the cheapest."""
+    query = query.restricted(option.var, option.values)
+    if not plan.bounds.unbounded:
+        spread = query.cost_distribution(plan.bounds)
+        if not spread:
+            return 0, None
+        return sum(spread.values()), plan.total_of(min(spread))
+    key = query.best_key()
+    if key is None:
+        return 0, None
+    return query.count(), plan.total_of(query.cost_of(key))

@@ -13,18 +13,25 @@ import json
 import time
 from collections import deque
 from collections.abc import Mapping
-from decimal import Decimal
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from .._compiled import as_needs
 from .._errors import InfeasibleError, LimitExceeded, NeedsError, TimeLimitExceeded
 from .._streams import ordered
-from ..explain import Explanation, Restriction, explain_exclusion, infeasible_error
+from ..explain import Explanation, explain_exclusion, infeasible_error
 from ..model import Configuration, Needs, Quantities
 from ..price import Quote, quote
 from ._checks import check_slot, checked_choice
-from ._compute import _Choice, _History, _Query, _restriction, _Step, compute_state
+from ._compute import (
+    _Choice,
+    _History,
+    _Query,
+    _restriction,
+    _Step,
+    completions_with,
+    compute_state,
+)
 from ._migrate import MigrationChange, migrate_session
 from ._saved import (
     HISTORY_LIMIT,
@@ -386,7 +393,7 @@ class Session:
         bounds the solver's search for the explanation (:class:`~modcfg.LimitExceeded` past it).
         """
         option = _restriction(self._cfg, checked_choice(self._cfg.catalog, slot, module, quantity))
-        completions, from_price = self._completions_with(option)
+        completions, from_price = completions_with(self._plan(), self._query(), option)
         if completions:
             return Explanation(
                 option.label,
@@ -405,20 +412,6 @@ class Session:
         if explanation is None:  # pragma: no cover - the engines agree
             return Explanation(option.label, because=(), rules={})
         return explanation
-
-    def _completions_with(self, option: Restriction) -> tuple[int, Decimal | None]:
-        """The completions of the current choices with ``option``, and the cheapest total."""
-        plan = self._plan()
-        query = self._query().restricted(option.var, option.values)
-        if not plan.bounds.unbounded:
-            spread = query.cost_distribution(plan.bounds)
-            if not spread:
-                return 0, None
-            return sum(spread.values()), plan.total_of(min(spread))
-        key = query.best_key()
-        if key is None:
-            return 0, None
-        return query.count(), plan.total_of(query.cost_of(key))
 
     def __repr__(self) -> str:
         chosen = []
