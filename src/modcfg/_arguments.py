@@ -5,10 +5,11 @@ seconds, counts and engine names. A wrong one raises :class:`~modcfg.NeedsError`
 from __future__ import annotations
 
 import math
+import time
 
 from ._errors import NeedsError
 
-__all__ = ["ENGINES", "checked_count", "checked_engine", "checked_seconds"]
+__all__ = ["ENGINES", "checked_count", "checked_engine", "checked_seconds", "deadline_after"]
 
 #: The engines a call may ask for.
 ENGINES = ("auto", "decomposition", "cpsat", "compiled")
@@ -48,3 +49,8 @@ def checked_engine(engine: str) -> str:
     if engine not in ENGINES:
         raise NeedsError(f"engine={engine!r} is unknown; use one of {', '.join(ENGINES)}")
     return engine
+
+
+def deadline_after(seconds: float | None) -> float | None:
+    """The :func:`time.monotonic` value ``seconds`` from now (None: no deadline)."""
+    return None if seconds is None else time.monotonic() + seconds

@@ -47,7 +47,6 @@ from .engines.compiled import (
     compile_problem,
 )
 from .engines.decomposition import BagsTooLarge, FillStopped, Tree, TreeQuery, build_tree
-from .engines.decomposition._residues import pass_bytes, residue_system
 from .lower import Problem, SlotDomain, build_domains, compile_rules, needs_problem
 from .lower._propagation import Propagator
 from .model import Catalog, Configuration, Needs, ResolvedNeeds
@@ -402,8 +401,7 @@ class CompiledCatalog:
                 self._plan_bytes = 0
             else:
                 tree = wide.tree if isinstance(wide, AsideQuery) else self.tree
-                moduli = residue_system(tree.bound_for(self.base))[0]
-                self._plan_bytes = pass_bytes(tree.flat.rows, tree.flat.keys, len(moduli))
+                self._plan_bytes = tree.pass_bytes(tree.bound_for(self.base))
         return self._plan_bytes
 
     def cost_bound(self, resolved: ResolvedNeeds, cheapest: int | None) -> int:

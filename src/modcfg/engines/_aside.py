@@ -62,7 +62,6 @@ from .decomposition import (
     check_widest,
     solution_blocks,
 )
-from .decomposition._residues import pass_bytes, residue_system
 
 __all__ = ["ASIDE_MOST", "ASIDE_SLOTS", "AsideQuery", "SavedAside", "set_aside", "wide_clauses"]
 
@@ -308,11 +307,9 @@ class AsideQuery(CountingOnly):
 
     def _at_once(self) -> int:
         """How many terms run at once (see :meth:`_over_terms`)."""
-        flat = self.tree.flat
-        if flat.rows < _PARALLEL_ROWS or _cores() < 2:
+        if self.tree.flat.rows < _PARALLEL_ROWS or _cores() < 2:
             return 1
-        moduli = len(residue_system(self._bound)[0])
-        two = 2 * pass_bytes(flat.rows, flat.keys, moduli)
+        two = 2 * self.tree.pass_bytes(self._bound)
         return 2 if two <= self._problem.memory_limit else 1
 
     def best_key(self) -> int | None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from .._arguments import deadline_after
 from .._errors import TimeLimitExceeded
 from .._reasons import Reason
 from ..engines.cpsat._cores import ConflictModel, Group
@@ -190,7 +191,7 @@ def explain_exclusion(
     direct = _direct(cfg, choices, option)
     if direct is not None:
         return direct
-    deadline = _deadline(time_limit)
+    deadline = deadline_after(time_limit)
     items = [] if needs is None else need_items(needs, cfg.catalog.currency)
     kept = _fewest(cfg, needs, items, choices, option, deadline)
     if kept is None:
@@ -298,10 +299,6 @@ def _exact_rules(
 def _sources(keys: Sequence[Hashable]) -> set[str]:
     """The rule ids of rule groups' keys (``("rule", id)``)."""
     return {str(key[1]) for key in keys if isinstance(key, tuple)}
-
-
-def _deadline(time_limit: float | None) -> float | None:
-    return None if time_limit is None else time.monotonic() + time_limit
 
 
 def _left(deadline: float | None) -> float | None:

@@ -8,13 +8,13 @@ excluded); the choices' restrictions of the solver's values are memoised here to
 from __future__ import annotations
 
 import operator
-import time
 from collections.abc import Callable
 from decimal import Decimal
 from functools import cached_property, lru_cache, partial
 from operator import itemgetter
 from typing import TYPE_CHECKING, NamedTuple
 
+from .._arguments import deadline_after
 from .._reasons import Reason, conflict_reason, rule_reason, rule_text
 from ..engines import EngineQuery, Marginal
 from ..engines.compiled import ranking
@@ -73,8 +73,8 @@ def compute_state(step: _Step) -> StateData:
     cfg, plan = step.cfg, step.plan
     query = step.query
     budgeted = not plan.bounds.unbounded
-    limit = step.time_limit  # (read between the parts of the work that has parts)
-    marginals = query.marginals(deadline=None if limit is None else time.monotonic() + limit)
+    # (the time limit is read between the parts of the work that has parts)
+    marginals = query.marginals(deadline=deadline_after(step.time_limit))
     price_of = plan.total_of
     if budgeted:
         # global sums: exact per-option counts and cheapest costs within the bounds

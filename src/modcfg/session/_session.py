@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+from .._arguments import deadline_after
 from .._compiled import as_needs
 from .._errors import InfeasibleError, LimitExceeded, NeedsError, TimeLimitExceeded
 from .._streams import ordered
@@ -131,8 +132,7 @@ class Session:
     def _fresh_query(self, plan: Plan, choices: tuple[_Choice, ...]) -> _Query:
         """The plan's query with the choices applied, extending the last one when it can."""
         # no choices: shared by every session with these needs (built within the time limit)
-        limit = self._time_limit
-        query: _Query = plan.session_query_by(None if limit is None else time.monotonic() + limit)
+        query: _Query = plan.session_query_by(deadline_after(self._time_limit))
         start = 0
         cached = self._query_cache
         if cached is not None and cached[0] is plan and cached[1] == choices[: len(cached[1])]:
@@ -199,9 +199,8 @@ class Session:
             return False
         var = self._cfg.compiled.slot_index[choice.slot]
         values = self._cfg.compiled.module_values[var][choice.module]
-        limit = self._time_limit
         try:
-            deadline = None if limit is None else time.monotonic() + limit
+            deadline = deadline_after(self._time_limit)
             marginals = plan.session_query.marginals(deadline=deadline)[var]
         except TimeLimitExceeded:  # (not within the time limit: a feasibility pass tells)
             return False

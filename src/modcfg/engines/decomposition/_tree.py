@@ -32,6 +32,7 @@ from ._chains import with_chains
 from ._decompose import Decomposition, decomposition
 from ._jit import compiled_pays
 from ._layout import Flat, flatten
+from ._residues import pass_bytes, residue_system
 
 __all__ = ["Bag", "BagsTooLarge", "FillStopped", "Tree", "build_tree", "check_widest"]
 
@@ -177,6 +178,12 @@ class Tree:
                 largest = int(np.diff(starts, append=rows).max())
             bound *= max(1, largest)
         return bound
+
+    def pass_bytes(self, bound: int) -> int:
+        """The bytes the passes of one query over this tree hold at once, for counts up to
+        ``bound`` (one residue per modulus it takes, see :func:`._residues.pass_bytes`)."""
+        flat = self.flat
+        return pass_bytes(flat.rows, flat.keys, len(residue_system(bound)[0]))
 
     def bound_for(self, problem: Problem) -> int:
         """A bound on every count the passes compute for ``problem`` (this tree's problem
