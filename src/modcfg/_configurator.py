@@ -9,13 +9,12 @@ what compiling produced lives in :attr:`Configurator.compiled`, a
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from ._arguments import checked_count, checked_seconds
+from ._arguments import checked_count, checked_seconds, deadline_after
 from ._compiled import CompiledCatalog, NeedsLike
 from ._configuration_methods import ConfigurationMethods
 from ._errors import NeedsError, TimeLimitExceeded
@@ -309,7 +308,7 @@ class Configurator(ConfigurationMethods, FeedMethods, ExploreMethods):
             raise NeedsError(
                 f"rank={rank!r} is unknown; use 'price', 'preference' or modcfg.Blend(...)"
             )
-        deadline = None if time_limit is None else time.monotonic() + time_limit
+        deadline = deadline_after(time_limit)
         plan = self.compiled.plan(needs)
         if plan.resolved is not None:
             check_validity(self.catalog, plan.resolved.needs)
@@ -351,7 +350,7 @@ class Configurator(ConfigurationMethods, FeedMethods, ExploreMethods):
         >>> [(q.total, q.score) for q in front]
         [(Decimal('100.00'), 0), (Decimal('160.00'), 3), (Decimal('260.00'), 5)]
         """
-        deadline = None if time_limit is None else time.monotonic() + time_limit
+        deadline = deadline_after(time_limit)
         plan = self.compiled.plan(needs)
         try:
             return pareto_front(self.compiled, plan, engine, deadline)

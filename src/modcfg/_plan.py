@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from ._arguments import checked_engine
+from ._arguments import checked_engine, deadline_after
 from ._cache import Cache
 from ._errors import ModcfgError, TimeLimitExceeded
 from .engines import Bounds, EngineQuery, IndependentQuery, separable
@@ -283,7 +283,7 @@ class Plan:
         if self.engine_of(engine, "count") == "cpsat":  # by enumeration, told as it goes
             told = None if progress is None else (lambda done: progress(done, None))
             # the limit counts from now: loading OR-Tools and building the model take part of it
-            deadline = None if time_limit is None else time.monotonic() + time_limit
+            deadline = deadline_after(time_limit)
             query = self.engine_query(
                 "cpsat", "count", limit=limit, deadline=deadline, progress=told
             )

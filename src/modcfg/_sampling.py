@@ -26,6 +26,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from ._arguments import deadline_after
 from ._compiled import CompiledCatalog, NeedsLike
 from ._errors import InfeasibleError, LimitExceeded, NeedsError
 from ._streams import time_up
@@ -97,7 +98,7 @@ def sample(
             estimate=held,
             limit=compiled.memory_limit,
         )
-    deadline = None if time_limit is None else time.monotonic() + time_limit
+    deadline = deadline_after(time_limit)
     plan = compiled.plan(needs)
     table = None if weights is None else _value_weights(compiled, weights)
     sampler = Sampler(plan.tree_query, table)
@@ -195,7 +196,7 @@ def covering(
     """A t-wise covering sample (see :meth:`modcfg.Configurator.covering`)."""
     if isinstance(strength, bool) or not isinstance(strength, int) or strength < 1:
         raise NeedsError(f"strength={strength!r} covers nothing; give a whole strength >= 1")
-    deadline = None if time_limit is None else time.monotonic() + time_limit
+    deadline = deadline_after(time_limit)
     try:
         return _covering(compiled, needs, strength, deadline)
     except _TimeUp as error:

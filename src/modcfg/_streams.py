@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from ._arguments import deadline_after
 from ._compiled import CompiledCatalog, NeedsLike
 from ._errors import LimitExceeded, NeedsError, TimeLimitExceeded
 from ._plan import Engine, Job, Plan
@@ -53,7 +54,7 @@ def configurations(
     if limit is not None and limit < 0:
         raise NeedsError(f"limit={limit} is negative; give limit >= 0 (or None for all)")
     plan = compiled.plan(needs)
-    deadline = None if time_limit is None else time.monotonic() + time_limit
+    deadline = deadline_after(time_limit)
     total = None
     if progress is not None and not plan.problem.resources and plan.cost_bound is None:
         total = plan.query.count()

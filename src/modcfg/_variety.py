@@ -22,6 +22,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ._arguments import deadline_after
 from ._errors import LimitExceeded, TimeLimitExceeded
 from ._plan import Plan
 from .engines import EngineQuery
@@ -86,7 +87,7 @@ def projected_count(
         for var in kept:
             query = query.restricted(var, frozenset((one[var],)))
         return total // query.count()
-    deadline = None if time_limit is None else time.monotonic() + time_limit
+    deadline = deadline_after(time_limit)
     found = 0
     stack: list[tuple[int, EngineQuery]] = [(0, query)]
     while stack:

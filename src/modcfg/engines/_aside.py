@@ -38,6 +38,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from .._arguments import deadline_after
 from .._errors import TimeLimitExceeded
 from ..lower import Problem
 from ..lower._problem import Constraint
@@ -468,7 +469,7 @@ class AsideQuery(CountingOnly):
 
     def count_within(self, bounds: Bounds, *, time_limit: float | None = None) -> int:
         self._unbounded(bounds, "configurations")
-        return self._counted(None if time_limit is None else time.monotonic() + time_limit)
+        return self._counted(deadline_after(time_limit))
 
 
 def _fewest(

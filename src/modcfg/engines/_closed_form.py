@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._arguments import deadline_after
 from .._errors import TimeLimitExceeded
 from ..lower._problem import Problem
 from ._closed_sums import ClosedSums, distribution
@@ -262,7 +263,7 @@ class IndependentQuery:
         self, bounds: Bounds, *, time_limit: float | None = None
     ) -> Iterator[list[int]]:
         """The solutions within the sums and the bound, cheapest first."""
-        deadline = None if time_limit is None else time.monotonic() + time_limit
+        deadline = deadline_after(time_limit)
         return (assignment for _, assignment in ranked_within(self, bounds, deadline=deadline))
 
     def by_key_within(

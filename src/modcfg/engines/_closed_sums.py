@@ -18,6 +18,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from .._arguments import deadline_after
 from .._errors import LimitExceeded, TimeLimitExceeded
 from ..lower._problem import Problem
 from ._protocol import Bounds
@@ -40,7 +41,7 @@ def distribution(
     """Unit cost -> number of solutions (each slot one of its ``values``) whose totals meet
     every resource's bound, for unit costs up to the cost bound (all when None)."""
     resources, cost_bound = bounds.resources, bounds.cost_bound
-    deadline = None if time_limit is None else time.monotonic() + time_limit
+    deadline = deadline_after(time_limit)
     costs = [domain.cost for domain in problem.domains]
     if not all(values):
         return {}

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from .._arguments import deadline_after
 from .._errors import LimitExceeded, TimeLimitExceeded
 from ..engines.compiled import CountingOnly
 from ..engines.decomposition import TreeQuery, build_tree
@@ -144,7 +145,7 @@ def lint(
                     slot=slot_id,
                 )
             )
-    deadline = None if time_limit is None else time.monotonic() + time_limit
+    deadline = deadline_after(time_limit)
     findings.extend(_redundant_rules(cfg, deadline, time_limit))
     for rule in catalog.conditional_price_rules:
         if cfg.count(Needs(conditions=[rule.condition])) == 0:

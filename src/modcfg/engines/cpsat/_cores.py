@@ -13,6 +13,7 @@ from collections.abc import Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..._arguments import deadline_after
 from ..._errors import TimeLimitExceeded
 from ...lower._problem import Constraint, Problem, Resource
 
@@ -94,7 +95,7 @@ class ConflictModel:
             self.x.append(x)
         self._problem = problem
         self._time_limit = time_limit
-        self._deadline = None if time_limit is None else time.monotonic() + time_limit
+        self._deadline = deadline_after(time_limit)
         self._cost: cp_model.LinearExpr | None = None
         self._insides: dict[int, cp_model.IntVar] = {}
         self.literals: dict[Hashable, cp_model.IntVar] = {}

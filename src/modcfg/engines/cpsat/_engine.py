@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 from ortools.sat.python import cp_model
 
+from ..._arguments import deadline_after
 from ..._errors import LimitExceeded, TimeLimitExceeded
 from ...lower._problem import Factor, Problem, Resource
 
@@ -194,7 +195,7 @@ class CpSatEngine:
 
     def by_key(self, *, time_limit: float | None) -> Iterator[tuple[int, list[int]]]:
         """Solutions in non-decreasing key order: optimise, cut the solution off, repeat."""
-        deadline = None if time_limit is None else time.monotonic() + time_limit
+        deadline = deadline_after(time_limit)
         model = self.model
         model.minimize(self.key)
         for found in itertools.count():

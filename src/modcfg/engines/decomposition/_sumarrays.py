@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..._arguments import deadline_after
 from ..._errors import LimitExceeded, TimeLimitExceeded
 
 __all__ = ["Arithmetic", "Clock", "Dist"]
@@ -44,7 +45,7 @@ class Clock:
 
     def __init__(self, time_limit: float | None) -> None:
         self.time_limit = time_limit
-        self.deadline = None if time_limit is None else time.monotonic() + time_limit
+        self.deadline = deadline_after(time_limit)
 
     def check(self) -> None:
         if self.deadline is not None and time.monotonic() > self.deadline:
