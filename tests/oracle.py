@@ -114,12 +114,15 @@ def units(choice: object) -> dict[str, int]:
 
 def agrees(configuration: Mapping[str, object], choices: Mapping[str, object]) -> bool:
     """Whether ``configuration`` keeps a session's ``choices`` (as ``session.choices`` gives
-    them: slot -> module, None for an empty slot, or {module: quantity})."""
+    them: slot -> module, None for an empty slot, or {module: quantity}, a quantity None
+    standing for any of one or more)."""
     for slot, chosen in choices.items():
         found = units(configuration[slot])
         if isinstance(chosen, Mapping):
-            if any(found.get(module, 0) != quantity for module, quantity in chosen.items()):
-                return False
+            for module, quantity in chosen.items():
+                held = found.get(module, 0)
+                if (held == 0) if quantity is None else (held != quantity):
+                    return False
         elif chosen is None:
             if found:
                 return False

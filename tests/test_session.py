@@ -95,16 +95,19 @@ def test_random_walks_have_no_dead_ends_and_exact_state(case: Case, data: st.Dat
                     session.choose(slot, module)
                 assert session.choices == before
                 continue
-            quantity = 1
+            quantity = None  # (any quantity: what the option's count counts)
             if not case.catalog.slots[slot].single:
-                quantity = data.draw(
-                    st.integers(1, case.catalog.slots[slot].modules[module].max_quantity)
-                )
+                limit = case.catalog.slots[slot].modules[module].max_quantity
+                quantity = data.draw(st.none() | st.integers(1, limit))
+            shown = state[slot][module].count
             try:
-                session.choose(slot, module, quantity)
+                after = session.choose(slot, module, quantity)
             except modcfg.InfeasibleError:
                 # only a quantity the completions do not allow may be refused
-                assert quantity > 1
+                assert quantity is not None
+            else:
+                if quantity is None:  # an option is chosen as it was shown
+                    assert after.count == shown
         elif action == "unchoose" and session.choices:
             session.unchoose(data.draw(st.sampled_from(sorted(session.choices))))
         elif action == "undo":
@@ -476,3 +479,32 @@ def test_why_not_names_one_choice_and_one_rule_without_a_solver(
     dead = modcfg.compile(modcfg.load_catalog(model_dead)).session()
     dead.choose("Cash", "selected")
     assert dead.why_not("Card", "selected").because == ()  # (the catalog itself)
+
+
+def test_a_multi_select_option_is_chosen_in_any_quantity_as_it_is_counted() -> None:
+    catalog = modcfg.Catalog.model_validate(
+        {
+            "catalog": "cages",
+            "slots": {
+                "frame": {"modules": {"a": {}, "b": {}}},
+                "cages": {
+                    "cardinality": {"min": 0, "max": 2},
+                    "modules": {"cage": {"max_quantity": 2}, "light": {}},
+                },
+            },
+            "rules": [{"id": "pairs", "constraint": "cages.cage != 1"}],
+        }
+    )
+    session = modcfg.compile(catalog).session()
+    shown = session.state()["cages"]["cage"]
+    assert (shown.status, shown.count) == ("available", 2)  # (two cages, one per frame)
+    with pytest.raises(modcfg.InfeasibleError, match="pairs"):
+        session.choose("cages", "cage", 1)
+    state = session.choose("cages", "cage")
+    assert state.count == shown.count
+    assert session.choices == {"cages": {"cage": None}}
+    restored = modcfg.Session.from_dict(modcfg.compile(catalog), session.to_dict())
+    assert restored.choices == session.choices
+    assert restored.state().count == 2
+    assert session.choose("cages", "cage", 2).count == 2
+    assert session.choices == {"cages": {"cage": 2}}

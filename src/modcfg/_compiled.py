@@ -115,6 +115,11 @@ def _getter(values: list[int]) -> Callable[[list[Any]], tuple[Any, ...]]:
     return lambda row: tuple(row[v] for v in values)
 
 
+def _holds(units: int, quantity: int | None) -> bool:
+    """Whether ``units`` of a module are a choice of ``quantity`` (None: one or more)."""
+    return units > 0 if quantity is None else units == quantity
+
+
 class CompiledCatalog:
     """One catalog compiled: domains, base problem, tree and session tables, and the caches
     built from them (see the module docstring for the invariants).
@@ -154,7 +159,7 @@ class CompiledCatalog:
         )
         self._plan_bytes: int | None = None
         self.trees: Cache[frozenset[tuple[int, ...]], Tree] = Cache(TREE_CACHE)
-        self.choices: Cache[tuple[str, str | None, int], tuple[int, frozenset[int]]] = Cache(
+        self.choices: Cache[tuple[str, str | None, int | None], tuple[int, frozenset[int]]] = Cache(
             CHOICE_CACHE
         )
         #: Module lines of quotes (see :func:`modcfg.price.quote`'s ``lines_of``).
@@ -433,10 +438,11 @@ class CompiledCatalog:
     # -- choices, configurations, texts -----------------------------------------------------
 
     def choice_values(
-        self, slot: str, module: str | None, quantity: int
+        self, slot: str, module: str | None, quantity: int | None
     ) -> tuple[int, frozenset[int]]:
         """The variable of ``slot`` and the values a choice of ``quantity`` x ``module``
-        leaves it (``module`` None: the slot left empty)."""
+        leaves it (``module`` None: the slot left empty; ``quantity`` None: the module in any
+        quantity of one or more)."""
         key = (slot, module, quantity)
         found = self.choices.get(key)
         if found is None:
@@ -448,7 +454,7 @@ class CompiledCatalog:
                 values = frozenset(
                     v
                     for v, units in enumerate(domain.units)
-                    if dict(units).get(module or "", 0) == quantity
+                    if _holds(dict(units).get(module or "", 0), quantity)
                 )
             found = self.choices.keep(key, (var, values))
         return found

@@ -117,7 +117,9 @@ def _limited(doing: str, seconds: float | None, *, listing: bool = False) -> Ite
             _error(str(refused))
             raise typer.Exit(code=2) from None
         more = " or pass --limit N" if listing else ""
-        _error(f"{doing} passed the time limit of {seconds} s; raise --time-limit (0: none){more}")
+        _error(
+            f"{doing} passed the time limit of {seconds:g} s; raise --time-limit (0: none){more}"
+        )
         raise typer.Exit(code=2) from None
 
 

@@ -81,8 +81,11 @@ class OrderSession:
     def state(self) -> OrderState:
         return OrderState(self.order, self.session.state())
 
-    def choose(self, line: str, slot: str, module: str | None, quantity: int = 1) -> OrderState:
-        """Choose ``module`` for ``slot`` on ``line`` (InfeasibleError, with the reason, when
+    def choose(
+        self, line: str, slot: str, module: str | None, quantity: int | None = None
+    ) -> OrderState:
+        """Choose ``module`` for ``slot`` on ``line`` (``quantity``: as in
+        :meth:`Session.choose <modcfg.Session.choose>`; InfeasibleError, with the reason, when
         it would leave no valid order)."""
         return OrderState(self.order, self.session.choose(self._slot(line, slot), module, quantity))
 

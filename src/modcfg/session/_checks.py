@@ -25,8 +25,12 @@ def check_slot(catalog: Catalog, slot: object) -> None:
         raise NeedsError(f"slot '{slot}' does not exist{did_you_mean(slot, slots)}")
 
 
-def checked_choice(catalog: Catalog, slot: str, module: str | None, quantity: int) -> _Choice:
-    """The choice of ``quantity`` x ``module`` (None: the slot left empty) for ``slot``."""
+def checked_choice(
+    catalog: Catalog, slot: str, module: str | None, quantity: int | None
+) -> _Choice:
+    """The choice of ``quantity`` x ``module`` (None: the slot left empty) for ``slot``;
+    ``quantity`` None: the module in any quantity of one or more (a single-choice slot's
+    module is taken once: its choice says quantity 1)."""
     check_slot(catalog, slot)
     found = catalog.slots[slot]
     modules = found.modules
@@ -35,7 +39,9 @@ def checked_choice(catalog: Catalog, slot: str, module: str | None, quantity: in
             f"a module of slot '{slot}' is named by its id, a string such as "
             f"{next(iter(modules))!r} (or None to leave the slot empty); got {module!r}"
         )
-    if isinstance(quantity, bool) or not isinstance(quantity, int):
+    if quantity is None:
+        quantity = 1 if found.single or module is None else None
+    elif isinstance(quantity, bool) or not isinstance(quantity, int):
         raise NeedsError(f"quantity {quantity!r} of '{slot}.{module}' is not a whole number")
     if module is None:
         if found.cardinality.min > 0:
@@ -46,7 +52,7 @@ def checked_choice(catalog: Catalog, slot: str, module: str | None, quantity: in
         # a multi-select slot also takes "none of this module" (quantity 0)
         low = 1 if found.cardinality.max == 1 else 0  # (a single-choice slot)
         limit = modules[module].max_quantity
-        if not low <= quantity <= limit:
+        if quantity is not None and not low <= quantity <= limit:
             raise NeedsError(
                 f"quantity {quantity} of '{slot}.{module}' is out of range {low}..{limit}"
             )

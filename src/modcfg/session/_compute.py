@@ -42,13 +42,13 @@ _NEVER = Reason("combined", "never possible (see why_not)")
 class _Choice(NamedTuple):
     slot: str
     module: str | None
-    quantity: int
+    quantity: int | None  # None: any quantity of one or more (a multi-select slot's module)
 
     @property
     def label(self) -> str:
         if self.module is None:
             return f"{self.slot}: none"
-        suffix = f" x {self.quantity}" if self.quantity != 1 else ""
+        suffix = f" x {self.quantity}" if self.quantity not in (None, 1) else ""
         return f"{self.slot}.{self.module}{suffix}"
 
 
@@ -87,7 +87,7 @@ def compute_state(step: _Step) -> StateData:
     taken: dict[str, _Choice] = {}
     single, index = cfg.compiled.single_slots, cfg.compiled.slot_index
     for c in step.choices:
-        if c.quantity > 0:
+        if c.quantity != 0:
             picked.setdefault(c.slot, set()).add(c.module)
         else:
             refused.add((c.slot, c.module))

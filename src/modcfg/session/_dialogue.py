@@ -89,7 +89,7 @@ class Dialogue:
             session.choose(slot, module or None)
             self.show_changes()
         elif command == "choose" and len(words) in (3, 4):
-            session.choose(words[1], words[2], _quantity(words[3]) if len(words) == 4 else 1)
+            session.choose(words[1], words[2], _quantity(words[3]) if len(words) == 4 else None)
             self.show_changes()
         elif command == "unchoose" and len(words) in (2, 3):
             session.unchoose(words[1], words[2] if len(words) == 3 else None)

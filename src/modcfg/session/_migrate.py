@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .._errors import InfeasibleError, NeedsError
-from ..model import Catalog, Needs
+from ..model import Catalog, Needs, Slot
 
 if TYPE_CHECKING:
     from .._configurator import Configurator
@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 
 __all__ = ["MigrationChange", "SavedChoice", "choosing", "migrate_choices", "migrate_session"]
 
-#: A choice as saved: slot, module (None: the slot left empty), quantity.
-SavedChoice = tuple[str, str | None, int]
+#: A choice as saved: slot, module (None: the slot left empty), quantity (None: any quantity
+#: of one or more).
+SavedChoice = tuple[str, str | None, int | None]
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,15 @@ class MigrationChange:
         if self.kind == "dropped":
             return f"{where}{self.slot}: {self.old} dropped ({self.reason})"
         return f"{where}{self.reason}"
+
+
+def _units(slot: Slot, module: str, quantity: int | None) -> int | None:
+    """The quantity of ``module`` replacing a saved choice of ``quantity``: one in a
+    single-choice slot, else the saved quantity within the module's limit (None, any
+    quantity, stays so)."""
+    if slot.single:
+        return 1
+    return quantity if quantity is None else min(quantity, slot.modules[module].max_quantity)
 
 
 def _nearest(
@@ -109,7 +119,7 @@ def migrate_choices(
         taken = {chosen for kept_slot, chosen, _ in kept if kept_slot == slot}
         if module in found.modules:
             limit = found.modules[module].max_quantity
-            choice = (slot, module, min(quantity, limit))
+            choice = (slot, module, quantity if quantity is None else min(quantity, limit))
             if feasible((*kept, choice)):
                 kept.append(choice)
                 if choice[2] != quantity:
@@ -130,7 +140,7 @@ def migrate_choices(
             reason = "the module was retired"
         others = [m for m in found.modules if m != module and m not in taken]
         for candidate in _nearest(catalog, slot, module, old_catalog, others):
-            units = 1 if found.single else min(quantity, found.modules[candidate].max_quantity)
+            units = _units(found, candidate, quantity)
             choice = (slot, candidate, units)
             if feasible((*kept, choice)):
                 kept.append(choice)

@@ -71,7 +71,8 @@ _NeedsValue = (
     | Annotated[list[_Text], Field(max_length=1_000)]
     | Annotated[dict[_Text, _Weight], Field(max_length=1_000)]
 )
-_Choice = tuple[_Name, _Name | None, Annotated[StrictInt, Field(ge=0, le=1_000_000)]]
+#: A choice: slot, module (None: the slot left empty), quantity (None: any of one or more)
+_Choice = tuple[_Name, _Name | None, Annotated[StrictInt, Field(ge=0, le=1_000_000)] | None]
 
 
 class SavedNeeds(BaseModel):
@@ -343,7 +344,7 @@ def checked_document(
 
 def load_step(
     cfg: Configurator,
-    check: Callable[[str, str | None, int], _SessionChoice],
+    check: Callable[[str, str | None, int | None], _SessionChoice],
     step: SavedStep,
     where: str,
 ) -> _History:

@@ -10,7 +10,6 @@ not). ``why_not`` explains an excluded module in terms of the customer's own cho
 from __future__ import annotations
 
 import json
-import time
 from collections import deque
 from collections.abc import Mapping
 from functools import partial
@@ -104,7 +103,8 @@ class Session:
 
     @property
     def choices(self) -> dict[str, Any]:
-        """The customer's choices: slot -> module (or {module: quantity} for multi-select)."""
+        """The customer's choices: slot -> module (or {module: quantity} for multi-select; the
+        quantity None when the module was chosen in any quantity)."""
         result: dict[str, Any] = {}
         for choice in self._choices:
             if self._cfg.catalog.slots[choice.slot].single:
@@ -188,12 +188,18 @@ class Session:
         session with these needs) give it completions."""
         if choice is None or choice.module is None:
             return False
-        if not self._cfg.catalog.slots[choice.slot].single or choice.quantity != 1:
-            return False
+        single = self._cfg.catalog.slots[choice.slot].single
+        if not single and choice.quantity is not None:
+            return False  # (an option's count is of the module in any quantity)
         state = self._cache
         if state is not None and state.computed:
             option = state[choice.slot].get(choice.module)
-            return option is not None and option.status != "excluded" and option.count > 0
+            if option is None or option.count == 0:
+                return False
+            # (a multi-select module chosen before counts under its earlier quantity)
+            return option.status != "excluded" and (single or option.status != "chosen")
+        if not single:
+            return False
         plan = self._plan()
         if self._choices or plan.cost_bound is not None or plan.problem.resources:
             return False
@@ -245,11 +251,15 @@ class Session:
         self._cache = None
         return self.state()
 
-    def choose(self, slot: str, module: str | None, quantity: int = 1) -> SessionState:
+    def choose(self, slot: str, module: str | None, quantity: int | None = None) -> SessionState:
         """Choose a module for a slot (``None``: leave an optional slot empty).
 
         In a single-choice slot, the module replaces the slot's earlier choice (the other
         modules of a chosen slot are excluded only by that choice: choosing one switches).
+        In a multi-select slot, ``quantity`` is the number of units of the module (0: none of
+        it); left out, the module is chosen in any quantity of one or more that the rules
+        allow, which is what its option's count counts, so every option shown as possible
+        can be chosen as it is shown.
         Raises :class:`InfeasibleError` with the explanation, and changes nothing, when the
         rules, the needs and the other choices exclude the module.
         """
@@ -330,7 +340,7 @@ class Session:
         plan = self._plan()
         query = self._query()
         limit = self._time_limit
-        deadline = None if limit is None else time.monotonic() + limit
+        deadline = deadline_after(limit)
         best: Configuration | None = None
         found = ordered(self._cfg.compiled, plan, query, strategy=strategy, deadline=deadline)
         try:
@@ -383,7 +393,7 @@ class Session:
             lines_of=compiled.quote_lines,
         )
 
-    def why_not(self, slot: str, module: str | None, *, quantity: int = 1) -> Explanation:
+    def why_not(self, slot: str, module: str | None, *, quantity: int | None = None) -> Explanation:
         """A minimal set of the customer's choices and needs (with the rules involved) that
         excludes ``slot.module``; removing any one of them makes it possible again.
 

@@ -107,11 +107,12 @@ class SessionRequest(_Request):
 
 
 class ChoiceRequest(SessionRequest):
-    """Choose ``module`` (null: leave an optional slot empty) for ``slot``."""
+    """Choose ``module`` (null: leave an optional slot empty) for ``slot``; in a multi-select
+    slot, ``quantity`` units of it (0: none; left out: any quantity of one or more)."""
 
     slot: _Name
     module: _Name | None
-    quantity: Annotated[int, Field(ge=0, le=1_000_000)] = 1
+    quantity: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
 
 
 class UnchooseRequest(SessionRequest):

@@ -191,12 +191,18 @@ class Storefront:
         ]
 
     def choose(
-        self, name: str, document: Mapping[str, Any], slot: str, module: str | None, quantity: int
+        self,
+        name: str,
+        document: Mapping[str, Any],
+        slot: str,
+        module: str | None,
+        quantity: int | None,
     ) -> dict[str, Any]:
         session = self.restore(name, document)
         self._check_choice(name, slot, module)
-        # (one unit of a module is never wrong in itself: a refusal then concerns the module)
-        field = "module" if quantity == 1 else "quantity"
+        # (a module in any quantity, or one unit of it, is never wrong in itself: a refusal
+        # then concerns the module)
+        field = "module" if quantity in (None, 1) else "quantity"
         self.guarded(lambda: session.choose(slot, module, quantity), field)
         return self.view(name, session)
 
@@ -234,7 +240,12 @@ class Storefront:
         return self.view(name, self.restore(name, document))
 
     def why_not(
-        self, name: str, document: Mapping[str, Any], slot: str, module: str | None, quantity: int
+        self,
+        name: str,
+        document: Mapping[str, Any],
+        slot: str,
+        module: str | None,
+        quantity: int | None,
     ) -> WhyNotView:
         session = self.restore(name, document)
         self._check_choice(name, slot, module)
