@@ -11,13 +11,19 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 import modcfg
 import modcfg._compiled
 from modcfg.engines import EngineQuery
-from modcfg.engines.compiled import COMPILE_SECONDS, CompiledEngineError, CompiledQuery, compile_cnf
+from modcfg.engines.compiled import (
+    COMPILE_SECONDS,
+    CompiledEngineError,
+    CompiledQuery,
+    PartsQuery,
+    compile_cnf,
+)
 
 from . import oracle, strategies
 
@@ -224,6 +230,26 @@ def _chain_catalog(tmp_path: Path) -> modcfg.Catalog:
     return modcfg.load_catalog(model)
 
 
+def test_a_condition_on_a_compiled_catalog_needs_no_compile_of_its_own(tmp_path: Path) -> None:
+    catalog = _chain_catalog(tmp_path)
+    cfg = _wide_compile(catalog)
+
+    def compile_again(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the catalog's circuit answers, no circuit is compiled")
+
+    needs = modcfg.Needs(conditions=["x4.selected -> not x2.selected"])
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(modcfg.engines.compiled, "compile_problem", compile_again)
+        query = cfg.compiled.plan(needs).query
+        assert isinstance(query, PartsQuery)
+        valid = oracle.valid_configurations(catalog, needs)
+        assert cfg.count(needs) == len(valid) == 5  # on from x3, x4, ... or x7
+        state = cfg.session(needs).state()
+        assert state["x5"]["selected"].count == 3  # (on from x3, x4 or x5)
+        assert state.count == 5
+        assert len(list(cfg.configurations(needs))) == 5
+
+
 def test_compiling_honours_its_time_limit(tmp_path: Path) -> None:
     """compile's time_limit bounds the compiled engine's search (it gets the time left) and
     refuses, naming the limit, once no time is left for the tree's full try."""
@@ -277,3 +303,45 @@ class _Spent:
 
     def left(self, most: float | None, stopped: str) -> float:
         raise modcfg.LimitExceeded(f"compiling passed time_limit={self.seconds:g} s {stopped}")
+
+
+@settings(max_examples=300, deadline=None)
+@given(strategies.cases(SMALL), st.data())
+def test_conditions_of_needs_are_answered_over_the_catalogs_circuit(
+    case: strategies.Case, data: st.DataObject
+) -> None:
+    """A customer's conditions on a catalog the compiled engine answers: parts of its circuit
+    (no compile of its own) when they forbid a few combinations; the count, every option's
+    count in a session, a few choices and the configurations listed are the oracle's."""
+    cfg = _wide_compile(case.catalog)
+    refs = [
+        f"{slot}.{module}" for slot, found in case.catalog.slots.items() for module in found.modules
+    ]
+    # (an implication between two modules: over two slots, a box the parts go around)
+    implication = st.builds(
+        "{} -> {}{}".format,
+        st.sampled_from(refs),
+        st.sampled_from(["", "not "]),
+        st.sampled_from(refs),
+    )
+    drawn = data.draw(
+        st.lists(implication | strategies.conditions(case.catalog), min_size=1, max_size=2)
+    )
+    needs = modcfg.Needs(conditions=drawn)
+    valid = oracle.valid_configurations(case.catalog, needs)
+    assert cfg.count(needs) == len(valid)
+    if cfg.compiled.wide_base is None:
+        return
+    query = cfg.compiled.plan(needs).query
+    event(type(query).__name__)
+    refs = [set(configuration.refs()) for configuration in valid]
+    listed = [set(c.refs()) for c in cfg.configurations(needs)]
+    assert sorted(map(sorted, listed)) == sorted(map(sorted, refs))
+    if not valid:
+        return
+    state = cfg.session(needs).state()
+    for slot in state:
+        for module, option in state[slot].items():
+            if module is not None:
+                assert option.count == _option_count(refs, slot, module), f"{slot}.{module}"
+    check_choices(cfg, query, refs, data)

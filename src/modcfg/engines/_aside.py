@@ -49,6 +49,7 @@ from ._aside_terms import (
     added_rules,
     clause_event,
     need_events,
+    outside,
     signed_terms,
     without,
 )
@@ -410,21 +411,8 @@ class AsideQuery(CountingOnly):
         the next outside, and so on), so that a walk never passes the configurations they
         rule out: a condition on slots the walk fixes early would leave whole subtrees of
         them before the first that keeps it. Without such events, the query itself."""
-        parts = [self._whole]
-        for event in self._events[len(self._events) - self._needs :]:
-            split = []
-            for part in parts:
-                inside = part
-                for var, mask in event:
-                    allowed = inside.problem.allowed[var]
-                    outside = [v for v, ok in enumerate(allowed) if ok and not mask[v]]
-                    if outside:
-                        split.append(inside.restricted(var, frozenset(outside)))
-                    kept = [v for v, ok in enumerate(allowed) if ok and mask[v]]
-                    if not kept:
-                        break
-                    inside = inside.restricted(var, frozenset(kept))
-            parts = split
+        parts = outside(self._whole, self._events[len(self._events) - self._needs :])
+        assert parts is not None  # (no most: every part)
         return parts
 
     def solutions(self, *, deadline: float | None = None) -> Iterator[list[int]]:

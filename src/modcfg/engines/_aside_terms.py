@@ -15,6 +15,7 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import replace
 from math import prod
+from typing import Protocol, Self, TypeVar
 
 from ..lower import Problem
 from ..lower._problem import Constraint
@@ -28,6 +29,7 @@ __all__ = [
     "added_rules",
     "clause_event",
     "need_events",
+    "outside",
     "same_rules",
     "signed_terms",
     "without",
@@ -91,13 +93,22 @@ def clause_event(clause: Constraint) -> Event:
     )
 
 
-def need_events(problem: Problem, added: Sequence[Constraint], known: int) -> list[Event] | None:
+def need_events(
+    problem: Problem,
+    added: Sequence[Constraint],
+    known: int,
+    *,
+    most: int | None = None,
+    most_with_known: int | None = None,
+) -> list[Event] | None:
     """The events of the rules a customer's needs ``added`` (conditions over a few slots),
-    when there are at most :data:`NEED_EVENTS`, and :data:`ASIDE_MOST` with the ``known``
-    ones: a clause's box,
-    or each combination of the allowed values a small rule forbids (disjoint boxes of one
-    row each, so inclusion-exclusion over them counts the rule's rows exactly); None when
-    there are more (the problem then gets a tree of its own)."""
+    when there are at most ``most`` (None: :data:`NEED_EVENTS`), and ``most_with_known``
+    (None: :data:`ASIDE_MOST`) with the ``known`` ones: a clause's box, or each combination
+    of the allowed values a small rule forbids (disjoint boxes of one row each, so
+    inclusion-exclusion over them counts the rule's rows exactly); None when there are more
+    (the problem then gets a tree of its own)."""
+    most = NEED_EVENTS if most is None else most
+    most_with_known = ASIDE_MOST if most_with_known is None else most_with_known
     events: list[Event] = []
     for rule in added:
         if rule.clause is not None:
@@ -114,9 +125,46 @@ def need_events(problem: Problem, added: Sequence[Constraint], known: int) -> li
                             for var, value in zip(rule.scope, row, strict=True)
                         )
                     )
-        if len(events) > NEED_EVENTS or known + len(events) > ASIDE_MOST:
+        if len(events) > most or known + len(events) > most_with_known:
             return None
     return events
+
+
+class _Restricting(Protocol):
+    """A query whose solutions can be restricted to some values of a variable."""
+
+    @property
+    def problem(self) -> Problem: ...
+
+    def restricted(self, var: int, values: frozenset[int]) -> Self: ...
+
+
+Q = TypeVar("Q", bound=_Restricting)
+
+
+def outside(query: Q, events: Sequence[Event], *, most: int | None = None) -> list[Q] | None:
+    """``query``'s solutions outside every one of ``events`` as disjoint restrictions of it
+    (per event, each part split by the event's variables in turn: outside the first, or
+    inside it and outside the second, and so on; a part already outside an event stays
+    whole); None when that makes more than ``most`` parts."""
+    parts = [query]
+    for event in events:
+        split = []
+        for part in parts:
+            inside = part
+            for var, mask in event:
+                allowed = inside.problem.allowed[var]
+                out = [v for v, ok in enumerate(allowed) if ok and not mask[v]]
+                if out:
+                    split.append(inside.restricted(var, frozenset(out)))
+                kept = [v for v, ok in enumerate(allowed) if ok and mask[v]]
+                if not kept:
+                    break
+                inside = inside.restricted(var, frozenset(kept))
+        if most is not None and len(split) > most:
+            return None
+        parts = split
+    return parts
 
 
 def signed_terms(relaxed: Problem, events: Sequence[Event]) -> list[Term]:

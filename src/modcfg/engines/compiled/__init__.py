@@ -17,6 +17,7 @@ from __future__ import annotations
 from ...lower import Problem
 from ._cnf import Encoding, NotCnfError, encode
 from ._compile import COMPILE_SECONDS, Circuit, compile_cnf
+from ._parts import PartsQuery
 from ._query import CompiledEngineError, CompiledQuery, CountingOnly, ranking
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "CountingOnly",
     "Encoding",
     "NotCnfError",
+    "PartsQuery",
     "compile_problem",
     "ranking",
 ]

@@ -20,6 +20,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -29,7 +30,10 @@ from .._protocol import Bounds, EngineQuery, Marginal, SumsView, score_bound
 from ._cnf import Encoding
 from ._compile import Circuit
 
-__all__ = ["CompiledEngineError", "CompiledQuery", "CountingOnly"]
+if TYPE_CHECKING:
+    from ._parts import PartsQuery
+
+__all__ = ["CompiledEngineError", "CompiledQuery", "CountingOnly", "by_one_key"]
 
 #: Most solutions :meth:`CompiledQuery.solution_array` materialises.
 _ARRAY_LIMIT = 500_000
@@ -85,7 +89,8 @@ class CountingOnly(ABC):
                 estimate=number,
                 limit=_ARRAY_LIMIT,
             )
-        rows = np.asarray(list(self.solutions()), dtype=np.int64).reshape(number, -1)
+        rows = np.asarray(list(self.solutions()), dtype=np.int64)
+        rows = rows.reshape(number, self.problem.size)
         costs = np.zeros(number, dtype=np.int64)
         for var, domain in enumerate(self.problem.domains):
             costs += np.asarray(domain.cost, dtype=np.int64)[rows[:, var]]
@@ -176,16 +181,24 @@ class CompiledQuery(CountingOnly):
     def score_of(self, key: int) -> int:
         return self.cost_of(key) * self._scale - key
 
-    def with_problem(self, problem: Problem, *, deadline: float | None = None) -> CompiledQuery:
+    def with_problem(
+        self, problem: Problem, *, deadline: float | None = None
+    ) -> CompiledQuery | PartsQuery:
         """The query of ``problem``: this circuit when ``problem`` has the same rules (its
-        value filters become weights), else a new compile of its rules, which stops at
-        ``deadline`` (:func:`time.monotonic`) as at its own limit."""
+        value filters become weights) or those and a few conditions of a customer's needs
+        (parts of this circuit, see :mod:`._parts`), else a new compile of its rules, which
+        stops at ``deadline`` (:func:`time.monotonic`) as at its own limit."""
         same = len(problem.constraints) == len(self._problem.constraints) and all(
             a is b for a, b in zip(problem.constraints, self._problem.constraints, strict=True)
         )
         if same:
             return CompiledQuery(problem, self.circuit, self.encoding)
         from . import COMPILE_SECONDS, compile_problem
+        from ._parts import parts_query
+
+        parts = parts_query(self, problem)
+        if parts is not None:
+            return parts
 
         seconds = COMPILE_SECONDS
         if deadline is not None:
@@ -467,13 +480,21 @@ class CompiledQuery(CountingOnly):
     ) -> Iterator[tuple[int, list[int]]]:
         """Every solution, in key order when they all have one key (see :meth:`ranks`); the
         engine does not rank others."""
-        if not self.ranks():
-            raise CompiledEngineError(
-                "the compiled engine does not list configurations by price: use "
-                "engine='cpsat' for ranked streams and best() on this catalog"
-            )
-        key = self.best_key()
-        if key is None:
-            return
-        for assignment in self.solutions(deadline=deadline):
-            yield key, assignment
+        return by_one_key(self, deadline)
+
+
+def by_one_key(
+    query: CompiledQuery | PartsQuery, deadline: float | None
+) -> Iterator[tuple[int, list[int]]]:
+    """``query``'s solutions with their one key (see :meth:`CompiledQuery.ranks`), or
+    :class:`CompiledEngineError` when they have several."""
+    if not query.ranks():
+        raise CompiledEngineError(
+            "the compiled engine does not list configurations by price: use "
+            "engine='cpsat' for ranked streams and best() on this catalog"
+        )
+    key = query.best_key()
+    if key is None:
+        return
+    for assignment in query.solutions(deadline=deadline):
+        yield key, assignment
