@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 import modcfg
 import modcfg._compiled
 from modcfg.engines import EngineQuery
+from modcfg.engines._parts import PartsQuery
 from modcfg.engines.compiled import (
     COMPILE_SECONDS,
     CompiledEngineError,
     CompiledQuery,
-    PartsQuery,
     compile_cnf,
 )
 

@@ -414,23 +414,30 @@ class CompiledCatalog:
         ``resolved`` (``cheapest``: the lowest unit cost of a valid configuration, if known)."""
         return cost_bound(self.catalog, resolved, cheapest)
 
+    def _extra_scopes(self, problem: Problem) -> list[tuple[int, ...]]:
+        """The scopes of the rules and preferences ``problem`` adds to the base problem's."""
+        if problem is self.base:
+            return []
+        base = self.tree.constraint_ids
+        extra = [c.scope for c in problem.constraints if id(c) not in base]
+        return extra + [f.scope for f in problem.score_factors]
+
+    def holds_rules_of(self, problem: Problem) -> bool:
+        """Whether the catalog's tree has a bag for every rule ``problem`` adds."""
+        tree = self.tree
+        return all(tree.bag_containing(scope) is not None for scope in self._extra_scopes(problem))
+
     def tree_for(self, problem: Problem, deadline: float | None = None) -> Tree:
         """A tree for ``problem`` (the base problem with needs): the base tree when it holds
         every scope the needs add, else one built with those scopes as cliques (cached; its
         fill stops at ``deadline`` with :class:`~modcfg.engines.decomposition.FillStopped`)."""
-        tree = self.tree
-        if problem is self.base:
-            return tree
-        base = tree.constraint_ids
-        extra = [c.scope for c in problem.constraints if id(c) not in base]
-        extra += [f.scope for f in problem.score_factors]
-        if all(tree.bag_containing(scope) is not None for scope in extra):
-            return tree
-        key = frozenset(tuple(scope) for scope in extra)
+        if self.holds_rules_of(problem):
+            return self.tree
+        key = frozenset(tuple(scope) for scope in self._extra_scopes(problem))
         found = self.trees.get(key)
         if found is None:
             made = build_tree(
-                self.base, extra_scopes=sorted(key), fill_in=tree.fill_in, deadline=deadline
+                self.base, extra_scopes=sorted(key), fill_in=self.tree.fill_in, deadline=deadline
             )
             found = self.trees.keep(key, made)
         return found

@@ -17,7 +17,6 @@ from __future__ import annotations
 from ...lower import Problem
 from ._cnf import Encoding, NotCnfError, encode
 from ._compile import COMPILE_SECONDS, Circuit, compile_cnf
-from ._parts import PartsQuery
 from ._query import CompiledEngineError, CompiledQuery, CountingOnly, ranking
 
 __all__ = [
@@ -28,7 +27,6 @@ __all__ = [
     "CountingOnly",
     "Encoding",
     "NotCnfError",
-    "PartsQuery",
     "compile_problem",
     "ranking",
 ]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -31,10 +32,16 @@ from ._cnf import Encoding
 from ._compile import Circuit
 
 if TYPE_CHECKING:
-    from ._parts import PartsQuery
+    from .._parts import PartsQuery
 
-__all__ = ["CompiledEngineError", "CompiledQuery", "CountingOnly", "by_one_key"]
+__all__ = ["CompiledEngineError", "CompiledQuery", "CountingOnly"]
 
+#: At most this many parts of the circuit answer a customer's conditions (see
+#: :mod:`modcfg.engines._parts`): each is two passes over the circuit for a session's state,
+#: milliseconds on a model whose circuit compiles in seconds. The boxes of one rule (each a
+#: row of values it forbids) make about two parts: (a, b) = (1, 2) and (1, 3) forbidden leave
+#: a not 1, or a = 1 and b neither 2 nor 3.
+PARTS_MOST = 64
 #: Most solutions :meth:`CompiledQuery.solution_array` materialises.
 _ARRAY_LIMIT = 500_000
 
@@ -193,12 +200,17 @@ class CompiledQuery(CountingOnly):
         )
         if same:
             return CompiledQuery(problem, self.circuit, self.encoding)
+        from .. import _aside_terms
+        from .._parts import parts_query
         from . import COMPILE_SECONDS, compile_problem
-        from ._parts import parts_query
 
-        parts = parts_query(self, problem)
-        if parts is not None:
-            return parts
+        added = _aside_terms.added_rules(problem, self._problem)
+        if added is not None:  # (conditions of a customer's needs: parts of this circuit)
+            relaxed = replace(problem, constraints=self._problem.constraints)
+            whole = CompiledQuery(relaxed, self.circuit, self.encoding)
+            parts = parts_query(whole, problem, added, most=PARTS_MOST)
+            if parts is not None:
+                return parts
 
         seconds = COMPILE_SECONDS
         if deadline is not None:
@@ -480,21 +492,13 @@ class CompiledQuery(CountingOnly):
     ) -> Iterator[tuple[int, list[int]]]:
         """Every solution, in key order when they all have one key (see :meth:`ranks`); the
         engine does not rank others."""
-        return by_one_key(self, deadline)
-
-
-def by_one_key(
-    query: CompiledQuery | PartsQuery, deadline: float | None
-) -> Iterator[tuple[int, list[int]]]:
-    """``query``'s solutions with their one key (see :meth:`CompiledQuery.ranks`), or
-    :class:`CompiledEngineError` when they have several."""
-    if not query.ranks():
-        raise CompiledEngineError(
-            "the compiled engine does not list configurations by price: use "
-            "engine='cpsat' for ranked streams and best() on this catalog"
-        )
-    key = query.best_key()
-    if key is None:
-        return
-    for assignment in query.solutions(deadline=deadline):
-        yield key, assignment
+        if not self.ranks():
+            raise CompiledEngineError(
+                "the compiled engine does not list configurations by price: use "
+                "engine='cpsat' for ranked streams and best() on this catalog"
+            )
+        key = self.best_key()
+        if key is None:
+            return
+        for assignment in self.solutions(deadline=deadline):
+            yield key, assignment
