@@ -377,8 +377,9 @@ class Plan:
 def _in_parts(compiled: CompiledCatalog, problem: Problem) -> bool:
     """Whether ``problem`` may be answered in parts of the catalog's large tree (see
     :data:`_TREE_PARTS`): it adds rules that no bag of the tree holds."""
-    if compiled.wide_base is not None or problem is compiled.base:
-        return False
+    base = compiled.base
+    if compiled.wide_base is not None or len(problem.constraints) <= len(base.constraints):
+        return False  # (no rule of its own: the tree is not even built for it here)
     return compiled.tree.flat.rows >= _PARTS_ROWS and not compiled.holds_rules_of(problem)
 
 
