@@ -6,13 +6,22 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Literal, get_args
 
 from ._errors import NeedsError
 
-__all__ = ["ENGINES", "checked_count", "checked_engine", "checked_seconds", "deadline_after"]
+__all__ = [
+    "ENGINES",
+    "Engine",
+    "checked_count",
+    "checked_engine",
+    "checked_seconds",
+    "deadline_after",
+]
 
-#: The engines a call may ask for.
-ENGINES = ("auto", "decomposition", "cpsat", "compiled")
+#: An engine a call may ask for.
+Engine = Literal["auto", "decomposition", "cpsat", "compiled"]
+ENGINES: tuple[Engine, ...] = get_args(Engine)
 
 
 def checked_seconds(name: str, seconds: float | None) -> float | None:
@@ -44,11 +53,12 @@ def checked_count(name: str, number: int | None, least: int) -> int | None:
     return number
 
 
-def checked_engine(engine: str) -> str:
+def checked_engine(engine: str) -> Engine:
     """``engine``, when it names one."""
-    if engine not in ENGINES:
-        raise NeedsError(f"engine={engine!r} is unknown; use one of {', '.join(ENGINES)}")
-    return engine
+    for known in ENGINES:
+        if engine == known:
+            return known
+    raise NeedsError(f"engine={engine!r} is unknown; use one of {', '.join(ENGINES)}")
 
 
 def deadline_after(seconds: float | None) -> float | None:

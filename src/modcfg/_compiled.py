@@ -229,7 +229,7 @@ class CompiledCatalog:
             # then the compiled engine has a short try; a tree too wide to fill has none
             filling = wide.filling
             seconds = TRIAL_SECONDS if filling else COMPILE_SECONDS
-        except FillStopped:
+        except FillStopped:  # (a time limit, a LimitExceeded too: the caller says which)
             raise
         except LimitExceeded as refused:  # the memory limit: a larger bag limit cannot help
             self.wide_base = compile_wide(self.base, refused, deadline)

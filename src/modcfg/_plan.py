@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from ._arguments import checked_engine, deadline_after
+from ._arguments import Engine, checked_engine, deadline_after
 from ._cache import Cache
 from ._errors import ModcfgError, TimeLimitExceeded
 from .engines import Bounds, EngineQuery, IndependentQuery, separable
@@ -43,7 +43,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Engine", "Job", "Plan", "cost_bound", "new_plan"]
 
-Engine = Literal["auto", "decomposition", "cpsat", "compiled"]
 #: What a query is for: counting, enumerating in any order, or by key (price).
 Job = Literal["count", "enumerate", "rank"]
 #: Quote totals a plan keeps per unit cost (and per key of its session query).
@@ -100,10 +99,22 @@ class Plan:
     def query(self) -> EngineQuery:
         """The query of these needs (built on first use): the decomposition's, or the compiled
         engine's when the catalog is too entangled to decompose."""
+        source = self._source()
+        if source is None:
+            parts = self.parts_query
+            assert parts is not None  # (no source to build: the parts answer)
+            return parts
+        return self.compiled_query if source[0] == "compiled_query" else self.tree_query
+
+    def _source(self) -> tuple[str, Callable[[float | None], EngineQuery]] | None:
+        """Which query answers for these needs, and what builds it: the compiled engine's,
+        or a tree's (the catalog's or one of their own); None: parts of the catalog's tree,
+        which need no build (see :attr:`build_parts`)."""
         if self.build_compiled is not None:
-            return self.compiled_query
-        parts = self.parts_query
-        return self.tree_query if parts is None else parts
+            return "compiled_query", self.build_compiled
+        if self.parts_query is not None:
+            return None
+        return "tree_query", self.build_query
 
     @cached_property
     def parts_query(self) -> EngineQuery | None:
@@ -133,12 +144,10 @@ class Plan:
         large catalog. Past the deadline, :class:`~modcfg.TimeLimitExceeded`, and the build
         goes on in a background thread (one at a time in the process), so that the
         customer's next call finds it built instead of passing the same limit again."""
-        name = "tree_query"
-        build: Callable[[float | None], EngineQuery] = self.build_query
-        if self.build_compiled is not None:
-            name, build = "compiled_query", self.build_compiled
-        elif self.parts_query is not None:  # (the catalog's tree: nothing to build)
+        source = self._source()
+        if source is None:
             return
+        name, build = source
         if deadline is None or name in self.__dict__:  # (cached_property keeps its value there)
             return
         finishing = self.finishing
@@ -242,8 +251,9 @@ class Plan:
         """The engine that runs ``job``: the one asked for, else CP-SAT for searches under
         global sums, else the decomposition, or for a catalog too entangled to decompose the
         compiled engine (CP-SAT for what it cannot answer: ranked streams, sums, budgets)."""
-        if engine != "auto":
-            return checked_engine(engine)  # type: ignore[return-value]
+        asked = checked_engine(engine)
+        if asked != "auto":
+            return asked
         if self.global_sums and job != "count":
             return "cpsat"
         if self.build_compiled is not None:

@@ -115,6 +115,7 @@ def assignments(
     """Valid assignments (``order="price"``: by key); every search reads ``deadline``
     (a :func:`time.monotonic` value) and raises :class:`LimitExceeded` once it passes."""
     bounds = plan.bounds
+    walk = order
     if order is None and engine != "cpsat" and not bounds.unbounded:
         # guided by the sums' distributions: only into choices that still fit the bounds
         query = plan.query
@@ -131,10 +132,10 @@ def assignments(
             return
         # a budget whose partial sums are too many to guide the walk: cheapest first, which
         # reaches every configuration within it before any beyond it
-        order = "price"
-    job: Job = "enumerate" if order is None else "rank"
+        walk = "price"
+    job: Job = "enumerate" if walk is None else "rank"
     query = plan.engine_query(engine, job, deadline=deadline)
-    if order == "price":
+    if walk == "price":
         for _, assignment in query.by_key_within(bounds, deadline=deadline):
             yield assignment
         return
