@@ -260,6 +260,18 @@ def _condition(draw: st.DrawFn, words: _Vocabulary) -> str:
     return f"({first}) {shape} ({_atom(draw, words)})"
 
 
+def implications(catalog: modcfg.Catalog) -> st.SearchStrategy[str]:
+    """``a.x -> b.y`` or ``a.x -> not b.y`` between two modules of ``catalog``: over two
+    slots, a condition that forbids one combination of theirs (or several, in larger slots)."""
+    refs = [f"{slot}.{module}" for slot, found in catalog.slots.items() for module in found.modules]
+    return st.builds(
+        "{} -> {}{}".format,
+        st.sampled_from(refs),
+        st.sampled_from(["", "not "]),
+        st.sampled_from(refs),
+    )
+
+
 @st.composite
 def conditions(draw: st.DrawFn, catalog: modcfg.Catalog) -> str:
     """A boolean expression over ``catalog``: an atom, its negation, or two atoms combined."""

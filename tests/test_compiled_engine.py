@@ -314,16 +314,8 @@ def test_conditions_of_needs_are_answered_over_the_catalogs_circuit(
     (no compile of its own) when they forbid a few combinations; the count, every option's
     count in a session, a few choices and the configurations listed are the oracle's."""
     cfg = _wide_compile(case.catalog)
-    refs = [
-        f"{slot}.{module}" for slot, found in case.catalog.slots.items() for module in found.modules
-    ]
     # (an implication between two modules: over two slots, a box the parts go around)
-    implication = st.builds(
-        "{} -> {}{}".format,
-        st.sampled_from(refs),
-        st.sampled_from(["", "not "]),
-        st.sampled_from(refs),
-    )
+    implication = strategies.implications(case.catalog)
     drawn = data.draw(
         st.lists(implication | strategies.conditions(case.catalog), min_size=1, max_size=2)
     )

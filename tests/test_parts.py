@@ -51,16 +51,7 @@ def parts_for_every_condition(parts_on_every_tree: None) -> Iterator[None]:
 def test_conditions_in_parts_of_the_tree_match_the_oracle(
     parts_for_every_condition: None, case: strategies.Case, data: st.DataObject
 ) -> None:
-    refs = [
-        f"{slot}.{module}" for slot, found in case.catalog.slots.items() for module in found.modules
-    ]
-    implication = st.builds(
-        "{} -> {}{}".format,
-        st.sampled_from(refs),
-        st.sampled_from(["", "not "]),
-        st.sampled_from(refs),
-    )
-    drawn = data.draw(st.lists(implication, min_size=1, max_size=2))
+    drawn = data.draw(st.lists(strategies.implications(case.catalog), min_size=1, max_size=2))
     needs = case.needs or modcfg.Needs()
     needs = needs.model_copy(update={"conditions": (*needs.conditions, *drawn)})
     case = dataclasses.replace(case, needs=needs)

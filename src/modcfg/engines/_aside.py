@@ -53,8 +53,9 @@ from ._aside_terms import (
     signed_terms,
     without,
 )
+from ._parts import OverWhole
 from ._protocol import Bounds, Marginal
-from .compiled import CompiledEngineError, CountingOnly
+from .compiled import CompiledEngineError
 from .decomposition import (
     FillStopped,
     Tree,
@@ -144,7 +145,7 @@ class SavedAside:
         return AsideQuery(problem, self.tree, aside, terms, events=events)
 
 
-class AsideQuery(CountingOnly):
+class AsideQuery(OverWhole):
     """``problem``'s solutions as the signed sum of ``terms`` (each a problem of the relaxed
     rules, the first with no clause false) over ``tree``, the tree of the relaxed rules (see
     the module docstring and :func:`set_aside`).
@@ -162,6 +163,7 @@ class AsideQuery(CountingOnly):
     """
 
     engine = "with wide clauses set aside, the engine"
+    _whole: TreeQuery
 
     def __init__(
         self,
@@ -197,21 +199,7 @@ class AsideQuery(CountingOnly):
     def _term_query(self, problem: Problem) -> TreeQuery:
         return TreeQuery(self.tree, problem, count_bound=self._bound)
 
-    # -- the protocol's plain methods -------------------------------------------------------
-
-    @property
-    def problem(self) -> Problem:
-        return self._problem
-
-    @property
-    def scale(self) -> int:
-        return self._whole.scale
-
-    def cost_of(self, key: int) -> int:
-        return self._whole.cost_of(key)
-
-    def score_of(self, key: int) -> int:
-        return self._whole.score_of(key)
+    # -- the protocol's plain methods (problem, scale, keys: see OverWhole) ------------------
 
     def with_problem(self, problem: Problem, *, deadline: float | None = None) -> AsideQuery:
         """The query of ``problem`` over this tree when ``problem`` has the same rules and

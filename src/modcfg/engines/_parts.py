@@ -30,7 +30,7 @@ from ._aside_terms import need_events, outside
 from ._protocol import Bounds, EngineQuery, Marginal, SumsView
 from .compiled import CountingOnly
 
-__all__ = ["PartsQuery", "parts_query"]
+__all__ = ["OverWhole", "PartsQuery", "parts_query"]
 
 
 def parts_query(
@@ -76,21 +76,12 @@ class _PartsSums:
         return number, cheapest
 
 
-class PartsQuery(CountingOnly):
-    """``problem``'s solutions as the disjoint union of ``parts``, restrictions of ``whole``
-    (the query of ``problem``'s value filters over the catalog's rules, without the rules
-    the needs add). Every question goes to the parts; what an engine cannot answer (the
-    compiled engine under a budget) its parts refuse in their own words."""
+class OverWhole(CountingOnly):
+    """A query answered through the query of its rules without the ones set aside or added
+    (``_whole``), whose keys it shares; ``_problem``: the problem it answers for."""
 
-    def __init__(self, problem: Problem, whole: EngineQuery, parts: list[EngineQuery]) -> None:
-        self._problem = problem
-        self._whole = whole
-        self.parts = parts
-        self._count: int | None = None
-        self._marginals: list[list[Marginal]] | None = None
-        self.engine = getattr(whole, "engine", CountingOnly.engine)
-
-    # -- the protocol's plain methods -------------------------------------------------------
+    _problem: Problem
+    _whole: EngineQuery
 
     @property
     def problem(self) -> Problem:
@@ -105,6 +96,23 @@ class PartsQuery(CountingOnly):
 
     def score_of(self, key: int) -> int:
         return self._whole.score_of(key)
+
+
+class PartsQuery(OverWhole):
+    """``problem``'s solutions as the disjoint union of ``parts``, restrictions of ``whole``
+    (the query of ``problem``'s value filters over the catalog's rules, without the rules
+    the needs add). Every question goes to the parts; what an engine cannot answer (the
+    compiled engine under a budget) its parts refuse in their own words."""
+
+    def __init__(self, problem: Problem, whole: EngineQuery, parts: list[EngineQuery]) -> None:
+        self._problem = problem
+        self._whole = whole
+        self.parts = parts
+        self._count: int | None = None
+        self._marginals: list[list[Marginal]] | None = None
+        self.engine = getattr(whole, "engine", CountingOnly.engine)
+
+    # -- the protocol's plain methods -------------------------------------------------------
 
     def restricted(self, var: int, values: frozenset[int]) -> PartsQuery:
         row = [keep and value in values for value, keep in enumerate(self._problem.allowed[var])]
