@@ -250,6 +250,29 @@ def test_a_condition_on_a_compiled_catalog_needs_no_compile_of_its_own(tmp_path:
         assert len(list(cfg.configurations(needs))) == 5
 
 
+def test_an_unpriced_compiled_catalog_is_ranked_by_its_circuit(tmp_path: Path) -> None:
+    """Every configuration of a feature model has one price: best and price-ordered streams
+    list them from the circuit (CP-SAT took seconds for them on a 711-feature model)."""
+    catalog = _chain_catalog(tmp_path)
+    cfg = _wide_compile(catalog)
+    assert cfg.compiled.wide_base is not None
+
+    def no_search(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the circuit ranks an unpriced catalog, CP-SAT is not asked")
+
+    needs = modcfg.Needs(conditions=["x4.selected -> not x2.selected"])
+    valid = {str(c) for c in oracle.valid_configurations(catalog, needs)}
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr("modcfg.engines.cpsat._query.CpSatQuery", no_search)
+        quotes = cfg.best(needs, k=3)
+        listed = list(cfg.configurations(needs, order="price"))
+        completed = cfg.session(needs).complete()
+    assert len({str(q.configuration) for q in quotes}) == 3
+    assert {str(q.configuration) for q in quotes} <= valid
+    assert sorted(map(str, listed)) == sorted(valid)
+    assert str(completed.configuration) in valid
+
+
 def test_compiling_honours_its_time_limit(tmp_path: Path) -> None:
     """compile's time_limit bounds the compiled engine's search (it gets the time left) and
     refuses, naming the limit, once no time is left for the tree's full try."""

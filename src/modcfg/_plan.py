@@ -250,14 +250,15 @@ class Plan:
     def engine_of(self, engine: Engine, job: Job) -> Literal["decomposition", "cpsat", "compiled"]:
         """The engine that runs ``job``: the one asked for, else CP-SAT for searches under
         global sums, else the decomposition, or for a catalog too entangled to decompose the
-        compiled engine (CP-SAT for what it cannot answer: ranked streams, sums, budgets)."""
+        compiled engine (CP-SAT for what it cannot answer: sums, budgets, and ranked streams
+        unless every configuration has one price and score, as a feature model's)."""
         asked = checked_engine(engine)
         if asked != "auto":
             return asked
         if self.global_sums and job != "count":
             return "cpsat"
         if self.build_compiled is not None:
-            if job == "rank" or not self.bounds.unbounded:
+            if (job == "rank" and not _one_key(self.problem)) or not self.bounds.unbounded:
                 return "cpsat"
             return "compiled"
         return "decomposition"
@@ -382,6 +383,14 @@ class Plan:
         if total is None:
             total = self.key_totals[key] = self.total_of(self.session_query.cost_of(key))
         return total
+
+
+def _one_key(problem: Problem) -> bool:
+    """Whether every solution of ``problem`` has one key: no price rule or preference, and
+    every choice of a slot priced alike (an unpriced catalog: every feature model)."""
+    if problem.cost_factors or problem.score_factors:
+        return False
+    return all(len(set(domain.cost)) <= 1 for domain in problem.domains)
 
 
 def _in_parts(compiled: CompiledCatalog, problem: Problem) -> bool:
