@@ -339,11 +339,11 @@ def test_a_request_past_the_solver_cap_is_a_503_with_retry_after() -> None:
     # a budget over the bicycle's 13 slots runs the passes over capped sums: far past 0.2 s
     app = create_app(["bicycle"], signing_key=KEY, limits=Limits(solver_seconds=0.2))
     with running(app) as url, httpx.Client(base_url=url, timeout=30) as client:
-        response = client.post("/catalogs/bicycle/sessions", json={"needs": {"budget": "3000"}})
+        response = client.post("/catalogs/windows_pro/sessions", json={"needs": {"budget": "3000"}})
         assert response.status_code == 503, response.text
         assert response.headers["retry-after"] == "1"
         assert "solver time cap" in response.json()["detail"]
-        plain = client.post("/catalogs/bicycle/sessions", json={})
+        plain = client.post("/catalogs/windows_pro/sessions", json={})
         assert plain.status_code == 200
         assert plain.json()["state"]["count"] == str(modcfg.compile("bicycle").count())
 
@@ -434,3 +434,27 @@ def test_a_time_limit_is_a_503_and_a_size_limit_a_422() -> None:
     assert (timed.status, timed.headers) == (503, {"Retry-After": "3"})
     assert (sized.status, sized.field) == (422, "needs")
     assert "9 GB" in str(sized)
+
+
+def test_a_multi_select_module_is_chosen_as_its_option_counts(client: httpx.Client) -> None:
+    started = post(client, "/catalogs/windows_pro/sessions", {})
+    shown = options(started["state"], "hardware")["trickle-vent"]
+    chosen = post(
+        client,
+        "/catalogs/windows_pro/choose",
+        {"session": started["session"], "slot": "hardware", "module": "trickle-vent"},
+    )
+    assert chosen["state"]["count"] == shown["count"]  # (in any quantity, as counted)
+    assert chosen["state"]["choices"] == {"hardware": {"trickle-vent": None}}
+    two = post(
+        client,
+        "/catalogs/windows_pro/choose",
+        {
+            "session": chosen["session"],
+            "slot": "hardware",
+            "module": "trickle-vent",
+            "quantity": 2,
+        },
+    )
+    assert two["state"]["choices"] == {"hardware": {"trickle-vent": 2}}
+    assert int(two["state"]["count"]) < int(shown["count"])
