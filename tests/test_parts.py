@@ -43,7 +43,7 @@ def parts_for_every_condition(parts_on_every_tree: None) -> Iterator[None]:
 
 
 @settings(
-    max_examples=strategies.examples(200),
+    max_examples=strategies.examples(120),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -339,11 +339,11 @@ def test_a_request_past_the_solver_cap_is_a_503_with_retry_after() -> None:
     # a budget over the bicycle's 13 slots runs the passes over capped sums: far past 0.2 s
     app = create_app(["bicycle"], signing_key=KEY, limits=Limits(solver_seconds=0.2))
     with running(app) as url, httpx.Client(base_url=url, timeout=30) as client:
-        response = client.post("/catalogs/windows_pro/sessions", json={"needs": {"budget": "3000"}})
+        response = client.post("/catalogs/bicycle/sessions", json={"needs": {"budget": "3000"}})
         assert response.status_code == 503, response.text
         assert response.headers["retry-after"] == "1"
         assert "solver time cap" in response.json()["detail"]
-        plain = client.post("/catalogs/windows_pro/sessions", json={})
+        plain = client.post("/catalogs/bicycle/sessions", json={})
         assert plain.status_code == 200
         assert plain.json()["state"]["count"] == str(modcfg.compile("bicycle").count())
 
