@@ -39,6 +39,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset(
         {
             "_plan",
+            "_tree_parts",
             "_compiled",
             "_compile_limits",
             "_streams",

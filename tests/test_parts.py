@@ -2,7 +2,7 @@
 against the brute-force oracle: counts, listings in any order and by price, best, a budget,
 and a session's state (every option's count and from-price), as every engine is checked.
 
-The parts are used on large trees only (``_PARTS_ROWS`` bag rows), for conditions that no bag
+The parts are used on large trees only (``PARTS_ROWS`` bag rows), for conditions that no bag
 of the tree holds; here every tree is small and often holds them, so the property test lowers
 the threshold to none and answers every condition in parts.
 """
@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import modcfg
-import modcfg._plan
+import modcfg._tree_parts
 from modcfg._compiled import CompiledCatalog
 from modcfg.engines._parts import PartsQuery
 
@@ -31,7 +31,7 @@ SMALL = 2_000
 @pytest.fixture
 def parts_on_every_tree() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(modcfg._plan, "_PARTS_ROWS", 0)
+        patch.setattr(modcfg._tree_parts, "PARTS_ROWS", 0)
         yield
 
 
@@ -83,7 +83,7 @@ def test_a_condition_no_bag_holds_is_answered_in_parts(parts_on_every_tree: None
     assert isinstance(cfg.compiled.plan(needs).query, PartsQuery)
     assert not cfg.compiled.trees  # (no tree of their own)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(modcfg._plan, "_PARTS_ROWS", 10**9)
+        patch.setattr(modcfg._tree_parts, "PARTS_ROWS", 10**9)
         own = modcfg.compile("bicycle")
         assert not isinstance(own.compiled.plan(needs).query, PartsQuery)
     assert cfg.count(needs) == own.count(needs)

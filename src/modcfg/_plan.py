@@ -29,9 +29,9 @@ import numpy as np
 from ._arguments import Engine, checked_engine, deadline_after
 from ._cache import Cache
 from ._errors import ModcfgError, TimeLimitExceeded
+from ._tree_parts import TREE_PARTS, in_parts, tree_parts
 from .engines import Bounds, EngineQuery, IndependentQuery, separable
-from .engines._aside_terms import added_rules
-from .engines._parts import PartsQuery, parts_query
+from .engines._parts import PartsQuery
 from .engines._protocol import holds_sums, unit_cost
 from .engines.decomposition import FillStopped, TreeQuery, solution_blocks
 from .lower import Constraint, Problem
@@ -51,14 +51,6 @@ _TOTALS = 65_536
 _FINISHING = threading.Lock()
 #: Rules (tabulated) of at most this many rows are indexed by variable for explanations.
 _INDEXED_RULE_ROWS = 20_000
-#: A customer's conditions that no bag of the catalog's tree holds are answered in parts of
-#: the catalog's tree (see :mod:`modcfg.engines._parts`), at most this many, when the tree has
-#: at least :data:`_PARTS_ROWS` bag rows: there a tree of their own takes longer to build
-#: than the catalog's (0.3-5.4 s on models of 1,250-1,300 features, 100,000-230,000 rows),
-#: where the parts count in 20-150 ms and each step costs their passes. A smaller tree is
-#: built in milliseconds and answers steps in one pass.
-_TREE_PARTS = 4
-_PARTS_ROWS = 50_000
 
 
 @dataclass(frozen=True)
@@ -81,7 +73,7 @@ class Plan:
         default=None, compare=False, repr=False
     )
     #: The query of these needs as parts of the catalog's tree, when their conditions fit no
-    #: bag of it (see :data:`_TREE_PARTS`); None: a tree of their own, or no such conditions.
+    #: bag of it (see :mod:`._tree_parts`); None: a tree of their own, or no such conditions.
     build_parts: Callable[[], EngineQuery | None] | None = field(
         default=None, compare=False, repr=False
     )
@@ -393,27 +385,6 @@ def _one_key(problem: Problem) -> bool:
     return all(len(set(domain.cost)) <= 1 for domain in problem.domains)
 
 
-def _in_parts(compiled: CompiledCatalog, problem: Problem) -> bool:
-    """Whether ``problem`` may be answered in parts of the catalog's large tree (see
-    :data:`_TREE_PARTS`): it adds rules that no bag of the tree holds."""
-    base = compiled.base
-    if compiled.wide_base is not None or len(problem.constraints) <= len(base.constraints):
-        return False  # (no rule of its own: the tree is not even built for it here)
-    return compiled.tree.flat.rows >= _PARTS_ROWS and not compiled.holds_rules_of(problem)
-
-
-def _tree_parts(compiled: CompiledCatalog, problem: Problem) -> EngineQuery | None:
-    """``problem``'s query as parts of the catalog's tree (see :data:`_TREE_PARTS`), or None
-    when it needs a tree of its own."""
-    tree = compiled.tree
-    added = added_rules(problem, compiled.base)
-    if added is None:  # (preferences, price rules: not a value filter)
-        return None
-    relaxed = replace(problem, constraints=compiled.base.constraints)
-    whole = TreeQuery(tree, relaxed, count_bound=compiled.base_query.count())
-    return parts_query(whole, problem, added, most=_TREE_PARTS)
-
-
 def new_plan(compiled: CompiledCatalog, resolved: ResolvedNeeds | None, problem: Problem) -> Plan:
     """The plan of ``resolved`` needs, whose lowered problem is ``problem``."""
     owner = weakref.ref(compiled)  # (plans are cached there: no cycle back)
@@ -437,18 +408,18 @@ def new_plan(compiled: CompiledCatalog, resolved: ResolvedNeeds | None, problem:
             return base.with_problem(problem, deadline=deadline)
 
     build_parts = None
-    in_parts = _in_parts(compiled, problem)
-    if in_parts:
+    parted = in_parts(compiled, problem)
+    if parted:
 
         def build_parts() -> EngineQuery | None:
             owning = owner()
             if owning is None:  # pragma: no cover - plans are reached through their catalog
                 raise RuntimeError("the compiled catalog of this plan is gone")
-            return _tree_parts(owning, problem)
+            return tree_parts(owning, problem)
 
     held = 0 if problem is compiled.base else compiled.plan_bytes()
-    if in_parts:  # (the passes of the needs' query over the catalog's tree and of each part)
-        held *= 1 + _TREE_PARTS
+    if parted:  # (the passes of the needs' query over the catalog's tree and of each part)
+        held *= 1 + TREE_PARTS
     plan = Plan(
         resolved,
         problem,

@@ -30,7 +30,14 @@ from ._aside_terms import need_events, outside
 from ._protocol import Bounds, EngineQuery, Marginal, SumsView
 from .compiled import CountingOnly
 
-__all__ = ["OverWhole", "PartsQuery", "parts_query"]
+__all__ = ["CIRCUIT_PARTS", "OverWhole", "PartsQuery", "parts_query"]
+
+#: At most this many parts of a compiled catalog's circuit answer a customer's conditions:
+#: each is two passes over the circuit for a session's state, milliseconds on a model whose
+#: circuit compiles in seconds. The boxes of one rule (each a row of values it forbids) make
+#: about two parts: (a, b) = (1, 2) and (1, 3) forbidden leave a not 1, or a = 1 and b
+#: neither 2 nor 3.
+CIRCUIT_PARTS = 64
 
 
 def parts_query(

@@ -20,7 +20,7 @@ from ..engines import EngineQuery, Marginal
 from ..engines.compiled import ranking
 from ..explain import Restriction
 from ..model import Needs
-from ._state import LazyReason, OptionState, StateData
+from ._state import LazyReason, OptionState, SessionState, StateData
 
 if TYPE_CHECKING:
     from .._configurator import Configurator
@@ -50,6 +50,18 @@ class _Choice(NamedTuple):
             return f"{self.slot}: none"
         suffix = f" x {self.quantity}" if self.quantity not in (None, 1) else ""
         return f"{self.slot}.{self.module}{suffix}"
+
+
+def shown_possible(state: SessionState | None, choice: _Choice, *, single: bool) -> bool | None:
+    """Whether the computed ``state`` shows ``choice`` possible (None: no computed state): its
+    option has completions, unless it is a multi-select module chosen before (then counted
+    under its earlier quantity). ``single``: whether its slot is single-choice."""
+    if state is None or not state.computed or choice.module is None:
+        return None
+    option = state[choice.slot].get(choice.module)
+    if option is None or option.count == 0:
+        return False
+    return option.status != "excluded" and (single or option.status != "chosen")
 
 
 #: A step of the history: the needs and the choices then.

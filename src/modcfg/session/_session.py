@@ -31,6 +31,7 @@ from ._compute import (
     _Step,
     completions_with,
     compute_state,
+    shown_possible,
 )
 from ._migrate import MigrationChange, migrate_session
 from ._saved import (
@@ -103,8 +104,7 @@ class Session:
 
     @property
     def choices(self) -> dict[str, Any]:
-        """The customer's choices: slot -> module (or {module: quantity} for multi-select; the
-        quantity None when the module was chosen in any quantity)."""
+        """The customer's choices: slot -> module, or {module: quantity (None: any)}."""
         result: dict[str, Any] = {}
         for choice in self._choices:
             if self._cfg.catalog.slots[choice.slot].single:
@@ -191,15 +191,9 @@ class Session:
         single = self._cfg.catalog.slots[choice.slot].single
         if not single and choice.quantity is not None:
             return False  # (an option's count is of the module in any quantity)
-        state = self._cache
-        if state is not None and state.computed:
-            option = state[choice.slot].get(choice.module)
-            if option is None or option.count == 0:
-                return False
-            # (a multi-select module chosen before counts under its earlier quantity)
-            return option.status != "excluded" and (single or option.status != "chosen")
-        if not single:
-            return False
+        shown = shown_possible(self._cache, choice, single=single)
+        if shown is not None or not single:
+            return bool(shown)
         plan = self._plan()
         if self._choices or plan.cost_bound is not None or plan.problem.resources:
             return False
@@ -256,10 +250,8 @@ class Session:
 
         In a single-choice slot, the module replaces the slot's earlier choice (the other
         modules of a chosen slot are excluded only by that choice: choosing one switches).
-        In a multi-select slot, ``quantity`` is the number of units of the module (0: none of
-        it); left out, the module is chosen in any quantity of one or more that the rules
-        allow, which is what its option's count counts, so every option shown as possible
-        can be chosen as it is shown.
+        In a multi-select slot, ``quantity`` units of the module (0: none); left out, any
+        quantity of one or more, as its option counts: an option shown possible can be chosen.
         Raises :class:`InfeasibleError` with the explanation, and changes nothing, when the
         rules, the needs and the other choices exclude the module.
         """

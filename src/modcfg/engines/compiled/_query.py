@@ -36,12 +36,6 @@ if TYPE_CHECKING:
 
 __all__ = ["CompiledEngineError", "CompiledQuery", "CountingOnly"]
 
-#: At most this many parts of the circuit answer a customer's conditions (see
-#: :mod:`modcfg.engines._parts`): each is two passes over the circuit for a session's state,
-#: milliseconds on a model whose circuit compiles in seconds. The boxes of one rule (each a
-#: row of values it forbids) make about two parts: (a, b) = (1, 2) and (1, 3) forbidden leave
-#: a not 1, or a = 1 and b neither 2 nor 3.
-PARTS_MOST = 64
 #: Most solutions :meth:`CompiledQuery.solution_array` materialises.
 _ARRAY_LIMIT = 500_000
 
@@ -201,14 +195,14 @@ class CompiledQuery(CountingOnly):
         if same:
             return CompiledQuery(problem, self.circuit, self.encoding)
         from .. import _aside_terms
-        from .._parts import parts_query
+        from .._parts import CIRCUIT_PARTS, parts_query
         from . import COMPILE_SECONDS, compile_problem
 
         added = _aside_terms.added_rules(problem, self._problem)
         if added is not None:  # (conditions of a customer's needs: parts of this circuit)
             relaxed = replace(problem, constraints=self._problem.constraints)
             whole = CompiledQuery(relaxed, self.circuit, self.encoding)
-            parts = parts_query(whole, problem, added, most=PARTS_MOST)
+            parts = parts_query(whole, problem, added, most=CIRCUIT_PARTS)
             if parts is not None:
                 return parts
 
