@@ -109,6 +109,15 @@ class Plan:
         return "tree_query", self.build_query
 
     @cached_property
+    def one_key(self) -> bool:
+        """Whether every solution has one key: no price rule or preference, and every choice
+        of a slot priced alike (an unpriced catalog: every feature model)."""
+        problem = self.problem
+        if problem.cost_factors or problem.score_factors:
+            return False
+        return all(len(set(domain.cost)) <= 1 for domain in problem.domains)
+
+    @cached_property
     def parts_query(self) -> EngineQuery | None:
         """The query of these needs as parts of the catalog's tree (see :attr:`build_parts`)."""
         return None if self.build_parts is None else self.build_parts()
@@ -250,7 +259,7 @@ class Plan:
         if self.global_sums and job != "count":
             return "cpsat"
         if self.build_compiled is not None:
-            if (job == "rank" and not _one_key(self.problem)) or not self.bounds.unbounded:
+            if (job == "rank" and not self.one_key) or not self.bounds.unbounded:
                 return "cpsat"
             return "compiled"
         return "decomposition"
@@ -375,14 +384,6 @@ class Plan:
         if total is None:
             total = self.key_totals[key] = self.total_of(self.session_query.cost_of(key))
         return total
-
-
-def _one_key(problem: Problem) -> bool:
-    """Whether every solution of ``problem`` has one key: no price rule or preference, and
-    every choice of a slot priced alike (an unpriced catalog: every feature model)."""
-    if problem.cost_factors or problem.score_factors:
-        return False
-    return all(len(set(domain.cost)) <= 1 for domain in problem.domains)
 
 
 def new_plan(compiled: CompiledCatalog, resolved: ResolvedNeeds | None, problem: Problem) -> Plan:

@@ -10,11 +10,9 @@ passes. A smaller tree is built in milliseconds and answers steps in one pass.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from .engines import EngineQuery
-from .engines._aside_terms import added_rules
 from .engines._parts import parts_query
 from .engines.decomposition import TreeQuery
 from .lower import Problem
@@ -42,9 +40,9 @@ def in_parts(compiled: CompiledCatalog, problem: Problem) -> bool:
 def tree_parts(compiled: CompiledCatalog, problem: Problem) -> EngineQuery | None:
     """``problem``'s query as at most :data:`TREE_PARTS` parts of the catalog's tree, or None
     when it needs a tree of its own."""
-    added = added_rules(problem, compiled.base)
-    if added is None:  # (preferences, price rules: not a value filter)
-        return None
-    relaxed = replace(problem, constraints=compiled.base.constraints)
-    whole = TreeQuery(compiled.tree, relaxed, count_bound=compiled.base_query.count())
-    return parts_query(whole, problem, added, most=TREE_PARTS)
+    bound = compiled.base_query.count()
+
+    def whole_of(relaxed: Problem) -> TreeQuery:
+        return TreeQuery(compiled.tree, relaxed, count_bound=bound)
+
+    return parts_query(compiled.base, problem, whole_of, most=TREE_PARTS)

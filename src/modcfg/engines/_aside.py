@@ -222,13 +222,9 @@ class AsideQuery(OverWhole):
         )
 
     def restricted(self, var: int, values: frozenset[int]) -> AsideQuery:
-        def narrowed(problem: Problem) -> Problem:
-            row = [keep and value in values for value, keep in enumerate(problem.allowed[var])]
-            return problem.with_allowed(var, row)
-
-        terms = [(sign, narrowed(problem)) for sign, problem in self._terms]
+        terms = [(sign, problem.narrowed(var, values)) for sign, problem in self._terms]
         return AsideQuery(
-            narrowed(self._problem),
+            self._problem.narrowed(var, values),
             self.tree,
             self.aside,
             [terms[0]] + [(sign, p) for sign, p in terms[1:] if all(map(any, p.allowed))],

@@ -18,15 +18,15 @@ import heapq
 import itertools
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from operator import itemgetter
 
 import numpy as np
 
 from .._errors import TimeLimitExceeded
 from ..lower import Problem
-from ..lower._problem import Constraint
-from ._aside_terms import need_events, outside
+from ._aside_terms import added_rules, need_events, outside
 from ._protocol import Bounds, EngineQuery, Marginal, SumsView
 from .compiled import CountingOnly
 
@@ -41,11 +41,16 @@ CIRCUIT_PARTS = 64
 
 
 def parts_query(
-    whole: EngineQuery, problem: Problem, added: Sequence[Constraint], *, most: int
+    base: Problem, problem: Problem, whole_of: Callable[[Problem], EngineQuery], *, most: int
 ) -> PartsQuery | None:
-    """``problem``'s query as parts of ``whole`` (the query of ``problem``'s value filters
-    over the catalog's rules, without the rules ``added`` by the needs); None when those
-    rules forbid, or split into, more than ``most`` boxes or parts."""
+    """``problem`` (``base``'s rules and a few that a customer's needs add) as parts of the
+    query ``whole_of`` makes of its value filters over ``base``'s rules; None when it changes
+    other rules (price rules, preferences), or its rules forbid, or split into, more than
+    ``most`` boxes or parts."""
+    added = added_rules(problem, base)
+    if added is None:
+        return None
+    whole = whole_of(replace(problem, constraints=base.constraints))
     events = need_events(problem, added, 0, most=most, most_with_known=most)
     if events is None:
         return None
@@ -122,14 +127,13 @@ class PartsQuery(OverWhole):
     # -- the protocol's plain methods -------------------------------------------------------
 
     def restricted(self, var: int, values: frozenset[int]) -> PartsQuery:
-        row = [keep and value in values for value, keep in enumerate(self._problem.allowed[var])]
         parts = [
             part.restricted(var, values)
             for part in self.parts
-            if any(keep and value in values for value, keep in enumerate(part.problem.allowed[var]))
+            if any(part.problem.kept(var, values))  # (a part left no value holds nothing)
         ]
         whole = self._whole.restricted(var, values)
-        return PartsQuery(self._problem.with_allowed(var, row), whole, parts)
+        return PartsQuery(self._problem.narrowed(var, values), whole, parts)
 
     def feasible(self) -> bool:
         return any(part.feasible() for part in self.parts)

@@ -262,6 +262,14 @@ class Problem:
         row = self.allowed[var]
         return list(compress(range(len(row)), row))
 
+    def narrowed(self, var: int, values: frozenset[int]) -> Problem:
+        """A copy with ``var`` limited to those of its allowed values in ``values``."""
+        return self.with_allowed(var, self.kept(var, values))
+
+    def kept(self, var: int, values: frozenset[int]) -> list[bool]:
+        """Per value of ``var``: whether it is allowed and in ``values``."""
+        return [ok and value in values for value, ok in enumerate(self.allowed[var])]
+
     def with_allowed(self, var: int, row: list[bool]) -> Problem:
         """A copy with ``var``'s allowed values replaced by ``row`` (the other rows are shared:
         copy before changing them in place)."""

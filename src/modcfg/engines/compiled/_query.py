@@ -19,7 +19,6 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -194,17 +193,16 @@ class CompiledQuery(CountingOnly):
         )
         if same:
             return CompiledQuery(problem, self.circuit, self.encoding)
-        from .. import _aside_terms
         from .._parts import CIRCUIT_PARTS, parts_query
         from . import COMPILE_SECONDS, compile_problem
 
-        added = _aside_terms.added_rules(problem, self._problem)
-        if added is not None:  # (conditions of a customer's needs: parts of this circuit)
-            relaxed = replace(problem, constraints=self._problem.constraints)
-            whole = CompiledQuery(relaxed, self.circuit, self.encoding)
-            parts = parts_query(whole, problem, added, most=CIRCUIT_PARTS)
-            if parts is not None:
-                return parts
+        def whole_of(relaxed: Problem) -> CompiledQuery:
+            return CompiledQuery(relaxed, self.circuit, self.encoding)
+
+        # (conditions of a customer's needs: parts of this circuit)
+        parts = parts_query(self._problem, problem, whole_of, most=CIRCUIT_PARTS)
+        if parts is not None:
+            return parts
 
         seconds = COMPILE_SECONDS
         if deadline is not None:
@@ -217,8 +215,7 @@ class CompiledQuery(CountingOnly):
         return compile_problem(problem, seconds=seconds)
 
     def restricted(self, var: int, values: frozenset[int]) -> CompiledQuery:
-        row = [keep and value in values for value, keep in enumerate(self._problem.allowed[var])]
-        return CompiledQuery(self._problem.with_allowed(var, row), self.circuit, self.encoding)
+        return CompiledQuery(self._problem.narrowed(var, values), self.circuit, self.encoding)
 
     def feasible(self) -> bool:
         return self.count() > 0

@@ -98,9 +98,8 @@ class CpSatQuery:
 
     def restricted(self, var: int, values: frozenset[int]) -> CpSatQuery:
         """This query with ``var`` limited to ``values`` (a customer's choice)."""
-        row = [ok and value in values for value, ok in enumerate(self.problem.allowed[var])]
         return CpSatQuery(
-            self.problem.with_allowed(var, row),
+            self.problem.narrowed(var, values),
             limit=self.limit,
             deadline=self.deadline,
             progress=self.progress,

@@ -121,7 +121,7 @@ class TreeQuery(Walks, Sums):
     def restricted(self, var: int, values: frozenset[int]) -> TreeQuery:
         """This query with ``var`` limited to ``values`` (a customer's choice): shares the keys
         and recomputes only the filter of the bag that introduces ``var``."""
-        row = [ok and value in values for value, ok in enumerate(self.problem.allowed[var])]
+        row = self.problem.kept(var, values)
         bag, first, column = self._flat.column(var)
         mask = self._mask_all.copy()
         mask[first : first + len(column)] &= np.asarray(row, dtype=bool)[column]
