@@ -203,30 +203,112 @@ def _up(
                 _fill(up_count, t, 0, moduli)
 
 
+#: A bag of this many children or more passes its rows' outsides down by division: each
+#: child's outside, seen from a row, is the row's outside times its upward count over that
+#: child's count (residues of counts invertible modulo every prime, found for all at once), two
+#: products per child rather than the three of prefix and suffix products.
+_DIVIDED_FROM = 3
+
+
+@kernel_helper
+def _power_mod(base: int, exponent: int, modulus: int, reciprocal: float) -> int:
+    """``base ** exponent % modulus`` (square and multiply, :func:`product_mod`)."""
+    result = 1
+    while exponent:
+        if exponent & 1:
+            result = product_mod(result, base, modulus, reciprocal)
+        base = product_mod(base, base, modulus, reciprocal)
+        exponent >>= 1
+    return result
+
+
+@kernel_helper
+def _invert_children(
+    layout: Layout,
+    msg: Tally,
+    moduli: np.ndarray,
+    reciprocals: np.ndarray,
+    inverse: np.ndarray,
+    acc: np.ndarray,
+    big: int,
+) -> bool:
+    """The inverses of the counts of the separator keys that have completions, of the
+    children of bags of :data:`_DIVIDED_FROM` children or more (``inverse``), modulo every
+    prime; False when one of them is not invertible (a residue that happens to be zero, about
+    one chance in 2**31 per key and prime). One inversion per prime for all keys
+    (Montgomery's trick: prefix products forward, then the inverse of the whole product walked
+    back), so three products per key and prime. ``acc`` is room for one row of residues."""
+    start_of_keys, edge_begin, edge_child = layout[2], layout[4], layout[5]
+    msg_count, msg_best = msg
+    bags = start_of_keys.shape[0] - 1
+    divided = np.zeros(bags, dtype=np.bool_)
+    for b in range(bags):
+        if edge_begin[b + 1] - edge_begin[b] >= _DIVIDED_FROM:
+            for ed in range(edge_begin[b], edge_begin[b + 1]):
+                divided[edge_child[ed]] = True
+    width = moduli.shape[0]
+    for j in range(width):
+        acc[0, j] = 1
+    for c in range(bags):
+        if not divided[c]:
+            continue
+        for k in range(start_of_keys[c], start_of_keys[c + 1]):
+            if msg_best[k] >= big:
+                continue  # (no row with a completion reads it)
+            for j in range(width):
+                if msg_count[k, j] == 0:
+                    return False
+            for j in range(width):  # (``inverse`` holds the product of the keys before, for now)
+                inverse[k, j] = acc[0, j]
+                acc[0, j] = product_mod(acc[0, j], msg_count[k, j], moduli[j], reciprocals[j])
+    for j in range(width):
+        acc[0, j] = _power_mod(acc[0, j], moduli[j] - 2, moduli[j], reciprocals[j])
+    for c in range(bags - 1, -1, -1):
+        if not divided[c]:
+            continue
+        for k in range(start_of_keys[c + 1] - 1, start_of_keys[c] - 1, -1):
+            if msg_best[k] < big:
+                for j in range(width):
+                    before = inverse[k, j]
+                    inverse[k, j] = product_mod(acc[0, j], before, moduli[j], reciprocals[j])
+                    acc[0, j] = product_mod(acc[0, j], msg_count[k, j], moduli[j], reciprocals[j])
+    return True
+
+
 def _down(
     layout: Layout,
     moduli: np.ndarray | None,
-    up_best: np.ndarray,
+    up: Tally,
+    up_base: np.ndarray,
+    fresh: np.ndarray,
     msg: Tally,
     dmsg: Tally,
-    prefix: np.ndarray,
+    room: tuple[np.ndarray, np.ndarray],
     big: int,
 ) -> None:
     """Downward pass: per separator key (``dmsg``, the messages from the parents), the
     completions outside the subtrees of the rows with that key and the cheapest of them, from
-    the upward pass's ``up_best`` and messages ``msg``; ``prefix`` (the largest number of
-    children plus one counts) is room. A row's outside is its key's: ``dmsg[msg_start[b] +
-    sep[t]]`` for row ``t`` of bag ``b`` (the root's keys: one way, key 0), so nothing is
-    stored per row.
+    the upward pass (``up``, per row, its counts of unmarked bags in ``up_base``, as in
+    :func:`_marginals`) and its messages ``msg``. ``room``: counts for the largest number of
+    children plus one (prefix products), counts per separator key (the inverses of
+    :func:`_invert_children`). A row's outside is its key's: ``dmsg[msg_start[b] + sep[t]]``
+    for row ``t`` of bag ``b`` (the root's keys: one way, key 0), so nothing is stored per row.
 
     A child's outside, seen from one row of its parent, is the row's own outside times the
-    other children's counts: prefix and suffix products over the children, so a bag of ``c``
-    children costs ``O(c)`` per row rather than ``O(c**2)``. One or two children, the common
-    cases, need no prefix."""
+    other children's counts: with residues, the row's outside times its upward count times
+    the inverse of the child's count (bags of :data:`_DIVIDED_FROM` children or more, when
+    every such count is invertible); else prefix and suffix products over the children, so
+    a bag of ``c`` children costs ``O(c)`` per row rather than ``O(c**2)``. One or two
+    children, the common cases, need neither."""
     order, start, msg_start, sep, edge_begin, edge_child, link_start, links = layout
+    up_count, up_best = up
     msg_count, msg_best = msg
     dmsg_count, dmsg_best = dmsg
+    prefix, inverse = room
     reciprocals = _reciprocals(moduli)
+    divided = False
+    if moduli is not None:
+        divided = _invert_children(layout, msg, moduli, reciprocals, inverse, prefix, big)
     _clear(dmsg, 0, dmsg_best.shape[0], big, moduli)
     root = order[0]
     for k in range(msg_start[root], msg_start[root + 1]):
@@ -241,11 +323,22 @@ def _down(
             continue
         s = start[b]
         ms = msg_start[b]
+        counts = up_count if fresh[b] else up_base
         for t in range(s, start[b + 1]):
             d = ms + sep[t]  # the row's outside: its key's
             if up_best[t] >= big or dmsg_best[d] >= big:
                 continue  # contributes nothing (or only to keys without completions)
             total = up_best[t] + dmsg_best[d]
+            if divided and e1 - e0 >= _DIVIDED_FROM:
+                _fill(suffix, 0, 0, moduli)  # the row's outside times its upward count
+                _add_product(suffix, 0, dmsg_count, d, counts, t, moduli, reciprocals)
+                for ed in range(e0, e1):
+                    m = msg_start[edge_child[ed]] + links[link_start[ed] + t - s]
+                    outside = total - msg_best[m]
+                    if outside < dmsg_best[m]:
+                        dmsg_best[m] = outside
+                    _add_product(dmsg_count, m, suffix, 0, inverse, m, moduli, reciprocals)
+                continue
             m = msg_start[edge_child[e0]] + links[link_start[e0] + t - s]
             outside = total - msg_best[m]
             if outside < dmsg_best[m]:

@@ -426,13 +426,19 @@ class TreeQuery(Walks, Sums):
         self._up()
         flat, moduli = self._flat, self._system()
         dmsg_count, dmsg_best = self._counts(flat.keys, moduli), np.empty_like(self._msg_best)
+        room = (
+            self._counts(flat.max_children + 1, moduli),
+            self._counts(flat.keys, moduli),
+        )
         self._passes().down(
             flat.layout,
             moduli,
-            self._up_best,
+            (self._up_count, self._up_best),
+            self._up_base,
+            self._fresh if self._fresh is not None else flat.every_bag,
             (self._msg_count, self._msg_best),
             (dmsg_count, dmsg_best),
-            self._counts(flat.max_children + 1, moduli),
+            room,
             self._big,
         )
         self._dmsg_count, self._dmsg_best = dmsg_count, dmsg_best

@@ -124,12 +124,13 @@ def residue_system(bound: int) -> tuple[np.ndarray, int, list[int], np.ndarray]:
 def pass_bytes(rows: int, keys: int, moduli: int) -> int:
     """The bytes the passes over a tree hold at once: for every bag row and every separator
     key, an upward and a downward count per modulus (4-byte residues), and their cheapest
-    keys and flags (8 bytes each).
+    keys and flags (8 bytes each); for every separator key, the inverse of its count per
+    modulus (the downward pass's divisions).
 
     >>> pass_bytes(1_000, 100, 1), pass_bytes(1_000, 100, 4)
-    (35200, 61600)
+    (35600, 63200)
     """
-    return (rows + keys) * (2 * moduli * 4 + 3 * 8)
+    return (rows + keys) * (2 * moduli * 4 + 3 * 8) + keys * moduli * 4
 
 
 @kernel_helper
