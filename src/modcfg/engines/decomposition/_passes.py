@@ -32,6 +32,7 @@ from ...lower._problem import Problem
 from .._protocol import Marginal
 from ._jit import compiled_pays
 from ._kernels import BIG, Kernels, kernels
+from ._marginal_passes import marginal_passes
 from ._residues import exact, exact_rows, pass_bytes, residue_system
 from ._search import Walks
 from ._sums import Listed, Sums, Within
@@ -224,7 +225,6 @@ class TreeQuery(Walks, Sums):
         self._publish = threading.Lock()
         self._up_done = False
         self._best_done = False
-        self._down_done = False
         self._count: int | None = count
         self._marginals: list[list[Marginal]] | None = None
         self._split_cache: dict[str, _Views] = {}
@@ -420,30 +420,6 @@ class TreeQuery(Walks, Sums):
 
     # -- downward pass and marginals --------------------------------------------------------
 
-    def _down(self) -> None:
-        if self._down_done:
-            return
-        self._up()
-        flat, moduli = self._flat, self._system()
-        dmsg_count, dmsg_best = self._counts(flat.keys, moduli), np.empty_like(self._msg_best)
-        room = (
-            self._counts(flat.max_children + 1, moduli),
-            self._counts(flat.keys, moduli),
-        )
-        self._passes().down(
-            flat.layout,
-            moduli,
-            (self._up_count, self._up_best),
-            self._up_base,
-            self._fresh if self._fresh is not None else flat.every_bag,
-            (self._msg_count, self._msg_best),
-            (dmsg_count, dmsg_best),
-            room,
-            self._big,
-        )
-        self._dmsg_count, self._dmsg_best = dmsg_count, dmsg_best
-        self._down_done = True
-
     def marginals(self, *, deadline: float | None = None) -> list[list[Marginal]]:
         """For every variable and value: completions and cheapest key (exact; computed once,
         in passes that are not interrupted: ``deadline`` is not read)."""
@@ -452,20 +428,9 @@ class TreeQuery(Walks, Sums):
         return self._marginals
 
     def _compute_marginals(self) -> list[list[Marginal]]:
-        self._down()
-        flat, moduli = self._flat, self._system()
-        counts = self._counts(flat.values, moduli)
-        bests = np.empty(flat.values, dtype=self._key_type)
-        self._passes().marginals(
-            flat.columns,
-            flat.layout,
-            moduli,
-            (self._up_count, self._up_best),
-            self._up_base,
-            self._fresh if self._fresh is not None else self._flat.every_bag,
-            (self._dmsg_count, self._dmsg_best),
-            (counts, bests),
-            self._big,
+        flat = self._flat
+        counts, bests = marginal_passes(
+            self._passes(), flat, self._system(), self.upward(), self._big
         )
         exact = self._exact(counts, bound=self.count())  # (no option has more completions)
         big = self._big
