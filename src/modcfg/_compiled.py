@@ -424,16 +424,20 @@ class CompiledCatalog:
 
     def holds_rules_of(self, problem: Problem) -> bool:
         """Whether the catalog's tree has a bag for every rule ``problem`` adds."""
+        return self._holds(self._extra_scopes(problem))
+
+    def _holds(self, scopes: list[tuple[int, ...]]) -> bool:
         tree = self.tree
-        return all(tree.bag_containing(scope) is not None for scope in self._extra_scopes(problem))
+        return all(tree.bag_containing(scope) is not None for scope in scopes)
 
     def tree_for(self, problem: Problem, deadline: float | None = None) -> Tree:
         """A tree for ``problem`` (the base problem with needs): the base tree when it holds
         every scope the needs add, else one built with those scopes as cliques (cached; its
         fill stops at ``deadline`` with :class:`~modcfg.engines.decomposition.FillStopped`)."""
-        if self.holds_rules_of(problem):
+        extra = self._extra_scopes(problem)
+        if self._holds(extra):
             return self.tree
-        key = frozenset(tuple(scope) for scope in self._extra_scopes(problem))
+        key = frozenset(tuple(scope) for scope in extra)
         found = self.trees.get(key)
         if found is None:
             made = build_tree(

@@ -390,16 +390,20 @@ def new_plan(compiled: CompiledCatalog, resolved: ResolvedNeeds | None, problem:
     """The plan of ``resolved`` needs, whose lowered problem is ``problem``."""
     owner = weakref.ref(compiled)  # (plans are cached there: no cycle back)
 
+    def owning() -> CompiledCatalog:
+        found = owner()
+        if found is None:  # pragma: no cover - plans are reached through their catalog
+            raise RuntimeError("the compiled catalog of this plan is gone")
+        return found
+
     def build_query(deadline: float | None) -> TreeQuery:
         # needs and choices only remove configurations: the count without them bounds
         # every later count, so the plan's query (and the sessions' ones) need fewer moduli
-        owning = owner()
-        if owning is None:  # pragma: no cover - plans are reached through their catalog
-            raise RuntimeError("the compiled catalog of this plan is gone")
-        count = owning.base_query.count()
-        if problem is owning.base:  # no needs: the base query's filters, count, upward pass
-            return owning.base_query.bounded(count)
-        return TreeQuery(owning.tree_for(problem, deadline), problem, count_bound=count)
+        catalog = owning()
+        count = catalog.base_query.count()
+        if problem is catalog.base:  # no needs: the base query's filters, count, upward pass
+            return catalog.base_query.bounded(count)
+        return TreeQuery(catalog.tree_for(problem, deadline), problem, count_bound=count)
 
     build_compiled = None
     if compiled.wide_base is not None:
@@ -413,10 +417,7 @@ def new_plan(compiled: CompiledCatalog, resolved: ResolvedNeeds | None, problem:
     if parted:
 
         def build_parts() -> EngineQuery | None:
-            owning = owner()
-            if owning is None:  # pragma: no cover - plans are reached through their catalog
-                raise RuntimeError("the compiled catalog of this plan is gone")
-            return tree_parts(owning, problem)
+            return tree_parts(owning(), problem)
 
     held = 0 if problem is compiled.base else compiled.plan_bytes()
     if parted:  # (the passes of the needs' query over the catalog's tree and of each part)

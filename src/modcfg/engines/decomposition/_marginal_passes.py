@@ -11,6 +11,7 @@ import numpy as np
 
 from ._kernels import Kernels
 from ._layout import Flat
+from ._residues import count_room
 from ._views import Upward
 
 __all__ = ["marginal_passes"]
@@ -22,12 +23,7 @@ def marginal_passes(
     """Per (variable, value): the completions through it, in the count system ``moduli`` (see
     :mod:`._counting`), and the cheapest key of them; from the upward pass ``upward``."""
 
-    def counts(rows: int) -> np.ndarray:
-        if moduli is None:
-            return np.empty(rows, dtype=np.int64)
-        return np.empty((rows, len(moduli)), dtype=np.uint32)
-
-    dmsg = counts(flat.keys), np.empty_like(upward.msg_best)
+    dmsg = count_room(flat.keys, moduli), np.empty_like(upward.msg_best)
     fresh = upward.fresh if upward.fresh is not None else flat.every_bag
     rows = upward.count, upward.best
     passes.down(
@@ -38,9 +34,9 @@ def marginal_passes(
         fresh,
         (upward.msg_count, upward.msg_best),
         dmsg,
-        (counts(flat.max_children + 1), counts(flat.keys)),
+        (count_room(flat.max_children + 1, moduli), count_room(flat.keys, moduli)),
         big,
     )
-    out = counts(flat.values), np.empty(flat.values, dtype=upward.best.dtype)
+    out = count_room(flat.values, moduli), np.empty(flat.values, dtype=upward.best.dtype)
     passes.marginals(flat.columns, flat.layout, moduli, rows, upward.base, fresh, dmsg, out, big)
     return out

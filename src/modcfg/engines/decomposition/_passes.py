@@ -33,7 +33,7 @@ from .._protocol import Marginal
 from ._jit import compiled_pays
 from ._kernels import BIG, Kernels, kernels
 from ._marginal_passes import marginal_passes
-from ._residues import exact, exact_rows, pass_bytes, residue_system
+from ._residues import count_room, exact, exact_rows, pass_bytes, residue_system
 from ._search import Walks
 from ._sums import Listed, Sums, Within
 from ._tree import Tree
@@ -309,12 +309,6 @@ class TreeQuery(Walks, Sums):
             return kernels(compiled=False)
         return self._kernels(self._flat.rows)
 
-    def _counts(self, rows: int, moduli: np.ndarray | None) -> np.ndarray:
-        """Room for ``rows`` counts in the count system ``moduli`` (see :mod:`._counting`)."""
-        if moduli is None:
-            return np.empty(rows, dtype=np.int64)
-        return np.empty((rows, len(moduli)), dtype=np.uint32)
-
     def _system(self) -> np.ndarray | None:
         """The count system of the passes: None for plain 64-bit counts, else the moduli."""
         moduli: np.ndarray = self._moduli
@@ -343,7 +337,7 @@ class TreeQuery(Walks, Sums):
             layout = (path, *layout[1:])
         else:
             moduli = self._system() if counts else self._moduli[:0]
-            up_count, msg_count = self._counts(flat.rows, moduli), self._counts(flat.keys, moduli)
+            up_count, msg_count = count_room(flat.rows, moduli), count_room(flat.keys, moduli)
             up_best = np.empty(flat.rows, dtype=self._key_type)
             msg_best = np.empty(flat.keys, dtype=self._key_type)
             base = up_count

@@ -26,7 +26,15 @@ import numpy as np
 
 from ._jit import kernel_helper
 
-__all__ = ["EXACT_BOUND", "exact", "exact_rows", "pass_bytes", "product_mod", "residue_system"]
+__all__ = [
+    "EXACT_BOUND",
+    "count_room",
+    "exact",
+    "exact_rows",
+    "pass_bytes",
+    "product_mod",
+    "residue_system",
+]
 
 _PRIMES: list[int] = []
 
@@ -119,6 +127,14 @@ def residue_system(bound: int) -> tuple[np.ndarray, int, list[int], np.ndarray]:
         inverses.flags.writeable = False
         system = _SYSTEMS.setdefault(len(primes), (moduli, modulus, crt, inverses))
     return system
+
+
+def count_room(rows: int, moduli: np.ndarray | None) -> np.ndarray:
+    """Room for ``rows`` counts in the count system ``moduli`` (see :mod:`._counting`): one
+    64-bit count per row, or a row of 4-byte residues per count."""
+    if moduli is None:
+        return np.empty(rows, dtype=np.int64)
+    return np.empty((rows, len(moduli)), dtype=np.uint32)
 
 
 def pass_bytes(rows: int, keys: int, moduli: int) -> int:
