@@ -526,9 +526,16 @@ def test_configure_prompt_has_line_editing_and_history() -> None:
 
 
 def test_warm_compiles_the_kernels() -> None:
+    import importlib.util
+
+    import modcfg.cli
+
+    bytecode = Path(importlib.util.cache_from_source(modcfg.cli.__file__))
+    bytecode.unlink(missing_ok=True)
     result = runner.invoke(app, ["warm"])
     assert result.exit_code == 0, result.output
     assert "kernels and parsers ready" in result.output
+    assert bytecode.exists()  # (even where PYTHONDONTWRITEBYTECODE is set)
 
 
 def test_a_limit_other_than_time_says_its_own_reason(tmp_path: Path) -> None:

@@ -410,13 +410,18 @@ def import_(
 
 @app.command()
 def warm() -> None:
-    """Compile the engine's kernels into numba's disk cache and the parsers' tables into
-    modcfg's cache directory (run once after installing)."""
+    """Compile the engine's kernels into numba's disk cache, the parsers' tables into modcfg's
+    cache directory and modcfg's modules into bytecode (run once after installing)."""
+    import compileall
     import time
 
     from .engines.decomposition import compiled_from_now
     from .io._uvl_syntax import parse_uvl
 
+    # Python writes no bytecode when PYTHONDONTWRITEBYTECODE is set (as in many container
+    # images): every command would then compile modcfg's sources again before it starts. A
+    # read-only installation (bytecode written by its installer) is left as it is.
+    compileall.compile_dir(Path(__file__).parent, quiet=2)
     compiled_from_now()  # every pass compiled, whatever its size: each kernel is then cached
     start = time.perf_counter()
     parse_uvl("features\n    Product\n", "warm-up")
