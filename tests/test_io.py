@@ -461,6 +461,9 @@ def test_xcsp_count_and_structure(tmp_path: Path) -> None:
         ('scope="a b"', 'scope="a z"', 21, "variable 'z'"),
         ("1 2|7 7", "1 2|7 x", 16, "'x' is not an integer"),
         ("1 2|7 7", "1 2|7", 16, "has 1 values, not 2"),
+        ('conflicts">2 -1<', 'conflicts">2 q<', 18, "'q' is not an integer"),
+        ('conflicts">2 -1<', 'conflicts">2 -1|2<', 18, "tuple 2 has 1 values, not 2"),
+        ("0 1|0 2|", "0..2|0 2|", 15, "'less': tuple 0 1 2 has 3 values"),
         ('nbTuples="4"', 'nbTuples="5"', 14, 'nbTuples="5" but holds 4'),
         ('semantics="conflicts"', 'semantics="soft"', 18, "semantics 'soft'"),
         ('optional="-1"', 'optional="3"', 6, "not one of its values"),
@@ -476,6 +479,15 @@ def test_xcsp_errors_name_the_line(
     with pytest.raises(modcfg.CatalogError, match=words) as caught:
         modcfg.io.read_xcsp(write(tmp_path, "bad.xml", text.replace(old, new)))
     assert caught.value.line == line
+
+
+def test_xcsp_relations_with_ranges_read_as_the_others(tmp_path: Path) -> None:
+    """Relations are read in bulk, all at once, except those with ``a..b`` ranges, which are
+    read value by value: the tuples stay with their relations, in order."""
+    text = textwrap.dedent(XCSP).replace("0 1|0 2|", "0..1|0 2|")
+    ranged = modcfg.io.read_xcsp(write(tmp_path, "ranged.xml", text))
+    plain = modcfg.io.read_xcsp(write(tmp_path, "plain.xml", XCSP))
+    assert [rule.rows for rule in ranged.rules] == [rule.rows for rule in plain.rules]  # type: ignore[union-attr]
 
 
 def test_xcsp_supports_without_tuples_admit_nothing(tmp_path: Path) -> None:

@@ -205,10 +205,10 @@ class _Reader:
         return slots, lines, variables
 
     def relations(self) -> dict[str, tuple[Element, bool, np.ndarray]]:
-        relations: dict[str, tuple[Element, bool, np.ndarray]] = {}
+        declared: dict[str, tuple[Element, bool, int]] = {}
         for element in self.section("relations", "relation", required=False):
             name = self.attr(element, "name")
-            if name in relations:
+            if name in declared:
                 raise self.fail(f"relation '{name}' is declared twice", element.line)
             semantics = element.attrs.get("semantics", "supports").strip()
             if semantics not in ("supports", "conflicts"):
@@ -220,38 +220,77 @@ class _Reader:
             arity_text = self.attr(element, "arity")
             if not _INTEGER.fullmatch(arity_text) or not 0 < int(arity_text) <= 1000:
                 raise self.fail(f"relation '{name}' has arity '{arity_text}'", element.line)
-            tuples = self.tuples(element, name, int(arity_text))
+            declared[name] = (element, semantics == "supports", int(arity_text))
+        shapes = {name: (element, arity) for name, (element, _, arity) in declared.items()}
+        relations: dict[str, tuple[Element, bool, np.ndarray]] = {}
+        for name, tuples in self.tuples(shapes).items():
+            element, supports, _ = declared[name]
             self.check_count(element, "nbTuples", len(tuples), "tuples")
-            relations[name] = (element, semantics == "supports", tuples)
+            relations[name] = (element, supports, tuples)
         return relations
 
-    def tuples(self, element: Element, name: str, arity: int) -> np.ndarray:
-        """The tuples of a relation, one row each: values separated by blanks, tuples by ``|``
-        (read in bulk; a relation with ``a..b`` ranges is read value by value)."""
-        text = element.text
-        if ".." in text:
-            values, groups = self.ranged_tuples(element, text)
-        else:
-            try:
-                values, groups, _, _ = integer_runs(text, separator="|")
-            except BadToken as exc:
-                raise self.fail(
-                    f"{exc.token[:40]!r} is not an integer value",
-                    self.line_of(element, text, exc.offset),
-                ) from None
-        sizes = np.bincount(groups, minlength=int(groups[-1]) + 1 if len(groups) else 0)
-        wrong = np.flatnonzero((sizes != 0) & (sizes != arity))
+    def tuples(self, shapes: dict[str, tuple[Element, int]]) -> dict[str, np.ndarray]:
+        """The tuples of each relation (by name: its element and arity), one row each: values
+        separated by blanks, tuples by ``|``. The texts are read in bulk, all at once joined by
+        ``|`` (a Renault-style file holds hundreds of relations of a few tuples each); a
+        relation with ``a..b`` ranges is read value by value."""
+        texts = {name: element.text for name, (element, _) in shapes.items()}
+        bulk = [name for name, text in texts.items() if ".." not in text]
+        joined = "|".join(texts[name] for name in bulk)
+        # where each relation's text starts in the joined text, and the number of its first tuple
+        starts = np.cumsum([0] + [len(texts[name]) + 1 for name in bulk])
+        firsts = np.cumsum([0] + [texts[name].count("|") + 1 for name in bulk])
+        try:
+            values, groups, _, _ = integer_runs(joined, separator="|")
+        except BadToken as exc:
+            which = int(np.searchsorted(starts, exc.offset, side="right")) - 1
+            element = shapes[bulk[which]][0]
+            offset = exc.offset - int(starts[which])
+            raise self.fail(
+                f"{exc.token[:40]!r} is not an integer value",
+                self.line_of(element, texts[bulk[which]], offset),
+            ) from None
+        found = self.shaped({name: shapes[name] for name in bulk}, texts, values, groups, firsts)
+        for name in texts.keys() - set(bulk):
+            values, groups = self.ranged_tuples(shapes[name][0], texts[name])
+            firsts = np.array([0, texts[name].count("|") + 1])
+            found |= self.shaped({name: shapes[name]}, texts, values, groups, firsts)
+        return {name: found[name] for name in texts}
+
+    def shaped(
+        self,
+        shapes: dict[str, tuple[Element, int]],
+        texts: dict[str, str],
+        values: np.ndarray,
+        groups: np.ndarray,
+        firsts: np.ndarray,
+    ) -> dict[str, np.ndarray]:
+        """The relations' values as tuples, one row of ``arity`` values each. Relation ``k``
+        (in the order of ``shapes``) holds groups ``firsts[k]`` to ``firsts[k + 1]``. A group of
+        another size than its relation's arity is refused, by the line of its first value; an
+        empty group (after a closing ``|``) holds no tuple."""
+        arities = np.array([arity for _, arity in shapes.values()], dtype=np.int64)
+        sizes = np.bincount(groups, minlength=int(firsts[-1]))
+        wrong = np.flatnonzero((sizes != 0) & (sizes != np.repeat(arities, np.diff(firsts))))
+        names = list(shapes)
         if len(wrong):
             group = int(wrong[0])
+            which = int(np.searchsorted(firsts, group, side="right")) - 1
+            element, arity = shapes[names[which]]
             members = np.flatnonzero(groups == group)
             shown = " ".join(map(str, values[members].tolist()))
-            offset = _nth(text, "|", group)
+            text = texts[names[which]]
+            offset = _nth(text, "|", group - int(firsts[which]))
             offset += len(text) - offset - len(text[offset:].lstrip())  # its first value
             raise self.fail(
-                f"relation '{name}': tuple {shown} has {len(members)} values, not {arity}",
+                f"relation '{names[which]}': tuple {shown} has {len(members)} values, not {arity}",
                 self.line_of(element, text, offset),
             )
-        return values.reshape(-1, arity)
+        bounds = np.searchsorted(groups, firsts).tolist()
+        return {
+            name: values[bounds[k] : bounds[k + 1]].reshape(-1, arities[k])
+            for k, name in enumerate(names)
+        }
 
     def ranged_tuples(self, element: Element, text: str) -> tuple[np.ndarray, np.ndarray]:
         values: list[int] = []
