@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT", "load_compiled", "save_compiled"]
 
 #: The artefact's layout version; raised whenever what is pickled changes shape.
-FORMAT = 3
+FORMAT = 4
 _MAGIC = b"modcfg-compiled\n"
 #: zlib's fastest level: the data is mostly small integers and shrinks several times anyway.
 _LEVEL = 1

@@ -381,8 +381,10 @@ def _marginals(
     big: int,
 ) -> None:
     """Per (variable, value) (``out``): the completions through it and the cheapest one, from
-    the upward pass (``up``, per row) and the downward one (``dmsg``, per separator key). The
-    rows of a bag are read once for all the variables it introduces; a bag's upward counts are
+    the upward pass (``up``, per row) and the downward one (``dmsg``, per separator key). Each
+    variable is read in the bag of ``columns`` (the smallest that holds it, see
+    :class:`._layout.Flat`), whose rows are read once for all the variables read there; a
+    bag's upward counts are
     ``up``'s where ``fresh`` marks it, else ``up_base``'s (see :class:`._views.Upward`). A
     variable's first value (a feature model's "not selected", which most rows of its bag hold)
     is not summed row by row: it gets the completions through the bag's rows less those

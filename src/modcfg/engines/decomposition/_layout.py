@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from ._tree import Tree
+    from ._tree import Bag, Tree
 
 __all__ = ["Columns", "Flat", "Layout", "Tally", "flatten"]
 
@@ -33,7 +33,7 @@ __all__ = ["Columns", "Flat", "Layout", "Tally", "flatten"]
 Layout = tuple[
     np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray
 ]
-#: Where each variable's value is read: ``var_bag`` (the bag that introduces it),
+#: Where each variable's value is read: ``var_bag`` (a bag that holds it),
 #: ``var_col_start`` and ``var_col`` (``var_col[var_col_start[v] + i]``: its value in row ``i``
 #: of that bag), ``val_start`` (the first slot of each variable's values in arrays over every
 #: (variable, value)) and ``start`` (as in :data:`Layout`).
@@ -46,11 +46,21 @@ Tally = tuple[np.ndarray, np.ndarray]
 @dataclass(frozen=True)
 class Flat:
     """The bags of a tree laid end to end (int64 arrays): the :data:`Layout`, the
-    :data:`Columns`, each row's unit ``cost`` (Python integers beyond 64 bits) and the largest
-    number of children of a bag."""
+    :data:`Columns` of the bags that introduce the variables (``columns``: where a customer's
+    filters apply) and of the smallest bags that hold them (``reads``: where their marginals
+    are read), each row's unit ``cost`` (Python integers beyond 64 bits) and the largest
+    number of children of a bag.
+
+    Any bag that holds a variable gives its marginals: every solution passes through exactly
+    one row of each bag, and rows with a filtered-out value get no completions from the bag
+    that filters it, which is joined to theirs through bags that all hold the variable. A hub
+    bag introduces many variables of a feature model, most of them also held by small bags
+    below it: on an eCos model, the marginals read 2,600 rows for every variable instead of
+    90,000 rows for each of the hub's."""
 
     layout: Layout
     columns: Columns
+    reads: Columns
     cost: np.ndarray
     max_children: int
 
@@ -134,6 +144,21 @@ def _costs(parts: list[np.ndarray]) -> np.ndarray:
     return _concat(parts)
 
 
+def _columns(
+    bags: list[Bag], where: list[tuple[int, int]], val_start: np.ndarray, start: np.ndarray
+) -> Columns:
+    """The :data:`Columns` of each variable read in bag ``where[v][0]``, at its position
+    ``where[v][1]``."""
+    var_col_start, var_col = [], []
+    offset = 0
+    for index, position in where:
+        var_col_start.append(offset)
+        var_col.append(bags[index].values[:, position])
+        offset += len(bags[index].values)
+    bags_of = _int64([index for index, _ in where])
+    return bags_of, _int64(var_col_start), _concat(var_col), val_start, start
+
+
 def flatten(tree: Tree) -> Flat:
     """The flat layout of ``tree`` (its bags must be materialised)."""
     bags = tree.bags
@@ -149,13 +174,14 @@ def flatten(tree: Tree) -> Flat:
             links.append(link)
             offset += size
         edge_begin.append(len(edge_child))
-    var_col_start, var_col = [], []
-    offset = 0
-    for index, position in tree.owner:
-        var_col_start.append(offset)
-        var_col.append(bags[index].values[:, position])
-        offset += sizes[index]
-    domains = [len(row) for row in tree.problem.allowed[: len(tree.owner)]]
+    val_start = _int64(
+        [0, *np.cumsum([len(row) for row in tree.problem.allowed[: len(tree.owner)]]).tolist()]
+    )
+    reads = list(tree.owner)
+    for index, bag in enumerate(bags):
+        for position, var in enumerate(bag.vars):
+            if var < len(reads) and sizes[index] < sizes[reads[var][0]]:
+                reads[var] = (index, position)
     layout = (
         _int64(tree.preorder),
         start,
@@ -166,16 +192,10 @@ def flatten(tree: Tree) -> Flat:
         _int64(link_start),
         _concat(links),
     )
-    columns = (
-        _int64([index for index, _ in tree.owner]),
-        _int64(var_col_start),
-        _concat(var_col),
-        _int64([0, *np.cumsum(domains).tolist()]),
-        start,
-    )
     return Flat(
         layout=layout,
-        columns=columns,
+        columns=_columns(bags, tree.owner, val_start, start),
+        reads=_columns(bags, reads, val_start, start),
         cost=_costs([bag.cost_array for bag in bags]),
         max_children=max((len(bag.children) for bag in bags), default=0),
     )
