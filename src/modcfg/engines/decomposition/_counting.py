@@ -164,43 +164,67 @@ def _up(
     """Upward pass: per row (``up``), the completions of its subtree that pass ``mask`` and
     the cheapest of their keys; per separator key (``msg``, the messages to the parents),
     their sum and minimum."""
-    order, start, msg_start, sep, edge_begin, edge_child, link_start, links = layout
-    up_count, up_best = up
-    msg_count, msg_best = msg
+    order = layout[0]
     reciprocals = _reciprocals(moduli)
     for oi in range(order.shape[0] - 1, -1, -1):
-        b = order[oi]
-        ms = msg_start[b]
-        me = msg_start[b + 1]
-        _clear(msg, ms, me, big, moduli)
-        s = start[b]
-        e0 = edge_begin[b]
-        e1 = edge_begin[b + 1]
-        for t in range(s, start[b + 1]):
-            best = big
-            if mask[t]:
-                best = key[t]
-                if e0 == e1:
-                    _fill(up_count, t, 1, moduli)
-                for ed in range(e0, e1):
-                    m = msg_start[edge_child[ed]] + links[link_start[ed] + t - s]
-                    below = msg_best[m]
-                    if below >= big:
-                        best = big
-                        break
-                    best += below
-                    if ed == e0:  # (the first child's count as it is: no product by 1)
-                        _copy(up_count, t, msg_count, m, moduli)
-                    else:
-                        _mul(up_count, t, msg_count, m, moduli, reciprocals)
-            up_best[t] = best
-            if best < big:
-                k = ms + sep[t]
-                if best < msg_best[k]:
-                    msg_best[k] = best
-                _add(msg_count, k, up_count, t, moduli)
-            else:
-                _fill(up_count, t, 0, moduli)
+        _recount(layout, order[oi], mask, key, moduli, up, msg, reciprocals, big)
+
+
+@kernel_helper
+def _recount(
+    layout: Layout,
+    b: int,
+    mask: np.ndarray,
+    key: np.ndarray,
+    moduli: np.ndarray | None,
+    up: Tally,
+    msg: Tally,
+    reciprocals: np.ndarray,
+    big: int,
+) -> None:
+    """Bag ``b``'s rows counted from its children's messages, and its own messages (one
+    bag of :func:`_up`)."""
+    _, start, msg_start, sep, edge_begin, edge_child, link_start, links = layout
+    up_count, up_best = up
+    msg_count, msg_best = msg
+    _clear(msg, msg_start[b], msg_start[b + 1], big, moduli)
+    s = start[b]
+    e0 = edge_begin[b]
+    e1 = edge_begin[b + 1]
+    for t in range(s, start[b + 1]):
+        best = big
+        if mask[t]:
+            best = key[t]
+            if e0 == e1:
+                _fill(up_count, t, 1, moduli)
+            for ed in range(e0, e1):
+                m = msg_start[edge_child[ed]] + links[link_start[ed] + t - s]
+                below = msg_best[m]
+                if below >= big:
+                    best = big
+                    break
+                best += below
+                if ed == e0:  # (the first child's count as it is: no product by 1)
+                    _copy(up_count, t, msg_count, m, moduli)
+                else:
+                    _mul(up_count, t, msg_count, m, moduli, reciprocals)
+        up_best[t] = best
+        _send(msg_start[b] + sep[t], t, moduli, up, msg, big)
+
+
+@kernel_helper
+def _send(k: int, t: int, moduli: np.ndarray | None, up: Tally, msg: Tally, big: int) -> None:
+    """Row ``t``'s count and cheapest key into its separator key ``k``'s message (a row
+    without a completion: its count set to 0, its key's message left as it is)."""
+    up_count, up_best = up
+    msg_count, msg_best = msg
+    best = up_best[t]
+    if best < big:
+        if best < msg_best[k]:
+            msg_best[k] = best
+        _add(msg_count, k, up_count, t, moduli)
+    else:
+        _fill(up_count, t, 0, moduli)
 
 
 #: A bag of this many children or more passes its rows' outsides down by division: each

@@ -8,7 +8,8 @@ slower, equally exact.
 
 This module holds the passes that do not count: the value filter :func:`_mask`, the
 early-stopping feasibility pass :func:`_alive` and the largest key :func:`_worst`. The counting
-passes are in :mod:`._counting`, Garner's reconstruction of exact counts in :mod:`._residues`.
+passes are in :mod:`._counting` and :mod:`._path_counting` (a session step's upward pass),
+Garner's reconstruction of exact counts in :mod:`._residues`.
 A row is *alive* when its cheapest key is below ``big`` (:data:`BIG` for 64-bit keys): keys are
 exact integers well below it.
 """
@@ -24,6 +25,7 @@ import numpy as np
 from ._counting import _down, _marginals, _up
 from ._jit import jit
 from ._layout import Columns, Layout
+from ._path_counting import _up_path
 from ._residues import _garner
 
 __all__ = ["BIG", "Kernels", "kernels"]
@@ -109,13 +111,14 @@ class Kernels:
     mask: Callable[..., None]
     alive: Callable[..., bool]
     up: Callable[..., None]
+    up_path: Callable[..., None]
     down: Callable[..., None]
     marginals: Callable[..., None]
     worst: Callable[..., None]
     garner: Callable[..., None]
 
 
-_FUNCTIONS = (_mask, _alive, _up, _down, _marginals, _worst, _garner)
+_FUNCTIONS = (_mask, _alive, _up, _up_path, _down, _marginals, _worst, _garner)
 _PLAIN = Kernels(*_FUNCTIONS)
 _compiled: Kernels | None = None
 _lock = threading.Lock()

@@ -323,8 +323,9 @@ class TreeQuery(Walks, Sums):
         layout = flat.layout
         fresh = None
         if counts and self._up_from is not None:
-            # the other bags' rows and messages are the source's: recount the changed bags
-            # and their ancestors only (a session's choice: a path, not the whole tree)
+            # the other bags' rows and messages are the source's: update the changed bags
+            # and their ancestors only (a session's choice: a path, not the whole tree; see
+            # ._path_counting)
             source, bags = self._up_from
             moduli = self._system()
             path = flat.paths_to_root(bags)
@@ -334,22 +335,43 @@ class TreeQuery(Walks, Sums):
             up_best, msg_count, msg_best = (
                 a.copy() for a in (done.best, done.msg_count, done.msg_best)
             )
-            layout = (path, *layout[1:])
+            changed = np.zeros(len(flat.start) - 1, dtype=bool)
+            changed[list(bags)] = True
+            before = (
+                done.count,
+                done.base,
+                flat.every_bag if done.fresh is None else done.fresh,
+                done.best,
+                done.msg_count,
+                done.msg_best,
+            )
+            self._passes().up_path(
+                (path, *layout[1:]),
+                self._mask_all,
+                self._key_all,
+                moduli,
+                (up_count, up_best),
+                (msg_count, msg_best),
+                before,
+                changed,
+                (count_room(flat.keys, moduli), count_room(1, moduli)),
+                self._big,
+            )
         else:
             moduli = self._system() if counts else self._moduli[:0]
             up_count, msg_count = count_room(flat.rows, moduli), count_room(flat.keys, moduli)
             up_best = np.empty(flat.rows, dtype=self._key_type)
             msg_best = np.empty(flat.keys, dtype=self._key_type)
             base = up_count
-        self._passes().up(
-            layout,
-            self._mask_all,
-            self._key_all,
-            moduli,
-            (up_count, up_best),
-            (msg_count, msg_best),
-            self._big,
-        )
+            self._passes().up(
+                layout,
+                self._mask_all,
+                self._key_all,
+                moduli,
+                (up_count, up_best),
+                (msg_count, msg_best),
+                self._big,
+            )
         with self._publish:
             if self._up_done:
                 return  # another thread published the full pass meanwhile: keep it
