@@ -526,9 +526,11 @@ def test_configure_prompt_has_line_editing_and_history() -> None:
 
 
 def test_warm_compiles_the_kernels() -> None:
+    import dataclasses
     import importlib.util
 
     import modcfg.cli
+    from modcfg.engines.decomposition._kernels import kernels
 
     bytecode = Path(importlib.util.cache_from_source(modcfg.cli.__file__))
     bytecode.unlink(missing_ok=True)
@@ -536,6 +538,11 @@ def test_warm_compiles_the_kernels() -> None:
     assert result.exit_code == 0, result.output
     assert "kernels and parsers ready" in result.output
     assert bytecode.exists()  # (even where PYTHONDONTWRITEBYTECODE is set)
+    compiled = kernels()  # every pass was compiled (or loaded from the cache): none is left
+    unused = [
+        f.name for f in dataclasses.fields(compiled) if not getattr(compiled, f.name).signatures
+    ]
+    assert not unused
 
 
 def test_a_limit_other_than_time_says_its_own_reason(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -40,6 +40,9 @@ from ._terminal import (
 )
 from .model import Catalog, Needs, bundled_catalogs, load_catalog, load_needs, save_catalog
 from .price import LineCache, quote
+
+if TYPE_CHECKING:
+    from .session._state import SessionState
 
 __all__ = ["app", "main"]
 
@@ -408,6 +411,13 @@ def import_(
     )
 
 
+def _read(state: SessionState) -> None:
+    """Every option's count and status in ``state`` (a state computes them when read)."""
+    for slot in state:
+        for option in state[slot].values():
+            _ = option.count, option.status
+
+
 @app.command()
 def warm() -> None:
     """Compile the engine's kernels into numba's disk cache, the parsers' tables into modcfg's
@@ -432,7 +442,7 @@ def warm() -> None:
         session = cfg.session()
         slot = next(iter(cfg.catalog.slots.values()))
         session.choose(slot.id, next(iter(slot.modules)))
-        session.state()
+        _read(session.state())
     # a count beyond 64 bits takes the kernels' exact residue path
     wide = _configurator.compile(
         Catalog.model_validate(
@@ -445,11 +455,13 @@ def warm() -> None:
             }
         )
     )
+    # whether any configuration is left (a pass of flags only, as a session's check runs it)
+    wide.compiled.base_query.restricted(0, frozenset({0})).feasible()
     wide.count()
     session = wide.session()  # and a session's residue passes: downward, per-option counts
-    session.state()
-    session.choose("s0", "a")
-    session.state()
+    _read(session.state())
+    session.choose("s0", "a")  # (a step's upward pass: along the changed path)
+    _read(session.state())
     wide.compiled.base_query.worst_key()  # (what tells whether every key is one)
     console().print(f"kernels and parsers ready in {time.perf_counter() - start:.1f} s")
 
