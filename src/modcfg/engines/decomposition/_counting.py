@@ -184,10 +184,9 @@ def _recount(
 ) -> None:
     """Bag ``b``'s rows counted from its children's messages, and its own messages (one
     bag of :func:`_up`)."""
-    _, start, msg_start, sep, edge_begin, edge_child, link_start, links = layout
+    _, start, msg_start, _, edge_begin, edge_child, link_start, links = layout
     up_count, up_best = up
     msg_count, msg_best = msg
-    _clear(msg, msg_start[b], msg_start[b + 1], big, moduli)
     s = start[b]
     e0 = edge_begin[b]
     e1 = edge_begin[b + 1]
@@ -209,22 +208,30 @@ def _recount(
                 else:
                     _mul(up_count, t, msg_count, m, moduli, reciprocals)
         up_best[t] = best
-        _send(msg_start[b] + sep[t], t, moduli, up, msg, big)
+    _send(layout, b, moduli, up, msg, big)
 
 
 @kernel_helper
-def _send(k: int, t: int, moduli: np.ndarray | None, up: Tally, msg: Tally, big: int) -> None:
-    """Row ``t``'s count and cheapest key into its separator key ``k``'s message (a row
-    without a completion: its count set to 0, its key's message left as it is)."""
+def _send(
+    layout: Layout, b: int, moduli: np.ndarray | None, up: Tally, msg: Tally, big: int
+) -> None:
+    """Bag ``b``'s messages: per separator key, the sum of its rows' counts and the least of
+    their cheapest keys (a row without a completion gets count 0). (A loop of its own over
+    the bag's rows: compiled, a call per row was not inlined, and took a whole pass twice as
+    long.)"""
+    start, msg_start, sep = layout[1], layout[2], layout[3]
     up_count, up_best = up
     msg_count, msg_best = msg
-    best = up_best[t]
-    if best < big:
-        if best < msg_best[k]:
-            msg_best[k] = best
-        _add(msg_count, k, up_count, t, moduli)
-    else:
-        _fill(up_count, t, 0, moduli)
+    _clear(msg, msg_start[b], msg_start[b + 1], big, moduli)
+    for t in range(start[b], start[b + 1]):
+        best = up_best[t]
+        if best < big:
+            k = msg_start[b] + sep[t]
+            if best < msg_best[k]:
+                msg_best[k] = best
+            _add(msg_count, k, up_count, t, moduli)
+        else:
+            _fill(up_count, t, 0, moduli)
 
 
 #: A bag of this many children or more passes its rows' outsides down by division: each

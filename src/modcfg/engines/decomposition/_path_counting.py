@@ -25,7 +25,6 @@ import numpy as np
 
 from ._counting import (
     _DIVIDED_FROM,
-    _clear,
     _copy,
     _mul,
     _power_mod,
@@ -106,15 +105,14 @@ def _filtered(
 ) -> None:
     """Bag ``b``'s rows as before (``counts``, ``old_best``), less those ``mask`` now filters
     out, and its messages."""
-    start, msg_start, sep = layout[1], layout[2], layout[3]
+    start = layout[1]
     up_count, up_best = up
-    _clear(msg, msg_start[b], msg_start[b + 1], big, moduli)
     for t in range(start[b], start[b + 1]):
         up_best[t] = big
         if mask[t] and old_best[t] < big:
             up_best[t] = old_best[t]
             _copy(up_count, t, counts, t, moduli)
-        _send(msg_start[b] + sep[t], t, moduli, up, msg, big)
+    _send(layout, b, moduli, up, msg, big)
 
 
 @kernel_helper
@@ -176,11 +174,10 @@ def _rescaled(
     """Bag ``b``'s rows, of which only the child of edge ``moved`` changed: each row's count
     before (``counts``) times its key's ``ratio``, its cheapest key moved by as much as the
     child's; and its messages."""
-    _, start, msg_start, sep, _, edge_child, link_start, links = layout
+    _, start, msg_start, _, _, edge_child, link_start, links = layout
     old_best, old_msg_best = before[3], before[5]
     up_count, up_best = up
     msg_best = msg[1]
-    _clear(msg, msg_start[b], msg_start[b + 1], big, moduli)
     s = start[b]
     keys = msg_start[edge_child[moved]]
     shared = link_start[moved]
@@ -192,4 +189,4 @@ def _rescaled(
                 up_best[t] = old_best[t] - old_msg_best[m] + msg_best[m]
                 _copy(up_count, t, counts, t, moduli)
                 _mul(up_count, t, ratio, m, moduli, reciprocals)
-        _send(msg_start[b] + sep[t], t, moduli, up, msg, big)
+    _send(layout, b, moduli, up, msg, big)
