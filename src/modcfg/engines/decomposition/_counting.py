@@ -266,44 +266,57 @@ def _invert_children(
 ) -> bool:
     """The inverses of the counts of the separator keys that have completions, of the
     children of bags of :data:`_DIVIDED_FROM` children or more (``inverse``), modulo every
-    prime; False when one of them is not invertible (a residue that happens to be zero, about
-    one chance in 2**31 per key and prime). One inversion per prime for all keys
-    (Montgomery's trick: prefix products forward, then the inverse of the whole product walked
-    back), so three products per key and prime. ``acc`` is room for one row of residues."""
+    prime; False when one of them is not invertible (see :func:`_invert`)."""
     start_of_keys, edge_begin, edge_child = layout[2], layout[4], layout[5]
     msg_count, msg_best = msg
     bags = start_of_keys.shape[0] - 1
-    divided = np.zeros(bags, dtype=np.bool_)
+    wanted = np.zeros(start_of_keys[bags], dtype=np.bool_)
     for b in range(bags):
         if edge_begin[b + 1] - edge_begin[b] >= _DIVIDED_FROM:
             for ed in range(edge_begin[b], edge_begin[b + 1]):
-                divided[edge_child[ed]] = True
+                c = edge_child[ed]
+                for k in range(start_of_keys[c], start_of_keys[c + 1]):
+                    wanted[k] = msg_best[k] < big  # (no row with a completion reads the others)
+    return _invert(msg_count, wanted, 0, moduli, reciprocals, inverse, acc)
+
+
+@kernel_helper
+def _invert(
+    counts: np.ndarray,
+    wanted: np.ndarray,
+    first: int,
+    moduli: np.ndarray,
+    reciprocals: np.ndarray,
+    inverse: np.ndarray,
+    acc: np.ndarray,
+) -> bool:
+    """``inverse[k]``: the inverse of ``counts[k]`` modulo every prime, for each ``k`` from
+    ``first`` that ``wanted[k - first]`` marks; False when one of them is not invertible (a
+    residue that happens to be zero, about one chance in 2**31 per count and prime). One
+    inversion per prime for all counts (Montgomery's trick: prefix products forward, then the
+    inverse of the whole product walked back), so three products per count and prime.
+    ``acc`` is room for one row of residues."""
     width = moduli.shape[0]
+    last = first + wanted.shape[0]
     for j in range(width):
         acc[0, j] = 1
-    for c in range(bags):
-        if not divided[c]:
+    for k in range(first, last):
+        if not wanted[k - first]:
             continue
-        for k in range(start_of_keys[c], start_of_keys[c + 1]):
-            if msg_best[k] >= big:
-                continue  # (no row with a completion reads it)
-            for j in range(width):
-                if msg_count[k, j] == 0:
-                    return False
-            for j in range(width):  # (``inverse`` holds the product of the keys before, for now)
-                inverse[k, j] = acc[0, j]
-                acc[0, j] = product_mod(acc[0, j], msg_count[k, j], moduli[j], reciprocals[j])
+        for j in range(width):
+            if counts[k, j] == 0:
+                return False
+        for j in range(width):  # (``inverse`` holds the product of the counts before, for now)
+            inverse[k, j] = acc[0, j]
+            acc[0, j] = product_mod(acc[0, j], counts[k, j], moduli[j], reciprocals[j])
     for j in range(width):
         acc[0, j] = _power_mod(acc[0, j], moduli[j] - 2, moduli[j], reciprocals[j])
-    for c in range(bags - 1, -1, -1):
-        if not divided[c]:
-            continue
-        for k in range(start_of_keys[c + 1] - 1, start_of_keys[c] - 1, -1):
-            if msg_best[k] < big:
-                for j in range(width):
-                    before = inverse[k, j]
-                    inverse[k, j] = product_mod(acc[0, j], before, moduli[j], reciprocals[j])
-                    acc[0, j] = product_mod(acc[0, j], msg_count[k, j], moduli[j], reciprocals[j])
+    for k in range(last - 1, first - 1, -1):
+        if wanted[k - first]:
+            for j in range(width):
+                before = inverse[k, j]
+                inverse[k, j] = product_mod(acc[0, j], before, moduli[j], reciprocals[j])
+                acc[0, j] = product_mod(acc[0, j], counts[k, j], moduli[j], reciprocals[j])
     return True
 
 

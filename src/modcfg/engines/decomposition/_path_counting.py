@@ -26,15 +26,14 @@ import numpy as np
 from ._counting import (
     _DIVIDED_FROM,
     _copy,
+    _invert,
     _mul,
-    _power_mod,
     _reciprocals,
     _recount,
     _send,
 )
 from ._jit import kernel_helper
 from ._layout import Layout, Tally
-from ._residues import product_mod
 
 __all__: list[str] = []
 
@@ -132,28 +131,15 @@ def _ratios(
     msg_start = layout[2]
     msg_count, msg_best = msg
     old_count, old_best = old
-    width = moduli.shape[0]
-    for j in range(width):
-        acc[0, j] = 1
     first, last = msg_start[child], msg_start[child + 1]
+    wanted = np.empty(last - first, dtype=np.bool_)
+    for k in range(first, last):  # (no row with a completion reads the others)
+        wanted[k - first] = old_best[k] < big and msg_best[k] < big
+    if not _invert(old_count, wanted, first, moduli, reciprocals, ratio, acc):
+        return False
     for k in range(first, last):
-        if old_best[k] >= big or msg_best[k] >= big:
-            continue  # (no row with a completion reads it)
-        for j in range(width):
-            if old_count[k, j] == 0:
-                return False
-        for j in range(width):  # (``ratio`` holds the product of the keys before, for now)
-            ratio[k, j] = acc[0, j]
-            acc[0, j] = product_mod(acc[0, j], old_count[k, j], moduli[j], reciprocals[j])
-    for j in range(width):
-        acc[0, j] = _power_mod(acc[0, j], moduli[j] - 2, moduli[j], reciprocals[j])
-    for k in range(last - 1, first - 1, -1):
-        if old_best[k] >= big or msg_best[k] >= big:
-            continue
-        for j in range(width):
-            inverse = product_mod(acc[0, j], ratio[k, j], moduli[j], reciprocals[j])
-            acc[0, j] = product_mod(acc[0, j], old_count[k, j], moduli[j], reciprocals[j])
-            ratio[k, j] = product_mod(inverse, msg_count[k, j], moduli[j], reciprocals[j])
+        if wanted[k - first]:
+            _mul(ratio, k, msg_count, k, moduli, reciprocals)
     return True
 
 
