@@ -97,19 +97,23 @@ def test_the_downward_pass_divides_or_multiplies_to_the_exact_counts(
 
 @settings(max_examples=strategies.examples(60), deadline=None)
 @given(strategies.hub_cases(), st.data())
-def test_marginals_read_in_the_smallest_bags_are_those_of_the_introducing_bags(
+def test_variables_read_in_the_smallest_bags_count_as_in_the_introducing_bags(
     case: strategies.Case, data: st.DataObject
 ) -> None:
-    """Each variable's marginals are read in the smallest bag that holds it, while a
-    customer's choices filter the bag that introduces it: the answers are those read in the
-    introducing bags, before and after choices."""
+    """Each variable is filtered and its marginals read in the smallest bag that holds it:
+    the answers are those of filters and marginals in the bags that introduce the variables,
+    before and after choices."""
+    from modcfg.engines.decomposition import _layout
+
     cfg = modcfg.compile(case.catalog)
     plan = cfg.compiled.plan(None)
     tree = plan.query.tree
     flat = tree.flat
-    assume(not np.array_equal(flat.reads[0], flat.columns[0]))  # (some variable read elsewhere)
+    val_start, start = flat.columns[3], flat.columns[4]
+    owners = _layout._columns(tree.bags, tree.owner, val_start, start)
+    assume(not np.array_equal(owners[0], flat.columns[0]))  # (some variable read elsewhere)
     introducing = copy.copy(tree)
-    introducing._flat = dataclasses.replace(flat, reads=flat.columns)
+    introducing._flat = dataclasses.replace(flat, columns=owners)
     query = TreeQuery(tree, plan.problem)
     expected = TreeQuery(introducing, plan.problem)
     assert _answers(query) == _answers(expected)

@@ -436,7 +436,7 @@ def _marginals(
 ) -> None:
     """Per (variable, value) (``out``): the completions through it and the cheapest one, from
     the upward pass (``up``, per row) and the downward one (``dmsg``, per separator key). Each
-    variable is read in the bag of ``columns`` (the smallest that holds it, see
+    variable is read in its bag of ``columns`` (the smallest that holds it, see
     :class:`._layout.Flat`), whose rows are read once for all the variables read there; a
     bag's upward counts are
     ``up``'s where ``fresh`` marks it, else ``up_base``'s (see :class:`._views.Upward`). A

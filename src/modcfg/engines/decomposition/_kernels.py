@@ -35,7 +35,7 @@ BIG = 1 << 60
 
 
 def _mask(columns: Columns, allowed: np.ndarray, mask: np.ndarray) -> None:
-    """``mask[row] = False`` where a variable the row's bag introduces takes a value that
+    """``mask[row] = False`` where a variable read in the row's bag takes a value that
     ``allowed`` (indexed like ``columns.val_start``) does not allow."""
     var_bag, var_col_start, var_col, val_start, start = columns
     for v in range(var_bag.shape[0]):

@@ -38,5 +38,5 @@ def marginal_passes(
         big,
     )
     out = count_room(flat.values, moduli), np.empty(flat.values, dtype=upward.best.dtype)
-    passes.marginals(flat.reads, flat.layout, moduli, rows, upward.base, fresh, dmsg, out, big)
+    passes.marginals(flat.columns, flat.layout, moduli, rows, upward.base, fresh, dmsg, out, big)
     return out

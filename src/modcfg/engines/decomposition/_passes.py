@@ -121,7 +121,8 @@ class TreeQuery(Walks, Sums):
 
     def restricted(self, var: int, values: frozenset[int]) -> TreeQuery:
         """This query with ``var`` limited to ``values`` (a customer's choice): shares the keys
-        and recomputes only the filter of the bag that introduces ``var``."""
+        and recomputes only the filter of the bag where ``var`` is read (the smallest that
+        holds it, see :class:`._layout.Flat`)."""
         row = self.problem.kept(var, values)
         bag, first, column = self._flat.column(var)
         mask = self._mask_all.copy()

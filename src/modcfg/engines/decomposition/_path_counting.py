@@ -1,9 +1,9 @@
 """The upward pass of a session's step: the bags on the changed paths updated from the previous
 pass rather than recounted.
 
-After a customer's choice, the rows of one bag lose completions (the bag that introduces the
-chosen variable: its filter changed), and so do the rows of its ancestors; every other bag keeps
-its counts (:meth:`._passes.TreeQuery.restricted`). Recounting a row multiplies its children's
+After a customer's choice, the rows of one bag lose completions (the bag where the chosen
+variable is read: its filter changed), and so do the rows of its ancestors; every other bag
+keeps its counts (:meth:`._passes.TreeQuery.restricted`). Recounting a row multiplies its children's
 counts: for a hub bag of eight children, seven products per row and prime. Two cases need fewer:
 
 - a bag whose filter changed and none of whose children did: each row keeps its count or,
