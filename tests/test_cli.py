@@ -578,3 +578,21 @@ def test_list_lists_what_is_too_wide_to_count_first(tmp_path: Path) -> None:
     result = _run("list", str(catalog), "--needs", str(needs), "--limit", "10", "-f", "jsonl")
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == 10
+
+
+def test_the_time_to_confirm_a_large_listing_is_not_the_listings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A listing over the confirmation threshold asks first at a terminal; the time the user
+    takes to answer does not count against ``--time-limit``."""
+    import modcfg.cli
+
+    def slow_yes(*_: object, **__: object) -> bool:  # (a user who answers after 1.5 s)
+        time.sleep(1.5)
+        return True
+
+    monkeypatch.setattr(modcfg.cli, "LARGE_LISTING", 100)  # (windows has 1,800)
+    monkeypatch.setattr(modcfg.cli, "_confirm_listing", slow_yes)
+    result = runner.invoke(app, ["list", "windows", "--format", "csv", "--time-limit", "1"])
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.strip().splitlines()) == 1 + 1800  # (the header, then every row)

@@ -283,7 +283,9 @@ def list_(
 
         raise infeasible_error(cfg, cfg.resolve(wanted))
     if limit is None and (total is None or total > LARGE_LISTING) and not all_:
+        asked_at = time.monotonic()
         all_ = _confirm_listing(cfg.catalog.name, total, needs=wanted is not None)
+        started += time.monotonic() - asked_at  # (the user's time to answer is not the work's)
     # the default limit is for a listing that should be quick; one asked for in full has none
     default = None if all_ else DEFAULT_TIME_LIMIT
     seconds = default if time_limit is None else asked
