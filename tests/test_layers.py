@@ -65,7 +65,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     ),
     frozenset({"orders", "memory", "pricing"}),
     frozenset({"web"}),
-    frozenset({"cli", "_cli_memory", "_cli_serve", "__init__"}),
+    frozenset({"cli", "_cli_memory", "_cli_serve", "_cli_warm", "__init__"}),
 )
 #: Imports of a higher layer that run, by (file, imported module), each with its reason.
 ALLOWED_UPWARD = {

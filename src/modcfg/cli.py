@@ -1,5 +1,6 @@
 """The ``modcfg`` command line (typer + rich): check, count, list, best, price, configure,
-import, demo, and the customer memory's ``modcfg memory ...`` (in ``_cli_memory.py``).
+import, demo, warm (in ``_cli_warm.py``), serve (in ``_cli_serve.py``) and the customer
+memory's ``modcfg memory ...`` (in ``_cli_memory.py``).
 
 Each command loads and compiles a catalog, asks the library and prints the answer; nothing here
 computes configurations. What every command keeps to: answers go to stdout and messages to
@@ -20,13 +21,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
 from . import _configurator
 from ._cli_memory import memory_app
 from ._cli_serve import serve
+from ._cli_warm import warm
 from ._errors import LimitExceeded, ModcfgError, NeedsError, TimeLimitExceeded
 from ._rows import RowWriter, parse_choices
 from ._terminal import (
@@ -38,11 +40,8 @@ from ._terminal import (
     result_title,
     safe,
 )
-from .model import Catalog, Needs, bundled_catalogs, load_catalog, load_needs, save_catalog
+from .model import Needs, load_catalog, load_needs, save_catalog
 from .price import LineCache, quote
-
-if TYPE_CHECKING:
-    from .session._state import SessionState
 
 __all__ = ["app", "main"]
 
@@ -55,6 +54,7 @@ app = typer.Typer(
 )
 app.add_typer(memory_app)
 app.command()(serve)
+app.command()(warm)
 
 CatalogArg = Annotated[
     str, typer.Argument(help="A catalog file (.yaml, .json, ...) or a bundled name (windows).")
@@ -411,61 +411,6 @@ def import_(
         f"wrote {written}: {len(catalog.slots)} slots, {catalog.module_count} modules, "
         f"{len(catalog.rules)} rules"
     )
-
-
-def _read(state: SessionState) -> None:
-    """Every option's count and status in ``state`` (a state computes them when read)."""
-    for slot in state:
-        for option in state[slot].values():
-            _ = option.count, option.status
-
-
-@app.command()
-def warm() -> None:
-    """Compile the engine's kernels into numba's disk cache, the parsers' tables into modcfg's
-    cache directory and modcfg's modules into bytecode (run once after installing)."""
-    import compileall
-    import time
-
-    from .engines.decomposition import compiled_from_now
-    from .io._uvl_syntax import parse_uvl
-
-    # Python writes no bytecode when PYTHONDONTWRITEBYTECODE is set (as in many container
-    # images): every command would then compile modcfg's sources again before it starts. A
-    # read-only installation (bytecode written by its installer) is left as it is.
-    compileall.compile_dir(Path(__file__).parent, quiet=2)
-    compiled_from_now()  # every pass compiled, whatever its size: each kernel is then cached
-    start = time.perf_counter()
-    parse_uvl("features\n    Product\n", "warm-up")
-    for name in bundled_catalogs():
-        cfg = _configurator.compile(load_catalog(name))
-        cfg.count()
-        cfg.best(k=3)
-        session = cfg.session()
-        slot = next(iter(cfg.catalog.slots.values()))
-        session.choose(slot.id, next(iter(slot.modules)))
-        _read(session.state())
-    # a count beyond 64 bits takes the kernels' exact residue path
-    wide = _configurator.compile(
-        Catalog.model_validate(
-            {
-                "catalog": "wide",
-                "slots": {f"s{i}": {"modules": {"a": {}, "b": {}, "c": {}}} for i in range(48)},
-                "rules": [
-                    {"id": f"r{i}", "excludes": [f"s{i}.a", f"s{i + 1}.a"]} for i in range(47)
-                ],
-            }
-        )
-    )
-    # whether any configuration is left (a pass of flags only, as a session's check runs it)
-    wide.compiled.base_query.restricted(0, frozenset({0})).feasible()
-    wide.count()
-    session = wide.session()  # and a session's residue passes: downward, per-option counts
-    _read(session.state())
-    session.choose("s0", "a")  # (a step's upward pass: along the changed path)
-    _read(session.state())
-    wide.compiled.base_query.worst_key()  # (what tells whether every key is one)
-    console().print(f"kernels and parsers ready in {time.perf_counter() - start:.1f} s")
 
 
 @app.command()

@@ -251,7 +251,7 @@ class _Reader:
                 self.line_of(element, texts[bulk[which]], offset),
             ) from None
         found = self.shaped({name: shapes[name] for name in bulk}, texts, values, groups, firsts)
-        for name in texts.keys() - set(bulk):
+        for name in (name for name, text in texts.items() if ".." in text):  # (file order)
             values, groups = self.ranged_tuples(shapes[name][0], texts[name])
             firsts = np.array([0, texts[name].count("|") + 1])
             found |= self.shaped({name: shapes[name]}, texts, values, groups, firsts)
