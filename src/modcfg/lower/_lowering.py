@@ -23,10 +23,8 @@ problem's memory limit before it is built.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from functools import cached_property
-from math import prod
 
 import numpy as np
 
@@ -35,7 +33,7 @@ from .._memory import ENTRY_BYTES, check_memory, show_count
 from ..model import ConfigurationView, Expr, evaluate, truthy
 from ..model._expr import Compare
 from ._clauses import clause_of
-from ._problem import Constraint, Factor, Problem, clause_rows
+from ._problem import Constraint, Factor, Problem, clause_table
 from ._tabulate import _linear, _linear_rows, _pair_rows, _resource, _Scope
 
 __all__ = ["CLAUSE_TABLE_LIMIT", "LINEAR_TABLE_SLOTS", "TABULATION_LIMIT", "Lowering"]
@@ -51,9 +49,6 @@ CLAUSE_TABLE_LIMIT = 1 << 10
 LINEAR_TABLE_SLOTS = 8
 #: Per variable of a scope, a flag per value.
 _Masks = tuple[tuple[bool, ...], ...]
-#: Clauses over at most this many combinations are tabulated in plain Python (faster than
-#: numpy's calls for a few rows).
-_SMALL_CLAUSE = 64
 
 
 class Lowering:
@@ -149,7 +144,7 @@ class Lowering:
         key = (tuple(tuple(allowed[var]) for var in scope), ordered)
         shape = self._clause_tables.get(key)
         if shape is None:
-            rows = _clause_rows(*key)
+            rows = clause_table(*key)
             shape = self._clause_tables[key] = (rows, frozenset(map(tuple, rows.tolist())))
         self.allow(scope, shape[0], source, allowed=shape[1])
 
@@ -261,19 +256,3 @@ class Lowering:
 def _factor_bytes(rows: int, columns: int) -> int:
     """The bytes of a factor's table: per row a key tuple and a dictionary entry."""
     return rows * (columns + 12) * ENTRY_BYTES
-
-
-def _clause_rows(
-    allowed: tuple[tuple[bool, ...], ...], masks: tuple[tuple[bool, ...], ...]
-) -> np.ndarray:
-    """The value tuples (one ``allowed`` value per variable) where some variable takes a value
-    of its mask, in lexicographic order."""
-    if prod(map(sum, allowed)) <= _SMALL_CLAUSE:  # (most: numpy's calls cost more)
-        values = [[v for v, ok in enumerate(row) if ok] for row in allowed]
-        rows = [
-            combination
-            for combination in itertools.product(*values)
-            if any(mask[v] for mask, v in zip(masks, combination, strict=True))
-        ]
-        return np.array(rows, dtype=np.int64).reshape(len(rows), len(allowed))
-    return clause_rows(masks, allowed)

@@ -41,6 +41,9 @@ __all__ = [
 CLAUSE_ROWS = 1 << 20
 #: Largest number of local choices of one multi-select slot.
 DOMAIN_LIMIT = 100_000
+#: Clauses over at most this many combinations are tabulated in plain Python (faster than
+#: numpy's calls for a few rows).
+_SMALL_CLAUSE = 64
 
 
 class SlotDomain(NamedTuple):
@@ -69,6 +72,22 @@ def clause_rows(
         for axis, values in enumerate(allowed):
             holds &= _along(axis, values, shapes)
     return np.argwhere(holds).astype(np.int64).reshape(-1, len(masks))
+
+
+def clause_table(
+    allowed: tuple[tuple[bool, ...], ...], masks: tuple[tuple[bool, ...], ...]
+) -> np.ndarray:
+    """The value tuples (one ``allowed`` value per variable) where some variable takes a value
+    of its mask, in lexicographic order: a clause as a table."""
+    if prod(map(sum, allowed)) <= _SMALL_CLAUSE:  # (most: numpy's calls cost more)
+        values = [[v for v, ok in enumerate(row) if ok] for row in allowed]
+        rows = [
+            combination
+            for combination in itertools.product(*values)
+            if any(mask[v] for mask, v in zip(masks, combination, strict=True))
+        ]
+        return np.array(rows, dtype=np.int64).reshape(len(rows), len(allowed))
+    return clause_rows(masks, allowed)
 
 
 def _along(axis: int, flags: Sequence[bool], shapes: list[int]) -> np.ndarray:

@@ -33,6 +33,7 @@ from ._decompose import Decomposition, decomposition
 from ._jit import compiled_pays
 from ._layout import Flat, flatten
 from ._residues import pass_bytes, residue_system
+from ._simplify import simplified
 
 __all__ = ["Bag", "BagsTooLarge", "FillStopped", "Tree", "build_tree", "check_widest"]
 
@@ -286,7 +287,7 @@ def _shape(
 ) -> tuple[Problem, Decomposition, list[int]]:
     """``given`` with its clauses as chains, its decomposition (see
     :func:`._decompose.decomposition`) and each bag's value combinations before rules."""
-    problem = with_chains(given)
+    problem = with_chains(simplified(given))
     found = decomposition(problem, extra_scopes, fill_in=fill_in)
     sizes = [sum(row) for row in problem.allowed]
     return problem, found, [prod(sizes[var] for var in variables) for variables in found[1]]
