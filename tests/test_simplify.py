@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import modcfg
+from modcfg.engines.decomposition import _simplify
 from modcfg.engines.decomposition._simplify import simplified
 from modcfg.engines.decomposition._tree import build_tree
 from modcfg.lower import build_domains, compile_rules
@@ -24,7 +25,7 @@ from modcfg.lower._problem import Problem
 
 from . import strategies
 from .test_clauses import check_models, formula_file, formulas, write_dimacs
-from .test_engine_properties import SMALL
+from .test_engine_properties import SMALL, check_engine, expected
 
 Assignment = tuple[int, ...]
 
@@ -40,8 +41,11 @@ def _solutions(problem: Problem) -> set[Assignment]:
 
 
 def _check_simplified(problem: Problem) -> Problem:
-    """``simplified(problem)`` against brute force (returned)."""
-    found = simplified(problem)
+    """``simplified(problem)`` against brute force (returned), conditioned however few of its
+    rules read a fixed variable."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_simplify, "_WORTH", 0.0)
+        found = simplified(problem)
     solutions = _solutions(problem)
     assert _solutions(found) == solutions
     for var in range(problem.size):
@@ -53,7 +57,7 @@ def _check_simplified(problem: Problem) -> Problem:
     fixed = {var for var in range(found.size) if len(found.values(var)) == 1}
     if found is not problem:
         for constraint in found.constraints:
-            if constraint.linear is None and constraint.size <= 1024:
+            if constraint.linear is None and 0 < constraint.size <= 1024:
                 assert not fixed & set(constraint.scope), constraint
     return found
 
@@ -85,7 +89,9 @@ def test_simplified_formulas_keep_their_models(
     path, variables, models = formula_file(tmp_path_factory, formula)
     catalog = modcfg.load_catalog(path)
     _check_simplified(_problem(catalog))
-    cfg = modcfg.compile(catalog)
+    with pytest.MonkeyPatch.context() as patch:  # (the tree of the conditioned problem)
+        patch.setattr(_simplify, "_WORTH", 0.0)
+        cfg = modcfg.compile(catalog)
     assert cfg.count() == len(models)
     check_models(cfg, variables, models)
 
@@ -93,7 +99,22 @@ def test_simplified_formulas_keep_their_models(
 @settings(max_examples=strategies.examples(100), deadline=None)
 @given(strategies.cases(max_configurations=SMALL))
 def test_simplified_catalogs_keep_their_solutions(case: strategies.Case) -> None:
+    """The conditioned problem, and the decomposition engine on its tree, answer as the
+    oracle does (counts, options, prices, streams, with the case's needs)."""
     _check_simplified(_problem(case.catalog))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_simplify, "_WORTH", 0.0)
+        cfg = modcfg.compile(case.catalog)
+        check_engine(case, cfg, "decomposition", expected(case))
+
+
+def test_few_rules_through_fixed_slots_leave_the_problem_as_it_is(tmp_path: Path) -> None:
+    """x1 is fixed, and one rule of ten reads it: the graph is the problem's own."""
+    clauses = [[1], [-1, 2, 3], *([-n, n + 1] for n in range(3, 12))]
+    catalog = modcfg.load_catalog(write_dimacs(tmp_path / "few.dimacs", 12, clauses))
+    problem = _problem(catalog)
+    assert simplified(problem) is problem
+    assert _check_simplified(problem) is not problem
 
 
 def test_a_root_and_its_mandatory_features_leave_the_graph(tmp_path: Path) -> None:
@@ -124,3 +145,31 @@ def test_a_contradiction_is_left_to_the_passes(tmp_path: Path) -> None:
     problem = _problem(catalog)
     assert simplified(problem) is problem
     assert modcfg.compile(catalog).count() == 0
+
+
+def test_a_table_the_fixed_slots_break_leaves_no_configuration() -> None:
+    """Rules fix a to x and b to x, and a table allows only (y, y) and (z, z): conditioned on
+    the fixed slots, the table allows nothing, which is no configuration, not no rule."""
+    modules = {name: {} for name in ("x", "y", "z")}
+    catalog = modcfg.Catalog.model_validate(
+        {
+            "catalog": "broken",
+            "slots": {
+                "a": {"modules": modules},
+                "b": {"modules": modules},
+                "c": {"modules": modules},
+            },
+            "rules": [
+                {"id": "a-is-x", "constraint": "a.x"},
+                {"id": "b-is-x", "constraint": "b.x"},
+                {"id": "pairs", "table": {"slots": ["a", "b"], "allow": [["y", "y"], ["z", "z"]]}},
+            ],
+        }
+    )
+    _check_simplified(_problem(catalog))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_simplify, "_WORTH", 0.0)
+        cfg = modcfg.compile(catalog)
+    assert cfg.count() == 0
+    with pytest.raises(modcfg.InfeasibleError, match="'b-is-x' and 'pairs'"):
+        cfg.session().state()
