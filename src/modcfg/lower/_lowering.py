@@ -23,13 +23,14 @@ problem's memory limit before it is built.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from functools import cached_property
 
 import numpy as np
 
 from .._errors import LimitExceeded
-from .._memory import ENTRY_BYTES, check_memory, show_count
+from .._memory import ENTRY_BYTES, check_memory, refuse, show_count
 from ..model import ConfigurationView, Expr, evaluate, truthy
 from ..model._expr import Compare
 from ._clauses import clause_of
@@ -62,6 +63,7 @@ class Lowering:
         self.problem = problem
         self.catalog = problem.catalog
         self._holds: dict[tuple[int, str], tuple[bool, ...]] = {}
+        self._literals: dict[tuple[int, str, bool], tuple[bool, ...]] = {}
         self._clause_tables: dict[
             tuple[_Masks, _Masks], tuple[np.ndarray, frozenset[tuple[int, ...]]]
         ] = {}
@@ -121,17 +123,17 @@ class Lowering:
         chosen (in any quantity) or not. What :meth:`require` adds for the disjunction, read
         off the slots' values rather than tabulated from its expression (a feature model has
         tens of thousands of clauses)."""
-        masks: dict[int, list[bool]] = {}
+        masks: dict[int, tuple[bool, ...]] = {}
+        index = self.scope.index
         for slot, module, chosen in literals:
-            var = self.var(slot)
-            mask = masks.setdefault(var, [False] * len(self.problem.domains[var].choices))
-            for value, holds in enumerate(self._holding(var, module)):
-                if holds == chosen:
-                    mask[value] = True
+            var = index[slot]
+            mask = self._literal(var, module, chosen=chosen)
+            before = masks.get(var)
+            masks[var] = mask if before is None else tuple(map(operator.or_, before, mask))
         if any(all(mask) for mask in masks.values()):
             return  # (it always holds)
         scope = tuple(sorted(masks))
-        ordered = tuple(tuple(masks[var]) for var in scope)
+        ordered = tuple([masks[var] for var in scope])
         allowed = self.problem.allowed
         width = self.scope.width(scope, allowed)
         if (len(scope) > 2 or width > TABULATION_LIMIT) and width > CLAUSE_TABLE_LIMIT:
@@ -151,12 +153,23 @@ class Lowering:
     def _check_table(self, width: int, scope: tuple[int, ...], what: str) -> None:
         """:class:`LimitExceeded` when a table of ``width`` rows over ``scope`` would pass the
         problem's memory limit."""
-        check_memory(
-            width * len(scope) * ENTRY_BYTES,
-            self.problem.memory_limit,
-            f"{what} (a table of {show_count(width)} rows over {len(scope)} slots)",
-            "split it into smaller rules",
-        )
+        estimate = width * len(scope) * ENTRY_BYTES
+        if estimate > self.problem.memory_limit:  # (the words made only then)
+            refuse(
+                estimate,
+                self.problem.memory_limit,
+                f"{what} (a table of {show_count(width)} rows over {len(scope)} slots)",
+                "split it into smaller rules",
+            )
+
+    def _literal(self, var: int, module: str, *, chosen: bool) -> tuple[bool, ...]:
+        """Per value of ``var``: whether it satisfies the literal (``module`` chosen or not)."""
+        key = (var, module, chosen)
+        found = self._literals.get(key)
+        if found is None:
+            found = tuple(holds == chosen for holds in self._holding(var, module))
+            self._literals[key] = found
+        return found
 
     def _holding(self, var: int, module: str) -> tuple[bool, ...]:
         """Per value of ``var``: whether it holds ``module``."""
