@@ -12,13 +12,13 @@ to 12.
 :func:`simplified` propagates the rules as a SAT solver's unit propagation does: a clause
 with one literal that can still hold forces it, and a small table keeps the values some row
 still allows (arc consistency, once one of its variables has narrowed). Most tables of a
-feature model are small clauses tabulated
-(every combination of their values but one): those are read as the clause they are, a few
-bit operations a step. Then every rule is conditioned on the slots left one value: a clause
-drops the literals that can no longer hold and is gone when one must hold; a table keeps the
-rows that agree with the values left, without the fixed slots' columns, and is gone when it
-allows every combination of what is left. A slot fixed in every rule is then tied to none, and
-the decomposition puts it in the one-row bag of fixed slots.
+feature model are small clauses tabulated (every combination of their values but one): those
+are read as the clause they are, a few bit operations a step. Then every rule is
+conditioned on the slots left one value: a clause drops the literals that can no longer hold
+and is gone when one must hold; a table keeps the rows that agree with the values left,
+without the fixed slots' columns, and is gone when it allows every combination of what is
+left. A slot fixed in every rule is then tied to none, and the decomposition puts it in the
+one-row bag of fixed slots.
 
 Invariants: propagation removes only values that no solution takes (it is sound), so every
 count, per-option count, cheapest key and enumeration over the problem's variables is
@@ -47,7 +47,6 @@ __all__ = ["simplified"]
 #: Tables of at most this many rows that are not clauses propagate (each narrowing of their
 #: scope reads their rows).
 _TABLE_ROWS = 64
-
 
 #: The share of the rules that must read a fixed variable for the problem to be conditioned.
 #: Below it, the graph would be the problem's own but for some edges, and the elimination
