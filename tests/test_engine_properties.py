@@ -10,8 +10,10 @@ checked on a prefix.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
+from math import prod
 from typing import Any
 
 import pytest
@@ -182,9 +184,18 @@ def test_infeasible_needs_raise(case: strategies.Case) -> None:
 @given(strategies.cases(max_configurations=SMALL))
 def test_the_tree_bounds_every_count_it_holds(case: strategies.Case) -> None:
     """The bound that sizes the passes' residue system is at least the count (else a count
-    would wrap around modulo too few primes)."""
-    compiled = modcfg.compile(case.catalog).compiled
-    assert compiled.tree.count_bound >= oracle.count(case.catalog)
+    would wrap around modulo too few primes), and it is the product, over the bags, of their
+    largest group of rows that share the parent's key (the root's rows: one group)."""
+    tree = modcfg.compile(case.catalog).compiled.tree
+    assert tree.count_bound >= oracle.count(case.catalog)
+    largest = []
+    for bag in tree.bags:
+        keys = [
+            tuple(bag.values[row, p] for p in bag.sep_positions) for row in range(len(bag.values))
+        ]
+        groups = Counter(keys) if bag.parent >= 0 else Counter({(): len(bag.values)})
+        largest.append(max(groups.values(), default=0))
+    assert tree.count_bound == prod(max(1, size) for size in largest)
 
 
 def _grouping_bags(tree: Any) -> int:

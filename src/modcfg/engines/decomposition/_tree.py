@@ -40,6 +40,8 @@ __all__ = ["Bag", "BagsTooLarge", "FillStopped", "Tree", "build_tree", "check_wi
 Key = Any  # a separator key: a scalar value index, a tuple of them, or ()
 #: Largest number of tuples one bag may hold.
 BAG_LIMIT = 5_000_000
+#: The key groups of a bag counted whole (see :attr:`Tree.count_bound`).
+_ONE_GROUP = np.zeros(1, dtype=np.int64)
 #: Build the bags with the compiled kernel (False: the same kernel as plain Python).
 COMPILED = True
 
@@ -169,16 +171,24 @@ class Tree:
         count exceeds the product, over the bags, of their largest such group (often far below
         the product of the domains: the bags' rows are the consistent ones). Queries with needs
         only remove rows."""
-        bound = 1
+        # every bag's groups laid end to end (a bag without a parent's key: one group), so
+        # that their sizes are one difference and their largest one reduction
+        boundaries: list[np.ndarray] = []
+        first: list[int] = []  # per bag, its first group
+        offset = groups = 0
         for bag in self.bags:
-            rows = len(bag.values)
             starts = bag.sep_starts
             if bag.parent < 0 or not len(starts):
-                largest = rows
-            else:
-                largest = int(np.diff(starts, append=rows).max())
-            bound *= max(1, largest)
-        return bound
+                starts = _ONE_GROUP
+            boundaries.append(starts + offset)
+            first.append(groups)
+            offset += len(bag.values)
+            groups += len(starts)
+        if not boundaries:
+            return 1
+        sizes = np.diff(np.concatenate([*boundaries, [offset]]))
+        largest = np.maximum.reduceat(sizes, first)
+        return prod(max(1, size) for size in largest.tolist())
 
     def pass_bytes(self, bound: int) -> int:
         """The bytes the passes of one query over this tree hold at once, for counts up to
