@@ -11,7 +11,7 @@ of rules, price rules and needs into these types is in ``_rules`` and ``_needs``
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from itertools import compress
@@ -88,6 +88,30 @@ def clause_table(
         ]
         return np.array(rows, dtype=np.int64).reshape(len(rows), len(allowed))
     return clause_rows(masks, allowed)
+
+
+def missing_combination(
+    columns: Sequence[Sequence[int]], values: Sequence[Collection[int]]
+) -> tuple[int, ...] | None:
+    """The one combination of ``values`` (per column, the values it may take) that distinct
+    rows, given by column, lack when they hold every other and nothing else (a small clause
+    tabulated); None otherwise. Found by the columns' sums: each value of a column appears in
+    the full product as often as any other.
+
+    >>> missing_combination([[0, 0, 1], [0, 1, 0]], [{0, 1}, {0, 1}])
+    (1, 1)
+    >>> missing_combination([[0, 1], [0, 1]], [{0, 1}, {0, 1}]) is None
+    True
+    """
+    combinations = prod(len(held) for held in values)
+    if not columns or len(columns[0]) != combinations - 1 or combinations < 2:
+        return None
+    if not all(set(column) <= set(held) for column, held in zip(columns, values, strict=True)):
+        return None
+    return tuple(
+        sum(held) * (combinations // len(held)) - sum(column)
+        for column, held in zip(columns, values, strict=True)
+    )
 
 
 def _along(axis: int, flags: Sequence[bool], shapes: list[int]) -> np.ndarray:

@@ -22,7 +22,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ...lower._problem import Constraint, Problem, SlotDomain
+from ...lower._problem import Constraint, Problem, SlotDomain, missing_combination
 
 __all__ = ["with_chains"]
 
@@ -86,7 +86,7 @@ def _exclusions(problem: Problem) -> dict[tuple[Literal, Literal], Constraint]:
     pair of literals they forbid (both orders). A feature model's pairs share a few row arrays
     (one per shape of clause), so each array is read once per pair of allowed values."""
     found: dict[tuple[Literal, Literal], Constraint] = {}
-    missing_of: dict[tuple[int, tuple[bool, ...], tuple[bool, ...]], tuple[int, int] | None] = {}
+    missing_of: dict[tuple[int, tuple[bool, ...], tuple[bool, ...]], tuple[int, ...] | None] = {}
     allowed = problem.allowed
     for constraint in problem.constraints:
         if len(constraint.scope) != 2 or constraint.clause is not None:
@@ -97,20 +97,12 @@ def _exclusions(problem: Problem) -> dict[tuple[Literal, Literal], Constraint]:
         if key in missing_of:
             missing = missing_of[key]
         else:
-            missing = missing_of[key] = _missing(rows, problem.values(a), problem.values(b))
+            values = [problem.values(a), problem.values(b)]
+            missing = missing_of[key] = missing_combination(rows.T.tolist(), values)
         if missing is not None:
             x, y = missing
             found[(a, x), (b, y)] = found[(b, y), (a, x)] = constraint
     return found
-
-
-def _missing(rows: np.ndarray, values_a: list[int], values_b: list[int]) -> tuple[int, int] | None:
-    """The one pair of allowed values that ``rows`` (two columns) lack, when they lack one."""
-    if len(rows) != len(values_a) * len(values_b) - 1:
-        return None
-    present = set(zip(rows[:, 0].tolist(), rows[:, 1].tolist(), strict=True))
-    missing = [(x, y) for x in values_a for y in values_b if (x, y) not in present]
-    return missing[0] if len(missing) == 1 else None
 
 
 def _cliques(excluded: dict[tuple[Literal, Literal], Constraint]) -> list[list[Literal]]:

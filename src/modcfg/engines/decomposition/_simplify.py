@@ -35,12 +35,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from itertools import compress
+from math import prod
 from typing import NamedTuple
 
 import numpy as np
 
 from ...lower import _lowering
-from ...lower._problem import Constraint, Problem, clause_table
+from ...lower._problem import Constraint, Problem, clause_table, missing_combination
 
 __all__ = ["simplified"]
 
@@ -160,15 +161,10 @@ def _read_rows(rows: np.ndarray) -> _Reading:
         return _NOTHING
     columns = rows.T.tolist()
     values = [set(column) for column in columns]
-    combinations = 1
-    for held in values:
-        combinations *= len(held)
-    if len(rows) and combinations == len(rows) + 1:  # (the rows are distinct)
+    missing = missing_combination(columns, values)
+    if missing is not None:  # every combination of the values it holds but one
         within = tuple(sum(1 << value for value in held) for held in values)
-        masks = tuple(
-            w & ~(1 << (sum(held) * (combinations // len(held)) - sum(column)))
-            for w, held, column in zip(within, values, columns, strict=True)
-        )
+        masks = tuple(w & ~(1 << m) for w, m in zip(within, missing, strict=True))
         return _Reading(masks, within, None)
     if len(rows) <= _TABLE_ROWS:
         return _Reading(None, None, [tuple(row) for row in rows.tolist()])
@@ -329,9 +325,7 @@ def _clause(
     shape), else a clause."""
     scope = tuple(var for var, _ in literals)
     flags = tuple(_flags(mask, sizes[var]) for var, mask in literals)
-    width = 1
-    for var in scope:
-        width *= domains[var].bit_count()
+    width = prod(domains[var].bit_count() for var in scope)
     if len(scope) > 2 and width > _lowering.CLAUSE_TABLE_LIMIT:
         return Constraint(scope, source=source, clause=flags)
     allowed = tuple(_flags(domains[var], sizes[var]) for var in scope)
@@ -363,10 +357,7 @@ def _small_table(
     if not live:
         return None
     projected = tuple(sorted({tuple(row[p] for p in live) for row in kept}))
-    combinations = 1
-    for position in live:
-        combinations *= domains[scope[position]].bit_count()
-    if len(projected) == combinations:
+    if len(projected) == _combinations(scope, live, domains):
         return None
     key = (len(live), projected)
     found = shapes.get(key)
@@ -398,10 +389,12 @@ def _table(
     kept = rows[keep][:, live]
     if len(live) < len(scope):
         kept = np.unique(kept, axis=0)
-    combinations = 1
-    for position in live:
-        combinations *= domains[scope[position]].bit_count()
-    if len(kept) == combinations:
+    if len(kept) == _combinations(scope, live, domains):
         return None
     kept.flags.writeable = False
     return Constraint(tuple(scope[p] for p in live), source=constraint.source, rows=kept)
+
+
+def _combinations(scope: tuple[int, ...], live: list[int], domains: list[int]) -> int:
+    """The combinations of the values left of ``scope``'s variables at positions ``live``."""
+    return prod(domains[scope[position]].bit_count() for position in live)
