@@ -596,3 +596,25 @@ def test_the_time_to_confirm_a_large_listing_is_not_the_listings(
     result = runner.invoke(app, ["list", "windows", "--format", "csv", "--time-limit", "1"])
     assert result.exit_code == 0, result.output
     assert len(result.stdout.strip().splitlines()) == 1 + 1800  # (the header, then every row)
+
+
+def test_commands_run_without_pydantic_plugins_unless_asked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A command turns pydantic's plugin search off while it runs (it reads every installed
+    package's entry points), and leaves a setting of the user's as it is."""
+    import modcfg.cli
+
+    seen: list[str | None] = []
+    monkeypatch.setattr(modcfg.cli, "app", lambda args: seen.append(os.environ.get(_PLUGINS)))
+    monkeypatch.delenv(_PLUGINS, raising=False)
+    modcfg.cli.main(["count", "windows"])
+    assert seen == ["__all__"]
+    assert _PLUGINS not in os.environ
+    monkeypatch.setenv(_PLUGINS, "logfire")
+    modcfg.cli.main(["count", "windows"])
+    assert seen[-1] == "logfire"
+    assert os.environ[_PLUGINS] == "logfire"
+
+
+_PLUGINS = "PYDANTIC_DISABLE_PLUGINS"

@@ -433,11 +433,28 @@ def demo() -> None:
         console().print(quote_table(result, result_title(rank, result, cfg.catalog)))
 
 
+@contextmanager
+def _without_pydantic_plugins() -> Iterator[None]:
+    """Pydantic plugins off while a command runs, unless ``PYDANTIC_DISABLE_PLUGINS`` is set:
+    looking for them reads the entry points of every installed package when a command
+    validates its first catalog (40-50 ms of each command in a virtual environment of 140
+    packages), and no command needs one."""
+    if "PYDANTIC_DISABLE_PLUGINS" in os.environ:
+        yield
+        return
+    os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
+    try:
+        yield
+    finally:
+        os.environ.pop("PYDANTIC_DISABLE_PLUGINS", None)
+
+
 def main(args: list[str] | None = None) -> None:
     """Run the CLI; a :class:`ModcfgError` prints one clear message and exits with 1 (2 for
     a passed limit); Ctrl-C stops quietly with 130."""
     try:
-        app(args=args)
+        with _without_pydantic_plugins():
+            app(args=args)
     except LimitExceeded as exc:
         _error(str(exc))
         sys.exit(2)
