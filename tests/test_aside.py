@@ -130,6 +130,46 @@ def test_clauses_set_aside_match_oracle(case: strategies.Case, data: st.DataObje
 
 @PROPERTIES
 @given(with_wide_clause_rules(), st.data())
+def test_terms_over_trees_of_their_own_match_oracle(
+    case: strategies.Case, data: st.DataObject
+) -> None:
+    """Every term but the first decomposed apart (as past OWN_TREE_ROWS): the counts, every
+    option's count and those after choices are the oracle's, before and after the terms'
+    trees are built (a plain count does not build them)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_lowering, "CLAUSE_TABLE_LIMIT", 1)
+        cfg = modcfg.compile(case.catalog)
+    base = cfg.compiled.base
+    clauses = [c for c in base.constraints if c.clause is not None]
+    assume(clauses)
+    aside = data.draw(st.lists(st.sampled_from(clauses), unique_by=id, min_size=1, max_size=3))
+    valid = oracle.valid_configurations(case.catalog)
+    refs = [set(configuration.refs()) for configuration in valid]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_aside, "OWN_TREE_ROWS", 0)
+        query = set_aside(base, aside)
+    assert query._own is not None
+    assert query.count() == len(valid)
+    for ref, number in _option_counts(cfg, query).items():
+        assert number == sum(ref in chosen for chosen in refs), ref
+    modules = cfg.compiled.module_values
+    var = data.draw(st.integers(0, len(modules) - 1))
+    module = data.draw(st.sampled_from(sorted(modules[var])))
+    narrowed = query.restricted(var, frozenset(modules[var][module]))
+    kept = [chosen for chosen in refs if f"{cfg.compiled.slots[var]}.{module}" in chosen]
+    assert narrowed.count() == len(kept)
+    for ref, number in _option_counts(cfg, narrowed).items():
+        assert number == sum(ref in chosen for chosen in kept), ref
+    check_choices(cfg, query, refs, data)
+
+
+def _option_counts(cfg: modcfg.Configurator, query: AsideQuery) -> dict[str, int]:
+    """Every module's count in ``query`` (its options' counts, priced or not)."""
+    return _module_counts(cfg, [[(n, None) for n in row] for row in query.option_counts()])
+
+
+@PROPERTIES
+@given(with_wide_clause_rules(), st.data())
 def test_rules_of_needs_join_the_clauses_set_aside(
     case: strategies.Case, data: st.DataObject
 ) -> None:

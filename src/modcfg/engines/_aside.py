@@ -44,8 +44,10 @@ from ..lower import Problem
 from ..lower._problem import Constraint
 from ._aside_terms import (
     ASIDE_MOST,
+    OWN_TREE_ROWS,
     Event,
     Term,
+    TermTrees,
     added_rules,
     clause_event,
     need_events,
@@ -125,7 +127,13 @@ def set_aside(
     if deadline is not None and time.monotonic() > deadline:  # (before the first term's pass)
         raise FillStopped(len(tree.bags), len(tree.bags))
     events = [clause_event(clause) for clause in clauses]
-    return AsideQuery(problem, tree, clauses, signed_terms(relaxed, events), events=events)
+    terms = signed_terms(relaxed, events)
+    return AsideQuery(problem, tree, clauses, terms, events=events, own=_own_trees(tree, terms))
+
+
+def _own_trees(tree: Tree, terms: list[Term]) -> TermTrees | None:
+    """The terms' own trees, for a relaxed tree of :data:`OWN_TREE_ROWS` rows or more."""
+    return TermTrees(terms, tree.flat.rows) if tree.flat.rows >= OWN_TREE_ROWS else None
 
 
 @dataclass(frozen=True)
@@ -142,7 +150,8 @@ class SavedAside:
         aside = tuple(problem.constraints[position] for position in self.positions)
         events = [clause_event(clause) for clause in aside]
         terms = signed_terms(without(problem, aside), events)
-        return AsideQuery(problem, self.tree, aside, terms, events=events)
+        own = _own_trees(self.tree, terms)
+        return AsideQuery(problem, self.tree, aside, terms, events=events, own=own)
 
 
 class AsideQuery(OverWhole):
@@ -159,7 +168,10 @@ class AsideQuery(OverWhole):
     restriction of the last one); ``bound``: the count of the relaxed rules without needs or
     choices, which bounds every term's counts, intermediate ones too (as
     :class:`~modcfg.engines.decomposition.TreeQuery`'s ``count_bound``); None: the first
-    term's count, for the query of the catalog itself.
+    term's count, for the query of the catalog itself. ``own``: the trees of the catalog's
+    terms, when they get their own (see :class:`~._aside_terms.TermTrees`; every option's
+    counts build them, a plain count uses those built), and ``indices`` each term's index
+    among the catalog's (a customer's choices drop the terms they leave nothing).
     """
 
     engine = "with wide clauses set aside, the engine"
@@ -176,6 +188,8 @@ class AsideQuery(OverWhole):
         needs: int = 0,
         whole: TreeQuery | None = None,
         bound: int | None = None,
+        own: TermTrees | None = None,
+        indices: tuple[int, ...] | None = None,
     ) -> None:
         self._problem = problem
         self.tree = tree
@@ -183,6 +197,8 @@ class AsideQuery(OverWhole):
         self._events = tuple(events)
         self._needs = needs  # (the last events: those of rules the customer's needs add)
         self._terms = terms
+        self._own = own
+        self._indices = tuple(range(len(terms))) if indices is None else indices
         if whole is None:
             whole = TreeQuery(tree, terms[0][1], count_bound=bound)
         self._whole = whole
@@ -196,8 +212,11 @@ class AsideQuery(OverWhole):
         where = {id(c): i for i, c in enumerate(self._problem.constraints)}
         return SavedAside(self.tree, tuple(where[id(c)] for c in self.aside))
 
-    def _term_query(self, problem: Problem) -> TreeQuery:
-        return TreeQuery(self.tree, problem, count_bound=self._bound)
+    def _term_query(self, position: int, *, build: bool, deadline: float | None) -> TreeQuery:
+        """The query of the term at ``position``: over its own tree when it has one (see
+        :class:`~._aside_terms.TermTrees`; built now when ``build``), else the relaxed tree."""
+        own = self._own and self._own.tree(self._indices[position], deadline, build=build)
+        return TreeQuery(own or self.tree, self._terms[position][1], count_bound=self._bound)
 
     # -- the protocol's plain methods (problem, scale, keys: see OverWhole) ------------------
 
@@ -223,15 +242,18 @@ class AsideQuery(OverWhole):
 
     def restricted(self, var: int, values: frozenset[int]) -> AsideQuery:
         terms = [(sign, problem.narrowed(var, values)) for sign, problem in self._terms]
+        kept = [0] + [i for i in range(1, len(terms)) if all(map(any, terms[i][1].allowed))]
         return AsideQuery(
             self._problem.narrowed(var, values),
             self.tree,
             self.aside,
-            [terms[0]] + [(sign, p) for sign, p in terms[1:] if all(map(any, p.allowed))],
+            [terms[i] for i in kept],
             events=self._events,
             needs=self._needs,
             whole=self._whole.restricted(var, values),
             bound=self._bound,
+            own=self._own,
+            indices=tuple(self._indices[i] for i in kept),
         )
 
     def feasible(self) -> bool:
@@ -255,27 +277,28 @@ class AsideQuery(OverWhole):
         :class:`~modcfg.LimitExceeded` when ``deadline`` (:func:`time.monotonic`) passes
         before a term starts."""
         if self._count is None:
-            terms = self._over_terms(TreeQuery.count, deadline, "counting")
+            terms = self._over_terms(TreeQuery.count, deadline, "counting", build=False)
             self._count = sum(sign * found for sign, found in terms)
         return self._count
 
     def _over_terms(
-        self, work: Callable[[TreeQuery], T], deadline: float | None, doing: str
+        self, work: Callable[[TreeQuery], T], deadline: float | None, doing: str, *, build: bool
     ) -> list[tuple[int, T]]:
         """``work`` on the query of every term, with its sign (the first term's query is
-        kept, with its passes); past ``deadline`` (:func:`time.monotonic`; None: none) before
+        kept, with its passes; ``build``: the others' own trees are built if need be, see
+        :meth:`_term_query`); past ``deadline`` (:func:`time.monotonic`; None: none) before
         a term starts, :class:`~modcfg.LimitExceeded` saying how far ``doing`` got.
 
         The passes run compiled without holding the interpreter, so terms run two at a time
         on a machine with two cores or more, when the tree has :data:`_PARALLEL_ROWS` rows or
         more and the passes of two terms fit in the memory limit together (each term's query
         holds its passes until its work is done). The first term's passes run next to the
-        others' rather than before them (on the decision-making model they are a fifth of a
-        step's work: its steps took 0.84-1.27 s, now 0.68-1.0 s)."""
-        terms: list[Term | None] = [None, *self._terms[1:]]  # (None: the first term's query)
+        others' rather than before them (a step then waits for the longest of the two
+        threads, not for the first term and then for the others)."""
+        terms = range(len(self._terms))
         started: list[int] = []
 
-        def run(term: Term | None) -> tuple[int, T]:
+        def run(term: int) -> tuple[int, T]:
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeLimitExceeded(
                     f"{doing} passed its time limit after {len(started)} of "
@@ -284,10 +307,10 @@ class AsideQuery(OverWhole):
                     limit=len(started),
                 )
             started.append(1)
-            if term is None:
+            if not term:
                 return 1, work(self._whole)
-            sign, problem = term
-            return sign, work(self._term_query(problem))
+            query = self._term_query(term, build=build, deadline=deadline)
+            return self._terms[term][0], work(query)
 
         if self._at_once() == 1 or len(terms) < 2:
             return [run(term) for term in terms]
@@ -364,7 +387,8 @@ class AsideQuery(OverWhole):
         if not self._whole.count() or (self._count is not None and not self._count):
             self._option_counts = [[0] * len(row) for row in self._problem.allowed]
             return self._option_counts
-        terms = self._over_terms(TreeQuery.marginals, deadline, "counting every option")
+        marginals = TreeQuery.marginals
+        terms = self._over_terms(marginals, deadline, "counting every option", build=True)
         totals = [[0] * len(row) for row in self._problem.allowed]
         for sign, found in terms:
             for total, part in zip(totals, found, strict=True):
