@@ -23,6 +23,7 @@ import modcfg._compiled
 from modcfg.engines import _aside, _aside_terms
 from modcfg.engines._aside import AsideQuery, set_aside
 from modcfg.engines.compiled import CompiledEngineError, ranking
+from modcfg.engines.decomposition import FillStopped
 from modcfg.lower import _lowering
 
 from . import oracle, strategies
@@ -146,7 +147,7 @@ def test_terms_over_trees_of_their_own_match_oracle(
     valid = oracle.valid_configurations(case.catalog)
     refs = [set(configuration.refs()) for configuration in valid]
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_aside, "OWN_TREE_ROWS", 0)
+        patch.setattr(_aside_terms, "OWN_TREE_ROWS", 0)
         query = set_aside(base, aside)
     assert query._own is not None
     assert query.count() == len(valid)
@@ -316,6 +317,34 @@ def test_a_sessions_state_reads_its_time_limit_between_the_terms(tmp_path: Path)
     assert {slot: dict(state[slot]) for slot in state} == {
         slot: dict(expected[slot]) for slot in expected
     }
+
+
+def test_a_terms_tree_stopped_by_the_time_limit_is_built_at_the_next_request(
+    tmp_path: Path,
+) -> None:
+    """A term whose own tree the deadline stops is counted over the shared tree, and its tree
+    is built when asked again (a limit or a memory refusal is kept: the shared tree serves)."""
+    path, _ = _group(tmp_path)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(modcfg._compiled, "TRIAL_COMBINATIONS", 1)
+        patch.setattr(_aside_terms, "OWN_TREE_ROWS", 0)
+        cfg = modcfg.compile(modcfg.load_catalog(path))
+    query = cfg.compiled.wide_base
+    assert isinstance(query, AsideQuery)
+    assert query._own is not None
+    expected = query.option_counts()  # (the own trees built, then dropped to build again)
+    own = _aside_terms.TermTrees(query._terms, query.tree.flat.rows)
+    fresh = AsideQuery(query._problem, query.tree, query.aside, query._terms, events=[], own=own)
+
+    def stopped(*args: object, **kwargs: object) -> None:
+        raise FillStopped(0, 1)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_aside_terms, "build_tree", stopped)
+        assert fresh.option_counts() == expected
+    assert own.tree(1, None, build=False) is None
+    assert own.tree(1, None) is not None
+    assert own.tree(1, None, build=False) is not None
 
 
 def test_a_catalog_with_clauses_set_aside_is_saved_and_loaded(tmp_path: Path) -> None:

@@ -44,7 +44,6 @@ from ..lower import Problem
 from ..lower._problem import Constraint
 from ._aside_terms import (
     ASIDE_MOST,
-    OWN_TREE_ROWS,
     Event,
     Term,
     TermTrees,
@@ -52,6 +51,7 @@ from ._aside_terms import (
     clause_event,
     need_events,
     outside,
+    own_trees,
     signed_terms,
     without,
 )
@@ -128,12 +128,7 @@ def set_aside(
         raise FillStopped(len(tree.bags), len(tree.bags))
     events = [clause_event(clause) for clause in clauses]
     terms = signed_terms(relaxed, events)
-    return AsideQuery(problem, tree, clauses, terms, events=events, own=_own_trees(tree, terms))
-
-
-def _own_trees(tree: Tree, terms: list[Term]) -> TermTrees | None:
-    """The terms' own trees, for a relaxed tree of :data:`OWN_TREE_ROWS` rows or more."""
-    return TermTrees(terms, tree.flat.rows) if tree.flat.rows >= OWN_TREE_ROWS else None
+    return AsideQuery(problem, tree, clauses, terms, events=events, own=own_trees(tree, terms))
 
 
 @dataclass(frozen=True)
@@ -150,7 +145,7 @@ class SavedAside:
         aside = tuple(problem.constraints[position] for position in self.positions)
         events = [clause_event(clause) for clause in aside]
         terms = signed_terms(without(problem, aside), events)
-        own = _own_trees(self.tree, terms)
+        own = own_trees(self.tree, terms)
         return AsideQuery(problem, self.tree, aside, terms, events=events, own=own)
 
 
@@ -298,18 +293,22 @@ class AsideQuery(OverWhole):
         terms = range(len(self._terms))
         started: list[int] = []
 
-        def run(term: int) -> tuple[int, T]:
+        def in_time(done: int) -> None:
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeLimitExceeded(
-                    f"{doing} passed its time limit after {len(started)} of "
+                    f"{doing} passed its time limit after {done} of "
                     f"{len(self._terms)} terms of the clauses set aside; raise time_limit=",
                     estimate=len(self._terms),
-                    limit=len(started),
+                    limit=done,
                 )
+
+        def run(term: int) -> tuple[int, T]:
+            in_time(len(started))
             started.append(1)
             if not term:
                 return 1, work(self._whole)
             query = self._term_query(term, build=build, deadline=deadline)
+            in_time(len(started) - 1)  # (building the term's own tree takes time too)
             return self._terms[term][0], work(query)
 
         if self._at_once() == 1 or len(terms) < 2:

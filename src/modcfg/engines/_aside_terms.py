@@ -35,6 +35,7 @@ __all__ = [
     "clause_event",
     "need_events",
     "outside",
+    "own_trees",
     "same_rules",
     "signed_terms",
     "without",
@@ -238,3 +239,9 @@ class TermTrees:
                     self._rows_left -= tree.flat.rows
             self._trees[index] = tree
             return tree
+
+
+def own_trees(tree: Tree, terms: list[Term]) -> TermTrees | None:
+    """The own trees of ``terms`` over ``tree`` (the relaxed rules'), when it has
+    :data:`OWN_TREE_ROWS` bag rows or more."""
+    return TermTrees(terms, tree.flat.rows) if tree.flat.rows >= OWN_TREE_ROWS else None
