@@ -48,8 +48,10 @@ def make_id(name: str, *, prefix: str = "_") -> str:
     """
     if _PLAIN.fullmatch(name) and name not in _RESERVED:
         return name  # already an id: the common case in large models
-    text = unicodedata.normalize("NFKD", name.replace("ß", "ss"))
-    text = "".join(char for char in text if not unicodedata.combining(char))
+    text = name
+    if not name.isascii():  # (accents dropped: NFKD splits them off as combining characters)
+        text = unicodedata.normalize("NFKD", name.replace("ß", "ss"))
+        text = "".join(char for char in text if not unicodedata.combining(char))
     result = "-".join(part for part in map(_clean, text.split("-")) if part)
     if not result:
         return prefix if prefix != "_" else "_unnamed"
