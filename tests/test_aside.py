@@ -150,6 +150,9 @@ def test_terms_over_trees_of_their_own_match_oracle(
         patch.setattr(_aside_terms, "OWN_TREE_ROWS", 0)
         query = set_aside(base, aside)
     assert query._own is not None
+    with pytest.MonkeyPatch.context() as patch:  # (feasible by the count, as on large trees)
+        patch.setattr(_aside, "_PARALLEL_ROWS", 0)
+        assert query.feasible() == bool(valid)
     assert query.count() == len(valid)
     for ref, number in _option_counts(cfg, query).items():
         assert number == sum(ref in chosen for chosen in refs), ref
@@ -158,6 +161,9 @@ def test_terms_over_trees_of_their_own_match_oracle(
     module = data.draw(st.sampled_from(sorted(modules[var])))
     narrowed = query.restricted(var, frozenset(modules[var][module]))
     kept = [chosen for chosen in refs if f"{cfg.compiled.slots[var]}.{module}" in chosen]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_aside, "_PARALLEL_ROWS", 0)
+        assert narrowed.feasible() == bool(kept)
     assert narrowed.count() == len(kept)
     for ref, number in _option_counts(cfg, narrowed).items():
         assert number == sum(ref in chosen for chosen in kept), ref

@@ -254,14 +254,17 @@ class AsideQuery(OverWhole):
     def feasible(self) -> bool:
         """Whether any solution exists, without the terms' passes where one pass tells: none
         when the relaxed rules have none (a pass of flags), some when the first block of
-        their solutions holds one that satisfies the clauses set aside; else the count."""
+        their solutions holds one that satisfies the clauses set aside; else the count (at
+        once over :data:`_PARALLEL_ROWS` rows or more: a walk's layout costs more than the
+        terms' passes there, 0.85-1.9 s against 0.1-0.4 s on the decision-making model)."""
         if self._count is not None:
             return self._count > 0
         if not self._whole.feasible():
             return False
-        block = next(solution_blocks(self._whole, _BLOCK), None)
-        if block is not None and bool(self._holding(block[0]).any()):
-            return True
+        if self.tree.flat.rows < _PARALLEL_ROWS:
+            block = next(solution_blocks(self._whole, _BLOCK), None)
+            if block is not None and bool(self._holding(block[0]).any()):
+                return True
         return self.count() > 0
 
     def count(self) -> int:
