@@ -383,10 +383,11 @@ class AsideQuery(OverWhole):
     def _counts_by(self, deadline: float | None) -> list[list[int]]:
         """Every option's count, the signed sum of the terms' (computed once; their passes
         give the count too: a variable's option counts add up to it, so no term is counted
-        apart); ``deadline`` is read before each term."""
+        apart; the first term's upward pass among them, not before them); ``deadline`` is
+        read before each term."""
         if self._option_counts is not None:
             return self._option_counts
-        if not self._whole.count() or (self._count is not None and not self._count):
+        if self._count == 0:
             self._option_counts = [[0] * len(row) for row in self._problem.allowed]
             return self._option_counts
         marginals = TreeQuery.marginals
