@@ -11,7 +11,9 @@ enumeration of assignments.
 
 from __future__ import annotations
 
+import copy
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -339,7 +341,7 @@ def test_a_terms_tree_stopped_by_the_time_limit_is_built_at_the_next_request(
     assert isinstance(query, AsideQuery)
     assert query._own is not None
     expected = query.option_counts()  # (the own trees built, then dropped to build again)
-    own = _aside_terms.TermTrees(query._terms, query.tree.flat.rows)
+    own = _aside_terms.TermTrees(query._terms, query.tree)
     fresh = AsideQuery(query._problem, query.tree, query.aside, query._terms, events=[], own=own)
 
     def stopped(*args: object, **kwargs: object) -> None:
@@ -351,6 +353,27 @@ def test_a_terms_tree_stopped_by_the_time_limit_is_built_at_the_next_request(
     assert own.tree(1, None, build=False) is None
     assert own.tree(1, None) is not None
     assert own.tree(1, None, build=False) is not None
+
+
+def test_the_terms_trees_keep_within_what_the_memory_limit_leaves(tmp_path: Path) -> None:
+    """With a memory limit the relaxed tree fills, no term gets a tree of its own, and every
+    term is counted over the relaxed tree."""
+    path, _ = _group(tmp_path)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(modcfg._compiled, "TRIAL_COMBINATIONS", 1)
+        patch.setattr(_aside_terms, "OWN_TREE_ROWS", 0)
+        cfg = modcfg.compile(modcfg.load_catalog(path))
+    query = cfg.compiled.wide_base
+    assert isinstance(query, AsideQuery)
+    expected = query.option_counts()
+    assert query._own is not None
+    assert query._own.tree(1, None) is not None  # (room enough: built)
+    full = copy.copy(query.tree)
+    full.problem = replace(query.tree.problem, memory_limit=_aside_terms._entry_bytes(full))
+    own = _aside_terms.TermTrees(query._terms, full)
+    fresh = AsideQuery(query._problem, query.tree, query.aside, query._terms, events=[], own=own)
+    assert fresh.option_counts() == expected
+    assert [own.tree(i, None) for i in range(1, len(query._terms))] == [None]
 
 
 def test_a_catalog_with_clauses_set_aside_is_saved_and_loaded(tmp_path: Path) -> None:

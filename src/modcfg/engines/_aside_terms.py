@@ -19,6 +19,7 @@ from math import prod
 from typing import Protocol, Self, TypeVar
 
 from .._errors import LimitExceeded
+from .._memory import ENTRY_BYTES
 from ..lower import Problem
 from ..lower._problem import Constraint
 from .decomposition import FillStopped, Tree, build_tree
@@ -203,17 +204,20 @@ class TermTrees:
     far fewer rows: on the decision-making model (a relaxed tree of 871,000 rows), the seven
     other terms' trees hold 15,000 to 259,000 rows and their passes take a quarter of the
     time (a session step 0.39-0.41 s instead of 0.82-1.02 s, see ``docs/limits.md``), for
-    1.9 s of building once. Their rows in all stay within the relaxed tree's (``rows``): a
-    tree past that, or past a limit of its own, is not kept, and its term is counted over
-    the relaxed tree; one stopped by a deadline is built again at the next request.
+    1.9 s of building once. Their rows in all stay within the relaxed tree's, and their
+    entries within what the memory limit leaves beside it (two built at once may pass that
+    by one tree's): a tree past either, or past a limit of its own, is not kept, and its
+    term is counted over the relaxed tree; one stopped by a deadline is built again at the
+    next request.
     """
 
-    def __init__(self, terms: Sequence[Term], rows: int) -> None:
+    def __init__(self, terms: Sequence[Term], tree: Tree) -> None:
         self._problems = [problem for _, problem in terms]
-        self._rows_left = rows
+        self._rows_left = tree.flat.rows
+        self._bytes_left = tree.problem.memory_limit - _entry_bytes(tree)
         self._trees: dict[int, Tree | None] = {}
         self._locks = [threading.Lock() for _ in terms]
-        self._held = threading.Lock()  # (the rows left)
+        self._held = threading.Lock()  # (the rows and bytes left)
 
     def tree(self, index: int, deadline: float | None, *, build: bool = True) -> Tree | None:
         """The tree of term ``index`` (None: none of its own), built if need be when
@@ -224,19 +228,20 @@ class TermTrees:
         with self._locks[index]:
             if index in self._trees:
                 return self._trees[index]
+            problem = replace(self._problems[index], memory_limit=max(0, self._bytes_left))
             try:
-                tree: Tree | None = build_tree(
-                    self._problems[index], fill_in=True, deadline=deadline
-                )
+                tree: Tree | None = build_tree(problem, fill_in=True, deadline=deadline)
             except FillStopped:
                 return None
             except LimitExceeded:  # (bags too large, the memory limit: the relaxed tree serves)
                 tree = None
             with self._held:
-                if tree is not None and tree.flat.rows > self._rows_left:
+                size = (tree.flat.rows, _entry_bytes(tree)) if tree is not None else None
+                if size is None or size[0] > self._rows_left or size[1] > self._bytes_left:
                     tree = None
-                elif tree is not None:
-                    self._rows_left -= tree.flat.rows
+                else:
+                    self._rows_left -= size[0]
+                    self._bytes_left -= size[1]
             self._trees[index] = tree
             return tree
 
@@ -244,4 +249,10 @@ class TermTrees:
 def own_trees(tree: Tree, terms: list[Term]) -> TermTrees | None:
     """The own trees of ``terms`` over ``tree`` (the relaxed rules'), when it has
     :data:`OWN_TREE_ROWS` bag rows or more."""
-    return TermTrees(terms, tree.flat.rows) if tree.flat.rows >= OWN_TREE_ROWS else None
+    return TermTrees(terms, tree) if tree.flat.rows >= OWN_TREE_ROWS else None
+
+
+def _entry_bytes(tree: Tree) -> int:
+    """The bytes of ``tree``'s bag rows, as its builder counts them against the memory
+    limit."""
+    return sum(bag.values.size for bag in tree.bags) * ENTRY_BYTES
