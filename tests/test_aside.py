@@ -27,6 +27,7 @@ from modcfg.engines._aside import AsideQuery, set_aside
 from modcfg.engines.compiled import CompiledEngineError, ranking
 from modcfg.engines.decomposition import FillStopped
 from modcfg.lower import _lowering
+from modcfg.lower._problem import Constraint
 
 from . import oracle, strategies
 from .test_clauses import check_models, formula_file, formulas, write_dimacs
@@ -139,12 +140,8 @@ def test_terms_over_trees_of_their_own_match_oracle(
     """Every term but the first decomposed apart (as past OWN_TREE_ROWS): the counts, every
     option's count and those after choices are the oracle's, before and after the terms'
     trees are built (a plain count does not build them)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_lowering, "CLAUSE_TABLE_LIMIT", 1)
-        cfg = modcfg.compile(case.catalog)
+    cfg, clauses = _clauses_kept(case)
     base = cfg.compiled.base
-    clauses = [c for c in base.constraints if c.clause is not None]
-    assume(clauses)
     aside = data.draw(st.lists(st.sampled_from(clauses), unique_by=id, min_size=1, max_size=3))
     valid = oracle.valid_configurations(case.catalog)
     refs = [set(configuration.refs()) for configuration in valid]
@@ -172,6 +169,17 @@ def test_terms_over_trees_of_their_own_match_oracle(
     check_choices(cfg, query, refs, data)
 
 
+def _clauses_kept(case: strategies.Case) -> tuple[modcfg.Configurator, list[Constraint]]:
+    """``case``'s catalog compiled with its clause rules kept as clauses (none tabulated),
+    and those clauses (an example without any is not counted)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_lowering, "CLAUSE_TABLE_LIMIT", 1)
+        cfg = modcfg.compile(case.catalog)
+    clauses = [c for c in cfg.compiled.base.constraints if c.clause is not None]
+    assume(clauses)
+    return cfg, clauses
+
+
 def _option_counts(cfg: modcfg.Configurator, query: AsideQuery) -> dict[str, int]:
     """Every module's count in ``query`` (its options' counts, priced or not)."""
     return _module_counts(cfg, [[(n, None) for n in row] for row in query.option_counts()])
@@ -185,12 +193,8 @@ def test_rules_of_needs_join_the_clauses_set_aside(
     """A customer's conditions over a few slots are set aside next to the clauses, over the
     same tree (no tree of their own): counts, every option's count, choices and the
     solutions match the oracle under the needs."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_lowering, "CLAUSE_TABLE_LIMIT", 1)
-        cfg = modcfg.compile(case.catalog)
+    cfg, clauses = _clauses_kept(case)
     base = cfg.compiled.base
-    clauses = [c for c in base.constraints if c.clause is not None]
-    assume(clauses)
     query = set_aside(base, clauses[:1])
     slots = sorted(case.catalog.slots)
     assume(len(slots) >= 2)
@@ -285,14 +289,17 @@ def test_an_or_group_of_a_hundred_children_is_set_aside(tmp_path: Path) -> None:
         assert found.count == narrowed.choose(choice, "selected").count
 
 
-def _group(tmp_path: Path) -> tuple[Path, modcfg.Configurator]:
+def _group(tmp_path: Path, *, own: bool = False) -> tuple[Path, modcfg.Configurator]:
     """A root, an or-group of 20 children and clauses tying each child to the next two: the
-    DIMACS file, and its catalog compiled with the or-group set aside."""
+    DIMACS file, and its catalog compiled with the or-group set aside (``own``: its term with
+    a tree of its own, as over a large tree)."""
     clauses = [[1], [-1, *range(2, 22)], *([-child, 1] for child in range(2, 22))]
     clauses += [[-child, child + 1, child + 2] for child in range(2, 20)]
     path = write_dimacs(tmp_path / "group.dimacs", 21, clauses)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(modcfg._compiled, "TRIAL_COMBINATIONS", 1)
+        if own:
+            patch.setattr(_aside_terms, "OWN_TREE_ROWS", 0)
         cfg = modcfg.compile(modcfg.load_catalog(path))
     assert isinstance(cfg.compiled.wide_base, AsideQuery)
     return path, cfg
@@ -327,22 +334,29 @@ def test_a_sessions_state_reads_its_time_limit_between_the_terms(tmp_path: Path)
     }
 
 
+def _group_query(tmp_path: Path) -> AsideQuery:
+    """The query of :func:`_group`'s catalog, its term with a tree of its own."""
+    _, cfg = _group(tmp_path, own=True)
+    query = cfg.compiled.wide_base
+    assert isinstance(query, AsideQuery)
+    assert query._own is not None
+    return query
+
+
+def _with_trees(query: AsideQuery, own: _aside_terms.TermTrees) -> AsideQuery:
+    """``query`` with the trees ``own`` for its terms."""
+    return AsideQuery(query._problem, query.tree, query.aside, query._terms, events=[], own=own)
+
+
 def test_a_terms_tree_stopped_by_the_time_limit_is_built_at_the_next_request(
     tmp_path: Path,
 ) -> None:
     """A term whose own tree the deadline stops is counted over the shared tree, and its tree
     is built when asked again (a limit or a memory refusal is kept: the shared tree serves)."""
-    path, _ = _group(tmp_path)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(modcfg._compiled, "TRIAL_COMBINATIONS", 1)
-        patch.setattr(_aside_terms, "OWN_TREE_ROWS", 0)
-        cfg = modcfg.compile(modcfg.load_catalog(path))
-    query = cfg.compiled.wide_base
-    assert isinstance(query, AsideQuery)
-    assert query._own is not None
+    query = _group_query(tmp_path)
     expected = query.option_counts()  # (the own trees built, then dropped to build again)
     own = _aside_terms.TermTrees(query._terms, query.tree)
-    fresh = AsideQuery(query._problem, query.tree, query.aside, query._terms, events=[], own=own)
+    fresh = _with_trees(query, own)
 
     def stopped(*args: object, **kwargs: object) -> None:
         raise FillStopped(0, 1)
@@ -358,21 +372,14 @@ def test_a_terms_tree_stopped_by_the_time_limit_is_built_at_the_next_request(
 def test_the_terms_trees_keep_within_what_the_memory_limit_leaves(tmp_path: Path) -> None:
     """With a memory limit the relaxed tree fills, no term gets a tree of its own, and every
     term is counted over the relaxed tree."""
-    path, _ = _group(tmp_path)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(modcfg._compiled, "TRIAL_COMBINATIONS", 1)
-        patch.setattr(_aside_terms, "OWN_TREE_ROWS", 0)
-        cfg = modcfg.compile(modcfg.load_catalog(path))
-    query = cfg.compiled.wide_base
-    assert isinstance(query, AsideQuery)
+    query = _group_query(tmp_path)
     expected = query.option_counts()
     assert query._own is not None
     assert query._own.tree(1, None) is not None  # (room enough: built)
     full = copy.copy(query.tree)
     full.problem = replace(query.tree.problem, memory_limit=_aside_terms._entry_bytes(full))
     own = _aside_terms.TermTrees(query._terms, full)
-    fresh = AsideQuery(query._problem, query.tree, query.aside, query._terms, events=[], own=own)
-    assert fresh.option_counts() == expected
+    assert _with_trees(query, own).option_counts() == expected
     assert [own.tree(i, None) for i in range(1, len(query._terms))] == [None]
 
 
