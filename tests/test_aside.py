@@ -167,6 +167,11 @@ def test_terms_over_trees_of_their_own_match_oracle(
     for ref, number in _option_counts(cfg, narrowed).items():
         assert number == sum(ref in chosen for chosen in kept), ref
     check_choices(cfg, query, refs, data)
+    plan = cfg.compiled.plan(case.needs)  # (value filters: the catalog's terms, their trees)
+    needy = query.with_problem(plan.problem)
+    assert needy.count() == plan.tree_query.count()
+    expected = [[number for number, _ in row] for row in plan.tree_query.marginals()]
+    assert needy.option_counts() == expected
 
 
 def _clauses_kept(case: strategies.Case) -> tuple[modcfg.Configurator, list[Constraint]]:
@@ -192,10 +197,14 @@ def test_rules_of_needs_join_the_clauses_set_aside(
 ) -> None:
     """A customer's conditions over a few slots are set aside next to the clauses, over the
     same tree (no tree of their own): counts, every option's count, choices and the
-    solutions match the oracle under the needs."""
+    solutions match the oracle under the needs, with the catalog's terms over the shared
+    tree or (drawn) over trees of their own."""
     cfg, clauses = _clauses_kept(case)
     base = cfg.compiled.base
-    query = set_aside(base, clauses[:1])
+    with pytest.MonkeyPatch.context() as patch:
+        if data.draw(st.booleans()):
+            patch.setattr(_aside_terms, "OWN_TREE_ROWS", 0)
+        query = set_aside(base, clauses[:1])
     slots = sorted(case.catalog.slots)
     assume(len(slots) >= 2)
     written = []
@@ -225,11 +234,7 @@ def test_rules_of_needs_join_the_clauses_set_aside(
     assert [key for key, _ in keyed] == sorted(key for key, _ in keyed)
     ranked = [cfg.compiled.configuration(assignment) for _, assignment in keyed]
     assert sorted(map(str, ranked)) == sorted(map(str, valid))
-    try:
-        counts = _module_counts(cfg, narrowed.marginals())
-    except CompiledEngineError:  # (priced catalogs: per-option prices are CP-SAT's)
-        counts = {}
-    for ref, number in counts.items():
+    for ref, number in _option_counts(cfg, narrowed).items():
         assert number == sum(ref in chosen for chosen in refs), ref
     check_choices(cfg, narrowed, refs, data)
 
@@ -414,7 +419,7 @@ def test_terms_run_two_at_a_time_with_the_same_counts(tmp_path: Path) -> None:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(modcfg._compiled, "TRIAL_COMBINATIONS", 1)
             # both or-groups aside (one would go back into the tree: see the next test)
-            patch.setattr(_aside, "_fewest", lambda problem, clauses, found: clauses)
+            patch.setattr(_aside, "fewest", lambda problem, clauses, found: clauses)
             return modcfg.compile(modcfg.load_catalog(path))
 
     alone = compiled()
@@ -447,7 +452,7 @@ def test_a_clause_that_leaves_the_tree_as_narrow_goes_back_into_it(tmp_path: Pat
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(modcfg._compiled, "TRIAL_COMBINATIONS", 1)
             if every:
-                patch.setattr(_aside, "_fewest", lambda problem, clauses, found: clauses)
+                patch.setattr(_aside, "fewest", lambda problem, clauses, found: clauses)
             return modcfg.compile(modcfg.load_catalog(path))
 
     both, fewer = compiled(every=True), compiled(every=False)

@@ -49,10 +49,11 @@ from ._aside_terms import (
     TermTrees,
     added_rules,
     clause_event,
+    fewest,
     need_events,
     outside,
     own_trees,
-    signed_terms,
+    terms_by_events,
     without,
 )
 from ._parts import OverWhole
@@ -106,8 +107,8 @@ def set_aside(
     deadline: float | None = None,
 ) -> AsideQuery:
     """The query of ``problem`` with the clauses ``aside`` (default: those of
-    :func:`wide_clauses` that :func:`_fewest` keeps out of the tree) set aside: the tree of
-    its other rules, decomposed with min-fill within the full limits and,
+    :func:`wide_clauses` that :func:`~._aside_terms.fewest` keeps out of the tree) set
+    aside: the tree of its other rules, decomposed with min-fill within the full limits and,
     when given, ``widest`` value combinations a bag, which min-degree's decomposition must
     keep to as well (min-fill's takes seconds on a model whose width stays near 100; raises
     :class:`~modcfg.engines.decomposition.BagsTooLarge` or :class:`~modcfg.LimitExceeded` past
@@ -121,14 +122,15 @@ def set_aside(
     if aside is None and len(clauses) > 1:
         if found is None:
             found = bag_combinations(relaxed)
-        clauses = _fewest(problem, clauses, found)
+        clauses = fewest(problem, clauses, found)
         relaxed = without(problem, clauses)
     tree = build_tree(relaxed, fill_in=True, widest=widest, deadline=deadline)
     if deadline is not None and time.monotonic() > deadline:  # (before the first term's pass)
         raise FillStopped(len(tree.bags), len(tree.bags))
     events = [clause_event(clause) for clause in clauses]
-    terms = signed_terms(relaxed, events)
-    return AsideQuery(problem, tree, clauses, terms, events=events, own=own_trees(tree, terms))
+    terms, sets = terms_by_events(relaxed, events)
+    own = own_trees(tree, terms, sets)
+    return AsideQuery(problem, tree, clauses, terms, events=events, own=own)
 
 
 @dataclass(frozen=True)
@@ -144,8 +146,8 @@ class SavedAside:
         """The query of ``problem`` (the problem that was saved) over the saved tree."""
         aside = tuple(problem.constraints[position] for position in self.positions)
         events = [clause_event(clause) for clause in aside]
-        terms = signed_terms(without(problem, aside), events)
-        own = own_trees(self.tree, terms)
+        terms, sets = terms_by_events(without(problem, aside), events)
+        own = own_trees(self.tree, terms, sets)
         return AsideQuery(problem, self.tree, aside, terms, events=events, own=own)
 
 
@@ -228,11 +230,21 @@ class AsideQuery(OverWhole):
         if added is None or events is None:
             return set_aside(problem, deadline=deadline)
         relaxed = replace(problem, constraints=self._terms[0][1].constraints)
-        terms = signed_terms(relaxed, [*self._events, *events])
+        terms, sets = terms_by_events(relaxed, [*self._events, *events])
         aside, needs = (*self.aside, *added), len(events)
         events = [*self._events, *events]
+        own = self._own  # (the terms of the catalog's events keep their trees)
+        indices = None if own is None else tuple(map(own.index_of, sets))
         return AsideQuery(
-            problem, self.tree, aside, terms, events=events, needs=needs, bound=self._bound
+            problem,
+            self.tree,
+            aside,
+            terms,
+            events=events,
+            needs=needs,
+            bound=self._bound,
+            own=own,
+            indices=indices,
         )
 
     def restricted(self, var: int, values: frozenset[int]) -> AsideQuery:
@@ -472,29 +484,3 @@ class AsideQuery(OverWhole):
     def count_within(self, bounds: Bounds, *, time_limit: float | None = None) -> int:
         self._unbounded(bounds, "configurations")
         return self._counted(deadline_after(time_limit))
-
-
-def _fewest(
-    problem: Problem, clauses: tuple[Constraint, ...], found: list[int]
-) -> tuple[Constraint, ...]:
-    """The clauses of ``clauses`` (two or more) to set aside (``found``: each bag's value
-    combinations with all of them aside, see :func:`bag_combinations`): each, narrowest
-    first, goes back into the tree when the decomposition then has no wider bag and at most
-    twice the value combinations in all (before rules) of the tree with every clause aside,
-    however many went back before it. A pass then costs at most twice as much, and there are
-    at most half as many terms: on the decision-making model, its 84-literal or-group goes
-    back without widening the tree (956,000 bag rows, against 943,000 with it aside), and 8
-    terms remain of 16.
-    The decompositions compared are min-degree's, without filling (0.01 s a try there; the
-    tree is then built with min-fill). One clause at least stays aside (the tree with every
-    clause was refused already)."""
-    chosen = list(clauses)
-    widest, total = max(found), sum(found)  # (of every clause aside: the bound stays theirs)
-    for clause in sorted(clauses, key=lambda c: len(c.scope)):
-        if len(chosen) == 1:
-            break
-        trial = tuple(c for c in chosen if c is not clause)
-        found = bag_combinations(without(problem, trial))
-        if max(found) <= widest and sum(found) <= 2 * total:
-            chosen = list(trial)
-    return tuple(chosen)
