@@ -16,8 +16,10 @@ clauses are set aside). Every option's count is the same signed sum of the terms
 counts, and a customer's choice restricts every term.
 
 Invariants: counts are exact Python ints (signed sums of exact counts); the tree is the one of
-``F``, built once, and every term shares it; the terms whose filters leave a slot no value are
-dropped (they count nothing). What the signed sums cannot give (the cheapest configuration of
+``F``, built once, and every term shares it, but for every option's counts over a large tree,
+where the terms but the first get trees of their own, built once per catalog
+(:class:`~._aside_terms.TermTrees`); the terms whose filters leave a slot no value are dropped
+(they count nothing). What the signed sums cannot give (the cheapest configuration of
 a priced catalog per option, price-ordered streams, sums and budgets) raises
 :class:`~modcfg.engines.compiled.CompiledEngineError` naming the engine that can, as the
 compiled engine does; plain enumeration walks the tree of ``F`` and keeps the solutions that
