@@ -39,7 +39,6 @@ __all__ = [
     "outside",
     "own_trees",
     "same_rules",
-    "signed_terms",
     "terms_by_events",
     "without",
 ]
@@ -179,18 +178,14 @@ def outside(query: Q, events: Sequence[Event], *, most: int | None = None) -> li
     return parts
 
 
-def signed_terms(relaxed: Problem, events: Sequence[Event]) -> list[Term]:
-    """The signed terms: for each set of ``events`` (the boxes of combinations the rules set
-    aside forbid), ``relaxed`` with its values filtered to their intersection (the sets that
-    leave a slot no value are dropped: they count nothing, two boxes of one rule among them);
-    the first is ``relaxed`` itself."""
-    return terms_by_events(relaxed, events)[0]
-
-
 def terms_by_events(
     relaxed: Problem, events: Sequence[Event]
 ) -> tuple[list[Term], list[tuple[int, ...]]]:
-    """:func:`signed_terms`, and the positions in ``events`` of each term's events."""
+    """The signed terms: for each set of ``events`` (the boxes of combinations the rules set
+    aside forbid), ``relaxed`` with its values filtered to their intersection (the sets that
+    leave a slot no value are dropped: they count nothing, two boxes of one rule among them);
+    the first is ``relaxed`` itself. With them, the positions in ``events`` of each term's
+    events."""
     terms: list[Term] = [(1, relaxed)]
     sets: list[tuple[int, ...]] = [()]
     for size in range(1, len(events) + 1):
