@@ -12,12 +12,17 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
 import modcfg
+import modcfg._compiled
+from modcfg.engines import _aside
 from modcfg.engines.decomposition import solution_blocks
+from modcfg.lower import _lowering
 
 from . import oracle, strategies
+from .test_clauses import formula_file, formulas
 
 pa = pytest.importorskip("pyarrow", reason="the feed extra (pyarrow) is not installed")
 parquet = pytest.importorskip("pyarrow.parquet")
@@ -191,3 +196,79 @@ def test_the_walks_of_one_tree_share_its_bag_arrays() -> None:
     del cfg, query, narrowed
     gc.collect()
     assert tree_id not in _blocks._bag_arrays
+
+
+def _check_feed(
+    cfg: modcfg.Configurator,
+    needs: modcfg.Needs | None,
+    expected: Counter[tuple[modcfg.Configuration, int]],
+) -> None:
+    """The batches, in any order and by price, and the partitions' batches hold ``expected``."""
+    assert Counter(rows_of(cfg, list(cfg.batches(needs, size=7)))) == expected
+    ordered = rows_of(cfg, list(cfg.batches(needs, size=5, order="price")))
+    assert Counter(ordered) == expected
+    assert [price for _, price in ordered] == sorted(price for _, price in ordered)
+    parts = cfg.partitions(needs, rows=max(1, sum(expected.values()) // 4))
+    assert sum(part.rows for part in parts) == sum(expected.values())
+    covered: Counter[tuple[modcfg.Configuration, int]] = Counter()
+    for part in parts:
+        rows = rows_of(cfg, list(cfg.batches(needs, partition=part)))
+        assert len(rows) == part.rows
+        covered.update(rows)
+    assert covered == expected
+
+
+@PROPERTIES
+@given(strategies.cases(150), st.data())
+def test_feeds_of_a_catalog_the_compiled_engine_answers_match_the_oracle(
+    case: strategies.Case, data: st.DataObject
+) -> None:
+    """Past the tree's trial limits, feeds walk the compiled engine's circuit (and the parts
+    of it a customer's conditions leave): the same rows and totals as the oracle's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(modcfg._compiled, "TRIAL_COMBINATIONS", 1)
+        cfg = modcfg.compile(case.catalog)
+    needs = modcfg.Needs(
+        conditions=data.draw(st.lists(strategies.implications(case.catalog), max_size=2))
+    )
+    if cfg.compiled.wide_base is not None:
+        event(type(cfg.compiled.plan(needs).walk_query).__name__)
+    expected = Counter(
+        (configuration, minor(case.catalog, total))
+        for total, _, configuration in oracle.ranked(case.catalog, needs)
+    )
+    _check_feed(cfg, needs, expected)
+
+
+@settings(max_examples=strategies.examples(60), deadline=None)
+@given(formulas(), st.integers(1, 9))
+def test_feeds_with_clauses_set_aside_hold_every_model_once(
+    tmp_path_factory: pytest.TempPathFactory, formula: tuple[int, list[list[int]]], chosen: int
+) -> None:
+    """Random formulas with their clauses set aside: the feed walks the tree of the other
+    rules and drops the rows that break a clause set aside, with a customer's requirement
+    too (a condition set aside next to them)."""
+    path, variables, models = formula_file(tmp_path_factory, formula)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(modcfg._compiled, "TRIAL_COMBINATIONS", 1)
+        patch.setattr(_lowering, "CLAUSE_TABLE_LIMIT", 2)
+        patch.setattr(_aside, "ASIDE_SLOTS", 2)
+        cfg = modcfg.compile(modcfg.load_catalog(path))
+    event(type(cfg.compiled.wide_base).__name__)
+    chosen = min(chosen, variables)
+    needs = modcfg.Needs(conditions=[f"x{chosen}.selected or x{variables}.selected"])
+    kept = [v for v in models if v[chosen - 1] or v[variables - 1]]
+    for wanted, space in ((None, models), (needs, kept)):
+        expected: Counter[tuple[modcfg.Configuration, int]] = Counter()
+        for values in space:
+            chosen_slots = {f"x{v + 1}": "selected" for v in range(variables) if values[v]}
+            expected[(_configuration(cfg, chosen_slots), 0)] += 1
+        _check_feed(cfg, wanted, expected)
+
+
+def _configuration(cfg: modcfg.Configurator, chosen: dict[str, str]) -> modcfg.Configuration:
+    """The configuration of a formula's catalog that selects the slots ``chosen``."""
+    slots = cfg.compiled.slots
+    return cfg.compiled.configuration(
+        [cfg.compiled.choice_lists[var].index(chosen.get(slot)) for var, slot in enumerate(slots)]
+    )

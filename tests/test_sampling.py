@@ -10,13 +10,22 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from math import prod
+from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
 import modcfg
+import modcfg._compiled
+from modcfg import _sampling
+from modcfg.engines import _aside
+from modcfg.engines._aside import AsideQuery
+from modcfg.engines.compiled import CompiledQuery
+from modcfg.lower import _lowering
 
 from . import oracle, strategies
+from .test_clauses import formula_file, formulas, write_dimacs
 
 stats = pytest.importorskip("scipy.stats", reason="scipy (dev extra) is not installed")
 
@@ -166,3 +175,125 @@ def test_a_covering_sample_with_too_many_combinations_or_time_is_refused() -> No
         cfg.covering(strength=2, time_limit=0.0)
     with pytest.raises(modcfg.NeedsError, match="strength='2'"):
         cfg.covering(strength="2")  # type: ignore[arg-type]
+
+
+# -- catalogs too entangled for one tree: the compiled engine's circuit, clauses set aside ----
+
+
+def _formula_draws(
+    cfg: modcfg.Configurator, variables: int, draws: list[modcfg.Configuration]
+) -> Counter[tuple[bool, ...]]:
+    """Draws of a catalog read from a formula, as the assignments they are."""
+    return Counter(tuple(c[f"x{v + 1}"] is not None for v in range(variables)) for c in draws)
+
+
+def _weight(values: tuple[bool, ...], weights: dict[int, float]) -> float:
+    return prod(weights.get(var, 1) for var, selected in enumerate(values) if selected)
+
+
+#: 7 variables: a clause over all of them among short ones (71 models).
+FORMULA = (7, [[1, 2, 3, 4, 5, 6, 7], [-1, -2], [-3, 4, 5], [-6, 7], [2, -5, -7]])
+
+
+@pytest.mark.parametrize("engine", ["compiled", "aside"])
+@pytest.mark.parametrize("weights", [{}, {0: 3, 4: 0.5}])
+def test_draws_of_an_entangled_catalog_pass_a_chi_square_test(
+    tmp_path: Path, engine: str, weights: dict[int, float]
+) -> None:
+    """Uniform and weighted draws from the compiled engine's circuit and from the tree of the
+    rules without the clause set aside (draws that break it drawn again) follow the models."""
+    variables, clauses = FORMULA
+    path = write_dimacs(tmp_path / "f.dimacs", variables, clauses)
+    models = [v for v in itertools.product((False, True), repeat=variables) if _satisfies(v)]
+    cfg = _entangled(path, engine)
+    total = sum(_weight(v, weights) for v in models)
+    named = {f"x{var + 1}.selected": weight for var, weight in weights.items()}
+    draws = cfg.sample(40 * len(models), seed=13, weights=named or None)
+    found = _formula_draws(cfg, variables, draws)
+    assert set(found) <= set(models)
+    expected = {v: _weight(v, weights) / total for v in models}
+    assert chi_square(found, expected) > P_VALUE  # type: ignore[arg-type]
+
+
+def _satisfies(values: tuple[bool, ...]) -> bool:
+    return all(any(values[abs(lit) - 1] == (lit > 0) for lit in c) for c in FORMULA[1])
+
+
+def _entangled(path: Path, engine: str) -> modcfg.Configurator:
+    """The catalog of ``path`` answered by the compiled engine, or with its clauses of two
+    literals or more set aside."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(modcfg._compiled, "TRIAL_COMBINATIONS", 1)
+        if engine == "aside":
+            patch.setattr(_lowering, "CLAUSE_TABLE_LIMIT", 2)
+            patch.setattr(_aside, "ASIDE_SLOTS", 2)
+        cfg = modcfg.compile(modcfg.load_catalog(path))
+    expected = AsideQuery if engine == "aside" else CompiledQuery
+    assert isinstance(cfg.compiled.wide_base, expected)
+    return cfg
+
+
+@settings(max_examples=strategies.examples(60), deadline=None)
+@given(strategies.cases(150), st.data())
+def test_draws_over_the_compiled_engine_are_valid_and_reproducible(
+    case: strategies.Case, data: st.DataObject
+) -> None:
+    """A catalog past the tree's trial limits: draws come from its circuit, and under a
+    customer's conditions from the parts of it they leave; each is valid, and a seed repeats
+    them."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(modcfg._compiled, "TRIAL_COMBINATIONS", 1)
+        cfg = modcfg.compile(case.catalog)
+    needs = modcfg.Needs(
+        conditions=data.draw(st.lists(strategies.implications(case.catalog), max_size=2))
+    )
+    valid = set(oracle.valid_configurations(case.catalog, needs))
+    if cfg.compiled.wide_base is not None:
+        event(type(cfg.compiled.plan(needs).query).__name__)
+    if not valid:
+        with pytest.raises(modcfg.InfeasibleError):
+            cfg.sample(1, needs=needs)
+        return
+    slot, found = next(iter(case.catalog.slots.items()))
+    weights = {f"{slot}.{next(iter(found.modules))}": 0.25}
+    draws = cfg.sample(20, needs=needs, seed=5, weights=weights)
+    assert set(draws) <= valid
+    assert draws == cfg.sample(20, needs=needs, seed=5, weights=weights)
+
+
+@settings(max_examples=strategies.examples(80), deadline=None)
+@given(formulas(), st.integers(1, 9))
+def test_draws_with_clauses_set_aside_are_models(
+    tmp_path_factory: pytest.TempPathFactory, formula: tuple[int, list[list[int]]], chosen: int
+) -> None:
+    """Random formulas with their clauses set aside: every draw is a model (with a customer's
+    requirement too), and a formula without models refuses to sample."""
+    path, variables, models = formula_file(tmp_path_factory, formula)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(modcfg._compiled, "TRIAL_COMBINATIONS", 1)
+        patch.setattr(_lowering, "CLAUSE_TABLE_LIMIT", 2)
+        patch.setattr(_aside, "ASIDE_SLOTS", 2)
+        cfg = modcfg.compile(modcfg.load_catalog(path))
+    event(type(cfg.compiled.wide_base).__name__)
+    chosen = min(chosen, variables)
+    needs = modcfg.Needs(conditions=[f"x{chosen}.selected"])
+    kept = [values for values in models if values[chosen - 1]]
+    for wanted, space in ((None, models), (needs, kept)):
+        if not space:
+            with pytest.raises(modcfg.InfeasibleError):
+                cfg.sample(1, needs=wanted)
+            continue
+        found = _formula_draws(cfg, variables, cfg.sample(15, needs=wanted, seed=2))
+        assert set(found) <= set(space)
+
+
+def test_draws_that_keep_too_few_say_which_rules_broke_them(tmp_path: Path) -> None:
+    """Rejection that keeps too few draws is refused, naming the clauses set aside (here one
+    relaxed configuration in two is kept, and a draw may be tried once)."""
+    clauses = [[-1, 2], [-2, 3], [-3, 4], [-4, 1], [1, 2, 3, 4]]  # all four selected
+    cfg = _entangled(write_dimacs(tmp_path / "few.dimacs", 4, clauses), "aside")
+    assert _formula_draws(cfg, 4, cfg.sample(5, seed=1)) == Counter({(True,) * 4: 5})
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_sampling, "_ATTEMPTS", 1)
+        with pytest.raises(modcfg.LimitExceeded, match="meet the catalog's widest clauses, which"):
+            cfg.sample(50, seed=1)

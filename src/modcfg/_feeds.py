@@ -5,7 +5,10 @@ A feed row is one valid configuration: one dictionary-encoded column per slot (i
 into the slot's choices: the module id, ``a*2+b`` for a multi-select slot's quantities, null
 for an optional slot left empty) and the quote total in minor units (int64). Rows come from the
 decomposition engine's blocks (:func:`~modcfg.engines.decomposition.solution_blocks`): no
-Python object is made per row.
+Python object is made per row. A catalog too entangled for one tree is walked by its engine
+(:meth:`~modcfg.engines.EngineQuery.blocks`): the tree of its rules but the widest clauses, the
+rows that break one of those dropped from each block, or the compiled engine's solutions
+gathered into blocks.
 
 A :class:`Partition` is a set of *prefixes*, each fixing a few slots to one value; the
 prefixes of all partitions of a space are disjoint and cover it, so every configuration is in
@@ -34,7 +37,7 @@ from ._errors import LimitExceeded, ModcfgError, NeedsError
 from ._memory import check_memory
 from ._plan import Plan
 from ._streams import kept_columns
-from .engines.decomposition import TreeQuery, solution_blocks
+from .engines import EngineQuery
 from .model import Quantities
 from .price import total_factor
 
@@ -106,22 +109,23 @@ def feed_schema(compiled: CompiledCatalog, price_column: str | None) -> pa.Schem
     return pa.schema(fields)
 
 
-def partition_query(plan: Plan, prefix: Sequence[tuple[int, int]]) -> TreeQuery:
-    """The plan's decomposition query with the prefix's slots fixed."""
-    query = plan.tree_query
+def partition_query(plan: Plan, prefix: Sequence[tuple[int, int]]) -> EngineQuery:
+    """The plan's query that walks (see :attr:`~modcfg._plan.Plan.walk_query`) with the
+    prefix's slots fixed."""
+    query = plan.walk_query
     for var, value in prefix:
         query = query.restricted(var, frozenset((value,)))
     return query
 
 
-def _exact_rows(plan: Plan, query: TreeQuery) -> int:
+def _exact_rows(plan: Plan, query: EngineQuery) -> int:
     """The configurations of ``query`` that the plan's sums and budget keep."""
     if plan.problem.resources or plan.cost_bound is not None:
         return query.count_within(plan.bounds)
     return query.count()
 
 
-def _split_var(query: TreeQuery, fixed: set[int]) -> tuple[int, list[int]] | None:
+def _split_var(query: EngineQuery, fixed: set[int]) -> tuple[int, list[int]] | None:
     """The slot whose values split ``query`` most evenly (its largest part is the smallest),
     with each value's count; None when no free slot has two values left."""
     best: tuple[int, int, list[int]] | None = None
@@ -144,9 +148,8 @@ def partitions(compiled: CompiledCatalog, needs: NeedsLike, *, rows: int) -> lis
         raise NeedsError(f"rows={rows} leaves no room in a partition; give rows >= 1")
     plan = compiled.plan(needs)
     leaves: list[tuple[tuple[tuple[int, int], ...], int]] = []
-    stack: list[tuple[tuple[tuple[int, int], ...], TreeQuery, int]] = [
-        ((), plan.tree_query, plan.tree_query.count())
-    ]
+    whole = plan.walk_query
+    stack: list[tuple[tuple[tuple[int, int], ...], EngineQuery, int]] = [((), whole, whole.count())]
     made = 0
     while stack:
         prefix, query, count = stack.pop()
@@ -239,7 +242,7 @@ def _blocks(
     allocate = require("pyarrow", "feed").allocate_buffer
     for prefix in prefixes:
         query = partition_query(plan, prefix)
-        for values, cost in solution_blocks(query, size, allocate=allocate):
+        for values, cost in query.blocks(size, allocate=allocate):
             keep = kept_columns(plan, values, cost)
             if keep is None:
                 yield values, cost

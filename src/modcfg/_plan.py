@@ -132,6 +132,13 @@ class Plan:
 
         return compile_problem(self.problem)
 
+    @property
+    def walk_query(self) -> EngineQuery:
+        """The query that feeds and samples walk: the decomposition's (:attr:`tree_query`),
+        or the engine's (:attr:`query`) for a catalog too entangled for a tree of its own,
+        whose tree the needs would not get either."""
+        return self.tree_query if self.build_compiled is None else self.query
+
     @cached_property
     def tree_query(self) -> TreeQuery:
         """:attr:`query` as the decomposition's own type: what walks its tree (feeds,

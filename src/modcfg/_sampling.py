@@ -1,11 +1,14 @@
 """Samples of a space of valid configurations: random ones drawn exactly in proportion to a
 weight (uniform by default), and t-wise covering samples for test suites.
 
-Random samples come from the decomposition engine's :class:`Sampler`, built once per call
-from the counts of the needs' query: each draw is exact (uniform draws are proportional to
-exact integer counts) and takes time linear in the slots. Budgets and global sums, which the
-tree's counts do not hold, are met by rejection: a draw outside them is drawn again, which
-keeps the distribution exact over the configurations that meet them.
+Random samples are drawn by the engine of the needs' query (:meth:`~.engines.EngineQuery.draws`),
+built once per call from its counts: down the decomposition's tree, or down the compiled
+engine's circuit for a catalog too entangled for one; each draw is exact (uniform draws are
+proportional to exact integer counts) and takes time linear in the slots. Budgets and global
+sums, which the counts do not hold, are met by rejection: a draw outside them is drawn again,
+which keeps the distribution exact over the configurations that meet them. So are the widest
+clauses of a catalog that sets them aside: draws come from its other rules, and those that
+break such a clause are drawn again.
 
 A covering sample holds, for every ``strength`` slots and every combination of their values
 that some valid configuration has, at least one configuration with that combination. It is
@@ -30,8 +33,7 @@ from ._arguments import deadline_after
 from ._compiled import CompiledCatalog, NeedsLike
 from ._errors import InfeasibleError, LimitExceeded, NeedsError
 from ._streams import time_up
-from .engines.decomposition import TreeQuery
-from .engines.decomposition._sample import Sampler
+from .engines import EngineQuery
 from .model import Configuration
 
 __all__ = ["Covering", "covering", "sample"]
@@ -60,8 +62,8 @@ def _value_weights(
                 f"weights names {ref!r}, which is no module of catalog {catalog.name!r}; "
                 "name modules as slot.module"
             )
-        if not weight >= 0:
-            raise NeedsError(f"weights[{ref!r}] is {weight}; give a weight >= 0")
+        if not 0 <= weight < float("inf"):
+            raise NeedsError(f"weights[{ref!r}] is {weight}; give a finite weight >= 0")
     exact = all(isinstance(weight, int) for weight in weights.values())
     table: list[list[float]] = []
     for domain in compiled.domains:
@@ -101,10 +103,10 @@ def sample(
     deadline = deadline_after(time_limit)
     plan = compiled.plan(needs)
     table = None if weights is None else _value_weights(compiled, weights)
-    sampler = Sampler(plan.tree_query, table)
+    draws = plan.walk_query.draws(table)
     rng = random.Random(seed)
     found: list[Configuration] = []
-    attempts = 0
+    attempts = broken = 0  # (broken: draws that break clauses set aside, see draws_of)
     while len(found) < n:
         if attempts % _CHECK_EVERY == 0 and attempts:
             if progress is not None:
@@ -113,21 +115,34 @@ def sample(
                 raise time_up(
                     "the sample", time_limit, f"{len(found):,} of n={n:,} draws", fewer="n="
                 )
-        assignment = sampler.draw(rng)
+        assignment = draws.draw(rng)
         if assignment is None:
             raise InfeasibleError("no valid configuration meets these needs: nothing to sample")
         attempts += 1
-        if plan.within_budget(assignment) and plan.holds_sums(assignment):
+        if not draws.keeps(assignment):
+            broken += 1
+        elif plan.within_budget(assignment) and plan.holds_sums(assignment):
             found.append(compiled.configuration(assignment))
-        elif attempts > _ATTEMPTS * (len(found) + 1):
-            raise LimitExceeded(
-                f"{attempts:,} random configurations gave {len(found)} within the budget and "
-                "sums of the needs; they keep too few of the configurations to sample by "
-                "rejection: narrow the needs with require= or forbid= instead"
-            )
+        if attempts > _ATTEMPTS * (len(found) + 1):
+            raise _too_few_kept(attempts, len(found), broken)
     if progress is not None:
         progress(len(found), n)
     return found
+
+
+def _too_few_kept(attempts: int, kept: int, broken: int) -> LimitExceeded:
+    """Why a sample by rejection stopped: what its draws broke (``broken`` of them a clause
+    set aside, the others the budget or sums of the needs)."""
+    if broken == attempts - kept:
+        what = "that meet the catalog's widest clauses, which its other rules leave out"
+    elif not broken:
+        what = "within the budget and sums of the needs"
+    else:
+        what = "that meet the catalog's widest clauses and the budget and sums of the needs"
+    return LimitExceeded(
+        f"{attempts:,} random configurations gave {kept} {what}; they keep too few to sample "
+        "by rejection: narrow the needs with require= or forbid= instead"
+    )
 
 
 @dataclass(frozen=True)
@@ -146,7 +161,7 @@ class Covering:
         return 1.0 if not self.possible else self.covered / self.possible
 
 
-def _candidates(query: TreeQuery, strength: int) -> int:
+def _candidates(query: EngineQuery, strength: int) -> int:
     """How many combinations of ``strength`` slots' allowed values there are (the possible
     ones are among them): the elementary symmetric sum of the slots' value counts."""
     sums = [1] + [0] * strength
@@ -157,11 +172,11 @@ def _candidates(query: TreeQuery, strength: int) -> int:
     return sums[strength]
 
 
-def _possible(query: TreeQuery, strength: int, deadline: float | None) -> set[Combination]:
+def _possible(query: EngineQuery, strength: int, deadline: float | None) -> set[Combination]:
     """Every combination of ``strength`` slots' values that some solution has."""
     found: set[Combination] = set()
 
-    def extend(prefix: Combination, sub: TreeQuery) -> None:
+    def extend(prefix: Combination, sub: EngineQuery) -> None:
         if deadline is not None and time.monotonic() > deadline:
             raise _TimeUp(f"{len(found):,} combinations found")
         marginals = sub.marginals()
@@ -214,7 +229,7 @@ def _covering(
             "covering samples do not take a budget or rules over global sums; leave the "
             "budget out of the needs"
         )
-    query = plan.tree_query
+    query = plan.walk_query
     size = query.problem.size
     strength = min(strength, size) if size else strength
     candidates = _candidates(query, strength)

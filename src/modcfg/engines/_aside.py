@@ -36,7 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import cached_property
 from operator import itemgetter
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
@@ -60,6 +60,7 @@ from ._aside_terms import (
 )
 from ._parts import OverWhole
 from ._protocol import Bounds, Marginal
+from ._walks import Mixture, whole_weights
 from .compiled import CompiledEngineError
 from .decomposition import (
     FillStopped,
@@ -70,6 +71,10 @@ from .decomposition import (
     check_widest,
     solution_blocks,
 )
+
+if TYPE_CHECKING:
+    from ._protocol import Allocate
+    from ._walks import Block, Draws, Weights
 
 __all__ = ["ASIDE_MOST", "ASIDE_SLOTS", "AsideQuery", "SavedAside", "set_aside", "wide_clauses"]
 
@@ -277,7 +282,7 @@ class AsideQuery(OverWhole):
             return False
         if self.tree.flat.rows < _PARALLEL_ROWS:
             block = next(solution_blocks(self._whole, _BLOCK), None)
-            if block is not None and bool(self._holding(block[0]).any()):
+            if block is not None and bool(self.holding(block[0]).any()):
                 return True
         return self.count() > 0
 
@@ -418,11 +423,11 @@ class AsideQuery(OverWhole):
 
     # -- enumeration: the relaxed rules' solutions that satisfy the clauses set aside ------
 
-    def _holds(self, assignment: Sequence[int]) -> bool:
+    def holds(self, assignment: Sequence[int]) -> bool:
         """Whether ``assignment`` satisfies every clause set aside."""
-        return bool(self._holding(np.asarray(assignment)[:, None])[0])
+        return bool(self.holding(np.asarray(assignment)[:, None])[0])
 
-    def _holding(self, block: np.ndarray) -> np.ndarray:
+    def holding(self, block: np.ndarray) -> np.ndarray:
         """Which columns of ``block`` (variables x solutions) satisfy every rule set aside:
         those in none of their events (the combinations that break them)."""
         keep = np.ones(block.shape[1], dtype=bool)
@@ -433,7 +438,7 @@ class AsideQuery(OverWhole):
             keep &= ~broken
         return keep
 
-    def _parts(self) -> list[TreeQuery]:
+    def relaxed_parts(self) -> list[TreeQuery]:
         """The first term's query split into disjoint parts outside the events of the
         customer's needs (each event's slots in turn: the first outside it, or inside it and
         the next outside, and so on), so that a walk never passes the configurations they
@@ -444,41 +449,48 @@ class AsideQuery(OverWhole):
         return parts
 
     def solutions(self, *, deadline: float | None = None) -> Iterator[list[int]]:
-        """The relaxed rules' solutions, walked in blocks by one compiled walk (per part
-        outside the needs' events, see :meth:`_parts`), that satisfy the rules set aside."""
+        """The solutions of :meth:`blocks`, one by one."""
+        for values, _ in self.blocks(_BLOCK, deadline=deadline):
+            yield from values.T.tolist()
+
+    def blocks(
+        self, size: int, *, allocate: Allocate | None = None, deadline: float | None = None
+    ) -> Iterator[Block]:
+        """The relaxed rules' solutions, walked in blocks (per part outside the needs'
+        events, see :meth:`relaxed_parts`), without those that break a rule set aside; the
+        walk stops once every solution is found (the relaxed ones left all break one)."""
         left = self.count()
-        for part in self._parts():
-            blocks = solution_blocks(part, _BLOCK)
-            while left:
+        for part in self.relaxed_parts():
+            for values, cost in part.blocks(size, allocate=allocate):
                 if deadline is not None and time.monotonic() > deadline:
-                    raise TimeLimitExceeded(
-                        "the enumeration passed its time limit; raise time_limit="
-                    )
-                block = next(blocks, None)
-                if block is None:  # (this part is walked: the next)
-                    break
-                values = block[0]
-                for column in np.flatnonzero(self._holding(values)).tolist():
-                    yield values[:, column].tolist()
-                    left -= 1
-                    if not left:  # (the relaxed solutions left all break a clause)
-                        return
+                    raise TimeLimitExceeded("the enumeration passed its time limit")
+                keep = self.holding(values)
+                left -= int(keep.sum())
+                yield (values, cost) if keep.all() else (values[:, keep], cost[keep])
+                if not left:
+                    return
+
+    def draws(self, weights: Weights) -> Draws:
+        """Draws of the relaxed rules (per part, as :meth:`blocks` walks), those that break
+        a rule set aside drawn again (see :mod:`._walks`)."""
+        whole = whole_weights(weights)
+        return Mixture([part.draws(whole) for part in self.relaxed_parts()], self.holds)
 
     def by_key(
         self, *, deadline: float | None = None, preference_first: bool = False
     ) -> Iterator[tuple[int, list[int]]]:
         """The relaxed rules' solutions in key order (the parts outside the needs' events
-        merged, see :meth:`_parts`), those that satisfy the rules set aside (a price-ordered
-        walk passes the ones that break the clauses)."""
+        merged, see :meth:`relaxed_parts`), those that satisfy the rules set aside (a
+        price-ordered walk passes the ones that break the clauses)."""
         walks = [
             part.by_key(deadline=deadline, preference_first=preference_first)
-            for part in self._parts()
+            for part in self.relaxed_parts()
         ]
         merged = walks[0] if len(walks) == 1 else heapq.merge(*walks, key=itemgetter(0))
         for key, assignment in merged:
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeLimitExceeded("the enumeration passed its time limit; raise time_limit=")
-            if self._holds(assignment):
+            if self.holds(assignment):
                 yield key, assignment
 
     # -- global sums and budgets: none (see CountingOnly) ----------------------------------

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import random
 import time
 from collections.abc import Iterator
 from dataclasses import replace
 from math import prod
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -25,6 +26,11 @@ from .._errors import TimeLimitExceeded
 from ..lower._problem import Problem
 from ._closed_sums import ClosedSums, distribution
 from ._protocol import Bounds, Marginal, ranked_within
+from ._walks import Kept, listed_blocks, whole_weights
+
+if TYPE_CHECKING:
+    from ._protocol import Allocate
+    from ._walks import Block, Draws, Weights
 
 __all__ = ["IndependentQuery", "separable"]
 
@@ -182,6 +188,13 @@ class IndependentQuery:
                 _check(deadline)
             yield list(combination)
 
+    def blocks(self, size: int, *, allocate: Allocate | None = None) -> Iterator[Block]:
+        return listed_blocks(self, size)
+
+    def draws(self, weights: Weights) -> Draws:
+        """Each slot's value drawn on its own, in proportion to its weight."""
+        return Kept(_Independent(self._values, whole_weights(weights)))
+
     def solution_array(self) -> tuple[np.ndarray, np.ndarray]:
         """Every solution at once: value indexes (solutions x variables) and unit costs."""
         size = len(self._values)
@@ -276,3 +289,29 @@ class IndependentQuery:
 def _check(deadline: float) -> None:
     if time.monotonic() > deadline:
         raise TimeLimitExceeded("the deadline passed")
+
+
+class _Independent:
+    """Draws of independent slots: per slot, one of its ``values`` in proportion to its
+    weight (``weights[var][value]``, integers; None: all 1)."""
+
+    def __init__(self, values: list[list[int]], weights: list[list[int]] | None) -> None:
+        self._values = values
+        self._weights = [
+            [1] * len(row) if weights is None else [weights[var][v] for v in row]
+            for var, row in enumerate(values)
+        ]
+        self.total = prod(sum(row) for row in self._weights)
+
+    def draw(self, rng: random.Random) -> list[int] | None:
+        if not self.total:
+            return None
+        chosen = []
+        for row, weights in zip(self._values, self._weights, strict=True):
+            point = rng.randrange(sum(weights))
+            for value, weight in zip(row, weights, strict=True):
+                if point < weight:
+                    chosen.append(value)
+                    break
+                point -= weight
+        return chosen

@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from operator import itemgetter
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,7 +29,12 @@ from .._errors import TimeLimitExceeded
 from ..lower import Problem
 from ._aside_terms import added_rules, need_events, outside
 from ._protocol import Bounds, EngineQuery, Marginal, SumsView
+from ._walks import Mixture, whole_weights
 from .compiled import CountingOnly
+
+if TYPE_CHECKING:
+    from ._protocol import Allocate
+    from ._walks import Block, Draws, Weights
 
 __all__ = ["CIRCUIT_PARTS", "OverWhole", "PartsQuery", "parts_query"]
 
@@ -182,6 +188,14 @@ class PartsQuery(OverWhole):
     def solutions(self, *, deadline: float | None = None) -> Iterator[list[int]]:
         for part in self.parts:
             yield from part.solutions(deadline=deadline)
+
+    def blocks(self, size: int, *, allocate: Allocate | None = None) -> Iterator[Block]:
+        for part in self.parts:
+            yield from part.blocks(size, allocate=allocate)
+
+    def draws(self, weights: Weights) -> Draws:
+        whole = whole_weights(weights)  # (a part is picked exactly by its total)
+        return Mixture([part.draws(whole) for part in self.parts])
 
     def solution_array(self) -> tuple[np.ndarray, np.ndarray]:
         arrays = [part.solution_array() for part in self.parts]

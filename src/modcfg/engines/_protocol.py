@@ -26,13 +26,21 @@ Invariants every implementation keeps (the property tests compare each with brut
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from ..lower._problem import Problem, Resource
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
+
+    from ._walks import Block, Draws, Weights
+
+    #: Where a walk in blocks takes a block's memory (``nbytes`` -> a writable buffer).
+    Allocate = Callable[[int], Buffer]
 
 __all__ = [
     "Bounds",
@@ -190,6 +198,15 @@ class EngineQuery(Protocol):
 
     def solution_array(self) -> tuple[np.ndarray, np.ndarray]:
         """Every solution at once: value indexes (solutions x variables) and unit costs."""
+        ...
+
+    def blocks(self, size: int, *, allocate: Allocate | None = None) -> Iterator[Block]:
+        """Every solution once, in blocks of at most ``size`` (see :mod:`._walks`);
+        ``allocate(nbytes)``: where a walk in blocks takes each block's memory."""
+        ...
+
+    def draws(self, weights: Weights) -> Draws:
+        """Random solutions in proportion to their weight (see :mod:`._walks`)."""
         ...
 
     def by_key(

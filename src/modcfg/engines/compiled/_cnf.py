@@ -16,6 +16,7 @@ the circuit are counts of solutions.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import product
 from math import prod
@@ -44,6 +45,25 @@ class Encoding:
 
     def literal(self, var: int, value: int) -> int:
         return self.literals[var][value]
+
+    def weights(
+        self, allowed: Sequence[Sequence[bool]], factors: Sequence[Sequence[int]] | None = None
+    ) -> tuple[list[int], bool]:
+        """Each literal's weight (literal ``l`` at index ``l``, negative ones wrapping) for
+        the value filters ``allowed``: 0 for a value filtered out, else its factor in
+        ``factors`` (per variable and value; None: 1); and whether a variable of one value
+        is filtered out or weighs 0 (nothing is then a solution)."""
+        weight = [1] * (2 * self.variables + 1)
+        empty = False
+        for var, literals in enumerate(self.literals):
+            row = allowed[var]
+            factor = factors[var] if factors is not None else [1] * len(literals)
+            if len(literals) == 1:
+                empty |= not (row[0] and factor[0])
+                continue
+            for lit, keep, times in zip(literals, row, factor, strict=True):
+                weight[lit] = times if keep else 0
+        return weight, empty
 
 
 def encode(problem: Problem) -> Encoding:

@@ -27,11 +27,15 @@ import numpy as np
 from ..._errors import LimitExceeded, ModcfgError, TimeLimitExceeded
 from ...lower import Problem
 from .._protocol import Bounds, EngineQuery, Marginal, SumsView, score_bound
+from .._walks import Kept, listed_blocks, whole_weights
 from ._cnf import Encoding
 from ._compile import Circuit
+from ._sample import CircuitSampler
 
 if TYPE_CHECKING:
     from .._parts import PartsQuery
+    from .._protocol import Allocate
+    from .._walks import Block, Draws, Weights
 
 __all__ = ["CompiledEngineError", "CompiledQuery", "CountingOnly"]
 
@@ -75,6 +79,14 @@ class CountingOnly(ABC):
         self, *, deadline: float | None = None, preference_first: bool = False
     ) -> Iterator[tuple[int, list[int]]]:
         """Solutions in key order, or :class:`CompiledEngineError` when the engine cannot."""
+
+    @abstractmethod
+    def draws(self, weights: Weights) -> Draws:
+        """Random solutions in proportion to their weight (see :mod:`.._walks`)."""
+
+    def blocks(self, size: int, *, allocate: Allocate | None = None) -> Iterator[Block]:
+        """Every solution once, listed into blocks (``allocate`` is for walks in blocks)."""
+        return listed_blocks(self, size)
 
     def ranks(self) -> bool:
         """Whether :meth:`by_key` and :meth:`worst_key` answer for these solutions (else
@@ -151,19 +163,7 @@ class CompiledQuery(CountingOnly):
         self.encoding = encoding
         self._scale = 2 * score_bound(problem) + 1
         self._bound = score_bound(problem)
-        weight = [1] * (2 * encoding.variables + 1)  # literal l at index l (negative wraps)
-        self._empty = False
-        for var, literals in enumerate(encoding.literals):
-            allowed = problem.allowed[var]
-            if len(literals) == 1:
-                self._empty |= not allowed[0]
-            elif len(literals) == 2:
-                weight[literals[0]] = int(allowed[0])
-                weight[literals[1]] = int(allowed[1])
-            else:
-                for lit, keep in zip(literals, allowed, strict=True):
-                    weight[lit] = int(keep)
-        self._weight = weight
+        self._weight, self._empty = encoding.weights(problem.allowed)
 
     # -- the protocol's plain methods -------------------------------------------------------
 
@@ -216,6 +216,10 @@ class CompiledQuery(CountingOnly):
 
     def restricted(self, var: int, values: frozenset[int]) -> CompiledQuery:
         return CompiledQuery(self._problem.narrowed(var, values), self.circuit, self.encoding)
+
+    def draws(self, weights: Weights) -> Draws:
+        sampler = CircuitSampler(self._problem, self.circuit, self.encoding, whole_weights(weights))
+        return Kept(sampler)
 
     def feasible(self) -> bool:
         return self.count() > 0

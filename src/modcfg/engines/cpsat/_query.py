@@ -13,12 +13,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..._errors import ModcfgError
 from ...lower._problem import Problem
 from .._protocol import Bounds, EnumeratedSums, Marginal, preference, score_bound, unit_cost
+from .._walks import listed_blocks
 from ._engine import CpSatEngine
+
+if TYPE_CHECKING:
+    from .._protocol import Allocate
+    from .._walks import Block, Draws, Weights
 
 __all__ = ["CpSatQuery"]
 
@@ -132,6 +139,15 @@ class CpSatQuery:
 
     def solutions(self, *, deadline: float | None = None) -> Iterator[list[int]]:
         return iter(self._all(deadline=deadline))
+
+    def blocks(self, size: int, *, allocate: Allocate | None = None) -> Iterator[Block]:
+        return listed_blocks(self, size)
+
+    def draws(self, weights: Weights) -> Draws:
+        raise ModcfgError(
+            "the CP-SAT engine searches and does not draw random configurations; sample with "
+            "the decomposition engine (the default)"
+        )
 
     def solution_array(self) -> tuple[np.ndarray, np.ndarray]:
         found = self._all()

@@ -17,6 +17,7 @@ import random
 from bisect import bisect_right
 from collections.abc import Sequence
 from itertools import accumulate
+from math import prod
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -64,6 +65,11 @@ class Sampler:
             totals[index] = np.add.reduceat(weight, starts) if len(weight) else weight
             self._cumulative[position[index]] = list(accumulate(weight.tolist()))
             self._starts[position[index]] = [*starts, len(weight)]
+        roots = [p for p, parent in enumerate(self._parent) if parent < 0]
+        #: The total weight of the solutions: exact with integer weights (with others, only
+        #: whether it is 0 is meaningful, each bag's totals being scaled).
+        last = [self._cumulative[p][-1] if self._cumulative[p] else 0 for p in roots]
+        self.total: Weight = prod(last)
 
     def _weights(
         self,

@@ -16,8 +16,13 @@ import numpy as np
 
 from ..._errors import TimeLimitExceeded
 from .._protocol import ranked_within
+from .._walks import Kept
+from ._blocks import solution_blocks
+from ._sample import Sampler
 
 if TYPE_CHECKING:
+    from .._protocol import Allocate
+    from .._walks import Block, Draws, Weights
     from ._passes import TreeQuery
 
 __all__ = ["Walks", "by_key", "solution_array", "solutions", "up_to_key"]
@@ -313,6 +318,18 @@ class Walks:
     def solution_array(self) -> tuple[np.ndarray, np.ndarray]:
         """Every solution at once: value indexes (solutions x variables) and unit costs."""
         return solution_array(cast("TreeQuery", self))
+
+    def blocks(self, size: int, *, allocate: Allocate | None = None) -> Iterator[Block]:
+        """Every solution once, in blocks of the compiled walk (see
+        :func:`._blocks.solution_blocks`)."""
+        query = cast("TreeQuery", self)
+        if allocate is None:
+            return solution_blocks(query, size)
+        return solution_blocks(query, size, allocate=allocate)
+
+    def draws(self, weights: Weights) -> Draws:
+        """Random solutions, drawn down the tree (see :class:`._sample.Sampler`)."""
+        return Kept(Sampler(cast("TreeQuery", self), weights))
 
     def by_key(
         self, *, deadline: float | None = None, preference_first: bool = False
