@@ -239,7 +239,7 @@ def test_rules_of_needs_join_the_clauses_set_aside(
     check_choices(cfg, narrowed, refs, data)
 
 
-def _compiled_aside(path: Path) -> modcfg.Configurator:
+def compiled_aside(path: Path) -> modcfg.Configurator:
     """The catalog of ``path`` compiled with its clauses of two literals or more set aside:
     the trial tree refused at once (so the clauses are set aside before the compiled engine
     runs)."""
@@ -256,7 +256,7 @@ def test_a_formula_with_its_clauses_set_aside_counts_exactly(
     tmp_path_factory: pytest.TempPathFactory, formula: tuple[int, list[list[int]]]
 ) -> None:
     path, variables, models = formula_file(tmp_path_factory, formula)
-    cfg = _compiled_aside(path)
+    cfg = compiled_aside(path)
     assert cfg.count() == len(models)
     if isinstance(cfg.compiled.wide_base, AsideQuery):
         assert cfg.compiled.wide_base.aside  # (else the tree would have answered)

@@ -17,11 +17,10 @@ from hypothesis import strategies as st
 
 import modcfg
 import modcfg._compiled
-from modcfg.engines import _aside
 from modcfg.engines.decomposition import solution_blocks
-from modcfg.lower import _lowering
 
 from . import oracle, strategies
+from .test_aside import compiled_aside
 from .test_clauses import formula_file, formulas
 
 pa = pytest.importorskip("pyarrow", reason="the feed extra (pyarrow) is not installed")
@@ -249,11 +248,7 @@ def test_feeds_with_clauses_set_aside_hold_every_model_once(
     rules and drops the rows that break a clause set aside, with a customer's requirement
     too (a condition set aside next to them)."""
     path, variables, models = formula_file(tmp_path_factory, formula)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(modcfg._compiled, "TRIAL_COMBINATIONS", 1)
-        patch.setattr(_lowering, "CLAUSE_TABLE_LIMIT", 2)
-        patch.setattr(_aside, "ASIDE_SLOTS", 2)
-        cfg = modcfg.compile(modcfg.load_catalog(path))
+    cfg = compiled_aside(path)
     event(type(cfg.compiled.wide_base).__name__)
     chosen = min(chosen, variables)
     needs = modcfg.Needs(conditions=[f"x{chosen}.selected or x{variables}.selected"])

@@ -25,6 +25,7 @@ from modcfg.engines.compiled import CompiledQuery
 from modcfg.lower import _lowering
 
 from . import oracle, strategies
+from .test_aside import compiled_aside
 from .test_clauses import formula_file, formulas, write_dimacs
 
 stats = pytest.importorskip("scipy.stats", reason="scipy (dev extra) is not installed")
@@ -269,11 +270,7 @@ def test_draws_with_clauses_set_aside_are_models(
     """Random formulas with their clauses set aside: every draw is a model (with a customer's
     requirement too), and a formula without models refuses to sample."""
     path, variables, models = formula_file(tmp_path_factory, formula)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(modcfg._compiled, "TRIAL_COMBINATIONS", 1)
-        patch.setattr(_lowering, "CLAUSE_TABLE_LIMIT", 2)
-        patch.setattr(_aside, "ASIDE_SLOTS", 2)
-        cfg = modcfg.compile(modcfg.load_catalog(path))
+    cfg = compiled_aside(path)
     event(type(cfg.compiled.wide_base).__name__)
     chosen = min(chosen, variables)
     needs = modcfg.Needs(conditions=[f"x{chosen}.selected"])

@@ -45,6 +45,29 @@ class Circuit:
     def root(self) -> int:
         return len(self.nodes) - 1
 
+    def totals(self, weight: Sequence[int]) -> list[int]:
+        """Per node, the total weight of its models, each literal ``l`` weighing
+        ``weight[l]`` (negative ones wrapping): the count, with 0/1 weights (the upward
+        pass; exact Python ints)."""
+        totals: list[int] = []
+        for kind, arg, children in self.nodes:
+            if kind == "lit":
+                totals.append(weight[arg])
+            elif kind == "free":
+                totals.append(weight[arg] + weight[-arg])
+            elif kind == "and":
+                product = 1
+                for child in children:
+                    product *= totals[child]
+                    if not product:
+                        break
+                totals.append(product)
+            elif kind == "or":
+                totals.append(sum(totals[child] for child in children))
+            else:
+                totals.append(0)
+        return totals
+
 
 class _Compiler:
     def __init__(self, variables: int, max_nodes: int, what: str, deadline: float) -> None:

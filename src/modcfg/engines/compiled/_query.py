@@ -230,25 +230,7 @@ class CompiledQuery(CountingOnly):
     @cached_property
     def _counts(self) -> list[int]:
         """Per node, its weighted count (the upward pass)."""
-        weight = self._weight
-        counts: list[int] = []
-        for kind, arg, children in self.circuit.nodes:
-            if kind == "lit":
-                counts.append(weight[arg])
-            elif kind == "free":
-                counts.append(weight[arg] + weight[-arg])
-            elif kind == "and":
-                product = 1
-                for child in children:
-                    product *= counts[child]
-                    if not product:
-                        break
-                counts.append(product)
-            elif kind == "or":
-                counts.append(sum(counts[child] for child in children))
-            else:
-                counts.append(0)
-        return counts
+        return self.circuit.totals(self._weight)
 
     @cached_property
     def _literal_counts(self) -> dict[int, int]:

@@ -43,24 +43,7 @@ class CircuitSampler:
             for value, lit in enumerate(literals):
                 if lit and (len(literals) == 2 or lit > 0):
                     self._value_of[lit] = (var, value)
-        weight = self._weight
-        totals: list[int] = []
-        for kind, arg, children in self._nodes:
-            if kind == "lit":
-                totals.append(weight[arg])
-            elif kind == "free":
-                totals.append(weight[arg] + weight[-arg])
-            elif kind == "and":
-                product = 1
-                for child in children:
-                    product *= totals[child]
-                    if not product:
-                        break
-                totals.append(product)
-            elif kind == "or":
-                totals.append(sum(totals[child] for child in children))
-            else:
-                totals.append(0)
+        totals = circuit.totals(self._weight)
         self._totals = totals
         #: The total weight of every solution (0: none to draw).
         self.total = 0 if empty or not totals else totals[-1]
