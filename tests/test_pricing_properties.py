@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -135,3 +136,14 @@ def test_a_percent_ladder_line_reads_band_and_percent() -> None:
     found = cfg.price({"frame": "oak", "glass": "double", "grade": "g1", "picture": "plain"})
     assert found.lines[-1].reason == "customised: band 2 of 2, +12% (degree 1)"
     assert found.lines[-1].amount == Decimal("16.80")  # 12 % of the standard's 140.00
+
+
+def test_the_pareto_front_of_an_unpriced_catalog_is_one_configuration(tmp_path: Path) -> None:
+    """Every configuration has one price and score: the front is the first one, found without
+    walking the other 2**40 (the walk stops once a configuration reaches the top score)."""
+    path = tmp_path / "free.dimacs"
+    path.write_text("p cnf 40 1\n1 2 0\n")
+    cfg = modcfg.compile(modcfg.load_catalog(path))
+    front = cfg.pareto(time_limit=20)
+    assert [(q.total, q.score) for q in front] == [(Decimal("0.00"), 0)]
+    assert not cfg.violations(front[0].configuration)

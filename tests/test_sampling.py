@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
+from decimal import Decimal
 from math import prod
 from pathlib import Path
 
@@ -192,7 +193,7 @@ def _weight(values: tuple[bool, ...], weights: dict[int, float]) -> float:
     return prod(weights.get(var, 1) for var, selected in enumerate(values) if selected)
 
 
-#: 7 variables: a clause over all of them among short ones (71 models).
+#: 7 variables: a clause over all of them among short ones (46 models).
 FORMULA = (7, [[1, 2, 3, 4, 5, 6, 7], [-1, -2], [-3, 4, 5], [-6, 7], [2, -5, -7]])
 
 
@@ -294,3 +295,16 @@ def test_draws_that_keep_too_few_say_which_rules_broke_them(tmp_path: Path) -> N
         patch.setattr(_sampling, "_ATTEMPTS", 1)
         with pytest.raises(modcfg.LimitExceeded, match="meet the catalog's widest clauses, which"):
             cfg.sample(50, seed=1)
+
+
+@pytest.mark.parametrize("engine", ["compiled", "aside"])
+def test_an_entangled_catalog_of_one_price_tells_its_price_distribution(
+    tmp_path: Path, engine: str
+) -> None:
+    """Every configuration of a formula has one price: the engines that do not count per
+    price give the whole count at it, and refuse only under a budget."""
+    cfg = _entangled(write_dimacs(tmp_path / "f.dimacs", *FORMULA), engine)
+    models = sum(map(_satisfies, itertools.product((False, True), repeat=FORMULA[0])))
+    assert dict(cfg.price_distribution()) == {Decimal("0.00"): models} == {Decimal("0.00"): 46}
+    with pytest.raises(modcfg.ModcfgError, match="engine='cpsat'"):
+        cfg.price_distribution(modcfg.Needs(budget="10"))

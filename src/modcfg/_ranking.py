@@ -176,6 +176,8 @@ def pareto_front(
                 break
         if group is None or score > group[1]:
             group = (total, score, assignment)
+        if group[1] >= top:  # (none after it scores higher: the front ends with it)
+            break
     if group is not None and (best_cheaper is None or group[1] > best_cheaper):
         front.append(group[2])
     return [_quoted(compiled, plan, assignment) for assignment in front]

@@ -17,130 +17,24 @@ can.
 from __future__ import annotations
 
 import time
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from ..._errors import LimitExceeded, ModcfgError, TimeLimitExceeded
+from ..._errors import TimeLimitExceeded
 from ...lower import Problem
-from .._protocol import Bounds, EngineQuery, Marginal, SumsView, score_bound
-from .._walks import Kept, listed_blocks, whole_weights
+from .._protocol import EngineQuery, Marginal, score_bound
+from .._walks import Kept, whole_weights
 from ._cnf import Encoding
 from ._compile import Circuit
+from ._counting_only import CompiledEngineError, CountingOnly
 from ._sample import CircuitSampler
 
 if TYPE_CHECKING:
     from .._parts import PartsQuery
-    from .._protocol import Allocate
-    from .._walks import Block, Draws, Weights
+    from .._walks import Draws, Weights
 
 __all__ = ["CompiledEngineError", "CompiledQuery", "CountingOnly"]
-
-#: Most solutions :meth:`CompiledQuery.solution_array` materialises.
-_ARRAY_LIMIT = 500_000
-
-
-class CompiledEngineError(ModcfgError):
-    """A question the compiled engine (for rules too entangled to decompose) cannot answer."""
-
-
-class CountingOnly(ABC):
-    """What an engine that counts rules but neither global sums nor budgets (the compiled
-    engine, and the tree with clauses set aside) shares: the ``*_within`` methods (without
-    bounds the plain methods; with bounds a :class:`CompiledEngineError` naming CP-SAT) and
-    every solution at once, from its walk. ``engine`` names the engine in the messages; the
-    abstract methods are each engine's own."""
-
-    engine = "the compiled engine"
-
-    @property
-    @abstractmethod
-    def problem(self) -> Problem:
-        """The problem whose solutions this query answers for."""
-
-    @abstractmethod
-    def count(self) -> int:
-        """The exact number of solutions."""
-
-    @abstractmethod
-    def solutions(self, *, deadline: float | None = None) -> Iterator[list[int]]:
-        """Every solution once, as a value index per variable."""
-
-    @abstractmethod
-    def option_counts(self) -> list[list[int]]:
-        """For every variable and value: the number of solutions where it holds (what
-        :meth:`marginals` gives without the cheapest keys, which this engine may not price)."""
-
-    @abstractmethod
-    def by_key(
-        self, *, deadline: float | None = None, preference_first: bool = False
-    ) -> Iterator[tuple[int, list[int]]]:
-        """Solutions in key order, or :class:`CompiledEngineError` when the engine cannot."""
-
-    @abstractmethod
-    def draws(self, weights: Weights) -> Draws:
-        """Random solutions in proportion to their weight (see :mod:`.._walks`)."""
-
-    def blocks(self, size: int, *, allocate: Allocate | None = None) -> Iterator[Block]:
-        """Every solution once, listed into blocks (``allocate`` is for walks in blocks)."""
-        return listed_blocks(self, size)
-
-    def ranks(self) -> bool:
-        """Whether :meth:`by_key` and :meth:`worst_key` answer for these solutions (else
-        CP-SAT ranks them: sessions complete and price with it)."""
-        return True
-
-    def solution_array(self) -> tuple[np.ndarray, np.ndarray]:
-        number = self.count()
-        if number > _ARRAY_LIMIT:
-            raise LimitExceeded(
-                f"{number:,} configurations are more than the {_ARRAY_LIMIT:,} listed at once",
-                estimate=number,
-                limit=_ARRAY_LIMIT,
-            )
-        rows = np.asarray(list(self.solutions()), dtype=np.int64)
-        rows = rows.reshape(number, self.problem.size)
-        costs = np.zeros(number, dtype=np.int64)
-        for var, domain in enumerate(self.problem.domains):
-            costs += np.asarray(domain.cost, dtype=np.int64)[rows[:, var]]
-        return rows, costs
-
-    def _unbounded(self, bounds: Bounds, what: str) -> None:
-        if not bounds.unbounded:
-            raise CompiledEngineError(
-                f"{self.engine} counts rules, not {what} under a budget or global sums: "
-                "use engine='cpsat' for these needs"
-            )
-
-    def count_within(self, bounds: Bounds, *, time_limit: float | None = None) -> int:
-        self._unbounded(bounds, "configurations")
-        return self.count()
-
-    def cost_distribution(
-        self, bounds: Bounds, *, time_limit: float | None = None
-    ) -> dict[int, int]:
-        raise CompiledEngineError(
-            f"{self.engine} does not tell the number of configurations per price: use "
-            "engine='cpsat' with limit= for price distributions on this catalog"
-        )
-
-    def within(self, bounds: Bounds, *, time_limit: float | None = None) -> SumsView:
-        self._unbounded(bounds, "options")
-        raise CompiledEngineError("use engine='cpsat' for sums on this catalog")
-
-    def solutions_within(
-        self, bounds: Bounds, *, time_limit: float | None = None
-    ) -> Iterator[list[int]] | None:
-        return None
-
-    def by_key_within(
-        self, bounds: Bounds, *, deadline: float | None = None
-    ) -> Iterator[tuple[int, list[int]]]:
-        self._unbounded(bounds, "ranked configurations")
-        return self.by_key(deadline=deadline)
 
 
 def ranking(query: EngineQuery, *, deadline: float | None = None) -> EngineQuery:
