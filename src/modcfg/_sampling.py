@@ -255,14 +255,18 @@ def _covering(
         for var, value in seed:
             sub = sub.restricted(var, frozenset((value,)))
             fixed[var] = value
+        # the slots of no uncovered combination cover nothing whatever their value: they
+        # take the values of any solution of the others (one walk, not a pass per slot)
+        needed = {var for combination in uncovered for var, _ in combination}
         for var in range(size):
-            if var in fixed:
+            if var in fixed or var not in needed:
                 continue
             options = [v for v, (count, _) in enumerate(sub.marginals()[var]) if count]
             value = max(options, key=lambda v: (_gain(uncovered, fixed, var, v, strength), -v))
             sub = sub.restricted(var, frozenset((value,)))
             fixed[var] = value
-        assignment = [fixed[var] for var in range(size)]
+        rest = next(iter(sub.solutions())) if len(fixed) < size else []
+        assignment = [fixed[var] if var in fixed else rest[var] for var in range(size)]
         uncovered -= set(
             itertools.combinations(((var, assignment[var]) for var in range(size)), strength)
         )
