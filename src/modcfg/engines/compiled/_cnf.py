@@ -57,12 +57,14 @@ class Encoding:
         empty = False
         for var, literals in enumerate(self.literals):
             row = allowed[var]
-            factor = factors[var] if factors is not None else [1] * len(literals)
             if len(literals) == 1:
-                empty |= not (row[0] and factor[0])
-                continue
-            for lit, keep, times in zip(literals, row, factor, strict=True):
-                weight[lit] = times if keep else 0
+                empty |= not (row[0] and (factors is None or factors[var][0]))
+            elif factors is None:
+                for lit, keep in zip(literals, row, strict=True):
+                    weight[lit] = int(keep)
+            else:
+                for lit, keep, times in zip(literals, row, factors[var], strict=True):
+                    weight[lit] = times if keep else 0
         return weight, empty
 
 
