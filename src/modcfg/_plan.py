@@ -31,9 +31,10 @@ from ._cache import Cache
 from ._errors import ModcfgError, TimeLimitExceeded
 from ._tree_parts import TREE_PARTS, in_parts, tree_parts
 from .engines import Bounds, EngineQuery, IndependentQuery, separable
+from .engines._aside import AsideQuery
 from .engines._parts import PartsQuery
 from .engines._protocol import holds_sums, unit_cost
-from .engines.decomposition import FillStopped, TreeQuery, solution_blocks
+from .engines.decomposition import FillStopped, TreeQuery
 from .lower import Constraint, Problem
 from .model import Catalog, ResolvedNeeds
 from .price import from_minor_units, order_total
@@ -298,32 +299,20 @@ class Plan:
 
     @property
     def walks_in_blocks(self) -> bool:
-        """Whether :meth:`solution_blocks` walks the space in bounded blocks (the
-        decomposition) rather than expanding it at once (the compiled engine)."""
-        return bool(self._tree_queries())
-
-    def _tree_queries(self) -> list[TreeQuery]:
-        """The decomposition's queries whose solutions make the plan's: its query, or the
-        parts of the catalog's tree (none on the compiled engine)."""
+        """Whether :meth:`solution_blocks` walks the space in bounded blocks by a compiled
+        walk (the decomposition's tree, its parts, the tree of rules whose widest clauses are
+        set aside) rather than listing its solutions one by one (the compiled engine)."""
         query = self.query
-        if isinstance(query, TreeQuery):
-            return [query]
         if isinstance(query, PartsQuery):
-            parts = [part for part in query.parts if isinstance(part, TreeQuery)]
-            return parts if len(parts) == len(query.parts) else []
-        return []
+            return all(isinstance(part, TreeQuery) for part in query.parts)
+        return isinstance(query, TreeQuery | AsideQuery)
 
     def solution_blocks(self, size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Every solution of the plan's query once: value indexes (variables x solutions)
-        and unit costs, in blocks of at most ``size`` on the decomposition, in one block on
-        the compiled engine. The budget and global sums are not applied."""
-        trees = self._tree_queries()
-        if trees:
-            for tree_query in trees:
-                yield from solution_blocks(tree_query, size)
-            return
-        solutions, cost = self.query.solution_array()
-        yield solutions.T, cost
+        and unit costs, in blocks of at most ``size`` (see
+        :meth:`~modcfg.engines.EngineQuery.blocks`). The budget and global sums are not
+        applied."""
+        return self.query.blocks(size)
 
     def count(
         self,
