@@ -94,3 +94,47 @@ def test_corpus_is_listed(shared_data: Path) -> None:
     models = _models()
     assert len(models) == 90
     assert all((CORPUS / entry["file"]).exists() for entry in models)
+
+
+_WALK = f"""
+import itertools, sys
+import modcfg
+cfg = modcfg.compile(modcfg.load_catalog(sys.argv[1]), memory_limit={MEMORY_LIMIT})
+engine = type(cfg.compiled.wide_base).__name__
+drawn = cfg.sample(5, seed=1)
+assert all(not cfg.violations(c) for c in drawn), "a drawn configuration breaks a rule"
+batch = next(cfg.batches(size=500))
+assert batch.num_rows == 500
+first = next(iter(cfg.configurations()))
+assert not cfg.violations(first)
+print(engine, len(drawn), batch.num_rows)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "name",
+    [
+        "finance__FinancialServices01__Nieke2018-2017-11-20.dimacs",
+        "finance__decisionmaking__AlHajjaji2019.dimacs",
+    ],
+)
+def test_models_too_entangled_for_one_tree_are_sampled_and_fed(name: str) -> None:
+    """A sample and a feed of a model its engine answers without a tree of the whole (the
+    compiled engine; the tree of its rules but four or-groups set aside) come from that
+    engine: valid draws and rows within 1 GiB, where a tree of the whole would refuse."""
+    pytest.importorskip("pyarrow", reason="the feed extra (pyarrow) is not installed")
+    path = CORPUS / name
+    if not path.exists():
+        pytest.skip(f"{path} is absent (the shared corpus is not next to the repository)")
+    result = subprocess.run(
+        [sys.executable, "-c", _WALK, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=WIDE_MODEL_SECONDS,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    engine, drawn, rows = result.stdout.split()
+    assert engine in ("CompiledQuery", "AsideQuery")
+    assert (int(drawn), int(rows)) == (5, 500)
