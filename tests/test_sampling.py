@@ -145,7 +145,27 @@ def test_pairwise_coverage_is_complete_on_the_bundled_catalogs(name: str) -> Non
 @settings(max_examples=20, deadline=None)
 @given(strategies.cases(200))
 def test_covering_samples_cover_what_the_oracle_allows(case: strategies.Case) -> None:
-    cfg = modcfg.compile(case.catalog)
+    _check_covering(modcfg.compile(case.catalog), case)
+
+
+@settings(max_examples=strategies.examples(30), deadline=None)
+@given(strategies.cases(150))
+def test_covering_samples_over_the_compiled_engine_cover_what_the_oracle_allows(
+    case: strategies.Case,
+) -> None:
+    """Past the tree's trial limits: each configuration is the seed combination's values and
+    a random draw of the rest from the circuit, and the sample covers every possible one."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(modcfg._compiled, "TRIAL_COMBINATIONS", 1)
+        cfg = modcfg.compile(case.catalog)
+    if cfg.compiled.wide_base is not None:
+        event(type(cfg.compiled.plan(case.needs).walk_query).__name__)
+    _check_covering(cfg, case)
+
+
+def _check_covering(cfg: modcfg.Configurator, case: strategies.Case) -> None:
+    """Covering samples of strength 1 to 3 hold valid configurations and cover exactly the
+    combinations some valid configuration has."""
     if case.needs is not None and case.needs.budget is not None:
         return
     valid = [configuration for _, _, configuration in oracle.ranked(case.catalog, case.needs)]
@@ -269,7 +289,8 @@ def test_draws_with_clauses_set_aside_are_models(
     tmp_path_factory: pytest.TempPathFactory, formula: tuple[int, list[list[int]]], chosen: int
 ) -> None:
     """Random formulas with their clauses set aside: every draw is a model (with a customer's
-    requirement too), and a formula without models refuses to sample."""
+    requirement too), a formula without models refuses to sample, and a covering sample
+    covers every pair of values some model has."""
     path, variables, models = formula_file(tmp_path_factory, formula)
     cfg = compiled_aside(path)
     event(type(cfg.compiled.wide_base).__name__)
@@ -283,6 +304,15 @@ def test_draws_with_clauses_set_aside_are_models(
             continue
         found = _formula_draws(cfg, variables, cfg.sample(15, needs=wanted, seed=2))
         assert set(found) <= set(space)
+    if models:  # a covering sample: random draws of the rules' tree, kept when they hold
+        sample = cfg.covering(strength=2)
+        pairs = {
+            pair for values in models for pair in itertools.combinations(enumerate(values), 2)
+        }
+        drawn = _formula_draws(cfg, variables, sample.configurations)
+        assert set(drawn) <= set(models)
+        got = {pair for values in drawn for pair in itertools.combinations(enumerate(values), 2)}
+        assert got == pairs and sample.possible == len(pairs)
 
 
 def test_draws_that_keep_too_few_say_which_rules_broke_them(tmp_path: Path) -> None:

@@ -298,6 +298,13 @@ class Plan:
         return self.query
 
     @property
+    def cheap_passes(self) -> bool:
+        """Whether every option's counts of :attr:`walk_query` and of its restrictions are
+        one compiled pass over a tree (the decomposition's), rather than a pass in Python
+        over a circuit or the passes of several terms."""
+        return isinstance(self.walk_query, TreeQuery)
+
+    @property
     def walks_in_blocks(self) -> bool:
         """Whether :meth:`solution_blocks` walks the space in bounded blocks by a compiled
         walk (the decomposition's tree, its parts, the tree of rules whose widest clauses are

@@ -243,6 +243,7 @@ def _covering(
     uncovered = _possible(query, strength, deadline)
     possible = len(uncovered)
     chosen: list[Configuration] = []
+    rng = random.Random(0)  # (the same sample at every call)
     while uncovered:
         if deadline is not None and time.monotonic() > deadline:
             raise _TimeUp(
@@ -251,27 +252,51 @@ def _covering(
             )
         seed = min(uncovered)
         sub = query
-        fixed: dict[int, int] = {}
         for var, value in seed:
             sub = sub.restricted(var, frozenset((value,)))
-            fixed[var] = value
-        # the slots of no uncovered combination cover nothing whatever their value: they
-        # take the values of any solution of the others (one walk, not a pass per slot)
-        needed = {var for combination in uncovered for var, _ in combination}
-        for var in range(size):
-            if var in fixed or var not in needed:
-                continue
-            options = [v for v, (count, _) in enumerate(sub.marginals()[var]) if count]
-            value = max(options, key=lambda v: (_gain(uncovered, fixed, var, v, strength), -v))
-            sub = sub.restricted(var, frozenset((value,)))
-            fixed[var] = value
-        rest = next(iter(sub.solutions())) if len(fixed) < size else []
-        assignment = [fixed[var] if var in fixed else rest[var] for var in range(size)]
+        if plan.cheap_passes:
+            assignment = _greedy(sub, dict(seed), uncovered, strength)
+        else:
+            assignment = _drawn(sub, rng)
         uncovered -= set(
             itertools.combinations(((var, assignment[var]) for var in range(size)), strength)
         )
         chosen.append(compiled.configuration(assignment))
     return Covering(chosen, strength, possible, possible)
+
+
+def _greedy(
+    sub: EngineQuery, fixed: dict[int, int], uncovered: set[Combination], strength: int
+) -> list[int]:
+    """A solution of ``sub`` (the seed's values ``fixed``) that covers many uncovered
+    combinations: slot after slot, the value that covers most of them among those that keep
+    it valid (a pass of every option's counts per slot). The slots of no uncovered
+    combination cover nothing whatever their value: they take the values of any solution of
+    the others (one walk, not a pass per slot)."""
+    size = sub.problem.size
+    needed = {var for combination in uncovered for var, _ in combination}
+    for var in range(size):
+        if var in fixed or var not in needed:
+            continue
+        options = [v for v, (count, _) in enumerate(sub.marginals()[var]) if count]
+        value = max(options, key=lambda v: (_gain(uncovered, fixed, var, v, strength), -v))
+        sub = sub.restricted(var, frozenset((value,)))
+        fixed[var] = value
+    rest = next(iter(sub.solutions())) if len(fixed) < size else []
+    return [fixed[var] if var in fixed else rest[var] for var in range(size)]
+
+
+def _drawn(sub: EngineQuery, rng: random.Random) -> list[int]:
+    """A random solution of ``sub`` (uniform): where a pass of every option's counts costs
+    a pass in Python or several terms' passes, one draw per configuration rather than a pass
+    per slot; random configurations cover many combinations each."""
+    draws = sub.draws(None)
+    for _ in range(_ATTEMPTS):
+        assignment = draws.draw(rng)
+        assert assignment is not None  # (the seed is a possible combination)
+        if draws.keeps(assignment):
+            return assignment
+    raise _too_few_kept(_ATTEMPTS, 0, _ATTEMPTS)
 
 
 def _gain(
