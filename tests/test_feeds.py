@@ -231,7 +231,7 @@ def test_feeds_of_a_catalog_the_compiled_engine_answers_match_the_oracle(
         conditions=data.draw(st.lists(strategies.implications(case.catalog), max_size=2))
     )
     if cfg.compiled.wide_base is not None:
-        event(type(cfg.compiled.plan(needs).walk_query).__name__)
+        event(type(cfg.compiled.plan(needs).query).__name__)
     expected = Counter(
         (configuration, minor(case.catalog, total))
         for total, _, configuration in oracle.ranked(case.catalog, needs)

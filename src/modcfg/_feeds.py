@@ -110,9 +110,8 @@ def feed_schema(compiled: CompiledCatalog, price_column: str | None) -> pa.Schem
 
 
 def partition_query(plan: Plan, prefix: Sequence[tuple[int, int]]) -> EngineQuery:
-    """The plan's query that walks (see :attr:`~modcfg._plan.Plan.walk_query`) with the
-    prefix's slots fixed."""
-    query = plan.walk_query
+    """The plan's query with the prefix's slots fixed."""
+    query = plan.query
     for var, value in prefix:
         query = query.restricted(var, frozenset((value,)))
     return query
@@ -129,10 +128,9 @@ def _split_var(query: EngineQuery, fixed: set[int]) -> tuple[int, list[int]] | N
     """The slot whose values split ``query`` most evenly (its largest part is the smallest),
     with each value's count; None when no free slot has two values left."""
     best: tuple[int, int, list[int]] | None = None
-    for var, row in enumerate(query.marginals()):
+    for var, counts in enumerate(query.option_counts()):
         if var in fixed:
             continue
-        counts = [count for count, _ in row]
         if sum(1 for count in counts if count) < 2:
             continue
         largest = max(counts)
@@ -148,7 +146,7 @@ def partitions(compiled: CompiledCatalog, needs: NeedsLike, *, rows: int) -> lis
         raise NeedsError(f"rows={rows} leaves no room in a partition; give rows >= 1")
     plan = compiled.plan(needs)
     leaves: list[tuple[tuple[tuple[int, int], ...], int]] = []
-    whole = plan.walk_query
+    whole = plan.query
     stack: list[tuple[tuple[tuple[int, int], ...], EngineQuery, int]] = [((), whole, whole.count())]
     made = 0
     while stack:

@@ -133,13 +133,6 @@ class Plan:
 
         return compile_problem(self.problem)
 
-    @property
-    def walk_query(self) -> EngineQuery:
-        """The query that feeds and samples walk: the decomposition's (:attr:`tree_query`),
-        or the engine's (:attr:`query`) for a catalog too entangled for a tree of its own,
-        whose tree the needs would not get either."""
-        return self.tree_query if self.build_compiled is None else self.query
-
     @cached_property
     def tree_query(self) -> TreeQuery:
         """:attr:`query` as the decomposition's own type: what walks its tree (feeds,
@@ -299,20 +292,20 @@ class Plan:
 
     @property
     def cheap_passes(self) -> bool:
-        """Whether every option's counts of :attr:`walk_query` and of its restrictions are
-        one compiled pass over a tree (the decomposition's), rather than a pass in Python
-        over a circuit or the passes of several terms."""
-        return isinstance(self.walk_query, TreeQuery)
+        """Whether every option's counts of :attr:`query` and of its restrictions are
+        compiled passes over a tree (the decomposition's, or a few parts of it), rather than
+        a pass in Python over a circuit or the passes of the terms of clauses set aside."""
+        query = self.query
+        if isinstance(query, PartsQuery):
+            return all(isinstance(part, TreeQuery) for part in query.parts)
+        return isinstance(query, TreeQuery)
 
     @property
     def walks_in_blocks(self) -> bool:
         """Whether :meth:`solution_blocks` walks the space in bounded blocks by a compiled
         walk (the decomposition's tree, its parts, the tree of rules whose widest clauses are
         set aside) rather than listing its solutions one by one (the compiled engine)."""
-        query = self.query
-        if isinstance(query, PartsQuery):
-            return all(isinstance(part, TreeQuery) for part in query.parts)
-        return isinstance(query, TreeQuery | AsideQuery)
+        return self.cheap_passes or isinstance(self.query, AsideQuery)
 
     def solution_blocks(self, size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Every solution of the plan's query once: value indexes (variables x solutions)

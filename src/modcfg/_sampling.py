@@ -103,7 +103,7 @@ def sample(
     deadline = deadline_after(time_limit)
     plan = compiled.plan(needs)
     table = None if weights is None else _value_weights(compiled, weights)
-    draws = plan.walk_query.draws(table)
+    draws = plan.query.draws(table)
     rng = random.Random(seed)
     found: list[Configuration] = []
     attempts = broken = 0  # (broken: draws that break clauses set aside, see draws_of)
@@ -179,10 +179,10 @@ def _possible(query: EngineQuery, strength: int, deadline: float | None) -> set[
     def extend(prefix: Combination, sub: EngineQuery) -> None:
         if deadline is not None and time.monotonic() > deadline:
             raise _TimeUp(f"{len(found):,} combinations found")
-        marginals = sub.marginals()
+        counts = sub.option_counts()
         first = prefix[-1][0] + 1 if prefix else 0
-        for var in range(first, len(marginals)):
-            for value, (count, _) in enumerate(marginals[var]):
+        for var in range(first, len(counts)):
+            for value, count in enumerate(counts[var]):
                 if not count:
                     continue
                 combination = (*prefix, (var, value))
@@ -229,7 +229,7 @@ def _covering(
             "covering samples do not take a budget or rules over global sums; leave the "
             "budget out of the needs"
         )
-    query = plan.walk_query
+    query = plan.query
     size = query.problem.size
     strength = min(strength, size) if size else strength
     candidates = _candidates(query, strength)
@@ -278,7 +278,7 @@ def _greedy(
     for var in range(size):
         if var in fixed or var not in needed:
             continue
-        options = [v for v, (count, _) in enumerate(sub.marginals()[var]) if count]
+        options = [v for v, count in enumerate(sub.option_counts()[var]) if count]
         value = max(options, key=lambda v: (_gain(uncovered, fixed, var, v, strength), -v))
         sub = sub.restricted(var, frozenset((value,)))
         fixed[var] = value

@@ -463,10 +463,11 @@ class AsideQuery(OverWhole):
         for part in self.relaxed_parts():
             for values, cost in part.blocks(size, allocate=allocate):
                 if deadline is not None and time.monotonic() > deadline:
-                    raise TimeLimitExceeded("the enumeration passed its time limit")
+                    raise TimeLimitExceeded("the enumeration passed its time limit; raise it")
                 keep = self.holding(values)
                 left -= int(keep.sum())
-                yield (values, cost) if keep.all() else (values[:, keep], cost[keep])
+                if keep.any():
+                    yield (values, cost) if keep.all() else (values[:, keep], cost[keep])
                 if not left:
                     return
 
@@ -480,8 +481,7 @@ class AsideQuery(OverWhole):
         self, *, deadline: float | None = None, preference_first: bool = False
     ) -> Iterator[tuple[int, list[int]]]:
         """The relaxed rules' solutions in key order (the parts outside the needs' events
-        merged, see :meth:`relaxed_parts`), those that satisfy the rules set aside (a
-        price-ordered walk passes the ones that break the clauses)."""
+        merged) that satisfy the rules set aside (a price-ordered walk passes the others)."""
         walks = [
             part.by_key(deadline=deadline, preference_first=preference_first)
             for part in self.relaxed_parts()

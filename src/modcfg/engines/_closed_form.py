@@ -188,6 +188,10 @@ class IndependentQuery:
                 _check(deadline)
             yield list(combination)
 
+    def option_counts(self) -> list[list[int]]:
+        """For every variable and value: its completions (its marginals' counts)."""
+        return [[count for count, _ in row] for row in self.marginals()]
+
     def blocks(self, size: int, *, allocate: Allocate | None = None) -> Iterator[Block]:
         return listed_blocks(self, size)
 

@@ -192,6 +192,11 @@ class EngineQuery(Protocol):
         is not interrupted."""
         ...
 
+    def option_counts(self) -> list[list[int]]:
+        """For every variable and value: its completions (:meth:`marginals` without the
+        cheapest keys, which an engine may not price)."""
+        ...
+
     def solutions(self, *, deadline: float | None = None) -> Iterator[list[int]]:
         """Every solution once, as a value index per variable."""
         ...

@@ -140,6 +140,10 @@ class CpSatQuery:
     def solutions(self, *, deadline: float | None = None) -> Iterator[list[int]]:
         return iter(self._all(deadline=deadline))
 
+    def option_counts(self) -> list[list[int]]:
+        """For every variable and value: its completions (its marginals' counts)."""
+        return [[count for count, _ in row] for row in self.marginals()]
+
     def blocks(self, size: int, *, allocate: Allocate | None = None) -> Iterator[Block]:
         return listed_blocks(self, size)
 

@@ -319,6 +319,10 @@ class Walks:
         """Every solution at once: value indexes (solutions x variables) and unit costs."""
         return solution_array(cast("TreeQuery", self))
 
+    def option_counts(self) -> list[list[int]]:
+        """For every variable and value: its completions (its marginals' counts)."""
+        return [[count for count, _ in row] for row in cast("TreeQuery", self).marginals()]
+
     def blocks(self, size: int, *, allocate: Allocate | None = None) -> Iterator[Block]:
         """Every solution once, in blocks of the compiled walk (see
         :func:`._blocks.solution_blocks`)."""
