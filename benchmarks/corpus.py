@@ -86,10 +86,9 @@ def count_compiled(path: Path) -> int:
     return compile_problem(compile_rules(catalog, build_domains(catalog))).count()
 
 
-def count_ganak(path: Path) -> int:
-    """Ganak's count of a DIMACS file (read with a plain parser, as a user of pyganak would)."""
-    from pyganak import Counter
-
+def read_clauses(path: Path) -> tuple[int, list[list[int]]]:
+    """A DIMACS file's variables and clauses, read with a plain parser, as a user of a SAT
+    tool's Python bindings would."""
     variables = 0
     clauses: list[list[int]] = []
     current: list[int] = []
@@ -104,6 +103,14 @@ def count_ganak(path: Path) -> int:
                 else:
                     clauses.append(current)
                     current = []
+    return variables, clauses
+
+
+def count_ganak(path: Path) -> int:
+    """Ganak's count of a DIMACS file."""
+    from pyganak import Counter
+
+    variables, clauses = read_clauses(path)
     counter = Counter()
     counter.new_vars(variables)
     counter.add_clauses(clauses)
@@ -149,7 +156,7 @@ def _run(counter: Callable[[Path], int], path: Path, expected: int, timeout: flo
     return Result(None, None, "timeout", f"over {timeout:g} s")
 
 
-def _warm_up() -> None:
+def warm_up() -> None:
     """Import modcfg and count once, so that the children start from a warm process: the
     bicycle catalog's passes are large enough to run compiled, so its count loads the compiled
     passes (a small model's would run as plain Python, see docs/limits.md)."""
@@ -168,7 +175,7 @@ def _ganak_available() -> bool:
 
 def run(pattern: str, timeout: float, *, engine: str = "auto") -> list[Row]:
     manifest = json.loads((CORPUS / "manifest.json").read_text())
-    _warm_up()
+    warm_up()
     with_ganak = _ganak_available()
     if not with_ganak:
         print("pyganak is not installed (pip install pyganak): Ganak is left out", file=sys.stderr)

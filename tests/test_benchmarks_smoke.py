@@ -152,3 +152,22 @@ def test_summary_compares_build_plus_query_with_the_fastest_exact_peer() -> None
     assert rows["count"][3:] == ["pysat 35.0 ms", "×3.18", "2x or more"]
     assert rows["step"][3:] == ["pysat 15.0 ms", "×1.25", "under 2x"]
     assert rows["top10"][3:] == ["none finishes", "", "exact alone"]
+
+
+@pytest.mark.parametrize("tool", ["modcfg", "CMSGen", "UniGen"])
+def test_the_corpus_samplers_draw_models_and_their_check_finds_non_models(
+    tmp_path: Path, tool: str
+) -> None:
+    """Each sampler of benchmarks/corpus_samples.py draws models of a small formula, and the
+    benchmark's check refuses a draw that breaks a clause or a short sample."""
+    from benchmarks import corpus_samples
+
+    path = tmp_path / "small.dimacs"
+    path.write_text("p cnf 4 3\n1 2 0\n-1 -2 0\n3 -4 0\n")
+    variables, clauses = corpus_samples.read_clauses(path)
+    draw = corpus_samples.draw_modcfg if tool == "modcfg" else corpus_samples.PEERS[tool][1]
+    drawn = draw(path, variables, clauses, 20)
+    assert corpus_samples._check(drawn, clauses, 20) == ""
+    assert all((1 in chosen) != (2 in chosen) for chosen in drawn)
+    assert "breaks clause" in corpus_samples._check([{1, 2}], clauses, 1)
+    assert corpus_samples._check(drawn[:3], clauses, 20) == "drew 3 of 20"
