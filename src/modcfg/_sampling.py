@@ -11,11 +11,13 @@ clauses of a catalog that sets them aside: draws come from its other rules, and 
 break such a clause are drawn again.
 
 A covering sample holds, for every ``strength`` slots and every combination of their values
-that some valid configuration has, at least one configuration with that combination. It is
-built greedily (each new configuration starts from an uncovered combination and takes, slot by
-slot, the value that covers most of the rest, among the values that keep it valid); which
-combinations are possible comes from exact per-value counts, so the coverage reported is
-against exactly the feasible combinations.
+that some valid configuration has, at least one configuration with that combination. Each
+new configuration starts from an uncovered combination. Over the decomposition's tree it then
+takes, slot by slot, the value that covers most of the rest among the values that keep it valid
+(a compiled pass per slot); over the engines whose passes run in Python or over several terms
+(a catalog too entangled for one tree), the rest is one random draw. Which combinations are
+possible comes from exact per-value counts, so the coverage reported is against exactly the
+feasible combinations.
 """
 
 from __future__ import annotations
@@ -106,7 +108,7 @@ def sample(
     draws = plan.query.draws(table)
     rng = random.Random(seed)
     found: list[Configuration] = []
-    attempts = broken = 0  # (broken: draws that break clauses set aside, see draws_of)
+    attempts = broken = 0  # (broken: draws that break a clause set aside)
     while len(found) < n:
         if attempts % _CHECK_EVERY == 0 and attempts:
             if progress is not None:
