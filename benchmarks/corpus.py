@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -141,19 +142,26 @@ def _measure(counter: Callable[[Path], int], path: Path, expected: int, pipe: Co
     pipe.close()
 
 
-def _run(counter: Callable[[Path], int], path: Path, expected: int, timeout: float) -> Result:
+def in_child(target: Callable[..., None], args: tuple[Any, ...], timeout: float) -> Any:
+    """What ``target(*args, pipe)`` sends back from a child forked from this (warm) process,
+    or None when it sends nothing within ``timeout`` seconds (the child is then killed)."""
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_measure, args=(counter, path, expected, send), daemon=True)
+    child = context.Process(target=target, args=(*args, send), daemon=True)
     child.start()
     send.close()
     if receive.poll(timeout):
-        result: Result = receive.recv()
+        result = receive.recv()
         child.join()
         return result
     child.kill()
     child.join()
-    return Result(None, None, "timeout", f"over {timeout:g} s")
+    return None
+
+
+def _run(counter: Callable[[Path], int], path: Path, expected: int, timeout: float) -> Result:
+    result: Result | None = in_child(_measure, (counter, path, expected), timeout)
+    return result or Result(None, None, "timeout", f"over {timeout:g} s")
 
 
 def warm_up() -> None:
@@ -196,7 +204,8 @@ def run(pattern: str, timeout: float, *, engine: str = "auto") -> list[Row]:
     return rows
 
 
-def _seconds(result: Result | None) -> str:
+def seconds_cell(result: Result | None) -> str:
+    """A result's time in a table cell: seconds, its status when it has none, - for none."""
     if result is None:
         return "-"
     if result.status != "ok" or result.seconds is None:
@@ -216,7 +225,7 @@ def _print_row(row: Row) -> None:
     peak = f"{row.modcfg.peak_mb:.0f}" if row.modcfg.peak_mb is not None else "-"
     print(
         f"{row.model[:58]:<58} {row.variables:>6} {row.widest_clause:>6} "
-        f"{_seconds(row.modcfg):>14} {_seconds(row.ganak):>8} {ratio:>7} {peak:>8}",
+        f"{seconds_cell(row.modcfg):>14} {seconds_cell(row.ganak):>8} {ratio:>7} {peak:>8}",
         flush=True,
     )
 

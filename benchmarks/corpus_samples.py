@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
+import resource
 import sys
 import time
 from collections.abc import Callable
@@ -34,7 +34,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.corpus import CORPUS, read_clauses, warm_up
+from benchmarks.corpus import CORPUS, Result, in_child, read_clauses, seconds_cell, warm_up
 
 #: Runs of one model and tool stop repeating once this many seconds have been spent.
 _REPEAT_SECONDS = 2.0
@@ -42,15 +42,6 @@ _REPEAT_SECONDS = 2.0
 Clauses = list[list[int]]
 #: A sampler: (file, its variables and clauses, draws) -> the draws, each a set of true variables.
 Draw = Callable[[Path, int, Clauses, int], list[set[int]]]
-
-
-@dataclass
-class Result:
-    """One tool on one model: ``status`` is ``ok``, ``wrong``, ``timeout`` or an error name."""
-
-    seconds: float | None
-    status: str
-    detail: str = ""
 
 
 def draw_modcfg(path: Path, variables: int, clauses: Clauses, n: int) -> list[set[int]]:
@@ -119,23 +110,14 @@ def _measure(draw: Draw, path: Path, n: int, pipe: Connection) -> None:
                 break
     except Exception as exc:  # every failure is reported by name, not raised
         status, detail = type(exc).__name__, str(exc).splitlines()[0][:160] if str(exc) else ""
-    pipe.send(Result(best, status, detail))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    pipe.send(Result(best, peak, status, detail))
     pipe.close()
 
 
 def _run(draw: Draw, path: Path, n: int, timeout: float) -> Result:
-    context = multiprocessing.get_context("fork")
-    receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_measure, args=(draw, path, n, send), daemon=True)
-    child.start()
-    send.close()
-    if receive.poll(timeout):
-        result: Result = receive.recv()
-        child.join()
-        return result
-    child.kill()
-    child.join()
-    return Result(None, "timeout", f"over {timeout:g} s")
+    result: Result | None = in_child(_measure, (draw, path, n), timeout)
+    return result or Result(None, None, "timeout", f"over {timeout:g} s")
 
 
 PEERS: dict[str, tuple[str, Draw]] = {
@@ -188,14 +170,6 @@ def run(pattern: str, n: int, timeout: float) -> list[Row]:
     return rows
 
 
-def _cell(result: Result | None) -> str:
-    if result is None:
-        return "-"
-    if result.status != "ok" or result.seconds is None:
-        return result.status
-    return f"{result.seconds:.3f}"
-
-
 def _print_header(peers: list[str]) -> None:
     columns = "".join(f" {name + ' s':>10}" for name in ["modcfg", *peers])
     ratios = "".join(f" {'/' + name:>9}" for name in peers)
@@ -203,7 +177,7 @@ def _print_header(peers: list[str]) -> None:
 
 
 def _print_row(row: Row, peers: list[str]) -> None:
-    columns = "".join(f" {_cell(row.results.get(name)):>10}" for name in ["modcfg", *peers])
+    columns = "".join(f" {seconds_cell(row.results.get(name)):>10}" for name in ["modcfg", *peers])
     ratios = ""
     for name in peers:
         ratio = row.ratio(name)
