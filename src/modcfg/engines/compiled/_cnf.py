@@ -46,6 +46,16 @@ class Encoding:
     def literal(self, var: int, value: int) -> int:
         return self.literals[var][value]
 
+    def value_of(self) -> dict[int, tuple[int, int]]:
+        """Which (variable, value) each literal that names a value sets: both literals of a
+        two-valued variable, the indicator of each value of a larger one."""
+        return {
+            lit: (var, value)
+            for var, literals in enumerate(self.literals)
+            for value, lit in enumerate(literals)
+            if lit and (len(literals) == 2 or lit > 0)
+        }
+
     def weights(
         self, allowed: Sequence[Sequence[bool]], factors: Sequence[Sequence[int]] | None = None
     ) -> tuple[list[int], bool]:

@@ -99,12 +99,9 @@ class CountingOnly(ABC):
                 estimate=number,
                 limit=_ARRAY_LIMIT,
             )
-        rows = np.asarray(list(self.solutions()), dtype=np.int64)
-        rows = rows.reshape(number, self.problem.size)
-        costs = np.zeros(number, dtype=np.int64)
-        for var, domain in enumerate(self.problem.domains):
-            costs += np.asarray(domain.cost, dtype=np.int64)[rows[:, var]]
-        return rows, costs
+        for values, costs in listed_blocks(self, max(number, 1)):  # (one block: all of them)
+            return np.ascontiguousarray(values.T, dtype=np.int64), costs
+        return np.zeros((0, self.problem.size), dtype=np.int64), np.zeros(0, dtype=np.int64)
 
     def _unbounded(self, bounds: Bounds, what: str) -> None:
         if not bounds.unbounded:

@@ -309,11 +309,7 @@ class CompiledQuery(CountingOnly):
     def solutions(self, *, deadline: float | None = None) -> Iterator[list[int]]:
         if self.count() == 0:
             return
-        value_of = {}
-        for var, literals in enumerate(self.encoding.literals):
-            for value, lit in enumerate(literals):
-                if lit and (len(literals) == 2 or lit > 0):
-                    value_of[lit] = (var, value)
+        value_of = self.encoding.value_of()
         base = [0] * self._problem.size
         for assignment in self._walk(self.circuit.root, deadline):
             row = list(base)

@@ -38,11 +38,7 @@ class CircuitSampler:
         self._size = problem.size
         self._weight, empty = encoding.weights(problem.allowed, weights)
         #: Which (variable, value) a literal sets, for the literals that name a value.
-        self._value_of: dict[int, tuple[int, int]] = {}
-        for var, literals in enumerate(encoding.literals):
-            for value, lit in enumerate(literals):
-                if lit and (len(literals) == 2 or lit > 0):
-                    self._value_of[lit] = (var, value)
+        self._value_of = encoding.value_of()
         totals = circuit.totals(self._weight)
         self._totals = totals
         #: The total weight of every solution (0: none to draw).
