@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
@@ -360,3 +361,84 @@ def test_conditions_of_needs_are_answered_over_the_catalogs_circuit(
             if module is not None:
                 assert option.count == _option_count(refs, slot, module), f"{slot}.{module}"
     check_choices(cfg, query, refs, data)
+
+
+def _depth_first(query: CompiledQuery) -> list[tuple[int, ...]]:
+    """Every solution of ``query`` in the circuit's depth-first order, listed by recursion
+    (decisions: child by child; ``and``: the first child varying slowest; a free variable:
+    its positive literal first): the order the walk in blocks numbers them."""
+    nodes, weight = query.circuit.nodes, query._weight
+    value_of = query.encoding.value_of()
+    counts = query.circuit.totals(weight)
+
+    def listed(index: int) -> list[list[int]]:
+        kind, arg, children = nodes[index]
+        if kind == "lit":
+            return [[arg]] if weight[arg] else []
+        if kind == "free":
+            return [[lit] for lit in (arg, -arg) if weight[lit]]
+        if kind == "or":
+            return [row for child in children if counts[child] for row in listed(child)]
+        if kind == "and":
+            rows: list[list[int]] = [[]]
+            for child in children:
+                rows = [row + tail for row in rows for tail in listed(child)]
+            return rows
+        return []
+
+    solutions = []
+    for literals in listed(len(nodes) - 1) if query.count() else []:
+        row = [0] * query.problem.size
+        for lit in literals:
+            if lit in value_of:
+                var, value = value_of[lit]
+                row[var] = value
+        solutions.append(tuple(row))
+    return solutions
+
+
+@PROPERTIES
+@given(strategies.cases(SMALL), st.data())
+def test_the_circuit_is_walked_in_blocks_by_index(
+    case: strategies.Case, data: st.DataObject
+) -> None:
+    """The compiled engine's blocks hold every solution once, in the depth-first order, with
+    its unit cost, whatever the block size, after choices, and with indexes as Python
+    integers (the path of counts past 2**62, taken here from 2 on)."""
+    from modcfg.engines._protocol import unit_cost
+    from modcfg.engines.compiled import _walk
+
+    cfg = modcfg.compile(case.catalog)
+    query = cfg.compiled.plan(None).compiled_query
+    assert isinstance(query, CompiledQuery)
+    modules = cfg.compiled.module_values
+    for _ in range(data.draw(st.integers(0, 2))):
+        var = data.draw(st.integers(0, len(modules) - 1))
+        module = data.draw(st.sampled_from(sorted(modules[var])))
+        query = query.restricted(var, frozenset(modules[var][module]))
+    size = data.draw(st.integers(1, 40))
+    rows: list[tuple[int, ...]] = []
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        if data.draw(st.booleans()):
+            monkeypatch.setattr(_walk, "_SMALL", 2)
+        for values, cost in query.blocks(size):
+            assert values.dtype == np.int32
+            assert cost.dtype == np.int64
+            assert values.shape == (query.problem.size, len(cost))
+            assert 0 < len(cost) <= size
+            block = [tuple(row) for row in values.T.tolist()]
+            assert cost.tolist() == [unit_cost(query.problem, list(row)) for row in block]
+            rows.extend(block)
+    assert rows == _depth_first(query)
+    assert len(set(rows)) == len(rows) == query.count()
+    assert [tuple(row) for row in query.solutions()] == rows
+    assert set(rows) <= {tuple(row) for row in cfg.compiled.base_query.solutions()}
+
+
+def test_a_stream_of_the_circuit_stops_at_its_deadline() -> None:
+    cfg = modcfg.compile(modcfg.load_catalog("windows"))
+    query = cfg.compiled.plan(None).compiled_query
+    assert isinstance(query, CompiledQuery)
+    with pytest.raises(modcfg.TimeLimitExceeded, match="time limit"):
+        list(query.solutions(deadline=time.monotonic() - 1))
+    assert len(list(query.solutions())) == 1800

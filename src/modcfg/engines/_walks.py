@@ -8,7 +8,8 @@ blocks of value indexes: what a feed is made of), each in its own way:
 - the decomposition's tree: down its bags (:class:`~.decomposition._sample.Sampler`), and its
   compiled walk (:func:`~.decomposition.solution_blocks`);
 - the compiled engine's circuit: down its nodes
-  (:class:`~.compiled._sample.CircuitSampler`), and its solutions listed into blocks;
+  (:class:`~.compiled._sample.CircuitSampler`), and down them by index, a block of
+  solutions at a time (:func:`~.compiled._walk.circuit_blocks`);
 - disjoint parts of a tree or circuit (a customer's conditions, :mod:`._parts`): a part in
   proportion to its total weight (:class:`Mixture`), and the blocks of each part in turn;
 - wide clauses set aside (:mod:`._aside`): the relaxed rules' draws and blocks, over the
@@ -35,9 +36,21 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 if TYPE_CHECKING:
+    from typing_extensions import Buffer
+
     from ..lower import Problem
 
-__all__ = ["Block", "Draws", "Kept", "Mixture", "Weights", "listed_blocks", "whole_weights"]
+__all__ = [
+    "Block",
+    "Draws",
+    "Kept",
+    "Mixture",
+    "Weights",
+    "fresh_memory",
+    "listed_blocks",
+    "unit_costs",
+    "whole_weights",
+]
 
 #: Per variable and value, a weight (None: all 1).
 Weights = Sequence[Sequence[int]] | Sequence[Sequence[float]] | None
@@ -133,10 +146,7 @@ class _Listing(Protocol):
 def listed_blocks(query: _Listing, size: int) -> Iterator[Block]:
     """The solutions ``query`` lists one by one, gathered into blocks (an engine without a
     walk of its own in blocks)."""
-    from ._protocol import unit_cost
-
     problem = query.problem
-    prices = [np.asarray(domain.cost, dtype=np.int64) for domain in problem.domains]
     solutions = query.solutions()
     while True:
         rows = list(itertools.islice(solutions, size))
@@ -145,10 +155,23 @@ def listed_blocks(query: _Listing, size: int) -> Iterator[Block]:
         values = np.ascontiguousarray(
             np.asarray(rows, dtype=np.int32).reshape(len(rows), problem.size).T
         )
-        if problem.cost_factors:  # (price rules over several slots: priced one by one)
-            cost = np.asarray([unit_cost(problem, row) for row in rows], dtype=np.int64)
-        else:
-            cost = np.zeros(len(rows), dtype=np.int64)
-            for var, price in enumerate(prices):
-                cost += price[values[var]]
-        yield values, cost
+        yield values, unit_costs(problem, values)
+
+
+def unit_costs(problem: Problem, values: np.ndarray) -> np.ndarray:
+    """The unit cost (int64) of each solution of a block's value indexes (variables x rows)."""
+    if problem.cost_factors:  # (price rules over several slots: priced one by one)
+        from ._protocol import unit_cost
+
+        rows = values.T.tolist()
+        return np.asarray([unit_cost(problem, row) for row in rows], dtype=np.int64)
+    cost = np.zeros(values.shape[1], dtype=np.int64)
+    for var, domain in enumerate(problem.domains):
+        if any(domain.cost):
+            cost += np.asarray(domain.cost, dtype=np.int64)[values[var]]
+    return cost
+
+
+def fresh_memory(nbytes: int) -> Buffer:
+    """A block's memory when its caller gives no ``allocate``: from numpy."""
+    return np.empty(nbytes, dtype=np.uint8).data

@@ -99,7 +99,7 @@ class CountingOnly(ABC):
                 estimate=number,
                 limit=_ARRAY_LIMIT,
             )
-        for values, costs in listed_blocks(self, max(number, 1)):  # (one block: all of them)
+        for values, costs in self.blocks(max(number, 1)):  # (one block: all of them)
             return np.ascontiguousarray(values.T, dtype=np.int64), costs
         return np.zeros((0, self.problem.size), dtype=np.int64), np.zeros(0, dtype=np.int64)
 

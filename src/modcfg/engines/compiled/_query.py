@@ -21,20 +21,28 @@ from collections.abc import Callable, Iterator
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from ..._errors import TimeLimitExceeded
 from ...lower import Problem
 from .._protocol import EngineQuery, Marginal, score_bound
-from .._walks import Kept, whole_weights
+from .._walks import Kept, unit_costs, whole_weights
 from ._cnf import Encoding
 from ._compile import Circuit
 from ._counting_only import CompiledEngineError, CountingOnly
 from ._sample import CircuitSampler
+from ._walk import circuit_blocks
 
 if TYPE_CHECKING:
     from .._parts import PartsQuery
-    from .._walks import Draws, Weights
+    from .._protocol import Allocate
+    from .._walks import Block, Draws, Weights
 
 __all__ = ["CompiledEngineError", "CompiledQuery", "CountingOnly"]
+
+#: Rows of the first block a stream of solutions walks, and of its largest.
+_FIRST_ROWS = 64
+_BLOCK_ROWS = 4096
 
 
 def ranking(query: EngineQuery, *, deadline: float | None = None) -> EngineQuery:
@@ -307,44 +315,38 @@ class CompiledQuery(CountingOnly):
     # -- enumeration ------------------------------------------------------------------------
 
     def solutions(self, *, deadline: float | None = None) -> Iterator[list[int]]:
-        if self.count() == 0:
-            return
-        value_of = self.encoding.value_of()
-        base = [0] * self._problem.size
-        for assignment in self._walk(self.circuit.root, deadline):
-            row = list(base)
-            for lit in assignment:
-                if lit in value_of:
-                    var, value = value_of[lit]
-                    row[var] = value
-            yield row
+        # (a stream's first rows come at once; later blocks grow to a size that pays for the
+        # walk's work per node)
+        for values in self._walk(_BLOCK_ROWS, first=_FIRST_ROWS, deadline=deadline):
+            yield from values.T.tolist()
 
-    def _walk(self, index: int, deadline: float | None) -> Iterator[list[int]]:
-        """The true literals of every solution of node ``index`` (of non-zero count)."""
-        if deadline is not None and time.monotonic() > deadline:
-            raise TimeLimitExceeded("the enumeration passed its time limit; raise time_limit=")
-        kind, arg, children = self.circuit.nodes[index]
-        counts = self._counts
-        if kind == "lit":
-            yield [arg]
-        elif kind == "free":
-            for lit in (arg, -arg):
-                if self._weight[lit]:
-                    yield [lit]
-        elif kind == "or":
-            for child in children:
-                if counts[child]:
-                    yield from self._walk(child, deadline)
-        elif kind == "and":
-            yield from self._product(list(children), deadline)
+    def blocks(self, size: int, *, allocate: Allocate | None = None) -> Iterator[Block]:
+        for values in self._walk(size, allocate=allocate):
+            yield values, unit_costs(self._problem, values)
 
-    def _product(self, children: list[int], deadline: float | None) -> Iterator[list[int]]:
-        if not children:
-            yield []
-            return
-        for head in self._walk(children[0], deadline):
-            for tail in self._product(children[1:], deadline):
-                yield head + tail
+    def _walk(
+        self,
+        size: int,
+        *,
+        first: int | None = None,
+        allocate: Allocate | None = None,
+        deadline: float | None = None,
+    ) -> Iterator[np.ndarray]:
+        """Every solution's value indexes, in blocks of ``size`` (the first of ``first``, each
+        next twice as large up to ``size``; see :mod:`._walk`)."""
+        if not self.count():
+            return iter(())
+        return circuit_blocks(
+            self.circuit,
+            self._counts,
+            self._weight,
+            self.encoding.value_of(),
+            self._problem.size,
+            size,
+            first=first,
+            allocate=allocate,
+            deadline=deadline,
+        )
 
     def ranks(self) -> bool:
         """Whether every solution has one key (a catalog without prices or preferences: every

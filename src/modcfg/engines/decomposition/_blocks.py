@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from .._walks import fresh_memory
 from ._jit import jit, kernel_helper
 
 if TYPE_CHECKING:
@@ -303,13 +304,8 @@ def _make_layout(query: TreeQuery) -> Walk:
     )
 
 
-def _allocate(nbytes: int) -> Buffer:
-    """A fresh block's memory, by default from numpy."""
-    return np.empty(nbytes, dtype=np.uint8).data
-
-
 def solution_blocks(
-    query: TreeQuery, size: int, *, allocate: Callable[[int], Buffer] = _allocate
+    query: TreeQuery, size: int, *, allocate: Callable[[int], Buffer] = fresh_memory
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Every solution of ``query`` once, in blocks of at most ``size``: value indexes
     (variables x rows, int32) and unit costs (int64), in a fixed order.
