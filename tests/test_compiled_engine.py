@@ -442,3 +442,50 @@ def test_a_stream_of_the_circuit_stops_at_its_deadline() -> None:
     with pytest.raises(modcfg.TimeLimitExceeded, match="time limit"):
         list(query.solutions(deadline=time.monotonic() - 1))
     assert len(list(query.solutions())) == 1800
+
+
+def _listed_supports(query: EngineQuery, options: list[tuple[int, int]]) -> list[list[int]]:
+    """:meth:`EngineQuery.supports` read off the solutions themselves."""
+    masks = [[0] * len(row) for row in query.problem.allowed]
+    for row in query.solutions():
+        for bit, (var, value) in enumerate(options):
+            if row[var] == value:
+                for other, held in enumerate(row):
+                    masks[other][held] |= 1 << bit
+    return masks
+
+
+@PROPERTIES
+@given(strategies.cases(SMALL), st.data())
+def test_which_values_are_possible_with_each_option_in_one_pass(
+    case: strategies.Case, data: st.DataObject
+) -> None:
+    """The circuit's supports (one Boolean pass up and down for all options at once), those
+    of the tree and of a customer's conditions over the circuit's parts are the solutions'."""
+    from modcfg.engines._protocol import restricted_supports
+
+    cfg = modcfg.compile(case.catalog)
+    plan = cfg.compiled.plan(None)
+    compiled = plan.compiled_query
+    queries: list[EngineQuery] = [compiled, cfg.compiled.base_query]
+    modules = cfg.compiled.module_values
+    for _ in range(data.draw(st.integers(0, 2))):
+        var = data.draw(st.integers(0, len(modules) - 1))
+        module = data.draw(st.sampled_from(sorted(modules[var])))
+        queries = [query.restricted(var, frozenset(modules[var][module])) for query in queries]
+    if case.needs is not None:
+        try:
+            needs_plan = cfg.compiled.plan(case.needs)
+        except modcfg.InfeasibleError:
+            pass
+        else:
+            problem = needs_plan.problem
+            if not (problem.resources or problem.cost_factors or problem.score_factors):
+                queries.append(compiled.with_problem(problem))
+    for query in queries:
+        allowed = query.problem.allowed
+        options = [(var, value) for var, row in enumerate(allowed) for value in range(len(row))]
+        options = data.draw(st.permutations(options))[: data.draw(st.integers(0, len(options)))]
+        expected = _listed_supports(query, options)
+        assert query.supports(options) == expected, type(query).__name__
+        assert restricted_supports(query, options) == expected

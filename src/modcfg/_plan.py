@@ -34,6 +34,7 @@ from .engines import Bounds, EngineQuery, IndependentQuery, separable
 from .engines._aside import AsideQuery
 from .engines._parts import PartsQuery
 from .engines._protocol import holds_sums, unit_cost
+from .engines.compiled import CompiledQuery
 from .engines.decomposition import FillStopped, TreeQuery
 from .lower import Constraint, Problem
 from .model import Catalog, ResolvedNeeds
@@ -302,10 +303,11 @@ class Plan:
 
     @property
     def walks_in_blocks(self) -> bool:
-        """Whether :meth:`solution_blocks` walks the space in bounded blocks by a compiled
-        walk (the decomposition's tree, its parts, the tree of rules whose widest clauses are
-        set aside) rather than listing its solutions one by one (the compiled engine)."""
-        return self.cheap_passes or isinstance(self.query, AsideQuery)
+        """Whether :meth:`solution_blocks` walks the space in bounded blocks (the
+        decomposition's tree, its parts, the tree of rules whose widest clauses are set
+        aside, the compiled engine's circuit) rather than listing its solutions one by one
+        (CP-SAT, the closed forms)."""
+        return _walks_in_blocks(self.query)
 
     def solution_blocks(self, size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Every solution of the plan's query once: value indexes (variables x solutions)
@@ -480,3 +482,10 @@ def cost_bound(catalog: Catalog, resolved: ResolvedNeeds, cheapest: int | None) 
         else:
             high = middle
     return low
+
+
+def _walks_in_blocks(query: EngineQuery) -> bool:
+    """See :attr:`Plan.walks_in_blocks`."""
+    if isinstance(query, PartsQuery):
+        return all(_walks_in_blocks(part) for part in query.parts)
+    return isinstance(query, TreeQuery | AsideQuery | CompiledQuery)

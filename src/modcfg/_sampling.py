@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -175,32 +175,95 @@ def _candidates(query: EngineQuery, strength: int) -> int:
 
 
 def _possible(query: EngineQuery, strength: int, deadline: float | None) -> set[Combination]:
-    """Every combination of ``strength`` slots' values that some solution has."""
+    """Every combination of ``strength`` slots' values that some solution has: the options
+    of the query restricted to each combination of ``strength - 2`` values, then the pairs
+    its :meth:`~modcfg.engines.EngineQuery.supports` allows (one pass for all of them on
+    the compiled engine)."""
     found: set[Combination] = set()
+
+    def add(combination: Combination) -> None:
+        found.add(combination)
+        if len(found) > _MAX_COMBINATIONS:
+            raise LimitExceeded(
+                f"more than {_MAX_COMBINATIONS:,} combinations of {strength} slots' values to "
+                "cover; ask for a lower strength="
+            )
 
     def extend(prefix: Combination, sub: EngineQuery) -> None:
         if deadline is not None and time.monotonic() > deadline:
             raise _TimeUp(f"{len(found):,} combinations found")
         counts = sub.option_counts()
         first = prefix[-1][0] + 1 if prefix else 0
-        for var in range(first, len(counts)):
-            for value, count in enumerate(counts[var]):
-                if not count:
-                    continue
-                combination = (*prefix, (var, value))
-                if len(combination) == strength:
-                    found.add(combination)
-                    if len(found) > _MAX_COMBINATIONS:
-                        raise LimitExceeded(
-                            f"more than {_MAX_COMBINATIONS:,} combinations of {strength} "
-                            "slots' values to cover; ask for a lower strength="
-                        )
-                else:
-                    extend(combination, sub.restricted(var, frozenset((value,))))
+        options = [
+            (var, value)
+            for var in range(first, len(counts))
+            for value, count in enumerate(counts[var])
+            if count
+        ]
+        if len(prefix) + 1 == strength:
+            for option in options:
+                add((*prefix, option))
+        elif len(prefix) + 2 == strength:
+            masks = sub.supports(options)
+            before = 0  # (the options of the slots before var: the low bits of its masks)
+            for var in range(first, len(counts)):
+                for value, mask in enumerate(masks[var]):
+                    mask &= (1 << before) - 1
+                    while mask:
+                        low = mask & -mask
+                        add((*prefix, options[low.bit_length() - 1], (var, value)))
+                        mask ^= low
+                before += sum(1 for count in counts[var] if count)
+        else:
+            for option in options:
+                extend((*prefix, option), sub.restricted(option[0], frozenset((option[1],))))
 
     if query.count():
         extend((), query)
     return found
+
+
+class _Uncovered:
+    """The combinations no configuration of a covering sample holds yet: the least one (the
+    next configuration's seed), and those a configuration covers, found through each
+    combination's first value (so that a configuration costs the combinations that start
+    with one of its values, not every combination of its values)."""
+
+    def __init__(self, combinations: set[Combination]) -> None:
+        self.left = combinations
+        self._order = sorted(combinations)
+        self._next = 0
+        self._by_first: dict[tuple[int, int], set[Combination]] = {}
+        for combination in combinations:
+            self._by_first.setdefault(combination[0], set()).add(combination)
+
+    def __bool__(self) -> bool:
+        return bool(self.left)
+
+    def __len__(self) -> int:
+        return len(self.left)
+
+    def least(self) -> Combination:
+        if 2 * len(self.left) < len(self._order) - self._next:  # (most are covered)
+            self._order = [c for c in self._order[self._next :] if c in self.left]
+            self._next = 0
+        while self._order[self._next] not in self.left:
+            self._next += 1
+        return self._order[self._next]
+
+    def cover(self, assignment: Sequence[int]) -> None:
+        """Drop the combinations ``assignment`` (a value per variable) holds."""
+        for var, value in enumerate(assignment):
+            starting = self._by_first.get((var, value))
+            if not starting:
+                continue
+            held = {
+                combination
+                for combination in starting
+                if all(assignment[other] == chosen for other, chosen in combination[1:])
+            }
+            starting -= held
+            self.left -= held
 
 
 class _TimeUp(Exception):
@@ -242,7 +305,7 @@ def _covering(
             estimate=candidates,
             limit=_MAX_COMBINATIONS,
         )
-    uncovered = _possible(query, strength, deadline)
+    uncovered = _Uncovered(_possible(query, strength, deadline))
     possible = len(uncovered)
     chosen: list[Configuration] = []
     rng = random.Random(0)  # (the same sample at every call)
@@ -252,17 +315,15 @@ def _covering(
                 f"{len(chosen):,} configurations covering {possible - len(uncovered):,}"
                 f" of {possible:,} combinations"
             )
-        seed = min(uncovered)
+        seed = uncovered.least()
         sub = query
         for var, value in seed:
             sub = sub.restricted(var, frozenset((value,)))
         if plan.cheap_passes:
-            assignment = _greedy(sub, dict(seed), uncovered, strength)
+            assignment = _greedy(sub, dict(seed), uncovered.left, strength)
         else:
             assignment = _drawn(sub, rng)
-        uncovered -= set(
-            itertools.combinations(((var, assignment[var]) for var in range(size)), strength)
-        )
+        uncovered.cover(assignment)
         chosen.append(compiled.configuration(assignment))
     return Covering(chosen, strength, possible, possible)
 

@@ -14,7 +14,7 @@ import heapq
 import itertools
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from math import prod
 from typing import TYPE_CHECKING, NamedTuple
@@ -25,7 +25,7 @@ from .._arguments import deadline_after
 from .._errors import TimeLimitExceeded
 from ..lower._problem import Problem
 from ._closed_sums import ClosedSums, distribution
-from ._protocol import Bounds, Marginal, ranked_within
+from ._protocol import Bounds, Marginal, ranked_within, restricted_supports
 from ._walks import Kept, listed_blocks, whole_weights
 
 if TYPE_CHECKING:
@@ -191,6 +191,9 @@ class IndependentQuery:
     def option_counts(self) -> list[list[int]]:
         """For every variable and value: its completions (its marginals' counts)."""
         return [[count for count, _ in row] for row in self.marginals()]
+
+    def supports(self, options: Sequence[tuple[int, int]]) -> list[list[int]]:
+        return restricted_supports(self, options)
 
     def blocks(self, size: int, *, allocate: Allocate | None = None) -> Iterator[Block]:
         return listed_blocks(self, size)

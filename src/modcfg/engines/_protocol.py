@@ -51,6 +51,7 @@ __all__ = [
     "holds_sums",
     "preference",
     "ranked_within",
+    "restricted_supports",
     "score_bound",
     "unit_cost",
 ]
@@ -197,6 +198,12 @@ class EngineQuery(Protocol):
         cheapest keys, which an engine may not price)."""
         ...
 
+    def supports(self, options: Sequence[tuple[int, int]]) -> list[list[int]]:
+        """Per variable and value, a bitmask over ``options`` (each a variable and one of its
+        values): bit ``k`` is set when some solution holds both ``options[k]`` and that
+        value. Which pairs of values are possible, for covering samples."""
+        ...
+
     def solutions(self, *, deadline: float | None = None) -> Iterator[list[int]]:
         """Every solution once, as a value index per variable."""
         ...
@@ -251,6 +258,32 @@ class EngineQuery(Protocol):
 
 
 # -- what every implementation computes alike ------------------------------------------------
+
+
+class _Restricting(Protocol):
+    @property
+    def problem(self) -> Problem: ...
+
+    def restricted(self, var: int, values: frozenset[int]) -> _Counting: ...
+
+
+class _Counting(Protocol):
+    def option_counts(self) -> list[list[int]]: ...
+
+
+def restricted_supports(query: _Restricting, options: Sequence[tuple[int, int]]) -> list[list[int]]:
+    """:meth:`EngineQuery.supports` by one query per option: the option counts of ``query``
+    restricted to it (an engine whose restricted passes are cheap, or that has no pass for
+    all options at once)."""
+    masks = [[0] * len(row) for row in query.problem.allowed]
+    for bit, (var, value) in enumerate(options):
+        counts = query.restricted(var, frozenset((value,))).option_counts()
+        flag = 1 << bit
+        for row, mask in zip(counts, masks, strict=True):
+            for other, count in enumerate(row):
+                if count:
+                    mask[other] |= flag
+    return masks
 
 
 def unit_cost(problem: Problem, assignment: Sequence[int]) -> int:

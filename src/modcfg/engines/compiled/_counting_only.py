@@ -9,14 +9,14 @@ naming the engine that can.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..._errors import LimitExceeded, ModcfgError
 from ...lower import Problem
-from .._protocol import Bounds, SumsView
+from .._protocol import Bounds, SumsView, restricted_supports
 from .._walks import listed_blocks
 
 if TYPE_CHECKING:
@@ -56,6 +56,10 @@ class CountingOnly(ABC):
         """Every solution once, as a value index per variable."""
 
     @abstractmethod
+    def restricted(self, var: int, values: frozenset[int]) -> CountingOnly:
+        """A new query with ``var`` limited to ``values`` (a customer's choice)."""
+
+    @abstractmethod
     def option_counts(self) -> list[list[int]]:
         """For every variable and value: the number of solutions where it holds (what
         :meth:`marginals` gives without the cheapest keys, which this engine may not price)."""
@@ -81,6 +85,11 @@ class CountingOnly(ABC):
     @abstractmethod
     def draws(self, weights: Weights) -> Draws:
         """Random solutions in proportion to their weight (see :mod:`.._walks`)."""
+
+    def supports(self, options: Sequence[tuple[int, int]]) -> list[list[int]]:
+        """Which values are possible with each option: the option counts of a query per
+        option."""
+        return restricted_supports(self, options)
 
     def blocks(self, size: int, *, allocate: Allocate | None = None) -> Iterator[Block]:
         """Every solution once, listed into blocks (``allocate`` is for walks in blocks)."""

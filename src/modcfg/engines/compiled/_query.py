@@ -17,7 +17,7 @@ can.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -181,6 +181,69 @@ class CompiledQuery(CountingOnly):
                 ]
             )
         return result
+
+    def supports(self, options: Sequence[tuple[int, int]]) -> list[list[int]]:
+        """Which values are possible with each option, for all options in one pass up and
+        one down over the circuit: a node's value is a bitmask over the options (a Python
+        integer), bit ``k`` for the query restricted to ``options[k]``.
+
+        Up: whether the node has a model under that restriction (literals by their weights,
+        ``and`` the intersection, decisions the union). Down: whether the node is part of a
+        model of the root: a child of an ``and`` where its parent is, a child of a decision
+        where its parent is and it has a model. A node's down is within its up, so an
+        ``and``'s siblings have models wherever it is reached. A value is possible with
+        option ``k`` when its literal is reached and kept under bit ``k``: the Boolean form
+        of :meth:`option_counts`, for every restriction at once."""
+        full = (1 << len(options)) - 1
+        held = [full if weight else 0 for weight in self._weight]  # (per literal)
+        for bit, (var, value) in enumerate(options):
+            for other, lit in enumerate(self.encoding.literals[var]):
+                if lit and other != value:
+                    held[lit] &= ~(1 << bit)
+        nodes = self.circuit.nodes
+        up: list[int] = []
+        for kind, arg, children in nodes:
+            if kind == "lit":
+                up.append(held[arg])
+            elif kind == "free":
+                up.append(held[arg] | held[-arg])
+            elif kind == "and":
+                both = full
+                for child in children:
+                    both &= up[child]
+                up.append(both)
+            elif kind == "or":
+                either = 0
+                for child in children:
+                    either |= up[child]
+                up.append(either)
+            else:
+                up.append(0)
+        down = [0] * len(nodes)
+        down[-1] = 0 if self._empty else up[-1]
+        reached: dict[int, int] = {}
+        for index in range(len(nodes) - 1, -1, -1):
+            above = down[index]
+            if not above:
+                continue
+            kind, arg, children = nodes[index]
+            if kind == "or":
+                for child in children:
+                    down[child] |= above & up[child]
+            elif kind == "and":  # (above is within this node's up, so within each child's)
+                for child in children:
+                    down[child] |= above
+            else:
+                for lit in (arg,) if kind == "lit" else (arg, -arg):
+                    reached[lit] = reached.get(lit, 0) | (above & held[lit])
+        root = down[-1]
+        return [
+            [
+                (reached.get(lit, 0) if lit else root) if allowed else 0
+                for lit, allowed in zip(literals, self._problem.allowed[var], strict=True)
+            ]
+            for var, literals in enumerate(self.encoding.literals)
+        ]
 
     def marginals(self, *, deadline: float | None = None) -> list[list[Marginal]]:
         # (two passes over the circuit, not interrupted: deadline is not read)

@@ -19,7 +19,15 @@ import numpy as np
 
 from ..._errors import ModcfgError
 from ...lower._problem import Problem
-from .._protocol import Bounds, EnumeratedSums, Marginal, preference, score_bound, unit_cost
+from .._protocol import (
+    Bounds,
+    EnumeratedSums,
+    Marginal,
+    preference,
+    restricted_supports,
+    score_bound,
+    unit_cost,
+)
 from .._walks import listed_blocks
 from ._engine import CpSatEngine
 
@@ -143,6 +151,9 @@ class CpSatQuery:
     def option_counts(self) -> list[list[int]]:
         """For every variable and value: its completions (its marginals' counts)."""
         return [[count for count, _ in row] for row in self.marginals()]
+
+    def supports(self, options: Sequence[tuple[int, int]]) -> list[list[int]]:
+        return restricted_supports(self, options)
 
     def blocks(self, size: int, *, allocate: Allocate | None = None) -> Iterator[Block]:
         return listed_blocks(self, size)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, cast
 import numpy as np
 
 from ..._errors import TimeLimitExceeded
-from .._protocol import ranked_within
+from .._protocol import ranked_within, restricted_supports
 from .._walks import Kept
 from ._blocks import solution_blocks
 from ._sample import Sampler
@@ -322,6 +322,10 @@ class Walks:
     def option_counts(self) -> list[list[int]]:
         """For every variable and value: its completions (its marginals' counts)."""
         return [[count for count, _ in row] for row in cast("TreeQuery", self).marginals()]
+
+    def supports(self, options: Sequence[tuple[int, int]]) -> list[list[int]]:
+        """Which values are possible with each option: a pass per option."""
+        return restricted_supports(cast("TreeQuery", self), options)
 
     def blocks(self, size: int, *, allocate: Allocate | None = None) -> Iterator[Block]:
         """Every solution once, in blocks of the compiled walk (see
