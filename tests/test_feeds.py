@@ -130,6 +130,34 @@ def test_schema_and_parquet_round_trip(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["feed.parquet"]
 
 
+def test_feeds_keep_to_their_time_limit_and_report_progress(tmp_path: Path) -> None:
+    """A feed past its time limit stops at its next block and says how far it got; a Parquet
+    file past it is not written at all; progress follows every batch written."""
+    cfg = modcfg.compile("bicycle")
+    with pytest.raises(
+        modcfg.TimeLimitExceeded, match=r"the feed passed time_limit=0\.0 s after 0 rows"
+    ):
+        next(cfg.batches(size=1_000, time_limit=0.0))
+    feed = cfg.batches(size=1_000, time_limit=30.0)
+    assert next(feed).num_rows == 1_000
+    path = tmp_path / "feed.parquet"
+    with pytest.raises(modcfg.TimeLimitExceeded, match="partition="):
+        cfg.to_parquet(path, time_limit=0.0)
+    assert list(tmp_path.iterdir()) == []
+    needs = modcfg.Needs(budget="600")
+    with pytest.raises(modcfg.TimeLimitExceeded, match="after 0 rows"):
+        next(cfg.batches(needs, time_limit=0.0))  # (rows filtered by the budget: checked too)
+    small = modcfg.compile("windows_pro")
+    seen: list[tuple[int, int | None]] = []
+    written = small.to_parquet(path, progress=lambda done, rows: seen.append((done, rows)))
+    assert written == small.count()
+    assert seen[-1] == (written, written)
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+    seen.clear()
+    small.to_parquet(path, modcfg.Needs(budget="600"), progress=lambda *args: seen.append(args))
+    assert seen[-1] == (small.count(modcfg.Needs(budget="600")), None)
+
+
 def test_partitions_of_the_bicycle_are_exact_and_balanced() -> None:
     cfg = modcfg.compile("bicycle")
     parts = cfg.partitions(rows=5_000_000)

@@ -42,6 +42,7 @@ class FeedMethods:
         order: Order = None,
         partition: Partition | None = None,
         price_column: str | None = "price",
+        time_limit: float | None = None,
     ) -> Iterator[pa.RecordBatch]:
         """The valid configurations as Arrow record batches of at most ``size`` rows (needs
         the ``feed`` extra: pyarrow), made by the engine without a Python object per row.
@@ -51,7 +52,9 @@ class FeedMethods:
         total in minor units (int64) named ``price_column`` (None: no price column). The rows
         are the configurations of :meth:`configurations`, each once; ``order="price"`` sorts
         them by total (the whole space is held while sorted); ``partition`` (from
-        :meth:`partitions`) yields that partition's rows only.
+        :meth:`partitions`) yields that partition's rows only. Once ``time_limit`` seconds
+        have passed since the first batch was asked for, the feed raises
+        :class:`TimeLimitExceeded` at its next block (saying how many rows it made).
         """
         from ._feeds import batches
 
@@ -62,6 +65,7 @@ class FeedMethods:
             order=order,
             partition=partition,
             price_column=price_column,
+            time_limit=time_limit,
         )
 
     def partitions(self, needs: NeedsLike = None, *, rows: int = 1_000_000) -> list[Partition]:
@@ -92,10 +96,16 @@ class FeedMethods:
         partition: Partition | None = None,
         price_column: str | None = "price",
         compression: str = "zstd",
+        time_limit: float | None = None,
+        progress: Callable[[int, int | None], None] | None = None,
     ) -> int:
         """Write the feed of :meth:`batches` to one Parquet file (needs the ``feed`` extra) and
         return the number of rows written. The file appears whole or not at all: it is
-        written beside ``path`` and renamed when complete."""
+        written beside ``path`` and renamed when complete, and past ``time_limit`` seconds
+        nothing is written and :class:`TimeLimitExceeded` says how far it got.
+        ``progress(written, rows)`` follows it after each batch (``rows``: the feed's exact
+        number of rows, None under a budget or global sums, which the rows are filtered by).
+        """
         from ._feeds import write_parquet
 
         return write_parquet(
@@ -106,6 +116,8 @@ class FeedMethods:
             partition=partition,
             price_column=price_column,
             compression=compression,
+            time_limit=time_limit,
+            progress=progress,
         )
 
     def sample(

@@ -23,8 +23,9 @@ pyarrow is imported by the functions that build batches only (the ``feed`` extra
 from __future__ import annotations
 
 import os
+import time
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -32,11 +33,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from ._arguments import deadline_after
 from ._compiled import CompiledCatalog, NeedsLike
 from ._errors import LimitExceeded, ModcfgError, NeedsError
 from ._memory import check_memory
 from ._plan import Plan
-from ._streams import kept_columns
+from ._streams import kept_columns, time_up
 from .engines import EngineQuery
 from .model import Quantities
 from .price import total_factor
@@ -230,10 +232,14 @@ class _Pricer:
 
 
 def _blocks(
-    plan: Plan, prefixes: Sequence[tuple[tuple[int, int], ...]], size: int
+    plan: Plan,
+    prefixes: Sequence[tuple[tuple[int, int], ...]],
+    size: int,
+    check: Callable[[], None] = lambda: None,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Value indexes (slots x rows) and unit costs of the prefixes' configurations that the
-    plan keeps, a block of at most ``size`` at a time."""
+    plan keeps, a block of at most ``size`` at a time (``check()`` after each block walked,
+    kept or not: it raises when the feed's time is up)."""
     # Arrow takes the blocks without a copy, so they may as well come from its memory pool,
     # which reuses the memory of the batches already dropped instead of asking the system
     # for fresh (cleared) pages per block
@@ -241,6 +247,7 @@ def _blocks(
     for prefix in prefixes:
         query = partition_query(plan, prefix)
         for values, cost in query.blocks(size, allocate=allocate):
+            check()
             keep = kept_columns(plan, values, cost)
             if keep is None:
                 yield values, cost
@@ -275,8 +282,10 @@ def batches(
     order: Literal["price"] | None,
     partition: Partition | None,
     price_column: str | None,
+    time_limit: float | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """The feed's record batches (see :meth:`modcfg.Configurator.batches`)."""
+    deadline = deadline_after(time_limit)
     if size < 1:
         raise NeedsError(f"size={size} holds no row; give size >= 1")
     if order not in (None, "price"):
@@ -288,9 +297,15 @@ def batches(
     empty = [choices.index(None) if None in choices else -1 for choices in compiled.choice_lists]
     pricer = _Pricer(plan)
     prefixes = partition.prefixes if partition is not None else ((),)
-    blocks = _blocks(plan, prefixes, size)
+    made = 0
+
+    def check() -> None:
+        if deadline is not None and time.monotonic() > deadline:
+            raise time_up("the feed", time_limit, f"{made:,} rows", fewer="partition=")
+
+    blocks = _blocks(plan, prefixes, size, check)
     if order == "price":
-        blocks = _by_price(compiled, plan, prefixes, pricer, size)
+        blocks = _by_price(compiled, plan, prefixes, pricer, size, check)
 
     def batch(values: np.ndarray, cost: np.ndarray) -> pa.RecordBatch:
         # the codes are the engine's value indexes, in range by construction: Arrow's check
@@ -311,7 +326,10 @@ def batches(
 
     for values, cost in blocks:
         for start in range(0, len(cost), size):
-            yield batch(values[:, start : start + size], cost[start : start + size])
+            check()
+            rows = batch(values[:, start : start + size], cost[start : start + size])
+            made += rows.num_rows
+            yield rows
 
 
 def _by_price(
@@ -320,6 +338,7 @@ def _by_price(
     prefixes: Sequence[tuple[tuple[int, int], ...]],
     pricer: _Pricer,
     size: int,
+    check: Callable[[], None],
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """The blocks sorted by quote total (equal totals in enumeration order): the whole space
     is held while it is sorted, so it must fit the memory limit."""
@@ -330,7 +349,7 @@ def _by_price(
         f"a feed of {total:,} configurations in price order",
         "split it with partitions() and sort each, or leave order=None",
     )
-    parts = list(_blocks(plan, prefixes, max(size, 1 << 16)))
+    parts = list(_blocks(plan, prefixes, max(size, 1 << 16), check))
     if not parts:
         return
     values = np.concatenate([part[0] for part in parts], axis=1)
@@ -348,6 +367,8 @@ def write_parquet(
     partition: Partition | None,
     price_column: str | None,
     compression: str,
+    time_limit: float | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> int:
     """Write a feed to ``path`` (see :meth:`modcfg.Configurator.to_parquet`); its rows."""
     parquet = require("pyarrow.parquet", "feed")
@@ -364,6 +385,7 @@ def write_parquet(
     }
     if price_column is not None:
         options["column_encoding"] = {price_column: "DELTA_BINARY_PACKED"}
+    rows = _feed_rows(compiled.plan(needs), partition) if progress is not None else None
     try:
         with parquet.ParquetWriter(partial, schema, compression=compression, **options) as writer:
             for batch in batches(
@@ -373,10 +395,22 @@ def write_parquet(
                 order=order,
                 partition=partition,
                 price_column=price_column,
+                time_limit=time_limit,
             ):
                 writer.write_batch(batch)
                 written += batch.num_rows
+                if progress is not None:
+                    progress(written, rows)
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
     return written
+
+
+def _feed_rows(plan: Plan, partition: Partition | None) -> int | None:
+    """The rows of a feed, exactly, when no budget or global sums filter them (else None)."""
+    if not plan.bounds.unbounded:
+        return None
+    if partition is not None:
+        return partition.rows
+    return plan.query.count()
