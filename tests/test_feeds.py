@@ -7,6 +7,7 @@ disjoint, cover the space and know their sizes exactly.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -169,6 +170,22 @@ def test_partitions_of_the_bicycle_are_exact_and_balanced() -> None:
         batch = next(cfg.batches(partition=part, size=50))
         for var, value in prefix.items():
             assert set(batch.column(var).indices.to_pylist()) == {value}
+
+
+def test_too_many_partitions_are_refused_at_once_and_splitting_keeps_its_time_limit() -> None:
+    cfg = modcfg.compile("bicycle")
+    started = time.monotonic()
+    with pytest.raises(
+        modcfg.LimitExceeded, match=r"make more than 100,000 partitions; give a larger rows="
+    ) as refused:
+        cfg.partitions(rows=1)
+    assert time.monotonic() - started < 5
+    least = int(str(refused.value).split("at least ")[1].split(")")[0].replace(",", ""))
+    assert least == -(-cfg.count() // 100_000)
+    parts = cfg.partitions(rows=50 * least)
+    assert sum(part.rows for part in parts) == cfg.count()
+    with pytest.raises(modcfg.TimeLimitExceeded, match="splitting into partitions passed"):
+        cfg.partitions(rows=100_000, time_limit=0.0)
 
 
 def test_budget_partitions_count_exactly() -> None:

@@ -115,12 +115,14 @@ def test_a_sample_too_large_to_hold_or_too_slow_to_draw_is_refused() -> None:
     assert [done for done, _ in seen] == sorted(done for done, _ in seen)
 
 
-def pairs_of(cfg: modcfg.Configurator, configurations: list[modcfg.Configuration]) -> set:
+def pairs_of(
+    cfg: modcfg.Configurator, configurations: list[modcfg.Configuration], strength: int = 2
+) -> set:
     slots = cfg.compiled.slots
     return {
         pair
         for c in configurations
-        for pair in itertools.combinations([(s, repr(c[s])) for s in slots], 2)
+        for pair in itertools.combinations([(s, repr(c[s])) for s in slots], strength)
     }
 
 
@@ -337,3 +339,21 @@ def test_an_entangled_catalog_of_one_price_tells_its_price_distribution(
     assert dict(cfg.price_distribution()) == {Decimal("0.00"): models} == {Decimal("0.00"): 46}
     with pytest.raises(modcfg.ModcfgError, match="engine='cpsat'"):
         cfg.price_distribution(modcfg.Needs(budget="10"))
+
+
+def test_covering_samples_of_many_slots_complete_by_draws(tmp_path: Path) -> None:
+    """Past the slots a greedy completion takes a pass each for, configurations are completed
+    by random draws, and still cover every possible combination (a chain of implications
+    over 100 variables: its 101 models are listed to check)."""
+    path = tmp_path / "chain.dimacs"
+    variables = 100
+    clauses = [f"-{i} {i + 1} 0" for i in range(1, variables)]
+    path.write_text(f"p cnf {variables} {len(clauses)}\n" + "\n".join(clauses) + "\n")
+    cfg = modcfg.compile(modcfg.load_catalog(path))
+    assert cfg.count() == variables + 1
+    every = list(cfg.configurations())
+    for strength in (1, 2):
+        sample = cfg.covering(strength=strength)
+        assert set(sample.configurations) <= set(every)
+        assert pairs_of(cfg, sample.configurations, strength) == pairs_of(cfg, every, strength)
+        assert sample.coverage == 1.0

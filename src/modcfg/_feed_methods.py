@@ -68,9 +68,12 @@ class FeedMethods:
             time_limit=time_limit,
         )
 
-    def partitions(self, needs: NeedsLike = None, *, rows: int = 1_000_000) -> list[Partition]:
-        """The valid configurations split into partitions of at most about ``rows`` each
-        (a partition whose fixed slots leave more stays whole), each partition's size exact.
+    def partitions(
+        self, needs: NeedsLike = None, *, rows: int = 1_000_000, time_limit: float | None = None
+    ) -> list[Partition]:
+        """The valid configurations split into partitions of at most ``rows`` each, each
+        partition's size exact; more than 100,000 partitions raise :class:`LimitExceeded` at
+        once (saying which ``rows`` would do), and ``time_limit`` (seconds) bounds the split.
 
         A partition fixes a few slots to one value (it may join several such prefixes); the
         partitions are disjoint, cover every configuration, and are the same on every machine
@@ -85,7 +88,7 @@ class FeedMethods:
         """
         from ._feeds import partitions
 
-        return partitions(self.compiled, needs, rows=rows)
+        return partitions(self.compiled, needs, rows=rows, time_limit=time_limit)
 
     def to_parquet(
         self,

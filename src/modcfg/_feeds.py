@@ -59,6 +59,8 @@ __all__ = [
 
 #: Prefixes a split may make before it gives up (each costs a restricted query).
 _MAX_PREFIXES = 200_000
+#: Most partitions made at once (each is a feed of its own, written and redone alone).
+_MAX_PARTITIONS = 100_000
 #: Unit costs times the order's quantity stay exact in int64 below this.
 _FACTOR_SAFE = 1 << 62
 #: Bytes a row of a price-ordered feed needs while it is sorted (codes, costs, order).
@@ -141,17 +143,33 @@ def _split_var(query: EngineQuery, fixed: set[int]) -> tuple[int, list[int]] | N
     return None if best is None else (best[1], best[2])
 
 
-def partitions(compiled: CompiledCatalog, needs: NeedsLike, *, rows: int) -> list[Partition]:
+def partitions(
+    compiled: CompiledCatalog, needs: NeedsLike, *, rows: int, time_limit: float | None = None
+) -> list[Partition]:
     """The space of the needs split into partitions of at most about ``rows`` configurations
     (see :meth:`modcfg.Configurator.partitions`)."""
     if rows < 1:
         raise NeedsError(f"rows={rows} leaves no room in a partition; give rows >= 1")
+    deadline = deadline_after(time_limit)
     plan = compiled.plan(needs)
     leaves: list[tuple[tuple[tuple[int, int], ...], int]] = []
     whole = plan.query
+    total = whole.count() if plan.bounds.unbounded else _exact_rows(plan, whole)
+    if total > rows * _MAX_PARTITIONS:  # (every partition holds at most rows)
+        least = -(-total // _MAX_PARTITIONS)
+        raise LimitExceeded(
+            f"{total:,} configurations in partitions of rows={rows:,} make more than "
+            f"{_MAX_PARTITIONS:,} partitions; give a larger rows= (at least {least:,}), or "
+            "narrow the needs",
+            estimate=-(-total // rows),
+            limit=_MAX_PARTITIONS,
+        )
     stack: list[tuple[tuple[tuple[int, int], ...], EngineQuery, int]] = [((), whole, whole.count())]
     made = 0
     while stack:
+        if deadline is not None and time.monotonic() > deadline:
+            done = f"{len(leaves):,} partitions"
+            raise time_up("splitting into partitions", time_limit, done, fewer="rows=")
         prefix, query, count = stack.pop()
         split = _split_var(query, {var for var, _ in prefix}) if count > rows else None
         if split is None:

@@ -48,6 +48,8 @@ _CHECK_EVERY = 1_024
 _BYTES_PER_CONFIGURATION, _BYTES_PER_SLOT = 64, 16
 #: Combinations a covering sample may have to cover.
 _MAX_COMBINATIONS = 2_000_000
+#: Most slots left to cover that a covering sample completes greedily, slot by slot.
+_GREEDY_SLOTS = 64
 
 Combination = tuple[tuple[int, int], ...]
 
@@ -251,6 +253,10 @@ class _Uncovered:
             self._next += 1
         return self._order[self._next]
 
+    def slots(self) -> set[int]:
+        """The slots of the uncovered combinations."""
+        return {var for combination in self.left for var, _ in combination}
+
     def cover(self, assignment: Sequence[int]) -> None:
         """Drop the combinations ``assignment`` (a value per variable) holds."""
         for var, value in enumerate(assignment):
@@ -319,8 +325,10 @@ def _covering(
         sub = query
         for var, value in seed:
             sub = sub.restricted(var, frozenset((value,)))
-        if plan.cheap_passes:
-            assignment = _greedy(sub, dict(seed), uncovered.left, strength)
+        # (the greedy completion costs a pass per slot left to cover: on a tree of
+        # hundreds of slots, a random draw covers about as much in a fraction of the time)
+        if plan.cheap_passes and len(needed := uncovered.slots()) <= _GREEDY_SLOTS:
+            assignment = _greedy(sub, dict(seed), uncovered.left, strength, needed, deadline)
         else:
             assignment = _drawn(sub, rng)
         uncovered.cover(assignment)
@@ -329,18 +337,24 @@ def _covering(
 
 
 def _greedy(
-    sub: EngineQuery, fixed: dict[int, int], uncovered: set[Combination], strength: int
+    sub: EngineQuery,
+    fixed: dict[int, int],
+    uncovered: set[Combination],
+    strength: int,
+    needed: set[int],
+    deadline: float | None,
 ) -> list[int]:
     """A solution of ``sub`` (the seed's values ``fixed``) that covers many uncovered
     combinations: slot after slot, the value that covers most of them among those that keep
     it valid (a pass of every option's counts per slot). The slots of no uncovered
-    combination cover nothing whatever their value: they take the values of any solution of
-    the others (one walk, not a pass per slot)."""
+    combination (not in ``needed``) cover nothing whatever their value: they take the values
+    of any solution of the others (one walk, not a pass per slot)."""
     size = sub.problem.size
-    needed = {var for combination in uncovered for var, _ in combination}
     for var in range(size):
         if var in fixed or var not in needed:
             continue
+        if deadline is not None and time.monotonic() > deadline:
+            raise _TimeUp(f"{len(fixed):,} slots of a configuration chosen")
         options = [v for v, count in enumerate(sub.option_counts()[var]) if count]
         value = max(options, key=lambda v: (_gain(uncovered, fixed, var, v, strength), -v))
         sub = sub.restricted(var, frozenset((value,)))
@@ -351,8 +365,9 @@ def _greedy(
 
 def _drawn(sub: EngineQuery, rng: random.Random) -> list[int]:
     """A random solution of ``sub`` (uniform): where a pass of every option's counts costs
-    a pass in Python or several terms' passes, one draw per configuration rather than a pass
-    per slot; random configurations cover many combinations each."""
+    a pass in Python or several terms' passes, or the slots left to cover are too many for a
+    pass each, one draw per configuration rather than a pass per slot; random
+    configurations cover many combinations each."""
     draws = sub.draws(None)
     for _ in range(_ATTEMPTS):
         assignment = draws.draw(rng)
