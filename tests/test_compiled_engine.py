@@ -155,6 +155,9 @@ def test_a_catalog_too_wide_for_the_tree_is_answered_by_the_compiled_engine(
     assert cfg.count() == len(valid)
     if cfg.compiled.wide_base is not None:
         assert _lowers_to_cnf(cfg)
+        # the decomposition's width, read without filling a tree of the whole
+        assert cfg.width == modcfg.compile(case.catalog).width
+        assert cfg.compiled._tree is None
     elif len(valid) > 1:  # some bag has two combinations: past the trial limit
         assert not _lowers_to_cnf(cfg)
     if not valid:
@@ -489,3 +492,13 @@ def test_which_values_are_possible_with_each_option_in_one_pass(
         expected = _listed_supports(query, options)
         assert query.supports(options) == expected, type(query).__name__
         assert restricted_supports(query, options) == expected
+
+
+def test_supports_by_a_pass_per_option_keep_to_their_deadline() -> None:
+    from modcfg.engines._protocol import restricted_supports
+
+    query = modcfg.compile("windows").compiled.base_query
+    options = [(0, 0), (0, 1)]
+    with pytest.raises(modcfg.TimeLimitExceeded, match="after 0 of 2 values"):
+        restricted_supports(query, options, deadline=time.monotonic() - 1)
+    assert query.supports(options) == restricted_supports(query, options)

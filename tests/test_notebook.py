@@ -77,6 +77,20 @@ def test_the_bicycles_distribution_comes_without_enumerating() -> None:
     assert dict(within) == {total: n for total, n in spread.items() if total <= 2500}
 
 
+def test_an_unpriced_feature_models_distribution_is_its_count_at_one_price(
+    tmp_path: Path,
+) -> None:
+    """Every configuration of a feature model costs nothing: the distribution is its count at
+    0, read off the cheapest and dearest keys (no grids of partial sums over 2**120 of them)."""
+    path = tmp_path / "wide.dimacs"
+    clauses = [f"-{i} {i + 1} 0" for i in range(1, 40)]  # a chain, and 80 free variables
+    path.write_text(f"p cnf 120 {len(clauses)}\n" + "\n".join(clauses) + "\n")
+    cfg = modcfg.compile(modcfg.load_catalog(path))
+    spread = cfg.price_distribution()
+    assert dict(spread) == {Decimal(0): 41 * 2**80}
+    assert spread.count == cfg.count()
+
+
 def test_bad_quantiles_are_refused() -> None:
     spread = modcfg.compile("windows").price_distribution()
     with pytest.raises(modcfg.NeedsError, match="between 0 and 1"):

@@ -46,7 +46,14 @@ from .engines.compiled import (
     NotCnfError,
     compile_problem,
 )
-from .engines.decomposition import BagsTooLarge, FillStopped, Tree, TreeQuery, build_tree
+from .engines.decomposition import (
+    BagsTooLarge,
+    FillStopped,
+    Tree,
+    TreeQuery,
+    build_tree,
+    decomposition_width,
+)
 from .lower import Problem, SlotDomain, build_domains, compile_rules, needs_problem
 from .lower._propagation import Propagator
 from .model import Catalog, Configuration, Needs, ResolvedNeeds
@@ -344,6 +351,15 @@ class CompiledCatalog:
                 if tree is None:
                     tree = self._tree = build_tree(self.base)
         return tree
+
+    @property
+    def width(self) -> int:
+        """The width of the base problem's tree decomposition (largest bag's slots - 1): the
+        tree's, or for a catalog too entangled for one (answered by the compiled engine or
+        with its widest clauses set aside) the decomposition's, never filled."""
+        if self._tree is None and self.wide_base is not None:
+            return decomposition_width(self.base)
+        return self.tree.width
 
     @property
     def base_query(self) -> TreeQuery:

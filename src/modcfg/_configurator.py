@@ -134,8 +134,9 @@ class Configurator(ConfigurationMethods, FeedMethods, ExploreMethods):
 
     @property
     def width(self) -> int:
-        """The width of the tree decomposition (bag size - 1)."""
-        return self.compiled.tree.width
+        """The width of the catalog's tree decomposition (largest bag's slots - 1), also for
+        a catalog too entangled for one tree, whose decomposition is then not filled."""
+        return self.compiled.width
 
     def __repr__(self) -> str:
         count = self.count() if not self.compiled.base.resources else "?"

@@ -25,6 +25,7 @@ from __future__ import annotations
 import itertools
 import random
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -33,7 +34,7 @@ from typing import Any
 
 from ._arguments import deadline_after
 from ._compiled import CompiledCatalog, NeedsLike
-from ._errors import InfeasibleError, LimitExceeded, NeedsError
+from ._errors import InfeasibleError, LimitExceeded, NeedsError, TimeLimitExceeded
 from ._streams import time_up
 from .engines import EngineQuery
 from .model import Configuration
@@ -206,7 +207,10 @@ def _possible(query: EngineQuery, strength: int, deadline: float | None) -> set[
             for option in options:
                 add((*prefix, option))
         elif len(prefix) + 2 == strength:
-            masks = sub.supports(options)
+            try:
+                masks = sub.supports(options, deadline=deadline)
+            except TimeLimitExceeded:
+                raise _TimeUp(f"{len(found):,} combinations found") from None
             before = 0  # (the options of the slots before var: the low bits of its masks)
             for var in range(first, len(counts)):
                 for value, mask in enumerate(masks[var]):
@@ -236,8 +240,11 @@ class _Uncovered:
         self._order = sorted(combinations)
         self._next = 0
         self._by_first: dict[tuple[int, int], set[Combination]] = {}
+        #: Per slot, the uncovered combinations over it.
+        self._over: Counter[int] = Counter()
         for combination in combinations:
             self._by_first.setdefault(combination[0], set()).add(combination)
+            self._over.update(var for var, _ in combination)
 
     def __bool__(self) -> bool:
         return bool(self.left)
@@ -255,7 +262,7 @@ class _Uncovered:
 
     def slots(self) -> set[int]:
         """The slots of the uncovered combinations."""
-        return {var for combination in self.left for var, _ in combination}
+        return {var for var, combinations in self._over.items() if combinations}
 
     def cover(self, assignment: Sequence[int]) -> None:
         """Drop the combinations ``assignment`` (a value per variable) holds."""
@@ -270,6 +277,8 @@ class _Uncovered:
             }
             starting -= held
             self.left -= held
+            for combination in held:
+                self._over.subtract(var for var, _ in combination)
 
 
 class _TimeUp(Exception):

@@ -152,11 +152,13 @@ class PartsQuery(OverWhole):
     def option_counts(self) -> list[list[int]]:
         return [[number for number, _ in row] for row in self.marginals()]
 
-    def supports(self, options: Sequence[tuple[int, int]]) -> list[list[int]]:
+    def supports(
+        self, options: Sequence[tuple[int, int]], *, deadline: float | None = None
+    ) -> list[list[int]]:
         """Which values are possible with each option: in some part (the parts' union)."""
         found = [[0] * len(row) for row in self._problem.allowed]
         for part in self.parts:
-            for row, masks in zip(found, part.supports(options), strict=True):
+            for row, masks in zip(found, part.supports(options, deadline=deadline), strict=True):
                 for value, mask in enumerate(masks):
                     row[value] |= mask
         return found

@@ -26,12 +26,14 @@ Invariants every implementation keeps (the property tests compare each with brut
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from .._errors import TimeLimitExceeded
 from ..lower._problem import Problem, Resource
 
 if TYPE_CHECKING:
@@ -49,6 +51,7 @@ __all__ = [
     "Marginal",
     "SumsView",
     "holds_sums",
+    "one_cost",
     "preference",
     "ranked_within",
     "restricted_supports",
@@ -198,10 +201,14 @@ class EngineQuery(Protocol):
         cheapest keys, which an engine may not price)."""
         ...
 
-    def supports(self, options: Sequence[tuple[int, int]]) -> list[list[int]]:
+    def supports(
+        self, options: Sequence[tuple[int, int]], *, deadline: float | None = None
+    ) -> list[list[int]]:
         """Per variable and value, a bitmask over ``options`` (each a variable and one of its
         values): bit ``k`` is set when some solution holds both ``options[k]`` and that
-        value. Which pairs of values are possible, for covering samples."""
+        value. Which pairs of values are possible, for covering samples. Work made of a
+        pass per option stops between them past ``deadline`` (:func:`time.monotonic`) with
+        :class:`~modcfg.TimeLimitExceeded`; one pass for all is not interrupted."""
         ...
 
     def solutions(self, *, deadline: float | None = None) -> Iterator[list[int]]:
@@ -260,6 +267,31 @@ class EngineQuery(Protocol):
 # -- what every implementation computes alike ------------------------------------------------
 
 
+class _Keyed(Protocol):
+    def count(self) -> int: ...
+
+    def best_key(self) -> int | None: ...
+
+    def worst_key(self) -> int | None: ...
+
+    def cost_of(self, key: int) -> int: ...
+
+
+def one_cost(query: _Keyed, bounds: Bounds) -> dict[int, int] | None:
+    """:meth:`EngineQuery.cost_distribution` when every solution has one unit cost and no
+    bound filters them (an unpriced feature model's): all of them at that cost, read off the
+    cheapest and dearest keys; else None."""
+    if not bounds.unbounded:
+        return None
+    best = query.best_key()
+    if best is None:
+        return {}
+    worst = query.worst_key()
+    if worst is None or query.cost_of(best) != query.cost_of(worst):
+        return None
+    return {query.cost_of(best): query.count()}
+
+
 class _Restricting(Protocol):
     @property
     def problem(self) -> Problem: ...
@@ -271,12 +303,20 @@ class _Counting(Protocol):
     def option_counts(self) -> list[list[int]]: ...
 
 
-def restricted_supports(query: _Restricting, options: Sequence[tuple[int, int]]) -> list[list[int]]:
+def restricted_supports(
+    query: _Restricting, options: Sequence[tuple[int, int]], deadline: float | None = None
+) -> list[list[int]]:
     """:meth:`EngineQuery.supports` by one query per option: the option counts of ``query``
     restricted to it (an engine whose restricted passes are cheap, or that has no pass for
-    all options at once)."""
+    all options at once); :class:`~modcfg.TimeLimitExceeded` past ``deadline`` before an
+    option."""
     masks = [[0] * len(row) for row in query.problem.allowed]
     for bit, (var, value) in enumerate(options):
+        if deadline is not None and time.monotonic() > deadline:
+            raise TimeLimitExceeded(
+                "finding which values are possible together passed its time limit after "
+                f"{bit:,} of {len(options):,} values; raise time_limit="
+            )
         counts = query.restricted(var, frozenset((value,))).option_counts()
         flag = 1 << bit
         for row, mask in zip(counts, masks, strict=True):

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..._errors import LimitExceeded, ModcfgError
 from ...lower import Problem
-from .._protocol import Bounds, SumsView, restricted_supports
+from .._protocol import Bounds, SumsView, one_cost, restricted_supports
 from .._walks import listed_blocks
 
 if TYPE_CHECKING:
@@ -86,10 +86,12 @@ class CountingOnly(ABC):
     def draws(self, weights: Weights) -> Draws:
         """Random solutions in proportion to their weight (see :mod:`.._walks`)."""
 
-    def supports(self, options: Sequence[tuple[int, int]]) -> list[list[int]]:
+    def supports(
+        self, options: Sequence[tuple[int, int]], *, deadline: float | None = None
+    ) -> list[list[int]]:
         """Which values are possible with each option: the option counts of a query per
         option."""
-        return restricted_supports(self, options)
+        return restricted_supports(self, options, deadline)
 
     def blocks(self, size: int, *, allocate: Allocate | None = None) -> Iterator[Block]:
         """Every solution once, listed into blocks (``allocate`` is for walks in blocks)."""
@@ -129,12 +131,9 @@ class CountingOnly(ABC):
         """All the configurations at one unit cost when they all have one (an unpriced
         feature model's); else :class:`CompiledEngineError`: the engine does not count them
         per price."""
-        if bounds.unbounded and self.ranks():
-            best = self.best_key()
-            if best is None:
-                return {}
-            if self.cost_of(best) == self.cost_of(self.worst_key() or best):
-                return {self.cost_of(best): self.count()}
+        found = one_cost(self, bounds) if self.ranks() else None
+        if found is not None:
+            return found
         raise CompiledEngineError(
             f"{self.engine} does not tell the number of configurations per price: use "
             "engine='cpsat' with limit= for price distributions on this catalog"

@@ -182,7 +182,9 @@ class CompiledQuery(CountingOnly):
             )
         return result
 
-    def supports(self, options: Sequence[tuple[int, int]]) -> list[list[int]]:
+    def supports(
+        self, options: Sequence[tuple[int, int]], *, deadline: float | None = None
+    ) -> list[list[int]]:
         """Which values are possible with each option, for all options in one pass up and
         one down over the circuit: a node's value is a bitmask over the options (a Python
         integer), bit ``k`` for the query restricted to ``options[k]``.

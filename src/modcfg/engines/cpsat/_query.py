@@ -152,8 +152,10 @@ class CpSatQuery:
         """For every variable and value: its completions (its marginals' counts)."""
         return [[count for count, _ in row] for row in self.marginals()]
 
-    def supports(self, options: Sequence[tuple[int, int]]) -> list[list[int]]:
-        return restricted_supports(self, options)
+    def supports(
+        self, options: Sequence[tuple[int, int]], *, deadline: float | None = None
+    ) -> list[list[int]]:
+        return restricted_supports(self, options, deadline)
 
     def blocks(self, size: int, *, allocate: Allocate | None = None) -> Iterator[Block]:
         return listed_blocks(self, size)

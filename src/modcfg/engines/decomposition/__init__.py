@@ -25,7 +25,15 @@ and nothing above the engines.
 from ._blocks import solution_blocks
 from ._jit import compiled_from_now
 from ._passes import Marginal, TreeQuery
-from ._tree import BagsTooLarge, FillStopped, Tree, bag_combinations, build_tree, check_widest
+from ._tree import (
+    BagsTooLarge,
+    FillStopped,
+    Tree,
+    bag_combinations,
+    build_tree,
+    check_widest,
+    decomposition_width,
+)
 
 __all__ = [
     "BagsTooLarge",
@@ -37,5 +45,6 @@ __all__ = [
     "build_tree",
     "check_widest",
     "compiled_from_now",
+    "decomposition_width",
     "solution_blocks",
 ]

@@ -323,9 +323,11 @@ class Walks:
         """For every variable and value: its completions (its marginals' counts)."""
         return [[count for count, _ in row] for row in cast("TreeQuery", self).marginals()]
 
-    def supports(self, options: Sequence[tuple[int, int]]) -> list[list[int]]:
+    def supports(
+        self, options: Sequence[tuple[int, int]], *, deadline: float | None = None
+    ) -> list[list[int]]:
         """Which values are possible with each option: a pass per option."""
-        return restricted_supports(cast("TreeQuery", self), options)
+        return restricted_supports(cast("TreeQuery", self), options, deadline)
 
     def blocks(self, size: int, *, allocate: Allocate | None = None) -> Iterator[Block]:
         """Every solution once, in blocks of the compiled walk (see

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ..._errors import LimitExceeded
 from ...lower._problem import Resource
-from .._protocol import Bounds, EnumeratedSums, SumsView
+from .._protocol import Bounds, EnumeratedSums, SumsView, one_cost
 from ._sumarrays import Clock
 from ._sumdp import SumDP
 from ._tree import Key
@@ -174,6 +174,9 @@ def cost_distribution(
     clock = Clock(time_limit)
     if not query.count():
         return {}
+    found = one_cost(query, bounds)  # (an unpriced catalog: no grids at all)
+    if found is not None:
+        return found
     try:
         dense = SumDP(
             query, bounds.resources, bounds.cost_bound, cost_axis=True, time_limit=time_limit

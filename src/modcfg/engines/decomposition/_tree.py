@@ -285,6 +285,12 @@ def check_widest(given: Problem, widest: int, *, fill_in: bool = False) -> list[
     return combinations
 
 
+def decomposition_width(given: Problem) -> int:
+    """The width (largest bag's slots - 1) of the decomposition :func:`build_tree` makes of
+    ``given``, without filling its bags (which a catalog too entangled for one tree cannot)."""
+    return _shape(given, fill_in=False)[1][0]
+
+
 def bag_combinations(given: Problem, *, fill_in: bool = False) -> list[int]:
     """Each bag's value combinations before rules in the decomposition of ``given`` (as
     :func:`check_widest` decomposes it): what filling the bags would cost at most, without
