@@ -72,8 +72,9 @@ class FeedMethods:
         self, needs: NeedsLike = None, *, rows: int = 1_000_000, time_limit: float | None = None
     ) -> list[Partition]:
         """The valid configurations split into partitions of at most ``rows`` each, each
-        partition's size exact; more than 100,000 partitions raise :class:`LimitExceeded` at
-        once (saying which ``rows`` would do), and ``time_limit`` (seconds) bounds the split.
+        partition's size exact; without a budget or global sums, more than 100,000
+        partitions raise :class:`LimitExceeded` at once (saying the least ``rows`` that could
+        do), and ``time_limit`` (seconds) bounds the split.
 
         A partition fixes a few slots to one value (it may join several such prefixes); the
         partitions are disjoint, cover every configuration, and are the same on every machine

@@ -146,7 +146,7 @@ def _split_var(query: EngineQuery, fixed: set[int]) -> tuple[int, list[int]] | N
 def partitions(
     compiled: CompiledCatalog, needs: NeedsLike, *, rows: int, time_limit: float | None = None
 ) -> list[Partition]:
-    """The space of the needs split into partitions of at most about ``rows`` configurations
+    """The space of the needs split into partitions of at most ``rows`` configurations
     (see :meth:`modcfg.Configurator.partitions`)."""
     if rows < 1:
         raise NeedsError(f"rows={rows} leaves no room in a partition; give rows >= 1")
@@ -154,8 +154,9 @@ def partitions(
     plan = compiled.plan(needs)
     leaves: list[tuple[tuple[tuple[int, int], ...], int]] = []
     whole = plan.query
-    total = whole.count() if plan.bounds.unbounded else _exact_rows(plan, whole)
-    if total > rows * _MAX_PARTITIONS:  # (every partition holds at most rows)
+    # every partition holds at most rows (a budget's rows are counted as the split goes)
+    total = whole.count()
+    if plan.bounds.unbounded and total > rows * _MAX_PARTITIONS:
         least = -(-total // _MAX_PARTITIONS)
         raise LimitExceeded(
             f"{total:,} configurations in partitions of rows={rows:,} make more than "
@@ -164,7 +165,7 @@ def partitions(
             estimate=-(-total // rows),
             limit=_MAX_PARTITIONS,
         )
-    stack: list[tuple[tuple[tuple[int, int], ...], EngineQuery, int]] = [((), whole, whole.count())]
+    stack: list[tuple[tuple[tuple[int, int], ...], EngineQuery, int]] = [((), whole, total)]
     made = 0
     while stack:
         if deadline is not None and time.monotonic() > deadline:

@@ -240,11 +240,10 @@ class _Uncovered:
         self._order = sorted(combinations)
         self._next = 0
         self._by_first: dict[tuple[int, int], set[Combination]] = {}
-        #: Per slot, the uncovered combinations over it.
-        self._over: Counter[int] = Counter()
         for combination in combinations:
             self._by_first.setdefault(combination[0], set()).add(combination)
-            self._over.update(var for var, _ in combination)
+        #: Per slot, the uncovered combinations over it.
+        self._over = Counter(var for combination in combinations for var, _ in combination)
 
     def __bool__(self) -> bool:
         return bool(self.left)
@@ -277,8 +276,7 @@ class _Uncovered:
             }
             starting -= held
             self.left -= held
-            for combination in held:
-                self._over.subtract(var for var, _ in combination)
+            self._over.subtract(var for combination in held for var, _ in combination)
 
 
 class _TimeUp(Exception):
