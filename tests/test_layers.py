@@ -42,6 +42,7 @@ LAYERS: tuple[frozenset[str], ...] = (
             "_tree_parts",
             "_compiled",
             "_compile_limits",
+            "_option_tables",
             "_streams",
             "_ranking",
             "_variety",

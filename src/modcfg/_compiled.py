@@ -3,7 +3,7 @@
 A :class:`CompiledCatalog` holds the catalog lowered once: the slots' domains (every value a
 slot can take, with its modules and unit cost), the base problem (the rules as tables, the
 price rules as cost factors), the tree decomposition and its query, and the tables sessions
-show. Its public attributes and methods are all that :class:`~modcfg.Configurator`, sessions,
+show (:mod:`._option_tables`). Its public attributes and methods are all that :class:`~modcfg.Configurator`, sessions,
 streams, explanations and quotes use of it.
 
 Invariants:
@@ -25,16 +25,16 @@ Invariants:
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from functools import cached_property
-from operator import itemgetter
 from typing import Any
 
 from ._cache import Cache, WeighedCache
 from ._compile_limits import Deadline as _Deadline
 from ._compile_limits import compile_wide, filled_in, refused_by_both
 from ._errors import LimitExceeded
+from ._option_tables import OptionTables
 from ._plan import Plan, cost_bound, new_plan
 from .engines import separable
 from .engines._aside import AsideQuery, SavedAside, set_aside, wide_clauses
@@ -60,12 +60,7 @@ from .model import Catalog, Configuration, Needs, ResolvedNeeds
 from .model._configuration import Choice
 from .price._quote import LineCache
 
-__all__ = ["CompiledCatalog", "Lowered", "NeedsLike", "OptionEntry", "as_needs"]
-
-#: Per module of a slot, what a session state lists: the module, its one value (or -1:
-#: several, one per quantity vector holding it), its values, and a getter of those values'
-#: entries in a per-value list.
-OptionEntry = tuple[str, int, list[int], Callable[[list[Any]], tuple[Any, ...]]]
+__all__ = ["CompiledCatalog", "Lowered", "NeedsLike", "as_needs"]
 
 #: What compiling computes from a catalog: its domains, its base problem, the tree (None:
 #: built on first use) and, for a catalog too entangled to decompose, the compiled engine's
@@ -115,19 +110,12 @@ def as_needs(needs: NeedsLike) -> Needs | None:
     return Needs.from_data(needs)
 
 
-def _getter(values: list[int]) -> Callable[[list[Any]], tuple[Any, ...]]:
-    """A function picking ``values``' entries of a list, as a tuple (one C call)."""
-    if len(values) > 1:
-        return itemgetter(*values)
-    return lambda row: tuple(row[v] for v in values)
-
-
 def _holds(units: int, quantity: int | None) -> bool:
     """Whether ``units`` of a module are a choice of ``quantity`` (None: one or more)."""
     return units > 0 if quantity is None else units == quantity
 
 
-class CompiledCatalog:
+class CompiledCatalog(OptionTables):
     """One catalog compiled: domains, base problem, tree and session tables, and the caches
     built from them (see the module docstring for the invariants).
 
@@ -300,41 +288,6 @@ class CompiledCatalog:
         return self.domains, self.base, self.tree, None
 
     # -- derived on first use (pure: a value two threads race to compute is the same) ------
-
-    @cached_property
-    def module_values(self) -> list[dict[str, list[int]]]:
-        """Per slot: module id -> the slot's values that contain it."""
-        found = []
-        for domain in self.domains:
-            containing: dict[str, list[int]] = {
-                m: [] for m in self.catalog.slots[domain.slot].modules
-            }
-            for value, units in enumerate(domain.units):
-                for module in dict.fromkeys(m for m, _ in units):
-                    containing[module].append(value)
-            found.append(containing)
-        return found
-
-    @cached_property
-    def option_rows(self) -> list[tuple[str, list[OptionEntry]]]:
-        """Per slot, what a session state lists (see :data:`OptionEntry`)."""
-        return [
-            (
-                domain.slot,
-                [(m, v[0] if len(v) == 1 else -1, v, _getter(v)) for m, v in containing.items()],
-            )
-            for domain, containing in zip(self.domains, self.module_values, strict=True)
-        ]
-
-    @cached_property
-    def option_entries(self) -> list[dict[str, OptionEntry]]:
-        """Per slot, :attr:`option_rows`' entries by module."""
-        return [{entry[0]: entry for entry in entries} for _, entries in self.option_rows]
-
-    @cached_property
-    def single_slots(self) -> list[bool]:
-        """Per slot, whether it holds at most one module (one value per module)."""
-        return [all(value >= 0 for _, value, _, _ in entries) for _, entries in self.option_rows]
 
     @cached_property
     def propagator(self) -> Propagator:
