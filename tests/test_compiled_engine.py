@@ -502,3 +502,25 @@ def test_supports_by_a_pass_per_option_keep_to_their_deadline() -> None:
     with pytest.raises(modcfg.TimeLimitExceeded, match="after 0 of 2 values"):
         restricted_supports(query, options, deadline=time.monotonic() - 1)
     assert query.supports(options) == restricted_supports(query, options)
+
+
+def test_the_circuits_blocks_stay_within_the_memory_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A feed asks for blocks of a million rows; the walk makes them only as large as its
+    values and its work per node fit the memory limit (at least 64 rows)."""
+    from modcfg.engines.compiled import _walk
+
+    assert _walk.rows_within(600 * 2**20, 711, 3863) == 600 * 2**20 // (8 * 711 + 16 * 3863)
+    assert _walk.rows_within(1, 10, 10) == 64
+    query = modcfg.compile("windows").compiled.plan(None).compiled_query
+    assert isinstance(query, CompiledQuery)
+    whole = [tuple(row) for values, _ in query.blocks(10**6) for row in values.T.tolist()]
+    nodes = len(query.circuit.nodes)
+    per_node = query.problem.memory_limit // (100 * nodes)  # (so that 100 rows fit, about)
+    monkeypatch.setattr(_walk, "_ROW_BYTES_PER_NODE", per_node)
+    cap = _walk.rows_within(query.problem.memory_limit, query.problem.size, nodes)
+    assert 64 <= cap < 200
+    sizes = [len(cost) for _, cost in query.blocks(10**6)]
+    assert max(sizes) <= cap
+    assert sum(sizes) == query.count() == 1800
+    smaller = [tuple(row) for values, _ in query.blocks(10**6) for row in values.T.tolist()]
+    assert smaller == whole

@@ -3,8 +3,8 @@
 A :class:`CompiledCatalog` holds the catalog lowered once: the slots' domains (every value a
 slot can take, with its modules and unit cost), the base problem (the rules as tables, the
 price rules as cost factors), the tree decomposition and its query, and the tables sessions
-show (:mod:`._option_tables`). Its public attributes and methods are all that :class:`~modcfg.Configurator`, sessions,
-streams, explanations and quotes use of it.
+show (:mod:`._option_tables`). Its public attributes and methods are all that
+:class:`~modcfg.Configurator`, sessions, streams, explanations and quotes use of it.
 
 Invariants:
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import product
 from math import prod
 
@@ -48,7 +49,13 @@ class Encoding:
 
     def value_of(self) -> dict[int, tuple[int, int]]:
         """Which (variable, value) each literal that names a value sets: both literals of a
-        two-valued variable, the indicator of each value of a larger one."""
+        two-valued variable, the indicator of each value of a larger one (made once per
+        encoding, which every query and sampler of a circuit shares: read it, do not
+        change it)."""
+        return self._value_of
+
+    @cached_property
+    def _value_of(self) -> dict[int, tuple[int, int]]:
         return {
             lit: (var, value)
             for var, literals in enumerate(self.literals)

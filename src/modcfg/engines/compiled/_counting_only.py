@@ -17,7 +17,6 @@ import numpy as np
 from ..._errors import LimitExceeded, ModcfgError
 from ...lower import Problem
 from .._protocol import Bounds, SumsView, one_cost, restricted_supports
-from .._walks import listed_blocks
 
 if TYPE_CHECKING:
     from .._protocol import Allocate
@@ -93,9 +92,9 @@ class CountingOnly(ABC):
         option."""
         return restricted_supports(self, options, deadline)
 
+    @abstractmethod
     def blocks(self, size: int, *, allocate: Allocate | None = None) -> Iterator[Block]:
-        """Every solution once, listed into blocks (``allocate`` is for walks in blocks)."""
-        return listed_blocks(self, size)
+        """Every solution once, in blocks of at most ``size`` (each engine walks its own)."""
 
     def ranks(self) -> bool:
         """Whether :meth:`by_key` and :meth:`worst_key` answer for these solutions (else

@@ -31,7 +31,7 @@ from ._cnf import Encoding
 from ._compile import Circuit
 from ._counting_only import CompiledEngineError, CountingOnly
 from ._sample import CircuitSampler
-from ._walk import circuit_blocks
+from ._walk import circuit_blocks, rows_within
 
 if TYPE_CHECKING:
     from .._parts import PartsQuery
@@ -401,6 +401,10 @@ class CompiledQuery(CountingOnly):
         next twice as large up to ``size``; see :mod:`._walk`)."""
         if not self.count():
             return iter(())
+        # (a feed asks for blocks of a million rows: the walk's work per node would hold
+        # gigabytes of them at once)
+        nodes = len(self.circuit.nodes)
+        size = min(size, rows_within(self._problem.memory_limit, self._problem.size, nodes))
         return circuit_blocks(
             self.circuit,
             self._counts,

@@ -39,10 +39,21 @@ from ._compile import Circuit
 if TYPE_CHECKING:
     from typing_extensions import Buffer
 
-__all__ = ["circuit_blocks"]
+__all__ = ["circuit_blocks", "rows_within"]
 
 #: Counts below this use int64 indexes (sums of two still fit).
 _SMALL = 1 << 62
+#: Bytes a walked row may hold per variable (its value) and per node (the column and index
+#: of the rows waiting at a node, which a wide ``and`` node hands to all its children at
+#: once), with room to spare: a block's rows are bounded by them and the memory limit.
+_ROW_BYTES_PER_VARIABLE, _ROW_BYTES_PER_NODE = 8, 16
+
+
+def rows_within(memory_limit: int, variables: int, nodes: int) -> int:
+    """The most rows one block of a walk over a circuit of ``nodes`` nodes may have for its
+    values and its work to stay within ``memory_limit`` bytes (at least 64)."""
+    per_row = _ROW_BYTES_PER_VARIABLE * variables + _ROW_BYTES_PER_NODE * nodes
+    return max(64, memory_limit // max(per_row, 1))
 
 #: Rows that reach a node: their columns in the block and their indexes within the node.
 _Rows = tuple[np.ndarray, np.ndarray]
