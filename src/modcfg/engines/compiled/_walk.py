@@ -55,6 +55,7 @@ def rows_within(memory_limit: int, variables: int, nodes: int) -> int:
     per_row = _ROW_BYTES_PER_VARIABLE * variables + _ROW_BYTES_PER_NODE * nodes
     return max(64, memory_limit // max(per_row, 1))
 
+
 #: Rows that reach a node: their columns in the block and their indexes within the node.
 _Rows = tuple[np.ndarray, np.ndarray]
 
