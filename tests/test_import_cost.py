@@ -130,6 +130,28 @@ def test_a_small_model_is_compiled_counted_and_explored_without_numba(tmp_path: 
     assert expected[0] == 13  # a chain of 12 implications: the 13 ways to switch on a suffix
 
 
+def test_compiled_kernels_load_without_scipys_linear_algebra(tmp_path: Path) -> None:
+    """numba's array functions import SciPy's linear algebra, when SciPy is installed, to ask
+    whether BLAS is there (0.25-0.3 s); the kernels never call it, so a new process loads them
+    without it, and SciPy imports as before afterwards."""
+    pytest.importorskip("scipy", reason="SciPy is not installed: nothing to keep out")
+    model = tmp_path / "chain.dimacs"
+    model.write_text(_SMALL_CNF)
+    code = (
+        "import sys, modcfg\n"
+        "from modcfg.engines.decomposition import compiled_from_now\n"
+        "compiled_from_now()\n"
+        f"cfg = modcfg.compile(modcfg.load_catalog({str(model)!r}))\n"
+        "assert cfg.count() == 13\n"
+        "state = cfg.session().state()\n"
+        "assert state['x12']['selected'].count == 12\n"
+        "assert 'numba.np.arraymath' in sys.modules, 'no kernel was loaded'\n"
+        "assert 'scipy.linalg' not in sys.modules\n"
+        "import scipy.linalg.cython_blas\n"
+    )
+    subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+
+
 def test_a_process_runs_passes_plain_until_its_budget_is_spent(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -21,14 +21,19 @@ as a virtual machine tiers its code: :func:`compiled_pays` lets a process run it
 :data:`PLAIN_BUDGET` bag rows plain (a plain pass costs about 25 µs a row, so the budget is
 about what loading costs), and loads the compiled kernels once the process has spent that much
 or is about to run one larger pass. Both tiers give the same results (the tests compare them).
+
+Loading numba brings in its array functions, which import SciPy's linear algebra when SciPy is
+installed (0.25-0.3 s here) only to learn whether ``np.dot`` may call BLAS. No kernel calls
+BLAS, so :func:`jit` imports them with that import marked missing (:func:`_without_blas`).
 """
 
 from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar, cast
 
 __all__ = ["PLAIN_BUDGET", "compiled_from_now", "compiled_pays", "jit", "kernel_helper"]
 
@@ -96,9 +101,40 @@ def plain_form(kernel_form: Callable[..., Any]) -> Callable[[F], F]:
     return mark
 
 
+#: What numba's array functions import to learn whether BLAS is there (see :func:`_without_blas`).
+_BLAS_MODULE = "scipy.linalg.cython_blas"
+
+
+@contextmanager
+def _without_blas() -> Iterator[None]:
+    """SciPy's BLAS marked missing while numba's array functions are imported.
+
+    ``numba.np.arraymath``, imported by a process's first compile or cache load, asks whether
+    SciPy's BLAS is there so that ``np.dot`` on floats can call it (else a loop serves). With
+    SciPy installed that imports all of ``scipy.linalg``: 0.25-0.3 s, a third of what a new
+    process pays before its first compiled pass, and no kernel calls BLAS. ``None`` in
+    ``sys.modules`` is the import system's own way to halt an import: the question is answered
+    "no" at once, and the mark is removed as soon as the array functions are in. A process
+    that has imported either already is left as it is. Only numba's dot product inside
+    compiled code then loops for every caller in the process; numba's linear algebra checks
+    for BLAS again when it is compiled, and finds it."""
+    modules = cast(dict[str, Any], sys.modules)
+    if "numba.np.arraymath" in modules or _BLAS_MODULE in modules:
+        yield
+        return
+    modules[_BLAS_MODULE] = None
+    try:
+        yield
+    finally:
+        if modules.get(_BLAS_MODULE, _BLAS_MODULE) is None:
+            del modules[_BLAS_MODULE]
+
+
 def jit(function: Callable[..., Any]) -> Callable[..., Any]:
     """``function`` compiled by numba (cached on disk where a cache location is writable)."""
     global _registered, _registered_twins
+    with _lock, _without_blas():
+        import numba.np.arraymath  # noqa: F401 (see _without_blas)
     from numba import njit
     from numba.extending import overload, register_jitable
 
