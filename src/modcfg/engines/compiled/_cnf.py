@@ -84,6 +84,22 @@ class Encoding:
                     weight[lit] = times if keep else 0
         return weight, empty
 
+    def narrowed_weights(
+        self, before: tuple[list[int], bool], var: int, row: Sequence[bool]
+    ) -> tuple[list[int], bool]:
+        """What :meth:`weights` gives (without factors) once ``var``'s filter becomes ``row``,
+        from what it gave ``before`` (left as it is): a copy with
+        ``var``'s literals changed, so that a session of hundreds of choices costs a copy per
+        choice rather than a pass over every variable."""
+        weight, empty = before
+        literals = self.literals[var]
+        if len(literals) == 1:
+            return weight, empty or not row[0]
+        changed = weight.copy()
+        for lit, keep in zip(literals, row, strict=True):
+            changed[lit] = int(keep)
+        return changed, empty
+
 
 def encode(problem: Problem) -> Encoding:
     """The CNF of ``problem``'s rules (see the module docstring); :class:`NotCnfError` when

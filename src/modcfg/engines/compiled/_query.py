@@ -59,13 +59,20 @@ def ranking(query: EngineQuery, *, deadline: float | None = None) -> EngineQuery
 class CompiledQuery(CountingOnly):
     """One problem's solutions as weights over a shared circuit (see the module docstring)."""
 
-    def __init__(self, problem: Problem, circuit: Circuit, encoding: Encoding) -> None:
+    def __init__(
+        self,
+        problem: Problem,
+        circuit: Circuit,
+        encoding: Encoding,
+        weights: tuple[list[int], bool] | None = None,
+    ) -> None:
+        """``weights``: what ``encoding.weights(problem.allowed)`` gives, when known."""
         self._problem = problem
         self.circuit = circuit
         self.encoding = encoding
         self._scale = 2 * score_bound(problem) + 1
         self._bound = score_bound(problem)
-        self._weight, self._empty = encoding.weights(problem.allowed)
+        self._weight, self._empty = weights or encoding.weights(problem.allowed)
 
     # -- the protocol's plain methods -------------------------------------------------------
 
@@ -117,7 +124,10 @@ class CompiledQuery(CountingOnly):
         return compile_problem(problem, seconds=seconds)
 
     def restricted(self, var: int, values: frozenset[int]) -> CompiledQuery:
-        return CompiledQuery(self._problem.narrowed(var, values), self.circuit, self.encoding)
+        problem = self._problem.narrowed(var, values)
+        before = self._weight, self._empty
+        weights = self.encoding.narrowed_weights(before, var, problem.allowed[var])
+        return CompiledQuery(problem, self.circuit, self.encoding, weights)
 
     def draws(self, weights: Weights) -> Draws:
         sampler = CircuitSampler(self._problem, self.circuit, self.encoding, whole_weights(weights))
