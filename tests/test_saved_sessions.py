@@ -304,3 +304,30 @@ def test_a_session_with_long_generated_ids_round_trips() -> None:
     assert restored.choices == session.choices
     restored.undo()
     assert restored.state().count == 2
+
+
+def test_a_complete_session_of_thousands_of_features_round_trips() -> None:
+    """A complete configuration of a feature model makes a choice per feature: its document,
+    as the session (or a storefront) wrote it, loads again, past 2,048 choices; more choices
+    than the catalog has slots and modules for are refused before any is read."""
+    features = 2_100
+    catalog = modcfg.Catalog.model_validate(
+        {
+            "catalog": "features",
+            "slots": {
+                f"f{i}": {"cardinality": "optional", "modules": {"selected": {"price": "1"}}}
+                for i in range(features)
+            },
+            "rules": [{"id": "one", "requires": {"if": "f0.selected", "then": "f1.selected"}}],
+        }
+    )
+    cfg = modcfg.compile(catalog)
+    session = cfg.session()
+    session.complete()
+    document = session.to_dict(signing_key=b"k" * 32)
+    assert len(document["choices"]) == features
+    restored = modcfg.Session.from_dict(cfg, document, signing_key=b"k" * 32)
+    assert restored.quote().total == session.quote().total
+    document["choices"] = document["choices"] * 3  # (6,300: past 2 per slot)
+    with pytest.raises(modcfg.NeedsError, match=r"^choices: .* at most 4,200 choices"):
+        modcfg.Session.from_dict(cfg, document)

@@ -35,6 +35,7 @@ __all__ = [
     "SavedStep",
     "SigningKey",
     "checked_document",
+    "choice_limit",
     "load_step",
     "parse_text",
     "session_document",
@@ -46,7 +47,8 @@ __all__ = [
 FORMAT = "modcfg-session/1"
 #: The most undo (and redo) steps a session keeps and a saved session may carry.
 HISTORY_LIMIT = 256
-#: The most choices one step of a saved session may carry.
+#: The most choices one step of a saved session may carry, or, for a larger catalog, one per
+#: module and per slot (:func:`choice_limit`).
 MAX_CHOICES = 2_048
 #: The longest saved-session JSON text accepted, in characters.
 MAX_TEXT = 4_000_000
@@ -95,7 +97,7 @@ class SavedStep(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     needs: SavedNeeds | None = None
-    choices: Annotated[list[_Choice], Field(max_length=MAX_CHOICES)]
+    choices: list[_Choice]  # (as many as the catalog may take: checked before, _check_lengths)
 
 
 class SavedSession(SavedStep):
@@ -138,8 +140,16 @@ def parse_text(text: object) -> dict[str, Any]:
     return data
 
 
-def validate_document(data: object) -> SavedSession:
-    """The document's shape, checked with strict types and bounded sizes."""
+def choice_limit(catalog: Catalog) -> int:
+    """The most choices a step of a saved session of ``catalog`` may carry: a complete
+    configuration of a feature model of thousands of features makes one choice per feature,
+    and no step needs more than one per module and per slot (an empty optional slot)."""
+    return max(MAX_CHOICES, len(catalog.slots) + catalog.module_count)
+
+
+def validate_document(data: object, *, max_choices: int = MAX_CHOICES) -> SavedSession:
+    """The document's shape, checked with strict types and bounded sizes (at most
+    ``max_choices`` choices a step, see :func:`choice_limit`)."""
     if isinstance(data, str | bytes | bytearray):
         raise NeedsError("Session.from_dict takes a mapping; for JSON text use Session.from_json")
     if not isinstance(data, Mapping):
@@ -151,7 +161,7 @@ def validate_document(data: object) -> SavedSession:
             f"format: not a saved session (expected format '{FORMAT}', "
             f"got {_show(data.get('format'))})"
         )
-    _check_lengths(data)
+    _check_lengths(data, max_choices)
     try:
         return SavedSession.model_validate(dict(data))
     except ValidationError as exc:
@@ -169,7 +179,7 @@ def validate_document(data: object) -> SavedSession:
         ) from None
 
 
-def _check_lengths(data: Mapping[str, Any]) -> None:
+def _check_lengths(data: Mapping[str, Any], max_choices: int) -> None:
     """Refuse over-long histories and choices before validating their items one by one."""
     steps: list[tuple[str, object]] = [("", data)]
     for history in ("undo", "redo"):
@@ -189,9 +199,9 @@ def _check_lengths(data: Mapping[str, Any]) -> None:
                 f"{len(needs):,}"
             )
         choices = step.get("choices") if isinstance(step, Mapping) else None
-        if isinstance(choices, list | tuple) and len(choices) > MAX_CHOICES:
+        if isinstance(choices, list | tuple) and len(choices) > max_choices:
             raise NeedsError(
-                f"{where}choices: a step holds at most {MAX_CHOICES:,} choices; this one has "
+                f"{where}choices: a step holds at most {max_choices:,} choices; this one has "
                 f"{len(choices):,}"
             )
 
@@ -330,7 +340,7 @@ def checked_document(
 ) -> SavedSession:
     """A saved document validated, its signature verified (with ``signing_key``), and its
     catalog name checked against ``catalog`` (another version of it migrates)."""
-    saved = validate_document(data)
+    saved = validate_document(data, max_choices=choice_limit(catalog))
     if signing_key is not None:
         verify(data, saved, signing_key)
     if saved.catalog != catalog.name:

@@ -460,7 +460,8 @@ class Session:
         """Restore a session saved by :meth:`to_json` (another version: see :attr:`migration`).
 
         The text is untrusted: every field is checked (NeedsError naming its path), texts
-        over 4,000,000 characters, steps of over 2,048 choices and histories longer than
+        over 4,000,000 characters, steps of more choices than one per module and per slot
+        of the catalog (or than 2,048, when that is more) and histories longer than
         :attr:`HISTORY_LIMIT` steps are refused, and with ``signing_key`` (the keys it was
         signed with) a missing or wrong signature raises :class:`SignatureError` (without
         it, a signature is not checked). ``time_limit``: the restored session's, as
