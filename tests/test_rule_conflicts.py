@@ -233,6 +233,39 @@ def test_the_rules_behind_clashing_needs_are_minimal_against_brute_force(case: C
         assert oracle.count(fewer, clashing) > 0, rule
 
 
+def _said(constraints: list[Any]) -> list[Any]:
+    return [(c.scope, c.clause, None if c.clause else c.allowed, c.linear) for c in constraints]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=cases(200))
+def test_each_rule_is_lowered_on_its_own_as_a_catalog_of_it_alone(case: Case) -> None:
+    """What the explanations read of each rule: lowered one after another over one problem
+    made whole again after each, as a catalog of that rule alone is compiled."""
+    from modcfg.lower import build_domains, compile_rules, lower_each_rule
+
+    catalog = case.catalog
+    domains = build_domains(catalog)
+    lowered = list(lower_each_rule(catalog, domains))
+    assert [rule for rule, _ in lowered] == list(catalog.rules)
+    for rule, found in lowered:
+        alone = catalog.model_copy(update={"rules": (rule,), "prices": ()})
+        try:
+            problem = compile_rules(alone, domains)
+        except modcfg.LimitExceeded:
+            assert isinstance(found, modcfg.LimitExceeded)
+            continue
+        assert not isinstance(found, modcfg.LimitExceeded)
+        narrowed = {
+            var: frozenset(v for v, ok in enumerate(mask) if ok)
+            for var, mask in enumerate(problem.allowed)
+            if not all(mask)
+        }
+        assert found.kept == narrowed, rule.id
+        assert _said(found.constraints) == _said(problem.constraints), rule.id
+        assert [r.source for r in found.resources] == [r.source for r in problem.resources]
+
+
 def test_a_degree_band_clashing_with_rules_is_measured_from_the_purpose_standard() -> None:
     # the degree band is measured from the purpose's standard (grade.m1), not the catalog's
     # (grade.m0): exactly 2 means the frame and grade.m1, which two rules forbid together

@@ -21,7 +21,7 @@ from .._reasons import Reason
 from ..engines import Bounds
 from ..engines.cpsat._cores import ConflictModel, Group
 from ..engines.decomposition import TreeQuery, build_tree
-from ..lower import Problem, compile_rules
+from ..lower import LoweredRule, Problem, compile_rules, lower_each_rule
 from ..model import Catalog, Needs, Rule
 
 if TYPE_CHECKING:
@@ -62,21 +62,27 @@ def rule_text(rule: Rule) -> str:
 
 def rule_group(catalog: Catalog, cfg: Configurator, rule: Rule) -> Group:
     """The group of one rule, compiled on its own (every value of every slot possible)."""
-    group = Group(("rule", rule.id))
     alone = _with_rules(catalog, (rule,))
-    try:
-        problem = compile_rules(alone, cfg.compiled.domains)
-    except LimitExceeded:
+    return _group(cfg, rule, next(lower_each_rule(alone, cfg.compiled.domains))[1])
+
+
+def _group(cfg: Configurator, rule: Rule, lowered: LoweredRule | LimitExceeded) -> Group:
+    """The group of ``rule`` from its lowering on its own (:func:`lower_each_rule`)."""
+    group = Group(("rule", rule.id))
+    if isinstance(lowered, LimitExceeded):
         # too wide over the whole domains: use the rule as the catalog compiled it
-        problem = _compiled_part(cfg.compiled.base, rule.id)
-    for var, mask in enumerate(problem.allowed):
-        if not all(mask):
-            group.unary.append((var, frozenset(v for v, ok in enumerate(mask) if ok)))
-    for constraint in problem.constraints:
-        if constraint.source != rule.id:
-            continue
-        group.add(constraint)
-    group.sums.extend(r for r in problem.resources if r.source == rule.id)
+        part = _compiled_part(cfg.compiled.base, rule.id)
+        kept = {
+            var: frozenset(v for v, ok in enumerate(mask) if ok)
+            for var, mask in enumerate(part.allowed)
+            if not all(mask)
+        }
+        lowered = LoweredRule(kept, part.constraints, part.resources)
+    group.unary.extend(sorted(lowered.kept.items()))
+    for constraint in lowered.constraints:
+        if constraint.source == rule.id:
+            group.add(constraint)
+    group.sums.extend(r for r in lowered.resources if r.source == rule.id)
     return group
 
 
@@ -101,8 +107,10 @@ def _compiled_part(base: Problem, rule_id: str) -> Problem:
 
 def rule_groups(cfg: Configurator) -> list[Group]:
     """One switchable group per catalog rule, each exactly as the rule reads."""
-    catalog = cfg.catalog
-    return [rule_group(catalog, cfg, rule) for rule in catalog.rules]
+    return [
+        _group(cfg, rule, lowered)
+        for rule, lowered in lower_each_rule(cfg.catalog, cfg.compiled.domains)
+    ]
 
 
 def _conflict_of(cfg: Configurator, rule_ids: Sequence[str]) -> RuleConflict:

@@ -6,7 +6,7 @@
 - ``_lowering``: :class:`Lowering`, the operations lowering functions build a problem with
   (require an expression, allow rows, exclude a value, add a cost or score factor);
 - ``_rules``: one lowering function per rule kind and price-rule kind, in a registry keyed by
-  kind, and :func:`compile_rules`;
+  kind, :func:`compile_rules` and :func:`lower_each_rule`;
 - ``_needs``: one lowering step per need dimension, and :func:`needs_problem`;
 - ``_tabulate`` and ``_grids``: expressions tabulated over the slots they read, linear
   comparisons read as weights.
@@ -20,7 +20,9 @@ from ._problem import Constraint, Factor, Problem, Resource, SlotDomain, build_d
 from ._rules import (
     PRICE_RULE_LOWERINGS,
     RULE_LOWERINGS,
+    LoweredRule,
     compile_rules,
+    lower_each_rule,
     lowers_price_rule,
     lowers_rule,
 )
@@ -33,12 +35,14 @@ __all__ = [
     "TABULATION_LIMIT",
     "Constraint",
     "Factor",
+    "LoweredRule",
     "Lowering",
     "Problem",
     "Resource",
     "SlotDomain",
     "build_domains",
     "compile_rules",
+    "lower_each_rule",
     "lowers_price_rule",
     "lowers_rule",
     "needs_problem",

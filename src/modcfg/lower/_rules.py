@@ -2,7 +2,8 @@
 
 ``RULE_LOWERINGS[rule.kind]`` says what a catalog rule means for the engines, through the
 operations of :class:`~._lowering.Lowering`; ``PRICE_RULE_LOWERINGS[price_rule.kind]`` does the
-same for price rules. :func:`compile_rules` runs them over a catalog, in catalog order. A new
+same for price rules. :func:`compile_rules` runs them over a catalog, in catalog order;
+:func:`lower_each_rule` lowers each rule as if it were the catalog's only one. A new
 kind registers its function here with ``@lowers_rule("kind")`` and touches nothing else of
 this package.
 
@@ -22,7 +23,8 @@ this package.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from itertools import combinations
 from math import prod
 from typing import Any, TypeVar
@@ -38,6 +40,7 @@ from ..model import (
     ExcludesRule,
     PriceRule,
     RequiresRule,
+    Rule,
     TableRule,
     parse,
 )
@@ -45,13 +48,15 @@ from ..model._expr import BoolOp, Expr, Not, Ref
 from . import _lowering
 from ._degree import lower_ladder
 from ._lowering import Lowering
-from ._problem import Problem, SlotDomain, _scaled
+from ._problem import Constraint, Problem, Resource, SlotDomain, _scaled
 from ._tabulate import _GRID_LIMIT
 
 __all__ = [
     "PRICE_RULE_LOWERINGS",
     "RULE_LOWERINGS",
+    "LoweredRule",
     "compile_rules",
+    "lower_each_rule",
     "lowers_price_rule",
     "lowers_rule",
 ]
@@ -105,6 +110,51 @@ def compile_rules(
     for price_rule in catalog.prices:
         PRICE_RULE_LOWERINGS[price_rule.kind](lowering, price_rule)
     return problem
+
+
+@dataclass(frozen=True)
+class LoweredRule:
+    """What one rule says on its own over the slots' whole domains: per variable whose values
+    it narrows, the values it keeps; its relations; its global sums."""
+
+    kept: dict[int, frozenset[int]]
+    constraints: list[Constraint]
+    resources: list[Resource]
+
+
+def lower_each_rule(
+    catalog: Catalog, domains: tuple[SlotDomain, ...], *, memory_limit: int | None = None
+) -> Iterator[tuple[Rule, LoweredRule | LimitExceeded]]:
+    """Each rule of ``catalog``, in catalog order, lowered as :func:`compile_rules` lowers a
+    catalog of that rule alone (or the limit it passes).
+
+    The rules share one problem, whose domains are made whole again after each rule, and one
+    lowering (the slots' index and literal tables): a problem of its own per rule cost every
+    rule a pass over every slot, 8 s for the 6,867 clauses of a feature model of 1,404
+    features, where explaining needs that clash with its rules reads them all."""
+    limit = resolve_memory_limit(memory_limit)
+    problem = Problem(
+        catalog, domains, [[True] * len(d.choices) for d in domains], memory_limit=limit
+    )
+    lowering = Lowering(problem)
+    for rule in catalog.rules:
+        found: LoweredRule | LimitExceeded
+        try:
+            RULE_LOWERINGS[rule.kind](lowering, rule)
+        except LimitExceeded as refused:
+            found = refused
+        else:
+            narrowed = {var for var, _ in problem.unary_reasons}
+            kept = {
+                var: frozenset(v for v, ok in enumerate(problem.allowed[var]) if ok)
+                for var in narrowed
+            }
+            found = LoweredRule(kept, problem.constraints, problem.resources)
+        for var, value in problem.unary_reasons:  # (whole again for the next rule)
+            problem.allowed[var][value] = True
+        problem.unary_reasons.clear()
+        problem.constraints, problem.resources = [], []
+        yield rule, found
 
 
 # -- rules ------------------------------------------------------------------------------------
