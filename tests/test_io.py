@@ -716,3 +716,30 @@ def test_a_clause_rule_is_the_rule_its_text_validates_to() -> None:
     with pytest.raises(modcfg.CatalogError, match="'b'") as refused:
         modcfg.Catalog(catalog="t", slots={"a": {"modules": {"on": {}}}}, rules=[made])
     assert refused.value.where == ("rules", 0)
+
+
+def test_a_feature_slot_is_the_slot_its_data_validates_to() -> None:
+    """Slot.feature sets what model validation would (without validating): equal, same
+    fields set, same dump, same pickle round trip; and it still refuses a bad id."""
+    import pickle
+
+    from modcfg.model import Slot
+
+    made = Slot.feature("x1", "Logging")
+    read = Slot.model_validate(
+        {
+            "id": "x1",
+            "label": "Logging",
+            "cardinality": "optional",
+            "modules": {"selected": {"label": "Logging"}},
+        }
+    )
+    assert made == read
+    assert made.model_fields_set == read.model_fields_set
+    assert made.modules["selected"].model_fields_set == read.modules["selected"].model_fields_set
+    assert made.model_dump() == read.model_dump()
+    assert made.model_dump(mode="json") == read.model_dump(mode="json")
+    assert pickle.loads(pickle.dumps(made)) == made
+    assert modcfg.Catalog(catalog="t", slots={"x1": made}).slots["x1"] == read
+    with pytest.raises(ValueError, match="not a valid id"):
+        Slot.feature("not an id", "x")

@@ -24,11 +24,11 @@ import numpy as np
 from .._errors import CatalogError
 from ..model import (
     DEFAULT_MAX_BYTES,
-    Cardinality,
     Catalog,
     ClauseLiteral,
     ConstraintRule,
     Rule,
+    Slot,
     TableRule,
     read_text,
 )
@@ -238,16 +238,11 @@ def _catalog(
     labels: dict[int, str] = {}
     slots: dict[str, object] = {}
     lines: dict[Location, int] = {}
-    optional = Cardinality(min=0, max=1)  # (one object every slot shares: it is frozen)
     for index in range(1, variables + 1):
         name = names[index][0] if index in names else f"x{index}"
         slot_id = maker.take(name, prefix="x")
         slot_ids[index], labels[index] = slot_id, name
-        slots[slot_id] = {
-            "label": name,
-            "cardinality": optional,
-            "modules": {SELECTED: {"label": name}},
-        }
+        slots[slot_id] = Slot.feature(slot_id, name)
         if index in names:
             lines[("slots", slot_id)] = names[index][1]
     # each literal's words in messages and in rule texts, made once (as its clause literal)
