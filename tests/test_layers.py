@@ -58,6 +58,7 @@ LAYERS: tuple[frozenset[str], ...] = (
         {
             "_configurator",
             "_configuration_methods",
+            "_slot_breaks",
             "_feed_methods",
             "_explore",
             "_artefact",

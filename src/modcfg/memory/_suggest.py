@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._errors import NeedsError
+from .._slot_breaks import SlotBreaks
 from .._streams import ordered
 from ..model import Catalog, Configuration, Needs, Quantities
 from ..price import Quote
@@ -174,6 +175,7 @@ def explain_changes(
     catalog = cfg.catalog
     version = f"catalog {catalog.name} version {catalog.version}"
     changes = []
+    breaks: SlotBreaks | None = None  # (made for the first slot a rule may have changed)
     for slot, found in catalog.slots.items():
         now = configuration[slot]
         if slot not in usual:
@@ -193,7 +195,9 @@ def explain_changes(
                 Change(slot, was, now, "retired-module", f"{noun} {names} retired in {version}")
             )
             continue
-        rules = _forbidding(cfg, configuration, slot, was)
+        if breaks is None:
+            breaks = SlotBreaks(cfg.compiled, configuration)
+        rules = _forbidding(breaks, slot, was)
         if rules:
             texts = "; ".join(text for _, text in rules)
             reason = f"{_shown(was)} is no longer possible with the rest: {texts}"
@@ -209,14 +213,10 @@ def explain_changes(
     return tuple(changes)
 
 
-def _forbidding(
-    cfg: Configurator, configuration: Configuration, slot: str, was: Any
-) -> list[tuple[str, str]]:
+def _forbidding(breaks: SlotBreaks, slot: str, was: Any) -> list[tuple[str, str]]:
     """The rules (id, text) the configuration would break with ``slot`` set back to ``was``."""
-    trial = dict(configuration.items())
-    trial[slot] = Quantities(was) if isinstance(was, Mapping) else was
     try:
-        broken = cfg.violations(trial, include_budget=False)
+        broken = breaks.breaks(slot, Quantities(was) if isinstance(was, Mapping) else was)
     except NeedsError:  # the old choice does not fit the slot any more (its bounds changed)
         return [("", f"slot '{slot}' no longer takes {_shown(was)}")]
-    return [(reason.rule or "", reason.text) for reason in broken if reason.kind == "rule"]
+    return [(reason.rule or "", reason.text) for reason in broken]

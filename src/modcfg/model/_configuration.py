@@ -21,7 +21,7 @@ from .._html import MAX_ROWS, html_table
 from ._expr import Value
 
 if TYPE_CHECKING:
-    from ._catalog import Catalog, Module
+    from ._catalog import Catalog, Module, Slot
 
 __all__ = ["Choice", "Configuration", "ConfigurationView", "Quantities"]
 
@@ -203,47 +203,52 @@ class Configuration(Mapping[str, Choice]):
                     f"does not have{did_you_mean(slot_id, catalog.slots)}"
                 )
         for slot_id, slot in catalog.slots.items():
-            choice = choices.get(slot_id)
-            if choice is None or choice == {}:
-                if slot.cardinality.min > 0:
-                    raise NeedsError(
-                        f"configuration leaves slot '{slot_id}' empty, but it must be filled; "
-                        f"choose one of {', '.join(slot.modules)}"
-                    )
-                items[slot_id] = None if slot.single else Quantities({})
-                continue
-            if isinstance(choice, str):
-                quantities = {choice: 1}
-            elif isinstance(choice, Mapping):
-                quantities = dict(choice)
-            else:
-                raise NeedsError(
-                    f"configuration gives slot '{slot_id}' {choice!r}; give a module id, or "
-                    "{module id: quantity} for a slot of several modules"
-                )
-            for module_id, quantity in quantities.items():
-                if module_id not in slot.modules:
-                    raise NeedsError(
-                        f"configuration chooses '{module_id}' for slot '{slot_id}', which has no "
-                        f"such module{did_you_mean(module_id, slot.modules)}"
-                    )
-                limit = slot.modules[module_id].max_quantity
-                if not isinstance(quantity, int) or not 0 <= quantity <= limit:
-                    raise NeedsError(
-                        f"configuration takes {quantity!r} of '{slot_id}.{module_id}'; "
-                        f"allowed: 0..{limit}"
-                    )
-            total = sum(quantities.values())
-            if not slot.cardinality.min <= total <= slot.cardinality.max:
-                raise NeedsError(
-                    f"configuration takes {total} units in slot '{slot_id}'; the slot takes "
-                    f"{slot.cardinality.min}..{slot.cardinality.max}"
-                )
-            if slot.single:
-                items[slot_id] = next((m for m, q in quantities.items() if q), None)
-            else:
-                items[slot_id] = Quantities(quantities)
+            items[slot_id] = cls.checked_choice(slot, choices.get(slot_id))
         return cls(items)
+
+    @staticmethod
+    def checked_choice(slot: Slot, choice: Any) -> Choice:
+        """``choice`` for ``slot`` as a configuration holds it (a module id or None for a
+        slot of one unit, :class:`Quantities` for one of several); NeedsError when the slot
+        does not take it. What :meth:`validated` checks of each slot."""
+        slot_id = slot.id
+        if choice is None or choice == {}:
+            if slot.cardinality.min > 0:
+                raise NeedsError(
+                    f"configuration leaves slot '{slot_id}' empty, but it must be filled; "
+                    f"choose one of {', '.join(slot.modules)}"
+                )
+            return None if slot.single else Quantities({})
+        if isinstance(choice, str):
+            quantities = {choice: 1}
+        elif isinstance(choice, Mapping):
+            quantities = dict(choice)
+        else:
+            raise NeedsError(
+                f"configuration gives slot '{slot_id}' {choice!r}; give a module id, or "
+                "{module id: quantity} for a slot of several modules"
+            )
+        for module_id, quantity in quantities.items():
+            if module_id not in slot.modules:
+                raise NeedsError(
+                    f"configuration chooses '{module_id}' for slot '{slot_id}', which has no "
+                    f"such module{did_you_mean(module_id, slot.modules)}"
+                )
+            limit = slot.modules[module_id].max_quantity
+            if not isinstance(quantity, int) or not 0 <= quantity <= limit:
+                raise NeedsError(
+                    f"configuration takes {quantity!r} of '{slot_id}.{module_id}'; "
+                    f"allowed: 0..{limit}"
+                )
+        total = sum(quantities.values())
+        if not slot.cardinality.min <= total <= slot.cardinality.max:
+            raise NeedsError(
+                f"configuration takes {total} units in slot '{slot_id}'; the slot takes "
+                f"{slot.cardinality.min}..{slot.cardinality.max}"
+            )
+        if slot.single:
+            return next((m for m, q in quantities.items() if q), None)
+        return Quantities(quantities)
 
 
 class ConfigurationView:
