@@ -185,3 +185,50 @@ def test_bad_sales_and_slots_say_what_is_wrong(tmp_path: Path) -> None:
         {"frame": "pvc", "glass": "double"},
     ]
     assert Recommender.fit(cfg, read).sales == 2
+
+
+def _mutual_information(sales: list[dict[str, Any]], x: str, y: str) -> float:
+    """The mutual information of slots x and y over the sales that record both, by counting."""
+    import math
+    from collections import Counter
+
+    both = [(sale[x], sale[y]) for sale in sales if x in sale and y in sale]
+    if not both:
+        return 0.0
+    joint = Counter(both)
+    left = Counter(a for a, _ in both)
+    right = Counter(b for _, b in both)
+    n = len(both)
+    return sum(c / n * math.log(c * n / (left[a] * right[b])) for (a, b), c in joint.items())
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_the_relevance_of_slots_is_their_mutual_information(data: st.DataObject) -> None:
+    """Each slot's relevance to the others (which choices make the context first), worked
+    out per slot asked about, is the mutual information counted pair by pair."""
+    slots = {f"s{i}": [f"m{j}" for j in range(data.draw(st.integers(1, 3)))] for i in range(6)}
+    catalog = modcfg.Catalog.model_validate(
+        {
+            "catalog": "mi",
+            "slots": {
+                slot: {"cardinality": "optional", "modules": {m: {} for m in modules}}
+                for slot, modules in slots.items()
+            },
+        }
+    )
+    choice = st.sampled_from([None, *range(3)])
+    sales = []
+    for _ in range(data.draw(st.integers(1, 25))):
+        sale = {}
+        for slot, modules in slots.items():
+            picked = data.draw(choice)  # (an index past the modules: the sale does not record it)
+            if picked is None or picked < len(modules):
+                sale[slot] = None if picked is None else modules[picked]
+        sales.append(sale)
+    recommender = Recommender.fit(modcfg.compile(catalog), sales)
+    for target, x in enumerate(recommender.slots):
+        row = recommender._relevance_row(target)
+        for number, y in enumerate(recommender.slots):
+            expected = 0.0 if x == y else _mutual_information(sales, x, y)
+            assert row[number] == pytest.approx(expected, abs=1e-9), (x, y)
