@@ -147,3 +147,15 @@ def test_the_pareto_front_of_an_unpriced_catalog_is_one_configuration(tmp_path: 
     front = cfg.pareto(time_limit=20)
     assert [(q.total, q.score) for q in front] == [(Decimal("0.00"), 0)]
     assert not cfg.violations(front[0].configuration)
+
+
+def test_a_blend_over_unpriced_modules_stops_at_the_best() -> None:
+    """Every configuration at the same price: the walk by price stops once the k best are
+    found (ties lose to those found first), not after the 2^40 configurations."""
+    slots = {f"s{i}": {"cardinality": "optional", "modules": {"on": {}}} for i in range(40)}
+    cfg = modcfg.compile(modcfg.Catalog.model_validate({"catalog": "free", "slots": slots}))
+    needs = modcfg.Needs(prefer={"s0.on": 3, "s1.on": 2, "s2.on": -1})
+    blended = cfg.best(needs, k=3, rank=modcfg.Blend(price=1, preference=7), time_limit=60)
+    preferred = cfg.best(needs, k=3, rank="preference")
+    assert [q.score for q in blended] == [5, 5, 5]
+    assert [q.configuration for q in blended] == [q.configuration for q in preferred]

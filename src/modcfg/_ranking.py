@@ -146,10 +146,12 @@ def blended_best(
     found: list[tuple[Decimal, Decimal, int, list[int]]] = []  # value, total, order, assignment
     for order, (total, score, assignment) in enumerate(_priced(plan, engine, deadline)):
         if len(found) >= k:
+            # later ones cost as much or more (and at the same cost score no higher): none
+            # can rank above the k-th, and a tie loses to it (it costs no more, came first).
+            # Equal totals do not go on: all of a catalog's prices 0, the walk never ended.
             reachable = preference_weight * top - price_weight * total
-            kth_value, kth_total, _, _ = found[k - 1]
-            if reachable < kth_value or (reachable == kth_value and total > kth_total):
-                break  # later ones cost as much or more: none can rank above the k-th
+            if reachable <= found[k - 1][0]:
+                break
         found.append((preference_weight * score - price_weight * total, total, order, assignment))
         found.sort(key=lambda item: (-item[0], item[1], item[2]))
         del found[k:]
