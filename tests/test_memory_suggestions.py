@@ -259,3 +259,54 @@ def test_suggestions_on_a_new_catalog_version_skip_retired_modules() -> None:
     usual = {"frame": "pvc", "glass": "frosted", "grade": "g1", "picture": "plain"}
     session = modcfg.compile(windows_v2()).session(customer=_profile(usual))
     assert session.state().suggested == {"frame": "pvc", "grade": "g1", "picture": "plain"}
+
+
+def test_popularity_reads_only_the_orders_stored_since(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shares of all orders are kept: later calls read only the orders stored since (a
+    storefront writes at every checkout), count again once orders counted before are gone,
+    and always equal a count from scratch."""
+    from collections import Counter
+
+    import modcfg.memory._popularity as popularity
+    from modcfg.memory import CustomerMemory
+
+    cfg = modcfg.compile("windows")
+    url = f"sqlite:///{tmp_path / 'memory.db'}"
+    memory, other = CustomerMemory(url), CustomerMemory(url)
+    configurations = list(cfg.configurations(limit=30))
+    for number, configuration in enumerate(configurations[:20]):
+        memory.record(f"c-{number % 5}", cfg.price(configuration), consent=True, catalog=cfg)
+    read: list[str] = []
+    held = popularity._held
+    monkeypatch.setattr(popularity, "_held", lambda text: read.append(text) or held(text))
+
+    def from_scratch() -> dict[str, dict[str, float]]:
+        orders = memory.orders()
+        seen = Counter(
+            (slot, module)
+            for order in orders
+            for slot, module in order.configuration.items()
+            if module is not None  # (the windows catalog's slots take one module each)
+        )
+        shares: dict[str, dict[str, float]] = {}
+        for (slot, module), count in seen.items():
+            shares.setdefault(slot, {})[module] = count / len(orders)
+        return shares
+
+    assert memory.popularity("windows") == from_scratch()
+    assert len(read) == 20
+    for configuration in configurations[20:25]:
+        memory.record("c-9", cfg.price(configuration), consent=True, catalog=cfg)
+    assert memory.popularity("windows") == from_scratch()
+    assert len(read) == 25  # (the five new ones)
+    other.record("c-8", cfg.price(configurations[25]), consent=True, catalog=cfg)
+    memory.popularity("windows")  # (within the minute: the other memory's order not yet read)
+    assert len(read) == 25
+    monkeypatch.setattr(popularity, "POPULARITY_SECONDS", 0.0)
+    assert memory.popularity("windows") == from_scratch()
+    assert len(read) == 26
+    memory.forget("c-1")  # (four of its orders: counted again from the start)
+    assert memory.popularity("windows") == from_scratch()
+    assert len(read) == 26 + 22

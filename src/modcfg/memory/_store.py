@@ -16,8 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import time
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -30,6 +28,7 @@ from .._errors import ConsentError, MemoryStoreError
 from ..model import Catalog, Needs, Quantities
 from ..price import Quote
 from ._database import open_engine, prepare_schema, transaction
+from ._popularity import POPULARITY_SECONDS, Popularity
 from ._profile import CustomerProfile, StoredOrder, build_profile
 from ._schema import CUSTOMERS, ID_LENGTH, LINES, ORDERS
 
@@ -40,9 +39,6 @@ if TYPE_CHECKING:
 
 __all__ = ["POPULARITY_SECONDS", "CustomerMemory"]
 
-#: How long the popularity of modules among all customers is reused (other processes'
-#: orders show after this long; this memory's own writes at once).
-POPULARITY_SECONDS = 60.0
 
 _ID = re.compile(r"[^\x00-\x1f\x7f]+")
 # statements built once (their parameters come with each execution): SQLAlchemy then reuses
@@ -173,8 +169,7 @@ class CustomerMemory:
         self.retention_days = retention_days
         self.busy_timeout = busy_timeout
         self._cipher = _cipher(encryption_key)
-        # catalog name -> (when, popularity of its modules), see popularity()
-        self._popularity: dict[str, tuple[float, dict[str, dict[str, float]]]] = {}
+        self._popularity = Popularity()  # (see popularity())
         self._engine = open_engine(url, busy_timeout=busy_timeout)
         try:
             prepare_schema(self._engine, busy_timeout=busy_timeout, migrate=migrate)
@@ -205,7 +200,7 @@ class CustomerMemory:
 
     def _run(self, work: Any, *, writes: bool = False) -> Any:
         if writes:
-            self._popularity.clear()
+            self._popularity.stale()
         return transaction(self._engine, work, busy_timeout=self.busy_timeout)
 
     # -- recording --------------------------------------------------------------------------
@@ -348,24 +343,7 @@ class CustomerMemory:
         """``[slot][module]``: the share of all stored orders of ``catalog`` holding the
         module (suggestions break ties in a customer's own history with it). Worked out
         again after this memory writes, or after :data:`POPULARITY_SECONDS`."""
-        cached = self._popularity.get(catalog)
-        if cached is not None and time.monotonic() - cached[0] < POPULARITY_SECONDS:
-            return cached[1]
-        query = sa.select(ORDERS.c.configuration).where(ORDERS.c.catalog == catalog)
-        rows = self._run(lambda c: c.execute(query).scalars().all())
-        counts: dict[str, Counter[str]] = {}
-        for text in rows:
-            for slot, choice in json.loads(text).items():
-                modules = (
-                    choice if isinstance(choice, dict) else {} if choice is None else {choice: 1}
-                )
-                counts.setdefault(slot, Counter()).update(m for m, q in modules.items() if q)
-        shares = {
-            slot: {module: seen / len(rows) for module, seen in tally.items()}
-            for slot, tally in counts.items()
-        }
-        self._popularity[catalog] = (time.monotonic(), shares)
-        return shares
+        return self._popularity.shares(catalog, self._run)
 
     def segments(self, cfg: Configurator | None = None) -> Segments:
         """Every customer placed in the mass / frequency / customised quadrants (see
