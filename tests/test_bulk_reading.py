@@ -61,3 +61,36 @@ def test_a_read_clause_equals_the_same_rule_validated(tmp_path: Path) -> None:
     again = modcfg.Catalog.model_validate(catalog.model_dump(by_alias=True))
     assert again == catalog
     assert modcfg.compile(again).count() == modcfg.compile(catalog).count() == 3
+
+
+_NAMES = st.sampled_from(["a", "b2", "x_y", "f-1", "or", "not", "total", "order", "nota", "_z"])
+_SPACES = st.sampled_from([" ", "  ", "\n", "\t "])
+
+
+@st.composite
+def _clause_texts(draw: st.DrawFn) -> str:
+    """Disjunctions of (negated) references, some spaced oddly, some naming the grammar's words,
+    some broken."""
+    parts = []
+    for _ in range(draw(st.integers(1, 6))):
+        negated = draw(st.sampled_from(["", "not ", "not  ", "!"]))
+        parts.append(f"{negated}{draw(_NAMES)}.{draw(_NAMES)}")
+    joiner = draw(st.sampled_from([" or ", "  or\n", " | ", " and ", " or or "]))
+    return draw(_SPACES) * draw(st.integers(0, 1)) + joiner.join(parts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_clause_texts())
+def test_a_clause_reads_as_the_grammar_parses_it(text: str) -> None:
+    """A disjunction of references is read without the parser: the same expression, and any
+    text it does not read is the parser's (which parses it or says why not)."""
+    from modcfg.model._expr_grammar import parse_parts
+    from modcfg.model._expr_parse import ExpressionSyntaxError
+
+    try:
+        expected = parse_parts(text).close()
+    except ExpressionSyntaxError:
+        with pytest.raises(ExpressionSyntaxError):
+            parse.__wrapped__(text)
+        return
+    assert parse.__wrapped__(text) == expected

@@ -3,7 +3,9 @@
 The grammar (documented in :mod:`._expr`) is lark LALR (:mod:`._expr_grammar`, imported with
 the first expression parsed: catalogs without expressions never load lark); the transformer
 runs inside the parser, so no parse tree is built and nothing recurses, and long formulas parse
-in linear time. Results are cached by text (expressions are immutable).
+in linear time. Results are cached by text (expressions are immutable). A disjunction of
+(negated) references, the clause of a feature model that a catalog may hold thousands of, is
+read by a regular expression into the same nodes, without the parser.
 
 Invariants: :func:`parse` returns an :data:`~._expr.Expr` or raises
 :class:`ExpressionSyntaxError` (with a 1-based column where known), never anything from lark.
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from ._expr import BoolOp, Expr
+from ._expr import BoolOp, Expr, Not, Ref
 
 __all__ = [
     "MAX_EXPRESSION_DEPTH",
@@ -48,6 +50,14 @@ MAX_EXPRESSION_DEPTH = 200
 
 
 _WORD = re.compile(r"[A-Za-z0-9_.\-]+")
+#: A disjunction of module references, each possibly negated (``a.x or not b.y``): what a
+#: feature model's clauses are, thousands to a catalog, read without the parser (:func:`_clause`).
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*"
+_LITERAL = re.compile(rf"\s*(not\s+)?({_NAME})\.({_NAME})\s*")
+_CLAUSE = re.compile(rf"\s*(?:not\s+)?{_NAME}\.{_NAME}(?:\s+or\s+(?:not\s+)?{_NAME}\.{_NAME})*\s*")
+_OR = re.compile(r"\s+or\s+")
+#: The grammar's words: a text naming one of them as a slot or attribute goes to the parser.
+_KEYWORDS = frozenset({"not", "or", "and", "in", "implies", "true", "false", "total", "count"})
 
 
 class ExpressionTooLarge(ExpressionSyntaxError):
@@ -115,12 +125,38 @@ def parse(text: str) -> Expr:
     # a cheap bound before parsing: every operand is a word, and so is every other operator
     if len(_WORD.findall(text)) > 2 * MAX_EXPRESSION_NODES:
         _check(0, MAX_EXPRESSION_NODES + 1)
+    found = _clause(text)
+    if found is not None:
+        return found
     from ._expr_grammar import parse_parts  # lark is imported with the first expression
 
     result = parse_parts(text)
     if not isinstance(result, _Part):  # pragma: no cover - every rule yields a part
         raise ExpressionSyntaxError(f"expression {shown(text)} is not an expression", None)
     return result.close()
+
+
+def _clause(text: str) -> Expr | None:
+    """``text`` as the parser reads it when it is a disjunction of (negated) references, read
+    by a regular expression (a parse by the grammar took 0.4 ms per clause: 2.7 s of reading a
+    catalog of 6,867 of them); None for any other text."""
+    if not _CLAUSE.fullmatch(text):
+        return None
+    literals: list[Expr] = []
+    for part in _OR.split(text.strip()):
+        match = _LITERAL.fullmatch(part)
+        if match is None:
+            return None
+        negated, slot, name = match.groups()
+        if slot in _KEYWORDS or name in _KEYWORDS:
+            return None
+        ref = Ref(slot, name)
+        literals.append(Not(ref) if negated else ref)
+    if len(literals) == 1:
+        return literals[0]
+    size = 1 + len(literals) + sum(isinstance(literal, Not) for literal in literals)
+    _check(3 if size > 1 + len(literals) else 2, size)
+    return BoolOp("or", tuple(literals))
 
 
 def shown(text: str) -> str:
