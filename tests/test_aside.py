@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 import modcfg
 import modcfg._compiled
 from modcfg.engines import _aside, _aside_terms
-from modcfg.engines._aside import AsideQuery, set_aside
+from modcfg.engines._aside import AsideQuery
+from modcfg.engines._aside_setup import set_aside
 from modcfg.engines.compiled import CompiledEngineError, ranking
 from modcfg.engines.decomposition import FillStopped
 from modcfg.lower import _lowering

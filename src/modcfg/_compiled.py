@@ -37,7 +37,8 @@ from ._errors import LimitExceeded
 from ._option_tables import OptionTables
 from ._plan import Plan, cost_bound, new_plan
 from .engines import separable
-from .engines._aside import AsideQuery, SavedAside, set_aside, wide_clauses
+from .engines._aside import AsideQuery, SavedAside
+from .engines._aside_setup import set_aside, wide_clauses
 from .engines.compiled import (
     COMPILE_SECONDS,
     Circuit,

@@ -51,7 +51,6 @@ from ._aside_terms import (
     TermTrees,
     added_rules,
     clause_event,
-    fewest,
     need_events,
     outside,
     own_trees,
@@ -63,12 +62,8 @@ from ._protocol import Bounds, Marginal
 from ._walks import Mixture, whole_weights
 from .compiled import CompiledEngineError
 from .decomposition import (
-    FillStopped,
     Tree,
     TreeQuery,
-    bag_combinations,
-    build_tree,
-    check_widest,
     solution_blocks,
 )
 
@@ -76,7 +71,7 @@ if TYPE_CHECKING:
     from ._protocol import Allocate
     from ._walks import Block, Draws, Weights
 
-__all__ = ["ASIDE_MOST", "ASIDE_SLOTS", "AsideQuery", "SavedAside", "set_aside", "wide_clauses"]
+__all__ = ["ASIDE_MOST", "ASIDE_SLOTS", "AsideQuery", "SavedAside"]
 
 #: A clause over at least this many slots may be set aside (feature models' or-groups; the
 #: eCos models' clauses, which the tree handles well, have at most 14 literals).
@@ -96,48 +91,6 @@ def _cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
-
-
-def wide_clauses(problem: Problem) -> tuple[Constraint, ...]:
-    """The clauses to set aside: the widest, at most :data:`ASIDE_MOST`, each over at least
-    :data:`ASIDE_SLOTS` slots (none when the problem has none)."""
-    wide = [c for c in problem.constraints if c.clause is not None and len(c.scope) >= ASIDE_SLOTS]
-    wide.sort(key=lambda c: -len(c.scope))
-    return tuple(wide[:ASIDE_MOST])
-
-
-def set_aside(
-    problem: Problem,
-    aside: Sequence[Constraint] | None = None,
-    *,
-    widest: int | None = None,
-    deadline: float | None = None,
-) -> AsideQuery:
-    """The query of ``problem`` with the clauses ``aside`` (default: those of
-    :func:`wide_clauses` that :func:`~._aside_terms.fewest` keeps out of the tree) set
-    aside: the tree of its other rules, decomposed with min-fill within the full limits and,
-    when given, ``widest`` value combinations a bag, which min-degree's decomposition must
-    keep to as well (min-fill's takes seconds on a model whose width stays near 100; raises
-    :class:`~modcfg.engines.decomposition.BagsTooLarge` or :class:`~modcfg.LimitExceeded` past
-    them, as any tree). ``deadline`` (:func:`time.monotonic`) stops the tree's fill, and what
-    follows it, with :class:`~modcfg.engines.decomposition.FillStopped`."""
-    clauses = tuple(wide_clauses(problem) if aside is None else aside)
-    relaxed = without(problem, clauses)
-    found = None
-    if widest is not None:  # min-degree's decomposition first: a fraction of min-fill's time
-        found = check_widest(relaxed, widest)
-    if aside is None and len(clauses) > 1:
-        if found is None:
-            found = bag_combinations(relaxed)
-        clauses = fewest(problem, clauses, found)
-        relaxed = without(problem, clauses)
-    tree = build_tree(relaxed, fill_in=True, widest=widest, deadline=deadline)
-    if deadline is not None and time.monotonic() > deadline:  # (before the first term's pass)
-        raise FillStopped(len(tree.bags), len(tree.bags))
-    events = [clause_event(clause) for clause in clauses]
-    terms, sets = terms_by_events(relaxed, events)
-    own = own_trees(tree, terms, sets)
-    return AsideQuery(problem, tree, clauses, terms, events=events, own=own)
 
 
 @dataclass(frozen=True)
@@ -235,6 +188,8 @@ class AsideQuery(OverWhole):
         added = added_rules(problem, self._problem)
         events = None if added is None else need_events(problem, added, len(self._events))
         if added is None or events is None:
+            from ._aside_setup import set_aside  # (which makes this module's queries)
+
             return set_aside(problem, deadline=deadline)
         relaxed = replace(problem, constraints=self._terms[0][1].constraints)
         terms, sets = terms_by_events(relaxed, [*self._events, *events])
