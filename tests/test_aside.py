@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 import modcfg
 import modcfg._compiled
-from modcfg.engines import _aside, _aside_terms
+from modcfg.engines import _aside, _aside_setup, _aside_terms
 from modcfg.engines._aside import AsideQuery
 from modcfg.engines._aside_setup import set_aside
 from modcfg.engines.compiled import CompiledEngineError, ranking
@@ -400,7 +400,7 @@ def test_a_catalog_with_clauses_set_aside_is_saved_and_loaded(tmp_path: Path) ->
         raise AssertionError("the saved tree is loaded, not built again")
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_aside, "build_tree", build_again)
+        patch.setattr(_aside_setup, "build_tree", build_again)
         patch.setattr(modcfg._compiled, "build_tree", build_again)
         loaded = modcfg.load_compiled(file)
         assert isinstance(loaded.compiled.wide_base, AsideQuery)
