@@ -420,7 +420,7 @@ def test_terms_run_two_at_a_time_with_the_same_counts(tmp_path: Path) -> None:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(modcfg._compiled, "TRIAL_COMBINATIONS", 1)
             # both or-groups aside (one would go back into the tree: see the next test)
-            patch.setattr(_aside, "fewest", lambda problem, clauses, found: clauses)
+            patch.setattr(_aside_setup, "fewest", lambda problem, clauses, found: clauses)
             return modcfg.compile(modcfg.load_catalog(path))
 
     alone = compiled()
@@ -453,7 +453,7 @@ def test_a_clause_that_leaves_the_tree_as_narrow_goes_back_into_it(tmp_path: Pat
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(modcfg._compiled, "TRIAL_COMBINATIONS", 1)
             if every:
-                patch.setattr(_aside, "fewest", lambda problem, clauses, found: clauses)
+                patch.setattr(_aside_setup, "fewest", lambda problem, clauses, found: clauses)
             return modcfg.compile(modcfg.load_catalog(path))
 
     both, fewer = compiled(every=True), compiled(every=False)

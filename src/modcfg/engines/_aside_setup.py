@@ -8,7 +8,8 @@ from collections.abc import Sequence
 
 from ..lower import Problem
 from ..lower._problem import Constraint
-from ._aside import ASIDE_SLOTS, AsideQuery
+from . import _aside
+from ._aside import AsideQuery
 from ._aside_terms import (
     ASIDE_MOST,
     clause_event,
@@ -24,8 +25,9 @@ __all__ = ["set_aside", "wide_clauses"]
 
 def wide_clauses(problem: Problem) -> tuple[Constraint, ...]:
     """The clauses to set aside: the widest, at most :data:`ASIDE_MOST`, each over at least
-    :data:`ASIDE_SLOTS` slots (none when the problem has none)."""
-    wide = [c for c in problem.constraints if c.clause is not None and len(c.scope) >= ASIDE_SLOTS]
+    :data:`~._aside.ASIDE_SLOTS` slots (none when the problem has none)."""
+    least = _aside.ASIDE_SLOTS  # (read where it is set)
+    wide = [c for c in problem.constraints if c.clause is not None and len(c.scope) >= least]
     wide.sort(key=lambda c: -len(c.scope))
     return tuple(wide[:ASIDE_MOST])
 
