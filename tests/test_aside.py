@@ -12,6 +12,7 @@ enumeration of assignments.
 from __future__ import annotations
 
 import copy
+import random
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -26,7 +27,7 @@ from modcfg.engines import _aside, _aside_setup, _aside_terms
 from modcfg.engines._aside import AsideQuery
 from modcfg.engines._aside_setup import set_aside
 from modcfg.engines.compiled import CompiledEngineError, ranking
-from modcfg.engines.decomposition import FillStopped
+from modcfg.engines.decomposition import FillStopped, TreeQuery
 from modcfg.lower import _lowering
 from modcfg.lower._problem import Constraint
 
@@ -478,3 +479,32 @@ def _two_or_groups(tmp_path: Path) -> Path:
     clauses = [[1], [-1, *first], [-1, *second], *([-child, 1] for child in first + second)]
     clauses += [[-child, child + 1, child + 2] for child in range(2, 40)]
     return write_dimacs(tmp_path / "groups.dimacs", 41, clauses)
+
+
+def test_a_complete_configuration_is_checked_without_the_terms(tmp_path: Path) -> None:
+    """A storefront restores a complete configuration's session for its quote: with one value
+    left to every slot, whether it counts is whether it breaks no rule, and the one solution
+    is that configuration, without a term's pass or a walk (0.8 s on the decision-making
+    model)."""
+    _, cfg = _group(tmp_path)
+    base = cfg.compiled.wide_base
+    assert isinstance(base, AsideQuery)
+    valid = {tuple(values) for values in base.solutions()}
+    rng = random.Random(7)
+    picks = [list(v) for v in sorted(valid)[:5]]
+    picks += [[rng.randrange(len(row)) for row in base.problem.allowed] for _ in range(20)]
+
+    def no_pass(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a term was counted or walked")
+
+    for assignment in picks:
+        query = base
+        for var, value in enumerate(assignment):
+            query = query.restricted(var, frozenset({value}))
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(TreeQuery, "count", no_pass)
+            patch.setattr(_aside, "solution_blocks", no_pass)
+            expected = int(tuple(assignment) in valid)
+            assert query.count() == expected
+            assert query.feasible() == bool(expected)
+            assert [list(s) for s in query.solutions()] == ([assignment] if expected else [])

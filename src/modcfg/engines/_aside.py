@@ -58,8 +58,8 @@ from ._aside_terms import (
     without,
 )
 from ._parts import OverWhole
-from ._protocol import Bounds, Marginal
-from ._walks import Mixture, whole_weights
+from ._protocol import Bounds, Marginal, holds_rules, only_assignment
+from ._walks import Mixture, unit_costs, whole_weights
 from .compiled import CompiledEngineError
 from .decomposition import (
     Tree,
@@ -230,9 +230,11 @@ class AsideQuery(OverWhole):
         when the relaxed rules have none (a pass of flags), some when the first block of
         their solutions holds one that satisfies the clauses set aside; else the count (at
         once over :data:`_PARALLEL_ROWS` rows or more: a walk's layout costs more than the
-        terms' passes there, 0.85-1.9 s against 0.1-0.4 s on the decision-making model)."""
-        if self._count is not None:
-            return self._count > 0
+        terms' passes there, 0.85-1.9 s against 0.1-0.4 s on the decision-making model). A
+        complete configuration (one value left to every variable) is checked rule by rule."""
+        rows = self._problem.allowed
+        if self._count is not None or not all(map(any, rows)) or only_assignment(self._problem):
+            return self.count() > 0
         if not self._whole.feasible():
             return False
         if self.tree.flat.rows < _PARALLEL_ROWS:
@@ -249,6 +251,13 @@ class AsideQuery(OverWhole):
         :class:`~modcfg.LimitExceeded` when ``deadline`` (:func:`time.monotonic`) passes
         before a term starts."""
         if self._count is None:
+            only = only_assignment(self._problem)
+            if only is not None:  # a complete configuration: whether it holds tells
+                self._count = int(holds_rules(self._problem, only))
+                return self._count
+            if not all(map(any, self._problem.allowed)):  # (a slot is left no value)
+                self._count = 0
+                return 0
             terms = self._over_terms(TreeQuery.count, deadline, "counting", build=False)
             self._count = sum(sign * found for sign, found in terms)
         return self._count
@@ -415,6 +424,13 @@ class AsideQuery(OverWhole):
         events, see :meth:`relaxed_parts`), without those that break a rule set aside; the
         walk stops once every solution is found (the relaxed ones left all break one)."""
         left = self.count()
+        if not left:
+            return
+        only = only_assignment(self._problem)
+        if only is not None:  # (a complete configuration: no walk's layout to build)
+            values = np.asarray(only, dtype=np.int64).reshape(-1, 1)
+            yield values, unit_costs(self._problem, values)
+            return
         for part in self.relaxed_parts():
             for values, cost in part.blocks(size, allocate=allocate):
                 if deadline is not None and time.monotonic() > deadline:

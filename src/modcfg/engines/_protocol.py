@@ -342,6 +342,27 @@ def preference(problem: Problem, assignment: Sequence[int]) -> int:
     )
 
 
+def only_assignment(problem: Problem) -> list[int] | None:
+    """The one assignment ``problem``'s value filters leave when they leave every variable
+    one value (a complete configuration, as a storefront restores one for its quote), else
+    None."""
+    assignment = []
+    for row in problem.allowed:
+        if sum(row) != 1:
+            return None
+        assignment.append(row.index(True))
+    return assignment
+
+
+def holds_rules(problem: Problem, assignment: Sequence[int]) -> bool:
+    """Whether ``assignment`` satisfies every constraint of ``problem`` (its value filters
+    and global sums aside)."""
+    return all(
+        constraint.holds(tuple(assignment[var] for var in constraint.scope))
+        for constraint in problem.constraints
+    )
+
+
 def holds_sums(resources: Sequence[Resource], assignment: Sequence[int]) -> bool:
     """Whether a solution's totals meet every one of ``resources``' bounds."""
     for resource in resources:
