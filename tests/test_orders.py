@@ -9,13 +9,14 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import modcfg
-from modcfg.model import ConfigurationView, evaluate, parse, truthy
+from modcfg.model import ConfigurationView, ConstraintRule, evaluate, parse, truthy
 
 from . import oracle, strategies
 
@@ -248,3 +249,23 @@ def test_an_order_refuses_a_catalog_priced_by_a_ladder() -> None:
     )
     with pytest.raises(modcfg.NeedsError, match="custom"):
         _order(catalog, [2], []).count()
+
+
+def test_an_order_of_a_feature_model_keeps_its_clauses(tmp_path: Any) -> None:
+    """Each line of an order of a feature model holds its clauses as clauses (renamed, not
+    written as text and parsed back): counted as brute force counts pairs of configurations
+    that agree on the slot the order rule names."""
+    model = tmp_path / "chain.dimacs"  # x1 -> x2 -> ... -> x8, and x3 or x6
+    model.write_text("p cnf 8 8\n" + "".join(f"-{v} {v + 1} 0\n" for v in range(1, 8)) + "3 6 0\n")
+    cfg = modcfg.compile(modcfg.load_catalog(model))
+    order = modcfg.Order(
+        cfg,
+        [modcfg.OrderLine("a", 1, {}), modcfg.OrderLine("b", 2, {})],
+        [modcfg.OrderRule(id="same-x4", same="x4")],
+    )
+    clauses = [rule for rule in order.product.catalog.rules if rule.id.startswith("a__")]
+    assert clauses
+    assert all(isinstance(rule, ConstraintRule) and rule.literals for rule in clauses)
+    valid = list(cfg.configurations())
+    pairs = sum(1 for one, two in itertools.product(valid, valid) if one["x4"] == two["x4"])
+    assert order.count() == pairs

@@ -26,6 +26,7 @@ from ..model import (
     BoolOp,
     Catalog,
     Compare,
+    ConstraintRule,
     Count,
     Expr,
     InList,
@@ -189,6 +190,19 @@ def _line_rule(catalog: Catalog, line: str, rule: dict[str, Any]) -> dict[str, A
     return copy
 
 
+def _line_clause(line: str, rule: ConstraintRule) -> ConstraintRule:
+    """A line's copy of a clause rule (a feature model's, read off its literals): the clause of
+    the line's slots, made without writing its expression as text and parsing it back (a
+    product of three lines of a model of 6,867 clauses parsed 41,000 texts twice, in 25 s)."""
+    literals = rule.literals
+    assert literals is not None  # (a clause rule)
+    return ConstraintRule.clause(
+        f"{line}{SEPARATOR}{rule.id}",
+        [(line_slot(line, slot), module, chosen) for slot, module, chosen in literals],
+        message=f"{line}: {rule.message}" if rule.message else "",
+    )
+
+
 def product_catalog(
     catalog: Catalog,
     lines: Sequence[tuple[str, int]],
@@ -224,7 +238,13 @@ def product_catalog(
             "configuration on its own with Configurator.price, or order from a catalog without "
             "ladder rules"
         )
-    rules = [_line_rule(catalog, line, rule) for line, _ in lines for rule in data.get("rules", [])]
+    rules: list[Any] = [
+        _line_clause(line, rule)
+        if isinstance(rule, ConstraintRule) and rule.literals is not None
+        else _line_rule(catalog, line, dumped)
+        for line, _ in lines
+        for rule, dumped in zip(catalog.rules, data.get("rules", []), strict=True)
+    ]
     prices: list[dict[str, Any]] = []
     for rule in data.get("prices", []):
         if "tiers" in rule:
