@@ -269,3 +269,17 @@ def test_an_order_of_a_feature_model_keeps_its_clauses(tmp_path: Any) -> None:
     valid = list(cfg.configurations())
     pairs = sum(1 for one, two in itertools.product(valid, valid) if one["x4"] == two["x4"])
     assert order.count() == pairs
+
+
+def test_an_order_compiles_within_its_time_limit() -> None:
+    """Rules across the lines of a large catalog can make the product's compile long: an
+    order takes a time limit for it, and says which limit passed."""
+    cfg = modcfg.compile("windows_pro")
+    lines = [modcfg.OrderLine("a", 1, {}), modcfg.OrderLine("b", 2, {})]
+    rules = [modcfg.OrderRule(id="one-frame", same="frame")]
+    with pytest.raises(modcfg.TimeLimitExceeded, match=r"Order\(time_limit=1e-09\)"):
+        modcfg.Order(cfg, lines, rules, time_limit=1e-9).count()
+    assert (
+        modcfg.Order(cfg, lines, rules, time_limit=60).count()
+        == modcfg.Order(cfg, lines, rules).count()
+    )

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, ValidationError, model_validator
 
-from .._errors import NeedsError, did_you_mean
+from .._errors import NeedsError, TimeLimitExceeded, did_you_mean
 from ..model import Configuration, Needs, expression_problem, parse
 from ..model._base import FrozenModel
 from ..price import BillOfMaterials, QuoteLine, bill_of_materials, order_lines, quote
@@ -140,11 +140,19 @@ class Order:
     """
 
     def __init__(
-        self, cfg: Configurator, lines: Iterable[OrderLine], rules: Iterable[OrderRule] = ()
+        self,
+        cfg: Configurator,
+        lines: Iterable[OrderLine],
+        rules: Iterable[OrderRule] = (),
+        *,
+        time_limit: float | None = None,
     ) -> None:
         self.cfg = cfg
         self.lines = tuple(lines)
         self.rules = tuple(rules)
+        #: Seconds compiling the order's product catalog may take (None: no limit): rules
+        #: across the lines of a large catalog can make it a long compile.
+        self.time_limit = time_limit
         #: What restoring an order saved on another catalog version changed (empty when
         #: nothing changed).
         self.migration: tuple[MigrationChange, ...] = ()
@@ -280,7 +288,15 @@ class Order:
             for slot, at_most in most.items()
         }
         catalog = product_catalog(self.catalog, lines, self._rule_data(), extra)
-        return Configurator(catalog, memory_limit=self.cfg.memory_limit)
+        try:
+            return Configurator(
+                catalog, memory_limit=self.cfg.memory_limit, time_limit=self.time_limit
+            )
+        except TimeLimitExceeded as stopped:
+            raise TimeLimitExceeded(
+                f"compiling the order's {len(lines)} lines passed Order(time_limit="
+                f"{self.time_limit:g}) s ({stopped}); raise it, or order fewer lines"
+            ) from None
 
     def product_needs(self, needs: NeedsLike = None) -> Needs:
         """``needs`` for the whole order as needs of the product catalog."""
