@@ -9,7 +9,6 @@ not). ``why_not`` explains an excluded module in terms of the customer's own cho
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from collections.abc import Mapping
 from functools import partial
@@ -42,8 +41,8 @@ from ._saved import (
     checked_document,
     load_step,
     parse_text,
-    session_document,
 )
+from ._saving import SavedSessions
 from ._state import Lazy, OptionState, SessionState
 from ._suggested import NO_PICKS, suggesting, usual_of
 
@@ -55,7 +54,7 @@ if TYPE_CHECKING:
 __all__ = ["OptionState", "Session", "SessionState"]
 
 
-class Session:
+class Session(SavedSessions):
     """One customer's interactive configuration on a compiled catalog.
 
     >>> import modcfg
@@ -426,27 +425,6 @@ class Session:
         if state is not None and state.computed:  # (counting here would cost a pass)
             text += f"; {state.count:,} completions"
         return text + ">"
-
-    # -- serialisation ----------------------------------------------------------------------
-
-    def to_dict(self, *, signing_key: SigningKey | None = None) -> dict[str, Any]:
-        """A JSON-friendly dict that :meth:`from_dict` restores exactly.
-
-        With ``signing_key`` (bytes, or a mapping key id -> bytes whose last entry signs) the
-        dict carries an HMAC-SHA256 ``signature`` (and the ``kid``), so a session kept by the
-        client cannot be changed unnoticed.
-        """
-        return session_document(
-            self._cfg.catalog,
-            (self._needs, self._choices),
-            self._undo,
-            self._redo,
-            signing_key=signing_key,
-        )
-
-    def to_json(self, *, signing_key: SigningKey | None = None) -> str:
-        """:meth:`to_dict` as JSON text, which :meth:`from_json` restores exactly."""
-        return json.dumps(self.to_dict(signing_key=signing_key), separators=(",", ":"))
 
     @classmethod
     def from_json(
