@@ -16,7 +16,8 @@ from typing import Any
 
 from ._compiled import CompiledCatalog, NeedsLike
 from ._errors import InfeasibleError, NeedsError
-from ._reasons import Reason, rule_reason
+from ._reasons import Reason
+from ._slot_breaks import SlotBreaks
 from .model import (
     Catalog,
     Configuration,
@@ -115,23 +116,7 @@ class ConfigurationMethods:
         chosen = Configuration.validated(catalog, configuration)
         resolved = needs if isinstance(needs, ResolvedNeeds) else self.compiled.resolve(needs)
         view = ConfigurationView(catalog, chosen)
-        problem = self.compiled.base
-        broken: list[Reason] = []
-        assignment = [
-            domain.index_of(chosen[slot])
-            for slot, domain in zip(self.compiled.slots, self.compiled.domains, strict=True)
-        ]
-        for var, value in enumerate(assignment):
-            if not problem.allowed[var][value]:
-                rule = problem.unary_reasons.get((var, value))
-                broken.append(Reason("rule", "?") if rule is None else rule_reason(catalog, rule))
-        for constraint in problem.constraints:
-            if not constraint.holds(tuple(assignment[v] for v in constraint.scope)):
-                broken.append(rule_reason(catalog, constraint.source))
-        for resource in problem.resources:
-            total = sum(resource.weights[var][value] for var, value in enumerate(assignment))
-            if not resource.holds(total):
-                broken.append(rule_reason(catalog, resource.source))
+        broken: list[Reason] = SlotBreaks(self.compiled, chosen).broken()
         if resolved is not None:
             refs = chosen.refs()
             for ref in resolved.require:

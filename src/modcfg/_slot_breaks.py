@@ -15,6 +15,8 @@ the same order) for ``configuration`` with ``slot`` set to ``choice``, with no n
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from ._reasons import Reason, rule_reason
@@ -27,8 +29,10 @@ __all__ = ["SlotBreaks"]
 
 
 class SlotBreaks:
-    """The rules ``configuration`` (valid for the catalog's slots) would break with one slot
-    changed."""
+    """The rules ``configuration`` (a choice for every slot of the catalog) breaks as it is
+    (:meth:`broken`, what :meth:`~modcfg.Configurator.violations` reports of the rules), and
+    with one slot changed (:meth:`breaks`). Made per configuration, and not shared between
+    threads: :meth:`breaks` changes one value while it reads."""
 
     def __init__(self, compiled: CompiledCatalog, configuration: Configuration) -> None:
         problem = compiled.base
@@ -39,14 +43,12 @@ class SlotBreaks:
             for slot, domain in zip(compiled.slots, compiled.domains, strict=True)
         ]
         values = self._values
-        #: per variable, the constraints over it
-        self._over: list[list[int]] = [[] for _ in values]
-        self._broken: set[int] = set()  # (constraints the configuration breaks as it is)
-        for index, constraint in enumerate(problem.constraints):
-            for var in constraint.scope:
-                self._over[var].append(index)
-            if not constraint.holds(tuple(values[var] for var in constraint.scope)):
-                self._broken.add(index)
+        #: the constraints the configuration breaks as it is
+        self._broken = {
+            index
+            for index, constraint in enumerate(problem.constraints)
+            if not constraint.holds(tuple(values[var] for var in constraint.scope))
+        }
         self._excluded = [
             var for var, value in enumerate(values) if not problem.allowed[var][value]
         ]
@@ -55,39 +57,70 @@ class SlotBreaks:
             for resource in problem.resources
         ]
 
+    @cached_property
+    def _over(self) -> list[list[int]]:
+        """Per variable, the constraints over it (made for the first change asked about)."""
+        over: list[list[int]] = [[] for _ in self._values]
+        for index, constraint in enumerate(self._compiled.base.constraints):
+            for var in constraint.scope:
+                over[var].append(index)
+        return over
+
+    def broken(self) -> list[Reason]:
+        """The rules the configuration breaks, in the rules' order: value filters, then
+        relations, then global sums (a reason per rule broken, texts repeated)."""
+        sums = [
+            r.holds(t) for r, t in zip(self._compiled.base.resources, self._totals, strict=True)
+        ]
+        return self._reasons(self._excluded, sorted(self._broken), sums)
+
     def breaks(self, slot: str, choice: Any) -> list[Reason]:
-        """The rules broken with ``slot`` set to ``choice`` (NeedsError when the slot does not
-        take it)."""
+        """The rules broken with ``slot`` set to ``choice``, one per text (NeedsError when the
+        slot does not take it)."""
         compiled = self._compiled
         problem = compiled.base
-        catalog = compiled.catalog
         var = self._var[slot]
-        checked = Configuration.checked_choice(catalog.slots[slot], choice)
+        checked = Configuration.checked_choice(compiled.catalog.slots[slot], choice)
         value = compiled.domains[var].index_of(checked)
         values = self._values
         was, values[var] = values[var], value
         try:
-            broken: list[Reason] = []
-            for other in sorted({*self._excluded, var}):
-                if not problem.allowed[other][values[other]]:
-                    rule = problem.unary_reasons.get((other, values[other]))
-                    broken.append(
-                        Reason("rule", "?") if rule is None else rule_reason(catalog, rule)
-                    )
-            over = set(self._over[var])
-            kept = {index for index in self._broken if index not in over}
-            for index in self._over[var]:
+            over = self._over[var]
+            kept = self._broken - set(over)
+            for index in over:
                 constraint = problem.constraints[index]
                 if not constraint.holds(tuple(values[v] for v in constraint.scope)):
                     kept.add(index)
-            broken += [rule_reason(catalog, problem.constraints[i].source) for i in sorted(kept)]
-            for resource, total in zip(problem.resources, self._totals, strict=True):
-                weights = resource.weights[var]
-                if not resource.holds(total - weights[was] + weights[value]):
-                    broken.append(rule_reason(catalog, resource.source))
+            sums = [
+                resource.holds(total - resource.weights[var][was] + resource.weights[var][value])
+                for resource, total in zip(problem.resources, self._totals, strict=True)
+            ]
+            broken = self._reasons(sorted({*self._excluded, var}), sorted(kept), sums)
         finally:
             values[var] = was
         unique: dict[str, Reason] = {}  # one reason per text, as violations() gives them
         for reason in broken:
             unique.setdefault(reason.text, reason)
         return list(unique.values())
+
+    def _reasons(
+        self, excluded: Iterable[int], constraints: Iterable[int], sums: Sequence[bool]
+    ) -> list[Reason]:
+        """The reasons of the variables of ``excluded`` whose value a filter removed, of the
+        ``constraints`` (indexes) and of the global sums that do not hold (``sums``: each
+        one's verdict)."""
+        problem = self._compiled.base
+        catalog = self._compiled.catalog
+        values = self._values
+        broken: list[Reason] = []
+        for var in excluded:
+            if not problem.allowed[var][values[var]]:
+                rule = problem.unary_reasons.get((var, values[var]))
+                broken.append(Reason("rule", "?") if rule is None else rule_reason(catalog, rule))
+        broken += [rule_reason(catalog, problem.constraints[i].source) for i in constraints]
+        broken += [
+            rule_reason(catalog, resource.source)
+            for resource, holds in zip(problem.resources, sums, strict=True)
+            if not holds
+        ]
+        return broken

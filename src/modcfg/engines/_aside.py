@@ -232,8 +232,7 @@ class AsideQuery(OverWhole):
         once over :data:`_PARALLEL_ROWS` rows or more: a walk's layout costs more than the
         terms' passes there, 0.85-1.9 s against 0.1-0.4 s on the decision-making model). A
         complete configuration (one value left to every variable) is checked rule by rule."""
-        rows = self._problem.allowed
-        if self._count is not None or not all(map(any, rows)) or only_assignment(self._problem):
+        if self._count is not None or self._settled is not None:
             return self.count() > 0
         if not self._whole.feasible():
             return False
@@ -246,18 +245,28 @@ class AsideQuery(OverWhole):
     def count(self) -> int:
         return self._counted(None)
 
+    @cached_property
+    def _settled(self) -> int | None:
+        """The count when the value filters alone settle it, without the terms: 0 when they
+        leave a slot no value; when they leave each slot one (a complete configuration, as a
+        storefront restores one for its quote), whether it breaks no rule; else None."""
+        if not all(map(any, self._problem.allowed)):
+            return 0
+        only = self._only
+        return None if only is None else int(holds_rules(self._problem, only))
+
+    @cached_property
+    def _only(self) -> list[int] | None:
+        """The one assignment the value filters leave, when they leave each slot one value."""
+        return only_assignment(self._problem)
+
     def _counted(self, deadline: float | None) -> int:
         """The count (computed once), the terms counted :meth:`at once <_over_terms>`;
         :class:`~modcfg.LimitExceeded` when ``deadline`` (:func:`time.monotonic`) passes
         before a term starts."""
+        if self._count is None and self._settled is not None:
+            self._count = self._settled
         if self._count is None:
-            only = only_assignment(self._problem)
-            if only is not None:  # a complete configuration: whether it holds tells
-                self._count = int(holds_rules(self._problem, only))
-                return self._count
-            if not all(map(any, self._problem.allowed)):  # (a slot is left no value)
-                self._count = 0
-                return 0
             terms = self._over_terms(TreeQuery.count, deadline, "counting", build=False)
             self._count = sum(sign * found for sign, found in terms)
         return self._count
@@ -426,7 +435,7 @@ class AsideQuery(OverWhole):
         left = self.count()
         if not left:
             return
-        only = only_assignment(self._problem)
+        only = self._only
         if only is not None:  # (a complete configuration: no walk's layout to build)
             values = np.asarray(only, dtype=np.int64).reshape(-1, 1)
             yield values, unit_costs(self._problem, values)

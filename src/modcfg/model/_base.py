@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import reprlib
 from decimal import Context, Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
@@ -27,6 +27,7 @@ __all__ = [
     "Id",
     "Money",
     "Percent",
+    "as_validated",
     "check_digits",
     "parse_ref",
     "shown",
@@ -47,6 +48,27 @@ class FrozenModel(BaseModel):
     """Base of every catalog model: immutable, strict about unknown keys."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
+
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def as_validated(
+    cls: type[_Model],
+    fields: dict[str, Any],
+    fields_set: set[str],
+    private: dict[str, Any] | None = None,
+) -> _Model:
+    """An instance of ``cls`` holding ``fields`` (every field, each valid), set as validation
+    leaves one, without validating: what ``model_construct`` does, in a fifth of its time, for
+    the objects readers make by the thousand (a feature model's slots and clauses; the
+    callers' tests compare each with the validated one)."""
+    made = cls.__new__(cls)
+    object.__setattr__(made, "__dict__", fields)
+    object.__setattr__(made, "__pydantic_fields_set__", fields_set)
+    object.__setattr__(made, "__pydantic_extra__", None)
+    object.__setattr__(made, "__pydantic_private__", private)
+    return made
 
 
 def to_decimal(value: Any, *, what: str = "amount") -> Decimal:
