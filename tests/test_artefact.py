@@ -3,12 +3,17 @@ or version."""
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
+import pickle
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import modcfg
 from modcfg import _artefact
@@ -57,6 +62,58 @@ def test_loaded_random_catalog_counts_as_the_oracle(catalog: modcfg.Catalog) -> 
     with tempfile.TemporaryDirectory() as folder:
         path = modcfg.compile(catalog).save(Path(folder) / "c.modcfg")
         assert modcfg.load_compiled(path).count() == oracle.count(catalog)
+
+
+@st.composite
+def integer_arrays(draw: st.DrawFn) -> np.ndarray:
+    """Integer arrays of every width and byte order, their values within a random range of
+    their type (small ones, which narrow, and any)."""
+    dtype = np.dtype(draw(st.sampled_from(["i2", "i4", "i8", "u2", "u4", "u8", ">i8", ">u4"])))
+    info = np.iinfo(dtype)
+    low = draw(st.integers(int(info.min), int(info.max)))
+    high = draw(st.integers(low, min(int(info.max), low + draw(st.sampled_from([1, 300, 2**40])))))
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=2, max_side=60))
+    array: np.ndarray = draw(
+        hnp.arrays(dtype, shape, elements=st.integers(low, high).map(dtype.type))
+    )
+    return array
+
+
+@settings(max_examples=80, deadline=None)
+@given(integer_arrays(), st.booleans(), st.booleans())
+def test_integer_arrays_come_back_as_they_were_saved(
+    array: np.ndarray, writeable: bool, fortran: bool
+) -> None:
+    """Large integer arrays are written narrowed and widened back: the same values, type,
+    layout and writeable flag; one array held twice is still one array."""
+    if fortran:
+        array = np.asfortranarray(array)
+    array.flags.writeable = writeable
+    buffer = io.BytesIO()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_artefact, "_NARROW_FROM", 4)
+        _artefact._Narrowing(buffer, protocol=5).dump((array, array))
+    back, again = pickle.loads(buffer.getvalue())
+    assert back is again
+    assert back.dtype == array.dtype
+    assert back.shape == array.shape
+    assert np.array_equal(back, array)
+    assert back.flags.writeable == writeable
+    assert back.flags.f_contiguous == array.flags.f_contiguous
+
+
+def test_a_tree_of_small_values_is_saved_narrowed(tmp_path: Path) -> None:
+    # a bag's rows hold value indexes (0 or 1 for a feature): written as bytes, not int64
+    cfg = modcfg.compile("bicycle")
+    big = cfg.save(tmp_path / "b.modcfg")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_artefact, "_NARROW_FROM", 1 << 62)  # (nothing narrowed)
+        wide = cfg.save(tmp_path / "wide.modcfg")
+    assert big.stat().st_size < wide.stat().st_size
+    loaded = modcfg.load_compiled(big)
+    for ours, theirs in zip(loaded.compiled.tree.bags, cfg.compiled.tree.bags, strict=True):
+        assert ours.values.dtype == theirs.values.dtype
+        assert np.array_equal(ours.values, theirs.values)
 
 
 def test_real_model_round_trip(shared_data: Path, tmp_path: Path) -> None:

@@ -412,6 +412,40 @@ def test_a_catalog_with_clauses_set_aside_is_saved_and_loaded(tmp_path: Path) ->
         }
 
 
+def test_a_saved_catalog_keeps_its_terms_trees_and_counts(tmp_path: Path) -> None:
+    """Saving builds the terms' own trees and keeps them with the counts: the loaded catalog
+    counts without a pass, and shows every option's count without building a tree, as the
+    saved one does (and as a catalog compiled again does)."""
+    path, cfg = _group(tmp_path, own=True)
+    query = cfg.compiled.wide_base
+    assert isinstance(query, AsideQuery)
+    assert query._own is not None
+    file = cfg.save(tmp_path / "group.modcfg")  # (before any state: saving builds them)
+
+    def build_again(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the saved trees are loaded, not built again")
+
+    def pass_again(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the saved counts are loaded, not counted again")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_aside_terms, "OWN_TREE_ROWS", 0)
+        patch.setattr(_aside_terms, "build_tree", build_again)
+        patch.setattr(modcfg._compiled, "build_tree", build_again)
+        patch.setattr(TreeQuery, "count", pass_again)
+        loaded = modcfg.load_compiled(file)
+        assert loaded.count() == cfg.count()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_aside_terms, "build_tree", build_again)
+        state = loaded.session().state()
+    fresh = modcfg.compile(modcfg.load_catalog(path)).session().state()
+    expected = cfg.session().state()
+    for other in (expected, fresh):
+        assert {slot: dict(state[slot]) for slot in state} == {
+            slot: dict(other[slot]) for slot in other
+        }
+
+
 def test_terms_run_two_at_a_time_with_the_same_counts(tmp_path: Path) -> None:
     # two or-groups of 20 children under one root, tied by clauses to their neighbours: four
     # terms, run one at a time (a small tree) and, when told to, two at a time

@@ -8,7 +8,12 @@ The file is a short header and the compiled data. The header names the format an
 version that wrote it; the data is a zlib-compressed pickle of the catalog, its domains, its
 lowered problem and its tree (NumPy arrays as raw buffers), or, for a catalog the compiled
 engine answers, that engine's circuit, or, for a catalog with wide clauses set aside, the
-tree of its other rules. Invariants:
+tree of its other rules, its terms' own trees and its counts. Large integer arrays (a bag's
+rows of feature values, row indexes) are written in the narrowest integer type that holds
+their values and widened back to their own type when loaded: the decision-making model's
+trees (its relaxed rules' and its terms') take 376 MB as they are held and 77 MB narrowed,
+10.9 MB in the file; inflating them was most of a load.
+Invariants:
 
 - A file loads only in the modcfg version that wrote it (the data is modcfg's internal
   layout): any other version, or a file that is not a compiled catalog, raises
@@ -25,7 +30,9 @@ import os
 import pickle
 import zlib
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+import numpy as np
 
 from ._compiled import CompiledCatalog
 from ._errors import CatalogError
@@ -37,7 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT", "load_compiled", "save_compiled"]
 
 #: The artefact's layout version; raised whenever what is pickled changes shape.
-FORMAT = 4
+FORMAT = 5
 _MAGIC = b"modcfg-compiled\n"
 #: zlib's fastest level: the data is mostly small integers and shrinks several times anyway.
 _LEVEL = 1
@@ -45,6 +52,8 @@ _LEVEL = 1
 _CHUNK = 1 << 20
 #: The longest header line read (a longer one is damaged).
 _HEADER_BYTES = 4096
+#: Integer arrays of at least this many entries are written narrowed (see the module).
+_NARROW_FROM = 1024
 
 
 def save_compiled(cfg: Configurator, path: str | os.PathLike[str]) -> Path:
@@ -66,7 +75,7 @@ def save_compiled(cfg: Configurator, path: str | os.PathLike[str]) -> Path:
             # compressed as it is pickled: the uncompressed pickle (several times the file,
             # hundreds of MB for a large tree) is never held whole
             deflating = _Deflating(file)
-            pickle.dump(data, deflating, protocol=5)
+            _Narrowing(deflating, protocol=5).dump(data)
             deflating.close()
         os.replace(partial, target)
     except OSError as error:
@@ -135,6 +144,36 @@ def _load(file: BinaryIO, source: Path) -> Configurator:
             path=str(source),
         ) from None
     return Configurator(catalog, compiled=CompiledCatalog(catalog, lowered=lowered))
+
+
+class _Narrowing(pickle.Pickler):
+    """A pickler that writes each large integer array in the narrowest integer type that
+    holds its values, to be widened back to its own type by :func:`_widened` on loading."""
+
+    def reducer_override(self, obj: object) -> Any:
+        if type(obj) is not np.ndarray or obj.size < _NARROW_FROM:
+            return NotImplemented
+        dtype = obj.dtype
+        if dtype.kind not in "iu" or dtype.itemsize == 1:
+            return NotImplemented
+        low, high = obj.min(), obj.max()
+        narrow = np.promote_types(np.min_scalar_type(low), np.min_scalar_type(high))
+        if narrow.itemsize >= dtype.itemsize:
+            return NotImplemented
+        widen = _widened if obj.flags.writeable else _widened_read_only
+        return widen, (obj.astype(narrow), dtype.str)
+
+
+def _widened(narrow: np.ndarray, dtype: str) -> np.ndarray:
+    """An array written narrowed by :class:`_Narrowing`, in its own type again."""
+    return narrow.astype(dtype)
+
+
+def _widened_read_only(narrow: np.ndarray, dtype: str) -> np.ndarray:
+    """:func:`_widened`, for an array that was read-only."""
+    array = narrow.astype(dtype)
+    array.flags.writeable = False
+    return array
 
 
 class _Deflating:

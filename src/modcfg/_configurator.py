@@ -164,7 +164,11 @@ class Configurator(ConfigurationMethods, FeedMethods, ExploreMethods):
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Save this compiled catalog to ``path``, for :func:`modcfg.load_compiled` to load
         without compiling again (in this modcfg version; see :mod:`modcfg._artefact`).
-        Returns the path written."""
+        Returns the path written.
+
+        A catalog whose widest clauses are set aside (see ``docs/limits.md``) is saved with
+        its count and its terms' trees, built now if no session has built them yet, so that
+        the catalog loaded counts and shows a first state without building them again."""
         from ._artefact import save_compiled
 
         return save_compiled(self, path)

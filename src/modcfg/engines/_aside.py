@@ -96,11 +96,16 @@ def _cores() -> int:
 @dataclass(frozen=True)
 class SavedAside:
     """What a saved compiled catalog keeps of an :class:`AsideQuery` (see
-    :mod:`modcfg._artefact`): the tree of the other rules, and the positions of the clauses
-    set aside among the problem's rules."""
+    :mod:`modcfg._artefact`): the tree of the other rules, the positions of the clauses set
+    aside among the problem's rules, the terms' own trees (see
+    :meth:`~._aside_terms.TermTrees.every_tree`; none when the terms have none) and the
+    counts (the relaxed rules', then the catalog's), so that a loaded catalog counts, and
+    shows its first state, without a pass or a build that the saved one had done."""
 
     tree: Tree
     positions: tuple[int, ...]
+    own: tuple[tuple[int, Tree | None], ...]
+    counts: tuple[int, int]
 
     def query(self, problem: Problem) -> AsideQuery:
         """The query of ``problem`` (the problem that was saved) over the saved tree."""
@@ -108,7 +113,11 @@ class SavedAside:
         events = [clause_event(clause) for clause in aside]
         terms, sets = terms_by_events(without(problem, aside), events)
         own = own_trees(self.tree, terms, sets)
-        return AsideQuery(problem, self.tree, aside, terms, events=events, own=own)
+        if own is not None:
+            own.keep(self.own)
+        return AsideQuery(
+            problem, self.tree, aside, terms, events=events, own=own, counted=self.counts
+        )
 
 
 class AsideQuery(OverWhole):
@@ -129,6 +138,8 @@ class AsideQuery(OverWhole):
     terms, when they get their own (see :class:`~._aside_terms.TermTrees`; every option's
     counts build them, a plain count uses those built), and ``indices`` each term's index
     among the catalog's (a customer's choices drop the terms they leave nothing).
+    ``counted``: the relaxed rules' count and ``problem``'s, when a saved catalog kept them
+    (the bound and the count then need no pass).
     """
 
     engine = "with wide clauses set aside, the engine"
@@ -147,6 +158,7 @@ class AsideQuery(OverWhole):
         bound: int | None = None,
         own: TermTrees | None = None,
         indices: tuple[int, ...] | None = None,
+        counted: tuple[int, int] | None = None,
     ) -> None:
         self._problem = problem
         self.tree = tree
@@ -156,18 +168,24 @@ class AsideQuery(OverWhole):
         self._terms = terms
         self._own = own
         self._indices = tuple(range(len(terms))) if indices is None else indices
-        if whole is None:
+        if counted is not None:  # (saved with the catalog: no pass to count again)
+            bound = counted[0]
+            whole = TreeQuery(tree, terms[0][1], count_bound=bound, count=bound)
+        elif whole is None:
             whole = TreeQuery(tree, terms[0][1], count_bound=bound)
         self._whole = whole
         self._bound = bound if bound is not None else whole.count()
-        self._count: int | None = None
+        self._count: int | None = None if counted is None else counted[1]
         self._option_counts: list[list[int]] | None = None
         self._marginals: list[list[Marginal]] | None = None
 
     def saved(self) -> SavedAside:
-        """What a saved compiled catalog keeps of this query (see :class:`SavedAside`)."""
+        """What a saved compiled catalog keeps of this query (see :class:`SavedAside`): the
+        terms' own trees are built now where they were not yet."""
         where = {id(c): i for i, c in enumerate(self._problem.constraints)}
-        return SavedAside(self.tree, tuple(where[id(c)] for c in self.aside))
+        own = () if self._own is None else self._own.every_tree()
+        counts = (self._bound, self.count())
+        return SavedAside(self.tree, tuple(where[id(c)] for c in self.aside), own, counts)
 
     def _term_query(self, position: int, *, build: bool, deadline: float | None) -> TreeQuery:
         """The query of the term at ``position``: over its own tree when it has one (see

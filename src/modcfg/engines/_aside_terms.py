@@ -262,6 +262,26 @@ class TermTrees:
             self._trees[index] = tree
             return tree
 
+    def every_tree(self) -> tuple[tuple[int, Tree | None], ...]:
+        """Every term's tree, built now where none was yet (None: the term is counted over
+        the relaxed tree), by index: what a saved compiled catalog keeps (see
+        :meth:`keep`)."""
+        return tuple((index, self.tree(index, None)) for index in range(1, len(self._locks)))
+
+    def keep(self, trees: Sequence[tuple[int, Tree | None]]) -> None:
+        """Hold ``trees`` (from :meth:`every_tree`, over the same terms and relaxed tree) as
+        the terms' own, within the rows and bytes left as :meth:`tree` holds a build."""
+        with self._held:
+            for index, tree in trees:
+                if tree is not None:
+                    size = tree.flat.rows, _entry_bytes(tree)
+                    if size[0] > self._rows_left or size[1] > self._bytes_left:
+                        tree = None  # (the relaxed tree serves, as for a build)
+                    else:
+                        self._rows_left -= size[0]
+                        self._bytes_left -= size[1]
+                self._trees[index] = tree
+
 
 def own_trees(tree: Tree, terms: list[Term], sets: Sequence[tuple[int, ...]]) -> TermTrees | None:
     """The own trees of ``terms`` (of the events at positions ``sets``) over ``tree`` (the
