@@ -23,7 +23,8 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 @pytest.mark.parametrize(
-    "command", ["check", "count", "list", "best", "price", "demo", "configure", "import"]
+    "command",
+    ["check", "count", "list", "best", "price", "demo", "configure", "import", "compile", "diff"],
 )
 def test_every_command_has_help(command: str) -> None:
     result = runner.invoke(app, [command, "--help"])
@@ -150,6 +151,43 @@ def test_import_converts_and_round_trips(tmp_path: Path) -> None:
     assert "3 slots, 3 modules" in " ".join(result.output.split())  # wrapped at any width
     result = runner.invoke(app, ["count", str(output)])
     assert result.output.strip() == "3"
+
+
+def test_a_catalog_compiled_once_serves_every_command(tmp_path: Path) -> None:
+    """``modcfg compile`` saves a compiled catalog; every command that takes a catalog reads
+    the .modcfg file as one, without compiling again, and answers as from the catalog."""
+    import modcfg
+    import modcfg._configurator
+    from modcfg.web._serve import _load
+
+    saved = tmp_path / "bicycle.modcfg"
+    result = runner.invoke(app, ["compile", "bicycle", str(saved)])
+    assert result.exit_code == 0, result.output
+    assert "202,516,600 configurations" in " ".join(result.output.split())
+
+    def compile_again(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a compiled catalog is loaded, not compiled again")
+
+    commands = (["count"], ["best", "-k", "2"], ["check", "--format", "json"])
+    expected = [runner.invoke(app, [name, "bicycle", *rest]) for name, *rest in commands]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(modcfg._configurator, "compile", compile_again)
+        for (name, *rest), theirs in zip(commands, expected, strict=True):
+            ours = runner.invoke(app, [name, str(saved), *rest])
+            assert ours.exit_code == theirs.exit_code == 0, ours.output
+            assert ours.output == theirs.output
+        served = _load(str(saved))
+        assert isinstance(served, modcfg.Configurator)
+        assert served.count() == 202_516_600
+    diff = runner.invoke(app, ["diff", str(saved), "bicycle"])  # (which counts both anew)
+    assert diff.exit_code == 0, diff.output
+    assert diff.output == runner.invoke(app, ["diff", "bicycle", "bicycle"]).output
+    wrong = _run("compile", "bicycle", str(tmp_path / "bicycle.bin"))
+    assert wrong.returncode == 1
+    assert "Traceback" not in wrong.stderr
+    assert "name the file bicycle.modcfg" in " ".join(wrong.stderr.split())
+    with pytest.raises(modcfg.CatalogError, match=r"is a compiled catalog .*modcfg\.load_compiled"):
+        modcfg.load_catalog(saved)
 
 
 @pytest.mark.parametrize("name", ["windows", "windows_pro", "credit_cards", "bicycle"])

@@ -41,10 +41,13 @@ from ._version import __version__
 if TYPE_CHECKING:
     from ._configurator import Configurator
 
-__all__ = ["FORMAT", "load_compiled", "save_compiled"]
+__all__ = ["FORMAT", "SUFFIX", "configurator_of", "load_compiled", "save_compiled"]
 
 #: The artefact's layout version; raised whenever what is pickled changes shape.
 FORMAT = 5
+#: The file name ending of a compiled catalog, by which the command line and ``modcfg
+#: serve`` tell one from a catalog file.
+SUFFIX = ".modcfg"
 _MAGIC = b"modcfg-compiled\n"
 #: zlib's fastest level: the data is mostly small integers and shrinks several times anyway.
 _LEVEL = 1
@@ -109,6 +112,18 @@ def load_compiled(path: str | os.PathLike[str]) -> Configurator:
         raise CatalogError(
             f"cannot read the compiled catalog: {error.strerror or error}", path=str(source)
         ) from None
+
+
+def configurator_of(source: str, *, time_limit: float | None = None) -> Configurator:
+    """The configurator of ``source``: a compiled catalog (a file ending in :data:`SUFFIX`)
+    loaded, else a catalog file or bundled name loaded and compiled within ``time_limit``
+    seconds (None: no limit)."""
+    from ._configurator import compile as compiled
+    from .model import load_catalog
+
+    if source.lower().endswith(SUFFIX):
+        return load_compiled(source)
+    return compiled(load_catalog(source), time_limit=time_limit)
 
 
 def _load(file: BinaryIO, source: Path) -> Configurator:

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from . import _configurator
+from ._artefact import configurator_of
 from ._errors import NeedsError
 from ._rows import parse_choices
 from ._terminal import cell, console, quote_table, safe
-from .model import load_catalog, load_needs
+from .model import load_needs
 
 if TYPE_CHECKING:
     from .memory import CustomerMemory
@@ -80,7 +80,7 @@ def record(
     ] = False,
 ) -> None:
     """Record one order (priced from the catalog) for a customer who consented (--consent)."""
-    cfg = _configurator.compile(load_catalog(catalog))
+    cfg = configurator_of(catalog)
     wanted = load_needs(needs) if needs is not None else None
     quote = cfg.price(parse_choices(choices), wanted)
     with _open(db) as memory:
@@ -98,7 +98,7 @@ def suggest(
 ) -> None:
     """The customer's usual on this catalog, or the nearest valid configurations, explained."""
     _format(output)
-    cfg = _configurator.compile(load_catalog(catalog))
+    cfg = configurator_of(catalog)
     with _open(db) as memory:
         found = memory.suggest(customer, cfg, k)
     if output == "json":
@@ -148,7 +148,7 @@ def recommend(
     _format(output)
     if (db is None) == (sales is None):
         raise NeedsError("give either --db URL (stored orders) or --sales FILE to learn from")
-    cfg = _configurator.compile(load_catalog(catalog))
+    cfg = configurator_of(catalog)
     if sales is not None:
         from .io import read_sales
 
@@ -203,7 +203,7 @@ def segments(
 ) -> None:
     """Every customer's marketing quadrant (mass, frequency, customised), value and fit."""
     _format(output)
-    cfg = _configurator.compile(load_catalog(catalog)) if catalog else None
+    cfg = configurator_of(catalog) if catalog else None
     with _open(db) as memory:
         rows = memory.segments(cfg)
     if output == "json":

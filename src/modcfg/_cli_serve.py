@@ -23,7 +23,10 @@ __all__ = ["serve"]
 def serve(
     catalogs: Annotated[
         list[str] | None,
-        typer.Argument(help="Catalog files or bundled names to serve (default: every bundled)."),
+        typer.Argument(
+            help="Catalog files, compiled catalogs (.modcfg) or bundled names to serve "
+            "(default: every bundled)."
+        ),
     ] = None,
     host: Annotated[str, typer.Option(help="The address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="The port.")] = 8000,

@@ -1,9 +1,10 @@
 """The ``modcfg`` command line (typer + rich): check, count, list, best, price, configure,
-import, demo, warm (in ``_cli_warm.py``), serve (in ``_cli_serve.py``) and the customer
-memory's ``modcfg memory ...`` (in ``_cli_memory.py``).
+diff, import, compile, demo, warm (in ``_cli_warm.py``), serve (in ``_cli_serve.py``) and the
+customer memory's ``modcfg memory ...`` (in ``_cli_memory.py``).
 
-Each command loads and compiles a catalog, asks the library and prints the answer; nothing here
-computes configurations. What every command keeps to: answers go to stdout and messages to
+Each command loads and compiles a catalog (or loads one compiled and saved by ``modcfg
+compile``, a ``.modcfg`` file), asks the library and prints the answer; nothing here computes
+configurations. What every command keeps to: answers go to stdout and messages to
 stderr; catalog text is printed through :mod:`._terminal`, so it is never read as markup or
 escape sequences; counts are printed exact at any size; ``list`` writes each row as it comes.
 Exit codes: 0 on success, 1 for a :class:`~modcfg.ModcfgError` or a failed check, 2 when a time
@@ -26,6 +27,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from . import _configurator
+from ._artefact import SUFFIX, configurator_of, load_compiled
 from ._cli_memory import memory_app
 from ._cli_serve import serve
 from ._cli_warm import warm
@@ -40,7 +42,7 @@ from ._terminal import (
     result_title,
     safe,
 )
-from .model import Needs, load_catalog, load_needs, save_catalog
+from .model import Catalog, Needs, load_catalog, load_needs, save_catalog
 from .price import LineCache, quote
 
 __all__ = ["app", "main"]
@@ -57,7 +59,11 @@ app.command()(serve)
 app.command()(warm)
 
 CatalogArg = Annotated[
-    str, typer.Argument(help="A catalog file (.yaml, .json, ...) or a bundled name (windows).")
+    str,
+    typer.Argument(
+        help="A catalog file (.yaml, .json, ...), a compiled catalog (.modcfg, see 'modcfg "
+        "compile') or a bundled name (windows)."
+    ),
 ]
 NeedsOption = Annotated[
     Path | None, typer.Option("--needs", "-n", help="A YAML/JSON file of the customer's needs.")
@@ -103,7 +109,7 @@ def _compiled(
     """The catalog compiled within ``seconds`` (its own refusal says why, when it passes
     them), and the seconds left for the command's query."""
     start = time.monotonic()
-    cfg = _configurator.compile(load_catalog(catalog), time_limit=seconds)
+    cfg = configurator_of(catalog, time_limit=seconds)
     if seconds is None:
         return cfg, None
     return cfg, max(seconds - (time.monotonic() - start), _LEAST_SECONDS)
@@ -186,8 +192,8 @@ def check(
     Only errors exit with 1 (dead modules of a model in another tool's format are warnings)."""
     if output not in ("table", "json"):
         raise NeedsError(f"--format {output} is unknown; use table or json")
-    loaded = load_catalog(catalog)
-    cfg = _configurator.compile(loaded)
+    cfg = configurator_of(catalog)
+    loaded = cfg.catalog
     count = cfg.count()
     own_format = Path(catalog).suffix.lower() in ("", ".yaml", ".yml", ".json")
     findings = cfg.check(
@@ -363,7 +369,7 @@ def price(
     """Price one configuration given as slot=module pairs (slot=a:2,b for quantities)."""
     if output not in ("table", "json"):
         raise NeedsError(f"--format {output} is unknown; use table or json")
-    cfg = _configurator.compile(load_catalog(catalog))
+    cfg = configurator_of(catalog)
     result = cfg.price(parse_choices(choices), _needs(needs))
     if output == "json":
         _print_json(result.to_dict())
@@ -379,7 +385,7 @@ def configure(catalog: CatalogArg, needs: NeedsOption = None) -> None:
     line from standard input. Type 'help' for the commands and 'done' to finish with the
     cheapest completion once only optional slots are left open.
     """
-    cfg = _configurator.compile(load_catalog(catalog))
+    cfg = configurator_of(catalog)
     from .session._dialogue import Dialogue, input_lines
 
     dialogue = Dialogue(cfg.session(_needs(needs)), cfg.catalog, console())
@@ -393,7 +399,14 @@ def diff(old: CatalogArg, new: CatalogArg) -> None:
     added, removed, changed and renamed, and the configurations counted before and after."""
     from .orders import diff_catalogs
 
-    sys.stdout.write(str(diff_catalogs(load_catalog(old), load_catalog(new))) + "\n")
+    sys.stdout.write(str(diff_catalogs(_catalog(old), _catalog(new))) + "\n")
+
+
+def _catalog(source: str) -> Catalog:
+    """The catalog of a catalog file, a compiled catalog or a bundled name."""
+    if source.lower().endswith(SUFFIX):
+        return load_compiled(source).catalog
+    return load_catalog(source)
 
 
 @app.command("import")
@@ -410,6 +423,33 @@ def import_(
     console().print(
         f"wrote {written}: {len(catalog.slots)} slots, {catalog.module_count} modules, "
         f"{len(catalog.rules)} rules"
+    )
+
+
+@app.command("compile")
+def compile_(
+    catalog: CatalogArg,
+    output: Annotated[
+        Path, typer.Argument(help=f"The compiled catalog to write (a {SUFFIX} file).")
+    ],
+    time_limit: TimeLimitOption = DEFAULT_TIME_LIMIT,
+) -> None:
+    """Compile a catalog once and save it, for the other commands and 'modcfg serve' to load
+    without compiling again (in this modcfg version)."""
+    if not output.name.lower().endswith(SUFFIX):
+        raise NeedsError(
+            f"the commands tell a compiled catalog by its {SUFFIX} ending: name the file "
+            f"{output.stem}{SUFFIX}"
+        )
+    seconds = _seconds(time_limit)
+    start = time.monotonic()
+    cfg, left = _compiled(catalog, seconds)
+    with _limited("counting", seconds):
+        total = cfg.count(time_limit=left)
+    written = cfg.save(output)
+    console().print(
+        f"wrote {written}: {int_text(total, grouped=True)} configurations, compiled and saved "
+        f"in {time.monotonic() - start:.2f} s"
     )
 
 

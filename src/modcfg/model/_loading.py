@@ -308,6 +308,12 @@ def _load_file(path: Path, kind: str, *, display: str, max_bytes: int) -> Catalo
                 "is a folder, not a catalog file; give the path of a catalog file in it",
                 path=display,
             )
+        if kind == "modcfg":
+            raise CatalogError(
+                "is a compiled catalog (Configurator.save writes them): load it with "
+                "modcfg.load_compiled; the command line reads it wherever a catalog goes",
+                path=display,
+            )
         if not kind:
             problem = "cannot tell the format: the file has no extension"
         else:

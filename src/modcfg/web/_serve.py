@@ -20,6 +20,7 @@ from ._app import Limits, create_app
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from .._configurator import Configurator
     from ..model import Catalog
     from ..session._saved import SigningKey
 
@@ -87,7 +88,12 @@ def serving_app() -> FastAPI:
     return app
 
 
-def _load(source: str) -> Catalog:
+def _load(source: str) -> Catalog | Configurator:
+    """A catalog file or bundled name, loaded (the app compiles it), or a compiled catalog
+    (a ``.modcfg`` file), loaded as it was compiled."""
+    from .._artefact import SUFFIX, load_compiled
     from ..model import load_catalog
 
+    if source.lower().endswith(SUFFIX):
+        return load_compiled(source)
     return load_catalog(source)
