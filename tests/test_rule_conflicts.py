@@ -264,6 +264,11 @@ def test_each_rule_is_lowered_on_its_own_as_a_catalog_of_it_alone(case: Case) ->
         assert found.kept == narrowed, rule.id
         assert _said(found.constraints) == _said(problem.constraints), rule.id
         assert [r.source for r in found.resources] == [r.source for r in problem.resources]
+        # one rule asked alone (an explanation's rule group) is lowered the same
+        ((_, single),) = lower_each_rule(catalog, domains, rules=(rule,))
+        assert not isinstance(single, modcfg.LimitExceeded)
+        assert single.kept == narrowed, rule.id
+        assert _said(single.constraints) == _said(problem.constraints), rule.id
 
 
 def test_a_degree_band_clashing_with_rules_is_measured_from_the_purpose_standard() -> None:

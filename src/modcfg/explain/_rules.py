@@ -62,8 +62,8 @@ def rule_text(rule: Rule) -> str:
 
 def rule_group(catalog: Catalog, cfg: Configurator, rule: Rule) -> Group:
     """The group of one rule, compiled on its own (every value of every slot possible)."""
-    alone = _with_rules(catalog, (rule,))
-    return _group(cfg, rule, next(lower_each_rule(alone, cfg.compiled.domains))[1])
+    lowered = lower_each_rule(catalog, cfg.compiled.domains, rules=(rule,))
+    return _group(cfg, rule, next(lowered)[1])
 
 
 def _group(cfg: Configurator, rule: Rule, lowered: LoweredRule | LimitExceeded) -> Group:

@@ -123,10 +123,14 @@ class LoweredRule:
 
 
 def lower_each_rule(
-    catalog: Catalog, domains: tuple[SlotDomain, ...], *, memory_limit: int | None = None
+    catalog: Catalog,
+    domains: tuple[SlotDomain, ...],
+    *,
+    rules: Sequence[Rule] | None = None,
+    memory_limit: int | None = None,
 ) -> Iterator[tuple[Rule, LoweredRule | LimitExceeded]]:
-    """Each rule of ``catalog``, in catalog order, lowered as :func:`compile_rules` lowers a
-    catalog of that rule alone (or the limit it passes).
+    """Each rule of ``catalog`` (or each of ``rules``, rules of it), in order, lowered as
+    :func:`compile_rules` lowers a catalog of that rule alone (or the limit it passes).
 
     The rules share one problem, whose domains are made whole again after each rule, and one
     lowering (the slots' index and literal tables): a problem of its own per rule cost every
@@ -137,7 +141,7 @@ def lower_each_rule(
         catalog, domains, [[True] * len(d.choices) for d in domains], memory_limit=limit
     )
     lowering = Lowering(problem)
-    for rule in catalog.rules:
+    for rule in catalog.rules if rules is None else rules:
         found: LoweredRule | LimitExceeded
         try:
             RULE_LOWERINGS[rule.kind](lowering, rule)
