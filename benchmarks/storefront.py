@@ -141,8 +141,11 @@ def serve(source: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, stdout=subprocess.DEVNULL)
 
 
-def wait_until_ready(base: str, process: subprocess.Popen[bytes], workers: int) -> str:
-    """The catalog's URL name, once every worker answers (each compiles the catalog)."""
+def wait_until_ready(
+    base: str, process: subprocess.Popen[bytes], workers: int, *, polled: float = 0.5
+) -> str:
+    """The catalog's URL name, once every worker answers (each compiles the catalog); the
+    server is asked every ``polled`` seconds until it listens."""
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -154,7 +157,7 @@ def wait_until_ready(base: str, process: subprocess.Popen[bytes], workers: int) 
                 httpx.post(f"{base}/catalogs/{name}/sessions", json={}, timeout=120)
             return name
         except httpx.TransportError:
-            time.sleep(0.5)
+            time.sleep(polled)
     raise RuntimeError("modcfg serve did not answer within 600 s")
 
 
