@@ -41,7 +41,14 @@ from ._version import __version__
 if TYPE_CHECKING:
     from ._configurator import Configurator
 
-__all__ = ["FORMAT", "SUFFIX", "configurator_of", "load_compiled", "save_compiled"]
+__all__ = [
+    "FORMAT",
+    "SUFFIX",
+    "configurator_of",
+    "is_compiled_file",
+    "load_compiled",
+    "save_compiled",
+]
 
 #: The artefact's layout version; raised whenever what is pickled changes shape.
 FORMAT = 5
@@ -114,14 +121,19 @@ def load_compiled(path: str | os.PathLike[str]) -> Configurator:
         ) from None
 
 
+def is_compiled_file(source: str | os.PathLike[str]) -> bool:
+    """Whether ``source`` names a compiled catalog: a file name ending in :data:`SUFFIX`."""
+    return os.fspath(source).lower().endswith(SUFFIX)
+
+
 def configurator_of(source: str, *, time_limit: float | None = None) -> Configurator:
-    """The configurator of ``source``: a compiled catalog (a file ending in :data:`SUFFIX`)
+    """The configurator of ``source``: a compiled catalog (see :func:`is_compiled_file`)
     loaded, else a catalog file or bundled name loaded and compiled within ``time_limit``
     seconds (None: no limit)."""
     from ._configurator import compile as compiled
     from .model import load_catalog
 
-    if source.lower().endswith(SUFFIX):
+    if is_compiled_file(source):
         return load_compiled(source)
     return compiled(load_catalog(source), time_limit=time_limit)
 

@@ -27,7 +27,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from . import _configurator
-from ._artefact import SUFFIX, configurator_of, load_compiled
+from ._artefact import SUFFIX, configurator_of, is_compiled_file, load_compiled
 from ._cli_memory import memory_app
 from ._cli_serve import serve
 from ._cli_warm import warm
@@ -404,7 +404,7 @@ def diff(old: CatalogArg, new: CatalogArg) -> None:
 
 def _catalog(source: str) -> Catalog:
     """The catalog of a catalog file, a compiled catalog or a bundled name."""
-    if source.lower().endswith(SUFFIX):
+    if is_compiled_file(source):
         return load_compiled(source).catalog
     return load_catalog(source)
 
@@ -436,7 +436,7 @@ def compile_(
 ) -> None:
     """Compile a catalog once and save it, for the other commands and 'modcfg serve' to load
     without compiling again (in this modcfg version)."""
-    if not output.name.lower().endswith(SUFFIX):
+    if not is_compiled_file(output):
         raise NeedsError(
             f"the commands tell a compiled catalog by its {SUFFIX} ending: name the file "
             f"{output.stem}{SUFFIX}"

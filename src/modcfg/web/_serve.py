@@ -91,9 +91,9 @@ def serving_app() -> FastAPI:
 def _load(source: str) -> Catalog | Configurator:
     """A catalog file or bundled name, loaded (the app compiles it), or a compiled catalog
     (a ``.modcfg`` file), loaded as it was compiled."""
-    from .._artefact import SUFFIX, load_compiled
+    from .._artefact import is_compiled_file, load_compiled
     from ..model import load_catalog
 
-    if source.lower().endswith(SUFFIX):
+    if is_compiled_file(source):
         return load_compiled(source)
     return load_catalog(source)
