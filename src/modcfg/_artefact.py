@@ -185,8 +185,8 @@ class _Narrowing(pickle.Pickler):
             return NotImplemented
         low, high = obj.min(), obj.max()
         narrow = np.promote_types(np.min_scalar_type(low), np.min_scalar_type(high))
-        if narrow.itemsize >= dtype.itemsize:
-            return NotImplemented
+        if narrow.kind not in "iu" or narrow.itemsize >= dtype.itemsize:
+            return NotImplemented  # (a uint64 beside a negative value promotes to float64)
         widen = _widened if obj.flags.writeable else _widened_read_only
         return widen, (obj.astype(narrow), dtype.str)
 
