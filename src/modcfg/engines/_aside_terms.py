@@ -252,15 +252,21 @@ class TermTrees:
                 return None
             except LimitExceeded:  # (bags too large, the memory limit: the relaxed tree serves)
                 tree = None
-            with self._held:
-                size = (tree.flat.rows, _entry_bytes(tree)) if tree is not None else None
-                if size is None or size[0] > self._rows_left or size[1] > self._bytes_left:
-                    tree = None
-                else:
-                    self._rows_left -= size[0]
-                    self._bytes_left -= size[1]
-            self._trees[index] = tree
+            tree = self._trees[index] = self._within(tree)
             return tree
+
+    def _within(self, tree: Tree | None) -> Tree | None:
+        """``tree`` when its rows and bytes fit in what is left (then taken from it), else
+        None: its term is counted over the relaxed tree."""
+        if tree is None:
+            return None
+        rows, size = tree.flat.rows, _entry_bytes(tree)
+        with self._held:
+            if rows > self._rows_left or size > self._bytes_left:
+                return None
+            self._rows_left -= rows
+            self._bytes_left -= size
+        return tree
 
     def every_tree(self) -> tuple[tuple[int, Tree | None], ...]:
         """Every term's tree, built now where none was yet (None: the term is counted over
@@ -271,16 +277,9 @@ class TermTrees:
     def keep(self, trees: Sequence[tuple[int, Tree | None]]) -> None:
         """Hold ``trees`` (from :meth:`every_tree`, over the same terms and relaxed tree) as
         the terms' own, within the rows and bytes left as :meth:`tree` holds a build."""
-        with self._held:
-            for index, tree in trees:
-                if tree is not None:
-                    size = tree.flat.rows, _entry_bytes(tree)
-                    if size[0] > self._rows_left or size[1] > self._bytes_left:
-                        tree = None  # (the relaxed tree serves, as for a build)
-                    else:
-                        self._rows_left -= size[0]
-                        self._bytes_left -= size[1]
-                self._trees[index] = tree
+        for index, tree in trees:
+            with self._locks[index]:
+                self._trees[index] = self._within(tree)
 
 
 def own_trees(tree: Tree, terms: list[Term], sets: Sequence[tuple[int, ...]]) -> TermTrees | None:
