@@ -403,6 +403,67 @@ def test_serve_reads_key_files_and_prints_the_schema(tmp_path: Any) -> None:
     assert json.loads(result.output)["info"]["title"] == "modcfg storefront"
 
 
+def test_serve_of_a_catalog_it_cannot_load_stops_with_one_line(tmp_path: Any) -> None:
+    """With several workers, a catalog that does not load is said once, before any worker
+    starts; one that passes that check but fails in the workers (a damaged compiled file)
+    stops the server: every worker says why in one line and exits as uvicorn's failed
+    start-up, and no worker is started again."""
+    import subprocess
+    import sys
+
+    def serve(*args: str, workers: int = 2) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-c", "from modcfg.cli import main; main()", "serve"]
+        return subprocess.run(
+            [*command, *args, "--port", "0", "--workers", str(workers)],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+
+    misspelt = serve("windowz")
+    assert misspelt.returncode == 1
+    assert misspelt.stderr.strip().startswith("error: no catalog file or bundled catalog named")
+    assert len(misspelt.stderr.strip().splitlines()) == 1
+    other = tmp_path / "other.modcfg"
+    other.write_bytes(b"modcfg-compiled\n" + b'{"format": 1, "modcfg": "0.0.1"}\n')
+    refused = serve(str(other))
+    assert refused.returncode == 1
+    assert "compiled by modcfg 0.0.1" in refused.stderr
+    saved = modcfg.compile("windows").save(tmp_path / "windows.modcfg")
+    damaged = tmp_path / "damaged.modcfg"
+    damaged.write_bytes(saved.read_bytes()[:-40])
+    for workers in (2, 1):  # (two: the supervisor stops, where it started workers forever)
+        stopped = serve(str(damaged), workers=workers)
+        assert stopped.returncode == 1
+        assert "Traceback" not in stopped.stderr
+        errors = [line for line in stopped.stderr.splitlines() if line.startswith("error:")]
+        assert errors
+        assert all("the compiled catalog is damaged" in line for line in errors)
+
+
+def test_a_worker_that_cannot_build_its_app_exits_as_a_failed_start_up(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from modcfg.web import _serve
+
+    settings = {
+        "catalogs": ["windowz"],
+        "memory": None,
+        "solver_seconds": 5.0,
+        "body_bytes": 1_000_000,
+        "key_file": None,
+        "key": "ab" * 32,
+    }
+    monkeypatch.setenv(_serve.ENVIRONMENT, json.dumps(settings))
+    with pytest.raises(SystemExit) as exited:
+        _serve.serving_app()
+    assert exited.value.code == _serve.STARTUP_FAILURE
+    assert capsys.readouterr().err.startswith("error: no catalog file or bundled catalog")
+
+
 def test_start_up_computes_each_catalogs_first_state(monkeypatch: pytest.MonkeyPatch) -> None:
     from modcfg.engines.cpsat import _cores
 

@@ -29,6 +29,8 @@ import json
 import os
 import pickle
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FORMAT",
     "SUFFIX",
+    "check_compiled",
     "configurator_of",
     "is_compiled_file",
     "load_compiled",
@@ -108,17 +111,8 @@ def load_compiled(path: str | os.PathLike[str]) -> Configurator:
     True
     """
     source = Path(path)
-    try:
-        with source.open("rb") as file:
-            return _load(file, source)
-    except FileNotFoundError:
-        raise CatalogError(
-            "no such compiled catalog; save one with Configurator.save(path)", path=str(source)
-        ) from None
-    except OSError as error:
-        raise CatalogError(
-            f"cannot read the compiled catalog: {error.strerror or error}", path=str(source)
-        ) from None
+    with _opened(source) as file:
+        return _load(file, source)
 
 
 def is_compiled_file(source: str | os.PathLike[str]) -> bool:
@@ -138,9 +132,51 @@ def configurator_of(source: str, *, time_limit: float | None = None) -> Configur
     return compiled(load_catalog(source), time_limit=time_limit)
 
 
+def check_compiled(path: str | os.PathLike[str]) -> None:
+    """Raise the :class:`~modcfg.CatalogError` that :func:`load_compiled` would raise on
+    ``path`` for a missing file, a file that is no compiled catalog or one of another modcfg
+    version, reading its header only."""
+    source = Path(path)
+    with _opened(source) as file:
+        _header(file, source)
+
+
+@contextmanager
+def _opened(source: Path) -> Iterator[BinaryIO]:
+    """``source`` open for reading: a missing or unreadable file (when opened or read in the
+    block) is a :class:`~modcfg.CatalogError`."""
+    try:
+        with source.open("rb") as file:
+            yield file
+    except FileNotFoundError:
+        raise CatalogError(
+            "no such compiled catalog; save one with Configurator.save(path)", path=str(source)
+        ) from None
+    except OSError as error:
+        raise CatalogError(
+            f"cannot read the compiled catalog: {error.strerror or error}", path=str(source)
+        ) from None
+
+
 def _load(file: BinaryIO, source: Path) -> Configurator:
     from ._configurator import Configurator
 
+    _header(file, source)
+    try:
+        inflating = _Inflating(file)
+        catalog, lowered = pickle.load(inflating)
+        inflating.finish()
+    except (zlib.error, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        raise CatalogError(
+            "the compiled catalog is damaged (cut short or changed); save it again",
+            path=str(source),
+        ) from None
+    return Configurator(catalog, compiled=CompiledCatalog(catalog, lowered=lowered))
+
+
+def _header(file: BinaryIO, source: Path) -> None:
+    """Read a compiled catalog's header: :class:`~modcfg.CatalogError` for anything but one
+    that this modcfg version wrote."""
     if file.read(len(_MAGIC)) != _MAGIC:
         raise CatalogError(
             "not a compiled catalog (Configurator.save writes them); to read a catalog file "
@@ -161,16 +197,6 @@ def _load(file: BinaryIO, source: Path) -> Configurator:
             "the catalog again and save it with this version",
             path=str(source),
         )
-    try:
-        inflating = _Inflating(file)
-        catalog, lowered = pickle.load(inflating)
-        inflating.finish()
-    except (zlib.error, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-        raise CatalogError(
-            "the compiled catalog is damaged (cut short or changed); save it again",
-            path=str(source),
-        ) from None
-    return Configurator(catalog, compiled=CompiledCatalog(catalog, lowered=lowered))
 
 
 class _Narrowing(pickle.Pickler):

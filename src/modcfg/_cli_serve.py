@@ -10,6 +10,7 @@ import json
 import os
 import secrets
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -57,16 +58,22 @@ def serve(
     try:
         import uvicorn
 
-        from .web._serve import ENVIRONMENT, app_from_environment, read_keys
+        from .web._serve import (
+            ENVIRONMENT,
+            STARTUP_FAILURE,
+            app_from_environment,
+            check_sources,
+            read_keys,
+        )
     except ImportError:
         raise NeedsError(
             "modcfg serve needs FastAPI and uvicorn: pip install 'modcfg[web]'"
         ) from None
     from .model import bundled_catalogs
 
-    sources = list(catalogs or bundled_catalogs())
+    sources = [str(Path(s).resolve()) if Path(s).exists() else s for s in catalogs or ()]
     settings = {
-        "catalogs": [str(Path(s).resolve()) if Path(s).exists() else s for s in sources],
+        "catalogs": sources or bundled_catalogs(),
         "memory": memory,
         "solver_seconds": solver_seconds,
         "body_bytes": body_bytes,
@@ -75,16 +82,29 @@ def serve(
     }
     if key_file is not None:
         read_keys(key_file)  # a bad key file is reported before any worker starts
-    os.environ[ENVIRONMENT] = json.dumps(settings)
+    if workers > 1:  # (one worker reports its own; several would each fail the same way)
+        check_sources(sources)
     if openapi:
+        os.environ[ENVIRONMENT] = json.dumps(settings)
         schema = app_from_environment().openapi()
         sys.stdout.write(json.dumps(schema, indent=2, sort_keys=True) + "\n")
         return
-    uvicorn.run(
-        "modcfg.web._serve:serving_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-    )
+    with tempfile.TemporaryDirectory() as folder:
+        # a worker that cannot start says why and leaves this file (see serving_app)
+        failed = Path(folder) / "failed"
+        os.environ[ENVIRONMENT] = json.dumps({**settings, "failed": str(failed)})
+        try:
+            uvicorn.run(
+                "modcfg.web._serve:serving_app",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                log_level="warning",
+            )
+        except SystemExit as stopped:  # (one worker: its failed start, said already)
+            if stopped.code != STARTUP_FAILURE:
+                raise
+            raise typer.Exit(code=1) from None
+        if failed.exists():  # (several: the supervisor stopped when the first failed)
+            raise typer.Exit(code=1)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .._collector import freeze_start_up
-from .._errors import NeedsError
+from .._errors import ModcfgError, NeedsError
+from .._terminal import safe
 from ._app import Limits, create_app
 
 if TYPE_CHECKING:
@@ -24,7 +26,14 @@ if TYPE_CHECKING:
     from ..model import Catalog
     from ..session._saved import SigningKey
 
-__all__ = ["ENVIRONMENT", "app_from_environment", "read_keys", "serving_app"]
+__all__ = [
+    "ENVIRONMENT",
+    "STARTUP_FAILURE",
+    "app_from_environment",
+    "check_sources",
+    "read_keys",
+    "serving_app",
+]
 
 ENVIRONMENT = "MODCFG_SERVE"
 
@@ -80,12 +89,42 @@ def app_from_environment() -> FastAPI:
     return create_app(catalogs, memory, signing_key=keys, limits=limits)
 
 
+#: The exit code by which a uvicorn worker tells its supervisor that it could not start (the
+#: app would fail the same way in every new worker): the supervisor then stops the server
+#: rather than start worker after worker.
+STARTUP_FAILURE = 3
+
+
 def serving_app() -> FastAPI:
     """The app of :func:`app_from_environment`, for a uvicorn worker that serves it: what its
-    start-up made lives as long as the worker, so the collector's full passes skip it."""
-    app = app_from_environment()
+    start-up made lives as long as the worker, so the collector's full passes skip it. A
+    catalog the worker cannot load or compile is said in one line on stderr, and the worker
+    exits with :data:`STARTUP_FAILURE` (leaving the file the settings name as ``failed``,
+    when they do)."""
+    try:
+        app = app_from_environment()
+    except ModcfgError as error:
+        sys.stderr.write(f"error: {safe(str(error), lines=True)}\n")
+        failed = json.loads(os.environ[ENVIRONMENT]).get("failed")
+        if failed:  # (for modcfg serve, which exits with 1 once the supervisor stops)
+            Path(failed).touch()
+        sys.exit(STARTUP_FAILURE)
     freeze_start_up()
     return app
+
+
+def check_sources(sources: list[str]) -> None:
+    """Raise the :class:`~modcfg.ModcfgError` that serving ``sources`` would meet in every
+    worker on loading them: each catalog file or bundled name is loaded, and each compiled
+    catalog's header read (it names the modcfg version that can load it)."""
+    from .._artefact import check_compiled, is_compiled_file
+    from ..model import load_catalog
+
+    for source in sources:
+        if is_compiled_file(source):
+            check_compiled(source)
+        else:
+            load_catalog(source)
 
 
 def _load(source: str) -> Catalog | Configurator:
