@@ -384,7 +384,7 @@ def test_the_terms_trees_keep_within_what_the_memory_limit_leaves(tmp_path: Path
     assert query._own is not None
     assert query._own.tree(1, None) is not None  # (room enough: built)
     full = copy.copy(query.tree)
-    full.problem = replace(query.tree.problem, memory_limit=_aside_terms._entry_bytes(full))
+    full.problem = replace(query.tree.problem, memory_limit=full.entry_bytes)
     own = _aside_terms.TermTrees(query._terms, full)
     assert _with_trees(query, own).option_counts() == expected
     assert [own.tree(i, None) for i in range(1, len(query._terms))] == [None]

@@ -19,7 +19,6 @@ from math import prod
 from typing import Protocol, Self, TypeVar
 
 from .._errors import LimitExceeded
-from .._memory import ENTRY_BYTES
 from ..lower import Problem
 from ..lower._problem import Constraint
 from .decomposition import FillStopped, Tree, bag_combinations, build_tree
@@ -223,7 +222,7 @@ class TermTrees:
         self._problems = [problem for _, problem in terms]
         self._of_set = {chosen: index for index, chosen in enumerate(sets)}
         self._rows_left = tree.flat.rows
-        self._bytes_left = tree.problem.memory_limit - _entry_bytes(tree)
+        self._bytes_left = tree.problem.memory_limit - tree.entry_bytes
         self._trees: dict[int, Tree | None] = {}
         self._locks = [threading.Lock() for _ in terms]
         self._held = threading.Lock()  # (the rows and bytes left)
@@ -260,7 +259,7 @@ class TermTrees:
         None: its term is counted over the relaxed tree."""
         if tree is None:
             return None
-        rows, size = tree.flat.rows, _entry_bytes(tree)
+        rows, size = tree.flat.rows, tree.entry_bytes
         with self._held:
             if rows > self._rows_left or size > self._bytes_left:
                 return None
@@ -286,12 +285,6 @@ def own_trees(tree: Tree, terms: list[Term], sets: Sequence[tuple[int, ...]]) ->
     """The own trees of ``terms`` (of the events at positions ``sets``) over ``tree`` (the
     relaxed rules'), when it has :data:`OWN_TREE_ROWS` bag rows or more."""
     return TermTrees(terms, tree, sets) if tree.flat.rows >= OWN_TREE_ROWS else None
-
-
-def _entry_bytes(tree: Tree) -> int:
-    """The bytes of ``tree``'s bag rows, as its builder counts them against the memory
-    limit."""
-    return sum(bag.values.size for bag in tree.bags) * ENTRY_BYTES
 
 
 def fewest(

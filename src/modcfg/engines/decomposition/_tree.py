@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..._memory import describe_slots
+from ..._memory import ENTRY_BYTES, describe_slots
 from ...lower._problem import Constraint, Factor, Problem
 from ._build import BagsTooLarge, FillStopped, materialise
 from ._chains import with_chains
@@ -189,6 +189,12 @@ class Tree:
         sizes = np.diff(np.concatenate([*boundaries, [offset]]))
         largest = np.maximum.reduceat(sizes, first)
         return prod(max(1, size) for size in largest.tolist())
+
+    @property
+    def entry_bytes(self) -> int:
+        """The bytes of the bags' rows as the builder counts them against the memory limit
+        (each value an int64 entry, see :func:`._build.materialise`)."""
+        return sum(bag.values.size for bag in self.bags) * ENTRY_BYTES
 
     def pass_bytes(self, bound: int) -> int:
         """The bytes the passes of one query over this tree hold at once, for counts up to
