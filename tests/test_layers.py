@@ -67,7 +67,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     ),
     frozenset({"orders", "memory", "pricing"}),
     frozenset({"web"}),
-    frozenset({"cli", "_cli_memory", "_cli_serve", "_cli_warm", "__init__"}),
+    frozenset({"cli", "_cli_common", "_cli_memory", "_cli_serve", "_cli_warm", "__init__"}),
 )
 #: Imports of a higher layer that run, by (file, imported module), each with its reason.
 ALLOWED_UPWARD = {
@@ -80,7 +80,7 @@ CONFINED = {
     "ortools": ("engines/cpsat/",),
     "numba": ("engines/decomposition/",),
     "networkx": (),  # the benchmarks' peer and the tests' reference, never the package
-    "typer": ("cli.py", "_cli_memory.py", "_cli_serve.py"),
+    "typer": ("cli.py", "_cli_common.py", "_cli_memory.py", "_cli_serve.py"),
     "fastapi": ("web/",),
     "starlette": ("web/",),
     "anyio": ("web/",),

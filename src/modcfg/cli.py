@@ -28,10 +28,22 @@ import typer
 
 from . import _configurator
 from ._artefact import SUFFIX, configurator_of, is_compiled_file, load_compiled
+from ._cli_common import (
+    DEFAULT_TIME_LIMIT,
+    LEAST_SECONDS,
+    CatalogArg,
+    NeedsOption,
+    TimeLimitOption,
+    compiled_within,
+    limited,
+    needs_of,
+    print_error,
+    seconds_of,
+)
 from ._cli_memory import memory_app
 from ._cli_serve import serve
 from ._cli_warm import warm
-from ._errors import LimitExceeded, ModcfgError, NeedsError, TimeLimitExceeded
+from ._errors import LimitExceeded, ModcfgError, NeedsError
 from ._rows import RowWriter, parse_choices
 from ._terminal import (
     catalog_table,
@@ -42,7 +54,7 @@ from ._terminal import (
     result_title,
     safe,
 )
-from .model import Catalog, Needs, load_catalog, load_needs, save_catalog
+from .model import Catalog, Needs, load_catalog, save_catalog
 from .price import LineCache, quote
 
 __all__ = ["app", "main"]
@@ -58,25 +70,6 @@ app.add_typer(memory_app)
 app.command()(serve)
 app.command()(warm)
 
-CatalogArg = Annotated[
-    str,
-    typer.Argument(
-        help="A catalog file (.yaml, .json, ...), a compiled catalog (.modcfg, see 'modcfg "
-        "compile') or a bundled name (windows)."
-    ),
-]
-NeedsOption = Annotated[
-    Path | None, typer.Option("--needs", "-n", help="A YAML/JSON file of the customer's needs.")
-]
-
-#: Seconds a command works before giving up (LimitExceeded, exit code 2); 0 means no limit.
-DEFAULT_TIME_LIMIT = 60.0
-#: What a query is given when compiling took (about) all of the time limit: it answers if it
-#: can without searching, else says that the limit passed.
-_LEAST_SECONDS = 0.001
-TimeLimitOption = Annotated[
-    float, typer.Option("--time-limit", min=0, help="seconds before giving up (0: no limit)")
-]
 #: ``best``'s default k: the library's, so that ``modcfg best`` and ``cfg.best()`` agree.
 BEST_K: int = inspect.signature(_configurator.Configurator.best).parameters["k"].default
 #: Listing more configurations than this without --limit asks first, or needs --all.
@@ -93,52 +86,6 @@ DEMO_NEEDS: dict[str, Any] = {
     "quantity": 1,
     "prefer": {"frame.oak": 2, "picture.georgian": 1},
 }
-
-
-def _needs(path: Path | None) -> Needs | None:
-    return load_needs(path) if path is not None else None
-
-
-def _seconds(time_limit: float) -> float | None:
-    return time_limit or None
-
-
-def _compiled(
-    catalog: str, seconds: float | None
-) -> tuple[_configurator.Configurator, float | None]:
-    """The catalog compiled within ``seconds`` (its own refusal says why, when it passes
-    them), and the seconds left for the command's query."""
-    start = time.monotonic()
-    cfg = configurator_of(catalog, time_limit=seconds)
-    if seconds is None:
-        return cfg, None
-    return cfg, max(seconds - (time.monotonic() - start), _LEAST_SECONDS)
-
-
-@contextmanager
-def _limited(doing: str, seconds: float | None, *, listing: bool = False) -> Iterator[None]:
-    """Turn a limit hit into one line on stderr and exit code 2: the command's time limit
-    when it has passed, else the limit's own words (a budget over too many distinct totals)."""
-    try:
-        yield
-    except LimitExceeded as refused:
-        if seconds is None or not isinstance(refused, TimeLimitExceeded):
-            _error(str(refused))
-            raise typer.Exit(code=2) from None
-        more = " or pass --limit N" if listing else ""
-        _error(
-            f"{doing} passed the time limit of {seconds:g} s; raise --time-limit (0: none){more}"
-        )
-        raise typer.Exit(code=2) from None
-
-
-def _error(message: str) -> None:
-    from rich.console import Console
-    from rich.text import Text
-
-    Console(stderr=True, highlight=False, soft_wrap=True).print(
-        Text("error: " + safe(message, lines=True))
-    )
 
 
 @contextmanager
@@ -235,10 +182,10 @@ def count(
     time_limit: TimeLimitOption = DEFAULT_TIME_LIMIT,
 ) -> None:
     """Print the exact number of valid configurations (for the needs, when given)."""
-    seconds = _seconds(time_limit)
-    cfg, left = _compiled(catalog, seconds)
-    with _limited("counting", seconds):
-        total = cfg.count(_needs(needs), time_limit=left)
+    seconds = seconds_of(time_limit)
+    cfg, left = compiled_within(catalog, seconds)
+    with limited("counting", seconds):
+        total = cfg.count(needs_of(needs), time_limit=left)
     sys.stdout.write(int_text(total) + "\n")
 
 
@@ -276,9 +223,11 @@ def list_(
     if output not in ("table", "json", "jsonl", "csv"):
         raise NeedsError(f"--format {output} is unknown; use table, csv, json or jsonl")
     started = time.monotonic()
-    asked = None if time_limit is None else _seconds(time_limit)
-    cfg, left = _compiled(catalog, DEFAULT_TIME_LIMIT if time_limit is None and not all_ else asked)
-    wanted = _needs(needs)
+    asked = None if time_limit is None else seconds_of(time_limit)
+    cfg, left = compiled_within(
+        catalog, DEFAULT_TIME_LIMIT if time_limit is None and not all_ else asked
+    )
+    wanted = needs_of(needs)
     total: int | None
     try:  # (how many, to ask before a large listing and show progress; the listing tells too)
         total = cfg.count(wanted, time_limit=left)
@@ -303,11 +252,11 @@ def list_(
         wanted,
         order="price" if order else None,
         limit=limit,
-        time_limit=None if listing is None else max(listing, _LEAST_SECONDS),
+        time_limit=None if listing is None else max(listing, LEAST_SECONDS),
     )
     shown = limit if total is None else total if limit is None else min(limit, total)
     try:
-        with _limited("listing", seconds, listing=True), _progress(shown) as advance:
+        with limited("listing", seconds, listing=True), _progress(shown) as advance:
             writer.begin()
             for done, row in enumerate(rows, start=1):
                 # (valid by construction: priced without checking it again)
@@ -344,10 +293,10 @@ def best(
     """Print the k best configurations for the needs, with their quotes."""
     if output not in ("table", "json"):
         raise NeedsError(f"--format {output} is unknown; use table or json")
-    seconds = _seconds(time_limit)
-    cfg, left = _compiled(catalog, seconds)
-    with _limited("the search for the best", seconds):
-        quotes = cfg.best(_needs(needs), k=k, time_limit=left)
+    seconds = seconds_of(time_limit)
+    cfg, left = compiled_within(catalog, seconds)
+    with limited("the search for the best", seconds):
+        quotes = cfg.best(needs_of(needs), k=k, time_limit=left)
     if output == "json":
         _print_json([result.to_dict() for result in quotes])
         return
@@ -370,7 +319,7 @@ def price(
     if output not in ("table", "json"):
         raise NeedsError(f"--format {output} is unknown; use table or json")
     cfg = configurator_of(catalog)
-    result = cfg.price(parse_choices(choices), _needs(needs))
+    result = cfg.price(parse_choices(choices), needs_of(needs))
     if output == "json":
         _print_json(result.to_dict())
     else:
@@ -388,7 +337,7 @@ def configure(catalog: CatalogArg, needs: NeedsOption = None) -> None:
     cfg = configurator_of(catalog)
     from .session._dialogue import Dialogue, input_lines
 
-    dialogue = Dialogue(cfg.session(_needs(needs)), cfg.catalog, console())
+    dialogue = Dialogue(cfg.session(needs_of(needs)), cfg.catalog, console())
     dialogue.start()
     dialogue.run(input_lines())
 
@@ -441,10 +390,10 @@ def compile_(
             f"the commands tell a compiled catalog by its {SUFFIX} ending: name the file "
             f"{output.stem}{SUFFIX}"
         )
-    seconds = _seconds(time_limit)
+    seconds = seconds_of(time_limit)
     start = time.monotonic()
-    cfg, left = _compiled(catalog, seconds)
-    with _limited("counting", seconds):
+    cfg, left = compiled_within(catalog, seconds)
+    with limited("counting", seconds):
         total = cfg.count(time_limit=left)
     written = cfg.save(output)
     console().print(
@@ -496,10 +445,10 @@ def main(args: list[str] | None = None) -> None:
         with _without_pydantic_plugins():
             app(args=args)
     except LimitExceeded as exc:
-        _error(str(exc))
+        print_error(str(exc))
         sys.exit(2)
     except ModcfgError as exc:
-        _error(str(exc))
+        print_error(str(exc))
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
